@@ -1,0 +1,128 @@
+"""Argument checks shared by the parameter classes and the model.
+
+Every check raises ``ValueError`` (or ``TypeError``) whose message names the
+parameter, the offending value and the allowed range, so that bad input is
+refused before any work starts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+__all__ = [
+    "as_param_array",
+    "check_finite",
+    "check_positive",
+    "check_nonnegative",
+    "check_probability",
+    "check_int_at_least",
+    "check_index_array",
+]
+
+
+def _describe(value) -> str:
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return repr(arr.item())
+    return f"array of shape {arr.shape}"
+
+
+def as_param_array(name: str, value) -> float | np.ndarray:
+    """Return ``value`` as a float or as a read-only 1-D float64 array.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not numeric.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}")
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}") from None
+    if arr.ndim == 0:
+        return float(arr)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a scalar or a 1-D per-neuron array, got shape {arr.shape}")
+    arr.setflags(write=False)
+    return arr
+
+
+def _bad(values: np.ndarray, mask: np.ndarray):
+    bad = values[mask]
+    return bad.flat[0] if bad.size else None
+
+
+def check_finite(name: str, value, unit: str = "") -> None:
+    """Raise ``ValueError`` unless every element of ``value`` is finite."""
+    arr = np.asarray(value, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        v = _bad(arr, ~np.isfinite(arr))
+        raise ValueError(f"{name} must be finite{_unit(unit)}, got {v!r}")
+
+
+def _unit(unit: str) -> str:
+    return f" [{unit}]" if unit else ""
+
+
+def check_positive(name: str, value, unit: str = "") -> None:
+    """Raise ``ValueError`` unless every element is finite and > 0."""
+    arr = np.asarray(value, dtype=np.float64)
+    ok = np.isfinite(arr) & (arr > 0)
+    if not np.all(ok):
+        raise ValueError(
+            f"{name} must be finite and > 0{_unit(unit)}, got {_bad(arr, ~ok)!r}"
+        )
+
+
+def check_nonnegative(name: str, value, unit: str = "") -> None:
+    """Raise ``ValueError`` unless every element is finite and >= 0."""
+    arr = np.asarray(value, dtype=np.float64)
+    ok = np.isfinite(arr) & (arr >= 0)
+    if not np.all(ok):
+        raise ValueError(
+            f"{name} must be finite and >= 0{_unit(unit)}, got {_bad(arr, ~ok)!r}"
+        )
+
+
+def check_probability(name: str, value) -> None:
+    """Raise ``ValueError`` unless ``value`` lies in [0, 1]."""
+    arr = np.asarray(value, dtype=np.float64)
+    ok = np.isfinite(arr) & (arr >= 0) & (arr <= 1)
+    if not np.all(ok):
+        raise ValueError(f"{name} must lie in [0, 1], got {_bad(arr, ~ok)!r}")
+
+
+def check_int_at_least(name: str, value, minimum: int) -> int:
+    """Return ``value`` as int, or raise unless it is an integer >= ``minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, (float, np.floating)) and math.isfinite(value) and value == int(value):
+            value = int(value)
+        else:
+            raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_index_array(name: str, values: Iterable, size: int) -> np.ndarray:
+    """Return ``values`` as an int64 array, or raise unless all lie in [0, size)."""
+    arr = np.asarray(values)
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        as_int = arr.astype(np.int64)
+        if not np.array_equal(as_int, arr):
+            raise TypeError(f"{name} must hold integer indices, got dtype {arr.dtype}")
+        arr = as_int
+    arr = arr.astype(np.int64).ravel()
+    if arr.size:
+        bad = (arr < 0) | (arr >= size)
+        if np.any(bad):
+            raise ValueError(
+                f"{name} must lie in [0, {size - 1}] (population of {size}), "
+                f"got {int(arr[bad][0])}"
+            )
+    return arr

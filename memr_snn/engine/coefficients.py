@@ -1,0 +1,121 @@
+"""Neuron parameter sets -> rows of the kernel coefficient tables.
+
+Step constants (``exp(-dt/tau)`` and the exact propagator couplings) are computed
+here, once, outside the kernels.  See :mod:`memr_snn.kernel.neuron` for the
+equations these numbers implement.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..kernel import layout as L
+from ..neurons import ALIFParams, LIFCondParams, LIFParams, NeuronParams
+
+__all__ = ["neuron_type", "group_tables", "psp_peak"]
+
+
+def neuron_type(params: NeuronParams) -> int:
+    if isinstance(params, ALIFParams):
+        return L.T_ALIF
+    if isinstance(params, LIFCondParams):
+        return L.T_COND
+    if isinstance(params, LIFParams):
+        return L.T_LIF
+    raise TypeError(f"no kernel for neuron model {type(params).__name__}")
+
+
+def _nearly_equal(tau_s, tau_m):
+    """Time constants this close use the equal-tau limit (avoids cancellation)."""
+    return np.abs(tau_s - tau_m) <= 1e-9 * np.abs(tau_m)
+
+
+def psp_peak(tau_s: np.ndarray, tau_m: np.ndarray) -> np.ndarray:
+    r"""Peak of :math:`\frac{\tau_s}{\tau_s-\tau_m}(e^{-t/\tau_s}-e^{-t/\tau_m})` over t >= 0.
+
+    That is the largest membrane excursion, in units of ``R * I0``, caused by a
+    current ``I0`` decaying with ``tau_s``; it is ``1/e`` when the time constants
+    are equal.
+    """
+    tau_s = np.asarray(tau_s, dtype=np.float64)
+    tau_m = np.asarray(tau_m, dtype=np.float64)
+    out = np.full(np.broadcast(tau_s, tau_m).shape, np.exp(-1.0))
+    diff = ~_nearly_equal(*np.broadcast_arrays(tau_s, tau_m))
+    ts, tm = np.broadcast_to(tau_s, out.shape)[diff], np.broadcast_to(tau_m, out.shape)[diff]
+    t_star = ts * tm * np.log(ts / tm) / (ts - tm)
+    out[diff] = ts / (ts - tm) * (np.exp(-t_star / ts) - np.exp(-t_star / tm))
+    return out
+
+
+def _coupling_one_step(r, tau_s, tau_m, dt):
+    """E(1): A (p_s - p_m), or R dt/tau_m p_m when tau_s == tau_m."""
+    equal = _nearly_equal(tau_s, tau_m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        A = np.where(equal, np.nan, r * tau_s / (tau_s - tau_m))
+        one = np.where(equal, r * (dt / tau_m) * np.exp(-dt / tau_m), A * (np.exp(-dt / tau_s) - np.exp(-dt / tau_m)))
+    return A, one
+
+
+def group_tables(params: NeuronParams, n: int, dt: float):
+    """Coefficient rows for a population.
+
+    Returns
+    -------
+    gc : (n_groups, N_COEF) float64 ndarray
+    gi : (n_groups, N_ICOEF) int64 ndarray
+    group : (n,) int64 ndarray
+        Group index (into ``gc``/``gi``) of each neuron.
+    """
+    fields = [f.name for f in dataclasses.fields(params)]
+    cols = params.broadcast(n)
+    # distinct parameter rows -> groups (i_bias is state, not a group parameter)
+    keys = [f for f in fields if f != "i_bias"]
+    mat = np.stack([cols[f] for f in keys], axis=1) if keys else np.zeros((n, 0))
+    uniq, group = np.unique(mat, axis=0, return_inverse=True)
+    group = np.asarray(group, dtype=np.int64).ravel()
+    p = {f: uniq[:, k] for k, f in enumerate(keys)}
+    g = uniq.shape[0]
+    typ = neuron_type(params)
+    gc = np.zeros((g, L.N_COEF))
+    gi = np.zeros((g, L.N_ICOEF), dtype=np.int64)
+    tm, cm = p["tau_mem"], p["c_mem"]
+    te, ti = p["tau_syn_e"], p["tau_syn_i"]
+    r = tm / cm
+    gc[:, L.C_LPM], gc[:, L.C_LPE], gc[:, L.C_LPI] = -dt / tm, -dt / te, -dt / ti
+    gc[:, L.C_PM], gc[:, L.C_PE], gc[:, L.C_PI] = np.exp(-dt / tm), np.exp(-dt / te), np.exp(-dt / ti)
+    if typ == L.T_ALIF:
+        gc[:, L.C_LPA] = -dt / p["tau_adapt"]
+        gc[:, L.C_PA] = np.exp(-dt / p["tau_adapt"])
+        gc[:, L.C_BETA] = p["beta_adapt"]
+    else:
+        gc[:, L.C_LPA] = 0.0
+        gc[:, L.C_PA] = 1.0
+        gc[:, L.C_BETA] = 0.0
+    gc[:, L.C_R] = r
+    gc[:, L.C_VREST] = p["v_rest"]
+    gc[:, L.C_VRESET] = p["v_reset"]
+    gc[:, L.C_VTH] = p["v_threshold"]
+    gc[:, L.C_AE], gc[:, L.C_CE1] = _coupling_one_step(r, te, tm, dt)
+    gc[:, L.C_AI], gc[:, L.C_CI1] = _coupling_one_step(r, ti, tm, dt)
+    gc[:, L.C_DTTM] = dt / tm
+    gc[:, L.C_KE] = r * psp_peak(te, tm)
+    gc[:, L.C_KI] = r * psp_peak(ti, tm)
+    gc[:, L.C_GL] = cm / tm
+    gc[:, L.C_CM] = cm
+    gc[:, L.C_DT] = dt
+    if typ == L.T_COND:
+        gc[:, L.C_EE] = p["e_rev_e"]
+        gc[:, L.C_EI] = p["e_rev_i"]
+    gi[:, L.I_TYPE] = typ
+    gi[:, L.I_REF] = np.round(p["t_ref"] / dt).astype(np.int64)
+    return gc, gi, group
+
+
+def input_tables():
+    """The single group row used by spike sources (never integrated)."""
+    gc = np.zeros((1, L.N_COEF))
+    gi = np.zeros((1, L.N_ICOEF), dtype=np.int64)
+    gi[0, L.I_TYPE] = L.T_INPUT
+    return gc, gi

@@ -1,0 +1,394 @@
+"""The engine: flat arrays built from the model, and the chunked run loop.
+
+:class:`Simulator` owns every array the kernels touch.  It is built from a
+:class:`memr_snn.Network` when the network first runs; Python only runs between
+chunks of steps (draining monitors, drawing the progress bar), never per step.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from ..kernel import layout as L
+from ..kernel.loop import activate_many, peek_many, run_chunk, sync_all
+from ..model.monitors import RateMonitor, SpikeMonitor, StateMonitor
+from ..model.population import PoissonSource, Population, SpikeSource
+from .coefficients import group_tables, input_tables
+
+__all__ = ["Simulator", "VAR_CODES", "STATE_ARRAYS"]
+
+logger = logging.getLogger(__name__)
+
+#: state variable name -> kernel code
+VAR_CODES = {
+    "v": L.V_V,
+    "i_e": L.V_SE, "g_e": L.V_SE,
+    "i_i": L.V_SI, "g_i": L.V_SI,
+    "a": L.V_A,
+    "i_bias": L.V_IB,
+}
+
+#: names of the arrays that make up the dynamic state (saved in checkpoints)
+STATE_ARRAYS = (
+    "v", "se", "si", "a", "ib", "ref", "last", "active", "act_list", "act_n",
+    "buf", "touched", "tcount", "pending", "sq_cursor", "pq_rates",
+)
+
+_VAR_ARRAY = {L.V_V: "v", L.V_SE: "se", L.V_SI: "si", L.V_A: "a", L.V_IB: "ib"}
+
+#: steps per compiled call; Python drains monitors in between
+CHUNK_STEPS = 2000
+
+
+class Simulator:
+    """Flat-array form of a network plus its dynamic state."""
+
+    def __init__(self, net):
+        self.net = net
+        self.dt = net.dt
+        self.step = 0
+        pops = net.populations
+        self.pops = pops
+        self.pop_lo = np.zeros(len(pops) + 1, dtype=np.int64)
+        for k, p in enumerate(pops):
+            self.pop_lo[k + 1] = self.pop_lo[k] + p.n
+        n = int(self.pop_lo[-1])
+        self.n_total = n
+        self._build_neurons()
+        self._build_inputs(net.seed)
+        self._build_synapses()
+        self._build_buffers()
+        self.spikes = np.zeros(max(n, 1), dtype=np.int64)
+        self.mode = None  # "dense" or "event", chosen per run
+        self.rebuild_recording()
+
+    # ------------------------------------------------------------------ build
+    def pop_index(self, pop) -> int:
+        for k, p in enumerate(self.pops):
+            if p is pop:
+                return k
+        raise ValueError(f"population {pop.name!r} is not part of this network")
+
+    def gids(self, pop, indices=None) -> np.ndarray:
+        lo = self.pop_lo[self.pop_index(pop)]
+        local = np.arange(pop.n) if indices is None else np.asarray(indices, dtype=np.int64)
+        return (lo + local).astype(np.int64)
+
+    def _build_neurons(self):
+        n = self.n_total
+        gcs, gis = [], []
+        self.group = np.zeros(n, dtype=np.int64)
+        self.v = np.zeros(n)
+        self.se = np.zeros(n)
+        self.si = np.zeros(n)
+        self.a = np.zeros(n)
+        self.ib = np.zeros(n)
+        self.ref = np.zeros(n, dtype=np.int64)
+        self.last = np.zeros(n, dtype=np.int64)
+        self.pop_of = np.zeros(n, dtype=np.int64)
+        neuron_ids = []
+        ranges = []
+        n_groups = 0
+        for k, p in enumerate(self.pops):
+            lo, hi = self.pop_lo[k], self.pop_lo[k + 1]
+            self.pop_of[lo:hi] = k
+            if isinstance(p, Population):
+                gc, gi, grp = group_tables(p.neuron, p.n, self.dt)
+                cols = p.neuron.broadcast(p.n)
+                self.v[lo:hi] = cols["v_rest"]
+                self.ib[lo:hi] = cols["i_bias"]
+                for var, values in p.initial.items():
+                    getattr(self, _VAR_ARRAY[VAR_CODES[var]])[lo:hi] = values
+                neuron_ids.append(np.arange(lo, hi, dtype=np.int64))
+                ranges.append((lo, hi, n_groups if gc.shape[0] == 1 else -1))
+            else:
+                gc, gi = input_tables()
+                grp = np.zeros(p.n, dtype=np.int64)
+            self.group[lo:hi] = grp + n_groups
+            n_groups += gc.shape[0]
+            gcs.append(gc)
+            gis.append(gi)
+        self.gc = np.ascontiguousarray(np.concatenate(gcs)) if gcs else np.zeros((0, L.N_COEF))
+        self.gi = np.ascontiguousarray(np.concatenate(gis)) if gis else np.zeros((0, L.N_ICOEF), np.int64)
+        self.neuron_ids = np.concatenate(neuron_ids) if neuron_ids else np.zeros(0, dtype=np.int64)
+        self.dense_ranges = np.array(ranges, dtype=np.int64).reshape(-1, 3)
+        self.active = np.ones(n, dtype=np.uint8)
+        self.act_list = np.zeros(max(n, 1), dtype=np.int64)
+        self.act_n = np.zeros(1, dtype=np.int64)
+        self.refresh_autonomous()
+
+    def refresh_autonomous(self, gids: np.ndarray | None = None) -> None:
+        """Recompute which neurons can reach threshold unaided (never idle)."""
+        if not hasattr(self, "auto"):
+            self.auto = np.zeros(self.n_total, dtype=np.uint8)
+        sel = np.arange(self.n_total) if gids is None else gids
+        grp = self.group[sel]
+        typ = self.gi[grp, L.I_TYPE]
+        vinf = self.gc[grp, L.C_VREST] + self.gc[grp, L.C_R] * self.ib[sel]
+        linear = (typ == L.T_LIF) | (typ == L.T_ALIF)
+        driven = vinf >= self.gc[grp, L.C_VTH] - L.IDLE_MARGIN
+        self.auto[sel] = ((typ == L.T_COND) | (linear & driven)).astype(np.uint8)
+
+    def _build_inputs(self, seed):
+        pq = [(k, p) for k, p in enumerate(self.pops) if isinstance(p, PoissonSource)]
+        self.pq_lo = np.array([self.pop_lo[k] for k, _ in pq], dtype=np.int64)
+        self.pq_hi = np.array([self.pop_lo[k + 1] for k, _ in pq], dtype=np.int64)
+        self.pq_seed = np.array(
+            [np.random.SeedSequence([seed, 2, k]).generate_state(1, np.uint64)[0] for k, _ in pq],
+            dtype=np.uint64,
+        )
+        offs, rows, row_steps, rates = [], [], [], []
+        off = 0
+        for _, p in pq:
+            offs.append(off)
+            rows.append(p.rates.shape[0])
+            if p.rates.shape[0] > 1:
+                row_steps.append(self.net.steps_of(p.rate_interval, "rate_interval"))
+            else:
+                row_steps.append(1)
+            rates.append(p.rates.ravel())
+            off += p.rates.size
+        self.pq_rate_off = np.array(offs, dtype=np.int64)
+        self.pq_rows = np.array(rows, dtype=np.int64)
+        self.pq_row_steps = np.array(row_steps, dtype=np.int64)
+        self.pq_rates = np.concatenate(rates) if rates else np.zeros(0)
+
+        sq = [(k, p) for k, p in enumerate(self.pops) if isinstance(p, SpikeSource)]
+        steps, gids, lo, hi = [], [], [], []
+        off = 0
+        for k, p in sq:
+            st = np.round(p.times / self.dt).astype(np.int64)
+            off_grid = np.abs(p.times / self.dt - st)
+            if off_grid.size and off_grid.max() > 1e-6:
+                bad = p.times[np.argmax(off_grid)]
+                raise ValueError(
+                    f"SpikeSource {p.name!r}: spike time {bad!r} s is not on the dt grid "
+                    f"(dt={self.dt!r} s); round the times to multiples of dt"
+                )
+            order = np.lexsort((p.indices, st))
+            steps.append(st[order])
+            gids.append(p.indices[order] + self.pop_lo[k])
+            lo.append(off)
+            off += st.size
+            hi.append(off)
+        self.sq_lo = np.array(lo, dtype=np.int64)
+        self.sq_hi = np.array(hi, dtype=np.int64)
+        self.sq_cursor = self.sq_lo.copy()
+        self.sq_steps = np.concatenate(steps) if steps else np.zeros(0, dtype=np.int64)
+        self.sq_gids = np.concatenate(gids) if gids else np.zeros(0, dtype=np.int64)
+
+    def _build_synapses(self):
+        projs = self.net.projections
+        n_pops = len(self.pops)
+        by_pop = [[] for _ in range(n_pops)]
+        for k, pr in enumerate(projs):
+            by_pop[self.pop_index(pr.pre)].append(k)
+        self.pop_out_ptr = np.zeros(n_pops + 1, dtype=np.int64)
+        for k in range(n_pops):
+            self.pop_out_ptr[k + 1] = self.pop_out_ptr[k] + len(by_pop[k])
+        self.pop_out_proj = np.array([k for lst in by_pop for k in lst], dtype=np.int64)
+        n_proj = len(projs)
+        self.proj_pre_lo = np.zeros(n_proj, dtype=np.int64)
+        self.proj_ipo = np.zeros(n_proj, dtype=np.int64)
+        self.proj_so = np.zeros(n_proj, dtype=np.int64)
+        self.proj_rec = np.zeros(n_proj, dtype=np.int64)
+        self.proj_delay = np.ones(n_proj, dtype=np.int64)
+        self.proj_doff = np.full(n_proj, -1, dtype=np.int64)
+        n_syn = sum(pr.n_synapses for pr in projs)
+        n_ip = sum(pr.pre.n for pr in projs)
+        n_het = sum(pr.n_synapses for pr in projs if pr.delays is not None)
+        self.syn_indptr = np.zeros(n_ip + n_proj, dtype=np.int64)
+        self.syn_post = np.zeros(n_syn, dtype=np.int32)
+        self.syn_w = np.zeros(n_syn, dtype=np.float64)
+        self.syn_delay = np.zeros(max(n_het, 1), dtype=np.int16)
+        ip = so = do = 0
+        for k, pr in enumerate(projs):
+            self.proj_pre_lo[k] = self.pop_lo[self.pop_index(pr.pre)]
+            self.proj_ipo[k] = ip
+            self.proj_so[k] = so
+            self.proj_rec[k] = pr.receptor_index
+            m = pr.n_synapses
+            self.syn_indptr[ip:ip + pr.pre.n + 1] = pr.indptr
+            self.syn_post[so:so + m] = pr.indices + self.pop_lo[self.pop_index(pr.post)]
+            self.syn_w[so:so + m] = pr.weights
+            pr._weights = self.syn_w[so:so + m]  # live view: user writes reach the kernel
+            if pr.delays is not None:
+                self.proj_doff[k] = do
+                self.syn_delay[do:do + m] = pr.delays
+                pr.delays = self.syn_delay[do:do + m]
+                do += m
+            else:
+                self.proj_delay[k] = pr.delay_uniform
+            ip += pr.pre.n + 1
+            so += m
+        self.max_delay = max([pr.max_delay for pr in projs], default=1)
+
+    def _build_buffers(self):
+        n_slots = self.max_delay + 1
+        n = max(self.n_total, 1)
+        self.buf = np.zeros((n_slots, n, 2))
+        self.touched = np.zeros((n_slots, n), dtype=np.int32)
+        self.tcount = np.zeros(n_slots, dtype=np.int64)
+        self.pending = np.zeros((n_slots, n), dtype=np.uint8)
+
+    # ------------------------------------------------------------- recording
+    def rebuild_recording(self):
+        """(Re)derive the recording tables from the network's monitors."""
+        n = self.n_total
+        self.rec_flag = np.zeros(max(n, 1), dtype=np.uint8)
+        self._spike_mons = []
+        for mon in self.net.monitors:
+            if isinstance(mon, SpikeMonitor):
+                gids = self.gids(mon.population, mon.indices)
+                self.rec_flag[gids] = 1
+                lookup = np.zeros(mon.population.n, dtype=bool)
+                lookup[np.arange(mon.population.n) if mon.indices is None else mon.indices] = True
+                self._spike_mons.append((mon, int(self.pop_lo[self.pop_index(mon.population)]), lookup))
+        self.n_rec_max = int(self.rec_flag.sum())
+        cap = max(1 << 16, 4 * self.n_rec_max)
+        self.spk_step = np.zeros(cap, dtype=np.int64)
+        self.spk_id = np.zeros(cap, dtype=np.int64)
+        self.spk_n = np.zeros(1, dtype=np.int64)
+        self._state_mons = [m for m in self.net.monitors if isinstance(m, StateMonitor)]
+        self._rate_mons = [(m, self.pop_index(m.population)) for m in self.net.monitors if isinstance(m, RateMonitor)]
+        eptr, gid, var = [0], [], []
+        for mon in self._state_mons:
+            g = self.gids(mon.population, mon.indices)
+            for name in mon.variables:
+                gid.append(g)
+                var.append(np.full(g.size, VAR_CODES[name], dtype=np.int64))
+            eptr.append(eptr[-1] + g.size * len(mon.variables))
+        self.mon_every = np.array([m.every for m in self._state_mons], dtype=np.int64)
+        self.mon_eptr = np.array(eptr, dtype=np.int64)
+        self.mon_gid = np.concatenate(gid) if gid else np.zeros(0, dtype=np.int64)
+        self.mon_var = np.concatenate(var) if var else np.zeros(0, dtype=np.int64)
+
+    def _drain(self, t0: int, done: int, pop_counts, mon_out, mon_ooff, mon_nsamp):
+        ns = int(self.spk_n[0])
+        if ns:
+            steps = self.spk_step[:ns].copy()
+            gids = self.spk_id[:ns].copy()
+            for mon, lo, lookup in self._spike_mons:
+                local = gids - lo
+                inside = (local >= 0) & (local < lookup.size)
+                sel = np.zeros(ns, dtype=bool)
+                sel[inside] = lookup[local[inside]]
+                mon._append(steps[sel], local[sel])
+            self.spk_n[0] = 0
+        for mon, k in self._rate_mons:
+            mon._append(t0, pop_counts[:done, k].copy())
+        for m, mon in enumerate(self._state_mons):
+            ns_m = int(mon_nsamp[m])
+            if ns_m == 0:
+                continue
+            width = int(self.mon_eptr[m + 1] - self.mon_eptr[m])
+            data = mon_out[mon_ooff[m]:mon_ooff[m] + ns_m * width].reshape(ns_m, width).copy()
+            first = -(-t0 // mon.every) * mon.every
+            mon._append(first + mon.every * np.arange(ns_m, dtype=np.int64), data)
+
+    # ------------------------------------------------------------------- run
+    def choose_mode(self, engine: str) -> str:
+        if engine in ("dense", "event"):
+            return engine
+        ids = self.neuron_ids
+        if ids.size == 0:
+            return "dense"
+        frac_auto = float(self.auto[ids].mean())
+        return "dense" if frac_auto > 0.5 else "event"
+
+    def set_mode(self, mode: str) -> None:
+        if mode == self.mode:
+            return
+        if mode == "dense":
+            self._sync_everything()
+        else:  # entering event mode: everything is current and active
+            if self.mode is not None:
+                self._sync_everything()
+            ids = self.neuron_ids
+            self.active[:] = 1
+            self.act_list[: ids.size] = ids
+            self.act_n[0] = ids.size
+            self.last[:] = self.step
+        self.mode = mode
+
+    def _sync_everything(self):
+        sync_all(self.step, self.gc, self.gi, self.group, self.v, self.se, self.si, self.a,
+                 self.ib, self.ref, self.last, self.active)
+        self.active[:] = 1
+
+    def run_steps(self, n_steps: int, engine: str = "auto", progress=None) -> None:
+        """Advance the network by ``n_steps`` steps."""
+        self.set_mode(self.choose_mode(engine))
+        dense = self.mode == "dense"
+        n_pops = len(self.pops)
+        done_total = 0
+        while done_total < n_steps:
+            chunk = min(CHUNK_STEPS, n_steps - done_total)
+            t0 = self.step
+            pop_counts = np.zeros((chunk, n_pops), dtype=np.int64)
+            widths = np.diff(self.mon_eptr)
+            nsamp_max = np.array(
+                [len(range(-(-t0 // e) * e, t0 + chunk, e)) for e in self.mon_every], dtype=np.int64
+            )
+            mon_ooff = np.zeros(len(self._state_mons), dtype=np.int64)
+            if mon_ooff.size:
+                mon_ooff[1:] = np.cumsum(widths * nsamp_max)[:-1]
+            mon_out = np.zeros(int((widths * nsamp_max).sum()))
+            mon_nsamp = np.zeros(len(self._state_mons), dtype=np.int64)
+            done = run_chunk(
+                t0, chunk, dense,
+                self.gc, self.gi, self.group, self.v, self.se, self.si, self.a, self.ib,
+                self.ref, self.last, self.auto, self.dense_ranges,
+                self.active, self.act_list, self.act_n,
+                self.pq_lo, self.pq_hi, self.pq_seed, self.pq_rate_off, self.pq_rows,
+                self.pq_row_steps, self.pq_rates, self.dt,
+                self.sq_lo, self.sq_hi, self.sq_cursor, self.sq_steps, self.sq_gids,
+                self.pop_of, self.pop_out_ptr, self.pop_out_proj,
+                self.proj_pre_lo, self.proj_ipo, self.proj_so, self.proj_rec, self.proj_delay,
+                self.proj_doff, self.syn_indptr, self.syn_post, self.syn_w, self.syn_delay,
+                self.buf, self.touched, self.tcount, self.pending,
+                self.rec_flag, self.n_rec_max, self.spk_step, self.spk_id, self.spk_n,
+                pop_counts,
+                self.mon_every, self.mon_eptr, self.mon_gid, self.mon_var, mon_out, mon_ooff, mon_nsamp,
+                self.spikes,
+            )
+            self._drain(t0, done, pop_counts, mon_out, mon_ooff, mon_nsamp)
+            self.step += done
+            done_total += done
+            if progress is not None:
+                progress.update(done)
+
+    # ----------------------------------------------------------------- state
+    def get_state(self, pop, var: str, indices=None) -> np.ndarray:
+        gids = self.gids(pop, indices)
+        out = np.zeros(gids.size)
+        peek_many(gids, VAR_CODES[var], self.step, self.gc, self.gi, self.group, self.v, self.se,
+                  self.si, self.a, self.ib, self.ref, self.last, self.active, out)
+        return out
+
+    def set_state(self, pop, var: str, values, indices=None) -> None:
+        gids = self.gids(pop, indices)
+        activate_many(gids, self.step, self.mode != "event", self.gc, self.gi, self.group, self.v,
+                      self.se, self.si, self.a, self.ib, self.ref, self.last, self.active,
+                      self.act_list, self.act_n)
+        arr = getattr(self, _VAR_ARRAY[VAR_CODES[var]])
+        arr[gids] = np.broadcast_to(np.asarray(values, dtype=np.float64), gids.shape)
+        if var == "i_bias":
+            self.refresh_autonomous(gids)
+
+    def set_rates(self, pop: PoissonSource, rates) -> None:
+        k = [i for i, p in enumerate(self.pops) if isinstance(p, PoissonSource)].index(self.pop_index(pop))
+        off = self.pq_rate_off[k]
+        size = pop.rates.size
+        self.pq_rates[off:off + size] = np.broadcast_to(rates, pop.rates.shape).ravel()
+        pop.rates = self.pq_rates[off:off + size].reshape(pop.rates.shape)
+
+    # ------------------------------------------------------------ accounting
+    def synapse_bytes(self) -> int:
+        n_het = int((self.proj_doff >= 0).any()) and self.syn_delay.nbytes
+        return int(self.syn_indptr.nbytes + self.syn_post.nbytes + self.syn_w.nbytes + n_het)
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in STATE_ARRAYS}

@@ -1,0 +1,68 @@
+"""Literal constants shared by the kernels and the engine that builds their arrays.
+
+The engine describes every distinct neuron parameter set ("group") by one row of
+a float64 coefficient table ``gc[n_groups, N_COEF]`` plus an int64 row
+``gi[n_groups, N_ICOEF]``; each neuron carries the index of its group.  The
+columns are listed here once.  Kernels read only these literals as globals.
+"""
+
+__all__ = [
+    "T_LIF", "T_ALIF", "T_COND", "T_INPUT",
+    "C_PM", "C_PE", "C_PI", "C_PA", "C_LPM", "C_LPE", "C_LPI", "C_LPA",
+    "C_R", "C_VREST", "C_VRESET", "C_VTH", "C_BETA", "C_CE1", "C_CI1",
+    "C_AE", "C_AI", "C_DTTM", "C_KE", "C_KI", "C_GL", "C_EE", "C_EI", "C_CM", "C_DT",
+    "N_COEF", "I_TYPE", "I_REF", "N_ICOEF",
+    "V_V", "V_SE", "V_SI", "V_A", "V_IB",
+    "IDLE_MARGIN",
+]
+
+# neuron types
+T_LIF = 0     # LIF, current-based exponential synapses (linear: exact, lazy-capable)
+T_ALIF = 1    # LIF + threshold adaptation (linear: exact, lazy-capable)
+T_COND = 2    # LIF, conductance-based synapses (clock-driven only)
+T_INPUT = 3   # spike generator: never integrated
+
+# float coefficient columns
+C_PM = 0      # exp(-dt/tau_mem)
+C_PE = 1      # exp(-dt/tau_syn_e)
+C_PI = 2      # exp(-dt/tau_syn_i)
+C_PA = 3      # exp(-dt/tau_adapt)  (1 for types without adaptation)
+C_LPM = 4     # -dt/tau_mem         (log of C_PM, for k-step closed forms)
+C_LPE = 5     # -dt/tau_syn_e
+C_LPI = 6     # -dt/tau_syn_i
+C_LPA = 7     # -dt/tau_adapt (0 without adaptation)
+C_R = 8       # tau_mem / c_mem [Ohm]
+C_VREST = 9   # [V]
+C_VRESET = 10  # [V]
+C_VTH = 11    # [V]
+C_BETA = 12   # [V] threshold increase per unit adaptation (0 without)
+C_CE1 = 13    # one-step coupling i_e -> v [Ohm]
+C_CI1 = 14    # one-step coupling i_i -> v [Ohm]
+C_AE = 15     # R tau_e / (tau_e - tau_m) [Ohm], NaN when tau_e == tau_m
+C_AI = 16     # R tau_i / (tau_i - tau_m) [Ohm], NaN when tau_i == tau_m
+C_DTTM = 17   # dt / tau_mem
+C_KE = 18     # R * peak of the unit-current PSP shape (bounds future v) [Ohm]
+C_KI = 19     # same for the inhibitory current [Ohm]
+C_GL = 20     # leak conductance c_mem / tau_mem [S] (conductance-based)
+C_EE = 21     # excitatory reversal potential [V] (conductance-based)
+C_EI = 22     # inhibitory reversal potential [V] (conductance-based)
+C_CM = 23     # membrane capacitance [F]
+C_DT = 24     # dt [s]
+N_COEF = 25
+
+# integer coefficient columns
+I_TYPE = 0    # one of T_*
+I_REF = 1     # refractory period in steps
+N_ICOEF = 2
+
+# recordable state variable codes
+V_V = 0       # membrane potential
+V_SE = 1      # excitatory synaptic state (i_e or g_e)
+V_SI = 2      # inhibitory synaptic state (i_i or g_i)
+V_A = 3       # adaptation variable
+V_IB = 4      # bias current
+
+# A linear neuron is left idle only if its provable upper bound on future v,
+# without new input, stays this far below threshold [V].  It guards the proof
+# against rounding (the bound is exact arithmetic, the steps are not).
+IDLE_MARGIN = 1e-9

@@ -1,0 +1,301 @@
+"""The simulation loop: many steps of a whole network in one compiled call.
+
+Per step ``t`` (the schedule documented on :class:`memr_snn.Network`):
+
+1. input populations emit their spikes for step ``t``;
+2. due events (ring-buffer slot ``t % D``) are added to the synaptic state of
+   their targets; in event mode an idle target is first brought up to date with
+   its exact decay and becomes active;
+3. state monitors sample (state at time ``t*dt``, events of ``t`` included);
+4. neurons are integrated from ``t`` to ``t+1`` (dense: all; event: the active
+   ones), then threshold and reset;
+5. the step's spikes, sorted by global index, are pushed into the ring buffer
+   at ``t + delay`` along every outgoing synapse, counted and recorded;
+6. event mode only: active neurons that provably cannot reach threshold without
+   new input go idle (their state is then valid at the start of ``t + 1``).
+
+Arrays are the flat network description built by :mod:`memr_snn.engine`;
+nothing here allocates per step.
+"""
+
+import numpy as np
+from numba import njit
+
+from .layout import (
+    C_BETA,
+    C_VRESET,
+    C_VTH,
+    I_REF,
+    I_TYPE,
+    T_ALIF,
+    T_COND,
+    T_LIF,
+    V_A,
+    V_IB,
+    V_SE,
+    V_SI,
+    V_V,
+)
+from .neuron import (
+    cond_step_one,
+    cond_step_range,
+    lif_advance,
+    lif_can_idle,
+    lif_step_one,
+    lif_step_range,
+    threshold_of,
+)
+from .rng import uniform01
+
+__all__ = ["run_chunk", "sync_neuron", "sync_all", "peek_state", "peek_many", "activate_many"]
+
+
+@njit(cache=True)
+def sync_neuron(j, t, gc, gi, group, v, se, si, a, ib, ref, last):
+    """Bring idle neuron ``j`` (state valid at step ``last[j]``) up to step ``t``."""
+    k = t - last[j]
+    if k > 0:
+        g = group[j]
+        if gi[g, I_TYPE] == T_LIF or gi[g, I_TYPE] == T_ALIF:
+            v[j], se[j], si[j], a[j], ref[j] = lif_advance(
+                gc, g, k, v[j], se[j], si[j], a[j], ib[j], ref[j]
+            )
+    last[j] = t
+
+
+@njit(cache=True)
+def sync_all(t, gc, gi, group, v, se, si, a, ib, ref, last, active):
+    """Bring every idle neuron up to step ``t`` (used before dense runs and reads)."""
+    for j in range(v.shape[0]):
+        if active[j] == 0:
+            sync_neuron(j, t, gc, gi, group, v, se, si, a, ib, ref, last)
+
+
+@njit(cache=True)
+def peek_state(j, var, t, gc, gi, group, v, se, si, a, ib, ref, last, active):
+    """Value of state variable ``var`` of neuron ``j`` at step ``t``, without writing."""
+    vv, s1, s2, aa = v[j], se[j], si[j], a[j]
+    if active[j] == 0:
+        g = group[j]
+        if gi[g, I_TYPE] == T_LIF or gi[g, I_TYPE] == T_ALIF:
+            vv, s1, s2, aa, _r = lif_advance(gc, g, t - last[j], v[j], se[j], si[j], a[j], ib[j], ref[j])
+    if var == V_V:
+        return vv
+    if var == V_SE:
+        return s1
+    if var == V_SI:
+        return s2
+    if var == V_A:
+        return aa
+    if var == V_IB:
+        return ib[j]
+    return np.nan
+
+
+@njit(cache=True, inline="always")
+def _fire(j, g, gc, gi, v, a, ref, spikes, nspk):
+    """Threshold test and reset of neuron j; returns the new spike count."""
+    if v[j] > threshold_of(gc, g, a[j]):
+        v[j] = gc[g, C_VRESET]
+        r = gi[g, I_REF] - 1
+        ref[j] = r if r > 0 else 0
+        if gi[g, I_TYPE] == T_ALIF:
+            a[j] += 1.0
+        spikes[nspk] = j
+        nspk += 1
+    return nspk
+
+
+@njit(cache=True, inline="always")
+def _integrate_one(j, gc, gi, group, v, se, si, a, ib, ref, spikes, nspk):
+    """Integrate neuron j one step, then threshold/reset; returns the new spike count."""
+    g = group[j]
+    if gi[g, I_TYPE] == T_COND:
+        cond_step_one(gc, g, j, v, se, si, a, ib, ref)
+    else:
+        lif_step_one(gc, g, j, v, se, si, a, ib, ref)
+    return _fire(j, g, gc, gi, v, a, ref, spikes, nspk)
+
+
+@njit(cache=True)
+def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, spikes, nspk):
+    """Dense path: every neuron, range by range (homogeneous ranges vectorise)."""
+    for r in range(dr.shape[0]):
+        lo, hi, g = dr[r, 0], dr[r, 1], dr[r, 2]
+        if g >= 0:
+            if gi[g, I_TYPE] == T_COND:
+                cond_step_range(gc, g, lo, hi, v, se, si, a, ib, ref)
+            else:
+                lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref)
+            vth = gc[g, C_VTH]
+            beta = gc[g, C_BETA]
+            for j in range(lo, hi):
+                if v[j] > vth + beta * a[j]:
+                    nspk = _fire(j, g, gc, gi, v, a, ref, spikes, nspk)
+        else:
+            for j in range(lo, hi):
+                nspk = _integrate_one(j, gc, gi, group, v, se, si, a, ib, ref, spikes, nspk)
+    return nspk
+
+
+@njit(cache=True)
+def run_chunk(
+    t0, n_steps, dense,
+    # neuron tables and state
+    gc, gi, group, v, se, si, a, ib, ref, last, auto,
+    dense_ranges,
+    # event-mode active set; act_n is a length-1 array
+    active, act_list, act_n,
+    # Poisson inputs: per population q
+    pq_lo, pq_hi, pq_seed, pq_rate_off, pq_rows, pq_row_steps, pq_rates, dt,
+    # explicit spike times: per population q, sorted (step, gid) entries
+    sq_lo, sq_hi, sq_cursor, sq_steps, sq_gids,
+    # synapses
+    pop_of, pop_out_ptr, pop_out_proj,
+    proj_pre_lo, proj_ipo, proj_so, proj_rec, proj_delay, proj_doff,
+    syn_indptr, syn_post, syn_w, syn_delay,
+    # ring buffer with per-slot touched lists
+    buf, touched, tcount, pending,
+    # recording
+    rec_flag, n_rec_max, spk_step, spk_id, spk_n,
+    pop_counts,
+    mon_every, mon_eptr, mon_gid, mon_var, mon_out, mon_ooff, mon_nsamp,
+    # scratch
+    spikes,
+):
+    """Simulate steps ``t0 .. t0 + n_steps - 1``; return the number of steps done.
+
+    Returns early (at a step boundary) when the spike record might overflow;
+    the caller drains it and calls again.
+    """
+    n_slots = buf.shape[0]
+    spk_cap = spk_step.shape[0]
+    n_mon = mon_every.shape[0]
+    for s in range(n_steps):
+        t = t0 + s
+        if spk_n[0] + n_rec_max > spk_cap:
+            return s
+        slot = t % n_slots
+        nspk = 0
+        # 1. inputs
+        for q in range(pq_lo.shape[0]):
+            n_q = pq_hi[q] - pq_lo[q]
+            row = t // pq_row_steps[q]
+            if row >= pq_rows[q]:
+                row = pq_rows[q] - 1
+            base = pq_rate_off[q] + row * n_q
+            for i in range(n_q):
+                p = pq_rates[base + i] * dt
+                if p > 0.0 and uniform01(pq_seed[q], np.uint64(t), np.uint64(i)) < p:
+                    spikes[nspk] = pq_lo[q] + i
+                    nspk += 1
+        for q in range(sq_lo.shape[0]):
+            c_ = sq_cursor[q]
+            while c_ < sq_hi[q] and sq_steps[c_] < t:
+                c_ += 1
+            while c_ < sq_hi[q] and sq_steps[c_] == t:
+                spikes[nspk] = sq_gids[c_]
+                nspk += 1
+                c_ += 1
+            sq_cursor[q] = c_
+        # 2. deliver due events
+        for e in range(tcount[slot]):
+            j = touched[slot, e]
+            pending[slot, j] = 0
+            if not dense and active[j] == 0:
+                sync_neuron(j, t, gc, gi, group, v, se, si, a, ib, ref, last)
+                active[j] = 1
+                act_list[act_n[0]] = j
+                act_n[0] += 1
+            se[j] += buf[slot, j, 0]
+            si[j] += buf[slot, j, 1]
+            buf[slot, j, 0] = 0.0
+            buf[slot, j, 1] = 0.0
+        tcount[slot] = 0
+        # 3. state monitors
+        for m in range(n_mon):
+            if t % mon_every[m] == 0:
+                row0 = mon_ooff[m] + mon_nsamp[m] * (mon_eptr[m + 1] - mon_eptr[m])
+                for e in range(mon_eptr[m], mon_eptr[m + 1]):
+                    mon_out[row0 + e - mon_eptr[m]] = peek_state(
+                        mon_gid[e], mon_var[e], t, gc, gi, group, v, se, si, a, ib, ref, last, active
+                    )
+                mon_nsamp[m] += 1
+        # 4. integrate, threshold, reset
+        if dense:
+            nspk = _integrate_ranges(dense_ranges, gc, gi, group, v, se, si, a, ib, ref, spikes, nspk)
+        else:
+            for q in range(act_n[0]):
+                nspk = _integrate_one(act_list[q], gc, gi, group, v, se, si, a, ib, ref, spikes, nspk)
+        # 5. sort the step's spikes by global index, then push, count, record
+        if nspk > 1:
+            ordered = True
+            for q in range(1, nspk):
+                if spikes[q] < spikes[q - 1]:
+                    ordered = False
+                    break
+            if not ordered:
+                spikes[:nspk].sort()
+        for q in range(nspk):
+            g = spikes[q]
+            pop = pop_of[g]
+            pop_counts[s, pop] += 1
+            if rec_flag[g]:
+                spk_step[spk_n[0]] = t
+                spk_id[spk_n[0]] = g
+                spk_n[0] += 1
+            for e in range(pop_out_ptr[pop], pop_out_ptr[pop + 1]):
+                pr = pop_out_proj[e]
+                row = proj_ipo[pr] + g - proj_pre_lo[pr]
+                so = proj_so[pr]
+                rec = proj_rec[pr]
+                d0 = proj_delay[pr]
+                doff = proj_doff[pr]
+                for k in range(syn_indptr[row], syn_indptr[row + 1]):
+                    post = syn_post[so + k]
+                    d = d0 if doff < 0 else syn_delay[doff + k]
+                    sl = (t + d) % n_slots
+                    buf[sl, post, rec] += syn_w[so + k]
+                    if pending[sl, post] == 0:
+                        pending[sl, post] = 1
+                        touched[sl, tcount[sl]] = post
+                        tcount[sl] += 1
+        # 6. event mode: idle out the neurons that cannot fire unaided
+        if not dense:
+            w = 0
+            for q in range(act_n[0]):
+                j = act_list[q]
+                g = group[j]
+                keep = auto[j] != 0
+                if not keep:
+                    keep = not lif_can_idle(gc, g, v[j], se[j], si[j], ib[j])
+                if keep:
+                    act_list[w] = j
+                    w += 1
+                else:
+                    active[j] = 0
+                    last[j] = t + 1
+            act_n[0] = w
+    return n_steps
+
+
+
+
+@njit(cache=True)
+def peek_many(gids, var, t, gc, gi, group, v, se, si, a, ib, ref, last, active, out):
+    """``out[k]`` = value of ``var`` of neuron ``gids[k]`` at step ``t`` (no writes)."""
+    for k in range(gids.shape[0]):
+        out[k] = peek_state(gids[k], var, t, gc, gi, group, v, se, si, a, ib, ref, last, active)
+
+
+@njit(cache=True)
+def activate_many(gids, t, dense, gc, gi, group, v, se, si, a, ib, ref, last, active, act_list, act_n):
+    """Bring neurons ``gids`` up to step ``t`` and, in event mode, make them active."""
+    for k in range(gids.shape[0]):
+        j = gids[k]
+        if active[j] == 0:
+            sync_neuron(j, t, gc, gi, group, v, se, si, a, ib, ref, last)
+            if not dense:
+                active[j] = 1
+                act_list[act_n[0]] = j
+                act_n[0] += 1

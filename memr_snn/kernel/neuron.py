@@ -1,0 +1,177 @@
+"""Per-neuron update kernels: one clock step, k-step closed form, idle test.
+
+Functions take the group coefficient table ``gc`` (see
+:mod:`memr_snn.kernel.layout`) and a group index ``g`` and read ``gc[g, C_*]``
+directly (no row views: a view costs a reference-count round trip per call).
+Exact integration of the linear (current-based) model, for ``k`` steps with no
+input:
+
+.. math::
+
+    v_{k} = v_\\infty + (v_0 - v_\\infty) p_m^k + i_{e,0} E(k) + i_{i,0} I(k),
+    \\qquad v_\\infty = v_{rest} + R\\, i_{bias}
+
+    E(k) = R \\frac{\\tau_e}{\\tau_e - \\tau_m}\\,(p_e^k - p_m^k)
+    \\quad(\\tau_e \\ne \\tau_m), \\qquad
+    E(k) = R\\, \\frac{k\\,dt}{\\tau_m}\\, p_m^k \\quad(\\tau_e = \\tau_m)
+
+with :math:`p_x = e^{-dt/\\tau_x}` and :math:`R = \\tau_m / C`.  One clock step
+uses the same formula with k = 1 and precomputed ``E(1)``, ``I(1)``.
+"""
+
+import math
+
+from numba import njit
+
+from .layout import (
+    C_AE,
+    C_AI,
+    C_BETA,
+    C_CE1,
+    C_CI1,
+    C_CM,
+    C_DT,
+    C_DTTM,
+    C_EE,
+    C_EI,
+    C_GL,
+    C_KE,
+    C_KI,
+    C_LPA,
+    C_LPE,
+    C_LPI,
+    C_LPM,
+    C_PA,
+    C_PE,
+    C_PI,
+    C_PM,
+    C_R,
+    C_VREST,
+    C_VTH,
+    IDLE_MARGIN,
+)
+
+__all__ = [
+    "lif_step_one", "cond_step_one", "lif_step_range", "cond_step_range",
+    "lif_advance", "lif_can_idle", "threshold_of",
+]
+
+
+@njit(cache=True, inline="always")
+def lif_step_one(gc, g, j, v, se, si, a, ib, ref):
+    """One clock step of current-based (A)LIF neuron ``j`` (group ``g``), in place.
+
+    Refractory neurons keep ``v`` (which holds ``v_reset``) and count ``ref``
+    down; synaptic currents and adaptation decay regardless.  No threshold here.
+    """
+    if ref[j] > 0:
+        ref[j] -= 1
+    else:
+        vinf = gc[g, C_VREST] + gc[g, C_R] * ib[j]
+        v[j] = vinf + (v[j] - vinf) * gc[g, C_PM] + se[j] * gc[g, C_CE1] + si[j] * gc[g, C_CI1]
+    se[j] *= gc[g, C_PE]
+    si[j] *= gc[g, C_PI]
+    a[j] *= gc[g, C_PA]
+
+
+@njit(cache=True)
+def lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref):
+    """:func:`lif_step_one` for neurons ``lo..hi-1`` that all belong to group ``g``.
+
+    Written branch-free with the coefficients hoisted so that LLVM vectorises it.
+    """
+    vrest, r, pm = gc[g, C_VREST], gc[g, C_R], gc[g, C_PM]
+    ce, ci = gc[g, C_CE1], gc[g, C_CI1]
+    pe, pi, pa = gc[g, C_PE], gc[g, C_PI], gc[g, C_PA]
+    for j in range(lo, hi):
+        vinf = vrest + r * ib[j]
+        vn = vinf + (v[j] - vinf) * pm + se[j] * ce + si[j] * ci
+        rj = ref[j]
+        v[j] = vn if rj <= 0 else v[j]
+        ref[j] = rj - 1 if rj > 0 else rj
+        se[j] *= pe
+        si[j] *= pi
+        a[j] *= pa
+
+
+@njit(cache=True, inline="always")
+def cond_step_one(gc, g, j, v, ge, gi, a, ib, ref):
+    """One exponential-Euler step of conductance-based LIF neuron ``j``, in place.
+
+    ``v`` relaxes exactly towards the momentary equilibrium with the
+    conductances of the step start; the conductances then decay exactly.
+    """
+    if ref[j] > 0:
+        ref[j] -= 1
+    else:
+        gtot = gc[g, C_GL] + ge[j] + gi[j]
+        vinf = (gc[g, C_GL] * gc[g, C_VREST] + ge[j] * gc[g, C_EE] + gi[j] * gc[g, C_EI] + ib[j]) / gtot
+        v[j] = vinf + (v[j] - vinf) * math.exp(-gc[g, C_DT] * gtot / gc[g, C_CM])
+    ge[j] *= gc[g, C_PE]
+    gi[j] *= gc[g, C_PI]
+    a[j] *= gc[g, C_PA]
+
+
+@njit(cache=True)
+def cond_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref):
+    """:func:`cond_step_one` for neurons ``lo..hi-1`` of group ``g``."""
+    for j in range(lo, hi):
+        cond_step_one(gc, g, j, v, ge, gi, a, ib, ref)
+
+
+@njit(cache=True, inline="always")
+def _coupling(A, lps, lpm, k, dttm, r):
+    """E(k) or I(k) of the module docstring."""
+    pm_k = math.exp(k * lpm)
+    if A == A:  # not NaN: distinct time constants
+        return A * (math.exp(k * lps) - pm_k)
+    return r * (k * dttm) * pm_k
+
+
+@njit(cache=True)
+def lif_advance(gc, g, k, v, se, si, a, ib, ref):
+    """Advance a current-based (A)LIF neuron by ``k`` >= 0 input-free steps.
+
+    Closed form: first ``m = min(ref, k)`` refractory steps (v held, currents
+    decay), then ``k - m`` free steps.  Scalars in, (v, se, si, a, ref) out.
+    """
+    if k <= 0:
+        return v, se, si, a, ref
+    m = min(ref, k)
+    if m > 0:
+        se = se * math.exp(m * gc[g, C_LPE])
+        si = si * math.exp(m * gc[g, C_LPI])
+        ref -= m
+    kf = k - m
+    if kf > 0:
+        vinf = gc[g, C_VREST] + gc[g, C_R] * ib
+        v = (
+            vinf
+            + (v - vinf) * math.exp(kf * gc[g, C_LPM])
+            + se * _coupling(gc[g, C_AE], gc[g, C_LPE], gc[g, C_LPM], kf, gc[g, C_DTTM], gc[g, C_R])
+            + si * _coupling(gc[g, C_AI], gc[g, C_LPI], gc[g, C_LPM], kf, gc[g, C_DTTM], gc[g, C_R])
+        )
+        se = se * math.exp(kf * gc[g, C_LPE])
+        si = si * math.exp(kf * gc[g, C_LPI])
+    a = a * math.exp(k * gc[g, C_LPA])
+    return v, se, si, a, ref
+
+
+@njit(cache=True, inline="always")
+def lif_can_idle(gc, g, v, se, si, ib):
+    """True if, without new input, v provably stays below threshold forever.
+
+    Bound: ``v(t) <= v_inf + max(v - v_inf, 0) + K_e max(i_e, 0) + K_i max(i_i, 0)``
+    where ``K_x`` is R times the peak of the PSP shape of a unit current decaying
+    with ``tau_x``.  The adaptive threshold is never below ``v_threshold``
+    (``beta_adapt >= 0``), so the test uses ``v_threshold``.
+    """
+    vinf = gc[g, C_VREST] + gc[g, C_R] * ib
+    bound = vinf + max(v - vinf, 0.0) + gc[g, C_KE] * max(se, 0.0) + gc[g, C_KI] * max(si, 0.0)
+    return bound < gc[g, C_VTH] - IDLE_MARGIN
+
+
+@njit(cache=True, inline="always")
+def threshold_of(gc, g, a):
+    """Momentary threshold ``v_threshold + beta * a`` [V]."""
+    return gc[g, C_VTH] + gc[g, C_BETA] * a

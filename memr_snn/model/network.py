@@ -1,0 +1,358 @@
+"""The Network: an explicit container that owns dt, the seed and the schedule."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+
+from .monitors import Monitor, StateMonitor
+from .population import PopulationBase
+from .projection import Projection
+
+__all__ = ["Network", "ENGINES"]
+
+logger = logging.getLogger(__name__)
+
+ENGINES = ("auto", "event", "dense")
+
+#: bytes per synapse assumed by the memory estimate (indices + weights + delay + slack)
+_BYTES_PER_SYNAPSE_ESTIMATE = 14
+#: transient bytes per synapse while a projection is generated and sorted
+_BYTES_PER_SYNAPSE_BUILD = 48
+
+
+def _available_memory() -> int | None:
+    try:
+        from ..info import available_memory_bytes
+    except ImportError:  # pragma: no cover
+        return None
+    return available_memory_bytes()
+
+
+class Network:
+    """A spiking network: populations, projections, monitors, and their state.
+
+    Parameters
+    ----------
+    dt : float
+        Time step [s]; finite and > 0.
+    seed : int, optional
+        Seed of every random choice (connectivity, Poisson inputs, random
+        initial states drawn by network builders).  ``None`` draws one from the
+        OS; it is then available as ``net.seed`` so the run can be repeated.
+    engine : {"auto", "event", "dense"}
+        ``"event"`` updates only neurons that can change (lazy, exact decay for
+        idle neurons); ``"dense"`` updates every neuron every step; ``"auto"``
+        picks dense when more than half the neurons are driven above threshold
+        or conductance-based, else event.
+
+    Notes
+    -----
+    **Schedule of one step** ``n`` (time ``n*dt`` to ``(n+1)*dt``):
+
+    1. spike sources emit the spikes of step ``n``;
+    2. events due at ``n`` are added to the synaptic state of their targets
+       (event mode first brings an idle target up to date with its exact decay);
+    3. state monitors sample (state at ``n*dt``, these events included);
+    4. neurons integrate one step, then threshold (``v > v_threshold``) and reset;
+    5. the step's spikes (source and neuron, sorted by index) are counted,
+       recorded with time ``n*dt`` and pushed to their targets at ``n + delay``;
+    6. event mode: neurons that provably cannot reach threshold without new
+       input go idle.
+
+    A delay of 1 step therefore means a spike acts on the next step's
+    integration, as Brian2's default zero delay does.
+
+    Examples
+    --------
+    >>> from memr_snn import Network, Population, LIFParams, SpikeMonitor
+    >>> from memr_snn.units import ms, mV, pA
+    >>> net = Network(dt=0.1 * ms, seed=1)
+    >>> pop = net.add(Population(10, LIFParams(i_bias=400 * pA), name="exc"))
+    >>> mon = net.add(SpikeMonitor(pop))
+    >>> net.run(50 * ms)
+    >>> int(mon.num_spikes) > 0
+    True
+    """
+
+    def __init__(self, dt: float, seed: int | None = None, engine: str = "auto"):
+        if isinstance(dt, bool) or not isinstance(dt, (int, float, np.floating, np.integer)):
+            raise TypeError(f"dt must be a number of seconds, got {dt!r}")
+        if not (math.isfinite(dt) and dt > 0):
+            raise ValueError(f"dt must be finite and > 0 [s], got {dt!r}")
+        self.dt = float(dt)
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2**63))
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        self.seed = int(seed)
+        self.engine = self._check_engine(engine)
+        self.populations: list[PopulationBase] = []
+        self.projections: list[Projection] = []
+        self.monitors: list[Monitor] = []
+        self._sim = None
+
+    @staticmethod
+    def _check_engine(engine: str) -> str:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        return engine
+
+    # ------------------------------------------------------------------ build
+    def add(self, *objects):
+        """Add populations, projections and monitors; returns what was added.
+
+        A projection's synapses are generated here, from the network seed.
+        """
+        for obj in objects:
+            if isinstance(obj, PopulationBase):
+                self._add_population(obj)
+            elif isinstance(obj, Projection):
+                self._add_projection(obj)
+            elif isinstance(obj, Monitor):
+                self._add_monitor(obj)
+            else:
+                raise TypeError(f"cannot add {obj!r}: expected a population, projection or monitor")
+        return objects[0] if len(objects) == 1 else objects
+
+    def _owned(self, obj, what: str):
+        if obj._network is self:
+            raise ValueError(f"{what} {getattr(obj, 'name', obj)!r} was already added to this network")
+        if obj._network is not None:
+            raise ValueError(f"{what} {getattr(obj, 'name', obj)!r} belongs to another network")
+
+    def _structure_frozen(self, what: str):
+        if self._sim is not None:
+            raise RuntimeError(
+                f"cannot add a {what} after the network has run; build the whole network "
+                "before the first run (monitors may still be added)"
+            )
+
+    def _add_population(self, pop: PopulationBase):
+        self._owned(pop, "population")
+        self._structure_frozen("population")
+        if pop.name is None:
+            pop.name = f"pop{len(self.populations)}"
+        if any(p.name == pop.name for p in self.populations):
+            raise ValueError(f"a population named {pop.name!r} already exists in this network")
+        if hasattr(pop, "rate_interval") and pop.rate_interval is not None:
+            self.steps_of(pop.rate_interval, "rate_interval")
+        self._check_memory(extra_neurons=pop.n)
+        pop._network = self
+        self.populations.append(pop)
+
+    def _add_projection(self, proj: Projection):
+        self._owned(proj, "projection")
+        self._structure_frozen("projection")
+        for side, pop in (("pre", proj.pre), ("post", proj.post)):
+            if pop._network is None:
+                raise ValueError(
+                    f"{side} population {pop.name!r} is not part of this network; add it first"
+                )
+            if pop._network is not self:
+                raise ValueError(
+                    f"cannot connect populations of different networks: {side} population "
+                    f"{pop.name!r} belongs to another network"
+                )
+        expected = proj.connectivity.expected_synapses(proj.pre.n, proj.post.n)
+        self._check_memory(extra_synapses=expected, building=True)
+        rng = np.random.default_rng([self.seed, 1, len(self.projections)])
+        proj.build(rng)
+        if proj.name is None:
+            proj.name = f"{proj.pre.name}->{proj.post.name}"
+        proj._network = self
+        self.projections.append(proj)
+
+    def _add_monitor(self, mon: Monitor):
+        self._owned(mon, "monitor")
+        if mon.population._network is not self:
+            raise ValueError(f"monitored population {mon.population.name!r} is not part of this network")
+        if isinstance(mon, StateMonitor):
+            mon.every = 1 if mon.interval is None else self.steps_of(mon.interval, "interval")
+        mon._network = self
+        self.monitors.append(mon)
+        if self._sim is not None:
+            self._sim.rebuild_recording()
+
+    # --------------------------------------------------------------- checks
+    def steps_of(self, duration: float, name: str = "duration") -> int:
+        """``duration`` in whole steps; refuses durations off the dt grid."""
+        if isinstance(duration, bool) or not isinstance(duration, (int, float, np.floating, np.integer)):
+            raise TypeError(f"{name} must be a number of seconds, got {duration!r}")
+        if not (math.isfinite(duration) and duration >= 0):
+            raise ValueError(f"{name} must be finite and >= 0 [s], got {duration!r}")
+        steps = duration / self.dt
+        n = int(round(steps))
+        if abs(steps - n) > 1e-6:
+            raise ValueError(
+                f"{name} = {duration!r} s is not a whole number of steps of dt = {self.dt!r} s "
+                f"({steps:.6g} steps); use {n * self.dt!r} s ({n} steps) or "
+                f"{(n + (1 if steps > n else -1)) * self.dt!r} s"
+            )
+        return n
+
+    def estimate_memory(self, extra_neurons: int = 0, extra_synapses: float = 0.0) -> int:
+        """Estimated bytes the simulation will need (state, buffers, synapses)."""
+        n = sum(p.n for p in self.populations) + extra_neurons
+        syn = sum(pr.n_synapses for pr in self.projections) + extra_synapses
+        max_delay = max([pr.max_delay for pr in self.projections], default=1)
+        per_neuron = 8 * 12 + (max_delay + 1) * (16 + 4 + 1)
+        return int(n * per_neuron + syn * _BYTES_PER_SYNAPSE_ESTIMATE)
+
+    def _check_memory(self, extra_neurons: int = 0, extra_synapses: float = 0.0, building=False):
+        need = self.estimate_memory(extra_neurons, extra_synapses)
+        if building:
+            need += int(extra_synapses * _BYTES_PER_SYNAPSE_BUILD)
+        avail = _available_memory()
+        if avail is not None and need > avail:
+            raise MemoryError(
+                f"the network needs about {need / 2**30:.2f} GiB (estimate: "
+                f"{sum(p.n for p in self.populations) + extra_neurons} neurons, "
+                f"{sum(pr.n_synapses for pr in self.projections) + extra_synapses:.3g} synapses) "
+                f"but only {avail / 2**30:.2f} GiB are available; nothing was allocated"
+            )
+
+    # ----------------------------------------------------------------- run
+    @property
+    def t(self) -> float:
+        """Current simulation time [s]."""
+        return self.step * self.dt
+
+    @property
+    def step(self) -> int:
+        """Number of steps simulated so far."""
+        return 0 if self._sim is None else self._sim.step
+
+    def _ensure_built(self):
+        if self._sim is None:
+            if not self.populations:
+                raise ValueError("the network is empty: add at least one population before running")
+            from ..engine.simulator import Simulator
+
+            self._sim = Simulator(self)
+        return self._sim
+
+    def run(self, duration: float, progress: bool | None = None, engine: str | None = None) -> None:
+        """Simulate ``duration`` seconds (a whole number of steps).
+
+        Repeated calls continue where the last one stopped: two runs of T/2
+        give exactly the spikes of one run of T.
+
+        Parameters
+        ----------
+        duration : float
+            Time to simulate [s].
+        progress : bool, optional
+            Show a progress bar; default: only when stderr is a terminal and
+            the run is long (> 100 000 steps).
+        engine : {"auto", "event", "dense"}, optional
+            Override the network's engine for this run.
+        """
+        n_steps = self.steps_of(duration)
+        self.run_steps(n_steps, progress=progress, engine=engine)
+
+    def run_steps(self, n_steps: int, progress: bool | None = None, engine: str | None = None) -> None:
+        """Simulate ``n_steps`` steps (the step-wise driver for closed loops)."""
+        if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
+            raise ValueError(f"n_steps must be an integer >= 0, got {n_steps!r}")
+        engine = self.engine if engine is None else self._check_engine(engine)
+        sim = self._ensure_built()
+        bar = None
+        if progress or (progress is None and n_steps > 100_000):
+            from ..progress import ProgressBar
+
+            bar = ProgressBar(int(n_steps), desc="simulating", enabled=None if progress is None else True)
+        try:
+            sim.run_steps(int(n_steps), engine=engine, progress=bar)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    # ----------------------------------------------------- closed-loop access
+    def get_state(self, population, var: str, indices=None) -> np.ndarray:
+        """Current value of state variable ``var`` of ``population`` (a copy)."""
+        self._check_pop_var(population, var)
+        sim = self._ensure_built()
+        return sim.get_state(population, var, self._local(population, indices))
+
+    def set_state(self, population, var: str, values, indices=None) -> None:
+        """Write state variable ``var`` (before the first run: the initial state)."""
+        self._check_pop_var(population, var)
+        values = np.asarray(values, dtype=np.float64)
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"{var} values must be finite")
+        idx = self._local(population, indices)
+        if self._sim is None:
+            full = population.initial.get(var)
+            if full is None:
+                full = self._default_initial(population, var)
+            full = full.copy()
+            full[slice(None) if idx is None else idx] = values
+            population.set_initial(var, full)
+            return
+        self._sim.set_state(population, var, values, idx)
+
+    def set_rates(self, population, rates) -> None:
+        """Replace the rates [Hz] of a Poisson source (same shape as before)."""
+        from .population import PoissonSource
+
+        if not isinstance(population, PoissonSource) or population._network is not self:
+            raise ValueError("set_rates needs a PoissonSource of this network")
+        arr = np.asarray(rates, dtype=np.float64)
+        if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+            raise ValueError("rates must be finite and >= 0 [Hz]")
+        self._ensure_built().set_rates(population, arr)
+
+    def _check_pop_var(self, population, var):
+        from .population import Population
+
+        if not isinstance(population, Population) or population._network is not self:
+            raise ValueError("expected a neuron Population of this network")
+        population.check_variable(var)
+
+    @staticmethod
+    def _local(population, indices):
+        if indices is None:
+            return None
+        from .._validation import check_index_array
+
+        return check_index_array("indices", indices, population.n)
+
+    @staticmethod
+    def _default_initial(population, var):
+        cols = population.neuron.broadcast(population.n)
+        if var == "v":
+            return cols["v_rest"]
+        if var == "i_bias":
+            return cols["i_bias"]
+        return np.zeros(population.n)
+
+    # ---------------------------------------------------------------- info
+    def population(self, name: str) -> PopulationBase:
+        for p in self.populations:
+            if p.name == name:
+                return p
+        raise KeyError(f"no population named {name!r}; known: {[p.name for p in self.populations]}")
+
+    @property
+    def n_neurons(self) -> int:
+        return sum(p.n for p in self.populations)
+
+    @property
+    def n_synapses(self) -> int:
+        return sum(pr.n_synapses for pr in self.projections)
+
+    def synapse_bytes(self) -> int:
+        """Bytes of synapse storage (CSR arrays), as simulated."""
+        if self._sim is not None:
+            return self._sim.synapse_bytes()
+        return sum(pr.synapse_bytes() for pr in self.projections)
+
+    def __repr__(self) -> str:
+        return (
+            f"Network(dt={self.dt!r}, seed={self.seed}, engine={self.engine!r}, "
+            f"{len(self.populations)} populations, {self.n_neurons} neurons, "
+            f"{self.n_synapses} synapses)"
+        )

@@ -1,0 +1,174 @@
+"""Populations: groups of neurons that share a model, and spike sources."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from .._validation import as_param_array, check_finite, check_int_at_least, check_nonnegative
+from ..neurons.base import NeuronParams
+
+__all__ = ["Population", "PoissonSource", "SpikeSource", "PopulationBase"]
+
+
+class PopulationBase:
+    """What every population has: a size, a name and an owning network."""
+
+    kind: str = ""
+
+    def __init__(self, n: int, name: str | None):
+        self.n = check_int_at_least("n", n, 1)
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be a string, got {name!r}")
+        self.name = name
+        self._network = None
+
+    @property
+    def network(self):
+        """The network this population was added to (None before ``Network.add``)."""
+        return self._network
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(n={self.n}, name={self.name!r})"
+
+
+class Population(PopulationBase):
+    """``n`` neurons of one model.
+
+    Parameters
+    ----------
+    n : int
+        Number of neurons (>= 1).
+    neuron : NeuronParams
+        Parameter set, e.g. :class:`memr_snn.LIFParams`; fields may be per-neuron arrays of length n.
+    name : str, optional
+        Unique name within the network (default ``"pop<k>"``).
+    initial : mapping, optional
+        Initial state, e.g. ``{"v": array}``; variables not given start at rest
+        (``v = v_rest``, synaptic state and adaptation 0).
+    """
+
+    kind = "neurons"
+
+    def __init__(
+        self,
+        n: int,
+        neuron: NeuronParams,
+        name: str | None = None,
+        initial: Mapping[str, float | np.ndarray] | None = None,
+    ):
+        super().__init__(n, name)
+        if not isinstance(neuron, NeuronParams):
+            raise TypeError(f"neuron must be a NeuronParams instance (e.g. LIFParams()), got {neuron!r}")
+        size = neuron.size()
+        if size is not None and size != self.n:
+            raise ValueError(f"neuron parameter arrays have length {size} but n={self.n}")
+        self.neuron = neuron
+        self.initial: dict[str, np.ndarray] = {}
+        for var, value in (initial or {}).items():
+            self.set_initial(var, value)
+
+    @property
+    def state_variables(self) -> tuple[str, ...]:
+        return self.neuron.state_variables
+
+    def check_variable(self, var: str) -> None:
+        """Raise ``ValueError`` unless ``var`` is a state variable of this model."""
+        if var not in self.neuron.state_variables:
+            raise ValueError(
+                f"unknown state variable {var!r} for {type(self.neuron).__name__}; "
+                f"known: {list(self.neuron.state_variables)}"
+            )
+
+    def set_initial(self, var: str, value) -> None:
+        """Set the initial value of state variable ``var`` (scalar or per-neuron array)."""
+        self.check_variable(var)
+        arr = as_param_array(var, value)
+        check_finite(var, arr)
+        if isinstance(arr, np.ndarray) and arr.size != self.n:
+            raise ValueError(f"initial {var} has {arr.size} values but n={self.n}")
+        self.initial[var] = np.broadcast_to(np.asarray(arr, dtype=np.float64), (self.n,)).copy()
+
+
+class PoissonSource(PopulationBase):
+    """``n`` independent Poisson spike trains.
+
+    At every step neuron ``i`` spikes with probability ``rate_i * dt`` (as Brian2's
+    ``PoissonGroup``); the draws are counter-based, so they depend only on the
+    network seed, the step and the index.
+
+    Parameters
+    ----------
+    n : int
+        Number of spike trains.
+    rates : float or array
+        Constant rates [Hz]: a scalar or (n,) array; or time-varying rates as a
+        (n_intervals, n) array, row ``r`` applying to ``[r, r+1) * rate_interval``
+        (the last row holds afterwards).
+    rate_interval : float, optional
+        Duration of one row of a time-varying ``rates`` [s]; a whole number of steps.
+    name : str, optional
+        Unique name within the network.
+    """
+
+    kind = "poisson"
+
+    def __init__(self, n: int, rates, rate_interval: float | None = None, name: str | None = None):
+        super().__init__(n, name)
+        self.rates = self._check_rates(rates)
+        if self.rates.shape[0] > 1:
+            if rate_interval is None:
+                raise ValueError("rate_interval [s] is required when rates is a (n_intervals, n) array")
+            check_nonnegative("rate_interval", rate_interval, "s")
+            if rate_interval <= 0:
+                raise ValueError(f"rate_interval must be > 0 [s], got {rate_interval!r}")
+        self.rate_interval = rate_interval
+
+    def _check_rates(self, rates) -> np.ndarray:
+        arr = np.array(rates, dtype=np.float64)
+        if arr.ndim == 0:
+            arr = np.full((1, self.n), float(arr))
+        elif arr.ndim == 1:
+            if arr.size != self.n:
+                raise ValueError(f"rates has {arr.size} values but n={self.n}")
+            arr = arr[None, :]
+        elif arr.ndim != 2 or arr.shape[1] != self.n:
+            raise ValueError(f"rates must be a scalar, (n,) or (n_intervals, n) array; got shape {arr.shape}")
+        check_nonnegative("rates", arr, "Hz")
+        return np.ascontiguousarray(arr)
+
+
+class SpikeSource(PopulationBase):
+    """Neurons that spike at given times.
+
+    Parameters
+    ----------
+    n : int
+        Number of neurons.
+    times : array of float
+        Spike times [s], >= 0; each is placed on the step ``round(time / dt)``
+        (a time farther than 1e-6 dt from the grid is refused when the source is
+        added to a network).
+    indices : array of int
+        Neuron index of each spike, in [0, n).
+    name : str, optional
+        Unique name within the network.
+    """
+
+    kind = "spikes"
+
+    def __init__(self, n: int, times, indices, name: str | None = None):
+        super().__init__(n, name)
+        times = np.asarray(times, dtype=np.float64).ravel()
+        indices = np.asarray(indices).ravel()
+        if times.shape != indices.shape:
+            raise ValueError(f"times and indices must have the same length, got {times.size} and {indices.size}")
+        check_nonnegative("times", times, "s")
+        from .._validation import check_index_array
+
+        self.indices = check_index_array("indices", indices, self.n)
+        self.times = times

@@ -1,0 +1,220 @@
+"""Projections: synapses from one population to another, stored as CSR by presynaptic neuron."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._validation import check_finite, check_int_at_least
+from .connectivity import Connectivity
+from .population import Population, PopulationBase
+
+__all__ = ["Projection"]
+
+WeightSpec = float | np.ndarray | Callable[[np.random.Generator, int], np.ndarray] | None
+DelaySpec = int | np.ndarray | Callable[[np.random.Generator, int], np.ndarray]
+
+#: Largest delay in steps (int16 storage).
+MAX_DELAY_STEPS = 32767
+
+
+class Projection:
+    """Synapses from ``pre`` to ``post``.
+
+    Parameters
+    ----------
+    pre : population
+        Presynaptic population (neurons or a spike source).
+    post : Population
+        Postsynaptic neuron population.
+    connectivity : Connectivity
+        Which pairs are connected, e.g. ``FixedProbability(0.02)``.
+    weight : float, array or callable, optional
+        Synaptic weight in the unit of the target receptor ([A] for current-based
+        neurons, [S] for conductance-based ones): a scalar, an (n_synapses,) array
+        in the order the rule generates them, a dense (n_post, n_pre) matrix, or
+        ``f(rng, n_synapses) -> array``.  ``FromSparse`` supplies its own.
+    delay_steps : int, array or callable
+        Transmission delay in whole steps, >= 1.  A spike emitted in step ``n``
+        reaches its targets at the start of step ``n + delay`` (Brian2's delay
+        ``d*dt`` corresponds to ``delay_steps = d + 1``; NEST adds the event one
+        step later still).
+    receptor : str
+        Target input of the postsynaptic model, e.g. ``"exc"`` or ``"inh"``.
+    name : str, optional
+        Name within the network.
+
+    Notes
+    -----
+    Synapses are generated when the projection is added to a network (the
+    network's seed drives them), then stored in compressed sparse rows by
+    presynaptic neuron: ``indptr`` (n_pre + 1,), ``indices`` (postsynaptic,
+    local), ``weights`` and ``delays``.  Weight matrices exchanged with users
+    have the documented shape ``(n_post, n_pre)``.
+    """
+
+    def __init__(
+        self,
+        pre: PopulationBase,
+        post: Population,
+        connectivity: Connectivity,
+        weight: WeightSpec = None,
+        delay_steps: DelaySpec = 1,
+        receptor: str = "exc",
+        name: str | None = None,
+    ):
+        if not isinstance(pre, PopulationBase):
+            raise TypeError(f"pre must be a population, got {pre!r}")
+        if not isinstance(post, Population):
+            raise TypeError(f"post must be a neuron Population (not a spike source), got {post!r}")
+        if not isinstance(connectivity, Connectivity):
+            raise TypeError(f"connectivity must be a Connectivity rule, got {connectivity!r}")
+        if receptor not in post.neuron.receptors:
+            raise ValueError(
+                f"receptor must be one of {list(post.neuron.receptors)} for "
+                f"{type(post.neuron).__name__}, got {receptor!r}"
+            )
+        if weight is None and connectivity.weights_hint() is None:
+            raise ValueError("weight is required (a scalar, an array or a callable)")
+        if isinstance(delay_steps, (int, np.integer, float)) and not callable(delay_steps):
+            check_int_at_least("delay_steps", delay_steps, 1)
+            if delay_steps > MAX_DELAY_STEPS:
+                raise ValueError(f"delay_steps must be in [1, {MAX_DELAY_STEPS}], got {delay_steps}")
+        if np.isscalar(weight) and not callable(weight):
+            check_finite("weight", weight)
+        self.pre = pre
+        self.post = post
+        self.connectivity = connectivity
+        self.receptor = receptor
+        self.receptor_index = post.neuron.receptors.index(receptor)
+        self.name = name
+        self._weight_spec = weight
+        self._delay_spec = delay_steps
+        self._network = None
+        # CSR storage, filled by build()
+        self.indptr: np.ndarray | None = None
+        self.indices: np.ndarray | None = None
+        self._weights: np.ndarray | None = None
+        self.delays: np.ndarray | None = None  # (n_synapses,) int16, or None if uniform
+        self.delay_uniform: int | None = None
+
+    # -- generation ----------------------------------------------------------
+    def build(self, rng: np.random.Generator) -> None:
+        """Generate the synapses (called by ``Network.add``)."""
+        n_pre, n_post = self.pre.n, self.post.n
+        pre, post = self.connectivity.generate(n_pre, n_post, rng, self.pre is self.post)
+        n_syn = pre.size
+        w = self._resolve_weights(rng, pre, post, n_syn)
+        d = self._resolve_delays(rng, n_syn)
+        order = np.lexsort((post, pre))
+        pre, post, w = pre[order], post[order], w[order]
+        if d is not None:
+            d = d[order]
+        self.indptr = np.zeros(n_pre + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pre, minlength=n_pre), out=self.indptr[1:])
+        self.indices = post.astype(np.int32)
+        self._weights = np.ascontiguousarray(w, dtype=np.float64)
+        if d is None or d.size == 0 or np.all(d == d[0]):
+            self.delay_uniform = int(self._delay_spec) if d is None else (int(d[0]) if d.size else 1)
+            self.delays = None
+        else:
+            self.delay_uniform = None
+            self.delays = d.astype(np.int16)
+
+    def _resolve_weights(self, rng, pre, post, n_syn) -> np.ndarray:
+        spec = self._weight_spec
+        if spec is None:
+            w = self.connectivity.weights_hint()
+        elif callable(spec):
+            w = np.asarray(spec(rng, n_syn), dtype=np.float64)
+        else:
+            arr = np.asarray(spec, dtype=np.float64)
+            if arr.ndim == 0:
+                w = np.full(n_syn, float(arr))
+            elif arr.shape == (self.post.n, self.pre.n):
+                w = arr[post, pre]
+            elif arr.ndim == 1:
+                w = arr
+            else:
+                raise ValueError(
+                    f"weight must be a scalar, ({n_syn},) per synapse or (n_post, n_pre) = "
+                    f"({self.post.n}, {self.pre.n}); got shape {arr.shape}"
+                )
+        w = np.asarray(w, dtype=np.float64).ravel()
+        if w.size != n_syn:
+            raise ValueError(f"weight has {w.size} values but the projection has {n_syn} synapses")
+        check_finite("weight", w)
+        return w
+
+    def _resolve_delays(self, rng, n_syn) -> np.ndarray | None:
+        spec = self._delay_spec
+        if isinstance(spec, (int, np.integer)) or (np.isscalar(spec) and not callable(spec)):
+            return None
+        d = np.asarray(spec(rng, n_syn) if callable(spec) else spec)
+        if d.ndim != 1 or d.size != n_syn:
+            raise ValueError(f"delay_steps has shape {d.shape} but the projection has {n_syn} synapses")
+        if d.size and not np.issubdtype(d.dtype, np.integer):
+            if not np.all(np.isfinite(d)) or not np.array_equal(d, np.round(d)):
+                bad = d[~np.isfinite(d) | (d != np.round(d))][0]
+                raise ValueError(f"delay_steps must be whole steps >= 1, got {bad!r}")
+        d = d.astype(np.int64)
+        if d.size and (d.min() < 1 or d.max() > MAX_DELAY_STEPS):
+            bad = d[(d < 1) | (d > MAX_DELAY_STEPS)][0]
+            raise ValueError(f"delay_steps must be in [1, {MAX_DELAY_STEPS}] steps, got {int(bad)}")
+        return d
+
+    # -- access ----------------------------------------------------------------
+    @property
+    def n_synapses(self) -> int:
+        return 0 if self.indices is None else int(self.indices.size)
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Per-synapse weights in CSR order (a live view: writes take effect)."""
+        if self._weights is None:
+            raise RuntimeError("the projection has no synapses yet: add it to a network first")
+        return self._weights
+
+    @weights.setter
+    def weights(self, values) -> None:
+        values = np.asarray(values, dtype=np.float64)
+        check_finite("weights", values)
+        self.weights[...] = values
+
+    @property
+    def max_delay(self) -> int:
+        if self.delays is not None:
+            return int(self.delays.max())
+        return int(self.delay_uniform or 1)
+
+    def pre_indices(self) -> np.ndarray:
+        """Presynaptic (local) index of every synapse, in CSR order."""
+        return np.repeat(np.arange(self.pre.n, dtype=np.int64), np.diff(self.indptr))
+
+    def delay_array(self) -> np.ndarray:
+        """Per-synapse delays in steps, (n_synapses,) int64."""
+        if self.delays is not None:
+            return self.delays.astype(np.int64)
+        return np.full(self.n_synapses, self.delay_uniform, dtype=np.int64)
+
+    def to_sparse(self) -> sp.csr_matrix:
+        """Weights as a (n_post, n_pre) sparse matrix (duplicates summed)."""
+        m = sp.csr_matrix(
+            (self.weights.copy(), self.indices.copy(), self.indptr.copy()), shape=(self.pre.n, self.post.n)
+        )
+        return m.T.tocsr()
+
+    def synapse_bytes(self) -> int:
+        """Bytes held by the synapse arrays (indptr, indices, weights, delays)."""
+        total = self.indptr.nbytes + self.indices.nbytes + self.weights.nbytes
+        if self.delays is not None:
+            total += self.delays.nbytes
+        return total
+
+    def __repr__(self) -> str:
+        return (
+            f"Projection({self.pre.name!r} -> {self.post.name!r}, receptor={self.receptor!r}, "
+            f"n_synapses={self.n_synapses})"
+        )

@@ -1,0 +1,140 @@
+"""Shared machinery of the neuron parameter classes.
+
+A neuron model is a small frozen dataclass of parameters in SI units.  Each
+field may be a scalar (shared by the population) or a 1-D per-neuron array.
+Parameter sets are data: :meth:`NeuronParams.to_dict` / :meth:`from_dict` give a
+JSON-ready form, and :func:`save_params` / :func:`load_params` write and read it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._validation import as_param_array
+
+__all__ = ["NeuronParams", "save_params", "load_params", "NEURON_MODELS"]
+
+#: name -> class, filled by the neuron modules (a plain dict, not a metaclass registry).
+NEURON_MODELS: dict[str, type[NeuronParams]] = {}
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class NeuronParams:
+    """Base class of neuron parameter sets.
+
+    Subclasses declare ``model`` (the name used in files), ``state_variables``
+    (names of the recordable state) and ``receptors`` (names of the synaptic
+    inputs a projection may target, in order).
+    """
+
+    model: ClassVar[str] = ""
+    state_variables: ClassVar[tuple[str, ...]] = ()
+    receptors: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, as_param_array(f.name, getattr(self, f.name)))
+        self._validate()
+
+    def _validate(self) -> None:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    # -- per-neuron arrays -------------------------------------------------
+    def size(self) -> int | None:
+        """Length of the per-neuron arrays, or None if every field is scalar."""
+        sizes = {
+            np.size(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if isinstance(getattr(self, f.name), np.ndarray)
+        }
+        if len(sizes) > 1:
+            raise ValueError(f"per-neuron parameter arrays of {type(self).__name__} differ in length: {sorted(sizes)}")
+        return sizes.pop() if sizes else None
+
+    def broadcast(self, n: int) -> dict[str, np.ndarray]:
+        """Every field as a float64 array of length ``n``."""
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            arr = np.asarray(value, dtype=np.float64)
+            if arr.ndim == 1 and arr.size != n:
+                raise ValueError(
+                    f"{f.name} has {arr.size} per-neuron values but the population has {n} neurons"
+                )
+            out[f.name] = np.broadcast_to(arr, (n,)).copy()
+        return out
+
+    # -- data round trip ---------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: ``{"model": ..., "params": {...}}`` (arrays become lists)."""
+        params = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            params[f.name] = v.tolist() if isinstance(v, np.ndarray) else float(v)
+        return {"model": self.model, "params": params}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NeuronParams:
+        """Inverse of :meth:`to_dict`; dispatches on ``data["model"]``."""
+        if not isinstance(data, dict) or "model" not in data or "params" not in data:
+            raise ValueError("neuron parameter data must be a dict with 'model' and 'params' keys")
+        name = data["model"]
+        if name not in NEURON_MODELS:
+            raise ValueError(f"unknown neuron model {name!r}; known models: {sorted(NEURON_MODELS)}")
+        klass = NEURON_MODELS[name]
+        known = {f.name for f in dataclasses.fields(klass)}
+        unknown = set(data["params"]) - known
+        if unknown:
+            raise ValueError(f"unknown parameters for {name!r}: {sorted(unknown)}; allowed: {sorted(known)}")
+        return klass(**data["params"])
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(
+            np.array_equal(getattr(self, f.name), getattr(other, f.name))
+            for f in dataclasses.fields(self)
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # holds arrays
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, np.ndarray):
+                parts.append(f"{f.name}=<array of {v.size}>")
+            elif f.default is dataclasses.MISSING or v != f.default:
+                parts.append(f"{f.name}={v!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def save_params(params: NeuronParams, path: str | Path) -> Path:
+    """Write a parameter set as JSON (with ``"units": "SI"``)."""
+    path = Path(path)
+    data = params.to_dict()
+    data["units"] = "SI (s, V, A, F, S)"
+    path.write_text(json.dumps(data, indent=2))
+    return path
+
+
+def load_params(path: str | Path) -> NeuronParams:
+    """Read a parameter set written by :func:`save_params`.
+
+    Raises
+    ------
+    ValueError
+        If the file is not valid JSON or does not describe a known model.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a valid neuron parameter file ({exc})") from None
+    data.pop("units", None)
+    return NeuronParams.from_dict(data)

@@ -1,0 +1,42 @@
+"""One-line plots of monitor data (matplotlib, imported lazily)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["raster_plot", "rate_plot"]
+
+
+def _axes(ax):
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(8, 4))
+    return ax
+
+
+def raster_plot(monitor, ax=None, markersize: float = 1.0, color: str = "k", title: str | None = None):
+    """Raster of a :class:`~memr_snn.SpikeMonitor`: time [s] vs neuron index.
+
+    Returns the matplotlib Axes.
+    """
+    ax = _axes(ax)
+    ax.plot(monitor.t, monitor.i, ".", markersize=markersize, color=color, rasterized=True)
+    ax.set_xlabel("time [s]")
+    ax.set_ylabel(f"neuron index ({monitor.population.name})")
+    ax.set_ylim(-0.5, monitor.population.n - 0.5)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def rate_plot(monitor, ax=None, width: float = 5e-3, color: str = "C0", title: str | None = None):
+    """Population rate [Hz] of a :class:`~memr_snn.RateMonitor`, smoothed over ``width`` seconds."""
+    ax = _axes(ax)
+    rate = monitor.smooth_rate(width) if monitor.counts.size else np.zeros(0)
+    ax.plot(monitor.t, rate, color=color, lw=1)
+    ax.set_xlabel("time [s]")
+    ax.set_ylabel(f"rate [Hz] ({monitor.population.name})")
+    if title:
+        ax.set_title(title)
+    return ax

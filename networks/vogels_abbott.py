@@ -1,0 +1,115 @@
+"""Vogels–Abbott benchmark networks (CUBA and COBA), as in Brian2's published examples.
+
+Brette et al. (2007), *Simulation of networks of spiking neurons: a review of
+tools and strategies*, J. Comput. Neurosci. 23:349-398, benchmarks 1 (COBA) and
+2 (CUBA), based on Vogels & Abbott (2005), J. Neurosci. 25:10786-10795.  The
+numbers are those of Brian2's ``examples/CUBA.py`` and its COBA counterpart.
+
+80 % excitatory, 20 % inhibitory neurons; every ordered pair (autapses
+included, as in Brian2) is connected with probability ``p = 80 / n`` so each
+neuron receives 80 synapses on average at any size (``p = 0.02`` at n = 4000).
+Brian2 writes the CUBA synaptic variables in volts (``ge`` is R times the
+current); here they are currents with ``R = tau_mem / c_mem = 100 MOhm``, i.e.
+``w [A] = w [V] / R``: the dynamics are identical.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from memr_snn import (
+    FixedProbability,
+    LIFCondParams,
+    LIFParams,
+    Network,
+    Population,
+    Projection,
+    RateMonitor,
+    SpikeMonitor,
+)
+from memr_snn.units import ms, mV, nS, pF
+
+__all__ = ["VogelsAbbott", "cuba", "coba", "SYNAPSES_PER_NEURON", "CUBA_PARAMS", "COBA_PARAMS"]
+
+SYNAPSES_PER_NEURON = 80
+_C = 200 * pF
+_TAU_M = 20 * ms
+_R = _TAU_M / _C  # 100 MOhm
+
+#: CUBA neuron (Brian2 examples/CUBA.py: taum 20 ms, taue 5 ms, taui 10 ms,
+#: Vt -50 mV, Vr -60 mV, El -49 mV, refractory 5 ms)
+CUBA_PARAMS = LIFParams(
+    tau_mem=_TAU_M, c_mem=_C, v_rest=-49 * mV, v_reset=-60 * mV, v_threshold=-50 * mV,
+    t_ref=5 * ms, tau_syn_e=5 * ms, tau_syn_i=10 * ms,
+)
+#: CUBA weights in volts (Brian2: we = 60*0.27/10 mV, wi = -20*4.5/10 mV)
+CUBA_WE_VOLT = 60 * 0.27 / 10 * mV
+CUBA_WI_VOLT = -20 * 4.5 / 10 * mV
+
+#: COBA neuron (Brette et al. 2007 benchmark 1: gL = C/taum = 10 nS, El -60 mV,
+#: Ee 0 mV, Ei -80 mV, taue 5 ms, taui 10 ms, Vt -50 mV, Vr -60 mV, refractory 5 ms)
+COBA_PARAMS = LIFCondParams(
+    tau_mem=_TAU_M, c_mem=_C, v_rest=-60 * mV, v_reset=-60 * mV, v_threshold=-50 * mV,
+    t_ref=5 * ms, tau_syn_e=5 * ms, tau_syn_i=10 * ms, e_rev_e=0 * mV, e_rev_i=-80 * mV,
+)
+#: COBA conductance increments
+COBA_WE = 6 * nS
+COBA_WI = 67 * nS
+
+
+@dataclasses.dataclass
+class VogelsAbbott:
+    """A built benchmark network and handles to its parts."""
+
+    net: Network
+    exc: Population
+    inh: Population
+    spikes_exc: SpikeMonitor | None
+    spikes_inh: SpikeMonitor | None
+    rate: RateMonitor | None
+    rate_inh: RateMonitor | None
+    model: str
+
+    def spikes(self) -> tuple[np.ndarray, np.ndarray]:
+        """All recorded spikes as (times [s], indices 0..n-1 with inhibitory after excitatory)."""
+        t = np.concatenate([self.spikes_exc.t, self.spikes_inh.t])
+        i = np.concatenate([self.spikes_exc.i, self.spikes_inh.i + self.exc.n])
+        order = np.lexsort((i, t))
+        return t[order], i[order]
+
+    def mean_rate(self) -> float:
+        """Mean firing rate over all neurons and the simulated time [Hz]."""
+        n_spk = self.spikes_exc.num_spikes + self.spikes_inh.num_spikes
+        return n_spk / ((self.exc.n + self.inh.n) * max(self.net.t, 1e-300))
+
+
+def _build(model, n, seed, dt, engine, record, params, we, wi) -> VogelsAbbott:
+    if n < 5:
+        raise ValueError(f"n must be >= 5 (80 % excitatory, 20 % inhibitory), got {n}")
+    n_exc = int(round(0.8 * n))
+    n_inh = n - n_exc
+    p = min(1.0, SYNAPSES_PER_NEURON / n)
+    net = Network(dt=dt, seed=seed, engine=engine)
+    rng = np.random.default_rng([seed, 7])
+    v0 = params.v_reset + rng.random(n) * (params.v_threshold - params.v_reset)
+    exc = net.add(Population(n_exc, params, name="exc", initial={"v": v0[:n_exc]}))
+    inh = net.add(Population(n_inh, params, name="inh", initial={"v": v0[n_exc:]}))
+    for pre, w, rec in ((exc, we, "exc"), (inh, wi, "inh")):
+        for post in (exc, inh):
+            net.add(Projection(pre, post, FixedProbability(p), weight=w, delay_steps=1, receptor=rec))
+    mons = (None, None, None, None)
+    if record:
+        mons = tuple(net.add(m) for m in (SpikeMonitor(exc), SpikeMonitor(inh), RateMonitor(exc), RateMonitor(inh)))
+    return VogelsAbbott(net, exc, inh, *mons, model=model)
+
+
+def cuba(n: int = 4000, seed: int = 1, dt: float = 0.1 * ms, engine: str = "auto", record: bool = True) -> VogelsAbbott:
+    """The current-based (CUBA) Vogels–Abbott network of ``n`` neurons."""
+    return _build("cuba", n, seed, dt, engine, record, CUBA_PARAMS, CUBA_WE_VOLT / _R, CUBA_WI_VOLT / _R)
+
+
+def coba(n: int = 4000, seed: int = 1, dt: float = 0.1 * ms, engine: str = "auto", record: bool = True) -> VogelsAbbott:
+    """The conductance-based (COBA) Vogels–Abbott network of ``n`` neurons."""
+    return _build("coba", n, seed, dt, engine, record, COBA_PARAMS, COBA_WE, COBA_WI)

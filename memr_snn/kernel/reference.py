@@ -106,7 +106,9 @@ def run_reference(sim, n_steps: int):
         else:
             d_g.append(np.full(m, sim.proj_delay[k], dtype=np.int64))
         rec_g.append(np.full(m, sim.proj_rec[k], dtype=np.int64))
-    cat = (lambda xs, dt: np.concatenate(xs) if xs else np.zeros(0, dtype=dt))
+    def cat(xs, dtype):
+        return np.concatenate(xs) if xs else np.zeros(0, dtype=dtype)
+
     pre_g, post_g = cat(pre_g, np.int64), cat(post_g, np.int64)
     w_g, d_g, rec_g = cat(w_g, np.float64), cat(d_g, np.int64), cat(rec_g, np.int64)
     order = np.argsort(pre_g, kind="stable")

@@ -22,9 +22,7 @@ import numpy as np
 from numba import njit
 
 from .layout import (
-    C_BETA,
     C_VRESET,
-    C_VTH,
     I_REF,
     I_TYPE,
     T_ALIF,
@@ -38,7 +36,6 @@ from .layout import (
 )
 from .neuron import (
     cond_step_one,
-    cond_step_range,
     lif_advance,
     lif_can_idle,
     lif_step_one,
@@ -118,20 +115,25 @@ def _integrate_one(j, gc, gi, group, v, se, si, a, ib, ref, spikes, nspk):
 
 
 @njit(cache=True)
-def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, spikes, nspk):
-    """Dense path: every neuron, range by range (homogeneous ranges vectorise)."""
+def _collect(fired, offset, spikes, nspk):
+    """Append ``offset + j`` for every ``fired[j]`` to ``spikes``; returns the new count."""
+    for j in range(fired.shape[0]):
+        if fired[j]:
+            spikes[nspk] = offset + j
+            nspk += 1
+    return nspk
+
+
+@njit(cache=True)
+def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, spikes, nspk):
+    """Dense path: every neuron, range by range (homogeneous LIF ranges vectorise)."""
     for r in range(dr.shape[0]):
         lo, hi, g = dr[r, 0], dr[r, 1], dr[r, 2]
-        if g >= 0:
-            if gi[g, I_TYPE] == T_COND:
-                cond_step_range(gc, g, lo, hi, v, se, si, a, ib, ref)
-            else:
-                lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref)
-            vth = gc[g, C_VTH]
-            beta = gc[g, C_BETA]
-            for j in range(lo, hi):
-                if v[j] > vth + beta * a[j]:
-                    nspk = _fire(j, g, gc, gi, v, a, ref, spikes, nspk)
+        if g >= 0 and gi[g, I_TYPE] != T_COND:
+            a_jump = 1.0 if gi[g, I_TYPE] == T_ALIF else 0.0
+            count = lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF], a_jump)
+            if count > 0:
+                nspk = _collect(fired[lo:hi], lo, spikes, nspk)
         else:
             for j in range(lo, hi):
                 nspk = _integrate_one(j, gc, gi, group, v, se, si, a, ib, ref, spikes, nspk)
@@ -161,7 +163,7 @@ def run_chunk(
     pop_counts,
     mon_every, mon_eptr, mon_gid, mon_var, mon_out, mon_ooff, mon_nsamp,
     # scratch
-    spikes,
+    spikes, fired,
 ):
     """Simulate steps ``t0 .. t0 + n_steps - 1``; return the number of steps done.
 
@@ -223,7 +225,7 @@ def run_chunk(
                 mon_nsamp[m] += 1
         # 4. integrate, threshold, reset
         if dense:
-            nspk = _integrate_ranges(dense_ranges, gc, gi, group, v, se, si, a, ib, ref, spikes, nspk)
+            nspk = _integrate_ranges(dense_ranges, gc, gi, group, v, se, si, a, ib, ref, fired, spikes, nspk)
         else:
             for q in range(act_n[0]):
                 nspk = _integrate_one(act_list[q], gc, gi, group, v, se, si, a, ib, ref, spikes, nspk)
@@ -249,12 +251,17 @@ def run_chunk(
                 row = proj_ipo[pr] + g - proj_pre_lo[pr]
                 so = proj_so[pr]
                 rec = proj_rec[pr]
-                d0 = proj_delay[pr]
                 doff = proj_doff[pr]
+                sl0 = slot + proj_delay[pr]  # uniform delay: one slot for the row
+                if sl0 >= n_slots:
+                    sl0 -= n_slots
                 for k in range(syn_indptr[row], syn_indptr[row + 1]):
                     post = syn_post[so + k]
-                    d = d0 if doff < 0 else syn_delay[doff + k]
-                    sl = (t + d) % n_slots
+                    sl = sl0
+                    if doff >= 0:  # delays < n_slots, so one subtraction wraps
+                        sl = slot + syn_delay[doff + k]
+                        if sl >= n_slots:
+                            sl -= n_slots
                     buf[sl, post, rec] += syn_w[so + k]
                     if pending[sl, post] == 0:
                         pending[sl, post] = 1

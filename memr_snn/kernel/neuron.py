@@ -46,6 +46,7 @@ from .layout import (
     C_PI,
     C_PM,
     C_R,
+    C_VRESET,
     C_VREST,
     C_VTH,
     IDLE_MARGIN,
@@ -75,23 +76,42 @@ def lif_step_one(gc, g, j, v, se, si, a, ib, ref):
 
 
 @njit(cache=True)
-def lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref):
-    """:func:`lif_step_one` for neurons ``lo..hi-1`` that all belong to group ``g``.
+def lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, ref_steps, a_jump):
+    """:func:`lif_step_one` plus threshold and reset for neurons ``lo..hi-1`` of group ``g``.
 
-    Written branch-free with the coefficients hoisted so that LLVM vectorises it.
+    Branch-free, with the coefficients hoisted, so that LLVM vectorises it:
+    ``fired[j]`` is set to 1 for neurons that spike (0 otherwise) and the
+    number of spikes is returned.  ``a_jump`` is the adaptation increment per
+    spike (1 for ALIF, 0 otherwise; without adaptation ``p_a = 1`` and
+    ``beta = 0`` make the adaptation arithmetic exact no-ops).  Same arithmetic,
+    in the same order, as :func:`lif_step_one` followed by the threshold test.
     """
     vrest, r, pm = gc[g, C_VREST], gc[g, C_R], gc[g, C_PM]
     ce, ci = gc[g, C_CE1], gc[g, C_CI1]
     pe, pi, pa = gc[g, C_PE], gc[g, C_PI], gc[g, C_PA]
-    for j in range(lo, hi):
-        vinf = vrest + r * ib[j]
-        vn = vinf + (v[j] - vinf) * pm + se[j] * ce + si[j] * ci
-        rj = ref[j]
-        v[j] = vn if rj <= 0 else v[j]
-        ref[j] = rj - 1 if rj > 0 else rj
-        se[j] *= pe
-        si[j] *= pi
-        a[j] *= pa
+    vth, beta, vreset = gc[g, C_VTH], gc[g, C_BETA], gc[g, C_VRESET]
+    rnew = ref_steps - 1 if ref_steps > 1 else 0
+    count = 0
+    # Work on views starting at 0: numba then proves indices non-negative and
+    # drops its wraparound checks, which is what lets the loop vectorise.
+    v_, se_, si_, a_, ib_ = v[lo:hi], se[lo:hi], si[lo:hi], a[lo:hi], ib[lo:hi]
+    ref_, fired_ = ref[lo:hi], fired[lo:hi]
+    for j in range(hi - lo):
+        vinf = vrest + r * ib_[j]
+        vn = vinf + (v_[j] - vinf) * pm + se_[j] * ce + si_[j] * ci
+        rj = ref_[j]
+        vn = vn if rj <= 0 else v_[j]
+        rj = rj - 1 if rj > 0 else rj
+        se_[j] *= pe
+        si_[j] *= pi
+        aj = a_[j] * pa
+        f = vn > vth + beta * aj
+        v_[j] = vreset if f else vn
+        ref_[j] = rnew if f else rj
+        a_[j] = aj + a_jump if f else aj
+        fired_[j] = f
+        count += f
+    return count
 
 
 @njit(cache=True, inline="always")

@@ -1,0 +1,224 @@
+"""Save a whole network with its state to one file, and load it to continue.
+
+Everything needed to continue a run bit for bit is stored: the model
+(populations with their parameters, projections with their synapses, monitors
+with their data), the dynamic state (neurons, ring buffers, spike-source
+cursors, Poisson rates, event-mode bookkeeping) and the step counter.  Random
+numbers are counter-based (a function of seed, step and index), so the seed
+and the step are the whole RNG state.  The file is the checksummed container
+of :mod:`memr_snn.io.container`; a truncated or altered file is refused with
+:class:`~memr_snn.io.container.CheckpointError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from ..engine.simulator import STATE_ARRAYS
+from ..model.monitors import RateMonitor, SpikeMonitor, StateMonitor
+from ..model.network import Network
+from ..model.population import PoissonSource, Population, SpikeSource
+from ..model.projection import Projection
+from ..neurons.base import NEURON_MODELS
+from .container import CheckpointError, read_container, write_container
+
+__all__ = ["save_network", "load_network", "CHECKPOINT_KIND"]
+
+CHECKPOINT_KIND = "memr_snn.network"
+CHECKPOINT_VERSION = 1
+
+
+def _params_meta(pop: Population, key: str, arrays: dict) -> dict:
+    params = {}
+    for f in dataclasses.fields(pop.neuron):
+        value = getattr(pop.neuron, f.name)
+        if isinstance(value, np.ndarray):
+            name = f"{key}/param/{f.name}"
+            arrays[name] = value
+            params[f.name] = {"array": name}
+        else:
+            params[f.name] = float(value)
+    return {"model": pop.neuron.model, "params": params}
+
+
+def save_network(net: Network, path: str | Path) -> Path:
+    """Write ``net`` (structure, state, monitor data) to ``path`` atomically."""
+    arrays: dict[str, np.ndarray] = {}
+    pops = []
+    for k, pop in enumerate(net.populations):
+        key = f"pop/{k}"
+        entry = {"kind": pop.kind, "name": pop.name, "n": pop.n}
+        if isinstance(pop, Population):
+            entry["neuron"] = _params_meta(pop, key, arrays)
+            entry["initial"] = sorted(pop.initial)
+            for var, values in pop.initial.items():
+                arrays[f"{key}/initial/{var}"] = values
+        elif isinstance(pop, PoissonSource):
+            arrays[f"{key}/rates"] = np.asarray(pop.rates)
+            entry["rate_interval"] = pop.rate_interval
+        elif isinstance(pop, SpikeSource):
+            arrays[f"{key}/times"] = pop.times
+            arrays[f"{key}/indices"] = pop.indices
+        pops.append(entry)
+    projs = []
+    for k, pr in enumerate(net.projections):
+        key = f"proj/{k}"
+        projs.append({
+            "name": pr.name, "pre": pr.pre.name, "post": pr.post.name, "receptor": pr.receptor,
+            "connectivity": repr(pr.connectivity)[:200], "delay_uniform": pr.delay_uniform,
+        })
+        arrays[f"{key}/indptr"] = pr.indptr
+        arrays[f"{key}/indices"] = pr.indices
+        arrays[f"{key}/weights"] = np.asarray(pr.weights)
+        if pr.delays is not None:
+            arrays[f"{key}/delays"] = np.asarray(pr.delays)
+    mons = []
+    for k, mon in enumerate(net.monitors):
+        key = f"mon/{k}"
+        entry = {"type": type(mon).__name__, "population": mon.population.name, "name": mon.name}
+        if isinstance(mon, SpikeMonitor):
+            if mon.indices is not None:
+                arrays[f"{key}/indices"] = mon.indices
+            entry["has_indices"] = mon.indices is not None
+            arrays[f"{key}/steps"] = mon.steps
+            arrays[f"{key}/i"] = mon.i
+        elif isinstance(mon, StateMonitor):
+            entry["variables"] = list(mon.variables)
+            entry["interval"] = mon.interval
+            arrays[f"{key}/indices"] = mon.indices
+            arrays[f"{key}/steps"] = mon.steps
+            n_idx = mon.indices.size
+            vals = mon.values
+            arrays[f"{key}/data"] = (
+                np.concatenate([vals[v] for v in mon.variables], axis=1)
+                if mon.steps.size else np.zeros((0, n_idx * len(mon.variables)))
+            )
+        elif isinstance(mon, RateMonitor):
+            arrays[f"{key}/counts"] = mon.counts
+            entry["start_step"] = mon._start_step
+        mons.append(entry)
+    sim = net._sim
+    meta = {
+        "kind": CHECKPOINT_KIND,
+        "version": CHECKPOINT_VERSION,
+        "dt": net.dt,
+        "seed": net.seed,
+        "engine": net.engine,
+        "populations": pops,
+        "projections": projs,
+        "monitors": mons,
+        "simulator": None if sim is None else {"step": sim.step, "mode": sim.mode},
+    }
+    if sim is not None:
+        for name, arr in sim.state_arrays().items():
+            arrays[f"sim/{name}"] = arr
+    return write_container(path, meta, arrays)
+
+
+def _neuron_params(entry, key, arrays):
+    model = entry["model"]
+    if model not in NEURON_MODELS:
+        raise ValueError(f"unknown neuron model {model!r}")
+    params = {}
+    for name, value in entry["params"].items():
+        params[name] = arrays[value["array"]] if isinstance(value, dict) else value
+    return NEURON_MODELS[model](**params)
+
+
+def load_network(path: str | Path) -> Network:
+    """Read a network written by :func:`save_network`, ready to continue running.
+
+    Raises
+    ------
+    CheckpointError
+        If the file is not a memr_snn network checkpoint, is truncated or
+        altered (checksum), or its content is inconsistent.
+    """
+    meta, arrays = read_container(path)
+    if meta.get("kind") != CHECKPOINT_KIND:
+        raise CheckpointError(path, f"not a network checkpoint (kind={meta.get('kind')!r})")
+    if meta.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(path, f"unsupported network checkpoint version {meta.get('version')!r}")
+    try:
+        return _rebuild(meta, arrays)
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as exc:
+        raise CheckpointError(path, f"inconsistent checkpoint content: {type(exc).__name__}: {exc}") from None
+
+
+def _rebuild(meta, arrays) -> Network:
+    net = Network(dt=meta["dt"], seed=meta["seed"], engine=meta["engine"])
+    for k, entry in enumerate(meta["populations"]):
+        key = f"pop/{k}"
+        kind = entry["kind"]
+        if kind == "neurons":
+            pop = Population(entry["n"], _neuron_params(entry["neuron"], key, arrays), name=entry["name"])
+            for var in entry["initial"]:
+                pop.set_initial(var, arrays[f"{key}/initial/{var}"])
+        elif kind == "poisson":
+            pop = PoissonSource(entry["n"], arrays[f"{key}/rates"], entry["rate_interval"], name=entry["name"])
+        elif kind == "spikes":
+            pop = SpikeSource(entry["n"], arrays[f"{key}/times"], arrays[f"{key}/indices"], name=entry["name"])
+        else:
+            raise ValueError(f"unknown population kind {kind!r}")
+        net.add(pop)
+    for k, entry in enumerate(meta["projections"]):
+        key = f"proj/{k}"
+        pre, post = net.population(entry["pre"]), net.population(entry["post"])
+        proj = Projection(pre, post, _Restored(), weight=0.0, receptor=entry["receptor"], name=entry["name"])
+        proj._restore(
+            arrays[f"{key}/indptr"], arrays[f"{key}/indices"], arrays[f"{key}/weights"],
+            arrays.get(f"{key}/delays"), entry["delay_uniform"],
+        )
+        net._add_projection(proj, restore=True)
+    for k, entry in enumerate(meta["monitors"]):
+        key = f"mon/{k}"
+        pop = net.population(entry["population"])
+        kind = entry["type"]
+        if kind == "SpikeMonitor":
+            mon = SpikeMonitor(pop, arrays[f"{key}/indices"] if entry["has_indices"] else None, name=entry["name"])
+            mon._append(arrays[f"{key}/steps"], arrays[f"{key}/i"])
+        elif kind == "StateMonitor":
+            mon = StateMonitor(pop, entry["variables"], arrays[f"{key}/indices"], entry["interval"], name=entry["name"])
+            steps, data = arrays[f"{key}/steps"], arrays[f"{key}/data"]
+            if data.shape != (steps.size, mon.indices.size * len(mon.variables)):
+                raise ValueError(f"state monitor data of shape {data.shape} does not match its steps and indices")
+            mon._append(steps, data)
+        elif kind == "RateMonitor":
+            mon = RateMonitor(pop, name=entry["name"])
+            if entry["start_step"] is not None:
+                mon._append(entry["start_step"], arrays[f"{key}/counts"])
+        else:
+            raise ValueError(f"unknown monitor type {kind!r}")
+        net.add(mon)
+    sim_meta = meta["simulator"]
+    if sim_meta is not None:
+        sim = net._ensure_built()
+        for name in STATE_ARRAYS:
+            saved = arrays[f"sim/{name}"]
+            current = getattr(sim, name)
+            if saved.shape != current.shape or saved.dtype != current.dtype:
+                raise ValueError(
+                    f"state array {name!r} has shape {saved.shape} {saved.dtype}, "
+                    f"expected {current.shape} {current.dtype}"
+                )
+            current[...] = saved
+        sim.step = int(sim_meta["step"])
+        if sim_meta["mode"] not in (None, "dense", "event"):
+            raise ValueError(f"unknown engine mode {sim_meta['mode']!r}")
+        sim.mode = sim_meta["mode"]
+        for pop in net.populations:
+            if isinstance(pop, PoissonSource):
+                sim.set_rates(pop, pop.rates.copy())
+    return net
+
+
+class _Restored:
+    """Placeholder connectivity of a projection whose synapses come from a file."""
+
+    def __repr__(self) -> str:
+        return "Restored()"

@@ -85,17 +85,16 @@ class VogelsAbbott:
         return n_spk / ((self.exc.n + self.inh.n) * max(self.net.t, 1e-300))
 
 
-def _build(model, n, seed, dt, engine, record, params, we, wi) -> VogelsAbbott:
+def _build(model, n, seed, dt, engine, record, params, we, wi, init) -> VogelsAbbott:
     if n < 5:
         raise ValueError(f"n must be >= 5 (80 % excitatory, 20 % inhibitory), got {n}")
     n_exc = int(round(0.8 * n))
     n_inh = n - n_exc
     p = min(1.0, SYNAPSES_PER_NEURON / n)
     net = Network(dt=dt, seed=seed, engine=engine)
-    rng = np.random.default_rng([seed, 7])
-    v0 = params.v_reset + rng.random(n) * (params.v_threshold - params.v_reset)
-    exc = net.add(Population(n_exc, params, name="exc", initial={"v": v0[:n_exc]}))
-    inh = net.add(Population(n_inh, params, name="inh", initial={"v": v0[n_exc:]}))
+    initial = init(np.random.default_rng([seed, 7]), n)
+    exc = net.add(Population(n_exc, params, name="exc", initial={k: x[:n_exc] for k, x in initial.items()}))
+    inh = net.add(Population(n_inh, params, name="inh", initial={k: x[n_exc:] for k, x in initial.items()}))
     for pre, w, rec in ((exc, we, "exc"), (inh, wi, "inh")):
         for post in (exc, inh):
             net.add(Projection(pre, post, FixedProbability(p), weight=w, delay_steps=1, receptor=rec))
@@ -105,11 +104,32 @@ def _build(model, n, seed, dt, engine, record, params, we, wi) -> VogelsAbbott:
     return VogelsAbbott(net, exc, inh, *mons, model=model)
 
 
+def _cuba_initial(rng, n):
+    """Brian2 CUBA.py: v = Vr + rand() * (Vt - Vr); ge = gi = 0."""
+    p = CUBA_PARAMS
+    return {"v": p.v_reset + rng.random(n) * (p.v_threshold - p.v_reset)}
+
+
+def _coba_initial(rng, n):
+    """Brian2 COBA.py: v = El + (randn()*5 - 5) mV, ge = (randn()*1.5 + 4) gL, gi = (randn()*12 + 20) gL.
+
+    Negative draws are kept, as in the script.
+    """
+    p = COBA_PARAMS
+    g_l = p.c_mem / p.tau_mem
+    return {
+        "v": p.v_rest + (rng.standard_normal(n) * 5 - 5) * mV,
+        "g_e": (rng.standard_normal(n) * 1.5 + 4) * g_l,
+        "g_i": (rng.standard_normal(n) * 12 + 20) * g_l,
+    }
+
+
 def cuba(n: int = 4000, seed: int = 1, dt: float = 0.1 * ms, engine: str = "auto", record: bool = True) -> VogelsAbbott:
     """The current-based (CUBA) Vogels–Abbott network of ``n`` neurons."""
-    return _build("cuba", n, seed, dt, engine, record, CUBA_PARAMS, CUBA_WE_VOLT / _R, CUBA_WI_VOLT / _R)
+    return _build("cuba", n, seed, dt, engine, record, CUBA_PARAMS, CUBA_WE_VOLT / _R, CUBA_WI_VOLT / _R,
+                  _cuba_initial)
 
 
 def coba(n: int = 4000, seed: int = 1, dt: float = 0.1 * ms, engine: str = "auto", record: bool = True) -> VogelsAbbott:
     """The conductance-based (COBA) Vogels–Abbott network of ``n`` neurons."""
-    return _build("coba", n, seed, dt, engine, record, COBA_PARAMS, COBA_WE, COBA_WI)
+    return _build("coba", n, seed, dt, engine, record, COBA_PARAMS, COBA_WE, COBA_WI, _coba_initial)

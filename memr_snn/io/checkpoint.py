@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..engine.simulator import STATE_ARRAYS
+from ..model.connectivity import Connectivity
 from ..model.monitors import RateMonitor, SpikeMonitor, StateMonitor
 from ..model.network import Network
 from ..model.population import PoissonSource, Population, SpikeSource
@@ -217,8 +218,14 @@ def _rebuild(meta, arrays) -> Network:
     return net
 
 
-class _Restored:
-    """Placeholder connectivity of a projection whose synapses come from a file."""
+class _Restored(Connectivity):
+    """Connectivity of a projection whose synapses come from a file (never generates)."""
+
+    def generate(self, n_pre, n_post, rng, same_population):  # pragma: no cover - never called
+        raise RuntimeError("a restored projection does not generate synapses")
+
+    def expected_synapses(self, n_pre, n_post):
+        return 0.0
 
     def __repr__(self) -> str:
         return "Restored()"

@@ -36,6 +36,7 @@ from .layout import (
 )
 from .neuron import (
     cond_step_one,
+    cond_step_range,
     lif_advance,
     lif_can_idle,
     lif_step_one,
@@ -129,9 +130,12 @@ def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, spikes, n
     """Dense path: every neuron, range by range (homogeneous LIF ranges vectorise)."""
     for r in range(dr.shape[0]):
         lo, hi, g = dr[r, 0], dr[r, 1], dr[r, 2]
-        if g >= 0 and gi[g, I_TYPE] != T_COND:
-            a_jump = 1.0 if gi[g, I_TYPE] == T_ALIF else 0.0
-            count = lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF], a_jump)
+        if g >= 0:
+            if gi[g, I_TYPE] == T_COND:
+                count = cond_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF])
+            else:
+                a_jump = 1.0 if gi[g, I_TYPE] == T_ALIF else 0.0
+                count = lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF], a_jump)
             if count > 0:
                 nspk = _collect(fired[lo:hi], lo, spikes, nspk)
         else:

@@ -126,17 +126,47 @@ def cond_step_one(gc, g, j, v, ge, gi, a, ib, ref):
     else:
         gtot = gc[g, C_GL] + ge[j] + gi[j]
         vinf = (gc[g, C_GL] * gc[g, C_VREST] + ge[j] * gc[g, C_EE] + gi[j] * gc[g, C_EI] + ib[j]) / gtot
-        v[j] = vinf + (v[j] - vinf) * math.exp(-gc[g, C_DT] * gtot / gc[g, C_CM])
+        v[j] = vinf + (v[j] - vinf) * math.exp(gtot * (-gc[g, C_DT] / gc[g, C_CM]))
     ge[j] *= gc[g, C_PE]
     gi[j] *= gc[g, C_PI]
     a[j] *= gc[g, C_PA]
 
 
 @njit(cache=True)
-def cond_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref):
-    """:func:`cond_step_one` for neurons ``lo..hi-1`` of group ``g``."""
-    for j in range(lo, hi):
-        cond_step_one(gc, g, j, v, ge, gi, a, ib, ref)
+def cond_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref, fired, ref_steps):
+    """:func:`cond_step_one` plus threshold and reset for neurons ``lo..hi-1`` of group ``g``.
+
+    Same contract as :func:`lif_step_range`; same arithmetic as
+    :func:`cond_step_one` followed by the threshold test.
+    """
+    gl, vrest, ee, ei = gc[g, C_GL], gc[g, C_VREST], gc[g, C_EE], gc[g, C_EI]
+    k = -gc[g, C_DT] / gc[g, C_CM]
+    pe, pi, pa = gc[g, C_PE], gc[g, C_PI], gc[g, C_PA]
+    vth, beta, vreset = gc[g, C_VTH], gc[g, C_BETA], gc[g, C_VRESET]
+    glvr = gl * vrest
+    rnew = ref_steps - 1 if ref_steps > 1 else 0
+    count = 0
+    v_, ge_, gi_, a_, ib_ = v[lo:hi], ge[lo:hi], gi[lo:hi], a[lo:hi], ib[lo:hi]
+    ref_, fired_ = ref[lo:hi], fired[lo:hi]
+    for j in range(hi - lo):
+        rj = ref_[j]
+        vn = v_[j]
+        if rj <= 0:
+            gtot = gl + ge_[j] + gi_[j]
+            vinf = (glvr + ge_[j] * ee + gi_[j] * ei + ib_[j]) / gtot
+            vn = vinf + (vn - vinf) * math.exp(gtot * k)
+        else:
+            rj -= 1
+        ge_[j] *= pe
+        gi_[j] *= pi
+        aj = a_[j] * pa
+        f = vn > vth + beta * aj
+        v_[j] = vreset if f else vn
+        ref_[j] = rnew if f else rj
+        a_[j] = aj
+        fired_[j] = f
+        count += f
+    return count
 
 
 @njit(cache=True, inline="always")

@@ -56,7 +56,7 @@ def cond_step_ref(c, v, ge, gi, a, ib, ref):
     free = ref <= 0
     gtot = c[:, L.C_GL] + ge + gi
     vinf = (c[:, L.C_GL] * c[:, L.C_VREST] + ge * c[:, L.C_EE] + gi * c[:, L.C_EI] + ib) / gtot
-    v_new = np.where(free, vinf + (v - vinf) * np.exp(-c[:, L.C_DT] * gtot / c[:, L.C_CM]), v)
+    v_new = np.where(free, vinf + (v - vinf) * np.exp(gtot * (-c[:, L.C_DT] / c[:, L.C_CM])), v)
     return v_new, ge * c[:, L.C_PE], gi * c[:, L.C_PI], a * c[:, L.C_PA], np.where(free, ref, ref - 1)
 
 

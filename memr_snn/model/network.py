@@ -143,7 +143,7 @@ class Network:
         pop._network = self
         self.populations.append(pop)
 
-    def _add_projection(self, proj: Projection):
+    def _add_projection(self, proj: Projection, restore: bool = False):
         self._owned(proj, "projection")
         self._structure_frozen("projection")
         for side, pop in (("pre", proj.pre), ("post", proj.post)):
@@ -156,10 +156,11 @@ class Network:
                     f"cannot connect populations of different networks: {side} population "
                     f"{pop.name!r} belongs to another network"
                 )
-        expected = proj.connectivity.expected_synapses(proj.pre.n, proj.post.n)
-        self._check_memory(extra_synapses=expected, building=True)
-        rng = np.random.default_rng([self.seed, 1, len(self.projections)])
-        proj.build(rng)
+        if not restore:
+            expected = proj.connectivity.expected_synapses(proj.pre.n, proj.post.n)
+            self._check_memory(extra_synapses=expected, building=True)
+            rng = np.random.default_rng([self.seed, 1, len(self.projections)])
+            proj.build(rng)
         if proj.name is None:
             proj.name = f"{proj.pre.name}->{proj.post.name}"
         proj._network = self
@@ -328,6 +329,23 @@ class Network:
         if var == "i_bias":
             return cols["i_bias"]
         return np.zeros(population.n)
+
+    # ---------------------------------------------------------- checkpoints
+    def save(self, path) -> None:
+        """Save the network, its full state and its monitors' data to one file.
+
+        ``Network.load(path)`` in any process continues the run bit for bit.
+        """
+        from ..io.checkpoint import save_network
+
+        save_network(self, path)
+
+    @staticmethod
+    def load(path) -> Network:
+        """Load a network saved by :meth:`save` (refuses truncated or altered files)."""
+        from ..io.checkpoint import load_network
+
+        return load_network(path)
 
     # ---------------------------------------------------------------- info
     def population(self, name: str) -> PopulationBase:

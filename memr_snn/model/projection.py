@@ -165,6 +165,29 @@ class Projection:
             raise ValueError(f"delay_steps must be in [1, {MAX_DELAY_STEPS}] steps, got {int(bad)}")
         return d
 
+    def _restore(self, indptr, indices, weights, delays, delay_uniform) -> None:
+        """Install synapses read from a checkpoint (validated, no generation)."""
+        indptr = np.asarray(indptr, dtype=np.int64)
+        indices = np.asarray(indices, dtype=np.int32)
+        weights = np.asarray(weights, dtype=np.float64)
+        if indptr.shape != (self.pre.n + 1,) or indptr[0] != 0 or np.any(np.diff(indptr) < 0):
+            raise ValueError(f"indptr of projection {self.name!r} is not a valid CSR row pointer")
+        m = int(indptr[-1])
+        if indices.shape != (m,) or weights.shape != (m,):
+            raise ValueError(f"projection {self.name!r}: {m} synapses but {indices.size} indices, {weights.size} weights")
+        if m and (indices.min() < 0 or indices.max() >= self.post.n):
+            raise ValueError(f"projection {self.name!r}: postsynaptic index out of range")
+        check_finite("weights", weights)
+        if delays is not None:
+            delays = np.asarray(delays, dtype=np.int16)
+            if delays.shape != (m,) or (m and (delays.min() < 1)):
+                raise ValueError(f"projection {self.name!r}: invalid delays")
+            self.delays, self.delay_uniform = delays.copy(), None
+        else:
+            self.delay_uniform = check_int_at_least("delay_uniform", delay_uniform, 1)
+            self.delays = None
+        self.indptr, self.indices, self._weights = indptr.copy(), indices.copy(), weights.copy()
+
     # -- access ----------------------------------------------------------------
     @property
     def n_synapses(self) -> int:

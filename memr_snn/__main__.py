@@ -1,0 +1,5 @@
+"""``python -m memr_snn`` is the ``memr-snn`` command line."""
+
+from .cli import main
+
+raise SystemExit(main())

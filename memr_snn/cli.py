@@ -1,0 +1,213 @@
+"""The ``memr-snn`` command line: run networks, benchmark, report the installation.
+
+Examples
+--------
+::
+
+    memr-snn run cuba --duration 1 --seed 1 --out results/
+    memr-snn run coba --n 16000 --engine dense --out results/
+    memr-snn run my_network.msnn --duration 0.5 --out results/ --save-state after.msnn
+    memr-snn bench --quick
+    memr-snn info
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="memr-snn",
+        description="memr_snn: event-driven spiking neuromorphic simulator.",
+        epilog="Run 'memr-snn COMMAND --help' for the options of a command.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="simulate a built-in network or a saved network file",
+        description=(
+            "Simulate a built-in network (cuba, coba: the Vogels-Abbott benchmarks) or a network "
+            "file written by Network.save / --save-state, then write spikes.npz, summary.json, "
+            "raster.png and rate.png to the output folder and print a summary table."
+        ),
+    )
+    run.add_argument("network", help="built-in name (cuba, coba) or path to a saved network (.msnn)")
+    run.add_argument("--duration", type=float, default=1.0, help="simulated time in seconds (default 1.0)")
+    run.add_argument("--seed", type=int, default=1, help="random seed for built-in networks (default 1)")
+    run.add_argument("--n", type=int, default=4000, help="number of neurons of a built-in network (default 4000)")
+    run.add_argument("--dt", type=float, default=1e-4, help="time step in seconds for built-in networks (default 1e-4)")
+    run.add_argument("--engine", choices=("auto", "event", "dense"), default=None,
+                     help="event-driven or clock-driven update (default: the network's, auto)")
+    run.add_argument("--out", type=Path, default=Path("output"), help="output folder (default ./output)")
+    run.add_argument("--no-plots", action="store_true", help="skip raster.png and rate.png")
+    run.add_argument("--save-state", type=Path, default=None, metavar="FILE",
+                     help="save the network with its state after the run (resume with 'run FILE')")
+    prog = run.add_mutually_exclusive_group()
+    prog.add_argument("--progress", dest="progress", action="store_true", default=None,
+                      help="always show a progress bar")
+    prog.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
+
+    bench = sub.add_parser(
+        "bench",
+        help="benchmark against Brian2 and NEST (needs the 'peers' extra)",
+        description=(
+            "Run memr_snn, Brian2 (cython and cpp_standalone) and NEST on the Vogels-Abbott "
+            "networks in one run and print a table of build time, first run, steady run, peak "
+            "memory, spikes, rate and ratios; plus synapse memory and event-driven scaling."
+        ),
+    )
+    bench.add_argument("--quick", action="store_true", help="small sizes only (a smoke test of the benchmark)")
+    bench.add_argument("--sizes", type=int, nargs="+", default=None, help="network sizes (default 4000 16000 64000)")
+    bench.add_argument("--repeats", type=int, default=3, help="repetitions per contender (median is reported)")
+    bench.add_argument("--models", nargs="+", default=None, help="models to run (default cuba coba alif)")
+    bench.add_argument("--peers", nargs="+", default=None,
+                       help="contenders besides memr_snn (default brian2-cython brian2-cpp nest)")
+    bench.add_argument("--out", type=Path, default=Path("bench_output"), help="folder for bench.json and bench.md")
+
+    sub.add_parser("info", help="versions, threading, optional extras", description="Print versions, numba "
+                   "threading, memory and which optional extras (brian2, nest, lava, nir) are present.")
+    return parser
+
+
+def _load_network(args):
+    from .networks import BUILTIN
+
+    name = args.network
+    if name in BUILTIN:
+        va = BUILTIN[name](n=args.n, seed=args.seed, dt=args.dt)
+        monitors = {"exc": va.spikes_exc, "inh": va.spikes_inh}
+        rates = [va.rate, va.rate_inh]
+        return va.net, monitors, rates, name
+    path = Path(name)
+    if not path.exists():
+        raise SystemExit(f"memr-snn: error: network {name!r} is neither a built-in ({', '.join(BUILTIN)}) nor a file")
+    from . import Network, RateMonitor, SpikeMonitor
+
+    net = Network.load(path)
+    monitors = {m.population.name: m for m in net.monitors if isinstance(m, SpikeMonitor)}
+    rates = [m for m in net.monitors if isinstance(m, RateMonitor)]
+    if not monitors:
+        for pop in net.populations:
+            monitors[pop.name] = net.add(SpikeMonitor(pop))
+    if not rates:
+        rates = [net.add(RateMonitor(pop)) for pop in net.populations]
+    return net, monitors, rates, path.stem
+
+
+def _cmd_run(args) -> int:
+    from .analysis import isi_cv, mean_rate
+
+    if not (np.isfinite(args.duration) and args.duration > 0):
+        raise SystemExit(f"memr-snn: error: --duration must be > 0 seconds, got {args.duration}")
+    t0 = time.perf_counter()
+    net, monitors, rates, label = _load_network(args)
+    t_build = time.perf_counter() - t0
+    start_t = net.t
+    counts_before = {k: m.num_spikes for k, m in monitors.items()}
+    t1 = time.perf_counter()
+    net.run(args.duration, progress=args.progress, engine=args.engine)
+    t_run = time.perf_counter() - t1
+    args.out.mkdir(parents=True, exist_ok=True)
+    arrays, rows = {}, []
+    for name, mon in monitors.items():
+        arrays[f"{name}_t"] = mon.t
+        arrays[f"{name}_i"] = mon.i
+        n_new = mon.num_spikes - counts_before[name]
+        cv = isi_cv(mon.t[mon.t >= start_t], mon.i[mon.t >= start_t])
+        rows.append({
+            "population": name, "neurons": mon.population.n, "spikes": n_new,
+            "rate_hz": mean_rate(n_new, mon.population.n, args.duration),
+            "isi_cv_mean": float(np.mean(cv)) if cv.size else None,
+        })
+    np.savez_compressed(args.out / "spikes.npz", **arrays)
+    summary = {
+        "network": label, "neurons": net.n_neurons, "synapses": net.n_synapses, "dt_s": net.dt,
+        "seed": net.seed, "t_start_s": start_t, "duration_s": args.duration, "engine": net._sim.mode,
+        "build_s": t_build, "run_s": t_run,
+        "synapse_bytes_per_synapse": net.synapse_bytes() / max(net.n_synapses, 1),
+        "populations": rows,
+    }
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
+    if not args.no_plots:
+        _plots(monitors, rates, args.out, label)
+    if args.save_state is not None:
+        net.save(args.save_state)
+    _print_summary(summary, args.out)
+    return 0
+
+
+def _plots(monitors, rates, out: Path, label: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plotting import raster_plot, rate_plot
+
+    fig, axes = plt.subplots(len(monitors), 1, figsize=(9, 2.2 * len(monitors) + 1), sharex=True, squeeze=False)
+    for ax, (name, mon) in zip(axes[:, 0], monitors.items(), strict=True):
+        raster_plot(mon, ax=ax, markersize=0.8, title=f"{label}: {name}")
+    fig.tight_layout()
+    fig.savefig(out / "raster.png", dpi=120)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(9, 3))
+    for k, mon in enumerate(rates):
+        rate_plot(mon, ax=ax, color=f"C{k}")
+    ax.legend([m.population.name for m in rates])
+    ax.set_ylabel("rate [Hz]")
+    ax.set_title(f"{label}: population rate (5 ms window)")
+    fig.tight_layout()
+    fig.savefig(out / "rate.png", dpi=120)
+    plt.close(fig)
+
+
+def _print_summary(s: dict, out: Path) -> None:
+    print(f"network {s['network']}: {s['neurons']} neurons, {s['synapses']} synapses "
+          f"({s['synapse_bytes_per_synapse']:.2f} bytes/synapse), dt = {s['dt_s'] * 1e3:g} ms, seed {s['seed']}")
+    print(f"simulated {s['duration_s']:g} s from t = {s['t_start_s']:g} s with the {s['engine']} engine: "
+          f"build {s['build_s']:.3f} s, run {s['run_s']:.3f} s (wall clock)")
+    print(f"{'population':<12}{'neurons':>10}{'spikes':>10}{'rate [Hz]':>12}{'ISI CV':>10}")
+    for r in s["populations"]:
+        cv = "-" if r["isi_cv_mean"] is None else f"{r['isi_cv_mean']:.3f}"
+        print(f"{r['population']:<12}{r['neurons']:>10}{r['spikes']:>10}{r['rate_hz']:>12.3f}{cv:>10}")
+    print(f"wrote {out}/spikes.npz, summary.json" + ("" if not (out / "raster.png").exists() else ", raster.png, rate.png"))
+
+
+def _cmd_info(args) -> int:
+    from .info import collect_info, format_info
+
+    print(format_info(collect_info()))
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    from .benchmarking import main as bench_main
+
+    return bench_main(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return {"run": _cmd_run, "info": _cmd_info, "bench": _cmd_bench}[args.command](args)
+    except (ValueError, TypeError, MemoryError) as exc:
+        print(f"memr-snn: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

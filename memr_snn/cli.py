@@ -180,7 +180,8 @@ def _print_summary(s: dict, out: Path) -> None:
     for r in s["populations"]:
         cv = "-" if r["isi_cv_mean"] is None else f"{r['isi_cv_mean']:.3f}"
         print(f"{r['population']:<12}{r['neurons']:>10}{r['spikes']:>10}{r['rate_hz']:>12.3f}{cv:>10}")
-    print(f"wrote {out}/spikes.npz, summary.json" + ("" if not (out / "raster.png").exists() else ", raster.png, rate.png"))
+    plots = ", raster.png, rate.png" if (out / "raster.png").exists() else ""
+    print(f"wrote {out}/spikes.npz, summary.json{plots}")
 
 
 def _cmd_info(args) -> int:

@@ -174,7 +174,9 @@ class Projection:
             raise ValueError(f"indptr of projection {self.name!r} is not a valid CSR row pointer")
         m = int(indptr[-1])
         if indices.shape != (m,) or weights.shape != (m,):
-            raise ValueError(f"projection {self.name!r}: {m} synapses but {indices.size} indices, {weights.size} weights")
+            raise ValueError(
+                f"projection {self.name!r}: {m} synapses but {indices.size} indices, {weights.size} weights"
+            )
         if m and (indices.min() < 0 or indices.max() >= self.post.n):
             raise ValueError(f"projection {self.name!r}: postsynaptic index out of range")
         check_finite("weights", weights)

@@ -1,0 +1,167 @@
+"""Checkpoint/resume: a saved network continues bit for bit, in this process and in a new one."""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from memr_snn import (
+    AllToAll,
+    ALIFParams,
+    FixedInDegree,
+    FixedProbability,
+    LIFCondParams,
+    LIFParams,
+    Network,
+    PoissonSource,
+    Population,
+    Projection,
+    RateMonitor,
+    SpikeMonitor,
+    SpikeSource,
+    StateMonitor,
+)
+from memr_snn.io import CheckpointError
+from memr_snn.units import ms, nS, pA
+
+
+def build(engine: str) -> Network:
+    """A small network with every kind of part: inputs, three neuron models, delays, monitors."""
+    net = Network(dt=0.1 * ms, seed=3, engine=engine)
+    inp = net.add(PoissonSource(50, rates=np.linspace(5, 80, 50), name="inp"))
+    src = net.add(SpikeSource(3, [0.001, 0.002, 0.0105], [0, 2, 1], name="src"))
+    a = net.add(Population(40, LIFParams(i_bias=np.linspace(0, 300, 40) * pA), name="a"))
+    b = net.add(Population(30, ALIFParams(tau_syn_e=3 * ms, tau_syn_i=10 * ms), name="b"))
+    c = net.add(Population(20, LIFCondParams(), name="c", initial={"v": -0.06}))
+    net.add(Projection(inp, a, FixedProbability(0.3), weight=80 * pA,
+                       delay_steps=lambda r, n: r.integers(1, 6, n)))
+    net.add(Projection(src, b, AllToAll(), weight=500 * pA, delay_steps=2))
+    net.add(Projection(a, b, FixedProbability(0.3), weight=lambda r, n: r.normal(300, 30, n) * pA))
+    net.add(Projection(b, a, FixedInDegree(5), weight=-50 * pA, receptor="inh", delay_steps=3))
+    net.add(Projection(inp, c, FixedProbability(0.3), weight=3 * nS))
+    net.add(Projection(a, c, FixedProbability(0.2), weight=2 * nS, receptor="inh"))
+    for pop in (inp, src, a, b, c):
+        net.add(SpikeMonitor(pop))
+    net.add(StateMonitor(a, ("v", "i_e"), indices=[0, 5, 39], interval=0.5 * ms))
+    net.add(RateMonitor(b))
+    return net
+
+
+def record(net: Network):
+    out = []
+    for m in net.monitors:
+        if isinstance(m, SpikeMonitor):
+            out.append((m.steps.copy(), m.i.copy()))
+        elif isinstance(m, StateMonitor):
+            out.append((m.steps.copy(), m.values["v"].copy(), m.values["i_e"].copy()))
+        else:
+            out.append((m.counts.copy(),))
+    return out
+
+
+def assert_same(x, y):
+    assert len(x) == len(y)
+    for a, b in zip(x, y, strict=True):
+        for u, v in zip(a, b, strict=True):
+            np.testing.assert_array_equal(u, v)
+
+
+@pytest.mark.parametrize("engine", ["dense", "event"])
+def test_resume_in_process_is_bit_identical(tmp_path, engine):
+    full = build(engine)
+    full.run(0.2)
+    half = build(engine)
+    half.run(0.1)
+    path = tmp_path / "net.msnn"
+    half.save(path)
+    resumed = Network.load(path)
+    assert resumed.step == 1000
+    resumed.run(0.1)
+    assert_same(record(full), record(resumed))
+    assert sum(m.num_spikes for m in full.monitors if isinstance(m, SpikeMonitor)) > 100
+
+
+def test_resume_in_new_process_is_bit_identical(tmp_path):
+    full = build("event")
+    full.run(0.2)
+    half = build("event")
+    half.run(0.1)
+    path = tmp_path / "net.msnn"
+    half.save(path)
+    out = tmp_path / "spikes.npz"
+    code = textwrap.dedent(f"""
+        import numpy as np
+        from memr_snn import Network, SpikeMonitor
+        net = Network.load({str(path)!r})
+        net.run(0.1)
+        mons = [m for m in net.monitors if isinstance(m, SpikeMonitor)]
+        np.savez({str(out)!r}, **{{f"s{{k}}": m.steps for k, m in enumerate(mons)}},
+                 **{{f"i{{k}}": m.i for k, m in enumerate(mons)}})
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True)
+    data = np.load(out)
+    mons = [m for m in full.monitors if isinstance(m, SpikeMonitor)]
+    for k, m in enumerate(mons):
+        np.testing.assert_array_equal(data[f"s{k}"], m.steps)
+        np.testing.assert_array_equal(data[f"i{k}"], m.i)
+
+
+def test_save_before_run_then_run(tmp_path):
+    ref = build("auto")
+    ref.run(0.05)
+    fresh = build("auto")
+    fresh.save(tmp_path / "n.msnn")
+    loaded = Network.load(tmp_path / "n.msnn")
+    loaded.run(0.05)
+    assert_same(record(ref), record(loaded))
+
+
+def test_weights_written_by_user_survive(tmp_path):
+    net = build("dense")
+    proj = net.projections[2]
+    proj.weights[:] = 123 * pA
+    net.run(0.01)
+    net.save(tmp_path / "n.msnn")
+    loaded = Network.load(tmp_path / "n.msnn")
+    np.testing.assert_array_equal(loaded.projections[2].weights, proj.weights)
+
+
+def test_corrupted_and_truncated_files_are_refused(tmp_path):
+    net = build("dense")
+    net.run(0.01)
+    path = tmp_path / "n.msnn"
+    net.save(path)
+    data = path.read_bytes()
+    for pos in (20, len(data) // 3, len(data) // 2, len(data) - 5):
+        bad = bytearray(data)
+        bad[pos] ^= 0x10
+        (tmp_path / "bad.msnn").write_bytes(bytes(bad))
+        with pytest.raises(CheckpointError):
+            Network.load(tmp_path / "bad.msnn")
+    for cut in (0, 7, 100, len(data) - 1):
+        (tmp_path / "cut.msnn").write_bytes(data[:cut])
+        with pytest.raises(CheckpointError, match="truncated|not a memr_snn|too short|empty"):
+            Network.load(tmp_path / "cut.msnn")
+
+
+def test_other_container_kind_is_refused(tmp_path):
+    from memr_snn.io import write_container
+
+    write_container(tmp_path / "x.msnn", {"kind": "something else"}, {})
+    with pytest.raises(CheckpointError, match="not a network checkpoint"):
+        Network.load(tmp_path / "x.msnn")
+
+
+def test_inconsistent_content_is_refused(tmp_path):
+    from memr_snn.io import read_container, write_container
+
+    net = build("dense")
+    net.run(0.01)
+    net.save(tmp_path / "n.msnn")
+    meta, arrays = read_container(tmp_path / "n.msnn")
+    arrays["sim/v"] = arrays["sim/v"][:-1]
+    write_container(tmp_path / "bad.msnn", meta, arrays)
+    with pytest.raises(CheckpointError, match="inconsistent"):
+        Network.load(tmp_path / "bad.msnn")

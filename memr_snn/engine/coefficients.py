@@ -72,8 +72,13 @@ def group_tables(params: NeuronParams, n: int, dt: float):
     cols = params.broadcast(n)
     # distinct parameter rows -> groups (i_bias is state, not a group parameter)
     keys = [f for f in fields if f != "i_bias"]
-    mat = np.stack([cols[f] for f in keys], axis=1) if keys else np.zeros((n, 0))
-    uniq, group = np.unique(mat, axis=0, return_inverse=True)
+    per_neuron = [f for f in keys if isinstance(getattr(params, f), np.ndarray)]
+    if not per_neuron:  # homogeneous population: one group, no sorting
+        uniq = np.array([[cols[f][0] for f in keys]])
+        group = np.zeros(n, dtype=np.int64)
+    else:
+        mat = np.stack([cols[f] for f in keys], axis=1)
+        uniq, group = np.unique(mat, axis=0, return_inverse=True)
     group = np.asarray(group, dtype=np.int64).ravel()
     p = {f: uniq[:, k] for k, f in enumerate(keys)}
     g = uniq.shape[0]

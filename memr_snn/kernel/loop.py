@@ -126,6 +126,19 @@ def _collect(fired, offset, spikes, nspk):
 
 
 @njit(cache=True)
+def _push_row(posts, weights, rec, buf_slot, pending_slot, touched_slot, count):
+    """Add one presynaptic row to a ring-buffer slot; returns the slot's new touched count."""
+    for k in range(posts.shape[0]):
+        post = posts[k]
+        buf_slot[post, rec] += weights[k]
+        if pending_slot[post] == 0:
+            pending_slot[post] = 1
+            touched_slot[count] = post
+            count += 1
+    return count
+
+
+@njit(cache=True)
 def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, spikes, nspk):
     """Dense path: every neuron, range by range (homogeneous LIF ranges vectorise)."""
     for r in range(dr.shape[0]):
@@ -256,21 +269,27 @@ def run_chunk(
                 so = proj_so[pr]
                 rec = proj_rec[pr]
                 doff = proj_doff[pr]
-                sl0 = slot + proj_delay[pr]  # uniform delay: one slot for the row
-                if sl0 >= n_slots:
-                    sl0 -= n_slots
-                for k in range(syn_indptr[row], syn_indptr[row + 1]):
-                    post = syn_post[so + k]
-                    sl = sl0
-                    if doff >= 0:  # delays < n_slots, so one subtraction wraps
-                        sl = slot + syn_delay[doff + k]
+                lo_k = syn_indptr[row]
+                hi_k = syn_indptr[row + 1]
+                if doff < 0:  # uniform delay: one slot for the whole row
+                    sl0 = slot + proj_delay[pr]
+                    if sl0 >= n_slots:
+                        sl0 -= n_slots
+                    tcount[sl0] = _push_row(
+                        syn_post[so + lo_k:so + hi_k], syn_w[so + lo_k:so + hi_k], rec,
+                        buf[sl0], pending[sl0], touched[sl0], tcount[sl0],
+                    )
+                else:
+                    for k in range(lo_k, hi_k):
+                        post = syn_post[so + k]
+                        sl = slot + syn_delay[doff + k]  # delays < n_slots: one subtraction wraps
                         if sl >= n_slots:
                             sl -= n_slots
-                    buf[sl, post, rec] += syn_w[so + k]
-                    if pending[sl, post] == 0:
-                        pending[sl, post] = 1
-                        touched[sl, tcount[sl]] = post
-                        tcount[sl] += 1
+                        buf[sl, post, rec] += syn_w[so + k]
+                        if pending[sl, post] == 0:
+                            pending[sl, post] = 1
+                            touched[sl, tcount[sl]] = post
+                            tcount[sl] += 1
         # 6. event mode: idle out the neurons that cannot fire unaided
         if not dense:
             w = 0

@@ -1,0 +1,21 @@
+"""The examples run (small settings)."""
+
+import runpy
+import sys
+from pathlib import Path
+
+import numpy as np
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_closed_loop_reaches_target():
+    mod = runpy.run_path(str(EXAMPLES / "closed_loop.py"))
+    history = mod["main"](target_hz=15.0, windows=60)
+    assert abs(np.mean(history[-20:]) - 15.0) < 3.0
+
+
+def test_cuba_example(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["x", "--n", "400", "--duration", "0.1", "--out", str(tmp_path)])
+    runpy.run_path(str(EXAMPLES / "vogels_abbott_cuba.py"), run_name="__main__")
+    assert (tmp_path / "cuba_example.png").exists()

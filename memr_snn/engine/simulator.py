@@ -62,6 +62,7 @@ class Simulator:
         self._build_buffers()
         self.spikes = np.zeros(max(n, 1), dtype=np.int64)
         self.fired = np.zeros(max(n, 1), dtype=np.uint8)
+        self.scratch = np.zeros(max(n, 1))
         self.mode = None  # "dense" or "event", chosen per run
         self.rebuild_recording()
 
@@ -353,7 +354,7 @@ class Simulator:
                 self.rec_flag, self.n_rec_max, self.spk_step, self.spk_id, self.spk_n,
                 pop_counts,
                 self.mon_every, self.mon_eptr, self.mon_gid, self.mon_var, mon_out, mon_ooff, mon_nsamp,
-                self.spikes, self.fired,
+                self.spikes, self.fired, self.scratch,
             )
             self._drain(t0, done, pop_counts, mon_out, mon_ooff, mon_nsamp)
             self.step += done

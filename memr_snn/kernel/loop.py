@@ -139,13 +139,13 @@ def _push_row(posts, weights, rec, buf_slot, pending_slot, touched_slot, count):
 
 
 @njit(cache=True)
-def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, spikes, nspk):
+def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, spikes, nspk):
     """Dense path: every neuron, range by range (homogeneous LIF ranges vectorise)."""
     for r in range(dr.shape[0]):
         lo, hi, g = dr[r, 0], dr[r, 1], dr[r, 2]
         if g >= 0:
             if gi[g, I_TYPE] == T_COND:
-                count = cond_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF])
+                count = cond_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF], scratch)
             else:
                 a_jump = 1.0 if gi[g, I_TYPE] == T_ALIF else 0.0
                 count = lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF], a_jump)
@@ -180,7 +180,7 @@ def run_chunk(
     pop_counts,
     mon_every, mon_eptr, mon_gid, mon_var, mon_out, mon_ooff, mon_nsamp,
     # scratch
-    spikes, fired,
+    spikes, fired, scratch,
 ):
     """Simulate steps ``t0 .. t0 + n_steps - 1``; return the number of steps done.
 
@@ -242,7 +242,7 @@ def run_chunk(
                 mon_nsamp[m] += 1
         # 4. integrate, threshold, reset
         if dense:
-            nspk = _integrate_ranges(dense_ranges, gc, gi, group, v, se, si, a, ib, ref, fired, spikes, nspk)
+            nspk = _integrate_ranges(dense_ranges, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, spikes, nspk)
         else:
             for q in range(act_n[0]):
                 nspk = _integrate_one(act_list[q], gc, gi, group, v, se, si, a, ib, ref, spikes, nspk)

@@ -17,6 +17,7 @@ __all__ = [
     "uniform01_ref",
     "lif_step_ref",
     "cond_step_ref",
+    "exp_neg_ref",
     "lif_advance_ref",
     "run_reference",
 ]
@@ -51,12 +52,28 @@ def lif_step_ref(c, v, se, si, a, ib, ref):
     return v_new, se * c[:, L.C_PE], si * c[:, L.C_PI], a * c[:, L.C_PA], np.where(free, ref, ref - 1)
 
 
+def exp_neg_ref(x: np.ndarray) -> np.ndarray:
+    """Twin of :func:`memr_snn.kernel.neuron.cond_decay`: polynomial exp above -8, np.exp below."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.maximum(x, -8.0) * 0.03125
+    coefs = (
+        1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0,
+        1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0,
+    )
+    p = np.full_like(y, coefs[0])
+    for c in coefs[1:]:
+        p = p * y + c
+    for _ in range(5):
+        p = p * p
+    return np.where(x < -8.0, np.exp(x), p)
+
+
 def cond_step_ref(c, v, ge, gi, a, ib, ref):
     """Vectorised exponential-Euler step of conductance-based LIF neurons."""
     free = ref <= 0
     gtot = c[:, L.C_GL] + ge + gi
     vinf = (c[:, L.C_GL] * c[:, L.C_VREST] + ge * c[:, L.C_EE] + gi * c[:, L.C_EI] + ib) / gtot
-    v_new = np.where(free, vinf + (v - vinf) * np.exp(gtot * (-c[:, L.C_DT] / c[:, L.C_CM])), v)
+    v_new = np.where(free, vinf + (v - vinf) * exp_neg_ref(gtot * (-c[:, L.C_DT] / c[:, L.C_CM])), v)
     return v_new, ge * c[:, L.C_PE], gi * c[:, L.C_PI], a * c[:, L.C_PA], np.where(free, ref, ref - 1)
 
 

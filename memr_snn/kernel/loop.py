@@ -48,7 +48,7 @@ from .rng import uniform01
 __all__ = ["run_chunk", "sync_neuron", "sync_all", "peek_state", "peek_many", "activate_many"]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sync_neuron(j, t, gc, gi, group, v, se, si, a, ib, ref, last):
     """Bring idle neuron ``j`` (state valid at step ``last[j]``) up to step ``t``."""
     k = t - last[j]
@@ -61,7 +61,7 @@ def sync_neuron(j, t, gc, gi, group, v, se, si, a, ib, ref, last):
     last[j] = t
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sync_all(t, gc, gi, group, v, se, si, a, ib, ref, last, active):
     """Bring every idle neuron up to step ``t`` (used before dense runs and reads)."""
     for j in range(v.shape[0]):
@@ -69,7 +69,7 @@ def sync_all(t, gc, gi, group, v, se, si, a, ib, ref, last, active):
             sync_neuron(j, t, gc, gi, group, v, se, si, a, ib, ref, last)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def peek_state(j, var, t, gc, gi, group, v, se, si, a, ib, ref, last, active):
     """Value of state variable ``var`` of neuron ``j`` at step ``t``, without writing."""
     vv, s1, s2, aa = v[j], se[j], si[j], a[j]
@@ -90,7 +90,7 @@ def peek_state(j, var, t, gc, gi, group, v, se, si, a, ib, ref, last, active):
     return np.nan
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _fire(j, g, gc, gi, v, a, ref, spikes, nspk):
     """Threshold test and reset of neuron j; returns the new spike count."""
     if v[j] > threshold_of(gc, g, a[j]):
@@ -104,7 +104,7 @@ def _fire(j, g, gc, gi, v, a, ref, spikes, nspk):
     return nspk
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _integrate_one(j, gc, gi, group, v, se, si, a, ib, ref, spikes, nspk):
     """Integrate neuron j one step, then threshold/reset; returns the new spike count."""
     g = group[j]
@@ -115,7 +115,7 @@ def _integrate_one(j, gc, gi, group, v, se, si, a, ib, ref, spikes, nspk):
     return _fire(j, g, gc, gi, v, a, ref, spikes, nspk)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _collect(fired, offset, spikes, nspk):
     """Append ``offset + j`` for every ``fired[j]`` to ``spikes``; returns the new count."""
     for j in range(fired.shape[0]):
@@ -125,7 +125,7 @@ def _collect(fired, offset, spikes, nspk):
     return nspk
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _push_row(posts, weights, rec, buf_slot, pending_slot, touched_slot, count):
     """Add one presynaptic row to a ring-buffer slot; returns the slot's new touched count."""
     for k in range(posts.shape[0]):
@@ -138,7 +138,7 @@ def _push_row(posts, weights, rec, buf_slot, pending_slot, touched_slot, count):
     return count
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, spikes, nspk):
     """Dense path: every neuron, range by range (homogeneous LIF ranges vectorise)."""
     for r in range(dr.shape[0]):
@@ -157,7 +157,7 @@ def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, 
     return nspk
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def run_chunk(
     t0, n_steps, dense,
     # neuron tables and state
@@ -311,14 +311,14 @@ def run_chunk(
 
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def peek_many(gids, var, t, gc, gi, group, v, se, si, a, ib, ref, last, active, out):
     """``out[k]`` = value of ``var`` of neuron ``gids[k]`` at step ``t`` (no writes)."""
     for k in range(gids.shape[0]):
         out[k] = peek_state(gids[k], var, t, gc, gi, group, v, se, si, a, ib, ref, last, active)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def activate_many(gids, t, dense, gc, gi, group, v, se, si, a, ib, ref, last, active, act_list, act_n):
     """Bring neurons ``gids`` up to step ``t`` and, in event mode, make them active."""
     for k in range(gids.shape[0]):

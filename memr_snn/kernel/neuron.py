@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def lif_step_one(gc, g, j, v, se, si, a, ib, ref):
     """One clock step of current-based (A)LIF neuron ``j`` (group ``g``), in place.
 
@@ -75,7 +75,7 @@ def lif_step_one(gc, g, j, v, se, si, a, ib, ref):
     a[j] *= gc[g, C_PA]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, ref_steps, a_jump):
     """:func:`lif_step_one` plus threshold and reset for neurons ``lo..hi-1`` of group ``g``.
 
@@ -123,7 +123,7 @@ _EXP_C = (
 EXP_NEG_MIN = -8.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def exp_neg(x):
     """exp(x) for -8 <= x <= 0 with plain arithmetic, so loops using it vectorise.
 
@@ -151,7 +151,7 @@ def exp_neg(x):
     return p * p
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def cond_decay(x):
     """exp(x) for x <= 0 as the conductance-based update uses it (see :func:`exp_neg`)."""
     if x >= EXP_NEG_MIN:
@@ -159,7 +159,7 @@ def cond_decay(x):
     return math.exp(x)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def cond_step_one(gc, g, j, v, ge, gi, a, ib, ref):
     """One exponential-Euler step of conductance-based LIF neuron ``j``, in place.
 
@@ -177,7 +177,7 @@ def cond_step_one(gc, g, j, v, ge, gi, a, ib, ref):
     a[j] *= gc[g, C_PA]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def cond_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref, fired, ref_steps, scratch):
     """:func:`cond_step_one` plus threshold and reset for neurons ``lo..hi-1`` of group ``g``.
 
@@ -227,7 +227,7 @@ def cond_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref, fired, ref_steps, scra
     return count
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _coupling(A, lps, lpm, k, dttm, r):
     """E(k) or I(k) of the module docstring."""
     pm_k = math.exp(k * lpm)
@@ -236,7 +236,7 @@ def _coupling(A, lps, lpm, k, dttm, r):
     return r * (k * dttm) * pm_k
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def lif_advance(gc, g, k, v, se, si, a, ib, ref):
     """Advance a current-based (A)LIF neuron by ``k`` >= 0 input-free steps.
 
@@ -265,7 +265,7 @@ def lif_advance(gc, g, k, v, se, si, a, ib, ref):
     return v, se, si, a, ref
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def lif_can_idle(gc, g, v, se, si, ib):
     """True if, without new input, v provably stays below threshold forever.
 
@@ -279,7 +279,7 @@ def lif_can_idle(gc, g, v, se, si, ib):
     return bound < gc[g, C_VTH] - IDLE_MARGIN
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def threshold_of(gc, g, a):
     """Momentary threshold ``v_threshold + beta * a`` [V]."""
     return gc[g, C_VTH] + gc[g, C_BETA] * a

@@ -20,7 +20,7 @@ _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def mix64(x):
     """SplitMix64 finaliser of a uint64 (bijective avalanche mix)."""
     x = (x ^ (x >> _S30)) * _M1
@@ -28,7 +28,7 @@ def mix64(x):
     return x ^ (x >> _S31)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def uniform01(seed, step, index):
     """Uniform float in [0, 1) determined by ``(seed, step, index)`` (uint64s)."""
     x = mix64(seed ^ mix64(step * _G + mix64(index + _G)))

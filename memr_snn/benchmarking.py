@@ -404,7 +404,7 @@ def config_from_args(args) -> BenchConfig:
     if quick:
         repeats = 1
         notes.append(f"--quick: sizes {', '.join(map(str, sizes))}, {QUICK_DURATION:g} s of biological time, "
-                     "1 repeat, no cold-cache measurement: a smoke test, not a measurement")
+                     "1 repeat, no Cython cache warm-up and no cold-cache measurement: a smoke test, not a measurement")
         cases = plan_cases(models, sizes, QUICK_DURATION, None, 1)
     else:
         cases = plan_cases(models, sizes, DURATION, LONG_DURATION, repeats)
@@ -596,7 +596,7 @@ def run_case(case: Case, cfg: BenchConfig, log, disabled: dict, ran: set) -> dic
     contenders, skipped = _contenders_for(case.model, cfg.contenders)
     contenders = [c for c in contenders if c not in disabled]
     failures = []
-    if "brian2-cython" in contenders:
+    if "brian2-cython" in contenders and not cfg.quick:
         try:
             _warm_cython(case, cfg, log)
         except Exception as exc:  # noqa: BLE001 - a failing peer must not stop the suite

@@ -12,7 +12,7 @@ import logging
 import numpy as np
 
 from ..kernel import layout as L
-from ..kernel.loop import activate_many, peek_many, run_chunk, sync_all
+from ..kernel.loop import activate_many, peek_many, rebuild_touched, run_chunk, sync_all
 from ..model.monitors import RateMonitor, SpikeMonitor, StateMonitor
 from ..model.population import PoissonSource, Population, SpikeSource
 from .coefficients import group_tables, input_tables
@@ -230,7 +230,7 @@ class Simulator:
     def _build_buffers(self):
         n_slots = self.max_delay + 1
         n = max(self.n_total, 1)
-        self.buf = np.zeros((n_slots, n, 2))
+        self.buf = np.zeros((n_slots, 2, n))
         self.touched = np.zeros((n_slots, n), dtype=np.int32)
         self.tcount = np.zeros(n_slots, dtype=np.int64)
         self.pending = np.zeros((n_slots, n), dtype=np.uint8)
@@ -305,9 +305,12 @@ class Simulator:
             return
         if mode == "dense":
             self._sync_everything()
+            self.tcount[:] = 0  # dense mode keeps no touched lists
+            self.pending[:] = 0
         else:  # entering event mode: everything is current and active
             if self.mode is not None:
                 self._sync_everything()
+            rebuild_touched(self.buf, self.touched, self.tcount, self.pending)
             ids = self.neuron_ids
             self.active[:] = 1
             self.act_list[: ids.size] = ids

@@ -5,7 +5,10 @@ Per step ``t`` (the schedule documented on :class:`memr_snn.Network`):
 1. input populations emit their spikes for step ``t``;
 2. due events (ring-buffer slot ``t % D``) are added to the synaptic state of
    their targets; in event mode an idle target is first brought up to date with
-   its exact decay and becomes active;
+   its exact decay and becomes active.  The ring buffer ``buf[slot, receptor,
+   neuron]`` accumulates weights; event mode also keeps, per slot, the list of
+   touched neurons (``touched``, ``tcount``, ``pending`` flags) so delivery costs
+   O(events); dense mode adds whole slots (vectorised) and keeps no lists;
 3. state monitors sample (state at time ``t*dt``, events of ``t`` included);
 4. neurons are integrated from ``t`` to ``t+1`` (dense: all; event: the active
    ones), then threshold and reset;
@@ -45,7 +48,9 @@ from .neuron import (
 )
 from .rng import uniform01
 
-__all__ = ["run_chunk", "sync_neuron", "sync_all", "peek_state", "peek_many", "activate_many"]
+__all__ = [
+    "run_chunk", "sync_neuron", "sync_all", "peek_state", "peek_many", "activate_many", "rebuild_touched",
+]
 
 
 @njit(cache=True, error_model="numpy")
@@ -117,8 +122,20 @@ def _integrate_one(j, gc, gi, group, v, se, si, a, ib, ref, spikes, nspk):
 
 @njit(cache=True, error_model="numpy")
 def _collect(fired, offset, spikes, nspk):
-    """Append ``offset + j`` for every ``fired[j]`` to ``spikes``; returns the new count."""
-    for j in range(fired.shape[0]):
+    """Append ``offset + j`` for every ``fired[j]`` to ``spikes``; returns the new count.
+
+    Spikes are rare, so blocks of eight flags are tested together first.
+    """
+    n = fired.shape[0]
+    n8 = n - n % 8
+    for b in range(0, n8, 8):
+        if (fired[b] | fired[b + 1] | fired[b + 2] | fired[b + 3]
+                | fired[b + 4] | fired[b + 5] | fired[b + 6] | fired[b + 7]):
+            for j in range(b, b + 8):
+                if fired[j]:
+                    spikes[nspk] = offset + j
+                    nspk += 1
+    for j in range(n8, n):
         if fired[j]:
             spikes[nspk] = offset + j
             nspk += 1
@@ -126,11 +143,43 @@ def _collect(fired, offset, spikes, nspk):
 
 
 @njit(cache=True, error_model="numpy")
-def _push_row(posts, weights, rec, buf_slot, pending_slot, touched_slot, count):
-    """Add one presynaptic row to a ring-buffer slot; returns the slot's new touched count."""
+def _deliver_dense(buf_e, buf_i, se, si):
+    """Dense mode: add a whole ring-buffer slot to the synaptic state and clear it."""
+    for j in range(se.shape[0]):
+        se[j] += buf_e[j]
+        si[j] += buf_i[j]
+        buf_e[j] = 0.0
+        buf_i[j] = 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def rebuild_touched(buf, touched, tcount, pending):
+    """List, per slot, the neurons with pending input (entering event mode from dense)."""
+    for s in range(buf.shape[0]):
+        c = 0
+        for j in range(buf.shape[2]):
+            if buf[s, 0, j] != 0.0 or buf[s, 1, j] != 0.0:
+                pending[s, j] = 1
+                touched[s, c] = j
+                c += 1
+            else:
+                pending[s, j] = 0
+        tcount[s] = c
+
+
+@njit(cache=True, error_model="numpy")
+def _push_row_dense(posts, weights, buf_row):
+    """Dense mode: add one presynaptic row to a ring-buffer row (no touched list)."""
+    for k in range(posts.shape[0]):
+        buf_row[posts[k]] += weights[k]
+
+
+@njit(cache=True, error_model="numpy")
+def _push_row(posts, weights, buf_row, pending_slot, touched_slot, count):
+    """Event mode: add one row to a ring-buffer row; list newly touched neurons; return the count."""
     for k in range(posts.shape[0]):
         post = posts[k]
-        buf_slot[post, rec] += weights[k]
+        buf_row[post] += weights[k]
         if pending_slot[post] == 0:
             pending_slot[post] = 1
             touched_slot[count] = post
@@ -139,20 +188,27 @@ def _push_row(posts, weights, rec, buf_slot, pending_slot, touched_slot, count):
 
 
 @njit(cache=True, error_model="numpy")
-def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, spikes, nspk):
-    """Dense path: every neuron, range by range (homogeneous LIF ranges vectorise)."""
+def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, be, bi, spikes, nspk):
+    """Dense path: deliver the due slot (``be``, ``bi``) and integrate every neuron.
+
+    Range by range; homogeneous ranges run the vectorised, delivery-fused kernels.
+    """
     for r in range(dr.shape[0]):
         lo, hi, g = dr[r, 0], dr[r, 1], dr[r, 2]
         if g >= 0:
             if gi[g, I_TYPE] == T_COND:
-                count = cond_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF], scratch)
+                count = cond_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF], scratch, be, bi)
             else:
                 a_jump = 1.0 if gi[g, I_TYPE] == T_ALIF else 0.0
-                count = lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF], a_jump)
+                count = lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF], a_jump, be, bi)
             if count > 0:
                 nspk = _collect(fired[lo:hi], lo, spikes, nspk)
         else:
             for j in range(lo, hi):
+                se[j] += be[j]
+                si[j] += bi[j]
+                be[j] = 0.0
+                bi[j] = 0.0
                 nspk = _integrate_one(j, gc, gi, group, v, se, si, a, ib, ref, spikes, nspk)
     return nspk
 
@@ -217,20 +273,28 @@ def run_chunk(
                 nspk += 1
                 c_ += 1
             sq_cursor[q] = c_
-        # 2. deliver due events
-        for e in range(tcount[slot]):
-            j = touched[slot, e]
-            pending[slot, j] = 0
-            if not dense and active[j] == 0:
-                sync_neuron(j, t, gc, gi, group, v, se, si, a, ib, ref, last)
-                active[j] = 1
-                act_list[act_n[0]] = j
-                act_n[0] += 1
-            se[j] += buf[slot, j, 0]
-            si[j] += buf[slot, j, 1]
-            buf[slot, j, 0] = 0.0
-            buf[slot, j, 1] = 0.0
-        tcount[slot] = 0
+        # 2. deliver due events (dense mode: fused into step 4 unless a monitor samples now)
+        sampling = False
+        for m in range(n_mon):
+            if t % mon_every[m] == 0:
+                sampling = True
+        if dense:
+            if sampling:
+                _deliver_dense(buf[slot, 0], buf[slot, 1], se, si)
+        else:
+            for e in range(tcount[slot]):
+                j = touched[slot, e]
+                pending[slot, j] = 0
+                if active[j] == 0:
+                    sync_neuron(j, t, gc, gi, group, v, se, si, a, ib, ref, last)
+                    active[j] = 1
+                    act_list[act_n[0]] = j
+                    act_n[0] += 1
+                se[j] += buf[slot, 0, j]
+                si[j] += buf[slot, 1, j]
+                buf[slot, 0, j] = 0.0
+                buf[slot, 1, j] = 0.0
+            tcount[slot] = 0
         # 3. state monitors
         for m in range(n_mon):
             if t % mon_every[m] == 0:
@@ -242,7 +306,10 @@ def run_chunk(
                 mon_nsamp[m] += 1
         # 4. integrate, threshold, reset
         if dense:
-            nspk = _integrate_ranges(dense_ranges, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, spikes, nspk)
+            nspk = _integrate_ranges(
+                dense_ranges, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, buf[slot, 0], buf[slot, 1],
+                spikes, nspk,
+            )
         else:
             for q in range(act_n[0]):
                 nspk = _integrate_one(act_list[q], gc, gi, group, v, se, si, a, ib, ref, spikes, nspk)
@@ -275,18 +342,21 @@ def run_chunk(
                     sl0 = slot + proj_delay[pr]
                     if sl0 >= n_slots:
                         sl0 -= n_slots
-                    tcount[sl0] = _push_row(
-                        syn_post[so + lo_k:so + hi_k], syn_w[so + lo_k:so + hi_k], rec,
-                        buf[sl0], pending[sl0], touched[sl0], tcount[sl0],
-                    )
+                    if dense:
+                        _push_row_dense(syn_post[so + lo_k:so + hi_k], syn_w[so + lo_k:so + hi_k], buf[sl0, rec])
+                    else:
+                        tcount[sl0] = _push_row(
+                            syn_post[so + lo_k:so + hi_k], syn_w[so + lo_k:so + hi_k],
+                            buf[sl0, rec], pending[sl0], touched[sl0], tcount[sl0],
+                        )
                 else:
                     for k in range(lo_k, hi_k):
                         post = syn_post[so + k]
                         sl = slot + syn_delay[doff + k]  # delays < n_slots: one subtraction wraps
                         if sl >= n_slots:
                             sl -= n_slots
-                        buf[sl, post, rec] += syn_w[so + k]
-                        if pending[sl, post] == 0:
+                        buf[sl, rec, post] += syn_w[so + k]
+                        if not dense and pending[sl, post] == 0:
                             pending[sl, post] = 1
                             touched[sl, tcount[sl]] = post
                             tcount[sl] += 1

@@ -76,15 +76,18 @@ def lif_step_one(gc, g, j, v, se, si, a, ib, ref):
 
 
 @njit(cache=True, error_model="numpy")
-def lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, ref_steps, a_jump):
+def lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, ref_steps, a_jump, be, bi):
     """:func:`lif_step_one` plus threshold and reset for neurons ``lo..hi-1`` of group ``g``.
 
     Branch-free, with the coefficients hoisted, so that LLVM vectorises it:
     ``fired[j]`` is set to 1 for neurons that spike (0 otherwise) and the
     number of spikes is returned.  ``a_jump`` is the adaptation increment per
     spike (1 for ALIF, 0 otherwise; without adaptation ``p_a = 1`` and
-    ``beta = 0`` make the adaptation arithmetic exact no-ops).  Same arithmetic,
-    in the same order, as :func:`lif_step_one` followed by the threshold test.
+    ``beta = 0`` make the adaptation arithmetic exact no-ops).  ``be``/``bi`` are
+    the due ring-buffer rows (excitatory/inhibitory): their entries are added
+    to the synaptic state first and cleared (delivery fused into the update).
+    Same arithmetic, in the same order, as delivery, :func:`lif_step_one` and
+    the threshold test.
     """
     vrest, r, pm = gc[g, C_VREST], gc[g, C_R], gc[g, C_PM]
     ce, ci = gc[g, C_CE1], gc[g, C_CI1]
@@ -95,15 +98,19 @@ def lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, ref_steps, a_jum
     # Work on views starting at 0: numba then proves indices non-negative and
     # drops its wraparound checks, which is what lets the loop vectorise.
     v_, se_, si_, a_, ib_ = v[lo:hi], se[lo:hi], si[lo:hi], a[lo:hi], ib[lo:hi]
-    ref_, fired_ = ref[lo:hi], fired[lo:hi]
+    ref_, fired_, be_, bi_ = ref[lo:hi], fired[lo:hi], be[lo:hi], bi[lo:hi]
     for j in range(hi - lo):
+        sej = se_[j] + be_[j]
+        sij = si_[j] + bi_[j]
+        be_[j] = 0.0
+        bi_[j] = 0.0
         vinf = vrest + r * ib_[j]
-        vn = vinf + (v_[j] - vinf) * pm + se_[j] * ce + si_[j] * ci
+        vn = vinf + (v_[j] - vinf) * pm + sej * ce + sij * ci
         rj = ref_[j]
         vn = vn if rj <= 0 else v_[j]
         rj = rj - 1 if rj > 0 else rj
-        se_[j] *= pe
-        si_[j] *= pi
+        se_[j] = sej * pe
+        si_[j] = sij * pi
         aj = a_[j] * pa
         f = vn > vth + beta * aj
         v_[j] = vreset if f else vn
@@ -178,11 +185,11 @@ def cond_step_one(gc, g, j, v, ge, gi, a, ib, ref):
 
 
 @njit(cache=True, error_model="numpy")
-def cond_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref, fired, ref_steps, scratch):
+def cond_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref, fired, ref_steps, scratch, be, bi):
     """:func:`cond_step_one` plus threshold and reset for neurons ``lo..hi-1`` of group ``g``.
 
-    Same contract as :func:`lif_step_range`; same arithmetic as
-    :func:`cond_step_one` followed by the threshold test.
+    Same contract as :func:`lif_step_range` (delivery of ``be``/``bi`` fused);
+    same arithmetic as delivery, :func:`cond_step_one` and the threshold test.
     """
     gl, vrest, ee, ei = gc[g, C_GL], gc[g, C_VREST], gc[g, C_EE], gc[g, C_EI]
     k = -gc[g, C_DT] / gc[g, C_CM]
@@ -197,8 +204,13 @@ def cond_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref, fired, ref_steps, scra
     # pass 1 (vectorised): the relaxation factor of every neuron, with the
     # polynomial exp; pass 2 (rare): math.exp where the argument is below -8
     decay = scratch[lo:hi]
+    be_, bi_ = be[lo:hi], bi[lo:hi]
     n_far = 0
     for j in range(n):
+        ge_[j] += be_[j]
+        gi_[j] += bi_[j]
+        be_[j] = 0.0
+        bi_[j] = 0.0
         x = (gl + ge_[j] + gi_[j]) * k
         n_far += x < EXP_NEG_MIN
         decay[j] = exp_neg(max(x, EXP_NEG_MIN))

@@ -2,7 +2,7 @@
 
 They implement the same equations and the same step schedule with vectorised
 numpy over the same flat arrays, without numba, without event-mode laziness and
-without ring-buffer tricks (a dense (n_slots, n, 2) accumulator indexed
+without ring-buffer tricks (a dense (n_slots, 2, n) accumulator indexed
 directly).  Tests run a network through both and compare spikes and states.
 """
 
@@ -155,8 +155,8 @@ def run_reference(sim, n_steps: int):
                 cur += 1
             sq_cursor[q] = cur
         # 2. deliver
-        se += buf[slot, :, 0]
-        si += buf[slot, :, 1]
+        se += buf[slot, 0]
+        si += buf[slot, 1]
         buf[slot] = 0.0
         # 4. integrate
         if is_lin.any():
@@ -175,7 +175,7 @@ def run_reference(sim, n_steps: int):
         gids = np.flatnonzero(fired)
         for g in gids:
             sl = slice(starts[g], ends[g])
-            np.add.at(buf, ((t + d_g[sl]) % n_slots, post_g[sl], rec_g[sl]), w_g[sl])
+            np.add.at(buf, ((t + d_g[sl]) % n_slots, rec_g[sl], post_g[sl]), w_g[sl])
         out_steps.append(np.full(gids.size, t, dtype=np.int64))
         out_gids.append(gids.astype(np.int64))
     return (

@@ -6,7 +6,7 @@ any step, checkpoints and the numpy twin all see the same numbers.
 """
 
 import numpy as np
-from numba import njit
+from numba import config, njit
 
 __all__ = ["mix64", "uniform01"]
 
@@ -33,3 +33,15 @@ def uniform01(seed, step, index):
     """Uniform float in [0, 1) determined by ``(seed, step, index)`` (uint64s)."""
     x = mix64(seed ^ mix64(step * _G + mix64(index + _G)))
     return np.float64(x >> _S11) * _INV53
+
+
+if config.DISABLE_JIT:  # pure-Python mode (coverage runs): uint64 wrap-around is intended
+    _mix64_py, _uniform01_py = mix64, uniform01
+
+    def mix64(x):  # noqa: F811
+        with np.errstate(over="ignore"):
+            return _mix64_py(x)
+
+    def uniform01(seed, step, index):  # noqa: F811
+        with np.errstate(over="ignore"):
+            return _uniform01_py(seed, step, index)

@@ -139,6 +139,8 @@ class Network:
             raise ValueError(f"a population named {pop.name!r} already exists in this network")
         if hasattr(pop, "rate_interval") and pop.rate_interval is not None:
             self.steps_of(pop.rate_interval, "rate_interval")
+        if hasattr(pop, "rates"):
+            self._check_rate_limit(pop.rates)
         self._check_memory(extra_neurons=pop.n)
         pop._network = self
         self.populations.append(pop)
@@ -304,7 +306,21 @@ class Network:
         arr = np.asarray(rates, dtype=np.float64)
         if not np.all(np.isfinite(arr)) or np.any(arr < 0):
             raise ValueError("rates must be finite and >= 0 [Hz]")
+        try:
+            np.broadcast_to(arr, population.rates.shape)
+        except ValueError:
+            raise ValueError(
+                f"rates of shape {arr.shape} do not fit the source's rate table of shape {population.rates.shape}"
+            ) from None
+        self._check_rate_limit(arr)
         self._ensure_built().set_rates(population, arr)
+
+    def _check_rate_limit(self, rates) -> None:
+        top = float(np.max(rates)) if np.size(rates) else 0.0
+        if top * self.dt > 1.0:
+            raise ValueError(
+                f"rates must be <= 1/dt = {1.0 / self.dt:g} Hz (at most one spike per step), got {top:g} Hz"
+            )
 
     def _check_pop_var(self, population, var):
         from .population import Population

@@ -88,7 +88,7 @@ class VogelsAbbott:
 def _build(model, n, seed, dt, engine, record, params, we, wi, init) -> VogelsAbbott:
     if n < 5:
         raise ValueError(f"n must be >= 5 (80 % excitatory, 20 % inhibitory), got {n}")
-    n_exc = int(round(0.8 * n))
+    n_exc = (4 * n) // 5  # as the Brian2/NEST peer runners split it
     n_inh = n - n_exc
     p = min(1.0, SYNAPSES_PER_NEURON / n)
     net = Network(dt=dt, seed=seed, engine=engine)

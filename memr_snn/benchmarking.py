@@ -371,7 +371,8 @@ def peer_availability(peers) -> tuple[list[str], dict[str, str]]:
 def config_from_args(args) -> BenchConfig:
     """Turn the parsed ``memr-snn bench`` arguments into a :class:`BenchConfig`."""
     quick = bool(getattr(args, "quick", False))
-    repeats = int(getattr(args, "repeats", 3) or 3)
+    repeats = getattr(args, "repeats", None)
+    repeats = 3 if repeats is None else int(repeats)
     if repeats < 1:
         raise ValueError(f"--repeats must be >= 1, got {repeats}")
     models = tuple(args.models) if getattr(args, "models", None) else MODELS
@@ -412,6 +413,8 @@ def config_from_args(args) -> BenchConfig:
             notes.append(f"big cases (N >= {BIG_NEURONS} or {LONG_DURATION:g} s) run max(1, repeats // 3) = "
                          f"{max(1, repeats // 3)} repeat(s) instead of {repeats}, to keep the full run near "
                          "25 minutes on a 2-core machine")
+        notes.append(f"cold start (empty caches; Brian2 cython then compiles for ~40 s): "
+                     f"{max(1, repeats // 3)} run(s) per contender")
     for peer, why in skipped.items():
         notes.append(f"{peer} skipped: {why}")
     return BenchConfig(
@@ -422,7 +425,7 @@ def config_from_args(args) -> BenchConfig:
         scaling_dense_sizes=QUICK_SCALING_DENSE_SIZES if quick else SCALING_DENSE_SIZES,
         scaling_duration=QUICK_DURATION if quick else 1.0,
         scaling_repeats=1 if quick else repeats,
-        cold_repeats=0 if quick else repeats,
+        cold_repeats=0 if quick else max(1, repeats // 3),
         quick=quick,
         notes=tuple(notes),
     )

@@ -50,12 +50,15 @@ def psp_peak(tau_s: np.ndarray, tau_m: np.ndarray) -> np.ndarray:
 
 
 def _coupling_one_step(r, tau_s, tau_m, dt):
-    """E(1): A (p_s - p_m), or R dt/tau_m p_m when tau_s == tau_m."""
-    equal = _nearly_equal(tau_s, tau_m)
+    """(d, E(1)) with ``d = dt (1/tau_m - 1/tau_s)`` and ``E(1) = R (dt/tau_m) p_m expm1(d)/d``.
+
+    The same cancellation-free form as :func:`memr_snn.kernel.neuron._coupling`; ``d = 0``
+    (equal time constants) gives the limit ``R (dt/tau_m) p_m``.
+    """
+    d = dt * (1.0 / tau_m - 1.0 / tau_s)
     with np.errstate(divide="ignore", invalid="ignore"):
-        A = np.where(equal, np.nan, r * tau_s / (tau_s - tau_m))
-        one = np.where(equal, r * (dt / tau_m) * np.exp(-dt / tau_m), A * (np.exp(-dt / tau_s) - np.exp(-dt / tau_m)))
-    return A, one
+        ratio = np.where(d == 0.0, 1.0, np.expm1(d) / np.where(d == 0.0, 1.0, d))
+    return d, r * (dt / tau_m) * np.exp(-dt / tau_m) * ratio
 
 
 def group_tables(params: NeuronParams, n: int, dt: float):
@@ -102,11 +105,12 @@ def group_tables(params: NeuronParams, n: int, dt: float):
     gc[:, L.C_VREST] = p["v_rest"]
     gc[:, L.C_VRESET] = p["v_reset"]
     gc[:, L.C_VTH] = p["v_threshold"]
-    gc[:, L.C_AE], gc[:, L.C_CE1] = _coupling_one_step(r, te, tm, dt)
-    gc[:, L.C_AI], gc[:, L.C_CI1] = _coupling_one_step(r, ti, tm, dt)
+    gc[:, L.C_DE], gc[:, L.C_CE1] = _coupling_one_step(r, te, tm, dt)
+    gc[:, L.C_DI], gc[:, L.C_CI1] = _coupling_one_step(r, ti, tm, dt)
     gc[:, L.C_DTTM] = dt / tm
-    gc[:, L.C_KE] = r * psp_peak(te, tm)
-    gc[:, L.C_KI] = r * psp_peak(ti, tm)
+    # the idle test needs an upper bound: pad the peak against its own rounding
+    gc[:, L.C_KE] = r * psp_peak(te, tm) * (1 + 1e-6)
+    gc[:, L.C_KI] = r * psp_peak(ti, tm) * (1 + 1e-6)
     gc[:, L.C_GL] = cm / tm
     gc[:, L.C_CM] = cm
     gc[:, L.C_DT] = dt

@@ -10,7 +10,7 @@ __all__ = [
     "T_LIF", "T_ALIF", "T_COND", "T_INPUT",
     "C_PM", "C_PE", "C_PI", "C_PA", "C_LPM", "C_LPE", "C_LPI", "C_LPA",
     "C_R", "C_VREST", "C_VRESET", "C_VTH", "C_BETA", "C_CE1", "C_CI1",
-    "C_AE", "C_AI", "C_DTTM", "C_KE", "C_KI", "C_GL", "C_EE", "C_EI", "C_CM", "C_DT",
+    "C_DE", "C_DI", "C_DTTM", "C_KE", "C_KI", "C_GL", "C_EE", "C_EI", "C_CM", "C_DT",
     "N_COEF", "I_TYPE", "I_REF", "N_ICOEF",
     "V_V", "V_SE", "V_SI", "V_A", "V_IB",
     "IDLE_MARGIN",
@@ -38,8 +38,8 @@ C_VTH = 11    # [V]
 C_BETA = 12   # [V] threshold increase per unit adaptation (0 without)
 C_CE1 = 13    # one-step coupling i_e -> v [Ohm]
 C_CI1 = 14    # one-step coupling i_i -> v [Ohm]
-C_AE = 15     # R tau_e / (tau_e - tau_m) [Ohm], NaN when tau_e == tau_m
-C_AI = 16     # R tau_i / (tau_i - tau_m) [Ohm], NaN when tau_i == tau_m
+C_DE = 15     # dt (1/tau_mem - 1/tau_syn_e): rate gap of the i_e -> v coupling
+C_DI = 16     # dt (1/tau_mem - 1/tau_syn_i)
 C_DTTM = 17   # dt / tau_mem
 C_KE = 18     # R * peak of the unit-current PSP shape (bounds future v) [Ohm]
 C_KI = 19     # same for the inhibitory current [Ohm]

@@ -24,12 +24,12 @@ import math
 from numba import njit
 
 from .layout import (
-    C_AE,
-    C_AI,
     C_BETA,
     C_CE1,
     C_CI1,
     C_CM,
+    C_DE,
+    C_DI,
     C_DT,
     C_DTTM,
     C_EE,
@@ -240,12 +240,17 @@ def cond_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref, fired, ref_steps, scra
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _coupling(A, lps, lpm, k, dttm, r):
-    """E(k) or I(k) of the module docstring."""
+def _coupling(d, lpm, k, dttm, r):
+    """E(k) (or I(k)) of the module docstring, free of cancellation.
+
+    ``E(k) = R (dt/tau_m) p_m^k expm1(k d) / d`` with ``d = dt (1/tau_m - 1/tau_s)``,
+    which is the difference-of-exponentials form rewritten; ``d = 0`` (equal time
+    constants) is its limit ``R (k dt / tau_m) p_m^k``.
+    """
     pm_k = math.exp(k * lpm)
-    if A == A:  # not NaN: distinct time constants
-        return A * (math.exp(k * lps) - pm_k)
-    return r * (k * dttm) * pm_k
+    if d == 0.0:
+        return r * (k * dttm) * pm_k
+    return r * dttm * pm_k * (math.expm1(k * d) / d)
 
 
 @njit(cache=True, error_model="numpy")
@@ -268,8 +273,8 @@ def lif_advance(gc, g, k, v, se, si, a, ib, ref):
         v = (
             vinf
             + (v - vinf) * math.exp(kf * gc[g, C_LPM])
-            + se * _coupling(gc[g, C_AE], gc[g, C_LPE], gc[g, C_LPM], kf, gc[g, C_DTTM], gc[g, C_R])
-            + si * _coupling(gc[g, C_AI], gc[g, C_LPI], gc[g, C_LPM], kf, gc[g, C_DTTM], gc[g, C_R])
+            + se * _coupling(gc[g, C_DE], gc[g, C_LPM], kf, gc[g, C_DTTM], gc[g, C_R])
+            + si * _coupling(gc[g, C_DI], gc[g, C_LPM], kf, gc[g, C_DTTM], gc[g, C_R])
         )
         se = se * math.exp(kf * gc[g, C_LPE])
         si = si * math.exp(kf * gc[g, C_LPI])

@@ -81,6 +81,22 @@ def _distinct_rows(counts, n_candidates, rng, exclude):
     by one, so draws come from ``n_candidates`` values out of ``n_candidates + 1``.
     Returns (row, value) sorted by row then value.
     """
+    dense = counts > n_candidates // 2
+    if np.any(dense):
+        # rows that need more than half the candidates: redrawing duplicates would need
+        # ~n draws for the last free values, so draw them without replacement directly
+        sparse_rows, sparse_vals = _distinct_rows(np.where(dense, 0, counts), n_candidates, rng, exclude)
+        d_rows = np.flatnonzero(dense)
+        parts_r, parts_v = [sparse_rows], [sparse_vals]
+        for r in d_rows:
+            vals_r = np.sort(rng.choice(n_candidates, size=int(counts[r]), replace=False)).astype(np.int64)
+            if exclude is not None and exclude[r] >= 0:
+                vals_r = vals_r + (vals_r >= exclude[r])
+            parts_r.append(np.full(vals_r.size, r, dtype=np.int64))
+            parts_v.append(vals_r)
+        rows, vals = np.concatenate(parts_r), np.concatenate(parts_v)
+        order = np.lexsort((vals, rows))
+        return rows[order], vals[order]
     rows = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
     vals = rng.integers(0, n_candidates, size=rows.size, dtype=np.int64) if rows.size else rows.copy()
     for _ in range(1000):

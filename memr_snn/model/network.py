@@ -141,6 +141,8 @@ class Network:
             self.steps_of(pop.rate_interval, "rate_interval")
         if hasattr(pop, "rates"):
             self._check_rate_limit(pop.rates)
+        if hasattr(pop, "times"):
+            self._check_spike_times(pop)
         self._check_memory(extra_neurons=pop.n)
         pop._network = self
         self.populations.append(pop)
@@ -160,9 +162,11 @@ class Network:
                 )
         if not restore:
             expected = proj.connectivity.expected_synapses(proj.pre.n, proj.post.n)
-            self._check_memory(extra_synapses=expected, building=True)
+            scalar_delay = proj._delay_spec if isinstance(proj._delay_spec, int) else 1
+            self._check_memory(extra_synapses=expected, building=True, max_delay=scalar_delay)
             rng = np.random.default_rng([self.seed, 1, len(self.projections)])
             proj.build(rng)
+            self._check_memory(max_delay=proj.max_delay)  # ring buffers, before they exist
         if proj.name is None:
             proj.name = f"{proj.pre.name}->{proj.post.name}"
         proj._network = self
@@ -196,16 +200,16 @@ class Network:
             )
         return n
 
-    def estimate_memory(self, extra_neurons: int = 0, extra_synapses: float = 0.0) -> int:
-        """Estimated bytes the simulation will need (state, buffers, synapses)."""
+    def estimate_memory(self, extra_neurons: int = 0, extra_synapses: float = 0.0, max_delay: int = 1) -> int:
+        """Estimated bytes the simulation will need (state, ring buffers, synapses)."""
         n = sum(p.n for p in self.populations) + extra_neurons
         syn = sum(pr.n_synapses for pr in self.projections) + extra_synapses
-        max_delay = max([pr.max_delay for pr in self.projections], default=1)
+        max_delay = max([pr.max_delay for pr in self.projections] + [max_delay])
         per_neuron = 8 * 12 + (max_delay + 1) * (16 + 4 + 1)
         return int(n * per_neuron + syn * _BYTES_PER_SYNAPSE_ESTIMATE)
 
-    def _check_memory(self, extra_neurons: int = 0, extra_synapses: float = 0.0, building=False):
-        need = self.estimate_memory(extra_neurons, extra_synapses)
+    def _check_memory(self, extra_neurons: int = 0, extra_synapses: float = 0.0, building=False, max_delay: int = 1):
+        need = self.estimate_memory(extra_neurons, extra_synapses, max_delay)
         if building:
             need += int(extra_synapses * _BYTES_PER_SYNAPSE_BUILD)
         avail = _available_memory()
@@ -232,6 +236,7 @@ class Network:
         if self._sim is None:
             if not self.populations:
                 raise ValueError("the network is empty: add at least one population before running")
+            self._check_memory()
             from ..engine.simulator import Simulator
 
             self._sim = Simulator(self)
@@ -314,6 +319,27 @@ class Network:
             ) from None
         self._check_rate_limit(arr)
         self._ensure_built().set_rates(population, arr)
+
+    def _check_spike_times(self, pop) -> None:
+        """Spike times must sit on the dt grid, at most one spike per neuron and step."""
+        steps = pop.times / self.dt
+        st = np.round(steps).astype(np.int64)
+        off = np.abs(steps - st)
+        if off.size and off.max() > 1e-6:
+            bad = float(pop.times[np.argmax(off)])
+            raise ValueError(
+                f"SpikeSource {pop.name!r}: spike time {bad!r} s is not on the dt grid (dt = {self.dt!r} s); "
+                f"round the times to multiples of dt"
+            )
+        key = st * pop.n + pop.indices
+        uniq, counts = np.unique(key, return_counts=True)
+        if np.any(counts > 1):
+            k = int(uniq[np.argmax(counts > 1)])
+            raise ValueError(
+                f"SpikeSource {pop.name!r}: neuron {k % pop.n} has {int(counts.max())} spikes in step "
+                f"{k // pop.n} (t = {k // pop.n * self.dt!r} s): duplicate spike times; a neuron spikes at most once "
+                f"per step"
+            )
 
     def _check_rate_limit(self, rates) -> None:
         top = float(np.max(rates)) if np.size(rates) else 0.0

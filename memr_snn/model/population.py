@@ -150,9 +150,9 @@ class SpikeSource(PopulationBase):
     n : int
         Number of neurons.
     times : array of float
-        Spike times [s], >= 0; each is placed on the step ``round(time / dt)``
-        (a time farther than 1e-6 dt from the grid is refused when the source is
-        added to a network).
+        Spike times [s], >= 0; each is placed on the step ``round(time / dt)``.
+        When the source is added to a network, a time farther than 1e-6 dt from
+        the grid, or two spikes of one neuron in the same step, are refused.
     indices : array of int
         Neuron index of each spike, in [0, n).
     name : str, optional

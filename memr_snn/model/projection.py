@@ -78,8 +78,10 @@ class Projection:
             )
         if weight is None and connectivity.weights_hint() is None:
             raise ValueError("weight is required (a scalar, an array or a callable)")
-        if isinstance(delay_steps, (int, np.integer, float)) and not callable(delay_steps):
-            check_int_at_least("delay_steps", delay_steps, 1)
+        if isinstance(delay_steps, (str, bytes)):
+            raise TypeError(f"delay_steps must be an integer >= 1, got {delay_steps!r}")
+        if not callable(delay_steps) and np.ndim(delay_steps) == 0:
+            delay_steps = check_int_at_least("delay_steps", np.asarray(delay_steps).item(), 1)
             if delay_steps > MAX_DELAY_STEPS:
                 raise ValueError(f"delay_steps must be in [1, {MAX_DELAY_STEPS}], got {delay_steps}")
         if np.isscalar(weight) and not callable(weight):
@@ -150,7 +152,7 @@ class Projection:
 
     def _resolve_delays(self, rng, n_syn) -> np.ndarray | None:
         spec = self._delay_spec
-        if isinstance(spec, (int, np.integer)) or (np.isscalar(spec) and not callable(spec)):
+        if isinstance(spec, int):  # validated scalar
             return None
         d = np.asarray(spec(rng, n_syn) if callable(spec) else spec)
         if d.ndim != 1 or d.size != n_syn:

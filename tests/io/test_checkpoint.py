@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from memr_snn import (
-    AllToAll,
     ALIFParams,
+    AllToAll,
     FixedInDegree,
     FixedProbability,
     LIFCondParams,

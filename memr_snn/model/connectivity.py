@@ -99,17 +99,18 @@ def _distinct_rows(counts, n_candidates, rng, exclude):
         return rows[order], vals[order]
     rows = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
     vals = rng.integers(0, n_candidates, size=rows.size, dtype=np.int64) if rows.size else rows.copy()
+    width = max(int(n_candidates), 1)
     for _ in range(1000):
-        order = np.lexsort((vals, rows))
-        rows, vals = rows[order], vals[order]
+        key = np.sort(rows * width + vals)  # rows are fixed; sorting the keys sorts values within rows
+        vals = key - rows * width
         dup = np.zeros(rows.size, dtype=bool)
         if rows.size > 1:
-            dup[1:] = (rows[1:] == rows[:-1]) & (vals[1:] == vals[:-1])
+            dup[1:] = key[1:] == key[:-1]
         n_dup = int(dup.sum())
         if n_dup == 0:
             break
         vals[dup] = rng.integers(0, n_candidates, size=n_dup, dtype=np.int64)
-    else:  # pragma: no cover - only with absurd densities
+    else:  # pragma: no cover - dense rows are drawn without replacement above
         raise RuntimeError("could not draw distinct targets; the connection density is too high")
     if exclude is not None:
         ex = exclude[rows]
@@ -119,13 +120,34 @@ def _distinct_rows(counts, n_candidates, rng, exclude):
     return rows, vals
 
 
+def _bernoulli_positions(total: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Sorted positions of the successes of ``total`` Bernoulli(p) trials.
+
+    The gaps between successes are geometric, so the positions are a cumulative
+    sum of geometric draws: time and memory scale with the number of successes,
+    not with ``total``.
+    """
+    expected = total * p
+    chunks, pos = [], -1
+    while True:
+        size = int(expected - (pos + 1) * p + 6.0 * np.sqrt(expected + 1.0) + 16)
+        gaps = rng.geometric(p, size=max(size, 16)).astype(np.int64)
+        positions = pos + np.cumsum(gaps)
+        inside = positions[positions < total]
+        chunks.append(inside)
+        if inside.size < positions.size:
+            break
+        pos = int(positions[-1])
+    return np.concatenate(chunks)
+
+
 @dataclasses.dataclass(frozen=True)
 class FixedProbability(Connectivity):
     """Each (pre, post) pair is connected independently with probability ``p``.
 
-    Generated row by row: the out-degree of each presynaptic neuron is drawn
-    from the binomial distribution, then that many distinct targets, so memory
-    and time scale with the number of synapses, not with ``n_pre * n_post``.
+    The pairs, in row-major order, form a Bernoulli process, generated from its
+    geometric gaps: memory and time scale with the number of synapses, not with
+    ``n_pre * n_post``, and the synapses come out sorted.
     """
 
     p: float
@@ -138,10 +160,20 @@ class FixedProbability(Connectivity):
 
     def generate(self, n_pre, n_post, rng, same_population):
         skip_self = same_population and not self.allow_autapses
-        n_cand = n_post - 1 if skip_self else n_post
-        counts = rng.binomial(n_cand, self.p, size=n_pre).astype(np.int64)
-        exclude = np.arange(n_pre, dtype=np.int64) if skip_self else None
-        return _distinct_rows(counts, n_cand, rng, exclude)
+        total = int(n_pre) * int(n_post)
+        p = float(self.p)
+        if p == 0.0 or total == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty.copy()
+        if p == 1.0:
+            linear = np.arange(total, dtype=np.int64)
+        else:
+            linear = _bernoulli_positions(total, p, rng)
+        pre, post = np.divmod(linear, n_post)
+        if skip_self:
+            keep = pre != post
+            pre, post = pre[keep], post[keep]
+        return pre, post
 
     def expected_synapses(self, n_pre, n_post):
         return float(n_pre) * float(n_post) * float(self.p)

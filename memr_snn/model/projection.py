@@ -110,10 +110,12 @@ class Projection:
         n_syn = pre.size
         w = self._resolve_weights(rng, pre, post, n_syn)
         d = self._resolve_delays(rng, n_syn)
-        order = np.lexsort((post, pre))
-        pre, post, w = pre[order], post[order], w[order]
-        if d is not None:
-            d = d[order]
+        key = pre * max(n_post, 1) + post
+        if key.size > 1 and np.any(key[1:] < key[:-1]):
+            order = np.argsort(key, kind="stable")
+            pre, post, w = pre[order], post[order], w[order]
+            if d is not None:
+                d = d[order]
         self.indptr = np.zeros(n_pre + 1, dtype=np.int64)
         np.cumsum(np.bincount(pre, minlength=n_pre), out=self.indptr[1:])
         self.indices = post.astype(np.int32)

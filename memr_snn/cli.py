@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dt", type=float, default=1e-4, help="time step in seconds for built-in networks (default 1e-4)")
     run.add_argument("--engine", choices=("auto", "event", "dense"), default=None,
                      help="event-driven or clock-driven update (default: the network's, auto)")
+    run.add_argument("--weight-dtype", choices=("float64", "float32"), default="float64",
+                     help="synaptic weight storage of built-in networks: 12 or 8 bytes per synapse (default float64)")
     run.add_argument("--out", type=Path, default=Path("output"), help="output folder (default ./output)")
     run.add_argument("--no-plots", action="store_true", help="skip raster.png and rate.png")
     run.add_argument("--save-state", type=Path, default=None, metavar="FILE",
@@ -84,7 +86,7 @@ def _load_network(args):
 
     name = args.network
     if name in BUILTIN:
-        va = BUILTIN[name](n=args.n, seed=args.seed, dt=args.dt)
+        va = BUILTIN[name](n=args.n, seed=args.seed, dt=args.dt, weight_dtype=args.weight_dtype)
         monitors = {"exc": va.spikes_exc, "inh": va.spikes_inh}
         rates = [va.rate, va.rate_inh]
         return va.net, monitors, rates, name

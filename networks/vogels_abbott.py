@@ -85,13 +85,13 @@ class VogelsAbbott:
         return n_spk / ((self.exc.n + self.inh.n) * max(self.net.t, 1e-300))
 
 
-def _build(model, n, seed, dt, engine, record, params, we, wi, init) -> VogelsAbbott:
+def _build(model, n, seed, dt, engine, record, params, we, wi, init, weight_dtype="float64") -> VogelsAbbott:
     if n < 5:
         raise ValueError(f"n must be >= 5 (80 % excitatory, 20 % inhibitory), got {n}")
     n_exc = (4 * n) // 5  # as the Brian2/NEST peer runners split it
     n_inh = n - n_exc
     p = min(1.0, SYNAPSES_PER_NEURON / n)
-    net = Network(dt=dt, seed=seed, engine=engine)
+    net = Network(dt=dt, seed=seed, engine=engine, weight_dtype=weight_dtype)
     initial = init(np.random.default_rng([seed, 7]), n)
     exc = net.add(Population(n_exc, params, name="exc", initial={k: x[:n_exc] for k, x in initial.items()}))
     inh = net.add(Population(n_inh, params, name="inh", initial={k: x[n_exc:] for k, x in initial.items()}))
@@ -124,12 +124,18 @@ def _coba_initial(rng, n):
     }
 
 
-def cuba(n: int = 4000, seed: int = 1, dt: float = 0.1 * ms, engine: str = "auto", record: bool = True) -> VogelsAbbott:
+def cuba(
+    n: int = 4000, seed: int = 1, dt: float = 0.1 * ms, engine: str = "auto", record: bool = True,
+    weight_dtype: str = "float64",
+) -> VogelsAbbott:
     """The current-based (CUBA) Vogels–Abbott network of ``n`` neurons."""
     return _build("cuba", n, seed, dt, engine, record, CUBA_PARAMS, CUBA_WE_VOLT / _R, CUBA_WI_VOLT / _R,
-                  _cuba_initial)
+                  _cuba_initial, weight_dtype)
 
 
-def coba(n: int = 4000, seed: int = 1, dt: float = 0.1 * ms, engine: str = "auto", record: bool = True) -> VogelsAbbott:
+def coba(
+    n: int = 4000, seed: int = 1, dt: float = 0.1 * ms, engine: str = "auto", record: bool = True,
+    weight_dtype: str = "float64",
+) -> VogelsAbbott:
     """The conductance-based (COBA) Vogels–Abbott network of ``n`` neurons."""
-    return _build("coba", n, seed, dt, engine, record, COBA_PARAMS, COBA_WE, COBA_WI, _coba_initial)
+    return _build("coba", n, seed, dt, engine, record, COBA_PARAMS, COBA_WE, COBA_WI, _coba_initial, weight_dtype)

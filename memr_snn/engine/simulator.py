@@ -196,7 +196,7 @@ class Simulator:
         n_het = sum(pr.n_synapses for pr in projs if pr.delays is not None)
         self.syn_indptr = np.zeros(n_ip + n_proj, dtype=np.int64)
         self.syn_post = np.zeros(n_syn, dtype=np.int32)
-        self.syn_w = np.zeros(n_syn, dtype=np.float64)
+        self.syn_w = np.zeros(n_syn, dtype=self.net.weight_dtype)
         self.syn_delay = np.zeros(max(n_het, 1), dtype=np.int16)
         ip = so = do = 0
         for k, pr in enumerate(projs):

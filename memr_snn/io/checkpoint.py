@@ -108,6 +108,7 @@ def save_network(net: Network, path: str | Path) -> Path:
         "dt": net.dt,
         "seed": net.seed,
         "engine": net.engine,
+        "weight_dtype": net.weight_dtype,
         "populations": pops,
         "projections": projs,
         "monitors": mons,
@@ -152,7 +153,8 @@ def load_network(path: str | Path) -> Network:
 
 
 def _rebuild(meta, arrays) -> Network:
-    net = Network(dt=meta["dt"], seed=meta["seed"], engine=meta["engine"])
+    net = Network(dt=meta["dt"], seed=meta["seed"], engine=meta["engine"],
+                  weight_dtype=meta.get("weight_dtype", "float64"))
     for k, entry in enumerate(meta["populations"]):
         key = f"pop/{k}"
         kind = entry["kind"]

@@ -16,6 +16,8 @@ __all__ = ["Network", "ENGINES"]
 logger = logging.getLogger(__name__)
 
 ENGINES = ("auto", "event", "dense")
+#: storage types of synaptic weights (float32 halves weight memory: 8 instead of 12 bytes per synapse)
+WEIGHT_DTYPES = ("float64", "float32")
 
 #: bytes per synapse assumed by the memory estimate (indices + weights + delay + slack)
 _BYTES_PER_SYNAPSE_ESTIMATE = 14
@@ -47,6 +49,11 @@ class Network:
         idle neurons); ``"dense"`` updates every neuron every step; ``"auto"``
         picks dense when more than half the neurons are driven above threshold
         or conductance-based, else event.
+    weight_dtype : {"float64", "float32"}
+        Storage of synaptic weights as simulated.  ``float64`` (default) costs
+        12 bytes per synapse with the 4-byte target index, ``float32`` 8 bytes;
+        weights are rounded to the storage type when the network is built, and
+        accumulated in float64 either way.
 
     Notes
     -----
@@ -77,7 +84,7 @@ class Network:
     True
     """
 
-    def __init__(self, dt: float, seed: int | None = None, engine: str = "auto"):
+    def __init__(self, dt: float, seed: int | None = None, engine: str = "auto", weight_dtype: str = "float64"):
         if isinstance(dt, bool) or not isinstance(dt, (int, float, np.floating, np.integer)):
             raise TypeError(f"dt must be a number of seconds, got {dt!r}")
         if not (math.isfinite(dt) and dt > 0):
@@ -89,6 +96,13 @@ class Network:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
         self.seed = int(seed)
         self.engine = self._check_engine(engine)
+        try:
+            name = str(np.dtype(weight_dtype))
+        except TypeError:
+            name = None
+        if name not in WEIGHT_DTYPES:
+            raise ValueError(f"weight_dtype must be one of {WEIGHT_DTYPES}, got {weight_dtype!r}")
+        self.weight_dtype = name
         self.populations: list[PopulationBase] = []
         self.projections: list[Projection] = []
         self.monitors: list[Monitor] = []

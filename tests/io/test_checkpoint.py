@@ -165,3 +165,27 @@ def test_inconsistent_content_is_refused(tmp_path):
     write_container(tmp_path / "bad.msnn", meta, arrays)
     with pytest.raises(CheckpointError, match="inconsistent"):
         Network.load(tmp_path / "bad.msnn")
+
+
+def test_float32_weights_round_trip(tmp_path):
+    from memr_snn.networks import cuba
+
+    va = cuba(n=400, seed=4, weight_dtype="float32")
+    assert va.net.projections[0].weights.dtype == np.float32 or va.net._sim is None
+    va.net.run(0.05)
+    assert va.net.projections[0].weights.dtype == np.float32
+    assert va.net.synapse_bytes() / va.net.n_synapses < 8.5
+    va.net.save(tmp_path / "n.msnn")
+    loaded = Network.load(tmp_path / "n.msnn")
+    assert loaded.weight_dtype == "float32"
+    loaded.run(0.05)
+    ref = cuba(n=400, seed=4, weight_dtype="float32")
+    ref.net.run(0.1)
+    assert_same(record(ref.net), record(loaded))
+
+
+def test_bad_weight_dtype():
+    with pytest.raises(ValueError, match="weight_dtype must be one of"):
+        Network(dt=0.1 * ms, weight_dtype="int8")
+    with pytest.raises(ValueError, match="weight_dtype must be one of"):
+        Network(dt=0.1 * ms, weight_dtype="nonsense")

@@ -216,8 +216,8 @@ def scaling_network(
 ):
     """An idle LIF population of ``n_neurons`` driven by a fixed set of input spikes.
 
-    ``n_sources`` spike sources emit ``n_input_spikes`` spikes at steps drawn uniformly in
-    ``[warmup, warmup + duration)``; each source projects to ``fan_out`` neurons among the
+    ``n_sources`` spike sources emit ``n_input_spikes`` spikes at distinct (step, source)
+    pairs drawn uniformly in ``[warmup, warmup + duration)``; each source projects to ``fan_out`` neurons among the
     first ``min(n_targets, n_neurons)`` of the population.  The input, and so the number of
     synaptic events, is the same at every size; with default :class:`memr_snn.LIFParams`
     (rest -70 mV, threshold -55 mV, 250 pF) and 50 pA synapses every neuron stays
@@ -236,8 +236,13 @@ def scaling_network(
 
     rng = np.random.default_rng([seed, 99])
     warm_steps = int(round(warmup / dt))
-    steps = np.sort(rng.integers(0, int(round(duration / dt)), n_input_spikes))
-    idx = rng.integers(0, n_sources, n_input_spikes)
+    n_steps = int(round(duration / dt))
+    if n_input_spikes > n_steps * n_sources:
+        raise ValueError(f"n_input_spikes must be <= {n_steps * n_sources} (one spike per source and step), "
+                         f"got {n_input_spikes}")
+    # distinct (step, source) pairs: a source spikes at most once per step
+    slots = np.sort(rng.choice(n_steps * n_sources, size=n_input_spikes, replace=False))
+    steps, idx = slots // n_sources, slots % n_sources
     targets = min(n_targets, n_neurons)
     pre = np.repeat(np.arange(n_sources), fan_out)
     post = rng.integers(0, targets, pre.size)

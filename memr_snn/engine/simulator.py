@@ -87,7 +87,7 @@ class Simulator:
         self.si = np.zeros(n)
         self.a = np.zeros(n)
         self.ib = np.zeros(n)
-        self.ref = np.zeros(n, dtype=np.int64)
+        self.ref = np.zeros(n, dtype=np.int32)
         self.last = np.zeros(n, dtype=np.int64)
         self.pop_of = np.zeros(n, dtype=np.int64)
         neuron_ids = []

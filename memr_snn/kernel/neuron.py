@@ -99,6 +99,26 @@ def lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, ref_steps, a_jum
     # drops its wraparound checks, which is what lets the loop vectorise.
     v_, se_, si_, a_, ib_ = v[lo:hi], se[lo:hi], si[lo:hi], a[lo:hi], ib[lo:hi]
     ref_, fired_, be_, bi_ = ref[lo:hi], fired[lo:hi], be[lo:hi], bi[lo:hi]
+    if a_jump == 0.0 and pa == 1.0 and beta == 0.0:
+        # plain LIF: the adaptation arithmetic would be exact no-ops; skip its memory traffic
+        for j in range(hi - lo):
+            sej = se_[j] + be_[j]
+            sij = si_[j] + bi_[j]
+            be_[j] = 0.0
+            bi_[j] = 0.0
+            vinf = vrest + r * ib_[j]
+            vn = vinf + (v_[j] - vinf) * pm + sej * ce + sij * ci
+            rj = ref_[j]
+            vn = vn if rj <= 0 else v_[j]
+            rj = rj - 1 if rj > 0 else rj
+            se_[j] = sej * pe
+            si_[j] = sij * pi
+            f = vn > vth
+            v_[j] = vreset if f else vn
+            ref_[j] = rnew if f else rj
+            fired_[j] = f
+            count += f
+        return count
     for j in range(hi - lo):
         sej = se_[j] + be_[j]
         sij = si_[j] + bi_[j]

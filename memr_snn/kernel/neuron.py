@@ -213,47 +213,44 @@ def cond_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref, fired, ref_steps, scra
     """
     gl, vrest, ee, ei = gc[g, C_GL], gc[g, C_VREST], gc[g, C_EE], gc[g, C_EI]
     k = -gc[g, C_DT] / gc[g, C_CM]
-    pe, pi, pa = gc[g, C_PE], gc[g, C_PI], gc[g, C_PA]
-    vth, beta, vreset = gc[g, C_VTH], gc[g, C_BETA], gc[g, C_VRESET]
+    pe, pi = gc[g, C_PE], gc[g, C_PI]
+    vth, vreset = gc[g, C_VTH], gc[g, C_VRESET]
     glvr = gl * vrest
     rnew = ref_steps - 1 if ref_steps > 1 else 0
     count = 0
-    v_, ge_, gi_, a_, ib_ = v[lo:hi], ge[lo:hi], gi[lo:hi], a[lo:hi], ib[lo:hi]
-    ref_, fired_ = ref[lo:hi], fired[lo:hi]
+    v_, ge_, gi_, ib_ = v[lo:hi], ge[lo:hi], gi[lo:hi], ib[lo:hi]
+    ref_, fired_, be_, bi_ = ref[lo:hi], fired[lo:hi], be[lo:hi], bi[lo:hi]
     n = hi - lo
-    # pass 1 (vectorised): the relaxation factor of every neuron, with the
-    # polynomial exp; pass 2 (rare): math.exp where the argument is below -8
-    decay = scratch[lo:hi]
-    be_, bi_ = be[lo:hi], bi[lo:hi]
+    # Conductance-based neurons have no adaptation (p_a = 1, beta = 0): ``a`` is
+    # left untouched and the threshold is v_threshold.
+    # pass 1 (vectorised): deliver, and find whether any relaxation argument lies
+    # below EXP_NEG_MIN, where the polynomial exp does not apply
     n_far = 0
     for j in range(n):
         ge_[j] += be_[j]
         gi_[j] += bi_[j]
         be_[j] = 0.0
         bi_[j] = 0.0
-        x = (gl + ge_[j] + gi_[j]) * k
-        n_far += x < EXP_NEG_MIN
-        decay[j] = exp_neg(max(x, EXP_NEG_MIN))
-    if n_far > 0:
+        n_far += (gl + ge_[j] + gi_[j]) * k < EXP_NEG_MIN
+    decay = scratch[lo:hi]
+    if n_far > 0:  # rare: huge conductances; factors first, math.exp where needed
         for j in range(n):
             x = (gl + ge_[j] + gi_[j]) * k
-            if x < EXP_NEG_MIN:
-                decay[j] = math.exp(x)
-    # pass 3 (vectorised): update, threshold, reset
+            decay[j] = math.exp(x) if x < EXP_NEG_MIN else exp_neg(x)
+    # pass 2 (vectorised): relax, decay, threshold, reset
     for j in range(n):
         rj = ref_[j]
         gtot = gl + ge_[j] + gi_[j]
         vinf = (glvr + ge_[j] * ee + gi_[j] * ei + ib_[j]) / gtot
-        vn = vinf + (v_[j] - vinf) * decay[j]
+        dec = decay[j] if n_far > 0 else exp_neg(gtot * k)
+        vn = vinf + (v_[j] - vinf) * dec
         vn = vn if rj <= 0 else v_[j]
         rj = rj - 1 if rj > 0 else rj
         ge_[j] *= pe
         gi_[j] *= pi
-        aj = a_[j] * pa
-        f = vn > vth + beta * aj
+        f = vn > vth
         v_[j] = vreset if f else vn
         ref_[j] = rnew if f else rj
-        a_[j] = aj
         fired_[j] = f
         count += f
     return count

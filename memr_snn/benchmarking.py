@@ -139,7 +139,7 @@ TARGETS = {
 }
 """Goals from the benchmark issue; the tables mark each measured value against them."""
 
-ALIF_TAU_ADAPT = 0.2  # [s]
+ALIF_TAU_ADAPT = 0.2  # [s]  (memr_snn.networks.ALIF_PARAMS; a test pins the equality)
 ALIF_BETA_ADAPT = 1.8e-3  # [V]
 DT = 1e-4  # [s]
 SEED = 1
@@ -152,46 +152,10 @@ _WORKER = Path(__file__).with_name("_bench_worker.py")
 # networks
 # --------------------------------------------------------------------------------------
 def alif_network(n: int = 4000, seed: int = 1, dt: float = DT, engine: str = "auto", record: bool = True):
-    """The CUBA network of :func:`memr_snn.networks.cuba` with adaptive-threshold neurons.
+    """The benchmark's ALIF network: :func:`memr_snn.networks.cuba_alif`."""
+    from .networks import cuba_alif
 
-    Same sizes, connectivity, weights, initial state and neuron constants as CUBA; the
-    neurons are :class:`memr_snn.ALIFParams` with ``tau_adapt = 200 ms`` and
-    ``beta_adapt = 1.8 mV`` (the threshold rises by 1.8 mV per unit of ``a``, which jumps
-    by 1 per spike).  Brian2's equivalent is in :func:`memr_snn._bench_worker._run_brian2`.
-
-    Returns
-    -------
-    memr_snn.networks.VogelsAbbott
-        The network and handles to its parts (``model == "alif"``).
-    """
-    from . import ALIFParams, FixedProbability, Network, Population, Projection, RateMonitor, SpikeMonitor
-    from .networks.vogels_abbott import (
-        CUBA_PARAMS,
-        CUBA_WE_VOLT,
-        CUBA_WI_VOLT,
-        SYNAPSES_PER_NEURON,
-        VogelsAbbott,
-        _cuba_initial,
-    )
-
-    if n < 5:
-        raise ValueError(f"n must be >= 5 (80 % excitatory, 20 % inhibitory), got {n}")
-    lif = {f.name: getattr(CUBA_PARAMS, f.name) for f in dataclasses.fields(CUBA_PARAMS)}
-    params = ALIFParams(**lif, tau_adapt=ALIF_TAU_ADAPT, beta_adapt=ALIF_BETA_ADAPT)
-    r = CUBA_PARAMS.tau_mem / CUBA_PARAMS.c_mem  # [Ohm]: CUBA weights are voltages / R
-    n_exc = int(round(0.8 * n))
-    p = min(1.0, SYNAPSES_PER_NEURON / n)
-    net = Network(dt=dt, seed=seed, engine=engine)
-    initial = _cuba_initial(np.random.default_rng([seed, 7]), n)
-    exc = net.add(Population(n_exc, params, name="exc", initial={k: x[:n_exc] for k, x in initial.items()}))
-    inh = net.add(Population(n - n_exc, params, name="inh", initial={k: x[n_exc:] for k, x in initial.items()}))
-    for pre, w, rec in ((exc, CUBA_WE_VOLT / r, "exc"), (inh, CUBA_WI_VOLT / r, "inh")):
-        for post in (exc, inh):
-            net.add(Projection(pre, post, FixedProbability(p), weight=w, delay_steps=1, receptor=rec))
-    mons = (None, None, None, None)
-    if record:
-        mons = tuple(net.add(m) for m in (SpikeMonitor(exc), SpikeMonitor(inh), RateMonitor(exc), RateMonitor(inh)))
-    return VogelsAbbott(net, exc, inh, *mons, model="alif")
+    return cuba_alif(n=n, seed=seed, dt=dt, engine=engine, record=record)
 
 
 def _alif_brian2_params() -> dict:

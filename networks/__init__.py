@@ -1,8 +1,8 @@
 """Reference networks, installed as ``memr_snn.networks``."""
 
-from .vogels_abbott import VogelsAbbott, coba, cuba
+from .vogels_abbott import VogelsAbbott, coba, cuba, cuba_alif
 
-__all__ = ["VogelsAbbott", "cuba", "coba", "BUILTIN"]
+__all__ = ["VogelsAbbott", "cuba", "coba", "cuba_alif", "BUILTIN"]
 
 #: built-in networks by name (used by the CLI)
-BUILTIN = {"cuba": cuba, "coba": coba}
+BUILTIN = {"cuba": cuba, "coba": coba, "alif": cuba_alif}

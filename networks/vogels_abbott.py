@@ -20,6 +20,7 @@ import dataclasses
 import numpy as np
 
 from memr_snn import (
+    ALIFParams,
     FixedProbability,
     LIFCondParams,
     LIFParams,
@@ -31,7 +32,8 @@ from memr_snn import (
 )
 from memr_snn.units import ms, mV, nS, pF
 
-__all__ = ["VogelsAbbott", "cuba", "coba", "SYNAPSES_PER_NEURON", "CUBA_PARAMS", "COBA_PARAMS"]
+__all__ = ["VogelsAbbott", "cuba", "coba", "cuba_alif", "SYNAPSES_PER_NEURON", "CUBA_PARAMS", "COBA_PARAMS",
+           "ALIF_PARAMS"]
 
 SYNAPSES_PER_NEURON = 80
 _C = 200 * pF
@@ -54,6 +56,12 @@ COBA_PARAMS = LIFCondParams(
     tau_mem=_TAU_M, c_mem=_C, v_rest=-60 * mV, v_reset=-60 * mV, v_threshold=-50 * mV,
     t_ref=5 * ms, tau_syn_e=5 * ms, tau_syn_i=10 * ms, e_rev_e=0 * mV, e_rev_i=-80 * mV,
 )
+#: CUBA neuron with an adaptive threshold (ALIF): tau_adapt 200 ms, +1.8 mV per unit of ``a``
+ALIF_PARAMS = ALIFParams(
+    tau_mem=_TAU_M, c_mem=_C, v_rest=-49 * mV, v_reset=-60 * mV, v_threshold=-50 * mV,
+    t_ref=5 * ms, tau_syn_e=5 * ms, tau_syn_i=10 * ms, tau_adapt=0.2, beta_adapt=1.8e-3,
+)
+
 #: COBA conductance increments
 COBA_WE = 6 * nS
 COBA_WI = 67 * nS
@@ -139,3 +147,17 @@ def coba(
 ) -> VogelsAbbott:
     """The conductance-based (COBA) Vogels–Abbott network of ``n`` neurons."""
     return _build("coba", n, seed, dt, engine, record, COBA_PARAMS, COBA_WE, COBA_WI, _coba_initial, weight_dtype)
+
+
+def cuba_alif(
+    n: int = 4000, seed: int = 1, dt: float = 0.1 * ms, engine: str = "auto", record: bool = True,
+    weight_dtype: str = "float64",
+) -> VogelsAbbott:
+    """The CUBA network with adaptive-threshold neurons (:data:`ALIF_PARAMS`).
+
+    Same sizes, connectivity, weights, initial state and membrane constants as
+    :func:`cuba`; the threshold rises by ``beta_adapt`` per unit of the adaptation
+    variable, which jumps by 1 per spike and decays with ``tau_adapt``.
+    """
+    return _build("alif", n, seed, dt, engine, record, ALIF_PARAMS, CUBA_WE_VOLT / _R, CUBA_WI_VOLT / _R,
+                  _cuba_initial, weight_dtype)

@@ -195,3 +195,12 @@ def test_quick_run_end_to_end(tmp_path, capsys, monkeypatch):
     sc = doc["scaling"]
     assert sc["idle_spikes"] == 0 and set(sc["event"]) == {str(n) for n in bench.QUICK_SCALING_SIZES}
     assert "Event-engine growth" in md
+
+
+def test_alif_constants_match_the_network():
+    from memr_snn.networks.vogels_abbott import ALIF_PARAMS
+
+    from memr_snn.benchmarking import ALIF_BETA_ADAPT, ALIF_TAU_ADAPT
+
+    assert ALIF_PARAMS.tau_adapt == ALIF_TAU_ADAPT
+    assert ALIF_PARAMS.beta_adapt == ALIF_BETA_ADAPT

@@ -385,8 +385,8 @@ class Simulator:
 
     # ------------------------------------------------------------ accounting
     def synapse_bytes(self) -> int:
-        n_het = int((self.proj_doff >= 0).any()) and self.syn_delay.nbytes
-        return int(self.syn_indptr.nbytes + self.syn_post.nbytes + self.syn_w.nbytes + n_het)
+        delay_bytes = self.syn_delay.nbytes if np.any(self.proj_doff >= 0) else 0
+        return int(self.syn_indptr.nbytes + self.syn_post.nbytes + self.syn_w.nbytes + delay_bytes)
 
     def state_arrays(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in STATE_ARRAYS}

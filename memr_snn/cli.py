@@ -116,9 +116,13 @@ def _cmd_run(args) -> int:
     t_build = time.perf_counter() - t0
     start_t = net.t
     counts_before = {k: m.num_spikes for k, m in monitors.items()}
+    from .kernel.loop import run_chunk
+
+    misses_before = sum(run_chunk.stats.cache_misses.values())
     t1 = time.perf_counter()
     net.run(args.duration, progress=args.progress, engine=args.engine)
     t_run = time.perf_counter() - t1
+    compiled = sum(run_chunk.stats.cache_misses.values()) > misses_before
     args.out.mkdir(parents=True, exist_ok=True)
     arrays, rows = {}, []
     for name, mon in monitors.items():
@@ -135,7 +139,7 @@ def _cmd_run(args) -> int:
     summary = {
         "network": label, "neurons": net.n_neurons, "synapses": net.n_synapses, "dt_s": net.dt,
         "seed": net.seed, "t_start_s": start_t, "duration_s": args.duration, "engine": net._sim.mode,
-        "build_s": t_build, "run_s": t_run,
+        "build_s": t_build, "run_s": t_run, "compiled_kernels": compiled,
         "synapse_bytes_per_synapse": net.synapse_bytes() / max(net.n_synapses, 1),
         "populations": rows,
     }
@@ -176,8 +180,9 @@ def _plots(monitors, rates, out: Path, label: str) -> None:
 def _print_summary(s: dict, out: Path) -> None:
     print(f"network {s['network']}: {s['neurons']} neurons, {s['synapses']} synapses "
           f"({s['synapse_bytes_per_synapse']:.2f} bytes/synapse), dt = {s['dt_s'] * 1e3:g} ms, seed {s['seed']}")
+    note = " (includes compiling the kernels: first use in this environment, cached from now on)"
     print(f"simulated {s['duration_s']:g} s from t = {s['t_start_s']:g} s with the {s['engine']} engine: "
-          f"build {s['build_s']:.3f} s, run {s['run_s']:.3f} s (wall clock)")
+          f"build {s['build_s']:.3f} s, run {s['run_s']:.3f} s (wall clock){note if s['compiled_kernels'] else ''}")
     print(f"{'population':<12}{'neurons':>10}{'spikes':>10}{'rate [Hz]':>12}{'ISI CV':>10}")
     for r in s["populations"]:
         cv = "-" if r["isi_cv_mean"] is None else f"{r['isi_cv_mean']:.3f}"

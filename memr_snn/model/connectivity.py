@@ -8,6 +8,7 @@ in memory before anything is allocated.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 
 import numpy as np
@@ -26,14 +27,16 @@ __all__ = [
 ]
 
 
-class Connectivity:
+class Connectivity(abc.ABC):
     """Base class of connectivity rules."""
 
+    @abc.abstractmethod
     def generate(self, n_pre: int, n_post: int, rng: np.random.Generator, same_population: bool):
-        raise NotImplementedError  # pragma: no cover
+        """Return (pre, post) int64 index arrays of the synapses to create."""
 
+    @abc.abstractmethod
     def expected_synapses(self, n_pre: int, n_post: int) -> float:
-        raise NotImplementedError  # pragma: no cover
+        """Expected number of synapses (for the memory check before generation)."""
 
     def weights_hint(self) -> np.ndarray | None:
         """Per-synapse weights carried by the rule itself (``FromSparse``), else None."""

@@ -41,8 +41,8 @@ class NeuronParams:
             object.__setattr__(self, f.name, as_param_array(f.name, getattr(self, f.name)))
         self._validate()
 
-    def _validate(self) -> None:  # pragma: no cover - every subclass overrides
-        raise NotImplementedError
+    def _validate(self) -> None:
+        """Check the parameters; subclasses extend it (the base has nothing to check)."""
 
     # -- per-neuron arrays -------------------------------------------------
     def size(self) -> int | None:

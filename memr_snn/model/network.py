@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .monitors import Monitor, StateMonitor
-from .population import PopulationBase
+from .population import PoissonSource, PopulationBase, SpikeSource
 from .projection import Projection
 
 __all__ = ["Network", "ENGINES"]
@@ -151,11 +151,11 @@ class Network:
             pop.name = f"pop{len(self.populations)}"
         if any(p.name == pop.name for p in self.populations):
             raise ValueError(f"a population named {pop.name!r} already exists in this network")
-        if hasattr(pop, "rate_interval") and pop.rate_interval is not None:
-            self.steps_of(pop.rate_interval, "rate_interval")
-        if hasattr(pop, "rates"):
+        if isinstance(pop, PoissonSource):
+            if pop.rate_interval is not None:
+                self.steps_of(pop.rate_interval, "rate_interval")
             self._check_rate_limit(pop.rates)
-        if hasattr(pop, "times"):
+        if isinstance(pop, SpikeSource):
             self._check_spike_times(pop)
         self._check_memory(extra_neurons=pop.n)
         pop._network = self
@@ -318,8 +318,6 @@ class Network:
 
     def set_rates(self, population, rates) -> None:
         """Replace the rates [Hz] of a Poisson source (same shape as before)."""
-        from .population import PoissonSource
-
         if not isinstance(population, PoissonSource) or population._network is not self:
             raise ValueError("set_rates needs a PoissonSource of this network")
         arr = np.asarray(rates, dtype=np.float64)

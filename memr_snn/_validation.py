@@ -54,7 +54,7 @@ def as_param_array(name: str, value) -> float | np.ndarray:
 
 def _bad(values: np.ndarray, mask: np.ndarray):
     bad = values[mask]
-    return bad.flat[0] if bad.size else None
+    return bad.flat[0].item() if bad.size else None
 
 
 def check_finite(name: str, value, unit: str = "") -> None:

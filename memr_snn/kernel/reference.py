@@ -20,6 +20,7 @@ __all__ = [
     "exp_neg_ref",
     "lif_advance_ref",
     "run_reference",
+    "apply_pulses_ref",
 ]
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -183,3 +184,44 @@ def run_reference(sim, n_steps: int):
         np.concatenate(out_gids) if out_gids else np.zeros(0, np.int64),
         {"v": v, "se": se, "si": si, "a": a},
     )
+
+
+def apply_pulses_ref(p, g, pulses, counts, seed, counter):
+    """Twin of :func:`memr_snn.kernel.device.apply_pulses`, vectorised over devices.
+
+    Returns new ``(g, counts)`` arrays instead of writing in place.
+    """
+    g = np.array(g, dtype=np.float64)
+    counts = np.array(counts, dtype=np.int64)
+    pulses = np.asarray(pulses, dtype=np.int64)
+    kind, gmin, gmax, dup, ddown, c2c, levels, bup, bdown = (float(x) for x in p)
+    kind, levels = int(kind), int(levels)
+    span = gmax - gmin
+    up = pulses > 0
+    m = np.abs(pulses)
+    counts += m
+    if kind == 0 and c2c == 0.0 and levels < 2:
+        g = np.where(up, g + m * dup, g - m * ddown)
+        g = np.where(m > 0, np.minimum(np.maximum(g, gmin), gmax), g)
+        return g, counts
+    k_idx = np.arange(g.size, dtype=np.uint64)
+    for q in range(int(m.max(initial=0))):
+        act = m > q
+        x = (g - gmin) / span
+        if kind == 0:
+            step = np.where(up, dup, -ddown)
+        elif kind == 1:
+            step = np.where(up, dup * (1.0 - x), -ddown * x)
+        else:
+            step = np.where(up, dup * np.exp(-bup * x), -ddown * np.exp(-bdown * (1.0 - x)))
+        if c2c > 0.0:
+            base = (k_idx << np.uint64(32)) + np.uint64(2 * q)
+            u1 = uniform01_ref(seed, counter, base)
+            u2 = uniform01_ref(seed, counter, base + np.uint64(1))
+            xi = np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(2.0 * np.pi * u2)
+            step = step * (1.0 + c2c * xi)
+        new = np.minimum(np.maximum(g + step, gmin), gmax)
+        if levels >= 2:
+            new = gmin + np.round((new - gmin) / span * (levels - 1)) * (span / (levels - 1))
+        g = np.where(act, new, g)
+    return g, counts

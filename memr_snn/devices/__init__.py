@@ -1,5 +1,9 @@
-"""Memristive device models (pulse-response update laws so far)."""
+"""Memristive device models: pulse-response update laws and non-idealities."""
 
+from .nonideal import Drift, ReadNoise, Retention, StuckFaults, Variability
 from .pulse import ExpStepDevice, LinearStepDevice, PulseDevice, SoftBoundsDevice
 
-__all__ = ["PulseDevice", "LinearStepDevice", "SoftBoundsDevice", "ExpStepDevice"]
+__all__ = [
+    "PulseDevice", "LinearStepDevice", "SoftBoundsDevice", "ExpStepDevice",
+    "Variability", "ReadNoise", "StuckFaults", "Drift", "Retention",
+]

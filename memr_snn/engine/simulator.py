@@ -119,12 +119,11 @@ class Simulator:
         self.active = np.ones(n, dtype=np.uint8)
         self.act_list = np.zeros(max(n, 1), dtype=np.int64)
         self.act_n = np.zeros(1, dtype=np.int64)
+        self.auto = np.zeros(n, dtype=np.uint8)
         self.refresh_autonomous()
 
     def refresh_autonomous(self, gids: np.ndarray | None = None) -> None:
         """Recompute which neurons can reach threshold unaided (never idle)."""
-        if not hasattr(self, "auto"):
-            self.auto = np.zeros(self.n_total, dtype=np.uint8)
         sel = np.arange(self.n_total) if gids is None else gids
         grp = self.group[sel]
         typ = self.gi[grp, L.I_TYPE]

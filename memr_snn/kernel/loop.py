@@ -274,11 +274,11 @@ def run_chunk(
                 c_ += 1
             sq_cursor[q] = c_
         # 2. deliver due events (dense mode: fused into step 4 unless a monitor samples now)
-        sampling = False
-        for m in range(n_mon):
-            if t % mon_every[m] == 0:
-                sampling = True
         if dense:
+            sampling = False
+            for m in range(n_mon):
+                if t % mon_every[m] == 0:
+                    sampling = True
             if sampling:
                 _deliver_dense(buf[slot, 0], buf[slot, 1], se, si)
         else:

@@ -110,8 +110,7 @@ def run_reference(sim, n_steps: int):
     # synapse list in global terms
     pre_g, post_g, w_g, d_g, rec_g = [], [], [], [], []
     for k in range(sim.proj_so.size):
-        n_pre = int(np.searchsorted(sim.pop_lo, sim.proj_pre_lo[k], side="right"))
-        pop = n_pre - 1
+        pop = sim.pop_of[sim.proj_pre_lo[k]]
         n_pre = int(sim.pop_lo[pop + 1] - sim.pop_lo[pop])
         ip = sim.syn_indptr[sim.proj_ipo[k]: sim.proj_ipo[k] + n_pre + 1]
         m = int(ip[-1])

@@ -6,7 +6,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._validation import as_param_array, check_finite, check_int_at_least, check_nonnegative
+from .._validation import (
+    as_param_array,
+    check_finite,
+    check_index_array,
+    check_int_at_least,
+    check_nonnegative,
+)
 from ..neurons.base import NeuronParams
 
 __all__ = ["Population", "PoissonSource", "SpikeSource", "PopulationBase"]
@@ -168,7 +174,5 @@ class SpikeSource(PopulationBase):
         if times.shape != indices.shape:
             raise ValueError(f"times and indices must have the same length, got {times.size} and {indices.size}")
         check_nonnegative("times", times, "s")
-        from .._validation import check_index_array
-
         self.indices = check_index_array("indices", indices, self.n)
         self.times = times

@@ -93,7 +93,8 @@ class VogelsAbbott:
         return n_spk / ((self.exc.n + self.inh.n) * max(self.net.t, 1e-300))
 
 
-def _build(model, n, seed, dt, engine, record, params, we, wi, init, weight_dtype="float64") -> VogelsAbbott:
+def _build(model, n, seed, dt, engine, record, params, we, wi, init, weight_dtype="float64",
+           device=None) -> VogelsAbbott:
     if n < 5:
         raise ValueError(f"n must be >= 5 (80 % excitatory, 20 % inhibitory), got {n}")
     n_exc = (4 * n) // 5  # as the Brian2/NEST peer runners split it
@@ -105,7 +106,8 @@ def _build(model, n, seed, dt, engine, record, params, we, wi, init, weight_dtyp
     inh = net.add(Population(n_inh, params, name="inh", initial={k: x[n_exc:] for k, x in initial.items()}))
     for pre, w, rec in ((exc, we, "exc"), (inh, wi, "inh")):
         for post in (exc, inh):
-            net.add(Projection(pre, post, FixedProbability(p), weight=w, delay_steps=1, receptor=rec))
+            net.add(Projection(pre, post, FixedProbability(p), weight=w, delay_steps=1, receptor=rec,
+                               device=device))
     mons = (None, None, None, None)
     if record:
         mons = tuple(net.add(m) for m in (SpikeMonitor(exc), SpikeMonitor(inh), RateMonitor(exc), RateMonitor(inh)))
@@ -134,24 +136,29 @@ def _coba_initial(rng, n):
 
 def cuba(
     n: int = 4000, seed: int = 1, dt: float = 0.1 * ms, engine: str = "auto", record: bool = True,
-    weight_dtype: str = "float64",
+    weight_dtype: str = "float64", device=None,
 ) -> VogelsAbbott:
-    """The current-based (CUBA) Vogels–Abbott network of ``n`` neurons."""
+    """The current-based (CUBA) Vogels–Abbott network of ``n`` neurons.
+
+    ``device`` (a :class:`memr_snn.devices.Crossbar`) stores all four projections'
+    weights in memristive devices.
+    """
     return _build("cuba", n, seed, dt, engine, record, CUBA_PARAMS, CUBA_WE_VOLT / _R, CUBA_WI_VOLT / _R,
-                  _cuba_initial, weight_dtype)
+                  _cuba_initial, weight_dtype, device)
 
 
 def coba(
     n: int = 4000, seed: int = 1, dt: float = 0.1 * ms, engine: str = "auto", record: bool = True,
-    weight_dtype: str = "float64",
+    weight_dtype: str = "float64", device=None,
 ) -> VogelsAbbott:
     """The conductance-based (COBA) Vogels–Abbott network of ``n`` neurons."""
-    return _build("coba", n, seed, dt, engine, record, COBA_PARAMS, COBA_WE, COBA_WI, _coba_initial, weight_dtype)
+    return _build("coba", n, seed, dt, engine, record, COBA_PARAMS, COBA_WE, COBA_WI, _coba_initial, weight_dtype,
+                  device)
 
 
 def cuba_alif(
     n: int = 4000, seed: int = 1, dt: float = 0.1 * ms, engine: str = "auto", record: bool = True,
-    weight_dtype: str = "float64",
+    weight_dtype: str = "float64", device=None,
 ) -> VogelsAbbott:
     """The CUBA network with adaptive-threshold neurons (:data:`ALIF_PARAMS`).
 
@@ -160,4 +167,4 @@ def cuba_alif(
     variable, which jumps by 1 per spike and decays with ``tau_adapt``.
     """
     return _build("alif", n, seed, dt, engine, record, ALIF_PARAMS, CUBA_WE_VOLT / _R, CUBA_WI_VOLT / _R,
-                  _cuba_initial, weight_dtype)
+                  _cuba_initial, weight_dtype, device)

@@ -218,6 +218,60 @@ class Simulator:
             ip += pr.pre.n + 1
             so += m
         self.max_delay = max([pr.max_delay for pr in projs], default=1)
+        self._build_crossbars()
+
+    def _build_crossbars(self):
+        """Concatenate the crossbar projections' device arrays; their states become views into them."""
+        from ..kernel import crossbar as X
+
+        projs = self.net.projections
+        xbs = [(k, pr.crossbar) for k, pr in enumerate(projs) if getattr(pr, "crossbar", None) is not None]
+        self.proj_xb = np.full(len(projs), -1, dtype=np.int64)
+        n_dev = sum(cb.n_devices for _, cb in xbs)
+        self.xf = np.zeros((max(len(xbs), 1), X.N_XF))
+        self.xi = np.zeros((max(len(xbs), 1), X.N_XI), dtype=np.int64)
+        self.xacc = np.zeros((max(len(xbs), 1), X.N_ACC))
+        need = {
+            "g": True,
+            "nu": any(cb.drift_on or cb.retention_on for _, cb in xbs),
+            "tp": any(cb.drift_on or cb.retention_on for _, cb in xbs),
+            "tf": any(cb.retention_on for _, cb in xbs),
+            "rs": any(cb.wire_on for _, cb in xbs),
+            "gs": any(cb.wire_on for _, cb in xbs),
+        }
+        # arrays no crossbar reads stay length 1 (the kernel never indexes them)
+        arrays = {name: np.zeros(max(n_dev, 1) if need[name] else 1) for name in need}
+        off = 0
+        longest = 1
+        for x, (k, cb) in enumerate(xbs):
+            self.proj_xb[k] = x
+            xf, xi = cb.kernel_rows()
+            xi[X.XI_OFF] = off
+            self.xf[x], self.xi[x] = xf, xi
+            m = cb.n_devices
+            for name, arr in arrays.items():
+                if need[name]:
+                    arr[off:off + m] = getattr(cb, name)
+                    setattr(cb, name, arr[off:off + m])  # live view
+            self.xacc[x] = cb.acc
+            cb.acc = self.xacc[x]
+            cb._now = self.step * self.dt
+            off += m
+            if projs[k].pre.n:
+                longest = max(longest, int(np.diff(projs[k].indptr).max(initial=0)))
+        self.xg, self.xnu, self.xtp = arrays["g"], arrays["nu"], arrays["tp"]
+        self.xtf, self.xrs, self.xgs = arrays["tf"], arrays["rs"], arrays["gs"]
+        self.wrow = np.zeros(longest)
+        self._crossbars = [cb for _, cb in xbs]
+
+    def refresh_crossbar_tables(self):
+        """Re-read the crossbars' scalar kernel rows (after reprogramming changed nothing structural)."""
+        from ..kernel import crossbar as X
+
+        for x, cb in enumerate(self._crossbars):
+            xf, xi = cb.kernel_rows()
+            xi[X.XI_OFF] = self.xi[x, X.XI_OFF]
+            self.xf[x], self.xi[x] = xf, xi
 
     def _build_buffers(self):
         n_slots = self.max_delay + 1
@@ -345,6 +399,8 @@ class Simulator:
                 self.pop_of, self.pop_out_ptr, self.pop_out_proj,
                 self.proj_pre_lo, self.proj_ipo, self.proj_so, self.proj_rec, self.proj_delay,
                 self.proj_doff, self.syn_indptr, self.syn_post, self.syn_w, self.syn_delay,
+                self.proj_xb, self.xf, self.xi, self.xg, self.xnu, self.xtp, self.xtf, self.xrs, self.xgs,
+                self.xacc, self.wrow,
                 self.buf, self.touched, self.tcount, self.pending,
                 self.rec_flag, self.n_rec_max, self.spk_step, self.spk_id, self.spk_n,
                 pop_counts,
@@ -354,6 +410,8 @@ class Simulator:
             self._drain(t0, done, pop_counts, mon_out, mon_ooff, mon_nsamp)
             self.step += done
             done_total += done
+            for cb in self._crossbars:
+                cb._now = self.step * self.dt
             if progress is not None:
                 progress.update(done)
 

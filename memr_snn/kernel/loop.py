@@ -24,6 +24,7 @@ nothing here allocates per step.
 import numpy as np
 from numba import njit
 
+from .crossbar import read_row
 from .layout import (
     C_VRESET,
     I_REF,
@@ -187,6 +188,30 @@ def _push_row(posts, weights, buf_row, pending_slot, touched_slot, count):
     return count
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _push(dense, doff, slot, n_slots, delay, rec, posts, weights, syn_delay, d0, buf, pending, touched, tcount):
+    """Push one presynaptic row into the ring buffer (uniform delay if ``doff < 0``, else per synapse)."""
+    if doff < 0:  # uniform delay: one slot for the whole row
+        sl0 = slot + delay
+        if sl0 >= n_slots:
+            sl0 -= n_slots
+        if dense:
+            _push_row_dense(posts, weights, buf[sl0, rec])
+        else:
+            tcount[sl0] = _push_row(posts, weights, buf[sl0, rec], pending[sl0], touched[sl0], tcount[sl0])
+    else:
+        for k in range(posts.shape[0]):
+            post = posts[k]
+            sl = slot + syn_delay[d0 + k]  # delays < n_slots: one subtraction wraps
+            if sl >= n_slots:
+                sl -= n_slots
+            buf[sl, rec, post] += weights[k]
+            if not dense and pending[sl, post] == 0:
+                pending[sl, post] = 1
+                touched[sl, tcount[sl]] = post
+                tcount[sl] += 1
+
+
 @njit(cache=True, error_model="numpy")
 def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, be, bi, spikes, nspk):
     """Dense path: deliver the due slot (``be``, ``bi``) and integrate every neuron.
@@ -229,6 +254,8 @@ def run_chunk(
     pop_of, pop_out_ptr, pop_out_proj,
     proj_pre_lo, proj_ipo, proj_so, proj_rec, proj_delay, proj_doff,
     syn_indptr, syn_post, syn_w, syn_delay,
+    # crossbar projections (proj_xb[pr] = crossbar index or -1), see kernel/crossbar.py
+    proj_xb, xf, xi, xg, xnu, xtp, xtf, xrs, xgs, xacc, wrow,
     # ring buffer with per-slot touched lists
     buf, touched, tcount, pending,
     # recording
@@ -338,28 +365,14 @@ def run_chunk(
                 doff = proj_doff[pr]
                 lo_k = syn_indptr[row]
                 hi_k = syn_indptr[row + 1]
-                if doff < 0:  # uniform delay: one slot for the whole row
-                    sl0 = slot + proj_delay[pr]
-                    if sl0 >= n_slots:
-                        sl0 -= n_slots
-                    if dense:
-                        _push_row_dense(syn_post[so + lo_k:so + hi_k], syn_w[so + lo_k:so + hi_k], buf[sl0, rec])
-                    else:
-                        tcount[sl0] = _push_row(
-                            syn_post[so + lo_k:so + hi_k], syn_w[so + lo_k:so + hi_k],
-                            buf[sl0, rec], pending[sl0], touched[sl0], tcount[sl0],
-                        )
+                xb = proj_xb[pr]
+                if xb >= 0:  # weights are read from the devices now
+                    read_row(xb, lo_k, hi_k, t, dt, xf, xi, xg, xnu, xtp, xtf, xrs, xgs, xacc, wrow)
+                    _push(dense, doff, slot, n_slots, proj_delay[pr], rec, syn_post[so + lo_k:so + hi_k],
+                          wrow[:hi_k - lo_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
                 else:
-                    for k in range(lo_k, hi_k):
-                        post = syn_post[so + k]
-                        sl = slot + syn_delay[doff + k]  # delays < n_slots: one subtraction wraps
-                        if sl >= n_slots:
-                            sl -= n_slots
-                        buf[sl, rec, post] += syn_w[so + k]
-                        if not dense and pending[sl, post] == 0:
-                            pending[sl, post] = 1
-                            touched[sl, tcount[sl]] = post
-                            tcount[sl] += 1
+                    _push(dense, doff, slot, n_slots, proj_delay[pr], rec, syn_post[so + lo_k:so + hi_k],
+                          syn_w[so + lo_k:so + hi_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
         # 6. event mode: idle out the neurons that cannot fire unaided
         if not dense:
             w = 0

@@ -21,6 +21,9 @@ __all__ = [
     "lif_advance_ref",
     "run_reference",
     "apply_pulses_ref",
+    "normal_icdf_ref",
+    "counter_normal_ref",
+    "read_row_ref",
 ]
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -107,31 +110,22 @@ def run_reference(sim, n_steps: int):
     is_lin = (typ == L.T_LIF) | (typ == L.T_ALIF)
     is_cond = typ == L.T_COND
     is_alif = typ == L.T_ALIF
-    # synapse list in global terms
-    pre_g, post_g, w_g, d_g, rec_g = [], [], [], [], []
+    # per projection: its CSR rows, delays, receptor and crossbar (if any)
+    projs = []
+    xacc = sim.xacc.copy()
     for k in range(sim.proj_so.size):
         pop = sim.pop_of[sim.proj_pre_lo[k]]
         n_pre = int(sim.pop_lo[pop + 1] - sim.pop_lo[pop])
         ip = sim.syn_indptr[sim.proj_ipo[k]: sim.proj_ipo[k] + n_pre + 1]
         m = int(ip[-1])
         so = sim.proj_so[k]
-        pre_g.append(sim.proj_pre_lo[k] + np.repeat(np.arange(n_pre), np.diff(ip)))
-        post_g.append(sim.syn_post[so:so + m].astype(np.int64))
-        w_g.append(sim.syn_w[so:so + m])
         if sim.proj_doff[k] >= 0:
-            d_g.append(sim.syn_delay[sim.proj_doff[k]: sim.proj_doff[k] + m].astype(np.int64))
+            d = sim.syn_delay[sim.proj_doff[k]: sim.proj_doff[k] + m].astype(np.int64)
         else:
-            d_g.append(np.full(m, sim.proj_delay[k], dtype=np.int64))
-        rec_g.append(np.full(m, sim.proj_rec[k], dtype=np.int64))
-    def cat(xs, dtype):
-        return np.concatenate(xs) if xs else np.zeros(0, dtype=dtype)
+            d = np.full(m, sim.proj_delay[k], dtype=np.int64)
+        projs.append((int(sim.proj_pre_lo[k]), n_pre, ip, sim.syn_post[so:so + m].astype(np.int64),
+                      sim.syn_w[so:so + m].astype(np.float64), d, int(sim.proj_rec[k]), int(sim.proj_xb[k])))
 
-    pre_g, post_g = cat(pre_g, np.int64), cat(post_g, np.int64)
-    w_g, d_g, rec_g = cat(w_g, np.float64), cat(d_g, np.int64), cat(rec_g, np.int64)
-    order = np.argsort(pre_g, kind="stable")
-    pre_g, post_g, w_g, d_g, rec_g = pre_g[order], post_g[order], w_g[order], d_g[order], rec_g[order]
-    starts = np.searchsorted(pre_g, np.arange(n))
-    ends = np.searchsorted(pre_g, np.arange(n), side="right")
     sq_cursor = sim.sq_cursor.copy()
     out_steps, out_gids = [], []
     for s in range(n_steps):
@@ -174,14 +168,23 @@ def run_reference(sim, n_steps: int):
         # 5. push
         gids = np.flatnonzero(fired)
         for g in gids:
-            sl = slice(starts[g], ends[g])
-            np.add.at(buf, ((t + d_g[sl]) % n_slots, rec_g[sl], post_g[sl]), w_g[sl])
+            for pre_lo, n_pre, ip, post, w, d, rec, xb in projs:
+                if not pre_lo <= g < pre_lo + n_pre:
+                    continue
+                lo, hi = int(ip[g - pre_lo]), int(ip[g - pre_lo + 1])
+                if xb >= 0:
+                    wr = np.zeros(hi - lo)
+                    read_row_ref(xb, lo, hi, t, sim.dt, sim.xf, sim.xi, sim.xg, sim.xnu, sim.xtp, sim.xtf,
+                                 sim.xrs, sim.xgs, xacc, wr)
+                else:
+                    wr = w[lo:hi]
+                np.add.at(buf, ((t + d[lo:hi]) % n_slots, rec, post[lo:hi]), wr)
         out_steps.append(np.full(gids.size, t, dtype=np.int64))
         out_gids.append(gids.astype(np.int64))
     return (
         np.concatenate(out_steps) if out_steps else np.zeros(0, np.int64),
         np.concatenate(out_gids) if out_gids else np.zeros(0, np.int64),
-        {"v": v, "se": se, "si": si, "a": a},
+        {"v": v, "se": se, "si": si, "a": a, "xacc": xacc},
     )
 
 
@@ -224,3 +227,71 @@ def apply_pulses_ref(p, g, pulses, counts, seed, counter):
             new = gmin + np.round((new - gmin) / span * (levels - 1)) * (span / (levels - 1))
         g = np.where(act, new, g)
     return g, counts
+
+
+# ----------------------------------------------------------------- crossbar reads
+def normal_icdf_ref(p: np.ndarray) -> np.ndarray:
+    """Twin of :func:`memr_snn.kernel.crossbar.normal_icdf` (Acklam), vectorised."""
+    from . import crossbar as X
+
+    p = np.asarray(p, dtype=np.float64)
+    a = (X._A1, X._A2, X._A3, X._A4, X._A5, X._A6)
+    b = (X._B1, X._B2, X._B3, X._B4, X._B5)
+    c = (X._C1, X._C2, X._C3, X._C4, X._C5, X._C6)
+    d = (X._D1, X._D2, X._D3, X._D4)
+
+    def tail(q):
+        num = ((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]
+        return num / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = tail(np.sqrt(-2.0 * np.log(p)))
+        hi = -tail(np.sqrt(-2.0 * np.log(1.0 - p)))
+        q = p - 0.5
+        r = q * q
+        mid = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / (
+            ((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0)
+    return np.where(p < X._P_LOW, lo, np.where(p > 1.0 - X._P_LOW, hi, mid))
+
+
+def counter_normal_ref(seed, step, index) -> np.ndarray:
+    """Twin of :func:`memr_snn.kernel.crossbar.counter_normal`."""
+    seed = np.asarray(seed, dtype=np.uint64)
+    step = np.asarray(step, dtype=np.uint64)
+    index = np.asarray(index, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        x = mix64_ref(seed ^ mix64_ref(step * _G + mix64_ref(index + _G)))
+    u = ((x >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
+    return normal_icdf_ref(u)
+
+
+def read_row_ref(x, lo, hi, t, dt, xf, xi, g, nu, tp, tf, rs, gs, acc, out):
+    """Twin of :func:`memr_snn.kernel.crossbar.read_row`, vectorised over the row's devices."""
+    from . import crossbar as X
+
+    off, diff = int(xi[x, X.XI_OFF]), bool(xi[x, X.XI_DIFF])
+    k = np.arange(lo, hi, dtype=np.int64)
+    dev = off + 2 * k if diff else off + k
+    devs = np.concatenate([dev, dev + 1]) if diff else dev
+    gd = g[devs].astype(np.float64)
+    age = t * dt - tp[devs] if (xi[x, X.XI_DRIFT] or xi[x, X.XI_RET]) else None
+    if xi[x, X.XI_DRIFT]:
+        old = age > xf[x, X.XF_T0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gd = np.where(old, gd * np.exp(-nu[devs] * np.log(age / xf[x, X.XF_T0])), gd)
+    if xi[x, X.XI_RET]:
+        gd = np.where(age > tf[devs], xf[x, X.XF_GFAIL], gd)
+    sigma = xf[x, X.XF_SIGMA]
+    if sigma > 0.0:
+        seed = np.uint64(np.int64(xi[x, X.XI_SEED]).view(np.uint64))
+        xi_t = counter_normal_ref(seed, np.uint64(t), (devs - off).astype(np.uint64))
+        gd = np.maximum(gd * (1.0 + sigma * xi_t), 0.0)
+    if xi[x, X.XI_WIRE]:
+        gd = gd / (1.0 + gd * rs[devs]) + gs[devs]
+    n = hi - lo
+    if diff:
+        out[:n] = xf[x, X.XF_SCALE] * (gd[:n] - gd[n:])
+    else:
+        out[:n] = xf[x, X.XF_SCALE] * (gd - xf[x, X.XF_GREF])
+    acc[x, X.A_READS] += gd.size
+    acc[x, X.A_ENERGY] += xf[x, X.XF_V2T] * gd.sum()

@@ -45,6 +45,11 @@ class Projection:
         Target input of the postsynaptic model, e.g. ``"exc"`` or ``"inh"``.
     name : str, optional
         Name within the network.
+    device : memr_snn.devices.Crossbar, optional
+        Store the weights in memristive devices: they are mapped to conductances
+        when the projection is added to a network, and every spike reads them
+        through the device model (read noise, drift, wires...).  The programmed
+        state is ``projection.crossbar`` (:class:`memr_snn.devices.CrossbarState`).
 
     Notes
     -----
@@ -64,6 +69,7 @@ class Projection:
         delay_steps: DelaySpec = 1,
         receptor: str = "exc",
         name: str | None = None,
+        device=None,
     ):
         if not isinstance(pre, PopulationBase):
             raise TypeError(f"pre must be a population, got {pre!r}")
@@ -86,6 +92,13 @@ class Projection:
                 raise ValueError(f"delay_steps must be in [1, {MAX_DELAY_STEPS}], got {delay_steps}")
         if np.isscalar(weight) and not callable(weight):
             check_finite("weight", weight)
+        if device is not None:
+            from ..devices.crossbar import Crossbar
+
+            if not isinstance(device, Crossbar):
+                raise TypeError(f"device must be a memr_snn.devices.Crossbar, got {device!r}")
+        self.device = device
+        self.crossbar = None  # CrossbarState, made by the network
         self.pre = pre
         self.post = post
         self.connectivity = connectivity
@@ -201,7 +214,12 @@ class Projection:
 
     @property
     def weights(self) -> np.ndarray:
-        """Per-synapse weights in CSR order (a live view: writes take effect)."""
+        """Per-synapse weights in CSR order (a live view: writes take effect).
+
+        On a crossbar projection these are the *wanted* weights; the kernel reads
+        the devices.  Assigning ``projection.weights = w`` reprograms the devices;
+        writing into the array in place does not.
+        """
         if self._weights is None:
             raise RuntimeError("the projection has no synapses yet: add it to a network first")
         return self._weights
@@ -210,6 +228,8 @@ class Projection:
     def weights(self, values) -> None:
         values = np.asarray(values, dtype=np.float64)
         check_finite("weights", values)
+        if self.crossbar is not None:  # validate and map before anything changes
+            self.crossbar.program(np.broadcast_to(values, self.weights.shape))
         self.weights[...] = values
 
     @property

@@ -1,0 +1,216 @@
+r"""Physical arrays: tiling a projection onto crossbars, and the wire / sneak-path read model.
+
+A projection's synapse matrix is cut into tiles of at most ``rows x cols``
+cross-points.  Rows are word lines driven by presynaptic spikes (a read pulse
+``V_read`` for ``t_read``); columns are bit lines sensed by the postsynaptic
+periphery.  Presynaptic neuron ``i`` sits on row ``i % rows`` of row block
+``i // rows``; postsynaptic neuron ``j`` on column ``j % cols`` of column block
+``j // cols`` (single device), or on the column pair ``2 (j % (cols/2))``,
+``2 (j % (cols/2)) + 1`` for G+ and G- of a differential pair.  Only tiles that
+hold a synapse are allocated.  Every cross-point holds a device; cross-points
+without a synapse stay in their reset state ``G_min``.
+
+Read model (first order, after seed section 6.1 and Liang & Wong, IEEE TED 57,
+2531, 2010; Chen, "Ways to overcome sneak paths", 2013):
+
+* **Line resistance (IR drop).**  The cell on row ``r``, column ``c`` of a tile
+  with ``n_r`` used rows is reached through ``c + 1`` word-line segments (driver on
+  the left) and ``n_r - r`` bit-line segments (sense amplifier at the bottom), each
+  of ``r_wire`` ohms: :math:`R_s = r_{wire} ((c + 1) + (n_r - r))`.  The current
+  read through it is that of :math:`G_{eff} = G / (1 + G R_s)`.  Currents of other
+  simultaneously driven rows sharing the lines are neglected (single-row read).
+* **Sneak paths.**  With the ``"floating"`` read scheme (unselected lines float,
+  the selected column is sensed alone) a passive ``"1R"`` array adds, in parallel
+  with the selected cell, the three-stage sneak network of the other cells: from
+  the selected row into the ``M - 1`` other columns, through the
+  ``(M - 1)(N - 1)`` cells joining them to the other rows, and back into the
+  selected column through ``N - 1`` cells:
+
+  .. math::
+
+      G_{sneak} = \left(\frac{1}{(M-1)\bar g} + \frac{1}{(M-1)(N-1)\bar g}
+                  + \frac{1}{(N-1)\bar g}\right)^{-1}
+
+  with :math:`\bar g` the tile's mean cross-point conductance.  A ``"1S1R"``
+  cell divides the conductance of the half-selected cells on a sneak path by the
+  selector nonlinearity ``selector_nl`` (:math:`I(V)/I(V/2)`); a ``"1T1R"`` cell's
+  transistor blocks them (:math:`G_{sneak} = 0`).  With the ``"grounded"``
+  scheme all columns are held at virtual ground and there is no sneak current.
+  Sneak conductance is common to both columns of a differential pair, so it
+  cancels in :math:`G^+ - G^-`: one reason differential encoding is used.
+
+Both corrections are computed when the devices are programmed (from the
+programmed conductances) and applied to every read by the kernel.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .._validation import check_int_at_least, check_nonnegative
+
+__all__ = ["ArraySpec", "Tiling", "tile_projection", "wire_model", "CELLS", "READ_SCHEMES"]
+
+CELLS = ("1T1R", "1S1R", "1R")
+READ_SCHEMES = ("floating", "grounded")
+
+
+@dataclasses.dataclass(frozen=True)
+class ArraySpec:
+    """Geometry and cell type of the physical crossbar arrays."""
+
+    rows: int = 256
+    """Word lines per array (largest number of presynaptic inputs per tile) [1]."""
+    cols: int = 256
+    """Bit lines per array [1]; a differential pair uses two."""
+    cell: str = "1T1R"
+    """Cross-point cell: ``"1T1R"`` (transistor), ``"1S1R"`` (selector) or ``"1R"`` (passive)."""
+    r_wire: float = 0.0
+    """Wire resistance of one line segment between neighbouring cells [Ohm]."""
+    selector_nl: float = 1000.0
+    """Selector nonlinearity I(V)/I(V/2) of a 1S1R cell [1], >= 1."""
+    read_scheme: str = "floating"
+    """``"floating"`` (unselected lines float: sneak paths in 1R/1S1R) or ``"grounded"``."""
+
+    def __post_init__(self) -> None:
+        check_int_at_least("rows", self.rows, 1)
+        check_int_at_least("cols", self.cols, 2)
+        if self.cell not in CELLS:
+            raise ValueError(f"cell must be one of {list(CELLS)}, got {self.cell!r}")
+        if self.read_scheme not in READ_SCHEMES:
+            raise ValueError(f"read_scheme must be one of {list(READ_SCHEMES)}, got {self.read_scheme!r}")
+        check_nonnegative("r_wire", self.r_wire, "Ohm")
+        if not np.isfinite(self.selector_nl) or self.selector_nl < 1.0:
+            raise ValueError(f"selector_nl must be finite and >= 1, got {self.selector_nl!r}")
+
+    @property
+    def has_sneak(self) -> bool:
+        """True when reads see sneak-path current."""
+        return self.read_scheme == "floating" and self.cell != "1T1R"
+
+    @property
+    def is_ideal(self) -> bool:
+        """True when reads see neither line resistance nor sneak paths."""
+        return self.r_wire == 0.0 and not self.has_sneak
+
+
+@dataclasses.dataclass
+class Tiling:
+    """Where every device of a projection sits.
+
+    Arrays are per synapse in the projection's CSR order; ``col_minus`` is -1
+    for single-device encoding.
+    """
+
+    spec: ArraySpec
+    differential: bool
+    pre: np.ndarray
+    post: np.ndarray
+    tile: np.ndarray
+    row: np.ndarray
+    col_plus: np.ndarray
+    col_minus: np.ndarray
+    tiles: list[dict]
+    """One entry per allocated tile: id, row/column block, used rows and columns, devices."""
+
+    def to_dict(self, projection: str = "", encoding: str = "") -> dict:
+        """The ``mapping_table.json`` content (columnar per-synapse lists)."""
+        return {
+            "format": "memr_snn.mapping_table",
+            "version": 1,
+            "projection": projection,
+            "encoding": encoding,
+            "array": dataclasses.asdict(self.spec),
+            "tiles": self.tiles,
+            "synapses": {
+                "pre": self.pre.tolist(),
+                "post": self.post.tolist(),
+                "tile": self.tile.tolist(),
+                "row": self.row.tolist(),
+                "col_plus": self.col_plus.tolist(),
+                "col_minus": self.col_minus.tolist(),
+            },
+        }
+
+    def save(self, path: str | Path, projection: str = "", encoding: str = "") -> Path:
+        """Write the mapping table as JSON to ``path``."""
+        path = Path(path)
+        path.write_text(json.dumps(self.to_dict(projection, encoding)))
+        return path
+
+
+def tile_projection(pre: np.ndarray, post: np.ndarray, spec: ArraySpec, differential: bool) -> Tiling:
+    """Place synapses ``(pre[k], post[k])`` onto arrays of ``spec`` (see the module docstring)."""
+    pre = np.asarray(pre, dtype=np.int64)
+    post = np.asarray(post, dtype=np.int64)
+    cpb = spec.cols // 2 if differential else spec.cols  # postsynaptic neurons per column block
+    rb, row = np.divmod(pre, spec.rows)
+    cb, cl = np.divmod(post, cpb)
+    n_cb = int(cb.max()) + 1 if cb.size else 1
+    key = rb * n_cb + cb
+    uniq, tile = np.unique(key, return_inverse=True)
+    tile = tile.astype(np.int64).ravel()
+    if differential:
+        col_plus, col_minus = 2 * cl, 2 * cl + 1
+    else:
+        col_plus, col_minus = cl, np.full_like(cl, -1)
+    tiles = []
+    for t, k in enumerate(uniq.tolist()):
+        sel = tile == t
+        used_rows = int(row[sel].max()) + 1
+        used_cols = int(max(col_plus[sel].max(), col_minus[sel].max())) + 1
+        tiles.append({
+            "id": t, "row_block": int(k // n_cb), "col_block": int(k % n_cb),
+            "rows_used": used_rows, "cols_used": used_cols,
+            "synapses": int(sel.sum()), "devices": int(sel.sum()) * (2 if differential else 1),
+        })
+    return Tiling(spec, differential, pre, post, tile, row.astype(np.int64), col_plus.astype(np.int64),
+                  col_minus.astype(np.int64), tiles)
+
+
+def wire_model(tiling: Tiling, g: np.ndarray, g_min: float) -> tuple[np.ndarray, np.ndarray]:
+    """Series wire resistance and sneak conductance of every device (module docstring).
+
+    Parameters
+    ----------
+    tiling : Tiling
+    g : ndarray
+        Programmed conductance per device [S] (interleaved G+, G- when differential).
+    g_min : float
+        Conductance of the cross-points without a synapse [S].
+
+    Returns
+    -------
+    rs, gs : ndarray
+        Per device: series line resistance [Ohm] and parallel sneak conductance [S].
+    """
+    spec = tiling.spec
+    per = 2 if tiling.differential else 1
+    n_dev = g.size
+    tile_of_dev = np.repeat(tiling.tile, per)
+    row_of_dev = np.repeat(tiling.row, per)
+    col_of_dev = (np.stack([tiling.col_plus, tiling.col_minus], axis=1).ravel() if tiling.differential
+                  else tiling.col_plus)
+    rows_used = np.array([t["rows_used"] for t in tiling.tiles], dtype=np.int64)
+    cols_used = np.array([t["cols_used"] for t in tiling.tiles], dtype=np.int64)
+    rs = spec.r_wire * ((col_of_dev + 1) + (rows_used[tile_of_dev] - row_of_dev)).astype(np.float64)
+    gs = np.zeros(n_dev)
+    if spec.has_sneak and n_dev:
+        n_tiles = len(tiling.tiles)
+        g_sum = np.bincount(tile_of_dev, weights=g, minlength=n_tiles)
+        n_prog = np.bincount(tile_of_dev, minlength=n_tiles)
+        cells = rows_used * cols_used
+        g_bar = (g_sum + (cells - n_prog) * g_min) / cells
+        if spec.cell == "1S1R":
+            g_bar = g_bar / spec.selector_nl
+        m1 = (cols_used - 1).astype(np.float64)
+        n1 = (rows_used - 1).astype(np.float64)
+        with np.errstate(divide="ignore"):
+            inv = 1.0 / (m1 * g_bar) + 1.0 / (m1 * n1 * g_bar) + 1.0 / (n1 * g_bar)
+            g_sneak = np.where((m1 > 0) & (n1 > 0) & (g_bar > 0), 1.0 / inv, 0.0)
+        gs = g_sneak[tile_of_dev]
+    return rs, gs

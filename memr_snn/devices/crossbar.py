@@ -1,0 +1,385 @@
+r"""Crossbar projections: synaptic weights stored as device conductances.
+
+Give a :class:`~memr_snn.Projection` a ``device=Crossbar(...)`` and its weights
+live in memristive devices:
+
+* **encoding** -- ``"single"``: one device per synapse, :math:`w = \pm k (G - G_{ref})`
+  with :math:`G_{ref} = G_{min}` (a reference column subtracted by the periphery;
+  all weights must share one sign, which becomes the projection's polarity);
+  ``"differential"``: a pair per synapse, :math:`w = k (G^+ - G^-)`, any sign.
+* **mapping** -- :math:`k = w_{max} / (G_{max} - G_{min})` with ``w_max`` the
+  largest ``|w|`` (or given).  ``scale="pow2"`` rounds ``k`` up to a power of two,
+  which makes ``w -> G -> w`` exact in floating point (the ideal device then
+  reproduces float weights bit for bit) at the cost of using between half and
+  all of the range; ``"fit"`` uses the whole range; ``"auto"`` is ``"pow2"`` for
+  continuous devices and ``"fit"`` for devices with discrete levels.  Targets
+  are clipped to each device's own range (device-to-device variability) and
+  rounded to its level grid; stuck devices take their stuck value.
+* **programming** -- ``"direct"`` writes the targets (pulses counted as
+  ``ceil(|G - G_0| / dG)`` from the reset state); ``"verify"`` runs
+  program-and-verify (:func:`memr_snn.devices.program_and_verify`) with read noise,
+  cycle-to-cycle noise and the pulse limit.
+* **reads** -- at every presynaptic spike the kernel reads the row's devices
+  with read noise and drift at the present time, retention loss, and the wire /
+  sneak-path model of the physical arrays (:mod:`memr_snn.devices.array`); see
+  :mod:`memr_snn.kernel.crossbar` for the exact read equation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_finite, check_int_at_least, check_nonnegative, check_positive
+from .array import ArraySpec, Tiling, tile_projection, wire_model
+from .nonideal import Drift, ReadNoise, Retention, StuckFaults, Variability
+from .pulse import LinearStepDevice, PulseDevice
+
+__all__ = ["Crossbar", "CrossbarState", "ENCODINGS", "PROGRAM_METHODS", "DEFAULT_V_READ", "DEFAULT_T_READ"]
+
+ENCODINGS = ("single", "differential")
+PROGRAM_METHODS = ("direct", "verify")
+SCALES = ("auto", "pow2", "fit")
+#: read pulse used for read energy when no programming parameters are given
+DEFAULT_V_READ = 0.2  # [V]
+DEFAULT_T_READ = 10e-9  # [s]
+
+_COMPONENTS = ("device", "variability", "read_noise", "faults", "drift", "retention", "endurance", "programming")
+
+
+@dataclasses.dataclass(frozen=True)
+class Crossbar:
+    """How a projection's weights are stored in devices (a specification; see the module docstring).
+
+    Any component left ``None`` comes from ``preset`` (a built-in name, a path to a
+    ``device_preset.json`` or a loaded preset), or is ideal without a preset.
+    """
+
+    preset: Any = None
+    """Device preset: name (``memr_snn.devices.list_presets()``), path, or preset object."""
+    device: PulseDevice | None = None
+    """Pulse-response model with ``g_min``, ``g_max`` [S], steps and levels."""
+    encoding: str = "differential"
+    """``"single"`` or ``"differential"``."""
+    w_max: float | None = None
+    """Weight magnitude mapped to the full conductance range; default the largest ``|w|``."""
+    scale: str = "auto"
+    """``"auto"``, ``"pow2"`` or ``"fit"`` (module docstring)."""
+    program: str = "direct"
+    """``"direct"`` or ``"verify"`` (program-and-verify)."""
+    tolerance: float = 0.01
+    """Program-and-verify tolerance, relative to ``g_max - g_min`` [1]."""
+    max_pulses: int = 100
+    """Program-and-verify pulse limit per device [1]."""
+    array: ArraySpec = dataclasses.field(default_factory=ArraySpec)
+    """Physical array geometry, cell type and wires."""
+    age: float = 0.0
+    """Time from programming to the start of the simulation [s] (drift, retention)."""
+    variability: Variability | None = None
+    read_noise: ReadNoise | None = None
+    faults: StuckFaults | None = None
+    drift: Drift | None = None
+    retention: Retention | None = None
+    endurance: Any = None
+    programming: Any = None
+    seed: int | None = None
+    """Seed of the device draws (variability, faults, drift exponents, read noise); default from the network."""
+
+    def __post_init__(self) -> None:
+        if self.encoding not in ENCODINGS:
+            raise ValueError(f"encoding must be one of {list(ENCODINGS)}, got {self.encoding!r}")
+        if self.scale not in SCALES:
+            raise ValueError(f"scale must be one of {list(SCALES)}, got {self.scale!r}")
+        if self.program not in PROGRAM_METHODS:
+            raise ValueError(f"program must be one of {list(PROGRAM_METHODS)}, got {self.program!r}")
+        if self.w_max is not None:
+            check_positive("w_max", self.w_max)
+        check_positive("tolerance", self.tolerance)
+        check_int_at_least("max_pulses", self.max_pulses, 1)
+        check_nonnegative("age", self.age, "s")
+        if not isinstance(self.array, ArraySpec):
+            raise TypeError(f"array must be an ArraySpec, got {self.array!r}")
+        if self.device is not None and not isinstance(self.device, PulseDevice):
+            raise TypeError(f"device must be a PulseDevice (e.g. LinearStepDevice), got {self.device!r}")
+        for name, cls in (("variability", Variability), ("read_noise", ReadNoise), ("faults", StuckFaults),
+                          ("drift", Drift), ("retention", Retention)):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, cls):
+                raise TypeError(f"{name} must be a {cls.__name__} or None, got {value!r}")
+        if self.seed is not None:
+            check_int_at_least("seed", self.seed, 0)
+
+    def resolve(self) -> dict[str, Any]:
+        """The effective components: explicit fields over the preset's, ideal defaults last."""
+        preset = None
+        if self.preset is not None:
+            from .presets import load_preset
+
+            preset = self.preset if not isinstance(self.preset, str) else load_preset(self.preset)
+        out: dict[str, Any] = {}
+        for name in _COMPONENTS:
+            value = getattr(self, name)
+            if value is None and preset is not None:
+                value = getattr(preset, name)
+            out[name] = value
+        if out["device"] is None:
+            out["device"] = LinearStepDevice(g_min=0.0, g_max=100e-6, dg_up=1e-6, dg_down=1e-6)
+        out["preset_name"] = getattr(preset, "name", None)
+        return out
+
+
+def _pow2_at_least(x: float) -> float:
+    k = 2.0 ** math.ceil(math.log2(x))
+    while k < x:
+        k *= 2.0
+    return k
+
+
+class CrossbarState:
+    """The devices of one crossbar projection: conductances, drift exponents, wear, placement, counters.
+
+    Built by the network when the projection is added; the simulator swaps its
+    per-device arrays for views into the kernel's flat arrays, so what the kernel
+    reads and what this object shows are the same memory.
+    """
+
+    def __init__(self, spec: Crossbar, pre: np.ndarray, post: np.ndarray, weights: np.ndarray,
+                 seed: int, name: str = ""):
+        self.spec = spec
+        self.name = name
+        comp = spec.resolve()
+        self.components = comp
+        self.device: PulseDevice = comp["device"]
+        self.differential = spec.encoding == "differential"
+        self.n_synapses = int(np.asarray(weights).size)
+        self.per = 2 if self.differential else 1
+        self.n_devices = self.per * self.n_synapses
+        self.seed = int(seed) & ((1 << 63) - 1)
+        rng = np.random.default_rng([self.seed, 11])
+        dev = self.device
+        n = self.n_devices
+        var = comp["variability"]
+        if var is not None:
+            d2d = var.sample(dev, n, rng)
+            self.g_min_dev, self.g_max_dev = d2d["g_min"], d2d["g_max"]
+        else:
+            self.g_min_dev = np.full(n, dev.g_min)
+            self.g_max_dev = np.full(n, dev.g_max)
+        faults = comp["faults"]
+        self.fault = faults.sample(n, rng) if faults is not None else np.zeros(n, dtype=np.int8)
+        drift = comp["drift"]
+        self.drift_on = drift is not None and (drift.nu > 0.0 or drift.nu_std > 0.0)
+        self.nu = drift.sample_nu(n, rng) if self.drift_on else np.zeros(n)
+        self.nu[self.fault != 0] = 0.0  # a stuck device holds its value
+        ret = comp["retention"]
+        self.retention_on = ret is not None and math.isfinite(ret.tau)
+        self.tf = rng.exponential(ret.tau, n) if self.retention_on else np.full(n, np.inf)
+        self.tf[self.fault != 0] = np.inf
+        endu = comp["endurance"]
+        self.budget = endu.sample(n, rng) if endu is not None else np.full(n, np.inf)
+        self.counts = np.zeros(n, dtype=np.int64)
+        self.g = np.zeros(n)
+        self.g_target = np.zeros(n)
+        self.tp = np.full(n, -float(spec.age))
+        self.tiling: Tiling = tile_projection(pre, post, spec.array, self.differential)
+        self.rs = np.zeros(n)
+        self.gs = np.zeros(n)
+        self.wire_on = not spec.array.is_ideal
+        rn = comp["read_noise"]
+        self.read_sigma = float(rn.read_noise) if rn is not None else 0.0
+        prog = comp["programming"]
+        self.v_read = float(getattr(prog, "v_read", DEFAULT_V_READ))
+        self.t_read = float(getattr(prog, "t_read", DEFAULT_T_READ))
+        # accounting
+        self.program_pulses = 0
+        self.verify_reads = 0
+        self.program_energy = 0.0
+        self.program_latency = 0.0
+        self.clipped = 0
+        self.acc = np.zeros(2)  # reads, read energy: replaced by a view into the simulator's table
+        self._now = 0.0
+        self.scale, self.g_ref, self.polarity = self._choose_scale(np.asarray(weights, dtype=np.float64))
+        self.program(weights)
+
+    # ------------------------------------------------------------- mapping
+    def _choose_scale(self, w: np.ndarray) -> tuple[float, float, float]:
+        check_finite("weights", w)
+        dev, spec = self.device, self.spec
+        polarity = 1.0
+        if not self.differential:
+            if np.any(w > 0) and np.any(w < 0):
+                raise ValueError(
+                    f"projection {self.name!r}: single-device encoding needs weights of one sign, got both "
+                    f"(min {w.min()!r}, max {w.max()!r}); use encoding='differential'"
+                )
+            polarity = -1.0 if np.any(w < 0) else 1.0
+        w_max = spec.w_max if spec.w_max is not None else (float(np.abs(w).max()) if w.size else 1.0)
+        if w_max == 0.0:
+            w_max = 1.0
+        k = w_max / (dev.g_max - dev.g_min)
+        mode = spec.scale
+        if mode == "auto":
+            mode = "fit" if dev.levels >= 2 else "pow2"
+        if mode == "pow2":
+            k = _pow2_at_least(k)
+        g_ref = 0.0 if self.differential else dev.g_min
+        return k, g_ref, polarity
+
+    def targets(self, weights) -> np.ndarray:
+        """Target conductance of every device for ``weights`` (per synapse, CSR order) [S]."""
+        w = np.asarray(weights, dtype=np.float64).ravel()
+        if w.size != self.n_synapses:
+            raise ValueError(f"weights has {w.size} values but the crossbar holds {self.n_synapses} synapses")
+        check_finite("weights", w)
+        dev = self.device
+        if self.differential:
+            t = np.empty(self.n_devices)
+            t[0::2] = dev.g_min + np.maximum(w, 0.0) / self.scale
+            t[1::2] = dev.g_min + np.maximum(-w, 0.0) / self.scale
+        else:
+            if np.any(w * self.polarity < 0):
+                bad = w[w * self.polarity < 0][0]
+                raise ValueError(
+                    f"projection {self.name!r}: weight {bad!r} has the wrong sign for this single-device "
+                    f"crossbar (polarity {self.polarity:+.0f})"
+                )
+            t = dev.g_min + np.abs(w) / self.scale
+        return t
+
+    def program(self, weights, method: str | None = None, now: float | None = None) -> None:
+        """Program the devices to hold ``weights`` (per synapse, CSR order).
+
+        ``method`` overrides the spec's ``program``; ``now`` is the programming time
+        [s] (default: the network's present time; before the first run, ``-age``).
+        Targets are validated before any device is touched.
+        """
+        target = self.targets(weights)
+        method = method or self.spec.program
+        if method not in PROGRAM_METHODS:
+            raise ValueError(f"method must be one of {list(PROGRAM_METHODS)}, got {method!r}")
+        dev = self.device
+        lo, hi = self.g_min_dev, self.g_max_dev
+        clipped = (target < lo) | (target > hi)
+        self.clipped = int(clipped.sum())
+        target = np.clip(target, lo, hi)
+        if dev.levels >= 2:
+            step = (dev.g_max - dev.g_min) / (dev.levels - 1)
+            target = np.clip(dev.g_min + np.round((target - dev.g_min) / step) * step, lo, hi)
+        healthy = self.fault == 0
+        g_init = np.where(self.counts == 0, lo, self.g)  # a fresh device starts in its reset state
+        if method == "direct":
+            new = target.copy()
+            delta = new - g_init
+            dg = np.where(delta >= 0, dev.dg_up, dev.dg_down)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                pulses = np.where(dg > 0, np.ceil(np.abs(delta) / np.where(dg > 0, dg, 1.0) - 1e-9), 0.0)
+            pulses = np.where(healthy, pulses, 0.0).astype(np.int64)
+            self.counts += pulses
+            prog = self.components["programming"]
+            e_set = float(getattr(prog, "e_set", 0.0))
+            e_reset = float(getattr(prog, "e_reset", 0.0))
+            t_pulse = float(getattr(prog, "t_pulse", 0.0))
+            up = delta >= 0
+            self.program_pulses += int(pulses.sum())
+            self.program_energy += float((pulses * np.where(up, e_set, e_reset)).sum())
+            self.program_latency += float(pulses.sum() * t_pulse)
+            self.g[...] = np.where(healthy, new, self.g)
+        else:
+            from .programming import program_and_verify
+
+            res = program_and_verify(
+                dev, target, g_init, read_noise=self.read_sigma, tolerance=self.spec.tolerance,
+                max_pulses=self.spec.max_pulses, programming=self.components["programming"],
+                seed=self.seed + 1 + self.program_pulses, budget=self.budget, fault=self.fault,
+                counts=self.counts,
+            )
+            self.g[...] = np.where(healthy, res.g, self.g)
+            self.program_pulses += int(np.sum(res.pulses))
+            self.verify_reads += int(np.sum(res.verify_reads))
+            self.program_energy += float(res.energy)
+            self.program_latency += float(np.sum(res.latency))
+        stuck_on, stuck_off = self.fault == 1, self.fault == -1
+        self.g[stuck_on] = hi[stuck_on]
+        self.g[stuck_off] = lo[stuck_off]
+        self.g_target[...] = target
+        self.tp[...] = self._now if now is None else now
+        if self.wire_on:
+            rs, gs = wire_model(self.tiling, self.g, dev.g_min)
+            self.rs[...] = rs
+            self.gs[...] = gs
+
+    # ------------------------------------------------------------------- reads
+    def kernel_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """This crossbar's rows of the kernel tables (``XF_*``, ``XI_*``)."""
+        from ..kernel import crossbar as X
+
+        xf = np.zeros(X.N_XF)
+        xi = np.zeros(X.N_XI, dtype=np.int64)
+        xf[X.XF_SCALE] = self.polarity * self.scale
+        xf[X.XF_GREF] = self.g_ref
+        xf[X.XF_SIGMA] = self.read_sigma
+        drift = self.components["drift"]
+        xf[X.XF_T0] = drift.t0 if drift is not None else 1.0
+        xf[X.XF_V2T] = self.v_read ** 2 * self.t_read
+        xf[X.XF_GFAIL] = self.device.g_min
+        xi[X.XI_DIFF] = int(self.differential)
+        xi[X.XI_DRIFT] = int(self.drift_on)
+        xi[X.XI_SEED] = int(np.uint64(self.seed ^ 0x5DEECE66D).view(np.int64))
+        xi[X.XI_RET] = int(self.retention_on)
+        xi[X.XI_WIRE] = int(self.wire_on)
+        return xf, xi
+
+    @property
+    def is_ideal(self) -> bool:
+        """True when reads return exactly ``k (G - G_ref)`` of the programmed conductances."""
+        return self.read_sigma == 0.0 and not (self.drift_on or self.retention_on or self.wire_on)
+
+    def read_weights(self, t: float | None = None, *, step: int | None = None, dt: float | None = None,
+                     noise: bool = False) -> np.ndarray:
+        """Weights a spike would deliver through every synapse (numpy twin of the read kernel).
+
+        At time ``t`` [s] (default: now), or at ``step`` of a run with time step
+        ``dt``.  Without ``noise`` the read noise is left out (the expected read);
+        with it, the draw is exactly the kernel's at ``step`` (``t`` alone: step 0).
+        """
+        from ..kernel import crossbar as X
+        from ..kernel.reference import read_row_ref
+
+        if step is not None:
+            if dt is None:
+                raise ValueError("dt is required with step")
+            t_steps, t_dt = int(step), float(dt)
+        else:
+            t_steps, t_dt = 1, float(self._now if t is None else t)
+        xf, xi = self.kernel_rows()
+        if not noise:
+            xf[X.XF_SIGMA] = 0.0
+        out = np.zeros(self.n_synapses)
+        acc = np.zeros((1, X.N_ACC))
+        read_row_ref(0, 0, self.n_synapses, t_steps, t_dt, xf[None, :], xi[None, :], self.g, self.nu, self.tp,
+                     self.tf, self.rs, self.gs, acc, out)
+        return out
+
+    # -------------------------------------------------------------- reporting
+    @property
+    def reads(self) -> int:
+        return int(self.acc[0])
+
+    @property
+    def read_energy(self) -> float:
+        return float(self.acc[1])
+
+    def mapping_table(self) -> dict:
+        """``mapping_table.json`` content: arrays, tiles and every synapse's array, row and columns."""
+        return self.tiling.to_dict(self.name, self.spec.encoding)
+
+    def save_mapping_table(self, path) -> Any:
+        """Write :meth:`mapping_table` as JSON to ``path``; returns the path."""
+        return self.tiling.save(path, self.name, self.spec.encoding)
+
+    def __repr__(self) -> str:
+        return (f"CrossbarState({self.name!r}, encoding={self.spec.encoding!r}, devices={self.n_devices}, "
+                f"tiles={len(self.tiling.tiles)})")

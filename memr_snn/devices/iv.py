@@ -341,7 +341,7 @@ def simulate(device: StrukovDevice | VTEAMDevice, v, t, x0: float | None = None,
     dt = np.diff(t)
     if not np.all(dt > 0):
         k = int(np.flatnonzero(~(dt > 0))[0])
-        raise ValueError(f"t must be strictly increasing, got t[{k}]={t[k]!r} >= t[{k + 1}]={t[k + 1]!r}")
+        raise ValueError(f"t must be strictly increasing, got t[{k}]={float(t[k])!r} >= t[{k + 1}]={float(t[k + 1])!r}")
     substeps = check_int_at_least("substeps", substeps, 1)
     x_start = device.check_state(device.x0 if x0 is None else x0, "x0")
     x = np.empty_like(t)

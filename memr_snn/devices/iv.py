@@ -195,6 +195,11 @@ class StrukovDevice(_IVDevice):
         _check_window(self.window, self.p, self.j)
 
     @property
+    def is_ideal(self) -> bool:
+        """True for the plain linear ion drift (no window): the flux closed form then holds until a bound."""
+        return self.window == "none"
+
+    @property
     def k(self) -> float:
         """Drift coefficient ``mu_v * r_on / d**2`` [1/(A s)]: ``dx/dt = k i f``."""
         return self.mu_v * self.r_on / self.d ** 2
@@ -272,6 +277,11 @@ class VTEAMDevice(_IVDevice):
         check_positive("alpha_off", self.alpha_off)
         self.check_state(self.x0, "x0")
         _check_window(self.window, self.p, self.j)
+
+    @property
+    def is_ideal(self) -> bool:
+        """True for the linear threshold device: no window and ``alpha_on == alpha_off == 1``."""
+        return self.window == "none" and self.alpha_on == 1 and self.alpha_off == 1
 
     @property
     def x_bounds(self) -> tuple[float, float]:

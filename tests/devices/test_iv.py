@@ -96,6 +96,7 @@ def test_strukov_without_window_meets_the_flux_closed_form():
     so the only difference left is the RK4 error.
     """
     dev = StrukovDevice(x0=0.3)
+    assert dev.is_ideal and not StrukovDevice(window="biolek").is_ideal
     t, v = sine_wave(1.0, 1.0, n_periods=2, samples_per_period=120)
     trace = simulate(dev, v, t)
     assert 0.0 < trace.x.min() and trace.x.max() < 1.0  # no bound reached: the closed form holds
@@ -110,6 +111,7 @@ def test_strukov_without_window_meets_the_flux_closed_form():
 def test_vteam_constant_overdrive_is_linear_until_the_bound():
     """No window, constant v > v_off: x(t) = x0 + k_off (v/v_off - 1)^alpha_off t, then x_off."""
     dev = VTEAMDevice(alpha_off=2.0)
+    assert not dev.is_ideal and VTEAMDevice(alpha_on=1.0, alpha_off=1.0).is_ideal
     t = np.linspace(0.0, 2e-2, 101)
     v = np.full_like(t, 0.5)
     trace = simulate(dev, v, t, substeps=1)

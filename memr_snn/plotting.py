@@ -1,10 +1,10 @@
-"""One-line plots of monitor data (matplotlib, imported lazily)."""
+"""One-line plots of monitor data and device traces (matplotlib, imported lazily)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["raster_plot", "rate_plot"]
+__all__ = ["raster_plot", "rate_plot", "plot_iv"]
 
 
 def _axes(ax):
@@ -37,6 +37,22 @@ def rate_plot(monitor, ax=None, width: float = 5e-3, color: str = "C0", title: s
     ax.plot(monitor.t, rate, color=color, lw=1)
     ax.set_xlabel("time [s]")
     ax.set_ylabel(f"rate [Hz] ({monitor.population.name})")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_iv(trace, ax=None, color: str = "C0", title: str | None = None):
+    """Current [A] against voltage [V] of an :class:`~memr_snn.devices.IVTrace` (the pinched loop).
+
+    Returns the matplotlib Axes.
+    """
+    ax = _axes(ax)
+    ax.plot(trace.v, trace.i, color=color, lw=1)
+    ax.axhline(0.0, color="0.7", lw=0.5)
+    ax.axvline(0.0, color="0.7", lw=0.5)
+    ax.set_xlabel("voltage [V]")
+    ax.set_ylabel("current [A]")
     if title:
         ax.set_title(title)
     return ax

@@ -295,3 +295,63 @@ def read_row_ref(x, lo, hi, t, dt, xf, xi, g, nu, tp, tf, rs, gs, acc, out):
         out[:n] = xf[x, X.XF_SCALE] * (gd - xf[x, X.XF_GREF])
     acc[x, X.A_READS] += gd.size
     acc[x, X.A_ENERGY] += xf[x, X.XF_V2T] * gd.sum()
+
+__all__ += ["iv_window_ref", "iv_transient_ref"]
+
+
+def iv_window_ref(code: int, s, direction, p: float, j: float) -> np.ndarray:
+    """Twin of :func:`memr_snn.kernel.iv.iv_window`, vectorised over ``s`` and ``direction``."""
+    s = np.asarray(s, dtype=np.float64)
+    if code == 1:
+        return 1.0 - np.square(2.0 * s - 1.0) ** p
+    if code == 2:
+        y = np.where(np.asarray(direction) > 0.0, s, s - 1.0)
+        return 1.0 - np.square(y) ** p
+    if code == 3:
+        return j * (1.0 - (np.square(s - 0.5) + 0.75) ** p)
+    return np.ones_like(s)
+
+
+def _iv_rate_ref(p, x, v: float) -> np.ndarray:
+    """dx/dt for a batch of states under one voltage (twin of ``kernel.iv.iv_rate``)."""
+    model, win, pw, j, ra, rb, lo, hi, k, k_on, k_off, v_on, v_off, a_on, a_off = (float(q) for q in p)
+    s = (np.clip(x, lo, hi) - lo) / (hi - lo)
+    if int(model) == 0:
+        i = v / (ra + (rb - ra) * s)
+        return np.where(i == 0.0, 0.0, k * i * iv_window_ref(int(win), s, np.sign(i), pw, j))
+    if v > v_off:
+        return k_off * (v / v_off - 1.0) ** a_off * iv_window_ref(int(win), s, 1.0, pw, j)
+    if v < v_on:
+        return k_on * (v / v_on - 1.0) ** a_on * iv_window_ref(int(win), s, -1.0, pw, j)
+    return np.zeros_like(s)
+
+
+def iv_transient_ref(p, t, v, x0, substeps: int):
+    """Twin of :func:`memr_snn.kernel.iv.iv_transient` for a batch of initial states.
+
+    ``x0`` may be a scalar or a 1-D array of ``m`` initial states; returns ``(x, i, r)``,
+    each of shape ``(len(t),) + np.shape(x0)``.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    t = np.asarray(t, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    lo, hi, ra, rb = p[6], p[7], p[4], p[5]
+    xk = np.clip(np.asarray(x0, dtype=np.float64), lo, hi)
+    xs = [xk]
+    for k in range(t.size - 1):
+        h = (t[k + 1] - t[k]) / substeps
+        dv = v[k + 1] - v[k]
+        for m in range(substeps):
+            va = v[k] + dv * (m / substeps)
+            vm = v[k] + dv * ((m + 0.5) / substeps)
+            vb = v[k] + dv * ((m + 1.0) / substeps)
+            k1 = _iv_rate_ref(p, xk, va)
+            k2 = _iv_rate_ref(p, xk + 0.5 * h * k1, vm)
+            k3 = _iv_rate_ref(p, xk + 0.5 * h * k2, vm)
+            k4 = _iv_rate_ref(p, xk + h * k3, vb)
+            xk = np.clip(xk + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4), lo, hi)
+        xs.append(xk)
+    x = np.array(xs)
+    r = ra + (rb - ra) * ((x - lo) / (hi - lo))
+    i = v.reshape((-1,) + (1,) * (x.ndim - 1)) / r
+    return x, i, r

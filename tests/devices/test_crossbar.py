@@ -167,7 +167,10 @@ def test_conductances_stay_inside_each_devices_range(w, levels, d2d):
     cb = CrossbarState(spec, np.arange(n), np.zeros(n, dtype=np.int64), w, seed=1)
     assert np.all(cb.g >= cb.g_min_dev) and np.all(cb.g <= cb.g_max_dev)
     assert np.all(cb.g >= 0)
-    assert cb.clipped >= int(np.sum(np.abs(w) > 500.0)) - 0  # out-of-range weights are clipped, and counted
+    t = cb.targets(w)
+    assert cb.clipped == int(np.sum((t < cb.g_min_dev) | (t > cb.g_max_dev)))  # clipped, and counted
+    fit = CrossbarState(Crossbar(device=dev, w_max=500.0, scale="fit"), np.arange(n), np.zeros(n, int), w, seed=1)
+    assert fit.clipped == int(np.sum(np.abs(w) > 500.0))
 
 
 def test_levels_quantize_and_scale_choices():

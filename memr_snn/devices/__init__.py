@@ -1,9 +1,24 @@
-"""Memristive device models: pulse-response update laws and non-idealities."""
+"""Memristive device models: pulse-response update laws, non-idealities, endurance,
+program-and-verify and technology presets."""
 
+from .endurance import Endurance
 from .nonideal import Drift, ReadNoise, Retention, StuckFaults, Variability
+from .presets import (
+    DevicePreset,
+    PresetError,
+    list_presets,
+    load_preset,
+    preset_from_dict,
+    preset_to_dict,
+    save_preset,
+)
+from .programming import Programming
 from .pulse import ExpStepDevice, LinearStepDevice, PulseDevice, SoftBoundsDevice
 
 __all__ = [
     "PulseDevice", "LinearStepDevice", "SoftBoundsDevice", "ExpStepDevice",
     "Variability", "ReadNoise", "StuckFaults", "Drift", "Retention",
+    "Endurance", "Programming",
+    "DevicePreset", "PresetError", "load_preset", "save_preset", "list_presets",
+    "preset_to_dict", "preset_from_dict",
 ]

@@ -12,13 +12,13 @@ from .presets import (
     preset_to_dict,
     save_preset,
 )
-from .programming import Programming
+from .programming import Programming, ProgramResult, program_and_verify
 from .pulse import ExpStepDevice, LinearStepDevice, PulseDevice, SoftBoundsDevice
 
 __all__ = [
     "PulseDevice", "LinearStepDevice", "SoftBoundsDevice", "ExpStepDevice",
     "Variability", "ReadNoise", "StuckFaults", "Drift", "Retention",
-    "Endurance", "Programming",
+    "Endurance", "Programming", "ProgramResult", "program_and_verify",
     "DevicePreset", "PresetError", "load_preset", "save_preset", "list_presets",
     "preset_to_dict", "preset_from_dict",
 ]

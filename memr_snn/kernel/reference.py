@@ -8,6 +8,8 @@ directly).  Tests run a network through both and compare spikes and states.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import layout as L
@@ -186,11 +188,18 @@ def run_reference(sim, n_steps: int):
     )
 
 
+# Element-wise libm calls (as the compiled kernels make them): numpy's vectorised exp/log/cos
+# may differ from libm in the last bit, which would keep the device twins from matching bit for bit.
+_exp = np.vectorize(math.exp, otypes=[np.float64])
+_log = np.vectorize(math.log, otypes=[np.float64])
+_cos = np.vectorize(math.cos, otypes=[np.float64])
+
+
 def _normal_ref(seed, counter, k_idx, q) -> np.ndarray:
     base = (k_idx << np.uint64(32)) + (2 * np.asarray(q, dtype=np.uint64))
     u1 = uniform01_ref(seed, counter, base)
     u2 = uniform01_ref(seed, counter, base + np.uint64(1))
-    return np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(2.0 * np.pi * u2)
+    return np.sqrt(-2.0 * _log(1.0 - u1)) * _cos(2.0 * math.pi * u2)
 
 
 def _pulses_ref(p, g, pulses, counts, budget, fault, fail_code, seed, counter, q0):
@@ -220,7 +229,7 @@ def _pulses_ref(p, g, pulses, counts, budget, fault, fail_code, seed, counter, q
             elif kind == 1:
                 step = np.where(up, dup * (1.0 - x), -ddown * x)
             else:
-                step = np.where(up, dup * np.exp(-bup * x), -ddown * np.exp(-bdown * (1.0 - x)))
+                step = np.where(up, dup * _exp(-bup * x), -ddown * _exp(-bdown * (1.0 - x)))
             if c2c > 0.0:
                 step = step * (1.0 + c2c * _normal_ref(seed, counter, k_idx, q0 + j))
             new = np.minimum(np.maximum(g + step, gmin), gmax)

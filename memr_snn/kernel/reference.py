@@ -8,6 +8,8 @@ directly).  Tests run a network through both and compare spikes and states.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import layout as L
@@ -21,6 +23,7 @@ __all__ = [
     "lif_advance_ref",
     "run_reference",
     "apply_pulses_ref",
+    "program_verify_ref",
     "normal_icdf_ref",
     "counter_normal_ref",
     "read_row_ref",
@@ -188,45 +191,119 @@ def run_reference(sim, n_steps: int):
     )
 
 
-def apply_pulses_ref(p, g, pulses, counts, seed, counter):
-    """Twin of :func:`memr_snn.kernel.device.apply_pulses`, vectorised over devices.
+# Element-wise libm calls (as the compiled kernels make them): numpy's vectorised exp/log/cos
+# may differ from libm in the last bit, which would keep the device twins from matching bit for bit.
+_exp = np.vectorize(math.exp, otypes=[np.float64])
+_log = np.vectorize(math.log, otypes=[np.float64])
+_cos = np.vectorize(math.cos, otypes=[np.float64])
 
-    Returns new ``(g, counts)`` arrays instead of writing in place.
-    """
-    g = np.array(g, dtype=np.float64)
-    counts = np.array(counts, dtype=np.int64)
-    pulses = np.asarray(pulses, dtype=np.int64)
+
+def _normal_ref(seed, counter, k_idx, q) -> np.ndarray:
+    base = (k_idx << np.uint64(32)) + (2 * np.asarray(q, dtype=np.uint64))
+    u1 = uniform01_ref(seed, counter, base)
+    u2 = uniform01_ref(seed, counter, base + np.uint64(1))
+    return np.sqrt(-2.0 * _log(1.0 - u1)) * _cos(2.0 * math.pi * u2)
+
+
+def _pulses_ref(p, g, pulses, counts, budget, fault, fail_code, seed, counter, q0):
+    """Vectorised per-pulse physics with endurance; returns new ``(g, counts, fault)``."""
     kind, gmin, gmax, dup, ddown, c2c, levels, bup, bdown = (float(x) for x in p)
     kind, levels = int(kind), int(levels)
     span = gmax - gmin
     up = pulses > 0
     m = np.abs(pulses)
-    counts += m
+    c0 = counts
+    counts = counts + m
+    healthy = (fault == 0) & (m > 0)
+    fails = healthy & (c0 + m >= budget)
+    with np.errstate(invalid="ignore"):
+        e = np.where(fails, np.maximum(np.ceil(budget - c0), 1.0), m).astype(np.int64)
+    e = np.where(healthy, e, 0)
     if kind == 0 and c2c == 0.0 and levels < 2:
-        g = np.where(up, g + m * dup, g - m * ddown)
-        g = np.where(m > 0, np.minimum(np.maximum(g, gmin), gmax), g)
-        return g, counts
-    k_idx = np.arange(g.size, dtype=np.uint64)
-    for q in range(int(m.max(initial=0))):
-        act = m > q
-        x = (g - gmin) / span
-        if kind == 0:
-            step = np.where(up, dup, -ddown)
-        elif kind == 1:
-            step = np.where(up, dup * (1.0 - x), -ddown * x)
-        else:
-            step = np.where(up, dup * np.exp(-bup * x), -ddown * np.exp(-bdown * (1.0 - x)))
-        if c2c > 0.0:
-            base = (k_idx << np.uint64(32)) + np.uint64(2 * q)
-            u1 = uniform01_ref(seed, counter, base)
-            u2 = uniform01_ref(seed, counter, base + np.uint64(1))
-            xi = np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(2.0 * np.pi * u2)
-            step = step * (1.0 + c2c * xi)
-        new = np.minimum(np.maximum(g + step, gmin), gmax)
-        if levels >= 2:
-            new = gmin + np.round((new - gmin) / span * (levels - 1)) * (span / (levels - 1))
-        g = np.where(act, new, g)
-    return g, counts
+        new = np.where(up, g + e * dup, g - e * ddown)
+        g = np.where(healthy, np.minimum(np.maximum(new, gmin), gmax), g)
+    else:
+        k_idx = np.arange(g.size, dtype=np.uint64)
+        for j in range(int(e.max(initial=0))):
+            act = e > j
+            x = (g - gmin) / span
+            if kind == 0:
+                step = np.where(up, dup, -ddown)
+            elif kind == 1:
+                step = np.where(up, dup * (1.0 - x), -ddown * x)
+            else:
+                step = np.where(up, dup * _exp(-bup * x), -ddown * _exp(-bdown * (1.0 - x)))
+            if c2c > 0.0:
+                step = step * (1.0 + c2c * _normal_ref(seed, counter, k_idx, q0 + j))
+            new = np.minimum(np.maximum(g + step, gmin), gmax)
+            if levels >= 2:
+                new = gmin + np.round((new - gmin) / span * (levels - 1)) * (span / (levels - 1))
+            g = np.where(act, new, g)
+    if fail_code == -1:
+        g = np.where(fails, gmin, g)
+    elif fail_code == 1:
+        g = np.where(fails, gmax, g)
+    fault = np.where(fails, np.int8(fail_code), fault).astype(np.int8)
+    return g, counts, fault
+
+
+def apply_pulses_ref(p, g, pulses, counts, seed, counter, budget=None, fault=None, fail_code=2):
+    """Twin of :func:`memr_snn.kernel.device.apply_pulses`, vectorised over devices.
+
+    Returns new ``(g, counts, fault)`` arrays instead of writing in place
+    (``budget=None``: unlimited, ``fault=None``: all healthy).
+    """
+    g = np.array(g, dtype=np.float64)
+    counts = np.array(counts, dtype=np.int64)
+    pulses = np.asarray(pulses, dtype=np.int64)
+    budget = np.full(g.size, np.inf) if budget is None else np.asarray(budget, dtype=np.float64)
+    fault = np.zeros(g.size, np.int8) if fault is None else np.array(fault, dtype=np.int8)
+    return _pulses_ref(p, g, pulses, counts, budget, fault, fail_code, seed, counter, np.zeros(g.size, np.int64))
+
+
+def program_verify_ref(p, g, target, counts, budget, fault, fail_code, read_noise, tol, max_pulses,
+                       ispp_step, ispp_max, seed, counter):
+    """Twin of :func:`memr_snn.kernel.device.program_verify`, vectorised over devices.
+
+    Returns ``(g, counts, fault, n_up, n_down, n_reads, g_read_sum, converged)`` as new arrays.
+    """
+    read_q0 = 1 << 30
+    g = np.array(g, dtype=np.float64)
+    target = np.asarray(target, dtype=np.float64)
+    counts = np.array(counts, dtype=np.int64)
+    budget = np.asarray(budget, dtype=np.float64)
+    fault = np.array(fault, dtype=np.int8)
+    n = g.size
+    k_idx = np.arange(n, dtype=np.uint64)
+    sent = np.zeros(n, np.int64)
+    reads = np.zeros(n, np.int64)
+    n_iter = np.zeros(n, np.int64)
+    last_dir = np.zeros(n, np.int64)
+    n_up = np.zeros(n, np.int64)
+    n_down = np.zeros(n, np.int64)
+    gsum = np.zeros(n)
+    converged = np.zeros(n, bool)
+    active = np.ones(n, bool)
+    while active.any():
+        gr = g
+        if read_noise > 0.0:
+            gr = g * (1.0 + read_noise * _normal_ref(seed, counter, k_idx, read_q0 + reads))
+        gsum = np.where(active, gsum + g, gsum)
+        reads = reads + active
+        err = target - gr
+        now = active & (np.abs(err) <= tol)
+        converged |= now
+        active &= ~now
+        active &= sent < max_pulses
+        d = np.where(err > 0, 1, -1)
+        n_iter = np.where(active, np.where(d == last_dir, np.minimum(n_iter + ispp_step, ispp_max), 1), n_iter)
+        last_dir = np.where(active, d, last_dir)
+        nn = np.where(active, np.minimum(n_iter, max_pulses - sent), 0)
+        g, counts, fault = _pulses_ref(p, g, d * nn, counts, budget, fault, fail_code, seed, counter, sent)
+        sent = sent + nn
+        n_up = n_up + np.where(d > 0, nn, 0)
+        n_down = n_down + np.where(d < 0, nn, 0)
+    return g, counts, fault, n_up, n_down, reads, gsum, converged
 
 
 # ----------------------------------------------------------------- crossbar reads

@@ -1,0 +1,349 @@
+"""Device presets: a device technology as one data file (``device_preset.json``).
+
+A :class:`DevicePreset` bundles everything the simulator knows about a device
+technology: the pulse-response model, device-to-device variability, read noise,
+stuck faults, drift, retention, endurance and the programming electricals.  The
+built-in presets live as JSON files next to this module (``presets/*.json``);
+users write their own with :func:`save_preset` and read any with :func:`load_preset`.
+
+File format (``format: "memr_snn.device_preset"``, ``version: 1``)::
+
+    {
+      "format": "memr_snn.device_preset", "version": 1,
+      "name": "hfox_rram", "technology": "...", "description": "...", "source": "...",
+      "units": {"device": {"g_min": "S", ...}, "drift": {"nu": "1", "t0": "s", ...}, ...},
+      "device": {"kind": "exponential", "g_min": 5e-06, ...},
+      "variability": {...}, "read_noise": {...}, "faults": {...}, "drift": {...},
+      "retention": {...}, "endurance": {...}, "programming": {...}
+    }
+
+Every field of every component must be present; ``units`` must give, for every
+numeric field, exactly the unit string of :data:`UNITS` (``"1"`` for
+dimensionless).  ``endurance.cycles`` is ``null`` for an unlimited budget (JSON
+has no infinity).  Bad files raise :class:`PresetError` (a ``ValueError``) whose
+message names the field path (``device.g_min``) and the value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .endurance import Endurance
+from .nonideal import Drift, ReadNoise, Retention, StuckFaults, Variability
+from .programming import Programming
+from .pulse import ExpStepDevice, LinearStepDevice, PulseDevice, SoftBoundsDevice
+
+__all__ = [
+    "DevicePreset",
+    "PresetError",
+    "load_preset",
+    "save_preset",
+    "list_presets",
+    "preset_to_dict",
+    "preset_from_dict",
+    "PRESET_FORMAT",
+    "PRESET_VERSION",
+    "UNITS",
+    "DEVICE_KINDS",
+]
+
+PRESET_FORMAT = "memr_snn.device_preset"
+PRESET_VERSION = 1
+
+#: ``kind`` in files -> pulse-device class
+DEVICE_KINDS: dict[str, type[PulseDevice]] = {
+    cls.kind: cls for cls in (LinearStepDevice, SoftBoundsDevice, ExpStepDevice)
+}
+
+#: component name -> its class (the device component dispatches on ``kind`` instead)
+_COMPONENTS: dict[str, type] = {
+    "device": PulseDevice,
+    "variability": Variability,
+    "read_noise": ReadNoise,
+    "faults": StuckFaults,
+    "drift": Drift,
+    "retention": Retention,
+    "endurance": Endurance,
+    "programming": Programming,
+}
+
+#: expected unit string of every numeric field, per component ("1" = dimensionless)
+UNITS: dict[str, dict[str, str]] = {
+    "device": {
+        "g_min": "S", "g_max": "S", "dg_up": "S", "dg_down": "S", "dg_c2c": "1", "levels": "1",
+        "beta_up": "1", "beta_down": "1",
+    },
+    "variability": {"g_min_d2d": "1", "g_max_d2d": "1", "dg_d2d": "1"},
+    "read_noise": {"read_noise": "1"},
+    "faults": {"p_stuck_on": "1", "p_stuck_off": "1"},
+    "drift": {"nu": "1", "nu_std": "1", "t0": "s"},
+    "retention": {"tau0": "s", "e_a": "eV", "temperature": "K"},
+    "endurance": {"cycles": "pulses", "cycles_d2d": "1"},
+    "programming": {
+        "v_read": "V", "t_read": "s", "v_set": "V", "v_reset": "V", "t_pulse": "s", "e_set": "J",
+        "e_reset": "J", "t_verify": "s", "ispp_step": "pulses", "ispp_max": "pulses",
+    },
+}
+
+_INT_FIELDS = {("device", "levels"), ("programming", "ispp_step"), ("programming", "ispp_max")}
+_STR_FIELDS = {("endurance", "fail_state")}
+_NULLABLE = {("endurance", "cycles")}  # null <-> math.inf
+_TEXT_KEYS = ("name", "technology", "description", "source")
+
+#: survival over this time must round to exactly 1 for retention to count as ideal [s] (~32 years)
+_IDEAL_RETENTION_HORIZON = 1e9
+
+
+class PresetError(ValueError):
+    """A device preset (file or dict) is malformed; the message names the field path and value."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DevicePreset:
+    """One device technology: pulse model, non-idealities, endurance and programming (SI units)."""
+
+    name: str
+    """Short identifier (file stem of the built-ins, e.g. ``"hfox_rram"``)."""
+    technology: str = ""
+    """Device class in words, e.g. ``"oxide RRAM (HfOx, filamentary)"``."""
+    description: str = ""
+    """What the numbers represent and how they were chosen."""
+    source: str = ""
+    """Citation(s) the values follow (authors, venue, year); empty for the ideal device."""
+    device: PulseDevice = dataclasses.field(default_factory=LinearStepDevice)
+    """Pulse-response model (its class is stored in files as ``kind``)."""
+    variability: Variability = dataclasses.field(default_factory=Variability)
+    """Device-to-device spread."""
+    read_noise: ReadNoise = dataclasses.field(default_factory=ReadNoise)
+    """Read noise."""
+    faults: StuckFaults = dataclasses.field(default_factory=StuckFaults)
+    """Stuck-at faults present from the start."""
+    drift: Drift = dataclasses.field(default_factory=Drift)
+    """Power-law conductance drift."""
+    retention: Retention = dataclasses.field(default_factory=Retention)
+    """Arrhenius retention."""
+    endurance: Endurance = dataclasses.field(default_factory=Endurance)
+    """Pulse budget and failure state."""
+    programming: Programming = dataclasses.field(default_factory=Programming)
+    """Programming electricals (energy, latency, ISPP)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise PresetError(f"name must be a non-empty string, got {self.name!r}")
+        for key in _TEXT_KEYS[1:]:
+            if not isinstance(getattr(self, key), str):
+                raise PresetError(f"{key} must be a string, got {getattr(self, key)!r}")
+        for comp, cls in _COMPONENTS.items():
+            if not isinstance(getattr(self, comp), cls):
+                raise PresetError(f"{comp} must be a {cls.__name__}, got {getattr(self, comp)!r}")
+
+    @property
+    def is_ideal(self) -> bool:
+        """True when every component is ideal: the ideal linear device, no spread, no read noise,
+        no faults, no drift, unlimited endurance, and retention that loses nothing measurable
+        within ~30 years (survival rounds to 1.0).  Energy and latency do not enter."""
+        v = self.variability
+        return (
+            self.device.is_ideal
+            and v.g_min_d2d == 0.0 and v.g_max_d2d == 0.0 and v.dg_d2d == 0.0
+            and self.read_noise.read_noise == 0.0
+            and self.faults.p_stuck_on == 0.0 and self.faults.p_stuck_off == 0.0
+            and self.drift.nu == 0.0 and self.drift.nu_std == 0.0
+            and self.endurance.is_ideal
+            and float(self.retention.survival(_IDEAL_RETENTION_HORIZON)) == 1.0
+        )
+
+    def replace(self, **changes: Any) -> DevicePreset:
+        """A copy with some fields replaced (:func:`dataclasses.replace`)."""
+        return dataclasses.replace(self, **changes)
+
+
+# ---------------------------------------------------------------------------- to / from dict
+def preset_to_dict(preset: DevicePreset) -> dict[str, Any]:
+    """JSON-ready dict of ``preset`` in the ``device_preset.json`` format."""
+    out: dict[str, Any] = {"format": PRESET_FORMAT, "version": PRESET_VERSION}
+    for key in _TEXT_KEYS:
+        out[key] = getattr(preset, key)
+    units: dict[str, dict[str, str]] = {}
+    comps: dict[str, dict[str, Any]] = {}
+    for comp in _COMPONENTS:
+        obj = getattr(preset, comp)
+        data: dict[str, Any] = {}
+        if comp == "device":
+            data["kind"] = obj.kind
+        for name in (f.name for f in dataclasses.fields(obj)):
+            v = getattr(obj, name)
+            if (comp, name) in _NULLABLE and math.isinf(v):
+                v = None
+            elif (comp, name) in _INT_FIELDS:
+                v = int(v)
+            elif (comp, name) not in _STR_FIELDS:
+                v = float(v)
+            data[name] = v
+        comps[comp] = data
+        units[comp] = {name: UNITS[comp][name] for name in data if name in UNITS[comp]}
+    out["units"] = units
+    out.update(comps)
+    return out
+
+
+def _fail(path: str, msg: str) -> PresetError:
+    return PresetError(f"{path}: {msg}")
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _parse_component(comp: str, data, units) -> Any:
+    if not isinstance(data, dict):
+        raise _fail(comp, f"must be an object, got {data!r}")
+    if comp == "device":
+        kind = data.get("kind")
+        if "kind" not in data:
+            raise _fail("device.kind", f"missing; known kinds: {sorted(DEVICE_KINDS)}")
+        if kind not in DEVICE_KINDS:
+            raise _fail("device.kind", f"unknown kind {kind!r}; known kinds: {sorted(DEVICE_KINDS)}")
+        cls: type = DEVICE_KINDS[kind]
+        data = {k: v for k, v in data.items() if k != "kind"}
+    else:
+        cls = _COMPONENTS[comp]
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise _fail(f"{comp}.{unknown[0]}", f"unknown field (value {data[unknown[0]]!r}); allowed: {names}")
+    if not isinstance(units, dict):
+        raise _fail(f"units.{comp}", f"must be an object of field -> unit string, got {units!r}")
+    unknown_units = sorted(set(units) - set(UNITS[comp]))
+    if unknown_units:
+        raise _fail(f"units.{comp}.{unknown_units[0]}", f"no such numeric field; allowed: {sorted(UNITS[comp])}")
+    kwargs = {}
+    for name in names:
+        path = f"{comp}.{name}"
+        if name not in data:
+            raise _fail(path, "missing")
+        v = data[name]
+        key = (comp, name)
+        if key in _STR_FIELDS:
+            if not isinstance(v, str):
+                raise _fail(path, f"must be a string, got {v!r}")
+        else:
+            want = UNITS[comp][name]
+            if name not in units:
+                raise _fail(f"units.{path}", f"missing; expected {want!r}")
+            if units[name] != want:
+                raise _fail(f"units.{path}", f"expected {want!r}, got {units[name]!r}")
+            if key in _NULLABLE and v is None:
+                v = math.inf
+            elif key in _INT_FIELDS:
+                if not isinstance(v, int) or isinstance(v, bool):
+                    raise _fail(path, f"must be an integer [{want}], got {v!r}")
+            elif not _is_number(v):
+                null = " or null (unlimited)" if key in _NULLABLE else ""
+                raise _fail(path, f"must be a number{null} [{want}], got {v!r}")
+            else:
+                v = float(v)
+        kwargs[name] = v
+    try:
+        return cls(**kwargs)
+    except (ValueError, TypeError) as exc:
+        raise PresetError(f"{comp}.{exc}") from None
+
+
+def preset_from_dict(data: Any) -> DevicePreset:
+    """Inverse of :func:`preset_to_dict`; checks every field, type and unit first.
+
+    Raises
+    ------
+    PresetError
+        Naming the field path and the offending value.
+    """
+    if not isinstance(data, dict):
+        raise PresetError(f"a device preset must be a JSON object at the top level, got {type(data).__name__}")
+    fmt = data.get("format")
+    if fmt != PRESET_FORMAT:
+        raise _fail("format", f"expected {PRESET_FORMAT!r}, got {fmt!r}")
+    version = data.get("version")
+    if version != PRESET_VERSION or isinstance(version, bool):
+        raise _fail("version", f"expected {PRESET_VERSION}, got {version!r}")
+    allowed = {"format", "version", "units", *_TEXT_KEYS, *_COMPONENTS}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise _fail(unknown[0], f"unknown top-level key; allowed: {sorted(allowed)}")
+    for key in _TEXT_KEYS:
+        if key not in data:
+            raise _fail(key, "missing")
+        if not isinstance(data[key], str):
+            raise _fail(key, f"must be a string, got {data[key]!r}")
+    if "units" not in data:
+        raise _fail("units", "missing")
+    units = data["units"]
+    if not isinstance(units, dict):
+        raise _fail("units", f"must be an object, got {units!r}")
+    unknown = sorted(set(units) - set(_COMPONENTS))
+    if unknown:
+        raise _fail(f"units.{unknown[0]}", f"unknown component; allowed: {list(_COMPONENTS)}")
+    comps = {}
+    for comp in _COMPONENTS:
+        if comp not in data:
+            raise _fail(comp, "missing")
+        if comp not in units:
+            raise _fail(f"units.{comp}", "missing")
+        comps[comp] = _parse_component(comp, data[comp], units[comp])
+    return DevicePreset(**{key: data[key] for key in _TEXT_KEYS}, **comps)
+
+
+# ---------------------------------------------------------------------------- files
+def _builtin_dir():
+    return resources.files(__package__).joinpath("presets")
+
+
+def list_presets() -> list[str]:
+    """Names of the built-in presets (sorted)."""
+    return sorted(p.name[:-5] for p in _builtin_dir().iterdir() if p.name.endswith(".json"))
+
+
+def save_preset(preset: DevicePreset, path: str | Path) -> Path:
+    """Write ``preset`` as a ``device_preset.json`` file; returns the path."""
+    path = Path(path)
+    path.write_text(json.dumps(preset_to_dict(preset), indent=2, allow_nan=False) + "\n")
+    return path
+
+
+def load_preset(name_or_path: str | Path) -> DevicePreset:
+    """A built-in preset by name (see :func:`list_presets`) or a preset file by path.
+
+    A string is a path when it ends in ``.json`` or contains a path separator.
+
+    Raises
+    ------
+    PresetError
+        Unknown name (the message lists the known ones), unreadable or malformed file.
+    """
+    s = str(name_or_path)
+    is_path = isinstance(name_or_path, Path) or s.endswith(".json") or "/" in s or "\\" in s
+    if is_path:
+        where = s
+        try:
+            text = Path(name_or_path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PresetError(f"{where}: cannot read device preset ({exc})") from None
+    else:
+        known = list_presets()
+        if s not in known:
+            raise PresetError(f"unknown device preset {s!r}; known presets: {known}")
+        where = f"built-in preset {s!r}"
+        text = _builtin_dir().joinpath(f"{s}.json").read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PresetError(f"{where}: malformed JSON ({exc})") from None
+    try:
+        return preset_from_dict(data)
+    except PresetError as exc:
+        raise PresetError(f"{where}: {exc}") from None

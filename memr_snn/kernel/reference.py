@@ -114,7 +114,7 @@ def run_reference(sim, n_steps: int):
 
     Reads ``sim``'s arrays without modifying them and returns
     ``(spike_steps, spike_gids, state)`` with ``state`` a dict of the final
-    ``v, se, si, a`` arrays.
+    ``v, se, si, a, ref`` arrays.
     """
     n = sim.n_total
     c = sim.gc[sim.group]
@@ -207,7 +207,7 @@ def run_reference(sim, n_steps: int):
     return (
         np.concatenate(out_steps) if out_steps else np.zeros(0, np.int64),
         np.concatenate(out_gids) if out_gids else np.zeros(0, np.int64),
-        {"v": v, "se": se, "si": si, "a": a},
+        {"v": v, "se": se, "si": si, "a": a, "ref": ref},
     )
 
 

@@ -321,7 +321,11 @@ def lif_can_idle(gc, g, v, se, si, ib):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def threshold_of(gc, g, a):
-    """Momentary threshold ``v_threshold + beta * a`` [V]."""
+    """Momentary threshold ``v_threshold + beta * a`` [V].
+
+    For TSM neurons this is the switching voltage ``v_th + k_mod * c`` (``C_BETA``
+    holds ``k_mod``, ``a`` the modulator concentration).
+    """
     return gc[g, C_VTH] + gc[g, C_BETA] * a
 
 

@@ -219,6 +219,32 @@ def test_checkpoint_resumes_bit_identically(tmp_path, engine):
     np.testing.assert_array_equal(resumed._sim.v, full._sim.v)
 
 
+def test_tsm_spikes_drive_memristive_synapses():
+    """A TSM spike (v_th across a synaptic device of conductance G) injects G * v_th; its
+    spike counts, sent as potentiating pulses to the devices, strengthen the LIF response."""
+    from memr_snn.devices.pulse import LinearStepDevice
+    from memr_snn.kernel.device import apply_pulses
+
+    dev = LinearStepDevice(g_min=1e-9, g_max=40e-9, dg_up=1e-9, dg_down=1e-9)
+    net = Network(dt=0.1 * ms, seed=3)
+    tsm = net.add(Population(10, TSMNeuronParams(i_bias=np.linspace(0.35, 0.6, 10) * nA)))
+    lif = net.add(Population(5, LIFParams()))
+    proj = net.add(Projection(tsm, lif, AllToAll(), weight=0.0))
+    g = np.full(proj.n_synapses, dev.g_min)
+    counts = np.zeros(proj.n_synapses, dtype=np.int64)
+    proj.weights = g * P.spike_amplitude  # [A]: 1 nS x 60 mV = 60 pA per spike
+    pre_mon, post_mon = net.add(SpikeMonitor(tsm)), net.add(SpikeMonitor(lif))
+    net.run(1.0)
+    before = post_mon.num_spikes
+    pulses = pre_mon.count()[proj.pre_indices()]  # one potentiating pulse per presynaptic spike
+    assert pulses.sum() > 0
+    apply_pulses(dev.kernel_params(), g, pulses, counts, np.uint64(1), np.uint64(0))
+    assert np.all(g > dev.g_min)
+    proj.weights = g * P.spike_amplitude
+    net.run(1.0)
+    assert post_mon.num_spikes - before > before
+
+
 def test_network_matches_standalone_transient():
     """Bias-only neuron in a network (dt = 0.1 ms) == simulate_tsm with the same dt, step for step."""
     dt = 0.1 * ms

@@ -22,7 +22,17 @@ from .model import (
     SpikeSource,
     StateMonitor,
 )
-from .neurons import ALIFParams, LIFCondParams, LIFParams, NeuronParams, load_params, save_params
+from .neurons import (
+    ALIFParams,
+    LIFCondParams,
+    LIFParams,
+    NeuronParams,
+    TSMNeuronParams,
+    load_params,
+    save_params,
+    simulate_tsm,
+    tsm_energy,
+)
 
 try:
     __version__ = version("memr_snn")
@@ -50,6 +60,9 @@ __all__ = [
     "LIFParams",
     "LIFCondParams",
     "ALIFParams",
+    "TSMNeuronParams",
+    "simulate_tsm",
+    "tsm_energy",
     "load_params",
     "save_params",
 ]

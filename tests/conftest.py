@@ -73,7 +73,7 @@ def spikes_of():
 # and shrink it, and two builds of one spec are identical networks):
 #
 #   {"dt": float, "seed": int,
-#    "pops": [{"kind": "lif"|"alif"|"cond", "n": int, "params": {field: float|list},
+#    "pops": [{"kind": "lif"|"alif"|"cond"|"tsm", "n": int, "params": {field: float|list},
 #              "initial": {var: list} | None},
 #             {"kind": "poisson", "n": int, "rates": list | list of lists, "rate_interval": float|None},
 #             {"kind": "spikes", "n": int, "times": list, "indices": list}],
@@ -102,9 +102,10 @@ def build_network(spec, engine="auto", spike_monitors=True):
         Projection,
         SpikeMonitor,
         SpikeSource,
+        TSMNeuronParams,
     )
 
-    models = {"lif": LIFParams, "alif": ALIFParams, "cond": LIFCondParams}
+    models = {"lif": LIFParams, "alif": ALIFParams, "cond": LIFCondParams, "tsm": TSMNeuronParams}
     net = Network(dt=spec["dt"], seed=spec["seed"], engine=engine)
     pops = []
     for k, ps in enumerate(spec["pops"]):
@@ -165,6 +166,7 @@ STATE_NAMES = {
     "lif": {"v": "v", "se": "i_e", "si": "i_i"},
     "alif": {"v": "v", "se": "i_e", "si": "i_i", "a": "a"},
     "cond": {"v": "v", "se": "g_e", "si": "g_i"},
+    "tsm": {"v": "v", "se": "i_e", "si": "i_i", "a": "c_mod"},
 }
 
 

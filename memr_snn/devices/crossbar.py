@@ -175,12 +175,16 @@ class CrossbarState:
         self.nu = drift.sample_nu(n, rng) if self.drift_on else np.zeros(n)
         self.nu[self.fault != 0] = 0.0  # a stuck device holds its value
         ret = comp["retention"]
-        self.retention_on = ret is not None and math.isfinite(ret.tau)
+        # retention loss that stays below double precision over 1e9 s (30 years) is not simulated
+        self.retention_on = ret is not None and float(ret.survival(1e9)) < 1.0
         self.tf = rng.exponential(ret.tau, n) if self.retention_on else np.full(n, np.inf)
         self.tf[self.fault != 0] = np.inf
         endu = comp["endurance"]
         self.budget = endu.sample(n, rng) if endu is not None else np.full(n, np.inf)
         self.counts = np.zeros(n, dtype=np.int64)
+        self._fail_state = getattr(endu, "fail_state", "last")
+        self._counter = 0
+        self.unconverged = 0
         self.g = np.zeros(n)
         self.g_target = np.zeros(n)
         self.tp = np.full(n, -float(spec.age))
@@ -278,6 +282,7 @@ class CrossbarState:
                 pulses = np.where(dg > 0, np.ceil(np.abs(delta) / np.where(dg > 0, dg, 1.0) - 1e-9), 0.0)
             pulses = np.where(healthy, pulses, 0.0).astype(np.int64)
             self.counts += pulses
+            self._wear_out(healthy & (self.counts >= self.budget), new)
             prog = self.components["programming"]
             e_set = float(getattr(prog, "e_set", 0.0))
             e_reset = float(getattr(prog, "e_reset", 0.0))
@@ -293,23 +298,87 @@ class CrossbarState:
             res = program_and_verify(
                 dev, target, g_init, read_noise=self.read_sigma, tolerance=self.spec.tolerance,
                 max_pulses=self.spec.max_pulses, programming=self.components["programming"],
-                seed=self.seed + 1 + self.program_pulses, budget=self.budget, fault=self.fault,
-                counts=self.counts,
+                seed=self.seed + 1, budget=self.budget, fault=self.fault, counts=self.counts,
+                counter=self._counter, fail_state=self._fail_state,
             )
+            self._counter += 1
             self.g[...] = np.where(healthy, res.g, self.g)
+            self.fault[...] = res.fault
+            self.counts[...] = res.counts
             self.program_pulses += int(np.sum(res.pulses))
             self.verify_reads += int(np.sum(res.verify_reads))
-            self.program_energy += float(res.energy)
+            self.program_energy += float(np.sum(res.energy))
             self.program_latency += float(np.sum(res.latency))
+            self.unconverged = int(np.sum(~res.converged & healthy))
         stuck_on, stuck_off = self.fault == 1, self.fault == -1
         self.g[stuck_on] = hi[stuck_on]
         self.g[stuck_off] = lo[stuck_off]
         self.g_target[...] = target
         self.tp[...] = self._now if now is None else now
+        self._after_write()
+
+    def _wear_out(self, failing: np.ndarray, g_new: np.ndarray) -> None:
+        """Devices in ``failing`` reached their endurance budget: they stick (``fail_state``)."""
+        if not np.any(failing):
+            return
+        code = {"off": -1, "on": 1, "last": 2}[self._fail_state]
+        self.fault[failing] = code
+        if code == -1:
+            g_new[failing] = self.g_min_dev[failing]
+        elif code == 1:
+            g_new[failing] = self.g_max_dev[failing]
+        self.nu[failing] = 0.0
+        self.tf[failing] = np.inf
+
+    def _after_write(self) -> None:
+        self.nu[self.fault != 0] = 0.0
         if self.wire_on:
-            rs, gs = wire_model(self.tiling, self.g, dev.g_min)
+            rs, gs = wire_model(self.tiling, self.g, self.device.g_min)
             self.rs[...] = rs
             self.gs[...] = gs
+
+    def apply_pulses(self, pulses, now: float | None = None) -> None:
+        """Send signed program pulses to the synapses (what a learning rule emits).
+
+        ``pulses[k] = +n`` sends ``n`` potentiating pulses to synapse ``k`` (its G+
+        device when differential), ``-n`` ``n`` depressing ones (single device) or ``n``
+        potentiating pulses to its G- device (differential: both devices only ever
+        move up, as in PCM pairs, until a refresh reprograms them).  Each pulse follows
+        the device's update law with cycle-to-cycle noise, is counted against the
+        device's endurance budget, and costs ``e_set`` / ``e_reset``.  Pulsed devices
+        restart their drift clock at ``now`` (default: the network's present time).
+        """
+        from ..kernel.device import apply_pulses as kernel_apply
+
+        n = np.asarray(pulses)
+        if n.shape != (self.n_synapses,) or (n.size and not np.issubdtype(n.dtype, np.integer)):
+            raise ValueError(f"pulses must be ({self.n_synapses},) integers, got shape {n.shape} dtype {n.dtype}")
+        n = n.astype(np.int64)
+        if self.differential:
+            dev_pulses = np.zeros(self.n_devices, dtype=np.int64)
+            dev_pulses[0::2] = np.maximum(n, 0)
+            dev_pulses[1::2] = np.maximum(-n, 0)
+        else:
+            dev_pulses = n
+        if not np.any(dev_pulses):
+            return
+        g = np.ascontiguousarray(self.g)
+        fault = np.ascontiguousarray(self.fault)
+        counts = np.ascontiguousarray(self.counts)
+        code = {"off": -1, "on": 1, "last": 2}[self._fail_state]
+        kernel_apply(self.device.kernel_params(), g, dev_pulses, counts, np.uint64(self.seed),
+                     np.uint64(self._counter), np.ascontiguousarray(self.budget), fault, code)
+        self._counter += 1
+        self.g[...], self.fault[...], self.counts[...] = g, fault, counts
+        touched = dev_pulses != 0
+        self.tp[touched] = self._now if now is None else now
+        prog = self.components["programming"]
+        up = int(dev_pulses[dev_pulses > 0].sum())
+        down = int(-dev_pulses[dev_pulses < 0].sum())
+        self.program_pulses += up + down
+        self.program_energy += up * float(getattr(prog, "e_set", 0.0)) + down * float(getattr(prog, "e_reset", 0.0))
+        self.program_latency += (up + down) * float(getattr(prog, "t_pulse", 0.0))
+        self._after_write()
 
     # ------------------------------------------------------------------- reads
     def kernel_rows(self) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 
 from ..kernel import layout as L
-from ..neurons import ALIFParams, LIFCondParams, LIFParams, NeuronParams
+from ..neurons import ALIFParams, LIFCondParams, LIFParams, NeuronParams, TSMNeuronParams
 
 __all__ = ["neuron_type", "group_tables", "psp_peak"]
 
@@ -24,6 +24,8 @@ def neuron_type(params: NeuronParams) -> int:
         return L.T_COND
     if isinstance(params, LIFParams):
         return L.T_LIF
+    if isinstance(params, TSMNeuronParams):
+        return L.T_TSM
     raise TypeError(f"no kernel for neuron model {type(params).__name__}")
 
 
@@ -88,6 +90,9 @@ def group_tables(params: NeuronParams, n: int, dt: float):
     typ = neuron_type(params)
     gc = np.zeros((g, L.N_COEF))
     gi = np.zeros((g, L.N_ICOEF), dtype=np.int64)
+    if typ == L.T_TSM:
+        _tsm_rows(gc, gi, p, dt)
+        return gc, gi, group
     tm, cm = p["tau_mem"], p["c_mem"]
     te, ti = p["tau_syn_e"], p["tau_syn_i"]
     r = tm / cm
@@ -120,6 +125,42 @@ def group_tables(params: NeuronParams, n: int, dt: float):
     gi[:, L.I_TYPE] = typ
     gi[:, L.I_REF] = np.round(p["t_ref"] / dt).astype(np.int64)
     return gc, gi, group
+
+
+def _tsm_rows(gc, gi, p, dt):
+    """Rows of threshold-switching-memristor neurons (see :mod:`memr_snn.neurons.tsm_neuron`).
+
+    The OFF phase fills the LIF columns with ``tau_mem = r_off c_mem`` (so the
+    LIF one-step propagator applies), the ON phase its own ``*_ON`` columns with
+    ``tau_on = r_on c_mem``; ``C_BETA`` holds ``k_mod`` so that
+    :func:`memr_snn.kernel.neuron.threshold_of` gives ``v_th + k_mod c``.
+    """
+    cm, te, ti = p["c_mem"], p["tau_syn_e"], p["tau_syn_i"]
+    r_off, r_on = p["r_off"], p["r_on"]
+    t_off, t_on = r_off * cm, r_on * cm
+    gc[:, L.C_LPM], gc[:, L.C_LPE], gc[:, L.C_LPI] = -dt / t_off, -dt / te, -dt / ti
+    gc[:, L.C_PM], gc[:, L.C_PE], gc[:, L.C_PI] = np.exp(-dt / t_off), np.exp(-dt / te), np.exp(-dt / ti)
+    gc[:, L.C_PA], gc[:, L.C_LPA] = 1.0, 0.0  # the modulator concentration does not decay
+    gc[:, L.C_BETA] = p["k_mod"]
+    gc[:, L.C_R] = r_off
+    gc[:, L.C_VREST] = p["v_rest"]
+    gc[:, L.C_VRESET] = p["v_hold"]  # unused by the TSM kernel (no reset)
+    gc[:, L.C_VTH] = p["v_th"]
+    gc[:, L.C_DE], gc[:, L.C_CE1] = _coupling_one_step(r_off, te, t_off, dt)
+    gc[:, L.C_DI], gc[:, L.C_CI1] = _coupling_one_step(r_off, ti, t_off, dt)
+    gc[:, L.C_DTTM] = dt / t_off
+    gc[:, L.C_KE] = r_off * psp_peak(te, t_off) * (1 + 1e-6)  # never idled: informational
+    gc[:, L.C_KI] = r_off * psp_peak(ti, t_off) * (1 + 1e-6)
+    gc[:, L.C_GL] = 1.0 / r_off
+    gc[:, L.C_CM] = cm
+    gc[:, L.C_DT] = dt
+    gc[:, L.C_PM_ON] = np.exp(-dt / t_on)
+    _, gc[:, L.C_CE1_ON] = _coupling_one_step(r_on, te, t_on, dt)
+    _, gc[:, L.C_CI1_ON] = _coupling_one_step(r_on, ti, t_on, dt)
+    gc[:, L.C_R_ON] = r_on
+    gc[:, L.C_VHOLD] = p["v_hold"]
+    gi[:, L.I_TYPE] = L.T_TSM
+    gi[:, L.I_REF] = np.round(p["t_ref"] / dt).astype(np.int64)
 
 
 def input_tables():

@@ -26,7 +26,7 @@ VAR_CODES = {
     "v": L.V_V,
     "i_e": L.V_SE, "g_e": L.V_SE,
     "i_i": L.V_SI, "g_i": L.V_SI,
-    "a": L.V_A,
+    "a": L.V_A, "c_mod": L.V_A,
     "i_bias": L.V_IB,
 }
 
@@ -130,7 +130,9 @@ class Simulator:
         vinf = self.gc[grp, L.C_VREST] + self.gc[grp, L.C_R] * self.ib[sel]
         linear = (typ == L.T_LIF) | (typ == L.T_ALIF)
         driven = vinf >= self.gc[grp, L.C_VTH] - L.IDLE_MARGIN
-        self.auto[sel] = ((typ == L.T_COND) | (linear & driven)).astype(np.uint8)
+        # conductance-based and TSM neurons are clock-driven: never idle
+        clocked = (typ == L.T_COND) | (typ == L.T_TSM)
+        self.auto[sel] = (clocked | (linear & driven)).astype(np.uint8)
 
     def _build_inputs(self, seed):
         pq = [(k, p) for k, p in enumerate(self.pops) if isinstance(p, PoissonSource)]

@@ -7,10 +7,11 @@ columns are listed here once.  Kernels read only these literals as globals.
 """
 
 __all__ = [
-    "T_LIF", "T_ALIF", "T_COND", "T_INPUT",
+    "T_LIF", "T_ALIF", "T_COND", "T_INPUT", "T_TSM",
     "C_PM", "C_PE", "C_PI", "C_PA", "C_LPM", "C_LPE", "C_LPI", "C_LPA",
     "C_R", "C_VREST", "C_VRESET", "C_VTH", "C_BETA", "C_CE1", "C_CI1",
     "C_DE", "C_DI", "C_DTTM", "C_KE", "C_KI", "C_GL", "C_EE", "C_EI", "C_CM", "C_DT",
+    "C_PM_ON", "C_CE1_ON", "C_CI1_ON", "C_R_ON", "C_VHOLD",
     "N_COEF", "I_TYPE", "I_REF", "N_ICOEF",
     "V_V", "V_SE", "V_SI", "V_A", "V_IB",
     "IDLE_MARGIN",
@@ -21,6 +22,7 @@ T_LIF = 0     # LIF, current-based exponential synapses (linear: exact, lazy-cap
 T_ALIF = 1    # LIF + threshold adaptation (linear: exact, lazy-capable)
 T_COND = 2    # LIF, conductance-based synapses (clock-driven only)
 T_INPUT = 3   # spike generator: never integrated
+T_TSM = 4     # threshold-switching-memristor neuron: two linear phases (clock-driven only)
 
 # float coefficient columns
 C_PM = 0      # exp(-dt/tau_mem)
@@ -48,11 +50,22 @@ C_EE = 21     # excitatory reversal potential [V] (conductance-based)
 C_EI = 22     # inhibitory reversal potential [V] (conductance-based)
 C_CM = 23     # membrane capacitance [F]
 C_DT = 24     # dt [s]
-N_COEF = 25
+# T_TSM only.  The OFF phase uses the columns above with tau_mem = r_off c_mem
+# (C_PM, C_CE1, C_CI1, C_R = r_off, C_VTH = v_th, C_BETA = k_mod: the threshold
+# is v_th + k_mod * c with c stored in ``a``); the ON phase uses these:
+C_PM_ON = 25  # exp(-dt/tau_on), tau_on = r_on c_mem
+C_CE1_ON = 26  # one-step coupling i_e -> v in the ON phase [Ohm]
+C_CI1_ON = 27  # one-step coupling i_i -> v in the ON phase [Ohm]
+C_R_ON = 28   # r_on [Ohm]
+C_VHOLD = 29  # hold voltage: the device turns OFF when v falls below it [V]
+N_COEF = 30
 
 # integer coefficient columns
 I_TYPE = 0    # one of T_*
 I_REF = 1     # refractory period in steps
+# T_TSM encodes its phase in the per-neuron ``ref`` counter: ref < 0 (= -1) the
+# device is ON (conducting, the spike's falling phase); ref > 0 the device is OFF
+# and may not switch ON for ref more steps; ref == 0 OFF and ready to switch.
 N_ICOEF = 2
 
 # recordable state variable codes

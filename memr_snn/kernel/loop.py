@@ -32,6 +32,7 @@ from .layout import (
     T_ALIF,
     T_COND,
     T_LIF,
+    T_TSM,
     V_A,
     V_IB,
     V_SE,
@@ -46,6 +47,8 @@ from .neuron import (
     lif_step_one,
     lif_step_range,
     threshold_of,
+    tsm_step_one,
+    tsm_step_range,
 )
 from .rng import uniform01
 
@@ -56,7 +59,12 @@ __all__ = [
 
 @njit(cache=True, error_model="numpy")
 def sync_neuron(j, t, gc, gi, group, v, se, si, a, ib, ref, last):
-    """Bring idle neuron ``j`` (state valid at step ``last[j]``) up to step ``t``."""
+    """Bring idle neuron ``j`` (state valid at step ``last[j]``) up to step ``t``.
+
+    Only linear (A)LIF neurons ever idle; conductance-based and TSM neurons are
+    always active (``Simulator.refresh_autonomous``), so for them this only
+    stamps ``last``.
+    """
     k = t - last[j]
     if k > 0:
         g = group[j]
@@ -114,6 +122,11 @@ def _fire(j, g, gc, gi, v, a, ref, spikes, nspk):
 def _integrate_one(j, gc, gi, group, v, se, si, a, ib, ref, spikes, nspk):
     """Integrate neuron j one step, then threshold/reset; returns the new spike count."""
     g = group[j]
+    if gi[g, I_TYPE] == T_TSM:  # no threshold/reset: the phase logic is in the step
+        if tsm_step_one(gc, g, j, v, se, si, a, ib, ref, gi[g, I_REF]):
+            spikes[nspk] = j
+            nspk += 1
+        return nspk
     if gi[g, I_TYPE] == T_COND:
         cond_step_one(gc, g, j, v, se, si, a, ib, ref)
     else:
@@ -221,7 +234,9 @@ def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, 
     for r in range(dr.shape[0]):
         lo, hi, g = dr[r, 0], dr[r, 1], dr[r, 2]
         if g >= 0:
-            if gi[g, I_TYPE] == T_COND:
+            if gi[g, I_TYPE] == T_TSM:
+                count = tsm_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF], be, bi)
+            elif gi[g, I_TYPE] == T_COND:
                 count = cond_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF], scratch, be, bi)
             else:
                 a_jump = 1.0 if gi[g, I_TYPE] == T_ALIF else 0.0

@@ -26,7 +26,9 @@ from numba import njit
 from .layout import (
     C_BETA,
     C_CE1,
+    C_CE1_ON,
     C_CI1,
+    C_CI1_ON,
     C_CM,
     C_DE,
     C_DI,
@@ -45,7 +47,10 @@ from .layout import (
     C_PE,
     C_PI,
     C_PM,
+    C_PM_ON,
     C_R,
+    C_R_ON,
+    C_VHOLD,
     C_VRESET,
     C_VREST,
     C_VTH,
@@ -55,6 +60,7 @@ from .layout import (
 __all__ = [
     "lif_step_one", "cond_step_one", "lif_step_range", "cond_step_range",
     "lif_advance", "lif_can_idle", "threshold_of", "exp_neg", "cond_decay", "EXP_NEG_MIN",
+    "tsm_step_one", "tsm_step_range",
 ]
 
 
@@ -315,5 +321,93 @@ def lif_can_idle(gc, g, v, se, si, ib):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def threshold_of(gc, g, a):
-    """Momentary threshold ``v_threshold + beta * a`` [V]."""
+    """Momentary threshold ``v_threshold + beta * a`` [V].
+
+    For TSM neurons this is the switching voltage ``v_th + k_mod * c`` (``C_BETA``
+    holds ``k_mod``, ``a`` the modulator concentration).
+    """
     return gc[g, C_VTH] + gc[g, C_BETA] * a
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def tsm_step_one(gc, g, j, v, se, si, a, ib, ref, ref_steps):
+    """One clock step of threshold-switching-memristor neuron ``j``, phase switches included.
+
+    Returns True when the device switched OFF -> ON in this step (the spike).
+    Within a step the phase is fixed and the circuit is linear, so ``v`` moves by
+    the exact propagator of that phase (the LIF formula with ``tau = R C``, R the
+    device resistance of the phase).  At the end of the step: an ON device whose
+    ``v`` fell below ``v_hold`` turns OFF and starts ``I_REF`` refractory steps
+    (``ref = ref_steps``); an OFF device
+    counts its refractory steps down, or, when ready (``ref == 0``), switches ON
+    if ``v > v_th + k_mod * c`` (``c`` in ``a``, never changed here).  ``v`` is not
+    reset: the ON phase discharges the capacitor.  See
+    :mod:`memr_snn.neurons.tsm_neuron`; ``ref`` encoding in :mod:`memr_snn.kernel.layout`.
+    Same arithmetic, in the same order, as :func:`tsm_step_range`.
+    """
+    rj = ref[j]
+    on = rj < 0
+    pm = gc[g, C_PM_ON] if on else gc[g, C_PM]
+    ce = gc[g, C_CE1_ON] if on else gc[g, C_CE1]
+    ci = gc[g, C_CI1_ON] if on else gc[g, C_CI1]
+    r = gc[g, C_R_ON] if on else gc[g, C_R]
+    vinf = gc[g, C_VREST] + r * ib[j]
+    vn = vinf + (v[j] - vinf) * pm + se[j] * ce + si[j] * ci
+    v[j] = vn
+    se[j] *= gc[g, C_PE]
+    si[j] *= gc[g, C_PI]
+    if on:
+        if vn < gc[g, C_VHOLD]:
+            ref[j] = ref_steps
+        return False
+    if rj > 0:
+        ref[j] = rj - 1
+        return False
+    if vn > gc[g, C_VTH] + gc[g, C_BETA] * a[j]:
+        ref[j] = -1
+        return True
+    return False
+
+
+@njit(cache=True, error_model="numpy")
+def tsm_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, ref_steps, be, bi):
+    """:func:`tsm_step_one` for neurons ``lo..hi-1`` of group ``g``, delivery of ``be``/``bi`` fused.
+
+    Same contract as :func:`lif_step_range`: ``fired[j]`` flags the OFF -> ON
+    switches, the number of them is returned.
+    """
+    vrest, vth, kmod, vhold = gc[g, C_VREST], gc[g, C_VTH], gc[g, C_BETA], gc[g, C_VHOLD]
+    pm0, ce0, ci0, r0 = gc[g, C_PM], gc[g, C_CE1], gc[g, C_CI1], gc[g, C_R]
+    pm1, ce1, ci1, r1 = gc[g, C_PM_ON], gc[g, C_CE1_ON], gc[g, C_CI1_ON], gc[g, C_R_ON]
+    pe, pi = gc[g, C_PE], gc[g, C_PI]
+    count = 0
+    v_, se_, si_, a_, ib_ = v[lo:hi], se[lo:hi], si[lo:hi], a[lo:hi], ib[lo:hi]
+    ref_, fired_, be_, bi_ = ref[lo:hi], fired[lo:hi], be[lo:hi], bi[lo:hi]
+    for j in range(hi - lo):
+        sej = se_[j] + be_[j]
+        sij = si_[j] + bi_[j]
+        be_[j] = 0.0
+        bi_[j] = 0.0
+        rj = ref_[j]
+        on = rj < 0
+        pm = pm1 if on else pm0
+        ce = ce1 if on else ce0
+        ci = ci1 if on else ci0
+        r = r1 if on else r0
+        vinf = vrest + r * ib_[j]
+        vn = vinf + (v_[j] - vinf) * pm + sej * ce + sij * ci
+        v_[j] = vn
+        se_[j] = sej * pe
+        si_[j] = sij * pi
+        f = (rj == 0) and (vn > vth + kmod * a_[j])
+        off = on and (vn < vhold)
+        if f:
+            rj = -1
+        elif off:
+            rj = ref_steps
+        elif rj > 0:
+            rj = rj - 1
+        ref_[j] = rj
+        fired_[j] = f
+        count += f
+    return count

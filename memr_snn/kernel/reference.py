@@ -19,6 +19,7 @@ __all__ = [
     "uniform01_ref",
     "lif_step_ref",
     "cond_step_ref",
+    "tsm_step_ref",
     "exp_neg_ref",
     "lif_advance_ref",
     "run_reference",
@@ -84,6 +85,25 @@ def cond_step_ref(c, v, ge, gi, a, ib, ref):
     return v_new, ge * c[:, L.C_PE], gi * c[:, L.C_PI], a * c[:, L.C_PA], np.where(free, ref, ref - 1)
 
 
+def tsm_step_ref(c, v, se, si, a, ib, ref, ref_steps):
+    """Vectorised twin of :func:`memr_snn.kernel.neuron.tsm_step_one`.
+
+    Returns ``(v, se, si, ref, fired)``; ``a`` (the modulator concentration) is
+    only read.
+    """
+    on = ref < 0
+    pm = np.where(on, c[:, L.C_PM_ON], c[:, L.C_PM])
+    ce = np.where(on, c[:, L.C_CE1_ON], c[:, L.C_CE1])
+    ci = np.where(on, c[:, L.C_CI1_ON], c[:, L.C_CI1])
+    r = np.where(on, c[:, L.C_R_ON], c[:, L.C_R])
+    vinf = c[:, L.C_VREST] + r * ib
+    v_new = vinf + (v - vinf) * pm + se * ce + si * ci
+    fired = (ref == 0) & (v_new > c[:, L.C_VTH] + c[:, L.C_BETA] * a)
+    off = on & (v_new < c[:, L.C_VHOLD])
+    ref_new = np.where(fired, -1, np.where(off, ref_steps, np.where(ref > 0, ref - 1, ref)))
+    return v_new, se * c[:, L.C_PE], si * c[:, L.C_PI], ref_new.astype(ref.dtype), fired
+
+
 def lif_advance_ref(c, k, v, se, si, a, ib, ref):
     """k input-free steps by repeated one-step updates (the definition the closed form must meet)."""
     c2 = np.atleast_2d(c)
@@ -100,7 +120,7 @@ def run_reference(sim, n_steps: int):
 
     Reads ``sim``'s arrays without modifying them and returns
     ``(spike_steps, spike_gids, state)`` with ``state`` a dict of the final
-    ``v, se, si, a`` arrays.
+    ``v, se, si, a, ref`` arrays.
     """
     n = sim.n_total
     c = sim.gc[sim.group]
@@ -113,6 +133,7 @@ def run_reference(sim, n_steps: int):
     is_lin = (typ == L.T_LIF) | (typ == L.T_ALIF)
     is_cond = typ == L.T_COND
     is_alif = typ == L.T_ALIF
+    is_tsm = typ == L.T_TSM
     # per projection: its CSR rows, delays, receptor and crossbar (if any)
     projs = []
     xacc = sim.xacc.copy()
@@ -168,6 +189,11 @@ def run_reference(sim, n_steps: int):
         ref[spk] = np.maximum(ref_steps[spk] - 1, 0)
         a[spk & is_alif] += 1.0
         fired |= spk
+        if is_tsm.any():  # phase logic inside the step, no reset
+            v[is_tsm], se[is_tsm], si[is_tsm], ref[is_tsm], f_tsm = tsm_step_ref(
+                c[is_tsm], v[is_tsm], se[is_tsm], si[is_tsm], a[is_tsm], ib[is_tsm], ref[is_tsm], ref_steps[is_tsm]
+            )
+            fired[is_tsm] |= f_tsm
         # 5. push
         gids = np.flatnonzero(fired)
         for g in gids:
@@ -187,7 +213,7 @@ def run_reference(sim, n_steps: int):
     return (
         np.concatenate(out_steps) if out_steps else np.zeros(0, np.int64),
         np.concatenate(out_gids) if out_gids else np.zeros(0, np.int64),
-        {"v": v, "se": se, "si": si, "a": a, "xacc": xacc},
+        {"v": v, "se": se, "si": si, "a": a, "ref": ref, "xacc": xacc},
     )
 
 

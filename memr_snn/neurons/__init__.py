@@ -3,12 +3,17 @@
 from .alif import ALIFParams
 from .base import NEURON_MODELS, NeuronParams, load_params, save_params
 from .lif import LIFCondParams, LIFParams
+from .tsm_neuron import TSMNeuronParams, TSMTransient, simulate_tsm, tsm_energy
 
 __all__ = [
     "NeuronParams",
     "LIFParams",
     "LIFCondParams",
     "ALIFParams",
+    "TSMNeuronParams",
+    "TSMTransient",
+    "simulate_tsm",
+    "tsm_energy",
     "NEURON_MODELS",
     "load_params",
     "save_params",

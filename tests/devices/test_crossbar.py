@@ -32,11 +32,11 @@ def _spikes(mon):
 
 
 @pytest.mark.parametrize("engine", ["dense", "event"])
-@pytest.mark.parametrize("encoding", ["single", "differential"])
-def test_ideal_crossbar_gives_float_weight_spikes_bit_for_bit(engine, encoding):
+@pytest.mark.parametrize("spec", [dict(encoding="single"), dict(encoding="differential"), dict(preset="ideal")])
+def test_ideal_crossbar_gives_float_weight_spikes_bit_for_bit(engine, spec):
     plain = va.cuba(1000, seed=5, engine=engine)
     plain.net.run(0.3)
-    xb = va.cuba(1000, seed=5, engine=engine, device=Crossbar(encoding=encoding))
+    xb = va.cuba(1000, seed=5, engine=engine, device=Crossbar(**spec))
     xb.net.run(0.3)
     assert plain.spikes_exc.num_spikes > 100
     for a, b in ((plain.spikes_exc, xb.spikes_exc), (plain.spikes_inh, xb.spikes_inh)):

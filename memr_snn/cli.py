@@ -7,6 +7,10 @@ Examples
     memr-snn run cuba --duration 1 --seed 1 --out results/
     memr-snn run coba --n 16000 --engine dense --out results/
     memr-snn run my_network.msnn --duration 0.5 --out results/ --save-state after.msnn
+    memr-snn run cuba --device hfox_rram --program verify --age 3600 --out results/
+    memr-snn devices list
+    memr-snn devices show pcm_gst
+    memr-snn devices iv vteam --out iv.png
     memr-snn bench --quick
     memr-snn info
 """
@@ -52,6 +56,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help="synaptic weight storage of built-in networks: 12 or 8 bytes per synapse (default float64)")
     run.add_argument("--out", type=Path, default=Path("output"), help="output folder (default ./output)")
     run.add_argument("--no-plots", action="store_true", help="skip raster.png and rate.png")
+    dev = run.add_argument_group("memristive synapses (built-in networks)")
+    dev.add_argument("--device", default=None, metavar="PRESET",
+                     help="store every projection's weights in crossbars of this device preset (see "
+                          "'memr-snn devices list') or preset file; prints and writes the device report")
+    dev.add_argument("--encoding", choices=("differential", "single"), default="differential",
+                     help="one device per synapse (single) or a G+/G- pair (default differential)")
+    dev.add_argument("--program", choices=("direct", "verify"), default="direct",
+                     help="write conductances directly or by program-and-verify (default direct)")
+    dev.add_argument("--age", type=float, default=0.0,
+                     help="seconds between programming and the start of the run (drift; default 0)")
+    dev.add_argument("--array", type=int, nargs=2, default=(256, 256), metavar=("ROWS", "COLS"),
+                     help="physical array size (default 256 256)")
+    dev.add_argument("--cell", choices=("1T1R", "1S1R", "1R"), default="1T1R", help="cross-point cell (default 1T1R)")
+    dev.add_argument("--r-wire", type=float, default=0.0, help="wire resistance per cell segment [Ohm] (default 0)")
     run.add_argument("--save-state", type=Path, default=None, metavar="FILE",
                      help="save the network with its state after the run (resume with 'run FILE')")
     prog = run.add_mutually_exclusive_group()
@@ -76,6 +94,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help="contenders besides memr_snn (default brian2-cython brian2-cpp nest)")
     bench.add_argument("--out", type=Path, default=Path("bench_output"), help="folder for bench.json and bench.md")
 
+    devices = sub.add_parser(
+        "devices", help="device presets and compact-model I-V loops",
+        description="List, show or copy device presets (device_preset.json), or plot the pinched I-V "
+                    "loop of a compact model.",
+    )
+    dsub = devices.add_subparsers(dest="devices_command", metavar="ACTION")
+    dsub.add_parser("list", help="built-in presets with their technology and source")
+    show = dsub.add_parser("show", help="print a preset as device_preset.json (redirect to a file to edit it)")
+    show.add_argument("preset", help="built-in name or path to a preset file")
+    iv = dsub.add_parser("iv", help="simulate a sine drive of a compact model and plot its I-V loop")
+    iv.add_argument("model", choices=("strukov", "vteam"))
+    iv.add_argument("--window", default=None, help="window function (strukov: none, joglekar, biolek, prodromakis)")
+    iv.add_argument("--amplitude", type=float, default=None, help="sine amplitude [V] (default: model's)")
+    iv.add_argument("--freq", type=float, nargs="+", default=None, help="sine frequencies [Hz]")
+    iv.add_argument("--out", type=Path, default=Path("iv.png"), help="figure file (default iv.png)")
+
     sub.add_parser("info", help="versions, threading, optional extras", description="Print versions, numba "
                    "threading, memory and which optional extras (brian2, nest, lava, nir) are present.")
     return parser
@@ -86,10 +120,20 @@ def _load_network(args):
 
     name = args.network
     if name in BUILTIN:
-        va = BUILTIN[name](n=args.n, seed=args.seed, dt=args.dt, weight_dtype=args.weight_dtype)
+        device = None
+        if args.device is not None:
+            from .devices import ArraySpec, Crossbar
+
+            device = Crossbar(
+                preset=args.device, encoding=args.encoding, program=args.program, age=args.age,
+                array=ArraySpec(rows=args.array[0], cols=args.array[1], cell=args.cell, r_wire=args.r_wire),
+            )
+        va = BUILTIN[name](n=args.n, seed=args.seed, dt=args.dt, weight_dtype=args.weight_dtype, device=device)
         monitors = {"exc": va.spikes_exc, "inh": va.spikes_inh}
         rates = [va.rate, va.rate_inh]
         return va.net, monitors, rates, name
+    if getattr(args, "device", None) is not None:
+        raise SystemExit("memr-snn: error: --device applies to built-in networks; a saved network keeps its own")
     path = Path(name)
     if not path.exists():
         raise SystemExit(f"memr-snn: error: network {name!r} is neither a built-in ({', '.join(BUILTIN)}) nor a file")
@@ -149,6 +193,94 @@ def _cmd_run(args) -> int:
     if args.save_state is not None:
         net.save(args.save_state)
     _print_summary(summary, args.out)
+    if any(pr.crossbar is not None for pr in net.projections):
+        _device_outputs(net, args.out, plots=not args.no_plots)
+    return 0
+
+
+def _device_outputs(net, out: Path, plots: bool) -> None:
+    from .devices import device_report
+
+    report = device_report(net)
+    (out / "device_report.json").write_text(json.dumps(report.to_dict(), indent=2))
+    mapping = out / "mapping"
+    mapping.mkdir(exist_ok=True)
+    for k, pr in enumerate(net.projections):
+        if pr.crossbar is not None:
+            pr.crossbar.save_mapping_table(mapping / f"mapping_table_{k}.json")
+    print("\ndevice report")
+    print(report.format())
+    files = "device_report.json, mapping/mapping_table_*.json"
+    if plots:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from .plotting import plot_conductances, plot_pulse_counts
+
+        cb = next(pr.crossbar for pr in net.projections if pr.crossbar is not None)
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+        plot_conductances(cb, ax=axes[0], t=float(cb._now), title=f"{cb.name}: conductances")
+        plot_pulse_counts(cb, ax=axes[1], title=f"{cb.name}: program pulses per device")
+        fig.tight_layout()
+        fig.savefig(out / "devices.png", dpi=120)
+        plt.close(fig)
+        files += ", devices.png"
+    print(f"wrote {out}/{files}")
+
+
+def _cmd_devices(args) -> int:
+    from .devices import list_presets, load_preset, preset_to_dict
+
+    action = args.devices_command
+    if action == "list":
+        print(f"{'name':<12}{'technology':<44}source")
+        for name in list_presets():
+            p = load_preset(name)
+            src = p.source.split(";")[0][:70] if p.source else "-"
+            print(f"{name:<12}{p.technology[:42]:<44}{src}")
+        return 0
+    if action == "show":
+        print(json.dumps(preset_to_dict(load_preset(args.preset)), indent=2))
+        return 0
+    if action == "iv":
+        return _cmd_iv(args)
+    print("usage: memr-snn devices {list,show,iv} ... (see memr-snn devices --help)", file=sys.stderr)
+    return 2
+
+
+def _cmd_iv(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .devices import StrukovDevice, VTEAMDevice, hysteresis_area, simulate, sine_wave
+    from .plotting import plot_iv
+
+    if args.model == "strukov":
+        dev = StrukovDevice(window=args.window or "joglekar")
+        amp, freqs = args.amplitude or 1.0, args.freq or [1.0, 2.0, 5.0]
+    else:
+        if args.window is not None:
+            dev = VTEAMDevice(window=args.window)
+        else:
+            dev = VTEAMDevice()
+        amp, freqs = args.amplitude or 1.5, args.freq or [1e3, 3e3, 1e4]
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    print(f"{'frequency [Hz]':>15}{'loop area [W]':>16}")
+    for k, f in enumerate(freqs):
+        t, v = sine_wave(amp, f, n_periods=2, samples_per_period=2000)
+        tr = simulate(dev, v=v, t=t)
+        print(f"{f:>15g}{hysteresis_area(tr, period=1.0 / f):>16.4g}")
+        plot_iv(tr, ax=ax, color=f"C{k}")
+    ax.legend([f"{f:g} Hz" for f in freqs], frameon=False)
+    ax.set_title(f"{args.model}: pinched hysteresis, {amp:g} V sine")
+    fig.tight_layout()
+    fig.savefig(args.out, dpi=120)
+    plt.close(fig)
+    print(f"wrote {args.out}")
     return 0
 
 
@@ -211,7 +343,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return {"run": _cmd_run, "info": _cmd_info, "bench": _cmd_bench}[args.command](args)
+        commands = {"run": _cmd_run, "info": _cmd_info, "bench": _cmd_bench, "devices": _cmd_devices}
+        return commands[args.command](args)
     except (ValueError, TypeError, MemoryError) as exc:
         print(f"memr-snn: error: {exc}", file=sys.stderr)
         return 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["raster_plot", "rate_plot", "plot_iv"]
+__all__ = ["raster_plot", "rate_plot", "plot_iv", "plot_conductances", "plot_pulse_counts", "plot_drift"]
 
 
 def _axes(ax):
@@ -53,6 +53,54 @@ def plot_iv(trace, ax=None, color: str = "C0", title: str | None = None):
     ax.axvline(0.0, color="0.7", lw=0.5)
     ax.set_xlabel("voltage [V]")
     ax.set_ylabel("current [A]")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_conductances(crossbar, ax=None, t: float | None = None, bins: int = 80, title: str | None = None):
+    """Histogram of a crossbar's device conductances [S]: programmed, and as read at time ``t`` [s].
+
+    ``crossbar`` is a :class:`~memr_snn.devices.CrossbarState` (``projection.crossbar``);
+    the read histogram (drift and retention at ``t``, no read noise) is drawn when ``t`` is given.
+    """
+    ax = _axes(ax)
+    g = np.asarray(crossbar.g)
+    ax.hist(g * 1e6, bins=bins, histtype="step", color="C0", label="programmed")
+    if t is not None:
+        ax.hist(crossbar.read_conductances(t) * 1e6, bins=bins, histtype="step", color="C3", label=f"read at {t:g} s")
+    ax.set_xlabel("conductance [uS]")
+    ax.set_ylabel("devices")
+    ax.legend(frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_pulse_counts(crossbar, ax=None, bins: int = 50, title: str | None = None):
+    """Histogram of program pulses per device of a crossbar (wear)."""
+    ax = _axes(ax)
+    counts = np.asarray(crossbar.counts)
+    ax.hist(counts, bins=bins, color="C1")
+    ax.set_xlabel("program pulses per device")
+    ax.set_ylabel("devices")
+    ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_drift(crossbar, times, ax=None, n_devices: int = 20, title: str | None = None):
+    """Conductance of ``n_devices`` devices and the mean over all against time [s] on log-log axes."""
+    ax = _axes(ax)
+    times = np.asarray(times, dtype=np.float64)
+    reads = np.array([crossbar.read_conductances(t) for t in times])
+    pick = np.linspace(0, reads.shape[1] - 1, min(n_devices, reads.shape[1])).astype(int)
+    ax.loglog(times, reads[:, pick] * 1e6, color="0.7", lw=0.7)
+    ax.loglog(times, reads.mean(axis=1) * 1e6, color="C3", lw=2, label="mean")
+    ax.set_xlabel("time since programming [s]")
+    ax.set_ylabel("conductance [uS]")
+    ax.legend(frameon=False)
     if title:
         ax.set_title(title)
     return ax

@@ -17,6 +17,7 @@ from .presets import (
 )
 from .programming import Programming, ProgramResult, program_and_verify
 from .pulse import ExpStepDevice, LinearStepDevice, PulseDevice, SoftBoundsDevice
+from .report import DeviceReport, ProjectionDeviceReport, device_report
 
 __all__ = [
     "PulseDevice", "LinearStepDevice", "SoftBoundsDevice", "ExpStepDevice",
@@ -26,4 +27,5 @@ __all__ = [
     "preset_to_dict", "preset_from_dict",
     "Crossbar", "CrossbarState", "ArraySpec", "Tiling", "tile_projection", "wire_model",
     "StrukovDevice", "VTEAMDevice", "IVTrace", "simulate", "sine_wave", "hysteresis_area",
+    "DeviceReport", "ProjectionDeviceReport", "device_report",
 ]

@@ -207,6 +207,7 @@ class CrossbarState:
         self._now = 0.0
         self.scale, self.g_ref, self.polarity = self._choose_scale(np.asarray(weights, dtype=np.float64))
         self.program(weights)
+        self.counts0 = self.counts.copy()  # pulses of the initial programming (the report's baseline)
 
     # ------------------------------------------------------------- mapping
     def _choose_scale(self, w: np.ndarray) -> tuple[float, float, float]:
@@ -431,6 +432,78 @@ class CrossbarState:
         read_row_ref(0, 0, self.n_synapses, t_steps, t_dt, xf[None, :], xi[None, :], self.g, self.nu, self.tp,
                      self.tf, self.rs, self.gs, acc, out)
         return out
+
+    def read_conductances(self, t: float | None = None) -> np.ndarray:
+        """Every device's effective read conductance at time ``t`` [s] without read noise [S].
+
+        Drift, retention loss and the wire / sneak-path model as the kernel applies them.
+        """
+        from ..kernel import crossbar as X
+        from ..kernel.reference import read_row_ref
+
+        xf, xi = self.kernel_rows()
+        xf[X.XF_SIGMA] = 0.0
+        xf[X.XF_SCALE] = 1.0
+        xf[X.XF_GREF] = 0.0
+        xi[X.XI_DIFF] = 0  # read every device on its own
+        out = np.zeros(self.n_devices)
+        acc = np.zeros((1, X.N_ACC))
+        tt = float(self._now if t is None else t)
+        read_row_ref(0, 0, self.n_devices, 1, tt, xf[None, :], xi[None, :], self.g, self.nu, self.tp, self.tf,
+                     self.rs, self.gs, acc, out)
+        return out
+
+    # ------------------------------------------------------------- checkpoints
+    _ARRAYS = ("g", "g_target", "nu", "tp", "tf", "rs", "gs", "counts", "counts0", "budget", "fault",
+               "g_min_dev", "g_max_dev", "acc")
+    _SCALARS = ("differential", "n_synapses", "per", "n_devices", "seed", "drift_on", "retention_on", "wire_on",
+                "read_sigma", "v_read", "t_read", "program_pulses", "verify_reads", "program_energy",
+                "program_latency", "clipped", "unconverged", "scale", "g_ref", "polarity", "_now", "_counter",
+                "_fail_state")
+
+    def to_checkpoint(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """``(meta, arrays)``: everything needed to continue with these exact devices."""
+        from .presets import DevicePreset, preset_to_dict
+
+        comps = {name: value for name, value in self.components.items() if name in _COMPONENTS and value is not None}
+        preset = DevicePreset(name=self.components.get("preset_name") or "crossbar", **comps)
+        spec = {f.name: getattr(self.spec, f.name) for f in dataclasses.fields(self.spec)
+                if f.name not in _COMPONENTS and f.name not in ("preset", "array")}
+        meta = {
+            "spec": spec,
+            "array": dataclasses.asdict(self.spec.array),
+            "components": preset_to_dict(preset),
+            "present": sorted(comps),
+            "state": {k: (v.item() if isinstance(v, np.generic) else v)
+                      for k, v in ((k, getattr(self, k)) for k in self._SCALARS)},
+        }
+        return meta, {k: np.asarray(getattr(self, k)) for k in self._ARRAYS}
+
+    @classmethod
+    def from_checkpoint(cls, meta: dict, arrays: dict[str, np.ndarray], pre: np.ndarray, post: np.ndarray,
+                        name: str = "") -> CrossbarState:
+        """Rebuild a state saved by :meth:`to_checkpoint` (no device is re-drawn or re-programmed)."""
+        from .presets import preset_from_dict
+
+        preset = preset_from_dict(meta["components"])
+        comps = {c: getattr(preset, c) for c in meta["present"]}
+        spec = Crossbar(array=ArraySpec(**meta["array"]), **meta["spec"], **comps)
+        self = cls.__new__(cls)
+        self.spec, self.name = spec, name
+        self.components = spec.resolve()
+        self.components["preset_name"] = preset.name
+        self.device = self.components["device"]
+        for k, v in meta["state"].items():
+            setattr(self, k, v)
+        n = int(self.n_devices)
+        for k in self._ARRAYS:
+            arr = np.array(arrays[k])
+            want = (2,) if k == "acc" else (n,)
+            if arr.shape != want:
+                raise ValueError(f"crossbar {name!r}: array {k} has shape {arr.shape}, expected {want}")
+            setattr(self, k, arr)
+        self.tiling = tile_projection(pre, post, spec.array, self.differential)
+        return self
 
     # -------------------------------------------------------------- reporting
     @property

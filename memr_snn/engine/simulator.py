@@ -264,6 +264,7 @@ class Simulator:
         self.xg, self.xnu, self.xtp = arrays["g"], arrays["nu"], arrays["tp"]
         self.xtf, self.xrs, self.xgs = arrays["tf"], arrays["rs"], arrays["gs"]
         self.wrow = np.zeros(longest)
+        self.xbuf = np.zeros(2 * longest)
         self._crossbars = [cb for _, cb in xbs]
 
     def refresh_crossbar_tables(self):
@@ -402,7 +403,7 @@ class Simulator:
                 self.proj_pre_lo, self.proj_ipo, self.proj_so, self.proj_rec, self.proj_delay,
                 self.proj_doff, self.syn_indptr, self.syn_post, self.syn_w, self.syn_delay,
                 self.proj_xb, self.xf, self.xi, self.xg, self.xnu, self.xtp, self.xtf, self.xrs, self.xgs,
-                self.xacc, self.wrow,
+                self.xacc, self.wrow, self.xbuf,
                 self.buf, self.touched, self.tcount, self.pending,
                 self.rec_flag, self.n_rec_max, self.spk_step, self.spk_id, self.spk_n,
                 pop_counts,

@@ -76,6 +76,11 @@ def save_network(net: Network, path: str | Path) -> Path:
         arrays[f"{key}/weights"] = np.asarray(pr.weights)
         if pr.delays is not None:
             arrays[f"{key}/delays"] = np.asarray(pr.delays)
+        if pr.crossbar is not None:
+            xb_meta, xb_arrays = pr.crossbar.to_checkpoint()
+            projs[-1]["crossbar"] = xb_meta
+            for name, arr in xb_arrays.items():
+                arrays[f"{key}/crossbar/{name}"] = arr
     mons = []
     for k, mon in enumerate(net.monitors):
         key = f"mon/{k}"
@@ -177,6 +182,15 @@ def _rebuild(meta, arrays) -> Network:
             arrays[f"{key}/indptr"], arrays[f"{key}/indices"], arrays[f"{key}/weights"],
             arrays.get(f"{key}/delays"), entry["delay_uniform"],
         )
+        if entry.get("crossbar") is not None:
+            from ..devices.crossbar import CrossbarState
+
+            prefix = f"{key}/crossbar/"
+            xb_arrays = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+            proj.crossbar = CrossbarState.from_checkpoint(
+                entry["crossbar"], xb_arrays, proj.pre_indices(), proj.indices, name=entry["name"]
+            )
+            proj.device = proj.crossbar.spec
         net._add_projection(proj, restore=True)
     for k, entry in enumerate(meta["monitors"]):
         key = f"mon/{k}"

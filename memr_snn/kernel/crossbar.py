@@ -18,8 +18,13 @@ everything evaluated lazily at the present time ``t*dt``:
     w &= \pm k\,(G_e^+ - G_e^-) \quad\text{or}\quad \pm k\,(G_e - G_{ref})
 
 with :math:`\xi_{t,d}` a standard normal that is a pure function of
-``(seed, t, d)`` (``d`` counted within the crossbar) (inverse-CDF of a counter-based uniform), so runs split at
-any step and the numpy twin see the same reads.  With no drift, no read noise,
+``(seed, t, d)`` (``d`` counted within the crossbar), so runs split at any step
+and the numpy twin see the same reads: per read step one key
+``K = mix64(seed ^ mix64(t G))``, per device pair ``j = d // 2`` one hash
+``mix64(K + (j + 1) G)`` whose high and low 32 bits are the uniforms of devices
+``2j`` and ``2j + 1``, turned into normals by the inverse CDF: a table of
+2**12 equal-probability bins, linear inside a bin, Acklam's formula in the two
+end bins (the tails), which keeps the read cheap enough to run at every spike.  With no drift, no read noise,
 no retention loss, no wires, a single device and ``G_ref = 0`` the read is
 ``w = k * g``: with a power-of-two ``k`` that is exactly the float weight.
 
@@ -40,7 +45,7 @@ __all__ = [
     "XF_SCALE", "XF_GREF", "XF_SIGMA", "XF_T0", "XF_V2T", "XF_GFAIL", "N_XF",
     "XI_OFF", "XI_DIFF", "XI_DRIFT", "XI_SEED", "XI_RET", "XI_WIRE", "N_XI",
     "A_READS", "A_ENERGY", "N_ACC",
-    "normal_icdf", "counter_normal", "read_row",
+    "normal_icdf", "row_key", "pair_normals", "read_row",
 ]
 
 # float table columns
@@ -75,8 +80,9 @@ _C1, _C2, _C3 = -7.784894002430293e-03, -3.223964580411365e-01, -2.4007582771618
 _C4, _C5, _C6 = -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00
 _D1, _D2, _D3, _D4 = 7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00
 _P_LOW = 0.02425
-_S11 = np.uint64(11)
-_INV53 = 1.0 / 9007199254740992.0
+_S32 = np.uint64(32)
+_LO32 = np.uint64(0xFFFFFFFF)
+_INV32 = 1.0 / 4294967296.0
 _G = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -97,84 +103,129 @@ def normal_icdf(p):
         ((((_B1 * r + _B2) * r + _B3) * r + _B4) * r + _B5) * r + 1.0)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def counter_normal(seed, step, index):
-    """Standard normal that is a pure function of ``(seed, step, index)`` (uint64s)."""
-    x = mix64(seed ^ mix64(step * _G + mix64(index + _G)))
-    u = (np.float64(x >> _S11) + 0.5) * _INV53  # in (0, 1): both tails finite
-    return normal_icdf(u)
+def _icdf_table(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Knots ``T[i] = icdf(i / n)`` (i = 1 .. n-1, at index i) and their differences ``D[i] = T[i+1] - T[i]``."""
+    t = np.zeros(n + 1)
+    for i in range(1, n):
+        t[i] = normal_icdf.py_func(i / n)
+    d = np.zeros(n)
+    d[1:n - 1] = t[2:n] - t[1:n - 1]
+    return t, d
+
+
+#: inverse-CDF lookup: 2**12 equal-probability bins, linear inside a bin, exact (Acklam) in the two end bins
+Z_BITS = 12
+Z_TABLE, Z_STEP = _icdf_table(1 << Z_BITS)
+_ZN1 = np.uint64((1 << Z_BITS) - 1)
+_ZSHIFT = np.uint64(32 - Z_BITS)
+_ZFRAC = np.uint64((1 << (32 - Z_BITS)) - 1)
+_INVF = 1.0 / (1 << (32 - Z_BITS))
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _read_one(d, off, t, tnow, xf, x, drift, ret, wire, sigma, seed, g, nu, tp, tf, rs, gs, tpc, lc):
-    """Effective read conductance of device ``d`` at time ``tnow`` (see the module docstring).
+def normal_from_bits(b):
+    """Standard normal from 32 uniform bits ``b``: table interpolation, exact in the tail bins."""
+    i = b >> _ZSHIFT
+    if i == np.uint64(0) or i == _ZN1:
+        return normal_icdf((np.float64(b) + 0.5) * _INV32)
+    f = (np.float64(b & _ZFRAC) + 0.5) * _INVF
+    return Z_TABLE[i] + f * Z_STEP[i]
 
-    ``tpc``/``lc`` cache the log-age of the last programming time seen (devices of a
-    row are mostly programmed together); returns ``(G_e, tpc, lc)``.
-    """
-    gd = g[d]
-    if drift or ret:
-        age = tnow - tp[d]
-        if ret and age > tf[d]:
-            gd = xf[x, XF_GFAIL]
-        elif drift and age > xf[x, XF_T0]:
-            if tp[d] != tpc:
-                tpc = tp[d]
-                lc = math.log(age / xf[x, XF_T0])
-            gd *= math.exp(-nu[d] * lc)
-    if sigma > 0.0:
-        gd *= 1.0 + sigma * counter_normal(seed, np.uint64(t), np.uint64(d - off))
-        if gd < 0.0:
-            gd = 0.0
-    if wire:
-        gd = gd / (1.0 + gd * rs[d]) + gs[d]
-    return gd, tpc, lc
+
+@njit(cache=True, error_model="numpy", inline="always")
+def row_key(seed, step):
+    """Per-step key of the read-noise draws (one hash per row read, hoisted out of the device loop)."""
+    return mix64(seed ^ mix64(step * _G))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def pair_normals(key, j):
+    """Two standard normals from draw ``j`` of a row key: the high and low 32 bits of one hash."""
+    h = mix64(key + (j + np.uint64(1)) * _G)
+    return normal_from_bits(h >> _S32), normal_from_bits(h & _LO32)
 
 
 @njit(cache=True, error_model="numpy")
-def read_row(x, lo, hi, t, dt, xf, xi, g, nu, tp, tf, rs, gs, acc, out):
-    """Weights of synapses ``lo .. hi-1`` of crossbar ``x`` read at step ``t``, into ``out[:hi-lo]``."""
+def read_row(x, lo, hi, t, dt, xf, xi, g, nu, tp, tf, rs, gs, acc, out, buf):
+    """Weights of synapses ``lo .. hi-1`` of crossbar ``x`` read at step ``t``, into ``out[:hi-lo]``.
+
+    ``buf`` is scratch of at least ``2 (hi - lo)`` floats.  Each non-ideality is a
+    separate pass over the row's devices, entered only when it is on: a branch inside
+    one loop would let the compiler evaluate ``exp``/``log`` speculatively for every
+    device even when drift is off.
+    """
     off = xi[x, XI_OFF]
     diff = xi[x, XI_DIFF] != 0
-    drift = xi[x, XI_DRIFT] != 0
-    ret = xi[x, XI_RET] != 0
-    wire = xi[x, XI_WIRE] != 0
-    seed = np.uint64(xi[x, XI_SEED])
     scale = xf[x, XF_SCALE]
     sigma = xf[x, XF_SIGMA]
-    if not (diff or drift or ret or wire) and sigma == 0.0:  # ideal read: w = k (g - g_ref)
-        gref = xf[x, XF_GREF]
+    n = hi - lo
+    if not diff and xi[x, XI_DRIFT] == 0 and xi[x, XI_RET] == 0 and xi[x, XI_WIRE] == 0 and sigma == 0.0:
+        gref = xf[x, XF_GREF]  # ideal single-device read: w = k (g - g_ref)
         total = 0.0
-        for k in range(lo, hi):
-            gk = g[off + k]
+        for k in range(n):
+            gk = g[off + lo + k]
             total += gk
-            out[k - lo] = scale * (gk - gref)
-        acc[x, A_READS] += hi - lo
+            out[k] = scale * (gk - gref)
+        acc[x, A_READS] += n
         acc[x, A_ENERGY] += xf[x, XF_V2T] * total
         return
-    tnow = t * dt
-    tpc = np.nan  # programming time whose log-age ``lc`` is cached (NaN: none yet)
-    lc = 0.0
+    per = 2 if diff else 1
+    m = per * n
+    d0 = off + per * lo  # first device of the row; its devices are contiguous
+    for q in range(m):
+        buf[q] = g[d0 + q]
+    if xi[x, XI_DRIFT] != 0 or xi[x, XI_RET] != 0:
+        _age_pass(d0, m, t * dt, xf, x, xi[x, XI_DRIFT] != 0, xi[x, XI_RET] != 0, nu, tp, tf, buf)
+    if sigma > 0.0:
+        key = row_key(np.uint64(xi[x, XI_SEED]), np.uint64(t))
+        j0 = d0 - off  # device index within the crossbar
+        q = 0
+        if j0 & 1:  # odd start: the first device uses the low half of its pair's draw
+            _z_hi, z_lo = pair_normals(key, np.uint64(j0 >> 1))
+            buf[0] = max(buf[0] * (1.0 + sigma * z_lo), 0.0)
+            q = 1
+        while q + 1 < m:
+            z_hi, z_lo = pair_normals(key, np.uint64((j0 + q) >> 1))
+            buf[q] = max(buf[q] * (1.0 + sigma * z_hi), 0.0)
+            buf[q + 1] = max(buf[q + 1] * (1.0 + sigma * z_lo), 0.0)
+            q += 2
+        if q < m:
+            z_hi, _z_lo = pair_normals(key, np.uint64((j0 + q) >> 1))
+            buf[q] = max(buf[q] * (1.0 + sigma * z_hi), 0.0)
+    if xi[x, XI_WIRE] != 0:
+        for q in range(m):
+            gq = buf[q]
+            buf[q] = gq / (1.0 + gq * rs[d0 + q]) + gs[d0 + q]
     total = 0.0
     if diff:
-        for k in range(lo, hi):
-            d = off + 2 * k
-            gp, tpc, lc = _read_one(
-                d, off, t, tnow, xf, x, drift, ret, wire, sigma, seed, g, nu, tp, tf, rs, gs, tpc, lc
-            )
-            gn, tpc, lc = _read_one(
-                d + 1, off, t, tnow, xf, x, drift, ret, wire, sigma, seed, g, nu, tp, tf, rs, gs, tpc, lc
-            )
+        for k in range(n):
+            gp = buf[2 * k]
+            gn = buf[2 * k + 1]
             total += gp + gn
-            out[k - lo] = scale * (gp - gn)
-        acc[x, A_READS] += 2 * (hi - lo)
+            out[k] = scale * (gp - gn)
     else:
         gref = xf[x, XF_GREF]
-        for k in range(lo, hi):
-            ge, tpc, lc = _read_one(
-                off + k, off, t, tnow, xf, x, drift, ret, wire, sigma, seed, g, nu, tp, tf, rs, gs, tpc, lc
-            )
-            total += ge
-            out[k - lo] = scale * (ge - gref)
-        acc[x, A_READS] += hi - lo
+        for k in range(n):
+            total += buf[k]
+            out[k] = scale * (buf[k] - gref)
+    acc[x, A_READS] += m
     acc[x, A_ENERGY] += xf[x, XF_V2T] * total
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _age_pass(d0, m, tnow, xf, x, drift, ret, nu, tp, tf, buf):
+    """Drift and retention loss at time ``tnow`` for devices ``d0 .. d0+m-1`` (values in ``buf``)."""
+    t0 = xf[x, XF_T0]
+    gfail = xf[x, XF_GFAIL]
+    tpc = np.nan  # programming time whose log-age ``lc`` is cached (rows are mostly programmed together)
+    lc = 0.0
+    for q in range(m):
+        d = d0 + q
+        age = tnow - tp[d]
+        if ret and age > tf[d]:
+            buf[q] = gfail
+        elif drift and age > t0:
+            if tp[d] != tpc:
+                tpc = tp[d]
+                lc = math.log(age / t0)
+            buf[q] *= math.exp(-nu[d] * lc)

@@ -26,7 +26,7 @@ __all__ = [
     "apply_pulses_ref",
     "program_verify_ref",
     "normal_icdf_ref",
-    "counter_normal_ref",
+    "crossbar_normals_ref",
     "read_row_ref",
 ]
 
@@ -357,18 +357,26 @@ def normal_icdf_ref(p: np.ndarray) -> np.ndarray:
     return np.where(p < X._P_LOW, lo, np.where(p > 1.0 - X._P_LOW, hi, mid))
 
 
-def counter_normal_ref(seed, step, index) -> np.ndarray:
-    """Twin of :func:`memr_snn.kernel.crossbar.counter_normal`."""
+def crossbar_normals_ref(seed, step, j) -> np.ndarray:
+    """Twin of the read-noise draws: normals of crossbar devices ``j`` (within the crossbar) at ``step``."""
     seed = np.asarray(seed, dtype=np.uint64)
     step = np.asarray(step, dtype=np.uint64)
-    index = np.asarray(index, dtype=np.uint64)
+    j = np.asarray(j, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        x = mix64_ref(seed ^ mix64_ref(step * _G + mix64_ref(index + _G)))
-    u = ((x >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
-    return normal_icdf_ref(u)
+        key = mix64_ref(seed ^ mix64_ref(step * _G))
+        h = mix64_ref(key + ((j >> np.uint64(1)) + np.uint64(1)) * _G)
+    from . import crossbar as X
+
+    bits = np.where((j & np.uint64(1)) == 0, h >> np.uint64(32), h & np.uint64(0xFFFFFFFF))
+    i = (bits >> np.uint64(32 - X.Z_BITS)).astype(np.int64)
+    f = ((bits & np.uint64((1 << (32 - X.Z_BITS)) - 1)).astype(np.float64) + 0.5) * (1.0 / (1 << (32 - X.Z_BITS)))
+    table = X.Z_TABLE[i] + f * X.Z_STEP[i]
+    tail = (i == 0) | (i == (1 << X.Z_BITS) - 1)
+    exact = normal_icdf_ref((bits.astype(np.float64) + 0.5) * (1.0 / 4294967296.0))
+    return np.where(tail, exact, table)
 
 
-def read_row_ref(x, lo, hi, t, dt, xf, xi, g, nu, tp, tf, rs, gs, acc, out):
+def read_row_ref(x, lo, hi, t, dt, xf, xi, g, nu, tp, tf, rs, gs, acc, out, buf=None):
     """Twin of :func:`memr_snn.kernel.crossbar.read_row`, vectorised over the row's devices."""
     from . import crossbar as X
 
@@ -381,13 +389,13 @@ def read_row_ref(x, lo, hi, t, dt, xf, xi, g, nu, tp, tf, rs, gs, acc, out):
     if xi[x, X.XI_DRIFT]:
         old = age > xf[x, X.XF_T0]
         with np.errstate(divide="ignore", invalid="ignore"):
-            gd = np.where(old, gd * np.exp(-nu[devs] * np.log(age / xf[x, X.XF_T0])), gd)
+            gd = np.where(old, gd * _exp(-nu[devs] * _log(np.where(old, age / xf[x, X.XF_T0], 1.0))), gd)
     if xi[x, X.XI_RET]:
         gd = np.where(age > tf[devs], xf[x, X.XF_GFAIL], gd)
     sigma = xf[x, X.XF_SIGMA]
     if sigma > 0.0:
         seed = np.uint64(np.int64(xi[x, X.XI_SEED]).view(np.uint64))
-        xi_t = counter_normal_ref(seed, np.uint64(t), (devs - off).astype(np.uint64))
+        xi_t = crossbar_normals_ref(seed, np.uint64(t), (devs - off).astype(np.uint64))
         gd = np.maximum(gd * (1.0 + sigma * xi_t), 0.0)
     if xi[x, X.XI_WIRE]:
         gd = gd / (1.0 + gd * rs[devs]) + gs[devs]

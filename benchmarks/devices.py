@@ -1,0 +1,98 @@
+"""Crossbar synapses vs plain float synapses: ``python benchmarks/devices.py [--n N] [--repeats R] [--quick]``.
+
+CUBA (Vogels-Abbott, ``n`` neurons, 1 s) with four variants of its synapses:
+
+* ``plain``    -- float weights;
+* ``ideal``    -- an ideal crossbar (the ``ideal`` preset, differential pairs): same spikes bit for bit;
+* ``noisy``    -- differential pairs with 5 % read noise and PCM-like drift (nu = 0.05 +- 0.02), read
+                  one hour after programming;
+* ``hfox``     -- the ``hfox_rram`` preset (read noise, drift, faults, levels), programmed by
+                  program-and-verify.
+
+Each variant is built once and warmed up (compiled, 0.1 s run); then the variants are run in
+turn, ``repeats`` rounds, 1 s of simulated time each, alternating so machine noise hits all of
+them alike.  Printed: median wall time of the run, ratio to ``plain``, spikes, bytes per
+synapse the kernel reads (CSR + device arrays), and the device reads per second of
+simulated time.  Targets (issue 3): ideal <= 1.3x,
+noisy <= 2x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from memr_snn.networks import vogels_abbott as va
+
+from memr_snn.devices import Crossbar, Drift, ReadNoise
+
+VARIANTS = {
+    "plain": None,
+    "ideal": Crossbar(preset="ideal"),
+    "noisy": Crossbar(preset="ideal", read_noise=ReadNoise(0.05), drift=Drift(nu=0.05, nu_std=0.02, t0=1.0),
+                      age=3600.0),
+    "hfox": Crossbar(preset="hfox_rram", program="verify", age=3600.0),
+}
+
+
+def run(n: int, repeats: int, duration: float) -> list[dict]:
+    nets = {}
+    for name, dev in VARIANTS.items():
+        t = time.perf_counter()
+        model = va.cuba(n, seed=1, engine="dense", device=dev)
+        build = time.perf_counter() - t
+        model.net.run(0.1)  # compile and warm up
+        nets[name] = (model, build)
+    times: dict[str, list[float]] = {k: [] for k in nets}
+    for _ in range(repeats):
+        for name, (model, _) in nets.items():
+            t = time.perf_counter()
+            model.net.run(duration)
+            times[name].append(time.perf_counter() - t)
+    base = statistics.median(times["plain"])
+    rows = []
+    for name, (model, build) in nets.items():
+        net = model.net
+        med = statistics.median(times[name])
+        xbs = [pr.crossbar for pr in net.projections if pr.crossbar is not None]
+        reads = sum(cb.reads for cb in xbs)
+        sim = net._sim
+        # device arrays the kernel reads (unused ones are 1 element long)
+        xb_bytes = sum(a.nbytes for a in (sim.xg, sim.xnu, sim.xtp, sim.xtf, sim.xrs, sim.xgs)) if xbs else 0
+        rows.append({
+            "variant": name, "median_s": med, "ratio": med / base, "build_s": build,
+            "rate_hz": model.mean_rate(),
+            "bytes_per_synapse": (net.synapse_bytes() + xb_bytes) / net.n_synapses,
+            "reads_per_s": reads / net.t,
+        })
+    return rows
+
+
+def table(rows: list[dict], n: int, repeats: int) -> str:
+    lines = [
+        f"CUBA {n} neurons, dense engine, 1 s simulated; median of {repeats} alternating rounds",
+        "",
+        "| synapses | run [s] | ratio to plain | build [s] | rate [Hz] | bytes/synapse | device reads/s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['variant']} | {r['median_s']:.3f} | {r['ratio']:.2f}x | {r['build_s']:.2f} | {r['rate_hz']:.2f} "
+            f"| {r['bytes_per_synapse']:.1f} | {r['reads_per_s']:.3g} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=4000, help="neurons (default 4000)")
+    parser.add_argument("--repeats", type=int, default=7, help="alternating rounds (default 7)")
+    parser.add_argument("--quick", action="store_true", help="1000 neurons, 2 rounds of 0.2 s")
+    args = parser.parse_args()
+    n, repeats, duration = (1000, 2, 0.2) if args.quick else (args.n, args.repeats, 1.0)
+    print(table(run(n, repeats, duration), n, repeats))
+
+
+if __name__ == "__main__":
+    main()

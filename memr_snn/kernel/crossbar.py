@@ -107,7 +107,7 @@ def _icdf_table(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Knots ``T[i] = icdf(i / n)`` (i = 1 .. n-1, at index i) and their differences ``D[i] = T[i+1] - T[i]``."""
     t = np.zeros(n + 1)
     for i in range(1, n):
-        t[i] = normal_icdf.py_func(i / n)
+        t[i] = getattr(normal_icdf, "py_func", normal_icdf)(i / n)  # plain function under NUMBA_DISABLE_JIT
     d = np.zeros(n)
     d[1:n - 1] = t[2:n] - t[1:n - 1]
     return t, d

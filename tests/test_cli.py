@@ -66,3 +66,46 @@ def test_info_runs(capsys):
 def test_module_entry_point():
     res = subprocess.run([sys.executable, "-m", "memr_snn", "--help"], capture_output=True, text=True, check=True)
     assert "memr-snn" in res.stdout
+
+
+def test_run_with_device_preset_writes_the_device_report(tmp_path, capsys):
+    assert main(["run", "cuba", "--n", "400", "--duration", "0.2", "--out", str(tmp_path), "--device", "pcm_gst",
+                 "--program", "verify", "--age", "3600", "--array", "64", "64"]) == 0
+    out = capsys.readouterr().out
+    assert "device report" in out and "pcm_gst" in out
+    rep = json.loads((tmp_path / "device_report.json").read_text())
+    assert len(rep["projections"]) == 4
+    assert rep["totals"]["reads"] > 0 and rep["totals"]["program_pulses"] > 0
+    assert rep["by_class"]["pcm_gst"]["total_energy"] > 0
+    table = json.loads((tmp_path / "mapping" / "mapping_table_0.json").read_text())
+    assert table["format"] == "memr_snn.mapping_table" and table["array"]["rows"] == 64
+    assert (tmp_path / "devices.png").stat().st_size > 1000
+    # a saved crossbar network continues from the CLI; --device is refused for files
+    state = tmp_path / "xb.msnn"
+    assert main(["run", "cuba", "--n", "200", "--duration", "0.05", "--out", str(tmp_path / "a"), "--no-plots",
+                 "--device", "hfox_rram", "--save-state", str(state)]) == 0
+    assert main(["run", str(state), "--duration", "0.05", "--out", str(tmp_path / "b"), "--no-plots"]) == 0
+    assert (tmp_path / "b" / "device_report.json").exists()
+    with pytest.raises(SystemExit):
+        main(["run", str(state), "--device", "pcm_gst", "--out", str(tmp_path / "c")])
+
+
+def test_unknown_device_preset_lists_the_known_ones(tmp_path, capsys):
+    assert main(["run", "cuba", "--n", "100", "--duration", "0.01", "--out", str(tmp_path), "--device", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "nope" in err and "hfox_rram" in err and "pcm_gst" in err
+
+
+def test_devices_commands(tmp_path, capsys):
+    assert main(["devices", "list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("ideal", "hfox_rram", "taox_rram", "pcm_gst", "cbram", "fefet"):
+        assert name in out
+    assert main(["devices", "show", "hfox_rram"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["name"] == "hfox_rram" and shown["units"]["device"]["g_min"] == "S"
+    assert main(["devices", "iv", "vteam", "--out", str(tmp_path / "iv.png"), "--freq", "1000", "10000"]) == 0
+    out = capsys.readouterr().out
+    areas = [float(line.split()[1]) for line in out.splitlines()[1:3]]
+    assert areas[0] > areas[1] > 0  # the loop shrinks as the frequency rises
+    assert (tmp_path / "iv.png").stat().st_size > 1000

@@ -37,7 +37,7 @@ Table layouts (one row per crossbar) are the ``XF_*`` / ``XI_*`` constants.
 import math
 
 import numpy as np
-from numba import njit
+from numba import config, njit
 
 from .rng import mix64
 
@@ -229,3 +229,15 @@ def _age_pass(d0, m, tnow, xf, x, drift, ret, nu, tp, tf, buf):
                 tpc = tp[d]
                 lc = math.log(age / t0)
             buf[q] *= math.exp(-nu[d] * lc)
+
+
+if config.DISABLE_JIT:  # pure-Python mode (coverage runs): uint64 wrap-around is intended
+    _row_key_py, _pair_normals_py = row_key, pair_normals
+
+    def row_key(seed, step):  # noqa: F811
+        with np.errstate(over="ignore"):
+            return _row_key_py(seed, step)
+
+    def pair_normals(key, j):  # noqa: F811
+        with np.errstate(over="ignore"):
+            return _pair_normals_py(key, j)

@@ -242,7 +242,8 @@ class Simulator:
             "gs": any(cb.wire_on for _, cb in xbs),
         }
         # arrays no crossbar reads stay length 1 (the kernel never indexes them)
-        arrays = {name: np.zeros(max(n_dev, 1) if need[name] else 1) for name in need}
+        arrays = {name: np.zeros(max(n_dev, 1) if need[name] else 1, dtype=np.float32 if name == "nu" else np.float64)
+                  for name in need}
         off = 0
         longest = 1
         for x, (k, cb) in enumerate(xbs):
@@ -261,6 +262,15 @@ class Simulator:
             off += m
             if projs[k].pre.n:
                 longest = max(longest, int(np.diff(projs[k].indptr).max(initial=0)))
+        n_rows = sum(cb.rtp.size for _, cb in xbs) if need["tp"] else 0
+        self.xrtp = np.zeros(max(n_rows, 1))
+        roff = 0
+        for x, (_, cb) in enumerate(xbs):
+            self.xi[x, X.XI_ROFF] = roff
+            if need["tp"]:
+                self.xrtp[roff:roff + cb.rtp.size] = cb.rtp
+                cb.rtp = self.xrtp[roff:roff + cb.rtp.size]
+                roff += cb.rtp.size
         self.xg, self.xnu, self.xtp = arrays["g"], arrays["nu"], arrays["tp"]
         self.xtf, self.xrs, self.xgs = arrays["tf"], arrays["rs"], arrays["gs"]
         self.wrow = np.zeros(longest)
@@ -274,6 +284,7 @@ class Simulator:
         for x, cb in enumerate(self._crossbars):
             xf, xi = cb.kernel_rows()
             xi[X.XI_OFF] = self.xi[x, X.XI_OFF]
+            xi[X.XI_ROFF] = self.xi[x, X.XI_ROFF]
             self.xf[x], self.xi[x] = xf, xi
 
     def _build_buffers(self):
@@ -402,7 +413,8 @@ class Simulator:
                 self.pop_of, self.pop_out_ptr, self.pop_out_proj,
                 self.proj_pre_lo, self.proj_ipo, self.proj_so, self.proj_rec, self.proj_delay,
                 self.proj_doff, self.syn_indptr, self.syn_post, self.syn_w, self.syn_delay,
-                self.proj_xb, self.xf, self.xi, self.xg, self.xnu, self.xtp, self.xtf, self.xrs, self.xgs,
+                self.proj_xb, self.xf, self.xi, self.xg, self.xnu, self.xtp, self.xrtp, self.xtf, self.xrs,
+                self.xgs,
                 self.xacc, self.wrow, self.xbuf,
                 self.buf, self.touched, self.tcount, self.pending,
                 self.rec_flag, self.n_rec_max, self.spk_step, self.spk_id, self.spk_n,

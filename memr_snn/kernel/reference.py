@@ -27,6 +27,7 @@ __all__ = [
     "program_verify_ref",
     "normal_icdf_ref",
     "crossbar_normals_ref",
+    "drift_factor_ref",
     "read_row_ref",
 ]
 
@@ -203,8 +204,8 @@ def run_reference(sim, n_steps: int):
                 lo, hi = int(ip[g - pre_lo]), int(ip[g - pre_lo + 1])
                 if xb >= 0:
                     wr = np.zeros(hi - lo)
-                    read_row_ref(xb, lo, hi, t, sim.dt, sim.xf, sim.xi, sim.xg, sim.xnu, sim.xtp, sim.xtf,
-                                 sim.xrs, sim.xgs, xacc, wr)
+                    read_row_ref(xb, g - pre_lo, lo, hi, t, sim.dt, sim.xf, sim.xi, sim.xg, sim.xnu, sim.xtp,
+                                 sim.xrtp, sim.xtf, sim.xrs, sim.xgs, xacc, wr)
                 else:
                     wr = w[lo:hi]
                 np.add.at(buf, ((t + d[lo:hi]) % n_slots, rec, post[lo:hi]), wr)
@@ -376,8 +377,25 @@ def crossbar_normals_ref(seed, step, j) -> np.ndarray:
     return np.where(tail, exact, table)
 
 
-def read_row_ref(x, lo, hi, t, dt, xf, xi, g, nu, tp, tf, rs, gs, acc, out, buf=None):
-    """Twin of :func:`memr_snn.kernel.crossbar.read_row`, vectorised over the row's devices."""
+def drift_factor_ref(x: np.ndarray) -> np.ndarray:
+    """Twin of :func:`memr_snn.kernel.crossbar.drift_factor` (the same operations, element-wise)."""
+    from . import crossbar as X
+
+    y = np.asarray(x, dtype=np.float64) * X._INV64
+    p = np.full_like(y, X._E12)
+    for c in (X._E11, X._E10, X._E9, X._E8, X._E7, X._E6, X._E5, X._E4, X._E3, X._E2, 1.0, 1.0):
+        p = p * y + c
+    for _ in range(6):
+        p = p * p
+    return p
+
+
+def read_row_ref(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rs, gs, acc, out, buf=None):
+    """Twin of :func:`memr_snn.kernel.crossbar.read_row`, vectorised over the row's devices.
+
+    Drift is evaluated per device from ``tp`` (``row`` and ``rtp`` are accepted for the
+    kernel's signature; the kernel's shared-row shortcut gives the same numbers).
+    """
     from . import crossbar as X
 
     off, diff = int(xi[x, X.XI_OFF]), bool(xi[x, X.XI_DIFF])
@@ -389,7 +407,8 @@ def read_row_ref(x, lo, hi, t, dt, xf, xi, g, nu, tp, tf, rs, gs, acc, out, buf=
     if xi[x, X.XI_DRIFT]:
         old = age > xf[x, X.XF_T0]
         with np.errstate(divide="ignore", invalid="ignore"):
-            gd = np.where(old, gd * _exp(-nu[devs] * _log(np.where(old, age / xf[x, X.XF_T0], 1.0))), gd)
+            gd = np.where(old, gd * drift_factor_ref(-nu[devs] * _log(np.where(old, age / xf[x, X.XF_T0], 1.0))),
+                          gd)
     if xi[x, X.XI_RET]:
         gd = np.where(age > tf[devs], xf[x, X.XF_GFAIL], gd)
     sigma = xf[x, X.XF_SIGMA]

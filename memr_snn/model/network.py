@@ -190,7 +190,7 @@ class Network:
             if seed is None:
                 seed = int(np.random.default_rng([self.seed, 3, len(self.projections)]).integers(2**62))
             proj.crossbar = CrossbarState(proj.device, proj.pre_indices(), proj.indices, proj.weights, seed,
-                                          name=proj.name)
+                                          name=proj.name, n_pre=proj.pre.n)
         proj._network = self
         self.projections.append(proj)
 

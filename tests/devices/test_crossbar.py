@@ -72,7 +72,7 @@ def _row_case(rng, diff, drift, ret, wire, sigma, n=40):
     x = 1
     off = 7
     xf[x] = [2.5e3, 1e-6, sigma, 1.0, 0.04 * 1e-8, 1e-6]
-    xi[x] = [off, int(diff), int(drift), int(np.uint64(0xDEADBEEF12345).view(np.int64)), int(ret), int(wire)]
+    xi[x] = [off, int(diff), int(drift), int(np.uint64(0xDEADBEEF12345).view(np.int64)), int(ret), int(wire), 0]
     total = off + m + 3
     g = rng.uniform(1e-6, 1e-4, total)
     nu = rng.uniform(0, 0.2, total)
@@ -83,6 +83,12 @@ def _row_case(rng, diff, drift, ret, wire, sigma, n=40):
     return x, xf, xi, g, nu, tp, tf, rs, gs
 
 
+def _row_tp(tp, off, per, lo, hi, shared):
+    """A per-row programming-time array for row 0 = synapses lo..hi: shared value, or NaN."""
+    d = tp[off + per * lo: off + per * hi]
+    return np.array([d[0] if shared and np.all(d == d[0]) else np.nan])
+
+
 @pytest.mark.parametrize("diff", [False, True])
 @pytest.mark.parametrize("flags", [(0, 0, 0, 0.0), (1, 0, 0, 0.0), (0, 1, 0, 0.0), (0, 0, 1, 0.0),
                                    (0, 0, 0, 0.1), (1, 1, 1, 0.3)])
@@ -90,14 +96,32 @@ def test_read_kernel_matches_numpy_twin(diff, flags):
     drift, ret, wire, sigma = flags
     rng = np.random.default_rng(3)
     x, xf, xi, g, nu, tp, tf, rs, gs = _row_case(rng, diff, drift, ret, wire, sigma)
-    for t, (lo, hi) in ((0, (5, 35)), (17, (6, 35)), (123456, (5, 34)), (3, (0, 1)), (4, (39, 40))):
+    per = 2 if diff else 1
+    cases = [(0, (5, 35)), (17, (6, 35)), (123456, (5, 34)), (3, (0, 1)), (4, (39, 40))]
+    for (t, (lo, hi)), shared in zip(cases * 2, [False] * 5 + [True] * 5, strict=True):
+        if shared:  # the whole row programmed at once: the kernel's one-log shortcut
+            tp[7 + per * lo: 7 + per * hi] = -50.0
+        rtp = _row_tp(tp, 7, per, lo, hi, shared)
         out_k, out_r = np.zeros(40), np.zeros(40)
         acc_k, acc_r = np.zeros((2, X.N_ACC)), np.zeros((2, X.N_ACC))
-        read_row(x, lo, hi, t, 1e-3, xf, xi, g, nu, tp, tf, rs, gs, acc_k, out_k, np.zeros(80))
-        read_row_ref(x, lo, hi, t, 1e-3, xf, xi, g, nu, tp, tf, rs, gs, acc_r, out_r)
+        read_row(x, 0, lo, hi, t, 1e-3, xf, xi, g, nu, tp, rtp, tf, rs, gs, acc_k, out_k, np.zeros(80))
+        read_row_ref(x, 0, lo, hi, t, 1e-3, xf, xi, g, nu, tp, rtp, tf, rs, gs, acc_r, out_r)
         np.testing.assert_allclose(out_k, out_r, rtol=1e-12, atol=1e-20)
         np.testing.assert_allclose(acc_k, acc_r, rtol=1e-12)
         assert acc_k[x, X.A_READS] == (hi - lo) * (2 if diff else 1)
+
+
+def test_drift_factor_is_exp_to_1e12():
+    from memr_snn.kernel.crossbar import drift_factor
+    from memr_snn.kernel.reference import drift_factor_ref
+
+    x = -np.concatenate([np.linspace(0, 28, 20001), np.geomspace(1e-12, 28, 2001)])
+    want = np.exp(x)
+    np.testing.assert_allclose(drift_factor_ref(x), want, rtol=1e-12, atol=0)
+    xs = x[::97]
+    np.testing.assert_array_equal(np.array([drift_factor(v) for v in xs]), drift_factor_ref(xs))
+    assert np.all(np.abs(drift_factor_ref(-np.linspace(28, 40, 101)) / np.exp(-np.linspace(28, 40, 101)) - 1)
+                  < 1e-10)
 
 
 def test_read_noise_draws_are_standard_normal_and_match_twin():

@@ -192,6 +192,7 @@ class CrossbarState:
         self.tiling: Tiling = tile_projection(pre, post, spec.array, self.differential)
         self.n_pre = int(n_pre) if n_pre is not None else (int(np.max(pre)) + 1 if np.size(pre) else 0)
         self.rtp = np.full(self.n_pre, np.nan)  # programming time shared by a row's devices, NaN if mixed
+        self.rft = np.full(self.n_pre, np.inf)  # earliest state loss in the row: min(tp + tf)
         self.rs = np.zeros(n)
         self.gs = np.zeros(n)
         self.wire_on = not spec.array.is_ideal
@@ -343,7 +344,8 @@ class CrossbarState:
             self.gs[...] = gs
 
     def _update_row_times(self) -> None:
-        """``rtp[i]``: the programming time all devices of row ``i`` share, or NaN (the kernel's fast path)."""
+        """Row summaries the kernel's fast paths read: ``rtp[i]`` the programming time all devices of
+        row ``i`` share (NaN if they differ), ``rft[i]`` the earliest retention loss ``min(tp + tf)``."""
         pre = self.tiling.pre  # CSR order: sorted by row
         if pre.size == 0:
             return
@@ -356,6 +358,9 @@ class CrossbarState:
         rtp = np.full(self.n_pre, np.nan)
         rtp[nonempty] = np.where(lo == hi, lo, np.nan)
         self.rtp[...] = rtp
+        rft = np.full(self.n_pre, np.inf)
+        rft[nonempty] = np.minimum.reduceat(tp + np.asarray(self.tf), idx)
+        self.rft[...] = rft
 
     def apply_pulses(self, pulses, now: float | None = None) -> None:
         """Send signed program pulses to the synapses (what a learning rule emits).
@@ -449,7 +454,7 @@ class CrossbarState:
         out = np.zeros(self.n_synapses)
         acc = np.zeros((1, X.N_ACC))
         read_row_ref(0, None, 0, self.n_synapses, t_steps, t_dt, xf[None, :], xi[None, :], self.g, self.nu, self.tp,
-                     self.rtp, self.tf, self.rs, self.gs, acc, out)
+                     self.rtp, self.tf, self.rft, self.rs, self.gs, acc, out)
         return out
 
     def read_conductances(self, t: float | None = None) -> np.ndarray:
@@ -469,11 +474,11 @@ class CrossbarState:
         acc = np.zeros((1, X.N_ACC))
         tt = float(self._now if t is None else t)
         read_row_ref(0, None, 0, self.n_devices, 1, tt, xf[None, :], xi[None, :], self.g, self.nu, self.tp,
-                     self.rtp, self.tf, self.rs, self.gs, acc, out)
+                     self.rtp, self.tf, self.rft, self.rs, self.gs, acc, out)
         return out
 
     # ------------------------------------------------------------- checkpoints
-    _ARRAYS = ("g", "g_target", "nu", "tp", "rtp", "tf", "rs", "gs", "counts", "counts0", "budget", "fault",
+    _ARRAYS = ("g", "g_target", "nu", "tp", "rtp", "rft", "tf", "rs", "gs", "counts", "counts0", "budget", "fault",
                "g_min_dev", "g_max_dev", "acc")
     _SCALARS = ("differential", "n_synapses", "n_pre", "per", "n_devices", "seed", "drift_on", "retention_on",
                 "wire_on", "read_sigma", "v_read", "t_read", "program_pulses", "verify_reads", "program_energy",
@@ -517,7 +522,7 @@ class CrossbarState:
         n = int(self.n_devices)
         for k in self._ARRAYS:
             arr = np.array(arrays[k], dtype=np.float32 if k == "nu" else None)
-            want = (2,) if k == "acc" else ((int(self.n_pre),) if k == "rtp" else (n,))
+            want = (2,) if k == "acc" else ((int(self.n_pre),) if k in ("rtp", "rft") else (n,))
             if arr.shape != want:
                 raise ValueError(f"crossbar {name!r}: array {k} has shape {arr.shape}, expected {want}")
             setattr(self, k, arr)

@@ -262,15 +262,17 @@ class Simulator:
             off += m
             if projs[k].pre.n:
                 longest = max(longest, int(np.diff(projs[k].indptr).max(initial=0)))
-        n_rows = sum(cb.rtp.size for _, cb in xbs) if need["tp"] else 0
+        n_rows = sum(cb.n_pre for _, cb in xbs) if need["tp"] else 0
         self.xrtp = np.zeros(max(n_rows, 1))
+        self.xrft = np.zeros(max(n_rows, 1))
         roff = 0
         for x, (_, cb) in enumerate(xbs):
             self.xi[x, X.XI_ROFF] = roff
             if need["tp"]:
-                self.xrtp[roff:roff + cb.rtp.size] = cb.rtp
-                cb.rtp = self.xrtp[roff:roff + cb.rtp.size]
-                roff += cb.rtp.size
+                for name, arr in (("rtp", self.xrtp), ("rft", self.xrft)):
+                    arr[roff:roff + cb.n_pre] = getattr(cb, name)
+                    setattr(cb, name, arr[roff:roff + cb.n_pre])  # live view
+                roff += cb.n_pre
         self.xg, self.xnu, self.xtp = arrays["g"], arrays["nu"], arrays["tp"]
         self.xtf, self.xrs, self.xgs = arrays["tf"], arrays["rs"], arrays["gs"]
         self.wrow = np.zeros(longest)
@@ -413,8 +415,8 @@ class Simulator:
                 self.pop_of, self.pop_out_ptr, self.pop_out_proj,
                 self.proj_pre_lo, self.proj_ipo, self.proj_so, self.proj_rec, self.proj_delay,
                 self.proj_doff, self.syn_indptr, self.syn_post, self.syn_w, self.syn_delay,
-                self.proj_xb, self.xf, self.xi, self.xg, self.xnu, self.xtp, self.xrtp, self.xtf, self.xrs,
-                self.xgs,
+                self.proj_xb, self.xf, self.xi, self.xg, self.xnu, self.xtp, self.xrtp, self.xtf, self.xrft,
+                self.xrs, self.xgs,
                 self.xacc, self.wrow, self.xbuf,
                 self.buf, self.touched, self.tcount, self.pending,
                 self.rec_flag, self.n_rec_max, self.spk_step, self.spk_id, self.spk_n,

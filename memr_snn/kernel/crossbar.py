@@ -148,12 +148,14 @@ def pair_normals(key, j):
 
 
 @njit(cache=True, error_model="numpy")
-def read_row(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rs, gs, acc, out, buf):
+def read_row(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc, out, buf):
     """Weights of synapses ``lo .. hi-1`` (row ``row``) of crossbar ``x`` read at step ``t``, into ``out[:hi-lo]``.
 
     ``rtp[xi[x, XI_ROFF] + row]`` is the programming time shared by all devices of the
-    row, or NaN when they differ (then ``tp`` is read per device); whoever writes
-    devices keeps it up to date.
+    row, or NaN when they differ (then ``tp`` is read per device), and
+    ``rft[XI_ROFF + row]`` the earliest time a device of the row loses its state
+    (``min(tp + tf)``), so rows with no loss yet skip the retention test; whoever
+    writes devices keeps both up to date.
 
     ``buf`` is scratch of at least ``2 (hi - lo)`` floats.  Each non-ideality is a
     separate pass over the row's devices, entered only when it is on: a branch inside
@@ -194,7 +196,7 @@ def read_row(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rs, gs, acc, out
     else:
         for q in range(m):
             buf[q] = g[d0 + q]
-    if ret:
+    if ret and tnow > rft[xi[x, XI_ROFF] + row]:
         gfail = xf[x, XF_GFAIL]
         for q in range(m):
             if tnow - tp[d0 + q] > tf[d0 + q]:

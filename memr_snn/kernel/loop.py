@@ -270,7 +270,7 @@ def run_chunk(
     proj_pre_lo, proj_ipo, proj_so, proj_rec, proj_delay, proj_doff,
     syn_indptr, syn_post, syn_w, syn_delay,
     # crossbar projections (proj_xb[pr] = crossbar index or -1), see kernel/crossbar.py
-    proj_xb, xf, xi, xg, xnu, xtp, xrtp, xtf, xrs, xgs, xacc, wrow, xbuf,
+    proj_xb, xf, xi, xg, xnu, xtp, xrtp, xtf, xrft, xrs, xgs, xacc, wrow, xbuf,
     # ring buffer with per-slot touched lists
     buf, touched, tcount, pending,
     # recording
@@ -382,8 +382,8 @@ def run_chunk(
                 hi_k = syn_indptr[row + 1]
                 xb = proj_xb[pr]
                 if xb >= 0:  # weights are read from the devices now
-                    read_row(xb, g - proj_pre_lo[pr], lo_k, hi_k, t, dt, xf, xi, xg, xnu, xtp, xrtp, xtf, xrs, xgs,
-                             xacc, wrow, xbuf)
+                    read_row(xb, g - proj_pre_lo[pr], lo_k, hi_k, t, dt, xf, xi, xg, xnu, xtp, xrtp, xtf, xrft, xrs,
+                             xgs, xacc, wrow, xbuf)
                     _push(dense, doff, slot, n_slots, proj_delay[pr], rec, syn_post[so + lo_k:so + hi_k],
                           wrow[:hi_k - lo_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
                 else:

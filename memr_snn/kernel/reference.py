@@ -205,7 +205,7 @@ def run_reference(sim, n_steps: int):
                 if xb >= 0:
                     wr = np.zeros(hi - lo)
                     read_row_ref(xb, g - pre_lo, lo, hi, t, sim.dt, sim.xf, sim.xi, sim.xg, sim.xnu, sim.xtp,
-                                 sim.xrtp, sim.xtf, sim.xrs, sim.xgs, xacc, wr)
+                                 sim.xrtp, sim.xtf, sim.xrft, sim.xrs, sim.xgs, xacc, wr)
                 else:
                     wr = w[lo:hi]
                 np.add.at(buf, ((t + d[lo:hi]) % n_slots, rec, post[lo:hi]), wr)
@@ -390,11 +390,11 @@ def drift_factor_ref(x: np.ndarray) -> np.ndarray:
     return p
 
 
-def read_row_ref(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rs, gs, acc, out, buf=None):
+def read_row_ref(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc, out, buf=None):
     """Twin of :func:`memr_snn.kernel.crossbar.read_row`, vectorised over the row's devices.
 
-    Drift is evaluated per device from ``tp`` (``row`` and ``rtp`` are accepted for the
-    kernel's signature; the kernel's shared-row shortcut gives the same numbers).
+    Drift and retention are evaluated per device from ``tp`` and ``tf`` (``row``, ``rtp``
+    and ``rft`` are accepted for the kernel's signature; its row shortcuts give the same numbers).
     """
     from . import crossbar as X
 

@@ -19,3 +19,12 @@ def test_cuba_example(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["x", "--n", "400", "--duration", "0.1", "--out", str(tmp_path)])
     runpy.run_path(str(EXAMPLES / "vogels_abbott_cuba.py"), run_name="__main__")
     assert (tmp_path / "cuba_example.png").exists()
+
+
+def test_memristive_example(tmp_path):
+    mod = runpy.run_path(str(EXAMPLES / "memristive_cuba.py"))
+    res = mod["main"](n=400, duration=0.1, out=tmp_path, presets=("ideal", "pcm_gst"))
+    assert res["ideal"]["weight_error"] < 0.01  # program-and-verify lands within its 1 % tolerance
+    assert 0.0 < res["pcm_gst"]["weight_error"] < 0.5
+    assert res["pcm_gst"]["program_energy"] > res["ideal"]["program_energy"] > 0
+    assert (tmp_path / "devices_example.png").stat().st_size > 1000

@@ -29,6 +29,7 @@ test-all: $(VENV)/.stamp-test
 
 bench: $(VENV)/.stamp-test
 	$(PY) -m memr_snn bench
+	$(PY) benchmarks/devices.py
 
 lint: $(VENV)/.stamp-test
 	$(PY) -m ruff check .

@@ -279,16 +279,6 @@ class Simulator:
         self.xbuf = np.zeros(2 * longest)
         self._crossbars = [cb for _, cb in xbs]
 
-    def refresh_crossbar_tables(self):
-        """Re-read the crossbars' scalar kernel rows (after reprogramming changed nothing structural)."""
-        from ..kernel import crossbar as X
-
-        for x, cb in enumerate(self._crossbars):
-            xf, xi = cb.kernel_rows()
-            xi[X.XI_OFF] = self.xi[x, X.XI_OFF]
-            xi[X.XI_ROFF] = self.xi[x, X.XI_ROFF]
-            self.xf[x], self.xi[x] = xf, xi
-
     def _build_buffers(self):
         n_slots = self.max_delay + 1
         n = max(self.n_total, 1)

@@ -34,7 +34,11 @@ VAR_CODES = {
 STATE_ARRAYS = (
     "v", "se", "si", "a", "ib", "ref", "last", "active", "act_list", "act_n",
     "buf", "touched", "tcount", "pending", "sq_cursor", "pq_rates",
+    "tr1", "tr2", "trl", "elig", "reward",
 )
+
+#: state arrays added after the first checkpoint format: absent in older files, then left as built
+OPTIONAL_STATE = ("tr1", "tr2", "trl", "elig", "reward")
 
 _VAR_ARRAY = {L.V_V: "v", L.V_SE: "se", L.V_SI: "si", L.V_A: "a", L.V_IB: "ib"}
 
@@ -221,6 +225,62 @@ class Simulator:
             so += m
         self.max_delay = max([pr.max_delay for pr in projs], default=1)
         self._build_crossbars()
+        self._build_plasticity()
+
+    def _build_plasticity(self):
+        """Tables of the plastic projections: rule rows, trace offsets, column (CSC) indices, eligibilities."""
+        from ..kernel import plasticity as K
+        from ..learning.stdp import RewardSTDP
+
+        projs = self.net.projections
+        plastic = [k for k, pr in enumerate(projs) if getattr(pr, "plasticity", None) is not None]
+        n_pl = len(plastic)
+        self.proj_pl = np.full(len(projs), -1, dtype=np.int64)
+        self.pf = np.zeros((max(n_pl, 1), K.N_PF))
+        self.pi = np.zeros((n_pl, K.N_PI), dtype=np.int64)
+        in_lists = [[] for _ in self.pops]
+        n_tr = sum(projs[k].pre.n + projs[k].post.n for k in plastic)
+        self.tr1 = np.zeros(max(n_tr, 1))
+        self.tr2 = np.zeros(max(n_tr, 1))
+        self.trl = np.zeros(max(n_tr, 1), dtype=np.int64)
+        csc_ptr, csc_syn, csc_pre = [], [], []
+        n_elig = sum(projs[k].n_synapses for k in plastic if isinstance(projs[k].plasticity, RewardSTDP))
+        self.elig = np.zeros(max(n_elig, 1))
+        self.reward = np.zeros(max(n_pl, 1))
+        tro = cso = eo = sco = 0
+        for p, k in enumerate(plastic):
+            pr = projs[k]
+            self.proj_pl[k] = p
+            pf, mult, nearest = pr.plasticity.kernel_row(self.dt)
+            self.pf[p] = pf
+            reward = isinstance(pr.plasticity, RewardSTDP)
+            post_lo = int(self.pop_lo[self.pop_index(pr.post)])
+            row = np.zeros(K.N_PI, dtype=np.int64)
+            row[K.PI_PROJ], row[K.PI_MULT], row[K.PI_NEAREST] = k, mult, nearest
+            row[K.PI_PRE], row[K.PI_POST], row[K.PI_POSTLO] = tro, tro + pr.pre.n, post_lo
+            row[K.PI_CSC], row[K.PI_REWARD], row[K.PI_ELIG], row[K.PI_NSYN] = cso, int(reward), eo, pr.n_synapses
+            self.pi[p] = row
+            tro += pr.pre.n + pr.post.n
+            # columns: synapses onto each postsynaptic neuron, in presynaptic order
+            post = pr.indices.astype(np.int64)
+            order = np.argsort(post, kind="stable")
+            ptr = np.zeros(pr.post.n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(post, minlength=pr.post.n), out=ptr[1:])
+            csc_ptr.append(ptr + sco)
+            sco += pr.n_synapses
+            csc_syn.append(order)
+            csc_pre.append(pr.pre_indices()[order])
+            cso += pr.post.n + 1
+            if reward:
+                eo += pr.n_synapses
+            in_lists[self.pop_index(pr.post)].append(p)
+        self.csc_ptr = np.concatenate(csc_ptr) if csc_ptr else np.zeros(1, dtype=np.int64)
+        self.csc_syn = np.concatenate(csc_syn) if csc_syn else np.zeros(1, dtype=np.int64)
+        self.csc_pre = np.concatenate(csc_pre) if csc_pre else np.zeros(1, dtype=np.int64)
+        self.pop_pin_ptr = np.zeros(len(self.pops) + 1, dtype=np.int64)
+        for q, lst in enumerate(in_lists):
+            self.pop_pin_ptr[q + 1] = self.pop_pin_ptr[q] + len(lst)
+        self.pop_pin = np.array([p for lst in in_lists for p in lst], dtype=np.int64)
 
     def _build_crossbars(self):
         """Concatenate the crossbar projections' device arrays; their states become views into them."""
@@ -408,6 +468,8 @@ class Simulator:
                 self.proj_xb, self.xf, self.xi, self.xg, self.xnu, self.xtp, self.xrtp, self.xtf, self.xrft,
                 self.xrs, self.xgs,
                 self.xacc, self.wrow, self.xbuf,
+                self.proj_pl, self.pf, self.pi, self.pop_pin_ptr, self.pop_pin, self.csc_ptr, self.csc_syn,
+                self.csc_pre, self.tr1, self.tr2, self.trl, self.elig, self.reward,
                 self.buf, self.touched, self.tcount, self.pending,
                 self.rec_flag, self.n_rec_max, self.spk_step, self.spk_id, self.spk_n,
                 pop_counts,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine.simulator import STATE_ARRAYS
+from ..engine.simulator import OPTIONAL_STATE, STATE_ARRAYS
 from ..model.connectivity import Connectivity
 from ..model.monitors import RateMonitor, SpikeMonitor, StateMonitor
 from ..model.network import Network
@@ -70,6 +70,7 @@ def save_network(net: Network, path: str | Path) -> Path:
         projs.append({
             "name": pr.name, "pre": pr.pre.name, "post": pr.post.name, "receptor": pr.receptor,
             "connectivity": repr(pr.connectivity)[:200], "delay_uniform": pr.delay_uniform,
+            "plasticity": None if pr.plasticity is None else pr.plasticity.to_dict(),
         })
         arrays[f"{key}/indptr"] = pr.indptr
         arrays[f"{key}/indices"] = pr.indices
@@ -177,7 +178,13 @@ def _rebuild(meta, arrays) -> Network:
     for k, entry in enumerate(meta["projections"]):
         key = f"proj/{k}"
         pre, post = net.population(entry["pre"]), net.population(entry["post"])
-        proj = Projection(pre, post, _Restored(), weight=0.0, receptor=entry["receptor"], name=entry["name"])
+        rule = None
+        if entry.get("plasticity") is not None:
+            from ..learning.stdp import rule_from_dict
+
+            rule = rule_from_dict(entry["plasticity"])
+        proj = Projection(pre, post, _Restored(), weight=0.0, receptor=entry["receptor"], name=entry["name"],
+                          plasticity=rule)
         proj._restore(
             arrays[f"{key}/indptr"], arrays[f"{key}/indices"], arrays[f"{key}/weights"],
             arrays.get(f"{key}/delays"), entry["delay_uniform"],
@@ -216,6 +223,8 @@ def _rebuild(meta, arrays) -> Network:
     if sim_meta is not None:
         sim = net._ensure_built()
         for name in STATE_ARRAYS:
+            if f"sim/{name}" not in arrays and name in OPTIONAL_STATE:
+                continue  # a file from before plasticity: nothing to restore
             saved = arrays[f"sim/{name}"]
             current = getattr(sim, name)
             if saved.shape != current.shape or saved.dtype != current.dtype:

@@ -50,6 +50,7 @@ from .neuron import (
     tsm_step_one,
     tsm_step_range,
 )
+from .plasticity import PI_ELIG, PI_NSYN, PI_POSTLO, PI_PROJ, PI_REWARD, reward_step, stdp_post_column, stdp_pre_row
 from .rng import uniform01
 
 __all__ = [
@@ -271,6 +272,8 @@ def run_chunk(
     syn_indptr, syn_post, syn_w, syn_delay,
     # crossbar projections (proj_xb[pr] = crossbar index or -1), see kernel/crossbar.py
     proj_xb, xf, xi, xg, xnu, xtp, xrtp, xtf, xrft, xrs, xgs, xacc, wrow, xbuf,
+    # plasticity (proj_pl[pr] = plastic index or -1), see kernel/plasticity.py
+    proj_pl, pf, pi, pop_pin_ptr, pop_pin, csc_ptr, csc_syn, csc_pre, tr1, tr2, trl, elig, reward,
     # ring buffer with per-slot touched lists
     buf, touched, tcount, pending,
     # recording
@@ -389,6 +392,23 @@ def run_chunk(
                 else:
                     _push(dense, doff, slot, n_slots, proj_delay[pr], rec, syn_post[so + lo_k:so + hi_k],
                           syn_w[so + lo_k:so + hi_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
+                pl = proj_pl[pr]
+                if pl >= 0:  # presynaptic plasticity events, after delivery with the old weights
+                    stdp_pre_row(pl, pf, pi, g - proj_pre_lo[pr], t, syn_post[so + lo_k:so + hi_k],
+                                 syn_w[so + lo_k:so + hi_k], elig, pi[pl, PI_ELIG] + lo_k, tr1, tr2, trl)
+        # 5b. postsynaptic plasticity events, after every presynaptic one of the step
+        if pop_pin.shape[0] > 0:
+            for q in range(nspk):
+                g = spikes[q]
+                pop = pop_of[g]
+                for e in range(pop_pin_ptr[pop], pop_pin_ptr[pop + 1]):
+                    pl = pop_pin[e]
+                    stdp_post_column(pl, pf, pi, g - pi[pl, PI_POSTLO], t, csc_ptr, csc_syn, csc_pre, syn_w,
+                                     proj_so[pi[pl, PI_PROJ]], elig, tr1, tr2, trl)
+            for pl in range(pi.shape[0]):
+                if pi[pl, PI_REWARD] != 0:
+                    reward_step(pl, pf, reward, dt, syn_w, proj_so[pi[pl, PI_PROJ]], pi[pl, PI_NSYN], elig,
+                                pi[pl, PI_ELIG])
         # 6. event mode: idle out the neurons that cannot fire unaided
         if not dense:
             w = 0

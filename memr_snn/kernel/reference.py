@@ -151,6 +151,7 @@ def run_reference(sim, n_steps: int):
         projs.append((int(sim.proj_pre_lo[k]), n_pre, ip, sim.syn_post[so:so + m].astype(np.int64),
                       sim.syn_w[so:so + m].astype(np.float64), d, int(sim.proj_rec[k]), int(sim.proj_xb[k])))
 
+    plastic = _plastic_ref_setup(sim, projs)
     sq_cursor = sim.sq_cursor.copy()
     out_steps, out_gids = [], []
     for s in range(n_steps):
@@ -209,13 +210,79 @@ def run_reference(sim, n_steps: int):
                 else:
                     wr = w[lo:hi]
                 np.add.at(buf, ((t + d[lo:hi]) % n_slots, rec, post[lo:hi]), wr)
+        if plastic:
+            _plastic_ref_step(plastic, projs, gids, sim.dt)
         out_steps.append(np.full(gids.size, t, dtype=np.int64))
         out_gids.append(gids.astype(np.int64))
     return (
         np.concatenate(out_steps) if out_steps else np.zeros(0, np.int64),
         np.concatenate(out_gids) if out_gids else np.zeros(0, np.int64),
-        {"v": v, "se": se, "si": si, "a": a, "ref": ref, "xacc": xacc},
+        {"v": v, "se": se, "si": si, "a": a, "ref": ref, "xacc": xacc,
+         "weights": {k: projs[k][4] for k in range(len(projs))}},
     )
+
+
+def _plastic_ref_setup(sim, projs) -> list[dict]:
+    """Per plastic projection: its rule row and per-*synapse* traces (Brian2's formulation), clock-driven
+    (decayed every step), starting from zero: compare from a freshly built network."""
+    from . import plasticity as K
+
+    out = []
+    for k in range(len(projs)):
+        p = int(sim.proj_pl[k])
+        if p < 0:
+            continue
+        pre_lo, n_pre, ip, post, w, d, rec, xb = projs[k]
+        m = w.size
+        pre_local = np.repeat(np.arange(n_pre), np.diff(ip))
+        out.append({
+            "k": k, "pf": sim.pf[p], "mult": bool(sim.pi[p, K.PI_MULT]), "nearest": bool(sim.pi[p, K.PI_NEAREST]),
+            "reward": bool(sim.pi[p, K.PI_REWARD]), "r": float(sim.reward[p]),
+            "pre": pre_lo + pre_local, "post": post, "R1": np.zeros(m), "R2": np.zeros(m), "O1": np.zeros(m),
+            "O2": np.zeros(m), "E": np.zeros(m),
+        })
+    return out
+
+
+def _plastic_ref_step(plastic, projs, gids, dt) -> None:
+    """One step of every plastic projection: decay the traces, all pre events, all post events, reward."""
+    from . import plasticity as K
+
+    fired = set(int(g) for g in gids)
+    for P in plastic:
+        pf, w = P["pf"], projs[P["k"]][4]
+        wmin, wmax = pf[K.PF_WMIN], pf[K.PF_WMAX]
+        span = wmax - wmin
+        for name, col in (("R1", K.PF_LDP), ("R2", K.PF_LDX), ("O1", K.PF_LDM), ("O2", K.PF_LDY)):
+            if P.get("t_started", False):
+                P[name] *= np.exp(pf[col])
+        P["t_started"] = True
+        pre_ev = np.array([g in fired for g in P["pre"]], dtype=bool)
+        post_ev = np.array([g in fired for g in P["post"]], dtype=bool)
+        if pre_ev.any():
+            dw = -P["O1"][pre_ev] * (pf[K.PF_A2M] + pf[K.PF_A3M] * P["R2"][pre_ev])
+            if P["reward"]:
+                P["E"][pre_ev] += dw
+            else:
+                if P["mult"]:
+                    dw = dw * (w[pre_ev] - wmin) / span
+                w[pre_ev] = np.clip(w[pre_ev] + dw, wmin, wmax)
+            P["R1"][pre_ev] = 1.0 if P["nearest"] else P["R1"][pre_ev] + 1.0
+            P["R2"][pre_ev] = 1.0 if P["nearest"] else P["R2"][pre_ev] + 1.0
+        if post_ev.any():
+            dw = P["R1"][post_ev] * (pf[K.PF_A2P] + pf[K.PF_A3P] * P["O2"][post_ev])
+            if P["reward"]:
+                P["E"][post_ev] += dw
+            else:
+                if P["mult"]:
+                    dw = dw * (wmax - w[post_ev]) / span
+                w[post_ev] = np.clip(w[post_ev] + dw, wmin, wmax)
+            P["O1"][post_ev] = 1.0 if P["nearest"] else P["O1"][post_ev] + 1.0
+            P["O2"][post_ev] = 1.0 if P["nearest"] else P["O2"][post_ev] + 1.0
+        if P["reward"]:
+            if P["r"] != 0.0:
+                w[...] = np.clip(w + pf[K.PF_LR] * P["r"] * dt * P["E"], wmin, wmax)
+            P["E"] *= np.exp(pf[K.PF_LDE])
 
 
 # Element-wise libm calls (as the compiled kernels make them): numpy's vectorised exp/log/cos

@@ -1,4 +1,6 @@
 """Learning on float weights and on memristive synapses: STDP family, reward-modulated STDP,
 e-prop and surrogate-gradient training."""
 
-__all__: list[str] = []
+from .stdp import STDP, PlasticityRule, RewardSTDP, TripletSTDP, rule_from_dict
+
+__all__ = ["STDP", "TripletSTDP", "RewardSTDP", "PlasticityRule", "rule_from_dict"]

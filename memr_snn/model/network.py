@@ -340,6 +340,19 @@ class Network:
         self._check_rate_limit(arr)
         self._ensure_built().set_rates(population, arr)
 
+    def set_reward(self, projection, reward: float) -> None:
+        """Set the reward (neuromodulator) signal of a projection with a :class:`~memr_snn.learning.RewardSTDP`
+        rule; it holds until the next call (drive it between ``run_steps`` calls in a closed loop)."""
+        from ..learning.stdp import RewardSTDP
+
+        if projection not in self.projections or not isinstance(projection.plasticity, RewardSTDP):
+            raise ValueError("set_reward needs a projection of this network with a RewardSTDP rule")
+        r = float(reward)
+        if not np.isfinite(r):
+            raise ValueError(f"reward must be finite, got {reward!r}")
+        sim = self._ensure_built()
+        sim.reward[sim.proj_pl[self.projections.index(projection)]] = r
+
     def _check_spike_times(self, pop) -> None:
         """Spike times must sit on the dt grid, at most one spike per neuron and step."""
         steps = pop.times / self.dt

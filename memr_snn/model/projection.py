@@ -70,6 +70,7 @@ class Projection:
         receptor: str = "exc",
         name: str | None = None,
         device=None,
+        plasticity=None,
     ):
         if not isinstance(pre, PopulationBase):
             raise TypeError(f"pre must be a population, got {pre!r}")
@@ -99,6 +100,14 @@ class Projection:
                 raise TypeError(f"device must be a memr_snn.devices.Crossbar, got {device!r}")
         self.device = device
         self.crossbar = None  # CrossbarState, made by the network
+        if plasticity is not None:
+            from ..learning.stdp import PlasticityRule
+
+            if not isinstance(plasticity, PlasticityRule):
+                raise TypeError(f"plasticity must be an STDP, TripletSTDP or RewardSTDP rule, got {plasticity!r}")
+            if device is not None:
+                raise ValueError("plasticity on crossbar projections is not supported yet; use float weights")
+        self.plasticity = plasticity
         self.pre = pre
         self.post = post
         self.connectivity = connectivity
@@ -122,6 +131,8 @@ class Projection:
         pre, post = self.connectivity.generate(n_pre, n_post, rng, self.pre is self.post)
         n_syn = pre.size
         w = self._resolve_weights(rng, pre, post, n_syn)
+        if self.plasticity is not None:
+            self.plasticity.check_weights(w, self.name)
         d = self._resolve_delays(rng, n_syn)
         key = pre * max(n_post, 1) + post
         if key.size > 1 and np.any(key[1:] < key[:-1]):

@@ -106,6 +106,8 @@ __all__ = [
     "DeviceTarget",
     "EProp",
     "SURROGATES",
+    "evidence_accumulation",
+    "train_eprop_task",
 ]
 
 SURROGATES = ("triangle", "fast_sigmoid", "sigmoid")
@@ -441,15 +443,21 @@ class EProp:
         Adam's moment decays and epsilon.
     device : DeviceTarget, optional
         Learn on memristive crossbars (pulses) instead of float weights.
+    dw_quantum : float, optional
+        Float weights only: round every change of ``w_in``, ``w_rec``, ``w_out`` to a multiple
+        of this (what an ideal linear device does with ``dw_per_pulse = dw_quantum``).
+    rounding : {"stochastic", "nearest"}
+        Rounding of ``dw_quantum`` (stochastic: seeded by ``seed``).
     seed : int
-        Seed of the random feedback matrix and of the default weights.
+        Seed of the random feedback matrix, of the default weights and of the rounding.
     """
 
     def __init__(self, cfg: RSNNConfig, weights: RSNNWeights | None = None, *, task: str = "regression",
                  feedback: str = "symmetric", optimizer: str = "adam", lr: float = 1e-3,
                  update_every: int | None = None, learn: Sequence[str] = ("w_in", "w_rec", "w_out", "b_out"),
                  c_reg: float = 0.0, f_target: float = 10.0, adam_betas: tuple[float, float] = (0.9, 0.999),
-                 adam_eps: float = 1e-8, device: DeviceTarget | None = None, seed: int = 0):
+                 adam_eps: float = 1e-8, device: DeviceTarget | None = None, dw_quantum: float | None = None,
+                 rounding: str = "stochastic", seed: int = 0):
         if not isinstance(cfg, RSNNConfig):
             raise TypeError(f"cfg must be an RSNNConfig, got {cfg!r}")
         _choice("task", task, TASKS)
@@ -469,6 +477,9 @@ class EProp:
                 raise ValueError(f"{name} must lie in [0, 1), got {b!r}")
         check_positive("adam_eps", adam_eps)
         check_int_at_least("seed", seed, 0)
+        if dw_quantum is not None:
+            check_positive("dw_quantum", dw_quantum)
+        _choice("rounding", rounding, ROUNDINGS)
         if device is not None and not isinstance(device, DeviceTarget):
             raise TypeError(f"device must be a DeviceTarget or None, got {device!r}")
         self.cfg = cfg
@@ -489,6 +500,8 @@ class EProp:
         self.n_updates = 0
         self.n_steps = 0
         self.pulses = 0
+        self.dw_quantum, self.rounding = dw_quantum, rounding
+        self._quantum_rng = np.random.default_rng([int(seed), 0x9D])
         self.device = device
         self.crossbars: dict[str, _DeviceMatrix] = {}
         if device is not None:
@@ -665,6 +678,8 @@ class EProp:
                 changes[name] = new - getattr(self.w, name)
                 setattr(self.w, name, new)
             else:
+                if self.dw_quantum is not None and name != "b_out":
+                    dw = _round(dw / self.dw_quantum, self.rounding, self._quantum_rng) * self.dw_quantum
                 changes[name] = dw
                 getattr(self.w, name)[...] += dw
         for arr in g.values():
@@ -801,3 +816,97 @@ def _loss(task: str, y: np.ndarray, targets, mask: np.ndarray | None) -> float:
     lab = np.broadcast_to(targets[:, None], (nb, nt)) if targets.ndim == 1 else targets
     picked = np.take_along_axis(logp, lab[:, :, None], axis=2)[:, :, 0]
     return float(-picked[:, steps].sum() / nb)
+
+
+# --------------------------------------------------------------------------- temporal task
+def evidence_accumulation(n_samples: int, seed: int = 0, *, n_cues: int = 3, n_per_group: int = 10,
+                          cue_steps: int = 20, gap_steps: int = 10, delay_steps: int = 200, recall_steps: int = 30,
+                          f_cue: float = 100.0, f_noise: float = 10.0,
+                          dt: float = 1e-3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Evidence accumulation (Bellec et al. 2020, Fig. 3, scaled down): which side had more cues?
+
+    Four input groups of ``n_per_group`` Poisson channels: left cues, right cues, recall
+    cue, background noise.  ``n_cues`` cues (each ``cue_steps`` long at ``f_cue`` on the
+    left or right group, side drawn fairly, ``gap_steps`` apart) are followed by a delay of
+    ``delay_steps`` and a recall cue of ``recall_steps`` (recall group at ``f_cue``); the
+    noise group fires at ``f_noise`` throughout.  The label is the side of the majority
+    of cues (``n_cues`` odd: no ties).
+
+    Returns
+    -------
+    x : numpy.ndarray, shape (n_samples, T, 4 * n_per_group)
+        Spikes (0 / 1).
+    labels : numpy.ndarray, shape (n_samples,)
+        0 (left) or 1 (right).
+    mask : numpy.ndarray, shape (T,)
+        The recall steps (where the decision is read and learned).
+    """
+    n_samples = check_int_at_least("n_samples", n_samples, 1)
+    check_int_at_least("seed", seed, 0)
+    n_cues = check_int_at_least("n_cues", n_cues, 1)
+    if n_cues % 2 == 0:
+        raise ValueError(f"n_cues must be odd (no ties), got {n_cues}")
+    n_per_group = check_int_at_least("n_per_group", n_per_group, 1)
+    cue_steps = check_int_at_least("cue_steps", cue_steps, 1)
+    gap_steps = check_int_at_least("gap_steps", gap_steps, 0)
+    delay_steps = check_int_at_least("delay_steps", delay_steps, 0)
+    recall_steps = check_int_at_least("recall_steps", recall_steps, 1)
+    check_nonnegative("f_cue", f_cue, "Hz")
+    check_nonnegative("f_noise", f_noise, "Hz")
+    check_positive("dt", dt, "s")
+    rng = np.random.default_rng([int(seed), 0xEA])
+    period = cue_steps + gap_steps
+    nt = n_cues * period + delay_steps + recall_steps
+    g = n_per_group
+    sides = rng.integers(0, 2, size=(n_samples, n_cues))
+    labels = (sides.sum(axis=1) * 2 > n_cues).astype(np.int64)
+    rate = np.zeros((n_samples, nt, 4 * g))
+    rate[:, :, 3 * g:] = f_noise * dt
+    for c in range(n_cues):
+        t0 = c * period
+        for side in (0, 1):
+            rows = sides[:, c] == side
+            rate[np.ix_(rows, np.arange(t0, t0 + cue_steps), np.arange(side * g, (side + 1) * g))] = f_cue * dt
+    rate[:, nt - recall_steps:, 2 * g:3 * g] = f_cue * dt
+    x = (rng.random(rate.shape) < rate).astype(np.float64)
+    mask = np.zeros(nt, dtype=bool)
+    mask[nt - recall_steps:] = True
+    return x, labels, mask
+
+
+def train_eprop_task(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None = None, n_train: int = 512,
+                     n_test: int = 256, n_epochs: int = 2, batch_size: int = 32, lr: float = 5e-3,
+                     feedback: str = "symmetric", beta: float = 0.1, tau_adapt: float = 500e-3,
+                     w_in_scale: float = 2.0, w_rec_scale: float = 0.5, c_reg: float = 1e-4, f_target: float = 10.0,
+                     device: DeviceTarget | None = None, task_kwargs: dict | None = None) -> dict[str, Any]:
+    """Train an ALIF network with e-prop on :func:`evidence_accumulation`; return the results.
+
+    ``n_adaptive`` neurons (default half) are ALIF with ``beta``, the rest LIF.  Training
+    and test sets are drawn from ``seed`` (disjoint generator streams).
+
+    Returns
+    -------
+    dict
+        ``test_accuracy``, ``train_accuracy`` (fractions), ``loss`` (per minibatch),
+        ``rate`` (mean firing rate on the test set [Hz]), ``config``, ``weights``, ``learner``.
+    """
+    seed = check_int_at_least("seed", seed, 0)
+    kw = dict(task_kwargs or {})
+    x_tr, y_tr, mask = evidence_accumulation(n_train, 2 * seed, **kw)
+    x_te, y_te, _ = evidence_accumulation(n_test, 2 * seed + 1, **kw)
+    n_adaptive = n_rec // 2 if n_adaptive is None else check_int_at_least("n_adaptive", n_adaptive, 0)
+    if n_adaptive > n_rec:
+        raise ValueError(f"n_adaptive must be <= n_rec={n_rec}, got {n_adaptive}")
+    betas = tuple([0.0] * (n_rec - n_adaptive) + [float(beta)] * n_adaptive)
+    cfg = RSNNConfig(n_in=x_tr.shape[2], n_rec=n_rec, n_out=2, tau_adapt=tau_adapt, beta=betas,
+                     dt=kw.get("dt", 1e-3))
+    w0 = init_weights(cfg, seed, w_in_scale=w_in_scale, w_rec_scale=w_rec_scale)
+    learner = EProp(cfg, w0, task="classification", feedback=feedback, lr=lr, c_reg=c_reg, f_target=f_target,
+                    device=device, seed=seed)
+    hist = learner.train(x_tr, y_tr, mask, batch_size=batch_size, n_epochs=n_epochs, seed=seed)
+    test_acc = float(np.mean(learner.predict(x_te, mask) == y_te))
+    train_acc = float(np.mean(learner.predict(x_tr, mask) == y_tr))
+    z = simulate(cfg, learner.w, x_te)["z"]
+    return {"test_accuracy": test_acc, "train_accuracy": train_acc, "loss": hist["loss"],
+            "rate": float(z.mean() / cfg.dt), "config": cfg, "weights": learner.w.copy(), "learner": learner,
+            "pulses": learner.pulses}

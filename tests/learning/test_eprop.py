@@ -224,9 +224,9 @@ def test_rate_regularisation_lowers_rates():
 
 
 def test_evidence_accumulation_task_learns():
-    res = train_eprop_task(0, n_rec=24, n_train=256, n_test=128, n_epochs=3, batch_size=32,
-                           task_kwargs={"delay_steps": 50})
-    assert res["test_accuracy"] >= 0.75
+    """Small config (50 ms delay): 0.906 test accuracy at seed 0 (chance 0.5), about 4 s."""
+    res = train_eprop_task(0, n_rec=32, n_train=384, n_test=128, n_epochs=3, lr=1e-2, task_kwargs={"delay_steps": 50})
+    assert res["test_accuracy"] >= 0.8
     assert set(res) >= {"test_accuracy", "train_accuracy", "loss", "rate"}
 
 
@@ -316,3 +316,13 @@ def test_weights_are_copied():
     learner.w.w_in[0, 0] += 1.0
     assert w.w_in[0, 0] != learner.w.w_in[0, 0]
     assert isinstance(learner.w, RSNNWeights)
+
+
+def test_example_runs(tmp_path):
+    import runpy
+    from pathlib import Path
+
+    mod = runpy.run_path(str(Path(__file__).resolve().parents[2] / "examples" / "eprop_temporal.py"))
+    res = mod["main"](seeds=(0,), n_train=32, n_epochs=1, delay_steps=10, out=tmp_path)
+    assert set(res) == {"alif", "lif", "alif_device"} and res["alif_device"]["pulses"][0] > 0
+    assert (tmp_path / "eprop_temporal.png").stat().st_size > 1000

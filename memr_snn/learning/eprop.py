@@ -343,6 +343,8 @@ class DeviceTarget:
     sent with ``apply_pulses``; the weights are then read back from the devices.
     ``dw_per_pulse = k * dg_up`` with ``k`` the crossbar's weight per siemens
     (differential pairs move only up: a negative change potentiates G-).  ``b_out`` stays digital.
+    Pulses are applied, and the weights read back, at the learner's time ``n_steps * dt``
+    (drift acts from there; the weights are not re-read between updates).
     """
 
     crossbar: Any
@@ -394,9 +396,9 @@ class _DeviceMatrix:
         if not (self.q_up > 0 and self.q_down > 0):
             raise ValueError(f"crossbar of {name}: the device needs dg_up > 0 and dg_down > 0 to learn")
 
-    def read(self) -> np.ndarray:
+    def read(self, now: float = 0.0) -> np.ndarray:
         w = np.zeros(self.shape)
-        w[self.post, self.pre] = self.state.read_weights()
+        w[self.post, self.pre] = self.state.read_weights(t=now)
         return w
 
     def pulses(self, dw: np.ndarray, rounding: str, rng: np.random.Generator) -> np.ndarray:
@@ -407,9 +409,9 @@ class _DeviceMatrix:
             n = n * int(self.state.polarity)
         return n
 
-    def apply(self, dw: np.ndarray, rounding: str, rng: np.random.Generator) -> int:
+    def apply(self, dw: np.ndarray, rounding: str, rng: np.random.Generator, now: float = 0.0) -> int:
         n = self.pulses(dw, rounding, rng)
-        self.state.apply_pulses(n)
+        self.state.apply_pulses(n, now=now)
         return int(np.abs(n).sum())
 
 
@@ -673,8 +675,9 @@ class EProp:
                 dw = np.where(self._offdiag, dw, 0.0)
             if name in self.crossbars:
                 cb = self.crossbars[name]
-                self.pulses += cb.apply(dw, self.device.rounding, self._round_rng)
-                new = cb.read()
+                now = self.n_steps * self.cfg.dt
+                self.pulses += cb.apply(dw, self.device.rounding, self._round_rng, now)
+                new = cb.read(now)
                 changes[name] = new - getattr(self.w, name)
                 setattr(self.w, name, new)
             else:

@@ -326,3 +326,18 @@ def test_example_runs(tmp_path):
     res = mod["main"](seeds=(0,), n_train=32, n_epochs=1, delay_steps=10, out=tmp_path)
     assert set(res) == {"alif", "lif", "alif_device"} and res["alif_device"]["pulses"][0] > 0
     assert (tmp_path / "eprop_temporal.png").stat().st_size > 1000
+
+
+def test_single_device_encoding_pulse_signs():
+    from memr_snn.learning.eprop import _DeviceMatrix
+
+    dev = LinearStepDevice(g_min=0.0, g_max=1e-4, dg_up=1e-6, dg_down=2e-6)
+    rng = np.random.default_rng(0)
+    for sign in (1.0, -1.0):
+        w = sign * np.array([[0.5, 1.0], [0.25, 0.75]])
+        cb = _DeviceMatrix(Crossbar(device=dev, encoding="single", scale="fit", w_max=2.0), w,
+                           np.ones((2, 2), dtype=bool), 0, "w")
+        np.testing.assert_allclose(cb.read(), w, atol=1e-12)
+        dw = np.array([[4 * cb.q_up, -3 * cb.q_down], [0.0, cb.q_up]])
+        cb.apply(dw, "nearest", rng)
+        np.testing.assert_allclose(cb.read(), w + dw, atol=1e-12)

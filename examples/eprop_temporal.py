@@ -7,7 +7,7 @@ delay; a LIF-only network of the same size stays near chance.  The third run lea
 every weight in a differential crossbar of ideal linear devices: weight changes become
 stochastically rounded pulse counts.
 
-Run ``python examples/eprop_temporal.py`` (about a minute per seed on one core);
+Run ``python examples/eprop_temporal.py`` (about 40 s per seed for the three runs on one core);
 ``--seeds 0 1 2`` for mean +- std; ``--out DIR`` writes ``eprop_temporal.png``.
 """
 

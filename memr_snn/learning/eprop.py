@@ -1,0 +1,915 @@
+r"""e-prop: online learning for recurrent networks of LIF / ALIF neurons with a leaky readout.
+
+Bellec, Scherr, Subramoney, Hajek, Salaj, Legenstein & Maass, "A solution to the learning
+dilemma for recurrent networks of spiking neurons", Nat. Commun. 11, 3625 (2020).
+
+Model (discrete time, step ``dt``; shared with :mod:`memr_snn.learning.surrogate`)
+-----------------------------------------------------------------------------------
+With :math:`\alpha = e^{-dt/\tau_{mem}}`, :math:`\rho = e^{-dt/\tau_{adapt}}`,
+:math:`\kappa = e^{-dt/\tau_{out}}` (:math:`\kappa = 0` for ``tau_out = 0``), for step
+:math:`t = 0, 1, \dots, T-1` of an input sequence :math:`x[0..T-1]`:
+
+.. math::
+
+    A[t] = v_{th} + \beta a[t], \qquad z[t] = H(v[t] - A[t])
+
+    v[t+1] = \alpha v[t] + W_{in} x[t] + W_{rec} z[t] - v_{th} z[t]   \quad\text{(reset by subtraction)}
+
+    a[t+1] = \rho a[t] + z[t]                                          \quad\text{(ALIF; LIF: } \beta = 0)
+
+    y[t+1] = \kappa y[t] + W_{out} z[t] + b_{out}                      \quad\text{(leaky readout)}
+
+with :math:`v[0] = a[0] = y[0] = 0`.  **Indexing**: the output of step ``t`` (what
+:meth:`EProp.step` returns for input ``x[t]``, row ``t`` of every output array) is
+:math:`y[t+1]`; ``z[t]`` is emitted during step ``t`` and depends on inputs up to
+``x[t-1]``.  Arrays are ``(batch, time, features)`` for sequences and ``(batch, features)``
+for one step; weights are ``w_in (n_rec, n_in)``, ``w_rec (n_rec, n_rec)`` with a zero
+diagonal, ``w_out (n_out, n_rec)``, ``b_out (n_out,)``.
+
+Pseudo-derivative :math:`\psi = \partial z / \partial v` (surrogate), with
+:math:`u = (v - A) / v_{th}`:
+
+* ``"triangle"`` (Bellec 2020): :math:`\psi = \gamma / v_{th} \max(0, 1 - |u|)`;
+* ``"fast_sigmoid"``: :math:`\psi = 1 / v_{th} / (\mathrm{slope}\,|u| + 1)^2`;
+* ``"sigmoid"``: :math:`\psi = \mathrm{slope} / v_{th}\, \sigma(\mathrm{slope}\,u)(1 - \sigma(\mathrm{slope}\,u))`,
+  the exact derivative of the smooth forward ``forward="sigmoid"``
+  (:math:`z = \sigma(\mathrm{slope}\,u)` instead of :math:`H`), used for gradient checks.
+
+e-prop (Bellec 2020, Methods)
+-----------------------------
+Per synapse ``j <- i`` (``i`` over the inputs then the recurrent neurons: the
+presynaptic vector of step ``t`` is :math:`p[t] = [x[t], z[t]]`), the eligibility vector
+:math:`\epsilon_{ji}[t] = (\epsilon^v, \epsilon^a)` is the derivative of the neuron's own
+state :math:`(v_j[t], a_j[t])` with respect to :math:`W_{ji}`, following only the
+neuron's own dynamics:
+
+.. math::
+
+    \epsilon^v[t+1] = \alpha\,\epsilon^v[t] + p_i[t]                            \qquad (\bar x_i, \text{the }
+    \alpha\text{-filtered presynaptic trace})
+
+    \epsilon^a[t+1] = \psi_j[t]\,\epsilon^v[t] + (\rho - \psi_j[t]\,\beta_j)\,\epsilon^a[t]
+
+    e_{ji}[t] = \psi_j[t]\,(\epsilon^v[t] - \beta_j\,\epsilon^a[t])                 \qquad\text{(LIF: } \psi_j \bar x_i)
+
+and :math:`\epsilon[0] = 0`.  As in the paper the reset term is left out of
+:math:`\partial v[t+1] / \partial (v[t], a[t])`; ``reset_grad=True`` keeps it
+(:math:`\epsilon^v[t+1] = (\alpha - v_{th}\psi)\epsilon^v + v_{th}\psi\beta\epsilon^a + p_i`), which makes
+e-prop exact for networks without recurrent weights also under a smooth forward pass.
+Because the readout is leaky, the traces are filtered with :math:`\kappa` like the output:
+:math:`\bar e[t+1] = \kappa \bar e[t] + e[t]` (aligned with :math:`y[t+1]`), and likewise
+:math:`\bar z` for the readout weights and :math:`\bar 1` for the bias.  With the output
+error :math:`\delta_k[t+1] = \partial E / \partial y_k[t+1]` (regression, loss
+:math:`\tfrac12 \|y - y^*\|^2`: :math:`y - y^*`; classification, cross-entropy of
+:math:`\mathrm{softmax}(y)` with a one-hot target: :math:`\mathrm{softmax}(y) - y^*`) and the
+learning signal :math:`L_j = \sum_k B_{jk} \delta_k` (``feedback="symmetric"``:
+:math:`B = W_{out}^T`; ``"random"``: a fixed random matrix), the accumulated gradients are
+
+.. math::
+
+    \Delta W_{ji} \mathrel{+}= L_j[t+1]\,\bar e_{ji}[t+1], \qquad
+    \Delta W^{out}_{kj} \mathrel{+}= \delta_k[t+1]\,\bar z_j[t+1], \qquad
+    \Delta b_k \mathrel{+}= \delta_k[t+1]\,\bar 1[t+1]
+
+averaged over the minibatch, at the steps that carry a target.  The readout rule is the
+exact gradient.  The loss is the sum over target-carrying steps of the per-step loss,
+averaged over the batch.  Optional firing-rate regularisation (``c_reg > 0``) adds
+:math:`c_{reg}\,(r_j[t] - f_{target})\,e_{ji}[t]` at every step, with :math:`r_j[t]` the
+neuron's mean rate [Hz] since the last :meth:`EProp.reset_state` (Bellec's rate penalty
+with the running rate in place of the final one).
+
+Gradients are turned into weight changes by SGD or Adam every ``update_every`` steps, or
+by :meth:`EProp.apply_update` (``update_every=None``: once per sequence in
+:meth:`EProp.train`).  With a :class:`DeviceTarget`, the changes of the chosen matrices
+are sent to memristive crossbars as signed pulse counts (``dw / dw_per_pulse``, rounded
+stochastically or to nearest) through :meth:`memr_snn.devices.CrossbarState.apply_pulses`,
+and the weights are read back from the devices.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_finite, check_int_at_least, check_nonnegative, check_positive
+
+__all__ = [
+    "RSNNConfig",
+    "RSNNWeights",
+    "init_weights",
+    "simulate",
+    "pseudo_derivative",
+    "DeviceTarget",
+    "EProp",
+    "SURROGATES",
+    "evidence_accumulation",
+    "train_eprop_task",
+]
+
+SURROGATES = ("triangle", "fast_sigmoid", "sigmoid")
+FORWARDS = ("heaviside", "sigmoid")
+TASKS = ("regression", "classification")
+FEEDBACKS = ("symmetric", "random")
+OPTIMIZERS = ("adam", "sgd")
+ROUNDINGS = ("stochastic", "nearest")
+MATRICES = ("w_in", "w_rec", "w_out")
+
+
+def _choice(name: str, value: Any, allowed: Sequence[str]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class RSNNConfig:
+    """Recurrent spiking network with a leaky readout (module docstring for the equations).
+
+    Times are in seconds; the membrane variable is in units of its own (``v_th`` sets the scale).
+    """
+
+    n_in: int
+    """Number of input channels."""
+    n_rec: int
+    """Number of recurrent neurons."""
+    n_out: int
+    """Number of readout units."""
+    dt: float = 1e-3
+    """Time step [s]."""
+    tau_mem: float = 20e-3
+    """Membrane time constant [s]."""
+    tau_adapt: float = 200e-3
+    """Threshold-adaptation time constant [s]."""
+    beta: float | tuple[float, ...] = 0.0
+    """Adaptation strength [v units per spike]: one value, or one per neuron (0 for LIF neurons)."""
+    v_th: float = 1.0
+    """Baseline threshold, also the reset (subtracted) amount."""
+    tau_out: float = 20e-3
+    """Readout time constant [s]; 0 gives a memoryless readout (kappa = 0)."""
+    surrogate: str = "triangle"
+    """Pseudo-derivative: ``"triangle"``, ``"fast_sigmoid"`` or ``"sigmoid"``."""
+    gamma: float = 0.3
+    """Dampening factor of the triangle pseudo-derivative [1]."""
+    slope: float = 10.0
+    """Steepness of the fast-sigmoid and sigmoid pseudo-derivatives [1]."""
+    forward: str = "heaviside"
+    """Spike function of the forward pass: ``"heaviside"`` or ``"sigmoid"`` (smooth, for gradient checks)."""
+    reset_grad: bool = False
+    """Keep the reset term in the eligibility vectors (Bellec 2020 leaves it out)."""
+
+    def __post_init__(self) -> None:
+        check_int_at_least("n_in", self.n_in, 1)
+        check_int_at_least("n_rec", self.n_rec, 1)
+        check_int_at_least("n_out", self.n_out, 1)
+        check_positive("dt", self.dt, "s")
+        check_positive("tau_mem", self.tau_mem, "s")
+        check_positive("tau_adapt", self.tau_adapt, "s")
+        check_nonnegative("tau_out", self.tau_out, "s")
+        check_positive("v_th", self.v_th)
+        check_positive("gamma", self.gamma)
+        check_positive("slope", self.slope)
+        if isinstance(self.beta, (list, np.ndarray)):
+            object.__setattr__(self, "beta", tuple(float(b) for b in np.ravel(self.beta)))
+        if isinstance(self.beta, tuple):
+            if len(self.beta) != self.n_rec:
+                raise ValueError(f"beta must be one value or n_rec={self.n_rec} values, got {len(self.beta)}")
+        check_nonnegative("beta", self.beta)
+        _choice("surrogate", self.surrogate, SURROGATES)
+        _choice("forward", self.forward, FORWARDS)
+        if not isinstance(self.reset_grad, (bool, np.bool_)):
+            raise TypeError(f"reset_grad must be a bool, got {self.reset_grad!r}")
+
+    @property
+    def alpha(self) -> float:
+        """Membrane decay per step."""
+        return math.exp(-self.dt / self.tau_mem)
+
+    @property
+    def rho(self) -> float:
+        """Adaptation decay per step."""
+        return math.exp(-self.dt / self.tau_adapt)
+
+    @property
+    def kappa(self) -> float:
+        """Readout decay per step."""
+        return math.exp(-self.dt / self.tau_out) if self.tau_out > 0 else 0.0
+
+    @property
+    def beta_vec(self) -> np.ndarray:
+        """Adaptation strength per neuron, shape ``(n_rec,)``."""
+        return np.broadcast_to(np.asarray(self.beta, dtype=np.float64), (self.n_rec,)).copy()
+
+    @property
+    def adaptive(self) -> bool:
+        """True when any neuron adapts (``beta > 0``)."""
+        return bool(np.any(self.beta_vec > 0))
+
+
+@dataclasses.dataclass
+class RSNNWeights:
+    """The learnable parameters: ``w_in (n_rec, n_in)``, ``w_rec (n_rec, n_rec)`` (zero diagonal),
+    ``w_out (n_out, n_rec)``, ``b_out (n_out,)``."""
+
+    w_in: np.ndarray
+    w_rec: np.ndarray
+    w_out: np.ndarray
+    b_out: np.ndarray
+
+    def validate(self, cfg: RSNNConfig) -> None:
+        """Raise ``ValueError`` naming the array if a shape is wrong or a value is not finite."""
+        shapes = {"w_in": (cfg.n_rec, cfg.n_in), "w_rec": (cfg.n_rec, cfg.n_rec), "w_out": (cfg.n_out, cfg.n_rec),
+                  "b_out": (cfg.n_out,)}
+        for name, shape in shapes.items():
+            arr = np.asarray(getattr(self, name), dtype=np.float64)
+            if arr.shape != shape:
+                raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+            check_finite(name, arr)
+            setattr(self, name, arr.copy())
+        if np.any(np.diag(self.w_rec) != 0):
+            raise ValueError("w_rec must have a zero diagonal (no self-connections)")
+
+    def copy(self) -> RSNNWeights:
+        """A deep copy."""
+        return RSNNWeights(self.w_in.copy(), self.w_rec.copy(), self.w_out.copy(), self.b_out.copy())
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        """``{"w_in": ..., "w_rec": ..., "w_out": ..., "b_out": ...}`` (views)."""
+        return {"w_in": self.w_in, "w_rec": self.w_rec, "w_out": self.w_out, "b_out": self.b_out}
+
+
+def init_weights(cfg: RSNNConfig, seed: int = 0, *, w_in_scale: float = 1.0, w_rec_scale: float = 1.0,
+                 w_out_scale: float = 1.0) -> RSNNWeights:
+    """Gaussian initialisation as in Bellec 2020: ``N(0, 1) * scale * v_th / sqrt(fan_in)``, zero bias.
+
+    Parameters
+    ----------
+    cfg : RSNNConfig
+        Network sizes and ``v_th``.
+    seed : int
+        Seed of the draws.
+    w_in_scale, w_rec_scale, w_out_scale : float
+        Multipliers of the input, recurrent and readout weights (>= 0).
+    """
+    check_int_at_least("seed", seed, 0)
+    for name, value in (("w_in_scale", w_in_scale), ("w_rec_scale", w_rec_scale), ("w_out_scale", w_out_scale)):
+        check_nonnegative(name, value)
+    rng = np.random.default_rng([int(seed), 0xE9])
+    w_in = rng.standard_normal((cfg.n_rec, cfg.n_in)) * w_in_scale * cfg.v_th / math.sqrt(cfg.n_in)
+    w_rec = rng.standard_normal((cfg.n_rec, cfg.n_rec)) * w_rec_scale * cfg.v_th / math.sqrt(cfg.n_rec)
+    np.fill_diagonal(w_rec, 0.0)
+    w_out = rng.standard_normal((cfg.n_out, cfg.n_rec)) * w_out_scale / math.sqrt(cfg.n_rec)
+    return RSNNWeights(w_in, w_rec, w_out, np.zeros(cfg.n_out))
+
+
+# --------------------------------------------------------------------------- neuron functions
+def _spike(cfg: RSNNConfig, v: np.ndarray, thr: np.ndarray) -> np.ndarray:
+    if cfg.forward == "heaviside":
+        return (v >= thr).astype(np.float64)  # H(0) = 1
+    return 1.0 / (1.0 + np.exp(-cfg.slope * (v - thr) / cfg.v_th))
+
+
+def pseudo_derivative(cfg: RSNNConfig, v: np.ndarray, thr: np.ndarray) -> np.ndarray:
+    """The pseudo-derivative ``psi = dz/dv`` at membrane ``v`` and threshold ``thr = A`` (module docstring)."""
+    u = (np.asarray(v) - thr) / cfg.v_th
+    if cfg.surrogate == "triangle":
+        return cfg.gamma / cfg.v_th * np.maximum(0.0, 1.0 - np.abs(u))
+    if cfg.surrogate == "fast_sigmoid":
+        return 1.0 / cfg.v_th / (cfg.slope * np.abs(u) + 1.0) ** 2
+    s = 1.0 / (1.0 + np.exp(-cfg.slope * u))
+    return cfg.slope / cfg.v_th * s * (1.0 - s)
+
+
+def _check_sequence(name: str, x, n: int) -> np.ndarray:
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim != 3 or arr.shape[2] != n or arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ValueError(f"{name} must have shape (batch, time, {n}), got {arr.shape}")
+    check_finite(name, arr)
+    return arr
+
+
+def simulate(cfg: RSNNConfig, weights: RSNNWeights, x) -> dict[str, np.ndarray]:
+    """Run the network on a batch of sequences (no learning).
+
+    Parameters
+    ----------
+    cfg : RSNNConfig
+        The network.
+    weights : RSNNWeights
+        Its parameters.
+    x : array_like, shape (batch, time, n_in)
+        Input sequences.
+
+    Returns
+    -------
+    dict
+        ``y`` (batch, time, n_out): row ``t`` is :math:`y[t+1]`; ``z``, ``v``, ``a``, ``psi``
+        (batch, time, n_rec): row ``t`` holds :math:`z[t], v[t], a[t], \\psi[t]`.
+    """
+    x = _check_sequence("x", x, cfg.n_in)
+    weights.validate(cfg)
+    nb, nt, _ = x.shape
+    alpha, rho, kappa, beta = cfg.alpha, cfg.rho, cfg.kappa, cfg.beta_vec
+    v = np.zeros((nb, cfg.n_rec))
+    a = np.zeros((nb, cfg.n_rec))
+    y = np.zeros((nb, cfg.n_out))
+    out = {k: np.zeros((nb, nt, cfg.n_rec)) for k in ("z", "v", "a", "psi")}
+    ys = np.zeros((nb, nt, cfg.n_out))
+    i_in = x @ weights.w_in.T
+    for t in range(nt):
+        thr = cfg.v_th + beta * a
+        z = _spike(cfg, v, thr)
+        out["z"][:, t], out["v"][:, t], out["a"][:, t] = z, v, a
+        out["psi"][:, t] = pseudo_derivative(cfg, v, thr)
+        y = kappa * y + z @ weights.w_out.T + weights.b_out
+        ys[:, t] = y
+        v = alpha * v + i_in[:, t] + z @ weights.w_rec.T - cfg.v_th * z
+        a = rho * a + z
+    out["y"] = ys
+    return out
+
+
+# --------------------------------------------------------------------------- device target
+@dataclasses.dataclass(frozen=True)
+class DeviceTarget:
+    """Learn on memristive synapses: weight changes become device pulses.
+
+    Each matrix in ``matrices`` is stored in a crossbar built from ``crossbar`` (a
+    :class:`memr_snn.devices.Crossbar`; ``w_rec`` without its diagonal).  An update
+    ``dw`` becomes ``n = dw / dw_per_pulse`` pulses, rounded to an integer
+    (``"stochastic"``: up with probability equal to the fraction, seeded; ``"nearest"``),
+    sent with ``apply_pulses``; the weights are then read back from the devices.
+    ``dw_per_pulse = k * dg_up`` with ``k`` the crossbar's weight per siemens
+    (differential pairs move only up: a negative change potentiates G-).  ``b_out`` stays digital.
+    Pulses are applied, and the weights read back, at the learner's time ``n_steps * dt``
+    (drift acts from there; the weights are not re-read between updates).
+    """
+
+    crossbar: Any
+    """A ``memr_snn.devices.Crossbar`` specification."""
+    matrices: tuple[str, ...] = MATRICES
+    """Which of ``"w_in"``, ``"w_rec"``, ``"w_out"`` live on devices."""
+    rounding: str = "stochastic"
+    """``"stochastic"`` or ``"nearest"``."""
+    seed: int = 0
+    """Seed of the crossbars' device draws and of the stochastic rounding."""
+
+    def __post_init__(self) -> None:
+        from ..devices import Crossbar
+
+        if not isinstance(self.crossbar, Crossbar):
+            raise TypeError(f"crossbar must be a memr_snn.devices.Crossbar, got {self.crossbar!r}")
+        object.__setattr__(self, "matrices", tuple(self.matrices))
+        for m in self.matrices:
+            _choice("matrices", m, MATRICES)
+        _choice("rounding", self.rounding, ROUNDINGS)
+        check_int_at_least("seed", self.seed, 0)
+
+
+def _round(n: np.ndarray, mode: str, rng: np.random.Generator) -> np.ndarray:
+    if mode == "nearest":
+        return np.rint(n).astype(np.int64)
+    lo = np.floor(n)
+    return (lo + (rng.random(n.shape) < (n - lo))).astype(np.int64)
+
+
+class _DeviceMatrix:
+    """One weight matrix held by a crossbar (synapses in CSR order: by presynaptic index)."""
+
+    def __init__(self, spec, w: np.ndarray, mask: np.ndarray, seed: int, name: str):
+        from ..devices import CrossbarState
+
+        self.post, self.pre = (idx.astype(np.int64) for idx in np.nonzero(mask.T)[::-1])
+        order = np.lexsort((self.post, self.pre))
+        self.post, self.pre = self.post[order], self.pre[order]
+        self.shape = w.shape
+        self.state = CrossbarState(spec, self.pre, self.post, w[self.post, self.pre], seed=seed, name=name,
+                                   n_pre=w.shape[1])
+        st = self.state
+        if st.differential:
+            self.q_up = self.q_down = st.scale * st.device.dg_up
+        else:
+            self.q_up = st.scale * (st.device.dg_up if st.polarity > 0 else st.device.dg_down)
+            self.q_down = st.scale * (st.device.dg_down if st.polarity > 0 else st.device.dg_up)
+        if not (self.q_up > 0 and self.q_down > 0):
+            raise ValueError(f"crossbar of {name}: the device needs dg_up > 0 and dg_down > 0 to learn")
+
+    def read(self, now: float = 0.0) -> np.ndarray:
+        w = np.zeros(self.shape)
+        w[self.post, self.pre] = self.state.read_weights(t=now)
+        return w
+
+    def pulses(self, dw: np.ndarray, rounding: str, rng: np.random.Generator) -> np.ndarray:
+        d = dw[self.post, self.pre]
+        q = np.where(d >= 0, self.q_up, self.q_down)
+        n = _round(d / q, rounding, rng)
+        if not self.state.differential:
+            n = n * int(self.state.polarity)
+        return n
+
+    def apply(self, dw: np.ndarray, rounding: str, rng: np.random.Generator, now: float = 0.0) -> int:
+        n = self.pulses(dw, rounding, rng)
+        self.state.apply_pulses(n, now=now)
+        return int(np.abs(n).sum())
+
+
+# --------------------------------------------------------------------------- the learner
+class EProp:
+    """Online e-prop learner for an :class:`RSNNConfig` network (module docstring for the rule).
+
+    Parameters
+    ----------
+    cfg : RSNNConfig
+        The network.
+    weights : RSNNWeights, optional
+        Initial parameters (copied); default :func:`init_weights` with ``seed``.
+    task : {"regression", "classification"}
+        Loss: squared error, or cross-entropy of the softmax over the readout.
+    feedback : {"symmetric", "random"}
+        Learning-signal weights ``B``: ``w_out.T`` (current), or a fixed random matrix
+        ``N(0, 1/n_out)`` drawn from ``seed``.
+    optimizer : {"adam", "sgd"}
+        How accumulated gradients become weight changes.
+    lr : float
+        Learning rate.
+    update_every : int or None
+        Apply the accumulated update every this many steps; ``None``: only by
+        :meth:`apply_update` (:meth:`train` calls it after each minibatch).
+    learn : sequence of str
+        Which of ``"w_in"``, ``"w_rec"``, ``"w_out"``, ``"b_out"`` learn.
+    c_reg, f_target : float
+        Firing-rate regularisation strength and target rate [Hz].
+    adam_betas, adam_eps : tuple of float, float
+        Adam's moment decays and epsilon.
+    device : DeviceTarget, optional
+        Learn on memristive crossbars (pulses) instead of float weights.
+    dw_quantum : float, optional
+        Float weights only: round every change of ``w_in``, ``w_rec``, ``w_out`` to a multiple
+        of this (what an ideal linear device does with ``dw_per_pulse = dw_quantum``).
+    rounding : {"stochastic", "nearest"}
+        Rounding of ``dw_quantum`` (stochastic: seeded by ``seed``).
+    seed : int
+        Seed of the random feedback matrix, of the default weights and of the rounding.
+    """
+
+    def __init__(self, cfg: RSNNConfig, weights: RSNNWeights | None = None, *, task: str = "regression",
+                 feedback: str = "symmetric", optimizer: str = "adam", lr: float = 1e-3,
+                 update_every: int | None = None, learn: Sequence[str] = ("w_in", "w_rec", "w_out", "b_out"),
+                 c_reg: float = 0.0, f_target: float = 10.0, adam_betas: tuple[float, float] = (0.9, 0.999),
+                 adam_eps: float = 1e-8, device: DeviceTarget | None = None, dw_quantum: float | None = None,
+                 rounding: str = "stochastic", seed: int = 0):
+        if not isinstance(cfg, RSNNConfig):
+            raise TypeError(f"cfg must be an RSNNConfig, got {cfg!r}")
+        _choice("task", task, TASKS)
+        _choice("feedback", feedback, FEEDBACKS)
+        _choice("optimizer", optimizer, OPTIMIZERS)
+        check_positive("lr", lr)
+        if update_every is not None:
+            update_every = check_int_at_least("update_every", update_every, 1)
+        learn = tuple(learn)
+        for name in learn:
+            _choice("learn", name, (*MATRICES, "b_out"))
+        check_nonnegative("c_reg", c_reg)
+        check_nonnegative("f_target", f_target, "Hz")
+        b1, b2 = adam_betas
+        for name, b in (("adam_betas[0]", b1), ("adam_betas[1]", b2)):
+            if not (0.0 <= b < 1.0):
+                raise ValueError(f"{name} must lie in [0, 1), got {b!r}")
+        check_positive("adam_eps", adam_eps)
+        check_int_at_least("seed", seed, 0)
+        if dw_quantum is not None:
+            check_positive("dw_quantum", dw_quantum)
+        _choice("rounding", rounding, ROUNDINGS)
+        if device is not None and not isinstance(device, DeviceTarget):
+            raise TypeError(f"device must be a DeviceTarget or None, got {device!r}")
+        self.cfg = cfg
+        self.w = (weights if weights is not None else init_weights(cfg, seed)).copy()
+        self.w.validate(cfg)
+        self.task, self.feedback, self.optimizer = task, feedback, optimizer
+        self.lr, self.update_every, self.learn = float(lr), update_every, learn
+        self.c_reg, self.f_target = float(c_reg), float(f_target)
+        self.adam_betas, self.adam_eps = (float(b1), float(b2)), float(adam_eps)
+        rng = np.random.default_rng([int(seed), 0xFB])
+        self.b_random = rng.standard_normal((cfg.n_rec, cfg.n_out)) / math.sqrt(cfg.n_out)
+        self._beta = cfg.beta_vec
+        self._adaptive = cfg.adaptive
+        self._offdiag = ~np.eye(cfg.n_rec, dtype=bool)
+        self.grads = {k: np.zeros_like(v) for k, v in self.w.as_dict().items()}
+        self._m = {k: np.zeros_like(v) for k, v in self.w.as_dict().items()}
+        self._v = {k: np.zeros_like(v) for k, v in self.w.as_dict().items()}
+        self.n_updates = 0
+        self.n_steps = 0
+        self.pulses = 0
+        self.dw_quantum, self.rounding = dw_quantum, rounding
+        self._quantum_rng = np.random.default_rng([int(seed), 0x9D])
+        self.device = device
+        self.crossbars: dict[str, _DeviceMatrix] = {}
+        if device is not None:
+            self._round_rng = np.random.default_rng([device.seed, 0x9D])
+            for i, name in enumerate(device.matrices):
+                w = getattr(self.w, name)
+                mask = self._offdiag if name == "w_rec" else np.ones(w.shape, dtype=bool)
+                self.crossbars[name] = _DeviceMatrix(device.crossbar, w, mask, device.seed * 7 + i, name)
+                setattr(self.w, name, self.crossbars[name].read())
+        self.reset_state(1)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def B(self) -> np.ndarray:
+        """The feedback matrix of the learning signal, shape ``(n_rec, n_out)``."""
+        return self.w.w_out.T if self.feedback == "symmetric" else self.b_random
+
+    def reset_state(self, batch_size: int = 1) -> None:
+        """Start new sequences: zero the neurons, readout and all traces (accumulated gradients are kept)."""
+        nb = check_int_at_least("batch_size", batch_size, 1)
+        cfg = self.cfg
+        p = cfg.n_in + cfg.n_rec
+        self.batch_size = nb
+        self.v = np.zeros((nb, cfg.n_rec))
+        self.a = np.zeros((nb, cfg.n_rec))
+        self.y = np.zeros((nb, cfg.n_out))
+        self.eps_v = np.zeros((nb, cfg.n_rec if cfg.reset_grad else 1, p))
+        self.eps_a = np.zeros((nb, cfg.n_rec, p)) if (self._adaptive or cfg.reset_grad) else None
+        self.ebar = np.zeros((nb, cfg.n_rec, p))
+        self.zbar = np.zeros((nb, cfg.n_rec))
+        self.bbar = 0.0
+        self.spike_count = np.zeros((nb, cfg.n_rec))
+        self.seq_steps = 0
+        self.last_e: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ one step
+    def _error(self, target_t, y: np.ndarray) -> np.ndarray | None:
+        nb, cfg = self.batch_size, self.cfg
+        if target_t is None:
+            return None
+        if self.task == "regression":
+            tgt = np.asarray(target_t, dtype=np.float64)
+            if tgt.shape == (cfg.n_out,) and nb == 1:
+                tgt = tgt[None, :]
+            if tgt.shape != (nb, cfg.n_out):
+                raise ValueError(f"target_t must have shape ({nb}, {cfg.n_out}), got {tgt.shape}")
+            check_finite("target_t", tgt)
+            return (y - tgt) / nb
+        tgt = np.asarray(target_t)
+        if tgt.ndim == 0:
+            tgt = tgt[None]
+        if tgt.shape != (nb,) or (tgt.size and not np.issubdtype(tgt.dtype, np.integer)):
+            raise ValueError(f"target_t must be ({nb},) integer class labels, got shape {tgt.shape} dtype {tgt.dtype}")
+        bad = (tgt < 0) | (tgt >= cfg.n_out)
+        if np.any(bad):
+            raise ValueError(f"target_t must lie in [0, {cfg.n_out - 1}], got {int(tgt[bad][0])}")
+        p = _softmax(y)
+        p[np.arange(nb), tgt] -= 1.0
+        return p / nb
+
+    def step(self, x_t, target_t=None, *, learn: bool = True) -> np.ndarray:
+        """Advance one time step, accumulate e-prop gradients, apply them when due; return the output.
+
+        Parameters
+        ----------
+        x_t : array_like, shape (batch, n_in) or (n_in,)
+            Input of this step (``(n_in,)`` when the batch size is 1).
+        target_t : array_like or None
+            Target of this step's output: ``(batch, n_out)`` floats (regression) or
+            ``(batch,)`` class labels (classification); ``None``: no learning signal.
+        learn : bool
+            False: run only the network (no traces, no updates).
+
+        Returns
+        -------
+        numpy.ndarray
+            :math:`y[t+1]`, shape ``(batch, n_out)`` (``(n_out,)`` for a 1-D ``x_t``).
+        """
+        cfg, w, nb = self.cfg, self.w, self.batch_size
+        x = np.asarray(x_t, dtype=np.float64)
+        flat = x.ndim == 1
+        if flat:
+            x = x[None, :]
+        if x.shape != (nb, cfg.n_in):
+            raise ValueError(f"x_t must have shape ({nb}, {cfg.n_in}) (batch size of the last reset_state), "
+                             f"got {np.shape(x_t)}")
+        check_finite("x_t", x)
+        beta = self._beta
+        thr = cfg.v_th + beta * self.a
+        z = _spike(cfg, self.v, thr)
+        y = cfg.kappa * self.y + z @ w.w_out.T + w.b_out
+        err = self._error(target_t, y)
+        if learn:
+            psi = pseudo_derivative(cfg, self.v, thr)
+            self._trace_step(x, z, psi, err)
+        self.y = y
+        self.v = cfg.alpha * self.v + x @ w.w_in.T + z @ w.w_rec.T - cfg.v_th * z
+        self.a = cfg.rho * self.a + z
+        self.n_steps += 1
+        if learn and self.update_every is not None and self.n_steps % self.update_every == 0:
+            self.apply_update()
+        return y[0] if flat else y
+
+    def _trace_step(self, x: np.ndarray, z: np.ndarray, psi: np.ndarray, err: np.ndarray | None) -> None:
+        """Eligibility traces and gradient accumulation of one step (numpy, vectorised over the batch)."""
+        cfg = self.cfg
+        kappa, beta = cfg.kappa, self._beta[None, :, None]
+        ps = psi[:, :, None]
+        # eligibility trace e[t] from the eligibility vector eps[t]
+        if self.eps_a is not None:
+            e = ps * (self.eps_v - beta * self.eps_a)
+        else:
+            e = ps * self.eps_v
+        self.last_e = e
+        self.ebar *= kappa
+        self.ebar += e
+        self.zbar = kappa * self.zbar + z
+        self.bbar = kappa * self.bbar + 1.0
+        self.spike_count += z
+        self.seq_steps += 1
+        g = self.grads
+        n_in = cfg.n_in
+        if err is not None:
+            sig = err @ self.B.T  # learning signal L_j (already divided by the batch size)
+            gw = np.einsum("bj,bjp->jp", sig, self.ebar)
+            g["w_in"] += gw[:, :n_in]
+            g["w_rec"] += gw[:, n_in:]
+            g["w_out"] += err.T @ self.zbar
+            g["b_out"] += err.sum(axis=0) * self.bbar
+        if self.c_reg > 0.0:
+            rate = self.spike_count / (self.seq_steps * cfg.dt)
+            sig = self.c_reg * (rate - self.f_target) / self.batch_size
+            gw = np.einsum("bj,bjp->jp", sig, e)
+            g["w_in"] += gw[:, :n_in]
+            g["w_rec"] += gw[:, n_in:]
+        # eligibility vectors eps[t+1]
+        pre = np.concatenate([x, z], axis=1)[:, None, :]
+        ev, ea = self.eps_v, self.eps_a
+        if cfg.reset_grad:
+            new_v = (cfg.alpha - cfg.v_th * ps) * ev + (cfg.v_th * ps * beta) * ea + pre
+        else:
+            new_v = cfg.alpha * ev + pre
+        if ea is not None:
+            self.eps_a = ps * ev + (cfg.rho - ps * beta) * ea
+        self.eps_v = new_v
+
+    # ------------------------------------------------------------------ updates
+    def apply_update(self) -> dict[str, np.ndarray]:
+        """Turn the accumulated gradients into weight changes (SGD / Adam), zero them; return the changes."""
+        g = self.grads
+        g["w_rec"][~self._offdiag] = 0.0
+        self.n_updates += 1
+        changes: dict[str, np.ndarray] = {}
+        b1, b2 = self.adam_betas
+        for name in self.learn:
+            grad = g[name]
+            if self.optimizer == "sgd":
+                dw = -self.lr * grad
+            else:
+                m, v = self._m[name], self._v[name]
+                m *= b1
+                m += (1 - b1) * grad
+                v *= b2
+                v += (1 - b2) * grad * grad
+                m_hat = m / (1 - b1 ** self.n_updates)
+                v_hat = v / (1 - b2 ** self.n_updates)
+                dw = -self.lr * m_hat / (np.sqrt(v_hat) + self.adam_eps)
+            if name == "w_rec":
+                dw = np.where(self._offdiag, dw, 0.0)
+            if name in self.crossbars:
+                cb = self.crossbars[name]
+                now = self.n_steps * self.cfg.dt
+                self.pulses += cb.apply(dw, self.device.rounding, self._round_rng, now)
+                new = cb.read(now)
+                changes[name] = new - getattr(self.w, name)
+                setattr(self.w, name, new)
+            else:
+                if self.dw_quantum is not None and name != "b_out":
+                    dw = _round(dw / self.dw_quantum, self.rounding, self._quantum_rng) * self.dw_quantum
+                changes[name] = dw
+                getattr(self.w, name)[...] += dw
+        for arr in g.values():
+            arr[...] = 0.0
+        return changes
+
+    # ------------------------------------------------------------------ sequences
+    def _targets_at(self, targets, t: int, mask: np.ndarray | None):
+        if targets is None or (mask is not None and not mask[t]):
+            return None
+        if self.task == "classification" and targets.ndim == 1:
+            return targets
+        return targets[:, t]
+
+    def _check_targets(self, targets, nb: int, nt: int):
+        if targets is None:
+            return None
+        if self.task == "regression":
+            tg = np.asarray(targets, dtype=np.float64)
+            if tg.shape != (nb, nt, self.cfg.n_out):
+                raise ValueError(f"targets must have shape ({nb}, {nt}, {self.cfg.n_out}), got {tg.shape}")
+            check_finite("targets", tg)
+            return tg
+        tg = np.asarray(targets)
+        if tg.shape not in ((nb,), (nb, nt)) or (tg.size and not np.issubdtype(tg.dtype, np.integer)):
+            raise ValueError(f"targets must be ({nb},) or ({nb}, {nt}) integer class labels, got shape {tg.shape}")
+        if np.any((tg < 0) | (tg >= self.cfg.n_out)):
+            raise ValueError(f"targets must lie in [0, {self.cfg.n_out - 1}]")
+        return tg
+
+    def _check_mask(self, mask, nt: int) -> np.ndarray | None:
+        if mask is None:
+            return None
+        m = np.asarray(mask)
+        if m.shape != (nt,) or m.dtype != bool:
+            raise ValueError(f"mask must be a ({nt},) boolean array (steps with a learning signal), got {m.shape}")
+        return m
+
+    def run(self, x, targets=None, mask=None, *, learn: bool = True) -> np.ndarray:
+        """Run a batch of sequences from a fresh state, learning on-line; return ``y`` (batch, time, n_out).
+
+        ``targets``: regression ``(batch, time, n_out)``; classification ``(batch,)`` (one
+        label per sequence) or ``(batch, time)``.  ``mask`` (time,) bool marks the steps
+        that carry a learning signal (default: all).  Updates happen every
+        ``update_every`` steps; pending gradients are left for :meth:`apply_update`.
+        """
+        x = _check_sequence("x", x, self.cfg.n_in)
+        nb, nt, _ = x.shape
+        tg = self._check_targets(targets, nb, nt)
+        m = self._check_mask(mask, nt)
+        self.reset_state(nb)
+        ys = np.zeros((nb, nt, self.cfg.n_out))
+        do_learn = learn and (tg is not None or self.c_reg > 0)
+        for t in range(nt):
+            ys[:, t] = self.step(x[:, t], self._targets_at(tg, t, m), learn=do_learn)
+        return ys
+
+    def gradients(self, x, targets, mask=None) -> dict[str, np.ndarray]:
+        """The e-prop gradient estimate of one batch (no weight change; pending gradients are kept)."""
+        saved = {k: v.copy() for k, v in self.grads.items()}
+        every, self.update_every = self.update_every, None
+        try:
+            for v in self.grads.values():
+                v[...] = 0.0
+            self.run(x, targets, mask)
+            out = {k: v.copy() for k, v in self.grads.items()}
+            out["w_rec"][~self._offdiag] = 0.0
+        finally:
+            self.update_every = every
+            for k, v in saved.items():
+                self.grads[k][...] = v
+        return out
+
+    def loss(self, x, targets, mask=None) -> float:
+        """The loss of the module docstring (sum over target steps, mean over the batch), no learning."""
+        x = _check_sequence("x", x, self.cfg.n_in)
+        nb, nt, _ = x.shape
+        tg = self._check_targets(targets, nb, nt)
+        m = self._check_mask(mask, nt)
+        y = simulate(self.cfg, self.w, x)["y"]
+        return _loss(self.task, y, tg, m)
+
+    def predict(self, x, mask=None) -> np.ndarray:
+        """Classification: the class with the largest readout summed over ``mask`` steps; regression: ``y``."""
+        x = _check_sequence("x", x, self.cfg.n_in)
+        y = simulate(self.cfg, self.w, x)["y"]
+        if self.task == "regression":
+            return y
+        m = self._check_mask(mask, x.shape[1])
+        ym = y if m is None else y[:, m]
+        return np.argmax(ym.mean(axis=1), axis=1)
+
+    def train(self, x, targets, mask=None, *, batch_size: int = 32, n_epochs: int = 1, seed: int = 0,
+              callback=None) -> dict[str, list]:
+        """Minibatch training: every minibatch is run on-line, then :meth:`apply_update` (unless
+        ``update_every`` applies updates during the run).
+
+        Returns ``{"loss": [...]}``, the loss of each minibatch during its (learning) run.
+        ``callback(epoch, batch_index, learner)`` is called after each minibatch.
+        """
+        x = _check_sequence("x", x, self.cfg.n_in)
+        n, nt, _ = x.shape
+        tg = self._check_targets(targets, n, nt)
+        m = self._check_mask(mask, nt)
+        batch_size = check_int_at_least("batch_size", batch_size, 1)
+        n_epochs = check_int_at_least("n_epochs", n_epochs, 1)
+        rng = np.random.default_rng([check_int_at_least("seed", seed, 0), 0x7A])
+        history: dict[str, list] = {"loss": []}
+        for epoch in range(n_epochs):
+            order = rng.permutation(n)
+            for k, start in enumerate(range(0, n, batch_size)):
+                idx = order[start:start + batch_size]
+                y = self.run(x[idx], tg[idx], m)
+                history["loss"].append(_loss(self.task, y, tg[idx], m))
+                if self.update_every is None:
+                    self.apply_update()
+                if callback is not None:
+                    callback(epoch, k, self)
+        return history
+
+
+def _softmax(y: np.ndarray) -> np.ndarray:
+    e = np.exp(y - y.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _loss(task: str, y: np.ndarray, targets, mask: np.ndarray | None) -> float:
+    nb, nt, _ = y.shape
+    steps = np.arange(nt) if mask is None else np.flatnonzero(mask)
+    if task == "regression":
+        return float(0.5 * np.sum((y[:, steps] - targets[:, steps]) ** 2) / nb)
+    logp = y - y.max(axis=-1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(axis=-1, keepdims=True))
+    lab = np.broadcast_to(targets[:, None], (nb, nt)) if targets.ndim == 1 else targets
+    picked = np.take_along_axis(logp, lab[:, :, None], axis=2)[:, :, 0]
+    return float(-picked[:, steps].sum() / nb)
+
+
+# --------------------------------------------------------------------------- temporal task
+def evidence_accumulation(n_samples: int, seed: int = 0, *, n_cues: int = 3, n_per_group: int = 10,
+                          cue_steps: int = 20, gap_steps: int = 10, delay_steps: int = 200, recall_steps: int = 30,
+                          f_cue: float = 100.0, f_noise: float = 10.0,
+                          dt: float = 1e-3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Evidence accumulation (Bellec et al. 2020, Fig. 3, scaled down): which side had more cues?
+
+    Four input groups of ``n_per_group`` Poisson channels: left cues, right cues, recall
+    cue, background noise.  ``n_cues`` cues (each ``cue_steps`` long at ``f_cue`` on the
+    left or right group, side drawn fairly, ``gap_steps`` apart) are followed by a delay of
+    ``delay_steps`` and a recall cue of ``recall_steps`` (recall group at ``f_cue``); the
+    noise group fires at ``f_noise`` throughout.  The label is the side of the majority
+    of cues (``n_cues`` odd: no ties).
+
+    Returns
+    -------
+    x : numpy.ndarray, shape (n_samples, T, 4 * n_per_group)
+        Spikes (0 / 1).
+    labels : numpy.ndarray, shape (n_samples,)
+        0 (left) or 1 (right).
+    mask : numpy.ndarray, shape (T,)
+        The recall steps (where the decision is read and learned).
+    """
+    n_samples = check_int_at_least("n_samples", n_samples, 1)
+    check_int_at_least("seed", seed, 0)
+    n_cues = check_int_at_least("n_cues", n_cues, 1)
+    if n_cues % 2 == 0:
+        raise ValueError(f"n_cues must be odd (no ties), got {n_cues}")
+    n_per_group = check_int_at_least("n_per_group", n_per_group, 1)
+    cue_steps = check_int_at_least("cue_steps", cue_steps, 1)
+    gap_steps = check_int_at_least("gap_steps", gap_steps, 0)
+    delay_steps = check_int_at_least("delay_steps", delay_steps, 0)
+    recall_steps = check_int_at_least("recall_steps", recall_steps, 1)
+    check_nonnegative("f_cue", f_cue, "Hz")
+    check_nonnegative("f_noise", f_noise, "Hz")
+    check_positive("dt", dt, "s")
+    rng = np.random.default_rng([int(seed), 0xEA])
+    period = cue_steps + gap_steps
+    nt = n_cues * period + delay_steps + recall_steps
+    g = n_per_group
+    sides = rng.integers(0, 2, size=(n_samples, n_cues))
+    labels = (sides.sum(axis=1) * 2 > n_cues).astype(np.int64)
+    rate = np.zeros((n_samples, nt, 4 * g))
+    rate[:, :, 3 * g:] = f_noise * dt
+    for c in range(n_cues):
+        t0 = c * period
+        for side in (0, 1):
+            rows = sides[:, c] == side
+            rate[np.ix_(rows, np.arange(t0, t0 + cue_steps), np.arange(side * g, (side + 1) * g))] = f_cue * dt
+    rate[:, nt - recall_steps:, 2 * g:3 * g] = f_cue * dt
+    x = (rng.random(rate.shape) < rate).astype(np.float64)
+    mask = np.zeros(nt, dtype=bool)
+    mask[nt - recall_steps:] = True
+    return x, labels, mask
+
+
+def train_eprop_task(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None = None, n_train: int = 512,
+                     n_test: int = 256, n_epochs: int = 2, batch_size: int = 32, lr: float = 5e-3,
+                     feedback: str = "symmetric", beta: float = 0.1, tau_adapt: float = 500e-3,
+                     w_in_scale: float = 2.0, w_rec_scale: float = 0.5, c_reg: float = 1e-4, f_target: float = 10.0,
+                     device: DeviceTarget | None = None, task_kwargs: dict | None = None) -> dict[str, Any]:
+    """Train an ALIF network with e-prop on :func:`evidence_accumulation`; return the results.
+
+    ``n_adaptive`` neurons (default half) are ALIF with ``beta``, the rest LIF.  Training
+    and test sets are drawn from ``seed`` (disjoint generator streams).
+
+    Returns
+    -------
+    dict
+        ``test_accuracy``, ``train_accuracy`` (fractions), ``loss`` (per minibatch),
+        ``rate`` (mean firing rate on the test set [Hz]), ``config``, ``weights``, ``learner``.
+    """
+    seed = check_int_at_least("seed", seed, 0)
+    kw = dict(task_kwargs or {})
+    x_tr, y_tr, mask = evidence_accumulation(n_train, 2 * seed, **kw)
+    x_te, y_te, _ = evidence_accumulation(n_test, 2 * seed + 1, **kw)
+    n_adaptive = n_rec // 2 if n_adaptive is None else check_int_at_least("n_adaptive", n_adaptive, 0)
+    if n_adaptive > n_rec:
+        raise ValueError(f"n_adaptive must be <= n_rec={n_rec}, got {n_adaptive}")
+    betas = tuple([0.0] * (n_rec - n_adaptive) + [float(beta)] * n_adaptive)
+    cfg = RSNNConfig(n_in=x_tr.shape[2], n_rec=n_rec, n_out=2, tau_adapt=tau_adapt, beta=betas,
+                     dt=kw.get("dt", 1e-3))
+    w0 = init_weights(cfg, seed, w_in_scale=w_in_scale, w_rec_scale=w_rec_scale)
+    learner = EProp(cfg, w0, task="classification", feedback=feedback, lr=lr, c_reg=c_reg, f_target=f_target,
+                    device=device, seed=seed)
+    hist = learner.train(x_tr, y_tr, mask, batch_size=batch_size, n_epochs=n_epochs, seed=seed)
+    test_acc = float(np.mean(learner.predict(x_te, mask) == y_te))
+    train_acc = float(np.mean(learner.predict(x_tr, mask) == y_tr))
+    z = simulate(cfg, learner.w, x_te)["z"]
+    return {"test_accuracy": test_acc, "train_accuracy": train_acc, "loss": hist["loss"],
+            "rate": float(z.mean() / cfg.dt), "config": cfg, "weights": learner.w.copy(), "learner": learner,
+            "pulses": learner.pulses}

@@ -210,7 +210,7 @@ class CrossbarState:
         self.acc = np.zeros(2)  # reads, read energy: replaced by a view into the simulator's table
         self._now = 0.0
         self.scale, self.g_ref, self.polarity = self._choose_scale(np.asarray(weights, dtype=np.float64))
-        self.program(weights)
+        self.program(weights, now=-float(spec.age))  # programmed ``age`` seconds before t = 0
         self.counts0 = self.counts.copy()  # pulses of the initial programming (the report's baseline)
 
     # ------------------------------------------------------------- mapping

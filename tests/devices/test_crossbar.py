@@ -156,7 +156,7 @@ def _small_net(device, engine="dense", seed=2, with_mon=True):
 @pytest.mark.parametrize("engine", ["dense", "event"])
 def test_network_with_noisy_crossbars_matches_reference(engine):
     dev = Crossbar(array=ArraySpec(rows=32, cols=16, cell="1R", r_wire=2.0),
-                   retention=Retention(tau0=1e-12, e_a=0.75, temperature=300.0), **NOISY)
+                   retention=Retention(tau0=1e-12, e_a=0.9, temperature=300.0), **NOISY)
     net, post, mon = _small_net(dev, engine)
     sim = net._ensure_built()
     steps, gids, state = run_reference(sim, 1500)
@@ -395,3 +395,15 @@ def test_crossbar_kernels_run_as_plain_python():
     assert out["0"]["steps"] == out["1"]["steps"] and out["0"]["i"] == out["1"]["i"]
     assert out["0"]["reads"] == out["1"]["reads"]
     assert out["0"]["energy"] == pytest.approx(out["1"]["energy"], rel=1e-12)
+
+
+def test_age_sets_the_programming_time_before_the_run():
+    from memr_snn.devices.crossbar import CrossbarState
+
+    n = 50
+    spec = Crossbar(encoding="single", drift=Drift(nu=0.1, nu_std=0.0, t0=1.0), age=1e4,
+                    device=LinearStepDevice(g_min=0.0, g_max=1e-4))
+    cb = CrossbarState(spec, np.arange(n), np.zeros(n, int), np.ones(n), seed=0)
+    np.testing.assert_array_equal(cb.tp, -1e4)
+    nu = float(np.float32(0.1))  # exponents are stored as float32
+    np.testing.assert_allclose(cb.read_weights(0.0), cb.read_weights(-1e4 + 1.0) * (1e4) ** -nu, rtol=1e-12)

@@ -353,3 +353,22 @@ def test_digits_mean_over_three_seeds():
 
     accs = [train_digits(s)["test_accuracy"] for s in (0, 1, 2)]
     assert np.mean(accs) >= 0.95, accs
+
+
+def test_example_runs(capsys):
+    import json
+    import runpy
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "surrogate_digits.py"
+    argv = sys.argv
+    sys.argv = ["x", "--seeds", "0", "--epochs", "2", "--hidden", "32", "--T", "10", "--preset", "hfox_rram",
+                "--device-seeds", "0", "--read-noise", "off"]
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    finally:
+        sys.argv = argv
+    lines = [json.loads(s) for s in capsys.readouterr().out.strip().splitlines()]
+    assert lines[0]["seed"] == 0 and 0.5 < lines[0]["test_accuracy"] <= 1.0
+    assert lines[-1]["preset"] == "hfox_rram" and lines[-1]["mapped_n"] == 1

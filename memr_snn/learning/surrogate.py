@@ -865,7 +865,13 @@ def map_to_crossbar(config: RSNNConfig, weights: Weights, preset: Any = "hfox_rr
             continue
         pre, post = _dense_synapses(w.shape[0], w.shape[1], name == "w_rec")
         layer_seed = int(np.random.default_rng([int(seed), k, 0xC0DE]).integers(0, 2 ** 62))
-        layers[name] = CrossbarState(spec, pre, post, w[post, pre], layer_seed, name=name, n_pre=w.shape[1])
+        state = CrossbarState(spec, pre, post, w[post, pre], layer_seed, name=name, n_pre=w.shape[1])
+        if age:
+            # CrossbarState.program stamps the programming time with the present time (0) even before a
+            # run, so Crossbar.age alone does not age the devices: set the programming time to -age here.
+            state.tp[...] = -float(age)
+            state._update_row_times()
+        layers[name] = state
         synapses[name] = (pre, post)
     return MappedNetwork(config, layers, synapses, weights.b_out, config.dt)
 

@@ -372,3 +372,15 @@ def test_example_runs(capsys):
     lines = [json.loads(s) for s in capsys.readouterr().out.strip().splitlines()]
     assert lines[0]["seed"] == 0 and 0.5 < lines[0]["test_accuracy"] <= 1.0
     assert lines[-1]["preset"] == "hfox_rram" and lines[-1]["mapped_n"] == 1
+
+
+def test_mapping_age_applies_drift():
+    cfg = S.RSNNConfig(n_in=6, n_rec=5, n_out=2, recurrent=False)
+    w = S.init_weights(cfg, 0)
+    from memr_snn.devices import Drift
+
+    drift = Drift(nu=0.1, nu_std=0.0, t0=1.0)
+    fresh = S.map_to_crossbar(cfg, w, "ideal", program="direct", drift=drift).read()
+    aged = S.map_to_crossbar(cfg, w, "ideal", program="direct", drift=drift, age=1e4).read()
+    np.testing.assert_allclose(fresh.w_in, w.w_in, rtol=1e-12)
+    np.testing.assert_allclose(aged.w_in, w.w_in * 1e4 ** -0.1, rtol=1e-6)

@@ -1,8 +1,28 @@
 """Learning on float weights and on memristive synapses: STDP family, reward-modulated STDP,
-e-prop and surrogate-gradient training."""
+e-prop and surrogate-gradient training.
 
-from .eprop import DeviceTarget, EProp, RSNNConfig, RSNNWeights, init_weights, pseudo_derivative, simulate
+* :mod:`~memr_snn.learning.stdp` -- rules that run inside the simulation kernel
+  (``Projection(..., plasticity=STDP(...))``);
+* :mod:`~memr_snn.learning.eprop` -- e-prop (Bellec et al. 2020), online, for recurrent LIF/ALIF
+  networks with a leaky readout;
+* :mod:`~memr_snn.learning.surrogate` -- surrogate-gradient BPTT with hardware-aware options and
+  mapping to crossbars;
+* :mod:`~memr_snn.learning.datasets`, :mod:`~memr_snn.learning.digits` -- the bundled 8x8 digits.
+
+``eprop`` and ``surrogate`` implement the same discrete-time network equations, each with its own
+``RSNNConfig``; import those from the submodule (``from memr_snn.learning.surrogate import RSNNConfig``).
+"""
+
+from . import eprop, surrogate
+from .datasets import SpikeDataset, load_digits_spikes, rate_encode
+from .digits import train_digits
+from .eprop import DeviceTarget, EProp, evidence_accumulation, train_eprop_task
 from .stdp import STDP, PlasticityRule, RewardSTDP, TripletSTDP, rule_from_dict
+from .surrogate import Adam, HardwareAware, MappedNetwork, evaluate_mapped, map_to_crossbar
 
-__all__ = ["STDP", "TripletSTDP", "RewardSTDP", "PlasticityRule", "rule_from_dict"]
-__all__ += ["RSNNConfig", "RSNNWeights", "init_weights", "simulate", "pseudo_derivative", "DeviceTarget", "EProp"]
+__all__ = [
+    "STDP", "TripletSTDP", "RewardSTDP", "PlasticityRule", "rule_from_dict",
+    "eprop", "EProp", "DeviceTarget", "evidence_accumulation", "train_eprop_task",
+    "surrogate", "Adam", "HardwareAware", "MappedNetwork", "map_to_crossbar", "evaluate_mapped",
+    "SpikeDataset", "load_digits_spikes", "rate_encode", "train_digits",
+]

@@ -17,8 +17,17 @@ import numpy as np
 import pytest
 
 from memr_snn.devices import Crossbar, LinearStepDevice
-from memr_snn.learning import DeviceTarget, EProp, RSNNConfig, RSNNWeights, init_weights, simulate
-from memr_snn.learning.eprop import _loss, evidence_accumulation, train_eprop_task
+from memr_snn.learning.eprop import (
+    DeviceTarget,
+    EProp,
+    RSNNConfig,
+    RSNNWeights,
+    _loss,
+    evidence_accumulation,
+    init_weights,
+    simulate,
+    train_eprop_task,
+)
 
 
 def _fd_gradients(cfg, w, x, targets, mask, task, h=1e-6):

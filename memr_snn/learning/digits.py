@@ -1,0 +1,141 @@
+"""Digits classifier: a LIF network trained with surrogate gradients on rate-coded 8x8 digits.
+
+:func:`train_digits` is the CLI-friendly entry (``examples/surrogate_digits.py`` and
+``python -m memr_snn.learning.digits``): it loads :func:`~memr_snn.learning.datasets.load_digits_spikes`
+(fixed stratified split, 1347 train / 450 test), trains with :func:`~memr_snn.learning.surrogate.train`
+(fresh Bernoulli spikes every epoch, fixed seeded test spikes), and optionally maps the trained
+weights onto a device preset and reports the mapped accuracy over device seeds
+(:func:`~memr_snn.learning.surrogate.evaluate_mapped`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_int_at_least
+from .datasets import load_digits_spikes, rate_encode
+from .surrogate import HardwareAware, RSNNConfig, accuracy, evaluate_mapped, init_weights, train
+
+__all__ = ["train_digits", "main"]
+
+
+def train_digits(seed: int = 0, epochs: int = 40, hidden: int = 128, *, T: int = 20, dt: float = 1e-3,
+                 max_rate: float = 500.0, loss: str = "mean_membrane", recurrent: bool = False, beta: float = 0.0,
+                 lr: float = 5e-3, lr_decay: float = 0.95, batch_size: int = 32, in_gain: float = 2.0,
+                 hardware: HardwareAware | None = None, map_preset: str | None = None,
+                 device_seeds: Sequence[int] = (0, 1, 2, 3, 4), read_noise: str = "per_step",
+                 age: float = 0.0) -> dict[str, Any]:
+    """Train the digits classifier; return accuracies, weights and timing.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the weights, the training spikes and the shuffling (the test spikes use ``seed`` too;
+        the train/test split is fixed).
+    epochs, hidden, T : int
+        Training epochs, hidden LIF neurons, steps per sample.
+    dt : float
+        Time step [s].
+    max_rate : float
+        Spike rate of a full-intensity pixel [Hz].
+    loss : str
+        ``"mean_membrane"`` or ``"max_over_time"``.
+    recurrent : bool
+        Recurrent hidden layer (default feed-forward).
+    beta : float
+        Threshold adaptation (0: LIF, > 0: ALIF).
+    lr, lr_decay, batch_size, in_gain
+        Adam learning rate, its per-epoch factor, minibatch size, input-weight init gain.
+    hardware : HardwareAware, optional
+        Hardware-aware training options.
+    map_preset : str, optional
+        Device preset to map the trained weights to (e.g. ``"hfox_rram"``); None: float only.
+    device_seeds : sequence of int
+        Device seeds for the mapped evaluation.
+    read_noise : str
+        Read-noise mode of :func:`~memr_snn.learning.surrogate.evaluate_mapped`.
+    age : float
+        Time between programming and the test reads [s].
+
+    Returns
+    -------
+    dict
+        ``test_accuracy``, ``train_accuracy``, ``loss`` (per epoch), ``train_seconds``, ``config``,
+        ``weights`` and, with ``map_preset``, ``mapped`` (the :func:`evaluate_mapped` result).
+    """
+    seed = check_int_at_least("seed", seed, 0)
+    epochs = check_int_at_least("epochs", epochs, 1)
+    hidden = check_int_at_least("hidden", hidden, 1)
+    ds = load_digits_spikes(T, dt=dt, max_rate=max_rate, seed=seed)
+    config = RSNNConfig(n_in=64, n_rec=hidden, n_out=10, dt=dt, recurrent=bool(recurrent), beta=beta)
+    weights = init_weights(config, seed, in_gain=in_gain)
+    rng = np.random.default_rng([seed, 0xE90C])
+    t0 = time.perf_counter()
+    hist = train(config, weights, lambda e: rate_encode(ds.images_train, T, dt, max_rate, rng), ds.y_train, loss,
+                 epochs=epochs, batch_size=batch_size, lr=lr, lr_decay=lr_decay, seed=seed, hardware=hardware)
+    t_train = time.perf_counter() - t0
+    out: dict[str, Any] = {
+        "seed": seed,
+        "test_accuracy": accuracy(config, weights, ds.x_test, ds.y_test, loss),
+        "train_accuracy": accuracy(config, weights, ds.x_train, ds.y_train, loss),
+        "loss": hist["loss"],
+        "train_seconds": t_train,
+        "config": config,
+        "weights": weights,
+    }
+    if map_preset is not None:
+        t1 = time.perf_counter()
+        out["mapped"] = evaluate_mapped(config, weights, ds.x_test, ds.y_test, map_preset, device_seeds=device_seeds,
+                                        loss=loss, read_noise=read_noise, age=age)
+        out["mapped_seconds"] = time.perf_counter() - t1
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Command line: train over seeds, print per-seed and mean ± std accuracies as JSON lines."""
+    p = argparse.ArgumentParser(description="Surrogate-gradient LIF classifier on rate-coded 8x8 digits")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--T", type=int, default=20)
+    p.add_argument("--loss", default="mean_membrane", choices=["mean_membrane", "max_over_time"])
+    p.add_argument("--recurrent", action="store_true")
+    p.add_argument("--beta", type=float, default=0.0, help="ALIF adaptation strength (0: LIF)")
+    p.add_argument("--hw-aware", default=None, metavar="PRESET",
+                   help="hardware-aware training matched to this preset (HardwareAware.from_preset)")
+    p.add_argument("--preset", default=None, help="map to this device preset, e.g. hfox_rram")
+    p.add_argument("--device-seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    p.add_argument("--read-noise", default="per_step", choices=["per_step", "static", "off"])
+    p.add_argument("--age", type=float, default=0.0, help="time from programming to the test [s]")
+    a = p.parse_args(argv)
+    hw = HardwareAware.from_preset(a.hw_aware) if a.hw_aware else None
+    accs, mapped = [], []
+    for s in a.seeds:
+        r = train_digits(s, a.epochs, a.hidden, T=a.T, loss=a.loss, recurrent=a.recurrent, beta=a.beta, hardware=hw,
+                         map_preset=a.preset, device_seeds=a.device_seeds, read_noise=a.read_noise, age=a.age)
+        accs.append(r["test_accuracy"])
+        line = {"seed": s, "test_accuracy": r["test_accuracy"], "train_accuracy": r["train_accuracy"],
+                "train_seconds": round(r["train_seconds"], 2)}
+        if "mapped" in r:
+            m = r["mapped"]
+            mapped.extend(m["accuracy"])
+            line.update(mapped_accuracy=m["accuracy"], mapped_mean=m["mean"], mapped_std=m["std"],
+                        mapped_seconds=round(r["mapped_seconds"], 2), weight_rmse=m["weight_rmse"][0])
+        print(json.dumps(line), flush=True)
+    summary: dict[str, Any] = {"float_mean": float(np.mean(accs)), "float_std": float(np.std(accs)),
+                               "seeds": list(a.seeds)}
+    if mapped:
+        summary.update(preset=a.preset, mapped_mean=float(np.mean(mapped)), mapped_std=float(np.std(mapped)),
+                       mapped_n=len(mapped), read_noise=a.read_noise, age=a.age)
+    print(json.dumps(summary), flush=True)
+    return summary
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -207,7 +207,7 @@ class CrossbarState:
         self.program_energy = 0.0
         self.program_latency = 0.0
         self.clipped = 0
-        self.acc = np.zeros(2)  # reads, read energy: replaced by a view into the simulator's table
+        self.acc = np.zeros(4)  # reads, read energy, learning pulses up/down: a view into the simulator's table
         self._now = 0.0
         self.scale, self.g_ref, self.polarity = self._choose_scale(np.asarray(weights, dtype=np.float64))
         self.program(weights, now=-float(spec.age))  # programmed ``age`` seconds before t = 0
@@ -424,6 +424,8 @@ class CrossbarState:
         xi[X.XI_SEED] = int(np.uint64(self.seed ^ 0x5DEECE66D).view(np.int64))
         xi[X.XI_RET] = int(self.retention_on)
         xi[X.XI_WIRE] = int(self.wire_on)
+        xi[X.XI_ANALOG] = int(self.device.is_ideal and not self.differential)
+        xi[X.XI_FAIL] = {"off": -1, "on": 1, "last": 2}[self._fail_state]
         return xf, xi
 
     @property
@@ -522,7 +524,7 @@ class CrossbarState:
         n = int(self.n_devices)
         for k in self._ARRAYS:
             arr = np.array(arrays[k], dtype=np.float32 if k == "nu" else None)
-            want = (2,) if k == "acc" else ((int(self.n_pre),) if k in ("rtp", "rft") else (n,))
+            want = (4,) if k == "acc" else ((int(self.n_pre),) if k in ("rtp", "rft") else (n,))
             if arr.shape != want:
                 raise ValueError(f"crossbar {name!r}: array {k} has shape {arr.shape}, expected {want}")
             setattr(self, k, arr)
@@ -537,6 +539,18 @@ class CrossbarState:
     @property
     def read_energy(self) -> float:
         return float(self.acc[1])
+
+    @property
+    def learning_pulses(self) -> tuple[int, int]:
+        """Potentiating and depressing pulses sent by a plasticity rule during runs."""
+        return int(self.acc[2]), int(self.acc[3])
+
+    @property
+    def learning_energy(self) -> float:
+        """Energy of the plasticity pulses (``e_set`` / ``e_reset`` each) [J]."""
+        prog = self.components["programming"]
+        up, down = self.learning_pulses
+        return up * float(getattr(prog, "e_set", 0.0)) + down * float(getattr(prog, "e_reset", 0.0))
 
     def mapping_table(self) -> dict:
         """``mapping_table.json`` content: arrays, tiles and every synapse's array, row and columns."""

@@ -160,8 +160,8 @@ def _row(pr) -> ProjectionDeviceReport:
     return ProjectionDeviceReport(
         projection=pr.name, device_class=cb.components.get("preset_name") or "custom",
         encoding=cb.spec.encoding, synapses=cb.n_synapses, devices=cb.n_devices, tiles=len(cb.tiling.tiles),
-        reads=cb.reads, read_energy=cb.read_energy, program_pulses=int(cb.program_pulses),
-        verify_reads=int(cb.verify_reads), program_energy=float(cb.program_energy),
+        reads=cb.reads, read_energy=cb.read_energy, program_pulses=int(cb.program_pulses) + sum(cb.learning_pulses),
+        verify_reads=int(cb.verify_reads), program_energy=float(cb.program_energy) + cb.learning_energy,
         program_latency=float(cb.program_latency), pulses_mean=float(counts.mean()) if counts.size else 0.0,
         pulses_max=int(counts.max(initial=0)), faulty_devices=int((~healthy).sum()),
         run_pulses=int(run_pulses.sum()), simulated_time=t_sim, lifetime=lifetime, reprogrammings_left=reprog,

@@ -40,13 +40,14 @@ import math
 import numpy as np
 from numba import config, njit
 
-from .rng import mix64
+from .device import _run_pulses
+from .rng import mix64, uniform01
 
 __all__ = [
     "XF_SCALE", "XF_GREF", "XF_SIGMA", "XF_T0", "XF_V2T", "XF_GFAIL", "N_XF",
-    "XI_OFF", "XI_DIFF", "XI_DRIFT", "XI_SEED", "XI_RET", "XI_WIRE", "XI_ROFF", "N_XI",
-    "A_READS", "A_ENERGY", "N_ACC",
-    "normal_icdf", "row_key", "pair_normals", "drift_factor", "read_row",
+    "XI_OFF", "XI_DIFF", "XI_DRIFT", "XI_SEED", "XI_RET", "XI_WIRE", "XI_ROFF", "XI_ANALOG", "XI_FAIL",
+    "N_XI", "A_READS", "A_ENERGY", "A_UP", "A_DOWN", "N_ACC",
+    "normal_icdf", "row_key", "pair_normals", "drift_factor", "read_row", "device_weight", "device_update",
 ]
 
 # float table columns
@@ -66,12 +67,16 @@ XI_SEED = 3    # read-noise seed (bits of a uint64)
 XI_RET = 4     # 1: retention loss on
 XI_WIRE = 5    # 1: wire resistance / sneak conductance on
 XI_ROFF = 6    # offset of the crossbar's first row in the per-row arrays (``rtp``)
-N_XI = 7
+XI_ANALOG = 7  # 1: plastic updates write the exact conductance change (ideal single devices); 0: pulses
+XI_FAIL = 8    # fail code of worn-out devices (-1 off, +1 on, 2 last)
+N_XI = 9
 
 # accumulator columns
 A_READS = 0    # device reads
 A_ENERGY = 1   # read energy [J]
-N_ACC = 2
+A_UP = 2       # potentiating pulses sent by plasticity
+A_DOWN = 3     # depressing pulses sent by plasticity
+N_ACC = 4
 
 # Acklam's rational approximation of the inverse normal CDF (relative error < 1.2e-9)
 _A1, _A2, _A3 = -3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02
@@ -294,6 +299,86 @@ def _drift_load(d0, m, tnow, t0, rtp_row, nu, tp, g, buf):
         if age > t0:
             gq *= drift_factor(-nu[d0 + q] * math.log(age / t0))
         buf[q] = gq
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def device_weight(x, s, xf, xi, g):
+    """Noiseless weight of synapse ``s`` of crossbar ``x`` from its programmed conductance(s)."""
+    off = xi[x, XI_OFF]
+    if xi[x, XI_DIFF] != 0:
+        return xf[x, XF_SCALE] * (g[off + 2 * s] - g[off + 2 * s + 1])
+    return xf[x, XF_SCALE] * (g[off + s] - xf[x, XF_GREF])
+
+
+@njit(cache=True, error_model="numpy")
+def device_update(x, s, row, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, budget, fault, tp, rtp, tf, rft, acc):
+    """Apply a learning rule's weight change ``dw`` to synapse ``s`` (row ``row``) of crossbar ``x``.
+
+    *Analog* crossbars (ideal single devices, ``XI_ANALOG``) take the change exactly:
+    ``w' = clip(w + dw, w_min, w_max)`` and ``G' = w' / k + G_ref``, which for a
+    power-of-two ``k`` and ``G_ref = 0`` is the float rule bit for bit.  Otherwise the
+    rule only decides the sign and the number of pulses, ``n = |dw| / (|k| dG)``
+    stochastically rounded (a counter-based uniform of ``(seed, t, device)``), and the
+    device's update law decides the conductance change (nonlinearity, asymmetry,
+    cycle-to-cycle noise, levels, bounds, endurance).  A single device moves up or down;
+    a differential pair takes potentiation on G+ and depression on G- (both only rise).
+    Pulsed devices restart their drift clock; their row loses its shared programming time.
+    """
+    if dw == 0.0:
+        return
+    off = xi[x, XI_OFF]
+    scale = xf[x, XF_SCALE]
+    diff = xi[x, XI_DIFF] != 0
+    if xi[x, XI_ANALOG] != 0:
+        d = off + s
+        w = scale * (g[d] - xf[x, XF_GREF])
+        w_new = min(max(w + dw, wmin), wmax)
+        g_new = min(max(w_new / scale + xf[x, XF_GREF], xp[x, 1]), xp[x, 2])  # the device's range bounds too
+        step = xp[x, 3] if g_new >= g[d] else xp[x, 4]
+        n_eq = int(math.ceil(abs(g_new - g[d]) / step - 1e-9)) if step > 0.0 else 0
+        if n_eq > 0:
+            counts[d] += n_eq
+            if g_new >= g[d]:
+                acc[x, A_UP] += n_eq
+            else:
+                acc[x, A_DOWN] += n_eq
+        g[d] = g_new
+    else:
+        if diff:
+            d = off + 2 * s if dw > 0.0 else off + 2 * s + 1
+            up = True
+        else:
+            d = off + s
+            up = (dw > 0.0) == (scale > 0.0)
+        step = xp[x, 3] if up else xp[x, 4]
+        if step <= 0.0:
+            return
+        nf = abs(dw) / (abs(scale) * step)
+        n = int(nf)
+        if uniform01(np.uint64(xi[x, XI_SEED]) ^ np.uint64(0xA5A5A5A5), np.uint64(t), np.uint64(d - off)) < nf - n:
+            n += 1
+        if n == 0:
+            return
+        c0 = counts[d]
+        counts[d] = c0 + n
+        if up:
+            acc[x, A_UP] += n
+        else:
+            acc[x, A_DOWN] += n
+        if fault[d] != 0:
+            return
+        gk, failed = _run_pulses(xp[x], g[d], up, n, c0, budget[d], xi[x, XI_FAIL],
+                                 np.uint64(xi[x, XI_SEED]), np.uint64(t), d - off, c0)
+        g[d] = gk
+        if failed:
+            fault[d] = xi[x, XI_FAIL]
+    if xi[x, XI_DRIFT] != 0 or xi[x, XI_RET] != 0:
+        tnow = t * dt
+        tp[d] = tnow
+        r = xi[x, XI_ROFF] + row
+        rtp[r] = np.nan
+        if xi[x, XI_RET] != 0 and tnow + tf[d] < rft[r]:
+            rft[r] = tnow + tf[d]
 
 
 if config.DISABLE_JIT:  # pure-Python mode (coverage runs): uint64 wrap-around is intended

@@ -50,7 +50,18 @@ from .neuron import (
     tsm_step_one,
     tsm_step_range,
 )
-from .plasticity import PI_ELIG, PI_NSYN, PI_POSTLO, PI_PROJ, PI_REWARD, reward_step, stdp_post_column, stdp_pre_row
+from .plasticity import (
+    PI_ELIG,
+    PI_NSYN,
+    PI_POSTLO,
+    PI_PROJ,
+    PI_REWARD,
+    reward_step,
+    stdp_post_column,
+    stdp_post_column_xb,
+    stdp_pre_row,
+    stdp_pre_row_xb,
+)
 from .rng import uniform01
 
 __all__ = [
@@ -274,6 +285,7 @@ def run_chunk(
     proj_xb, xf, xi, xg, xnu, xtp, xrtp, xtf, xrft, xrs, xgs, xacc, wrow, xbuf,
     # plasticity (proj_pl[pr] = plastic index or -1), see kernel/plasticity.py
     proj_pl, pf, pi, pop_pin_ptr, pop_pin, csc_ptr, csc_syn, csc_pre, tr1, tr2, trl, elig, reward,
+    xp, xcount, xbudget, xfault,
     # ring buffer with per-slot touched lists
     buf, touched, tcount, pending,
     # recording
@@ -394,8 +406,13 @@ def run_chunk(
                           syn_w[so + lo_k:so + hi_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
                 pl = proj_pl[pr]
                 if pl >= 0:  # presynaptic plasticity events, after delivery with the old weights
-                    stdp_pre_row(pl, pf, pi, g - proj_pre_lo[pr], t, syn_post[so + lo_k:so + hi_k],
-                                 syn_w[so + lo_k:so + hi_k], elig, pi[pl, PI_ELIG] + lo_k, tr1, tr2, trl)
+                    if xb >= 0:
+                        stdp_pre_row_xb(pl, pf, pi, g - proj_pre_lo[pr], t, dt, syn_post[so + lo_k:so + hi_k], lo_k,
+                                        xb, xf, xi, xp, xg, xcount, xbudget, xfault, xtp, xrtp, xtf, xrft, xacc,
+                                        tr1, tr2, trl)
+                    else:
+                        stdp_pre_row(pl, pf, pi, g - proj_pre_lo[pr], t, syn_post[so + lo_k:so + hi_k],
+                                     syn_w[so + lo_k:so + hi_k], elig, pi[pl, PI_ELIG] + lo_k, tr1, tr2, trl)
         # 5b. postsynaptic plasticity events, after every presynaptic one of the step
         if pop_pin.shape[0] > 0:
             for q in range(nspk):
@@ -403,8 +420,14 @@ def run_chunk(
                 pop = pop_of[g]
                 for e in range(pop_pin_ptr[pop], pop_pin_ptr[pop + 1]):
                     pl = pop_pin[e]
-                    stdp_post_column(pl, pf, pi, g - pi[pl, PI_POSTLO], t, csc_ptr, csc_syn, csc_pre, syn_w,
-                                     proj_so[pi[pl, PI_PROJ]], elig, tr1, tr2, trl)
+                    xb = proj_xb[pi[pl, PI_PROJ]]
+                    if xb >= 0:
+                        stdp_post_column_xb(pl, pf, pi, g - pi[pl, PI_POSTLO], t, dt, csc_ptr, csc_syn, csc_pre, xb,
+                                            xf, xi, xp, xg, xcount, xbudget, xfault, xtp, xrtp, xtf, xrft, xacc,
+                                            tr1, tr2, trl)
+                    else:
+                        stdp_post_column(pl, pf, pi, g - pi[pl, PI_POSTLO], t, csc_ptr, csc_syn, csc_pre, syn_w,
+                                         proj_so[pi[pl, PI_PROJ]], elig, tr1, tr2, trl)
             for pl in range(pi.shape[0]):
                 if pi[pl, PI_REWARD] != 0:
                     reward_step(pl, pf, reward, dt, syn_w, proj_so[pi[pl, PI_PROJ]], pi[pl, PI_NSYN], elig,

@@ -30,6 +30,11 @@ goes into a per-synapse eligibility ``e`` instead of the weight, ``e`` decays wi
 ``tau_e`` and every step ``w += lr * R * e * dt`` (then clipped), with ``R`` the
 projection's present reward (set from Python between steps).
 
+On a crossbar projection (``*_xb`` kernels) the same rule computes the change and
+:func:`memr_snn.kernel.crossbar.device_update` turns it into device pulses (or, for
+ideal single devices, the exact conductance change).  Reward-modulated rules are for
+float weights.
+
 Table columns are the ``PF_*`` (float) and ``PI_*`` (int) constants.
 """
 
@@ -37,12 +42,14 @@ import math
 
 from numba import njit
 
+from .crossbar import device_update, device_weight
+
 __all__ = [
     "PF_LDP", "PF_LDM", "PF_LDX", "PF_LDY", "PF_A2P", "PF_A3P", "PF_A2M", "PF_A3M", "PF_WMIN", "PF_WMAX",
     "PF_LDE", "PF_LR", "N_PF",
     "PI_PROJ", "PI_MULT", "PI_NEAREST", "PI_PRE", "PI_POST", "PI_POSTLO", "PI_CSC", "PI_REWARD", "PI_ELIG", "PI_NSYN",
     "N_PI",
-    "trace_at", "stdp_pre_row", "stdp_post_column", "reward_step",
+    "trace_at", "stdp_pre_row", "stdp_post_column", "reward_step", "stdp_pre_row_xb", "stdp_post_column_xb",
 ]
 
 # float columns
@@ -177,3 +184,64 @@ def reward_step(p, pf, reward, dt, w, so, m, elig, e0):
     else:
         for s in range(m):
             elig[e0 + s] *= decay
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _dev_dw(x, s, dw, wmin, wmax, mult, potentiate, xf, xi, g):
+    """The rule's change for a device-backed synapse (weight dependence from its noiseless weight)."""
+    if mult:
+        w = device_weight(x, s, xf, xi, g)
+        span = wmax - wmin
+        dw = dw * ((wmax - w) / span if potentiate else (w - wmin) / span)
+    return dw
+
+
+@njit(cache=True, error_model="numpy")
+def stdp_pre_row_xb(p, pf, pi, i, t, dt, posts, lo, x, xf, xi, xp, g, counts, budget, fault, tp, rtp, tf, rft,
+                    acc, tr1, tr2, trl):
+    """:func:`stdp_pre_row` for a crossbar projection: depression goes to the devices of row ``i``."""
+    ldm, ldx = pf[p, PF_LDM], pf[p, PF_LDX]
+    a2m, a3m = pf[p, PF_A2M], pf[p, PF_A3M]
+    wmin, wmax = pf[p, PF_WMIN], pf[p, PF_WMAX]
+    mult = pi[p, PI_MULT] != 0
+    post0 = pi[p, PI_POST] - pi[p, PI_POSTLO]
+    ip = pi[p, PI_PRE] + i
+    r2 = trace_at(tr2[ip], trl[ip], t, ldx)
+    for k in range(posts.shape[0]):
+        jp = post0 + posts[k]
+        o1 = trace_at(tr1[jp], trl[jp], t, ldm)
+        if o1 == 0.0:
+            continue
+        dw = _dev_dw(x, lo + k, -o1 * (a2m + a3m * r2), wmin, wmax, mult, False, xf, xi, g)
+        device_update(x, lo + k, i, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, budget, fault, tp, rtp, tf,
+                      rft, acc)
+    nearest = pi[p, PI_NEAREST] != 0
+    tr1[ip] = _bump(tr1[ip], trl[ip], t, pf[p, PF_LDP], nearest)
+    tr2[ip] = 1.0 if nearest else r2 + 1.0
+    trl[ip] = t
+
+
+@njit(cache=True, error_model="numpy")
+def stdp_post_column_xb(p, pf, pi, j, t, dt, csc_ptr, csc_syn, csc_pre, x, xf, xi, xp, g, counts, budget, fault,
+                        tp, rtp, tf, rft, acc, tr1, tr2, trl):
+    """:func:`stdp_post_column` for a crossbar projection: potentiation goes to the devices of column ``j``."""
+    ldp, ldy = pf[p, PF_LDP], pf[p, PF_LDY]
+    a2p, a3p = pf[p, PF_A2P], pf[p, PF_A3P]
+    wmin, wmax = pf[p, PF_WMIN], pf[p, PF_WMAX]
+    mult = pi[p, PI_MULT] != 0
+    pre0 = pi[p, PI_PRE]
+    jp = pi[p, PI_POST] + j
+    o2 = trace_at(tr2[jp], trl[jp], t, ldy)
+    c0 = pi[p, PI_CSC]
+    for c in range(csc_ptr[c0 + j], csc_ptr[c0 + j + 1]):
+        s = csc_syn[c]
+        i = csc_pre[c]
+        r1 = trace_at(tr1[pre0 + i], trl[pre0 + i], t, ldp)
+        if r1 == 0.0:
+            continue
+        dw = _dev_dw(x, s, r1 * (a2p + a3p * o2), wmin, wmax, mult, True, xf, xi, g)
+        device_update(x, s, i, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, budget, fault, tp, rtp, tf, rft, acc)
+    nearest = pi[p, PI_NEAREST] != 0
+    tr1[jp] = _bump(tr1[jp], trl[jp], t, pf[p, PF_LDM], nearest)
+    tr2[jp] = 1.0 if nearest else o2 + 1.0
+    trl[jp] = t

@@ -29,6 +29,7 @@ __all__ = [
     "crossbar_normals_ref",
     "drift_factor_ref",
     "read_row_ref",
+    "device_update_ref",
 ]
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -232,6 +233,9 @@ def _plastic_ref_setup(sim, projs) -> list[dict]:
         p = int(sim.proj_pl[k])
         if p < 0:
             continue
+        if sim.proj_xb[k] >= 0:
+            raise NotImplementedError("run_reference: plasticity on crossbar projections has no twin here; "
+                                      "device_update is checked against device_update_ref")
         pre_lo, n_pre, ip, post, w, d, rec, xb = projs[k]
         m = w.size
         pre_local = np.repeat(np.arange(n_pre), np.diff(ip))
@@ -552,3 +556,61 @@ def iv_transient_ref(p, t, v, x0, substeps: int):
     r = ra + (rb - ra) * ((x - lo) / (hi - lo))
     i = v.reshape((-1,) + (1,) * (x.ndim - 1)) / r
     return x, i, r
+
+
+def device_update_ref(x, s, row, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, budget, fault, tp, rtp, tf, rft, acc):
+    """Twin of :func:`memr_snn.kernel.crossbar.device_update` (scalar Python, same arithmetic)."""
+    import math as _m
+
+    from . import crossbar as X
+    from .device import _run_pulses
+
+    run_pulses = getattr(_run_pulses, "py_func", _run_pulses)
+    if dw == 0.0:
+        return
+    off = int(xi[x, X.XI_OFF])
+    scale = xf[x, X.XF_SCALE]
+    if xi[x, X.XI_ANALOG]:
+        d = off + s
+        w = scale * (g[d] - xf[x, X.XF_GREF])
+        w_new = min(max(w + dw, wmin), wmax)
+        g_new = min(max(w_new / scale + xf[x, X.XF_GREF], xp[x, 1]), xp[x, 2])
+        step = xp[x, 3] if g_new >= g[d] else xp[x, 4]
+        n_eq = int(_m.ceil(abs(g_new - g[d]) / step - 1e-9)) if step > 0 else 0
+        if n_eq > 0:
+            counts[d] += n_eq
+            acc[x, X.A_UP if g_new >= g[d] else X.A_DOWN] += n_eq
+        g[d] = g_new
+    else:
+        if xi[x, X.XI_DIFF]:
+            d, up = (off + 2 * s, True) if dw > 0 else (off + 2 * s + 1, True)
+        else:
+            d, up = off + s, (dw > 0) == (scale > 0)
+        step = xp[x, 3] if up else xp[x, 4]
+        if step <= 0:
+            return
+        nf = abs(dw) / (abs(scale) * step)
+        n = int(nf)
+        seed = np.uint64(np.int64(xi[x, X.XI_SEED]).view(np.uint64)) ^ np.uint64(0xA5A5A5A5)
+        if float(uniform01_ref(seed, np.uint64(t), np.uint64(d - off))) < nf - n:
+            n += 1
+        if n == 0:
+            return
+        c0 = int(counts[d])
+        counts[d] = c0 + n
+        acc[x, X.A_UP if up else X.A_DOWN] += n
+        if fault[d] != 0:
+            return
+        with np.errstate(over="ignore"):
+            gk, failed = run_pulses(xp[x], g[d], up, n, c0, budget[d], int(xi[x, X.XI_FAIL]),
+                                    np.uint64(np.int64(xi[x, X.XI_SEED]).view(np.uint64)), np.uint64(t), d - off, c0)
+        g[d] = gk
+        if failed:
+            fault[d] = xi[x, X.XI_FAIL]
+    if xi[x, X.XI_DRIFT] or xi[x, X.XI_RET]:
+        tnow = t * dt
+        tp[d] = tnow
+        r = int(xi[x, X.XI_ROFF]) + row
+        rtp[r] = np.nan
+        if xi[x, X.XI_RET] and tnow + tf[d] < rft[r]:
+            rft[r] = tnow + tf[d]

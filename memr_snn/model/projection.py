@@ -105,8 +105,10 @@ class Projection:
 
             if not isinstance(plasticity, PlasticityRule):
                 raise TypeError(f"plasticity must be an STDP, TripletSTDP or RewardSTDP rule, got {plasticity!r}")
-            if device is not None:
-                raise ValueError("plasticity on crossbar projections is not supported yet; use float weights")
+            from ..learning.stdp import RewardSTDP
+
+            if device is not None and isinstance(plasticity, RewardSTDP):
+                raise ValueError("RewardSTDP runs on float weights; crossbar projections take STDP or TripletSTDP")
         self.plasticity = plasticity
         self.pre = pre
         self.post = post

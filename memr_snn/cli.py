@@ -11,6 +11,8 @@ Examples
     memr-snn devices list
     memr-snn devices show pcm_gst
     memr-snn devices iv vteam --out iv.png
+    memr-snn experiment sma --brian2
+    memr-snn experiment digits-bptt --seeds 0 1 2 --preset hfox_rram
     memr-snn bench --quick
     memr-snn info
 """
@@ -109,6 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
     iv.add_argument("--amplitude", type=float, default=None, help="sine amplitude [V] (default: model's)")
     iv.add_argument("--freq", type=float, nargs="+", default=None, help="sine frequencies [Hz]")
     iv.add_argument("--out", type=Path, default=Path("iv.png"), help="figure file (default iv.png)")
+
+    from .learning.experiments import EXPERIMENTS
+
+    exp = sub.add_parser(
+        "experiment", help="reference learning experiments (STDP, e-prop, surrogate gradients)",
+        description="Run a reference learning experiment; its own options follow the name "
+                    "(memr-snn experiment NAME --help). Experiments: "
+                    + "; ".join(f"{k}: {v[1]}" for k, v in EXPERIMENTS.items()),
+    )
+    exp.add_argument("name", choices=sorted(EXPERIMENTS), help="experiment")
+    exp.add_argument("options", nargs=argparse.REMAINDER, help="the experiment's own options")
 
     sub.add_parser("info", help="versions, threading, optional extras", description="Print versions, numba "
                    "threading, memory and which optional extras (brian2, nest, lava, nir) are present.")
@@ -230,6 +243,13 @@ def _device_outputs(net, out: Path, plots: bool) -> None:
     print(f"wrote {out}/{files}")
 
 
+def _cmd_experiment(args) -> int:
+    from .learning.experiments import run_experiment
+
+    run_experiment(args.name, args.options)
+    return 0
+
+
 def _cmd_devices(args) -> int:
     from .devices import list_presets, load_preset, preset_to_dict
 
@@ -343,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        commands = {"run": _cmd_run, "info": _cmd_info, "bench": _cmd_bench, "devices": _cmd_devices}
+        commands = {"run": _cmd_run, "info": _cmd_info, "bench": _cmd_bench, "devices": _cmd_devices,
+                    "experiment": _cmd_experiment}
         return commands[args.command](args)
     except (ValueError, TypeError, MemoryError) as exc:
         print(f"memr-snn: error: {exc}", file=sys.stderr)

@@ -63,18 +63,20 @@ def song_miller_abbott(n_inputs: int = 1000, rate: float = 15.0, seed: int = 1, 
                        g_max_rel: float = 0.01, engine: str = "auto", device=None) -> SongMillerAbbott:
     """Build the network (run it with ``model.net.run(100.0)`` for the paper's 100 s).
 
-    ``g_max_rel`` is Brian2's ``gmax`` (in units of the leak conductance); ``device`` is
-    reserved for crossbar synapses and must be None for now.
+    ``g_max_rel`` is Brian2's ``gmax`` (in units of the leak conductance).  ``device`` (a
+    :class:`memr_snn.devices.Crossbar`) stores the synapses in devices; unless it sets
+    ``w_max``, ``g_max`` is mapped to the top of the device range, and STDP then sends
+    pulses to the devices.
     """
-    if device is not None:
-        raise ValueError("device: plastic crossbar projections are not supported yet")
     g_max = g_max_rel * G_LEAK
+    if device is not None and device.w_max is None:
+        device = dataclasses.replace(device, w_max=g_max)
     rule = STDP(a_plus=0.01 * g_max, a_minus=0.01 * 1.05 * g_max, tau_plus=20 * ms, tau_minus=20 * ms,
                 w_min=0.0, w_max=g_max)
     net = Network(dt=dt, seed=seed, engine=engine)
     inputs = net.add(PoissonSource(n_inputs, rates=rate, name="inputs"))
     neuron = net.add(Population(1, SMA_NEURON, name="neuron", initial={"v": np.array([SMA_NEURON.v_rest])}))
     syn = net.add(Projection(inputs, neuron, AllToAll(), weight=lambda rng, n: rng.random(n) * g_max,
-                             plasticity=rule, name="stdp"))
+                             plasticity=rule, name="stdp", device=device))
     spikes = net.add(SpikeMonitor(neuron))
     return SongMillerAbbott(net, inputs, neuron, syn, spikes, g_max)

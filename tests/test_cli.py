@@ -109,3 +109,19 @@ def test_devices_commands(tmp_path, capsys):
     areas = [float(line.split()[1]) for line in out.splitlines()[1:3]]
     assert areas[0] > areas[1] > 0  # the loop shrinks as the frequency rises
     assert (tmp_path / "iv.png").stat().st_size > 1000
+
+
+def test_experiment_sma_runs_on_float_and_on_devices(tmp_path, capsys):
+    assert main(["experiment", "sma", "--duration", "2", "--n-inputs", "300", "--out", str(tmp_path / "f")]) == 0
+    res = json.loads((tmp_path / "f" / "results.json").read_text())
+    assert res["output_rate_hz"] >= 0 and sum(res["histogram"]) == 300
+    assert (tmp_path / "f" / "weights.png").stat().st_size > 1000
+    assert main(["experiment", "sma", "--duration", "2", "--n-inputs", "300", "--device", "ideal",
+                 "--out", str(tmp_path / "d")]) == 0
+    dev = json.loads((tmp_path / "d" / "results.json").read_text())
+    assert dev["histogram"] == res["histogram"]  # ideal devices learn exactly like float weights
+    assert dev["device_report"]["program_pulses"] > 0
+    out = capsys.readouterr().out
+    assert "near g_max" in out
+    with pytest.raises(SystemExit):
+        main(["experiment", "nope"])

@@ -7,8 +7,10 @@ back-propagation through time through the same pseudo-derivative.  Same data, lo
 summed over the recall window), Adam settings, minibatches and epochs; the test accuracy of both
 is read the same way (:mod:`memr_snn.learning.compare`).
 
-Run ``python examples/eprop_vs_bptt.py --seeds 0 1 2`` (about a minute per seed on one core);
-``--out DIR`` writes the learning curves to ``eprop_vs_bptt.png``.
+Run ``python examples/eprop_vs_bptt.py --seeds 0 1 2`` (about 20 s per seed on one core: e-prop
+15 s, BPTT 2.5 s; set ``OPENBLAS_NUM_THREADS=1`` on a busy machine); ``--out DIR`` writes the
+learning curves (test loss and accuracy after every epoch, epoch 0 = the initial network) to
+``eprop_vs_bptt.png``.
 """
 
 from __future__ import annotations
@@ -36,12 +38,15 @@ def main(seeds=(0,), *, n_train: int = 512, n_test: int = 256, epochs: int = 4, 
               f"initial {r['init']['accuracy']:.3f}", flush=True)
     print(f"\nevidence accumulation, {delay_steps} ms delay, {n_train} training / {n_test} test trials, "
           f"{epochs} epochs, seeds {list(seeds)}")
-    print(f"{'method':8s} {'test acc':>9s} {'mean':>7s} {'std':>6s} {'train s':>8s}")
+    per_seed = "test accuracy per seed"
+    print(f"{'method':8s} {per_seed:>{max(len(per_seed), 6 * len(seeds))}s} {'mean':>6s} {'std':>6s} "
+          f"{'train [s]':>9s}")
     for m in METHODS:
         acc = [r[m]["test_accuracy"] for r in results]
         secs = [r[m]["train_time"] for r in results]
-        print(f"{NAMES[m]:8s} {' '.join(f'{a:.3f}' for a in acc):>9s} {np.mean(acc):7.3f} {np.std(acc):6.3f} "
-              f"{np.mean(secs):8.1f}")
+        cells = " ".join(f"{a:.3f}" for a in acc)
+        print(f"{NAMES[m]:8s} {cells:>{max(len(per_seed), 6 * len(seeds))}s} {np.mean(acc):6.3f} {np.std(acc):6.3f} "
+              f"{np.mean(secs):9.1f}")
     diff = [r["difference"] for r in results]
     print(f"difference e-prop - BPTT: mean {np.mean(diff):+.3f} +- {np.std(diff):.3f}")
     if out is not None:
@@ -52,10 +57,11 @@ def main(seeds=(0,), *, n_train: int = 512, n_test: int = 256, epochs: int = 4, 
 
         out.mkdir(parents=True, exist_ok=True)
         fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-        ep = np.arange(1, epochs + 1)
+        ep = np.arange(0, epochs + 1)
         for m, color in zip(METHODS, ("C0", "C3"), strict=True):
             for k, key in enumerate(("test_loss", "test_accuracy")):
-                curves = np.array([[c[key] for c in r[m]["curve"]] for r in results])
+                init = "loss" if key == "test_loss" else "accuracy"
+                curves = np.array([[r["init"][init]] + [c[key] for c in r[m]["curve"]] for r in results])
                 for row in curves:
                     axes[k].plot(ep, row, color=color, alpha=0.3, lw=0.8)
                 axes[k].plot(ep, curves.mean(axis=0), color=color, lw=2, label=NAMES[m])

@@ -7,13 +7,15 @@ e-prop and surrogate-gradient training.
   networks with a leaky readout;
 * :mod:`~memr_snn.learning.surrogate` -- surrogate-gradient BPTT with hardware-aware options and
   mapping to crossbars;
+* :mod:`~memr_snn.learning.compare` -- e-prop versus BPTT on the same network, initial weights and
+  temporal task (converters between the two modules' configurations and weights);
 * :mod:`~memr_snn.learning.datasets`, :mod:`~memr_snn.learning.digits` -- the bundled 8x8 digits.
 
 ``eprop`` and ``surrogate`` implement the same discrete-time network equations, each with its own
 ``RSNNConfig``; import those from the submodule (``from memr_snn.learning.surrogate import RSNNConfig``).
 """
 
-from . import eprop, surrogate
+from . import compare, eprop, surrogate
 from .datasets import SpikeDataset, load_digits_spikes, rate_encode
 from .digits import train_digits
 from .eprop import DeviceTarget, EProp, evidence_accumulation, train_eprop_task
@@ -23,6 +25,6 @@ from .surrogate import Adam, HardwareAware, MappedNetwork, evaluate_mapped, map_
 __all__ = [
     "STDP", "TripletSTDP", "RewardSTDP", "PlasticityRule", "rule_from_dict",
     "eprop", "EProp", "DeviceTarget", "evidence_accumulation", "train_eprop_task",
-    "surrogate", "Adam", "HardwareAware", "MappedNetwork", "map_to_crossbar", "evaluate_mapped",
+    "surrogate", "compare", "Adam", "HardwareAware", "MappedNetwork", "map_to_crossbar", "evaluate_mapped",
     "SpikeDataset", "load_digits_spikes", "rate_encode", "train_digits",
 ]

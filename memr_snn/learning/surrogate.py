@@ -48,6 +48,13 @@ Losses (``loss=``)
 ------------------
 * ``"max_over_time"`` -- softmax cross-entropy of :math:`\max_t Y[t]` (per output);
 * ``"mean_membrane"`` -- softmax cross-entropy of :math:`\frac1T\sum_t Y[t]`;
+* ``"masked_ce"`` -- softmax cross-entropy of :math:`Y[t]` at *every* step, weighted by a mask
+  :math:`m` (``(T,)`` shared by all samples, or ``(batch, T)``; non-negative, 0/1 for a decision
+  window; default all ones) and summed over the steps:
+  :math:`-\frac1B \sum_b \sum_t m_{bt} \log \mathrm{softmax}(Y_b[t])_{c_b}` -- exactly e-prop's
+  classification loss (:mod:`memr_snn.learning.eprop`: summed over the target-carrying steps,
+  averaged over the batch).  Its decision (:func:`predict`) is the argmax of
+  :math:`\sum_t m_{bt} Y_b[t]`, e-prop's ``predict`` (argmax of the mean over the mask steps);
 * ``"mse"`` -- regression: :math:`\sum m\,(Y - Y^*)^2 / \sum m` with a mask ``m`` over
   (sample, step[, output]) (default: all ones);
 * ``"spike_count"`` is **not** supported: the readout here is non-spiking (leaky integrators),
@@ -119,8 +126,8 @@ __all__ = [
 
 SURROGATES = ("fast_sigmoid", "triangle")
 SPIKE_FNS = ("heaviside", "sigmoid")
-LOSSES = ("max_over_time", "mean_membrane", "mse")
-_CLASSIFICATION = ("max_over_time", "mean_membrane")
+LOSSES = ("max_over_time", "mean_membrane", "masked_ce", "mse")
+_CLASSIFICATION = ("max_over_time", "mean_membrane", "masked_ce")
 _MAPPED = ("w_in", "w_rec", "w_out")
 
 
@@ -141,8 +148,9 @@ class RSNNConfig:
     """Membrane time constant [s]."""
     tau_adapt: float = 200e-3
     """Threshold-adaptation time constant (ALIF) [s]."""
-    beta: float = 0.0
-    """Threshold-adaptation strength: 0 for LIF, > 0 for ALIF [1] (in units of the spike count)."""
+    beta: float | tuple[float, ...] = 0.0
+    """Threshold-adaptation strength: 0 for LIF, > 0 for ALIF [1] (in units of the spike count); one value,
+    or one per neuron (a sequence of ``n_rec`` values, stored as a tuple: LIF and ALIF neurons in one layer)."""
     v_th: float = 1.0
     """Firing threshold (also the reset step) [1] (dimensionless membrane units)."""
     tau_out: float = 20e-3
@@ -168,6 +176,12 @@ class RSNNConfig:
         check_positive("dt", self.dt, "s")
         check_positive("tau_mem", self.tau_mem, "s")
         check_positive("tau_adapt", self.tau_adapt, "s")
+        if isinstance(self.beta, (list, tuple, np.ndarray)):
+            b = np.asarray(self.beta, dtype=np.float64)
+            if b.ndim != 1 or b.shape[0] != self.n_rec:
+                raise ValueError(f"beta must be one value or a sequence of n_rec={self.n_rec} values, "
+                                 f"got shape {b.shape}")
+            object.__setattr__(self, "beta", tuple(float(v) for v in b))
         check_nonnegative("beta", self.beta)
         check_positive("v_th", self.v_th)
         check_nonnegative("tau_out", self.tau_out, "s")
@@ -195,6 +209,24 @@ class RSNNConfig:
     def kappa(self) -> float:
         """Readout decay per step, ``exp(-dt/tau_out)``, 0 when ``tau_out == 0`` [1]."""
         return math.exp(-self.dt / self.tau_out) if self.tau_out > 0 else 0.0
+
+    @property
+    def beta_vec(self) -> np.ndarray:
+        """Adaptation strength per neuron, shape ``(n_rec,)`` [1]."""
+        return np.broadcast_to(np.asarray(self.beta, dtype=np.float64), (self.n_rec,)).copy()
+
+    @property
+    def adaptive(self) -> bool:
+        """True when any neuron adapts (``beta > 0``)."""
+        return bool(np.any(self.beta_vec > 0))
+
+
+def _beta(config: RSNNConfig) -> float | np.ndarray:
+    """``beta`` for the forward and backward passes: a float (one value for all neurons, 0.0 when none
+    adapts) or the per-neuron vector ``(n_rec,)``."""
+    if not config.adaptive:
+        return 0.0
+    return float(config.beta) if isinstance(config.beta, (int, float, np.floating, np.integer)) else config.beta_vec
 
 
 @dataclasses.dataclass
@@ -337,7 +369,8 @@ def forward(config: RSNNConfig, weights: Weights, x, *, validate: bool = True,
     xt = np.ascontiguousarray(x.transpose(1, 0, 2))
     T, B = xt.shape[0], xt.shape[1]
     n = config.n_rec
-    alpha, rho, kappa, vth, beta = config.alpha, config.rho, config.kappa, config.v_th, config.beta
+    alpha, rho, kappa, vth, beta = config.alpha, config.rho, config.kappa, config.v_th, _beta(config)
+    adaptive = config.adaptive
     if step_weights is None:
         cur = (xt.reshape(T * B, -1) @ weights.w_in.T).reshape(T, B, n)
     vs = np.empty((T, B, n))
@@ -350,14 +383,14 @@ def forward(config: RSNNConfig, weights: Weights, x, *, validate: bool = True,
     y = np.zeros((B, config.n_out))
     for t in range(T):
         w = weights if step_weights is None else step_weights(t)
-        z, psi = _spike_and_psi(config, v - (vth + beta * a) if beta else v - vth)
+        z, psi = _spike_and_psi(config, v - (vth + beta * a) if adaptive else v - vth)
         vs[t], zs[t], ps[t] = v, z, psi
         as_[t] = a
         drive = cur[t] if step_weights is None else xt[t] @ w.w_in.T
         if config.recurrent:
             drive = drive + z @ w.w_rec.T
         v = alpha * v + drive - vth * z
-        if beta:
+        if adaptive:
             a = rho * a + z
         if step_weights is not None:
             y = kappa * y + z @ w.w_out.T + w.b_out
@@ -410,8 +443,32 @@ def _check_loss(loss: str) -> None:
         raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
 
 
-def logits_of(y: np.ndarray, loss: str) -> np.ndarray:
-    """Class scores from readout outputs ``y`` ``(T, B, n_out)`` for a classification loss."""
+def _step_mask(mask, T: int, B: int) -> np.ndarray:
+    """The ``"masked_ce"`` mask as non-negative weights ``(T, B)`` (``mask``: None, ``(T,)`` or ``(B, T)``)."""
+    if mask is None:
+        return np.ones((T, B))
+    m = np.asarray(mask, dtype=np.float64)
+    if m.shape == (T,):
+        m = np.broadcast_to(m[:, None], (T, B))
+    elif m.shape == (B, T):
+        m = m.T
+    else:
+        raise ValueError(f"mask must have shape (T,) = ({T},) or (batch, T) = {(B, T)} for 'masked_ce', "
+                         f"got {np.shape(mask)}")
+    check_nonnegative("mask", m)
+    if m.sum() <= 0:
+        raise ValueError("mask must select at least one step, got all zeros")
+    return m
+
+
+def logits_of(y: np.ndarray, loss: str, mask=None) -> np.ndarray:
+    """Class scores ``(B, n_out)`` from readout outputs ``y`` ``(T, B, n_out)`` for a classification loss.
+
+    ``"max_over_time"``: the maximum over time; ``"mean_membrane"``: the mean; ``"masked_ce"``: the sum
+    over the steps weighted by ``mask`` (``(T,)`` or ``(B, T)``; None: all steps).
+    """
+    if loss == "masked_ce":
+        return np.einsum("tb,tbk->bk", _step_mask(mask, y.shape[0], y.shape[1]), y)
     return y.max(axis=0) if loss == "max_over_time" else y.mean(axis=0)
 
 
@@ -419,13 +476,24 @@ def compute_loss(config: RSNNConfig, y: np.ndarray, target, loss: str, mask=None
     """Task loss of readout outputs ``y`` ``(T, B, n_out)`` and its gradient ``dL/dY`` (same shape).
 
     ``target``: class labels ``(B,)`` for classification losses; targets ``(B, T, n_out)``
-    for ``"mse"`` with optional ``mask`` ``(B, T)`` or ``(B, T, n_out)`` of non-negative weights.
+    for ``"mse"`` with optional ``mask`` ``(B, T)`` or ``(B, T, n_out)`` of non-negative weights;
+    for ``"masked_ce"`` an optional ``mask`` ``(T,)`` or ``(B, T)`` of non-negative step weights.
+    ``mask`` is ignored by ``"max_over_time"`` and ``"mean_membrane"``.
     """
     _check_loss(loss)
     T, B, n_out = y.shape
     g = np.zeros_like(y)
     if loss in _CLASSIFICATION:
         lab = _check_labels(config, target, B)
+        if loss == "masked_ce":
+            m = _step_mask(mask, T, B)
+            logp = y - y.max(axis=2, keepdims=True)
+            logp -= np.log(np.exp(logp).sum(axis=2, keepdims=True))
+            picked = np.take_along_axis(logp, np.broadcast_to(lab[None, :, None], (T, B, 1)), axis=2)[:, :, 0]
+            value = float(-(m * picked).sum() / B)
+            p = np.exp(logp)
+            p[:, np.arange(B), lab] -= 1.0
+            return value, p * (m[:, :, None] / B)
         if loss == "max_over_time":
             idx = y.argmax(axis=0)  # (B, n_out): first maximum
             value, gl = _softmax_ce(np.take_along_axis(y, idx[None], axis=0)[0], lab)
@@ -492,7 +560,8 @@ def backward(config: RSNNConfig, weights: Weights, state: ForwardState, dy: np.n
     ``dW_out = sum_t gy[t]^T z[t]``, ``db_out = sum_t gy[t]``.
     """
     T, B, n = state.z.shape
-    alpha, rho, kappa, vth, beta = config.alpha, config.rho, config.kappa, config.v_th, config.beta
+    alpha, rho, kappa, vth, beta = config.alpha, config.rho, config.kappa, config.v_th, _beta(config)
+    adaptive = config.adaptive
     gy = np.empty_like(dy)
     acc = np.zeros(dy.shape[1:])
     for t in range(T - 1, -1, -1):
@@ -512,11 +581,11 @@ def backward(config: RSNNConfig, weights: Weights, state: ForwardState, dy: np.n
         gz = gz_all[t] - vth * gv
         if config.recurrent:
             gz = gz + gv @ weights.w_rec
-        if beta:
+        if adaptive:
             gz = gz + ga
         h = gz * state.psi[t]
         gv = alpha * gv + h
-        if beta:
+        if adaptive:
             ga = rho * ga - beta * h
     gv2 = gvs.reshape(T * B, n)
     grads["w_in"] = gv2.T @ state.x.reshape(T * B, -1)
@@ -690,7 +759,8 @@ def train(config: RSNNConfig, weights: Weights, x: np.ndarray | Callable[[int], 
     x : ndarray (N, T, n_in) or callable
         Training inputs, or ``x(epoch)`` returning them (e.g. fresh rate-coded spikes each epoch).
     target : ndarray
-        Labels ``(N,)`` or, for ``"mse"``, targets ``(N, T, n_out)``; ``mask`` ``(N, T[, n_out])``.
+        Labels ``(N,)`` or, for ``"mse"``, targets ``(N, T, n_out)``; ``mask`` ``(N, T[, n_out])``
+        (``"masked_ce"``: ``(N, T)``, or ``(T,)`` shared by all samples).
     epochs, batch_size : int
     lr : float
         Adam learning rate (ignored when ``optimizer`` is given).
@@ -720,6 +790,8 @@ def train(config: RSNNConfig, weights: Weights, x: np.ndarray | Callable[[int], 
     opt = optimizer if optimizer is not None else Adam(lr)
     rng = np.random.default_rng([int(seed), 0xB977])
     tgt = np.asarray(target)
+    mask_all = None if mask is None else np.asarray(mask)
+    shared_mask = mask_all is not None and loss == "masked_ce" and mask_all.ndim == 1  # (T,): same for all samples
     history: list[float] = []
     for epoch in range(epochs):
         xe = _check_inputs(config, x(epoch) if callable(x) else x)
@@ -730,7 +802,7 @@ def train(config: RSNNConfig, weights: Weights, x: np.ndarray | Callable[[int], 
         total, count = 0.0, 0
         for start in range(0, N, batch_size):
             idx = order[start:start + batch_size]
-            mb_mask = None if mask is None else np.asarray(mask)[idx]
+            mb_mask = None if mask_all is None else (mask_all if shared_mask else mask_all[idx])
             if hw is None:
                 value, grads, _ = loss_and_grad(config, weights, xe[idx], tgt[idx], loss, mask=mb_mask, l2=l2,
                                                 rate_reg=rate_reg, rate_target=rate_target, validate=False)
@@ -753,21 +825,27 @@ def train(config: RSNNConfig, weights: Weights, x: np.ndarray | Callable[[int], 
 
 
 def predict(config: RSNNConfig, weights: Weights, x, loss: str = "mean_membrane", *, batch_size: int = 512,
-            step_weights: Callable[[int, int], Weights] | None = None) -> np.ndarray:
-    """Predicted class per sample: argmax of the loss's logits.
+            step_weights: Callable[[int, int], Weights] | None = None, mask=None) -> np.ndarray:
+    """Predicted class per sample: argmax of the loss's logits (:func:`logits_of`).
 
     ``step_weights(batch_index, t)``, if given, returns the weights of step ``t`` of minibatch
-    ``batch_index`` (device reads with noise).
+    ``batch_index`` (device reads with noise).  ``mask`` (``"masked_ce"`` only): the decision
+    window, ``(T,)`` or ``(N, T)``; None: all steps.
     """
     if loss not in _CLASSIFICATION:
         raise ValueError(f"loss must be a classification loss {list(_CLASSIFICATION)} for predict, got {loss!r}")
     x = _check_inputs(config, x)
     weights.validate(config)
+    batch_size = check_int_at_least("batch_size", batch_size, 1)
+    m = None if mask is None or loss != "masked_ce" else np.asarray(mask)
+    if m is not None and m.shape not in ((x.shape[1],), x.shape[:2]):
+        raise ValueError(f"mask must have shape (T,) = ({x.shape[1]},) or (N, T) = {x.shape[:2]}, got {m.shape}")
     out = []
     for b, start in enumerate(range(0, x.shape[0], batch_size)):
         sw = None if step_weights is None else (lambda t, b=b: step_weights(b, t))
         st = forward(config, weights, x[start:start + batch_size], validate=False, step_weights=sw)
-        out.append(logits_of(st.y, loss).argmax(axis=1))
+        mb = None if m is None else (m if m.ndim == 1 else m[start:start + batch_size])
+        out.append(logits_of(st.y, loss, mb).argmax(axis=1))
     return np.concatenate(out)
 
 

@@ -19,6 +19,7 @@ def _reference_forward(cfg: S.RSNNConfig, w: S.Weights, x: np.ndarray) -> tuple[
     """Independent per-sample, per-neuron loop of the module docstring's equations (Heaviside)."""
     B, T, _ = x.shape
     alpha, rho = math.exp(-cfg.dt / cfg.tau_mem), math.exp(-cfg.dt / cfg.tau_adapt)
+    beta = [float(b) for b in np.broadcast_to(np.asarray(cfg.beta, dtype=float), (cfg.n_rec,))]
     kappa = math.exp(-cfg.dt / cfg.tau_out) if cfg.tau_out > 0 else 0.0
     zs = np.zeros((B, T, cfg.n_rec))
     ys = np.zeros((B, T, cfg.n_out))
@@ -27,7 +28,7 @@ def _reference_forward(cfg: S.RSNNConfig, w: S.Weights, x: np.ndarray) -> tuple[
         a = [0.0] * cfg.n_rec
         y = [0.0] * cfg.n_out
         for t in range(T):
-            z = [1.0 if v[i] >= cfg.v_th + cfg.beta * a[i] else 0.0 for i in range(cfg.n_rec)]
+            z = [1.0 if v[i] >= cfg.v_th + beta[i] * a[i] else 0.0 for i in range(cfg.n_rec)]
             for i in range(cfg.n_rec):
                 drive = sum(w.w_in[i, j] * x[b, t, j] for j in range(cfg.n_in))
                 if cfg.recurrent:
@@ -42,7 +43,7 @@ def _reference_forward(cfg: S.RSNNConfig, w: S.Weights, x: np.ndarray) -> tuple[
 
 
 @pytest.mark.parametrize("recurrent", [True, False])
-@pytest.mark.parametrize("beta", [0.0, 1.5])
+@pytest.mark.parametrize("beta", [0.0, 1.5, (0.0, 1.5, 0.0, 0.8, 2.0)])
 @pytest.mark.parametrize("tau_out", [20e-3, 0.0])
 def test_forward_matches_reference_loop(recurrent, beta, tau_out):
     cfg = S.RSNNConfig(n_in=4, n_rec=5, n_out=3, beta=beta, recurrent=recurrent, tau_out=tau_out, tau_mem=10e-3)
@@ -82,7 +83,7 @@ def test_pseudo_derivatives():
     np.testing.assert_allclose(psi, 1.5 * s * (1 - s))
 
 
-def _tiny_problem(loss: str, recurrent: bool, beta: float):
+def _tiny_problem(loss: str, recurrent: bool, beta):
     cfg = S.RSNNConfig(n_in=3, n_rec=4, n_out=2, beta=beta, recurrent=recurrent, spike="sigmoid", sigmoid_k=3.0,
                        tau_mem=5e-3, tau_out=5e-3)
     w = S.init_weights(cfg, 1, in_gain=3.0, rec_gain=1.0)
@@ -91,12 +92,16 @@ def _tiny_problem(loss: str, recurrent: bool, beta: float):
     x = rng.random((2, 8, 3))
     if loss == "mse":
         return cfg, w, x, rng.standard_normal((2, 8, 2)), (rng.random((2, 8)) > 0.3).astype(float)
+    if loss == "masked_ce":
+        mask = np.zeros(8, dtype=bool)
+        mask[4:7] = True  # a decision window, not the last step
+        return cfg, w, x, np.array([0, 1]), mask
     return cfg, w, x, np.array([0, 1]), None
 
 
-@pytest.mark.parametrize("loss", ["max_over_time", "mean_membrane", "mse"])
+@pytest.mark.parametrize("loss", ["max_over_time", "mean_membrane", "masked_ce", "mse"])
 @pytest.mark.parametrize("recurrent", [True, False])
-@pytest.mark.parametrize("beta", [0.0, 0.7])
+@pytest.mark.parametrize("beta", [0.0, 0.7, (0.0, 0.7, 0.0, 1.3)])
 def test_bptt_matches_finite_differences(loss, recurrent, beta):
     """The issue's correctness test: smooth spike, exact derivative -> BPTT == finite differences."""
     cfg, w, x, tgt, mask = _tiny_problem(loss, recurrent, beta)
@@ -107,6 +112,79 @@ def test_bptt_matches_finite_differences(loss, recurrent, beta):
     for name in fd:
         assert np.linalg.norm(fd[name]) > 1e-6, name
         assert _rel(g[name], fd[name]) <= 1e-4, (name, _rel(g[name], fd[name]))
+
+
+@pytest.mark.parametrize("mask_kind", ["none", "per_sample"])
+def test_masked_ce_gradient_other_masks(mask_kind):
+    """``masked_ce`` with no mask (all steps) and with a per-sample weight mask: BPTT == finite differences."""
+    cfg, w, x, tgt, _ = _tiny_problem("masked_ce", True, (0.0, 0.7, 0.0, 1.3))
+    mask = None if mask_kind == "none" else np.random.default_rng(5).random((2, 8)) * (np.arange(8) > 2)
+    _, g, _ = S.loss_and_grad(cfg, w, x, tgt, "masked_ce", mask=mask)
+    fd = S.finite_difference_gradients(cfg, w, x, tgt, "masked_ce", eps=1e-6, mask=mask)
+    for name in fd:
+        assert _rel(g[name], fd[name]) <= 1e-4, (name, _rel(g[name], fd[name]))
+
+
+def test_masked_ce_is_eprops_classification_loss():
+    """Same number as e-prop's loss (softmax CE summed over the mask steps, mean over the batch), by hand too."""
+    from memr_snn.learning.eprop import _loss
+
+    rng = np.random.default_rng(0)
+    T, B = 9, 4
+    y = rng.standard_normal((T, B, 3))
+    lab = np.array([0, 2, 1, 2])
+    mask = np.zeros(T, dtype=bool)
+    mask[5:8] = True
+    cfg = S.RSNNConfig(n_in=1, n_rec=2, n_out=3)
+    value, dy = S.compute_loss(cfg, y, lab, "masked_ce", mask)
+    ref = _loss("classification", y.transpose(1, 0, 2), lab, mask)
+    assert value == pytest.approx(ref, rel=1e-12)
+    logp = y - np.log(np.exp(y).sum(axis=2, keepdims=True))
+    assert value == pytest.approx(-sum(logp[t, b, lab[b]] for t in range(5, 8) for b in range(B)) / B, rel=1e-12)
+    assert np.all(dy[~mask] == 0) and np.all(dy[mask] != 0)
+    np.testing.assert_allclose(dy.sum(axis=2), 0.0, atol=1e-15)  # softmax - one-hot sums to 0
+    # the decision: argmax of the readout summed over the window (e-prop: mean over the window)
+    np.testing.assert_array_equal(S.logits_of(y, "masked_ce", mask).argmax(axis=1), y[mask].mean(axis=0).argmax(1))
+    np.testing.assert_allclose(S.logits_of(y, "masked_ce"), y.sum(axis=0))
+
+
+def test_per_neuron_beta_equals_scalar_when_uniform():
+    """A per-neuron beta with equal values gives the scalar path's forward and gradients; all zeros is LIF."""
+    kw = dict(n_in=3, n_rec=4, n_out=2, tau_mem=5e-3)
+    w = S.init_weights(S.RSNNConfig(**kw), 1, in_gain=4.0, rec_gain=1.0)
+    x = (np.random.default_rng(2).random((3, 30, 3)) < 0.5).astype(float)
+    lab = np.array([0, 1, 1])
+    for scalar in (0.0, 0.9):
+        a = S.loss_and_grad(S.RSNNConfig(**kw, beta=scalar), w, x, lab, "masked_ce")
+        b = S.loss_and_grad(S.RSNNConfig(**kw, beta=np.full(4, scalar)), w, x, lab, "masked_ce")
+        assert a[2].z.sum() > 0
+        np.testing.assert_array_equal(a[2].z, b[2].z)
+        assert a[0] == b[0]
+        for name in a[1]:
+            np.testing.assert_allclose(a[1][name], b[1][name], rtol=1e-13, atol=1e-15)
+    cfg = S.RSNNConfig(**kw, beta=[0.0, 0.5, 0, 0])
+    assert cfg.beta == (0.0, 0.5, 0.0, 0.0) and cfg.adaptive
+    assert not S.RSNNConfig(**kw, beta=(0, 0, 0, 0)).adaptive
+    hash(cfg)  # still a frozen, hashable config
+
+
+def test_masked_ce_training_and_predict_with_shared_mask():
+    """``train`` accepts a (T,) mask for ``masked_ce`` (shared by all samples) and learns a window task."""
+    cfg = S.RSNNConfig(n_in=2, n_rec=16, n_out=2, beta=tuple([0.0] * 8 + [0.5] * 8))
+    w = S.init_weights(cfg, 0, in_gain=3.0)
+    rng = np.random.default_rng(0)
+    lab = rng.integers(0, 2, 64)
+    x = np.zeros((64, 20, 2))
+    x[np.arange(64), :10, lab] = (rng.random((64, 10)) < 0.5)
+    mask = np.zeros(20, dtype=bool)
+    mask[10:] = True
+    acc0 = S.accuracy(cfg, w, x, lab, "masked_ce", mask=mask)
+    hist = S.train(cfg, w, x, lab, "masked_ce", epochs=15, batch_size=16, lr=1e-2, mask=mask)
+    assert hist["loss"][-1] < hist["loss"][0]
+    assert S.accuracy(cfg, w, x, lab, "masked_ce", mask=mask) >= max(0.8, acc0)
+    per_sample = np.broadcast_to(mask, (64, 20))
+    np.testing.assert_array_equal(S.predict(cfg, w, x, "masked_ce", mask=mask, batch_size=10),
+                                  S.predict(cfg, w, x, "masked_ce", mask=per_sample))
 
 
 def test_gradient_check_detects_a_wrong_gradient():
@@ -219,6 +297,8 @@ def test_hardware_aware_training_runs_and_learns():
     ({"n_in": 0}, "n_in"), ({"dt": -1e-3}, "dt"), ({"tau_mem": float("nan")}, "tau_mem"),
     ({"beta": -0.1}, "beta"), ({"v_th": 0.0}, "v_th"), ({"tau_out": -1.0}, "tau_out"),
     ({"surrogate": "relu"}, "surrogate"), ({"spike": "step"}, "spike"), ({"slope": 0.0}, "slope"),
+    ({"beta": (0.1, 0.2)}, "beta"), ({"beta": (0.1, -0.2, 0.0)}, "beta"), ({"beta": [[0.1, 0.1, 0.1]]}, "beta"),
+    ({"beta": (0.1, float("nan"), 0.0)}, "beta"),
 ])
 def test_bad_config_names_the_parameter(kw, name):
     base = dict(n_in=2, n_rec=3, n_out=2)
@@ -262,6 +342,14 @@ def test_bad_inputs_name_the_parameter():
         S.HardwareAware(weight_noise=-0.1)
     with pytest.raises(ValueError, match="read_noise"):
         S.evaluate_mapped(cfg, w, x, np.array([0, 1]), "ideal", read_noise="sometimes")
+    with pytest.raises(ValueError, match="mask must have shape"):
+        S.loss_and_grad(cfg, w, x, np.array([0, 1]), "masked_ce", mask=np.ones(4))
+    with pytest.raises(ValueError, match="mask must select"):
+        S.loss_and_grad(cfg, w, x, np.array([0, 1]), "masked_ce", mask=np.zeros(5))
+    with pytest.raises(ValueError, match="mask"):
+        S.loss_and_grad(cfg, w, x, np.array([0, 1]), "masked_ce", mask=-np.ones(5))
+    with pytest.raises(ValueError, match="mask must have shape"):
+        S.predict(cfg, w, x, "masked_ce", mask=np.ones(3, dtype=bool))
     ff = S.RSNNConfig(n_in=2, n_rec=3, n_out=2, recurrent=False)
     with pytest.raises(ValueError, match="w_rec must be None"):
         S.forward(ff, w, x)

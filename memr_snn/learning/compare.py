@@ -1,0 +1,344 @@
+r"""e-prop versus BPTT on the same recurrent network and the same temporal task.
+
+:mod:`memr_snn.learning.eprop` and :mod:`memr_snn.learning.surrogate` implement the same
+discrete-time LIF/ALIF network with a leaky readout (both module docstrings; row ``t`` of every
+output array is :math:`y[t+1]`, a neuron spikes when :math:`v \ge A`), each with its own
+configuration and weight classes.  This module
+
+* converts between them (:func:`eprop_config_to_surrogate`, :func:`surrogate_config_to_eprop`,
+  :func:`eprop_weights_to_surrogate`, :func:`surrogate_weights_to_eprop`; the forward passes of a
+  converted pair give the same spikes and, up to rounding, the same readout);
+* trains one initial network on :func:`~memr_snn.learning.eprop.evidence_accumulation` twice
+  (:func:`eprop_vs_bptt`): with e-prop (:class:`~memr_snn.learning.eprop.EProp`, online
+  eligibility traces, an approximation of the gradient) and with BPTT through the surrogate
+  (:func:`~memr_snn.learning.surrogate.train`, the exact gradient of the surrogate model).
+
+What the two runs share: the network (sizes, half LIF and half ALIF neurons, time constants,
+pseudo-derivative), the initial weights, the training and test sets, the loss (softmax
+cross-entropy at every step of the recall window, summed over the window, averaged over the
+minibatch: e-prop's classification loss, ``loss="masked_ce"`` of the surrogate module), the
+optimizer (Adam, same learning rate, moment decays and epsilon, one update per minibatch), the
+minibatch size and the number of epochs, and the evaluation (decision = argmax of the readout
+summed over the recall window, e-prop's ``predict``; the same function scores both).  What
+differs besides the gradient: the order of the minibatches (each trainer shuffles with its own
+seeded generator), and the firing-rate regulariser, which each module defines its own way
+(e-prop: :math:`c_{reg} (r_j[t] - f^*) e_{ji}[t]` every step with the running rate; BPTT: the
+exact gradient of :math:`\lambda_r \sum_j (p_j - f^* dt)^2`).  The BPTT strength is set to
+:math:`\lambda_r = c_{reg} T / (2\,dt)`, for which both are, to first order (a per-sample rate
+close to the batch mean, the running rate close to the final one), the gradient of the same
+penalty :math:`\frac{c_{reg} T dt}{2} \sum_j (r_j - f^*)^2` averaged over the batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_int_at_least, check_nonnegative, check_positive
+from . import eprop as E
+from . import surrogate as S
+
+__all__ = [
+    "eprop_config_to_surrogate",
+    "surrogate_config_to_eprop",
+    "eprop_weights_to_surrogate",
+    "surrogate_weights_to_eprop",
+    "decide",
+    "evaluate",
+    "build_comparison",
+    "eprop_vs_bptt",
+    "METHODS",
+]
+
+METHODS = ("eprop", "bptt")
+_SHARED = ("n_in", "n_rec", "n_out", "dt", "tau_mem", "tau_adapt", "beta", "v_th", "tau_out", "gamma")
+
+
+# --------------------------------------------------------------------------- converters
+def eprop_config_to_surrogate(cfg: E.RSNNConfig) -> S.RSNNConfig:
+    """The :class:`surrogate.RSNNConfig <memr_snn.learning.surrogate.RSNNConfig>` of an e-prop network.
+
+    Parameters
+    ----------
+    cfg : eprop.RSNNConfig
+        The e-prop network.  ``surrogate="triangle"`` and ``"fast_sigmoid"`` (same formulas in both
+        modules) need ``forward="heaviside"``; the smooth test mode ``forward="sigmoid"`` needs
+        ``surrogate="sigmoid"`` and becomes ``spike="sigmoid"`` with ``sigmoid_k = slope``.
+        ``reset_grad`` concerns only e-prop's eligibility traces (BPTT is exact) and is dropped.
+
+    Returns
+    -------
+    surrogate.RSNNConfig
+        A recurrent configuration with the same dynamics.
+
+    Raises
+    ------
+    TypeError
+        If ``cfg`` is not an e-prop ``RSNNConfig``.
+    ValueError
+        (naming ``surrogate``) for a combination the BPTT module does not have.
+    """
+    if not isinstance(cfg, E.RSNNConfig):
+        raise TypeError(f"cfg must be a memr_snn.learning.eprop.RSNNConfig, got {type(cfg).__name__}")
+    kw: dict[str, Any] = {name: getattr(cfg, name) for name in _SHARED}
+    if cfg.forward == "sigmoid":
+        if cfg.surrogate != "sigmoid":
+            raise ValueError(f"surrogate must be 'sigmoid' with forward='sigmoid' (BPTT's smooth mode uses the exact "
+                             f"derivative), got {cfg.surrogate!r}")
+        return S.RSNNConfig(**kw, surrogate="fast_sigmoid", slope=cfg.slope, spike="sigmoid", sigmoid_k=cfg.slope)
+    if cfg.surrogate == "sigmoid":
+        raise ValueError("surrogate 'sigmoid' with forward='heaviside' has no counterpart in the BPTT module "
+                         f"(its pseudo-derivatives are {list(S.SURROGATES)})")
+    return S.RSNNConfig(**kw, surrogate=cfg.surrogate, slope=cfg.slope, spike="heaviside")
+
+
+def surrogate_config_to_eprop(cfg: S.RSNNConfig, *, reset_grad: bool = False) -> E.RSNNConfig:
+    """The :class:`eprop.RSNNConfig <memr_snn.learning.eprop.RSNNConfig>` of a BPTT network.
+
+    Parameters
+    ----------
+    cfg : surrogate.RSNNConfig
+        The BPTT network.  ``spike="sigmoid"`` becomes ``forward="sigmoid"``,
+        ``surrogate="sigmoid"``, ``slope = sigmoid_k``.  A feed-forward config (``recurrent=False``)
+        maps to the same e-prop config; its weights convert with ``w_rec = 0``
+        (:func:`surrogate_weights_to_eprop`), which e-prop learns unless told otherwise (``learn=``).
+    reset_grad : bool
+        e-prop's ``reset_grad`` (no BPTT counterpart).
+
+    Returns
+    -------
+    eprop.RSNNConfig
+    """
+    if not isinstance(cfg, S.RSNNConfig):
+        raise TypeError(f"cfg must be a memr_snn.learning.surrogate.RSNNConfig, got {type(cfg).__name__}")
+    kw: dict[str, Any] = {name: getattr(cfg, name) for name in _SHARED}
+    if cfg.spike == "sigmoid":
+        return E.RSNNConfig(**kw, forward="sigmoid", surrogate="sigmoid", slope=cfg.sigmoid_k, reset_grad=reset_grad)
+    return E.RSNNConfig(**kw, forward="heaviside", surrogate=cfg.surrogate, slope=cfg.slope, reset_grad=reset_grad)
+
+
+def eprop_weights_to_surrogate(w: E.RSNNWeights) -> S.Weights:
+    """Copy e-prop weights into a :class:`surrogate.Weights <memr_snn.learning.surrogate.Weights>` (same layout)."""
+    if not isinstance(w, E.RSNNWeights):
+        raise TypeError(f"w must be a memr_snn.learning.eprop.RSNNWeights, got {type(w).__name__}")
+    return S.Weights(w_in=np.array(w.w_in, dtype=np.float64), w_rec=np.array(w.w_rec, dtype=np.float64),
+                     w_out=np.array(w.w_out, dtype=np.float64), b_out=np.array(w.b_out, dtype=np.float64))
+
+
+def surrogate_weights_to_eprop(w: S.Weights) -> E.RSNNWeights:
+    """Copy BPTT weights into an :class:`eprop.RSNNWeights <memr_snn.learning.eprop.RSNNWeights>`
+    (``w_rec=None``, a feed-forward network, becomes zeros)."""
+    if not isinstance(w, S.Weights):
+        raise TypeError(f"w must be a memr_snn.learning.surrogate.Weights, got {type(w).__name__}")
+    n_rec = np.shape(w.w_in)[0]
+    w_rec = np.zeros((n_rec, n_rec)) if w.w_rec is None else np.array(w.w_rec, dtype=np.float64)
+    return E.RSNNWeights(np.array(w.w_in, dtype=np.float64), w_rec, np.array(w.w_out, dtype=np.float64),
+                         np.array(w.b_out, dtype=np.float64))
+
+
+# --------------------------------------------------------------------------- evaluation
+def decide(y: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Class per sample: argmax of the readout ``y`` ``(batch, time, n_out)`` summed over the ``mask`` steps.
+
+    The same decision as :meth:`EProp.predict <memr_snn.learning.eprop.EProp.predict>` (argmax of
+    the mean over the mask steps) and as ``surrogate.predict(..., "masked_ce", mask=mask)``.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    m = np.asarray(mask, dtype=bool)
+    if y.ndim != 3 or m.shape != (y.shape[1],) or not m.any():
+        raise ValueError(f"mask must be a ({y.shape[1] if y.ndim == 3 else 'time'},) boolean array with at least "
+                         f"one True step for y of shape (batch, time, n_out), got mask {m.shape}, y {y.shape}")
+    return np.argmax(y[:, m].sum(axis=1), axis=1)
+
+
+def evaluate(cfg: E.RSNNConfig, w: E.RSNNWeights, x: np.ndarray, labels: np.ndarray, mask: np.ndarray
+             ) -> dict[str, float]:
+    """Accuracy (:func:`decide`) and masked cross-entropy (e-prop's loss, no regulariser) of a network.
+
+    Parameters
+    ----------
+    cfg, w : eprop.RSNNConfig, eprop.RSNNWeights
+        The network (BPTT weights: convert with :func:`surrogate_weights_to_eprop`).
+    x : ndarray, shape (N, T, n_in)
+    labels : ndarray, shape (N,)
+    mask : ndarray, shape (T,), bool
+
+    Returns
+    -------
+    dict
+        ``accuracy`` (fraction), ``loss`` (summed over the mask steps, mean over samples), ``rate`` [Hz].
+    """
+    rec = E.simulate(cfg, w, x)
+    y = rec["y"]
+    return {"accuracy": float(np.mean(decide(y, mask) == np.asarray(labels))),
+            "loss": E._loss("classification", y, np.asarray(labels), np.asarray(mask, dtype=bool)),
+            "rate": float(rec["z"].mean() / cfg.dt)}
+
+
+# --------------------------------------------------------------------------- the comparison
+@dataclasses.dataclass
+class _Setup:
+    cfg: E.RSNNConfig
+    scfg: S.RSNNConfig
+    w0: E.RSNNWeights
+    x_tr: np.ndarray
+    y_tr: np.ndarray
+    x_te: np.ndarray
+    y_te: np.ndarray
+    mask: np.ndarray
+
+
+def build_comparison(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None = None, n_train: int = 512,
+                     n_test: int = 256, beta: float = 0.1, tau_adapt: float = 500e-3, w_in_scale: float = 2.0,
+                     w_rec_scale: float = 0.5, surrogate: str = "triangle", task_kwargs: dict | None = None
+                     ) -> _Setup:
+    """The network, initial weights and data of :func:`eprop_vs_bptt` (the same as
+    :func:`~memr_snn.learning.eprop.train_eprop_task` for equal arguments).
+
+    Returns an object with ``cfg`` (e-prop config), ``scfg`` (its BPTT twin), ``w0`` (e-prop
+    weights), ``x_tr, y_tr, x_te, y_te`` and ``mask`` (the recall window).
+    """
+    seed = check_int_at_least("seed", seed, 0)
+    n_rec = check_int_at_least("n_rec", n_rec, 1)
+    n_adaptive = n_rec // 2 if n_adaptive is None else check_int_at_least("n_adaptive", n_adaptive, 0)
+    if n_adaptive > n_rec:
+        raise ValueError(f"n_adaptive must be <= n_rec={n_rec}, got {n_adaptive}")
+    check_nonnegative("beta", beta)
+    if task_kwargs is not None and not isinstance(task_kwargs, dict):
+        raise ValueError(f"task_kwargs must be a dict or None, got {task_kwargs!r}")
+    kw = dict(task_kwargs or {})
+    x_tr, y_tr, mask = E.evidence_accumulation(n_train, 2 * seed, **kw)
+    x_te, y_te, _ = E.evidence_accumulation(n_test, 2 * seed + 1, **kw)
+    betas = tuple([0.0] * (n_rec - n_adaptive) + [float(beta)] * n_adaptive)
+    cfg = E.RSNNConfig(n_in=x_tr.shape[2], n_rec=n_rec, n_out=2, tau_adapt=tau_adapt, beta=betas,
+                       dt=kw.get("dt", 1e-3), surrogate=surrogate)
+    w0 = E.init_weights(cfg, seed, w_in_scale=w_in_scale, w_rec_scale=w_rec_scale)
+    return _Setup(cfg, eprop_config_to_surrogate(cfg), w0, x_tr, y_tr, x_te, y_te, mask)
+
+
+def eprop_vs_bptt(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None = None, n_train: int = 512,
+                  n_test: int = 256, epochs: int = 4, batch_size: int = 32, lr: float = 5e-3, beta: float = 0.1,
+                  tau_adapt: float = 500e-3, w_in_scale: float = 2.0, w_rec_scale: float = 0.5,
+                  c_reg: float = 1e-4, f_target: float = 10.0, feedback: str = "symmetric",
+                  surrogate: str = "triangle", task_kwargs: dict | None = None,
+                  methods: Sequence[str] = METHODS) -> dict[str, Any]:
+    """Train one initial network with e-prop and with BPTT on the same evidence-accumulation data.
+
+    The defaults are those of :func:`~memr_snn.learning.eprop.train_eprop_task` (the e-prop run
+    is that function's run for equal arguments) except ``epochs`` (``n_epochs`` there, default 2).
+    The module docstring lists what the two runs share and what differs.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the data (training set ``2 seed``, test set ``2 seed + 1``), the initial weights,
+        the minibatch order and e-prop's random feedback matrix.
+    n_rec, n_adaptive : int
+        Recurrent neurons, of which ``n_adaptive`` (default half) are ALIF, the rest LIF.
+    n_train, n_test : int
+        Training and test trials.
+    epochs, batch_size : int
+        Passes over the training set; trials per Adam update.
+    lr : float
+        Adam learning rate (both).
+    beta, tau_adapt : float
+        Adaptation strength of the ALIF neurons [1] and its time constant [s].
+    w_in_scale, w_rec_scale : float
+        Initial weight scales (:func:`~memr_snn.learning.eprop.init_weights`).
+    c_reg, f_target : float
+        e-prop's rate regularisation and target rate [Hz]; BPTT uses ``rate_reg = c_reg T / (2 dt)``
+        with the same target (0 switches both off).
+    feedback : {"symmetric", "random"}
+        e-prop's learning-signal weights.
+    surrogate : {"triangle", "fast_sigmoid"}
+        Pseudo-derivative of both.
+    task_kwargs : dict, optional
+        Arguments of :func:`~memr_snn.learning.eprop.evidence_accumulation`.
+    methods : sequence of {"eprop", "bptt"}
+        Which runs to do.
+
+    Returns
+    -------
+    dict
+        ``{"seed", "config" (e-prop), "surrogate_config", "T", "chance", "init" (test accuracy, loss,
+        rate of the initial network), "eprop": {...}, "bptt": {...}, "difference"
+        (eprop - bptt test accuracy, when both ran)}``; each run holds ``test_accuracy``,
+        ``train_accuracy``, ``test_loss`` (final), ``rate`` [Hz] on the test set, ``curve``
+        (per epoch: ``train_loss`` as the trainer reports it, the mean over the epoch's
+        minibatches (BPTT's includes its regulariser), ``test_loss``, ``test_accuracy``),
+        ``train_time`` [s] (training only, evaluation excluded) and ``weights`` (e-prop layout).
+    """
+    epochs = check_int_at_least("epochs", epochs, 1)
+    batch_size = check_int_at_least("batch_size", batch_size, 1)
+    check_positive("lr", lr)
+    check_nonnegative("c_reg", c_reg)
+    check_nonnegative("f_target", f_target, "Hz")
+    methods = tuple(methods)
+    if not methods or any(m not in METHODS for m in methods):
+        raise ValueError(f"methods must be a non-empty sequence of {list(METHODS)}, got {methods!r}")
+    setup = build_comparison(seed, n_rec=n_rec, n_adaptive=n_adaptive, n_train=n_train, n_test=n_test, beta=beta,
+                             tau_adapt=tau_adapt, w_in_scale=w_in_scale, w_rec_scale=w_rec_scale,
+                             surrogate=surrogate, task_kwargs=task_kwargs)
+    cfg, scfg, mask = setup.cfg, setup.scfg, setup.mask
+    nt = setup.x_tr.shape[1]
+    out: dict[str, Any] = {"seed": int(seed), "config": cfg, "surrogate_config": scfg, "T": nt,
+                           "chance": float(max(np.mean(setup.y_te), 1 - np.mean(setup.y_te))),
+                           "init": evaluate(cfg, setup.w0, setup.x_te, setup.y_te, mask)}
+    n_batches = -(-setup.x_tr.shape[0] // batch_size)
+
+    def _finish(res: dict[str, Any], w: E.RSNNWeights) -> dict[str, Any]:
+        te = evaluate(cfg, w, setup.x_te, setup.y_te, mask)
+        res.update(test_accuracy=te["accuracy"], test_loss=te["loss"], rate=te["rate"],
+                   train_accuracy=evaluate(cfg, w, setup.x_tr, setup.y_tr, mask)["accuracy"], weights=w.copy())
+        return res
+
+    if "eprop" in methods:
+        learner = E.EProp(cfg, setup.w0, task="classification", feedback=feedback, lr=lr, c_reg=c_reg,
+                          f_target=f_target, seed=seed)
+        curve: list[dict[str, float]] = []
+        eval_time = 0.0
+
+        def on_batch(epoch: int, k: int, lr_: E.EProp) -> None:
+            nonlocal eval_time
+            if k == n_batches - 1:
+                t = time.perf_counter()
+                te = evaluate(cfg, lr_.w, setup.x_te, setup.y_te, mask)
+                curve.append({"test_loss": te["loss"], "test_accuracy": te["accuracy"]})
+                eval_time += time.perf_counter() - t
+
+        t0 = time.perf_counter()
+        hist = learner.train(setup.x_tr, setup.y_tr, mask, batch_size=batch_size, n_epochs=epochs, seed=seed,
+                             callback=on_batch)
+        train_time = time.perf_counter() - t0 - eval_time
+        losses = np.asarray(hist["loss"]).reshape(epochs, n_batches)
+        for c, row in zip(curve, losses, strict=True):
+            c["train_loss"] = float(row.mean())
+        out["eprop"] = _finish({"curve": curve, "train_time": train_time}, learner.w)
+
+    if "bptt" in methods:
+        w = eprop_weights_to_surrogate(setup.w0)
+        curve_b: list[dict[str, float]] = []
+        eval_b = 0.0
+
+        def on_epoch(epoch: int, record: dict) -> None:
+            nonlocal eval_b
+            t = time.perf_counter()
+            te = evaluate(cfg, surrogate_weights_to_eprop(w), setup.x_te, setup.y_te, mask)
+            curve_b.append({"train_loss": float(record["loss"]), "test_loss": te["loss"],
+                            "test_accuracy": te["accuracy"]})
+            eval_b += time.perf_counter() - t
+
+        t0 = time.perf_counter()
+        S.train(scfg, w, setup.x_tr, setup.y_tr, "masked_ce", epochs=epochs, batch_size=batch_size,
+                optimizer=S.Adam(lr), seed=seed, mask=mask, rate_reg=c_reg * nt / (2.0 * cfg.dt),
+                rate_target=f_target, callback=on_epoch)
+        train_time = time.perf_counter() - t0 - eval_b
+        out["bptt"] = _finish({"curve": curve_b, "train_time": train_time}, surrogate_weights_to_eprop(w))
+
+    if "eprop" in out and "bptt" in out:
+        out["difference"] = out["eprop"]["test_accuracy"] - out["bptt"]["test_accuracy"]
+    return out

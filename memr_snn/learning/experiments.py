@@ -7,6 +7,8 @@
 * ``digits-bptt`` -- the surrogate-gradient classifier on the bundled 8x8 digits
   (:func:`memr_snn.learning.digits.main`; ``--preset hfox_rram`` adds the mapped-to-device accuracy).
 * ``eprop`` -- e-prop on the evidence-accumulation task (:func:`memr_snn.learning.eprop.train_eprop_task`).
+* ``eprop-vs-bptt`` -- e-prop and BPTT on the same network, initial weights, task and loss
+  (:func:`memr_snn.learning.compare.eprop_vs_bptt`).
 
 Results of the latest runs, with the commands, are in ``docs/learning.md``.
 """
@@ -127,11 +129,36 @@ def _eprop(argv: Sequence[str] | None = None) -> dict[str, Any]:
     return out
 
 
+def _eprop_vs_bptt(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    from .compare import eprop_vs_bptt
+
+    p = argparse.ArgumentParser(prog="memr-snn experiment eprop-vs-bptt",
+                                description="e-prop and BPTT on the same recurrent network and temporal task")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--n-train", type=int, default=512)
+    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--delay", type=int, default=200, help="delay before the recall cue [steps of 1 ms]")
+    a = p.parse_args(argv)
+    rows = []
+    for s in a.seeds:
+        r = eprop_vs_bptt(s, n_train=a.n_train, epochs=a.epochs, task_kwargs={"delay_steps": a.delay})
+        row = {"seed": s, "eprop": r["eprop"]["test_accuracy"], "bptt": r["bptt"]["test_accuracy"]}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    e = np.array([r["eprop"] for r in rows])
+    b = np.array([r["bptt"] for r in rows])
+    out = {"eprop_mean": float(e.mean()), "eprop_std": float(e.std()), "bptt_mean": float(b.mean()),
+           "bptt_std": float(b.std()), "difference": float(e.mean() - b.mean())}
+    print(json.dumps(out), flush=True)
+    return out
+
+
 #: name -> (runner taking argv, one-line description)
 EXPERIMENTS = {
     "sma": (sma, "Song, Miller & Abbott (2000): STDP makes 1000 input weights bimodal (optionally vs Brian2)"),
     "digits-bptt": (_digits_bptt, "surrogate-gradient classifier on the 8x8 digits (float and mapped to devices)"),
     "eprop": (_eprop, "e-prop on evidence accumulation with ALIF neurons"),
+    "eprop-vs-bptt": (_eprop_vs_bptt, "e-prop against BPTT on the same network, task and loss"),
 }
 
 

@@ -96,6 +96,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_finite, check_int_at_least, check_nonnegative, check_positive
+from .rsnn import RSNNDecays
 
 __all__ = [
     "RSNNConfig",
@@ -125,7 +126,7 @@ def _choice(name: str, value: Any, allowed: Sequence[str]) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class RSNNConfig:
+class RSNNConfig(RSNNDecays):
     """Recurrent spiking network with a leaky readout (module docstring for the equations).
 
     Times are in seconds; the membrane variable is in units of its own (``v_th`` sets the scale).
@@ -181,31 +182,6 @@ class RSNNConfig:
         _choice("forward", self.forward, FORWARDS)
         if not isinstance(self.reset_grad, (bool, np.bool_)):
             raise TypeError(f"reset_grad must be a bool, got {self.reset_grad!r}")
-
-    @property
-    def alpha(self) -> float:
-        """Membrane decay per step."""
-        return math.exp(-self.dt / self.tau_mem)
-
-    @property
-    def rho(self) -> float:
-        """Adaptation decay per step."""
-        return math.exp(-self.dt / self.tau_adapt)
-
-    @property
-    def kappa(self) -> float:
-        """Readout decay per step."""
-        return math.exp(-self.dt / self.tau_out) if self.tau_out > 0 else 0.0
-
-    @property
-    def beta_vec(self) -> np.ndarray:
-        """Adaptation strength per neuron, shape ``(n_rec,)``."""
-        return np.broadcast_to(np.asarray(self.beta, dtype=np.float64), (self.n_rec,)).copy()
-
-    @property
-    def adaptive(self) -> bool:
-        """True when any neuron adapts (``beta > 0``)."""
-        return bool(np.any(self.beta_vec > 0))
 
 
 @dataclasses.dataclass

@@ -98,6 +98,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_finite, check_int_at_least, check_nonnegative, check_positive
+from .rsnn import RSNNDecays
 
 __all__ = [
     "RSNNConfig",
@@ -133,7 +134,7 @@ _MAPPED = ("w_in", "w_rec", "w_out")
 
 # --------------------------------------------------------------------------- configuration
 @dataclasses.dataclass(frozen=True)
-class RSNNConfig:
+class RSNNConfig(RSNNDecays):
     """Network and neuron parameters of the shared LIF/ALIF model (SI units; module docstring)."""
 
     n_in: int
@@ -194,31 +195,6 @@ class RSNNConfig:
         if self.spike not in SPIKE_FNS:
             raise ValueError(f"spike must be one of {list(SPIKE_FNS)}, got {self.spike!r}")
         check_positive("sigmoid_k", self.sigmoid_k)
-
-    @property
-    def alpha(self) -> float:
-        """Membrane decay per step, ``exp(-dt/tau_mem)`` [1]."""
-        return math.exp(-self.dt / self.tau_mem)
-
-    @property
-    def rho(self) -> float:
-        """Adaptation decay per step, ``exp(-dt/tau_adapt)`` [1]."""
-        return math.exp(-self.dt / self.tau_adapt)
-
-    @property
-    def kappa(self) -> float:
-        """Readout decay per step, ``exp(-dt/tau_out)``, 0 when ``tau_out == 0`` [1]."""
-        return math.exp(-self.dt / self.tau_out) if self.tau_out > 0 else 0.0
-
-    @property
-    def beta_vec(self) -> np.ndarray:
-        """Adaptation strength per neuron, shape ``(n_rec,)`` [1]."""
-        return np.broadcast_to(np.asarray(self.beta, dtype=np.float64), (self.n_rec,)).copy()
-
-    @property
-    def adaptive(self) -> bool:
-        """True when any neuron adapts (``beta > 0``)."""
-        return bool(np.any(self.beta_vec > 0))
 
 
 def _beta(config: RSNNConfig) -> float | np.ndarray:

@@ -23,13 +23,20 @@ The architecture is the paper's, scaled to the 8x8 images of
 
 Learning rule.  The paper's favoured rule potentiates on a postsynaptic spike by
 ``eta_post (x_pre - x_tar) (w_max - w)^mu`` and depresses on a presynaptic spike by
-``eta_pre x_post``.  The closest rule the kernel offers is :class:`~memr_snn.learning.STDP`
-with nearest-spike pairing (traces reset to 1, the paper's pre- and postsynaptic
-traces) and multiplicative weight dependence (potentiation scaled by
-``(w_max - w) / w_max``, i.e. ``mu = 1``; depression by ``w / w_max``), with a large
-potentiation and a small depression amplitude (the paper's eta_post >> eta_pre).
-Heterosynaptic depression (the paper's ``x_tar``) comes from the weight
+``eta_pre x_post``, with exponential pre- and postsynaptic traces.  The kernel's
+:class:`~memr_snn.learning.STDP` has the same structure: on a postsynaptic spike
+``+a_plus x_pre``, on a presynaptic spike ``-a_minus x_post``; here with all-to-all
+pairing (traces add 1 per spike, so the presynaptic trace tracks the input rate and
+the learned weights the pixel intensities; nearest-spike pairing saturates the trace
+at high rates and learned blurrier fields, about 4 points lower on a validation
+split) and multiplicative weight dependence (potentiation scaled by
+``(w_max - w) / w_max``, the paper's ``mu = 1``; depression by ``w / w_max``).  The
+paper's ``x_tar`` (depression of inputs that did not fire) is replaced by the weight
 normalization: potentiating the active inputs takes weight from the inactive ones.
+
+Parameters were tuned on a validation split carved from the 1200 training samples
+(first 900 to learn and label, last 300 to validate); the test set was used only to
+report.  With two epochs the test accuracy is about 0.9 (see ``train_diehl_cook``).
 
 Evaluation, as in the paper: the learned weights and thresholds are frozen (a second
 network without plasticity and with the thresholds fixed at their learned values),
@@ -87,7 +94,7 @@ class DiehlCookParams:
 
     n_exc: int = 100
     """Excitatory (and inhibitory) neurons."""
-    max_rate: float = 200.0
+    max_rate: float = 300.0
     """Input rate of a pixel of intensity 16 [Hz]."""
     rate_step: float = 50.0
     """Rate added to ``max_rate`` at each repetition of a sample that drew too few spikes [Hz]."""
@@ -101,11 +108,11 @@ class DiehlCookParams:
     """Silent time after each presentation [s]."""
     dt: float = 0.5 * ms
     """Time step [s]."""
-    w_max: float = 60 * pA
+    w_max: float = 100 * pA
     """Upper bound of the plastic weights [A]."""
-    w_total: float = 640 * pA
+    w_total: float = 1000 * pA
     """Sum of each excitatory neuron's incoming weights after normalization [A]."""
-    a_plus: float = 0.05
+    a_plus: float = 0.005
     """Potentiation per post spike at unit pre trace, in units of ``w_max``."""
     a_minus: float = 0.005
     """Depression per pre spike at unit post trace, in units of ``w_max``."""
@@ -113,6 +120,10 @@ class DiehlCookParams:
     """Presynaptic trace time constant [s]."""
     tau_minus: float = 20 * ms
     """Postsynaptic trace time constant [s]."""
+    pairing: str = "all"
+    """STDP pairing, ``"nearest"`` (traces reset to 1 per spike) or ``"all"`` (traces add 1)."""
+    dependence: str = "multiplicative"
+    """STDP weight dependence, ``"multiplicative"`` (soft bounds) or ``"additive"``."""
     beta_adapt: float = 0.2 * mV
     """Threshold rise per excitatory spike (the paper's theta increment) [V]."""
     tau_adapt: float = 1e4
@@ -160,8 +171,8 @@ class DiehlCookParams:
     def rule(self) -> STDP:
         """The plastic input projection's rule (amplitudes in amperes)."""
         return STDP(a_plus=self.a_plus * self.w_max, a_minus=self.a_minus * self.w_max, tau_plus=self.tau_plus,
-                    tau_minus=self.tau_minus, w_min=0.0, w_max=self.w_max, dependence="multiplicative",
-                    pairing="nearest")
+                    tau_minus=self.tau_minus, w_min=0.0, w_max=self.w_max, dependence=self.dependence,
+                    pairing=self.pairing)
 
 
 def load_digits_split(n_train: int | None = None, n_test: int | None = None):

@@ -36,7 +36,11 @@ normalization: potentiating the active inputs takes weight from the inactive one
 
 Parameters were tuned on a validation split carved from the 1200 training samples
 (first 900 to learn and label, last 300 to validate); the test set was used only to
-report.  With two epochs the test accuracy is about 0.9 (see ``train_diehl_cook``).
+report (validation accuracy 0.90-0.91 with two epochs, seeds 0 and 1).  Test accuracy with the
+defaults and two epochs (``train_diehl_cook(seed=s, epochs=2)``, 100 excitatory neurons):
+0.866, 0.866, 0.868 for seeds 0, 1, 2 (0.866 +- 0.001), with about 6 excitatory spikes per
+test sample; about a minute per seed on one idle core (1200 x 2 training, 1200 labelling and
+597 test presentations of 0.5 s at dt = 0.5 ms).
 
 Evaluation, as in the paper: the learned weights and thresholds are frozen (a second
 network without plasticity and with the thresholds fixed at their learned values),
@@ -84,6 +88,8 @@ N_INPUTS = 64
 N_CLASSES = 10
 #: seed of the fixed stratified train/test split (independent of the run seed)
 SPLIT_SEED = 0
+#: base threshold of the excitatory neurons [V] (the adaptive part is added on top)
+V_TH_EXC = -52 * mV
 #: test-set size of the fixed split (1797 = 1200 train + 597 test)
 N_TEST_SPLIT = 597
 
@@ -159,7 +165,7 @@ class DiehlCookParams:
         common = dict(tau_mem=100 * ms, c_mem=250 * pF, v_rest=-65 * mV, v_reset=-65 * mV, t_ref=5 * ms,
                       tau_syn_e=1 * ms, tau_syn_i=2 * ms)
         if thresholds is None:
-            return ALIFParams(v_threshold=-52 * mV, tau_adapt=self.tau_adapt, beta_adapt=self.beta_adapt, **common)
+            return ALIFParams(v_threshold=V_TH_EXC, tau_adapt=self.tau_adapt, beta_adapt=self.beta_adapt, **common)
         return LIFParams(v_threshold=np.asarray(thresholds, dtype=np.float64), **common)
 
     @staticmethod
@@ -246,7 +252,7 @@ class DiehlCook:
             weights = np.asarray(weights, dtype=np.float64)
             if weights.shape != (n, N_INPUTS):
                 raise ValueError(f"weights must have shape ({n}, {N_INPUTS}), got {weights.shape}")
-            th = np.full(n, -52 * mV) if thresholds is None else np.asarray(thresholds, dtype=np.float64)
+            th = np.full(n, V_TH_EXC) if thresholds is None else np.asarray(thresholds, dtype=np.float64)
             if th.shape != (n,):
                 raise ValueError(f"thresholds must have shape ({n},), got {th.shape}")
             neuron = p.exc_neuron(th)
@@ -298,8 +304,8 @@ class DiehlCook:
         return counts, shown
 
     def _reset_membranes(self) -> None:
-        for pop, v_rest in ((self.exc, -65 * mV), (self.inh, -60 * mV)):
-            self.net.set_state(pop, "v", v_rest)
+        for pop in (self.exc, self.inh):
+            self.net.set_state(pop, "v", pop.neuron.v_rest)
             self.net.set_state(pop, "i_e", 0.0)
             self.net.set_state(pop, "i_i", 0.0)
 
@@ -312,7 +318,7 @@ class DiehlCook:
         if self.frozen:
             return np.asarray(self.exc.neuron.v_threshold, dtype=np.float64).copy()
         a = self.net.get_state(self.exc, "a")
-        return -52 * mV + self.params.beta_adapt * a
+        return V_TH_EXC + self.params.beta_adapt * a
 
     def responses(self, images: np.ndarray, progress: bool = False) -> np.ndarray:
         """Spike counts ``(n_samples, n_exc)`` for ``images`` shown one after the other."""

@@ -28,3 +28,14 @@ def test_memristive_example(tmp_path):
     assert 0.0 < res["pcm_gst"]["weight_error"] < 0.5
     assert res["pcm_gst"]["program_energy"] > res["ideal"]["program_energy"] > 0
     assert (tmp_path / "devices_example.png").stat().st_size > 1000
+
+
+def test_diehl_cook_example(tmp_path):
+    import pytest
+
+    pytest.importorskip("sklearn", reason="scikit-learn is not installed (pip install '.[datasets]')")
+    mod = runpy.run_path(str(EXAMPLES / "diehl_cook_digits.py"))
+    res = mod["main"](seeds=(0,), n_exc=10, epochs=1, n_train=40, n_test=20, out=tmp_path)
+    assert res[0]["confusion"].sum() == 20
+    assert (tmp_path / "diehl_cook_fields.png").stat().st_size > 1000
+    assert (tmp_path / "diehl_cook_confusion.png").stat().st_size > 1000

@@ -260,9 +260,9 @@ class DiehlCook:
             neuron = p.exc_neuron()
         self.exc = self.net.add(Population(n, neuron, name="exc"))
         self.inh = self.net.add(Population(n, p.inh_neuron(), name="inh"))
-        if self.frozen:
+        if self.frozen:  # on devices: the learned weights programmed into a fresh crossbar, read with its noise
             self.input_proj = self.net.add(Projection(self.inputs, self.exc, AllToAll(), weight=weights,
-                                                      name="input"))
+                                                      name="input", device=device))
         else:
             rng = np.random.default_rng([seed, 7])
             w0 = rng.uniform(0.0, 0.3, size=(n, N_INPUTS)) * p.w_max
@@ -310,8 +310,13 @@ class DiehlCook:
             self.net.set_state(pop, "i_i", 0.0)
 
     def weight_matrix(self) -> np.ndarray:
-        """Input weights as a dense ``(n_exc, 64)`` matrix [A]."""
-        return self.input_proj.to_sparse().toarray()
+        """Input weights as a dense ``(n_exc, 64)`` matrix [A] (on a crossbar: read from the devices)."""
+        pr = self.input_proj
+        if pr.crossbar is None:
+            return pr.to_sparse().toarray()
+        out = np.zeros((self.params.n_exc, N_INPUTS))
+        out[pr.indices, pr.pre_indices()] = pr.crossbar.read_weights()
+        return out
 
     def thresholds(self) -> np.ndarray:
         """Present thresholds of the excitatory neurons [V] (learned: ``v_threshold + beta a``)."""
@@ -440,7 +445,19 @@ def train_diehl_cook(seed: int = 0, n_exc: int = 100, epochs: int = 1, n_train: 
     repeats = model.presentations / (epochs * len(x_tr))
     weights, thresholds = model.weight_matrix(), model.thresholds()
     t_train = time.perf_counter() - t0
-    frozen = DiehlCook(params, seed=seed + 1_000_003, weights=weights, thresholds=thresholds)
+    device_summary = None
+    if device is not None:
+        from memr_snn.devices import device_report
+
+        rep = device_report(model.net).rows[0]
+        cb = model.input_proj.crossbar
+        device_summary = {"pulses_per_device_mean": float(np.mean(cb.counts - cb.counts0)),
+                          "pulses_per_device_max": int(np.max(cb.counts - cb.counts0)),
+                          "learning_pulses": sum(cb.learning_pulses), "program_pulses": rep.program_pulses,
+                          "faulty_devices": rep.faulty_devices, "lifetime_s": rep.lifetime,
+                          "energy_j": rep.total_energy}
+        weights = np.maximum(weights, 0.0)  # devices read below their reference (spread of G_min) count as 0
+    frozen = DiehlCook(params, seed=seed + 1_000_003, weights=weights, thresholds=thresholds, device=device)
     r_tr = frozen.responses(x_tr, progress=progress)
     assignments = assign_labels(r_tr, y_tr)
     r_te = frozen.responses(x_te, progress=progress)
@@ -462,4 +479,5 @@ def train_diehl_cook(seed: int = 0, n_exc: int = 100, epochs: int = 1, n_train: 
         "runtime": time.perf_counter() - t0,
         "train_time": t_train,
         "params": params,
+        "device": device_summary,
     }

@@ -52,7 +52,8 @@ def normalize_incoming(projection, total: float) -> np.ndarray:
         raise ValueError(f"total must be finite and > 0, got {total!r}")
     if projection.indices is None:
         raise ValueError(f"projection {projection.name!r} has no synapses yet: add it to a network first")
-    w = projection.weights
+    # on a crossbar the present weights are in the devices (learning moved them); the write reprograms
+    w = projection.crossbar.read_weights() if projection.crossbar is not None else projection.weights
     post = projection.indices
     sums = np.bincount(post, weights=w, minlength=projection.post.n)
     factors = np.ones(projection.post.n)

@@ -98,12 +98,13 @@ def test_frozen_weights_shape_checked():
         DiehlCook(DiehlCookParams(n_exc=4), seed=0, weights=np.zeros((3, N_INPUTS)))
 
 
-def test_device_is_reserved():
+def test_learning_on_devices_runs_and_reports_wear():
     from memr_snn.devices import Crossbar
 
-    with pytest.raises(ValueError, match="not supported yet"):
-        train_diehl_cook(n_exc=4, n_train=2, n_test=2, device=Crossbar())
-
+    res = train_diehl_cook(n_exc=6, n_train=12, n_test=6, device=Crossbar(preset="hfox_rram", encoding="single"))
+    dev = res["device"]
+    assert dev["learning_pulses"] > 0 and dev["pulses_per_device_max"] > 0
+    assert dev["energy_j"] > 0 and 0.0 <= res["accuracy"] <= 1.0
 
 def test_normalize_helper_is_the_one_used():
     model = DiehlCook(DiehlCookParams(n_exc=5), seed=1)

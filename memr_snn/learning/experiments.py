@@ -7,6 +7,8 @@
 * ``digits-bptt`` -- the surrogate-gradient classifier on the bundled 8x8 digits
   (:func:`memr_snn.learning.digits.main`; ``--preset hfox_rram`` adds the mapped-to-device accuracy).
 * ``eprop`` -- e-prop on the evidence-accumulation task (:func:`memr_snn.learning.eprop.train_eprop_task`).
+* ``diehl-cook`` -- unsupervised digit learning after Diehl & Cook (2015) with STDP, adaptive
+  thresholds, lateral inhibition and weight normalization; ``--device PRESET`` learns on crossbars.
 * ``eprop-vs-bptt`` -- e-prop and BPTT on the same network, initial weights, task and loss
   (:func:`memr_snn.learning.compare.eprop_vs_bptt`).
 
@@ -153,11 +155,41 @@ def _eprop_vs_bptt(argv: Sequence[str] | None = None) -> dict[str, Any]:
     return out
 
 
+def _diehl_cook(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    from ..networks.diehl_cook import train_diehl_cook
+
+    p = argparse.ArgumentParser(prog="memr-snn experiment diehl-cook",
+                                description="unsupervised STDP digit learning after Diehl & Cook (2015)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--n-exc", type=int, default=100)
+    p.add_argument("--device", default=None, metavar="PRESET", help="learn on crossbars of this device preset")
+    p.add_argument("--progress", action="store_true")
+    a = p.parse_args(argv)
+    device = None
+    if a.device is not None:
+        from ..devices import Crossbar
+
+        device = Crossbar(preset=a.device, encoding="single")
+    accs = []
+    for s in a.seeds:
+        r = train_diehl_cook(seed=s, n_exc=a.n_exc, epochs=a.epochs, device=device, progress=a.progress)
+        accs.append(r["accuracy"])
+        line = {"seed": s, "test_accuracy": r["accuracy"], "runtime_s": round(r["runtime"], 1)}
+        if r["device"] is not None:
+            line.update(r["device"])
+        print(json.dumps(line), flush=True)
+    out = {"mean": float(np.mean(accs)), "std": float(np.std(accs)), "seeds": list(a.seeds), "device": a.device}
+    print(json.dumps(out), flush=True)
+    return out
+
+
 #: name -> (runner taking argv, one-line description)
 EXPERIMENTS = {
     "sma": (sma, "Song, Miller & Abbott (2000): STDP makes 1000 input weights bimodal (optionally vs Brian2)"),
     "digits-bptt": (_digits_bptt, "surrogate-gradient classifier on the 8x8 digits (float and mapped to devices)"),
     "eprop": (_eprop, "e-prop on evidence accumulation with ALIF neurons"),
+    "diehl-cook": (_diehl_cook, "unsupervised STDP digits (Diehl & Cook 2015), float or on device presets"),
     "eprop-vs-bptt": (_eprop_vs_bptt, "e-prop against BPTT on the same network, task and loss"),
 }
 

@@ -19,11 +19,11 @@ from . import compare, eprop, surrogate
 from .datasets import SpikeDataset, load_digits_spikes, rate_encode
 from .digits import train_digits
 from .eprop import DeviceTarget, EProp, evidence_accumulation, train_eprop_task
-from .stdp import STDP, PlasticityRule, RewardSTDP, TripletSTDP, rule_from_dict
+from .stdp import STDP, PlasticityRule, RewardSTDP, TripletSTDP, rule_from_dict, run_with_reward
 from .surrogate import Adam, HardwareAware, MappedNetwork, evaluate_mapped, map_to_crossbar
 
 __all__ = [
-    "STDP", "TripletSTDP", "RewardSTDP", "PlasticityRule", "rule_from_dict",
+    "STDP", "TripletSTDP", "RewardSTDP", "PlasticityRule", "rule_from_dict", "run_with_reward",
     "eprop", "EProp", "DeviceTarget", "evidence_accumulation", "train_eprop_task",
     "surrogate", "compare", "Adam", "HardwareAware", "MappedNetwork", "map_to_crossbar", "evaluate_mapped",
     "SpikeDataset", "load_digits_spikes", "rate_encode", "train_digits",

@@ -29,7 +29,7 @@ import numpy as np
 
 from .._validation import check_finite, check_nonnegative, check_positive
 
-__all__ = ["STDP", "TripletSTDP", "RewardSTDP", "PlasticityRule", "rule_from_dict"]
+__all__ = ["STDP", "TripletSTDP", "RewardSTDP", "PlasticityRule", "rule_from_dict", "run_with_reward"]
 
 DEPENDENCES = ("additive", "multiplicative")
 PAIRINGS = ("all", "nearest")
@@ -258,3 +258,37 @@ def rule_from_dict(data: dict[str, Any]) -> PlasticityRule:
     if data["kind"] == "reward_stdp":
         kw["stdp"] = rule_from_dict(kw["stdp"])
     return _KINDS[data["kind"]](**kw)
+
+
+def run_with_reward(net, projection, reward, duration: float, every: float | None = None) -> None:
+    """Run ``net`` for ``duration`` seconds while a reward signal drives ``projection``'s :class:`RewardSTDP`.
+
+    Parameters
+    ----------
+    net : memr_snn.Network
+    projection : memr_snn.Projection
+        A projection of ``net`` with a :class:`RewardSTDP` rule.
+    reward : array_like or callable
+        Either values, one per interval of ``every`` seconds (held constant within it), or
+        ``reward(t) -> float`` called at the start of every interval with the network time [s]
+        (the closed-loop case: it may read the network's state or spikes).
+    duration : float
+        Simulated time [s]; a whole number of intervals.
+    every : float, optional
+        Interval of the reward updates [s]; default one time step.
+    """
+    every = net.dt if every is None else float(every)
+    n_int = net.steps_of(every, "every")
+    n_total = net.steps_of(duration, "duration")
+    if n_int < 1 or n_total % n_int:
+        raise ValueError(f"duration ({duration!r} s) must be a whole number of reward intervals ({every!r} s)")
+    n_upd = n_total // n_int
+    values = None
+    if not callable(reward):
+        values = np.asarray(reward, dtype=np.float64).ravel()
+        if values.size != n_upd:
+            raise ValueError(f"reward has {values.size} values but the run has {n_upd} intervals of {every!r} s")
+        check_finite("reward", values)
+    for k in range(n_upd):
+        net.set_reward(projection, float(values[k]) if values is not None else float(reward(net.t)))
+        net.run_steps(n_int)

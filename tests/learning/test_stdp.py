@@ -240,3 +240,22 @@ def test_bad_rules_and_weights_are_refused():
         net.add(Projection(a, a, AllToAll(), weight=2.0, plasticity=STDP(w_max=1.0)))
     with pytest.raises(TypeError, match="plasticity"):
         Projection(a, a, AllToAll(), weight=0.5, plasticity="stdp")
+
+
+def test_reward_schedules_and_callbacks_equal_manual_set_reward():
+    from memr_snn.learning import run_with_reward
+
+    rule = RewardSTDP(stdp=STDP(a_plus=20 * pA, a_minus=22 * pA, w_max=1 * nA), tau_e=0.1, learning_rate=20.0)
+    schedule = np.array([0.0, 1.0, -0.5, 2.0])
+    a, pa, _ = _plastic_net(rule)
+    run_with_reward(a, pa, schedule, 40 * ms, every=10 * ms)
+    b, pb, _ = _plastic_net(rule)
+    for r in schedule:
+        b.set_reward(pb, r)
+        b.run_steps(100)
+    np.testing.assert_array_equal(pa.weights, pb.weights)
+    c, pc, mc = _plastic_net(rule)
+    run_with_reward(c, pc, lambda t: schedule[int(round(t / (10 * ms)))], 40 * ms, every=10 * ms)
+    np.testing.assert_array_equal(pa.weights, pc.weights)
+    with pytest.raises(ValueError, match="intervals"):
+        run_with_reward(c, pc, schedule, 30 * ms, every=10 * ms)

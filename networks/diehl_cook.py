@@ -396,7 +396,7 @@ def classify(responses: np.ndarray, assignments: np.ndarray, n_classes: int = N_
     return np.argmax(score, axis=1)
 
 
-def train_diehl_cook(seed: int = 0, n_exc: int = 100, epochs: int = 1, n_train: int | None = None,
+def train_diehl_cook(seed: int = 0, n_exc: int = 100, epochs: int = 2, n_train: int | None = None,
                      n_test: int | None = None, device=None, progress: bool = False,
                      params: DiehlCookParams | None = None) -> dict[str, Any]:
     """Train on the digits without labels, label the neurons, and test.

@@ -1,9 +1,11 @@
 """Reference networks, installed as ``memr_snn.networks``."""
 
+from .diehl_cook import DiehlCook, train_diehl_cook
 from .song_miller_abbott import SongMillerAbbott, song_miller_abbott
 from .vogels_abbott import VogelsAbbott, coba, cuba, cuba_alif
 
-__all__ = ["VogelsAbbott", "cuba", "coba", "cuba_alif", "SongMillerAbbott", "song_miller_abbott", "BUILTIN"]
+__all__ = ["VogelsAbbott", "cuba", "coba", "cuba_alif", "SongMillerAbbott", "song_miller_abbott", "DiehlCook",
+           "train_diehl_cook", "BUILTIN"]
 
 #: built-in networks by name (used by the CLI)
 BUILTIN = {"cuba": cuba, "coba": coba, "alif": cuba_alif}

@@ -97,6 +97,7 @@ import numpy as np
 
 from .._validation import check_finite, check_int_at_least, check_nonnegative, check_positive
 from .rsnn import RSNNDecays
+from .surrogate import TrainingDiverged
 
 __all__ = [
     "RSNNConfig",
@@ -631,6 +632,14 @@ class EProp:
         """Turn the accumulated gradients into weight changes (SGD / Adam), zero them; return the changes."""
         g = self.grads
         g["w_rec"][~self._offdiag] = 0.0
+        for name in self.learn:
+            if not np.all(np.isfinite(g[name])):
+                for arr in g.values():
+                    arr[...] = 0.0
+                raise TrainingDiverged(
+                    f"training diverged: the accumulated gradient of {name} is non-finite at step {self.n_steps} "
+                    f"(update {self.n_updates + 1}); the weights are the last finite ones (lower the learning rate)"
+                )
         self.n_updates += 1
         changes: dict[str, np.ndarray] = {}
         b1, b2 = self.adam_betas
@@ -659,6 +668,11 @@ class EProp:
             else:
                 if self.dw_quantum is not None and name != "b_out":
                     dw = _round(dw / self.dw_quantum, self.rounding, self._quantum_rng) * self.dw_quantum
+                if not np.all(np.isfinite(getattr(self.w, name) + dw)):
+                    raise TrainingDiverged(
+                        f"training diverged: {name} would become non-finite at step {self.n_steps} "
+                        f"(update {self.n_updates}); the weights are the last finite ones (lower the learning rate)"
+                    )
                 changes[name] = dw
                 getattr(self.w, name)[...] += dw
         for arr in g.values():

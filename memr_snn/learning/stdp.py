@@ -222,13 +222,13 @@ class RewardSTDP(PlasticityRule):
     tau_e: float = 0.5
     """Eligibility time constant [s]."""
     learning_rate: float = 1.0
-    """eta in dw/dt = eta R e [1/s per unit reward]."""
+    """eta in dw/dt = eta R e [1/s per unit reward], >= 0 (a negative reward reverses the change)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.stdp, (STDP, TripletSTDP)):
             raise TypeError(f"stdp must be an STDP or TripletSTDP rule, got {self.stdp!r}")
         check_positive("tau_e", self.tau_e, "s")
-        check_finite("learning_rate", self.learning_rate)
+        check_nonnegative("learning_rate", self.learning_rate)
 
     @property
     def w_min(self) -> float:  # type: ignore[override]

@@ -723,6 +723,32 @@ class Adam:
             np.fill_diagonal(weights.w_rec, 0.0)
 
 
+_PARAM_NAMES = ("w_in", "w_rec", "w_out", "b_out")
+
+
+class TrainingDiverged(RuntimeError):
+    """Training produced a non-finite loss, gradient or weight; the weights hold the last finite values."""
+
+
+def _check_step(value: float, grads: dict[str, np.ndarray], weights: Weights, epoch: int, batch: int) -> None:
+    """Refuse a minibatch whose loss or gradients are not finite (before any weight changes)."""
+    if not math.isfinite(value):
+        raise TrainingDiverged(f"training diverged: loss is {value!r} at epoch {epoch}, minibatch {batch}; "
+                               "the weights are the last finite ones (lower the learning rate)")
+    for name, g in grads.items():
+        if not np.all(np.isfinite(g)):
+            raise TrainingDiverged(f"training diverged: the gradient of {name} is non-finite at epoch {epoch}, "
+                                   f"minibatch {batch}; the weights are the last finite ones (lower the learning "
+                                   "rate)")
+
+
+def _restore(weights: Weights, good: Weights) -> None:
+    for name in _PARAM_NAMES:
+        dst, src = getattr(weights, name), getattr(good, name)
+        if dst is not None:
+            dst[...] = src
+
+
 def train(config: RSNNConfig, weights: Weights, x: np.ndarray | Callable[[int], np.ndarray], target,
           loss: str = "mean_membrane", *, epochs: int = 10, batch_size: int = 32, lr: float = 1e-3,
           seed: int = 0, mask=None, l2: float = 0.0, rate_reg: float = 0.0, rate_target: float = 10.0,
@@ -755,6 +781,12 @@ def train(config: RSNNConfig, weights: Weights, x: np.ndarray | Callable[[int], 
     -------
     dict
         ``{"loss": [mean training loss per epoch], "optimizer": Adam}``.
+
+    Raises
+    ------
+    TrainingDiverged
+        When a loss, gradient or updated weight is not finite; the message names the epoch,
+        the minibatch and the array, and ``weights`` keep their last finite values.
     """
     _check_loss(loss)
     epochs = check_int_at_least("epochs", epochs, 1)
@@ -790,7 +822,16 @@ def train(config: RSNNConfig, weights: Weights, x: np.ndarray | Callable[[int], 
                     grads[name] = grads[name] * f
                     if l2:
                         grads[name] = grads[name] + l2 * getattr(weights, name)
+            _check_step(value, grads, weights, epoch, start // batch_size)
+            good = weights.copy()
             opt.step(weights, grads)
+            bad = [n for n in _PARAM_NAMES if getattr(weights, n) is not None
+                   and not np.all(np.isfinite(getattr(weights, n)))]
+            if bad:
+                _restore(weights, good)
+                raise TrainingDiverged(f"training diverged: {bad[0]} became non-finite after the update of epoch "
+                                       f"{epoch}, minibatch {start // batch_size}; the weights are the last finite "
+                                       "ones (lower the learning rate)")
             total += value * len(idx)
             count += len(idx)
         history.append(total / count)

@@ -259,3 +259,12 @@ def test_reward_schedules_and_callbacks_equal_manual_set_reward():
     np.testing.assert_array_equal(pa.weights, pc.weights)
     with pytest.raises(ValueError, match="intervals"):
         run_with_reward(c, pc, schedule, 30 * ms, every=10 * ms)
+
+
+def test_reward_rule_bad_values():
+    with pytest.raises(ValueError, match="learning_rate"):
+        RewardSTDP(learning_rate=-1.0)
+    with pytest.raises(ValueError, match="learning_rate"):
+        RewardSTDP(learning_rate=float("nan"))
+    with pytest.raises(ValueError, match="tau_e"):
+        RewardSTDP(tau_e=float("inf"))

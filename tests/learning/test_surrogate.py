@@ -472,3 +472,20 @@ def test_mapping_age_applies_drift():
     aged = S.map_to_crossbar(cfg, w, "ideal", program="direct", drift=drift, age=1e4).read()
     np.testing.assert_allclose(fresh.w_in, w.w_in, rtol=1e-12)
     np.testing.assert_allclose(aged.w_in, w.w_in * 1e4 ** -0.1, rtol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_diverging_training_stops_with_the_step_and_keeps_finite_weights():
+    cfg = S.RSNNConfig(n_in=4, n_rec=6, n_out=2, recurrent=True)
+    w = S.init_weights(cfg, 0)
+    rng = np.random.default_rng(0)
+    x = (rng.random((16, 20, 4)) < 0.3).astype(float)
+    y = rng.integers(0, 2, 16)
+    del y
+    target = np.full((16, 20, 2), 1e200)  # squared error overflows: the loss is inf
+    before = w.copy()
+    with pytest.raises(S.TrainingDiverged, match=r"loss is inf at epoch 0, minibatch 0"):
+        S.train(cfg, w, x, target, "mse", epochs=3, batch_size=8, lr=1e-2)
+    np.testing.assert_array_equal(w.w_in, before.w_in)
+    for name in ("w_in", "w_rec", "w_out", "b_out"):
+        assert np.all(np.isfinite(getattr(w, name)))

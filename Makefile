@@ -32,6 +32,7 @@ test-all: $(VENV)/.stamp-test
 bench: $(VENV)/.stamp-test
 	$(PY) -m memr_snn bench
 	$(PY) benchmarks/devices.py
+	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/learning.py
 
 lint: $(VENV)/.stamp-test
 	$(PY) -m ruff check .

@@ -72,6 +72,19 @@ def _ld(tau: float, dt: float) -> float:
     return -dt / tau
 
 
+def _kernel_row(rule, dt: float, a2p: float, a3p: float, a2m: float, a3m: float, tau_x: float,
+                tau_y: float) -> tuple[np.ndarray, int, int]:
+    """The kernel's float row of a pair/triplet rule, with its multiplicative and nearest flags."""
+    from ..kernel import plasticity as K
+
+    pf = np.zeros(K.N_PF)
+    pf[K.PF_LDP], pf[K.PF_LDM] = _ld(rule.tau_plus, dt), _ld(rule.tau_minus, dt)
+    pf[K.PF_LDX], pf[K.PF_LDY] = _ld(tau_x, dt), _ld(tau_y, dt)
+    pf[K.PF_A2P], pf[K.PF_A3P], pf[K.PF_A2M], pf[K.PF_A3M] = a2p, a3p, a2m, a3m
+    pf[K.PF_WMIN], pf[K.PF_WMAX] = rule.w_min, rule.w_max
+    return pf, int(rule.dependence == "multiplicative"), int(rule.pairing == "nearest")
+
+
 @dataclasses.dataclass(frozen=True)
 class STDP(PlasticityRule):
     """Pair STDP with exponential windows."""
@@ -103,16 +116,8 @@ class STDP(PlasticityRule):
         self._check_common()
 
     def kernel_row(self, dt: float) -> tuple[np.ndarray, int, int]:
-        from ..kernel import plasticity as K
-
-        pf = np.zeros(K.N_PF)
-        pf[K.PF_LDP] = _ld(self.tau_plus, dt)
-        pf[K.PF_LDM] = _ld(self.tau_minus, dt)
-        pf[K.PF_LDX] = _ld(self.tau_plus, dt)  # unused (A3 = 0)
-        pf[K.PF_LDY] = _ld(self.tau_minus, dt)
-        pf[K.PF_A2P], pf[K.PF_A2M] = self.a_plus, self.a_minus
-        pf[K.PF_WMIN], pf[K.PF_WMAX] = self.w_min, self.w_max
-        return pf, int(self.dependence == "multiplicative"), int(self.pairing == "nearest")
+        # the triplet kernel with A3 = 0 (the slow traces then never matter)
+        return _kernel_row(self, dt, self.a_plus, 0.0, self.a_minus, 0.0, self.tau_plus, self.tau_minus)
 
     def window(self, lag) -> np.ndarray:
         """Weight change of one isolated pair at ``lag = t_post - t_pre`` [s] (additive, away from bounds)."""
@@ -128,17 +133,29 @@ class TripletSTDP(PlasticityRule):
     kind: ClassVar[str] = "triplet"
 
     a2_plus: float = 5e-10
+    """Pair potentiation at a post spike, per unit pre trace r1 [weight unit]."""
     a3_plus: float = 6.2e-3
+    """Triplet potentiation, per unit r1 times the slow post trace o2 [weight unit]."""
     a2_minus: float = 7e-3
+    """Pair depression at a pre spike, per unit post trace o1 (a magnitude) [weight unit]."""
     a3_minus: float = 2.3e-4
+    """Triplet depression, per unit o1 times the slow pre trace r2 (a magnitude) [weight unit]."""
     tau_plus: float = 16.8e-3
+    """Pre trace r1 [s]."""
     tau_minus: float = 33.7e-3
+    """Post trace o1 [s]."""
     tau_x: float = 101e-3
+    """Slow pre trace r2 [s]."""
     tau_y: float = 125e-3
+    """Slow post trace o2 [s]."""
     w_min: float = 0.0
+    """Lower weight bound [weight unit]."""
     w_max: float = 1.0
+    """Upper weight bound [weight unit]."""
     dependence: str = "additive"
+    """``"additive"`` or ``"multiplicative"``."""
     pairing: str = "all"
+    """``"all"`` or ``"nearest"``."""
 
     def __post_init__(self) -> None:
         for name in ("a2_plus", "a3_plus", "a2_minus", "a3_minus"):
@@ -164,15 +181,8 @@ class TripletSTDP(PlasticityRule):
         return cls(pairing=pairing, **base)
 
     def kernel_row(self, dt: float) -> tuple[np.ndarray, int, int]:
-        from ..kernel import plasticity as K
-
-        pf = np.zeros(K.N_PF)
-        pf[K.PF_LDP], pf[K.PF_LDM] = _ld(self.tau_plus, dt), _ld(self.tau_minus, dt)
-        pf[K.PF_LDX], pf[K.PF_LDY] = _ld(self.tau_x, dt), _ld(self.tau_y, dt)
-        pf[K.PF_A2P], pf[K.PF_A3P] = self.a2_plus, self.a3_plus
-        pf[K.PF_A2M], pf[K.PF_A3M] = self.a2_minus, self.a3_minus
-        pf[K.PF_WMIN], pf[K.PF_WMAX] = self.w_min, self.w_max
-        return pf, int(self.dependence == "multiplicative"), int(self.pairing == "nearest")
+        return _kernel_row(self, dt, self.a2_plus, self.a3_plus, self.a2_minus, self.a3_minus, self.tau_x,
+                           self.tau_y)
 
     def pairing_rate(self, rho: float, lag: float = 10e-3) -> float:
         """Mean weight change per second for the pairing protocol at frequency ``rho`` [Hz].

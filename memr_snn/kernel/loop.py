@@ -53,10 +53,13 @@ from .neuron import (
 from .plasticity import (
     PI_ELIG,
     PI_NSYN,
+    PI_POST,
     PI_POSTLO,
+    PI_PRE,
     PI_PROJ,
     PI_REWARD,
     reward_step,
+    reward_step_xb,
     stdp_post_column,
     stdp_post_column_xb,
     stdp_pre_row,
@@ -409,7 +412,7 @@ def run_chunk(
                     if xb >= 0:
                         stdp_pre_row_xb(pl, pf, pi, g - proj_pre_lo[pr], t, dt, syn_post[so + lo_k:so + hi_k], lo_k,
                                         xb, xf, xi, xp, xg, xcount, xbudget, xfault, xtp, xrtp, xtf, xrft, xacc,
-                                        tr1, tr2, trl)
+                                        elig, tr1, tr2, trl)
                     else:
                         stdp_pre_row(pl, pf, pi, g - proj_pre_lo[pr], t, syn_post[so + lo_k:so + hi_k],
                                      syn_w[so + lo_k:so + hi_k], elig, pi[pl, PI_ELIG] + lo_k, tr1, tr2, trl)
@@ -424,14 +427,21 @@ def run_chunk(
                     if xb >= 0:
                         stdp_post_column_xb(pl, pf, pi, g - pi[pl, PI_POSTLO], t, dt, csc_ptr, csc_syn, csc_pre, xb,
                                             xf, xi, xp, xg, xcount, xbudget, xfault, xtp, xrtp, xtf, xrft, xacc,
-                                            tr1, tr2, trl)
+                                            elig, tr1, tr2, trl)
                     else:
                         stdp_post_column(pl, pf, pi, g - pi[pl, PI_POSTLO], t, csc_ptr, csc_syn, csc_pre, syn_w,
                                          proj_so[pi[pl, PI_PROJ]], elig, tr1, tr2, trl)
             for pl in range(pi.shape[0]):
                 if pi[pl, PI_REWARD] != 0:
-                    reward_step(pl, pf, reward, dt, syn_w, proj_so[pi[pl, PI_PROJ]], pi[pl, PI_NSYN], elig,
-                                pi[pl, PI_ELIG])
+                    pr = pi[pl, PI_PROJ]
+                    if proj_xb[pr] >= 0:
+                        ip0 = proj_ipo[pr]
+                        n_pre = pi[pl, PI_POST] - pi[pl, PI_PRE]
+                        reward_step_xb(pl, pf, reward, t, dt, syn_indptr[ip0:ip0 + n_pre + 1],
+                                       elig, pi[pl, PI_ELIG], proj_xb[pr], xf, xi, xp, xg, xcount, xbudget, xfault,
+                                       xtp, xrtp, xtf, xrft, xacc)
+                    else:
+                        reward_step(pl, pf, reward, dt, syn_w, proj_so[pr], pi[pl, PI_NSYN], elig, pi[pl, PI_ELIG])
         # 6. event mode: idle out the neurons that cannot fire unaided
         if not dense:
             w = 0

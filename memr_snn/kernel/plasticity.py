@@ -32,8 +32,8 @@ projection's present reward (set from Python between steps).
 
 On a crossbar projection (``*_xb`` kernels) the same rule computes the change and
 :func:`memr_snn.kernel.crossbar.device_update` turns it into device pulses (or, for
-ideal single devices, the exact conductance change).  Reward-modulated rules are for
-float weights.
+ideal single devices, the exact conductance change); a reward-modulated rule fills the
+eligibility the same way and sends ``lr R e dt`` to the devices every step.
 
 Table columns are the ``PF_*`` (float) and ``PI_*`` (int) constants.
 """
@@ -50,6 +50,7 @@ __all__ = [
     "PI_PROJ", "PI_MULT", "PI_NEAREST", "PI_PRE", "PI_POST", "PI_POSTLO", "PI_CSC", "PI_REWARD", "PI_ELIG", "PI_NSYN",
     "N_PI",
     "trace_at", "stdp_pre_row", "stdp_post_column", "reward_step", "stdp_pre_row_xb", "stdp_post_column_xb",
+    "reward_step_xb",
 ]
 
 # float columns
@@ -198,7 +199,7 @@ def _dev_dw(x, s, dw, wmin, wmax, mult, potentiate, xf, xi, g):
 
 @njit(cache=True, error_model="numpy")
 def stdp_pre_row_xb(p, pf, pi, i, t, dt, posts, lo, x, xf, xi, xp, g, counts, budget, fault, tp, rtp, tf, rft,
-                    acc, tr1, tr2, trl):
+                    acc, elig, tr1, tr2, trl):
     """:func:`stdp_pre_row` for a crossbar projection: depression goes to the devices of row ``i``."""
     ldm, ldx = pf[p, PF_LDM], pf[p, PF_LDX]
     a2m, a3m = pf[p, PF_A2M], pf[p, PF_A3M]
@@ -213,8 +214,11 @@ def stdp_pre_row_xb(p, pf, pi, i, t, dt, posts, lo, x, xf, xi, xp, g, counts, bu
         if o1 == 0.0:
             continue
         dw = _dev_dw(x, lo + k, -o1 * (a2m + a3m * r2), wmin, wmax, mult, False, xf, xi, g)
-        device_update(x, lo + k, i, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, budget, fault, tp, rtp, tf,
-                      rft, acc)
+        if pi[p, PI_REWARD] != 0:
+            elig[pi[p, PI_ELIG] + lo + k] += dw
+        else:
+            device_update(x, lo + k, i, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, budget, fault, tp, rtp, tf,
+                          rft, acc)
     nearest = pi[p, PI_NEAREST] != 0
     tr1[ip] = _bump(tr1[ip], trl[ip], t, pf[p, PF_LDP], nearest)
     tr2[ip] = 1.0 if nearest else r2 + 1.0
@@ -223,7 +227,7 @@ def stdp_pre_row_xb(p, pf, pi, i, t, dt, posts, lo, x, xf, xi, xp, g, counts, bu
 
 @njit(cache=True, error_model="numpy")
 def stdp_post_column_xb(p, pf, pi, j, t, dt, csc_ptr, csc_syn, csc_pre, x, xf, xi, xp, g, counts, budget, fault,
-                        tp, rtp, tf, rft, acc, tr1, tr2, trl):
+                        tp, rtp, tf, rft, acc, elig, tr1, tr2, trl):
     """:func:`stdp_post_column` for a crossbar projection: potentiation goes to the devices of column ``j``."""
     ldp, ldy = pf[p, PF_LDP], pf[p, PF_LDY]
     a2p, a3p = pf[p, PF_A2P], pf[p, PF_A3P]
@@ -240,8 +244,33 @@ def stdp_post_column_xb(p, pf, pi, j, t, dt, csc_ptr, csc_syn, csc_pre, x, xf, x
         if r1 == 0.0:
             continue
         dw = _dev_dw(x, s, r1 * (a2p + a3p * o2), wmin, wmax, mult, True, xf, xi, g)
-        device_update(x, s, i, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, budget, fault, tp, rtp, tf, rft, acc)
+        if pi[p, PI_REWARD] != 0:
+            elig[pi[p, PI_ELIG] + s] += dw
+        else:
+            device_update(x, s, i, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, budget, fault, tp, rtp, tf, rft,
+                          acc)
     nearest = pi[p, PI_NEAREST] != 0
     tr1[jp] = _bump(tr1[jp], trl[jp], t, pf[p, PF_LDM], nearest)
     tr2[jp] = 1.0 if nearest else o2 + 1.0
     trl[jp] = t
+
+
+@njit(cache=True, error_model="numpy")
+def reward_step_xb(p, pf, reward, t, dt, indptr, elig, e0, x, xf, xi, xp, g, counts, budget, fault, tp, rtp, tf,
+                   rft, acc):
+    """:func:`reward_step` for a crossbar projection: ``lr R e dt`` goes to the devices of each synapse.
+
+    ``indptr`` is the projection's CSR row pointer (rows are presynaptic neurons).
+    """
+    r = reward[p]
+    decay = math.exp(pf[p, PF_LDE])
+    wmin, wmax = pf[p, PF_WMIN], pf[p, PF_WMAX]
+    gain = pf[p, PF_LR] * r * dt
+    for i in range(indptr.shape[0] - 1):
+        for s in range(indptr[i], indptr[i + 1]):
+            e = elig[e0 + s]
+            if e != 0.0:
+                if r != 0.0:
+                    device_update(x, s, i, gain * e, wmin, wmax, t, dt, xf, xi, xp, g, counts, budget, fault, tp,
+                                  rtp, tf, rft, acc)
+                elig[e0 + s] = e * decay

@@ -105,10 +105,6 @@ class Projection:
 
             if not isinstance(plasticity, PlasticityRule):
                 raise TypeError(f"plasticity must be an STDP, TripletSTDP or RewardSTDP rule, got {plasticity!r}")
-            from ..learning.stdp import RewardSTDP
-
-            if device is not None and isinstance(plasticity, RewardSTDP):
-                raise ValueError("RewardSTDP runs on float weights; crossbar projections take STDP or TripletSTDP")
         self.plasticity = plasticity
         self.pre = pre
         self.post = post

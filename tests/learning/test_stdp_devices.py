@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from memr_snn.networks.song_miller_abbott import G_LEAK, SMA_NEURON
 
-from memr_snn import AllToAll, LIFCondParams, Network, PoissonSource, Population, Projection, SpikeMonitor
+from memr_snn import AllToAll, Network, PoissonSource, Population, Projection, SpikeMonitor
 from memr_snn.devices import Crossbar, LinearStepDevice, device_report
 from memr_snn.kernel import crossbar as X
 from memr_snn.kernel.crossbar import device_update
@@ -16,11 +16,11 @@ G_MAX = 0.01 * G_LEAK
 RULE = STDP(a_plus=0.01 * G_MAX, a_minus=0.0105 * G_MAX, tau_plus=20 * ms, tau_minus=20 * ms, w_max=G_MAX)
 
 
-def _sma(device, engine="dense", n_in=1000, n_out=2, seed=2):
+def _sma(device, engine="dense", n_in=1000, n_out=2, seed=2, rule=None):
     net = Network(dt=0.1 * ms, seed=seed, engine=engine)
     inp = net.add(PoissonSource(n_in, rates=15.0))
     out = net.add(Population(n_out, SMA_NEURON))
-    pr = net.add(Projection(inp, out, AllToAll(), weight=lambda rng, n: rng.random(n) * G_MAX, plasticity=RULE,
+    pr = net.add(Projection(inp, out, AllToAll(), weight=lambda rng, n: rng.random(n) * G_MAX, plasticity=rule or RULE,
                             device=device))
     mon = net.add(SpikeMonitor(out))
     return net, pr, mon
@@ -103,10 +103,17 @@ def test_stdp_on_a_real_preset_learns_and_wears_devices():
     assert np.isfinite(rep.lifetime) and rep.run_pulses == up + down
 
 
-def test_reward_stdp_on_crossbars_is_refused():
-    net = Network(dt=0.1 * ms)
-    inp = net.add(PoissonSource(3, rates=5.0))
-    out = net.add(Population(2, LIFCondParams()))
-    with pytest.raises(ValueError, match="RewardSTDP"):
-        Projection(inp, out, AllToAll(), weight=1e-9, plasticity=RewardSTDP(stdp=STDP(w_max=1e-8)),
-                   device=Crossbar())
+def test_reward_stdp_on_an_ideal_device_is_float_learning_bit_for_bit():
+    rule = RewardSTDP(stdp=RULE, tau_e=0.2, learning_rate=50.0)
+    dev = LinearStepDevice(g_min=0.0, g_max=1e-4, dg_up=1e-7, dg_down=1e-7)
+    nets = []
+    for device in (None, Crossbar(device=dev, encoding="single")):
+        nets.append(_sma(device, rule=rule))
+    for net, pr, _ in nets:
+        for r in (0.0, 1.0, -1.0, 2.0):
+            net.set_reward(pr, r)
+            net.run_steps(2500)
+    (a, pa, ma), (b, pb, mb) = nets
+    np.testing.assert_array_equal(ma.steps, mb.steps)
+    np.testing.assert_array_equal(pb.crossbar.read_weights(), pa.weights)
+    assert sum(pb.crossbar.learning_pulses) > 0

@@ -34,11 +34,11 @@ VAR_CODES = {
 STATE_ARRAYS = (
     "v", "se", "si", "a", "ib", "ref", "last", "active", "act_list", "act_n",
     "buf", "touched", "tcount", "pending", "sq_cursor", "pq_rates",
-    "tr1", "tr2", "trl", "elig", "reward",
+    "tr1", "tr2", "trl", "elig", "reward", "pq_next", "pq_cnt", "pq_dirty",
 )
 
 #: state arrays added after the first checkpoint format: absent in older files, then left as built
-OPTIONAL_STATE = ("tr1", "tr2", "trl", "elig", "reward")
+OPTIONAL_STATE = ("tr1", "tr2", "trl", "elig", "reward", "pq_next", "pq_cnt", "pq_dirty")
 
 _VAR_ARRAY = {L.V_V: "v", L.V_SE: "se", L.V_SI: "si", L.V_A: "a", L.V_IB: "ib"}
 
@@ -161,6 +161,10 @@ class Simulator:
         self.pq_rows = np.array(rows, dtype=np.int64)
         self.pq_row_steps = np.array(row_steps, dtype=np.int64)
         self.pq_rates = np.concatenate(rates) if rates else np.zeros(0)
+        # next spike step and draw counter per input neuron (global index); 1 = draw before the next step
+        self.pq_next = np.zeros(max(int(self.pop_lo[-1]), 1), dtype=np.int64)
+        self.pq_cnt = np.zeros(max(int(self.pop_lo[-1]), 1), dtype=np.int64)
+        self.pq_dirty = np.ones(max(len(pq), 1), dtype=np.int64)
 
         sq = [(k, p) for k, p in enumerate(self.pops) if isinstance(p, SpikeSource)]
         steps, gids, lo, hi = [], [], [], []
@@ -471,7 +475,7 @@ class Simulator:
                 self.ref, self.last, self.auto, self.dense_ranges,
                 self.active, self.act_list, self.act_n,
                 self.pq_lo, self.pq_hi, self.pq_seed, self.pq_rate_off, self.pq_rows,
-                self.pq_row_steps, self.pq_rates, self.dt,
+                self.pq_row_steps, self.pq_rates, self.dt, self.pq_next, self.pq_cnt, self.pq_dirty,
                 self.sq_lo, self.sq_hi, self.sq_cursor, self.sq_steps, self.sq_gids,
                 self.pop_of, self.pop_out_ptr, self.pop_out_proj,
                 self.proj_pre_lo, self.proj_ipo, self.proj_so, self.proj_rec, self.proj_delay,
@@ -520,6 +524,7 @@ class Simulator:
         size = pop.rates.size
         self.pq_rates[off:off + size] = np.broadcast_to(rates, pop.rates.shape).ravel()
         pop.rates = self.pq_rates[off:off + size].reshape(pop.rates.shape)
+        self.pq_dirty[k] = 1  # redraw the next spikes from the present step
 
     # ------------------------------------------------------------ accounting
     def synapse_bytes(self) -> int:

@@ -240,6 +240,8 @@ def _rebuild(meta, arrays) -> Network:
         for pop in net.populations:
             if isinstance(pop, PoissonSource):
                 sim.set_rates(pop, pop.rates.copy())
+        if "sim/pq_dirty" in arrays:  # re-installing the rates does not restart the saved Poisson processes
+            sim.pq_dirty[...] = arrays["sim/pq_dirty"]
     return net
 
 

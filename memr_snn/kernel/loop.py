@@ -2,7 +2,9 @@
 
 Per step ``t`` (the schedule documented on :class:`memr_snn.Network`):
 
-1. input populations emit their spikes for step ``t``;
+1. input populations emit their spikes for step ``t`` (a Poisson input keeps the step of its next
+   spike, drawn as a geometric gap from a counter-based stream, and is only touched when it fires
+   or its rates change);
 2. due events (ring-buffer slot ``t % D``) are added to the synaptic state of
    their targets; in event mode an idle target is first brought up to date with
    its exact decay and becomes active.  The ring buffer ``buf[slot, receptor,
@@ -20,6 +22,8 @@ Per step ``t`` (the schedule documented on :class:`memr_snn.Network`):
 Arrays are the flat network description built by :mod:`memr_snn.engine`;
 nothing here allocates per step.
 """
+
+import math
 
 import numpy as np
 from numba import njit
@@ -117,6 +121,25 @@ def peek_state(j, var, t, gc, gi, group, v, se, si, a, ib, ref, last, active):
     if var == V_IB:
         return ib[j]
     return np.nan
+
+
+_NEVER = np.int64(2) ** 62
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def poisson_next(seed, cnt, lo, i, p, t_from):
+    """First spike step >= ``t_from`` of a Bernoulli(``p``)-per-step process: ``t_from`` plus a geometric
+    number of failures, ``floor(log(u) / log(1 - p))``, from draw ``cnt[lo + i]`` of input ``i``'s stream."""
+    if p <= 0.0:
+        return _NEVER
+    if p >= 1.0:
+        return t_from
+    u = 1.0 - uniform01(seed, np.uint64(cnt[lo + i]), np.uint64(i))  # (0, 1]
+    cnt[lo + i] += 1
+    k = math.floor(math.log(u) / math.log1p(-p))
+    if k > 2.0 ** 61:
+        return _NEVER
+    return t_from + np.int64(k)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -277,7 +300,7 @@ def run_chunk(
     # event-mode active set; act_n is a length-1 array
     active, act_list, act_n,
     # Poisson inputs: per population q
-    pq_lo, pq_hi, pq_seed, pq_rate_off, pq_rows, pq_row_steps, pq_rates, dt,
+    pq_lo, pq_hi, pq_seed, pq_rate_off, pq_rows, pq_row_steps, pq_rates, dt, pq_next, pq_cnt, pq_dirty,
     # explicit spike times: per population q, sorted (step, gid) entries
     sq_lo, sq_hi, sq_cursor, sq_steps, sq_gids,
     # synapses
@@ -319,11 +342,16 @@ def run_chunk(
             if row >= pq_rows[q]:
                 row = pq_rows[q] - 1
             base = pq_rate_off[q] + row * n_q
+            lo_q = pq_lo[q]
+            if pq_dirty[q] != 0 or (pq_rows[q] > 1 and t % pq_row_steps[q] == 0 and t // pq_row_steps[q] < pq_rows[q]):
+                for i in range(n_q):  # new rates (or the first step): the Bernoulli process restarts at t
+                    pq_next[lo_q + i] = poisson_next(pq_seed[q], pq_cnt, lo_q, i, pq_rates[base + i] * dt, t)
+                pq_dirty[q] = 0
             for i in range(n_q):
-                p = pq_rates[base + i] * dt
-                if p > 0.0 and uniform01(pq_seed[q], np.uint64(t), np.uint64(i)) < p:
-                    spikes[nspk] = pq_lo[q] + i
+                if pq_next[lo_q + i] == t:
+                    spikes[nspk] = lo_q + i
                     nspk += 1
+                    pq_next[lo_q + i] = poisson_next(pq_seed[q], pq_cnt, lo_q, i, pq_rates[base + i] * dt, t + 1)
         for q in range(sq_lo.shape[0]):
             c_ = sq_cursor[q]
             while c_ < sq_hi[q] and sq_steps[c_] < t:

@@ -154,6 +154,7 @@ def run_reference(sim, n_steps: int):
 
     plastic = _plastic_ref_setup(sim, projs)
     sq_cursor = sim.sq_cursor.copy()
+    pq_next, pq_cnt, pq_dirty = sim.pq_next.copy(), sim.pq_cnt.copy(), sim.pq_dirty.copy()
     out_steps, out_gids = [], []
     for s in range(n_steps):
         t = sim.step + s
@@ -161,12 +162,18 @@ def run_reference(sim, n_steps: int):
         fired = np.zeros(n, dtype=bool)
         # 1. inputs
         for q in range(sim.pq_lo.size):
-            lo, hi = sim.pq_lo[q], sim.pq_hi[q]
+            lo, hi = int(sim.pq_lo[q]), int(sim.pq_hi[q])
             row = min(t // sim.pq_row_steps[q], sim.pq_rows[q] - 1)
             base = sim.pq_rate_off[q] + row * (hi - lo)
             p = sim.pq_rates[base: base + hi - lo] * sim.dt
-            u = uniform01_ref(sim.pq_seed[q], t, np.arange(hi - lo))
-            fired[lo:hi] |= (p > 0) & (u < p)
+            boundary = sim.pq_rows[q] > 1 and t % sim.pq_row_steps[q] == 0 and t // sim.pq_row_steps[q] < sim.pq_rows[q]
+            if pq_dirty[q] or boundary:
+                for i in range(hi - lo):
+                    pq_next[lo + i] = _poisson_next_ref(sim.pq_seed[q], pq_cnt, lo, i, p[i], t)
+                pq_dirty[q] = 0
+            for i in np.flatnonzero(pq_next[lo:hi] == t):
+                fired[lo + i] = True
+                pq_next[lo + i] = _poisson_next_ref(sim.pq_seed[q], pq_cnt, lo, i, p[i], t + 1)
         for q in range(sim.sq_lo.size):
             cur = sq_cursor[q]
             while cur < sim.sq_hi[q] and sim.sq_steps[cur] < t:
@@ -221,6 +228,21 @@ def run_reference(sim, n_steps: int):
         {"v": v, "se": se, "si": si, "a": a, "ref": ref, "xacc": xacc,
          "weights": {k: projs[k][4] for k in range(len(projs))}},
     )
+
+
+def _poisson_next_ref(seed, cnt, lo, i, p, t_from) -> int:
+    """Twin of :func:`memr_snn.kernel.loop.poisson_next` (scalar, the same libm calls)."""
+    import math as _m
+
+    never = 2 ** 62
+    if p <= 0.0:
+        return never
+    if p >= 1.0:
+        return t_from
+    u = 1.0 - float(uniform01_ref(seed, np.uint64(cnt[lo + i]), np.uint64(i)))
+    cnt[lo + i] += 1
+    k = _m.floor(_m.log(u) / _m.log1p(-p))
+    return never if k > 2.0 ** 61 else t_from + int(k)
 
 
 def _plastic_ref_setup(sim, projs) -> list[dict]:

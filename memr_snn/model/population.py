@@ -104,8 +104,10 @@ class PoissonSource(PopulationBase):
     """``n`` independent Poisson spike trains.
 
     At every step neuron ``i`` spikes with probability ``rate_i * dt`` (as Brian2's
-    ``PoissonGroup``); the draws are counter-based, so they depend only on the
-    network seed, the step and the index.
+    ``PoissonGroup``).  The kernel draws the gap to each input's next spike (a
+    geometric number of steps: the same process) from a counter-based stream of
+    the network seed, the input and the draw number, so an input costs work only
+    when it fires or its rates change; results do not depend on how a run is split.
 
     Parameters
     ----------

@@ -38,7 +38,7 @@ Parameters were tuned on a validation split carved from the 1200 training sample
 (first 900 to learn and label, last 300 to validate); the test set was used only to
 report (validation accuracy 0.90-0.91 with two epochs, seeds 0 and 1).  Test accuracy with the
 defaults and two epochs (``train_diehl_cook(seed=s, epochs=2)``, 100 excitatory neurons):
-0.866, 0.866, 0.868 for seeds 0, 1, 2 (0.866 +- 0.001), with about 6 excitatory spikes per
+0.874, 0.881, 0.881 for seeds 0, 1, 2 (0.879 +- 0.003), with about 6 excitatory spikes per
 test sample; about a minute per seed on one idle core (1200 x 2 training, 1200 labelling and
 597 test presentations of 0.5 s at dt = 0.5 ms).
 

@@ -35,6 +35,7 @@ import numpy as np
 
 from .._validation import check_finite, check_int_at_least, check_nonnegative, check_positive
 from .array import ArraySpec, Tiling, tile_projection, wire_model
+from .endurance import FAIL_CODES
 from .nonideal import Drift, ReadNoise, Retention, StuckFaults, Variability
 from .pulse import LinearStepDevice, PulseDevice
 
@@ -326,7 +327,7 @@ class CrossbarState:
         """Devices in ``failing`` reached their endurance budget: they stick (``fail_state``)."""
         if not np.any(failing):
             return
-        code = {"off": -1, "on": 1, "last": 2}[self._fail_state]
+        code = FAIL_CODES[self._fail_state]
         self.fault[failing] = code
         if code == -1:
             g_new[failing] = self.g_min_dev[failing]
@@ -390,7 +391,7 @@ class CrossbarState:
         g = np.ascontiguousarray(self.g)
         fault = np.ascontiguousarray(self.fault)
         counts = np.ascontiguousarray(self.counts)
-        code = {"off": -1, "on": 1, "last": 2}[self._fail_state]
+        code = FAIL_CODES[self._fail_state]
         kernel_apply(self.device.kernel_params(), g, dev_pulses, counts, np.uint64(self.seed),
                      np.uint64(self._counter), np.ascontiguousarray(self.budget), fault, code)
         self._counter += 1
@@ -425,7 +426,7 @@ class CrossbarState:
         xi[X.XI_RET] = int(self.retention_on)
         xi[X.XI_WIRE] = int(self.wire_on)
         xi[X.XI_ANALOG] = int(self.device.is_ideal and not self.differential)
-        xi[X.XI_FAIL] = {"off": -1, "on": 1, "last": 2}[self._fail_state]
+        xi[X.XI_FAIL] = FAIL_CODES[self._fail_state]
         return xf, xi
 
     @property

@@ -83,6 +83,8 @@ __all__ = [
     "erb_space",
     "gammatone_poles",
     "gammatone_filter_bank",
+    "gammatone_kernel",
+    "gammatone_reference",
     "hair_cell_drive",
     "cochleagram",
     "hair_cell_spikes",
@@ -330,6 +332,58 @@ def gammatone_poles(centre_frequencies, sample_rate: float, order: int = 4,
     return poles, gains
 
 
+@numba.njit(cache=True)
+def gammatone_kernel(x, poles, gains, order, out):
+    """Run the all-pole gammatone cascade of every channel over ``x``; write the real outputs.
+
+    Per channel ``c`` with ``order`` complex states ``z_k`` (initially 0), per sample ``s``::
+
+        u = gains[c] * x[s]
+        for k in range(order):  z_k = u + poles[c] * z_k;  u = z_k
+        out[s, c] = Re(u)
+
+    Parameters
+    ----------
+    x : (S,) float64
+    poles : (C,) complex128
+    gains : (C,) float64
+    order : int
+    out : (S, C) float64, written
+    """
+    n_samples = x.shape[0]
+    n_channels = poles.shape[0]
+    state = np.zeros(order, dtype=np.complex128)
+    for c in range(n_channels):
+        p = poles[c]
+        g = gains[c]
+        for k in range(order):
+            state[k] = 0.0
+        for s in range(n_samples):
+            u = g * x[s] + 0.0j
+            for k in range(order):
+                u = u + p * state[k]
+                state[k] = u
+            out[s, c] = u.real
+
+
+def gammatone_reference(x, poles, gains, order) -> np.ndarray:
+    """Plain-numpy/scipy twin of :func:`gammatone_kernel`: ``order`` passes of :func:`scipy.signal.lfilter`
+    with the one-pole filter ``1 / (1 - p z^-1)`` per channel.
+
+    Returns
+    -------
+    (S, C) ndarray of float64
+    """
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty((x.size, len(poles)))
+    for c, (p, g) in enumerate(zip(poles, gains, strict=True)):
+        y = x.astype(np.complex128) * g
+        for _ in range(int(order)):
+            y = signal.lfilter([1.0], [1.0, -p], y)
+        out[:, c] = y.real
+    return out
+
+
 def gammatone_filter_bank(wave, sample_rate: float, centre_frequencies, order: int = 4,
                           bandwidth_factor: float = 1.019) -> np.ndarray:
     """Filter ``wave`` through the all-pole gammatone bank (basilar-membrane motion).
@@ -348,16 +402,12 @@ def gammatone_filter_bank(wave, sample_rate: float, centre_frequencies, order: i
     Returns
     -------
     (n_samples, n_channels) ndarray of float64
-        Real output of each channel (gain 1 at its centre frequency).
+        Real output of each channel (gain 1 at its centre frequency), computed by :func:`gammatone_kernel`.
     """
     x = _check_wave(wave)
     poles, gains = gammatone_poles(centre_frequencies, sample_rate, order, bandwidth_factor)
     out = np.empty((x.size, poles.size), dtype=np.float64)
-    for c, (p, g) in enumerate(zip(poles, gains, strict=True)):
-        y = x.astype(np.complex128) * g
-        for _ in range(int(order)):                  # cascade of n complex one-pole sections
-            y = signal.lfilter([1.0], [1.0, -p], y)
-        out[:, c] = y.real
+    gammatone_kernel(x, poles, gains, int(order), out)
     return out
 
 

@@ -1,0 +1,396 @@
+"""Spoken digits: "zero" ... "nine" synthesised offline with espeak-ng, encoded by the cochlear front end.
+
+The data set is generated on first use and cached (see :func:`load_spoken_digits`).  Every
+utterance is one English digit word spoken by espeak-ng (through the ``espeakng-loader`` wheel,
+which ships ``libespeak-ng`` and its data; called with :mod:`ctypes`, synthesising into a buffer).
+espeak-ng is GPL-3.0: it is an *optional* extra used only to generate data
+(``pip install 'memr_snn[speech]'``); nothing else in the package needs it.
+
+Voices and split
+----------------
+A *voice* is an espeak-ng voice variant (``m1`` ... ``m8``, ``f1`` ... ``f5``, ``klatt`` ...,
+named variants such as ``benjamin``), i.e. a set of formant, pitch and voice-quality settings --
+the closest espeak has to a speaker.  Each variant speaks every digit with each of
+:data:`ACCENTS` (espeak's English dialects: ``en``, ``en-us``, ``en-gb-scotland`` ...), at a
+random speaking rate and pitch (and pitch range) drawn per utterance.  The split is
+**voice-disjoint**: the :data:`TEST_VARIANTS` never occur in the training set, so the test
+accuracy measures generalisation to unheard voices (all accents occur on both sides).
+
+Per utterance (seeded by ``(seed, digit, accent, variant, draw)``, independent of order):
+
+1. synthesise at 22.05 kHz; trim leading/trailing silence (``|x| < 2 %`` of the peak);
+2. resample to ``sample_rate`` (:func:`scipy.signal.resample_poly`);
+3. scale to an RMS of ``rms_level * 10**(gain_db/20)``, ``gain_db ~ U(level_jitter_db)``;
+4. place at a random onset in a window of ``duration`` seconds (cropped at its end if longer);
+5. add white noise at ``snr_db ~ U(snr_db)`` relative to the speech RMS (None: no noise);
+6. encode with :func:`memr_snn.encoders.audio.cochlea_encode` -> ``(T, n_outputs)`` uint8 counts.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import functools
+import threading
+from dataclasses import dataclass, field
+from math import gcd
+
+import numpy as np
+from scipy import signal
+
+from ..audio import CochleaParams, cochlea_encode
+
+__all__ = [
+    "SpeechExtraMissing",
+    "EspeakSynthesizer",
+    "DIGIT_WORDS",
+    "ACCENTS",
+    "TRAIN_VARIANTS",
+    "TEST_VARIANTS",
+    "SPOKEN_DIGITS_VERSION",
+    "SpokenDigitsConfig",
+    "synthesize_digits",
+    "encode_waveforms",
+]
+
+SPOKEN_DIGITS_VERSION = 1
+"""Generator version: bumped whenever the synthesis, augmentation or split changes (part of the cache key)."""
+
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+"""The words; the label of ``DIGIT_WORDS[k]`` is ``k``."""
+
+ACCENTS = ("en", "en-us", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029",
+           "en-us-nyc")
+"""espeak-ng English language voices (dialects) used on both sides of the split."""
+
+TRAIN_VARIANTS = ("m1", "m2", "m4", "m5", "m6", "m8", "f1", "f3", "f4", "klatt", "klatt2", "klatt4", "klatt5",
+                  "adam", "anika", "announcer", "aunty", "belinda", "boris", "caleb", "david", "ed", "edward",
+                  "john", "max", "michel", "norbert", "paul", "rob", "travis", "victor", "zac", "grandma",
+                  "quincy", "shelby")
+"""espeak-ng voice variants of the training set."""
+
+TEST_VARIANTS = ("m3", "m7", "f2", "f5", "klatt3", "klatt6", "benjamin", "linda", "robert", "steph", "grandpa")
+"""espeak-ng voice variants held out for the test set (disjoint from :data:`TRAIN_VARIANTS`)."""
+
+_INSTALL_HINT = ("spoken-digit synthesis needs espeak-ng, shipped by the optional 'espeakng-loader' package: "
+                 "pip install 'memr_snn[speech]'  (espeak-ng is GPL-3.0; it is used only to generate data)")
+
+
+class SpeechExtraMissing(ImportError):
+    """The optional speech extra (``espeakng-loader``) is not installed; the message says how to install it."""
+
+
+# ---------------------------------------------------------------------------------------------- espeak-ng
+
+# espeak-ng C API constants (speak_lib.h)
+_AUDIO_OUTPUT_SYNCHRONOUS = 2
+_POS_CHARACTER = 1
+_CHARS_UTF8 = 1
+_PARAM_RATE, _PARAM_PITCH, _PARAM_RANGE = 1, 3, 4
+_EE_OK = 0
+_SYNTH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+
+
+class EspeakSynthesizer:
+    """Text-to-speech into a numpy buffer with the libespeak-ng shipped by ``espeakng-loader``.
+
+    libespeak-ng keeps global state (one voice and parameter set per process), so use the shared
+    instance from :meth:`shared`; calls are serialised by a lock.
+
+    Raises
+    ------
+    SpeechExtraMissing
+        If ``espeakng-loader`` is not installed (message: ``pip install 'memr_snn[speech]'``).
+    RuntimeError
+        If the library cannot be loaded or initialised.
+    """
+
+    def __init__(self) -> None:
+        try:
+            import espeakng_loader
+        except ImportError as exc:
+            raise SpeechExtraMissing(_INSTALL_HINT) from exc
+        try:
+            lib = ctypes.CDLL(espeakng_loader.get_library_path())
+            data_path = espeakng_loader.get_data_path()
+        except (OSError, RuntimeError) as exc:
+            raise RuntimeError(f"cannot load libespeak-ng from espeakng-loader: {exc}") from exc
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        lib.espeak_Initialize.restype = ctypes.c_int
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetVoiceByName.restype = ctypes.c_int
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_SetParameter.restype = ctypes.c_int
+        lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
+                                     ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+        lib.espeak_Synth.restype = ctypes.c_int
+        lib.espeak_Synchronize.restype = ctypes.c_int
+        rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path.encode(), 0)
+        if rate <= 0:
+            raise RuntimeError(f"espeak_Initialize failed (returned {rate}) with data path {data_path!r}")
+        self.sample_rate: int = int(rate)
+        """Output sample rate of espeak-ng [Hz] (22050)."""
+        self._lib = lib
+        self._chunks: list[np.ndarray] = []
+        self._callback = _SYNTH_CALLBACK(self._collect)  # keep a reference: the library calls it
+        lib.espeak_SetSynthCallback(self._callback)
+        self._lock = threading.Lock()
+
+    @staticmethod
+    @functools.lru_cache(maxsize=1)
+    def shared() -> EspeakSynthesizer:
+        """The process-wide synthesiser (libespeak-ng is initialised once per process)."""
+        return EspeakSynthesizer()
+
+    def _collect(self, wav, n_samples, events) -> int:
+        if n_samples > 0 and wav:
+            self._chunks.append(np.ctypeslib.as_array(wav, shape=(n_samples,)).copy())
+        return 0
+
+    def synthesize(self, text: str, voice: str = "en", *, rate_wpm: int = 175, pitch: int = 50,
+                   pitch_range: int = 50) -> np.ndarray:
+        """Speak ``text`` and return the waveform.
+
+        Parameters
+        ----------
+        text : str
+            Text to speak (UTF-8).
+        voice : str
+            espeak-ng voice name, optionally with a variant: ``"en-us+f2"``.
+        rate_wpm : int
+            Speaking rate [words per minute], 80..450.
+        pitch, pitch_range : int
+            Base pitch and pitch range, 0..100 (espeak units; 50 is the voice's default).
+
+        Returns
+        -------
+        (n_samples,) ndarray of float64
+            Waveform in [-1, 1) at :attr:`sample_rate`.
+
+        Raises
+        ------
+        ValueError
+            For an unknown voice or out-of-range settings.
+        """
+        if not (80 <= int(rate_wpm) <= 450):
+            raise ValueError(f"rate_wpm must be in 80..450 words per minute, got {rate_wpm!r}")
+        for name, value in (("pitch", pitch), ("pitch_range", pitch_range)):
+            if not (0 <= int(value) <= 100):
+                raise ValueError(f"{name} must be in 0..100, got {value!r}")
+        encoded = text.encode("utf-8") + b"\0"
+        with self._lock:
+            status = self._lib.espeak_SetVoiceByName(voice.encode("ascii"))
+            if status != _EE_OK:
+                raise ValueError(f"espeak-ng has no voice {voice!r} (error code {status})")
+            self._lib.espeak_SetParameter(_PARAM_RATE, int(rate_wpm), 0)
+            self._lib.espeak_SetParameter(_PARAM_PITCH, int(pitch), 0)
+            self._lib.espeak_SetParameter(_PARAM_RANGE, int(pitch_range), 0)
+            self._chunks = []
+            status = self._lib.espeak_Synth(encoded, len(encoded), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+            self._lib.espeak_Synchronize()
+            chunks, self._chunks = self._chunks, []
+        if status != _EE_OK:
+            raise RuntimeError(f"espeak_Synth failed with error code {status}")
+        if not chunks:
+            return np.zeros(0)
+        return np.concatenate(chunks).astype(np.float64) / 32768.0
+
+
+# ---------------------------------------------------------------------------------------------- data set
+
+@dataclass(frozen=True, slots=True)
+class SpokenDigitsConfig:
+    """How the spoken-digit data set is generated (every field is part of the cache key)."""
+
+    accents: tuple[str, ...] = ACCENTS
+    """espeak-ng language voices."""
+    train_variants: tuple[str, ...] = TRAIN_VARIANTS
+    """Voice variants of the training set."""
+    test_variants: tuple[str, ...] = TEST_VARIANTS
+    """Voice variants of the test set (must be disjoint from ``train_variants``)."""
+    draws: int = 1
+    """Utterances per (digit, accent, variant), each with its own rate, pitch, level, onset, noise."""
+    rate_wpm: tuple[int, int] = (110, 220)
+    """Range of the speaking rate [words per minute] (uniform integers, inclusive)."""
+    pitch: tuple[int, int] = (25, 75)
+    """Range of the espeak base pitch (0..100)."""
+    pitch_range: tuple[int, int] = (30, 80)
+    """Range of the espeak pitch range (0..100)."""
+    sample_rate: int = 16000
+    """Sample rate of the encoded audio [Hz]."""
+    duration: float = 0.8
+    """Window length per utterance [s]."""
+    rms_level: float = 0.05
+    """Nominal RMS of the speech [full scale]."""
+    level_jitter_db: tuple[float, float] = (-6.0, 6.0)
+    """Range of the random gain around ``rms_level`` [dB]."""
+    snr_db: tuple[float, float] | None = (20.0, 40.0)
+    """Range of the signal-to-noise ratio of the added white noise [dB]; None: no noise."""
+    cochlea: CochleaParams = field(default_factory=CochleaParams)
+    """Front-end parameters."""
+    seed: int = 0
+    """Seed of the per-utterance draws."""
+
+    def __post_init__(self) -> None:
+        for name in ("accents", "train_variants", "test_variants"):
+            value = getattr(self, name)
+            if not (isinstance(value, tuple) and value and all(isinstance(v, str) and v for v in value)):
+                raise ValueError(f"{name} must be a non-empty tuple of voice names, got {value!r}")
+        overlap = set(self.train_variants) & set(self.test_variants)
+        if overlap:
+            raise ValueError(f"train_variants and test_variants must be disjoint, both hold {sorted(overlap)}")
+        if isinstance(self.draws, bool) or not isinstance(self.draws, int) or self.draws < 1:
+            raise ValueError(f"draws must be an integer >= 1, got {self.draws!r}")
+        for name, lo, hi in (("rate_wpm", 80, 450), ("pitch", 0, 100), ("pitch_range", 0, 100)):
+            a, b = getattr(self, name)
+            if not (lo <= a <= b <= hi):
+                raise ValueError(f"{name} must be a range (min, max) within [{lo}, {hi}], got {(a, b)!r}")
+        if not (isinstance(self.sample_rate, int) and self.sample_rate > 2 * self.cochlea.f_max):
+            raise ValueError(f"sample_rate must be an integer > 2 * cochlea.f_max = {2 * self.cochlea.f_max} Hz, "
+                             f"got {self.sample_rate!r}")
+        if not (np.isfinite(self.duration) and self.duration >= self.cochlea.dt):
+            raise ValueError(f"duration must be >= cochlea.dt = {self.cochlea.dt} s, got {self.duration!r}")
+        if not (np.isfinite(self.rms_level) and 0 < self.rms_level < 1):
+            raise ValueError(f"rms_level must be in (0, 1), got {self.rms_level!r}")
+        lo, hi = self.level_jitter_db
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo <= hi):
+            raise ValueError(f"level_jitter_db must be a finite range (min, max), got {self.level_jitter_db!r}")
+        if self.snr_db is not None and not (np.isfinite(self.snr_db[0]) and self.snr_db[0] <= self.snr_db[1]
+                                            and np.isfinite(self.snr_db[1])):
+            raise ValueError(f"snr_db must be None or a finite range (min, max) [dB], got {self.snr_db!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+
+    @property
+    def n_samples_window(self) -> int:
+        """Audio samples per utterance window."""
+        return int(round(self.duration * self.sample_rate))
+
+    def to_dict(self) -> dict:
+        """JSON-able description (cache key and provenance)."""
+        d = dataclasses.asdict(self)
+        d["cochlea"] = dataclasses.asdict(self.cochlea)
+        d["version"] = SPOKEN_DIGITS_VERSION
+        return d
+
+
+def _utterance(synth: EspeakSynthesizer, config: SpokenDigitsConfig, digit: int, accent_index: int, variant: str,
+               variant_index: int, split_index: int, draw: int) -> tuple[np.ndarray, dict]:
+    """One augmented utterance (module docstring, steps 1-5) and the values drawn for it."""
+    rng = np.random.default_rng([config.seed, digit, accent_index, split_index, variant_index, draw])
+    rate = int(rng.integers(config.rate_wpm[0], config.rate_wpm[1] + 1))
+    pitch = int(rng.integers(config.pitch[0], config.pitch[1] + 1))
+    prange = int(rng.integers(config.pitch_range[0], config.pitch_range[1] + 1))
+    gain_db = float(rng.uniform(*config.level_jitter_db))
+    snr = None if config.snr_db is None else float(rng.uniform(*config.snr_db))
+    onset_u = float(rng.uniform())
+    noise = rng.standard_normal(config.n_samples_window)
+    x = synth.synthesize(DIGIT_WORDS[digit], f"{config.accents[accent_index]}+{variant}", rate_wpm=rate, pitch=pitch,
+                         pitch_range=prange)
+    if x.size == 0 or not np.any(x):
+        raise RuntimeError(f"espeak-ng produced silence for {DIGIT_WORDS[digit]!r} with voice "
+                           f"{config.accents[accent_index]}+{variant}")
+    loud = np.nonzero(np.abs(x) >= 0.02 * np.abs(x).max())[0]
+    x = x[loud[0]: loud[-1] + 1]
+    g = gcd(config.sample_rate, synth.sample_rate)
+    x = signal.resample_poly(x, config.sample_rate // g, synth.sample_rate // g)
+    x *= config.rms_level * 10.0 ** (gain_db / 20.0) / np.sqrt(np.mean(x**2))
+    speech_rms = np.sqrt(np.mean(x**2))
+    n = config.n_samples_window
+    out = np.zeros(n)
+    onset = int(onset_u * max(0, n - x.size))
+    seg = x[: n - onset]
+    out[onset: onset + seg.size] = seg
+    if snr is not None:
+        out += noise * speech_rms * 10.0 ** (-snr / 20.0)
+    info = {"rate_wpm": rate, "pitch": pitch, "pitch_range": prange, "gain_db": gain_db,
+            "snr_db": np.nan if snr is None else snr, "onset_s": onset / config.sample_rate,
+            "cropped": x.size > n - onset}
+    return out, info
+
+
+def synthesize_digits(config: SpokenDigitsConfig = SpokenDigitsConfig(), split: str = "train",
+                      progress: bool | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Synthesise the utterances of one split.
+
+    Parameters
+    ----------
+    config : SpokenDigitsConfig
+    split : str
+        ``"train"`` (``config.train_variants``) or ``"test"`` (``config.test_variants``).
+    progress : bool, optional
+        Progress bar on stderr (None: only on a terminal).
+
+    Returns
+    -------
+    waves : (N, n_samples_window) ndarray of float32
+        Augmented waveforms at ``config.sample_rate``, ordered by digit, accent, variant, draw.
+    labels : (N,) ndarray of int64
+        Digit of each waveform.
+    info : dict of (N,) ndarrays
+        ``accent``, ``variant`` (names), ``rate_wpm``, ``pitch``, ``pitch_range``, ``gain_db``,
+        ``snr_db``, ``onset_s``, ``cropped``.
+
+    Raises
+    ------
+    SpeechExtraMissing
+        If ``espeakng-loader`` is not installed.
+    """
+    from ...progress import ProgressBar
+
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    variants = config.train_variants if split == "train" else config.test_variants
+    split_index = 0 if split == "train" else 1
+    synth = EspeakSynthesizer.shared()
+    jobs = [(d, a, v, k) for d in range(len(DIGIT_WORDS)) for a in range(len(config.accents))
+            for v in range(len(variants)) for k in range(config.draws)]
+    waves = np.empty((len(jobs), config.n_samples_window), dtype=np.float32)
+    labels = np.empty(len(jobs), dtype=np.int64)
+    records: list[dict] = []
+    with ProgressBar(len(jobs), desc=f"synthesising spoken digits ({split})", enabled=progress) as bar:
+        for i, (d, a, v, k) in enumerate(jobs):
+            waves[i], rec = _utterance(synth, config, d, a, variants[v], v, split_index, k)
+            labels[i] = d
+            rec.update(accent=config.accents[a], variant=variants[v])
+            records.append(rec)
+            bar.update()
+    info = {key: np.array([r[key] for r in records]) for key in records[0]}
+    return waves, labels, info
+
+
+def encode_waveforms(waves: np.ndarray, sample_rate: int, params: CochleaParams | None = None,
+                     progress: bool | None = None) -> np.ndarray:
+    """Encode equal-length waveforms with :func:`~memr_snn.encoders.audio.cochlea_encode`.
+
+    Parameters
+    ----------
+    waves : (N, n_samples) array_like
+        Waveforms at ``sample_rate``.
+    sample_rate : int
+        Sample rate [Hz].
+    params : CochleaParams, optional
+        Front-end parameters (default ``CochleaParams()``).
+    progress : bool, optional
+        Progress bar on stderr (None: only on a terminal).
+
+    Returns
+    -------
+    (N, T, params.n_outputs) ndarray of uint8
+        Spike counts per bin of ``params.dt``.
+    """
+    from ...progress import ProgressBar
+
+    params = CochleaParams() if params is None else params
+    w = np.asarray(waves)
+    if w.ndim != 2 or w.shape[0] == 0:
+        raise ValueError(f"waves must have shape (N, n_samples) with N >= 1, got {w.shape}")
+    first = cochlea_encode(w[0], sample_rate, params)
+    out = np.empty((w.shape[0],) + first.shape, dtype=np.uint8)
+    out[0] = first
+    with ProgressBar(w.shape[0], desc="cochlear encoding", enabled=progress) as bar:
+        bar.update()
+        for i in range(1, w.shape[0]):
+            out[i] = cochlea_encode(w[i], sample_rate, params)
+            bar.update()
+    return out

@@ -47,9 +47,9 @@ A sound ``x`` (mono, float, sample rate ``fs``) becomes spikes in four stages:
      hydrodynamics (a gammatone bank instead of Lauscher's transmission line), deterministic
      hair cells (no transmitter-release stochasticity), and no bushy-cell layer: the counts of a
      channel's hair cells are summed.
-   * :func:`delta_spikes` -- send-on-delta coding of the binned, compressed envelope: an ON
-     (OFF) spike each time a channel's envelope rises (falls) by ``delta_threshold`` from its
-     last reference level.
+   * send-on-delta coding (:func:`memr_snn.encoders.delta`) of the binned, compressed envelope
+     (:func:`cochleagram`): an ON (OFF) spike each time a channel's envelope rises (falls) by
+     ``delta_threshold`` from its last reference level (starting at 0).
 
 Every spike output is a ``(T, n_out)`` ``uint8`` array of spike **counts** per time bin of
 ``dt`` seconds (the encoders' common convention); ``n_out = n_channels`` for hair cells and
@@ -74,6 +74,8 @@ import numpy as np
 from scipy import signal
 from scipy.io import wavfile
 
+from .delta import delta
+
 __all__ = [
     "WavFormatError",
     "CochleaParams",
@@ -88,7 +90,6 @@ __all__ = [
     "hair_cell_drive",
     "cochleagram",
     "hair_cell_spikes",
-    "delta_spikes",
     "cochlea_encode",
     "load_wav",
     "hair_cell_lif_kernel",
@@ -552,38 +553,6 @@ def hair_cell_spikes(drive, sample_rate: float, params: CochleaParams = CochleaP
     return counts.astype(np.uint8)
 
 
-def delta_spikes(envelope, delta_threshold: float) -> np.ndarray:
-    """Send-on-delta ON/OFF coding of a ``(T, C)`` envelope.
-
-    Each channel keeps a reference level, starting at 0.  In bin ``t`` it emits
-    ``k = floor((e[t] - ref) / delta_threshold)`` ON spikes when ``k > 0`` (and raises ``ref`` by
-    ``k * delta_threshold``), or ``k = floor((ref - e[t]) / delta_threshold)`` OFF spikes when the
-    envelope fell (lowering ``ref``), capped at 255 per bin.
-
-    Returns
-    -------
-    (T, 2 C) ndarray of uint8
-        ON counts in columns ``0..C-1``, OFF counts in ``C..2C-1``.
-    """
-    e = np.asarray(envelope, dtype=np.float64)
-    if e.ndim != 2:
-        raise ValueError(f"envelope must be 2-D (T, n_channels), got shape {e.shape}")
-    if not (np.isfinite(delta_threshold) and delta_threshold > 0):
-        raise ValueError(f"delta_threshold must be a finite number > 0, got {delta_threshold!r}")
-    n_t, n_c = e.shape
-    out = np.zeros((n_t, 2 * n_c), dtype=np.uint8)
-    ref = np.zeros(n_c)
-    for t in range(n_t):
-        up = np.floor((e[t] - ref) / delta_threshold)
-        down = np.floor((ref - e[t]) / delta_threshold)
-        on = np.maximum(up, 0.0)
-        off = np.maximum(down, 0.0)
-        ref = ref + (on - off) * delta_threshold
-        out[t, :n_c] = np.minimum(on, 255)
-        out[t, n_c:] = np.minimum(off, 255)
-    return out
-
-
 def cochlea_encode(wave, sample_rate: float, params: CochleaParams = CochleaParams()) -> np.ndarray:
     """Encode a sound into spike counts with the full cochlear front end.
 
@@ -612,7 +581,7 @@ def cochlea_encode(wave, sample_rate: float, params: CochleaParams = CochleaPara
     _check_rate(sample_rate, params)
     if params.spike_model == "hair_cell":
         return hair_cell_spikes(hair_cell_drive(wave, sample_rate, params), sample_rate, params)
-    return delta_spikes(cochleagram(wave, sample_rate, params), params.delta_threshold)
+    return delta(cochleagram(wave, sample_rate, params), params.delta_threshold)
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -31,6 +31,12 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import functools
+import importlib.util
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from math import gcd
@@ -38,7 +44,9 @@ from math import gcd
 import numpy as np
 from scipy import signal
 
+from ...learning.sensory import ClassificationData, register_task
 from ..audio import CochleaParams, cochlea_encode
+from . import cache
 
 __all__ = [
     "SpeechExtraMissing",
@@ -51,6 +59,10 @@ __all__ = [
     "SpokenDigitsConfig",
     "synthesize_digits",
     "encode_waveforms",
+    "QUICK_CONFIG",
+    "load_spoken_digits",
+    "load_task",
+    "write_fixture",
 ]
 
 SPOKEN_DIGITS_VERSION = 1
@@ -76,8 +88,11 @@ _INSTALL_HINT = ("spoken-digit synthesis needs espeak-ng, shipped by the optiona
                  "pip install 'memr_snn[speech]'  (espeak-ng is GPL-3.0; it is used only to generate data)")
 
 
-class SpeechExtraMissing(ImportError):
-    """The optional speech extra (``espeakng-loader``) is not installed; the message says how to install it."""
+class SpeechExtraMissing(ImportError, ValueError):
+    """The optional speech extra (``espeakng-loader``) is not installed; the message says how to install it.
+
+    Also a ``ValueError``, so the command line reports it as a one-line error.
+    """
 
 
 # ---------------------------------------------------------------------------------------------- espeak-ng
@@ -88,14 +103,27 @@ _POS_CHARACTER = 1
 _CHARS_UTF8 = 1
 _PARAM_RATE, _PARAM_PITCH, _PARAM_RANGE = 1, 3, 4
 _EE_OK = 0
+_ESPEAK_RATE = 22050  # output sample rate of libespeak-ng (checked against espeak_Initialize's return value)
 _SYNTH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
 
 class EspeakSynthesizer:
     """Text-to-speech into a numpy buffer with the libespeak-ng shipped by ``espeakng-loader``.
 
-    libespeak-ng keeps global state (one voice and parameter set per process), so use the shared
-    instance from :meth:`shared`; calls are serialised by a lock.
+    libespeak-ng keeps global state (one voice and parameter set per loaded library), so use the
+    shared instance from :meth:`shared`; calls are serialised by a lock.
+
+    **Reproducibility.**  The output of libespeak-ng 1.52 depends on the history of calls made to
+    the same loaded library: internal state that ``espeak_Initialize`` does not reset makes the
+    same word come out a few samples longer or shorter, and Klatt voices draw noise from libc
+    ``rand()``.  A *fresh* library replaying the same calls reproduces them byte for byte, so
+    :func:`synthesize_digits` runs each (accent, voice) group in a fresh process on a private copy
+    of the library (``library_path``).
+
+    Parameters
+    ----------
+    library_path : str, optional
+        The libespeak-ng file to load (default: the one of ``espeakng-loader``).
 
     Raises
     ------
@@ -105,13 +133,13 @@ class EspeakSynthesizer:
         If the library cannot be loaded or initialised.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, library_path: str | None = None) -> None:
         try:
             import espeakng_loader
         except ImportError as exc:
             raise SpeechExtraMissing(_INSTALL_HINT) from exc
         try:
-            lib = ctypes.CDLL(espeakng_loader.get_library_path())
+            lib = ctypes.CDLL(library_path or espeakng_loader.get_library_path())
             data_path = espeakng_loader.get_data_path()
         except (OSError, RuntimeError) as exc:
             raise RuntimeError(f"cannot load libespeak-ng from espeakng-loader: {exc}") from exc
@@ -125,11 +153,16 @@ class EspeakSynthesizer:
                                      ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
         lib.espeak_Synth.restype = ctypes.c_int
         lib.espeak_Synchronize.restype = ctypes.c_int
+        lib.espeak_Info.argtypes = [ctypes.c_void_p]
+        lib.espeak_Info.restype = ctypes.c_char_p
         rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path.encode(), 0)
-        if rate <= 0:
-            raise RuntimeError(f"espeak_Initialize failed (returned {rate}) with data path {data_path!r}")
+        if rate != _ESPEAK_RATE:
+            raise RuntimeError(f"espeak_Initialize returned {rate} (expected the sample rate {_ESPEAK_RATE} Hz) "
+                               f"with data path {data_path!r}")
         self.sample_rate: int = int(rate)
         """Output sample rate of espeak-ng [Hz] (22050)."""
+        self.version: str = (lib.espeak_Info(None) or b"unknown").decode("ascii", "replace")
+        """libespeak-ng version string (recorded in the data set's metadata)."""
         self._lib = lib
         self._chunks: list[np.ndarray] = []
         self._callback = _SYNTH_CALLBACK(self._collect)  # keep a reference: the library calls it
@@ -274,57 +307,78 @@ class SpokenDigitsConfig:
         return d
 
 
-def _utterance(synth: EspeakSynthesizer, config: SpokenDigitsConfig, digit: int, accent_index: int, variant: str,
-               variant_index: int, split_index: int, draw: int) -> tuple[np.ndarray, dict]:
-    """One augmented utterance (module docstring, steps 1-5) and the values drawn for it."""
+def _plan(config: SpokenDigitsConfig, digit: int, accent_index: int, variant_index: int, split_index: int,
+          draw: int) -> dict:
+    """The random settings of one utterance, from its own generator (independent of generation order)."""
     rng = np.random.default_rng([config.seed, digit, accent_index, split_index, variant_index, draw])
-    rate = int(rng.integers(config.rate_wpm[0], config.rate_wpm[1] + 1))
-    pitch = int(rng.integers(config.pitch[0], config.pitch[1] + 1))
-    prange = int(rng.integers(config.pitch_range[0], config.pitch_range[1] + 1))
-    gain_db = float(rng.uniform(*config.level_jitter_db))
-    snr = None if config.snr_db is None else float(rng.uniform(*config.snr_db))
-    onset_u = float(rng.uniform())
-    noise = rng.standard_normal(config.n_samples_window)
-    x = synth.synthesize(DIGIT_WORDS[digit], f"{config.accents[accent_index]}+{variant}", rate_wpm=rate, pitch=pitch,
-                         pitch_range=prange)
+    return {"rate_wpm": int(rng.integers(config.rate_wpm[0], config.rate_wpm[1] + 1)),
+            "pitch": int(rng.integers(config.pitch[0], config.pitch[1] + 1)),
+            "pitch_range": int(rng.integers(config.pitch_range[0], config.pitch_range[1] + 1)),
+            "gain_db": float(rng.uniform(*config.level_jitter_db)),
+            "snr_db": np.nan if config.snr_db is None else float(rng.uniform(*config.snr_db)),
+            "onset_u": float(rng.uniform()),
+            "noise_seed": int(rng.integers(2**63))}
+
+
+def _synthesize_group(library_path: str, jobs: list[tuple[str, str, int, int, int]]) -> list[np.ndarray]:
+    """Synthesise ``jobs`` ``(word, voice, rate_wpm, pitch, pitch_range)`` in order on a freshly loaded library
+    (runs in a fresh worker process)."""
+    synth = EspeakSynthesizer(library_path)
+    return [synth.synthesize(w, v, rate_wpm=r, pitch=p, pitch_range=pr) for w, v, r, p, pr in jobs]
+
+
+def _finish(x: np.ndarray, synth_rate: int, config: SpokenDigitsConfig, plan: dict, what: str) -> tuple[np.ndarray,
+                                                                                                      dict]:
+    """Steps 1-5 of the module docstring after synthesis: trim, resample, level, place, add noise."""
     if x.size == 0 or not np.any(x):
-        raise RuntimeError(f"espeak-ng produced silence for {DIGIT_WORDS[digit]!r} with voice "
-                           f"{config.accents[accent_index]}+{variant}")
+        raise RuntimeError(f"espeak-ng produced silence for {what}")
     loud = np.nonzero(np.abs(x) >= 0.02 * np.abs(x).max())[0]
     x = x[loud[0]: loud[-1] + 1]
-    g = gcd(config.sample_rate, synth.sample_rate)
-    x = signal.resample_poly(x, config.sample_rate // g, synth.sample_rate // g)
-    x *= config.rms_level * 10.0 ** (gain_db / 20.0) / np.sqrt(np.mean(x**2))
+    g = gcd(config.sample_rate, synth_rate)
+    x = signal.resample_poly(x, config.sample_rate // g, synth_rate // g)
+    x *= config.rms_level * 10.0 ** (plan["gain_db"] / 20.0) / np.sqrt(np.mean(x**2))
     speech_rms = np.sqrt(np.mean(x**2))
     n = config.n_samples_window
     out = np.zeros(n)
-    onset = int(onset_u * max(0, n - x.size))
+    onset = int(plan["onset_u"] * max(0, n - x.size))
     seg = x[: n - onset]
     out[onset: onset + seg.size] = seg
-    if snr is not None:
-        out += noise * speech_rms * 10.0 ** (-snr / 20.0)
-    info = {"rate_wpm": rate, "pitch": pitch, "pitch_range": prange, "gain_db": gain_db,
-            "snr_db": np.nan if snr is None else snr, "onset_s": onset / config.sample_rate,
-            "cropped": x.size > n - onset}
+    if np.isfinite(plan["snr_db"]):
+        noise = np.random.default_rng(plan["noise_seed"]).standard_normal(n)
+        out += noise * speech_rms * 10.0 ** (-plan["snr_db"] / 20.0)
+    info = {k: plan[k] for k in ("rate_wpm", "pitch", "pitch_range", "gain_db", "snr_db")}
+    info.update(onset_s=onset / config.sample_rate, cropped=bool(x.size > n - onset))
     return out, info
 
 
-def synthesize_digits(config: SpokenDigitsConfig = SpokenDigitsConfig(), split: str = "train",
+def _pool_context():
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") and "fork" in methods else "spawn")
+
+
+def synthesize_digits(config: SpokenDigitsConfig | None = None, split: str = "train", *, workers: int | None = None,
                       progress: bool | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Synthesise the utterances of one split.
 
+    Each (accent, voice) group -- its 10 digits x ``draws`` utterances in a fixed order -- is spoken
+    by a fresh worker process on a private copy of libespeak-ng (see :class:`EspeakSynthesizer`,
+    "Reproducibility"), so the result depends only on ``config`` and ``split``.
+
     Parameters
     ----------
-    config : SpokenDigitsConfig
+    config : SpokenDigitsConfig, optional
+        Generation settings (default ``SpokenDigitsConfig()``).
     split : str
         ``"train"`` (``config.train_variants``) or ``"test"`` (``config.test_variants``).
+    workers : int, optional
+        Worker processes (default ``min(4, os.cpu_count())``); the result does not depend on it.
     progress : bool, optional
         Progress bar on stderr (None: only on a terminal).
 
     Returns
     -------
     waves : (N, n_samples_window) ndarray of float32
-        Augmented waveforms at ``config.sample_rate``, ordered by digit, accent, variant, draw.
+        Augmented waveforms at ``config.sample_rate``, ordered by accent, voice, digit, draw.
     labels : (N,) ndarray of int64
         Digit of each waveform.
     info : dict of (N,) ndarrays
@@ -338,25 +392,49 @@ def synthesize_digits(config: SpokenDigitsConfig = SpokenDigitsConfig(), split: 
     """
     from ...progress import ProgressBar
 
+    config = SpokenDigitsConfig() if config is None else config
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    n_workers = min(4, os.cpu_count() or 1) if workers is None else int(workers)
+    if n_workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers!r}")
+    try:
+        import espeakng_loader
+    except ImportError as exc:
+        raise SpeechExtraMissing(_INSTALL_HINT) from exc
     variants = config.train_variants if split == "train" else config.test_variants
     split_index = 0 if split == "train" else 1
-    synth = EspeakSynthesizer.shared()
-    jobs = [(d, a, v, k) for d in range(len(DIGIT_WORDS)) for a in range(len(config.accents))
-            for v in range(len(variants)) for k in range(config.draws)]
-    waves = np.empty((len(jobs), config.n_samples_window), dtype=np.float32)
-    labels = np.empty(len(jobs), dtype=np.int64)
+    groups = [(a, v) for a in range(len(config.accents)) for v in range(len(variants))]
+    keys = [[(d, k) for d in range(len(DIGIT_WORDS)) for k in range(config.draws)] for _ in groups]
+    plans = [[_plan(config, d, a, v, split_index, k) for d, k in key] for (a, v), key in zip(groups, keys, strict=True)]
+    n_total = len(groups) * len(DIGIT_WORDS) * config.draws
+    waves = np.empty((n_total, config.n_samples_window), dtype=np.float32)
+    labels = np.empty(n_total, dtype=np.int64)
     records: list[dict] = []
-    with ProgressBar(len(jobs), desc=f"synthesising spoken digits ({split})", enabled=progress) as bar:
-        for i, (d, a, v, k) in enumerate(jobs):
-            waves[i], rec = _utterance(synth, config, d, a, variants[v], v, split_index, k)
-            labels[i] = d
-            rec.update(accent=config.accents[a], variant=variants[v])
-            records.append(rec)
-            bar.update()
+    with tempfile.TemporaryDirectory(prefix="memr_snn_espeak_") as tmp:
+        private = os.path.join(tmp, "libespeak-ng-private" + os.path.splitext(espeakng_loader.get_library_path())[1])
+        shutil.copyfile(espeakng_loader.get_library_path(), private)
+        tasks = [(private, [(DIGIT_WORDS[d], f"{config.accents[a]}+{variants[v]}", p["rate_wpm"], p["pitch"],
+                             p["pitch_range"]) for (d, _), p in zip(key, plan, strict=True)])
+                 for (a, v), key, plan in zip(groups, keys, plans, strict=True)]
+        i = 0
+        with ProgressBar(n_total, desc=f"synthesising spoken digits ({split})", enabled=progress) as bar, \
+                _pool_context().Pool(n_workers, maxtasksperchild=1) as pool:
+            for (a, v), key, plan, raw in zip(groups, keys, plans, pool.imap(_star_group, tasks), strict=True):
+                for (d, _), p, x in zip(key, plan, raw, strict=True):
+                    what = f"{DIGIT_WORDS[d]!r} with voice {config.accents[a]}+{variants[v]}"
+                    waves[i], rec = _finish(x, _ESPEAK_RATE, config, p, what)
+                    labels[i] = d
+                    rec.update(accent=config.accents[a], variant=variants[v])
+                    records.append(rec)
+                    i += 1
+                    bar.update()
     info = {key: np.array([r[key] for r in records]) for key in records[0]}
     return waves, labels, info
+
+
+def _star_group(task):
+    return _synthesize_group(*task)
 
 
 def encode_waveforms(waves: np.ndarray, sample_rate: int, params: CochleaParams | None = None,
@@ -394,3 +472,115 @@ def encode_waveforms(waves: np.ndarray, sample_rate: int, params: CochleaParams 
             out[i] = cochlea_encode(w[i], sample_rate, params)
             bar.update()
     return out
+
+
+def _espeak_version() -> str:
+    """libespeak-ng's version, read in a throw-away process (the data must come from fresh libraries)."""
+    if importlib.util.find_spec("espeakng_loader") is None:
+        raise SpeechExtraMissing(_INSTALL_HINT)
+    with _pool_context().Pool(1) as pool:
+        return pool.apply(_version_in_worker)
+
+
+def _version_in_worker() -> str:
+    return EspeakSynthesizer().version
+
+
+QUICK_CONFIG = SpokenDigitsConfig(accents=("en", "en-us"), train_variants=TRAIN_VARIANTS[:4],
+                                  test_variants=TEST_VARIANTS[:2])
+"""The small subset of ``load_task(quick=True)``: 2 accents, 4 training and 2 test voices (120 utterances)."""
+
+
+def load_spoken_digits(config: SpokenDigitsConfig | None = None, *, root=None, refresh: bool = False,
+                       progress: bool | None = None) -> ClassificationData:
+    """The spoken-digit task: synthesised, encoded and cached on first use, read from the cache after.
+
+    Parameters
+    ----------
+    config : SpokenDigitsConfig, optional
+        Generation settings (default ``SpokenDigitsConfig()``: 8 accents x 35 training voices and
+        11 test voices x 10 digits = 2800 training and 880 test utterances, 0.8 s each, 32 channels,
+        80 bins of 10 ms).
+    root : path-like, optional
+        Cache root (default ``$MEMR_SNN_DATA`` or ``~/.cache/memr_snn``; see
+        :mod:`memr_snn.encoders.datasets.cache`).
+    refresh : bool
+        Regenerate even if cached.
+    progress : bool, optional
+        Progress bars while generating (None: only on a terminal).
+
+    Returns
+    -------
+    ClassificationData
+        ``x`` ``(N, T, n_channels)`` uint8 spike counts, labels 0..9, ``dt = config.cochlea.dt``,
+        voice-disjoint split; ``meta`` holds the configuration, version, espeak-ng version and cache path.
+
+    Raises
+    ------
+    SpeechExtraMissing
+        If the data are not cached and ``espeakng-loader`` is not installed.
+    """
+    config = SpokenDigitsConfig() if config is None else config
+    if not isinstance(config, SpokenDigitsConfig):
+        raise TypeError(f"config must be a SpokenDigitsConfig, got {type(config).__name__}")
+    versions: dict[str, str] = {}
+
+    def build() -> dict[str, np.ndarray]:
+        versions["espeak_ng"] = _espeak_version()
+        arrays: dict[str, np.ndarray] = {}
+        for split in ("train", "test"):
+            waves, labels, info = synthesize_digits(config, split, progress=progress)
+            arrays[f"x_{split}"] = encode_waveforms(waves, config.sample_rate, config.cochlea, progress=progress)
+            arrays[f"y_{split}"] = labels
+            variants = config.train_variants if split == "train" else config.test_variants
+            arrays[f"voice_{split}"] = np.array([variants.index(v) for v in info["variant"]], dtype=np.int16)
+            arrays[f"accent_{split}"] = np.array([config.accents.index(a) for a in info["accent"]], dtype=np.int16)
+            for key in ("rate_wpm", "pitch", "pitch_range", "gain_db", "snr_db", "onset_s", "cropped"):
+                arrays[f"{key}_{split}"] = info[key]
+        return arrays
+
+    arrays, stored = cache.cached("spoken-digits", SPOKEN_DIGITS_VERSION, config.to_dict(), build, root=root,
+                                  refresh=refresh, meta={"espeak_ng_version": versions.get("espeak_ng")}
+                                  if versions else None)
+    meta = {"source": "espeak-ng synthesis (espeakng-loader), memr_snn.encoders.datasets.spoken_digits",
+            "version": SPOKEN_DIGITS_VERSION, "config": config.to_dict(),
+            "split": "voice-disjoint: test voices (espeak variants) never occur in training",
+            "encoding": f"cochlear front end, spike_model={config.cochlea.spike_model}",
+            "espeak_ng_version": stored.get("espeak_ng_version", versions.get("espeak_ng")),
+            "cache_path": stored.get("path")}
+    return ClassificationData(name="spoken-digits", x_train=arrays["x_train"], y_train=arrays["y_train"],
+                              x_test=arrays["x_test"], y_test=arrays["y_test"], dt=config.cochlea.dt,
+                              n_classes=len(DIGIT_WORDS), meta=meta)
+
+
+def load_task(*, quick: bool = False) -> ClassificationData:
+    """Loader of ``memr-snn bench spoken-digits``: the default data set, or :data:`QUICK_CONFIG` when ``quick``."""
+    return load_spoken_digits(QUICK_CONFIG if quick else None)
+
+
+def write_fixture(path, n_waveforms: int = 3) -> None:
+    """Write the small test fixture (``tests/reference/spoken_digits_fixture.npz``).
+
+    It holds, for :data:`QUICK_CONFIG` with one accent (``en``), the spike trains of all 10 digits
+    x 6 voices (4 training, 2 test voices), their labels and split, and the int16 waveforms of the
+    first ``n_waveforms`` utterances (so the front end can be checked against them without espeak-ng).
+    """
+    config = dataclasses.replace(QUICK_CONFIG, accents=("en",))
+    out: dict[str, np.ndarray] = {}
+    for split in ("train", "test"):
+        waves, labels, info = synthesize_digits(config, split, progress=False)
+        out[f"x_{split}"] = encode_waveforms(waves, config.sample_rate, config.cochlea, progress=False)
+        out[f"y_{split}"] = labels
+        if split == "train":
+            out["waves_int16"] = np.round(waves[:n_waveforms] * 32767).astype(np.int16)
+            out["waves_x"] = encode_waveforms(out["waves_int16"] / 32767.0, config.sample_rate, config.cochlea,
+                                              progress=False)
+    out["sample_rate"] = np.array(config.sample_rate)
+    out["espeak_ng_version"] = np.array(_espeak_version())
+    out["generator_version"] = np.array(SPOKEN_DIGITS_VERSION)
+    np.savez_compressed(path, **out)
+
+
+register_task("spoken-digits", load_task, defaults={"epochs": 20, "hidden": 128, "recurrent": True, "lr": 5e-3,
+                                                    "lr_decay": 0.95, "batch_size": 32, "tau_mem": 20e-3,
+                                                    "tau_out": 20e-3, "in_gain": 2.0, "baseline_bins": 4})

@@ -20,7 +20,6 @@ from memr_snn.encoders.audio import (
     WavFormatError,
     cochlea_encode,
     cochleagram,
-    delta_spikes,
     erb,
     erb_rate,
     erb_rate_to_hz,
@@ -180,16 +179,15 @@ def test_spikes_monotone_in_loudness(gains, seed):
     assert np.all(hair_cell_drive(hi * x, FS, params) >= hair_cell_drive(lo * x, FS, params))
 
 
-def test_delta_spikes_reconstruct_envelope():
-    """Summing ON - OFF counts times the threshold tracks the envelope within one threshold."""
+def test_delta_model_codes_the_cochleagram():
+    """spike_model='delta': ON - OFF counts times the threshold track the cochleagram within one threshold."""
     rng = np.random.default_rng(1)
-    env = np.abs(np.cumsum(rng.normal(0, 0.05, (200, 4)), axis=0))
-    spikes = delta_spikes(env, 0.02)
-    assert spikes.shape == (200, 8) and spikes.dtype == np.uint8
-    recon = np.cumsum(spikes[:, :4].astype(float) - spikes[:, 4:], axis=0) * 0.02
-    assert np.all(np.abs(recon - env) < 0.02 + 1e-12)
-    out = cochlea_encode(rng.normal(0, 0.1, FS // 10), FS, CochleaParams(n_channels=6, spike_model="delta"))
-    assert out.shape == (10, 12)
+    params = CochleaParams(n_channels=6, spike_model="delta", delta_threshold=0.02)
+    x = rng.normal(0, 0.1, FS // 10) * np.linspace(0, 1, FS // 10)
+    out = cochlea_encode(x, FS, params)
+    assert out.shape == (10, 12) and out.dtype == np.uint8 and params.n_outputs == 12
+    recon = np.cumsum(out[:, :6].astype(float) - out[:, 6:], axis=0) * 0.02
+    assert np.all(np.abs(recon - cochleagram(x, FS, params)) < 0.02 + 1e-12)
 
 
 # ------------------------------------------------------------------------------------------------ WAV input

@@ -71,8 +71,6 @@ from math import gcd
 
 import numba
 import numpy as np
-from scipy import signal
-from scipy.io import wavfile
 
 from .delta import delta
 
@@ -375,6 +373,8 @@ def gammatone_reference(x, poles, gains, order) -> np.ndarray:
     -------
     (S, C) ndarray of float64
     """
+    from scipy import signal
+
     x = np.asarray(x, dtype=np.float64)
     out = np.empty((x.size, len(poles)))
     for c, (p, g) in enumerate(zip(poles, gains, strict=True)):
@@ -421,6 +421,8 @@ def hair_cell_drive(wave, sample_rate: float, params: CochleaParams = CochleaPar
         Non-negative compressed drive; a monotone non-decreasing function of the sound's amplitude
         scale, sample by sample.
     """
+    from scipy import signal
+
     fs = _check_rate(sample_rate, params)
     bm = gammatone_filter_bank(wave, fs, params.centre_frequencies(), params.order, params.bandwidth_factor)
     y = np.maximum(bm, 0.0)
@@ -623,6 +625,9 @@ def load_wav(path: str | os.PathLike, target_rate: int | None = None) -> tuple[n
     WavFormatError
         For the unsupported or malformed files above.
     """
+    from scipy import signal  # imported here: scipy.signal is slow to import and most users never need it
+    from scipy.io import wavfile
+
     if target_rate is not None and (isinstance(target_rate, bool) or not isinstance(target_rate, (int, np.integer))
                                     or target_rate < 1):
         raise ValueError(f"target_rate must be a positive integer [Hz] or None, got {target_rate!r}")

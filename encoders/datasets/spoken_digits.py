@@ -16,9 +16,12 @@ random speaking rate and pitch (and pitch range) drawn per utterance.  The split
 **voice-disjoint**: the :data:`TEST_VARIANTS` never occur in the training set, so the test
 accuracy measures generalisation to unheard voices (all accents occur on both sides).
 
-Per utterance (seeded by ``(seed, digit, accent, variant, draw)``, independent of order):
+Per utterance (random settings from a generator seeded by ``(seed, digit, accent, split, variant,
+draw)``, independent of the generation order):
 
-1. synthesise at 22.05 kHz; trim leading/trailing silence (``|x| < 2 %`` of the peak);
+1. synthesise at 22.05 kHz (each (accent, voice) group in a fresh worker process on a private copy
+   of the library, see :class:`EspeakSynthesizer`, "Reproducibility"); trim leading/trailing
+   silence (``|x| < 2 %`` of the peak);
 2. resample to ``sample_rate`` (:func:`scipy.signal.resample_poly`);
 3. scale to an RMS of ``rms_level * 10**(gain_db/20)``, ``gain_db ~ U(level_jitter_db)``;
 4. place at a random onset in a window of ``duration`` seconds (cropped at its end if longer);
@@ -437,8 +440,8 @@ def _star_group(task):
     return _synthesize_group(*task)
 
 
-def encode_waveforms(waves: np.ndarray, sample_rate: int, params: CochleaParams | None = None,
-                     progress: bool | None = None) -> np.ndarray:
+def encode_waveforms(waves: np.ndarray, sample_rate: int, params: CochleaParams | None = None, *,
+                     workers: int | None = 1, progress: bool | None = None) -> np.ndarray:
     """Encode equal-length waveforms with :func:`~memr_snn.encoders.audio.cochlea_encode`.
 
     Parameters
@@ -449,6 +452,9 @@ def encode_waveforms(waves: np.ndarray, sample_rate: int, params: CochleaParams 
         Sample rate [Hz].
     params : CochleaParams, optional
         Front-end parameters (default ``CochleaParams()``).
+    workers : int, optional
+        Worker processes (1: in this process; None: ``min(4, os.cpu_count())``); the result does
+        not depend on it.
     progress : bool, optional
         Progress bar on stderr (None: only on a terminal).
 
@@ -463,15 +469,38 @@ def encode_waveforms(waves: np.ndarray, sample_rate: int, params: CochleaParams 
     w = np.asarray(waves)
     if w.ndim != 2 or w.shape[0] == 0:
         raise ValueError(f"waves must have shape (N, n_samples) with N >= 1, got {w.shape}")
+    n_workers = min(4, os.cpu_count() or 1) if workers is None else int(workers)
+    if n_workers < 1:
+        raise ValueError(f"workers must be >= 1 or None, got {workers!r}")
     first = cochlea_encode(w[0], sample_rate, params)
     out = np.empty((w.shape[0],) + first.shape, dtype=np.uint8)
     out[0] = first
+    chunk = 32
+    tasks = [(w[i: i + chunk], sample_rate, params) for i in range(1, w.shape[0], chunk)]
     with ProgressBar(w.shape[0], desc="cochlear encoding", enabled=progress) as bar:
         bar.update()
-        for i in range(1, w.shape[0]):
-            out[i] = cochlea_encode(w[i], sample_rate, params)
-            bar.update()
+        if n_workers == 1 or len(tasks) <= 1:
+            results = map(_encode_chunk, tasks)
+            pool = None
+        else:
+            pool = _pool_context().Pool(n_workers)
+            results = pool.imap(_encode_chunk, tasks)
+        try:
+            i = 1
+            for block in results:
+                out[i: i + block.shape[0]] = block
+                i += block.shape[0]
+                bar.update(block.shape[0])
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
     return out
+
+
+def _encode_chunk(task) -> np.ndarray:
+    waves, sample_rate, params = task
+    return np.stack([cochlea_encode(x, sample_rate, params) for x in waves])
 
 
 def _espeak_version() -> str:
@@ -530,7 +559,8 @@ def load_spoken_digits(config: SpokenDigitsConfig | None = None, *, root=None, r
         arrays: dict[str, np.ndarray] = {}
         for split in ("train", "test"):
             waves, labels, info = synthesize_digits(config, split, progress=progress)
-            arrays[f"x_{split}"] = encode_waveforms(waves, config.sample_rate, config.cochlea, progress=progress)
+            arrays[f"x_{split}"] = encode_waveforms(waves, config.sample_rate, config.cochlea, workers=None,
+                                                    progress=progress)
             arrays[f"y_{split}"] = labels
             variants = config.train_variants if split == "train" else config.test_variants
             arrays[f"voice_{split}"] = np.array([variants.index(v) for v in info["variant"]], dtype=np.int16)

@@ -158,3 +158,25 @@ def test_fixture_regenerates(tmp_path):
     for key in ("x_train", "x_test"):
         assert np.mean(new[key] == d[key]) >= 0.999
         np.testing.assert_array_equal(new[key.replace("x", "y")], d[key.replace("x", "y")])
+
+
+@needs_espeak
+def test_cli_bench_quick(tmp_path, monkeypatch, capsys):
+    """`memr-snn bench spoken-digits --quick` end to end: generates the small subset, trains, maps, reports."""
+    import json
+
+    from memr_snn.cli import main
+
+    monkeypatch.setenv("MEMR_SNN_DATA", str(tmp_path / "data"))
+    assert main(["bench", "spoken-digits", "--quick", "--seeds", "0", "--out", str(tmp_path / "out")]) == 0
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert doc["task"]["name"] == "spoken-digits" and doc["task"]["n_in"] == 32
+    assert doc["task"]["meta"]["config"]["version"] == SPOKEN_DIGITS_VERSION
+
+
+def test_encode_waveforms_workers_agree():
+    d = _fixture()
+    waves = np.repeat(d["waves_int16"] / 32767.0, 12, axis=0)[:, :4000]
+    serial = encode_waveforms(waves, 16000, workers=1)
+    np.testing.assert_array_equal(encode_waveforms(waves, 16000, workers=2), serial)
+    assert serial.shape == (36, 25, 32)

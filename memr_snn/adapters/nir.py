@@ -573,7 +573,7 @@ def _import_input(im: _Import, key: str, net: Network, inputs) -> None:
     times, indices = inputs.get(key, ((), ()))
     try:
         im.sources[key] = net.add(SpikeSource(n, times, indices, name=key))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, MemoryError) as exc:
         raise NIRImportError(f"spike input for Input node {key!r}: {exc}") from None
     im.size[key] = n
 

@@ -511,3 +511,10 @@ def test_graph_loads_and_runs_in_snntorch():
     module = import_from_nir(_small_feedforward_graph("step"))
     out = module(torch.zeros(1, 4))
     assert snntorch is not None and out is not None
+
+
+def test_absurd_input_shape_is_refused_before_allocating():
+    """A (corrupted) Input shape of 10^13 neurons: a clear error, nothing allocated."""
+    g = _graph({"in": nir.Input(input_type={"input": np.array([10**13])}), "pop": _cubalif(2)}, [])
+    with pytest.raises(NIRImportError, match="Input node 'in'"):
+        from_nir(g, DT)

@@ -518,3 +518,26 @@ def test_absurd_input_shape_is_refused_before_allocating():
     g = _graph({"in": nir.Input(input_type={"input": np.array([10**13])}), "pop": _cubalif(2)}, [])
     with pytest.raises(NIRImportError, match="Input node 'in'"):
         from_nir(g, DT)
+
+
+# --------------------------------------------------------------------------- command line
+def test_cli_export_refuses_then_exports_lossy(tmp_path, capsys):
+    """``memr-snn export --to nir``: cuba has t_ref = 5 ms (refused by name); --lossy writes a readable graph."""
+    from memr_snn.cli import main
+
+    out = tmp_path / "cuba.nir"
+    args = ["export", "--to", "nir", "--network", "cuba", "--n", "50", "--dt", "1e-4", "--out", str(out)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "population 'exc': refractory period t_ref = 0.005 s" in err and "--lossy" in err
+    assert not out.exists()
+    assert main([*args, "--lossy", "--nir-units", "nir-docs"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    graph = read_nir(out)
+    assert type(graph.nodes["exc"]).__name__ == "LIF"  # tau_syn_e = 5 ms != tau_syn_i = 10 ms: LI filters
+    np.testing.assert_allclose(graph.nodes["exc.syn_inh"].tau, 10.0)  # ms
+    assert "t_ref" in graph.metadata["memr_snn_dropped"]
+    net = from_nir(out)  # dt and units from the metadata
+    assert net.dt == pytest.approx(1e-4) and net.n_neurons == 50
+    assert main(["export", "--to", "nir", "--network", "coba", "--n", "50", "--out", str(tmp_path / "c.nir")]) == 2
+    assert "conductance" in capsys.readouterr().err

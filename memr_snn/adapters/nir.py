@@ -323,9 +323,10 @@ def _export_projection(ex: _Export, pr: Projection) -> None:
     pre = pr.pre_indices()
     target = ex.target[(id(pr.post), pr.receptor)]
     groups = np.unique(delays)
+    weights = pr.weights.astype(ex.net.weight_dtype).astype(np.float64)  # as simulated (float32 storage rounds)
     for d in groups:
         sel = delays == d
-        w = sp.coo_matrix((pr.weights[sel].astype(np.float64), (pr.indices[sel], pre[sel])),
+        w = sp.coo_matrix((weights[sel], (pr.indices[sel], pre[sel])),
                           shape=(pr.post.n, pr.pre.n)).toarray()  # duplicates summed
         base = pr.name if groups.size == 1 else f"{pr.name}.d{int(d)}"
         lin = ex.unique(base)

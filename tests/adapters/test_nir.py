@@ -140,7 +140,8 @@ def test_file_round_trip_and_run_nir(tmp_path):
             if hasattr(node, field):
                 np.testing.assert_array_equal(getattr(graph.nodes[key], field), getattr(node, field))
     want = _run_monitors(net, 50 * ms)
-    out = run_nir(path, 50 * ms, inputs={"in": (times, idx)})  # dt, units and spike model from the metadata
+    # the graph as nir.read's type inference left it; dt, units and spike model come from the metadata
+    out = run_nir(graph, 50 * ms, inputs={"in": (times, idx)})
     assert set(out) == {"a.out", "b.out"}
     _same_spikes(want, {"a": out["a.out"], "b": out["b.out"]})
 
@@ -443,6 +444,13 @@ def test_import_needs_dt_when_the_graph_does_not_record_it():
 
 
 # --------------------------------------------------------------------------- files
+def test_absurd_input_shape_is_refused_before_allocating():
+    """A (corrupted) Input shape of 10^13 neurons: a clear error, nothing allocated."""
+    g = _graph({"in": nir.Input(input_type={"input": np.array([10**13])}), "pop": _cubalif(2)}, [])
+    with pytest.raises(NIRImportError, match="Input node 'in'"):
+        from_nir(g, DT)
+
+
 def test_unreadable_files_give_a_clear_error(tmp_path):
     with pytest.raises(NIRImportError, match="no such NIR file"):
         read_nir(tmp_path / "missing.nir")
@@ -486,38 +494,37 @@ def test_corrupted_files_raise_only_the_adapter_error(valid_nir_bytes, data, tmp
 
 
 # --------------------------------------------------------------------------- other frameworks (optional)
-def _small_feedforward_graph(spike_model):
+def _small_feedforward_graph():
+    """A graph in the form snnTorch and Norse import: step spikes, v_leak = v_reset = 0, r = tau_mem / dt.
+
+    ``c_mem = dt`` (numerically, in F) makes ``r = tau_mem / c_mem = tau_mem / dt``; NIR's equations
+    are unchanged when v and r are scaled together, so this is a choice of voltage scale.
+    """
     net = Network(dt=DT, seed=0)
     src = net.add(SpikeSource(4, [0.0, DT], [0, 1], name="in"))
-    pop = net.add(Population(3, LIFParams(t_ref=0.0, v_rest=0.0, v_reset=0.0, v_threshold=1e-3), name="pop"))
-    net.add(Projection(src, pop, AllToAll(), weight=200 * pA, name="w"))
-    return to_nir(net, spike_model=spike_model)
+    pop = net.add(Population(3, LIFParams(t_ref=0.0, c_mem=DT, v_rest=0.0, v_reset=0.0, v_threshold=1.0),
+                             name="pop"))
+    net.add(Projection(src, pop, AllToAll(), weight=0.5, name="w"))
+    return to_nir(net, spike_model="step")
 
 
 def test_graph_loads_and_runs_in_norse():
     norse = pytest.importorskip("norse.torch", reason="Norse (optional, needs torch) is not installed")
     import torch
 
-    module = norse.from_nir(_small_feedforward_graph("step"), dt=DT)
-    out, _ = module(torch.zeros(5, 4))
+    module = norse.from_nir(_small_feedforward_graph(), dt=DT)
+    out, _ = module(torch.ones(4))
     assert tuple(out.shape)[-1] == 3
 
 
 def test_graph_loads_and_runs_in_snntorch():
-    snntorch = pytest.importorskip("snntorch", reason="snnTorch (optional, needs torch) is not installed")
+    pytest.importorskip("snntorch", reason="snnTorch (optional, needs torch) is not installed")
     import torch
-    from snntorch import import_from_nir
+    from snntorch.import_nir import import_from_nir
 
-    module = import_from_nir(_small_feedforward_graph("step"))
-    out = module(torch.zeros(1, 4))
-    assert snntorch is not None and out is not None
-
-
-def test_absurd_input_shape_is_refused_before_allocating():
-    """A (corrupted) Input shape of 10^13 neurons: a clear error, nothing allocated."""
-    g = _graph({"in": nir.Input(input_type={"input": np.array([10**13])}), "pop": _cubalif(2)}, [])
-    with pytest.raises(NIRImportError, match="Input node 'in'"):
-        from_nir(g, DT)
+    module = import_from_nir(_small_feedforward_graph(), dt=DT)
+    out = module(torch.ones(1, 4))
+    assert out is not None
 
 
 # --------------------------------------------------------------------------- command line

@@ -690,6 +690,10 @@ def _apply_linear(im: _Import, key: str, signal: dict[int, sp.csr_matrix]) -> di
 def _propagate(im: _Import, src: str, key: str, signal, path: tuple[str, ...], found, outputs) -> None:
     kind = type(im.nodes[key]).__name__
     if key in im.targets:
+        n_signal, n_target = next(iter(signal.values())).shape[0], im.targets[key].pop.n
+        if n_signal != n_target:
+            raise im.fail(key, f"receives a signal of size {n_signal} from {src!r} via {list(path)}, but has "
+                               f"{n_target} neurons")
         acc = found[(src, key)]
         for d, m in signal.items():
             acc[d] = (acc[d] + m).tocsr() if d in acc else m
@@ -766,6 +770,8 @@ def _build(graph_or_path, dt, units, spike_model, inputs, seed, record):
         kind = type(graph.nodes[key]).__name__
         if kind in _NODE_IMPORTERS:
             _NODE_IMPORTERS[kind](im, key, net, inputs)
+    if not net.populations:
+        raise NIRImportError("the graph has no Input or neuron node: nothing to simulate")
     found: dict[tuple[str, str], dict[int, sp.csr_matrix]] = defaultdict(dict)
     outputs: dict[str, PopulationBase] = {}
     for src in im.sources:

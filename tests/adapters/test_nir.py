@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import brentq
 
@@ -398,6 +398,7 @@ def _single(node_key, node, n_in=2):
         ("threshold_below_reset", r"node 'x' \(CubaLIF\): v_threshold must be > v_reset"),
         ("shape_mismatch", r"node 'lin' \(Linear\): weight of shape \(3, 5\) does not take an input of size 2"),
         ("nested", r"node 'x' \(NIRGraph\): nested graphs"),
+        ("target_size", r"node 'x' \(CubaLIF\): receives a signal of size 3 from 'in' via \['lin'\], but has 4"),
     ],
 )
 def test_import_refuses_with_a_clear_reason(case, match):
@@ -425,6 +426,8 @@ def test_import_refuses_with_a_clear_reason(case, match):
         x = _cubalif(3, v_threshold=np.full(3, -0.08))
     elif case == "shape_mismatch":
         lin = nir.Linear(weight=np.ones((3, 5)))
+    elif case == "target_size":
+        x = _cubalif(4)
     elif case == "nested":
         x = nir.NIRGraph(nodes={"a": _cubalif(3)}, edges=[], type_check=False)
     nodes = _single("x", x)
@@ -548,3 +551,52 @@ def test_cli_export_refuses_then_exports_lossy(tmp_path, capsys):
     assert net.dt == pytest.approx(1e-4) and net.n_neurons == 50
     assert main(["export", "--to", "nir", "--network", "coba", "--n", "50", "--out", str(tmp_path / "c.nir")]) == 2
     assert "conductance" in capsys.readouterr().err
+
+
+def _fuzz_node(kind, n, m, rng):
+    """A node of type ``kind`` with ``n`` outputs (``m`` inputs for weight nodes); random but valid NIR."""
+    v = rng.uniform(0.5, 2.0, n)
+    return {
+        "Input": lambda: nir.Input(input_type={"input": np.array([n])}),
+        "Output": lambda: nir.Output(output_type={"output": np.array([n])}),
+        "Linear": lambda: nir.Linear(weight=rng.normal(size=(n, m))),
+        "Affine": lambda: nir.Affine(weight=rng.normal(size=(n, m)), bias=rng.choice([0.0, 1.0]) * np.ones(n)),
+        "Scale": lambda: nir.Scale(scale=v),
+        "Delay": lambda: nir.Delay(delay=rng.integers(0, 3, n) * DT),
+        "CubaLIF": lambda: _cubalif(n, tau_syn=v * 1e-3, tau_mem=v * 1e-2, r=v * 1e7),
+        "LIF": lambda: nir.LIF(tau=v * 1e-2, r=v, v_leak=np.zeros(n), v_threshold=v, v_reset=np.zeros(n)),
+        "LI": lambda: nir.LI(tau=v * 1e-3, r=v, v_leak=np.zeros(n)),
+        "IF": lambda: nir.IF(r=v, v_threshold=v),
+    }[kind]()
+
+
+@settings(max_examples=60)
+@given(kinds=st.lists(st.sampled_from(["Input", "Input", "Linear", "Linear", "CubaLIF", "CubaLIF", "Output",
+                                       "Affine", "Scale", "Delay", "LIF", "LI", "IF"]), min_size=1, max_size=7),
+       sizes=st.lists(st.integers(1, 3), min_size=7, max_size=7),
+       chain=st.lists(st.booleans(), min_size=7, max_size=7),
+       extra=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), max_size=4),
+       seed=st.integers(0, 2**16))
+def test_arbitrary_small_graphs_import_or_raise_the_adapter_error(kinds, sizes, chain, extra, seed):
+    """Random graphs over every node type: a network (that runs) or NIRImportError, never another exception.
+
+    Node k mostly feeds node k + 1 with matching sizes (so that many graphs are importable), plus random
+    extra edges (recurrence, mismatches).
+    """
+    rng = np.random.default_rng(seed)
+    nodes, prev = {}, sizes[0]
+    for k, kind in enumerate(kinds):
+        n = sizes[k] if kind in ("Input", "Linear", "Affine") else prev
+        nodes[f"n{k}"] = _fuzz_node(kind, n, prev, rng)
+        prev = n
+    edges = {(f"n{k}", f"n{k + 1}") for k in range(len(kinds) - 1) if chain[k]}
+    edges |= {(f"n{a}", f"n{b}") for a, b in extra if a < len(kinds) and b < len(kinds)}
+    g = _graph(nodes, sorted(edges))
+    inputs = {k: ([0.0, DT], [0, 0]) for k, node in nodes.items() if isinstance(node, nir.Input)}
+    try:
+        net = from_nir(g, DT, inputs=inputs)
+    except NIRImportError as exc:
+        event(f"refused: {str(exc).split(':')[1].strip()[:20]}")
+        return
+    event(f"imported {len(net.projections)} projections")
+    net.run(2 * ms)

@@ -94,7 +94,8 @@ neurons need a finite ``tau_mem``), ``LIF`` fed by spikes directly
 (instantaneous synapses, which memr_snn does not have), ``LI``/``CubaLI`` that do
 not feed a ``LIF`` (non-spiking readouts), ``Affine`` with a non-zero bias (a
 constant drive of the synaptic current), convolutions, pooling, ``Flatten``,
-``Threshold``, nested graphs, and malformed or unreadable files.
+``Threshold``, and malformed or unreadable files.  Nested graphs are expanded in
+place (their ``Input``/``Output`` nodes are ports; inner nodes become ``<subgraph>.<key>``).
 
 Examples
 --------
@@ -500,16 +501,15 @@ class _Target:
 
 
 class _Import:
-    def __init__(self, graph, dt: float, units: NIRUnits, spike_model: str):
+    def __init__(self, nodes: dict, edges: list, dt: float, units: NIRUnits, spike_model: str):
         self.nir = _nir()
-        self.graph = graph
         self.dt = dt
         self.units = units
         self.area = _spike_area(spike_model, dt, units)
-        self.nodes = graph.nodes
+        self.nodes = nodes
         self.succ: dict[str, list[str]] = defaultdict(list)
         self.pred: dict[str, list[str]] = defaultdict(list)
-        for a, b in graph.edges:
+        for a, b in edges:
             self.succ[a].append(b)
             self.pred[b].append(a)
         self.sources: dict[str, PopulationBase] = {}  # spiking node key -> population
@@ -647,7 +647,6 @@ _NODE_IMPORTERS = {
     "SumPool2d": _refuse("pooling is not supported"),
     "AvgPool2d": _refuse("pooling is not supported"),
     "Flatten": _refuse("Flatten is not supported; give Input nodes 1-D shapes"),
-    "NIRGraph": _refuse("nested graphs are not supported; flatten the graph first"),
 }
 #: node types that pass a signal on linearly (folded into projections)
 _LINEAR_TYPES = ("Affine", "Linear", "Scale", "Delay")
@@ -742,32 +741,87 @@ def _resolve_conventions(graph, dt, units, spike_model):
     return float(dt), units, _check_spike_model(spike_model)
 
 
+def _graph_parts(graph, where: str) -> tuple[Mapping, list[tuple[str, str]]]:
+    nodes, edges = getattr(graph, "nodes", None), getattr(graph, "edges", None)
+    if not isinstance(nodes, Mapping) or not nodes:
+        raise NIRImportError(f"{where} has no nodes")
+    try:
+        edges = [(str(a), str(b)) for a, b in edges]
+    except (TypeError, ValueError):
+        raise NIRImportError(f"{where}: edges must be (source, target) pairs of node names") from None
+    return nodes, edges
+
+
+def _flatten(graph, where: str = "the graph", depth: int = 0) -> tuple[dict, list[tuple[str, str]]]:
+    """Nodes and edges with every nested ``NIRGraph`` expanded in place.
+
+    The nodes of a subgraph ``s`` become ``s.<key>``; its ``Input`` and ``Output``
+    nodes are its ports and disappear.  An edge ``(x, s)`` reaches what the single
+    ``Input`` of ``s`` feeds (``(x, "s.<input>")`` addresses one of several), and
+    ``(s, y)`` leaves from what feeds its single ``Output`` (or ``("s.<output>", y)``).
+    """
+    if depth > 16:
+        raise NIRImportError(f"{where}: graphs nested more than 16 levels deep")
+    nodes, edges = _graph_parts(graph, where)
+    flat: dict = {}
+    flat_edges: list[tuple[str, str]] = []
+    entries: dict[str, list[str]] = {}  # outer endpoint name -> flat nodes an incoming edge reaches
+    exits: dict[str, list[str]] = {}  # outer endpoint name -> flat nodes an outgoing edge leaves from
+    for key, node in nodes.items():
+        if type(node).__name__ != "NIRGraph":
+            flat[key] = node
+            continue
+        inner, inner_edges = _flatten(node, f"subgraph {key!r}", depth + 1)
+        ins = [k for k, n in inner.items() if type(n).__name__ == "Input"]
+        outs = [k for k, n in inner.items() if type(n).__name__ == "Output"]
+        for a, b in inner_edges:
+            if a in ins and b in outs:
+                raise NIRImportError(f"subgraph {key!r} passes its input {a!r} straight to its output {b!r}")
+            if a not in ins and b not in outs:
+                flat_edges.append((f"{key}.{a}", f"{key}.{b}"))
+        for k, n in inner.items():
+            if k not in ins and k not in outs:
+                if f"{key}.{k}" in nodes:
+                    raise NIRImportError(f"subgraph {key!r}: node {k!r} collides with the node {key}.{k!r}")
+                flat[f"{key}.{k}"] = n
+        for port in ins:
+            entries[f"{key}.{port}"] = [f"{key}.{b}" for a, b in inner_edges if a == port]
+        for port in outs:
+            exits[f"{key}.{port}"] = [f"{key}.{a}" for a, b in inner_edges if b == port]
+        if len(ins) == 1:
+            entries[key] = entries[f"{key}.{ins[0]}"]
+        if len(outs) == 1:
+            exits[key] = exits[f"{key}.{outs[0]}"]
+    for a, b in edges:
+        flat_edges += [(x, y) for x in exits.get(a, [a]) for y in entries.get(b, [b])]
+    return flat, flat_edges
+
+
 def _build(graph_or_path, dt, units, spike_model, inputs, seed, record):
     nir = _nir()
     graph = graph_or_path if isinstance(graph_or_path, nir.NIRGraph) else read_nir(graph_or_path)
     dt, units, spike_model = _resolve_conventions(graph, dt, units, spike_model)
     inputs = dict(inputs or {})
-    if not isinstance(graph.nodes, Mapping) or not graph.nodes:
-        raise NIRImportError("the graph has no nodes")
-    for edge in graph.edges:
-        if len(edge) != 2 or any(e not in graph.nodes for e in edge):
-            raise NIRImportError(f"edge {tuple(edge)!r} names a node that is not in the graph")
-    im = _Import(graph, dt, units, spike_model)
-    unknown = [k for k, v in graph.nodes.items()
+    nodes, edges = _flatten(graph)
+    for edge in edges:
+        if any(e not in nodes for e in edge):
+            raise NIRImportError(f"edge {edge!r} names a node that is not in the graph")
+    im = _Import(nodes, edges, dt, units, spike_model)
+    unknown = [k for k, v in nodes.items()
                if type(v).__name__ not in _NODE_IMPORTERS and type(v).__name__ not in (*_LINEAR_TYPES, "LI", "Output")]
     if unknown:
         raise im.fail(unknown[0], f"unsupported node type (supported: {sorted([*_NODE_IMPORTERS, *_LINEAR_TYPES])})")
-    missing = set(inputs) - {k for k, v in graph.nodes.items() if type(v).__name__ == "Input"}
+    missing = set(inputs) - {k for k, v in nodes.items() if type(v).__name__ == "Input"}
     if missing:
         raise NIRImportError(f"inputs given for {sorted(missing)}, which are not Input nodes of the graph")
-    for key, node in graph.nodes.items():
-        if type(node).__name__ == "LI" and not any(type(graph.nodes[s]).__name__ == "LIF" for s in im.succ[key]):
+    for key, node in nodes.items():
+        if type(node).__name__ == "LI" and not any(type(nodes[s]).__name__ == "LIF" for s in im.succ[key]):
             raise im.fail(key, "a non-spiking leaky integrator that feeds no LIF (a readout) has no memr_snn "
                                "counterpart")
     net = Network(dt=dt, seed=seed)
-    order = sorted(graph.nodes, key=lambda k: type(graph.nodes[k]).__name__ != "Input")  # sources first
+    order = sorted(nodes, key=lambda k: type(nodes[k]).__name__ != "Input")  # sources first
     for key in order:
-        kind = type(graph.nodes[key]).__name__
+        kind = type(nodes[key]).__name__
         if kind in _NODE_IMPORTERS:
             _NODE_IMPORTERS[kind](im, key, net, inputs)
     if not net.populations:

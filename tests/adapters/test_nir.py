@@ -247,6 +247,34 @@ def test_round_trip_li_li_lif():
         np.testing.assert_allclose(getattr(back.nodes["cell"], f), getattr(lif, f), rtol=1e-12, err_msg=f)
 
 
+def test_nested_graph_runs_as_its_flat_twin():
+    """A recurrent CubaLIF layer wrapped in a subgraph (snnTorch's RSynaptic form) spikes as the flat graph.
+
+    Edges address the subgraph by its name (its single Input/Output ports) or an inner node as
+    ``<subgraph>.<key>``; the inner nodes are named ``<subgraph>.<key>`` after expansion.
+    """
+    rng = np.random.default_rng(7)
+    w_in, w_rec, w_out = rng.uniform(0, 3e-9, (4, 3)), rng.normal(0, 1e-9, (4, 4)), rng.uniform(0, 4e-9, (2, 4))
+    inner = nir.NIRGraph(
+        nodes={"input": nir.Input(input_type={"input": np.array([4])}), "lif": _cubalif(4),
+               "rec": nir.Linear(weight=w_rec), "output": nir.Output(output_type={"output": np.array([4])})},
+        edges=[("input", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "output")], type_check=False)
+    io = {"in": nir.Input(input_type={"input": np.array([3])}), "w_in": nir.Linear(weight=w_in),
+          "w_out": nir.Linear(weight=w_out), "top": _cubalif(2),
+          "out": nir.Output(output_type={"output": np.array([2])}),
+          "out_rnn": nir.Output(output_type={"output": np.array([4])})}
+    nested = _graph({**io, "rnn": inner}, [("in", "w_in"), ("w_in", "rnn"), ("rnn", "w_out"), ("w_out", "top"),
+                                           ("top", "out"), ("rnn.lif", "out_rnn")])
+    flat = _graph({**io, "rnn.lif": _cubalif(4), "rnn.rec": nir.Linear(weight=w_rec)},
+                  [("in", "w_in"), ("w_in", "rnn.lif"), ("rnn.lif", "rnn.rec"), ("rnn.rec", "rnn.lif"),
+                   ("rnn.lif", "w_out"), ("w_out", "top"), ("top", "out"), ("rnn.lif", "out_rnn")])
+    times, idx = _spike_input(rng, 3, 60 * ms, rate_per_step=0.2)
+    want = run_nir(flat, 60 * ms, DT, inputs={"in": (times, idx)})
+    got = run_nir(nested, 60 * ms, DT, inputs={"in": (times, idx)})
+    assert want["out_rnn"][0].size > 10 and want["out"][0].size > 0
+    _same_spikes(want, got)
+
+
 def test_network_graph_network_round_trip():
     """memr_snn -> NIR -> memr_snn: equal neuron parameters, weights and delays."""
     rng = np.random.default_rng(4)
@@ -397,7 +425,7 @@ def _single(node_key, node, n_in=2):
         ("bad_r", r"node 'x' \(CubaLIF\): r must be > 0"),
         ("threshold_below_reset", r"node 'x' \(CubaLIF\): v_threshold must be > v_reset"),
         ("shape_mismatch", r"node 'lin' \(Linear\): weight of shape \(3, 5\) does not take an input of size 2"),
-        ("nested", r"node 'x' \(NIRGraph\): nested graphs"),
+        ("nested_two_inputs", r"edge \('lin', 'x'\) names a node that is not in the graph"),
         ("target_size", r"node 'x' \(CubaLIF\): receives a signal of size 3 from 'in' via \['lin'\], but has 4"),
     ],
 )
@@ -428,8 +456,10 @@ def test_import_refuses_with_a_clear_reason(case, match):
         lin = nir.Linear(weight=np.ones((3, 5)))
     elif case == "target_size":
         x = _cubalif(4)
-    elif case == "nested":
-        x = nir.NIRGraph(nodes={"a": _cubalif(3)}, edges=[], type_check=False)
+    elif case == "nested_two_inputs":  # an edge into a subgraph with two Input ports must name one
+        x = nir.NIRGraph(nodes={"i1": nir.Input(input_type={"input": np.array([3])}),
+                                "i2": nir.Input(input_type={"input": np.array([3])}), "a": _cubalif(3)},
+                         edges=[("i1", "a"), ("i2", "a")], type_check=False)
     nodes = _single("x", x)
     nodes["lin"] = lin
     nodes["dly"] = nir.Delay(delay=np.full(3, 0.15 * DT))

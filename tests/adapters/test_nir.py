@@ -369,6 +369,94 @@ def test_single_input_spike_crosses_threshold_at_the_analytic_time(spike_model, 
         assert np.round(t[i == k][0] / DT).astype(int) == expected, (k, t_star)  # the first spike
 
 
+def _brian2_run_nir(nodes, edges, inputs, duration):
+    r"""Simulate a graph of Input, Linear, Delay (after a Linear), CubaLIF and Output nodes with Brian2.
+
+    NIR's CubaLIF equations written in Brian2's language, integrated by Brian2 (``method="exact"``):
+    :math:`\tau_{mem}\,dv/dt = v_{leak} - v + R I`, :math:`\tau_{syn}\,dI/dt = -I + w_{in} W S`;
+    a Dirac spike of area 1 makes :math:`I` jump by :math:`w_{in} W / \tau_{syn}`.  A ``Delay`` of τ is
+    Brian2's synaptic delay τ; a zero delay acts on the next step's integration, as memr_snn's one step.
+    Neurons start at :math:`v_{leak}` (memr_snn's rest).  SI numbers throughout.
+    """
+    import brian2 as b2
+
+    b2.prefs.codegen.target = "numpy"
+    dt = DT * b2.second
+    eqs = """
+    dv/dt = (v_leak - v + r * I) / tau_mem : 1
+    dI/dt = -I / tau_syn : 1
+    v_leak : 1 (constant)
+    r : 1 (constant)
+    tau_mem : second (constant)
+    tau_syn : second (constant)
+    v_threshold : 1 (constant)
+    v_reset : 1 (constant)
+    w_in : 1 (constant)
+    """
+    groups, objects, monitors = {}, [], {}
+    for key, node in nodes.items():
+        if isinstance(node, nir.Input):
+            times, idx = inputs[key]
+            groups[key] = b2.SpikeGeneratorGroup(int(node.input_type["input"][0]), idx, np.asarray(times) * b2.second,
+                                                 dt=dt)
+        elif isinstance(node, nir.CubaLIF):
+            g = b2.NeuronGroup(node.v_threshold.size, eqs, threshold="v > v_threshold", reset="v = v_reset",
+                               method="exact", dt=dt)
+            for f in ("v_leak", "r", "v_threshold", "v_reset", "w_in"):
+                setattr(g, f, getattr(node, f))
+            g.tau_mem, g.tau_syn = node.tau_mem * b2.second, node.tau_syn * b2.second
+            g.v = node.v_leak
+            groups[key] = g
+        objects.append(groups.get(key))
+    for src, lin in edges:
+        if not isinstance(nodes[lin], nir.Linear):
+            continue
+        (nxt,) = [b for a, b in edges if a == lin]
+        delay = 0.0
+        if isinstance(nodes[nxt], nir.Delay):
+            delay = nodes[nxt].delay
+            (nxt,) = [b for a, b in edges if a == nxt]
+        post, w = nodes[nxt], nodes[lin].weight
+        syn = b2.Synapses(groups[src], groups[nxt], "w : 1", on_pre="I_post += w", dt=dt)
+        j, i = np.nonzero(w)
+        syn.connect(i=i, j=j)
+        syn.w = w[j, i] * post.w_in[j] / post.tau_syn[j]
+        syn.delay = np.broadcast_to(delay, w.shape[0])[j] * b2.second
+        objects.append(syn)
+    for src, out in edges:
+        if isinstance(nodes[out], nir.Output):
+            monitors[out] = b2.SpikeMonitor(groups[src])
+            objects.append(monitors[out])
+    net = b2.Network([o for o in objects if o is not None])
+    net.run(duration * b2.second)
+    return {k: (np.asarray(m.t / b2.second), np.asarray(m.i)) for k, m in monitors.items()}
+
+
+@pytest.mark.brian2
+def test_imported_graph_spikes_as_brian2_integrates_the_nir_equations():
+    """An input, recurrent and delayed-feedforward CubaLIF graph: memr_snn's import equals Brian2's run."""
+    pytest.importorskip("brian2", reason="brian2 is not installed (pip install '.[peers]')")
+    rng = np.random.default_rng(21)
+    a = _cubalif(8, tau_syn=rng.uniform(2e-3, 6e-3, 8), tau_mem=rng.uniform(8e-3, 20e-3, 8),
+                 w_in=rng.uniform(0.5, 1.5, 8))
+    b = _cubalif(4, tau_syn=np.full(4, 5e-3), tau_mem=np.full(4, 12e-3))
+    nodes = {"in": nir.Input(input_type={"input": np.array([6])}),
+             "w1": nir.Linear(weight=rng.uniform(0, 3e-12, (8, 6)) * (rng.random((8, 6)) < 0.7)),
+             "rec": nir.Linear(weight=rng.normal(0, 2e-12, (8, 8))),
+             "w2": nir.Linear(weight=rng.uniform(0, 2e-12, (4, 8))), "d2": nir.Delay(delay=np.full(4, 3 * DT)),
+             "a": a, "b": b, "out_a": nir.Output(output_type={"output": np.array([8])}),
+             "out_b": nir.Output(output_type={"output": np.array([4])})}
+    edges = [("in", "w1"), ("w1", "a"), ("a", "rec"), ("rec", "a"), ("a", "w2"), ("w2", "d2"), ("d2", "b"),
+             ("a", "out_a"), ("b", "out_b")]
+    inputs = {"in": _spike_input(rng, 6, 100 * ms, rate_per_step=0.05)}
+    ours = run_nir(_graph(nodes, edges), 100 * ms, DT, inputs=inputs)
+    ref = _brian2_run_nir(nodes, edges, inputs, 100 * ms)
+    assert ours["out_a"][0].size > 20 and ours["out_b"][0].size > 5
+    for key in ("out_a", "out_b"):
+        np.testing.assert_allclose(ours[key][0], ref[key][0], rtol=0, atol=1e-9 * DT, err_msg=key)
+        np.testing.assert_array_equal(ours[key][1], ref[key][1], err_msg=key)
+
+
 # --------------------------------------------------------------------------- refusals
 def test_export_refuses_unexpressible_neurons_naming_them():
     net = Network(dt=DT, seed=0)

@@ -289,7 +289,9 @@ def _export_lif(ex: _Export, pop: Population) -> None:
     u, n = ex.units, pop.n
     p = pop.neuron.broadcast(n)
     r_si = p["tau_mem"] / p["c_mem"]
-    v_leak = (p["v_rest"] + r_si * p["i_bias"]) / u.voltage
+    # i_bias is a state variable: the value in force (after a run, or as set initially) is the one exported
+    i_bias = ex.net.get_state(pop, "i_bias") if ex.net.step > 0 else pop.initial.get("i_bias", p["i_bias"])
+    v_leak = (p["v_rest"] + r_si * i_bias) / u.voltage
     common = dict(
         r=r_si / u.resistance,
         v_leak=v_leak,

@@ -125,6 +125,18 @@ def test_bias_current_is_folded_into_v_leak():
     _same_spikes(_run_monitors(net, 60 * ms), _run_monitors(twin, 60 * ms))
 
 
+def test_exported_bias_is_the_one_in_force():
+    """``i_bias`` is state: an initial value set on the population, or the value after a run, is exported."""
+    net = Network(dt=DT, seed=0)
+    pop = net.add(Population(2, LIFParams(t_ref=0.0, i_bias=100 * pA), name="p", initial={"i_bias": [0.0, 50e-12]}))
+    r = 10 * ms / (250 * pF)
+    np.testing.assert_allclose(to_nir(net).nodes["p"].v_leak, -70 * mV + r * np.array([0.0, 50e-12]), rtol=1e-12)
+    net.run(1 * ms)
+    net.set_state(pop, "i_bias", [20e-12, 30e-12])
+    np.testing.assert_allclose(to_nir(net).nodes["p"].v_leak, -70 * mV + r * np.array([20e-12, 30e-12]),
+                               rtol=1e-12)
+
+
 def test_file_round_trip_and_run_nir(tmp_path):
     """write_nir -> nir.read (the reference reader) -> run_nir reproduces the network's spikes."""
     rng = np.random.default_rng(2)

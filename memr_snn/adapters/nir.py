@@ -146,7 +146,7 @@ __all__ = [
 #: readings of a spike's area in NIR's ODEs (see the module docstring)
 SPIKE_MODELS = ("dirac", "step")
 #: largest dense weight matrix (elements, all projections) an export writes
-MAX_DENSE_ELEMENTS = 200_000_000
+MAX_DENSE_ELEMENTS = 100_000_000
 #: relative tolerance for a delay to count as a whole number of steps
 _STEP_TOL = 1e-6
 
@@ -573,8 +573,8 @@ def _import_input(im: _Import, key: str, net: Network, inputs) -> None:
     if shape.size == 0 or not np.all(np.isfinite(shape)) or np.any(shape < 1) or np.any(shape != np.round(shape)):
         raise im.fail(key, f"input shape {shape} is not a shape of whole numbers >= 1")
     n = int(np.prod(shape))
-    times, indices = inputs.get(key, ((), ()))
     try:
+        times, indices = inputs.get(key, ((), ()))
         im.sources[key] = net.add(SpikeSource(n, times, indices, name=key))
     except (ValueError, TypeError, MemoryError) as exc:
         raise NIRImportError(f"spike input for Input node {key!r}: {exc}") from None

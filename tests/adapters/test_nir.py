@@ -574,6 +574,11 @@ def test_import_needs_dt_when_the_graph_does_not_record_it():
         from_nir(g)
     with pytest.raises(NIRImportError, match=r"inputs given for \['nope'\]"):
         from_nir(g, DT, inputs={"nope": ([0.0], [0])})
+    g = _graph({"in": nir.Input(input_type={"input": np.array([2])}), "pop": _cubalif(2)}, [])
+    with pytest.raises(NIRImportError, match="spike input for Input node 'in'"):
+        from_nir(g, DT, inputs={"in": [0.0, 1.0, 2.0]})  # not a (times, indices) pair
+    with pytest.raises(NIRImportError, match="spike input for Input node 'in'.*not on the dt grid"):
+        from_nir(g, DT, inputs={"in": ([0.33 * DT], [0])})
 
 
 # --------------------------------------------------------------------------- files

@@ -287,6 +287,37 @@ def test_nested_graph_runs_as_its_flat_twin():
     _same_spikes(want, got)
 
 
+def test_snntorch_convention_graph_imports_with_unit_current_gain():
+    """A graph in snnTorch's export form (RSynaptic as a recurrent CubaLIF subgraph) with ``spike_model="step"``.
+
+    snnTorch writes ``tau_syn = dt / (1 - alpha)``, ``tau_mem = dt / (1 - beta)``, ``r = tau_mem / dt`` and
+    ``w_in = tau_syn / dt`` so that a spike through ``W`` adds ``W`` to the synaptic current
+    (``syn = alpha * syn + W x``).  Read with step spikes (area dt), the imported weights are ``W`` itself.
+    """
+    dt, alpha, beta, n = 1e-4, 0.9, 0.8, 4
+    tau_syn, tau_mem = dt / (1 - alpha), dt / (1 - beta)
+    rng = np.random.default_rng(88)
+    w_ff, w_rec = rng.uniform(0, 1, (n, 3)), np.abs(rng.normal(size=(n, n))) * 0.05
+    cell = nir.CubaLIF(tau_syn=np.full(n, tau_syn), tau_mem=np.full(n, tau_mem), r=np.full(n, tau_mem / dt),
+                       v_leak=np.zeros(n), v_threshold=np.ones(n), w_in=np.full(n, tau_syn / dt), v_reset=np.zeros(n))
+    sub = nir.NIRGraph(nodes={"input": nir.Input(input_type={"input": np.array([n])}), "cubalif": cell,
+                              "w_rec": nir.Linear(weight=w_rec),
+                              "output": nir.Output(output_type={"output": np.array([n])})},
+                       edges=[("input", "cubalif"), ("cubalif", "w_rec"), ("w_rec", "cubalif"), ("cubalif", "output")],
+                       type_check=False)
+    g = _graph({"in": nir.Input(input_type={"input": np.array([3])}),
+                "fc": nir.Affine(weight=w_ff, bias=np.zeros(n)), "rsyn": sub,
+                "out": nir.Output(output_type={"output": np.array([n])})},
+               [("in", "fc"), ("fc", "rsyn"), ("rsyn", "out")])
+    net = from_nir(g, dt, spike_model="step")
+    pop = net.population("rsyn.cubalif")
+    assert float(pop.neuron.c_mem) == pytest.approx(dt) and float(pop.neuron.tau_syn_e) == pytest.approx(tau_syn)
+    dense = {pr.pre.name: pr.to_sparse().toarray() for pr in net.projections}
+    np.testing.assert_allclose(dense["in"], w_ff, rtol=1e-12)
+    np.testing.assert_allclose(dense["rsyn.cubalif"], w_rec, rtol=1e-12)
+    assert [m.name for m in net.monitors] == ["out"] and net.monitors[0].population is pop
+
+
 def test_network_graph_network_round_trip():
     """memr_snn -> NIR -> memr_snn: equal neuron parameters, weights and delays."""
     rng = np.random.default_rng(4)

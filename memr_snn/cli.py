@@ -13,6 +13,7 @@ Examples
     memr-snn devices iv vteam --out iv.png
     memr-snn experiment sma --brian2
     memr-snn experiment digits-bptt --seeds 0 1 2 --preset hfox_rram
+    memr-snn export --to nir --network cuba --n 400 --lossy --out cuba.nir
     memr-snn bench --quick
     memr-snn bench dvs-digits --seeds 0 1 2 --preset hfox_rram --out results/
     memr-snn info
@@ -148,9 +149,67 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("name", choices=sorted(EXPERIMENTS), help="experiment")
     exp.add_argument("options", nargs=argparse.REMAINDER, help="the experiment's own options")
 
+    _add_export_parser(sub)
+
     sub.add_parser("info", help="versions, threading, optional extras", description="Print versions, numba "
                    "threading, memory and which optional extras (brian2, nest, lava, nir) are present.")
     return parser
+
+
+def _export_nir(net, args) -> str:
+    """``--to nir``: write a NIR (HDF5) graph with :func:`memr_snn.adapters.nir.write_nir`."""
+    from .adapters.nir import NIR_DOC_UNITS, SI_UNITS, write_nir
+
+    units = {"si": SI_UNITS, "nir-docs": NIR_DOC_UNITS}[args.nir_units]
+    write_nir(net, args.out, units=units, spike_model=args.nir_spike_model, lossy=args.lossy)
+    return f"NIR graph ({args.nir_units} units, {args.nir_spike_model} spikes)"
+
+
+#: export targets of ``memr-snn export --to``: name -> function(network, args) -> description of what was written
+EXPORTERS = {"nir": _export_nir}
+
+
+def _add_export_parser(sub) -> None:
+    export = sub.add_parser(
+        "export", help="export a built-in or saved network to another format (" + ", ".join(EXPORTERS) + ")",
+        description="Build a built-in network (cuba, coba, alif) or load a saved network file and write it in "
+                    "another tool's format.  Elements the target cannot express are refused with their name "
+                    "and the reason (--lossy drops refractory periods, device storage and plasticity instead).",
+    )
+    export.add_argument("--to", required=True, choices=sorted(EXPORTERS), help="target format")
+    export.add_argument("--network", required=True, help="built-in name (cuba, coba, alif) or saved network (.msnn)")
+    export.add_argument("--n", "--n-neurons", dest="n", type=int, default=4000,
+                        help="number of neurons of a built-in network (default 4000)")
+    export.add_argument("--seed", type=int, default=1, help="random seed for built-in networks (default 1)")
+    export.add_argument("--dt", type=float, default=1e-4, help="time step in seconds for built-in networks "
+                                                                "(default 1e-4)")
+    export.add_argument("--out", type=Path, required=True, help="file to write")
+    export.add_argument("--lossy", action="store_true",
+                        help="export refractory periods, device storage and plasticity as if absent (recorded "
+                             "in the file) instead of refusing")
+    nir = export.add_argument_group("--to nir")
+    nir.add_argument("--nir-units", choices=("si", "nir-docs"), default="si",
+                     help="numbers in s, V, A, Ohm (si, default) or ms, mV, mA, Ohm (nir-docs: NIR's table)")
+    nir.add_argument("--nir-spike-model", choices=("dirac", "step"), default="dirac",
+                     help="a spike has area 1 (dirac, default) or one step dt (step: snnTorch/Norse reading)")
+
+
+def _cmd_export(args) -> int:
+    from .networks import BUILTIN
+
+    if args.network in BUILTIN:
+        net = BUILTIN[args.network](n=args.n, seed=args.seed, dt=args.dt, record=False).net
+    else:
+        path = Path(args.network)
+        if not path.is_file():
+            raise SystemExit(f"memr-snn: error: network {args.network!r} is neither a built-in "
+                             f"({', '.join(BUILTIN)}) nor a file")
+        from . import Network
+
+        net = Network.load(path)
+    what = EXPORTERS[args.to](net, args)
+    print(f"wrote {args.out}: {what} of {net.n_neurons} neurons, {net.n_synapses} synapses, dt = {net.dt:g} s")
+    return 0
 
 
 def _load_network(args):
@@ -417,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         commands = {"run": _cmd_run, "info": _cmd_info, "bench": _cmd_bench, "devices": _cmd_devices,
-                    "experiment": _cmd_experiment}
+                    "experiment": _cmd_experiment, "export": _cmd_export}
         return commands[args.command](args)
     except (ValueError, TypeError, MemoryError) as exc:
         print(f"memr-snn: error: {exc}", file=sys.stderr)

@@ -68,7 +68,7 @@ __all__ = [
     "write_fixture",
 ]
 
-SPOKEN_DIGITS_VERSION = 1
+SPOKEN_DIGITS_VERSION = 2
 """Generator version: bumped whenever the synthesis, augmentation or split changes (part of the cache key)."""
 
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -119,14 +119,18 @@ class EspeakSynthesizer:
     **Reproducibility.**  The output of libespeak-ng 1.52 depends on the history of calls made to
     the same loaded library: internal state that ``espeak_Initialize`` does not reset makes the
     same word come out a few samples longer or shorter, and Klatt voices draw noise from libc
-    ``rand()``.  A *fresh* library replaying the same calls reproduces them byte for byte, so
-    :func:`synthesize_digits` runs each (accent, voice) group in a fresh process on a private copy
-    of the library (``library_path``).
+    ``rand()``.  Voices with breath noise (e.g. ``f2``) draw from espeak's own generator, which
+    is seeded from the clock unless ``espeak_ng_SetRandSeed`` is called (done here with
+    ``rand_seed``).  A *fresh* library with a fixed seed replaying the same calls reproduces them
+    byte for byte, so :func:`synthesize_digits` runs each (accent, voice) group in a fresh process
+    on a private copy of the library (``library_path``).
 
     Parameters
     ----------
     library_path : str, optional
         The libespeak-ng file to load (default: the one of ``espeakng-loader``).
+    rand_seed : int
+        Seed of espeak-ng's noise generator (``espeak_ng_SetRandSeed``), 0 <= rand_seed < 2**31.
 
     Raises
     ------
@@ -136,7 +140,9 @@ class EspeakSynthesizer:
         If the library cannot be loaded or initialised.
     """
 
-    def __init__(self, library_path: str | None = None) -> None:
+    def __init__(self, library_path: str | None = None, rand_seed: int = 0) -> None:
+        if isinstance(rand_seed, bool) or not isinstance(rand_seed, (int, np.integer)) or not 0 <= rand_seed < 2**31:
+            raise ValueError(f"rand_seed must be an integer in [0, 2**31), got {rand_seed!r}")
         try:
             import espeakng_loader
         except ImportError as exc:
@@ -164,6 +170,11 @@ class EspeakSynthesizer:
                                f"with data path {data_path!r}")
         self.sample_rate: int = int(rate)
         """Output sample rate of espeak-ng [Hz] (22050)."""
+        if not hasattr(lib, "espeak_ng_SetRandSeed"):
+            raise RuntimeError("this libespeak-ng has no espeak_ng_SetRandSeed (needs espeak-ng >= 1.52): its "
+                               "breath noise would be seeded from the clock; upgrade espeakng-loader")
+        lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
+        lib.espeak_ng_SetRandSeed(int(rand_seed))
         self.version: str = (lib.espeak_Info(None) or b"unknown").decode("ascii", "replace")
         """libespeak-ng version string (recorded in the data set's metadata)."""
         self._lib = lib
@@ -323,10 +334,11 @@ def _plan(config: SpokenDigitsConfig, digit: int, accent_index: int, variant_ind
             "noise_seed": int(rng.integers(2**63))}
 
 
-def _synthesize_group(library_path: str, jobs: list[tuple[str, str, int, int, int]]) -> list[np.ndarray]:
+def _synthesize_group(library_path: str, rand_seed: int, jobs: list[tuple[str, str, int, int, int]]
+                      ) -> list[np.ndarray]:
     """Synthesise ``jobs`` ``(word, voice, rate_wpm, pitch, pitch_range)`` in order on a freshly loaded library
-    (runs in a fresh worker process)."""
-    synth = EspeakSynthesizer(library_path)
+    seeded with ``rand_seed`` (runs in a fresh worker process)."""
+    synth = EspeakSynthesizer(library_path, rand_seed)
     return [synth.synthesize(w, v, rate_wpm=r, pitch=p, pitch_range=pr) for w, v, r, p, pr in jobs]
 
 
@@ -417,8 +429,9 @@ def synthesize_digits(config: SpokenDigitsConfig | None = None, split: str = "tr
     with tempfile.TemporaryDirectory(prefix="memr_snn_espeak_") as tmp:
         private = os.path.join(tmp, "libespeak-ng-private" + os.path.splitext(espeakng_loader.get_library_path())[1])
         shutil.copyfile(espeakng_loader.get_library_path(), private)
-        tasks = [(private, [(DIGIT_WORDS[d], f"{config.accents[a]}+{variants[v]}", p["rate_wpm"], p["pitch"],
-                             p["pitch_range"]) for (d, _), p in zip(key, plan, strict=True)])
+        tasks = [(private, int(plan[0]["noise_seed"] % 2**31),
+                  [(DIGIT_WORDS[d], f"{config.accents[a]}+{variants[v]}", p["rate_wpm"], p["pitch"], p["pitch_range"])
+                   for (d, _), p in zip(key, plan, strict=True)])
                  for (a, v), key, plan in zip(groups, keys, plans, strict=True)]
         i = 0
         with ProgressBar(n_total, desc=f"synthesising spoken digits ({split})", enabled=progress) as bar, \

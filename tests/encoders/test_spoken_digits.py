@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import os
 import sys
 import time
 from pathlib import Path
@@ -34,6 +35,9 @@ FIXTURE = Path(__file__).resolve().parents[1] / "reference" / "spoken_digits_fix
 HAVE_ESPEAK = importlib.util.find_spec("espeakng_loader") is not None
 needs_espeak = pytest.mark.skipif(not HAVE_ESPEAK, reason="espeakng-loader not installed "
                                                          "(pip install 'memr_snn[speech]')")
+# Without the JIT (coverage leg) the front end runs as Python, seconds per utterance: skip the many-utterance tests.
+needs_jit = pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0"),
+                               reason="encodes >= 30 utterances: minutes with NUMBA_DISABLE_JIT=1")
 TINY = dataclasses.replace(QUICK_CONFIG, accents=("en",), train_variants=("m1", "f1"), test_variants=("f2",))
 
 
@@ -134,6 +138,7 @@ def test_synthesis_reproducible_whatever_the_history():
 
 
 @needs_espeak
+@needs_jit
 def test_dataset_generation_cache_and_split(tmp_path, monkeypatch):
     data = load_spoken_digits(TINY, root=tmp_path)
     assert data.x_train.shape == (20, 80, 32) and data.x_test.shape == (10, 80, 32)
@@ -148,6 +153,7 @@ def test_dataset_generation_cache_and_split(tmp_path, monkeypatch):
 
 
 @needs_espeak
+@needs_jit
 def test_fixture_regenerates(tmp_path):
     """write_fixture reproduces the committed fixture (same espeak-ng version: the waveforms within 1 LSB,
     the spike counts in >= 99.9 % of the bins; float round-off in resampling may move a threshold crossing)."""
@@ -164,6 +170,7 @@ def test_fixture_regenerates(tmp_path):
 
 
 @needs_espeak
+@needs_jit
 def test_cli_bench_quick(tmp_path, monkeypatch, capsys):
     """`memr-snn bench spoken-digits --quick` end to end: generates the small subset, trains, maps, reports."""
     import json

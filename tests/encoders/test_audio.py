@@ -37,6 +37,16 @@ from scipy.io import wavfile
 FS = 16000
 
 
+def test_docstring_examples():
+    """The numpydoc examples run (the package folder cannot be collected with --doctest-modules)."""
+    import doctest
+
+    import memr_snn.encoders.audio as audio
+
+    result = doctest.testmod(audio)
+    assert result.attempted >= 4 and result.failed == 0
+
+
 # ------------------------------------------------------------------------------------------------ ERB scale
 
 def test_erb_formula_values():

@@ -1,0 +1,29 @@
+"""Loihi-style hardware models: fixed-point arithmetic bit-exact with Lava, and
+conversion between float and fixed-point networks.
+
+See ``docs/hardware.md``.
+"""
+
+from .fixed_point import (
+    FixedPointConnection,
+    FixedPointNetwork,
+    FixedPointPopulation,
+    FixedPointRangeError,
+    FixedPointResult,
+    FixedPointSaturationWarning,
+    LoihiLIFParams,
+    SpikeInput,
+    run_fixed_point,
+)
+
+__all__ = [
+    "FixedPointConnection",
+    "FixedPointNetwork",
+    "FixedPointPopulation",
+    "FixedPointRangeError",
+    "FixedPointResult",
+    "FixedPointSaturationWarning",
+    "LoihiLIFParams",
+    "SpikeInput",
+    "run_fixed_point",
+]

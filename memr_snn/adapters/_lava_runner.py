@@ -61,7 +61,7 @@ def _components(n_pops, n_inputs, conns):
 def run_one(path_in, path_out):
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
-    from lava.proc.dense.process import Dense, DelayDense
+    from lava.proc.dense.process import DelayDense, Dense
     from lava.proc.io.source import RingBuffer
     from lava.proc.lif.process import LIF
     from lava.proc.monitor.process import Monitor

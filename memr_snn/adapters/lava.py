@@ -46,6 +46,7 @@ __all__ = [
     "write_lava_artifact",
     "run_in_lava",
     "export_lava",
+    "read_lava_artifact",
 ]
 
 RUNNER_PATH = Path(__file__).with_name("_lava_runner.py")
@@ -287,3 +288,58 @@ def export_lava(network, path, n_steps: int, *, record_state: bool = False, **co
     """
     net = _as_fixed_point(network, **convert_kwargs)
     return write_lava_artifact(net, n_steps, path, record_state=record_state)
+
+
+def read_lava_artifact(path) -> tuple[FixedPointNetwork, int, bool]:
+    """Read an artifact written by :func:`write_lava_artifact` back into a network.
+
+    Population/input/connection names are ``pop{i}``, ``in{k}``.
+
+    Returns
+    -------
+    (FixedPointNetwork, n_steps, record_state)
+
+    Raises
+    ------
+    ValueError
+        If the file is not a readable artifact (the message names the problem).
+    """
+    from ..hardware.fixed_point import LoihiLIFParams
+
+    inv_sign = {v: k for k, v in _SIGN_MODE_VALUES.items()}
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            a = {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError) as exc:
+        raise ValueError(f"{path}: not a readable .npz Lava artifact ({exc})") from None
+    try:
+        n_steps = int(a["n_steps"])
+        pops = []
+        for i in range(int(a["n_pops"])):
+            params = LoihiLIFParams(
+                du=int(a[f"pop{i}_du"]),
+                dv=int(a[f"pop{i}_dv"]),
+                vth=int(a[f"pop{i}_vth"]),
+                bias_mant=a[f"pop{i}_bias_mant"],
+                bias_exp=a[f"pop{i}_bias_exp"],
+            )
+            pops.append(FixedPointPopulation(f"pop{i}", int(a[f"pop{i}_n"]), params, a[f"pop{i}_u0"], a[f"pop{i}_v0"]))
+        inputs = [SpikeInput(f"in{k}", a[f"in{k}_spikes"].T.astype(bool)) for k in range(int(a["n_inputs"]))]
+        conns = []
+        for j in range(int(a["n_conns"])):
+            pre = f"pop{int(a[f'c{j}_pre'])}" if int(a[f"c{j}_pre_kind"]) == 0 else f"in{int(a[f'c{j}_pre'])}"
+            conns.append(
+                FixedPointConnection(
+                    pre,
+                    f"pop{int(a[f'c{j}_post'])}",
+                    a[f"c{j}_weights"],
+                    weight_exp=int(a[f"c{j}_weight_exp"]),
+                    num_weight_bits=int(a[f"c{j}_num_weight_bits"]),
+                    sign_mode=inv_sign[int(a[f"c{j}_sign_mode"])],
+                    delays=a[f"c{j}_delays"],
+                    saturate=True,
+                )
+            )
+        return FixedPointNetwork(pops, inputs, conns), n_steps, bool(int(a["record_state"]))
+    except KeyError as exc:
+        raise ValueError(f"{path}: Lava artifact is missing array {exc}") from None

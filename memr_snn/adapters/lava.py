@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..hardware.conversion import UnsupportedElementError
 from ..hardware.fixed_point import (
     FixedPointConnection,
     FixedPointNetwork,
@@ -60,8 +61,8 @@ _HOW_TO = (
 _SIGN_MODE_VALUES = {"mixed": 1, "excitatory": 2, "inhibitory": 3}  # lava.utils.weightutils.SignMode
 
 
-class LavaExportError(ValueError):
-    """The network holds an element Lava's fixed-point models cannot express."""
+class LavaExportError(UnsupportedElementError):
+    """The network holds an element the Lava exporter has no converter for."""
 
 
 class LavaUnavailableError(RuntimeError):

@@ -15,6 +15,7 @@ Examples
     memr-snn experiment digits-bptt --seeds 0 1 2 --preset hfox_rram
     memr-snn bench --quick
     memr-snn info
+    memr-snn export my_network.msnn --to lava --out net_lava.npz --steps 1000 --run
 """
 
 from __future__ import annotations
@@ -122,6 +123,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("name", choices=sorted(EXPERIMENTS), help="experiment")
     exp.add_argument("options", nargs=argparse.REMAINDER, help="the experiment's own options")
+
+    export = sub.add_parser(
+        "export", help="export a saved network to another simulator or format",
+        description="Convert a network file (Network.save) for another tool. Targets: "
+                    + "; ".join(f"{k}: {v[1]}" for k, v in sorted(EXPORT_TARGETS.items()))
+                    + ". Elements a target cannot express are refused with the element and the reason.",
+    )
+    export.add_argument("network", type=Path, help="saved network (.msnn)")
+    export.add_argument("--to", required=True, choices=sorted(EXPORT_TARGETS), help="target")
+    export.add_argument("--out", type=Path, required=True, help="output file")
+    export.add_argument("--steps", type=int, default=None,
+                        help="lava: steps of input spikes to write (default: last input spike + 100)")
+    export.add_argument("--vth", type=int, default=None,
+                        help="lava: Loihi threshold mantissa (default: the largest the 8-bit weights allow)")
+    export.add_argument("--run", action="store_true",
+                        help="lava: also run the artifact in Lava (needs MEMR_SNN_PYTHON310) and compare spikes "
+                             "with memr_snn's fixed-point run")
 
     sub.add_parser("info", help="versions, threading, optional extras", description="Print versions, numba "
                    "threading, memory and which optional extras (brian2, nest, lava, nir) are present.")
@@ -343,6 +361,49 @@ def _print_summary(s: dict, out: Path) -> None:
     print(f"wrote {out}/spikes.npz, summary.json{plots}")
 
 
+def _export_lava(args, net) -> int:
+    from .adapters.lava import LavaUnavailableError, run_in_lava, write_lava_artifact
+    from .hardware import run_fixed_point
+    from .hardware.conversion import to_fixed_point
+
+    conv = to_fixed_point(net, vth=args.vth, n_steps=args.steps)
+    n_steps = conv.report.n_steps_compared
+    write_lava_artifact(conv.network, n_steps, args.out)
+    print(conv.report.summary())
+    print(f"wrote {args.out} ({n_steps} steps; run it with a Python 3.10 + lava-nc 0.10: "
+          f"python memr_snn/adapters/_lava_runner.py {args.out} OUT.npz)")
+    if args.run:
+        try:
+            lava = run_in_lava(conv.network, n_steps)
+        except LavaUnavailableError as exc:
+            print(f"memr-snn: error: {exc}", file=sys.stderr)
+            return 3
+        mine = run_fixed_point(conv.network, n_steps)
+        same = True
+        for p in conv.network.populations:
+            eq = bool(np.array_equal(mine.spikes[p.name], lava.spikes[p.name]))
+            same &= eq
+            print(f"{p.name}: lava {int(lava.spikes[p.name].sum())} spikes, memr_snn fixed point "
+                  f"{int(mine.spikes[p.name].sum())} spikes, identical: {eq}")
+        return 0 if same else 1
+    return 0
+
+
+EXPORT_TARGETS = {
+    "lava": (_export_lava, "a Lava 0.10 process graph artifact (.npz) in Loihi fixed point"),
+}
+"""``--to`` name -> (function(args, network) -> exit code, one-line description)."""
+
+
+def _cmd_export(args) -> int:
+    if not args.network.exists():
+        raise SystemExit(f"memr-snn: error: network file {str(args.network)!r} does not exist")
+    from . import Network
+
+    net = Network.load(args.network)
+    return EXPORT_TARGETS[args.to][0](args, net)
+
+
 def _cmd_info(args) -> int:
     from .info import collect_info, format_info
 
@@ -364,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         commands = {"run": _cmd_run, "info": _cmd_info, "bench": _cmd_bench, "devices": _cmd_devices,
-                    "experiment": _cmd_experiment}
+                    "experiment": _cmd_experiment, "export": _cmd_export}
         return commands[args.command](args)
     except (ValueError, TypeError, MemoryError) as exc:
         print(f"memr-snn: error: {exc}", file=sys.stderr)

@@ -10,6 +10,7 @@ Input archive (all arrays, no pickles), written by
 :func:`memr_snn.adapters.lava.write_lava_artifact`:
 
 * ``n_steps``, ``record_state``, ``n_pops``, ``n_inputs``, ``n_conns``;
+* ``pop{i}_name``, ``in{k}_name`` (strings, not used here);
 * ``pop{i}_n, _du, _dv, _vth`` (scalars), ``pop{i}_bias_mant, _bias_exp,
   _u0, _v0`` (``(n,)`` int);
 * ``in{k}_spikes``: ``(n, n_steps)`` int32, Lava ``RingBuffer`` layout

@@ -109,6 +109,7 @@ def find_lava_python(python: str | None = None) -> str:
 def _export_population(pop: FixedPointPopulation, i: int, n_steps: int) -> dict:
     p = pop.params
     return {
+        f"pop{i}_name": np.array(pop.name),
         f"pop{i}_n": np.int64(pop.n),
         f"pop{i}_du": np.int64(p.du),
         f"pop{i}_dv": np.int64(p.dv),
@@ -124,7 +125,7 @@ def _export_input(inp: SpikeInput, k: int, n_steps: int) -> dict:
     data = np.zeros((inp.n, max(n_steps, 1)), np.int32)  # RingBuffer: time is the last axis
     m = min(n_steps, inp.spikes.shape[0])
     data[:, :m] = inp.spikes[:m].T
-    return {f"in{k}_spikes": data}
+    return {f"in{k}_spikes": data, f"in{k}_name": np.array(inp.name)}
 
 
 def _export_connection(c: FixedPointConnection, j: int, n_steps: int, *, pre_kind: int, pre: int, post: int) -> dict:
@@ -294,7 +295,7 @@ def export_lava(network, path, n_steps: int, *, record_state: bool = False, **co
 def read_lava_artifact(path) -> tuple[FixedPointNetwork, int, bool]:
     """Read an artifact written by :func:`write_lava_artifact` back into a network.
 
-    Population/input/connection names are ``pop{i}``, ``in{k}``.
+    Population and input names are restored (``pop{i}``/``in{k}`` when absent).
 
     Returns
     -------
@@ -313,6 +314,9 @@ def read_lava_artifact(path) -> tuple[FixedPointNetwork, int, bool]:
             a = {k: z[k] for k in z.files}
     except (OSError, ValueError, EOFError) as exc:
         raise ValueError(f"{path}: not a readable .npz Lava artifact ({exc})") from None
+    def name(key):
+        return str(a[key + "_name"]) if key + "_name" in a else key
+
     try:
         n_steps = int(a["n_steps"])
         pops = []
@@ -324,15 +328,17 @@ def read_lava_artifact(path) -> tuple[FixedPointNetwork, int, bool]:
                 bias_mant=a[f"pop{i}_bias_mant"],
                 bias_exp=a[f"pop{i}_bias_exp"],
             )
-            pops.append(FixedPointPopulation(f"pop{i}", int(a[f"pop{i}_n"]), params, a[f"pop{i}_u0"], a[f"pop{i}_v0"]))
-        inputs = [SpikeInput(f"in{k}", a[f"in{k}_spikes"].T.astype(bool)) for k in range(int(a["n_inputs"]))]
+            n = int(a[f"pop{i}_n"])
+            pops.append(FixedPointPopulation(name(f"pop{i}"), n, params, a[f"pop{i}_u0"], a[f"pop{i}_v0"]))
+        inputs = [SpikeInput(name(f"in{k}"), a[f"in{k}_spikes"].T.astype(bool)) for k in range(int(a["n_inputs"]))]
         conns = []
         for j in range(int(a["n_conns"])):
-            pre = f"pop{int(a[f'c{j}_pre'])}" if int(a[f"c{j}_pre_kind"]) == 0 else f"in{int(a[f'c{j}_pre'])}"
+            pre = int(a[f"c{j}_pre"])
+            pre = pops[pre].name if int(a[f"c{j}_pre_kind"]) == 0 else inputs[pre].name
             conns.append(
                 FixedPointConnection(
                     pre,
-                    f"pop{int(a[f'c{j}_post'])}",
+                    pops[int(a[f"c{j}_post"])].name,
                     a[f"c{j}_weights"],
                     weight_exp=int(a[f"c{j}_weight_exp"]),
                     num_weight_bits=int(a[f"c{j}_num_weight_bits"]),

@@ -147,3 +147,46 @@ def test_malformed_artifact_is_a_clear_error(tmp_path):
     np.savez(tmp_path / "partial.npz", n_steps=3)
     with pytest.raises(ValueError, match="missing array"):
         read_lava_artifact(tmp_path / "partial.npz")
+
+
+def _saved_float_network(tmp_path):
+    net = _float_network()
+    path = tmp_path / "net.msnn"
+    net.save(path)
+    return path
+
+
+def test_cli_export_to_lava_writes_the_artifact(tmp_path, capsys):
+    from memr_snn.cli import main
+
+    out = tmp_path / "lava.npz"
+    assert main(["export", str(_saved_float_network(tmp_path)), "--to", "lava", "--out", str(out), "--steps",
+                 str(T)]) == 0
+    net, n_steps, _ = read_lava_artifact(out)
+    assert n_steps == T and net.populations[0].name == "exc"
+    assert "agreement" in capsys.readouterr().out
+
+
+def test_cli_export_refuses_with_the_element_and_reason(tmp_path, capsys):
+    from memr_snn.cli import main
+
+    net = ms.Network(dt=0.1 * MS, seed=0)
+    net.add(ms.Population(3, ms.ALIFParams(t_ref=0.0), name="adaptive"))
+    net.save(tmp_path / "alif.msnn")
+    assert main(["export", str(tmp_path / "alif.msnn"), "--to", "lava", "--out", str(tmp_path / "x.npz")]) == 2
+    err = capsys.readouterr().err
+    assert "'adaptive'" in err and "ALIF" in err
+
+
+@pytest.mark.lava
+def test_cli_export_run_in_lava(tmp_path, capsys):
+    from memr_snn.cli import main
+
+    try:
+        find_lava_python()
+    except LavaUnavailableError as exc:
+        pytest.skip(f"Lava not available: {exc}")
+    rc = main(["export", str(_saved_float_network(tmp_path)), "--to", "lava", "--out", str(tmp_path / "l.npz"),
+               "--steps", str(T), "--run"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "identical: True" in out

@@ -488,12 +488,20 @@ def _flatten(net: FixedPointNetwork, n_steps: int):
     c_wexp = np.zeros(nc, np.int64)
     c_row = np.zeros(nc, np.int64)
     c_tmp = np.zeros(nc, np.int64)
+    c_full = np.zeros(nc, np.int64)
     ptrs, posts, delays, weights = [np.zeros(1, np.int64)], [], [], []
     row_off = syn_off = tmp_off = 0
     max_delay = 0
     for ci, c in enumerate(net.connections):
         pre, post, w, d = c.synapses()
         n_post, n_pre = c.shape
+        full = c.max_delay == 0 and pre.size * 2 > n_pre * n_post
+        if full:  # mostly dense, no delays: store every pair (zeros too) so rows are contiguous
+            pre = np.repeat(np.arange(n_pre, dtype=np.int64), n_post)
+            post = np.tile(np.arange(n_post, dtype=np.int64), n_pre)
+            w = c.dense_weights().T.ravel()
+            d = np.zeros(pre.size, np.int64)
+        c_full[ci] = full
         c_pre[ci] = start[c.pre]
         c_npre[ci] = n_pre
         c_post[ci] = start[c.post]
@@ -528,9 +536,11 @@ def _flatten(net: FixedPointNetwork, n_steps: int):
         c_row=c_row,
         c_tmp=c_tmp,
         syn_ptr=np.concatenate(ptrs).astype(np.int64),
-        syn_post=cat(posts),
-        syn_delay=cat(delays),
-        syn_weight=cat(weights),
+        # compact synapse arrays (8 bytes per synapse): the kernel streams them
+        syn_post=cat(posts).astype(np.uint32),  # unsigned: numba skips negative-index checks
+        syn_delay=cat(delays).astype(np.int16),  # 0..63
+        syn_weight=cat(weights).astype(np.int16),  # effective 8-bit weights, |w| <= 256
+        c_full=c_full,
         n_ring=max_delay + 2,
         n_tmp=tmp_off,
         n_src=off,
@@ -593,6 +603,7 @@ def run_fixed_point(
         f["c_wexp"],
         f["c_row"],
         f["c_tmp"],
+        f["c_full"],
         f["syn_ptr"],
         f["syn_post"],
         f["syn_delay"],

@@ -39,6 +39,7 @@ Kernels take flat arrays only (see :func:`fxp_run`); the plain-numpy twin that
 mirrors Lava's dense formulation is :mod:`memr_snn.kernel.fixed_point_reference`.
 """
 
+import numpy as np
 from numba import njit
 
 __all__ = ["wrap32", "lif_fxp_update", "fxp_run"]
@@ -122,6 +123,7 @@ def fxp_run(
     conn_wexp,
     conn_row_base,
     conn_tmp_base,
+    conn_full,
     syn_ptr,
     syn_post,
     syn_delay,
@@ -172,15 +174,19 @@ def fxp_run(
         Offset of the connection's first row in ``syn_ptr``.
     conn_tmp_base : (C,) int64
         Offset of the connection's ``n_post * n_slots`` accumulator in ``tmp``.
+    conn_full : (C,) int64
+        1 when every source row holds all ``n_post`` targets in order (a
+        dense matrix, zeros included) and there are no delays: the row is then
+        added to the ring as one contiguous (vectorizable) slice.
     syn_ptr : int64 array
         CSR pointers by source: synapses of source ``j`` of connection ``c``
         are ``syn_ptr[conn_row_base[c] + j] : syn_ptr[conn_row_base[c] + j + 1]``.
-    syn_post : int64 array
+    syn_post : uint32 array
         Local target index of each synapse.
-    syn_delay : int64 array
+    syn_delay : int16 array
         Delay of each synapse in steps (0..63).
-    syn_weight : int64 array
-        Effective (pre-processed) weight of each synapse.
+    syn_weight : int16 array
+        Effective (pre-processed) weight of each synapse (9-bit signed values).
     ring : (R * N,) int64
         Delivery ring, zero on entry (or carried over from a previous call).
     n_ring_slots : int
@@ -197,13 +203,17 @@ def fxp_run(
     """
     n = u.shape[0]
     n_conn = conn_pre_start.shape[0]
+    slot_base = np.empty(n_ring_slots, np.int64)  # ring offset of delay d at this step
     for t in range(n_steps):
         slot = t % n_ring_slots
+        for d in range(n_ring_slots - 1):
+            slot_base[d] = ((t + 1 + d) % n_ring_slots) * n
         base = slot * n
         n_spk = 0
+        now = ring[base : base + n]
         for i in range(n):
-            a = ring[base + i]
-            ring[base + i] = 0
+            a = now[i]
+            now[i] = 0
             cu, cv, s = lif_fxp_update(u[i], v[i], a, decay_u[i], decay_v[i], bias[i], vth_scaled[i])
             u[i] = cu
             v[i] = cv
@@ -224,7 +234,30 @@ def fxp_run(
             ns = conn_n_slots[c]
             wexp = conn_wexp[c]
             post0 = conn_post_start[c]
-            if wexp >= 0:
+            if wexp >= 0 and conn_full[c] == 1:
+                # dense rows: contiguous targets post0 .. post0 + n_post - 1
+                b0 = slot_base[0] + post0
+                n_post = (syn_ptr[conn_row_base[c] + 1] - syn_ptr[conn_row_base[c]]) if conn_n_pre[c] > 0 else 0
+                for q in range(n_spk):
+                    src = spike_buf[q]
+                    if src < p0 or src >= p1:
+                        continue
+                    k0 = syn_ptr[conn_row_base[c] + src - p0]
+                    dst = ring[b0 : b0 + n_post]  # slices + range index: no wrap-around checks, SIMD
+                    w = syn_weight[k0 : k0 + n_post]
+                    for j in range(n_post):
+                        dst[j] += np.int64(w[j]) << wexp
+            elif wexp >= 0 and ns == 1:
+                # no delays: every synapse lands in the next step's slot
+                dst = ring[slot_base[0] + post0 :]  # indexed by unsigned syn_post: no wrap-around checks
+                for q in range(n_spk):
+                    src = spike_buf[q]
+                    if src < p0 or src >= p1:
+                        continue
+                    row = conn_row_base[c] + src - p0
+                    for k in range(syn_ptr[row], syn_ptr[row + 1]):
+                        dst[syn_post[k]] += np.int64(syn_weight[k]) << wexp
+            elif wexp >= 0:
                 # a left shift distributes over the sum exactly (int64, wrapped
                 # to int32 only when read), so add shifted weights directly
                 for q in range(n_spk):
@@ -233,8 +266,7 @@ def fxp_run(
                         continue
                     row = conn_row_base[c] + src - p0
                     for k in range(syn_ptr[row], syn_ptr[row + 1]):
-                        ts = (t + 1 + syn_delay[k]) % n_ring_slots
-                        ring[ts * n + post0 + syn_post[k]] += syn_weight[k] << wexp
+                        ring[slot_base[syn_delay[k]] + post0 + syn_post[k]] += np.int64(syn_weight[k]) << wexp
             else:
                 # a right shift floors the per-(target, delay) sum of this step
                 tb = conn_tmp_base[c]
@@ -257,7 +289,6 @@ def fxp_run(
                     local = idx - tb
                     post = local // ns
                     d = local - post * ns
-                    ts = (t + 1 + d) % n_ring_slots
-                    ring[ts * n + post0 + post] += tmp[idx] >> sh  # arithmetic shift = floor
+                    ring[slot_base[d] + post0 + post] += tmp[idx] >> sh  # arithmetic shift = floor
                     tmp[idx] = 0
                     touched_flag[idx] = 0

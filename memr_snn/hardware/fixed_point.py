@@ -493,14 +493,20 @@ def _flatten(net: FixedPointNetwork, n_steps: int):
     row_off = syn_off = tmp_off = 0
     max_delay = 0
     for ci, c in enumerate(net.connections):
-        pre, post, w, d = c.synapses()
         n_post, n_pre = c.shape
-        full = c.max_delay == 0 and pre.size * 2 > n_pre * n_post
-        if full:  # mostly dense, no delays: store every pair (zeros too) so rows are contiguous
-            pre = np.repeat(np.arange(n_pre, dtype=np.int64), n_post)
-            post = np.tile(np.arange(n_post, dtype=np.int64), n_pre)
-            w = c.dense_weights().T.ravel()
-            d = np.zeros(pre.size, np.int64)
+        full = c.max_delay == 0 and c._raw.size * 2 > n_pre * n_post
+        if full:
+            # mostly dense, no delays: store every pair (zeros too) so that each source row is
+            # contiguous; the kernel reads only the weights of such a connection
+            w = np.zeros((n_pre, n_post), np.int16)
+            w[c._pre_idx, c._post_idx] = preprocess_weights(c._raw, c._mode, c.num_weight_bits)
+            w = w.ravel()
+            post = np.zeros(w.size, np.uint32)
+            d = np.zeros(w.size, np.int16)
+            cnt = np.full(n_pre, n_post, np.int64)
+        else:
+            pre, post, w, d = c.synapses()
+            cnt = np.bincount(pre, minlength=n_pre).astype(np.int64)
         c_full[ci] = full
         c_pre[ci] = start[c.pre]
         c_npre[ci] = n_pre
@@ -509,16 +515,17 @@ def _flatten(net: FixedPointNetwork, n_steps: int):
         c_wexp[ci] = c.weight_exp
         c_row[ci] = row_off
         c_tmp[ci] = tmp_off
-        cnt = np.bincount(pre, minlength=n_pre).astype(np.int64)
         ptrs.append(syn_off + np.cumsum(cnt))
         posts.append(post)
         delays.append(d)
         weights.append(w)
         row_off += n_pre
-        syn_off += pre.size
+        syn_off += w.size
         tmp_off += n_post * (c.max_delay + 1)
         max_delay = max(max_delay, c.max_delay)
-    cat = lambda xs: np.concatenate(xs).astype(np.int64) if xs else np.zeros(0, np.int64)  # noqa: E731
+    def cat(xs, dtype):
+        return np.concatenate(xs).astype(dtype, copy=False) if xs else np.zeros(0, dtype)
+
     return dict(
         decay_u=decay_u,
         decay_v=decay_v,
@@ -537,9 +544,9 @@ def _flatten(net: FixedPointNetwork, n_steps: int):
         c_tmp=c_tmp,
         syn_ptr=np.concatenate(ptrs).astype(np.int64),
         # compact synapse arrays (8 bytes per synapse): the kernel streams them
-        syn_post=cat(posts).astype(np.uint32),  # unsigned: numba skips negative-index checks
-        syn_delay=cat(delays).astype(np.int16),  # 0..63
-        syn_weight=cat(weights).astype(np.int16),  # effective 8-bit weights, |w| <= 256
+        syn_post=cat(posts, np.uint32),  # unsigned: numba skips negative-index checks
+        syn_delay=cat(delays, np.int16),  # 0..63
+        syn_weight=cat(weights, np.int16),  # effective 8-bit weights, |w| <= 256
         c_full=c_full,
         n_ring=max_delay + 2,
         n_tmp=tmp_off,

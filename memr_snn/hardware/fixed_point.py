@@ -494,7 +494,7 @@ def _flatten(net: FixedPointNetwork, n_steps: int):
     max_delay = 0
     for ci, c in enumerate(net.connections):
         n_post, n_pre = c.shape
-        full = c.max_delay == 0 and c._raw.size * 2 > n_pre * n_post
+        full = c.max_delay == 0 and c.weight_exp >= 0 and c._raw.size * 2 > n_pre * n_post
         if full:
             # mostly dense, no delays: store every pair (zeros too) so that each source row is
             # contiguous; the kernel reads only the weights of such a connection

@@ -176,8 +176,10 @@ def fxp_run(
         Offset of the connection's ``n_post * n_slots`` accumulator in ``tmp``.
     conn_full : (C,) int64
         1 when every source row holds all ``n_post`` targets in order (a
-        dense matrix, zeros included) and there are no delays: the row is then
-        added to the ring as one contiguous (vectorizable) slice.
+        dense matrix, zeros included), ``weight_exp >= 0`` and there are no
+        delays: the row is then added to the ring as one contiguous
+        (vectorizable) slice, and ``syn_post``/``syn_delay`` of the
+        connection are not read.
     syn_ptr : int64 array
         CSR pointers by source: synapses of source ``j`` of connection ``c``
         are ``syn_ptr[conn_row_base[c] + j] : syn_ptr[conn_row_base[c] + j + 1]``.

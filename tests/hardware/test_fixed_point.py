@@ -230,3 +230,20 @@ def test_network_validation_names_the_problem():
         FixedPointNetwork([pop], [], [FixedPointConnection("q", "p", np.ones((2, 2), int))])
     with pytest.raises(ValueError, match="duplicate"):
         FixedPointNetwork([pop, FixedPointPopulation("p", 1)])
+
+
+@pytest.mark.parametrize("weight_exp", [0, 3, -2])
+def test_dense_recurrent_rows_match_the_twin(weight_exp):
+    """Mostly dense connections without delays take the kernel's contiguous-row path (weight_exp >= 0)."""
+    rng = np.random.default_rng(weight_exp + 10)
+    n = 40
+    pop = FixedPointPopulation(
+        "r", n, LoihiLIFParams(du=300, dv=200, vth=50, bias_mant=rng.integers(50, 100, n), bias_exp=5),
+        v0=rng.integers(0, 50 << 6, n),
+    )
+    w = rng.integers(-30, 20, (n, n))
+    net = FixedPointNetwork([pop], [], [FixedPointConnection("r", "r", w, weight_exp=weight_exp)])
+    a = run_fixed_point(net, 200, record_state=True)
+    b = run_fixed_point(net, 200, record_state=True, backend="numpy")
+    np.testing.assert_array_equal(a.v["r"], b.v["r"])
+    assert 0 < a.spikes["r"].sum() < 200 * n

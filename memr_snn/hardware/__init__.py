@@ -4,6 +4,14 @@ conversion between float and fixed-point networks.
 See ``docs/hardware.md``.
 """
 
+from .conversion import (
+    FixedPointConversion,
+    QuantizationReport,
+    UnsupportedElementError,
+    spike_agreement,
+    to_fixed_point,
+    to_float,
+)
 from .fixed_point import (
     FixedPointConnection,
     FixedPointNetwork,
@@ -17,6 +25,12 @@ from .fixed_point import (
 )
 
 __all__ = [
+    "FixedPointConversion",
+    "QuantizationReport",
+    "UnsupportedElementError",
+    "spike_agreement",
+    "to_fixed_point",
+    "to_float",
     "FixedPointConnection",
     "FixedPointNetwork",
     "FixedPointPopulation",

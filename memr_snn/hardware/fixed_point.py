@@ -592,7 +592,8 @@ def run_fixed_point(
     spikes = np.zeros((n_steps, n), np.uint8)
     u_out = np.zeros((n_steps if record_state else 0, n), np.int64)
     v_out = np.zeros((n_steps if record_state else 0, n), np.int64)
-    kernel = fxp_run if backend == "numba" else fxp_run.py_func
+    # under NUMBA_DISABLE_JIT the kernel is already the plain Python function
+    kernel = fxp_run if backend == "numba" else getattr(fxp_run, "py_func", fxp_run)
     kernel(
         n_steps,
         f["decay_u"],

@@ -23,7 +23,7 @@ FILES = sorted((Path(__file__).parents[1] / "reference" / "lava").glob("*.npz"))
 
 def test_reference_files_present():
     names = {f.stem.split("_")[0] for f in FILES}
-    assert {"random", "wrap", "clip", "weights", "delays"} <= names
+    assert {"random", "wrap", "clip", "weights", "delays", "overflow"} <= names
 
 
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
@@ -57,3 +57,10 @@ def test_clip_case_reaches_the_voltage_floor():
     path = [f for f in FILES if f.stem.startswith("clip")][0]
     with np.load(path) as z:
         assert (z["out_pop0_v"] == -(2**23) + 1).any()
+
+
+def test_overflow_case_leaves_the_24_bit_range():
+    """Lava's int32 arithmetic wraps the aligned activation; u then lies outside 24 bits."""
+    path = [f for f in FILES if f.stem.startswith("overflow")][0]
+    with np.load(path) as z:
+        assert (np.abs(z["out_pop0_u"]) > 2**24).any()

@@ -4,6 +4,7 @@ Run with a Python 3.10 interpreter that has ``lava-nc==0.10.0`` (numpy 1.26)::
 
     $MEMR_SNN_PYTHON310 tests/reference/make_lava_vectors.py
 
+Pass case names (``random wrap clip weights delays overflow``) to regenerate only those.
 It does not import memr_snn.  Each case is written in the artifact layout of
 ``memr_snn/adapters/_lava_runner.py`` (the network) and run by that runner's
 ``run_one`` (so Lava builds ``LIF``/``Dense``/``DelayDense``/``RingBuffer``
@@ -143,7 +144,26 @@ def case_delays(seed):
     return a
 
 
+def case_overflow(seed):
+    """1100 inputs x 255 << 7: the summed activation overflows int32 after the << 6 alignment (Lava wraps)."""
+    m, T = 1100, 12
+    a = dict(n_steps=T, record_state=1, n_pops=1, n_inputs=1, n_conns=1)
+    rng = np.random.default_rng(seed)
+    _pop(a, 0, 3, rng, du=4095, dv=4095, vth=131071, bias=False, init=False)
+    s = np.zeros((m, T), np.int32)
+    s[:, 1] = 1
+    s[:600, 3] = 1
+    s[rng.random(m) < 0.5, 6] = 1
+    a["in0_spikes"] = s
+    w = np.full((3, m), 255)
+    w[1] = 100
+    w[2] = rng.integers(0, 256, m)
+    _conn(a, 0, 1, 0, 0, w, wexp=7)
+    return a
+
+
 CASES = [("random", case_random, s) for s in range(4)] + [
+    ("overflow", case_overflow, 15),
     ("wrap", case_wrap, 10),
     ("clip", case_clip, 11),
     ("weights", case_weights, 12),
@@ -157,8 +177,11 @@ def main():
     runner = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(runner)
     os.makedirs(OUT_DIR, exist_ok=True)
+    only = set(sys.argv[1:])  # optional case names, e.g. `make_lava_vectors.py overflow`
     with tempfile.TemporaryDirectory() as tmp:
         for name, fn, seed in CASES:
+            if only and name not in only:
+                continue
             arrays = {k: np.asarray(v) for k, v in fn(seed).items()}
             fin, fout = os.path.join(tmp, "in.npz"), os.path.join(tmp, "out.npz")
             np.savez(fin, **arrays)

@@ -8,6 +8,8 @@ against Lava itself.
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from memr_snn.hardware import (
     FixedPointConnection,
@@ -21,6 +23,7 @@ from memr_snn.hardware import (
 )
 from memr_snn.hardware.fixed_point import preprocess_weights
 from memr_snn.kernel.fixed_point import lif_fxp_update, wrap32
+from memr_snn.kernel.fixed_point_reference import lif_fxp_step_reference
 
 
 def _random_net(rng, T=50):
@@ -247,3 +250,24 @@ def test_dense_recurrent_rows_match_the_twin(weight_exp):
     b = run_fixed_point(net, 200, record_state=True, backend="numpy")
     np.testing.assert_array_equal(a.v["r"], b.v["r"])
     assert 0 < a.spikes["r"].sum() < 200 * n
+
+
+@given(
+    u=st.integers(-(2**23), 2**23),
+    v=st.integers(-(2**23) + 1, 2**23 - 1),
+    a=st.integers(-(2**31), 2**31 - 1),
+    du=st.integers(0, 4095),
+    dv=st.integers(0, 4095),
+    bias_mant=st.integers(-4096, 4095),
+    bias_exp=st.integers(0, 7),
+    vth=st.integers(0, 131071),
+)
+def test_scalar_update_equals_the_lava_shaped_numpy_step(u, v, a, du, dv, bias_mant, bias_exp, vth):
+    """Property: one neuron update agrees with the int32-array twin over the whole input range,
+    including activations that overflow int32 after the << 6 alignment."""
+    uu = np.array([u], np.int32)
+    vv = np.array([v], np.int32)
+    spk = lif_fxp_step_reference(uu, vv, np.array([a], np.int32), du, dv, np.array([bias_mant]), np.array([bias_exp]),
+                                 vth)
+    cu, cv, s = lif_fxp_update(u, v, a, 4096 - (du + 1), 4096 - dv, bias_mant << bias_exp, vth << 6)
+    assert (cu, cv, bool(s)) == (int(uu[0]), int(vv[0]), bool(spk[0]))

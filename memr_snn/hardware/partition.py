@@ -334,7 +334,7 @@ class Mapping:
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(max(6.0, 0.35 * self.n_cores + 2), 3.6))
+            _, ax = plt.subplots(figsize=(max(7.0, 0.35 * self.n_cores + 2), 3.8))
         util = [c.utilisation(self.profile) for c in self.cores]
         names = list(util[0])
         width = 0.8 / len(names)
@@ -345,7 +345,9 @@ class Mapping:
         ax.set_xlabel("core")
         ax.set_ylabel("utilisation [%]")
         ax.set_title(title or f"{self.profile.name}: {self.n_cores} cores, {self.n_chips} chip(s)")
-        ax.legend(frameon=False, fontsize=8, ncol=len(names))
+        ax.set_ylim(0, 130)
+        ax.set_xticks(x if self.n_cores <= 40 else x[:: max(1, self.n_cores // 20)])
+        ax.legend(frameon=False, fontsize=7, ncol=3, loc="upper center")
         return ax
 
 

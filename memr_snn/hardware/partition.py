@@ -47,8 +47,11 @@ Algorithm
 1. *Greedy fill*: neurons in network order (populations contiguous) fill core
    after core; the largest block that meets the core-local limits is found by
    bisection (every local resource grows with the block).
-2. *Output axons*: a core whose neurons reach more destination cores than it
-   has output axons is halved, and the check repeats until every core fits.
+2. *Output axons* depend on where every target lives.  The greedy fill is
+   repeated with each neuron's destination-core count taken from the previous
+   placement as an extra limit (a few rounds, to a fixed point); a core that
+   still has too many output axons is then split into ``ceil(used / limit)``
+   equal parts until every core fits.
 3. *Refinement*: single-neuron moves to a core its synaptic partners live on,
    accepted only when they lower the rate-weighted inter-core traffic and keep
    every limit (a Kernighan-Lin-style local search without swaps).
@@ -111,6 +114,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_RATE = 10.0
 #: refinement needs a dense (sources x cores) count table; above this many entries it is skipped
 _REFINE_MAX_ENTRIES = 20_000_000
+#: greedy refills with output axons estimated from the previous placement, before cores are split
+_OUT_ESTIMATE_ROUNDS = 4
 
 
 class MappingError(ValueError):
@@ -530,8 +535,9 @@ class _Problem:
             "delay_units_per_core": self.delay_units(n_comp, max_hw_delay),
         }
 
-    def block_local(self, a: int, b: int) -> dict[str, int]:
-        """Core-local resources of neurons [a, b) (global order)."""
+    def block_local(self, a: int, b: int, out_prefix: np.ndarray | None = None) -> dict[str, int]:
+        """Core-local resources of neurons [a, b) (global order); with ``out_prefix`` (cumulative destination
+        cores per neuron under a previous placement) also the estimated output axons."""
         A = self.A_csc
         r = A.indices[A.indptr[a]:A.indptr[b]]
         w = A.data[A.indptr[a]:A.indptr[b]]
@@ -542,7 +548,10 @@ class _Problem:
             P = self.Ap_csc
             pr = int(np.unique(P.indices[P.indptr[a]:P.indptr[b]]).size)
         d = int(self.max_delay_in[a:b].max()) if b > a else -1
-        return self.local(counts, pr, int(self.comps[a:b].sum()), d)
+        res = self.local(counts, pr, int(self.comps[a:b].sum()), d)
+        if out_prefix is not None:
+            res["fan_out_axons_per_core"] = int(math.ceil(out_prefix[b] - out_prefix[a]))
+        return res
 
     def violation(self, res: dict[str, int]) -> tuple[str, int, int] | None:
         prof = self.profile
@@ -560,11 +569,15 @@ def _describe_neuron(prob: _Problem, j: int) -> str:
     return f"neuron {pop.name}[{j - prob.offset[id(pop)]}]"
 
 
-def _greedy_blocks(prob: _Problem) -> list[tuple[int, int]]:
+def _greedy_blocks(prob: _Problem, out_prefix: np.ndarray | None = None) -> list[tuple[int, int]]:
     cap = prob.profile.neurons_per_core
     blocks, a = [], 0
     while a < prob.n:
         bad = prob.violation(prob.block_local(a, a + 1))
+        if bad is None and out_prefix is not None and prob.violation(prob.block_local(a, a + 1, out_prefix)):
+            blocks.append((a, a + 1))  # its estimated destinations alone exceed the limit: the exact check decides
+            a += 1
+            continue
         if bad:
             key, lim, need = bad
             detail = "even alone on a core"
@@ -574,7 +587,7 @@ def _greedy_blocks(prob: _Problem) -> list[tuple[int, int]]:
         lo, hi = a + 1, min(prob.n, a + cap)
         while lo < hi:  # largest b in [lo, hi] that fits
             mid = (lo + hi + 1) // 2
-            if prob.violation(prob.block_local(a, mid)) is None:
+            if prob.violation(prob.block_local(a, mid, out_prefix)) is None:
                 lo = mid
             else:
                 hi = mid - 1
@@ -629,15 +642,21 @@ def _fit_out_axons(prob: _Problem, blocks: list[tuple[int, int]]) -> list[tuple[
                 if b - a == 1:
                     raise MappingError(_describe_neuron(prob, a), "fan_out_axons_per_core", lim, int(out[k]),
                                        "its synapses reach that many cores")
-                m = (a + b) // 2
-                new += [(a, m), (m, b)]
+                parts = min(b - a, max(2, -(-int(out[k]) // lim)))  # ceil(out / limit) equal parts
+                edges = np.linspace(a, b, parts + 1).round().astype(int)
+                new += [(int(x), int(y)) for x, y in zip(edges[:-1], edges[1:], strict=True) if y > x]
             else:
                 new.append((a, b))
         blocks = new
 
 
 class _Refiner:
-    """Single-neuron moves that lower rate-weighted inter-core traffic and keep every limit."""
+    """Single-neuron moves that lower rate-weighted inter-core traffic and keep every limit.
+
+    Keeps the (sources x cores) synapse-count table dense and, per core, its input
+    axons, synaptic memory, compartments, largest delay and output axons, so a
+    candidate move is priced from two columns of the table only.
+    """
 
     def __init__(self, prob: _Problem, core_of: np.ndarray, n_cores: int):
         self.p = prob
@@ -652,66 +671,95 @@ class _Refiner:
         self.comp = np.bincount(self.core_of, weights=prob.comps, minlength=n_cores).astype(np.int64)
         self.maxd = np.full(n_cores, -1, dtype=np.int64)
         np.maximum.at(self.maxd, self.core_of, prob.max_delay_in)
+        self.nnz = (self.S > 0).sum(axis=0)
+        self.pnnz = (self.Sp > 0).sum(axis=0) if self.Sp is not None else np.zeros(n_cores, dtype=np.int64)
+        self.bits = np.array([self._column_bits(c, self.comp[c], self.maxd[c]) for c in range(n_cores)])
 
-    def _terms(self, rows, S_rows, own):
-        own_hit = np.where(own >= 0, S_rows[np.arange(rows.size), np.maximum(own, 0)] > 0, False)
-        nd = (S_rows > 0).sum(axis=1)
-        return nd, nd - own_hit
+    def _bps(self, comp, maxd) -> int:
+        return self.p.bits_per_synapse(int(comp), int(maxd))
+
+    def _column_bits(self, c, comp, maxd, col=None) -> int:
+        col = self.S[:, c] if col is None else col
+        return int(list_block_bits(col[col > 0], self._bps(comp, maxd), self.p.profile).sum())
+
+    def _maxd_without(self, c: int, j: int) -> int:
+        members = self.core_of == c
+        members[j] = False
+        return int(self.p.max_delay_in[members].max()) if members.any() else -1
 
     def try_move(self, j: int, b: int) -> bool:
-        p, a = self.p, self.core_of[j]
+        p, a = self.p, int(self.core_of[j])
+        prof = p.profile
         A = p.A_csc
         rows = A.indices[A.indptr[j]:A.indptr[j + 1]]
-        w = A.data[A.indptr[j]:A.indptr[j + 1]]
-        R = np.union1d(rows, [j])
-        wR = np.zeros(R.size, dtype=np.int64)
-        wR[np.searchsorted(R, rows)] = w
-        old_rows = self.S[R]
-        new_rows = old_rows.copy()
-        new_rows[:, a] -= wR
-        new_rows[:, b] += wR
-        own_old = self.src_core[R]
-        own_new = own_old.copy()
-        own_new[R == j] = b
-        nd_old, t_old = self._terms(R, old_rows, own_old)
-        nd_new, t_new = self._terms(R, new_rows, own_new)
-        delta = float(np.dot(p.prob[R], t_new - t_old))
-        if not delta < -1e-12:
+        w = A.data[A.indptr[j]:A.indptr[j + 1]].astype(np.int64)
+        if not (rows == j).any():  # j's own term changes with its core even without an autapse
+            rows, w = np.append(rows, j), np.append(w, 0)
+        sa, sb = self.S[rows, a], self.S[rows, b]
+        sa2, sb2 = sa - w, sb + w
+        gone, new = (sa > 0) & (sa2 == 0), (sb == 0) & (sb2 > 0)
+        nd_old = self.ndest[rows]
+        nd_new = nd_old - gone + new
+        own = self.src_core[rows]
+        own2 = np.where(rows == j, b, own)
+
+        def hit(own_c, col_a, col_b):
+            other = self.S[rows, np.maximum(own_c, 0)] > 0
+            return np.where(own_c == a, col_a > 0, np.where(own_c == b, col_b > 0, (own_c >= 0) & other))
+
+        t_old = nd_old - hit(own, sa, sb)
+        t_new = nd_new - hit(own2, sa2, sb2)
+        if not float(np.dot(p.prob[rows], t_new - t_old)) < -1e-12:
             return False
-        # feasibility on b (gains j) and output axons everywhere touched
+        # limits of b (gains j): compartments, delay units, input axons, synaptic memory
         comp_b = self.comp[b] + p.comps[j]
         maxd_b = max(self.maxd[b], p.max_delay_in[j])
-        col = self.S[:, b].copy()
-        col[R] = new_rows[:, b]
-        pr = 0
+        nnz_b = self.nnz[b] + int(new.sum())
+        pnnz_b, prow, pw = self.pnnz[b], None, None
         if self.Sp is not None:
             Ap = p.Ap_csc
             prow = Ap.indices[Ap.indptr[j]:Ap.indptr[j + 1]]
-            pw = Ap.data[Ap.indptr[j]:Ap.indptr[j + 1]]
-            pcol = self.Sp[:, b].copy()
-            pcol[prow] += pw
-            pr = int(np.count_nonzero(pcol))
-        res = p.local(col[col > 0], pr, int(comp_b), int(maxd_b))
+            pw = Ap.data[Ap.indptr[j]:Ap.indptr[j + 1]].astype(np.int64)
+            pnnz_b += int(((self.Sp[prow, b] == 0) & (pw > 0)).sum())
+        if self._bps(comp_b, maxd_b) == self._bps(self.comp[b], self.maxd[b]):
+            bps = self._bps(comp_b, maxd_b)
+            bits_b = self.bits[b] + int((list_block_bits(sb2, bps, prof) - list_block_bits(sb, bps, prof)).sum())
+        else:
+            col = self.S[:, b].copy()
+            col[rows] = sb2
+            bits_b = self._column_bits(b, comp_b, maxd_b, col)
+        res = {"neurons_per_core": int(comp_b),
+               "fan_in_axons_per_core": int(nnz_b) + (prof.plastic_in_axon_slots - 1) * int(pnnz_b),
+               "synaptic_memory_bits_per_core": int(bits_b),
+               "delay_units_per_core": p.delay_units(int(comp_b), int(maxd_b))}
         if p.violation(res) is not None:
             return False
+        # output axons of every core whose sources changed destinations, and of a and b
         out = self.out.copy()
-        on = own_old >= 0
-        np.add.at(out, own_old[on & (R != j)], (nd_new - nd_old)[on & (R != j)])
-        jj = np.nonzero(R == j)[0][0]
+        others = (rows != j) & (own >= 0)
+        np.add.at(out, own[others], (nd_new - nd_old)[others])
+        jj = int(np.nonzero(rows == j)[0][0])
         out[a] -= nd_old[jj]
         out[b] += nd_new[jj]
-        if out.max() > p.profile.fan_out_axons_per_core:
+        if out.max() > prof.fan_out_axons_per_core:
             return False
-        # apply
-        self.S[R] = new_rows
+        # apply: a loses j (its resources only shrink), b gains it
+        comp_a = self.comp[a] - p.comps[j]
+        maxd_a = self._maxd_without(a, j)
+        self.S[rows, a], self.S[rows, b] = sa2, sb2
+        self.nnz[a] -= int(gone.sum())
+        self.nnz[b] = nnz_b
         if self.Sp is not None:
+            self.pnnz[a] -= int(((self.Sp[prow, a] > 0) & (self.Sp[prow, a] - pw == 0)).sum())
             self.Sp[prow, a] -= pw
             self.Sp[prow, b] += pw
-        self.ndest[R] = nd_new
+            self.pnnz[b] = pnnz_b
+        self.ndest[rows] = nd_new
         self.out = out
-        self.comp[a] -= p.comps[j]
-        self.comp[b] = comp_b
-        self.maxd[b] = maxd_b
+        self.comp[a], self.comp[b] = comp_a, comp_b
+        self.maxd[a], self.maxd[b] = maxd_a, maxd_b
+        self.bits[a] = self._column_bits(a, comp_a, maxd_a)
+        self.bits[b] = bits_b
         self.core_of[j] = b
         self.src_core[j] = b
         return True
@@ -825,7 +873,14 @@ def map_network(
     warnings += prob.notes
 
     blocks = _greedy_blocks(prob)
-    _check_core_count(prob, len(blocks))
+    for r in range(_OUT_ESTIMATE_ROUNDS):  # refill with output axons estimated from the previous placement
+        _check_core_count(prob, len(blocks))
+        core_of = np.repeat(np.arange(len(blocks)), [b - a for a, b in blocks])
+        S, _ = _core_table(prob, core_of, len(blocks))
+        if _out_axons(prob, S, core_of, len(blocks)).max() <= profile.fan_out_axons_per_core:
+            break
+        ndest = np.diff(S.indptr)[: prob.n] * (1.0 + 0.02 * r)  # a growing margin: estimates shift with placement
+        blocks = _greedy_blocks(prob, np.concatenate([[0], np.cumsum(ndest)]))
     blocks = _fit_out_axons(prob, blocks)
     n_cores = len(blocks)
     core_of = np.repeat(np.arange(n_cores), [b - a for a, b in blocks])

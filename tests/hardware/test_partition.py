@@ -109,11 +109,12 @@ def _brute_force(net, mapping, profile, rates, dt):
                 inter_core=inter_core, messages=messages)
 
 
-def _random_net(draw_sizes, seed, probs, delays, receptors, alif, plastic):
+def _random_net(draw_sizes, seed, probs, delays, receptors, alif, plastic, two_tau):
     net = Network(dt=0.1 * ms, seed=seed)
     pops = []
     for k, n in enumerate(draw_sizes):
-        params = ALIFParams() if alif[k] else LIFParams()
+        tau_i = (10 if two_tau[k] else 2) * ms  # tau_syn_e is 2 ms: a second time constant or not
+        params = ALIFParams(tau_syn_i=tau_i) if alif[k] else LIFParams(tau_syn_i=tau_i)
         pops.append(net.add(Population(n, params, name=f"p{k}")))
     src = net.add(PoissonSource(5, rates=50.0, name="input"))
     for k, post in enumerate(pops):
@@ -124,7 +125,7 @@ def _random_net(draw_sizes, seed, probs, delays, receptors, alif, plastic):
     return net
 
 
-@settings(max_examples=25)
+@settings(max_examples=40)
 @given(
     sizes=st.lists(st.integers(1, 40), min_size=1, max_size=3),
     seed=st.integers(0, 2**16),
@@ -133,11 +134,12 @@ def _random_net(draw_sizes, seed, probs, delays, receptors, alif, plastic):
     receptors=st.lists(st.sampled_from(["exc", "inh"]), min_size=3, max_size=3),
     alif=st.lists(st.booleans(), min_size=3, max_size=3),
     plastic=st.lists(st.booleans(), min_size=3, max_size=3),
+    two_tau=st.lists(st.booleans(), min_size=3, max_size=3),
     refine=st.booleans(),
 )
 def test_every_core_within_every_limit_and_traffic_matches_brute_force(sizes, seed, probs, delays, receptors, alif,
-                                                                       plastic, refine):
-    net = _random_net(sizes, seed, probs, delays, receptors, alif, plastic)
+                                                                       plastic, two_tau, refine):
+    net = _random_net(sizes, seed, probs, delays, receptors, alif, plastic, two_tau)
     prof = _small_profile()
     rates = {f"p{k}": np.linspace(1.0, 80.0, n) for k, n in enumerate(sizes)}
     rates["input"] = 50.0

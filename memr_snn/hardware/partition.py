@@ -541,8 +541,12 @@ class _Problem:
         A = self.A_csc
         r = A.indices[A.indptr[a]:A.indptr[b]]
         w = A.data[A.indptr[a]:A.indptr[b]]
-        counts = np.bincount(r, weights=w, minlength=0)
-        counts = counts[counts > 0].astype(np.int64)
+        if 4 * r.size < self.n_src:  # few synapses: sort them rather than touch a table of every source
+            _, inv = np.unique(r, return_inverse=True)
+            counts = np.bincount(inv, weights=w).astype(np.int64)
+        else:
+            counts = np.bincount(r, weights=w)
+            counts = counts[counts > 0].astype(np.int64)
         pr = 0
         if self.has_plastic:
             P = self.Ap_csc
@@ -571,7 +575,7 @@ def _describe_neuron(prob: _Problem, j: int) -> str:
 
 def _greedy_blocks(prob: _Problem, out_prefix: np.ndarray | None = None) -> list[tuple[int, int]]:
     cap = prob.profile.neurons_per_core
-    blocks, a = [], 0
+    blocks, a, size = [], 0, cap
     while a < prob.n:
         bad = prob.violation(prob.block_local(a, a + 1))
         if bad is None and out_prefix is not None and prob.violation(prob.block_local(a, a + 1, out_prefix)):
@@ -584,14 +588,29 @@ def _greedy_blocks(prob: _Problem, out_prefix: np.ndarray | None = None) -> list
             if key == "fan_in_axons_per_core":
                 detail += f"; it receives synapses from {need} distinct sources"
             raise MappingError(_describe_neuron(prob, a), key, lim, need, detail)
+
+        def fits(b, a=a):
+            return prob.violation(prob.block_local(a, b, out_prefix)) is None
+
         lo, hi = a + 1, min(prob.n, a + cap)
-        while lo < hi:  # largest b in [lo, hi] that fits
+        guess = min(hi, a + size) if blocks else hi  # neighbouring blocks tend to have the same size
+        if guess > lo:  # bracket the answer next to the guess before bisecting
+            if fits(guess):
+                lo = guess
+                if guess < hi and not fits(guess + 1):
+                    hi = guess
+            else:
+                hi = guess - 1
+                if hi > lo and fits(hi):
+                    lo = hi
+        while lo < hi:  # largest b in [lo, hi] that fits (every local resource grows with b)
             mid = (lo + hi + 1) // 2
-            if prob.violation(prob.block_local(a, mid, out_prefix)) is None:
+            if fits(mid):
                 lo = mid
             else:
                 hi = mid - 1
         blocks.append((a, lo))
+        size = lo - a
         a = lo
     return blocks
 

@@ -227,6 +227,8 @@ class Mapping:
     time : dict
         Time per step [s]: ``compute`` (slowest core), ``routing`` (longest
         on-chip message), ``barrier``, ``total``.
+    rates : dict
+        Population name -> mean firing rate used [Hz].
     warnings : list of str
         Unsupported features reported under ``strict=False``, assumed rates,
         unpriced terms.
@@ -493,7 +495,6 @@ class _Problem:
         for p in pops:
             comps.append(np.full(p.n, self._compartments(p, used_receptors[id(p)]), dtype=np.int64))
         self.comps = np.concatenate(comps)
-        self.syn_count = np.asarray(self.A.sum(axis=0)).ravel().astype(np.int64)  # in-degree per neuron
 
     def _compartments(self, pop: Population, receptors: set) -> int:
         prof = self.profile

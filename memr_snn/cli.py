@@ -14,6 +14,7 @@ Examples
     memr-snn experiment sma --brian2
     memr-snn experiment digits-bptt --seeds 0 1 2 --preset hfox_rram
     memr-snn bench --quick
+    memr-snn bench dvs-digits --seeds 0 1 2 --preset hfox_rram --out results/
     memr-snn info
 """
 
@@ -81,20 +82,44 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser(
         "bench",
-        help="benchmark against Brian2 and NEST (needs the 'peers' extra)",
+        help="simulator speed vs Brian2 and NEST (no TASK), or a sensory classification benchmark (TASK)",
         description=(
-            "Run memr_snn, Brian2 (cython and cpp_standalone) and NEST on the Vogels-Abbott "
+            "Without TASK: run memr_snn, Brian2 (cython and cpp_standalone) and NEST on the Vogels-Abbott "
             "networks in one run and print a table of build time, first run, steady run, peak "
-            "memory, spikes, rate and ratios; plus synapse memory and event-driven scaling."
+            "memory, spikes, rate and ratios; plus synapse memory and event-driven scaling (needs the "
+            "'peers' extra). With TASK (e.g. dvs-digits, spoken-digits, digits): train a spiking classifier "
+            "with surrogate gradients over seeds, map it to a device preset and report accuracy mean +- std, "
+            "spikes, synaptic operations and energy per sample and a logistic-regression baseline "
+            "(results.json and results.md in --out)."
         ),
     )
-    bench.add_argument("--quick", action="store_true", help="small sizes only (a smoke test of the benchmark)")
+    bench.add_argument("task", nargs="?", default=None,
+                       help="sensory benchmark task (dvs-digits, spoken-digits, digits); omit for the simulator "
+                            "speed benchmark")
+    bench.add_argument("--quick", action="store_true",
+                       help="small sizes only (a smoke test of the benchmark); with TASK: a small subset, 1 epoch, "
+                            "32 hidden neurons unless given")
     bench.add_argument("--sizes", type=int, nargs="+", default=None, help="network sizes (default 4000 16000 64000)")
     bench.add_argument("--repeats", type=int, default=3, help="repetitions per contender (median is reported)")
     bench.add_argument("--models", nargs="+", default=None, help="models to run (default cuba coba alif)")
     bench.add_argument("--peers", nargs="+", default=None,
                        help="contenders besides memr_snn (default brian2-cython brian2-cpp nest)")
-    bench.add_argument("--out", type=Path, default=Path("bench_output"), help="folder for bench.json and bench.md")
+    bench.add_argument("--out", type=Path, default=Path("bench_output"),
+                       help="folder for bench.json and bench.md (with TASK: results.json and results.md)")
+    sens = bench.add_argument_group("sensory benchmark (with TASK; defaults: the task's own settings)")
+    sens.add_argument("--seeds", type=int, nargs="+", default=None, help="network seeds (default 0 1 2)")
+    sens.add_argument("--epochs", type=int, default=None, help="training epochs")
+    sens.add_argument("--hidden", type=int, default=None, help="hidden LIF neurons")
+    sens.add_argument("--lr", type=float, default=None, help="Adam learning rate")
+    sens.add_argument("--batch-size", type=int, default=None, help="minibatch size")
+    sens.add_argument("--recurrent", action="store_true", default=None, help="recurrent hidden layer")
+    sens.add_argument("--preset", default=None, help="device preset of the mapped evaluation (default hfox_rram)")
+    sens.add_argument("--device-seeds", type=int, nargs="+", default=None,
+                      help="device seeds per trained network (default 0)")
+    sens.add_argument("--read-noise", choices=("per_step", "static", "off"), default=None,
+                      help="read noise of the mapped evaluation (default per_step)")
+    sens.add_argument("--baseline-bins", type=int, default=None,
+                      help="time bins of the logistic-regression baseline's count features (default 1)")
 
     devices = sub.add_parser(
         "devices", help="device presets and compact-model I-V loops",
@@ -350,10 +375,38 @@ def _cmd_info(args) -> int:
     return 0
 
 
-def _cmd_bench(args) -> int:
-    from .benchmarking import main as bench_main
+_SENSORY_FLAGS = ("seeds", "epochs", "hidden", "lr", "batch_size", "recurrent", "preset", "device_seeds",
+                  "read_noise", "baseline_bins")
+_SPEED_FLAGS = ("sizes", "models", "peers")
 
-    return bench_main(args)
+
+def _cmd_bench(args) -> int:
+    if args.task is None:
+        given = [f"--{n.replace('_', '-')}" for n in _SENSORY_FLAGS if getattr(args, n, None) is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} need a sensory TASK (e.g. 'memr-snn bench dvs-digits'); "
+                             "the simulator speed benchmark does not use them")
+        from .benchmarking import main as bench_main
+
+        return bench_main(args)
+    return _cmd_bench_task(args)
+
+
+def _cmd_bench_task(args) -> int:
+    from .benchmarking import command_line
+    from .learning.sensory import get_task, run_task, write_results
+
+    given = [f"--{n}" for n in _SPEED_FLAGS if getattr(args, n, None) is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)} apply to the simulator speed benchmark only (no TASK)")
+    get_task(args.task)  # unknown task: a clear error before anything runs
+    settings = {n: getattr(args, n) for n in _SENSORY_FLAGS}
+    result = run_task(args.task, quick=args.quick, **settings)
+    md = result.format()
+    print(md)
+    j, m = write_results(result, args.out, command=command_line())
+    print(f"wrote {j} and {m}", file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

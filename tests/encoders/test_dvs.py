@@ -82,7 +82,7 @@ def test_kernel_matches_numpy_reference_with_all_nonidealities(impl):
     th_on = rng.uniform(0.1, 0.3, n_pix)
     th_off = rng.uniform(0.1, 0.3, n_pix)
     drift = rng.uniform(0, 2e-4, n_pix)
-    kern = dvs_kernel if impl == "jit" else dvs_kernel.py_func
+    kern = dvs_kernel if impl == "jit" else getattr(dvs_kernel, "py_func", dvs_kernel)
     args = (logf, times, ref0.copy(), np.full(n_pix, -np.inf), th_on, th_off, drift, 700.0)
     n = kern(*args, np.empty(0), np.empty(0, np.int64), np.empty(0, np.int8), False)
     out_t, out_k, out_p = np.empty(n), np.empty(n, np.int64), np.empty(n, np.int8)

@@ -12,7 +12,7 @@ from memr_snn.encoders.events import to_frames_by_time  # noqa: E402
 
 from memr_snn.learning import sensory  # noqa: E402
 
-N = 150
+N = 300  # the quick subset of ``memr-snn bench dvs-digits --quick``: the CLI test reuses the cached file
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +104,22 @@ def test_loader_argument_validation(cache_root):
 def test_task_is_registered_for_the_cli():
     assert sensory.get_task("dvs-digits") is D.load_task
     assert sensory.TASK_DEFAULTS["dvs-digits"]["baseline_bins"] == 3
+
+
+def test_cli_bench_quick_uses_the_cache(small, cache_root, tmp_path, monkeypatch, capsys):
+    import json
+
+    from memr_snn.cli import main
+
+    monkeypatch.setenv("MEMR_SNN_DATA", str(cache_root))
+    monkeypatch.setattr(D, "_build", lambda *a, **k: pytest.fail("the quick subset should come from the cache"))
+    out = tmp_path / "res"
+    assert main(["bench", "dvs-digits", "--quick", "--seeds", "0", "--read-noise", "static", "--out", str(out)]) == 0
+    doc = json.loads((out / "results.json").read_text())
+    assert doc["task"]["name"] == "dvs-digits" and doc["task"]["n_train"] == 225 and doc["task"]["n_in"] == 578
+    assert doc["baseline"]["bins"] == 3
+    assert 0.0 <= doc["summary"]["float_accuracy_mean"] <= 1.0
+    assert "dvs-digits" in capsys.readouterr().out
 
 
 @pytest.mark.slow

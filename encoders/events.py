@@ -228,9 +228,11 @@ def validate_events(events, sensor_size, *, sort: bool = False) -> np.ndarray:
     return ev
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class EventStream:
     """An event array with its sensor size; validated (in bounds, sorted) on construction.
+
+    Compared by identity (``==`` on arrays is elementwise); compare ``.events`` with numpy instead.
 
     Returned by the readers (:mod:`memr_snn.encoders.readers`) and the emulator
     (:mod:`memr_snn.encoders.dvs`).

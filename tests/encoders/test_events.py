@@ -56,6 +56,10 @@ def test_validate_rejects_out_of_sensor_and_unsorted_and_sorts_on_request():
         validate_events(ev, (0, 4))
     with pytest.raises(EventError, match="fields"):
         as_events(np.zeros(3))
+    with pytest.raises(EventError, match=">= 0"):
+        validate_events(make_events([-3, 1], [0, 0], [0, 0], [1, 1]), (1, 1))
+    with pytest.raises(EventError, match="65535"):
+        make_events([0], [70_000], [0], [1])
 
 
 def test_empty_streams_go_through_every_utility():

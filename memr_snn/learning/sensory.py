@@ -35,10 +35,11 @@ Energy estimate (:class:`EnergyModel`)
 Two figures per sample, both *estimates* of the core operations only:
 
 * ``energy_digital_J`` -- a digital neuromorphic core:
-  ``SynOps * e_synop + neuron_updates * e_neuron_update``.  Defaults are the per-operation energies
-  of Intel's Loihi (14 nm) from Davies et al., "Loihi: a neuromorphic manycore processor with
-  on-chip learning", IEEE Micro 38(1):82-99, 2018, Table 2: 23.6 pJ per synaptic spike operation
-  (minimum) and 52 pJ per active neuron update.
+  ``SynOps * e_synop + neuron_updates * e_neuron_update``.  Defaults are Intel Loihi's (14 nm)
+  per-operation energies from Davies et al., "Loihi: a neuromorphic manycore processor with
+  on-chip learning", IEEE Micro 38(1):82-99, 2018, as tabulated by KerasSpiking's energy estimator
+  (``keras_spiking.ModelEnergy``, device ``"loihi"``): 27.1 pJ per synaptic operation (23.6 pJ
+  synaptic spike operation + 3.5 pJ) and 81 pJ per neuron update.
 * ``energy_device_J`` -- the mapped network: every spike reads the devices of the synapses it
   drives, each read costing :math:`V_{read}^2\,G\,t_{read}` with the preset's read pulse
   (``programming.v_read``, ``programming.t_read``) and the programmed conductance ``G`` of every
@@ -206,12 +207,13 @@ class ClassificationData:
 class EnergyModel:
     """Per-operation energies of the estimate (module docstring, "Energy estimate")."""
 
-    e_synop: float = 23.6e-12
-    """Energy of one synaptic operation of a digital core [J] (Loihi, Davies et al. 2018, Table 2)."""
-    e_neuron_update: float = 52e-12
-    """Energy of one neuron update [J] (Loihi active neuron update, Davies et al. 2018, Table 2)."""
-    source: str = ("M. Davies et al., 'Loihi: a neuromorphic manycore processor with on-chip learning', "
-                   "IEEE Micro 38(1):82-99, 2018, Table 2")
+    e_synop: float = 27.1e-12
+    """Energy of one synaptic operation of a digital core [J] (Loihi: 23.6 + 3.5 pJ)."""
+    e_neuron_update: float = 81e-12
+    """Energy of one neuron update [J] (Loihi)."""
+    source: str = ("Intel Loihi: M. Davies et al., 'Loihi: a neuromorphic manycore processor with on-chip learning', "
+                   "IEEE Micro 38(1):82-99, 2018, per-operation energies as tabulated by KerasSpiking "
+                   "(keras_spiking.ModelEnergy, device 'loihi')")
     """Citation of the figures."""
 
     def __post_init__(self) -> None:

@@ -299,3 +299,14 @@ def test_events_feed_a_spike_source():
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_docs_example_runs():
+    """The first python block of docs/encoders.md runs as written."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "encoders.md").read_text()
+    start = text.index("```python\n") + len("```python\n")
+    namespace: dict = {}
+    exec(compile(text[start:text.index("```", start)], "docs/encoders.md", "exec"), namespace)
+    assert namespace["rate"].shape == (100, 4) and namespace["events"].shape == (200, 2)

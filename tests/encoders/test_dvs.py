@@ -72,6 +72,22 @@ def test_remainder_carries_over_frames():
     np.testing.assert_array_equal(ev["t"], [1429, 2857, 4286])
 
 
+def test_exponential_ramp_fires_at_closed_form_times_independent_of_frame_times():
+    """I(t) = I0 exp(a t) (minus the log offset) makes ln(I + eps) linear in time, which the emulator's
+    interpolation represents exactly: ON events at t_j = j theta / a whatever the (irregular) frame times,
+    and OFF events at the same times for the decaying ramp."""
+    a, theta = 37.0, 0.25  # ln units per second, threshold
+    times = np.sort(np.concatenate([[0.0, 0.1], np.random.default_rng(1).uniform(0, 0.1, 13)]))
+    up = (0.2 * np.exp(a * times) - EPS).reshape(-1, 1, 1)
+    down = (0.2 * np.exp(-a * times) - EPS).reshape(-1, 1, 1)
+    frames = np.concatenate([up, down], axis=2)  # pixel (0, 0) brightens, (1, 0) darkens
+    ev = emulate_dvs(frames, times, threshold_on=theta, threshold_off=theta, log_eps=EPS).events
+    expected = np.rint(1e6 * np.arange(1, math.floor(a * 0.1 / theta) + 1) * theta / a).astype(np.int64)
+    np.testing.assert_array_equal(ev["t"][ev["x"] == 0], expected)
+    np.testing.assert_array_equal(ev["t"][ev["x"] == 1], expected)
+    assert np.all(ev["p"][ev["x"] == 0] == 1) and np.all(ev["p"][ev["x"] == 1] == 0)
+
+
 @pytest.mark.parametrize("impl", ["jit", "py_func"])
 def test_kernel_matches_numpy_reference_with_all_nonidealities(impl):
     rng = np.random.default_rng(7)

@@ -47,3 +47,11 @@ __all__ = [
     "to_events",
     "from_events",
 ]
+
+# --- event cameras (DVS): event arrays, emulator, file readers (docs/dvs.md) ---
+from .dvs import DVSParams, emulate_dvs, saccades  # noqa: E402
+from .events import EVENT_DTYPE, EventError, EventStream  # noqa: E402
+from .readers import EventFileError, from_tonic, read_events  # noqa: E402
+
+__all__ += ["DVSParams", "emulate_dvs", "saccades", "EVENT_DTYPE", "EventError", "EventStream", "EventFileError",
+            "from_tonic", "read_events"]

@@ -1,3 +1,57 @@
-"""Spike encoders, installed as ``memr_snn.encoders`` (filled by the sensory front-end work)."""
+"""Spike encoders, installed as ``memr_snn.encoders``.
 
-__all__: list[str] = []
+Every encoder is a pure function returning **one** representation: a ``uint8`` array of spike
+counts per time step with the time axis inserted second to last, ``x`` of shape
+``(..., n_channels)`` giving ``(..., n_steps, n_out_channels)`` (a batch ``(n_samples, n_channels)``
+gives ``(n_samples, n_steps, n_out_channels)``, the layout of
+:class:`memr_snn.learning.sensory.ClassificationData`).  :func:`to_events` converts one sample's
+train to the ``(times, indices)`` lists of :class:`memr_snn.SpikeSource`.  Random encoders take
+``rng: numpy.random.Generator | int | None``.
+
+* :func:`poisson_rate`, :func:`regular_rate`, :func:`bernoulli` -- rate coding (:mod:`.rate`);
+* :func:`latency` -- time to first spike, linear or logarithmic (:mod:`.latency`);
+* :func:`delta`, :func:`delta_decode` -- send-on-delta with ON/OFF channels (:mod:`.delta`);
+* :func:`population` -- Gaussian receptive fields, then latency or rate (:mod:`.population`);
+* :func:`burst` -- burst coding (:mod:`.burst`).
+
+Examples
+--------
+>>> import numpy as np
+>>> from memr_snn.encoders import poisson_rate, to_events
+>>> spikes = poisson_rate(np.array([0.2, 0.9]), n_steps=100, dt=1e-3, max_rate=200.0, rng=1)
+>>> spikes.shape
+(100, 2)
+>>> times, indices = to_events(spikes, dt=1e-3)
+"""
+
+from .burst import burst, burst_parameters
+from .convert import from_events, to_events
+from .delta import delta, delta_decode
+from .latency import latency, latency_times
+from .population import gaussian_activations, population, receptive_fields
+from .rate import bernoulli, poisson_rate, regular_rate
+
+__all__ = [
+    "bernoulli",
+    "poisson_rate",
+    "regular_rate",
+    "latency",
+    "latency_times",
+    "delta",
+    "delta_decode",
+    "population",
+    "receptive_fields",
+    "gaussian_activations",
+    "burst",
+    "burst_parameters",
+    "to_events",
+    "from_events",
+]
+
+# --- event cameras (DVS): event arrays, emulator, file readers (docs/dvs.md) ---
+from .dvs import DVSParams, emulate_dvs, saccades  # noqa: E402
+from .events import EVENT_DTYPE, EventError, EventStream  # noqa: E402
+from .readers import EventFileError, from_tonic, read_events  # noqa: E402
+
+__all__ += ["DVSParams", "emulate_dvs", "saccades", "EVENT_DTYPE", "EventError", "EventStream", "EventFileError",
+            "from_tonic", "read_events"]

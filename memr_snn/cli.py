@@ -8,14 +8,18 @@ Examples
     memr-snn run coba --n 16000 --engine dense --out results/
     memr-snn run my_network.msnn --duration 0.5 --out results/ --save-state after.msnn
     memr-snn run cuba --device hfox_rram --program verify --age 3600 --out results/
+    memr-snn map --profile loihi1 --network cuba --n-neurons 4000 --out mapping/
+    memr-snn map --profile loihi2 --network cuba --rates-from-run 0.5
     memr-snn devices list
     memr-snn devices show pcm_gst
     memr-snn devices iv vteam --out iv.png
     memr-snn experiment sma --brian2
     memr-snn experiment digits-bptt --seeds 0 1 2 --preset hfox_rram
+    memr-snn export --to nir --network cuba --n 400 --lossy --out cuba.nir
     memr-snn bench --quick
+    memr-snn bench dvs-digits --seeds 0 1 2 --preset hfox_rram --out results/
     memr-snn info
-    memr-snn export my_network.msnn --to lava --out net_lava.npz --steps 1000 --run
+    memr-snn export --to lava --network my_network.msnn --out net_lava.npz --lava-steps 1000 --lava-run
 """
 
 from __future__ import annotations
@@ -82,20 +86,70 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser(
         "bench",
-        help="benchmark against Brian2 and NEST (needs the 'peers' extra)",
+        help="simulator speed vs Brian2 and NEST (no TASK), or a sensory classification benchmark (TASK)",
         description=(
-            "Run memr_snn, Brian2 (cython and cpp_standalone) and NEST on the Vogels-Abbott "
+            "Without TASK: run memr_snn, Brian2 (cython and cpp_standalone) and NEST on the Vogels-Abbott "
             "networks in one run and print a table of build time, first run, steady run, peak "
-            "memory, spikes, rate and ratios; plus synapse memory and event-driven scaling."
+            "memory, spikes, rate and ratios; plus synapse memory and event-driven scaling (needs the "
+            "'peers' extra). With TASK (e.g. dvs-digits, spoken-digits, digits): train a spiking classifier "
+            "with surrogate gradients over seeds, map it to a device preset and report accuracy mean +- std, "
+            "spikes, synaptic operations and energy per sample and a logistic-regression baseline "
+            "(results.json and results.md in --out)."
         ),
     )
-    bench.add_argument("--quick", action="store_true", help="small sizes only (a smoke test of the benchmark)")
+    bench.add_argument("task", nargs="?", default=None,
+                       help="sensory benchmark task (dvs-digits, spoken-digits, digits); omit for the simulator "
+                            "speed benchmark")
+    bench.add_argument("--quick", action="store_true",
+                       help="small sizes only (a smoke test of the benchmark); with TASK: a small subset, 1 epoch, "
+                            "32 hidden neurons unless given")
     bench.add_argument("--sizes", type=int, nargs="+", default=None, help="network sizes (default 4000 16000 64000)")
     bench.add_argument("--repeats", type=int, default=3, help="repetitions per contender (median is reported)")
     bench.add_argument("--models", nargs="+", default=None, help="models to run (default cuba coba alif)")
     bench.add_argument("--peers", nargs="+", default=None,
                        help="contenders besides memr_snn (default brian2-cython brian2-cpp nest)")
-    bench.add_argument("--out", type=Path, default=Path("bench_output"), help="folder for bench.json and bench.md")
+    bench.add_argument("--out", type=Path, default=Path("bench_output"),
+                       help="folder for bench.json and bench.md (with TASK: results.json and results.md)")
+    sens = bench.add_argument_group("sensory benchmark (with TASK; defaults: the task's own settings)")
+    sens.add_argument("--seeds", type=int, nargs="+", default=None, help="network seeds (default 0 1 2)")
+    sens.add_argument("--epochs", type=int, default=None, help="training epochs")
+    sens.add_argument("--hidden", type=int, default=None, help="hidden LIF neurons")
+    sens.add_argument("--lr", type=float, default=None, help="Adam learning rate")
+    sens.add_argument("--batch-size", type=int, default=None, help="minibatch size")
+    sens.add_argument("--recurrent", action="store_true", default=None, help="recurrent hidden layer")
+    sens.add_argument("--preset", default=None, help="device preset of the mapped evaluation (default hfox_rram)")
+    sens.add_argument("--device-seeds", type=int, nargs="+", default=None,
+                      help="device seeds per trained network (default 0)")
+    sens.add_argument("--read-noise", choices=("per_step", "static", "off"), default=None,
+                      help="read noise of the mapped evaluation (default per_step)")
+    sens.add_argument("--baseline-bins", type=int, default=None,
+                      help="time bins of the logistic-regression baseline's count features (default 1)")
+
+    mp = sub.add_parser(
+        "map",
+        help="map a network onto Loihi-style cores: utilisation, traffic, energy and time per step",
+        description=(
+            "Place a built-in network (cuba, coba, alif) or a saved network file on the cores of a core "
+            "profile (loihi1, loihi2 or a core_profile.json), splitting populations to fit every per-core limit "
+            "and reducing inter-core spike traffic; print the mapping report and write mapping.json (and "
+            "utilisation.png). Networks the target cannot express are refused with the element and the reason."
+        ),
+    )
+    mp.add_argument("--profile", required=True, metavar="PROFILE",
+                    help="core profile: loihi1, loihi2 or a path to a core_profile.json")
+    mp.add_argument("--network", default="cuba", help="built-in name (cuba, coba, alif) or a saved network (.msnn)")
+    mp.add_argument("--n-neurons", type=int, default=4000, help="neurons of a built-in network (default 4000)")
+    mp.add_argument("--seed", type=int, default=1, help="random seed of a built-in network (default 1)")
+    mp.add_argument("--dt", type=float, default=1e-4, help="time step of a built-in network [s] (default 1e-4)")
+    mp.add_argument("--rates-from-run", type=float, default=None, metavar="SECONDS",
+                    help="simulate SECONDS first and use the measured firing rates (default: 10 Hz assumed)")
+    mp.add_argument("--weight-bits", type=int, default=None, help="synaptic weight precision (default: profile's)")
+    mp.add_argument("--no-refine", action="store_true", help="skip the traffic-reducing refinement")
+    mp.add_argument("--allow-unsupported", action="store_true",
+                    help="report unsupported features as warnings and map anyway (default: refuse)")
+    mp.add_argument("--out", type=Path, default=Path("mapping_output"),
+                    help="folder for mapping.json and utilisation.png (default ./mapping_output)")
+    mp.add_argument("--no-plots", action="store_true", help="skip utilisation.png")
 
     devices = sub.add_parser(
         "devices", help="device presets and compact-model I-V loops",
@@ -124,26 +178,106 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("name", choices=sorted(EXPERIMENTS), help="experiment")
     exp.add_argument("options", nargs=argparse.REMAINDER, help="the experiment's own options")
 
-    export = sub.add_parser(
-        "export", help="export a saved network to another simulator or format",
-        description="Convert a network file (Network.save) for another tool. Targets: "
-                    + "; ".join(f"{k}: {v[1]}" for k, v in sorted(EXPORT_TARGETS.items()))
-                    + ". Elements a target cannot express are refused with the element and the reason.",
-    )
-    export.add_argument("network", type=Path, help="saved network (.msnn)")
-    export.add_argument("--to", required=True, choices=sorted(EXPORT_TARGETS), help="target")
-    export.add_argument("--out", type=Path, required=True, help="output file")
-    export.add_argument("--steps", type=int, default=None,
-                        help="lava: steps of input spikes to write (default: last input spike + 100)")
-    export.add_argument("--vth", type=int, default=None,
-                        help="lava: Loihi threshold mantissa (default: the largest the 8-bit weights allow)")
-    export.add_argument("--run", action="store_true",
-                        help="lava: also run the artifact in Lava (needs MEMR_SNN_PYTHON310) and compare spikes "
-                             "with memr_snn's fixed-point run")
+    _add_export_parser(sub)
 
     sub.add_parser("info", help="versions, threading, optional extras", description="Print versions, numba "
                    "threading, memory and which optional extras (brian2, nest, lava, nir) are present.")
     return parser
+
+
+def _export_nir(net, args) -> str:
+    """``--to nir``: write a NIR (HDF5) graph with :func:`memr_snn.adapters.nir.write_nir`."""
+    from .adapters.nir import NIR_DOC_UNITS, SI_UNITS, write_nir
+
+    units = {"si": SI_UNITS, "nir-docs": NIR_DOC_UNITS}[args.nir_units]
+    write_nir(net, args.out, units=units, spike_model=args.nir_spike_model, lossy=args.lossy)
+    return f"NIR graph ({args.nir_units} units, {args.nir_spike_model} spikes)"
+
+
+def _export_lava(net, args) -> str:
+    """``--to lava``: quantize to Loihi fixed point and write the Lava runner's ``.npz`` artifact
+    (:mod:`memr_snn.adapters.lava`); with ``--lava-run`` also run it in Lava and compare spikes."""
+    from .adapters.lava import LavaUnavailableError, run_in_lava, write_lava_artifact
+    from .hardware import run_fixed_point, to_fixed_point
+
+    if args.lossy:
+        raise ValueError("--lossy does not apply to --to lava: Lava's fixed-point LIF cannot drop elements silently")
+    conv = to_fixed_point(net, vth=args.lava_vth, n_steps=args.lava_steps)
+    n_steps = conv.report.n_steps_compared
+    write_lava_artifact(conv.network, n_steps, args.out)
+    print(conv.report.summary())
+    what = f"Lava 0.10 fixed-point artifact ({n_steps} steps; run: python memr_snn/adapters/_lava_runner.py IN OUT)"
+    if not args.lava_run:
+        return what
+    try:
+        lava = run_in_lava(conv.network, n_steps)
+    except LavaUnavailableError as exc:
+        raise SystemExit(f"memr-snn: error: {exc}") from None
+    mine = run_fixed_point(conv.network, n_steps)
+    same = True
+    for p in conv.network.populations:
+        eq = bool(np.array_equal(mine.spikes[p.name], lava.spikes[p.name]))
+        same &= eq
+        print(f"{p.name}: lava {int(lava.spikes[p.name].sum())} spikes, memr_snn fixed point "
+              f"{int(mine.spikes[p.name].sum())} spikes, identical: {eq}")
+    if not same:
+        raise SystemExit("memr-snn: error: Lava's spikes differ from memr_snn's fixed-point run")
+    return what + ", run in Lava: spikes identical"
+
+
+#: export targets of ``memr-snn export --to``: name -> function(network, args) -> description of what was written
+EXPORTERS = {"nir": _export_nir, "lava": _export_lava}
+
+
+def _add_export_parser(sub) -> None:
+    export = sub.add_parser(
+        "export", help="export a built-in or saved network to another format (" + ", ".join(EXPORTERS) + ")",
+        description="Build a built-in network (cuba, coba, alif) or load a saved network file and write it in "
+                    "another tool's format.  Elements the target cannot express are refused with their name "
+                    "and the reason (--lossy drops refractory periods, device storage and plasticity instead).",
+    )
+    export.add_argument("--to", required=True, choices=sorted(EXPORTERS), help="target format")
+    export.add_argument("--network", required=True, help="built-in name (cuba, coba, alif) or saved network (.msnn)")
+    export.add_argument("--n", "--n-neurons", dest="n", type=int, default=4000,
+                        help="number of neurons of a built-in network (default 4000)")
+    export.add_argument("--seed", type=int, default=1, help="random seed for built-in networks (default 1)")
+    export.add_argument("--dt", type=float, default=1e-4, help="time step in seconds for built-in networks "
+                                                                "(default 1e-4)")
+    export.add_argument("--out", type=Path, required=True, help="file to write")
+    export.add_argument("--lossy", action="store_true",
+                        help="export refractory periods, device storage and plasticity as if absent (recorded "
+                             "in the file) instead of refusing")
+    nir = export.add_argument_group("--to nir")
+    nir.add_argument("--nir-units", choices=("si", "nir-docs"), default="si",
+                     help="numbers in s, V, A, Ohm (si, default) or ms, mV, mA, Ohm (nir-docs: NIR's table)")
+    nir.add_argument("--nir-spike-model", choices=("dirac", "step"), default="dirac",
+                     help="a spike has area 1 (dirac, default) or one step dt (step: snnTorch/Norse reading)")
+    lava = export.add_argument_group("--to lava")
+    lava.add_argument("--lava-steps", type=int, default=None,
+                      help="steps of input spikes to write and compare (default: last input spike + 100)")
+    lava.add_argument("--lava-vth", type=int, default=None,
+                      help="Loihi threshold mantissa (default: the largest the 8-bit weights allow)")
+    lava.add_argument("--lava-run", action="store_true",
+                      help="also run the artifact in Lava (a Python 3.10 with lava-nc 0.10, MEMR_SNN_PYTHON310) "
+                           "and check its spikes equal memr_snn's fixed-point run")
+
+
+def _cmd_export(args) -> int:
+    from .networks import BUILTIN
+
+    if args.network in BUILTIN:
+        net = BUILTIN[args.network](n=args.n, seed=args.seed, dt=args.dt, record=False).net
+    else:
+        path = Path(args.network)
+        if not path.is_file():
+            raise SystemExit(f"memr-snn: error: network {args.network!r} is neither a built-in "
+                             f"({', '.join(BUILTIN)}) nor a file")
+        from . import Network
+
+        net = Network.load(path)
+    what = EXPORTERS[args.to](net, args)
+    print(f"wrote {args.out}: {what} of {net.n_neurons} neurons, {net.n_synapses} synapses, dt = {net.dt:g} s")
+    return 0
 
 
 def _load_network(args):
@@ -261,6 +395,65 @@ def _device_outputs(net, out: Path, plots: bool) -> None:
     print(f"wrote {out}/{files}")
 
 
+def _cmd_map(args) -> int:
+    from .hardware import load_profile, map_network
+    from .model.monitors import SpikeMonitor
+
+    profile = load_profile(args.profile)  # refuse a bad profile before building anything
+    if args.rates_from_run is not None and not (np.isfinite(args.rates_from_run) and args.rates_from_run > 0):
+        raise SystemExit(f"memr-snn: error: --rates-from-run must be > 0 seconds, got {args.rates_from_run}")
+    from .networks import BUILTIN
+
+    if args.network in BUILTIN:
+        net = BUILTIN[args.network](n=args.n_neurons, seed=args.seed, dt=args.dt,
+                                    record=args.rates_from_run is not None).net
+        label = args.network
+    else:
+        path = Path(args.network)
+        if not path.exists():
+            raise SystemExit(f"memr-snn: error: network {args.network!r} is neither a built-in "
+                             f"({', '.join(BUILTIN)}) nor a file")
+        from . import Network
+
+        net = Network.load(path)
+        label = path.stem
+    rates = None
+    if args.rates_from_run is not None:
+        monitors = {m.population.name: m for m in net.monitors if isinstance(m, SpikeMonitor) and m.indices is None}
+        for pop in net.populations:
+            if pop.name not in monitors:
+                monitors[pop.name] = net.add(SpikeMonitor(pop))
+        counts = {k: m.count() for k, m in monitors.items()}
+        net.run(args.rates_from_run, progress=False)
+        rates = {k: (m.count() - counts[k]) / args.rates_from_run for k, m in monitors.items()}
+    t0 = time.perf_counter()
+    mapping = map_network(net, profile, rates=rates, weight_bits=args.weight_bits, refine=not args.no_refine,
+                          strict=not args.allow_unsupported)
+    t_map = time.perf_counter() - t0
+    args.out.mkdir(parents=True, exist_ok=True)
+    data = mapping.to_dict()
+    data["network"] = {"name": label, "neurons": net.n_neurons, "synapses": net.n_synapses, "seed": net.seed,
+                       "rates_from_run_s": args.rates_from_run, "mapping_s": t_map}
+    (args.out / "mapping.json").write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")
+    print(f"network {label}: {net.n_neurons} neurons, {net.n_synapses} synapses"
+          + (f"; rates measured over {args.rates_from_run:g} s" if rates is not None else ""))
+    print(mapping.format())
+    files = "mapping.json"
+    if not args.no_plots:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        ax = mapping.plot(title=f"{label} on {profile.name}: {mapping.n_cores} cores")
+        ax.figure.tight_layout()
+        ax.figure.savefig(args.out / "utilisation.png", dpi=120)
+        plt.close(ax.figure)
+        files += ", utilisation.png"
+    print(f"mapped in {t_map:.2f} s; wrote {args.out}/{files}")
+    return 0
+
+
 def _cmd_experiment(args) -> int:
     from .learning.experiments import run_experiment
 
@@ -361,49 +554,6 @@ def _print_summary(s: dict, out: Path) -> None:
     print(f"wrote {out}/spikes.npz, summary.json{plots}")
 
 
-def _export_lava(args, net) -> int:
-    from .adapters.lava import LavaUnavailableError, run_in_lava, write_lava_artifact
-    from .hardware import run_fixed_point
-    from .hardware.conversion import to_fixed_point
-
-    conv = to_fixed_point(net, vth=args.vth, n_steps=args.steps)
-    n_steps = conv.report.n_steps_compared
-    write_lava_artifact(conv.network, n_steps, args.out)
-    print(conv.report.summary())
-    print(f"wrote {args.out} ({n_steps} steps; run it with a Python 3.10 + lava-nc 0.10: "
-          f"python memr_snn/adapters/_lava_runner.py {args.out} OUT.npz)")
-    if args.run:
-        try:
-            lava = run_in_lava(conv.network, n_steps)
-        except LavaUnavailableError as exc:
-            print(f"memr-snn: error: {exc}", file=sys.stderr)
-            return 3
-        mine = run_fixed_point(conv.network, n_steps)
-        same = True
-        for p in conv.network.populations:
-            eq = bool(np.array_equal(mine.spikes[p.name], lava.spikes[p.name]))
-            same &= eq
-            print(f"{p.name}: lava {int(lava.spikes[p.name].sum())} spikes, memr_snn fixed point "
-                  f"{int(mine.spikes[p.name].sum())} spikes, identical: {eq}")
-        return 0 if same else 1
-    return 0
-
-
-EXPORT_TARGETS = {
-    "lava": (_export_lava, "a Lava 0.10 process graph artifact (.npz) in Loihi fixed point"),
-}
-"""``--to`` name -> (function(args, network) -> exit code, one-line description)."""
-
-
-def _cmd_export(args) -> int:
-    if not args.network.exists():
-        raise SystemExit(f"memr-snn: error: network file {str(args.network)!r} does not exist")
-    from . import Network
-
-    net = Network.load(args.network)
-    return EXPORT_TARGETS[args.to][0](args, net)
-
-
 def _cmd_info(args) -> int:
     from .info import collect_info, format_info
 
@@ -411,10 +561,38 @@ def _cmd_info(args) -> int:
     return 0
 
 
-def _cmd_bench(args) -> int:
-    from .benchmarking import main as bench_main
+_SENSORY_FLAGS = ("seeds", "epochs", "hidden", "lr", "batch_size", "recurrent", "preset", "device_seeds",
+                  "read_noise", "baseline_bins")
+_SPEED_FLAGS = ("sizes", "models", "peers")
 
-    return bench_main(args)
+
+def _cmd_bench(args) -> int:
+    if args.task is None:
+        given = [f"--{n.replace('_', '-')}" for n in _SENSORY_FLAGS if getattr(args, n, None) is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} need a sensory TASK (e.g. 'memr-snn bench dvs-digits'); "
+                             "the simulator speed benchmark does not use them")
+        from .benchmarking import main as bench_main
+
+        return bench_main(args)
+    return _cmd_bench_task(args)
+
+
+def _cmd_bench_task(args) -> int:
+    from .benchmarking import command_line
+    from .learning.sensory import get_task, run_task, write_results
+
+    given = [f"--{n}" for n in _SPEED_FLAGS if getattr(args, n, None) is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)} apply to the simulator speed benchmark only (no TASK)")
+    get_task(args.task)  # unknown task: a clear error before anything runs
+    settings = {n: getattr(args, n) for n in _SENSORY_FLAGS}
+    result = run_task(args.task, quick=args.quick, **settings)
+    md = result.format()
+    print(md)
+    j, m = write_results(result, args.out, command=command_line())
+    print(f"wrote {j} and {m}", file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -425,7 +603,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         commands = {"run": _cmd_run, "info": _cmd_info, "bench": _cmd_bench, "devices": _cmd_devices,
-                    "experiment": _cmd_experiment, "export": _cmd_export}
+                    "experiment": _cmd_experiment, "export": _cmd_export, "map": _cmd_map}
         return commands[args.command](args)
     except (ValueError, TypeError, MemoryError) as exc:
         print(f"memr-snn: error: {exc}", file=sys.stderr)

@@ -1,4 +1,1 @@
-"""Adapters to other simulators and formats (Lava, NIR), at the edge of the package.
-
-Each adapter imports its dependency lazily, inside functions; the core never needs them.
-"""
+"""Adapters to other tools (Lava, NIR); each imports its dependency lazily, inside its functions."""

@@ -9,13 +9,15 @@ e-prop and surrogate-gradient training.
   mapping to crossbars;
 * :mod:`~memr_snn.learning.compare` -- e-prop versus BPTT on the same network, initial weights and
   temporal task (converters between the two modules' configurations and weights);
-* :mod:`~memr_snn.learning.datasets`, :mod:`~memr_snn.learning.digits` -- the bundled 8x8 digits.
+* :mod:`~memr_snn.learning.datasets`, :mod:`~memr_snn.learning.digits` -- the bundled 8x8 digits;
+* :mod:`~memr_snn.learning.sensory` -- the sensory classification benchmark harness
+  (``memr-snn bench dvs-digits``): training over seeds, device mapping, spikes, SynOps, energy, baseline.
 
 ``eprop`` and ``surrogate`` implement the same discrete-time network equations, each with its own
 ``RSNNConfig``; import those from the submodule (``from memr_snn.learning.surrogate import RSNNConfig``).
 """
 
-from . import compare, eprop, surrogate
+from . import compare, eprop, sensory, surrogate
 from .datasets import SpikeDataset, load_digits_spikes, rate_encode
 from .digits import train_digits
 from .eprop import DeviceTarget, EProp, evidence_accumulation, train_eprop_task
@@ -25,6 +27,6 @@ from .surrogate import Adam, HardwareAware, MappedNetwork, evaluate_mapped, map_
 __all__ = [
     "STDP", "TripletSTDP", "RewardSTDP", "PlasticityRule", "rule_from_dict", "run_with_reward",
     "eprop", "EProp", "DeviceTarget", "evidence_accumulation", "train_eprop_task",
-    "surrogate", "compare", "Adam", "HardwareAware", "MappedNetwork", "map_to_crossbar", "evaluate_mapped",
+    "surrogate", "compare", "sensory", "Adam", "HardwareAware", "MappedNetwork", "map_to_crossbar", "evaluate_mapped",
     "SpikeDataset", "load_digits_spikes", "rate_encode", "train_digits",
 ]

@@ -7,7 +7,8 @@
 Encodings (per pixel, intensity ``p = value / 16`` in [0, 1], ``T`` steps of ``dt``):
 
 * ``"rate"`` -- Bernoulli spikes: in every step a pixel spikes with probability
-  ``min(1, p * max_rate * dt)``, independently (a discrete-time Poisson process), seeded;
+  ``min(1, p * max_rate * dt)``, independently (a discrete-time Poisson process), seeded
+  (:func:`memr_snn.encoders.rate.bernoulli`, the Poisson rate encoder's draw);
 * ``"current"`` -- deterministic: the input is the constant ``p * max_rate * dt`` every step
   (the expected value of the rate code).
 """
@@ -19,6 +20,7 @@ import dataclasses
 import numpy as np
 
 from .._validation import check_int_at_least, check_positive, check_probability
+from ..encoders.rate import bernoulli
 
 __all__ = ["SpikeDataset", "load_digits_spikes", "rate_encode", "CODINGS"]
 
@@ -73,7 +75,7 @@ def rate_encode(images: np.ndarray, T: int, dt: float, max_rate: float, rng: np.
         return np.repeat(p[:, None, :], T, axis=1)
     if rng is None:
         raise ValueError("rng is required for coding='rate'")
-    return (rng.random((img.shape[0], T, img.shape[1])) < p[:, None, :]).astype(np.float64)
+    return bernoulli(p, T, rng).astype(np.float64)
 
 
 def load_digits_spikes(T: int = 20, *, dt: float = 1e-3, max_rate: float = 500.0, coding: str = "rate",

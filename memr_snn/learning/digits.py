@@ -2,8 +2,9 @@
 
 :func:`train_digits` is the CLI-friendly entry (``examples/surrogate_digits.py`` and
 ``python -m memr_snn.learning.digits``): it loads :func:`~memr_snn.learning.datasets.load_digits_spikes`
-(fixed stratified split, 1347 train / 450 test), trains with :func:`~memr_snn.learning.surrogate.train`
-(fresh Bernoulli spikes every epoch, fixed seeded test spikes), and optionally maps the trained
+(fixed stratified split, 1347 train / 450 test), trains with the sensory benchmark harness's
+:func:`~memr_snn.learning.sensory.train_network` (surrogate-gradient BPTT, fresh Bernoulli spikes every
+epoch, fixed seeded test spikes), and optionally maps the trained
 weights onto a device preset and reports the mapped accuracy over device seeds
 (:func:`~memr_snn.learning.surrogate.evaluate_mapped`).
 """
@@ -20,7 +21,8 @@ import numpy as np
 
 from .._validation import check_int_at_least
 from .datasets import load_digits_spikes, rate_encode
-from .surrogate import HardwareAware, RSNNConfig, accuracy, evaluate_mapped, init_weights, train
+from .sensory import ClassificationData, train_network
+from .surrogate import HardwareAware, accuracy, evaluate_mapped
 
 __all__ = ["train_digits", "main"]
 
@@ -73,18 +75,17 @@ def train_digits(seed: int = 0, epochs: int = 40, hidden: int = 128, *, T: int =
     epochs = check_int_at_least("epochs", epochs, 1)
     hidden = check_int_at_least("hidden", hidden, 1)
     ds = load_digits_spikes(T, dt=dt, max_rate=max_rate, seed=seed)
-    config = RSNNConfig(n_in=64, n_rec=hidden, n_out=10, dt=dt, recurrent=bool(recurrent), beta=beta)
-    weights = init_weights(config, seed, in_gain=in_gain)
-    rng = np.random.default_rng([seed, 0xE90C])
-    t0 = time.perf_counter()
-    hist = train(config, weights, lambda e: rate_encode(ds.images_train, T, dt, max_rate, rng), ds.y_train, loss,
-                 epochs=epochs, batch_size=batch_size, lr=lr, lr_decay=lr_decay, seed=seed, hardware=hardware)
-    t_train = time.perf_counter() - t0
+    data = ClassificationData(name="digits", x_train=ds.x_train, y_train=ds.y_train, x_test=ds.x_test,
+                              y_test=ds.y_test, dt=dt, n_classes=10,
+                              resample=lambda rng: rate_encode(ds.images_train, T, dt, max_rate, rng))
+    net = train_network(data, seed, hidden=hidden, epochs=epochs, lr=lr, lr_decay=lr_decay, batch_size=batch_size,
+                        loss=loss, recurrent=recurrent, beta=beta, in_gain=in_gain, hardware=hardware)
+    config, weights, t_train = net.config, net.weights, net.train_seconds
     out: dict[str, Any] = {
         "seed": seed,
         "test_accuracy": accuracy(config, weights, ds.x_test, ds.y_test, loss),
         "train_accuracy": accuracy(config, weights, ds.x_train, ds.y_train, loss),
-        "loss": hist["loss"],
+        "loss": net.loss,
         "train_seconds": t_train,
         "config": config,
         "weights": weights,

@@ -160,8 +160,8 @@ def test_cli_export_to_lava_writes_the_artifact(tmp_path, capsys):
     from memr_snn.cli import main
 
     out = tmp_path / "lava.npz"
-    assert main(["export", str(_saved_float_network(tmp_path)), "--to", "lava", "--out", str(out), "--steps",
-                 str(T)]) == 0
+    assert main(["export", "--network", str(_saved_float_network(tmp_path)), "--to", "lava", "--out", str(out),
+                 "--lava-steps", str(T)]) == 0
     net, n_steps, _ = read_lava_artifact(out)
     assert n_steps == T and net.populations[0].name == "exc"
     assert "agreement" in capsys.readouterr().out
@@ -173,7 +173,8 @@ def test_cli_export_refuses_with_the_element_and_reason(tmp_path, capsys):
     net = ms.Network(dt=0.1 * MS, seed=0)
     net.add(ms.Population(3, ms.ALIFParams(t_ref=0.0), name="adaptive"))
     net.save(tmp_path / "alif.msnn")
-    assert main(["export", str(tmp_path / "alif.msnn"), "--to", "lava", "--out", str(tmp_path / "x.npz")]) == 2
+    assert main(["export", "--network", str(tmp_path / "alif.msnn"), "--to", "lava",
+                 "--out", str(tmp_path / "x.npz")]) == 2
     err = capsys.readouterr().err
     assert "'adaptive'" in err and "ALIF" in err
 
@@ -186,7 +187,14 @@ def test_cli_export_run_in_lava(tmp_path, capsys):
         find_lava_python()
     except LavaUnavailableError as exc:
         pytest.skip(f"Lava not available: {exc}")
-    rc = main(["export", str(_saved_float_network(tmp_path)), "--to", "lava", "--out", str(tmp_path / "l.npz"),
-               "--steps", str(T), "--run"])
+    rc = main(["export", "--network", str(_saved_float_network(tmp_path)), "--to", "lava",
+               "--out", str(tmp_path / "l.npz"), "--lava-steps", str(T), "--lava-run"])
     out = capsys.readouterr().out
-    assert rc == 0 and "identical: True" in out
+    assert rc == 0 and "identical: True" in out and "spikes identical" in out
+
+
+def test_cli_export_builtin_network_is_refused_for_its_refractory_period(tmp_path, capsys):
+    from memr_snn.cli import main
+
+    rc = main(["export", "--to", "lava", "--network", "cuba", "--n", "100", "--out", str(tmp_path / "c.npz")])
+    assert rc == 2 and "refractory" in capsys.readouterr().err

@@ -54,8 +54,9 @@ RUNNER_PATH = Path(__file__).with_name("_lava_runner.py")
 """The 3.10-side runner script (imports numpy and lava only)."""
 
 _HOW_TO = (
-    "Lava needs a Python 3.10 interpreter with lava-nc: create one (e.g. `python3.10 -m venv .venv310 && "
-    ".venv310/bin/pip install lava-nc==0.10.0`) and set MEMR_SNN_PYTHON310 to its python executable."
+    "Lava needs a Python 3.10 interpreter with lava-nc 0.10: create one (`tools/setup_lava_env.sh .venv310` in a "
+    "source checkout, or `python3.10 -m venv .venv310 && .venv310/bin/pip install lava-nc==0.10.0`) and set "
+    "MEMR_SNN_PYTHON310 to its python executable (e.g. MEMR_SNN_PYTHON310=$PWD/.venv310/bin/python)."
 )
 
 _SIGN_MODE_VALUES = {"mixed": 1, "excitatory": 2, "inhibitory": 3}  # lava.utils.weightutils.SignMode

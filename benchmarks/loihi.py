@@ -74,7 +74,9 @@ def main(argv=None) -> int:
     lava_steps = args.lava_steps or args.steps
     python = find_lava_python()
     net = build(args.n)
-    run_fixed_point(net, 20)  # compile / load the cached kernel
+    t = time.perf_counter()
+    run_fixed_point(net, 20)  # compile (first run) or load the cached kernel
+    print(f"memr_snn first call (numba compile or cache load + 20 steps): {time.perf_counter() - t:.2f} s")
     ours, theirs = [], []
     same = None
     for r in range(args.repeats):

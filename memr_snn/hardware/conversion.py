@@ -258,7 +258,8 @@ def to_fixed_point(
         ``v_reset = v_rest``, :class:`memr_snn.SpikeSource` inputs and plain
         projections (already added, so their synapses exist).
     vth : int or dict, optional
-        Loihi threshold mantissa per population (name -> int) or for all; by
+        Loihi threshold mantissa (1..131071) for all populations, or per
+        population (name -> int; missing names are chosen automatically); by
         default the largest the 8-bit weights, bias and 24-bit state allow.
     n_steps : int, optional
         Input raster length and, with ``compare``, the length of the
@@ -334,8 +335,12 @@ def to_fixed_point(
     vths = {}
     for pop in neurons:
         i = info[id(pop)]
-        if vth is not None:
-            vths[id(pop)] = int(vth[pop.name] if isinstance(vth, dict) else vth)
+        given = vth.get(pop.name) if isinstance(vth, dict) else vth
+        if given is not None:
+            if isinstance(given, bool) or not isinstance(given, (int, np.integer)) or not 1 <= given <= 131071:
+                raise FixedPointRangeError(f"vth for population {pop.name!r} must be an integer in [1, 131071], "
+                                           f"got {given!r}")
+            vths[id(pop)] = int(given)
             continue
         limit = 131071.0
         r_max = 0.0

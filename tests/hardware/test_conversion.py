@@ -123,3 +123,10 @@ def test_weights_too_large_for_the_given_vth():
         to_fixed_point(net, vth=131071, n_steps=T, compare=False)
     conv = to_fixed_point(net, n_steps=T, compare=False)  # the automatic vth fits them
     assert conv.network.populations[0].params.vth < 131071
+
+
+def test_vth_argument_is_validated():
+    with pytest.raises(FixedPointRangeError, match="vth for population 'exc'"):
+        to_fixed_point(_net(), vth=0, n_steps=T, compare=False)
+    conv = to_fixed_point(_net(), vth={"other": 5}, n_steps=T, compare=False)  # unknown names: automatic choice
+    assert conv.network.populations[0].params.vth > 1000

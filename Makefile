@@ -16,7 +16,7 @@ $(VENV)/.stamp-base: pyproject.toml
 	touch $@
 
 $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-base
-	$(PY) -m pip install --quiet -e ".[dev,peers]"
+	$(PY) -m pip install --quiet -e ".[dev,peers,dvs-peers]"
 	touch $@
 
 # Lava 0.10 needs Python 3.10 and numpy 1.x: it gets its own environment, used by the Lava adapter

@@ -48,6 +48,14 @@ __all__ = [
     "from_events",
 ]
 
+# --- event cameras (DVS): event arrays, emulator, file readers (docs/dvs.md) ---
+from .dvs import DVSParams, emulate_dvs, saccades  # noqa: E402
+from .events import EVENT_DTYPE, EventError, EventStream  # noqa: E402
+from .readers import EventFileError, from_tonic, read_events  # noqa: E402
+
+__all__ += ["DVSParams", "emulate_dvs", "saccades", "EVENT_DTYPE", "EventError", "EventStream", "EventFileError",
+            "from_tonic", "read_events"]
+
 # --- audio (cochlear front end, :mod:`.audio`) ---
 from .audio import CochleaParams, WavFormatError, cochlea_encode, cochleagram, erb, erb_space, load_wav  # noqa: E402
 

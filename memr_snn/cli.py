@@ -8,6 +8,8 @@ Examples
     memr-snn run coba --n 16000 --engine dense --out results/
     memr-snn run my_network.msnn --duration 0.5 --out results/ --save-state after.msnn
     memr-snn run cuba --device hfox_rram --program verify --age 3600 --out results/
+    memr-snn map --profile loihi1 --network cuba --n-neurons 4000 --out mapping/
+    memr-snn map --profile loihi2 --network cuba --rates-from-run 0.5
     memr-snn devices list
     memr-snn devices show pcm_gst
     memr-snn devices iv vteam --out iv.png
@@ -17,6 +19,7 @@ Examples
     memr-snn bench --quick
     memr-snn bench dvs-digits --seeds 0 1 2 --preset hfox_rram --out results/
     memr-snn info
+    memr-snn export --to lava --network my_network.msnn --out net_lava.npz --lava-steps 1000 --lava-run
 """
 
 from __future__ import annotations
@@ -122,6 +125,32 @@ def build_parser() -> argparse.ArgumentParser:
     sens.add_argument("--baseline-bins", type=int, default=None,
                       help="time bins of the logistic-regression baseline's count features (default 1)")
 
+    mp = sub.add_parser(
+        "map",
+        help="map a network onto Loihi-style cores: utilisation, traffic, energy and time per step",
+        description=(
+            "Place a built-in network (cuba, coba, alif) or a saved network file on the cores of a core "
+            "profile (loihi1, loihi2 or a core_profile.json), splitting populations to fit every per-core limit "
+            "and reducing inter-core spike traffic; print the mapping report and write mapping.json (and "
+            "utilisation.png). Networks the target cannot express are refused with the element and the reason."
+        ),
+    )
+    mp.add_argument("--profile", required=True, metavar="PROFILE",
+                    help="core profile: loihi1, loihi2 or a path to a core_profile.json")
+    mp.add_argument("--network", default="cuba", help="built-in name (cuba, coba, alif) or a saved network (.msnn)")
+    mp.add_argument("--n-neurons", type=int, default=4000, help="neurons of a built-in network (default 4000)")
+    mp.add_argument("--seed", type=int, default=1, help="random seed of a built-in network (default 1)")
+    mp.add_argument("--dt", type=float, default=1e-4, help="time step of a built-in network [s] (default 1e-4)")
+    mp.add_argument("--rates-from-run", type=float, default=None, metavar="SECONDS",
+                    help="simulate SECONDS first and use the measured firing rates (default: 10 Hz assumed)")
+    mp.add_argument("--weight-bits", type=int, default=None, help="synaptic weight precision (default: profile's)")
+    mp.add_argument("--no-refine", action="store_true", help="skip the traffic-reducing refinement")
+    mp.add_argument("--allow-unsupported", action="store_true",
+                    help="report unsupported features as warnings and map anyway (default: refuse)")
+    mp.add_argument("--out", type=Path, default=Path("mapping_output"),
+                    help="folder for mapping.json and utilisation.png (default ./mapping_output)")
+    mp.add_argument("--no-plots", action="store_true", help="skip utilisation.png")
+
     devices = sub.add_parser(
         "devices", help="device presets and compact-model I-V loops",
         description="List, show or copy device presets (device_preset.json), or plot the pinched I-V "
@@ -165,8 +194,39 @@ def _export_nir(net, args) -> str:
     return f"NIR graph ({args.nir_units} units, {args.nir_spike_model} spikes)"
 
 
+def _export_lava(net, args) -> str:
+    """``--to lava``: quantize to Loihi fixed point and write the Lava runner's ``.npz`` artifact
+    (:mod:`memr_snn.adapters.lava`); with ``--lava-run`` also run it in Lava and compare spikes."""
+    from .adapters.lava import LavaUnavailableError, run_in_lava, write_lava_artifact
+    from .hardware import run_fixed_point, to_fixed_point
+
+    if args.lossy:
+        raise ValueError("--lossy does not apply to --to lava: Lava's fixed-point LIF cannot drop elements silently")
+    conv = to_fixed_point(net, vth=args.lava_vth, n_steps=args.lava_steps)
+    n_steps = conv.report.n_steps_compared
+    write_lava_artifact(conv.network, n_steps, args.out)
+    print(conv.report.summary())
+    what = f"Lava 0.10 fixed-point artifact ({n_steps} steps; run: python memr_snn/adapters/_lava_runner.py IN OUT)"
+    if not args.lava_run:
+        return what
+    try:
+        lava = run_in_lava(conv.network, n_steps)
+    except LavaUnavailableError as exc:
+        raise SystemExit(f"memr-snn: error: {exc}") from None
+    mine = run_fixed_point(conv.network, n_steps)
+    same = True
+    for p in conv.network.populations:
+        eq = bool(np.array_equal(mine.spikes[p.name], lava.spikes[p.name]))
+        same &= eq
+        print(f"{p.name}: lava {int(lava.spikes[p.name].sum())} spikes, memr_snn fixed point "
+              f"{int(mine.spikes[p.name].sum())} spikes, identical: {eq}")
+    if not same:
+        raise SystemExit("memr-snn: error: Lava's spikes differ from memr_snn's fixed-point run")
+    return what + ", run in Lava: spikes identical"
+
+
 #: export targets of ``memr-snn export --to``: name -> function(network, args) -> description of what was written
-EXPORTERS = {"nir": _export_nir}
+EXPORTERS = {"nir": _export_nir, "lava": _export_lava}
 
 
 def _add_export_parser(sub) -> None:
@@ -192,6 +252,14 @@ def _add_export_parser(sub) -> None:
                      help="numbers in s, V, A, Ohm (si, default) or ms, mV, mA, Ohm (nir-docs: NIR's table)")
     nir.add_argument("--nir-spike-model", choices=("dirac", "step"), default="dirac",
                      help="a spike has area 1 (dirac, default) or one step dt (step: snnTorch/Norse reading)")
+    lava = export.add_argument_group("--to lava")
+    lava.add_argument("--lava-steps", type=int, default=None,
+                      help="steps of input spikes to write and compare (default: last input spike + 100)")
+    lava.add_argument("--lava-vth", type=int, default=None,
+                      help="Loihi threshold mantissa (default: the largest the 8-bit weights allow)")
+    lava.add_argument("--lava-run", action="store_true",
+                      help="also run the artifact in Lava (a Python 3.10 with lava-nc 0.10, MEMR_SNN_PYTHON310) "
+                           "and check its spikes equal memr_snn's fixed-point run")
 
 
 def _cmd_export(args) -> int:
@@ -325,6 +393,65 @@ def _device_outputs(net, out: Path, plots: bool) -> None:
         plt.close(fig)
         files += ", devices.png"
     print(f"wrote {out}/{files}")
+
+
+def _cmd_map(args) -> int:
+    from .hardware import load_profile, map_network
+    from .model.monitors import SpikeMonitor
+
+    profile = load_profile(args.profile)  # refuse a bad profile before building anything
+    if args.rates_from_run is not None and not (np.isfinite(args.rates_from_run) and args.rates_from_run > 0):
+        raise SystemExit(f"memr-snn: error: --rates-from-run must be > 0 seconds, got {args.rates_from_run}")
+    from .networks import BUILTIN
+
+    if args.network in BUILTIN:
+        net = BUILTIN[args.network](n=args.n_neurons, seed=args.seed, dt=args.dt,
+                                    record=args.rates_from_run is not None).net
+        label = args.network
+    else:
+        path = Path(args.network)
+        if not path.exists():
+            raise SystemExit(f"memr-snn: error: network {args.network!r} is neither a built-in "
+                             f"({', '.join(BUILTIN)}) nor a file")
+        from . import Network
+
+        net = Network.load(path)
+        label = path.stem
+    rates = None
+    if args.rates_from_run is not None:
+        monitors = {m.population.name: m for m in net.monitors if isinstance(m, SpikeMonitor) and m.indices is None}
+        for pop in net.populations:
+            if pop.name not in monitors:
+                monitors[pop.name] = net.add(SpikeMonitor(pop))
+        counts = {k: m.count() for k, m in monitors.items()}
+        net.run(args.rates_from_run, progress=False)
+        rates = {k: (m.count() - counts[k]) / args.rates_from_run for k, m in monitors.items()}
+    t0 = time.perf_counter()
+    mapping = map_network(net, profile, rates=rates, weight_bits=args.weight_bits, refine=not args.no_refine,
+                          strict=not args.allow_unsupported)
+    t_map = time.perf_counter() - t0
+    args.out.mkdir(parents=True, exist_ok=True)
+    data = mapping.to_dict()
+    data["network"] = {"name": label, "neurons": net.n_neurons, "synapses": net.n_synapses, "seed": net.seed,
+                       "rates_from_run_s": args.rates_from_run, "mapping_s": t_map}
+    (args.out / "mapping.json").write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")
+    print(f"network {label}: {net.n_neurons} neurons, {net.n_synapses} synapses"
+          + (f"; rates measured over {args.rates_from_run:g} s" if rates is not None else ""))
+    print(mapping.format())
+    files = "mapping.json"
+    if not args.no_plots:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        ax = mapping.plot(title=f"{label} on {profile.name}: {mapping.n_cores} cores")
+        ax.figure.tight_layout()
+        ax.figure.savefig(args.out / "utilisation.png", dpi=120)
+        plt.close(ax.figure)
+        files += ", utilisation.png"
+    print(f"mapped in {t_map:.2f} s; wrote {args.out}/{files}")
+    return 0
 
 
 def _cmd_experiment(args) -> int:
@@ -476,7 +603,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         commands = {"run": _cmd_run, "info": _cmd_info, "bench": _cmd_bench, "devices": _cmd_devices,
-                    "experiment": _cmd_experiment, "export": _cmd_export}
+                    "experiment": _cmd_experiment, "export": _cmd_export, "map": _cmd_map}
         return commands[args.command](args)
     except (ValueError, TypeError, MemoryError) as exc:
         print(f"memr-snn: error: {exc}", file=sys.stderr)

@@ -216,7 +216,8 @@ def test_energy_model_validates():
 
 # ----------------------------------------------------------------- registry
 def test_registry(monkeypatch):
-    monkeypatch.setattr(S, "SENSORY_TASKS", dict(S.SENSORY_TASKS))
+    # only the built-in task: other test modules may already have imported (registered) dvs-digits
+    monkeypatch.setattr(S, "SENSORY_TASKS", {"digits": S.SENSORY_TASKS["digits"]})
     monkeypatch.setattr(S, "TASK_DEFAULTS", dict(S.TASK_DEFAULTS))
     monkeypatch.setattr(S, "LAZY_TASK_MODULES", {"ghost-task": "memr_snn.encoders.datasets.no_such_module_xyz"})
     assert "digits" in S.list_tasks() and "ghost-task" in S.list_tasks()

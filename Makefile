@@ -39,10 +39,14 @@ test: $(VENV)/.stamp-test $(VENV310)/.stamp
 test-all: $(VENV)/.stamp-test $(VENV310)/.stamp
 	$(LAVA_ENV) OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m pytest -m ""
 
-bench: $(VENV)/.stamp-test
+bench: $(VENV)/.stamp-test $(VENV310)/.stamp
 	$(PY) -m memr_snn bench
 	$(PY) benchmarks/devices.py
 	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/learning.py
+	$(PY) benchmarks/dvs.py
+	$(LAVA_ENV) $(PY) benchmarks/loihi.py
+	OPENBLAS_NUM_THREADS=1 $(PY) -m memr_snn bench dvs-digits --out bench_output/dvs_digits
+	OPENBLAS_NUM_THREADS=1 $(PY) -m memr_snn bench spoken-digits --out bench_output/spoken_digits
 
 lint: $(VENV)/.stamp-test
 	$(PY) -m ruff check .

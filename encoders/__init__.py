@@ -12,7 +12,15 @@ train to the ``(times, indices)`` lists of :class:`memr_snn.SpikeSource`.  Rando
 * :func:`latency` -- time to first spike, linear or logarithmic (:mod:`.latency`);
 * :func:`delta`, :func:`delta_decode` -- send-on-delta with ON/OFF channels (:mod:`.delta`);
 * :func:`population` -- Gaussian receptive fields, then latency or rate (:mod:`.population`);
-* :func:`burst` -- burst coding (:mod:`.burst`).
+* :func:`burst` -- burst coding (:mod:`.burst`);
+* :func:`emulate_dvs`, :func:`saccades`, :class:`EventStream`, :func:`read_events` -- event cameras:
+  emulator, event arrays and utilities, N-MNIST/AEDAT readers (:mod:`.dvs`, :mod:`.events`,
+  :mod:`.readers`);
+* :func:`cochlea_encode`, :func:`load_wav` -- cochlear front end for audio (:mod:`.audio`);
+* :mod:`.datasets` -- built-in DVS and spoken digits (generated on first use, cached), MNIST IDX files.
+
+The package attributes ``latency``, ``delta``, ``population`` and ``burst`` are the functions of
+those names; their modules are reached with ``importlib.import_module("memr_snn.encoders.latency")``.
 
 Examples
 --------
@@ -24,14 +32,19 @@ Examples
 >>> times, indices = to_events(spikes, dt=1e-3)
 """
 
+from .audio import CochleaParams, WavFormatError, cochlea_encode, cochleagram, erb, erb_space, load_wav
 from .burst import burst, burst_parameters
 from .convert import from_events, to_events
 from .delta import delta, delta_decode
+from .dvs import DVSParams, emulate_dvs, saccades
+from .events import EVENT_DTYPE, EventError, EventStream
 from .latency import latency, latency_times
 from .population import gaussian_activations, population, receptive_fields
 from .rate import bernoulli, poisson_rate, regular_rate
+from .readers import EventFileError, from_tonic, read_events
 
 __all__ = [
+    # spike encoders
     "bernoulli",
     "poisson_rate",
     "regular_rate",
@@ -46,17 +59,22 @@ __all__ = [
     "burst_parameters",
     "to_events",
     "from_events",
+    # event cameras (docs/dvs.md)
+    "DVSParams",
+    "emulate_dvs",
+    "saccades",
+    "EVENT_DTYPE",
+    "EventError",
+    "EventStream",
+    "EventFileError",
+    "from_tonic",
+    "read_events",
+    # audio (docs/audio.md)
+    "CochleaParams",
+    "WavFormatError",
+    "cochlea_encode",
+    "cochleagram",
+    "erb",
+    "erb_space",
+    "load_wav",
 ]
-
-# --- event cameras (DVS): event arrays, emulator, file readers (docs/dvs.md) ---
-from .dvs import DVSParams, emulate_dvs, saccades  # noqa: E402
-from .events import EVENT_DTYPE, EventError, EventStream  # noqa: E402
-from .readers import EventFileError, from_tonic, read_events  # noqa: E402
-
-__all__ += ["DVSParams", "emulate_dvs", "saccades", "EVENT_DTYPE", "EventError", "EventStream", "EventFileError",
-            "from_tonic", "read_events"]
-
-# --- audio (cochlear front end, :mod:`.audio`) ---
-from .audio import CochleaParams, WavFormatError, cochlea_encode, cochleagram, erb, erb_space, load_wav  # noqa: E402
-
-__all__ += ["CochleaParams", "WavFormatError", "cochlea_encode", "cochleagram", "erb", "erb_space", "load_wav"]

@@ -27,12 +27,12 @@ message names the field path (``device.g_min``) and the value.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .._json_files import builtin_names, read_named_json, write_json
 from .endurance import Endurance
 from .nonideal import Drift, ReadNoise, Retention, StuckFaults, Variability
 from .programming import Programming
@@ -305,14 +305,12 @@ def _builtin_dir():
 
 def list_presets() -> list[str]:
     """Names of the built-in presets (sorted)."""
-    return sorted(p.name[:-5] for p in _builtin_dir().iterdir() if p.name.endswith(".json"))
+    return builtin_names(_builtin_dir())
 
 
 def save_preset(preset: DevicePreset, path: str | Path) -> Path:
     """Write ``preset`` as a ``device_preset.json`` file; returns the path."""
-    path = Path(path)
-    path.write_text(json.dumps(preset_to_dict(preset), indent=2, allow_nan=False) + "\n")
-    return path
+    return write_json(preset_to_dict(preset), path)
 
 
 def load_preset(name_or_path: str | Path) -> DevicePreset:
@@ -325,24 +323,7 @@ def load_preset(name_or_path: str | Path) -> DevicePreset:
     PresetError
         Unknown name (the message lists the known ones), unreadable or malformed file.
     """
-    s = str(name_or_path)
-    is_path = isinstance(name_or_path, Path) or s.endswith(".json") or "/" in s or "\\" in s
-    if is_path:
-        where = s
-        try:
-            text = Path(name_or_path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise PresetError(f"{where}: cannot read device preset ({exc})") from None
-    else:
-        known = list_presets()
-        if s not in known:
-            raise PresetError(f"unknown device preset {s!r}; known presets: {known}")
-        where = f"built-in preset {s!r}"
-        text = _builtin_dir().joinpath(f"{s}.json").read_text(encoding="utf-8")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PresetError(f"{where}: malformed JSON ({exc})") from None
+    data, where = read_named_json(name_or_path, _builtin_dir(), kind="device preset", short="preset", error=PresetError)
     try:
         return preset_from_dict(data)
     except PresetError as exc:

@@ -42,11 +42,12 @@ max_synaptic_delay``.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from .._json_files import builtin_names, read_named_json, write_json
 
 __all__ = [
     "CoreProfile",
@@ -346,14 +347,12 @@ def _builtin_dir():
 
 def list_profiles() -> list[str]:
     """Names of the built-in profiles (sorted)."""
-    return sorted(p.name[:-5] for p in _builtin_dir().iterdir() if p.name.endswith(".json"))
+    return builtin_names(_builtin_dir())
 
 
 def save_profile(profile: CoreProfile, path: str | Path) -> Path:
     """Write ``profile`` as a ``core_profile.json`` file; returns the path."""
-    path = Path(path)
-    path.write_text(json.dumps(profile_to_dict(profile), indent=2, allow_nan=False) + "\n")
-    return path
+    return write_json(profile_to_dict(profile), path)
 
 
 def load_profile(name_or_path: str | Path) -> CoreProfile:
@@ -366,23 +365,8 @@ def load_profile(name_or_path: str | Path) -> CoreProfile:
     ProfileError
         Unknown name (the message lists the known ones), unreadable or malformed file.
     """
-    s = str(name_or_path)
-    if isinstance(name_or_path, Path) or s.endswith(".json") or "/" in s or "\\" in s:
-        where = s
-        try:
-            text = Path(name_or_path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ProfileError(f"{where}: cannot read core profile ({exc})") from None
-    else:
-        known = list_profiles()
-        if s not in known:
-            raise ProfileError(f"unknown core profile {s!r}; known profiles: {known}")
-        where = f"built-in profile {s!r}"
-        text = _builtin_dir().joinpath(f"{s}.json").read_text(encoding="utf-8")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProfileError(f"{where}: malformed JSON ({exc})") from None
+    data, where = read_named_json(name_or_path, _builtin_dir(), kind="core profile", short="profile",
+                                  error=ProfileError)
     try:
         return profile_from_dict(data)
     except ProfileError as exc:

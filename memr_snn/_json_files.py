@@ -1,0 +1,66 @@
+"""Built-in JSON parameter files (device presets, core profiles): list, read by name or path, write.
+
+Presets are data users save, edit and load (``docs/devices.md``, ``docs/mapping.md``); both kinds
+share these rules: a name is looked up among the ``*.json`` files shipped in a package folder, a
+string ending in ``.json`` or containing a path separator is a path, and every failure raises the
+caller's error class with a message naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["builtin_names", "read_named_json", "write_json"]
+
+
+def builtin_names(folder) -> list[str]:
+    """Names (without ``.json``) of the files in a package resource folder, sorted."""
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
+
+
+def write_json(data: dict[str, Any], path: str | Path) -> Path:
+    """Write ``data`` as indented JSON (NaN refused) to ``path``; returns the path."""
+    path = Path(path)
+    path.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")
+    return path
+
+
+def read_named_json(name_or_path: str | Path, folder, *, kind: str, short: str,
+                    error: type[Exception]) -> tuple[Any, str]:
+    """The parsed JSON of a built-in file by name or of a file by path, and where it came from.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A built-in name (see :func:`builtin_names`) or a path.
+    folder
+        The package resource folder of the built-in files.
+    kind, short : str
+        Words for messages, e.g. ``"device preset"`` and ``"preset"``.
+    error : type
+        Exception class raised on any failure.
+
+    Returns
+    -------
+    (data, where)
+        The decoded JSON and a description of its origin for later messages.
+    """
+    s = str(name_or_path)
+    if isinstance(name_or_path, Path) or s.endswith(".json") or "/" in s or "\\" in s:
+        where = s
+        try:
+            text = Path(name_or_path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise error(f"{where}: cannot read {kind} ({exc})") from None
+    else:
+        known = builtin_names(folder)
+        if s not in known:
+            raise error(f"unknown {kind} {s!r}; known {short}s: {known}")
+        where = f"built-in {short} {s!r}"
+        text = folder.joinpath(f"{s}.json").read_text(encoding="utf-8")
+    try:
+        return json.loads(text), where
+    except json.JSONDecodeError as exc:
+        raise error(f"{where}: malformed JSON ({exc})") from None

@@ -40,13 +40,14 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ...io.atomic import atomic_write
 
 __all__ = [
     "DATA_ENV",
@@ -162,19 +163,8 @@ def save_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: Ma
            "arrays": {k: [a.dtype.str, list(a.shape)] for k, a in arrs.items()}}
     meta_json = _canonical(doc)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrs, **{_META: np.frombuffer(meta_json.encode(), dtype=np.uint8)})
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_write(path) as fh:
+        np.savez(fh, **arrs, **{_META: np.frombuffer(meta_json.encode(), dtype=np.uint8)})
     return path
 
 

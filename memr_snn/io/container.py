@@ -53,12 +53,10 @@ array([0., 0., 0.])
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import math
 import os
-import secrets
 import stat
 import struct
 from collections.abc import Mapping
@@ -66,6 +64,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .atomic import atomic_write
 
 __all__ = [
     "MAGIC",
@@ -204,21 +204,6 @@ def _as_bytes(array: np.ndarray) -> np.ndarray:
     return array.reshape(-1).view(np.uint8)
 
 
-def _fsync_directory(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (POSIX); silently skipped where unsupported."""
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
-    try:
-        fd = os.open(folder, flags)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def write_container(
     path: str | os.PathLike[str],
     meta: Mapping[str, Any],
@@ -288,33 +273,11 @@ def write_container(
     head = MAGIC + _COUNTS.pack(FORMAT_VERSION, len(header_bytes))
     head += hashlib.sha256(head + header_bytes).digest()
 
-    if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "Is a directory; pass a file path", str(path))
-    folder = path.parent
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        tmp = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
-        try:
-            fd = os.open(tmp, flags, 0o666)  # 0o666 & ~umask, like a normal open()
-            break
-        except FileExistsError:  # pragma: no cover - 48 random bits collided
-            continue
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(head)
-            handle.write(header_bytes)
-            for _, array in prepared:
-                handle.write(_as_bytes(array))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_directory(folder)
+    with atomic_write(path) as handle:
+        handle.write(head)
+        handle.write(header_bytes)
+        for _, array in prepared:
+            handle.write(_as_bytes(array))
     return path
 
 

@@ -66,6 +66,14 @@ def bernoulli(p, n_steps: int, rng: np.random.Generator | int | None = None) -> 
     return (gen.random(shape) < p[..., None, :]).astype(np.uint8)
 
 
+def _check_max_rate(max_rate: float, dt: float) -> None:
+    """``max_rate > 0`` [Hz] with at most one spike per step (``max_rate * dt <= 1``)."""
+    check_positive("max_rate", max_rate, "Hz")
+    if max_rate * dt > 1.0:
+        raise ValueError(f"max_rate * dt must be <= 1 (at most one spike per step), got max_rate={max_rate!r} Hz, "
+                         f"dt={dt!r} s; lower dt or max_rate")
+
+
 def poisson_rate(x, n_steps: int, dt: float, *, max_rate: float, x_min: float = 0.0, x_max: float = 1.0,
                  rng: np.random.Generator | int | None = None) -> np.ndarray:
     """Poisson (Bernoulli-per-step) rate code of ``x`` (module docstring).
@@ -99,10 +107,7 @@ def poisson_rate(x, n_steps: int, dt: float, *, max_rate: float, x_min: float = 
     u = normalise(x, x_min, x_max)
     n_steps = check_steps(n_steps)
     dt = check_dt(dt)
-    check_positive("max_rate", max_rate, "Hz")
-    if max_rate * dt > 1.0:
-        raise ValueError(f"max_rate * dt must be <= 1 (at most one spike per step), got max_rate={max_rate!r} Hz, "
-                         f"dt={dt!r} s; lower dt or max_rate")
+    _check_max_rate(max_rate, dt)
     return bernoulli(np.minimum(1.0, u * (max_rate * dt)), n_steps, rng)
 
 
@@ -134,10 +139,7 @@ def regular_rate(x, n_steps: int, dt: float, *, max_rate: float, x_min: float = 
     u = normalise(x, x_min, x_max)
     n_steps = check_steps(n_steps)
     dt = check_dt(dt)
-    check_positive("max_rate", max_rate, "Hz")
-    if max_rate * dt > 1.0:
-        raise ValueError(f"max_rate * dt must be <= 1 (at most one spike per step), got max_rate={max_rate!r} Hz, "
-                         f"dt={dt!r} s; lower dt or max_rate")
+    _check_max_rate(max_rate, dt)
     if not (np.isfinite(phase) and 0.0 <= phase < 1.0):
         raise ValueError(f"phase must lie in [0, 1), got {phase!r}")
     p = u * (max_rate * dt)

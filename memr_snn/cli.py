@@ -262,19 +262,23 @@ def _add_export_parser(sub) -> None:
                            "and check its spikes equal memr_snn's fixed-point run")
 
 
-def _cmd_export(args) -> int:
+def _network_from_arg(network: str, *, n: int, seed: int, dt: float, record: bool):
+    """``(Network, label)`` for a ``--network`` argument: a built-in name or a saved network file."""
     from .networks import BUILTIN
 
-    if args.network in BUILTIN:
-        net = BUILTIN[args.network](n=args.n, seed=args.seed, dt=args.dt, record=False).net
-    else:
-        path = Path(args.network)
-        if not path.is_file():
-            raise SystemExit(f"memr-snn: error: network {args.network!r} is neither a built-in "
-                             f"({', '.join(BUILTIN)}) nor a file")
-        from . import Network
+    if network in BUILTIN:
+        return BUILTIN[network](n=n, seed=seed, dt=dt, record=record).net, network
+    path = Path(network)
+    if not path.is_file():
+        raise SystemExit(f"memr-snn: error: network {network!r} is neither a built-in "
+                         f"({', '.join(BUILTIN)}) nor a file")
+    from . import Network
 
-        net = Network.load(path)
+    return Network.load(path), path.stem
+
+
+def _cmd_export(args) -> int:
+    net, _ = _network_from_arg(args.network, n=args.n, seed=args.seed, dt=args.dt, record=False)
     what = EXPORTERS[args.to](net, args)
     print(f"wrote {args.out}: {what} of {net.n_neurons} neurons, {net.n_synapses} synapses, dt = {net.dt:g} s")
     return 0
@@ -402,21 +406,8 @@ def _cmd_map(args) -> int:
     profile = load_profile(args.profile)  # refuse a bad profile before building anything
     if args.rates_from_run is not None and not (np.isfinite(args.rates_from_run) and args.rates_from_run > 0):
         raise SystemExit(f"memr-snn: error: --rates-from-run must be > 0 seconds, got {args.rates_from_run}")
-    from .networks import BUILTIN
-
-    if args.network in BUILTIN:
-        net = BUILTIN[args.network](n=args.n_neurons, seed=args.seed, dt=args.dt,
-                                    record=args.rates_from_run is not None).net
-        label = args.network
-    else:
-        path = Path(args.network)
-        if not path.exists():
-            raise SystemExit(f"memr-snn: error: network {args.network!r} is neither a built-in "
-                             f"({', '.join(BUILTIN)}) nor a file")
-        from . import Network
-
-        net = Network.load(path)
-        label = path.stem
+    net, label = _network_from_arg(args.network, n=args.n_neurons, seed=args.seed, dt=args.dt,
+                                   record=args.rates_from_run is not None)
     rates = None
     if args.rates_from_run is not None:
         monitors = {m.population.name: m for m in net.monitors if isinstance(m, SpikeMonitor) and m.indices is None}

@@ -7,7 +7,7 @@ VENV310 ?= .venv310
 PY     := $(VENV)/bin/python
 OUT    ?= demo_output
 
-.PHONY: demo test test-all bench lint clean
+.PHONY: demo test test-all fuzz bench lint clean
 
 $(VENV)/.stamp-base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: $(VENV)/.stamp-test $(VENV310)/.stamp
 
 test-all: $(VENV)/.stamp-test $(VENV310)/.stamp
 	$(LAVA_ENV) OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m pytest -m ""
+
+# The fuzzers and crash harness of tests/reliability with 40x their CI example budget (randomised).
+fuzz: $(VENV)/.stamp-test
+	HYPOTHESIS_PROFILE=fuzz OPENBLAS_NUM_THREADS=1 $(PY) -m pytest tests/reliability -m "" -p no:cacheprovider
 
 bench: $(VENV)/.stamp-test $(VENV310)/.stamp
 	$(PY) -m memr_snn bench

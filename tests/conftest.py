@@ -6,7 +6,9 @@ Hypothesis profiles (numpy ``conftest.py`` pattern):
   compiles it (seconds), and ``derandomize=True`` so that every run of the suite
   draws the same examples;
 * ``dev``: randomised, more examples, for hunting bugs locally
-  (``HYPOTHESIS_PROFILE=dev pytest``).
+  (``HYPOTHESIS_PROFILE=dev pytest``);
+* ``fuzz``: randomised, used by ``make fuzz``; the fuzzers in ``tests/reliability`` scale their
+  example budget up 40x under it (see ``tests/reliability/harness.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ settings.register_profile(
     max_examples=200,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "fuzz",
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

@@ -20,6 +20,8 @@ __all__ = [
     "check_probability",
     "check_int_at_least",
     "check_index_array",
+    "read_only",
+    "ReadOnlyArray",
 ]
 
 
@@ -110,19 +112,65 @@ def check_int_at_least(name: str, value, minimum: int) -> int:
 
 
 def check_index_array(name: str, values: Iterable, size: int) -> np.ndarray:
-    """Return ``values`` as an int64 array, or raise unless all lie in [0, size)."""
+    """Return ``values`` as an int64 array, or raise unless all lie in [0, size).
+
+    Boolean arrays are refused (a mask is not a list of indices: ``np.flatnonzero(mask)`` converts
+    one), and unsigned or float values are range-checked before conversion, so that a huge uint64 is
+    reported as itself, not as the negative number it would wrap to.
+    """
     arr = np.asarray(values)
-    if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        as_int = arr.astype(np.int64)
-        if not np.array_equal(as_int, arr):
-            raise TypeError(f"{name} must hold integer indices, got dtype {arr.dtype}")
-        arr = as_int
-    arr = arr.astype(np.int64).ravel()
+    if arr.dtype == np.bool_:
+        raise TypeError(
+            f"{name} must hold integer indices, got a boolean array of shape {arr.shape}; "
+            f"pass np.flatnonzero(mask) to select by mask"
+        )
+    if arr.size and not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(f"{name} must hold integer indices, got dtype {arr.dtype}")
+    if arr.size and np.issubdtype(arr.dtype, np.floating):
+        finite = np.isfinite(arr)
+        if not np.all(finite) or not np.array_equal(arr, np.round(arr)):
+            raise TypeError(f"{name} must hold integer indices, got dtype {arr.dtype} with value "
+                            f"{_bad(arr, ~finite | (arr != np.round(np.where(finite, arr, 0))))!r}")
+    arr = arr.ravel()
     if arr.size:
-        bad = (arr < 0) | (arr >= size)
+        big = arr >= size
+        neg = arr < 0
+        bad = big | neg
         if np.any(bad):
             raise ValueError(
-                f"{name} must lie in [0, {size - 1}] (population of {size}), "
-                f"got {int(arr[bad][0])}"
+                f"{name} must lie in [0, {size - 1}] (population of {size}), got {arr[bad][0].item()!r}"
             )
-    return arr
+    return arr.astype(np.int64)
+
+
+def read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only view of ``array`` (the base stays writeable for its owner, e.g. the engine)."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+class ReadOnlyArray:
+    """Descriptor for an array attribute users may read but not replace or write into.
+
+    The value lives in ``obj._<name>`` (set by the owning class, always a read-only array
+    or None); assigning ``obj.<name> = ...`` raises ``AttributeError`` with ``hint``, which
+    says how to make the change the right way.  Arrays the kernels index (synapse tables,
+    spike-source events, monitor indices) are exposed this way, so that no user write can
+    reach a kernel unvalidated.
+    """
+
+    def __init__(self, hint: str) -> None:
+        self.hint = hint
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+        self.private = "_" + name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return obj.__dict__.get(self.private)
+
+    def __set__(self, obj, value) -> None:
+        raise AttributeError(f"{type(obj).__name__}.{self.name} is read-only: {self.hint}")

@@ -52,15 +52,48 @@ def psp_peak(tau_s: np.ndarray, tau_m: np.ndarray) -> np.ndarray:
 
 
 def _coupling_one_step(r, tau_s, tau_m, dt):
-    """(d, E(1)) with ``d = dt (1/tau_m - 1/tau_s)`` and ``E(1) = R (dt/tau_m) p_m expm1(d)/d``.
+    """(d, E(1)) with ``d = dt (1/tau_m - 1/tau_s)`` and ``E(1) = R (dt/tau_m) (p_s - p_m) / d``.
 
-    The same cancellation-free form as :func:`memr_snn.kernel.neuron._coupling`; ``d = 0``
-    (equal time constants) gives the limit ``R (dt/tau_m) p_m``.
+    The same cancellation- and overflow-free form as :func:`memr_snn.kernel.neuron._coupling`:
+    ``p_m expm1(d) / d`` for ``d < 0``, ``p_s (-expm1(-d)) / d`` for ``d > 0`` (slow synapses or a
+    membrane much faster than dt, where ``expm1(d)`` would overflow), and the limit
+    ``R (dt/tau_m) p_m`` for ``d = 0`` (equal time constants).
     """
     d = dt * (1.0 / tau_m - 1.0 / tau_s)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(d == 0.0, 1.0, np.expm1(d) / np.where(d == 0.0, 1.0, d))
-    return d, r * (dt / tau_m) * np.exp(-dt / tau_m) * ratio
+    safe_d = np.where(d == 0.0, 1.0, d)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ratio = np.where(d == 0.0, 1.0, np.expm1(safe_d) / safe_d)
+        fast = r * (dt / tau_m) * np.exp(-dt / tau_m) * ratio
+        slow = r * (dt / tau_m) * (np.exp(-dt / tau_s) * (-np.expm1(-safe_d) / safe_d))
+    return d, np.where(d > 0.0, slow, fast)
+
+
+#: Largest refractory period in steps: the per-neuron counter is int32 and TSM neurons use -1 for ON.
+MAX_REF_STEPS = 2**31 - 2
+
+
+def _ref_steps(t_ref: np.ndarray, dt: float, model: str) -> np.ndarray:
+    """``round(t_ref / dt)`` as int64, refused (not wrapped) beyond the int32 refractory counter."""
+    steps = np.asarray(t_ref, dtype=np.float64) / dt
+    if steps.size and not (np.all(np.isfinite(steps)) and steps.max() <= MAX_REF_STEPS):
+        flat = np.asarray(t_ref, dtype=np.float64).ravel()
+        bad = float(flat[np.argmax(~np.isfinite(steps.ravel()) | (steps.ravel() > MAX_REF_STEPS))])
+        raise ValueError(
+            f"{model}: t_ref = {bad!r} s is {bad / dt:.4g} steps of dt = {dt!r} s; the refractory counter holds "
+            f"at most {MAX_REF_STEPS} steps ({MAX_REF_STEPS * dt:.4g} s at this dt)"
+        )
+    return np.round(steps).astype(np.int64)
+
+
+def _check_finite_rows(gc: np.ndarray, params: NeuronParams, dt: float) -> None:
+    """Refuse parameter sets whose step constants are not finite numbers (extreme ratios to dt)."""
+    if np.all(np.isfinite(gc)):
+        return
+    raise ValueError(
+        f"{type(params).__name__}: the parameters give non-finite step coefficients at dt = {dt!r} s "
+        f"(a time constant, capacitance or resistance too many orders of magnitude away from dt or from the "
+        f"others for float64: tau_mem/c_mem and dt/tau must stay well below 1e300)"
+    )
 
 
 def group_tables(params: NeuronParams, n: int, dt: float):
@@ -92,6 +125,7 @@ def group_tables(params: NeuronParams, n: int, dt: float):
     gi = np.zeros((g, L.N_ICOEF), dtype=np.int64)
     if typ == L.T_TSM:
         _tsm_rows(gc, gi, p, dt)
+        _check_finite_rows(gc, params, dt)
         return gc, gi, group
     tm, cm = p["tau_mem"], p["c_mem"]
     te, ti = p["tau_syn_e"], p["tau_syn_i"]
@@ -123,7 +157,8 @@ def group_tables(params: NeuronParams, n: int, dt: float):
         gc[:, L.C_EE] = p["e_rev_e"]
         gc[:, L.C_EI] = p["e_rev_i"]
     gi[:, L.I_TYPE] = typ
-    gi[:, L.I_REF] = np.round(p["t_ref"] / dt).astype(np.int64)
+    gi[:, L.I_REF] = _ref_steps(p["t_ref"], dt, type(params).__name__)
+    _check_finite_rows(gc, params, dt)
     return gc, gi, group
 
 
@@ -160,7 +195,7 @@ def _tsm_rows(gc, gi, p, dt):
     gc[:, L.C_R_ON] = r_on
     gc[:, L.C_VHOLD] = p["v_hold"]
     gi[:, L.I_TYPE] = L.T_TSM
-    gi[:, L.I_REF] = np.round(p["t_ref"] / dt).astype(np.int64)
+    gi[:, L.I_REF] = _ref_steps(p["t_ref"], dt, "TSMNeuronParams")
 
 
 def input_tables():

@@ -11,13 +11,15 @@ import logging
 
 import numpy as np
 
+from .._validation import read_only
 from ..kernel import layout as L
 from ..kernel.loop import activate_many, peek_many, rebuild_touched, run_chunk, sync_all
 from ..model.monitors import RateMonitor, SpikeMonitor, StateMonitor
 from ..model.population import PoissonSource, Population, SpikeSource
+from ..model.projection import check_weight_range
 from .coefficients import group_tables, input_tables
 
-__all__ = ["Simulator", "VAR_CODES", "STATE_ARRAYS"]
+__all__ = ["Simulator", "VAR_CODES", "STATE_ARRAYS", "check_model_arrays"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,57 @@ _VAR_ARRAY = {L.V_V: "v", L.V_SE: "se", L.V_SI: "si", L.V_A: "a", L.V_IB: "ib"}
 CHUNK_STEPS = 2000
 
 
+def _refuse(what: str, detail: str) -> None:
+    raise ValueError(f"{what}: {detail}; the model was changed behind the public API (or restored from a bad file)")
+
+
+def check_model_arrays(net) -> None:
+    """Check every model array the kernels will index, before the engine copies it.
+
+    The public API hands these out read-only and validates them on construction, so this
+    is a second line of defence (numba does not check bounds): private attributes changed
+    by hand, or a model restored from a file, cannot send a kernel out of bounds.  Costs one
+    pass over the synapses, once per build.
+    """
+    from ..model.projection import MAX_DELAY_STEPS
+
+    for pop in net.populations:
+        if isinstance(pop, SpikeSource):
+            idx, times = np.asarray(pop.indices), np.asarray(pop.times)
+            if idx.shape != times.shape or idx.ndim != 1:
+                _refuse(f"SpikeSource {pop.name!r}", f"indices {idx.shape} and times {times.shape} differ")
+            if idx.size and (idx.min() < 0 or idx.max() >= pop.n):
+                _refuse(f"SpikeSource {pop.name!r}", f"indices must lie in [0, {pop.n - 1}]")
+            if times.size and not (np.all(np.isfinite(times)) and times.min() >= 0):
+                _refuse(f"SpikeSource {pop.name!r}", "times must be finite and >= 0 [s]")
+        elif isinstance(pop, PoissonSource):
+            rates = np.asarray(pop.rates)
+            if rates.ndim != 2 or rates.shape[1] != pop.n or not (np.all(np.isfinite(rates)) and rates.min() >= 0):
+                _refuse(f"PoissonSource {pop.name!r}", f"rates must be a finite, >= 0 (rows, {pop.n}) table")
+    for pr in net.projections:
+        what = f"projection {pr.name!r}"
+        indptr, indices = np.asarray(pr.indptr), np.asarray(pr.indices)
+        if indptr.shape != (pr.pre.n + 1,) or (indptr.size and indptr[0] != 0) or np.any(np.diff(indptr) < 0):
+            _refuse(what, f"indptr must be a ({pr.pre.n + 1},) non-decreasing row pointer starting at 0")
+        m = int(indptr[-1])
+        if indices.shape != (m,) or np.asarray(pr._weights).shape != (m,):
+            _refuse(what, f"{m} synapses but {indices.size} indices and {np.size(pr._weights)} weights")
+        if m and (indices.min() < 0 or indices.max() >= pr.post.n):
+            _refuse(what, f"postsynaptic indices must lie in [0, {pr.post.n - 1}]")
+        if pr.delays is not None:
+            d = np.asarray(pr.delays)
+            if d.shape != (m,) or (m and (d.min() < 1 or d.max() > MAX_DELAY_STEPS)):
+                _refuse(what, f"delays must be ({m},) whole steps in [1, {MAX_DELAY_STEPS}]")
+        elif not (isinstance(pr.delay_uniform, (int, np.integer)) and 1 <= pr.delay_uniform <= MAX_DELAY_STEPS):
+            _refuse(what, f"delay_uniform must be an integer in [1, {MAX_DELAY_STEPS}], got {pr.delay_uniform!r}")
+    for mon in net.monitors:
+        idx = getattr(mon, "indices", None)
+        if idx is not None:
+            idx = np.asarray(idx)
+            if idx.ndim != 1 or (idx.size and (idx.min() < 0 or idx.max() >= mon.population.n)):
+                _refuse(f"{type(mon).__name__} {mon.name!r}", f"indices must lie in [0, {mon.population.n - 1}]")
+
+
 class Simulator:
     """Flat-array form of a network plus its dynamic state."""
 
@@ -60,6 +113,7 @@ class Simulator:
             self.pop_lo[k + 1] = self.pop_lo[k] + p.n
         n = int(self.pop_lo[-1])
         self.n_total = n
+        check_model_arrays(net)
         self._build_neurons()
         self._build_inputs(net.seed)
         self._build_synapses()
@@ -216,12 +270,13 @@ class Simulator:
             m = pr.n_synapses
             self.syn_indptr[ip:ip + pr.pre.n + 1] = pr.indptr
             self.syn_post[so:so + m] = pr.indices + self.pop_lo[self.pop_index(pr.post)]
-            self.syn_w[so:so + m] = pr.weights
+            check_weight_range(f"weights of projection {pr.name!r}", pr._weights, self.syn_w.dtype)
+            self.syn_w[so:so + m] = pr._weights
             pr._weights = self.syn_w[so:so + m]  # live view: user writes reach the kernel
             if pr.delays is not None:
                 self.proj_doff[k] = do
                 self.syn_delay[do:do + m] = pr.delays
-                pr.delays = self.syn_delay[do:do + m]
+                pr._delays = read_only(self.syn_delay[do:do + m])
                 do += m
             else:
                 self.proj_delay[k] = pr.delay_uniform
@@ -365,6 +420,7 @@ class Simulator:
     # ------------------------------------------------------------- recording
     def rebuild_recording(self):
         """(Re)derive the recording tables from the network's monitors."""
+        check_model_arrays(self.net)
         n = self.n_total
         self.rec_flag = np.zeros(max(n, 1), dtype=np.uint8)
         self._spike_mons = []
@@ -523,7 +579,7 @@ class Simulator:
         off = self.pq_rate_off[k]
         size = pop.rates.size
         self.pq_rates[off:off + size] = np.broadcast_to(rates, pop.rates.shape).ravel()
-        pop.rates = self.pq_rates[off:off + size].reshape(pop.rates.shape)
+        pop._rates = read_only(self.pq_rates[off:off + size].reshape(pop.rates.shape))
         self.pq_dirty[k] = 1  # redraw the next spikes from the present step
 
     # ------------------------------------------------------------ accounting

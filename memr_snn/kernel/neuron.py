@@ -263,17 +263,26 @@ def cond_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref, fired, ref_steps, scra
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _coupling(d, lpm, k, dttm, r):
-    """E(k) (or I(k)) of the module docstring, free of cancellation.
+def _coupling(d, lpm, lps, k, dttm, r):
+    """E(k) (or I(k)) of the module docstring, free of cancellation and of overflow.
 
-    ``E(k) = R (dt/tau_m) p_m^k expm1(k d) / d`` with ``d = dt (1/tau_m - 1/tau_s)``,
-    which is the difference-of-exponentials form rewritten; ``d = 0`` (equal time
-    constants) is its limit ``R (k dt / tau_m) p_m^k``.
+    ``E(k) = R (dt/tau_m) (p_s^k - p_m^k) / d`` with ``d = dt (1/tau_m - 1/tau_s)``,
+    ``lpm = -dt/tau_m`` and ``lps = -dt/tau_s`` (so ``lps = lpm + d``).  Written as a
+    product of two factors that are both bounded, whatever ``k`` and the time constants:
+
+    * ``d < 0`` (``tau_s < tau_m``): ``p_m^k * expm1(k d) / d``, with ``expm1(k d)`` in (-1, 0];
+    * ``d > 0`` (``tau_s > tau_m``, slow synapses): ``p_s^k * (-expm1(-k d)) / d``, the
+      same quantity with the larger exponential factored out.  The ``d < 0`` form here would
+      multiply ``p_m^k -> 0`` by ``expm1(k d) -> inf`` after a long gap (NaN);
+    * ``d = 0`` (equal time constants): the limit ``R (k dt / tau_m) p_m^k``.
+
+    Each branch underflows to exact zero for long gaps instead of overflowing.
     """
-    pm_k = math.exp(k * lpm)
     if d == 0.0:
-        return r * (k * dttm) * pm_k
-    return r * dttm * pm_k * (math.expm1(k * d) / d)
+        return r * (k * dttm) * math.exp(k * lpm)
+    if d < 0.0:
+        return r * dttm * math.exp(k * lpm) * (math.expm1(k * d) / d)
+    return r * dttm * math.exp(k * lps) * (-math.expm1(-k * d) / d)
 
 
 @njit(cache=True, error_model="numpy")
@@ -296,8 +305,8 @@ def lif_advance(gc, g, k, v, se, si, a, ib, ref):
         v = (
             vinf
             + (v - vinf) * math.exp(kf * gc[g, C_LPM])
-            + se * _coupling(gc[g, C_DE], gc[g, C_LPM], kf, gc[g, C_DTTM], gc[g, C_R])
-            + si * _coupling(gc[g, C_DI], gc[g, C_LPM], kf, gc[g, C_DTTM], gc[g, C_R])
+            + se * _coupling(gc[g, C_DE], gc[g, C_LPM], gc[g, C_LPE], kf, gc[g, C_DTTM], gc[g, C_R])
+            + si * _coupling(gc[g, C_DI], gc[g, C_LPM], gc[g, C_LPI], kf, gc[g, C_DTTM], gc[g, C_R])
         )
         se = se * math.exp(kf * gc[g, C_LPE])
         si = si * math.exp(kf * gc[g, C_LPI])

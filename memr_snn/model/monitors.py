@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._validation import check_index_array
+from .._validation import ReadOnlyArray, check_index_array, read_only
 from .population import Population, PopulationBase
 
 __all__ = ["SpikeMonitor", "StateMonitor", "RateMonitor", "Monitor"]
@@ -41,11 +41,14 @@ class SpikeMonitor(Monitor):
         Spike steps.
     """
 
+    indices = ReadOnlyArray("monitored indices are fixed at construction; add a new SpikeMonitor")
+
     def __init__(self, population: PopulationBase, indices: Sequence[int] | None = None, name=None):
         super().__init__(population, name)
-        self.indices = None if indices is None else np.unique(
+        # read-only: the engine builds its recording tables from these
+        self._indices = None if indices is None else read_only(np.unique(
             check_index_array("indices", indices, population.n)
-        )
+        ))
         self._chunks_step: list[np.ndarray] = []
         self._chunks_i: list[np.ndarray] = []
 
@@ -114,6 +117,8 @@ class StateMonitor(Monitor):
         One array per variable; also available as attributes, e.g. ``mon.v``.
     """
 
+    indices = ReadOnlyArray("monitored indices are fixed at construction; add a new StateMonitor")
+
     def __init__(
         self,
         population: Population,
@@ -133,10 +138,10 @@ class StateMonitor(Monitor):
         for var in variables:
             population.check_variable(var)
         self.variables = variables
-        self.indices = (
+        self._indices = read_only(  # read-only: the engine builds its recording tables from these
             np.arange(population.n, dtype=np.int64)
             if indices is None
-            else check_index_array("indices", indices, population.n)
+            else check_index_array("indices", indices, population.n).copy()
         )
         if interval is not None and not (np.isfinite(interval) and interval > 0):
             raise ValueError(f"interval must be finite and > 0 [s], got {interval!r}")

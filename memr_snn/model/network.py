@@ -310,10 +310,19 @@ class Network:
     def set_state(self, population, var: str, values, indices=None) -> None:
         """Write state variable ``var`` (before the first run: the initial state)."""
         self._check_pop_var(population, var)
+        if isinstance(values, (str, bytes)) or np.asarray(values).dtype.kind not in "iuf":
+            raise TypeError(f"set_state({var!r}): values must be numbers, got {values!r:.80}")
         values = np.asarray(values, dtype=np.float64)
         if not np.all(np.isfinite(values)):
             raise ValueError(f"{var} values must be finite")
         idx = self._local(population, indices)
+        n_target = population.n if idx is None else idx.size
+        if values.ndim > 1 or (values.ndim == 1 and values.size not in (1, n_target)):
+            what = "the population" if idx is None else "indices"
+            raise ValueError(
+                f"set_state({var!r}): values of shape {values.shape} do not fit {what} ({n_target} neurons); "
+                f"pass a scalar or a ({n_target},) array"
+            )
         if self._sim is None:
             full = population.initial.get(var)
             if full is None:

@@ -7,11 +7,13 @@ from collections.abc import Mapping
 import numpy as np
 
 from .._validation import (
+    ReadOnlyArray,
     as_param_array,
     check_finite,
     check_index_array,
     check_int_at_least,
     check_nonnegative,
+    read_only,
 )
 from ..neurons.base import NeuronParams
 
@@ -125,9 +127,11 @@ class PoissonSource(PopulationBase):
 
     kind = "poisson"
 
+    rates = ReadOnlyArray("change the rates of a source in a network with Network.set_rates (validated)")
+
     def __init__(self, n: int, rates, rate_interval: float | None = None, name: str | None = None):
         super().__init__(n, name)
-        self.rates = self._check_rates(rates)
+        self._rates = self._check_rates(rates)
         if self.rates.shape[0] > 1:
             if rate_interval is None:
                 raise ValueError("rate_interval [s] is required when rates is a (n_intervals, n) array")
@@ -147,7 +151,7 @@ class PoissonSource(PopulationBase):
         elif arr.ndim != 2 or arr.shape[1] != self.n:
             raise ValueError(f"rates must be a scalar, (n,) or (n_intervals, n) array; got shape {arr.shape}")
         check_nonnegative("rates", arr, "Hz")
-        return np.ascontiguousarray(arr)
+        return read_only(np.ascontiguousarray(arr))  # change rates with Network.set_rates (validated)
 
 
 class SpikeSource(PopulationBase):
@@ -169,12 +173,16 @@ class SpikeSource(PopulationBase):
 
     kind = "spikes"
 
+    times = ReadOnlyArray("spike times are fixed at construction; make a new SpikeSource")
+    indices = ReadOnlyArray("spike indices are fixed at construction; make a new SpikeSource")
+
     def __init__(self, n: int, times, indices, name: str | None = None):
         super().__init__(n, name)
-        times = np.asarray(times, dtype=np.float64).ravel()
+        times = np.array(times, dtype=np.float64).ravel()  # a copy: later edits of the caller's array do nothing
         indices = np.asarray(indices).ravel()
         if times.shape != indices.shape:
             raise ValueError(f"times and indices must have the same length, got {times.size} and {indices.size}")
         check_nonnegative("times", times, "s")
-        self.indices = check_index_array("indices", indices, self.n)
-        self.times = times
+        # read-only: the engine builds its spike queue from these, validated here once
+        self._indices = read_only(check_index_array("indices", indices, self.n).copy())
+        self._times = read_only(times)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import check_finite, check_int_at_least
+from .._validation import ReadOnlyArray, check_finite, check_int_at_least, read_only
 from .connectivity import Connectivity
 from .population import Population, PopulationBase
 
@@ -18,6 +18,26 @@ DelaySpec = int | np.ndarray | Callable[[np.random.Generator, int], np.ndarray]
 
 #: Largest delay in steps (int16 storage).
 MAX_DELAY_STEPS = 32767
+
+
+def check_weight_range(name: str, values: np.ndarray, dtype) -> None:
+    """Refuse weights that the storage dtype cannot hold (float32 turns 1e39 into inf)."""
+    top = float(np.finfo(dtype).max)
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.size and np.abs(arr).max() > top:
+        bad = arr.ravel()[np.argmax(np.abs(arr.ravel()) > top)].item()
+        raise ValueError(f"{name} must lie within +-{top:.4g} for {np.dtype(dtype).name} storage, got {bad!r}")
+
+
+def _is_numeric(value) -> bool:
+    """True for real numbers and arrays of them (bool and object/str arrays are not weights)."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    try:
+        arr = np.asarray(value)
+    except Exception:  # noqa: BLE001 - ragged sequences and odd objects are not numeric
+        return False
+    return arr.dtype.kind in "iuf"
 
 
 class Projection:
@@ -60,6 +80,10 @@ class Projection:
     have the documented shape ``(n_post, n_pre)``.
     """
 
+    indptr = ReadOnlyArray("the synapse table is fixed when the projection is added; build a new Projection")
+    indices = ReadOnlyArray("the synapse table is fixed when the projection is added; build a new Projection")
+    delays = ReadOnlyArray("delays are fixed when the projection is added; build a new Projection with delay_steps")
+
     def __init__(
         self,
         pre: PopulationBase,
@@ -91,6 +115,12 @@ class Projection:
             delay_steps = check_int_at_least("delay_steps", np.asarray(delay_steps).item(), 1)
             if delay_steps > MAX_DELAY_STEPS:
                 raise ValueError(f"delay_steps must be in [1, {MAX_DELAY_STEPS}], got {delay_steps}")
+        if isinstance(weight, (str, bytes)) or (
+            weight is not None and not callable(weight) and not _is_numeric(weight)
+        ):
+            raise TypeError(
+                f"weight must be a number, an array of numbers or a callable f(rng, n_synapses), got {weight!r:.80}"
+            )
         if np.isscalar(weight) and not callable(weight):
             check_finite("weight", weight)
         if device is not None:
@@ -116,10 +146,10 @@ class Projection:
         self._delay_spec = delay_steps
         self._network = None
         # CSR storage, filled by build()
-        self.indptr: np.ndarray | None = None
-        self.indices: np.ndarray | None = None
+        self._indptr: np.ndarray | None = None
+        self._indices: np.ndarray | None = None
         self._weights: np.ndarray | None = None
-        self.delays: np.ndarray | None = None  # (n_synapses,) int16, or None if uniform
+        self._delays: np.ndarray | None = None  # (n_synapses,) int16, or None if uniform
         self.delay_uniform: int | None = None
 
     # -- generation ----------------------------------------------------------
@@ -138,16 +168,17 @@ class Projection:
             pre, post, w = pre[order], post[order], w[order]
             if d is not None:
                 d = d[order]
-        self.indptr = np.zeros(n_pre + 1, dtype=np.int64)
-        np.cumsum(np.bincount(pre, minlength=n_pre), out=self.indptr[1:])
-        self.indices = post.astype(np.int32)
+        indptr = np.zeros(n_pre + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pre, minlength=n_pre), out=indptr[1:])
+        self._indptr = read_only(indptr)
+        self._indices = read_only(post.astype(np.int32))
         self._weights = np.ascontiguousarray(w, dtype=np.float64)
         if d is None or d.size == 0 or np.all(d == d[0]):
             self.delay_uniform = int(self._delay_spec) if d is None else (int(d[0]) if d.size else 1)
-            self.delays = None
+            self._delays = None
         else:
             self.delay_uniform = None
-            self.delays = d.astype(np.int16)
+            self._delays = read_only(d.astype(np.int16))
 
     def _resolve_weights(self, rng, pre, post, n_syn) -> np.ndarray:
         spec = self._weight_spec
@@ -185,11 +216,12 @@ class Projection:
             if not np.all(np.isfinite(d)) or not np.array_equal(d, np.round(d)):
                 bad = d[~np.isfinite(d) | (d != np.round(d))][0]
                 raise ValueError(f"delay_steps must be whole steps >= 1, got {bad!r}")
-        d = d.astype(np.int64)
-        if d.size and (d.min() < 1 or d.max() > MAX_DELAY_STEPS):
+        if d.dtype == np.bool_ or not (np.issubdtype(d.dtype, np.integer) or np.issubdtype(d.dtype, np.floating)):
+            raise TypeError(f"delay_steps must hold whole numbers of steps, got dtype {d.dtype}")
+        if d.size and (d.min() < 1 or d.max() > MAX_DELAY_STEPS):  # before any conversion: no wrap
             bad = d[(d < 1) | (d > MAX_DELAY_STEPS)][0]
-            raise ValueError(f"delay_steps must be in [1, {MAX_DELAY_STEPS}] steps, got {int(bad)}")
-        return d
+            raise ValueError(f"delay_steps must be in [1, {MAX_DELAY_STEPS}] steps, got {bad.item()!r}")
+        return d.astype(np.int64)
 
     def _restore(self, indptr, indices, weights, delays, delay_uniform) -> None:
         """Install synapses read from a checkpoint (validated, no generation)."""
@@ -210,11 +242,12 @@ class Projection:
             delays = np.asarray(delays, dtype=np.int16)
             if delays.shape != (m,) or (m and (delays.min() < 1)):
                 raise ValueError(f"projection {self.name!r}: invalid delays")
-            self.delays, self.delay_uniform = delays.copy(), None
+            self._delays, self.delay_uniform = read_only(delays.copy()), None
         else:
             self.delay_uniform = check_int_at_least("delay_uniform", delay_uniform, 1)
-            self.delays = None
-        self.indptr, self.indices, self._weights = indptr.copy(), indices.copy(), weights.copy()
+            self._delays = None
+        self._indptr, self._indices = read_only(indptr.copy()), read_only(indices.copy())
+        self._weights = weights.copy()
 
     # -- access ----------------------------------------------------------------
     @property
@@ -223,23 +256,38 @@ class Projection:
 
     @property
     def weights(self) -> np.ndarray:
-        """Per-synapse weights in CSR order (a live view: writes take effect).
+        """Per-synapse weights in CSR order: a live, read-only view (it follows learning).
 
+        Change weights by assigning, ``projection.weights = w`` (a scalar or an
+        ``(n_synapses,)`` array, e.g. ``projection.weights = projection.weights * 2``):
+        the values are validated (finite, representable in the network's
+        ``weight_dtype``) and, on a crossbar projection, the devices are reprogrammed.
         On a crossbar projection these are the *wanted* weights; the kernel reads
-        the devices.  Assigning ``projection.weights = w`` reprograms the devices;
-        writing into the array in place does not.
+        the devices.  Writing into the view in place raises ``ValueError``.
         """
         if self._weights is None:
             raise RuntimeError("the projection has no synapses yet: add it to a network first")
-        return self._weights
+        return read_only(self._weights)
 
     @weights.setter
     def weights(self, values) -> None:
+        if self._weights is None:
+            raise RuntimeError("the projection has no synapses yet: add it to a network first")
+        if not _is_numeric(values):
+            raise TypeError(f"weights must be a number or an array of numbers, got {values!r:.80}")
         values = np.asarray(values, dtype=np.float64)
+        try:
+            values = np.broadcast_to(values, self._weights.shape)
+        except ValueError:
+            raise ValueError(
+                f"weights of shape {values.shape} do not fit projection {self.name!r} with "
+                f"{self._weights.size} synapses: pass a scalar or a ({self._weights.size},) array in CSR order"
+            ) from None
         check_finite("weights", values)
+        check_weight_range("weights", values, self._weights.dtype)
         if self.crossbar is not None:  # validate and map before anything changes
-            self.crossbar.program(np.broadcast_to(values, self.weights.shape))
-        self.weights[...] = values
+            self.crossbar.program(values)
+        self._weights[...] = values
 
     @property
     def max_delay(self) -> int:

@@ -121,7 +121,7 @@ def test_save_before_run_then_run(tmp_path):
 def test_weights_written_by_user_survive(tmp_path):
     net = build("dense")
     proj = net.projections[2]
-    proj.weights[:] = 123 * pA
+    proj.weights = 123 * pA
     net.run(0.01)
     net.save(tmp_path / "n.msnn")
     loaded = Network.load(tmp_path / "n.msnn")

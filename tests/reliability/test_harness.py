@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from reliability.harness import assert_no_crash, run_isolated
 
 

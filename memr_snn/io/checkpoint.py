@@ -8,6 +8,14 @@ numbers are counter-based (a function of seed, step and index), so the seed
 and the step are the whole RNG state.  The file is the checksummed container
 of :mod:`memr_snn.io.container`; a truncated or altered file is refused with
 :class:`~memr_snn.io.container.CheckpointError`.
+
+A valid checksum does not make a file's content a runnable state, so loading
+also checks every structural invariant of the engine state
+(:mod:`memr_snn.io.validate`) and validates the model parts (populations,
+synapses, spike times, rates, monitor indices) as the public API does, before
+the engine is built.  Saving runs the very same checks on the state it is about
+to write and refuses (leaving any existing file untouched) a state that loading
+would refuse.
 """
 
 from __future__ import annotations
@@ -24,9 +32,17 @@ from ..model.network import Network
 from ..model.population import PoissonSource, Population, SpikeSource
 from ..model.projection import Projection
 from ..neurons.base import NEURON_MODELS
-from .container import CheckpointError, read_container, write_container
+from .container import CheckpointError, _normalize_meta, read_container, write_container
+from .validate import (
+    CheckpointStateError,
+    check_crossbar_meta,
+    check_engine_state,
+    check_monitor_data,
+    check_projection_arrays,
+    check_simulator_meta,
+)
 
-__all__ = ["save_network", "load_network", "CHECKPOINT_KIND"]
+__all__ = ["save_network", "load_network", "CHECKPOINT_KIND", "CheckpointStateError"]
 
 CHECKPOINT_KIND = "memr_snn.network"
 CHECKPOINT_VERSION = 1
@@ -46,7 +62,34 @@ def _params_meta(pop: Population, key: str, arrays: dict) -> dict:
 
 
 def save_network(net: Network, path: str | Path) -> Path:
-    """Write ``net`` (structure, state, monitor data) to ``path`` atomically."""
+    """Write ``net`` (structure, state, monitor data) to ``path`` atomically.
+
+    The state is first checked exactly as :func:`load_network` checks a file
+    (same code), so a file that loading would refuse is never written and an
+    existing good file at ``path`` is never replaced by one.
+
+    Parameters
+    ----------
+    net : Network
+        The network to save (built or not).
+    path : str or os.PathLike
+        Destination: a new path, a regular file or a symbolic link (replaced
+        itself); FIFOs, devices, sockets and directories are refused.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    CheckpointStateError
+        The state violates an engine invariant (e.g. non-finite neuron state);
+        the message names the field, the value and the allowed range.  Nothing
+        is written.
+    OSError
+        The file cannot be written (see :func:`memr_snn.io.atomic.atomic_write`).
+    """
     arrays: dict[str, np.ndarray] = {}
     pops = []
     for k, pop in enumerate(net.populations):
@@ -123,7 +166,27 @@ def save_network(net: Network, path: str | Path) -> Path:
     if sim is not None:
         for name, arr in sim.state_arrays().items():
             arrays[f"sim/{name}"] = arr
+    _check_content(_normalize_meta(meta, "meta", 0, set()),
+                   {k: np.ascontiguousarray(v) for k, v in arrays.items()})
     return write_container(path, meta, arrays)
+
+
+def _check_content(meta: dict, arrays: dict[str, np.ndarray]) -> Network:
+    """Validate a checkpoint's content (model through the public API, engine state through
+    :mod:`memr_snn.io.validate`); return the rebuilt model, engine not built.
+
+    Raises ``CheckpointStateError`` for engine-state violations and ``KeyError``, ``TypeError``,
+    ``ValueError``... for malformed model entries (as the public constructors raise them).
+    """
+    if meta.get("kind") != CHECKPOINT_KIND:
+        raise CheckpointStateError("meta['kind']", repr(meta.get("kind")), repr(CHECKPOINT_KIND))
+    if meta.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointStateError("meta['version']", repr(meta.get("version")), f"{CHECKPOINT_VERSION}")
+    parsed = check_simulator_meta(meta["simulator"])
+    step = 0 if parsed is None else parsed[0]
+    net = _rebuild_model(meta, arrays, step)
+    check_engine_state(net, meta["simulator"], arrays)
+    return net
 
 
 def _neuron_params(entry, key, arrays):
@@ -151,14 +214,19 @@ def load_network(path: str | Path) -> Network:
     if meta.get("version") != CHECKPOINT_VERSION:
         raise CheckpointError(path, f"unsupported network checkpoint version {meta.get('version')!r}")
     try:
-        return _rebuild(meta, arrays)
+        net = _check_content(meta, arrays)
+        _restore_engine(net, meta, arrays)
+        return net
     except CheckpointError:
         raise
+    except CheckpointStateError as exc:
+        raise CheckpointError(path, f"invalid engine state: {exc}") from None
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as exc:
         raise CheckpointError(path, f"inconsistent checkpoint content: {type(exc).__name__}: {exc}") from None
 
 
-def _rebuild(meta, arrays) -> Network:
+def _rebuild_model(meta, arrays, step: int) -> Network:
+    """Populations, projections and monitors (with their data) from the file; no engine."""
     net = Network(dt=meta["dt"], seed=meta["seed"], engine=meta["engine"],
                   weight_dtype=meta.get("weight_dtype", "float64"))
     for k, entry in enumerate(meta["populations"]):
@@ -185,6 +253,8 @@ def _rebuild(meta, arrays) -> Network:
             rule = rule_from_dict(entry["plasticity"])
         proj = Projection(pre, post, _Restored(), weight=0.0, receptor=entry["receptor"], name=entry["name"],
                           plasticity=rule)
+        check_projection_arrays(key, pre.n, post.n, arrays[f"{key}/indptr"], arrays[f"{key}/indices"],
+                                arrays[f"{key}/weights"], arrays.get(f"{key}/delays"), entry["delay_uniform"])
         proj._restore(
             arrays[f"{key}/indptr"], arrays[f"{key}/indices"], arrays[f"{key}/weights"],
             arrays.get(f"{key}/delays"), entry["delay_uniform"],
@@ -194,15 +264,19 @@ def _rebuild(meta, arrays) -> Network:
 
             prefix = f"{key}/crossbar/"
             xb_arrays = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+            check_crossbar_meta(key, entry["crossbar"], arrays, pre.n, proj.n_synapses)
             proj.crossbar = CrossbarState.from_checkpoint(
                 entry["crossbar"], xb_arrays, proj.pre_indices(), proj.indices, name=entry["name"]
             )
             proj.device = proj.crossbar.spec
         net._add_projection(proj, restore=True)
+        net._check_memory(max_delay=proj.max_delay)  # ring buffers, as Network.add checks them
     for k, entry in enumerate(meta["monitors"]):
         key = f"mon/{k}"
         pop = net.population(entry["population"])
         kind = entry["type"]
+        if kind in ("SpikeMonitor", "StateMonitor", "RateMonitor"):
+            check_monitor_data(key, kind, entry, arrays, pop.n, step)
         if kind == "SpikeMonitor":
             mon = SpikeMonitor(pop, arrays[f"{key}/indices"] if entry["has_indices"] else None, name=entry["name"])
             mon._append(arrays[f"{key}/steps"], arrays[f"{key}/i"])
@@ -219,6 +293,11 @@ def _rebuild(meta, arrays) -> Network:
         else:
             raise ValueError(f"unknown monitor type {kind!r}")
         net.add(mon)
+    return net
+
+
+def _restore_engine(net: Network, meta, arrays) -> None:
+    """Build the engine of the (validated) model and install the saved state."""
     sim_meta = meta["simulator"]
     if sim_meta is not None:
         sim = net._ensure_built()
@@ -242,7 +321,6 @@ def _rebuild(meta, arrays) -> Network:
                 sim.set_rates(pop, pop.rates.copy())
         if "sim/pq_dirty" in arrays:  # re-installing the rates does not restart the saved Poisson processes
             sim.pq_dirty[...] = arrays["sim/pq_dirty"]
-    return net
 
 
 class _Restored(Connectivity):

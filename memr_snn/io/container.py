@@ -36,7 +36,8 @@ evaluates anything and never allocates more than the file's real size.
 Writes are atomic: the container is written to a temporary file in the same
 folder, flushed to disk with ``fsync`` and moved over the target with
 :func:`os.replace`, so a crash or an error leaves either the old file or the new
-one, never a mixture.
+one, never a mixture.  Only a regular file (or a symbolic link, which is
+replaced itself) is ever replaced; see :mod:`memr_snn.io.atomic`.
 
 Examples
 --------
@@ -235,7 +236,10 @@ def write_container(
     Notes
     -----
     If ``path`` is a symbolic link, the link itself is replaced by the new file
-    (the file it pointed to is left alone), as :func:`os.replace` does.
+    (the file it pointed to is left alone), as :func:`os.replace` does.  A path
+    that is a FIFO, a device or a socket is refused before anything is opened
+    (:class:`~memr_snn.io.atomic.NotARegularFileError`); see
+    :func:`~memr_snn.io.atomic.atomic_write` for the temporary files.
 
     Raises
     ------
@@ -247,7 +251,8 @@ def write_container(
         Nothing is written.
     OSError
         If the file cannot be written (missing folder, ``path`` is a directory,
-        disk full...).  An existing file at ``path`` is left untouched.
+        a FIFO, a device or a socket, disk full...).  An existing file at
+        ``path`` is left untouched.
     """
     path = Path(path)
     if not isinstance(meta, Mapping):

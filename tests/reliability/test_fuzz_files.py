@@ -91,10 +91,10 @@ def test_nir_file_that_crashed_h5py_gives_the_adapter_error(valid_nir, tmp_path)
 
 
 _edits = st.lists(st.tuples(st.integers(0, 2**24), st.integers(0, 255)), min_size=1, max_size=8)
-_nir_batch = st.lists(st.tuples(_edits, st.none() | st.integers(0, 2**24)), min_size=6, max_size=6)
+_nir_batch = st.lists(st.tuples(_edits, st.none() | st.integers(0, 2**24)), min_size=5, max_size=5)
 
 
-@settings(max_examples=fuzz_examples(2), deadline=None)
+@settings(max_examples=fuzz_examples(1), deadline=None)
 @example(batch=[([_H5PY_CRASH[:2]], None)])
 @given(batch=_nir_batch)
 def test_fuzz_nir_mutated_files_raise_only_the_adapter_error(valid_nir, tmp_path_factory, batch):
@@ -217,7 +217,7 @@ def _float_wav(path, dtype, channels: int) -> bytes:
     return path.read_bytes()
 
 
-@settings(max_examples=fuzz_examples(80), deadline=None)
+@settings(max_examples=fuzz_examples(50), deadline=None)
 @given(dtype=st.sampled_from([np.float32, np.float64]), channels=st.sampled_from([1, 2]), data=st.data())
 def test_fuzz_float_wav(tmp_path_factory, dtype, channels, data):
     """Edits of a float WAV (mostly in its samples): a finite signal within the documented peak, or WavFormatError."""
@@ -289,7 +289,7 @@ def test_hostile_json_gives_the_loaders_error_naming_the_file(tmp_path, text):
         assert str(path) in str(info.value)
 
 
-@settings(max_examples=fuzz_examples(60), deadline=None)
+@settings(max_examples=fuzz_examples(30), deadline=None)
 @given(value=_json_values)
 def test_fuzz_random_json_values(tmp_path_factory, value):
     path = tmp_path_factory.mktemp("json") / "p.json"
@@ -327,7 +327,7 @@ def test_fuzz_mutated_presets_and_profiles(tmp_path_factory, data):
     if action == "replace":
         parent[key_path[-1]] = data.draw(_json_values)
     elif action == "absurd":
-        parent[key_path[-1]] = data.draw(st.sampled_from([1e6, -1e6, 1e30, 10**30, 1e-300, 0, -1, 1e308]))
+        parent[key_path[-1]] = absurd = data.draw(st.sampled_from([1e30, -1e30, 10**30, 1e308, -1]))
     elif action == "delete":
         del parent[key_path[-1]]
     else:
@@ -338,6 +338,11 @@ def test_fuzz_mutated_presets_and_profiles(tmp_path_factory, data):
         load(path)
     except error as exc:
         assert str(path) in str(exc)
+        return
+    # no device quantity is 1e30 or negative: a preset number replaced by one must be refused
+    numeric = kind == "preset" and len(key_path) == 2 and key_path[0] != "units" and key_path[1] not in (
+        "kind", "fail_state")
+    assert not (action == "absurd" and numeric), f"{'.'.join(key_path)} = {absurd!r} was accepted"
 
 
 # ------------------------------------------------------------------------------- device parameter bounds

@@ -509,14 +509,19 @@ class _GraphUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def _read_isolated(path: Path):
-    """``nir.read(path)`` in a child interpreter: a crash of h5py/HDF5 there cannot take this one down."""
+def _read_isolated(path: Path, timeout: float | None):
+    """``nir.read(path)`` in a child interpreter: a crash or endless loop of h5py/HDF5 there cannot take
+    this one down (the child is killed after ``timeout`` seconds)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)  # the child finds what this process finds
     with tempfile.TemporaryDirectory(prefix="memr_snn_nir_") as tmp:
         out = os.path.join(tmp, "graph.pickle")
-        proc = subprocess.run([sys.executable, "-c", _READ_CHILD, os.fspath(path), out], capture_output=True,
-                              text=True, errors="replace", env=env)
+        try:
+            proc = subprocess.run([sys.executable, "-c", _READ_CHILD, os.fspath(path), out], capture_output=True,
+                                  text=True, errors="replace", env=env, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise NIRImportError(f"{path}: not a readable NIR file (reading took longer than {timeout:g} s; a "
+                                 f"damaged file can make HDF5 loop forever; pass timeout=None to wait)") from None
         if proc.returncode != 0 or not os.path.isfile(out):
             marks = [ln[len("@@ERR@@"):] for ln in proc.stderr.splitlines() if ln.startswith("@@ERR@@")]
             if marks:
@@ -537,7 +542,11 @@ def _read_isolated(path: Path):
             raise NIRImportError(f"{path}: not a readable NIR file ({type(exc).__name__}: {exc})") from None
 
 
-def read_nir(path: str | Path, *, isolate: bool = True):
+#: default limit of an isolated read [s]: a valid file of hundreds of MB reads in seconds
+READ_TIMEOUT = 120.0
+
+
+def read_nir(path: str | Path, *, isolate: bool = True, timeout: float | None = READ_TIMEOUT):
     """Read a NIR (HDF5) file; any failure of the reader becomes :class:`NIRImportError`.
 
     Type inference is left to :func:`from_nir` (``nir.read`` type-checks only
@@ -553,6 +562,10 @@ def read_nir(path: str | Path, *, isolate: bool = True):
         :class:`NIRImportError`.  The graph comes back pickled, and only classes of ``nir``,
         ``numpy`` and the standard containers are accepted from it.  ``isolate=False`` reads in
         this process (saves the ~0.3 s process start; use it only for trusted files).
+    timeout : float or None
+        Seconds an isolated read may take before the child is killed and :class:`NIRImportError`
+        raised (some damaged files make HDF5 loop forever); None waits indefinitely.  Ignored with
+        ``isolate=False``.
 
     Returns
     -------
@@ -568,8 +581,10 @@ def read_nir(path: str | Path, *, isolate: bool = True):
     path = Path(path)
     if not path.is_file():
         raise NIRImportError(f"{path}: no such NIR file")
+    if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
     if isolate:
-        graph = _read_isolated(path)
+        graph = _read_isolated(path, timeout)
     else:
         try:
             graph = nir.read(path, type_check=False)

@@ -29,6 +29,8 @@ DT = 1e-4
 #: a one-byte edit of the file below that made h5py (3.16, HDF5 1.14) segfault in nir.read: found by
 #: this fuzzer against the in-process reader; (offset, new value, value it replaces, file length)
 _H5PY_CRASH = (87865, 134, 1, 88096)
+#: a one-byte edit of the same file that made nir.read loop forever (same versions)
+_H5PY_HANG = (3328, 253, 2, 88096)
 
 _WRITE_NIR = """
 import sys
@@ -43,15 +45,15 @@ net.add(Projection(a, b, AllToAll(), weight=1e-10, delay_steps=2, name="w2"))
 write_nir(net, sys.argv[1])
 """
 
-#: child: import every file with from_nir; anything but NIRImportError propagates (and fails the test)
+#: child: read and import every file; anything but NIRImportError propagates (and fails the test)
 _IMPORT_ALL = """
 import sys
 from memr_snn import Network
-from memr_snn.adapters.nir import NIRImportError, from_nir
+from memr_snn.adapters.nir import NIRImportError, from_nir, read_nir
 paths = {paths!r}
 for p in paths:
     try:
-        net = from_nir(p, {dt!r}, record=False)
+        net = from_nir(read_nir(p, timeout=20), {dt!r}, record=False)
     except NIRImportError:
         continue
     assert isinstance(net, Network)
@@ -88,6 +90,17 @@ def test_nir_file_that_crashed_h5py_gives_the_adapter_error(valid_nir, tmp_path)
     out = run_isolated(f"from memr_snn.adapters.nir import read_nir\nread_nir({str(path)!r})", timeout=120)
     assert out.kind == "error:NIRImportError", out.kind + "\n" + out.stderr[-2000:]
     assert "not a readable NIR file" in out.message
+
+
+def test_nir_file_that_made_h5py_loop_times_out_with_the_adapter_error(valid_nir, tmp_path):
+    pos, value, before, size = _H5PY_HANG
+    if len(valid_nir) != size or valid_nir[pos] != before:
+        pytest.skip("this h5py/HDF5 writes another layout; the fuzzer below still runs")
+    path = tmp_path / "hang.nir"
+    path.write_bytes(_mutated(valid_nir, [(pos, value)], None))
+    out = run_isolated(f"from memr_snn.adapters.nir import read_nir\nread_nir({str(path)!r}, timeout=3)", timeout=60)
+    assert out.kind == "error:NIRImportError", out.kind + "\n" + out.stderr[-2000:]
+    assert "longer than 3 s" in out.message
 
 
 _edits = st.lists(st.tuples(st.integers(0, 2**24), st.integers(0, 255)), min_size=1, max_size=8)

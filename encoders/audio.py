@@ -76,6 +76,7 @@ from .delta import delta
 
 __all__ = [
     "WavFormatError",
+    "FLOAT_PEAK_LIMIT",
     "CochleaParams",
     "erb",
     "erb_rate",
@@ -592,16 +593,28 @@ def cochlea_encode(wave, sample_rate: float, params: CochleaParams = CochleaPara
 
 _INT_SCALE = {np.dtype(np.int16): 32768.0, np.dtype(np.int32): 2147483648.0}
 
+#: largest float-sample magnitude :func:`load_wav` accepts (16 = +24 dBFS).  IEEE-float WAVs may carry
+#: peaks above full scale (mixes and effects renders that go "over" by a few dB, which float keeps
+#: instead of clipping); such files are returned unscaled.  A magnitude beyond +24 dBFS is not audio
+#: any tool writes on purpose: it is taken as corruption and refused.
+FLOAT_PEAK_LIMIT = 16.0
+
 
 def load_wav(path: str | os.PathLike, target_rate: int | None = None) -> tuple[np.ndarray, int]:
-    """Read a WAV file as a mono float64 signal in [-1, 1], optionally resampled.
+    """Read a WAV file as a mono float64 signal (full scale = 1), optionally resampled.
 
     Supported: RIFF/WAVE with PCM samples of 8 bit (unsigned), 16, 24 (returned by scipy as
     left-justified int32) or 32 bit, or IEEE float 32/64 bit, with 1 or 2 channels (stereo is
     averaged to mono).  Not supported, each raising :class:`WavFormatError` with the reason:
     compressed encodings (A-law, mu-law, ADPCM, ...), more than 2 channels (mix down first),
-    files without samples, float files with NaN/inf samples, and truncated or corrupt files
-    (a ``data`` chunk shorter than its header says is refused, not silently shortened).
+    files without samples, float files with NaN/inf samples or with a sample magnitude above
+    :data:`FLOAT_PEAK_LIMIT` (16, i.e. +24 dBFS: corruption, not audio), and truncated or corrupt
+    files (a ``data`` chunk shorter than its header says is refused, not silently shortened).
+
+    Range of the result: integer formats lie in [-1, 1) (8-bit: [-1, 1 - 1/128]).  Float files are
+    returned as stored, neither clipped nor normalised, so peaks "over" full scale (up to
+    ``FLOAT_PEAK_LIMIT``) stay above 1.  Resampling (``target_rate``) is a band-limited filter and
+    can overshoot these ranges slightly near sharp transients.
 
     Parameters
     ----------
@@ -614,7 +627,8 @@ def load_wav(path: str | os.PathLike, target_rate: int | None = None) -> tuple[n
     Returns
     -------
     wave : (n_samples,) ndarray of float64
-        Mono signal, integer formats scaled by their full scale (``x / 2**(bits-1)``; 8-bit: ``(x - 128) / 128``).
+        Mono signal, integer formats scaled by their full scale (``x / 2**(bits-1)``; 8-bit:
+        ``(x - 128) / 128``), float formats as stored (see the range rule above).
     sample_rate : int
         Its sample rate [Hz] (``target_rate`` if given).
 
@@ -665,6 +679,10 @@ def load_wav(path: str | os.PathLike, target_rate: int | None = None) -> tuple[n
         x = data.astype(np.float64)
         if not np.all(np.isfinite(x)):
             raise WavFormatError(f"{name!r} contains NaN or infinite float samples")
+        peak = float(np.max(np.abs(x)))
+        if peak > FLOAT_PEAK_LIMIT:
+            raise WavFormatError(f"{name!r} has a float sample of magnitude {peak:.6g}, beyond the accepted "
+                                 f"peak of {FLOAT_PEAK_LIMIT:g} (+24 dBFS): a corrupt file, not audio")
     else:
         raise WavFormatError(f"{name!r} has unsupported sample type {data.dtype}; "
                              f"supported: 8-bit unsigned, 16/24/32-bit PCM, 32/64-bit float")

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["builtin_names", "read_named_json", "write_json"]
+__all__ = ["builtin_names", "read_named_json", "write_json", "parse_json"]
 
 
 def builtin_names(folder) -> list[str]:
@@ -25,6 +25,32 @@ def write_json(data: dict[str, Any], path: str | Path) -> Path:
     path = Path(path)
     path.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")
     return path
+
+
+def parse_json(text: str, where: str, error: type[Exception]) -> Any:
+    """Decode JSON text from a file the user handed us; every failure raises ``error`` naming ``where``.
+
+    Besides syntax errors this catches what :func:`json.loads` lets escape on hostile input:
+    ``RecursionError`` for deeply nested arrays/objects and ``ValueError`` for integers of more
+    than 4300 digits.
+
+    Parameters
+    ----------
+    text : str
+        The file's text.
+    where : str
+        The file (or a description of it) for messages.
+    error : type
+        Exception class raised on any failure.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise error(f"{where}: malformed JSON ({exc})") from None
+    except RecursionError:
+        raise error(f"{where}: malformed JSON (arrays/objects nested too deeply)") from None
+    except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
+        raise error(f"{where}: malformed JSON ({exc})") from None
 
 
 def read_named_json(name_or_path: str | Path, folder, *, kind: str, short: str,
@@ -60,7 +86,4 @@ def read_named_json(name_or_path: str | Path, folder, *, kind: str, short: str,
             raise error(f"unknown {kind} {s!r}; known {short}s: {known}")
         where = f"built-in {short} {s!r}"
         text = folder.joinpath(f"{s}.json").read_text(encoding="utf-8")
-    try:
-        return json.loads(text), where
-    except json.JSONDecodeError as exc:
-        raise error(f"{where}: malformed JSON ({exc})") from None
+    return parse_json(text, where, error), where

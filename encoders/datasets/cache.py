@@ -37,9 +37,11 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import re
 import shutil
+import struct
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -168,30 +170,92 @@ def save_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: Ma
     return path
 
 
+#: most a deflated member may expand: DEFLATE's ratio is bounded near 1032:1 (258-byte matches coded in
+#: 2 bits), so a member claiming more than this times its compressed size is lying about its size
+_MAX_DEFLATE_RATIO = 1032
+#: largest npy header read (numpy's own default ``max_header_size``); real headers are ~128 bytes
+_MAX_NPY_HEADER = 10_000
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive_size: int, path: Path) -> np.ndarray:
+    """One ``.npy`` member, its header checked against the member's real size before anything is allocated."""
+    name = info.filename
+    if info.compress_type == zipfile.ZIP_STORED:
+        if info.file_size != info.compress_size or info.file_size > archive_size:
+            raise CacheCorruptError(f"cache file {path}: member {name!r} claims {info.file_size} bytes, more than "
+                                    f"it stores ({info.compress_size} of a {archive_size}-byte file)")
+    elif info.file_size > _MAX_DEFLATE_RATIO * max(info.compress_size, 1):
+        raise CacheCorruptError(f"cache file {path}: member {name!r} claims {info.file_size} bytes from "
+                                f"{info.compress_size} compressed (more than DEFLATE can expand)")
+    with zf.open(info) as fh:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh, max_header_size=_MAX_NPY_HEADER)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh, max_header_size=_MAX_NPY_HEADER)
+        else:
+            raise CacheCorruptError(f"cache file {path}: member {name!r} has npy format version {version}, "
+                                    f"expected (1, 0) or (2, 0)")
+        header = fh.tell()
+        if dtype.hasobject:
+            raise CacheCorruptError(f"cache file {path}: member {name!r} has dtype {dtype} (objects are never cached)")
+        count = math.prod(shape)  # Python ints: no overflow
+        need = count * dtype.itemsize
+        have = info.file_size - header
+        if need != have or (dtype.itemsize == 0 and count > 0):
+            raise CacheCorruptError(f"cache file {path}: member {name!r} header claims shape {shape} of {dtype} "
+                                    f"({need} bytes) but the member holds {have} bytes of data")
+        buf = bytearray(need)
+        view, got = memoryview(buf), 0
+        while got < need:
+            n = fh.readinto(view[got:])
+            if not n:
+                raise CacheCorruptError(f"cache file {path}: member {name!r} ends after {got} of {need} data bytes")
+            got += n
+    arr = np.frombuffer(buf, dtype=dtype, count=count)
+    return arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """The ``.npy`` members of the archive at ``path`` (name without ``.npy`` -> array), checked first."""
+    archive_size = path.stat().st_size
+    out: dict[str, np.ndarray] = {}
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if not info.filename.endswith(".npy") or info.filename[:-4] in out:
+                raise CacheCorruptError(f"cache file {path}: unexpected member {info.filename!r}")
+            out[info.filename[:-4]] = _read_member(zf, info, archive_size, path)
+    return out
+
+
 def load_npz(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Read a file written by :func:`save_npz`; returns ``(arrays, meta)`` with the checksum verified.
+
+    Every member's npy header (shape, dtype, order) is checked against the member's real size before
+    its array is allocated, so a damaged header cannot request a huge allocation.
 
     Raises
     ------
     FileNotFoundError
         If ``path`` does not exist.
     CacheCorruptError
-        If the file is not a readable ``.npz``, lacks its metadata, or the arrays fail the checksum.
+        If the file is not a readable ``.npz``, a member's header does not match its size, the metadata
+        is missing or malformed, or the arrays fail the checksum.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no cache file {path}")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            names = list(z.files)
-            if _META not in names:
-                raise CacheCorruptError(f"cache file {path} has no {_META} entry")
-            doc = json.loads(bytes(z[_META]).decode())
-            arrays = {k: z[k] for k in names if k != _META}
+        members = _read_npz(path)
+        if _META not in members:
+            raise CacheCorruptError(f"cache file {path} has no {_META} entry")
+        doc = json.loads(members.pop(_META).tobytes().decode())
+        arrays = members
     except CacheCorruptError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, UnicodeDecodeError, TypeError,
-            io.UnsupportedOperation, RuntimeError) as exc:
+            io.UnsupportedOperation, RuntimeError, NotImplementedError, struct.error, OverflowError) as exc:
+        # RecursionError (deeply nested metadata JSON) is a RuntimeError
         raise CacheCorruptError(f"cache file {path} is unreadable: {type(exc).__name__}: {exc}") from exc
     if not isinstance(doc, dict) or doc.get("format") != CACHE_FORMAT or "sha256" not in doc:
         raise CacheCorruptError(f"cache file {path} has metadata of an unknown format")

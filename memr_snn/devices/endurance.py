@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from .._validation import check_nonnegative
+from ._bounds import SIGMA_LOG_MAX, check_range
 
 __all__ = ["Endurance", "FAIL_CODES", "FAULT_HEALTHY", "FAULT_ON", "FAULT_OFF", "FAULT_LAST"]
 
@@ -48,7 +49,12 @@ class Endurance:
             raise TypeError(f"cycles must be a number > 0 [pulses] (math.inf = unlimited), got {c!r}")
         if not (c > 0) or math.isnan(c):
             raise ValueError(f"cycles must be > 0 [pulses] (math.inf = unlimited), got {c!r}")
+        if not math.isinf(c):
+            # the most enduring devices reach ~1e12 cycles (FeFET, PCM); unlimited is math.inf
+            check_range("cycles", c, 1.0, 1e16, "pulses", why="the best devices endure ~1e12; math.inf = unlimited")
         check_nonnegative("cycles_d2d", self.cycles_d2d)
+        check_range("cycles_d2d", self.cycles_d2d, 0.0, SIGMA_LOG_MAX,
+                    why="sigma of the log: 3 is a factor 20 per standard deviation; measured 0.3-1")
         if self.fail_state not in FAIL_CODES:
             raise ValueError(f"fail_state must be one of {sorted(FAIL_CODES)}, got {self.fail_state!r}")
 

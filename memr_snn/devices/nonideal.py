@@ -26,6 +26,7 @@ import dataclasses
 import numpy as np
 
 from .._validation import check_finite, check_nonnegative, check_positive, check_probability
+from ._bounds import SIGMA_LOG_MAX, check_range
 from .pulse import PulseDevice
 
 __all__ = ["Variability", "ReadNoise", "StuckFaults", "Drift", "Retention", "BOLTZMANN_EV"]
@@ -52,6 +53,8 @@ class Variability:
     def __post_init__(self) -> None:
         for name in ("g_min_d2d", "g_max_d2d", "dg_d2d"):
             check_nonnegative(name, getattr(self, name))
+            check_range(name, getattr(self, name), 0.0, SIGMA_LOG_MAX,
+                        why="sigma of the log: 3 is a factor 20 per standard deviation; measured 0.05-0.7")
 
     def sample(self, device: PulseDevice, n: int, rng=None) -> dict[str, np.ndarray]:
         """Per-device ``g_min``, ``g_max``, ``dg_up``, ``dg_down`` arrays of length ``n``.
@@ -80,6 +83,8 @@ class ReadNoise:
 
     def __post_init__(self) -> None:
         check_nonnegative("read_noise", self.read_noise)
+        # relative sigma 1 reads a negative conductance 16 % of the time; measured read noise is 0.1-10 %
+        check_range("read_noise", self.read_noise, 0.0, 1.0, why="measured read noise is 0.001-0.1 of G")
 
     def read(self, g: np.ndarray, rng=None) -> np.ndarray:
         """One noisy read of every conductance in ``g`` [S] (exactly ``g`` when ideal)."""
@@ -137,6 +142,10 @@ class Drift:
         check_probability("nu", self.nu)
         check_nonnegative("nu_std", self.nu_std)
         check_positive("t0", self.t0, "s")
+        # the exponent is clipped to [0, 1], so a wider spread only piles devices onto the clip limits
+        check_range("nu_std", self.nu_std, 0.0, 1.0, why="the drawn exponent is clipped to [0, 1]")
+        # from a picosecond to ~100 years after programming
+        check_range("t0", self.t0, 1e-12, 3.2e9, "s", why="a picosecond to ~100 years after programming")
 
     def sample_nu(self, n: int, rng=None) -> np.ndarray:
         """Per-device exponents, normal around ``nu``, clipped to [0, 1]."""
@@ -168,6 +177,13 @@ class Retention:
         check_positive("tau0", self.tau0, "s")
         check_positive("e_a", self.e_a, "eV")
         check_positive("temperature", self.temperature, "K")
+        # fitted Arrhenius prefactors span 1e-24 s (PCM, Meyer-Neldel compensation) to ~1e-9 s
+        check_range("tau0", self.tau0, 1e-30, 1e6, "s", why="fitted attempt times are 1e-24-1e-9 s")
+        # ionic migration / crystallisation barriers are 0.5-3 eV; 10 eV exceeds any chemical bond
+        check_range("e_a", self.e_a, 1e-3, 10.0, "eV", why="migration and crystallisation barriers are 0.5-3 eV")
+        # cryogenic operation (4 K) to above the melting point of the switching layers (GST melts near 900 K)
+        check_range("temperature", self.temperature, 1.0, 1000.0, "K",
+                    why="no device holds state above ~900 K, where GST melts")
 
     @property
     def tau(self) -> float:

@@ -247,7 +247,11 @@ def _parse_component(comp: str, data, units) -> Any:
                 null = " or null (unlimited)" if key in _NULLABLE else ""
                 raise _fail(path, f"must be a number{null} [{want}], got {v!r}")
             else:
-                v = float(v)
+                try:
+                    v = float(v)
+                except OverflowError:  # an integer literal beyond the float range
+                    raise _fail(path, f"must be a finite number [{want}], got an integer of {len(str(v))} digits"
+                                ) from None
         kwargs[name] = v
     try:
         return cls(**kwargs)

@@ -48,6 +48,7 @@ import numpy as np
 
 from .._validation import check_int_at_least, check_nonnegative, check_positive
 from ..kernel.device import READ_Q0, program_verify
+from ._bounds import check_int_range, check_range
 from .pulse import PulseDevice
 
 __all__ = ["Programming", "ProgramResult", "program_and_verify"]
@@ -90,6 +91,18 @@ class Programming:
         check_nonnegative("t_verify", self.t_verify, "s")
         object.__setattr__(self, "ispp_step", check_int_at_least("ispp_step", self.ispp_step, 0))
         object.__setattr__(self, "ispp_max", check_int_at_least("ispp_max", self.ispp_max, 1))
+        # memristive devices switch at 0.1-5 V; 30 V is above the breakdown of any thin oxide
+        for name in ("v_read", "v_set", "v_reset"):
+            check_range(name, getattr(self, name), 1e-3, 30.0, "V", why="devices switch at 0.1-5 V")
+        # pulses from picoseconds to milliseconds are reported; a second-long pulse is not programming
+        for name in ("t_read", "t_pulse", "t_verify"):
+            check_range(name, getattr(self, name), 0.0, 1.0, "s", why="reported pulses last ps-ms")
+        # fJ-nJ per pulse; a microjoule would heat a nanoscale device to destruction
+        for name in ("e_set", "e_reset"):
+            check_range(name, getattr(self, name), 0.0, 1e-6, "J", why="a pulse costs fJ-nJ")
+        # verify loops send a handful of pulses per iteration; 10**6 is already a million
+        check_int_range("ispp_step", self.ispp_step, 0, 10**6, "pulses", why="a verify iteration sends a few pulses")
+        check_int_range("ispp_max", self.ispp_max, 1, 10**6, "pulses", why="a verify iteration sends a few pulses")
 
     def read_energy(self, g) -> np.ndarray | float:
         """Energy of one read of conductance ``g`` [S]: ``v_read**2 * g * t_read`` [J]."""

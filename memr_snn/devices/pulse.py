@@ -35,6 +35,7 @@ from typing import ClassVar
 import numpy as np
 
 from .._validation import check_finite, check_nonnegative
+from ._bounds import G_MAX, check_int_range, check_range
 
 __all__ = ["PulseDevice", "LinearStepDevice", "SoftBoundsDevice", "ExpStepDevice", "KIND_CODES"]
 
@@ -74,6 +75,13 @@ class PulseDevice:
             raise TypeError(f"levels must be an integer (0 or >= 2), got {self.levels!r}")
         if self.levels == 1 or self.levels < 0:
             raise ValueError(f"levels must be 0 (continuous) or >= 2, got {self.levels!r}")
+        # plausibility (module _bounds): conductances and steps up to 1 S (a 1-ohm device; real ones are uS-mS)
+        for name in ("g_min", "g_max", "dg_up", "dg_down"):
+            check_range(name, getattr(self, name), 0.0, G_MAX, "S", why="1 S is a 1-ohm device; memristors are uS-mS")
+        # a relative step noise of 5 flips the sign of most steps; measured cycle-to-cycle noise is 1-50 %
+        check_range("dg_c2c", self.dg_c2c, 0.0, 5.0, why="measured cycle-to-cycle noise is 0.01-0.5")
+        # the best analogue devices resolve ~2048 levels (Rao et al., Nature 2023); 2**16 is far beyond any
+        check_int_range("levels", int(self.levels), 0, 2**16, why="the best devices resolve ~2048 levels")
 
     def _extra(self) -> tuple[float, float]:
         return 0.0, 0.0
@@ -121,6 +129,9 @@ class ExpStepDevice(PulseDevice):
         super().__post_init__()
         check_nonnegative("beta_up", self.beta_up)
         check_nonnegative("beta_down", self.beta_down)
+        # e^-50 ~ 2e-22: the step has vanished long before; fitted nonlinearities are 0-10
+        for name in ("beta_up", "beta_down"):
+            check_range(name, getattr(self, name), 0.0, 50.0, why="fitted nonlinearities are 0-10; e^-50 ~ 2e-22")
 
     def _extra(self) -> tuple[float, float]:
         return float(self.beta_up), float(self.beta_down)

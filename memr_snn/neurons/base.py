@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._json_files import parse_json
 from .._validation import as_param_array
 
 __all__ = ["NeuronParams", "save_params", "load_params", "NEURON_MODELS"]
@@ -84,8 +85,10 @@ class NeuronParams:
         if not isinstance(data, dict) or "model" not in data or "params" not in data:
             raise ValueError("neuron parameter data must be a dict with 'model' and 'params' keys")
         name = data["model"]
-        if name not in NEURON_MODELS:
+        if not isinstance(name, str) or name not in NEURON_MODELS:
             raise ValueError(f"unknown neuron model {name!r}; known models: {sorted(NEURON_MODELS)}")
+        if not isinstance(data["params"], dict):
+            raise ValueError(f"params must be an object of parameter -> value, got {type(data['params']).__name__}")
         klass = NEURON_MODELS[name]
         known = {f.name for f in dataclasses.fields(klass)}
         unknown = set(data["params"]) - known
@@ -129,12 +132,20 @@ def load_params(path: str | Path) -> NeuronParams:
     Raises
     ------
     ValueError
-        If the file is not valid JSON or does not describe a known model.
+        If the file is not valid JSON, is not a JSON object, does not describe a known model, or
+        holds parameters of the wrong type or out of range; the message names the file and the field.
     """
     path = Path(path)
     try:
-        data = json.loads(path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
         raise ValueError(f"{path}: not a valid neuron parameter file ({exc})") from None
-    data.pop("units", None)
-    return NeuronParams.from_dict(data)
+    data = parse_json(text, f"{path}: not a valid neuron parameter file", ValueError)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a neuron parameter file must hold a JSON object with 'model' and 'params' keys, "
+                         f"got {type(data).__name__}")
+    data = {k: v for k, v in data.items() if k != "units"}
+    try:
+        return NeuronParams.from_dict(data)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"{path}: {exc}") from None

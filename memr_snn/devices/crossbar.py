@@ -520,6 +520,9 @@ class CrossbarState:
         self.components = spec.resolve()
         self.components["preset_name"] = preset.name
         self.device = self.components["device"]
+        unknown = sorted(set(meta["state"]) - set(self._SCALARS))
+        if unknown:  # never set attributes a file names beyond the saved scalars
+            raise ValueError(f"crossbar {name!r}: unknown state fields {unknown}; allowed: {list(self._SCALARS)}")
         for k, v in meta["state"].items():
             setattr(self, k, v)
         n = int(self.n_devices)

@@ -221,6 +221,8 @@ def load_network(path: str | Path) -> Network:
         raise
     except CheckpointStateError as exc:
         raise CheckpointError(path, f"invalid engine state: {exc}") from None
+    except MemoryError as exc:  # the file describes a network larger than this machine can hold
+        raise CheckpointError(path, f"the network it describes does not fit in memory: {exc}") from None
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as exc:
         raise CheckpointError(path, f"inconsistent checkpoint content: {type(exc).__name__}: {exc}") from None
 

@@ -224,9 +224,22 @@ class Projection:
         return d.astype(np.int64)
 
     def _restore(self, indptr, indices, weights, delays, delay_uniform) -> None:
-        """Install synapses read from a checkpoint (validated, no generation)."""
+        """Install synapses read from a checkpoint (validated, no generation, no silent casts)."""
+        int_arrays = [("indptr", indptr), ("indices", indices)] + ([("delays", delays)] if delays is not None else [])
+        for label, arr in int_arrays:
+            kind = np.asarray(arr).dtype.kind
+            if kind not in "iu":
+                raise ValueError(f"projection {self.name!r}: {label} must be an integer array, got dtype "
+                                 f"{np.asarray(arr).dtype}")
+        raw_indices = np.asarray(indices)
+        if raw_indices.size and (raw_indices.min() < 0 or raw_indices.max() >= self.post.n):
+            raise ValueError(f"projection {self.name!r}: postsynaptic index out of range [0, {self.post.n - 1}]")
+        if delays is not None:
+            raw_delays = np.asarray(delays)
+            if raw_delays.size and (raw_delays.min() < 1 or raw_delays.max() > MAX_DELAY_STEPS):
+                raise ValueError(f"projection {self.name!r}: delays must lie in [1, {MAX_DELAY_STEPS}] steps")
         indptr = np.asarray(indptr, dtype=np.int64)
-        indices = np.asarray(indices, dtype=np.int32)
+        indices = raw_indices.astype(np.int32)
         weights = np.asarray(weights, dtype=np.float64)
         if indptr.shape != (self.pre.n + 1,) or indptr[0] != 0 or np.any(np.diff(indptr) < 0):
             raise ValueError(f"indptr of projection {self.name!r} is not a valid CSR row pointer")
@@ -245,6 +258,8 @@ class Projection:
             self._delays, self.delay_uniform = read_only(delays.copy()), None
         else:
             self.delay_uniform = check_int_at_least("delay_uniform", delay_uniform, 1)
+            if self.delay_uniform > MAX_DELAY_STEPS:
+                raise ValueError(f"projection {self.name!r}: delay_uniform must lie in [1, {MAX_DELAY_STEPS}]")
             self._delays = None
         self._indptr, self._indices = read_only(indptr.copy()), read_only(indices.copy())
         self._weights = weights.copy()

@@ -117,9 +117,9 @@ def check_output_path(path: str | os.PathLike, kind: Literal["dir", "file"], opt
         With the option, the path and the reason.  Writability is probed by creating and
         removing a temporary file, so a read-only mount is refused also for root.
     """
-    path = Path(path)
-    if str(path) == "":
+    if isinstance(path, str) and not path.strip():
         raise OutputPathError(f"{option}: the path is empty")
+    path = Path(path)
     if kind == "file":
         if path.exists():
             mode = path.stat().st_mode
@@ -842,6 +842,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return EXIT_CODES["interrupted"]
+    except np.linalg.LinAlgError as exc:  # a ValueError, but a numerical failure, not a refused input
+        _error(f"LinAlgError: {_one_line(exc)}")
+        return EXIT_CODES["failure"]
     except (ValueError, TypeError) as exc:
         _error(_one_line(exc))
         return EXIT_CODES["usage"]

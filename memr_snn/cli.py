@@ -491,7 +491,8 @@ def _cmd_run(args) -> int:
     if not (np.isfinite(args.duration) and args.duration > 0):
         raise SystemExit(f"memr-snn: error: --duration must be > 0 seconds, got {args.duration}")
     check_output_path(args.out, "dir", files=_RUN_FILES)
-    if args.save_state is not None:
+    if args.save_state is not None and not (  # 'run --out a/ --save-state a/net.msnn': a/ is made before saving
+            not args.out.exists() and os.path.abspath(args.save_state.parent) == os.path.abspath(args.out)):
         check_output_path(args.save_state, "file", option="--save-state")
     t0 = time.perf_counter()
     net, monitors, rates, label = _load_network(args)

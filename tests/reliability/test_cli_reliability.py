@@ -148,6 +148,14 @@ def test_save_state_refused_before_the_simulation(bad, tmp_path, capsys, no_work
     assert not out.exists()
 
 
+def test_save_state_inside_the_new_out_folder_is_accepted(tmp_path, capsys, no_work):
+    """The README's 'run cuba --out a/ --save-state a/net.msnn': a/ is created by the run itself."""
+    out = tmp_path / "a"
+    rc = main(["run", "cuba", "--n", "100", "--out", str(out), "--save-state", str(out / "net.msnn")])
+    assert rc == 1 and "build cuba was called" in _one_error_line(capsys.readouterr().err)  # got past the checks
+    assert no_work == ["build cuba"]
+
+
 def test_run_out_folder_holding_a_folder_where_a_file_goes(tmp_path, capsys, no_work):
     (tmp_path / "summary.json").mkdir()
     _assert_refused(["run", "cuba", "--n", "100", "--out", str(tmp_path)], capsys, no_work, mentions="summary.json")

@@ -20,27 +20,149 @@ Examples
     memr-snn bench dvs-digits --seeds 0 1 2 --preset hfox_rram --out results/
     memr-snn info
     memr-snn export --to lava --network my_network.msnn --out net_lava.npz --lava-steps 1000 --lava-run
+
+Errors
+------
+Every failure ends with one line ``memr-snn: error: ...`` on stderr and a non-zero
+exit status (:data:`EXIT_CODES`): 2 for a refused command line or input (argparse's
+usage errors, invalid values, unusable output paths), 1 for a failure while working
+(file system, memory, numerical divergence, anything unexpected) and 130 when
+interrupted (Ctrl-C).  Output paths (``--out``, ``--save-state``) and the memory of
+built-in networks are checked before anything is built or simulated.  ``memr-snn
+--debug COMMAND ...`` shows the full traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
+import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "check_output_path", "OutputPathError", "EXIT_CODES"]
+
+#: exit status of ``memr-snn`` by outcome
+EXIT_CODES = {"ok": 0, "failure": 1, "usage": 2, "interrupted": 130}
+
+_EPILOG = (
+    "Run 'memr-snn COMMAND --help' for the options of a command.  "
+    "Errors are one line 'memr-snn: error: ...' on stderr; exit status 0 success, 2 refused command line or "
+    "input (bad value, unusable --out), 1 failure while working (files, memory, numerical divergence), "
+    "130 interrupted.  Add --debug before the command (memr-snn --debug run ...) for the full traceback."
+)
+
+
+class OutputPathError(ValueError):
+    """An output path (``--out``, ``--save-state``) that cannot be written; raised before any work."""
+
+
+def _probe_writable(folder: Path, option: str, path: Path) -> None:
+    """Refuse ``folder`` unless a file can be created in it (a real write: works as root and on read-only mounts)."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputPathError(f"{option} {path}: cannot write in folder {folder} (permission denied)")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".memr-snn-write-test-", dir=folder)
+    except OSError as exc:
+        raise OutputPathError(f"{option} {path}: cannot write in folder {folder} ({exc.strerror})") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a regular file" if stat.S_ISREG(mode) else "not a regular file"
+
+
+def check_output_path(path: str | os.PathLike, kind: Literal["dir", "file"], option: str = "--out",
+                      files: Sequence[str] = ()) -> Path:
+    """Refuse an output path that cannot be written, before any building or simulating.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The output folder (``kind="dir"``) or file (``kind="file"``).
+    kind : {"dir", "file"}
+        ``"dir"``: ``path`` is a writable folder, or can be created (its nearest existing
+        ancestor is a writable folder).  ``"file"``: ``path`` is a regular file or does
+        not exist yet, and its parent folder exists and is writable.
+    option : str
+        The command-line option named in the error message.
+    files : sequence of str
+        Names the command writes inside the folder (``kind="dir"``): any that exists must
+        be a regular file (a folder or FIFO there would fail only after the work).
+
+    Returns
+    -------
+    Path
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises
+    ------
+    OutputPathError
+        With the option, the path and the reason.  Writability is probed by creating and
+        removing a temporary file, so a read-only mount is refused also for root.
+    """
+    if isinstance(path, str) and not path.strip():
+        raise OutputPathError(f"{option}: the path is empty")
+    path = Path(path)
+    if kind == "file":
+        if path.exists():
+            mode = path.stat().st_mode
+            if not stat.S_ISREG(mode):
+                raise OutputPathError(f"{option} {path}: is {_kind(mode)}; expected a regular file or a new path")
+        parent = path.parent
+        if not parent.exists():
+            raise OutputPathError(f"{option} {path}: its folder {parent} does not exist (create it first)")
+        if not parent.is_dir():
+            raise OutputPathError(f"{option} {path}: {parent} is {_kind(parent.stat().st_mode)}, not a folder")
+        _probe_writable(parent, option, path)
+        return path
+    if kind != "dir":
+        raise ValueError(f"kind must be 'dir' or 'file', got {kind!r}")
+    if path.exists():
+        mode = path.stat().st_mode
+        if not stat.S_ISDIR(mode):
+            raise OutputPathError(f"{option} {path}: is {_kind(mode)}; expected a folder (or a new path to create)")
+        for name in files:
+            inner = path / name
+            if inner.exists() and not stat.S_ISREG(inner.stat().st_mode):
+                raise OutputPathError(f"{option} {path}: {inner} is {_kind(inner.stat().st_mode)}; "
+                                      f"the command writes a regular file there")
+        _probe_writable(path, option, path)
+        return path
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise OutputPathError(f"{option} {path}: cannot create the folder: {ancestor} is "
+                              f"{_kind(ancestor.stat().st_mode)}, not a folder")
+    _probe_writable(ancestor, option, path)
+    return path
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="memr-snn",
         description="memr_snn: event-driven spiking neuromorphic simulator.",
-        epilog="Run 'memr-snn COMMAND --help' for the options of a command.",
+        epilog=_EPILOG,
     )
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, show the full traceback instead of the one-line message")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser(
@@ -262,11 +384,49 @@ def _add_export_parser(sub) -> None:
                            "and check its spikes equal memr_snn's fixed-point run")
 
 
-def _network_from_arg(network: str, *, n: int, seed: int, dt: float, record: bool):
+def _check_builtin_size(name: str, n: int, option: str) -> None:
+    """Refuse a built-in network size before building: ``n >= 5`` and its memory estimate fits.
+
+    Parameters
+    ----------
+    name : str
+        Built-in network name (``cuba``, ``coba``, ``alif``).
+    n : int
+        Number of neurons.
+    option : str
+        The command-line option that gave ``n`` (named in the message).
+
+    Raises
+    ------
+    ValueError
+        ``n < 5``.
+    MemoryError
+        The estimate (:func:`memr_snn.networks.vogels_abbott.estimate_memory`) exceeds the
+        available memory; the message gives both and the largest ``n`` that fits.
+    """
+    from .info import available_memory_bytes
+    from .networks.vogels_abbott import SYNAPSES_PER_NEURON, estimate_memory
+
+    if n < 5:
+        raise ValueError(f"{option} must be >= 5 neurons (80 % excitatory, 20 % inhibitory), got {n}")
+    n_init = 3 if name == "coba" else 1
+    need = estimate_memory(n, n_init)
+    avail = available_memory_bytes()
+    if avail is not None and need > avail:
+        fits = int(avail / (estimate_memory(1000, n_init) / 1000))
+        raise MemoryError(
+            f"{option} {n}: the {name} network needs about {need / 2**30:.2f} GiB "
+            f"({SYNAPSES_PER_NEURON * n:.3g} synapses) but only {avail / 2**30:.2f} GiB are available; "
+            f"{option} must be between 5 and about {fits} on this machine; nothing was built"
+        )
+
+
+def _network_from_arg(network: str, *, n: int, seed: int, dt: float, record: bool, option: str = "--n"):
     """``(Network, label)`` for a ``--network`` argument: a built-in name or a saved network file."""
     from .networks import BUILTIN
 
     if network in BUILTIN:
+        _check_builtin_size(network, n, option)
         return BUILTIN[network](n=n, seed=seed, dt=dt, record=record).net, network
     path = Path(network)
     if not path.is_file():
@@ -278,6 +438,7 @@ def _network_from_arg(network: str, *, n: int, seed: int, dt: float, record: boo
 
 
 def _cmd_export(args) -> int:
+    check_output_path(args.out, "file")
     net, _ = _network_from_arg(args.network, n=args.n, seed=args.seed, dt=args.dt, record=False)
     what = EXPORTERS[args.to](net, args)
     print(f"wrote {args.out}: {what} of {net.n_neurons} neurons, {net.n_synapses} synapses, dt = {net.dt:g} s")
@@ -297,6 +458,7 @@ def _load_network(args):
                 preset=args.device, encoding=args.encoding, program=args.program, age=args.age,
                 array=ArraySpec(rows=args.array[0], cols=args.array[1], cell=args.cell, r_wire=args.r_wire),
             )
+        _check_builtin_size(name, args.n, "--n")
         va = BUILTIN[name](n=args.n, seed=args.seed, dt=args.dt, weight_dtype=args.weight_dtype, device=device)
         monitors = {"exc": va.spikes_exc, "inh": va.spikes_inh}
         rates = [va.rate, va.rate_inh]
@@ -319,11 +481,19 @@ def _load_network(args):
     return net, monitors, rates, path.stem
 
 
+#: files ``memr-snn run`` writes in ``--out``
+_RUN_FILES = ("spikes.npz", "summary.json", "raster.png", "rate.png", "device_report.json", "devices.png")
+
+
 def _cmd_run(args) -> int:
     from .analysis import isi_cv, mean_rate
 
     if not (np.isfinite(args.duration) and args.duration > 0):
         raise SystemExit(f"memr-snn: error: --duration must be > 0 seconds, got {args.duration}")
+    check_output_path(args.out, "dir", files=_RUN_FILES)
+    if args.save_state is not None and not (  # 'run --out a/ --save-state a/net.msnn': a/ is made before saving
+            not args.out.exists() and os.path.abspath(args.save_state.parent) == os.path.abspath(args.out)):
+        check_output_path(args.save_state, "file", option="--save-state")
     t0 = time.perf_counter()
     net, monitors, rates, label = _load_network(args)
     t_build = time.perf_counter() - t0
@@ -403,11 +573,12 @@ def _cmd_map(args) -> int:
     from .hardware import load_profile, map_network
     from .model.monitors import SpikeMonitor
 
+    check_output_path(args.out, "dir", files=("mapping.json", "utilisation.png"))
     profile = load_profile(args.profile)  # refuse a bad profile before building anything
     if args.rates_from_run is not None and not (np.isfinite(args.rates_from_run) and args.rates_from_run > 0):
         raise SystemExit(f"memr-snn: error: --rates-from-run must be > 0 seconds, got {args.rates_from_run}")
     net, label = _network_from_arg(args.network, n=args.n_neurons, seed=args.seed, dt=args.dt,
-                                   record=args.rates_from_run is not None)
+                                   record=args.rates_from_run is not None, option="--n-neurons")
     rates = None
     if args.rates_from_run is not None:
         monitors = {m.population.name: m for m in net.monitors if isinstance(m, SpikeMonitor) and m.indices is None}
@@ -445,9 +616,23 @@ def _cmd_map(args) -> int:
     return 0
 
 
+def _option_value(argv: Sequence[str], option: str) -> str | None:
+    """The last value of ``option`` (``--out X`` or ``--out=X``) in ``argv``, else None."""
+    value = None
+    for k, arg in enumerate(argv):
+        if arg == option and k + 1 < len(argv):
+            value = argv[k + 1]
+        elif arg.startswith(option + "="):
+            value = arg[len(option) + 1:]
+    return value
+
+
 def _cmd_experiment(args) -> int:
     from .learning.experiments import run_experiment
 
+    out = _option_value(args.options, "--out")
+    if out is not None:  # an experiment's --out is a folder (sma: results.json, weights.png)
+        check_output_path(out, "dir", files=("results.json", "weights.png"))
     run_experiment(args.name, args.options)
     return 0
 
@@ -481,6 +666,12 @@ def _cmd_iv(args) -> int:
     from .devices import StrukovDevice, VTEAMDevice, hysteresis_area, simulate, sine_wave
     from .plotting import plot_iv
 
+    check_output_path(args.out, "file")
+    if args.amplitude is not None and not np.isfinite(args.amplitude):
+        raise ValueError(f"--amplitude must be a finite voltage [V], got {args.amplitude}")
+    for f in args.freq or ():
+        if not (np.isfinite(f) and f > 0):
+            raise ValueError(f"--freq must be finite and > 0 [Hz], got {f}")
     if args.model == "strukov":
         dev = StrukovDevice(window=args.window or "joglekar")
         amp, freqs = args.amplitude or 1.0, args.freq or [1.0, 2.0, 5.0]
@@ -490,12 +681,26 @@ def _cmd_iv(args) -> int:
         else:
             dev = VTEAMDevice()
         amp, freqs = args.amplitude or 1.5, args.freq or [1e3, 3e3, 1e4]
+    rows, traces = [], []
+    for f in freqs:  # simulate everything first: a diverging drive prints no table of NaNs
+        t, v = sine_wave(amp, f, n_periods=2, samples_per_period=2000)
+        with np.errstate(all="ignore"):
+            tr = simulate(dev, v=v, t=t)
+            area = hysteresis_area(tr, period=1.0 / f)
+        bad = ~(np.isfinite(tr.i) & np.isfinite(tr.x))
+        if bad.any() or not np.isfinite(area):
+            k = int(np.argmax(bad)) if bad.any() else tr.t.size - 1
+            raise FloatingPointError(
+                f"the {args.model} I-V simulation diverged at --freq {f:g} Hz, --amplitude {amp:g} V: current or "
+                f"state is not finite from t = {float(tr.t[k]):.3g} s on (loop area {area}); use a smaller "
+                f"--amplitude (the model's default is {1.0 if args.model == 'strukov' else 1.5:g} V)"
+            )
+        rows.append((f, area))
+        traces.append(tr)
     fig, ax = plt.subplots(figsize=(6, 4.5))
     print(f"{'frequency [Hz]':>15}{'loop area [W]':>16}")
-    for k, f in enumerate(freqs):
-        t, v = sine_wave(amp, f, n_periods=2, samples_per_period=2000)
-        tr = simulate(dev, v=v, t=t)
-        print(f"{f:>15g}{hysteresis_area(tr, period=1.0 / f):>16.4g}")
+    for k, ((f, area), tr) in enumerate(zip(rows, traces, strict=True)):
+        print(f"{f:>15g}{area:>16.4g}")
         plot_iv(tr, ax=ax, color=f"C{k}")
     ax.legend([f"{f:g} Hz" for f in freqs], frameon=False)
     ax.set_title(f"{args.model}: pinched hysteresis, {amp:g} V sine")
@@ -558,7 +763,12 @@ _SPEED_FLAGS = ("sizes", "models", "peers")
 
 
 def _cmd_bench(args) -> int:
+    check_output_path(args.out, "dir", files=("bench.json", "bench.md", "results.json", "results.md"))
     if args.task is None:
+        for n in args.sizes or ():
+            for model in args.models or ("cuba", "coba", "alif"):
+                if model in ("cuba", "coba", "alif") and n >= 5:
+                    _check_builtin_size(model, n, "--sizes")
         given = [f"--{n.replace('_', '-')}" for n in _SENSORY_FLAGS if getattr(args, n, None) is not None]
         if given:
             raise ValueError(f"{', '.join(given)} need a sensory TASK (e.g. 'memr-snn bench dvs-digits'); "
@@ -586,19 +796,84 @@ def _cmd_bench_task(args) -> int:
     return 0
 
 
+def _one_line(exc: BaseException, limit: int = 600) -> str:
+    """``exc``'s message on one line (numba's and numpy's can span many), shortened to ``limit`` characters."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _error(message: str) -> None:
+    print(f"memr-snn: error: {message}", file=sys.stderr)
+
+
+def _dispatch(args) -> int:
+    commands = {"run": _cmd_run, "info": _cmd_info, "bench": _cmd_bench, "devices": _cmd_devices,
+                "experiment": _cmd_experiment, "export": _cmd_export, "map": _cmd_map}
+    return commands[args.command](args)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``memr-snn`` command line; returns the exit status (:data:`EXIT_CODES`).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success; 2 for a refused command line or input (``ValueError``, ``TypeError``,
+        an unusable output path); 1 for a failure while working (``OSError``,
+        ``MemoryError``, ``RecursionError``, a numerical divergence, any other exception);
+        130 when interrupted.  Each failure prints one line ``memr-snn: error: ...`` on
+        stderr; with ``--debug`` the exception propagates with its traceback instead.
+        argparse's usage errors and some refusals exit through ``SystemExit`` (2 and 1).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
-        return 2
+        return EXIT_CODES["usage"]
+    if args.debug:
+        return _dispatch(args)
+    hint = " (rerun with 'memr-snn --debug ...' for the traceback)"
     try:
-        commands = {"run": _cmd_run, "info": _cmd_info, "bench": _cmd_bench, "devices": _cmd_devices,
-                    "experiment": _cmd_experiment, "export": _cmd_export, "map": _cmd_map}
-        return commands[args.command](args)
-    except (ValueError, TypeError, MemoryError) as exc:
-        print(f"memr-snn: error: {exc}", file=sys.stderr)
-        return 2
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return EXIT_CODES["interrupted"]
+    except np.linalg.LinAlgError as exc:  # a ValueError, but a numerical failure, not a refused input
+        _error(f"LinAlgError: {_one_line(exc)}")
+        return EXIT_CODES["failure"]
+    except (ValueError, TypeError) as exc:
+        _error(_one_line(exc))
+        return EXIT_CODES["usage"]
+    except MemoryError as exc:
+        _error(_one_line(exc) if str(exc) else "out of memory")
+        return EXIT_CODES["failure"]
+    except FloatingPointError as exc:
+        _error(_one_line(exc))
+        return EXIT_CODES["failure"]
+    except RecursionError as exc:
+        _error(f"input nested too deeply to process ({_one_line(exc)}); a JSON or network file with thousands "
+               f"of nested levels is refused" + hint)
+        return EXIT_CODES["failure"]
+    except BrokenPipeError:  # e.g. 'memr-snn devices list | head -1': stop quietly
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_CODES["failure"]
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename is not None else ""
+        reason = exc.strerror or _one_line(exc)
+        _error(f"{reason}{where}")
+        return EXIT_CODES["failure"]
+    except Exception as exc:  # noqa: BLE001 - numba/numpy/h5py errors: one line, not a traceback
+        _error(f"{type(exc).__name__}: {_one_line(exc)}{hint}")
+        return EXIT_CODES["failure"]
 
 
 if __name__ == "__main__":  # pragma: no cover

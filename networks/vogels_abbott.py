@@ -32,8 +32,8 @@ from memr_snn import (
 )
 from memr_snn.units import ms, mV, nS, pF
 
-__all__ = ["VogelsAbbott", "cuba", "coba", "cuba_alif", "SYNAPSES_PER_NEURON", "CUBA_PARAMS", "COBA_PARAMS",
-           "ALIF_PARAMS"]
+__all__ = ["VogelsAbbott", "cuba", "coba", "cuba_alif", "estimate_memory", "SYNAPSES_PER_NEURON", "CUBA_PARAMS",
+           "COBA_PARAMS", "ALIF_PARAMS"]
 
 SYNAPSES_PER_NEURON = 80
 _C = 200 * pF
@@ -93,10 +93,66 @@ class VogelsAbbott:
         return n_spk / ((self.exc.n + self.inh.n) * max(self.net.t, 1e-300))
 
 
+def _projection_sizes(n: int) -> list[float]:
+    """Expected synapses of the four projections, in the order :func:`_build` adds them."""
+    n_exc = (4 * n) // 5
+    n_inh = n - n_exc
+    p = min(1.0, SYNAPSES_PER_NEURON / n)
+    return [p * a * b for a in (n_exc, n_inh) for b in (n_exc, n_inh)]
+
+
+def estimate_memory(n: int, initial_variables: int = 3) -> int:
+    """Peak memory a Vogels–Abbott network of ``n`` neurons needs while it is built and run [bytes].
+
+    Computed from ``n`` alone, before anything is allocated, with the figures of
+    :meth:`memr_snn.Network.estimate_memory` (state and ring buffers per neuron, bytes per
+    synapse) plus the transient arrays of generating the largest projection and the initial
+    state arrays (``initial_variables`` float64 values per neuron, drawn then copied).
+
+    Parameters
+    ----------
+    n : int
+        Number of neurons, >= 5.
+    initial_variables : int
+        State variables drawn per neuron by the initializer (CUBA 1, COBA 3).
+
+    Returns
+    -------
+    int
+        Estimated peak bytes; about ``80 * n * 40 + 250 * n``.
+    """
+    from memr_snn.model.network import _BYTES_PER_SYNAPSE_BUILD
+
+    probe = Network(dt=1e-4, seed=0)
+    sizes = _projection_sizes(n)
+    peak, done = 0, 0.0
+    for s in sizes:  # each projection is checked, generated and sorted with the earlier ones in memory
+        need = probe.estimate_memory(extra_neurons=n, extra_synapses=done + s) + int(s * _BYTES_PER_SYNAPSE_BUILD)
+        peak = max(peak, need)
+        done += s
+    return int(peak + 2 * initial_variables * 8 * n)
+
+
+def _check_memory(n: int, initial_variables: int) -> None:
+    """Refuse a network whose :func:`estimate_memory` exceeds the available memory, before allocating."""
+    from memr_snn.info import available_memory_bytes
+
+    need = estimate_memory(n, initial_variables)
+    avail = available_memory_bytes()
+    if avail is not None and need > avail:
+        per_neuron = estimate_memory(1000, initial_variables) / 1000
+        raise MemoryError(
+            f"n = {n} neurons needs about {need / 2**30:.2f} GiB ({SYNAPSES_PER_NEURON * n:.3g} synapses) but only "
+            f"{avail / 2**30:.2f} GiB are available; n must be <= about {int(avail / per_neuron)} here; "
+            f"nothing was allocated"
+        )
+
+
 def _build(model, n, seed, dt, engine, record, params, we, wi, init, weight_dtype="float64",
            device=None) -> VogelsAbbott:
     if n < 5:
         raise ValueError(f"n must be >= 5 (80 % excitatory, 20 % inhibitory), got {n}")
+    _check_memory(int(n), len(init(np.random.default_rng(0), 1)))
     n_exc = (4 * n) // 5  # as the Brian2/NEST peer runners split it
     n_inh = n - n_exc
     p = min(1.0, SYNAPSES_PER_NEURON / n)

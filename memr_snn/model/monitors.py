@@ -150,6 +150,33 @@ class StateMonitor(Monitor):
         self._chunks_steps: list[np.ndarray] = []
         self._chunks: list[np.ndarray] = []  # (n_samples, n_vars * n_idx)
 
+    def n_samples(self, n_steps: int, start_step: int = 0) -> int:
+        """Samples taken by a run of ``n_steps`` steps that starts at step ``start_step``."""
+        every = self.every
+        return len(range(-(-start_step // every) * every, start_step + n_steps, every))
+
+    def estimate_bytes(self, n_steps: int, start_step: int = 0) -> int:
+        """Memory the samples of a run of ``n_steps`` steps from ``start_step`` will take [bytes].
+
+        Recorded neurons x variables x samples x 8 bytes (float64), plus the 8-byte step of
+        each sample; used by :meth:`memr_snn.Network.run` to refuse a recording that cannot
+        fit before anything is simulated.
+
+        Parameters
+        ----------
+        n_steps : int
+            Steps of the run, >= 0.
+        start_step : int
+            Step the run starts at (samples fall on multiples of ``every``).
+
+        Returns
+        -------
+        int
+            Estimated bytes.
+        """
+        width = self.indices.size * len(self.variables)
+        return self.n_samples(n_steps, start_step) * (width + 1) * 8
+
     def _append(self, steps: np.ndarray, data: np.ndarray) -> None:
         if steps.size:
             self._chunks_steps.append(steps)

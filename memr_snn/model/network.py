@@ -243,6 +243,33 @@ class Network:
                 f"but only {avail / 2**30:.2f} GiB are available; nothing was allocated"
             )
 
+    def _check_recording_memory(self, n_steps: int) -> None:
+        """Refuse a run whose :class:`StateMonitor` samples cannot fit in the available memory.
+
+        Estimated before anything is simulated: recorded neurons x variables x samples x 8 bytes
+        per monitor (:meth:`StateMonitor.estimate_bytes`), summed over the state monitors.
+        """
+        mons = [m for m in self.monitors if isinstance(m, StateMonitor)]
+        if not mons or n_steps <= 0:
+            return
+        start = self.step
+        sizes = [m.estimate_bytes(n_steps, start) for m in mons]
+        need = sum(sizes)
+        avail = _available_memory()
+        if avail is None or need <= avail:
+            return
+        big = mons[int(np.argmax(sizes))]
+        label = big.name or f"on {big.population.name!r}"
+        max_steps = int(n_steps * avail / need)
+        raise MemoryError(
+            f"recording the state monitors over {n_steps} steps ({n_steps * self.dt:g} s) needs about "
+            f"{need / 2**30:.2f} GiB but only {avail / 2**30:.2f} GiB are available (largest: StateMonitor {label}, "
+            f"{len(big.variables)} variable(s) x {big.indices.size} neurons x {big.n_samples(n_steps, start)} "
+            f"samples x 8 bytes); the duration must be <= about {max_steps * self.dt:g} s ({max_steps} steps) "
+            f"with these monitors, or record fewer neurons (indices=) or variables, sample less often "
+            f"(interval=), or run in pieces and clear() the monitor between them; nothing was simulated"
+        )
+
     # ----------------------------------------------------------------- run
     @property
     def t(self) -> float:
@@ -288,6 +315,7 @@ class Network:
         if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
             raise ValueError(f"n_steps must be an integer >= 0, got {n_steps!r}")
         engine = self.engine if engine is None else self._check_engine(engine)
+        self._check_recording_memory(int(n_steps))
         sim = self._ensure_built()
         bar = None
         if progress or (progress is None and n_steps > 100_000):

@@ -83,6 +83,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .io.atomic import write_text
+
 __all__ = [
     "MODELS",
     "PEERS",
@@ -754,7 +756,7 @@ def run_suite(cfg: BenchConfig, out: Path | None = None, command: str = "", log=
     def save():
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
-            (out / "bench.json").write_text(json.dumps(_jsonable(doc), indent=1))
+            write_text(out / "bench.json", json.dumps(_jsonable(doc), indent=1))
 
     models = list(dict.fromkeys(c.model for c in cfg.cases))
     log(f"{len(cfg.cases)} cases, contenders: {', '.join(cfg.contenders)}; warming numba's cache for "
@@ -1036,7 +1038,7 @@ def main(args) -> int:
     doc = run_suite(cfg, out=out, command=command_line())
     md = format_markdown(doc)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "bench.md").write_text(md)
+    write_text(out / "bench.md", md)
     print(md)
     print(f"wrote {out / 'bench.md'} and {out / 'bench.json'}", file=sys.stderr)
     return 0

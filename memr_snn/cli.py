@@ -47,6 +47,8 @@ from typing import Literal
 
 import numpy as np
 
+from .io.atomic import save_figure, save_npz, write_text
+
 __all__ = ["main", "build_parser", "check_output_path", "OutputPathError", "EXIT_CODES"]
 
 #: exit status of ``memr-snn`` by outcome
@@ -518,7 +520,7 @@ def _cmd_run(args) -> int:
             "rate_hz": mean_rate(n_new, mon.population.n, args.duration),
             "isi_cv_mean": float(np.mean(cv)) if cv.size else None,
         })
-    np.savez_compressed(args.out / "spikes.npz", **arrays)
+    save_npz(args.out / "spikes.npz", **arrays)
     summary = {
         "network": label, "neurons": net.n_neurons, "synapses": net.n_synapses, "dt_s": net.dt,
         "seed": net.seed, "t_start_s": start_t, "duration_s": args.duration, "engine": net._sim.mode,
@@ -526,7 +528,7 @@ def _cmd_run(args) -> int:
         "synapse_bytes_per_synapse": net.synapse_bytes() / max(net.n_synapses, 1),
         "populations": rows,
     }
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
+    write_text(args.out / "summary.json", json.dumps(summary, indent=2))
     if not args.no_plots:
         _plots(monitors, rates, args.out, label)
     if args.save_state is not None:
@@ -541,7 +543,7 @@ def _device_outputs(net, out: Path, plots: bool) -> None:
     from .devices import device_report
 
     report = device_report(net)
-    (out / "device_report.json").write_text(json.dumps(report.to_dict(), indent=2))
+    write_text(out / "device_report.json", json.dumps(report.to_dict(), indent=2))
     mapping = out / "mapping"
     mapping.mkdir(exist_ok=True)
     for k, pr in enumerate(net.projections):
@@ -563,7 +565,7 @@ def _device_outputs(net, out: Path, plots: bool) -> None:
         plot_conductances(cb, ax=axes[0], t=float(cb._now), title=f"{cb.name}: conductances")
         plot_pulse_counts(cb, ax=axes[1], title=f"{cb.name}: program pulses per device")
         fig.tight_layout()
-        fig.savefig(out / "devices.png", dpi=120)
+        save_figure(fig, out / "devices.png", dpi=120)
         plt.close(fig)
         files += ", devices.png"
     print(f"wrote {out}/{files}")
@@ -596,7 +598,7 @@ def _cmd_map(args) -> int:
     data = mapping.to_dict()
     data["network"] = {"name": label, "neurons": net.n_neurons, "synapses": net.n_synapses, "seed": net.seed,
                        "rates_from_run_s": args.rates_from_run, "mapping_s": t_map}
-    (args.out / "mapping.json").write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")
+    write_text(args.out / "mapping.json", json.dumps(data, indent=2, allow_nan=False) + "\n")
     print(f"network {label}: {net.n_neurons} neurons, {net.n_synapses} synapses"
           + (f"; rates measured over {args.rates_from_run:g} s" if rates is not None else ""))
     print(mapping.format())
@@ -609,7 +611,7 @@ def _cmd_map(args) -> int:
 
         ax = mapping.plot(title=f"{label} on {profile.name}: {mapping.n_cores} cores")
         ax.figure.tight_layout()
-        ax.figure.savefig(args.out / "utilisation.png", dpi=120)
+        save_figure(ax.figure, args.out / "utilisation.png", dpi=120)
         plt.close(ax.figure)
         files += ", utilisation.png"
     print(f"mapped in {t_map:.2f} s; wrote {args.out}/{files}")
@@ -705,7 +707,7 @@ def _cmd_iv(args) -> int:
     ax.legend([f"{f:g} Hz" for f in freqs], frameon=False)
     ax.set_title(f"{args.model}: pinched hysteresis, {amp:g} V sine")
     fig.tight_layout()
-    fig.savefig(args.out, dpi=120)
+    save_figure(fig, args.out, dpi=120)
     plt.close(fig)
     print(f"wrote {args.out}")
     return 0
@@ -723,7 +725,7 @@ def _plots(monitors, rates, out: Path, label: str) -> None:
     for ax, (name, mon) in zip(axes[:, 0], monitors.items(), strict=True):
         raster_plot(mon, ax=ax, markersize=0.8, title=f"{label}: {name}")
     fig.tight_layout()
-    fig.savefig(out / "raster.png", dpi=120)
+    save_figure(fig, out / "raster.png", dpi=120)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(9, 3))
     for k, mon in enumerate(rates):
@@ -732,7 +734,7 @@ def _plots(monitors, rates, out: Path, label: str) -> None:
     ax.set_ylabel("rate [Hz]")
     ax.set_title(f"{label}: population rate (5 ms window)")
     fig.tight_layout()
-    fig.savefig(out / "rate.png", dpi=120)
+    save_figure(fig, out / "rate.png", dpi=120)
     plt.close(fig)
 
 

@@ -92,6 +92,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ..io.atomic import write_text
 from ..model.population import PoissonSource, Population, PopulationBase, SpikeSource
 from ..neurons.alif import ALIFParams
 from ..neurons.lif import LIFCondParams, LIFParams
@@ -287,7 +288,7 @@ class Mapping:
     def to_json(self, path: str | Path) -> Path:
         """Write :meth:`to_dict` as JSON; returns the path."""
         path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
+        write_text(path, json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
         return path
 
     def format(self, max_cores: int = 40) -> str:

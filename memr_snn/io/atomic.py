@@ -33,7 +33,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "fsync_directory", "NotARegularFileError", "stale_temporaries"]
+__all__ = [
+    "atomic_write", "fsync_directory", "NotARegularFileError", "stale_temporaries",
+    "write_text", "save_figure", "save_npz",
+]
 
 
 class NotARegularFileError(OSError):
@@ -202,3 +205,28 @@ def atomic_write(path: str | Path) -> Iterator[BinaryIO]:
             pass
         raise
     fsync_directory(folder)
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically, with the same target checks as :func:`atomic_write`."""
+    with atomic_write(path) as handle:
+        handle.write(text.encode("utf-8"))
+    return Path(path)
+
+
+def save_figure(fig, path: str | Path, **kwargs) -> Path:
+    """``fig.savefig`` through :func:`atomic_write`; the format comes from the suffix (as matplotlib's)."""
+    path = Path(path)
+    kwargs.setdefault("format", path.suffix.lstrip(".").lower() or "png")
+    with atomic_write(path) as handle:
+        fig.savefig(handle, **kwargs)
+    return path
+
+
+def save_npz(path: str | Path, compressed: bool = True, **arrays) -> Path:
+    """``np.savez[_compressed]`` through :func:`atomic_write` (no ``.npz`` suffix is appended)."""
+    import numpy as np
+
+    with atomic_write(path) as handle:
+        (np.savez_compressed if compressed else np.savez)(handle, **arrays)
+    return Path(path)

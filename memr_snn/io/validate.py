@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from ..model.network import MAX_STEPS
+
 __all__ = [
     "CheckpointStateError",
     "MAX_STEP",
@@ -41,7 +43,7 @@ __all__ = [
 ]
 
 #: Largest step count accepted: the Poisson kernel uses 2**62 as "never" and adds gaps up to 2**61.
-MAX_STEP = 2**61
+MAX_STEP = MAX_STEPS
 
 
 class CheckpointStateError(ValueError):

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from ..io.atomic import save_figure, write_text
+
 __all__ = ["EXPERIMENTS", "run_experiment", "sma"]
 
 
@@ -81,7 +83,7 @@ def sma(argv: Sequence[str] | None = None) -> dict[str, Any]:
         print(f"Brian2 (cpp_standalone):          near 0 {bl:.3f}, near g_max {bh:.3f}, "
               f"output {ref['rate_hz']:.2f} Hz (run {ref['wall_s']:.1f} s)")
     a.out.mkdir(parents=True, exist_ok=True)
-    (a.out / "results.json").write_text(json.dumps(res, indent=2))
+    write_text(a.out / "results.json", json.dumps(res, indent=2))
     import matplotlib
 
     matplotlib.use("Agg")
@@ -96,7 +98,7 @@ def sma(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ax.set_title(f"STDP after {a.duration:g} s (Song, Miller & Abbott 2000)")
     ax.legend(frameon=False)
     fig.tight_layout()
-    fig.savefig(a.out / "weights.png", dpi=120)
+    save_figure(fig, a.out / "weights.png", dpi=120)
     plt.close(fig)
     print(f"wrote {a.out}/results.json, weights.png")
     return res

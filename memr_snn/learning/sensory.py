@@ -78,6 +78,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int_at_least, check_nonnegative, check_positive
+from ..io.atomic import write_text
 from .surrogate import (
     LOSSES,
     READ_MODES,
@@ -735,8 +736,8 @@ def write_results(result: SensoryBenchmarkResult, out: str | Path, command: str 
     if command is not None:
         doc["command"] = command
     j, m = out / "results.json", out / "results.md"
-    j.write_text(json.dumps(doc, indent=2) + "\n")
-    m.write_text(result.format())
+    write_text(j, json.dumps(doc, indent=2) + "\n")
+    write_text(m, result.format())
     return j, m
 
 

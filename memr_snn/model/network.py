@@ -33,6 +33,11 @@ def _available_memory() -> int | None:
     return available_memory_bytes()
 
 
+#: Most steps a network may run in total: the kernels add gaps of up to 2**61 steps to the step counter
+#: (int64) and use 2**62 as "never".
+MAX_STEPS = 2**61
+
+
 class Network:
     """A spiking network: populations, projections, monitors, and their state.
 
@@ -315,6 +320,11 @@ class Network:
         if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
             raise ValueError(f"n_steps must be an integer >= 0, got {n_steps!r}")
         engine = self.engine if engine is None else self._check_engine(engine)
+        if self.step + int(n_steps) > MAX_STEPS:
+            raise ValueError(
+                f"n_steps = {int(n_steps):.4g} would take the step counter past 2**61 steps "
+                f"({MAX_STEPS * self.dt:.3g} s at dt = {self.dt!r} s), the most the kernels' int64 arithmetic allows"
+            )
         self._check_recording_memory(int(n_steps))
         sim = self._ensure_built()
         bar = None

@@ -22,6 +22,7 @@ __all__ = [
     "check_index_array",
     "read_only",
     "ReadOnlyArray",
+    "Fixed",
 ]
 
 
@@ -174,3 +175,30 @@ class ReadOnlyArray:
 
     def __set__(self, obj, value) -> None:
         raise AttributeError(f"{type(obj).__name__}.{self.name} is read-only: {self.hint}")
+
+
+class Fixed:
+    """Descriptor for a structural attribute fixed at construction (a size, a model, a receptor).
+
+    Like :class:`ReadOnlyArray` for any value: stored in ``obj._<name>``, assignment raises
+    ``AttributeError`` with ``hint``.  Changing such a value after the engine is built would make
+    the model disagree with the arrays the kernels index.
+    """
+
+    def __init__(self, hint: str) -> None:
+        self.hint = hint
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+        self.private = "_" + name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        try:
+            return obj.__dict__[self.private]
+        except KeyError:
+            raise AttributeError(self.name) from None
+
+    def __set__(self, obj, value) -> None:
+        raise AttributeError(f"{type(obj).__name__}.{self.name} is fixed: {self.hint}")

@@ -71,6 +71,11 @@ def check_model_arrays(net) -> None:
                 _refuse(f"SpikeSource {pop.name!r}", f"indices must lie in [0, {pop.n - 1}]")
             if times.size and not (np.all(np.isfinite(times)) and times.min() >= 0):
                 _refuse(f"SpikeSource {pop.name!r}", "times must be finite and >= 0 [s]")
+        elif isinstance(pop, Population):
+            for var, values in pop.initial.items():
+                values = np.asarray(values)
+                if values.shape != (pop.n,) or not np.all(np.isfinite(values)):
+                    _refuse(f"Population {pop.name!r}", f"initial {var} must be {pop.n} finite values")
         elif isinstance(pop, PoissonSource):
             rates = np.asarray(pop.rates)
             if rates.ndim != 2 or rates.shape[1] != pop.n or not (np.all(np.isfinite(rates)) and rates.min() >= 0):
@@ -91,7 +96,15 @@ def check_model_arrays(net) -> None:
                 _refuse(what, f"delays must be ({m},) whole steps in [1, {MAX_DELAY_STEPS}]")
         elif not (isinstance(pr.delay_uniform, (int, np.integer)) and 1 <= pr.delay_uniform <= MAX_DELAY_STEPS):
             _refuse(what, f"delay_uniform must be an integer in [1, {MAX_DELAY_STEPS}], got {pr.delay_uniform!r}")
+        if not (isinstance(pr.receptor_index, int) and 0 <= pr.receptor_index < min(2, len(pr.post.neuron.receptors))):
+            _refuse(what, f"receptor_index must be 0 or 1 for {type(pr.post.neuron).__name__}")
     for mon in net.monitors:
+        if isinstance(mon, StateMonitor):
+            if not (isinstance(mon.every, (int, np.integer)) and mon.every >= 1):
+                _refuse(f"StateMonitor {mon.name!r}", f"every must be an integer >= 1 step, got {mon.every!r}")
+            if not mon.variables or any(v not in VAR_CODES or v not in mon.population.state_variables
+                                        for v in mon.variables):
+                _refuse(f"StateMonitor {mon.name!r}", f"variables {mon.variables!r} are not state variables")
         idx = getattr(mon, "indices", None)
         if idx is not None:
             idx = np.asarray(idx)

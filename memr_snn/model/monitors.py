@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._validation import ReadOnlyArray, check_index_array, read_only
+from .._validation import Fixed, ReadOnlyArray, check_index_array, read_only
 from .population import Population, PopulationBase
 
 __all__ = ["SpikeMonitor", "StateMonitor", "RateMonitor", "Monitor"]
@@ -118,6 +118,9 @@ class StateMonitor(Monitor):
     """
 
     indices = ReadOnlyArray("monitored indices are fixed at construction; add a new StateMonitor")
+    variables = Fixed("recorded variables are fixed at construction; add a new StateMonitor")
+    interval = Fixed("the sampling interval is fixed at construction; add a new StateMonitor")
+    every = Fixed("the sampling period in steps follows from interval and dt")
 
     def __init__(
         self,
@@ -137,7 +140,7 @@ class StateMonitor(Monitor):
             raise ValueError("variables must name at least one state variable")
         for var in variables:
             population.check_variable(var)
-        self.variables = variables
+        self._variables = variables
         self._indices = read_only(  # read-only: the engine builds its recording tables from these
             np.arange(population.n, dtype=np.int64)
             if indices is None
@@ -145,8 +148,8 @@ class StateMonitor(Monitor):
         )
         if interval is not None and not (np.isfinite(interval) and interval > 0):
             raise ValueError(f"interval must be finite and > 0 [s], got {interval!r}")
-        self.interval = interval
-        self.every = 1  # set by the network from interval and dt
+        self._interval = interval
+        self._every = 1  # set by the network from interval and dt
         self._chunks_steps: list[np.ndarray] = []
         self._chunks: list[np.ndarray] = []  # (n_samples, n_vars * n_idx)
 
@@ -204,7 +207,7 @@ class StateMonitor(Monitor):
         return {var: data[:, k * n_idx:(k + 1) * n_idx] for k, var in enumerate(self.variables)}
 
     def __getattr__(self, item):
-        if item.startswith("_") or item not in self.__dict__.get("variables", ()):
+        if item.startswith("_") or item not in self.__dict__.get("_variables", ()):
             raise AttributeError(item)
         return self.values[item]
 

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from .._validation import Fixed
 from .monitors import Monitor, StateMonitor
 from .population import PoissonSource, PopulationBase, SpikeSource
 from .projection import Projection
@@ -94,24 +95,36 @@ class Network:
             raise TypeError(f"dt must be a number of seconds, got {dt!r}")
         if not (math.isfinite(dt) and dt > 0):
             raise ValueError(f"dt must be finite and > 0 [s], got {dt!r}")
-        self.dt = float(dt)
+        self._dt = float(dt)
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
         self.seed = int(seed)
-        self.engine = self._check_engine(engine)
+        self._engine = self._check_engine(engine)
         try:
             name = str(np.dtype(weight_dtype))
         except TypeError:
             name = None
         if name not in WEIGHT_DTYPES:
             raise ValueError(f"weight_dtype must be one of {WEIGHT_DTYPES}, got {weight_dtype!r}")
-        self.weight_dtype = name
+        self._weight_dtype = name
         self.populations: list[PopulationBase] = []
         self.projections: list[Projection] = []
         self.monitors: list[Monitor] = []
         self._sim = None
+
+    dt = Fixed("the time step is set at construction; make a new Network")
+    weight_dtype = Fixed("the weight storage is set at construction; make a new Network")
+
+    @property
+    def engine(self) -> str:
+        """Default engine of :meth:`run`: ``"auto"``, ``"event"`` or ``"dense"`` (assignable, validated)."""
+        return self._engine
+
+    @engine.setter
+    def engine(self, value: str) -> None:
+        self._engine = self._check_engine(value)
 
     @staticmethod
     def _check_engine(engine: str) -> str:
@@ -204,7 +217,7 @@ class Network:
         if mon.population._network is not self:
             raise ValueError(f"monitored population {mon.population.name!r} is not part of this network")
         if isinstance(mon, StateMonitor):
-            mon.every = 1 if mon.interval is None else self.steps_of(mon.interval, "interval")
+            mon._every = 1 if mon.interval is None else self.steps_of(mon.interval, "interval")
         mon._network = self
         self.monitors.append(mon)
         if self._sim is not None:

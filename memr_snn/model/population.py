@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 
 import numpy as np
 
 from .._validation import (
+    Fixed,
     ReadOnlyArray,
     as_param_array,
     check_finite,
@@ -24,9 +26,10 @@ class PopulationBase:
     """What every population has: a size, a name and an owning network."""
 
     kind: str = ""
+    n = Fixed("the size of a population is set at construction")
 
     def __init__(self, n: int, name: str | None):
-        self.n = check_int_at_least("n", n, 1)
+        self._n = check_int_at_least("n", n, 1)
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a string, got {name!r}")
         self.name = name
@@ -61,6 +64,7 @@ class Population(PopulationBase):
     """
 
     kind = "neurons"
+    neuron = Fixed("the neuron model is set at construction; make a new Population")
 
     def __init__(
         self,
@@ -75,10 +79,15 @@ class Population(PopulationBase):
         size = neuron.size()
         if size is not None and size != self.n:
             raise ValueError(f"neuron parameter arrays have length {size} but n={self.n}")
-        self.neuron = neuron
-        self.initial: dict[str, np.ndarray] = {}
+        self._neuron = neuron
+        self._initial: dict[str, np.ndarray] = {}
         for var, value in (initial or {}).items():
             self.set_initial(var, value)
+
+    @property
+    def initial(self) -> Mapping[str, np.ndarray]:
+        """Initial state set with ``initial=`` or :meth:`set_initial`: a read-only mapping of read-only arrays."""
+        return MappingProxyType(self._initial)
 
     @property
     def state_variables(self) -> tuple[str, ...]:
@@ -99,7 +108,7 @@ class Population(PopulationBase):
         check_finite(var, arr)
         if isinstance(arr, np.ndarray) and arr.size != self.n:
             raise ValueError(f"initial {var} has {arr.size} values but n={self.n}")
-        self.initial[var] = np.broadcast_to(np.asarray(arr, dtype=np.float64), (self.n,)).copy()
+        self._initial[var] = read_only(np.broadcast_to(np.asarray(arr, dtype=np.float64), (self.n,)).copy())
 
 
 class PoissonSource(PopulationBase):

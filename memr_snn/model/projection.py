@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import ReadOnlyArray, check_finite, check_int_at_least, read_only
+from .._validation import Fixed, ReadOnlyArray, check_finite, check_int_at_least, read_only
 from .connectivity import Connectivity
 from .population import Population, PopulationBase
 
@@ -83,6 +83,8 @@ class Projection:
     indptr = ReadOnlyArray("the synapse table is fixed when the projection is added; build a new Projection")
     indices = ReadOnlyArray("the synapse table is fixed when the projection is added; build a new Projection")
     delays = ReadOnlyArray("delays are fixed when the projection is added; build a new Projection with delay_steps")
+    receptor = Fixed("the target receptor is set at construction; build a new Projection")
+    receptor_index = Fixed("follows from receptor")
 
     def __init__(
         self,
@@ -139,8 +141,8 @@ class Projection:
         self.pre = pre
         self.post = post
         self.connectivity = connectivity
-        self.receptor = receptor
-        self.receptor_index = post.neuron.receptors.index(receptor)
+        self._receptor = receptor
+        self._receptor_index = post.neuron.receptors.index(receptor)
         self.name = name
         self._weight_spec = weight
         self._delay_spec = delay_steps

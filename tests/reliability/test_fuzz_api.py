@@ -17,6 +17,7 @@ import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from reliability.harness import fuzz_examples, run_isolated
 
 NASTY_FLOATS = [float("nan"), float("inf"), -float("inf"), -1.0, 0.0, 1e300, -1e300, 1e-300, 5e-324, 2.0**63]

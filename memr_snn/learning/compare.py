@@ -1,17 +1,14 @@
 r"""e-prop versus BPTT on the same recurrent network and the same temporal task.
 
 :mod:`memr_snn.learning.eprop` and :mod:`memr_snn.learning.surrogate` implement the same
-discrete-time LIF/ALIF network with a leaky readout (both module docstrings; row ``t`` of every
-output array is :math:`y[t+1]`, a neuron spikes when :math:`v \ge A`), each with its own
-configuration and weight classes.  This module
-
-* converts between them (:func:`eprop_config_to_surrogate`, :func:`surrogate_config_to_eprop`,
-  :func:`eprop_weights_to_surrogate`, :func:`surrogate_weights_to_eprop`; the forward passes of a
-  converted pair give the same spikes and, up to rounding, the same readout);
-* trains one initial network on :func:`~memr_snn.learning.eprop.evidence_accumulation` twice
-  (:func:`eprop_vs_bptt`): with e-prop (:class:`~memr_snn.learning.eprop.EProp`, online
-  eligibility traces, an approximation of the gradient) and with BPTT through the surrogate
-  (:func:`~memr_snn.learning.surrogate.train`, the exact gradient of the surrogate model).
+discrete-time LIF/ALIF network with a leaky readout, :mod:`memr_snn.learning.snn` (row ``t`` of
+every output array is :math:`y[t+1]`, a neuron spikes when :math:`v \ge A`): one
+:class:`~memr_snn.learning.snn.RSNNConfig` and one :class:`~memr_snn.learning.snn.Weights` serve
+both (the former converters ``eprop_config_to_surrogate`` etc. are deprecated shims).  This module
+trains one initial network on :func:`~memr_snn.learning.eprop.evidence_accumulation` twice
+(:func:`eprop_vs_bptt`): with e-prop (:class:`~memr_snn.learning.eprop.EProp`, online
+eligibility traces, an approximation of the gradient) and with BPTT through the surrogate
+(:func:`~memr_snn.learning.surrogate.train`, the exact gradient of the surrogate model).
 
 What the two runs share: the network (sizes, half LIF and half ALIF neurons, time constants,
 pseudo-derivative), the initial weights, the training and test sets, the loss (softmax

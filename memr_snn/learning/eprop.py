@@ -3,8 +3,8 @@ r"""e-prop: online learning for recurrent networks of LIF / ALIF neurons with a 
 Bellec, Scherr, Subramoney, Hajek, Salaj, Legenstein & Maass, "A solution to the learning
 dilemma for recurrent networks of spiking neurons", Nat. Commun. 11, 3625 (2020).
 
-Model (discrete time, step ``dt``; shared with :mod:`memr_snn.learning.surrogate`)
------------------------------------------------------------------------------------
+Model (discrete time, step ``dt``; :mod:`memr_snn.learning.snn`, shared with the BPTT module)
+----------------------------------------------------------------------------------------------
 With :math:`\alpha = e^{-dt/\tau_{mem}}`, :math:`\rho = e^{-dt/\tau_{adapt}}`,
 :math:`\kappa = e^{-dt/\tau_{out}}` (:math:`\kappa = 0` for ``tau_out = 0``), for step
 :math:`t = 0, 1, \dots, T-1` of an input sequence :math:`x[0..T-1]`:
@@ -23,17 +23,14 @@ with :math:`v[0] = a[0] = y[0] = 0`.  **Indexing**: the output of step ``t`` (wh
 :meth:`EProp.step` returns for input ``x[t]``, row ``t`` of every output array) is
 :math:`y[t+1]`; ``z[t]`` is emitted during step ``t`` and depends on inputs up to
 ``x[t-1]``.  Arrays are ``(batch, time, features)`` for sequences and ``(batch, features)``
-for one step; weights are ``w_in (n_rec, n_in)``, ``w_rec (n_rec, n_rec)`` with a zero
+for one step.  The network is a :class:`memr_snn.learning.snn.RSNNConfig` (``recurrent=True``) with
+:class:`memr_snn.learning.snn.Weights`; weights are ``w_in (n_rec, n_in)``, ``w_rec (n_rec, n_rec)`` with a zero
 diagonal, ``w_out (n_out, n_rec)``, ``b_out (n_out,)``.
 
-Pseudo-derivative :math:`\psi = \partial z / \partial v` (surrogate), with
-:math:`u = (v - A) / v_{th}`:
-
-* ``"triangle"`` (Bellec 2020): :math:`\psi = \gamma / v_{th} \max(0, 1 - |u|)`;
-* ``"fast_sigmoid"``: :math:`\psi = 1 / v_{th} / (\mathrm{slope}\,|u| + 1)^2`;
-* ``"sigmoid"``: :math:`\psi = \mathrm{slope} / v_{th}\, \sigma(\mathrm{slope}\,u)(1 - \sigma(\mathrm{slope}\,u))`,
-  the exact derivative of the smooth forward ``forward="sigmoid"``
-  (:math:`z = \sigma(\mathrm{slope}\,u)` instead of :math:`H`), used for gradient checks.
+Pseudo-derivative :math:`\psi = \partial z / \partial v`: :func:`memr_snn.learning.snn.pseudo_derivative`
+(``surrogate="triangle"`` as in Bellec 2020, ``"fast_sigmoid"`` or ``"sigmoid"``); with the smooth test
+mode ``spike="sigmoid"`` (:math:`z = \sigma(k (v - A)/v_{th})`, ``k = sigmoid_k``) :math:`\psi` is its
+exact derivative, used for gradient checks.
 
 e-prop (Bellec 2020, Methods)
 -----------------------------

@@ -1,7 +1,7 @@
 r"""Surrogate-gradient training (BPTT) of recurrent / feed-forward LIF and ALIF networks.
 
-The model (shared with the e-prop module, same parameter names)
----------------------------------------------------------------
+The model (:mod:`memr_snn.learning.snn`, shared with the e-prop module)
+-----------------------------------------------------------------------
 A layer of ``n_rec`` LIF or ALIF neurons driven by ``n_in`` inputs, optionally
 recurrent, read out by ``n_out`` leaky integrators.  Time step ``dt``, steps
 ``t = 0 .. T-1``; inputs ``x[t]`` (``n_in``), spikes ``z[t]`` (``n_rec``),
@@ -35,7 +35,9 @@ The spike non-linearity is replaced in the backward pass by a pseudo-derivative
 
 * ``"fast_sigmoid"`` (SuperSpike, Zenke & Ganguli 2018):
   :math:`\psi(x) = \frac{1}{v_{th}}\,\big(1 + \text{slope}\,|x|/v_{th}\big)^{-2}`;
-* ``"triangle"`` (Bellec et al. 2020): :math:`\psi(x) = \frac{\gamma}{v_{th}}\max(0, 1 - |x/v_{th}|)`.
+* ``"triangle"`` (Bellec et al. 2020): :math:`\psi(x) = \frac{\gamma}{v_{th}}\max(0, 1 - |x/v_{th}|)`;
+* ``"sigmoid"``: :math:`\psi(x) = \frac{\text{slope}}{v_{th}}\sigma(\text{slope}\,x/v_{th})
+  (1 - \sigma(\text{slope}\,x/v_{th}))` (:func:`memr_snn.learning.snn.pseudo_derivative`).
 
 Everything else is differentiated exactly, *including* the reset term ``-v_th*z[t]`` and the
 threshold adaptation (no stop-gradient), by back-propagation through time (:func:`backward`).

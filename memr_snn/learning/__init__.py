@@ -1,6 +1,8 @@
 """Learning on float weights and on memristive synapses: STDP family, reward-modulated STDP,
 e-prop and surrogate-gradient training.
 
+* :mod:`~memr_snn.learning.snn` -- the recurrent / feed-forward LIF/ALIF network that e-prop and BPTT
+  both train: one ``RSNNConfig``, ``Weights``, forward pass, pseudo-derivative and optimiser;
 * :mod:`~memr_snn.learning.stdp` -- rules that run inside the simulation kernel
   (``Projection(..., plasticity=STDP(...))``);
 * :mod:`~memr_snn.learning.eprop` -- e-prop (Bellec et al. 2020), online, for recurrent LIF/ALIF
@@ -8,25 +10,28 @@ e-prop and surrogate-gradient training.
 * :mod:`~memr_snn.learning.surrogate` -- surrogate-gradient BPTT with hardware-aware options and
   mapping to crossbars;
 * :mod:`~memr_snn.learning.compare` -- e-prop versus BPTT on the same network, initial weights and
-  temporal task (converters between the two modules' configurations and weights);
+  temporal task;
 * :mod:`~memr_snn.learning.datasets`, :mod:`~memr_snn.learning.digits` -- the bundled 8x8 digits;
 * :mod:`~memr_snn.learning.sensory` -- the sensory classification benchmark harness
   (``memr-snn bench dvs-digits``): training over seeds, device mapping, spikes, SynOps, energy, baseline.
 
-``eprop`` and ``surrogate`` implement the same discrete-time network equations, each with its own
-``RSNNConfig``; import those from the submodule (``from memr_snn.learning.surrogate import RSNNConfig``).
+``eprop`` and ``surrogate`` train the network of :mod:`~memr_snn.learning.snn`
+(``from memr_snn.learning import RSNNConfig, Weights``); ``eprop.RSNNConfig``,
+``surrogate.RSNNConfig`` and ``eprop.RSNNWeights`` are deprecated names.
 """
 
-from . import compare, eprop, sensory, surrogate
+from . import compare, eprop, sensory, snn, surrogate
 from .datasets import SpikeDataset, load_digits_spikes, rate_encode
 from .digits import train_digits
 from .eprop import DeviceTarget, EProp, evidence_accumulation, train_eprop_task
+from .snn import SGD, RSNNConfig, TrainingDiverged, Weights
 from .stdp import STDP, PlasticityRule, RewardSTDP, TripletSTDP, rule_from_dict, run_with_reward
 from .surrogate import Adam, HardwareAware, MappedNetwork, evaluate_mapped, map_to_crossbar
 
 __all__ = [
     "STDP", "TripletSTDP", "RewardSTDP", "PlasticityRule", "rule_from_dict", "run_with_reward",
     "eprop", "EProp", "DeviceTarget", "evidence_accumulation", "train_eprop_task",
+    "snn", "RSNNConfig", "Weights", "SGD", "TrainingDiverged",
     "surrogate", "compare", "sensory", "Adam", "HardwareAware", "MappedNetwork", "map_to_crossbar", "evaluate_mapped",
     "SpikeDataset", "load_digits_spikes", "rate_encode", "train_digits",
 ]

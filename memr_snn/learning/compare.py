@@ -1,17 +1,14 @@
 r"""e-prop versus BPTT on the same recurrent network and the same temporal task.
 
 :mod:`memr_snn.learning.eprop` and :mod:`memr_snn.learning.surrogate` implement the same
-discrete-time LIF/ALIF network with a leaky readout (both module docstrings; row ``t`` of every
-output array is :math:`y[t+1]`, a neuron spikes when :math:`v \ge A`), each with its own
-configuration and weight classes.  This module
-
-* converts between them (:func:`eprop_config_to_surrogate`, :func:`surrogate_config_to_eprop`,
-  :func:`eprop_weights_to_surrogate`, :func:`surrogate_weights_to_eprop`; the forward passes of a
-  converted pair give the same spikes and, up to rounding, the same readout);
-* trains one initial network on :func:`~memr_snn.learning.eprop.evidence_accumulation` twice
-  (:func:`eprop_vs_bptt`): with e-prop (:class:`~memr_snn.learning.eprop.EProp`, online
-  eligibility traces, an approximation of the gradient) and with BPTT through the surrogate
-  (:func:`~memr_snn.learning.surrogate.train`, the exact gradient of the surrogate model).
+discrete-time LIF/ALIF network with a leaky readout, :mod:`memr_snn.learning.snn` (row ``t`` of
+every output array is :math:`y[t+1]`, a neuron spikes when :math:`v \ge A`): one
+:class:`~memr_snn.learning.snn.RSNNConfig` and one :class:`~memr_snn.learning.snn.Weights` serve
+both (the former converters ``eprop_config_to_surrogate`` etc. are deprecated shims).  This module
+trains one initial network on :func:`~memr_snn.learning.eprop.evidence_accumulation` twice
+(:func:`eprop_vs_bptt`): with e-prop (:class:`~memr_snn.learning.eprop.EProp`, online
+eligibility traces, an approximation of the gradient) and with BPTT through the surrogate
+(:func:`~memr_snn.learning.surrogate.train`, the exact gradient of the surrogate model).
 
 What the two runs share: the network (sizes, half LIF and half ALIF neurons, time constants,
 pseudo-derivative), the initial weights, the training and test sets, the loss (softmax
@@ -33,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,12 +39,9 @@ import numpy as np
 from .._validation import check_int_at_least, check_nonnegative, check_positive
 from . import eprop as E
 from . import surrogate as S
+from .snn import RSNNConfig, Weights, simulate
 
 __all__ = [
-    "eprop_config_to_surrogate",
-    "surrogate_config_to_eprop",
-    "eprop_weights_to_surrogate",
-    "surrogate_weights_to_eprop",
     "decide",
     "evaluate",
     "build_comparison",
@@ -55,89 +50,49 @@ __all__ = [
 ]
 
 METHODS = ("eprop", "bptt")
-_SHARED = ("n_in", "n_rec", "n_out", "dt", "tau_mem", "tau_adapt", "beta", "v_th", "tau_out", "gamma")
+COMPARED_SURROGATES = ("triangle", "fast_sigmoid")
 
 
-# --------------------------------------------------------------------------- converters
-def eprop_config_to_surrogate(cfg: E.RSNNConfig) -> S.RSNNConfig:
-    """The :class:`surrogate.RSNNConfig <memr_snn.learning.surrogate.RSNNConfig>` of an e-prop network.
-
-    Parameters
-    ----------
-    cfg : eprop.RSNNConfig
-        The e-prop network.  ``surrogate="triangle"`` and ``"fast_sigmoid"`` (same formulas in both
-        modules) need ``forward="heaviside"``; the smooth test mode ``forward="sigmoid"`` needs
-        ``surrogate="sigmoid"`` and becomes ``spike="sigmoid"`` with ``sigmoid_k = slope``.
-        ``reset_grad`` concerns only e-prop's eligibility traces (BPTT is exact) and is dropped.
-
-    Returns
-    -------
-    surrogate.RSNNConfig
-        A recurrent configuration with the same dynamics.
-
-    Raises
-    ------
-    TypeError
-        If ``cfg`` is not an e-prop ``RSNNConfig``.
-    ValueError
-        (naming ``surrogate``) for a combination the BPTT module does not have.
-    """
-    if not isinstance(cfg, E.RSNNConfig):
-        raise TypeError(f"cfg must be a memr_snn.learning.eprop.RSNNConfig, got {type(cfg).__name__}")
-    kw: dict[str, Any] = {name: getattr(cfg, name) for name in _SHARED}
-    if cfg.forward == "sigmoid":
-        if cfg.surrogate != "sigmoid":
-            raise ValueError(f"surrogate must be 'sigmoid' with forward='sigmoid' (BPTT's smooth mode uses the exact "
-                             f"derivative), got {cfg.surrogate!r}")
-        return S.RSNNConfig(**kw, surrogate="fast_sigmoid", slope=cfg.slope, spike="sigmoid", sigmoid_k=cfg.slope)
-    if cfg.surrogate == "sigmoid":
-        raise ValueError("surrogate 'sigmoid' with forward='heaviside' has no counterpart in the BPTT module "
-                         f"(its pseudo-derivatives are {list(S.SURROGATES)})")
-    return S.RSNNConfig(**kw, surrogate=cfg.surrogate, slope=cfg.slope, spike="heaviside")
+# --------------------------------------------------------------------------- deprecated converters
+def _deprecated(name: str, instead: str) -> None:
+    warnings.warn(f"memr_snn.learning.compare.{name} is deprecated: e-prop and BPTT share "
+                  f"memr_snn.learning.snn.RSNNConfig and Weights; {instead}", DeprecationWarning, stacklevel=3)
 
 
-def surrogate_config_to_eprop(cfg: S.RSNNConfig, *, reset_grad: bool = False) -> E.RSNNConfig:
-    """The :class:`eprop.RSNNConfig <memr_snn.learning.eprop.RSNNConfig>` of a BPTT network.
-
-    Parameters
-    ----------
-    cfg : surrogate.RSNNConfig
-        The BPTT network.  ``spike="sigmoid"`` becomes ``forward="sigmoid"``,
-        ``surrogate="sigmoid"``, ``slope = sigmoid_k``.  A feed-forward config (``recurrent=False``)
-        maps to the same e-prop config; its weights convert with ``w_rec = 0``
-        (:func:`surrogate_weights_to_eprop`), which e-prop learns unless told otherwise (``learn=``).
-    reset_grad : bool
-        e-prop's ``reset_grad`` (no BPTT counterpart).
-
-    Returns
-    -------
-    eprop.RSNNConfig
-    """
-    if not isinstance(cfg, S.RSNNConfig):
-        raise TypeError(f"cfg must be a memr_snn.learning.surrogate.RSNNConfig, got {type(cfg).__name__}")
-    kw: dict[str, Any] = {name: getattr(cfg, name) for name in _SHARED}
-    if cfg.spike == "sigmoid":
-        return E.RSNNConfig(**kw, forward="sigmoid", surrogate="sigmoid", slope=cfg.sigmoid_k, reset_grad=reset_grad)
-    return E.RSNNConfig(**kw, forward="heaviside", surrogate=cfg.surrogate, slope=cfg.slope, reset_grad=reset_grad)
+def eprop_config_to_surrogate(cfg: RSNNConfig) -> RSNNConfig:
+    """Deprecated: returns ``cfg`` (one :class:`~memr_snn.learning.snn.RSNNConfig` serves both trainers)."""
+    _deprecated("eprop_config_to_surrogate", "use the config itself")
+    if not isinstance(cfg, RSNNConfig):
+        raise TypeError(f"cfg must be a memr_snn.learning.snn.RSNNConfig, got {type(cfg).__name__}")
+    return cfg
 
 
-def eprop_weights_to_surrogate(w: E.RSNNWeights) -> S.Weights:
-    """Copy e-prop weights into a :class:`surrogate.Weights <memr_snn.learning.surrogate.Weights>` (same layout)."""
-    if not isinstance(w, E.RSNNWeights):
-        raise TypeError(f"w must be a memr_snn.learning.eprop.RSNNWeights, got {type(w).__name__}")
-    return S.Weights(w_in=np.array(w.w_in, dtype=np.float64), w_rec=np.array(w.w_rec, dtype=np.float64),
-                     w_out=np.array(w.w_out, dtype=np.float64), b_out=np.array(w.b_out, dtype=np.float64))
+def surrogate_config_to_eprop(cfg: RSNNConfig, *, reset_grad: bool = False) -> RSNNConfig:
+    """Deprecated: ``cfg`` with ``recurrent=True`` (e-prop learns ``w_rec``) and the given ``reset_grad``."""
+    _deprecated("surrogate_config_to_eprop", "use dataclasses.replace(cfg, recurrent=True, reset_grad=...)")
+    if not isinstance(cfg, RSNNConfig):
+        raise TypeError(f"cfg must be a memr_snn.learning.snn.RSNNConfig, got {type(cfg).__name__}")
+    return dataclasses.replace(cfg, recurrent=True, reset_grad=reset_grad)
 
 
-def surrogate_weights_to_eprop(w: S.Weights) -> E.RSNNWeights:
-    """Copy BPTT weights into an :class:`eprop.RSNNWeights <memr_snn.learning.eprop.RSNNWeights>`
-    (``w_rec=None``, a feed-forward network, becomes zeros)."""
-    if not isinstance(w, S.Weights):
-        raise TypeError(f"w must be a memr_snn.learning.surrogate.Weights, got {type(w).__name__}")
-    n_rec = np.shape(w.w_in)[0]
-    w_rec = np.zeros((n_rec, n_rec)) if w.w_rec is None else np.array(w.w_rec, dtype=np.float64)
-    return E.RSNNWeights(np.array(w.w_in, dtype=np.float64), w_rec, np.array(w.w_out, dtype=np.float64),
-                         np.array(w.b_out, dtype=np.float64))
+def eprop_weights_to_surrogate(w: Weights) -> Weights:
+    """Deprecated: a copy of ``w`` (one :class:`~memr_snn.learning.snn.Weights` serves both trainers)."""
+    _deprecated("eprop_weights_to_surrogate", "use w.copy()")
+    if not isinstance(w, Weights):
+        raise TypeError(f"w must be a memr_snn.learning.snn.Weights, got {type(w).__name__}")
+    return w.copy()
+
+
+def surrogate_weights_to_eprop(w: Weights) -> Weights:
+    """Deprecated: a copy of ``w`` with ``w_rec=None`` (feed-forward) replaced by zeros."""
+    _deprecated("surrogate_weights_to_eprop", "use w.copy() (and w_rec = zeros for a feed-forward network)")
+    if not isinstance(w, Weights):
+        raise TypeError(f"w must be a memr_snn.learning.snn.Weights, got {type(w).__name__}")
+    out = w.copy()
+    if out.w_rec is None:
+        n_rec = np.shape(out.w_in)[0]
+        out.w_rec = np.zeros((n_rec, n_rec))
+    return out
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -155,14 +110,14 @@ def decide(y: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.argmax(y[:, m].sum(axis=1), axis=1)
 
 
-def evaluate(cfg: E.RSNNConfig, w: E.RSNNWeights, x: np.ndarray, labels: np.ndarray, mask: np.ndarray
+def evaluate(cfg: RSNNConfig, w: Weights, x: np.ndarray, labels: np.ndarray, mask: np.ndarray
              ) -> dict[str, float]:
     """Accuracy (:func:`decide`) and masked cross-entropy (e-prop's loss, no regulariser) of a network.
 
     Parameters
     ----------
-    cfg, w : eprop.RSNNConfig, eprop.RSNNWeights
-        The network (BPTT weights: convert with :func:`surrogate_weights_to_eprop`).
+    cfg, w : snn.RSNNConfig, snn.Weights
+        The network.
     x : ndarray, shape (N, T, n_in)
     labels : ndarray, shape (N,)
     mask : ndarray, shape (T,), bool
@@ -172,7 +127,7 @@ def evaluate(cfg: E.RSNNConfig, w: E.RSNNWeights, x: np.ndarray, labels: np.ndar
     dict
         ``accuracy`` (fraction), ``loss`` (summed over the mask steps, mean over samples), ``rate`` [Hz].
     """
-    rec = E.simulate(cfg, w, x)
+    rec = simulate(cfg, w, x)
     y = rec["y"]
     return {"accuracy": float(np.mean(decide(y, mask) == np.asarray(labels))),
             "loss": E._loss("classification", y, np.asarray(labels), np.asarray(mask, dtype=bool)),
@@ -182,14 +137,20 @@ def evaluate(cfg: E.RSNNConfig, w: E.RSNNWeights, x: np.ndarray, labels: np.ndar
 # --------------------------------------------------------------------------- the comparison
 @dataclasses.dataclass
 class _Setup:
-    cfg: E.RSNNConfig
-    scfg: S.RSNNConfig
-    w0: E.RSNNWeights
+    cfg: RSNNConfig
+    w0: Weights
     x_tr: np.ndarray
     y_tr: np.ndarray
     x_te: np.ndarray
     y_te: np.ndarray
     mask: np.ndarray
+
+    @property
+    def scfg(self) -> RSNNConfig:
+        """Deprecated: the BPTT twin of ``cfg``, now ``cfg`` itself."""
+        warnings.warn("build_comparison(...).scfg is deprecated: both trainers use .cfg", DeprecationWarning,
+                      stacklevel=2)
+        return self.cfg
 
 
 def build_comparison(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None = None, n_train: int = 512,
@@ -199,8 +160,8 @@ def build_comparison(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None =
     """The network, initial weights and data of :func:`eprop_vs_bptt` (the same as
     :func:`~memr_snn.learning.eprop.train_eprop_task` for equal arguments).
 
-    Returns an object with ``cfg`` (e-prop config), ``scfg`` (its BPTT twin), ``w0`` (e-prop
-    weights), ``x_tr, y_tr, x_te, y_te`` and ``mask`` (the recall window).
+    Returns an object with ``cfg`` (the network, trained by both), ``w0`` (initial weights),
+    ``x_tr, y_tr, x_te, y_te`` and ``mask`` (the recall window).
     """
     seed = check_int_at_least("seed", seed, 0)
     n_rec = check_int_at_least("n_rec", n_rec, 1)
@@ -208,16 +169,18 @@ def build_comparison(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None =
     if n_adaptive > n_rec:
         raise ValueError(f"n_adaptive must be <= n_rec={n_rec}, got {n_adaptive}")
     check_nonnegative("beta", beta)
+    if surrogate not in COMPARED_SURROGATES:
+        raise ValueError(f"surrogate must be one of {list(COMPARED_SURROGATES)}, got {surrogate!r}")
     if task_kwargs is not None and not isinstance(task_kwargs, dict):
         raise ValueError(f"task_kwargs must be a dict or None, got {task_kwargs!r}")
     kw = dict(task_kwargs or {})
     x_tr, y_tr, mask = E.evidence_accumulation(n_train, 2 * seed, **kw)
     x_te, y_te, _ = E.evidence_accumulation(n_test, 2 * seed + 1, **kw)
     betas = tuple([0.0] * (n_rec - n_adaptive) + [float(beta)] * n_adaptive)
-    cfg = E.RSNNConfig(n_in=x_tr.shape[2], n_rec=n_rec, n_out=2, tau_adapt=tau_adapt, beta=betas,
-                       dt=kw.get("dt", 1e-3), surrogate=surrogate)
+    cfg = RSNNConfig(n_in=x_tr.shape[2], n_rec=n_rec, n_out=2, tau_adapt=tau_adapt, beta=betas,
+                     dt=kw.get("dt", 1e-3), surrogate=surrogate, slope=10.0)
     w0 = E.init_weights(cfg, seed, w_in_scale=w_in_scale, w_rec_scale=w_rec_scale)
-    return _Setup(cfg, eprop_config_to_surrogate(cfg), w0, x_tr, y_tr, x_te, y_te, mask)
+    return _Setup(cfg, w0, x_tr, y_tr, x_te, y_te, mask)
 
 
 def eprop_vs_bptt(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None = None, n_train: int = 512,
@@ -283,14 +246,14 @@ def eprop_vs_bptt(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None = No
     setup = build_comparison(seed, n_rec=n_rec, n_adaptive=n_adaptive, n_train=n_train, n_test=n_test, beta=beta,
                              tau_adapt=tau_adapt, w_in_scale=w_in_scale, w_rec_scale=w_rec_scale,
                              surrogate=surrogate, task_kwargs=task_kwargs)
-    cfg, scfg, mask = setup.cfg, setup.scfg, setup.mask
+    cfg, mask = setup.cfg, setup.mask
     nt = setup.x_tr.shape[1]
-    out: dict[str, Any] = {"seed": int(seed), "config": cfg, "surrogate_config": scfg, "T": nt,
+    out: dict[str, Any] = {"seed": int(seed), "config": cfg, "surrogate_config": cfg, "T": nt,
                            "chance": float(max(np.mean(setup.y_te), 1 - np.mean(setup.y_te))),
                            "init": evaluate(cfg, setup.w0, setup.x_te, setup.y_te, mask)}
     n_batches = -(-setup.x_tr.shape[0] // batch_size)
 
-    def _finish(res: dict[str, Any], w: E.RSNNWeights) -> dict[str, Any]:
+    def _finish(res: dict[str, Any], w: Weights) -> dict[str, Any]:
         te = evaluate(cfg, w, setup.x_te, setup.y_te, mask)
         res.update(test_accuracy=te["accuracy"], test_loss=te["loss"], rate=te["rate"],
                    train_accuracy=evaluate(cfg, w, setup.x_tr, setup.y_tr, mask)["accuracy"], weights=w.copy())
@@ -320,24 +283,24 @@ def eprop_vs_bptt(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None = No
         out["eprop"] = _finish({"curve": curve, "train_time": train_time}, learner.w)
 
     if "bptt" in methods:
-        w = eprop_weights_to_surrogate(setup.w0)
+        w = setup.w0.copy()
         curve_b: list[dict[str, float]] = []
         eval_b = 0.0
 
         def on_epoch(epoch: int, record: dict) -> None:
             nonlocal eval_b
             t = time.perf_counter()
-            te = evaluate(cfg, surrogate_weights_to_eprop(w), setup.x_te, setup.y_te, mask)
+            te = evaluate(cfg, w, setup.x_te, setup.y_te, mask)
             curve_b.append({"train_loss": float(record["loss"]), "test_loss": te["loss"],
                             "test_accuracy": te["accuracy"]})
             eval_b += time.perf_counter() - t
 
         t0 = time.perf_counter()
-        S.train(scfg, w, setup.x_tr, setup.y_tr, "masked_ce", epochs=epochs, batch_size=batch_size,
+        S.train(cfg, w, setup.x_tr, setup.y_tr, "masked_ce", epochs=epochs, batch_size=batch_size,
                 optimizer=S.Adam(lr), seed=seed, mask=mask, rate_reg=c_reg * nt / (2.0 * cfg.dt),
                 rate_target=f_target, callback=on_epoch)
         train_time = time.perf_counter() - t0 - eval_b
-        out["bptt"] = _finish({"curve": curve_b, "train_time": train_time}, surrogate_weights_to_eprop(w))
+        out["bptt"] = _finish({"curve": curve_b, "train_time": train_time}, w)
 
     if "eprop" in out and "bptt" in out:
         out["difference"] = out["eprop"]["test_accuracy"] - out["bptt"]["test_accuracy"]

@@ -3,8 +3,8 @@ r"""e-prop: online learning for recurrent networks of LIF / ALIF neurons with a 
 Bellec, Scherr, Subramoney, Hajek, Salaj, Legenstein & Maass, "A solution to the learning
 dilemma for recurrent networks of spiking neurons", Nat. Commun. 11, 3625 (2020).
 
-Model (discrete time, step ``dt``; shared with :mod:`memr_snn.learning.surrogate`)
------------------------------------------------------------------------------------
+Model (discrete time, step ``dt``; :mod:`memr_snn.learning.snn`, shared with the BPTT module)
+----------------------------------------------------------------------------------------------
 With :math:`\alpha = e^{-dt/\tau_{mem}}`, :math:`\rho = e^{-dt/\tau_{adapt}}`,
 :math:`\kappa = e^{-dt/\tau_{out}}` (:math:`\kappa = 0` for ``tau_out = 0``), for step
 :math:`t = 0, 1, \dots, T-1` of an input sequence :math:`x[0..T-1]`:
@@ -23,17 +23,14 @@ with :math:`v[0] = a[0] = y[0] = 0`.  **Indexing**: the output of step ``t`` (wh
 :meth:`EProp.step` returns for input ``x[t]``, row ``t`` of every output array) is
 :math:`y[t+1]`; ``z[t]`` is emitted during step ``t`` and depends on inputs up to
 ``x[t-1]``.  Arrays are ``(batch, time, features)`` for sequences and ``(batch, features)``
-for one step; weights are ``w_in (n_rec, n_in)``, ``w_rec (n_rec, n_rec)`` with a zero
+for one step.  The network is a :class:`memr_snn.learning.snn.RSNNConfig` (``recurrent=True``) with
+:class:`memr_snn.learning.snn.Weights`; weights are ``w_in (n_rec, n_in)``, ``w_rec (n_rec, n_rec)`` with a zero
 diagonal, ``w_out (n_out, n_rec)``, ``b_out (n_out,)``.
 
-Pseudo-derivative :math:`\psi = \partial z / \partial v` (surrogate), with
-:math:`u = (v - A) / v_{th}`:
-
-* ``"triangle"`` (Bellec 2020): :math:`\psi = \gamma / v_{th} \max(0, 1 - |u|)`;
-* ``"fast_sigmoid"``: :math:`\psi = 1 / v_{th} / (\mathrm{slope}\,|u| + 1)^2`;
-* ``"sigmoid"``: :math:`\psi = \mathrm{slope} / v_{th}\, \sigma(\mathrm{slope}\,u)(1 - \sigma(\mathrm{slope}\,u))`,
-  the exact derivative of the smooth forward ``forward="sigmoid"``
-  (:math:`z = \sigma(\mathrm{slope}\,u)` instead of :math:`H`), used for gradient checks.
+Pseudo-derivative :math:`\psi = \partial z / \partial v`: :func:`memr_snn.learning.snn.pseudo_derivative`
+(``surrogate="triangle"`` as in Bellec 2020, ``"fast_sigmoid"`` or ``"sigmoid"``); with the smooth test
+mode ``spike="sigmoid"`` (:math:`z = \sigma(k (v - A)/v_{th})`, ``k = sigmoid_k``) :math:`\psi` is its
+exact derivative, used for gradient checks.
 
 e-prop (Bellec 2020, Methods)
 -----------------------------
@@ -96,12 +93,10 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_finite, check_int_at_least, check_nonnegative, check_positive
-from .rsnn import RSNNDecays
-from .surrogate import TrainingDiverged
+from . import snn as _snn
+from .snn import SGD, Adam, TrainingDiverged, Weights, _EPropRSNNConfig, simulate, spike_and_psi
 
 __all__ = [
-    "RSNNConfig",
-    "RSNNWeights",
     "init_weights",
     "simulate",
     "pseudo_derivative",
@@ -112,8 +107,11 @@ __all__ = [
     "train_eprop_task",
 ]
 
-SURROGATES = ("triangle", "fast_sigmoid", "sigmoid")
-FORWARDS = ("heaviside", "sigmoid")
+SURROGATES = _snn.SURROGATES
+#: Deprecated: the configuration is :class:`memr_snn.learning.snn.RSNNConfig`.  Calling this name builds one
+#: with the former e-prop defaults (``surrogate="triangle"``, ``slope=10``; ``forward=`` is ``spike=``) and a
+#: ``DeprecationWarning``; ``isinstance(cfg, eprop.RSNNConfig)`` holds for every ``snn.RSNNConfig``.
+RSNNConfig = _EPropRSNNConfig
 TASKS = ("regression", "classification")
 FEEDBACKS = ("symmetric", "random")
 OPTIMIZERS = ("adam", "sgd")
@@ -126,99 +124,8 @@ def _choice(name: str, value: Any, allowed: Sequence[str]) -> None:
         raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
 
 
-@dataclasses.dataclass(frozen=True)
-class RSNNConfig(RSNNDecays):
-    """Recurrent spiking network with a leaky readout (module docstring for the equations).
-
-    Times are in seconds; the membrane variable is in units of its own (``v_th`` sets the scale).
-    """
-
-    n_in: int
-    """Number of input channels."""
-    n_rec: int
-    """Number of recurrent neurons."""
-    n_out: int
-    """Number of readout units."""
-    dt: float = 1e-3
-    """Time step [s]."""
-    tau_mem: float = 20e-3
-    """Membrane time constant [s]."""
-    tau_adapt: float = 200e-3
-    """Threshold-adaptation time constant [s]."""
-    beta: float | tuple[float, ...] = 0.0
-    """Adaptation strength [v units per spike]: one value, or one per neuron (0 for LIF neurons)."""
-    v_th: float = 1.0
-    """Baseline threshold, also the reset (subtracted) amount."""
-    tau_out: float = 20e-3
-    """Readout time constant [s]; 0 gives a memoryless readout (kappa = 0)."""
-    surrogate: str = "triangle"
-    """Pseudo-derivative: ``"triangle"``, ``"fast_sigmoid"`` or ``"sigmoid"``."""
-    gamma: float = 0.3
-    """Dampening factor of the triangle pseudo-derivative [1]."""
-    slope: float = 10.0
-    """Steepness of the fast-sigmoid and sigmoid pseudo-derivatives [1]."""
-    forward: str = "heaviside"
-    """Spike function of the forward pass: ``"heaviside"`` or ``"sigmoid"`` (smooth, for gradient checks)."""
-    reset_grad: bool = False
-    """Keep the reset term in the eligibility vectors (Bellec 2020 leaves it out)."""
-
-    def __post_init__(self) -> None:
-        check_int_at_least("n_in", self.n_in, 1)
-        check_int_at_least("n_rec", self.n_rec, 1)
-        check_int_at_least("n_out", self.n_out, 1)
-        check_positive("dt", self.dt, "s")
-        check_positive("tau_mem", self.tau_mem, "s")
-        check_positive("tau_adapt", self.tau_adapt, "s")
-        check_nonnegative("tau_out", self.tau_out, "s")
-        check_positive("v_th", self.v_th)
-        check_positive("gamma", self.gamma)
-        check_positive("slope", self.slope)
-        if isinstance(self.beta, (list, np.ndarray)):
-            object.__setattr__(self, "beta", tuple(float(b) for b in np.ravel(self.beta)))
-        if isinstance(self.beta, tuple):
-            if len(self.beta) != self.n_rec:
-                raise ValueError(f"beta must be one value or n_rec={self.n_rec} values, got {len(self.beta)}")
-        check_nonnegative("beta", self.beta)
-        _choice("surrogate", self.surrogate, SURROGATES)
-        _choice("forward", self.forward, FORWARDS)
-        if not isinstance(self.reset_grad, (bool, np.bool_)):
-            raise TypeError(f"reset_grad must be a bool, got {self.reset_grad!r}")
-
-
-@dataclasses.dataclass
-class RSNNWeights:
-    """The learnable parameters: ``w_in (n_rec, n_in)``, ``w_rec (n_rec, n_rec)`` (zero diagonal),
-    ``w_out (n_out, n_rec)``, ``b_out (n_out,)``."""
-
-    w_in: np.ndarray
-    w_rec: np.ndarray
-    w_out: np.ndarray
-    b_out: np.ndarray
-
-    def validate(self, cfg: RSNNConfig) -> None:
-        """Raise ``ValueError`` naming the array if a shape is wrong or a value is not finite."""
-        shapes = {"w_in": (cfg.n_rec, cfg.n_in), "w_rec": (cfg.n_rec, cfg.n_rec), "w_out": (cfg.n_out, cfg.n_rec),
-                  "b_out": (cfg.n_out,)}
-        for name, shape in shapes.items():
-            arr = np.asarray(getattr(self, name), dtype=np.float64)
-            if arr.shape != shape:
-                raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
-            check_finite(name, arr)
-            setattr(self, name, arr.copy())
-        if np.any(np.diag(self.w_rec) != 0):
-            raise ValueError("w_rec must have a zero diagonal (no self-connections)")
-
-    def copy(self) -> RSNNWeights:
-        """A deep copy."""
-        return RSNNWeights(self.w_in.copy(), self.w_rec.copy(), self.w_out.copy(), self.b_out.copy())
-
-    def as_dict(self) -> dict[str, np.ndarray]:
-        """``{"w_in": ..., "w_rec": ..., "w_out": ..., "b_out": ...}`` (views)."""
-        return {"w_in": self.w_in, "w_rec": self.w_rec, "w_out": self.w_out, "b_out": self.b_out}
-
-
 def init_weights(cfg: RSNNConfig, seed: int = 0, *, w_in_scale: float = 1.0, w_rec_scale: float = 1.0,
-                 w_out_scale: float = 1.0) -> RSNNWeights:
+                 w_out_scale: float = 1.0) -> Weights:
     """Gaussian initialisation as in Bellec 2020: ``N(0, 1) * scale * v_th / sqrt(fan_in)``, zero bias.
 
     Parameters
@@ -238,25 +145,14 @@ def init_weights(cfg: RSNNConfig, seed: int = 0, *, w_in_scale: float = 1.0, w_r
     w_rec = rng.standard_normal((cfg.n_rec, cfg.n_rec)) * w_rec_scale * cfg.v_th / math.sqrt(cfg.n_rec)
     np.fill_diagonal(w_rec, 0.0)
     w_out = rng.standard_normal((cfg.n_out, cfg.n_rec)) * w_out_scale / math.sqrt(cfg.n_rec)
-    return RSNNWeights(w_in, w_rec, w_out, np.zeros(cfg.n_out))
+    return Weights(w_in, w_rec, w_out, np.zeros(cfg.n_out))
 
 
 # --------------------------------------------------------------------------- neuron functions
-def _spike(cfg: RSNNConfig, v: np.ndarray, thr: np.ndarray) -> np.ndarray:
-    if cfg.forward == "heaviside":
-        return (v >= thr).astype(np.float64)  # H(0) = 1
-    return 1.0 / (1.0 + np.exp(-cfg.slope * (v - thr) / cfg.v_th))
-
-
 def pseudo_derivative(cfg: RSNNConfig, v: np.ndarray, thr: np.ndarray) -> np.ndarray:
-    """The pseudo-derivative ``psi = dz/dv`` at membrane ``v`` and threshold ``thr = A`` (module docstring)."""
-    u = (np.asarray(v) - thr) / cfg.v_th
-    if cfg.surrogate == "triangle":
-        return cfg.gamma / cfg.v_th * np.maximum(0.0, 1.0 - np.abs(u))
-    if cfg.surrogate == "fast_sigmoid":
-        return 1.0 / cfg.v_th / (cfg.slope * np.abs(u) + 1.0) ** 2
-    s = 1.0 / (1.0 + np.exp(-cfg.slope * u))
-    return cfg.slope / cfg.v_th * s * (1.0 - s)
+    """The pseudo-derivative ``psi = dz/dv`` at membrane ``v`` and threshold ``thr = A``
+    (:func:`memr_snn.learning.snn.pseudo_derivative` of ``u = v - thr``)."""
+    return _snn.pseudo_derivative(cfg, np.asarray(v, dtype=np.float64) - thr)
 
 
 def _check_sequence(name: str, x, n: int) -> np.ndarray:
@@ -265,47 +161,6 @@ def _check_sequence(name: str, x, n: int) -> np.ndarray:
         raise ValueError(f"{name} must have shape (batch, time, {n}), got {arr.shape}")
     check_finite(name, arr)
     return arr
-
-
-def simulate(cfg: RSNNConfig, weights: RSNNWeights, x) -> dict[str, np.ndarray]:
-    """Run the network on a batch of sequences (no learning).
-
-    Parameters
-    ----------
-    cfg : RSNNConfig
-        The network.
-    weights : RSNNWeights
-        Its parameters.
-    x : array_like, shape (batch, time, n_in)
-        Input sequences.
-
-    Returns
-    -------
-    dict
-        ``y`` (batch, time, n_out): row ``t`` is :math:`y[t+1]`; ``z``, ``v``, ``a``, ``psi``
-        (batch, time, n_rec): row ``t`` holds :math:`z[t], v[t], a[t], \\psi[t]`.
-    """
-    x = _check_sequence("x", x, cfg.n_in)
-    weights.validate(cfg)
-    nb, nt, _ = x.shape
-    alpha, rho, kappa, beta = cfg.alpha, cfg.rho, cfg.kappa, cfg.beta_vec
-    v = np.zeros((nb, cfg.n_rec))
-    a = np.zeros((nb, cfg.n_rec))
-    y = np.zeros((nb, cfg.n_out))
-    out = {k: np.zeros((nb, nt, cfg.n_rec)) for k in ("z", "v", "a", "psi")}
-    ys = np.zeros((nb, nt, cfg.n_out))
-    i_in = x @ weights.w_in.T
-    for t in range(nt):
-        thr = cfg.v_th + beta * a
-        z = _spike(cfg, v, thr)
-        out["z"][:, t], out["v"][:, t], out["a"][:, t] = z, v, a
-        out["psi"][:, t] = pseudo_derivative(cfg, v, thr)
-        y = kappa * y + z @ weights.w_out.T + weights.b_out
-        ys[:, t] = y
-        v = alpha * v + i_in[:, t] + z @ weights.w_rec.T - cfg.v_th * z
-        a = rho * a + z
-    out["y"] = ys
-    return out
 
 
 # --------------------------------------------------------------------------- device target
@@ -400,7 +255,7 @@ class EProp:
     ----------
     cfg : RSNNConfig
         The network.
-    weights : RSNNWeights, optional
+    weights : Weights, optional
         Initial parameters (copied); default :func:`init_weights` with ``seed``.
     task : {"regression", "classification"}
         Loss: squared error, or cross-entropy of the softmax over the readout.
@@ -431,14 +286,16 @@ class EProp:
         Seed of the random feedback matrix, of the default weights and of the rounding.
     """
 
-    def __init__(self, cfg: RSNNConfig, weights: RSNNWeights | None = None, *, task: str = "regression",
+    def __init__(self, cfg: RSNNConfig, weights: Weights | None = None, *, task: str = "regression",
                  feedback: str = "symmetric", optimizer: str = "adam", lr: float = 1e-3,
                  update_every: int | None = None, learn: Sequence[str] = ("w_in", "w_rec", "w_out", "b_out"),
                  c_reg: float = 0.0, f_target: float = 10.0, adam_betas: tuple[float, float] = (0.9, 0.999),
                  adam_eps: float = 1e-8, device: DeviceTarget | None = None, dw_quantum: float | None = None,
                  rounding: str = "stochastic", seed: int = 0):
-        if not isinstance(cfg, RSNNConfig):
+        if not isinstance(cfg, _snn.RSNNConfig):
             raise TypeError(f"cfg must be an RSNNConfig, got {cfg!r}")
+        if not cfg.recurrent:
+            raise ValueError("EProp needs a recurrent config (recurrent=True); give w_rec = 0 for none")
         _choice("task", task, TASKS)
         _choice("feedback", feedback, FEEDBACKS)
         _choice("optimizer", optimizer, OPTIMIZERS)
@@ -474,8 +331,8 @@ class EProp:
         self._adaptive = cfg.adaptive
         self._offdiag = ~np.eye(cfg.n_rec, dtype=bool)
         self.grads = {k: np.zeros_like(v) for k, v in self.w.as_dict().items()}
-        self._m = {k: np.zeros_like(v) for k, v in self.w.as_dict().items()}
-        self._v = {k: np.zeros_like(v) for k, v in self.w.as_dict().items()}
+        self.opt: Adam | SGD = Adam(lr, b1, b2, adam_eps) if optimizer == "adam" else SGD(lr)
+        """The optimiser (:class:`memr_snn.learning.snn.Adam` or ``SGD``) that turns gradients into changes."""
         self.n_updates = 0
         self.n_steps = 0
         self.pulses = 0
@@ -570,11 +427,10 @@ class EProp:
         check_finite("x_t", x)
         beta = self._beta
         thr = cfg.v_th + beta * self.a
-        z = _spike(cfg, self.v, thr)
+        z, psi = spike_and_psi(cfg, self.v - thr)
         y = cfg.kappa * self.y + z @ w.w_out.T + w.b_out
         err = self._error(target_t, y)
         if learn:
-            psi = pseudo_derivative(cfg, self.v, thr)
             self._trace_step(x, z, psi, err)
         self.y = y
         self.v = cfg.alpha * self.v + x @ w.w_in.T + z @ w.w_rec.T - cfg.v_th * z
@@ -642,20 +498,10 @@ class EProp:
                 )
         self.n_updates += 1
         changes: dict[str, np.ndarray] = {}
-        b1, b2 = self.adam_betas
+        self.opt.lr = self.lr
+        self.opt.tick()
         for name in self.learn:
-            grad = g[name]
-            if self.optimizer == "sgd":
-                dw = -self.lr * grad
-            else:
-                m, v = self._m[name], self._v[name]
-                m *= b1
-                m += (1 - b1) * grad
-                v *= b2
-                v += (1 - b2) * grad * grad
-                m_hat = m / (1 - b1 ** self.n_updates)
-                v_hat = v / (1 - b2 ** self.n_updates)
-                dw = -self.lr * m_hat / (np.sqrt(v_hat) + self.adam_eps)
+            dw = self.opt.delta(name, g[name])
             if name == "w_rec":
                 dw = np.where(self._offdiag, dw, 0.0)
             if name in self.crossbars:
@@ -891,8 +737,8 @@ def train_eprop_task(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None =
     if n_adaptive > n_rec:
         raise ValueError(f"n_adaptive must be <= n_rec={n_rec}, got {n_adaptive}")
     betas = tuple([0.0] * (n_rec - n_adaptive) + [float(beta)] * n_adaptive)
-    cfg = RSNNConfig(n_in=x_tr.shape[2], n_rec=n_rec, n_out=2, tau_adapt=tau_adapt, beta=betas,
-                     dt=kw.get("dt", 1e-3))
+    cfg = _snn.RSNNConfig(n_in=x_tr.shape[2], n_rec=n_rec, n_out=2, tau_adapt=tau_adapt, beta=betas,
+                          dt=kw.get("dt", 1e-3), surrogate="triangle", slope=10.0)
     w0 = init_weights(cfg, seed, w_in_scale=w_in_scale, w_rec_scale=w_rec_scale)
     learner = EProp(cfg, w0, task="classification", feedback=feedback, lr=lr, c_reg=c_reg, f_target=f_target,
                     device=device, seed=seed)
@@ -903,3 +749,13 @@ def train_eprop_task(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None =
     return {"test_accuracy": test_acc, "train_accuracy": train_acc, "loss": hist["loss"],
             "rate": float(z.mean() / cfg.dt), "config": cfg, "weights": learner.w.copy(), "learner": learner,
             "pulses": learner.pulses}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RSNNWeights":
+        import warnings
+
+        warnings.warn("memr_snn.learning.eprop.RSNNWeights is deprecated; use memr_snn.learning.snn.Weights "
+                      "(the same class, shared with the BPTT module)", DeprecationWarning, stacklevel=2)
+        return Weights
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

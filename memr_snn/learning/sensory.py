@@ -79,11 +79,11 @@ import numpy as np
 
 from .._validation import check_int_at_least, check_nonnegative, check_positive
 from ..io.atomic import write_text
+from .snn import RSNNConfig
 from .surrogate import (
     LOSSES,
     READ_MODES,
     HardwareAware,
-    RSNNConfig,
     Weights,
     accuracy,
     evaluate_mapped,

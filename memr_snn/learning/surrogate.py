@@ -1,7 +1,7 @@
 r"""Surrogate-gradient training (BPTT) of recurrent / feed-forward LIF and ALIF networks.
 
-The model (shared with the e-prop module, same parameter names)
----------------------------------------------------------------
+The model (:mod:`memr_snn.learning.snn`, shared with the e-prop module)
+-----------------------------------------------------------------------
 A layer of ``n_rec`` LIF or ALIF neurons driven by ``n_in`` inputs, optionally
 recurrent, read out by ``n_out`` leaky integrators.  Time step ``dt``, steps
 ``t = 0 .. T-1``; inputs ``x[t]`` (``n_in``), spikes ``z[t]`` (``n_rec``),
@@ -35,7 +35,9 @@ The spike non-linearity is replaced in the backward pass by a pseudo-derivative
 
 * ``"fast_sigmoid"`` (SuperSpike, Zenke & Ganguli 2018):
   :math:`\psi(x) = \frac{1}{v_{th}}\,\big(1 + \text{slope}\,|x|/v_{th}\big)^{-2}`;
-* ``"triangle"`` (Bellec et al. 2020): :math:`\psi(x) = \frac{\gamma}{v_{th}}\max(0, 1 - |x/v_{th}|)`.
+* ``"triangle"`` (Bellec et al. 2020): :math:`\psi(x) = \frac{\gamma}{v_{th}}\max(0, 1 - |x/v_{th}|)`;
+* ``"sigmoid"``: :math:`\psi(x) = \frac{\text{slope}}{v_{th}}\sigma(\text{slope}\,x/v_{th})
+  (1 - \sigma(\text{slope}\,x/v_{th}))` (:func:`memr_snn.learning.snn.pseudo_derivative`).
 
 Everything else is differentiated exactly, *including* the reset term ``-v_th*z[t]`` and the
 threshold adaptation (no stop-gradient), by back-propagation through time (:func:`backward`).
@@ -98,10 +100,21 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_finite, check_int_at_least, check_nonnegative, check_positive
-from .rsnn import RSNNDecays
+from .snn import (
+    SPIKE_FNS,
+    SURROGATES,
+    Adam,
+    ForwardState,
+    TrainingDiverged,
+    Weights,
+    _beta,
+    _SurrogateRSNNConfig,
+    forward,
+)
+from .snn import check_inputs as _check_inputs
+from .snn import spike_and_psi as _spike_and_psi  # noqa: F401  (former private name, used by tests)
 
 __all__ = [
-    "RSNNConfig",
     "Weights",
     "HardwareAware",
     "ForwardState",
@@ -125,128 +138,14 @@ __all__ = [
     "evaluate_mapped",
 ]
 
-SURROGATES = ("fast_sigmoid", "triangle")
-SPIKE_FNS = ("heaviside", "sigmoid")
+#: Deprecated: the configuration is :class:`memr_snn.learning.snn.RSNNConfig` (same fields and defaults).
+#: Calling this name builds one with a ``DeprecationWarning``; ``isinstance(cfg, surrogate.RSNNConfig)`` holds
+#: for every ``snn.RSNNConfig``.
+RSNNConfig = _SurrogateRSNNConfig
+
 LOSSES = ("max_over_time", "mean_membrane", "masked_ce", "mse")
 _CLASSIFICATION = ("max_over_time", "mean_membrane", "masked_ce")
 _MAPPED = ("w_in", "w_rec", "w_out")
-
-
-# --------------------------------------------------------------------------- configuration
-@dataclasses.dataclass(frozen=True)
-class RSNNConfig(RSNNDecays):
-    """Network and neuron parameters of the shared LIF/ALIF model (SI units; module docstring)."""
-
-    n_in: int
-    """Number of inputs [1]."""
-    n_rec: int
-    """Number of hidden (recurrent) neurons [1]."""
-    n_out: int
-    """Number of readout units [1]."""
-    dt: float = 1e-3
-    """Time step [s]."""
-    tau_mem: float = 20e-3
-    """Membrane time constant [s]."""
-    tau_adapt: float = 200e-3
-    """Threshold-adaptation time constant (ALIF) [s]."""
-    beta: float | tuple[float, ...] = 0.0
-    """Threshold-adaptation strength: 0 for LIF, > 0 for ALIF [1] (in units of the spike count); one value,
-    or one per neuron (a sequence of ``n_rec`` values, stored as a tuple: LIF and ALIF neurons in one layer)."""
-    v_th: float = 1.0
-    """Firing threshold (also the reset step) [1] (dimensionless membrane units)."""
-    tau_out: float = 20e-3
-    """Readout time constant [s]; 0 gives a linear (memoryless) readout."""
-    surrogate: str = "fast_sigmoid"
-    """Pseudo-derivative: ``"fast_sigmoid"`` or ``"triangle"``."""
-    slope: float = 5.0
-    """Steepness of the fast-sigmoid pseudo-derivative [1]."""
-    gamma: float = 0.3
-    """Height of the triangle pseudo-derivative, times ``1/v_th`` [1]."""
-    recurrent: bool = True
-    """Recurrent weights ``w_rec`` present (False: feed-forward, ``w_rec`` is None)."""
-    spike: str = "heaviside"
-    """Forward spike: ``"heaviside"`` (the model) or ``"sigmoid"`` (smooth test mode)."""
-    sigmoid_k: float = 4.0
-    """Steepness ``k`` of the smooth test-mode spike ``sigmoid(k (v - A) / v_th)`` [1]."""
-
-    def __post_init__(self) -> None:
-        for name in ("n_in", "n_rec", "n_out"):
-            v = getattr(self, name)
-            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-        check_positive("dt", self.dt, "s")
-        check_positive("tau_mem", self.tau_mem, "s")
-        check_positive("tau_adapt", self.tau_adapt, "s")
-        if isinstance(self.beta, (list, tuple, np.ndarray)):
-            b = np.asarray(self.beta, dtype=np.float64)
-            if b.ndim != 1 or b.shape[0] != self.n_rec:
-                raise ValueError(f"beta must be one value or a sequence of n_rec={self.n_rec} values, "
-                                 f"got shape {b.shape}")
-            object.__setattr__(self, "beta", tuple(float(v) for v in b))
-        check_nonnegative("beta", self.beta)
-        check_positive("v_th", self.v_th)
-        check_nonnegative("tau_out", self.tau_out, "s")
-        if self.surrogate not in SURROGATES:
-            raise ValueError(f"surrogate must be one of {list(SURROGATES)}, got {self.surrogate!r}")
-        check_positive("slope", self.slope)
-        check_positive("gamma", self.gamma)
-        if not isinstance(self.recurrent, (bool, np.bool_)):
-            raise ValueError(f"recurrent must be True or False, got {self.recurrent!r}")
-        if self.spike not in SPIKE_FNS:
-            raise ValueError(f"spike must be one of {list(SPIKE_FNS)}, got {self.spike!r}")
-        check_positive("sigmoid_k", self.sigmoid_k)
-
-
-def _beta(config: RSNNConfig) -> float | np.ndarray:
-    """``beta`` for the forward and backward passes: a float (one value for all neurons, 0.0 when none
-    adapts) or the per-neuron vector ``(n_rec,)``."""
-    if not config.adaptive:
-        return 0.0
-    return float(config.beta) if isinstance(config.beta, (int, float, np.floating, np.integer)) else config.beta_vec
-
-
-@dataclasses.dataclass
-class Weights:
-    """Trainable parameters (float64 arrays)."""
-
-    w_in: np.ndarray
-    """Input weights, shape ``(n_rec, n_in)``."""
-    w_rec: np.ndarray | None
-    """Recurrent weights, shape ``(n_rec, n_rec)`` with zero diagonal, or None (feed-forward)."""
-    w_out: np.ndarray
-    """Readout weights, shape ``(n_out, n_rec)``."""
-    b_out: np.ndarray
-    """Readout bias, shape ``(n_out,)``."""
-
-    def names(self) -> list[str]:
-        """Names of the arrays present (``w_rec`` left out when None)."""
-        return [n for n in ("w_in", "w_rec", "w_out", "b_out") if getattr(self, n) is not None]
-
-    def as_dict(self) -> dict[str, np.ndarray]:
-        """The present arrays by name (the arrays themselves, not copies)."""
-        return {n: getattr(self, n) for n in self.names()}
-
-    def copy(self) -> Weights:
-        """A deep copy."""
-        return Weights(**{n: (None if getattr(self, n) is None else np.array(getattr(self, n), dtype=np.float64))
-                          for n in ("w_in", "w_rec", "w_out", "b_out")})
-
-    def validate(self, config: RSNNConfig) -> None:
-        """Raise ``ValueError`` naming the array unless shapes match ``config`` and all values are finite."""
-        want = {"w_in": (config.n_rec, config.n_in), "w_out": (config.n_out, config.n_rec), "b_out": (config.n_out,)}
-        if config.recurrent:
-            want["w_rec"] = (config.n_rec, config.n_rec)
-        elif self.w_rec is not None:
-            raise ValueError("w_rec must be None for a feed-forward config (recurrent=False)")
-        for name, shape in want.items():
-            arr = getattr(self, name)
-            if arr is None:
-                raise ValueError(f"{name} is missing (None) but the config needs shape {shape}")
-            if np.shape(arr) != shape:
-                raise ValueError(f"{name} must have shape {shape}, got {np.shape(arr)}")
-            check_finite(name, arr)
-        if config.recurrent and np.any(np.diag(self.w_rec) != 0):
-            raise ValueError("w_rec must have a zero diagonal (no self-connections)")
 
 
 def init_weights(config: RSNNConfig, seed: int = 0, *, in_gain: float = 1.0, rec_gain: float = 0.5,
@@ -273,113 +172,6 @@ def init_weights(config: RSNNConfig, seed: int = 0, *, in_gain: float = 1.0, rec
         np.fill_diagonal(w_rec, 0.0)
     w_out = rng.standard_normal((config.n_out, config.n_rec)) * out_gain / math.sqrt(config.n_rec)
     return Weights(w_in=w_in, w_rec=w_rec, w_out=w_out, b_out=np.zeros(config.n_out))
-
-
-def _check_inputs(config: RSNNConfig, x) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 3 or x.shape[2] != config.n_in or x.shape[0] < 1 or x.shape[1] < 1:
-        raise ValueError(f"x must have shape (batch, T, n_in={config.n_in}) with batch, T >= 1, got {x.shape}")
-    check_finite("x", x)
-    return x
-
-
-# --------------------------------------------------------------------------- forward
-@dataclasses.dataclass
-class ForwardState:
-    """Everything the backward pass needs; arrays are time-major ``(T, batch, n)``."""
-
-    x: np.ndarray
-    """Inputs ``x[t]``, ``(T, B, n_in)``."""
-    v: np.ndarray
-    """Membrane ``v[t]`` before the spike of step ``t``, ``(T, B, n_rec)``."""
-    a: np.ndarray
-    """Adaptation ``a[t]``, ``(T, B, n_rec)`` (zeros for LIF)."""
-    z: np.ndarray
-    """Spikes ``z[t]`` (0/1; in sigmoid mode values in (0, 1)), ``(T, B, n_rec)``."""
-    psi: np.ndarray
-    """Pseudo-derivative ``dz[t]/dv[t]``, ``(T, B, n_rec)``."""
-    y: np.ndarray
-    """Readout outputs ``Y[t] = y[t+1]``, ``(T, B, n_out)``."""
-
-
-def _spike_and_psi(config: RSNNConfig, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Spike ``z`` and pseudo-derivative ``psi`` for ``u = v - A``."""
-    vth = config.v_th
-    if config.spike == "sigmoid":
-        s = 0.5 * (1.0 + np.tanh(0.5 * config.sigmoid_k * u / vth))  # overflow-free sigmoid
-        return s, (config.sigmoid_k / vth) * s * (1.0 - s)
-    z = (u >= 0.0).astype(np.float64)
-    if config.surrogate == "fast_sigmoid":
-        psi = 1.0 / (vth * (1.0 + config.slope * np.abs(u) / vth) ** 2)
-    else:
-        psi = (config.gamma / vth) * np.maximum(0.0, 1.0 - np.abs(u / vth))
-    return z, psi
-
-
-def forward(config: RSNNConfig, weights: Weights, x, *, validate: bool = True,
-            step_weights: Callable[[int], Weights] | None = None) -> ForwardState:
-    """Simulate a minibatch (module docstring, exact update order).
-
-    Parameters
-    ----------
-    config : RSNNConfig
-    weights : Weights
-    x : array_like, shape (batch, T, n_in)
-        Input per sample and step (spikes or currents).
-    validate : bool
-        Check shapes and finiteness (training loops validate once and pass False).
-    step_weights : callable, optional
-        ``step_weights(t)`` returns the weights used in step ``t`` (e.g. noisy device reads);
-        overrides ``weights`` (which then only gives shapes).  Inference only: the stored
-        state refers to different weights at every step.
-
-    Returns
-    -------
-    ForwardState
-    """
-    if validate:
-        x = _check_inputs(config, x)
-        weights.validate(config)
-    else:
-        x = np.asarray(x, dtype=np.float64)
-    xt = np.ascontiguousarray(x.transpose(1, 0, 2))
-    T, B = xt.shape[0], xt.shape[1]
-    n = config.n_rec
-    alpha, rho, kappa, vth, beta = config.alpha, config.rho, config.kappa, config.v_th, _beta(config)
-    adaptive = config.adaptive
-    if step_weights is None:
-        cur = (xt.reshape(T * B, -1) @ weights.w_in.T).reshape(T, B, n)
-    vs = np.empty((T, B, n))
-    as_ = np.zeros((T, B, n))
-    zs = np.empty((T, B, n))
-    ps = np.empty((T, B, n))
-    ys = np.empty((T, B, config.n_out))
-    v = np.zeros((B, n))
-    a = np.zeros((B, n))
-    y = np.zeros((B, config.n_out))
-    for t in range(T):
-        w = weights if step_weights is None else step_weights(t)
-        z, psi = _spike_and_psi(config, v - (vth + beta * a) if adaptive else v - vth)
-        vs[t], zs[t], ps[t] = v, z, psi
-        as_[t] = a
-        drive = cur[t] if step_weights is None else xt[t] @ w.w_in.T
-        if config.recurrent:
-            drive = drive + z @ w.w_rec.T
-        v = alpha * v + drive - vth * z
-        if adaptive:
-            a = rho * a + z
-        if step_weights is not None:
-            y = kappa * y + z @ w.w_out.T + w.b_out
-            ys[t] = y
-    if step_weights is None:
-        out = (zs.reshape(T * B, n) @ weights.w_out.T).reshape(T, B, -1) + weights.b_out
-        if kappa:
-            for t in range(T):
-                y = kappa * y + out[t]
-                ys[t] = y
-        else:
-            ys[...] = out
-    return ForwardState(x=xt, v=vs, a=as_, z=zs, psi=ps, y=ys)
 
 
 # --------------------------------------------------------------------------- losses
@@ -689,45 +481,7 @@ def apply_hardware(weights: Weights, hw: HardwareAware, rng: np.random.Generator
 
 
 # --------------------------------------------------------------------------- optimizer and training
-class Adam:
-    """Adam (Kingma & Ba 2015) over the arrays of a :class:`Weights`, updated in place."""
-
-    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
-        check_positive("lr", lr)
-        for name, b in (("beta1", beta1), ("beta2", beta2)):
-            if not (math.isfinite(b) and 0.0 <= b < 1.0):
-                raise ValueError(f"{name} must lie in [0, 1), got {b!r}")
-        check_positive("eps", eps)
-        self.lr, self.beta1, self.beta2, self.eps = float(lr), float(beta1), float(beta2), float(eps)
-        self.m: dict[str, np.ndarray] = {}
-        self.v: dict[str, np.ndarray] = {}
-        self.t = 0
-
-    def step(self, weights: Weights, grads: dict[str, np.ndarray]) -> None:
-        """One update of every array in ``grads``."""
-        self.t += 1
-        c1 = 1.0 - self.beta1 ** self.t
-        c2 = 1.0 - self.beta2 ** self.t
-        for name, g in grads.items():
-            if name not in self.m:
-                self.m[name] = np.zeros_like(g)
-                self.v[name] = np.zeros_like(g)
-            m, v = self.m[name], self.v[name]
-            m *= self.beta1
-            m += (1.0 - self.beta1) * g
-            v *= self.beta2
-            v += (1.0 - self.beta2) * g * g
-            w = getattr(weights, name)
-            w -= self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
-        if weights.w_rec is not None:
-            np.fill_diagonal(weights.w_rec, 0.0)
-
-
 _PARAM_NAMES = ("w_in", "w_rec", "w_out", "b_out")
-
-
-class TrainingDiverged(RuntimeError):
-    """Training produced a non-finite loss, gradient or weight; the weights hold the last finite values."""
 
 
 def _check_step(value: float, grads: dict[str, np.ndarray], weights: Weights, epoch: int, batch: int) -> None:
@@ -1049,4 +803,4 @@ def finite_difference_gradients(config: RSNNConfig, weights: Weights, x, target,
     return out
 
 
-__all__ += ["finite_difference_gradients", "quantize", "logits_of", "READ_MODES"]
+__all__ += ["finite_difference_gradients", "quantize", "logits_of", "READ_MODES", "TrainingDiverged"]

@@ -1,13 +1,14 @@
-"""e-prop vs BPTT: converters (same forward pass), where the two gradients must agree, the comparison runs.
+"""e-prop vs BPTT: one network for both, where the two gradients must agree, the comparison runs.
 
-The key correctness check is the forward equivalence: an e-prop network and its converted BPTT
-twin give identical spikes (and readouts equal up to rounding) on the task's input.  Where
+The key correctness check is the forward equivalence: e-prop's online step-by-step pass and the
+shared batch forward give the same readout (up to rounding) on the task's input.  Where
 e-prop is exact (no recurrent weights, smooth spike, reset derivative kept; the readout rule
 always) its gradient must equal the BPTT gradient of the same masked cross-entropy.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import runpy
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 
 from memr_snn.learning import compare as C
 from memr_snn.learning import eprop as E
+from memr_snn.learning import snn
 from memr_snn.learning import surrogate as S
 
 
@@ -25,81 +27,74 @@ def _rel(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("surrogate", ["triangle", "fast_sigmoid"])
-def test_forward_equivalence_on_the_task(surrogate):
-    """Same spikes, membranes, adaptation, pseudo-derivatives and readout on evidence-accumulation input."""
+def test_one_network_for_both_trainers(surrogate):
+    """One config and one weight set: e-prop's online pass and the shared batch forward agree on the task."""
     setup = C.build_comparison(3, n_train=24, n_test=8, surrogate=surrogate, w_in_scale=3.0, w_rec_scale=1.0)
-    cfg, scfg = setup.cfg, setup.scfg
-    assert isinstance(scfg, S.RSNNConfig) and scfg.beta == cfg.beta and scfg.surrogate == surrogate
+    cfg = setup.cfg
+    assert isinstance(cfg, snn.RSNNConfig) and cfg.surrogate == surrogate and cfg.slope == 10.0
     w = setup.w0.copy()
     w.b_out[:] = [0.3, -0.2]
+    st = S.forward(cfg, w, setup.x_tr)
     rec = E.simulate(cfg, w, setup.x_tr)
-    st = S.forward(scfg, C.eprop_weights_to_surrogate(w), setup.x_tr)
     z = st.z.transpose(1, 0, 2)
     assert 0.001 < z.mean() < 0.2 and z[:, :, cfg.n_rec // 2:].sum() > 0  # spikes, ALIF neurons among them
-    np.testing.assert_array_equal(z, rec["z"])  # identical spike trains
-    np.testing.assert_allclose(st.v.transpose(1, 0, 2), rec["v"], rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(st.a.transpose(1, 0, 2), rec["a"], rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(st.psi.transpose(1, 0, 2), rec["psi"], rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(st.y.transpose(1, 0, 2), rec["y"], rtol=1e-12, atol=1e-12)
-    # the same decision rule: e-prop's predict, surrogate.predict("masked_ce"), compare.decide
+    np.testing.assert_array_equal(z, rec["z"])
     learner = E.EProp(cfg, w, task="classification")
+    y_online = learner.run(setup.x_tr, learn=False)  # e-prop's own step-by-step forward
+    np.testing.assert_allclose(y_online, rec["y"], rtol=1e-12, atol=1e-12)
+    # the same decision rule: e-prop's predict, surrogate.predict("masked_ce"), compare.decide
     pred = C.decide(rec["y"], setup.mask)
     np.testing.assert_array_equal(pred, learner.predict(setup.x_tr, setup.mask))
-    np.testing.assert_array_equal(pred, S.predict(scfg, C.eprop_weights_to_surrogate(w), setup.x_tr, "masked_ce",
-                                                  mask=setup.mask))
+    np.testing.assert_array_equal(pred, S.predict(cfg, w, setup.x_tr, "masked_ce", mask=setup.mask))
     # and the same loss
-    value, _ = S.compute_loss(scfg, st.y, setup.y_tr, "masked_ce", setup.mask)
+    value, _ = S.compute_loss(cfg, st.y, setup.y_tr, "masked_ce", setup.mask)
     assert value == pytest.approx(learner.loss(setup.x_tr, setup.y_tr, setup.mask), rel=1e-12)
 
 
-def test_forward_equivalence_smooth_mode():
-    cfg = E.RSNNConfig(n_in=3, n_rec=5, n_out=2, beta=(0.0, 0.4, 0.0, 1.0, 0.2), forward="sigmoid",
-                       surrogate="sigmoid", slope=3.0, reset_grad=True)
-    scfg = C.eprop_config_to_surrogate(cfg)
-    assert scfg.spike == "sigmoid" and scfg.sigmoid_k == 3.0
+def test_online_pass_equals_batch_forward_in_smooth_mode():
+    cfg = snn.RSNNConfig(n_in=3, n_rec=5, n_out=2, beta=(0.0, 0.4, 0.0, 1.0, 0.2), spike="sigmoid",
+                         surrogate="sigmoid", slope=3.0, sigmoid_k=3.0, reset_grad=True)
     w = E.init_weights(cfg, 0, w_in_scale=2.0)
     x = np.random.default_rng(0).random((2, 15, 3))
     rec = E.simulate(cfg, w, x)
-    st = S.forward(scfg, C.eprop_weights_to_surrogate(w), x)
-    for key, arr in (("z", st.z), ("psi", st.psi), ("y", st.y)):
-        np.testing.assert_allclose(arr.transpose(1, 0, 2), rec[key], rtol=1e-10, atol=1e-13)
+    y_online = E.EProp(cfg, w).run(x, learn=False)
+    np.testing.assert_allclose(y_online, rec["y"], rtol=1e-10, atol=1e-13)
 
 
-def test_config_and_weight_round_trips():
-    cfg = E.RSNNConfig(n_in=4, n_rec=3, n_out=2, beta=(0.0, 0.5, 0.1), tau_out=0.0, surrogate="fast_sigmoid",
-                       slope=7.0, gamma=0.5, v_th=1.5, dt=2e-3)
-    assert C.surrogate_config_to_eprop(C.eprop_config_to_surrogate(cfg)) == cfg
-    smooth = E.RSNNConfig(n_in=4, n_rec=3, n_out=2, forward="sigmoid", surrogate="sigmoid", slope=2.0)
-    assert C.surrogate_config_to_eprop(C.eprop_config_to_surrogate(smooth)) == smooth
+def test_deprecated_converters_warn_and_return_the_shared_objects():
+    """The former converters (the two trainers now share RSNNConfig and Weights) are deprecated shims."""
+    cfg = snn.RSNNConfig(n_in=4, n_rec=3, n_out=2, beta=(0.0, 0.5, 0.1), tau_out=0.0, surrogate="fast_sigmoid",
+                         slope=7.0, gamma=0.5, v_th=1.5, dt=2e-3)
+    with pytest.warns(DeprecationWarning, match="snn.RSNNConfig"):
+        assert C.eprop_config_to_surrogate(cfg) is cfg
+    with pytest.warns(DeprecationWarning, match="snn.RSNNConfig"):
+        assert C.surrogate_config_to_eprop(cfg, reset_grad=True) == dataclasses.replace(cfg, reset_grad=True)
     w = E.init_weights(cfg, 1)
-    back = C.surrogate_weights_to_eprop(C.eprop_weights_to_surrogate(w))
-    for name, arr in w.as_dict().items():
-        np.testing.assert_array_equal(getattr(back, name), arr)
-        assert getattr(back, name) is not arr  # copies
-    ff = S.RSNNConfig(n_in=4, n_rec=3, n_out=2, recurrent=False)
-    w_ff = C.surrogate_weights_to_eprop(S.init_weights(ff, 0))
+    for conv in (C.eprop_weights_to_surrogate, C.surrogate_weights_to_eprop):
+        with pytest.warns(DeprecationWarning, match="Weights"):
+            back = conv(w)
+        for name, arr in w.as_dict().items():
+            np.testing.assert_array_equal(getattr(back, name), arr)
+            assert getattr(back, name) is not arr  # copies
+    ff = snn.RSNNConfig(n_in=4, n_rec=3, n_out=2, recurrent=False)
+    with pytest.warns(DeprecationWarning):
+        w_ff = C.surrogate_weights_to_eprop(S.init_weights(ff, 0))
+        w_ff.validate(C.surrogate_config_to_eprop(ff))
     assert np.all(w_ff.w_rec == 0)
-    w_ff.validate(C.surrogate_config_to_eprop(ff))
-
-
-def test_converters_reject_what_has_no_counterpart():
-    with pytest.raises(ValueError, match="surrogate"):
-        C.eprop_config_to_surrogate(E.RSNNConfig(n_in=1, n_rec=2, n_out=1, surrogate="sigmoid"))
-    with pytest.raises(ValueError, match="surrogate"):
-        C.eprop_config_to_surrogate(E.RSNNConfig(n_in=1, n_rec=2, n_out=1, forward="sigmoid"))
-    with pytest.raises(TypeError, match="cfg"):
-        C.eprop_config_to_surrogate(S.RSNNConfig(n_in=1, n_rec=2, n_out=1))
-    with pytest.raises(TypeError, match="cfg"):
-        C.surrogate_config_to_eprop(E.RSNNConfig(n_in=1, n_rec=2, n_out=1))
-    with pytest.raises(TypeError, match="w"):
-        C.eprop_weights_to_surrogate(S.init_weights(S.RSNNConfig(n_in=1, n_rec=2, n_out=1)))
+    with pytest.warns(DeprecationWarning), pytest.raises(TypeError, match="cfg"):
+        C.eprop_config_to_surrogate(object())
+    with pytest.warns(DeprecationWarning), pytest.raises(TypeError, match="w"):
+        C.eprop_weights_to_surrogate(object())
+    setup = C.build_comparison(0, n_train=4, n_test=4, task_kwargs={"delay_steps": 5})
+    with pytest.warns(DeprecationWarning, match="scfg"):
+        assert setup.scfg is setup.cfg
 
 
 @pytest.mark.parametrize("tau_out", [0.0, 20e-3])
 def test_eprop_gradient_equals_bptt_where_eprop_is_exact(tau_out):
     """No recurrent weights, smooth spike, reset derivative kept: e-prop's masked-CE gradient is BPTT's."""
-    cfg = E.RSNNConfig(n_in=3, n_rec=4, n_out=2, beta=(0.0, 0.6, 0.0, 1.2), tau_out=tau_out, forward="sigmoid",
-                       surrogate="sigmoid", slope=3.0, reset_grad=True, tau_mem=5e-3)
+    cfg = snn.RSNNConfig(n_in=3, n_rec=4, n_out=2, beta=(0.0, 0.6, 0.0, 1.2), tau_out=tau_out, spike="sigmoid",
+                         sigmoid_k=3.0, surrogate="sigmoid", slope=3.0, reset_grad=True, tau_mem=5e-3)
     w = E.init_weights(cfg, 1, w_in_scale=3.0)
     w.w_rec[...] = 0.0
     rng = np.random.default_rng(0)
@@ -108,8 +103,7 @@ def test_eprop_gradient_equals_bptt_where_eprop_is_exact(tau_out):
     mask = np.zeros(14, dtype=bool)
     mask[8:12] = True
     g_e = E.EProp(cfg, w, task="classification").gradients(x, lab, mask)
-    _, g_b, _ = S.loss_and_grad(C.eprop_config_to_surrogate(cfg), C.eprop_weights_to_surrogate(w), x, lab,
-                                "masked_ce", mask=mask)
+    _, g_b, _ = S.loss_and_grad(cfg, w, x, lab, "masked_ce", mask=mask)
     for name in ("w_in", "w_rec", "w_out", "b_out"):
         assert np.linalg.norm(g_b[name]) > 1e-6, name
         assert _rel(g_e[name], g_b[name]) <= 1e-9, (name, _rel(g_e[name], g_b[name]))
@@ -119,8 +113,7 @@ def test_readout_gradient_equal_and_recurrent_gradient_approximate():
     """With recurrence (Heaviside, the task's network) the readout rule is still exact; the rest is an estimate."""
     setup = C.build_comparison(0, n_train=32, n_test=8, w_in_scale=3.0, w_rec_scale=1.0)
     g_e = E.EProp(setup.cfg, setup.w0, task="classification").gradients(setup.x_tr, setup.y_tr, setup.mask)
-    _, g_b, _ = S.loss_and_grad(setup.scfg, C.eprop_weights_to_surrogate(setup.w0), setup.x_tr, setup.y_tr,
-                                "masked_ce", mask=setup.mask)
+    _, g_b, _ = S.loss_and_grad(setup.cfg, setup.w0, setup.x_tr, setup.y_tr, "masked_ce", mask=setup.mask)
     for name in ("w_out", "b_out"):
         assert _rel(g_e[name], g_b[name]) <= 1e-10
     a, b = g_e["w_in"].ravel(), g_b["w_in"].ravel()

@@ -1,7 +1,7 @@
 """Run the Vogels–Abbott CUBA/COBA networks in Brian2, each run in a fresh subprocess.
 
 Brian2 is imported only inside the worker subprocess; importing this module never
-imports it.  The network definitions are documented in :mod:`memr_snn.peers`.
+imports it.  The network definitions are documented in :mod:`memr_snn.bench.peers`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def run_brian2(
     Parameters
     ----------
     model : {"cuba", "coba"}
-        Which benchmark network (see :mod:`memr_snn.peers`).
+        Which benchmark network (see :mod:`memr_snn.bench.peers`).
     n_neurons : int
         Number of neurons, >= 80; connection probability is ``80 / n_neurons``.
     duration : float

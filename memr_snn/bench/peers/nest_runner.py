@@ -1,7 +1,7 @@
 """Run the Vogels–Abbott CUBA/COBA networks in NEST, each run in a fresh subprocess.
 
 NEST is imported only inside the worker subprocess; importing this module never imports
-it.  The network definitions are documented in :mod:`memr_snn.peers`.
+it.  The network definitions are documented in :mod:`memr_snn.bench.peers`.
 
 Mapping to NEST models (``C_m`` is free: the voltage dynamics do not depend on it):
 
@@ -55,7 +55,7 @@ def run_nest(
     Parameters
     ----------
     model : {"cuba", "coba"}
-        Which benchmark network (see :mod:`memr_snn.peers` and this module's docstring).
+        Which benchmark network (see :mod:`memr_snn.bench.peers` and this module's docstring).
     n_neurons : int
         Number of neurons, >= 80; ``pairwise_bernoulli`` with ``p = 80 / n_neurons``,
         autapses allowed (as Brian2's ``connect(p=...)``).

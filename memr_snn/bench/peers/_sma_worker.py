@@ -1,4 +1,4 @@
-"""Brian2 worker for Song, Miller & Abbott (2000): ``python -m memr_snn.peers._sma_worker CONFIG_JSON OUT.npz``.
+"""Brian2 worker for Song, Miller & Abbott (2000): ``python -m memr_snn.bench.peers._sma_worker CONFIG_JSON OUT.npz``.
 
 The model is Brian2's own ``examples/synapses/STDP.py`` (1000 Poisson inputs, additive STDP onto one
 conductance-based neuron); only size, rate, duration, seed and code-generation target are parameters.

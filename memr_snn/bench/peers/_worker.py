@@ -1,10 +1,10 @@
 """Subprocess worker that builds and runs one Vogels–Abbott network in Brian2 or NEST.
 
-This file is run as a *script* by :mod:`memr_snn.peers` (``python _worker.py CONFIG OUT``),
+This file is run as a *script* by :mod:`memr_snn.bench.peers` (``python _worker.py CONFIG OUT``),
 never imported by the simulators' parent process for a run.  Running it by path keeps the
 worker clean: it imports only the standard library, numpy and the one simulator it needs,
 never ``memr_snn`` itself (whose numba kernels would pollute import time and peak memory).
-It can also be run as ``python -m memr_snn.peers._worker CONFIG OUT``.
+It can also be run as ``python -m memr_snn.bench.peers._worker CONFIG OUT``.
 
 ``CONFIG`` is a JSON object with the keys ``simulator`` ("brian2" | "nest"), ``model``
 ("cuba" | "coba"), ``n_neurons``, ``duration`` [s], ``dt`` [s], ``seed``,
@@ -14,7 +14,7 @@ It can also be run as ``python -m memr_snn.peers._worker CONFIG OUT``.
 scalars (timings [s], peak RSS [bytes], versions, counts).
 
 The network definitions are the module constants :data:`CUBA` and :data:`COBA` (SI floats);
-their provenance is documented in :mod:`memr_snn.peers`.
+their provenance is documented in :mod:`memr_snn.bench.peers`.
 """
 
 from __future__ import annotations

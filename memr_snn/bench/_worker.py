@@ -1,7 +1,7 @@
-"""Fresh-process worker of the benchmark suite (:mod:`memr_snn.benchmarking`).
+"""Fresh-process worker of the benchmark suite (:mod:`memr_snn.bench`).
 
 Run as a *script* by path, ``python _bench_worker.py CONFIG_JSON OUT_JSON``, exactly as
-:mod:`memr_snn.peers` runs its own worker, so that every measurement starts in a new
+:mod:`memr_snn.bench.peers` runs its own worker, so that every measurement starts in a new
 interpreter: import, build, compile (or load compiled code from a cache) and run are all
 paid inside the measured process, and peak RSS belongs to that run alone.  The worker
 imports only the standard library and numpy at start; each mode then imports the one
@@ -22,14 +22,14 @@ simulator it measures (``memr_snn`` or ``brian2``), never both.
     gave the same spikes.
 ``"brian2"``
     The ALIF network in Brian2 (the CUBA and COBA networks are run by
-    :mod:`memr_snn.peers`); same times and meaning as :func:`memr_snn.peers.run_brian2`,
+    :mod:`memr_snn.bench.peers`); same times and meaning as :func:`memr_snn.bench.peers.run_brian2`,
     plus ``first_result_wall``.  All model constants come in through ``params``, so this
     file holds no second copy of them.
 ``"warmup"``
     Builds and runs tiny networks of the listed ``models`` so that numba's on-disk cache
     is filled before anything is timed.
 ``"scaling"``
-    The event-driven scaling experiment (see :func:`memr_snn.benchmarking.scaling_network`).
+    The event-driven scaling experiment (see :func:`memr_snn.bench.networks.scaling_network`).
 
 ``OUT_JSON`` receives a JSON object of scalars: times [s], ``peak_rss`` [bytes], counts,
 versions.
@@ -59,7 +59,7 @@ import numpy as np  # noqa: E402
 __all__ = ["main"]
 
 # Runs the standalone binary and writes its own peak RSS (ru_maxrss, KiB on Linux) next to
-# it, so the compiler's memory does not hide the simulation's (as memr_snn.peers does).
+# it, so the compiler's memory does not hide the simulation's (as memr_snn.bench.peers does).
 _RSS_WRAPPER = (
     "import os, subprocess, sys\n"
     "p = subprocess.Popen(sys.argv[1:])\n"
@@ -84,7 +84,7 @@ def _log(msg: str) -> None:
 def _memr_network(model: str, n: int, seed: int, dt: float):
     """Build one benchmark network; returns (network, spike monitors)."""
     from memr_snn import SpikeMonitor
-    from memr_snn.benchmarking import alif_network
+    from memr_snn.bench.networks import alif_network
     from memr_snn.networks import coba, cuba
 
     builders = {"cuba": cuba, "coba": coba, "alif": alif_network}
@@ -161,7 +161,7 @@ def _run_warmup(cfg: dict) -> dict:
 # Brian2 (ALIF)
 # --------------------------------------------------------------------------------------
 def _run_brian2(cfg: dict) -> dict:
-    """The CUBA-like ALIF network in Brian2, measured as :mod:`memr_snn.peers` measures CUBA.
+    """The CUBA-like ALIF network in Brian2, measured as :mod:`memr_snn.bench.peers` measures CUBA.
 
     Equations (the CUBA ones of Brian2 ``examples/CUBA.py`` plus the adaptive threshold of
     :class:`memr_snn.ALIFParams`; ``a`` decays exactly, jumps by 1 at each spike and raises
@@ -284,7 +284,7 @@ def _run_brian2(cfg: dict) -> dict:
 # --------------------------------------------------------------------------------------
 def _run_scaling(cfg: dict) -> dict:
     import memr_snn
-    from memr_snn.benchmarking import scaling_network
+    from memr_snn.bench.networks import scaling_network
 
     dt = float(cfg["dt"])
     duration = float(cfg["duration"])

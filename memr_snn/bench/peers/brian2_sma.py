@@ -32,7 +32,7 @@ def run_brian2_sma(duration: float = 100.0, seed: int = 1, n_inputs: int = 1000,
            "g_max_rel": float(g_max_rel), "target": target}
     with tempfile.TemporaryDirectory(prefix="memr_snn_sma_") as tmp:
         out = Path(tmp) / "out.npz"
-        proc = subprocess.run([sys.executable, "-m", "memr_snn.peers._sma_worker", json.dumps(cfg), str(out)],
+        proc = subprocess.run([sys.executable, "-m", "memr_snn.bench.peers._sma_worker", json.dumps(cfg), str(out)],
                               capture_output=True, text=True, timeout=timeout, cwd=tmp,
                               env=dict(os.environ, PYTHONHASHSEED="0"))
         if proc.returncode != 0 or not out.exists():

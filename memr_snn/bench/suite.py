@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from ..io.atomic import write_text
-from .launch import _Clock, _launch, _short
+from .launch import _Clock, _short, run_worker
 from .networks import _alif_brian2_params
+from .peers.models import network_config
 from .plan import (
     _BRIAN2_TARGET,
     DT,
@@ -48,7 +49,7 @@ def _run_memr(case: Case, rep: int, cfg: BenchConfig, cold: bool = False) -> dic
             "dt": cfg.dt, "seed": cfg.seed}
     with tempfile.TemporaryDirectory(prefix="memr_snn_numba_cold_") as cache:
         env = {"NUMBA_CACHE_DIR": cache} if cold else None
-        meta, total, launch = _launch(wcfg, cfg.timeout, env)
+        _, meta, total, launch = run_worker(wcfg, cfg.timeout, env)
     extra = {k: meta[k] for k in ("import_time", "rebuild_time", "prepare_time", "engine", "synapse_bytes",
                                   "repeat_identical", "worker_time")}
     extra["bytes_per_synapse"] = meta["synapse_bytes"] / max(meta["n_synapses"], 1)
@@ -87,10 +88,9 @@ def _run_brian2_alif(peer: str, case: Case, rep: int, cfg: BenchConfig) -> dict:
     if peer not in _BRIAN2_TARGET:
         raise ValueError(f"{peer} has no ALIF network in this suite")
     n = case.n_neurons
-    wcfg = {"mode": "brian2", "model": "alif", "target": _BRIAN2_TARGET[peer], "n_neurons": n,
-            "n_exc": (4 * n) // 5, "p_connect": 80.0 / n, "duration": case.duration, "dt": cfg.dt,
-            "seed": cfg.seed, "params": _alif_brian2_params()}
-    meta, total, launch = _launch(wcfg, cfg.timeout)
+    wcfg = {"mode": "brian2", "target": _BRIAN2_TARGET[peer], **network_config("alif", n, _alif_brian2_params()),
+            "duration": case.duration, "dt": cfg.dt, "seed": cfg.seed, "return_spikes": False}
+    _, meta, total, launch = run_worker(wcfg, cfg.timeout)
     known = {"version", "build_time", "first_run_time", "run_time", "first_result_wall", "peak_rss", "n_spikes",
              "n_synapses"}
     return _sample(peer, case, rep, version=meta["version"], build_time=meta["build_time"],
@@ -238,7 +238,7 @@ def run_scaling(sizes=SCALING_SIZES, dense_sizes=SCALING_DENSE_SIZES, duration: 
             "seed": int(seed)}
     log(f"event-driven scaling: {', '.join(map(str, sizes))} neurons (event), "
         f"{', '.join(map(str, dense_sizes))} (dense), {repeats} repeat(s), one fresh process")
-    meta, total, _ = _launch(wcfg, timeout)
+    _, meta, total, _ = run_worker(wcfg, timeout)
     runs = meta["runs"]
     res: dict = {"sizes": list(sizes), "dense_sizes": list(dense_sizes), "duration": duration, "repeats": repeats,
                  "warmup": warmup, "runs": runs, "process_time": total, "peak_rss": meta["peak_rss"]}
@@ -317,7 +317,7 @@ def run_suite(cfg: BenchConfig, out: Path | None = None, command: str = "", log=
     log(f"{len(cfg.cases)} cases, contenders: {', '.join(cfg.contenders)}; warming numba's cache for "
         f"{', '.join(models)}")
     try:
-        _launch({"mode": "warmup", "models": models, "dt": cfg.dt}, cfg.timeout)
+        run_worker({"mode": "warmup", "models": models, "dt": cfg.dt}, cfg.timeout)
     except Exception as exc:  # noqa: BLE001 - the runs below report the real error
         log(f"numba warm-up failed: {_short(exc)}")
     disabled, ran = doc["disabled"], set()

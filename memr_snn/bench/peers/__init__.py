@@ -66,8 +66,8 @@ Examples
 >>> b.mean_rate, n.mean_rate, b.run_time, n.run_time  # doctest: +SKIP
 """
 
-from ._worker import COBA, CUBA, EXCITATORY_FRACTION, SYNAPSES_PER_NEURON
 from .brian2_runner import BRIAN2_TARGETS, run_brian2
+from .models import COBA, CUBA, EXCITATORY_FRACTION, SYNAPSES_PER_NEURON
 from .nest_runner import run_nest
 from .result import MODELS, PeerResult
 

@@ -6,6 +6,7 @@ imports it.  The network definitions are documented in :mod:`memr_snn.bench.peer
 
 from __future__ import annotations
 
+from .models import network_config
 from .result import PeerResult, _check_common, _run_worker
 
 __all__ = ["run_brian2", "BRIAN2_TARGETS"]
@@ -89,9 +90,8 @@ def run_brian2(
     if target not in BRIAN2_TARGETS:
         raise ValueError(f"target must be one of {BRIAN2_TARGETS}, got {target!r}")
     config = {
-        "simulator": "brian2",
-        "model": model,
-        "n_neurons": int(n_neurons),
+        "mode": "brian2",
+        **network_config(model, n_neurons),
         "duration": float(duration),
         "dt": float(dt),
         "seed": int(seed),

@@ -3,14 +3,7 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
-
-import numpy as np
+from ..launch import run_worker
 
 __all__ = ["run_brian2_sma"]
 
@@ -28,17 +21,8 @@ def run_brian2_sma(duration: float = 100.0, seed: int = 1, n_inputs: int = 1000,
     """
     if target not in ("cpp_standalone", "cython", "numpy"):
         raise ValueError(f"target must be cpp_standalone, cython or numpy, got {target!r}")
-    cfg = {"duration": float(duration), "seed": int(seed), "n_inputs": int(n_inputs), "rate": float(rate),
-           "g_max_rel": float(g_max_rel), "target": target}
-    with tempfile.TemporaryDirectory(prefix="memr_snn_sma_") as tmp:
-        out = Path(tmp) / "out.npz"
-        proc = subprocess.run([sys.executable, "-m", "memr_snn.bench.peers._sma_worker", json.dumps(cfg), str(out)],
-                              capture_output=True, text=True, timeout=timeout, cwd=tmp,
-                              env=dict(os.environ, PYTHONHASHSEED="0"))
-        if proc.returncode != 0 or not out.exists():
-            raise RuntimeError(
-                f"Brian2 SMA worker failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
-            )
-        data = np.load(out)
-        return {"weights": data["weights"], "rate_hz": float(data["n_spikes"]) / duration,
-                "wall_s": float(data["wall"]), "sim_s": float(data["sim"])}
+    cfg = {"mode": "sma", "duration": float(duration), "seed": int(seed), "n_inputs": int(n_inputs),
+           "rate": float(rate), "g_max_rel": float(g_max_rel), "target": target}
+    arrays, meta, _, _ = run_worker(cfg, timeout, env_extra={"PYTHONHASHSEED": "0"})
+    return {"weights": arrays["weights"], "rate_hz": float(meta["n_spikes"]) / duration,
+            "wall_s": float(meta["wall"]), "sim_s": float(meta["sim"])}

@@ -35,6 +35,7 @@ Known differences from Brian2 (so compare statistics, not spike trains):
 
 from __future__ import annotations
 
+from .models import network_config
 from .result import PeerResult, _check_common, _run_worker
 
 __all__ = ["run_nest"]
@@ -100,9 +101,8 @@ def run_nest(
     if int(threads) != threads or threads < 1:
         raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
     config = {
-        "simulator": "nest",
-        "model": model,
-        "n_neurons": int(n_neurons),
+        "mode": "nest",
+        **network_config(model, n_neurons),
         "duration": float(duration),
         "dt": float(dt),
         "seed": int(seed),

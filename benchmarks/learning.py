@@ -21,7 +21,7 @@ import numpy as np
 def sma(repeats: int, duration: float) -> dict:
     from memr_snn.networks.song_miller_abbott import song_miller_abbott
 
-    from memr_snn.peers.brian2_sma import run_brian2_sma
+    from memr_snn.bench.peers.brian2_sma import run_brian2_sma
 
     song_miller_abbott(seed=99).net.run(0.2)  # compile / load the cached kernels
     ours, theirs, theirs_wall = [], [], []

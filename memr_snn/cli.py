@@ -775,14 +775,14 @@ def _cmd_bench(args) -> int:
         if given:
             raise ValueError(f"{', '.join(given)} need a sensory TASK (e.g. 'memr-snn bench dvs-digits'); "
                              "the simulator speed benchmark does not use them")
-        from .benchmarking import main as bench_main
+        from .bench import main as bench_main
 
         return bench_main(args)
     return _cmd_bench_task(args)
 
 
 def _cmd_bench_task(args) -> int:
-    from .benchmarking import command_line
+    from .bench import command_line
     from .learning.sensory import get_task, run_task, write_results
 
     given = [f"--{n}" for n in _SPEED_FLAGS if getattr(args, n, None) is not None]

@@ -1,11 +1,12 @@
 """Run the Vogels–Abbott CUBA/COBA networks in Brian2, each run in a fresh subprocess.
 
 Brian2 is imported only inside the worker subprocess; importing this module never
-imports it.  The network definitions are documented in :mod:`memr_snn.peers`.
+imports it.  The network definitions are documented in :mod:`memr_snn.bench.peers`.
 """
 
 from __future__ import annotations
 
+from .models import network_config
 from .result import PeerResult, _check_common, _run_worker
 
 __all__ = ["run_brian2", "BRIAN2_TARGETS"]
@@ -30,7 +31,7 @@ def run_brian2(
     Parameters
     ----------
     model : {"cuba", "coba"}
-        Which benchmark network (see :mod:`memr_snn.peers`).
+        Which benchmark network (see :mod:`memr_snn.bench.peers`).
     n_neurons : int
         Number of neurons, >= 80; connection probability is ``80 / n_neurons``.
     duration : float
@@ -89,9 +90,8 @@ def run_brian2(
     if target not in BRIAN2_TARGETS:
         raise ValueError(f"target must be one of {BRIAN2_TARGETS}, got {target!r}")
     config = {
-        "simulator": "brian2",
-        "model": model,
-        "n_neurons": int(n_neurons),
+        "mode": "brian2",
+        **network_config(model, n_neurons),
         "duration": float(duration),
         "dt": float(dt),
         "seed": int(seed),

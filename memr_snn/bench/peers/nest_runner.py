@@ -1,7 +1,7 @@
 """Run the Vogels–Abbott CUBA/COBA networks in NEST, each run in a fresh subprocess.
 
 NEST is imported only inside the worker subprocess; importing this module never imports
-it.  The network definitions are documented in :mod:`memr_snn.peers`.
+it.  The network definitions are documented in :mod:`memr_snn.bench.peers`.
 
 Mapping to NEST models (``C_m`` is free: the voltage dynamics do not depend on it):
 
@@ -35,6 +35,7 @@ Known differences from Brian2 (so compare statistics, not spike trains):
 
 from __future__ import annotations
 
+from .models import network_config
 from .result import PeerResult, _check_common, _run_worker
 
 __all__ = ["run_nest"]
@@ -55,7 +56,7 @@ def run_nest(
     Parameters
     ----------
     model : {"cuba", "coba"}
-        Which benchmark network (see :mod:`memr_snn.peers` and this module's docstring).
+        Which benchmark network (see :mod:`memr_snn.bench.peers` and this module's docstring).
     n_neurons : int
         Number of neurons, >= 80; ``pairwise_bernoulli`` with ``p = 80 / n_neurons``,
         autapses allowed (as Brian2's ``connect(p=...)``).
@@ -100,9 +101,8 @@ def run_nest(
     if int(threads) != threads or threads < 1:
         raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
     config = {
-        "simulator": "nest",
-        "model": model,
-        "n_neurons": int(n_neurons),
+        "mode": "nest",
+        **network_config(model, n_neurons),
         "duration": float(duration),
         "dt": float(dt),
         "seed": int(seed),

@@ -1,25 +1,17 @@
-"""Result record of a peer-simulator run, and the fresh-subprocess launcher behind it."""
+"""Result record of a peer-simulator run."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import tempfile
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
+
+from ..launch import run_worker
 
 __all__ = ["PeerResult", "MODELS"]
 
 MODELS = ("cuba", "coba")
 """Network names understood by the peer runners."""
-
-_WORKER = Path(__file__).with_name("_worker.py")
-
 
 @dataclass(frozen=True)
 class PeerResult:
@@ -103,36 +95,16 @@ def _check_common(model: str, n_neurons: int, duration: float, seed: int, dt: fl
 
 
 def _run_worker(config: dict, timeout: float | None) -> PeerResult:
-    """Run ``_worker.py`` in a fresh interpreter and load its ``.npz`` result."""
-    env = dict(os.environ)
-    env.setdefault("PYNEST_QUIET", "1")
-    with tempfile.TemporaryDirectory(prefix="memr_snn_peer_") as tmp:
-        out = os.path.join(tmp, "result.npz")
-        cmd = [sys.executable, str(_WORKER), json.dumps(config), out]
-        t0 = time.perf_counter()
-        proc = subprocess.run(
-            cmd, capture_output=True, text=True, env=env, cwd=tmp, timeout=timeout,
-            check=False,
-        )
-        total_time = time.perf_counter() - t0
-        if proc.returncode != 0 or not os.path.exists(out):
-            tail = (proc.stdout[-3000:] + "\n" + proc.stderr[-6000:]).strip()
-            raise RuntimeError(
-                f"{config['simulator']} worker failed with exit status {proc.returncode} "
-                f"for {config}:\n{tail}"
-            )
-        with np.load(out, allow_pickle=False) as data:
-            indices = data["spike_indices"].astype(np.int64)
-            times = data["spike_times"].astype(np.float64)
-            meta = json.loads(str(data["meta"]))
+    """Run the worker (:func:`memr_snn.bench.launch.run_worker`) and wrap its result."""
+    arrays, meta, total_time, _ = run_worker(config, timeout)
     known = {
         "version", "n_spikes", "n_synapses", "import_time", "build_time", "compile_time",
         "first_run_time", "run_time", "peak_rss",
     }
     return PeerResult(
-        simulator=config["simulator"],
+        simulator=config["mode"],
         version=meta["version"],
-        target=config.get("target", config["simulator"]),
+        target=config.get("target", config["mode"]),
         model=config["model"],
         n_neurons=int(config["n_neurons"]),
         n_synapses=int(meta["n_synapses"]),
@@ -140,8 +112,8 @@ def _run_worker(config: dict, timeout: float | None) -> PeerResult:
         dt=float(config["dt"]),
         seed=int(config["seed"]),
         threads=int(config.get("threads", 1)),
-        spike_indices=indices,
-        spike_times=times,
+        spike_indices=arrays["spike_indices"].astype(np.int64),
+        spike_times=arrays["spike_times"].astype(np.float64),
         n_spikes=int(meta["n_spikes"]),
         import_time=float(meta["import_time"]),
         build_time=float(meta["build_time"]),

@@ -1,4 +1,4 @@
-"""Smoke tests for the Brian2 / NEST reference runners in ``memr_snn.peers``.
+"""Smoke tests for the Brian2 / NEST reference runners in ``memr_snn.bench.peers``.
 
 The fast tests run a small network (400 neurons, 0.1 s) on Brian2's numpy target (no
 compiler needed, no Cython cache to warm) and on NEST.  Tests that need Brian2 or NEST
@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import memr_snn.peers as peers
-from memr_snn.peers import PeerResult, run_brian2, run_nest
+import memr_snn.bench.peers as peers
+from memr_snn.bench.peers import PeerResult, run_brian2, run_nest
 
 N_SMALL = 400
 DURATION_SMALL = 0.1  # [s]
@@ -55,12 +55,12 @@ def _check_result(r: PeerResult, model: str, n_neurons: int, duration: float) ->
 
 
 def test_import_does_not_import_simulators():
-    """``import memr_snn.peers`` must not pull in brian2 or nest (checked in a clean process)."""
-    root = Path(peers.__file__).resolve().parents[2]
+    """``import memr_snn.bench.peers`` must not pull in brian2 or nest (checked in a clean process)."""
+    root = Path(peers.__file__).resolve().parents[3]
     path = os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])
     env = dict(os.environ, PYTHONPATH=path)
     code = (
-        "import sys, memr_snn.peers\n"
+        "import sys, memr_snn.bench.peers\n"
         "bad = [m for m in ('brian2', 'nest') if m in sys.modules]\n"
         "assert not bad, bad\n"
     )

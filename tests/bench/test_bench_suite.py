@@ -13,7 +13,8 @@ import json
 import numpy as np
 import pytest
 
-import memr_snn.benchmarking as bench
+import memr_snn.bench as bench
+from memr_snn.bench import networks, plan, report, stats, suite
 from memr_snn.cli import main as cli_main
 
 
@@ -40,19 +41,19 @@ def test_ratio_of_medians():
 
 
 def test_number_formats_have_no_exponent():
-    assert bench._fmt_s(12.345) == "12.3"
-    assert bench._fmt_s(0.000123) == "0.000123"
-    assert bench._fmt_s(1234.5) == "1234"
-    assert bench._fmt_s(None) == "–"
-    assert bench._fmt_ratio(0.0123) == "0.012"
-    assert bench._fmt_ratio(1.0) == "1.00"
-    assert bench._fmt_stat({"n": 3, "median": 2.0, "min": 1.0, "max": 3.0}) == "2.00 (1.00–3.00)"
-    assert bench._fmt_stat({"n": 1, "median": 2.0, "min": 2.0, "max": 2.0}) == "2.00"
+    assert report._fmt_s(12.345) == "12.3"
+    assert report._fmt_s(0.000123) == "0.000123"
+    assert report._fmt_s(1234.5) == "1234"
+    assert report._fmt_s(None) == "–"
+    assert report._fmt_ratio(0.0123) == "0.012"
+    assert report._fmt_ratio(1.0) == "1.00"
+    assert report._fmt_stat({"n": 3, "median": 2.0, "min": 1.0, "max": 3.0}) == "2.00 (1.00–3.00)"
+    assert report._fmt_stat({"n": 1, "median": 2.0, "min": 2.0, "max": 2.0}) == "2.00"
 
 
 # ------------------------------------------------------------------------------ planning
 def test_default_plan_has_the_issue_sizes_and_fewer_repeats_for_big_cases():
-    cases = bench.plan_cases(bench.MODELS, bench.DEFAULT_SIZES, 1.0, 10.0, 3)
+    cases = bench.plan_cases(bench.MODELS, plan.DEFAULT_SIZES, 1.0, 10.0, 3)
     keys = [c.key for c in cases if c.model == "cuba"]
     assert keys == ["cuba-4000-1s", "cuba-4000-10s", "cuba-16000-1s", "cuba-64000-1s"]
     reps = {c.key: c.repeats for c in cases}
@@ -64,14 +65,14 @@ def test_default_plan_has_the_issue_sizes_and_fewer_repeats_for_big_cases():
 def test_quick_config_is_small_and_says_so():
     cfg = bench.config_from_args(_args(quick=True, peers=["none"]))
     assert cfg.contenders == ("memr_snn",)
-    assert all(c.repeats == 1 and c.duration == bench.QUICK_DURATION for c in cfg.cases)
+    assert all(c.repeats == 1 and c.duration == plan.QUICK_DURATION for c in cfg.cases)
     assert max(c.n_neurons for c in cfg.cases) <= 1000
     assert cfg.cold_repeats == 0 and cfg.scaling_repeats == 1
     assert any("--quick" in n for n in cfg.notes)
 
 
 def test_quick_leaves_out_cpp_standalone_unless_asked(monkeypatch):
-    monkeypatch.setattr(bench, "peer_availability", lambda peers: (list(peers), {}))
+    monkeypatch.setattr(plan, "peer_availability", lambda peers: (list(peers), {}))
     assert "brian2-cpp" not in bench.config_from_args(_args(quick=True)).contenders
     assert "brian2-cpp" in bench.config_from_args(_args(quick=True, peers=["brian2-cpp"])).contenders
     assert bench.config_from_args(_args()).contenders == ("memr_snn", *bench.PEERS)
@@ -92,7 +93,7 @@ def test_bad_arguments_are_refused(kw, match):
 
 
 def test_missing_peers_are_skipped_with_a_reason(monkeypatch):
-    monkeypatch.setattr(bench.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(plan.importlib.util, "find_spec", lambda name: None)
     ok, skipped = bench.peer_availability(["brian2-cython", "brian2-cpp", "nest"])
     assert ok == []
     assert set(skipped) == {"brian2-cython", "brian2-cpp", "nest"}
@@ -114,7 +115,7 @@ def test_alif_network_is_cuba_with_adaptation():
     from memr_snn.networks import cuba
 
     from memr_snn import ALIFParams
-    from memr_snn.peers import CUBA
+    from memr_snn.bench.peers import CUBA
 
     a = bench.alif_network(n=300, seed=3, record=False)
     c = cuba(n=300, seed=3, record=False)
@@ -124,7 +125,7 @@ def test_alif_network_is_cuba_with_adaptation():
         assert getattr(a.exc.neuron, f.name) == getattr(c.exc.neuron, f.name)
     np.testing.assert_array_equal(a.exc.initial["v"], c.exc.initial["v"])
     # the Brian2 ALIF worker gets the same constants
-    p = bench._alif_brian2_params()
+    p = networks._alif_brian2_params()
     assert {k: p[k] for k in CUBA} == dict(CUBA)
     assert p["tau_adapt"] == a.exc.neuron.tau_adapt and p["beta_adapt"] == a.exc.neuron.beta_adapt
     assert p["v_leak"] == a.exc.neuron.v_rest and p["v_threshold"] == a.exc.neuron.v_threshold
@@ -144,15 +145,15 @@ def _fake_doc() -> dict:
     samples = []
     for rep in range(3):
         for c, run, first in (("memr_snn", 0.05, 0.8), ("brian2-cpp", 0.08, 20.0), ("nest", 0.8, 2.0)):
-            samples.append(bench._sample(
+            samples.append(suite._sample(
                 c, case, rep, version="1", build_time=0.3, first_run_time=run * 2, run_time=run + 0.01 * rep,
                 first_result_time=first, first_result_exact=True, total_time=first + 0.1, peak_rss=2**27,
                 n_spikes=22000, n_synapses=320000,
                 extra={"bytes_per_synapse": 12.2, "engine": "dense", "repeat_identical": True}))
-    summ = bench._summaries(samples)
+    summ = stats._summaries(samples)
     rec = {"model": "cuba", "n_neurons": 4000, "duration": 1.0, "repeats": 3, "key": case.key,
            "contenders": ["memr_snn", "brian2-cpp", "nest"], "skipped": {}, "failures": [],
-           "samples": samples, "summary": summ, "ratios": bench._ratios(summ)}
+           "samples": samples, "summary": summ, "ratios": stats._ratios(summ)}
     return {"command": "memr-snn bench", "cases": [rec], "notes": ["a note"], "machine": {}, "versions": {},
             "cold": None, "scaling": None}
 
@@ -193,14 +194,14 @@ def test_quick_run_end_to_end(tmp_path, capsys, monkeypatch):
     assert s["repeat_identical"] and s["n_spikes"]["median"] > 0 and s["bytes_per_synapse"] > 0
     assert 0 < s["run_time"]["median"] < s["first_result_time"]["median"]
     sc = doc["scaling"]
-    assert sc["idle_spikes"] == 0 and set(sc["event"]) == {str(n) for n in bench.QUICK_SCALING_SIZES}
+    assert sc["idle_spikes"] == 0 and set(sc["event"]) == {str(n) for n in plan.QUICK_SCALING_SIZES}
     assert "Event-engine growth" in md
 
 
 def test_alif_constants_match_the_network():
     from memr_snn.networks.vogels_abbott import ALIF_PARAMS
 
-    from memr_snn.benchmarking import ALIF_BETA_ADAPT, ALIF_TAU_ADAPT
+    from memr_snn.bench.networks import ALIF_BETA_ADAPT, ALIF_TAU_ADAPT
 
     assert ALIF_PARAMS.tau_adapt == ALIF_TAU_ADAPT
     assert ALIF_PARAMS.beta_adapt == ALIF_BETA_ADAPT

@@ -1,0 +1,72 @@
+"""Statistics of the benchmark suite: summaries of repeated runs, ratios of medians, per-case summaries."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["summarize", "ratio"]
+
+
+def summarize(values) -> dict:
+    """Median, min, max, quartiles and count of ``values`` (``None`` entries dropped).
+
+    Returns ``{"n": 0}`` when nothing is left.
+    """
+    arr = np.array([float(v) for v in values if v is not None and math.isfinite(float(v))], dtype=np.float64)
+    if arr.size == 0:
+        return {"n": 0}
+    q1, med, q3 = np.percentile(arr, [25, 50, 75])
+    return {"n": int(arr.size), "median": float(med), "min": float(arr.min()), "max": float(arr.max()),
+            "q1": float(q1), "q3": float(q3)}
+
+
+def ratio(numerator: dict | float | None, denominator: dict | float | None) -> float | None:
+    """``numerator / denominator`` of two medians (summaries or plain numbers); None if undefined."""
+    def med(x):
+        if isinstance(x, dict):
+            return x.get("median")
+        return x
+
+    a, b = med(numerator), med(denominator)
+    if a is None or b is None or not b > 0:
+        return None
+    return float(a) / float(b)
+
+
+def _summaries(samples: list[dict]) -> dict:
+    out = {}
+    for c in dict.fromkeys(s["contender"] for s in samples):
+        mine = [s for s in samples if s["contender"] == c]
+        summ = {k: summarize([s.get(k) for s in mine])
+                for k in ("build_time", "first_run_time", "run_time", "first_result_time", "total_time",
+                          "peak_rss", "n_spikes", "rate_hz")}
+        summ["version"] = mine[0]["version"]
+        summ["n_synapses"] = mine[0]["n_synapses"]
+        summ["first_result_exact"] = all(s["first_result_exact"] for s in mine)
+        if c == "memr_snn":
+            summ["bytes_per_synapse"] = mine[0]["extra"]["bytes_per_synapse"]
+            summ["engine"] = mine[0]["extra"]["engine"]
+            summ["repeat_identical"] = all(s["extra"]["repeat_identical"] for s in mine)
+        out[c] = summ
+    return out
+
+
+def _ratios(summ: dict) -> dict:
+    memr = summ.get("memr_snn")
+    if memr is None:
+        return {}
+    peers = {c: s for c, s in summ.items() if c != "memr_snn" and s["run_time"].get("n")}
+    out: dict = {"steady_vs": {}, "first_result_vs": {}}
+    for c, s in peers.items():
+        out["steady_vs"][c] = ratio(memr["run_time"], s["run_time"])
+        out["first_result_vs"][c] = ratio(memr["first_result_time"], s["first_result_time"])
+    if peers:
+        fastest = min(peers, key=lambda c: peers[c]["run_time"]["median"])
+        out["fastest_peer"] = fastest
+        out["steady_vs_fastest_peer"] = out["steady_vs"][fastest]
+    out["steady_vs_nest"] = out["steady_vs"].get("nest")
+    out["first_result_vs_brian2_cpp"] = out["first_result_vs"].get("brian2-cpp")
+    out["bytes_per_synapse"] = memr.get("bytes_per_synapse")
+    return out

@@ -36,7 +36,10 @@ Examples
 >>> times, indices = to_events(spikes, dt=1e-3)
 """
 
+
 import sys as _sys
+
+from memr_snn._tree import check_same_tree as _check_same_tree
 
 from .audio import CochleaParams, WavFormatError, cochlea_encode, cochleagram, erb, erb_space, load_wav
 from .burst_code import burst, burst_parameters
@@ -48,6 +51,8 @@ from .latency_code import latency, latency_times
 from .population_code import gaussian_activations, population, receptive_fields
 from .rate import bernoulli, poisson_rate, regular_rate
 from .readers import EventFileError, from_tonic, read_events
+
+_check_same_tree(__file__, "encoders")  # memr_snn and this package from one tree (memr_snn/_tree.py)
 
 # The modules were named after their functions, which shadowed them as package attributes
 # (``import memr_snn.encoders.latency as m`` gave the function).  They are now ``*_code``; the old

@@ -28,7 +28,7 @@ SOURCES = {"memr_snn": "memr_snn", "encoders": "memr_snn.encoders", "networks": 
            "bci": "memr_snn.bci"}
 
 # Components, bottom to top.  BASE is the set of leaf utilities that every layer may import.
-BASE = {"units", "_validation", "_json_files", "progress", "info", "plotting", "analysis", "io.atomic"}
+BASE = {"units", "_validation", "_json_files", "_tree", "progress", "info", "plotting", "analysis", "io.atomic"}
 
 #: component -> the components it may import (besides itself).  The layering, bottom up:
 #: kernel | base utilities | neurons, devices | encoders | model (+ the ``memr_snn`` facade) | engine | io |
@@ -231,3 +231,15 @@ def test_the_rule_catches_an_encoder_importing_learning(tmp_path):
     path.write_text("def f():\n    from ..learning.sensory import ClassificationData\n")
     targets = _imports("memr_snn.encoders.bad", path)
     assert {component(t) for t in targets} == {"learning"} and "learning" not in ALLOWED["encoders"]
+
+
+def test_mixed_trees_are_refused(tmp_path):
+    """memr_snn.encoders/networks/bci must come from memr_snn's own tree (memr_snn/_tree.py)."""
+    import memr_snn
+    from memr_snn._tree import check_same_tree
+
+    core = Path(memr_snn.__file__).resolve().parent
+    check_same_tree(str(core.parent / "encoders" / "__init__.py"), "encoders")  # source tree layout
+    check_same_tree(str(core / "encoders" / "__init__.py"), "encoders")  # installed layout
+    with pytest.raises(ImportError, match="two different trees"):
+        check_same_tree(str(tmp_path / "encoders" / "__init__.py"), "encoders")

@@ -9,10 +9,10 @@ train to the ``(times, indices)`` lists of :class:`memr_snn.SpikeSource`.  Rando
 ``rng: numpy.random.Generator | int | None``.
 
 * :func:`poisson_rate`, :func:`regular_rate`, :func:`bernoulli` -- rate coding (:mod:`.rate`);
-* :func:`latency` -- time to first spike, linear or logarithmic (:mod:`.latency`);
-* :func:`delta`, :func:`delta_decode` -- send-on-delta with ON/OFF channels (:mod:`.delta`);
-* :func:`population` -- Gaussian receptive fields, then latency or rate (:mod:`.population`);
-* :func:`burst` -- burst coding (:mod:`.burst`);
+* :func:`latency` -- time to first spike, linear or logarithmic (:mod:`.latency_code`);
+* :func:`delta`, :func:`delta_decode` -- send-on-delta with ON/OFF channels (:mod:`.delta_code`);
+* :func:`population` -- Gaussian receptive fields, then latency or rate (:mod:`.population_code`);
+* :func:`burst` -- burst coding (:mod:`.burst_code`);
 * :func:`emulate_dvs`, :func:`saccades`, :class:`EventStream`, :func:`read_events` -- event cameras:
   emulator, event arrays and utilities, N-MNIST/AEDAT readers (:mod:`.dvs`, :mod:`.events`,
   :mod:`.readers`);
@@ -20,7 +20,11 @@ train to the ``(times, indices)`` lists of :class:`memr_snn.SpikeSource`.  Rando
 * :mod:`.datasets` -- built-in DVS and spoken digits (generated on first use, cached), MNIST IDX files.
 
 The package attributes ``latency``, ``delta``, ``population`` and ``burst`` are the functions of
-those names; their modules are reached with ``importlib.import_module("memr_snn.encoders.latency")``.
+those names (``from memr_snn.encoders import latency`` gives the function); their modules are
+``latency_code``, ``delta_code``, ``population_code`` and ``burst_code`` (``import
+memr_snn.encoders.latency_code``).  The old module names ``memr_snn.encoders.latency`` etc. stay
+importable as aliases of those modules (``from memr_snn.encoders.latency import latency_times``), but
+as attributes they are the functions.
 
 Examples
 --------
@@ -32,16 +36,30 @@ Examples
 >>> times, indices = to_events(spikes, dt=1e-3)
 """
 
+
+import sys as _sys
+
+from memr_snn._tree import check_same_tree as _check_same_tree
+
 from .audio import CochleaParams, WavFormatError, cochlea_encode, cochleagram, erb, erb_space, load_wav
-from .burst import burst, burst_parameters
+from .burst_code import burst, burst_parameters
 from .convert import from_events, to_events
-from .delta import delta, delta_decode
+from .delta_code import delta, delta_decode
 from .dvs import DVSParams, emulate_dvs, saccades
 from .events import EVENT_DTYPE, EventError, EventStream
-from .latency import latency, latency_times
-from .population import gaussian_activations, population, receptive_fields
+from .latency_code import latency, latency_times
+from .population_code import gaussian_activations, population, receptive_fields
 from .rate import bernoulli, poisson_rate, regular_rate
 from .readers import EventFileError, from_tonic, read_events
+
+_check_same_tree(__file__, "encoders")  # memr_snn and this package from one tree (memr_snn/_tree.py)
+
+# The modules were named after their functions, which shadowed them as package attributes
+# (``import memr_snn.encoders.latency as m`` gave the function).  They are now ``*_code``; the old
+# module names stay importable as aliases.
+for _name in ("latency", "delta", "population", "burst"):
+    _sys.modules[f"{__name__}.{_name}"] = _sys.modules[f"{__name__}.{_name}_code"]
+del _name
 
 __all__ = [
     # spike encoders

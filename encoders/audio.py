@@ -72,7 +72,7 @@ from math import gcd
 import numba
 import numpy as np
 
-from .delta import delta
+from .delta_code import delta
 
 __all__ = [
     "WavFormatError",

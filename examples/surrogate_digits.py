@@ -14,7 +14,7 @@ Needs scikit-learn (the ``datasets`` extra).
 
 import sys
 
-from memr_snn.learning.digits import main
+from memr_snn.cli_experiments import digits_main as main
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -291,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     iv.add_argument("--freq", type=float, nargs="+", default=None, help="sine frequencies [Hz]")
     iv.add_argument("--out", type=Path, default=Path("iv.png"), help="figure file (default iv.png)")
 
-    from .learning.experiments import EXPERIMENTS
+    from .cli_experiments import EXPERIMENTS
 
     exp = sub.add_parser(
         "experiment", help="reference learning experiments (STDP, e-prop, surrogate gradients)",
@@ -630,7 +630,7 @@ def _option_value(argv: Sequence[str], option: str) -> str | None:
 
 
 def _cmd_experiment(args) -> int:
-    from .learning.experiments import run_experiment
+    from .cli_experiments import run_experiment
 
     out = _option_value(args.options, "--out")
     if out is not None:  # an experiment's --out is a folder (sma: results.json, weights.png)

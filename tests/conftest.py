@@ -19,6 +19,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+import memr_snn.kernel
+
+# numba caches each kernel keyed on its own file, but the kernels inline their siblings: drop the compiled
+# cache when any kernel source changed (importing memr_snn.kernel only warns, it never deletes).
+memr_snn.kernel.clear_stale_cache()
+
 settings.register_profile(
     "ci",
     deadline=None,

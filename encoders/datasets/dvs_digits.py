@@ -33,11 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from ...learning.sensory import ClassificationData, register_task
 from ...progress import ProgressBar
 from ..dvs import DVSParams, saccades
 from ..events import EventStream, to_frames_by_time
 from .cache import cached
+from .classification import ClassificationData
 
 __all__ = ["VERSION", "DVSDigitsConfig", "digit_images", "dvs_digit_events", "load_dvs_digits", "load_task"]
 
@@ -221,7 +221,3 @@ def load_task(*, quick: bool = False) -> ClassificationData:
     """Loader of ``memr-snn bench dvs-digits``: all 1797 digits, or the first 300 with ``quick``."""
     return load_dvs_digits(n_samples=300 if quick else None)
 
-
-register_task("dvs-digits", load_task, defaults={"epochs": 20, "hidden": 128, "lr": 5e-3, "lr_decay": 0.95,
-                                                 "batch_size": 32, "tau_mem": 50e-3, "tau_out": 100e-3,
-                                                 "in_gain": 1.0, "baseline_bins": 3})

@@ -47,10 +47,9 @@ from math import gcd
 import numpy as np
 from scipy import signal
 
-from ...learning.sensory import ClassificationData, register_task
-from ...learning.surrogate import HardwareAware
 from ..audio import CochleaParams, cochlea_encode
 from . import cache
+from .classification import ClassificationData
 
 __all__ = [
     "SpeechExtraMissing",
@@ -67,7 +66,6 @@ __all__ = [
     "load_spoken_digits",
     "load_task",
     "write_fixture",
-    "TASK_DEFAULTS",
 ]
 
 SPOKEN_DIGITS_VERSION = 2
@@ -625,13 +623,3 @@ def write_fixture(path, n_waveforms: int = 3) -> None:
     out["generator_version"] = np.array(SPOKEN_DIGITS_VERSION)
     np.savez_compressed(path, **out)
 
-
-#: Default settings of ``memr-snn bench spoken-digits``: a recurrent LIF layer, trained hardware-aware for the
-#: default mapping preset (its levels, drift and a programming-error-sized weight noise, see
-#: :meth:`~memr_snn.learning.surrogate.HardwareAware.from_preset`); without it, one network seed in three lost
-#: 11 points when mapped to hfox_rram.
-TASK_DEFAULTS = {"epochs": 20, "hidden": 128, "recurrent": True, "lr": 5e-3, "lr_decay": 0.95, "batch_size": 32,
-                 "tau_mem": 20e-3, "tau_out": 20e-3, "in_gain": 2.0, "baseline_bins": 4, "preset": "hfox_rram",
-                 "hardware": HardwareAware.from_preset("hfox_rram")}
-
-register_task("spoken-digits", load_task, defaults=TASK_DEFAULTS)

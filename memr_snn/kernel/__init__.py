@@ -5,33 +5,80 @@ Compiled code is cached on disk (``cache=True``).
 
 numba keys a cached function on its own source file only, but the kernels here inline
 functions from their sibling modules; after an edit to ``neuron.py`` the cached
-``loop.run_chunk`` would still hold the old code.  So, on import, the cache next to
-these sources is dropped whenever the combined hash of the kernel sources changes.
+``loop.run_chunk`` would still hold the old code.  The cache next to these sources is
+stamped with the combined hash of the kernel sources:
+
+* importing this package never deletes anything: it writes the stamp when there is no
+  compiled cache yet, and warns (``RuntimeWarning``) when cached code exists under a stamp
+  that is missing or differs from the sources (a kernel file was edited);
+* :func:`clear_stale_cache` deletes the cached code in that case and writes the new stamp.
+  The test suite calls it at start (``tests/conftest.py``); after editing a kernel file, run
+  ``python -c "import memr_snn.kernel as k; k.clear_stale_cache()"``.
 """
 
 import hashlib
+import warnings
 from pathlib import Path
 
+__all__ = ["clear_stale_cache", "cache_is_stale"]
 
-def _drop_stale_cache() -> None:
-    here = Path(__file__).resolve().parent
-    cache = here / "__pycache__"
+_HERE = Path(__file__).resolve().parent
+_STAMP = "memr_snn_kernel_sources.sha256"
+
+
+def _digest() -> str:
+    digest = hashlib.sha256()
+    for src in sorted(_HERE.glob("*.py")):
+        digest.update(src.name.encode())
+        digest.update(src.read_bytes())
+    return digest.hexdigest()
+
+
+def _cached_files() -> list[Path]:
+    cache = _HERE / "__pycache__"
+    return list(cache.glob("*.nbi")) + list(cache.glob("*.nbc")) if cache.is_dir() else []
+
+
+def cache_is_stale() -> bool:
+    """Whether numba code is cached next to the kernel sources under a missing or outdated stamp."""
+    stamp = _HERE / "__pycache__" / _STAMP
+    if stamp.exists() and stamp.read_text().strip() == _digest():
+        return False
+    return bool(_cached_files())
+
+
+def clear_stale_cache() -> bool:
+    """Delete the numba cache next to the kernel sources if it is stale, and stamp it; True if files were deleted.
+
+    A read-only install is left alone (numba then caches elsewhere, keyed on the installed files).
+    """
     try:
-        digest = hashlib.sha256()
-        for src in sorted(here.glob("*.py")):
-            digest.update(src.name.encode())
-            digest.update(src.read_bytes())
-        stamp = cache / "memr_snn_kernel_sources.sha256"
-        current = digest.hexdigest()
-        if stamp.exists() and stamp.read_text().strip() == current:
-            return
-        if cache.is_dir():
-            for f in list(cache.glob("*.nbi")) + list(cache.glob("*.nbc")):
+        stale = cache_is_stale()
+        if stale:
+            for f in _cached_files():
                 f.unlink(missing_ok=True)
+        cache = _HERE / "__pycache__"
         cache.mkdir(exist_ok=True)
-        stamp.write_text(current)
+        (cache / _STAMP).write_text(_digest())
+        return stale
+    except OSError:
+        return False
+
+
+def _check_cache() -> None:
+    """At import: stamp a fresh cache, warn about a stale one; never delete."""
+    try:
+        if not cache_is_stale():
+            stamp = _HERE / "__pycache__" / _STAMP
+            if not _cached_files() and not (stamp.exists() and stamp.read_text().strip() == _digest()):
+                stamp.parent.mkdir(exist_ok=True)
+                stamp.write_text(_digest())  # nothing compiled yet: what numba caches next is these sources'
+            return
     except OSError:  # read-only install: numba caches elsewhere, keyed on installed files
-        pass
+        return
+    warnings.warn("the numba cache of memr_snn.kernel was compiled from other kernel sources and may hold "
+                  "outdated code; run `python -c \"import memr_snn.kernel as k; k.clear_stale_cache()\"`",
+                  RuntimeWarning, stacklevel=2)
 
 
-_drop_stale_cache()
+_check_cache()

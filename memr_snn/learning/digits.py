@@ -1,7 +1,8 @@
 """Digits classifier: a LIF network trained with surrogate gradients on rate-coded 8x8 digits.
 
-:func:`train_digits` is the CLI-friendly entry (``examples/surrogate_digits.py`` and
-``python -m memr_snn.learning.digits``): it loads :func:`~memr_snn.learning.datasets.load_digits_spikes`
+:func:`train_digits` (run by ``memr-snn experiment digits-bptt`` and ``examples/surrogate_digits.py``,
+whose command line is :func:`memr_snn.cli_experiments.digits_main`) loads
+:func:`~memr_snn.learning.datasets.load_digits_spikes`
 (fixed stratified split, 1347 train / 450 test), trains with the sensory benchmark harness's
 :func:`~memr_snn.learning.sensory.train_network` (surrogate-gradient BPTT, fresh Bernoulli spikes every
 epoch, fixed seeded test spikes), and optionally maps the trained
@@ -11,20 +12,16 @@ weights onto a device preset and reports the mapped accuracy over device seeds
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from collections.abc import Sequence
 from typing import Any
-
-import numpy as np
 
 from .._validation import check_int_at_least
 from .datasets import load_digits_spikes, rate_encode
 from .sensory import ClassificationData, train_network
 from .surrogate import HardwareAware, accuracy, evaluate_mapped
 
-__all__ = ["train_digits", "main"]
+__all__ = ["train_digits"]
 
 
 def train_digits(seed: int = 0, epochs: int = 40, hidden: int = 128, *, T: int = 20, dt: float = 1e-3,
@@ -96,47 +93,3 @@ def train_digits(seed: int = 0, epochs: int = 40, hidden: int = 128, *, T: int =
                                         loss=loss, read_noise=read_noise, age=age)
         out["mapped_seconds"] = time.perf_counter() - t1
     return out
-
-
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    """Command line: train over seeds, print per-seed and mean ± std accuracies as JSON lines."""
-    p = argparse.ArgumentParser(description="Surrogate-gradient LIF classifier on rate-coded 8x8 digits")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--hidden", type=int, default=128)
-    p.add_argument("--T", type=int, default=20)
-    p.add_argument("--loss", default="mean_membrane", choices=["mean_membrane", "max_over_time"])
-    p.add_argument("--recurrent", action="store_true")
-    p.add_argument("--beta", type=float, default=0.0, help="ALIF adaptation strength (0: LIF)")
-    p.add_argument("--hw-aware", default=None, metavar="PRESET",
-                   help="hardware-aware training matched to this preset (HardwareAware.from_preset)")
-    p.add_argument("--preset", default=None, help="map to this device preset, e.g. hfox_rram")
-    p.add_argument("--device-seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    p.add_argument("--read-noise", default="per_step", choices=["per_step", "static", "off"])
-    p.add_argument("--age", type=float, default=0.0, help="time from programming to the test [s]")
-    a = p.parse_args(argv)
-    hw = HardwareAware.from_preset(a.hw_aware) if a.hw_aware else None
-    accs, mapped = [], []
-    for s in a.seeds:
-        r = train_digits(s, a.epochs, a.hidden, T=a.T, loss=a.loss, recurrent=a.recurrent, beta=a.beta, hardware=hw,
-                         map_preset=a.preset, device_seeds=a.device_seeds, read_noise=a.read_noise, age=a.age)
-        accs.append(r["test_accuracy"])
-        line = {"seed": s, "test_accuracy": r["test_accuracy"], "train_accuracy": r["train_accuracy"],
-                "train_seconds": round(r["train_seconds"], 2)}
-        if "mapped" in r:
-            m = r["mapped"]
-            mapped.extend(m["accuracy"])
-            line.update(mapped_accuracy=m["accuracy"], mapped_mean=m["mean"], mapped_std=m["std"],
-                        mapped_seconds=round(r["mapped_seconds"], 2), weight_rmse=m["weight_rmse"][0])
-        print(json.dumps(line), flush=True)
-    summary: dict[str, Any] = {"float_mean": float(np.mean(accs)), "float_std": float(np.std(accs)),
-                               "seeds": list(a.seeds)}
-    if mapped:
-        summary.update(preset=a.preset, mapped_mean=float(np.mean(mapped)), mapped_std=float(np.std(mapped)),
-                       mapped_n=len(mapped), read_noise=a.read_noise, age=a.age)
-    print(json.dumps(summary), flush=True)
-    return summary
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -57,17 +57,17 @@ the ``T`` steps; 1 bin: total counts per channel), and reports its test accuracy
 
 Tasks
 -----
-:data:`SENSORY_TASKS` maps a task name to a loader ``loader(*, quick: bool = False) ->
-ClassificationData``; :func:`register_task` adds one (with optional default training settings).
-``digits`` (scikit-learn's 8x8 digits, rate coded) is registered here; ``dvs-digits`` and
-``spoken-digits`` live in :mod:`memr_snn.encoders.datasets` and register themselves when their
-module is imported (:func:`get_task` imports it on first use, see :data:`LAZY_TASK_MODULES`).
+The built-in tasks (``digits``: scikit-learn's 8x8 digits, rate coded; ``dvs-digits`` and
+``spoken-digits`` from :mod:`memr_snn.encoders.datasets`) are declared in one table,
+:data:`memr_snn.learning.tasks.BUILTIN_TASKS` (loader and default settings); :func:`get_task` imports a
+built-in loader on first use.  :func:`register_task` adds a task of your own (with optional default
+training settings) to :data:`SENSORY_TASKS`.  :class:`ClassificationData` is defined in
+:mod:`memr_snn.encoders.datasets.classification` and re-exported here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import math
 import time
@@ -78,6 +78,8 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int_at_least, check_nonnegative, check_positive
+from ..encoders.datasets.classification import ClassificationData
+from ..encoders.datasets.classification import jsonable as _jsonable
 from ..io.atomic import write_text
 from .snn import RSNNConfig
 from .surrogate import (
@@ -92,6 +94,7 @@ from .surrogate import (
     map_to_crossbar,
     train,
 )
+from .tasks import BUILTIN_TASKS
 
 __all__ = [
     "ClassificationData",
@@ -101,7 +104,6 @@ __all__ = [
     "SensoryBenchmarkResult",
     "SENSORY_TASKS",
     "TASK_DEFAULTS",
-    "LAZY_TASK_MODULES",
     "register_task",
     "get_task",
     "list_tasks",
@@ -115,92 +117,6 @@ __all__ = [
 ]
 
 _RESAMPLE_SEED = 0xE90C  # stream of the per-epoch training draws (the digits experiment's, kept for its results)
-
-
-# --------------------------------------------------------------------------- data
-@dataclasses.dataclass
-class ClassificationData:
-    """A spike-coded classification task with a fixed train/test split.
-
-    Validated on construction (``ValueError`` naming the field).
-    """
-
-    name: str
-    """Task name (e.g. ``"dvs-digits"``)."""
-    x_train: np.ndarray
-    """Training inputs ``(N_train, T, n_in)``: spike counts per step (uint8 or float32/64, >= 0, finite)."""
-    y_train: np.ndarray
-    """Training labels ``(N_train,)``, integers in ``[0, n_classes)``."""
-    x_test: np.ndarray
-    """Test inputs ``(N_test, T, n_in)`` (same ``T`` and ``n_in`` as the training inputs)."""
-    y_test: np.ndarray
-    """Test labels ``(N_test,)``."""
-    dt: float
-    """Time step of one input step [s]."""
-    n_classes: int
-    """Number of classes [1] (>= 2)."""
-    meta: dict = dataclasses.field(default_factory=dict)
-    """Provenance: source, generator version, encoding parameters (JSON-able values)."""
-    resample: Callable[[np.random.Generator], np.ndarray] | None = None
-    """Optional fresh training inputs per epoch (e.g. new Poisson draws of the same images):
-    ``resample(rng)`` returns an array shaped like ``x_train``; the harness calls it once per epoch
-    with a generator seeded by the network seed.  None: ``x_train`` every epoch."""
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError(f"name must be a non-empty string, got {self.name!r}")
-        for split in ("train", "test"):
-            x = np.asarray(getattr(self, f"x_{split}"))
-            if x.ndim != 3 or min(x.shape) < 1:
-                raise ValueError(f"x_{split} must have shape (N_{split}, T, n_in) with every size >= 1, got {x.shape}")
-            if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)
-                    or x.dtype == np.bool_):
-                raise ValueError(f"x_{split} must hold numbers (spike counts), got dtype {x.dtype}")
-            if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
-                raise ValueError(f"x_{split} must be finite")
-            if x.size and x.min() < 0:
-                raise ValueError(f"x_{split} must be >= 0 (spike counts), got minimum {x.min()}")
-            setattr(self, f"x_{split}", x)
-        if self.x_train.shape[1:] != self.x_test.shape[1:]:
-            raise ValueError(f"x_train and x_test must share (T, n_in), got {self.x_train.shape[1:]} and "
-                             f"{self.x_test.shape[1:]}")
-        self.n_classes = check_int_at_least("n_classes", self.n_classes, 2)
-        for split in ("train", "test"):
-            y = np.asarray(getattr(self, f"y_{split}"))
-            n = getattr(self, f"x_{split}").shape[0]
-            if y.shape != (n,):
-                raise ValueError(f"y_{split} must have shape ({n},) (one label per sample), got {y.shape}")
-            if not np.issubdtype(y.dtype, np.integer):
-                if not (np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y))
-                        and np.array_equal(y, np.round(y))):
-                    raise ValueError(f"y_{split} must hold integer class indices, got dtype {y.dtype}")
-            y = y.astype(np.int64)
-            if y.min() < 0 or y.max() >= self.n_classes:
-                bad = y[(y < 0) | (y >= self.n_classes)][0]
-                raise ValueError(f"y_{split} must lie in [0, {self.n_classes - 1}], got {int(bad)}")
-            setattr(self, f"y_{split}", y)
-        check_positive("dt", self.dt, "s")
-        self.dt = float(self.dt)
-        if not isinstance(self.meta, dict):
-            raise ValueError(f"meta must be a dict, got {type(self.meta).__name__}")
-        if self.resample is not None and not callable(self.resample):
-            raise ValueError(f"resample must be callable or None, got {self.resample!r}")
-
-    @property
-    def T(self) -> int:
-        """Steps per sample."""
-        return int(self.x_train.shape[1])
-
-    @property
-    def n_in(self) -> int:
-        """Input channels."""
-        return int(self.x_train.shape[2])
-
-    def summary(self) -> dict[str, Any]:
-        """Sizes, class counts and ``meta`` (JSON-able)."""
-        return {"name": self.name, "n_train": int(self.x_train.shape[0]), "n_test": int(self.x_test.shape[0]),
-                "T": self.T, "n_in": self.n_in, "dt": self.dt, "n_classes": self.n_classes,
-                "duration_s": self.T * self.dt, "dtype": str(self.x_train.dtype), "meta": _jsonable(self.meta)}
 
 
 # --------------------------------------------------------------------------- energy
@@ -507,20 +423,6 @@ def _fmt_energy(joules: float) -> str:
     return f"{joules:.3g} J"
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if obj is None or isinstance(obj, (str, int, float, bool)):
-        return obj
-    return str(obj)
 
 
 # --------------------------------------------------------------------------- the benchmark
@@ -623,17 +525,13 @@ def run_classification_benchmark(data: ClassificationData, *, seeds: Sequence[in
 
 # --------------------------------------------------------------------------- task registry
 SENSORY_TASKS: dict[str, Callable[..., ClassificationData]] = {}
-"""Task name -> loader ``loader(*, quick: bool = False) -> ClassificationData``."""
+"""Task name -> loader ``loader(*, quick: bool = False) -> ClassificationData``: the tasks registered with
+:func:`register_task` and the built-in tasks of :data:`~memr_snn.learning.tasks.BUILTIN_TASKS` once
+:func:`get_task` has loaded them."""
 
 TASK_DEFAULTS: dict[str, dict[str, Any]] = {}
-"""Task name -> default keyword arguments of :func:`run_classification_benchmark` for that task."""
-
-LAZY_TASK_MODULES: dict[str, str] = {
-    "dvs-digits": "memr_snn.encoders.datasets.dvs_digits",
-    "spoken-digits": "memr_snn.encoders.datasets.spoken_digits",
-}
-"""Built-in tasks defined outside this module: :func:`get_task` imports the module, which calls
-:func:`register_task` at import time."""
+"""Task name -> default keyword arguments of :func:`run_classification_benchmark` for that task (filled
+with :data:`SENSORY_TASKS`)."""
 
 
 def register_task(name: str, loader: Callable[..., ClassificationData], *, defaults: dict[str, Any] | None = None,
@@ -659,7 +557,8 @@ def register_task(name: str, loader: Callable[..., ClassificationData], *, defau
         raise ValueError(f"task name must be lower-case letters, digits and '-', got {name!r}")
     if not callable(loader):
         raise ValueError(f"loader must be callable, got {loader!r}")
-    if name in SENSORY_TASKS and SENSORY_TASKS[name] is not loader and not overwrite:
+    if not overwrite and ((name in SENSORY_TASKS and SENSORY_TASKS[name] is not loader)
+                          or (name not in SENSORY_TASKS and name in BUILTIN_TASKS)):
         raise ValueError(f"task {name!r} is already registered; pass overwrite=True to replace it")
     known = set(_keyword_params(run_classification_benchmark))
     unknown = sorted(set(defaults or {}) - known)
@@ -679,12 +578,12 @@ def _keyword_params(fn: Callable) -> list[str]:
 
 
 def list_tasks() -> list[str]:
-    """Names of the registered and the built-in (lazily imported) tasks."""
-    return sorted(set(SENSORY_TASKS) | set(LAZY_TASK_MODULES))
+    """Names of the registered and the built-in tasks."""
+    return sorted(set(SENSORY_TASKS) | set(BUILTIN_TASKS))
 
 
 def get_task(name: str) -> Callable[..., ClassificationData]:
-    """The loader of task ``name``; imports a built-in task's module on first use.
+    """The loader of task ``name``; imports a built-in task's loader (:mod:`memr_snn.learning.tasks`) on first use.
 
     Raises
     ------
@@ -692,17 +591,17 @@ def get_task(name: str) -> Callable[..., ClassificationData]:
         For an unknown name (the message lists the known tasks), or when a built-in task's
         module is not available in this installation.
     """
-    if name not in SENSORY_TASKS and name in LAZY_TASK_MODULES:
-        module = LAZY_TASK_MODULES[name]
+    if name not in SENSORY_TASKS and name in BUILTIN_TASKS:
+        spec = BUILTIN_TASKS[name]
         try:
-            importlib.import_module(module)
+            loader = spec.load()
         except ModuleNotFoundError as exc:
-            if exc.name is not None and module.startswith(exc.name):
-                raise ValueError(f"task {name!r} is not available in this installation (module {module} is "
+            if exc.name is not None and spec.module.startswith(exc.name):
+                raise ValueError(f"task {name!r} is not available in this installation (module {spec.module} is "
                                  "missing)") from exc
             raise
-        if name not in SENSORY_TASKS:
-            raise ValueError(f"module {module} did not register task {name!r}")
+        SENSORY_TASKS[name] = loader
+        TASK_DEFAULTS[name] = spec.defaults()
     if name not in SENSORY_TASKS:
         raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(list_tasks())}")
     return SENSORY_TASKS[name]
@@ -739,28 +638,3 @@ def write_results(result: SensoryBenchmarkResult, out: str | Path, command: str 
     write_text(j, json.dumps(doc, indent=2) + "\n")
     write_text(m, result.format())
     return j, m
-
-
-# --------------------------------------------------------------------------- built-in task: 8x8 digits
-def _load_digits_task(*, quick: bool = False) -> ClassificationData:
-    """scikit-learn's 8x8 digits, rate coded (20 steps of 1 ms, 500 Hz for a full pixel), fresh draws each epoch.
-
-    ``quick``: the first 200 training and 100 test samples of the fixed split.
-    """
-    from .datasets import load_digits_spikes, rate_encode
-
-    T, dt, max_rate = 20, 1e-3, 500.0
-    ds = load_digits_spikes(T, dt=dt, max_rate=max_rate, seed=0)
-    n_tr, n_te = (200, 100) if quick else (len(ds.y_train), len(ds.y_test))
-    images = ds.images_train[:n_tr]
-    return ClassificationData(
-        name="digits", x_train=ds.x_train[:n_tr], y_train=ds.y_train[:n_tr], x_test=ds.x_test[:n_te],
-        y_test=ds.y_test[:n_te], dt=dt, n_classes=10,
-        meta={"source": "scikit-learn load_digits (UCI optical recognition of handwritten digits, 8x8)",
-              "encoding": "rate (Bernoulli per step)", "T": T, "max_rate_hz": max_rate, "spike_seed": 0,
-              "split": "stratified, test_fraction 0.25, split_seed 0", "quick": bool(quick)},
-        resample=lambda rng: rate_encode(images, T, dt, max_rate, rng))
-
-
-register_task("digits", _load_digits_task, defaults={"epochs": 40, "hidden": 128, "lr": 5e-3, "lr_decay": 0.95,
-                                                     "batch_size": 32, "in_gain": 2.0})

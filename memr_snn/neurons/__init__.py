@@ -1,7 +1,7 @@
 """Neuron models: parameter classes (frozen, SI units) and their file format."""
 
 from .alif import ALIFParams
-from .base import NEURON_MODELS, NeuronParams, load_params, save_params
+from .base import NEURON_MODELS, NeuronParams, load_params, register_neuron_model, save_params
 from .lif import LIFCondParams, LIFParams
 from .tsm_neuron import TSMNeuronParams, TSMTransient, simulate_tsm, tsm_energy
 
@@ -15,6 +15,7 @@ __all__ = [
     "simulate_tsm",
     "tsm_energy",
     "NEURON_MODELS",
+    "register_neuron_model",
     "load_params",
     "save_params",
 ]

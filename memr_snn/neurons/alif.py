@@ -9,7 +9,7 @@ import numpy as np
 
 from .._validation import check_nonnegative, check_positive
 from ..units import ms, mV
-from .base import NEURON_MODELS
+from .base import register_neuron_model
 from .lif import LIFParams, _check_lif_common
 
 __all__ = ["ALIFParams"]
@@ -47,4 +47,4 @@ class ALIFParams(LIFParams):
         check_nonnegative("beta_adapt", self.beta_adapt, "V")
 
 
-NEURON_MODELS[ALIFParams.model] = ALIFParams
+register_neuron_model(ALIFParams)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,10 +20,27 @@ import numpy as np
 from .._json_files import parse_json
 from .._validation import as_param_array
 
-__all__ = ["NeuronParams", "save_params", "load_params", "NEURON_MODELS"]
+__all__ = ["NeuronParams", "save_params", "load_params", "NEURON_MODELS", "register_neuron_model"]
 
-#: name -> class, filled by the neuron modules (a plain dict, not a metaclass registry).
-NEURON_MODELS: dict[str, type[NeuronParams]] = {}
+_REGISTRY: dict[str, type[NeuronParams]] = {}
+
+#: name -> class of every neuron model known to files and checkpoints (read-only: a view of the registry
+#: that :func:`register_neuron_model` fills, explicitly, in the neuron modules).
+NEURON_MODELS: Mapping[str, type[NeuronParams]] = MappingProxyType(_REGISTRY)
+
+
+def register_neuron_model(klass: type[NeuronParams]) -> type[NeuronParams]:
+    """Make ``klass`` known to :meth:`NeuronParams.from_dict` (and checkpoints) under ``klass.model``.
+
+    Registering the same class again is a no-op; another class under a taken name raises ``ValueError``.
+    Returns ``klass`` (usable as a class decorator).
+    """
+    if not (isinstance(klass, type) and issubclass(klass, NeuronParams)) or not klass.model:
+        raise ValueError(f"a neuron model must be a NeuronParams subclass with a non-empty 'model', got {klass!r}")
+    if _REGISTRY.get(klass.model, klass) is not klass:
+        raise ValueError(f"neuron model {klass.model!r} is already registered by {_REGISTRY[klass.model].__name__}")
+    _REGISTRY[klass.model] = klass
+    return klass
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._validation import check_finite, check_nonnegative, check_positive
 from ..units import ms, mV, pF
-from .base import NEURON_MODELS, NeuronParams
+from .base import NeuronParams, register_neuron_model
 
 __all__ = ["LIFParams", "LIFCondParams"]
 
@@ -144,5 +144,5 @@ class LIFCondParams(NeuronParams):
         return np.asarray(self.c_mem) / np.asarray(self.tau_mem)
 
 
-NEURON_MODELS[LIFParams.model] = LIFParams
-NEURON_MODELS[LIFCondParams.model] = LIFCondParams
+register_neuron_model(LIFParams)
+register_neuron_model(LIFCondParams)

@@ -89,7 +89,7 @@ import numpy as np
 
 from .._validation import check_finite, check_nonnegative, check_positive
 from ..units import MOhm, ms, mV, pF
-from .base import NEURON_MODELS, NeuronParams
+from .base import NeuronParams, register_neuron_model
 
 __all__ = ["TSMNeuronParams", "TSMTransient", "simulate_tsm", "tsm_energy"]
 
@@ -228,7 +228,7 @@ class TSMNeuronParams(NeuronParams):
         return float(e) if e.ndim == 0 else e
 
 
-NEURON_MODELS[TSMNeuronParams.model] = TSMNeuronParams
+register_neuron_model(TSMNeuronParams)
 
 
 # ---------------------------------------------------------------- standalone transient

@@ -20,15 +20,29 @@ ENCODERS = [
 ]
 
 
-@pytest.mark.parametrize("name", ["rate", "latency", "delta", "population", "burst", "convert", ""])
+@pytest.mark.parametrize("name", ["rate", "latency_code", "delta_code", "population_code", "burst_code", "convert",
+                                  ""])
 def test_docstring_examples(name):
-    """The numpydoc examples are executed (the package folder cannot be collected with --doctest-modules).
-
-    ``memr_snn.encoders.latency`` as an attribute is the function (the package exports it), so the
-    modules are looked up by name."""
+    """The numpydoc examples are executed (the package folder cannot be collected with --doctest-modules)."""
     module = importlib.import_module("memr_snn.encoders" + (f".{name}" if name else ""))
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted >= 1
+
+
+def test_functions_and_their_modules():
+    """``memr_snn.encoders.latency`` (attribute) is the function; its module is ``latency_code``, and the
+    old module name stays importable as an alias of it."""
+    import memr_snn.encoders.latency_code as module
+    from memr_snn.encoders import latency
+
+    assert callable(latency) and latency is module.latency
+    for name in ("latency", "delta", "population", "burst"):
+        code = importlib.import_module(f"memr_snn.encoders.{name}_code")
+        assert getattr(E, name) is getattr(code, name)
+        assert importlib.import_module(f"memr_snn.encoders.{name}") is code
+    from memr_snn.encoders.latency import latency_times
+
+    assert latency_times is module.latency_times
 
 
 @pytest.mark.parametrize("enc", ENCODERS)

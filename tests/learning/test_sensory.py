@@ -216,15 +216,23 @@ def test_energy_model_validates():
 
 # ----------------------------------------------------------------- registry
 def test_registry(monkeypatch):
-    # only the built-in task: other test modules may already have imported (registered) dvs-digits
-    monkeypatch.setattr(S, "SENSORY_TASKS", {"digits": S.SENSORY_TASKS["digits"]})
-    monkeypatch.setattr(S, "TASK_DEFAULTS", dict(S.TASK_DEFAULTS))
-    monkeypatch.setattr(S, "LAZY_TASK_MODULES", {"ghost-task": "memr_snn.encoders.datasets.no_such_module_xyz"})
+    # a fresh registry and a table of two built-in tasks, one whose module is missing
+    from memr_snn.learning.tasks import BUILTIN_TASKS, TaskSpec
+
+    monkeypatch.setattr(S, "SENSORY_TASKS", {})
+    monkeypatch.setattr(S, "TASK_DEFAULTS", {})
+    monkeypatch.setattr(S, "BUILTIN_TASKS", {"digits": BUILTIN_TASKS["digits"],
+                                             "ghost-task": TaskSpec("memr_snn.encoders.datasets.no_such_module_xyz:f",
+                                                                    dict)})
     assert "digits" in S.list_tasks() and "ghost-task" in S.list_tasks()
     with pytest.raises(ValueError, match=r"unknown task 'nope'; known tasks: digits, ghost-task"):
         S.get_task("nope")
     with pytest.raises(ValueError, match="not available"):
         S.get_task("ghost-task")
+    with pytest.raises(ValueError, match="already registered"):  # a built-in name, even before it is loaded
+        S.register_task("digits", lambda **kw: None)
+    assert S.get_task("digits") is BUILTIN_TASKS["digits"].load()
+    assert S.TASK_DEFAULTS["digits"]["epochs"] == 40
 
     def loader(*, quick=False):
         return _two_class_data(n_train=20, n_test=10, T=4, name="toy")
@@ -243,6 +251,21 @@ def test_registry(monkeypatch):
     S.register_task("broken", lambda *, quick=False: 42)
     with pytest.raises(TypeError, match="not ClassificationData"):
         S.run_task("broken")
+
+
+def test_builtin_task_table():
+    """Every built-in task is declared in memr_snn.learning.tasks.BUILTIN_TASKS, with valid default settings;
+    importing the learning package registers nothing by side effect."""
+    from memr_snn.learning.tasks import BUILTIN_TASKS
+
+    assert sorted(BUILTIN_TASKS) == ["digits", "dvs-digits", "spoken-digits"]
+    known = set(S._keyword_params(S.run_classification_benchmark))
+    for name, spec in BUILTIN_TASKS.items():
+        assert set(spec.defaults()) <= known, name
+        assert spec.defaults() is not spec.defaults()  # a fresh dict each time
+    with pytest.raises(TypeError):
+        BUILTIN_TASKS["x"] = BUILTIN_TASKS["digits"]  # read-only
+    assert set(S.list_tasks()) >= set(BUILTIN_TASKS)
 
 
 def test_digits_task_quick_subset():

@@ -1,11 +1,14 @@
-"""Reference learning experiments, runnable as ``memr-snn experiment NAME [options]``.
+"""Reference learning experiments, runnable as ``memr-snn experiment NAME [options]``: the command-line
+layer (argument parsers, printing, files) over the library functions of :mod:`memr_snn.learning` and
+:mod:`memr_snn.networks`.
 
 * ``sma`` -- Song, Miller & Abbott (2000): 1000 Poisson inputs at 15 Hz, additive STDP, 100 s;
   the final weight distribution is bimodal.  ``--brian2`` runs Brian2's own STDP example (the
   same model) in a fresh process and compares the fractions near 0 and near ``g_max``.
   ``--device PRESET`` puts the synapses in crossbars of that preset (STDP sends device pulses).
 * ``digits-bptt`` -- the surrogate-gradient classifier on the bundled 8x8 digits
-  (:func:`memr_snn.learning.digits.main`; ``--preset hfox_rram`` adds the mapped-to-device accuracy).
+  (:func:`digits_main` over :func:`memr_snn.learning.digits.train_digits`; ``--preset hfox_rram`` adds
+  the mapped-to-device accuracy).
 * ``eprop`` -- e-prop on the evidence-accumulation task (:func:`memr_snn.learning.eprop.train_eprop_task`).
 * ``diehl-cook`` -- unsupervised digit learning after Diehl & Cook (2015) with STDP, adaptive
   thresholds, lateral inhibition and weight normalization; ``--device PRESET`` learns on crossbars.
@@ -26,14 +29,14 @@ from typing import Any
 
 import numpy as np
 
-from ..io.atomic import save_figure, write_text
+from .io.atomic import save_figure, write_text
 
-__all__ = ["EXPERIMENTS", "run_experiment", "sma"]
+__all__ = ["EXPERIMENTS", "run_experiment", "sma", "digits_main"]
 
 
 def sma(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Song, Miller & Abbott (2000); see the module docstring.  Prints and returns the results."""
-    from ..networks.song_miller_abbott import song_miller_abbott, weight_fractions
+    from .networks.song_miller_abbott import song_miller_abbott, weight_fractions
 
     p = argparse.ArgumentParser(prog="memr-snn experiment sma", description=sma.__doc__.splitlines()[0])
     p.add_argument("--duration", type=float, default=100.0, help="simulated seconds (default 100)")
@@ -48,7 +51,7 @@ def sma(argv: Sequence[str] | None = None) -> dict[str, Any]:
         p.error(f"--duration must be > 0 seconds, got {a.duration}")
     device = None
     if a.device is not None:
-        from ..devices import Crossbar
+        from .devices import Crossbar
 
         device = Crossbar(preset=a.device, encoding="single")
     model = song_miller_abbott(n_inputs=a.n_inputs, rate=a.rate, seed=a.seed, device=device)
@@ -66,14 +69,14 @@ def sma(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "histogram": np.histogram(w / model.g_max, bins=10, range=(0, 1))[0].tolist(),
     }
     if device is not None:
-        from ..devices import device_report
+        from .devices import device_report
 
         res["device_report"] = device_report(model.net).to_dict()["totals"]
     print(f"Song-Miller-Abbott: {a.n_inputs} inputs at {a.rate:g} Hz, {a.duration:g} s"
           f"{' on ' + a.device if a.device else ''}: near 0 {low:.3f}, near g_max {high:.3f}, "
           f"output {res['output_rate_hz']:.2f} Hz (wall {wall:.1f} s)")
     if a.brian2:
-        from ..peers.brian2_sma import run_brian2_sma
+        from .peers.brian2_sma import run_brian2_sma
 
         ref = run_brian2_sma(duration=a.duration, seed=a.seed, n_inputs=a.n_inputs, rate=a.rate)
         bl, bh = weight_fractions(ref["weights"], 1.0)
@@ -104,14 +107,54 @@ def sma(argv: Sequence[str] | None = None) -> dict[str, Any]:
     return res
 
 
-def _digits_bptt(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    from .digits import main
+def digits_main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """``memr-snn experiment digits-bptt`` (and ``examples/surrogate_digits.py``): train the digits classifier
+    (:func:`memr_snn.learning.digits.train_digits`) over seeds, print per-seed and mean ± std accuracies as
+    JSON lines."""
+    from .learning.digits import train_digits
+    from .learning.surrogate import HardwareAware
 
-    return main(argv)
+    p = argparse.ArgumentParser(description="Surrogate-gradient LIF classifier on rate-coded 8x8 digits")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--T", type=int, default=20)
+    p.add_argument("--loss", default="mean_membrane", choices=["mean_membrane", "max_over_time"])
+    p.add_argument("--recurrent", action="store_true")
+    p.add_argument("--beta", type=float, default=0.0, help="ALIF adaptation strength (0: LIF)")
+    p.add_argument("--hw-aware", default=None, metavar="PRESET",
+                   help="hardware-aware training matched to this preset (HardwareAware.from_preset)")
+    p.add_argument("--preset", default=None, help="map to this device preset, e.g. hfox_rram")
+    p.add_argument("--device-seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    p.add_argument("--read-noise", default="per_step", choices=["per_step", "static", "off"])
+    p.add_argument("--age", type=float, default=0.0, help="time from programming to the test [s]")
+    a = p.parse_args(argv)
+    hw = HardwareAware.from_preset(a.hw_aware) if a.hw_aware else None
+    accs, mapped = [], []
+    for s in a.seeds:
+        r = train_digits(s, a.epochs, a.hidden, T=a.T, loss=a.loss, recurrent=a.recurrent, beta=a.beta, hardware=hw,
+                         map_preset=a.preset, device_seeds=a.device_seeds, read_noise=a.read_noise, age=a.age)
+        accs.append(r["test_accuracy"])
+        line = {"seed": s, "test_accuracy": r["test_accuracy"], "train_accuracy": r["train_accuracy"],
+                "train_seconds": round(r["train_seconds"], 2)}
+        if "mapped" in r:
+            m = r["mapped"]
+            mapped.extend(m["accuracy"])
+            line.update(mapped_accuracy=m["accuracy"], mapped_mean=m["mean"], mapped_std=m["std"],
+                        mapped_seconds=round(r["mapped_seconds"], 2), weight_rmse=m["weight_rmse"][0])
+        print(json.dumps(line), flush=True)
+    summary: dict[str, Any] = {"float_mean": float(np.mean(accs)), "float_std": float(np.std(accs)),
+                               "seeds": list(a.seeds)}
+    if mapped:
+        summary.update(preset=a.preset, mapped_mean=float(np.mean(mapped)), mapped_std=float(np.std(mapped)),
+                       mapped_n=len(mapped), read_noise=a.read_noise, age=a.age)
+    print(json.dumps(summary), flush=True)
+    return summary
+
 
 
 def _eprop(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    from .eprop import train_eprop_task
+    from .learning.eprop import train_eprop_task
 
     p = argparse.ArgumentParser(prog="memr-snn experiment eprop",
                                 description="e-prop on evidence accumulation (Bellec et al. 2020)")
@@ -134,7 +177,7 @@ def _eprop(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
 
 def _eprop_vs_bptt(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    from .compare import eprop_vs_bptt
+    from .learning.compare import eprop_vs_bptt
 
     p = argparse.ArgumentParser(prog="memr-snn experiment eprop-vs-bptt",
                                 description="e-prop and BPTT on the same recurrent network and temporal task")
@@ -158,7 +201,7 @@ def _eprop_vs_bptt(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
 
 def _diehl_cook(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    from ..networks.diehl_cook import train_diehl_cook
+    from .networks.diehl_cook import train_diehl_cook
 
     p = argparse.ArgumentParser(prog="memr-snn experiment diehl-cook",
                                 description="unsupervised STDP digit learning after Diehl & Cook (2015)")
@@ -170,7 +213,7 @@ def _diehl_cook(argv: Sequence[str] | None = None) -> dict[str, Any]:
     a = p.parse_args(argv)
     device = None
     if a.device is not None:
-        from ..devices import Crossbar
+        from .devices import Crossbar
 
         device = Crossbar(preset=a.device, encoding="single")
     accs = []
@@ -189,7 +232,7 @@ def _diehl_cook(argv: Sequence[str] | None = None) -> dict[str, Any]:
 #: name -> (runner taking argv, one-line description)
 EXPERIMENTS = {
     "sma": (sma, "Song, Miller & Abbott (2000): STDP makes 1000 input weights bimodal (optionally vs Brian2)"),
-    "digits-bptt": (_digits_bptt, "surrogate-gradient classifier on the 8x8 digits (float and mapped to devices)"),
+    "digits-bptt": (digits_main, "surrogate-gradient classifier on the 8x8 digits (float and mapped to devices)"),
     "eprop": (_eprop, "e-prop on evidence accumulation with ALIF neurons"),
     "diehl-cook": (_diehl_cook, "unsupervised STDP digits (Diehl & Cook 2015), float or on device presets"),
     "eprop-vs-bptt": (_eprop_vs_bptt, "e-prop against BPTT on the same network, task and loss"),

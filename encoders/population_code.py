@@ -13,7 +13,7 @@ spiking neurons", Neurocomputing 48:17-37, 2002, section 4; they use :math:`\bet
 first and last centres lie half a spacing outside the range.  A value :math:`x` activates field
 :math:`i` with :math:`a_i = \exp\!\big(-(x - c_i)^2 / (2\sigma^2)\big) \in (0, 1]`.
 The activations are then spike coded, ``coding="latency"`` (Bohte's choice: strong activation,
-early spike; fields below ``latency_threshold`` stay silent; :func:`~memr_snn.encoders.latency.latency`,
+early spike; fields below ``latency_threshold`` stay silent; :func:`~memr_snn.encoders.latency_code.latency`,
 linear) or ``coding="rate"`` (:func:`~memr_snn.encoders.rate.poisson_rate` with rate
 :math:`a_i\,r_{max}`).
 
@@ -26,7 +26,7 @@ import numpy as np
 
 from .._validation import check_int_at_least, check_positive
 from ._checks import check_range, normalise
-from .latency import latency
+from .latency_code import latency
 from .rate import poisson_rate
 
 __all__ = ["receptive_fields", "gaussian_activations", "population", "POPULATION_CODINGS"]

@@ -76,7 +76,7 @@ def sma(argv: Sequence[str] | None = None) -> dict[str, Any]:
           f"{' on ' + a.device if a.device else ''}: near 0 {low:.3f}, near g_max {high:.3f}, "
           f"output {res['output_rate_hz']:.2f} Hz (wall {wall:.1f} s)")
     if a.brian2:
-        from .peers.brian2_sma import run_brian2_sma
+        from .bench.peers.brian2_sma import run_brian2_sma
 
         ref = run_brian2_sma(duration=a.duration, seed=a.seed, n_inputs=a.n_inputs, rate=a.rate)
         bl, bh = weight_fractions(ref["weights"], 1.0)

@@ -32,7 +32,7 @@ BASE = {"units", "_validation", "_json_files", "_tree", "progress", "info", "plo
 
 #: component -> the components it may import (besides itself).  The layering, bottom up:
 #: kernel | base utilities | neurons, devices | encoders | model (+ the ``memr_snn`` facade) | engine | io |
-#: learning | hardware, networks | adapters, peers | benchmarking, bci, cli.
+#: learning | hardware, networks | adapters | bench (tooling, with the peers), bci | cli.
 ALLOWED: dict[str, set[str]] = {
     "kernel": set(),  # numba kernels: numpy and numba only
     **{b: set() for b in BASE},
@@ -47,9 +47,11 @@ ALLOWED: dict[str, set[str]] = {
     "hardware": BASE | {"kernel", "neurons", "model", "devices"},
     "networks": BASE | {"neurons", "model", "devices", "learning", "encoders", "__init__"},
     "adapters": BASE | {"kernel", "neurons", "model", "devices", "hardware", "__init__"},
-    "peers": BASE | {"neurons", "model", "__init__"},
-    "benchmarking": BASE | {"__init__", "model", "neurons", "networks", "peers", "io"},
-    "_bench_worker": BASE | {"__init__", "model", "neurons", "networks", "benchmarking", "peers"},
+    # benchmark tooling and the Brian2/NEST peers (memr_snn.bench); users do not import it
+    "bench": BASE | {"__init__", "model", "neurons", "networks", "io"},
+    # deprecated aliases of memr_snn.bench (memr_snn.benchmarking, memr_snn.peers)
+    "benchmarking": BASE | {"bench", "__init__"},
+    "peers": BASE | {"bench", "__init__"},
     "bci": BASE | {"__init__", "kernel", "neurons", "model", "engine", "devices", "learning", "hardware",
                    "encoders", "networks", "io"},
 }

@@ -82,8 +82,10 @@ programs = st.fixed_dictionaries({
     "n_pop": st.one_of(st.integers(1, 6), st.sampled_from([0, -1, 2**40, 2.5])),
     "alif": st.booleans(),
     "neuron": neuron_fields,
-    "src_times": st.one_of(st.lists(st.sampled_from([0.001, 0.002, 0.0015, 0.01]), min_size=0, max_size=5),
-                           st.lists(st.sampled_from([-1.0, float("nan"), float("inf"), 1e300]), min_size=1, max_size=2)),
+    "src_times": st.one_of(
+        st.lists(st.sampled_from([0.001, 0.002, 0.0015, 0.01]), min_size=0, max_size=5),
+        st.lists(st.sampled_from([-1.0, float("nan"), float("inf"), 1e300]), min_size=1, max_size=2),
+    ),
     "src_indices": nasty_index_array(3),
     "rates": value_array(st.floats(0, 300)),
     "conn": st.sampled_from(["all", "one", "prob", "prob_bad", "arrays", "arrays_bool", "arrays_big"]),
@@ -109,7 +111,9 @@ def arr(v):
     if isinstance(v, dict):
         (kind, vals), = v.items()
         if kind == "int":
-            return np.array(vals, dtype=object if any(abs(x) >= 2**63 for x in vals) else np.int64) if vals else np.zeros(0, np.int64)
+            if not vals:
+                return np.zeros(0, np.int64)
+            return np.array(vals, dtype=object if any(abs(x) >= 2**63 for x in vals) else np.int64)
         if kind == "bool":
             return np.array(vals, dtype=bool)
         if kind == "u64":
@@ -169,7 +173,8 @@ def program(p):
             if pr2 is not None:
                 call(net.add, pr2)
         idx = None if p["mon_indices"] is None else arr(p["mon_indices"])
-        mon = call(m.StateMonitor, pop, ["v"], indices=idx, interval=val(p["interval"]) if p["interval"] is not None else None)
+        interval = val(p["interval"]) if p["interval"] is not None else None
+        mon = call(m.StateMonitor, pop, ["v"], indices=idx, interval=interval)
         mon = call(net.add, mon) if mon is not None else None
         sm = call(m.SpikeMonitor, pop, indices=idx)
         if sm is not None:

@@ -166,23 +166,23 @@ def _check_population(pop, dt, receptors_used):
             "TSMNeuronParams": "memristive threshold-switching neurons have no Loihi equivalent",
         }.get(kind, "only current-based LIFParams neurons map onto Loihi LIF")
         raise UnsupportedElementError(f"population {pop.name!r} ({kind}): {why}")
+    problems = []  # every reason at once, so that one error says how to make the population exportable
     t_ref = _scalar(pop, "t_ref")
     if t_ref >= 0.5 * dt:
-        raise UnsupportedElementError(
-            f"population {pop.name!r}: t_ref={t_ref:g} s is a refractory period, which Lava's bit-accurate LIF "
-            f"does not have; set t_ref=0"
-        )
+        problems.append(f"t_ref={t_ref:g} s is a refractory period, which Lava 0.10's bit-accurate LIF does not "
+                        f"have (its LIFRefractory has no fixed-point model): set t_ref=0")
     v_rest, v_reset = _scalar(pop, "v_rest"), _scalar(pop, "v_reset")
     if v_reset != v_rest:
-        raise UnsupportedElementError(
-            f"population {pop.name!r}: v_reset={v_reset:g} V differs from v_rest={v_rest:g} V; Loihi resets v to "
-            f"its rest value 0"
-        )
+        problems.append(f"v_reset={v_reset:g} V differs from v_rest={v_rest:g} V; Loihi resets v to its rest value "
+                        f"0: set v_reset=v_rest")
     taus = {r: _scalar(pop, f"tau_syn_{'e' if r == 'exc' else 'i'}") for r in receptors_used or {"exc"}}
     if len(set(taus.values())) > 1:
+        problems.append(f"receptors {sorted(taus)} have different synaptic time constants {taus}; Loihi has one "
+                        f"current decay du per population: set tau_syn_e=tau_syn_i")
+    if problems:
         raise UnsupportedElementError(
-            f"population {pop.name!r}: receptors {sorted(taus)} have different synaptic time constants "
-            f"{taus}; Loihi has one current decay du per population"
+            f"population {pop.name!r}: " + "; ".join(problems)
+            + " (docs/hardware.md, 'Making a network exportable')"
         )
     return next(iter(taus.values()))
 

@@ -75,8 +75,8 @@ def _cmd_iv(args) -> int:
     print(f"{'frequency [Hz]':>15}{'loop area [W]':>16}")
     for k, ((f, area), tr) in enumerate(zip(rows, traces, strict=True)):
         print(f"{f:>15g}{area:>16.4g}")
-        plot_iv(tr, ax=ax, color=f"C{k}")
-    ax.legend([f"{f:g} Hz" for f in freqs], frameon=False)
+        plot_iv(tr, ax=ax, color=f"C{k}", label=f"{f:g} Hz")
+    ax.legend(frameon=False)
     ax.set_title(f"{args.model}: pinched hysteresis, {amp:g} V sine")
     fig.tight_layout()
     save_figure(fig, args.out, dpi=120)

@@ -30,8 +30,11 @@ def main(target_hz: float = 15.0, windows: int = 60) -> list[float]:
         rate_in = float(np.clip(rate_in + 0.5 * (target_hz - rate_out), 0.0, 500.0))
         net.set_rates(inp, rate_in)
     v = net.get_state(pop, "v")
-    print(f"last windows: {np.round(history[-5:], 1)} Hz (target {target_hz} Hz), "
-          f"input now {rate_in:.1f} Hz, mean v {v.mean() * 1e3:.2f} mV")
+    last = float(np.mean(history[-5:]))
+    print(f"output rate over the last 5 windows of {window * 1e3:g} ms: {last:.1f} Hz, target {target_hz} Hz "
+          f"(off by {last - target_hz:+.1f} Hz; Poisson noise of a 5-window mean at the target: "
+          f"+-{np.sqrt(target_hz / (pop.n * window * 5)):.1f} Hz); input now {rate_in:.1f} Hz, "
+          f"mean v {v.mean() * 1e3:.2f} mV")
     return history
 
 

@@ -33,7 +33,7 @@ def main(n: int = 4000, duration: float = 1.0, age: float = 3600.0, out: Path = 
     base = va.cuba(n, seed=1)
     base.net.run(duration)
     results["float"] = {"rate_hz": base.mean_rate()}
-    print(f"{'synapses':<12}{'rate [Hz]':>10}{'|dw|/|w|':>10}{'E_read':>12}{'E_prog':>12}{'pulses':>12}")
+    print(f"{'synapses':<12}{'rate [Hz]':>10}{'|dw|/|w|':>10}{'E_read [J]':>12}{'E_prog [J]':>12}{'pulses':>12}")
     print(f"{'float':<12}{base.mean_rate():>10.3f}{0.0:>10.3f}{'-':>12}{'-':>12}{'-':>12}")
     pcm = None
     for name in presets:

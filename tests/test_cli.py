@@ -77,7 +77,9 @@ def test_run_with_device_preset_writes_the_device_report(tmp_path, capsys):
     assert len(rep["projections"]) == 4
     assert rep["totals"]["reads"] > 0 and rep["totals"]["program_pulses"] > 0
     assert rep["by_class"]["pcm_gst"]["total_energy"] > 0
-    table = json.loads((tmp_path / "mapping" / "mapping_table_0.json").read_text())
+    names = sorted(p.name for p in (tmp_path / "mapping").iterdir())
+    assert names == sorted(f"mapping_table_{pr}.json" for pr in ("exc-exc", "exc-inh", "inh-exc", "inh-inh")), names
+    table = json.loads((tmp_path / "mapping" / "mapping_table_exc-exc.json").read_text())
     assert table["format"] == "memr_snn.mapping_table" and table["array"]["rows"] == 64
     assert (tmp_path / "devices.png").stat().st_size > 1000
     # a saved crossbar network continues from the CLI; --device is refused for files

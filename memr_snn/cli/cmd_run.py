@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -113,11 +114,12 @@ def _device_outputs(net, out: Path, plots: bool) -> None:
     mapping = out / "mapping"
     mapping.mkdir(exist_ok=True)
     for k, pr in enumerate(net.projections):
-        if pr.crossbar is not None:
-            pr.crossbar.save_mapping_table(mapping / f"mapping_table_{k}.json")
+        if pr.crossbar is not None:  # one file per projection, named after it ("exc->inh" -> exc-inh)
+            stem = re.sub(r"[^A-Za-z0-9_.]+", "-", pr.name or f"projection{k}").strip("-") or f"projection{k}"
+            pr.crossbar.save_mapping_table(mapping / f"mapping_table_{stem}.json")
     print("\ndevice report")
     print(report.format())
-    files = "device_report.json, mapping/mapping_table_*.json"
+    files = "device_report.json, mapping/mapping_table_<projection>.json"
     if plots:
         import matplotlib
 

@@ -47,6 +47,7 @@ from typing import Literal
 
 import numpy as np
 
+from ._extras import MissingExtraError
 from .io.atomic import save_figure, save_npz, write_text
 
 __all__ = ["main", "build_parser", "check_output_path", "OutputPathError", "EXIT_CODES"]
@@ -826,7 +827,7 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
         0 on success; 2 for a refused command line or input (``ValueError``, ``TypeError``,
-        an unusable output path); 1 for a failure while working (``OSError``,
+        an unusable output path); 1 for a failure while working (a missing optional package, ``OSError``,
         ``MemoryError``, ``RecursionError``, a numerical divergence, any other exception);
         130 when interrupted.  Each failure prints one line ``memr-snn: error: ...`` on
         stderr; with ``--debug`` the exception propagates with its traceback instead.
@@ -847,6 +848,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CODES["interrupted"]
     except np.linalg.LinAlgError as exc:  # a ValueError, but a numerical failure, not a refused input
         _error(f"LinAlgError: {_one_line(exc)}")
+        return EXIT_CODES["failure"]
+    except MissingExtraError as exc:  # an optional package is missing: its one line names the pip command
+        _error(_one_line(exc))
         return EXIT_CODES["failure"]
     except (ValueError, TypeError) as exc:
         _error(_one_line(exc))

@@ -54,8 +54,9 @@ FIELDS: dict[str, FieldUnit] = {
     "tau_mem": _TAU._replace(what="a membrane time constant"),
     "tau_syn_e": _TAU._replace(typical=2e-3, what="a synaptic time constant"),
     "tau_syn_i": _TAU._replace(typical=2e-3, what="a synaptic time constant"),
-    # e-prop's adaptation spans hundreds of ms to seconds; allow up to 100 s
-    "tau_adapt": FieldUnit(_TIME, 1e-7, 100.0, 200e-3, "an adaptation time constant"),
+    # e-prop's adaptation spans hundreds of ms to seconds, Diehl & Cook's homeostatic threshold decays
+    # with 1e7 ms = 1e4 s (networks/diehl_cook.py): allow up to 1e5 s
+    "tau_adapt": FieldUnit(_TIME, 1e-7, 1e5, 200e-3, "an adaptation time constant"),
     "t_ref": FieldUnit(_TIME, 1e-7, 1.0, 2e-3, "a refractory period"),
     # membrane or circuit capacitance: 0.1 fF (nanoscale devices) .. 1 mF; a bare 250 (pF) is 250 F
     "c_mem": FieldUnit("F", 1e-16, 1e-3, 250e-12, "a membrane capacitance"),

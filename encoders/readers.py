@@ -54,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._extras import require
 from .events import EVENT_DTYPE, EventError, EventStream, as_events, validate_events
 
 __all__ = [
@@ -273,10 +274,7 @@ def read_aedat4(path, sensor_size: tuple[int, int] | None = None, *, isolate: bo
     EventFileError
         If the decoder rejects the file (truncated, corrupted) or it holds no event stream.
     """
-    try:
-        import aedat  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("reading AEDAT 4 files needs the 'aedat' package: pip install memr_snn[dvs]") from exc
+    aedat = require("dvs", "aedat", "reading AEDAT 4 files")
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(path)
@@ -296,8 +294,6 @@ def read_aedat4(path, sensor_size: tuple[int, int] | None = None, *, isolate: bo
             with np.load(out) as z:
                 t, x, y, p, size = z["t"], z["x"], z["y"], z["p"], tuple(int(v) for v in z["size"])
     else:
-        import aedat
-
         try:
             decoder = aedat.Decoder(path)
             streams = decoder.id_to_stream()

@@ -52,7 +52,7 @@ __all__ = [
 PYTHON310_ENV = "MEMR_SNN_PYTHON310"
 """Environment variable naming the Python 3.10 interpreter used for Lava."""
 
-CORE_PACKAGES: tuple[str, ...] = ("numpy", "numba", "scipy", "matplotlib")
+CORE_PACKAGES: tuple[str, ...] = ("numpy", "numba", "scipy", "matplotlib", "tqdm")
 """Required dependencies whose versions :func:`collect_info` reports."""
 
 OPTIONAL_PACKAGES: tuple[tuple[str, str], ...] = (

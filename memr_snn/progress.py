@@ -1,25 +1,37 @@
-"""A tiny, dependency-free progress bar for long simulations.
+"""Progress reporting for long simulations, trainings and data-set builds, drawn by tqdm.
 
-The bar is drawn on one terminal line that is rewritten in place with a
-carriage return::
+:class:`ProgressBar` is the one progress object the package uses (``Network.run``, the learning
+benchmarks, the data-set builders, the Diehl & Cook trainer); it wraps a :class:`tqdm.tqdm` so
+callers never depend on tqdm's API.  What it writes depends on where it writes:
 
-    run cuba:  42%|##########..............| 420/1000 [00:03<00:04]
+* **a terminal** -- a tqdm bar on one line, rewritten in place (at most ``1 / min_interval``
+  redraws per second)::
 
-It shows the percentage, the count, the elapsed time and an estimate of the
-time left.  Redraws are throttled (by default at most ten per second), so
-calling :meth:`ProgressBar.update` once per simulation step costs little.  By
-default it draws only when the stream is a terminal, so logs and CI output stay
-clean; a disabled bar writes nothing at all.
+      simulating:  42%|████▏     | 420/1000 [00:03<00:04, 140.00it/s]
+
+* **anything else** (a log file, a pipe, CI) -- a few plain lines, never carriage returns: one when
+  the stage starts, one at each quarter if at least :data:`LINE_INTERVAL` seconds passed since the
+  previous line, and one when it ends::
+
+      simulating: 0/1000
+      simulating: 500/1000 (50%) [00:12 elapsed, ~00:12 left]
+      simulating: 1000/1000 (100%) done in 00:25
+
+  (tqdm itself, given a file that is not a terminal, either writes nothing, with ``disable=None``,
+  or writes every redraw separated by ``\\r``, which logs show as one huge line.)
+
+``enabled=False`` writes nothing at all.
 
 Examples
 --------
 >>> import io
 >>> out = io.StringIO()
->>> with ProgressBar(3, desc="demo", enabled=True, stream=out) as bar:
+>>> with ProgressBar(3, desc="demo", stream=out) as bar:
 ...     for _ in range(3):
 ...         bar.update()
->>> out.getvalue().endswith("3/3 [00:00<00:00]\\n")
-True
+>>> print(out.getvalue(), end="")  # doctest: +ELLIPSIS
+demo: 0/3
+demo: 3/3 (100%) done in 00:00
 """
 
 from __future__ import annotations
@@ -31,18 +43,18 @@ import time
 from types import TracebackType
 from typing import TextIO
 
-__all__ = ["ProgressBar"]
+from tqdm import tqdm
 
-_BAR_WIDTH = 24
-_clock = time.monotonic  # module level so tests can substitute a fake clock
+__all__ = ["ProgressBar", "LINE_INTERVAL"]
+
+#: Minimum time between two intermediate plain lines [s] (start and end lines are always written).
+LINE_INTERVAL = 10.0
+_clock = time.monotonic  # module level so tests can substitute a fake clock (plain-line mode)
 
 
 def _format_seconds(seconds: float) -> str:
-    """``MM:SS`` below an hour, ``H:MM:SS`` above."""
-    total = int(max(seconds, 0.0))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+    """``MM:SS`` below an hour, ``H:MM:SS`` above (tqdm's format); negative times count as 0."""
+    return tqdm.format_interval(max(seconds, 0.0))
 
 
 def _is_tty(stream: TextIO | None) -> bool:
@@ -53,24 +65,23 @@ def _is_tty(stream: TextIO | None) -> bool:
 
 
 class ProgressBar:
-    """Progress bar on one terminal line, usable as a context manager.
+    """Progress of ``total`` units of work, usable as a context manager.
 
     Parameters
     ----------
     total : int
         Number of units of work (steps, trials...), ``>= 0``.
     desc : str, optional
-        Label shown before the bar.
+        Label shown before the bar or at the start of each line.
     enabled : bool or None, optional
-        ``True`` always draws, ``False`` never draws, ``None`` (default) draws
-        only when ``stream.isatty()`` is true.
+        ``False`` writes nothing.  ``True`` or ``None`` (default) report progress: a tqdm bar when
+        ``stream`` is a terminal, plain lines otherwise (see the module docstring).
     stream : text stream or None, optional
-        Where to draw.  ``None`` (default) means :data:`sys.stderr` as it is when
-        the bar is created (so redirections made by pytest or a CLI are honoured).
+        Where to write.  ``None`` (default) means :data:`sys.stderr` as it is when the bar is created
+        (so redirections made by pytest or a CLI are honoured).
     min_interval : float, optional
-        Minimum time between two redraws [s], ``>= 0``.  The first draw, the
-        draw when the count reaches ``total`` and the final draw in :meth:`close`
-        are never skipped.
+        Minimum time between two redraws of the terminal bar [s], ``>= 0``.  The first draw, the
+        draw when the count reaches ``total`` and the final draw in :meth:`close` are never skipped.
 
     Attributes
     ----------
@@ -78,9 +89,11 @@ class ProgressBar:
         As given.
     n : int
         Units done so far, clamped to ``total``.
+    mode : str
+        ``"bar"`` (tqdm on a terminal), ``"lines"`` (plain lines) or ``"off"``.
     enabled : bool
-        Whether the bar draws.  It turns itself off if writing to the stream
-        fails (a closed pipe must not stop a simulation).
+        Whether anything is written (``mode != "off"``).  The bar turns itself off if writing to the
+        stream fails (a closed pipe must not stop a simulation).
 
     Raises
     ------
@@ -118,14 +131,23 @@ class ProgressBar:
         self.n = 0
         self.min_interval = float(min_interval)
         self._stream = sys.stderr if stream is None else stream
-        self.enabled = _is_tty(self._stream) if enabled is None else enabled
-        if self._stream is None:  # sys.stderr can be None (pythonw)
-            self.enabled = False
-        self._start = _clock()
-        self._last_draw = -math.inf
-        self._last_length = 0
+        if enabled is False or self._stream is None:  # sys.stderr can be None (pythonw)
+            self.mode = "off"
+        else:
+            self.mode = "bar" if _is_tty(self._stream) else "lines"
         self._closed = False
-        self._draw()
+        self._bar: tqdm | None = None
+        self._start = _clock()
+        self._last_line = self._start
+        self._next_quarter = 1
+        if self.mode == "bar":
+            self._guard(self._open_bar)
+        elif self.mode == "lines":
+            self._write_line(f"{self._prefix()}{self.n}/{self.total}")
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode != "off"
 
     # ------------------------------------------------------------------ public
 
@@ -157,20 +179,25 @@ class ProgressBar:
             return
         before = self.n
         self.n = min(self.total, self.n + n)
-        if not self.enabled:
-            return
-        reached_end = self.n == self.total and before != self.total
-        if reached_end or _clock() - self._last_draw >= self.min_interval:
-            self._draw()
+        if self.mode == "bar":
+            self._guard(self._bar_update, self.n - before, self.n == self.total and before != self.total)
+        elif self.mode == "lines":
+            self._line_update()
 
     def close(self) -> None:
-        """Draw the final state and end the line.  Safe to call more than once."""
+        """Draw the final state and end the line (or write the last plain line).  Safe to call more than once."""
         if self._closed:
             return
         self._closed = True
-        if self.enabled:
-            self._draw()
-            self._write("\n")
+        if self.mode == "bar":
+            self._guard(self._bar.close)
+        elif self.mode == "lines":
+            elapsed = _format_seconds(_clock() - self._start)
+            if self.n >= self.total:
+                self._write_line(f"{self._prefix()}{self.n}/{self.total} (100%) done in {elapsed}")
+            else:
+                self._write_line(f"{self._prefix()}stopped at {self.n}/{self.total} ({self._percent()}%) "
+                                 f"after {elapsed}")
 
     def __enter__(self) -> ProgressBar:
         return self
@@ -185,12 +212,10 @@ class ProgressBar:
 
     def __repr__(self) -> str:
         return (f"ProgressBar(total={self.total}, desc={self.desc!r}, n={self.n}, "
-                f"enabled={self.enabled})")
-
-    # ------------------------------------------------------------------ drawing
+                f"mode={self.mode!r})")
 
     def render(self, elapsed: float) -> str:
-        """The bar's text (without carriage return) after ``elapsed`` seconds.
+        """The terminal bar's text (ASCII, 60 columns) after ``elapsed`` seconds, as tqdm formats it.
 
         Parameters
         ----------
@@ -200,34 +225,59 @@ class ProgressBar:
         Returns
         -------
         str
-            For example ``"run:  42%|##########..............| 420/1000 [00:03<00:04]"``.
+            For example ``"run:  42%|####2     | 420/1000 [00:03<00:04, 140.00it/s]"``.
         """
-        fraction = 1.0 if self.total == 0 else self.n / self.total
-        filled = int(fraction * _BAR_WIDTH)
-        bar = "#" * filled + "." * (_BAR_WIDTH - filled)
-        if self.n >= self.total:
-            eta = _format_seconds(0)
-        elif self.n == 0 or elapsed <= 0:
-            eta = "?"
-        else:
-            eta = _format_seconds(elapsed * (self.total - self.n) / self.n)
-        prefix = f"{self.desc}: " if self.desc else ""
-        return (f"{prefix}{int(fraction * 100):3d}%|{bar}| {self.n}/{self.total} "
-                f"[{_format_seconds(elapsed)}<{eta}]")
+        return tqdm.format_meter(self.n, self.total, elapsed, ncols=60, prefix=self._prefix(), ascii=True)
 
-    def _draw(self) -> None:
-        if not self.enabled:
+    # ------------------------------------------------------------------ drawing
+
+    def _prefix(self) -> str:
+        return f"{self.desc}: " if self.desc else ""
+
+    def _percent(self) -> int:
+        return 100 if self.total == 0 else int(100 * self.n / self.total)
+
+    def _open_bar(self) -> None:
+        self._bar = tqdm(total=self.total, desc=self.desc or None, file=self._stream, leave=True,
+                         mininterval=self.min_interval, dynamic_ncols=True, disable=False)
+
+    def _bar_update(self, delta: int, reached_end: bool) -> None:
+        if delta:
+            self._bar.update(delta)
+        if reached_end:
+            self._bar.refresh()
+
+    def _line_update(self) -> None:
+        if self.total == 0:
             return
+        quarter = 4 * self.n // self.total
+        if quarter < self._next_quarter or quarter >= 4:
+            return  # no new quarter reached (the end line comes from close())
+        self._next_quarter = quarter + 1
         now = _clock()
-        self._last_draw = now
-        line = self.render(now - self._start)
-        padding = " " * max(0, self._last_length - len(line))  # erase a longer old line
-        self._last_length = len(line)
-        self._write("\r" + line + padding)
+        if now - self._last_line < LINE_INTERVAL:
+            return
+        elapsed = now - self._start
+        left = elapsed * (self.total - self.n) / self.n
+        self._write_line(f"{self._prefix()}{self.n}/{self.total} ({self._percent()}%) "
+                         f"[{_format_seconds(elapsed)} elapsed, ~{_format_seconds(left)} left]")
 
-    def _write(self, text: str) -> None:
-        try:
-            self._stream.write(text)
-            self._stream.flush()
-        except (OSError, ValueError):  # broken pipe, closed stream
-            self.enabled = False
+    def _write_line(self, text: str) -> None:
+        self._last_line = _clock()
+        self._guard(self._raw_write, text + "\n")
+
+    def _raw_write(self, text: str) -> None:
+        self._stream.write(text)
+        self._stream.flush()
+
+    def _guard(self, func, *args) -> None:
+        """Run a drawing call; a broken pipe or closed stream turns the bar off instead of raising."""
+        if getattr(self._stream, "closed", False) is not True:
+            try:
+                func(*args)
+                return
+            except (OSError, ValueError):
+                pass
+        self.mode = "off"
+        if self._bar is not None:
+            self._bar.disable = True  # tqdm must not draw again, not even when garbage-collected

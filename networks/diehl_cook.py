@@ -69,6 +69,7 @@ from memr_snn import (
     Projection,
     SpikeMonitor,
 )
+from memr_snn._extras import require
 from memr_snn.learning import STDP
 from memr_snn.learning.homeostasis import normalize_incoming
 from memr_snn.units import ms, mV, nA, pA, pF
@@ -201,14 +202,8 @@ def load_digits_split(n_train: int | None = None, n_test: int | None = None):
     ValueError
         When ``n_train`` or ``n_test`` is not an integer in ``[1, split size]``.
     """
-    try:
-        from sklearn.datasets import load_digits
-        from sklearn.model_selection import train_test_split
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "the Diehl & Cook digits task needs scikit-learn: install the datasets extra "
-            "(pip install 'memr_snn[datasets]')"
-        ) from exc
+    load_digits = require("datasets", "sklearn.datasets", "the Diehl & Cook digits task").load_digits
+    train_test_split = require("datasets", "sklearn.model_selection", "the Diehl & Cook digits task").train_test_split
     data = load_digits()
     x, y = data.data.astype(np.float64), data.target.astype(np.int64)
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=N_TEST_SPLIT, stratify=y, random_state=SPLIT_SEED)

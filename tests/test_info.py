@@ -56,7 +56,7 @@ def test_collect_info_has_every_field_and_is_json(no_python310):
     assert json.loads(json.dumps(info)) == info
     assert info["python_version"] == ".".join(map(str, sys.version_info[:3]))
     assert info["python_executable"] == sys.executable
-    assert set(info["packages"]) == {"numpy", "numba", "scipy", "matplotlib"}
+    assert set(info["packages"]) == {"numpy", "numba", "scipy", "matplotlib", "tqdm"}
     import numpy
 
     assert info["packages"]["numpy"] == numpy.__version__
@@ -76,7 +76,7 @@ def test_format_info_mentions_everything(no_python310):
     info = collect_info()
     text = format_info(info)
     for needle in ["memr_snn", "Python", "Platform", "CPUs", "Memory", "numpy", "numba",
-                   "scipy", "matplotlib", "threading layer", "cache dir", "brian2",
+                   "scipy", "matplotlib", "tqdm", "threading layer", "cache dir", "brian2",
                    "nest-simulator", "lava-nc", "nir", "psutil", "hypothesis", "pytest",
                    "Python 3.10 for Lava", "not found", info["python_version"]]:
         assert needle in text

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._extras import require
 from ...progress import ProgressBar
 from ..dvs import DVSParams, saccades
 from ..events import EventStream, to_frames_by_time
@@ -102,11 +103,7 @@ class DVSDigitsConfig:
 
 
 def _load_sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("DVS digits need scikit-learn's bundled digits: pip install 'memr_snn[datasets]'") from exc
-    d = load_digits()
+    d = require("datasets", "sklearn.datasets", "the DVS digits").load_digits()
     return d.images.astype(np.float64), d.target.astype(np.int64)
 
 
@@ -186,7 +183,7 @@ def load_dvs_digits(*, n_bins: int = 30, pool: int = 2, config: DVSDigitsConfig 
         ``x_*`` uint8 counts ``(N, n_bins, 2 * (side // pool)**2)``; ``meta`` holds the parameters, the
         cache path and the mean number of events per sample.
     """
-    from sklearn.model_selection import train_test_split
+    train_test_split = require("datasets", "sklearn.model_selection", "the DVS digits").train_test_split
 
     cfg = config or DVSDigitsConfig()
     for name, v, lo in (("n_bins", n_bins, 1), ("pool", pool, 1)):

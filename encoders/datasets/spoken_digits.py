@@ -50,6 +50,7 @@ from math import gcd
 import numpy as np
 from scipy import signal
 
+from ..._extras import MissingExtraError, require
 from ..audio import CochleaParams, cochlea_encode
 from . import cache
 from .classification import ClassificationData
@@ -90,14 +91,13 @@ TRAIN_VARIANTS = ("m1", "m2", "m4", "m5", "m6", "m8", "f1", "f3", "f4", "klatt",
 TEST_VARIANTS = ("m3", "m7", "f2", "f5", "klatt3", "klatt6", "benjamin", "linda", "robert", "steph", "grandpa")
 """espeak-ng voice variants held out for the test set (disjoint from :data:`TRAIN_VARIANTS`)."""
 
-_INSTALL_HINT = ("spoken-digit synthesis needs espeak-ng, shipped by the optional 'espeakng-loader' package: "
-                 "pip install 'memr_snn[speech]'  (espeak-ng is GPL-3.0; it is used only to generate data)")
+_PURPOSE = "spoken-digit synthesis (espeak-ng: GPL-3.0, used only to generate the data)"
 
 
-class SpeechExtraMissing(ImportError, ValueError):
+class SpeechExtraMissing(MissingExtraError, ValueError):
     """The optional speech extra (``espeakng-loader``) is not installed; the message says how to install it.
 
-    Also a ``ValueError``, so the command line reports it as a one-line error.
+    A :class:`memr_snn._extras.MissingExtraError` (so an ``ImportError``), and also a ``ValueError``.
     """
 
 
@@ -146,10 +146,7 @@ class EspeakSynthesizer:
     def __init__(self, library_path: str | None = None, rand_seed: int = 0) -> None:
         if isinstance(rand_seed, bool) or not isinstance(rand_seed, (int, np.integer)) or not 0 <= rand_seed < 2**31:
             raise ValueError(f"rand_seed must be an integer in [0, 2**31), got {rand_seed!r}")
-        try:
-            import espeakng_loader
-        except ImportError as exc:
-            raise SpeechExtraMissing(_INSTALL_HINT) from exc
+        espeakng_loader = require("speech", "espeakng_loader", _PURPOSE, error=SpeechExtraMissing)
         try:
             lib = ctypes.CDLL(library_path or espeakng_loader.get_library_path())
             data_path = espeakng_loader.get_data_path()
@@ -416,10 +413,7 @@ def synthesize_digits(config: SpokenDigitsConfig | None = None, split: str = "tr
     n_workers = min(4, os.cpu_count() or 1) if workers is None else int(workers)
     if n_workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers!r}")
-    try:
-        import espeakng_loader
-    except ImportError as exc:
-        raise SpeechExtraMissing(_INSTALL_HINT) from exc
+    espeakng_loader = require("speech", "espeakng_loader", _PURPOSE, error=SpeechExtraMissing)
     variants = config.train_variants if split == "train" else config.test_variants
     split_index = 0 if split == "train" else 1
     groups = [(a, v) for a in range(len(config.accents)) for v in range(len(variants))]
@@ -522,7 +516,7 @@ def _encode_chunk(task) -> np.ndarray:
 def _espeak_version() -> str:
     """libespeak-ng's version, read in a throw-away process (the data must come from fresh libraries)."""
     if importlib.util.find_spec("espeakng_loader") is None:
-        raise SpeechExtraMissing(_INSTALL_HINT)
+        raise SpeechExtraMissing("speech", "espeakng_loader", _PURPOSE)
     with _pool_context().Pool(1) as pool:
         return pool.apply(_version_in_worker)
 

@@ -39,6 +39,8 @@ import sys
 
 import numpy as np
 
+from .._extras import MissingExtraError
+
 # The command line is split by job: _common (exit codes, output paths, built-in network arguments),
 # parser (build_parser), and one cmd_* module per subcommand.  Every name the single module cli.py had
 # stays importable from here; _dispatch looks the commands up in this namespace (tests replace
@@ -92,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
         0 on success; 2 for a refused command line or input (``ValueError``, ``TypeError``,
-        an unusable output path); 1 for a failure while working (``OSError``,
+        an unusable output path); 1 for a failure while working (a missing optional package, ``OSError``,
         ``MemoryError``, ``RecursionError``, a numerical divergence, any other exception);
         130 when interrupted.  Each failure prints one line ``memr-snn: error: ...`` on
         stderr; with ``--debug`` the exception propagates with its traceback instead.
@@ -113,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CODES["interrupted"]
     except np.linalg.LinAlgError as exc:  # a ValueError, but a numerical failure, not a refused input
         _error(f"LinAlgError: {_one_line(exc)}")
+        return EXIT_CODES["failure"]
+    except MissingExtraError as exc:  # an optional package is missing: its one line names the pip command
+        _error(_one_line(exc))
         return EXIT_CODES["failure"]
     except (ValueError, TypeError) as exc:
         _error(_one_line(exc))

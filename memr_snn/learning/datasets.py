@@ -19,6 +19,7 @@ import dataclasses
 
 import numpy as np
 
+from .._extras import require
 from .._validation import check_int_at_least, check_positive, check_probability
 from ..encoders.rate import bernoulli
 
@@ -104,12 +105,8 @@ def load_digits_spikes(T: int = 20, *, dt: float = 1e-3, max_rate: float = 500.0
     ImportError
         If scikit-learn is not installed (the ``datasets`` extra).
     """
-    try:
-        from sklearn.datasets import load_digits
-        from sklearn.model_selection import train_test_split
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("load_digits_spikes needs scikit-learn: install the 'datasets' extra "
-                          "(pip install 'memr_snn[datasets]')") from exc
+    load_digits = require("datasets", "sklearn.datasets", "load_digits_spikes").load_digits
+    train_test_split = require("datasets", "sklearn.model_selection", "load_digits_spikes").train_test_split
     if coding not in CODINGS:
         raise ValueError(f"coding must be one of {list(CODINGS)}, got {coding!r}")
     check_int_at_least("seed", seed, 0)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._extras import require
 from .._validation import check_int_at_least, check_nonnegative, check_positive
 from ..encoders.datasets.classification import ClassificationData
 from .snn import RSNNConfig
@@ -124,11 +125,8 @@ def logistic_baseline(data: ClassificationData, *, bins: int = 1, C: float = 1.0
     ImportError
         If scikit-learn is not installed (the ``datasets`` extra).
     """
-    try:
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.preprocessing import StandardScaler
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("the logistic baseline needs scikit-learn: pip install 'memr_snn[datasets]'") from exc
+    LogisticRegression = require("datasets", "sklearn.linear_model", "the logistic baseline").LogisticRegression
+    StandardScaler = require("datasets", "sklearn.preprocessing", "the logistic baseline").StandardScaler
     bins = check_int_at_least("bins", bins, 1)
     check_positive("C", C)
     max_iter = check_int_at_least("max_iter", max_iter, 1)

@@ -19,6 +19,7 @@ import numpy as np
 
 from .._json_files import parse_json
 from .._validation import as_param_array
+from ._units import check_plausible, to_si
 
 __all__ = ["NeuronParams", "save_params", "load_params", "NEURON_MODELS", "register_neuron_model"]
 
@@ -47,6 +48,10 @@ def register_neuron_model(klass: type[NeuronParams]) -> type[NeuronParams]:
 class NeuronParams:
     """Base class of neuron parameter sets.
 
+    Fields take plain numbers in SI units or Brian2 quantities (converted, dimension checked).  A
+    plain value far outside its field's plausible range (:data:`memr_snn.neurons._units.FIELDS`, e.g.
+    ``tau_mem=20``: 20 s) warns with :class:`ImplausibleUnitWarning`, naming the likely unit.
+
     Subclasses declare ``model`` (the name used in files), ``state_variables``
     (names of the recordable state) and ``receptors`` (names of the synaptic
     inputs a projection may target, in order).
@@ -58,8 +63,10 @@ class NeuronParams:
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
-            object.__setattr__(self, f.name, as_param_array(f.name, getattr(self, f.name)))
+            value = to_si(type(self).__name__, f.name, getattr(self, f.name))  # a Brian2 quantity -> SI
+            object.__setattr__(self, f.name, as_param_array(f.name, value))
         self._validate()
+        check_plausible(self, stacklevel=3)  # warn at the caller of the constructor
 
     def _validate(self) -> None:
         """Check the parameters; subclasses extend it (the base has nothing to check)."""

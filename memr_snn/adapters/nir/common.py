@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 
+from ..._extras import require
+
 #: readings of a spike's area in NIR's ODEs (see the module docstring)
 SPIKE_MODELS = ("dirac", "step")
 #: largest dense weight matrix (elements, all projections) an export writes
@@ -66,11 +68,7 @@ _META_PREFIX = "memr_snn_"
 
 # ----------------------------------------------------------------------------- helpers
 def _nir():
-    try:
-        import nir
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError("the NIR adapter needs the 'nir' package: pip install 'memr_snn[nir]'") from exc
-    return nir
+    return require("nir", "nir", "the NIR adapter")
 
 
 def _check_spike_model(spike_model: str) -> str:

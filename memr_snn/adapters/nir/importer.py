@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
@@ -14,6 +15,7 @@ from ...model.connectivity import FromSparse
 from ...model.network import Network
 from ...model.population import Population, PopulationBase, SpikeSource
 from ...model.projection import MAX_DELAY_STEPS, Projection
+from ...neurons import ImplausibleUnitWarning
 from ...neurons.lif import LIFParams
 from .common import (
     _META_PREFIX,
@@ -90,17 +92,20 @@ class _Import:
         tau_mem = tau_mem * u.time
         v_reset = getattr(self.nodes[key], "v_reset", None)
         try:
-            return LIFParams(
-                tau_mem=_compact(tau_mem),
-                c_mem=_compact(tau_mem / r),
-                v_rest=_compact(self.array(key, "v_leak", n) * u.voltage),
-                v_reset=_compact((np.zeros(n) if v_reset is None else self.array(key, "v_reset", n)) * u.voltage),
-                v_threshold=_compact(self.array(key, "v_threshold", n) * u.voltage),
-                t_ref=0.0,
-                tau_syn_e=_compact(tau_syn_e * u.time),
-                tau_syn_i=_compact(tau_syn_i * u.time),
-                i_bias=0.0,
-            )
+            with warnings.catch_warnings():
+                # the graph's own conventions (NIR graphs are often normalised: r = 1, v_threshold = 1) are not a typo
+                warnings.simplefilter("ignore", ImplausibleUnitWarning)
+                return LIFParams(
+                    tau_mem=_compact(tau_mem),
+                    c_mem=_compact(tau_mem / r),
+                    v_rest=_compact(self.array(key, "v_leak", n) * u.voltage),
+                    v_reset=_compact((np.zeros(n) if v_reset is None else self.array(key, "v_reset", n)) * u.voltage),
+                    v_threshold=_compact(self.array(key, "v_threshold", n) * u.voltage),
+                    t_ref=0.0,
+                    tau_syn_e=_compact(tau_syn_e * u.time),
+                    tau_syn_i=_compact(tau_syn_i * u.time),
+                    i_bias=0.0,
+                )
         except ValueError as exc:
             raise self.fail(key, str(exc)) from None
 

@@ -222,6 +222,8 @@ class SensoryBenchmarkResult:
     seeds: list[SeedResult]
     baseline: dict[str, Any] | None
     energy_model: EnergyModel
+    smoke_test: bool = False
+    """True for ``--quick`` runs (a small subset, 1 epoch): they check that the pipeline runs, not accuracy."""
 
     def _mean_std(self, values: Sequence[float]) -> tuple[float, float]:
         a = np.asarray(values, dtype=np.float64)
@@ -247,7 +249,8 @@ class SensoryBenchmarkResult:
         """JSON-able dictionary (task, settings, per-seed results, summary, baseline, energy model)."""
         return _jsonable({"task": self.task, "settings": self.settings,
                           "seeds": [dataclasses.asdict(s) for s in self.seeds], "summary": self.summary(),
-                          "baseline": self.baseline, "energy_model": dataclasses.asdict(self.energy_model)})
+                          "baseline": self.baseline, "energy_model": dataclasses.asdict(self.energy_model),
+                          "smoke_test": self.smoke_test})
 
     def format(self) -> str:
         """A markdown report: one table of the headline numbers plus the per-seed accuracies."""
@@ -255,7 +258,11 @@ class SensoryBenchmarkResult:
         t = self.task
         st = self.settings
         pct = "{:.1f} ± {:.1f} %".format
-        lines = [f"## Sensory benchmark: {t['name']}", "",
+        lines = [f"## Sensory benchmark: {t['name']}", ""]
+        if self.smoke_test:
+            lines += [("**--quick smoke test: a small subset and 1 epoch. These numbers check that the pipeline "
+                       "runs; they are not a measurement of accuracy or energy.**"), ""]
+        lines += [
                  (f"{t['n_train']} train / {t['n_test']} test samples, {t['n_in']} inputs, T = {t['T']} steps of "
                  f"{t['dt'] * 1e3:g} ms, {t['n_classes']} classes; network {t['n_in']}-{st['hidden']}-"
                  f"{t['n_classes']} ({'recurrent' if st['recurrent'] else 'feed-forward'} LIF), {st['epochs']} "
@@ -495,7 +502,9 @@ def run_task(name: str, *, quick: bool = False, **settings: Any) -> SensoryBench
     data = loader(quick=bool(quick))
     if not isinstance(data, ClassificationData):
         raise TypeError(f"the loader of task {name!r} returned {type(data).__name__}, not ClassificationData")
-    return run_classification_benchmark(data, **kw)
+    result = run_classification_benchmark(data, **kw)
+    result.smoke_test = bool(quick)
+    return result
 
 
 def write_results(result: SensoryBenchmarkResult, out: str | Path, command: str | None = None) -> tuple[Path, Path]:

@@ -158,6 +158,18 @@ def _fake_doc() -> dict:
             "cold": None, "scaling": None}
 
 
+def test_targets_name_the_peers_that_did_not_run():
+    """A --quick run leaves brian2-cpp out: the 'fastest peer' is then only the fastest of those that ran."""
+    doc = _fake_doc()
+    case = doc["cases"][0]
+    case["samples"] = [s for s in case["samples"] if s["contender"] != "brian2-cpp"]
+    case["skipped"] = {"brian2-cpp": "--quick"}
+    case["summary"] = stats._summaries(case["samples"])
+    case["ratios"] = stats._ratios(case["summary"])
+    md = bench.format_markdown(doc)
+    assert "| nest (of nest; not run: brian2-cpp) |" in md
+
+
 def test_ratios_and_targets_from_medians():
     doc = _fake_doc()
     r = doc["cases"][0]["ratios"]
@@ -170,6 +182,7 @@ def test_ratios_and_targets_from_medians():
     assert "| 4000 | 1 | memr_snn (dense) | 3 |" in md
     assert "0.0600 (0.0500–0.0700)" in md  # median (min–max) of the steady runs
     assert "0.67 ✗" in md and "0.074 ✓" in md and "12.20 ✗" in md
+    assert "| brian2-cpp (of brian2-cpp, nest) |" in md
     header = next(line for line in md.splitlines() if line.startswith("| N |"))
     rows = [line for line in md.splitlines() if line.startswith("| 4000 |")]
     assert len(rows) == 3 and all(row.count("|") == header.count("|") for row in rows)

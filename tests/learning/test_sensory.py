@@ -291,10 +291,13 @@ def test_cli_bench_task_end_to_end(tmp_path, capsys):
     assert doc["baseline"]["bins"] == 2 and doc["baseline"]["features"] == 128
     assert 0.0 <= doc["summary"]["float_accuracy_mean"] <= 1.0
     assert (out / "results.md").read_text() in capsys.readouterr().out
+    # --quick results are labelled as a smoke test, in the file and in the report
+    assert doc["smoke_test"] is True
+    assert "--quick smoke test" in (out / "results.md").read_text()
 
 
 def test_cli_bench_errors(capsys, monkeypatch):
-    from memr_snn import benchmarking
+    from memr_snn import bench as benchmarking
     from memr_snn.cli import main
 
     assert main(["bench", "no-such-task"]) == 2

@@ -307,6 +307,8 @@ class Network:
             from ..engine.simulator import Simulator
 
             self._sim = Simulator(self)
+            for proj in self.projections:  # the engine holds the weights from now on
+                proj._release_weights()
         return self._sim
 
     def run(self, duration: float, progress: bool | None = None, engine: str | None = None) -> None:
@@ -410,8 +412,7 @@ class Network:
         r = float(reward)
         if not np.isfinite(r):
             raise ValueError(f"reward must be finite, got {reward!r}")
-        sim = self._ensure_built()
-        sim.reward[sim.proj_pl[self.projections.index(projection)]] = r
+        self._ensure_built().set_reward(projection, r)
 
     def _check_spike_times(self, pop) -> None:
         """Spike times must sit on the dt grid, at most one spike per neuron and step."""

@@ -17,7 +17,7 @@ from ..kernel.loop import activate_many, peek_many, rebuild_touched, run_chunk, 
 from ..model.monitors import RateMonitor, SpikeMonitor, StateMonitor
 from ..model.population import PoissonSource, Population, SpikeSource
 from ..model.projection import check_weight_range
-from .coefficients import group_tables, input_tables
+from .coefficients import group_tables, input_tables, plasticity_row
 
 __all__ = ["Simulator", "VAR_CODES", "STATE_ARRAYS", "check_model_arrays"]
 
@@ -303,7 +303,7 @@ class Simulator:
     def _build_plasticity(self):
         """Tables of the plastic projections: rule rows, trace offsets, column (CSC) indices, eligibilities."""
         from ..kernel import plasticity as K
-        from ..learning.stdp import RewardSTDP
+        from ..model.plasticity import RewardSTDP
 
         projs = self.net.projections
         plastic = [k for k, pr in enumerate(projs) if getattr(pr, "plasticity", None) is not None]
@@ -324,7 +324,7 @@ class Simulator:
         for p, k in enumerate(plastic):
             pr = projs[k]
             self.proj_pl[k] = p
-            pf, mult, nearest = pr.plasticity.kernel_row(self.dt)
+            pf, mult, nearest = plasticity_row(pr.plasticity, self.dt)
             self.pf[p] = pf
             reward = isinstance(pr.plasticity, RewardSTDP)
             post_lo = int(self.pop_lo[self.pop_index(pr.post)])

@@ -405,7 +405,7 @@ class Network:
     def set_reward(self, projection, reward: float) -> None:
         """Set the reward (neuromodulator) signal of a projection with a :class:`~memr_snn.learning.RewardSTDP`
         rule; it holds until the next call (drive it between ``run_steps`` calls in a closed loop)."""
-        from ..learning.stdp import RewardSTDP
+        from .plasticity import RewardSTDP
 
         if projection not in self.projections or not isinstance(projection.plasticity, RewardSTDP):
             raise ValueError("set_reward needs a projection of this network with a RewardSTDP rule")

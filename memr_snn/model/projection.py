@@ -133,7 +133,7 @@ class Projection:
         self.device = device
         self.crossbar = None  # CrossbarState, made by the network
         if plasticity is not None:
-            from ..learning.stdp import PlasticityRule
+            from .plasticity import PlasticityRule
 
             if not isinstance(plasticity, PlasticityRule):
                 raise TypeError(f"plasticity must be an STDP, TripletSTDP or RewardSTDP rule, got {plasticity!r}")

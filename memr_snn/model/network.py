@@ -202,13 +202,11 @@ class Network:
         if proj.name is None:
             proj.name = f"{proj.pre.name}->{proj.post.name}"
         if proj.device is not None and not restore:
-            from ..devices.crossbar import CrossbarState
-
             seed = proj.device.seed
             if seed is None:
                 seed = int(np.random.default_rng([self.seed, 3, len(self.projections)]).integers(2**62))
-            proj.crossbar = CrossbarState(proj.device, proj.pre_indices(), proj.indices, proj.weights, seed,
-                                          name=proj.name, n_pre=proj.pre.n)
+            proj.crossbar = proj.device.make_state(proj.pre_indices(), proj.indices, proj.weights, seed,
+                                                   name=proj.name, n_pre=proj.pre.n)
         proj._network = self
         self.projections.append(proj)
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
+from .._protocols import SynapticStorage
 from .._validation import Fixed, ReadOnlyArray, check_finite, check_int_at_least, read_only
 from .connectivity import Connectivity
 from .population import Population, PopulationBase
@@ -125,11 +126,8 @@ class Projection:
             )
         if np.isscalar(weight) and not callable(weight):
             check_finite("weight", weight)
-        if device is not None:
-            from ..devices.crossbar import Crossbar
-
-            if not isinstance(device, Crossbar):
-                raise TypeError(f"device must be a memr_snn.devices.Crossbar, got {device!r}")
+        if device is not None and not isinstance(device, SynapticStorage):
+            raise TypeError(f"device must be a memr_snn.devices.Crossbar, got {device!r}")
         self.device = device
         self.crossbar = None  # CrossbarState, made by the network
         if plasticity is not None:

@@ -28,7 +28,8 @@ SOURCES = {"memr_snn": "memr_snn", "encoders": "memr_snn.encoders", "networks": 
            "bci": "memr_snn.bci"}
 
 # Components, bottom to top.  BASE is the set of leaf utilities that every layer may import.
-BASE = {"units", "_validation", "_protocols", "_json_files", "_tree", "progress", "info", "plotting", "analysis", "io.atomic"}
+BASE = {"units", "_validation", "_protocols", "_json_files", "_tree", "progress", "info", "plotting", "analysis",
+        "io.atomic"}
 
 #: component -> the components it may import (besides itself).  The layering, bottom up:
 #: kernel | base utilities | neurons, devices | encoders | model (+ the ``memr_snn`` facade) | engine | io |

@@ -5,6 +5,7 @@ The public API is listed in ``__all__``; units are SI (see :mod:`memr_snn.units`
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import runtime as _runtime  # noqa: F401 - installs the engine and checkpoint I/O behind Network
 from . import units
 from .model import (
     AllToAll,

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from .._protocols import SynapticStorage
 from .._validation import check_finite, check_int_at_least, check_nonnegative, check_positive
 from .array import ArraySpec, Tiling, tile_projection, wire_model
 from .endurance import FAIL_CODES
@@ -52,7 +53,7 @@ _COMPONENTS = ("device", "variability", "read_noise", "faults", "drift", "retent
 
 
 @dataclasses.dataclass(frozen=True)
-class Crossbar:
+class Crossbar(SynapticStorage):
     """How a projection's weights are stored in devices (a specification; see the module docstring).
 
     Any component left ``None`` comes from ``preset`` (a built-in name, a path to a
@@ -130,6 +131,11 @@ class Crossbar:
             out["device"] = LinearStepDevice(g_min=0.0, g_max=100e-6, dg_up=1e-6, dg_down=1e-6)
         out["preset_name"] = getattr(preset, "name", None)
         return out
+
+    def make_state(self, pre: np.ndarray, post: np.ndarray, weights: np.ndarray, seed: int, name: str,
+                   n_pre: int) -> CrossbarState:
+        """Program devices for one projection's synapses (called by the network when the projection is added)."""
+        return CrossbarState(self, pre, post, weights, seed, name=name, n_pre=n_pre)
 
 
 def _pow2_at_least(x: float) -> float:

@@ -14,7 +14,7 @@ import numpy as np
 from ..kernel import layout as L
 from ..neurons import ALIFParams, LIFCondParams, LIFParams, NeuronParams, TSMNeuronParams
 
-__all__ = ["neuron_type", "group_tables", "psp_peak"]
+__all__ = ["neuron_type", "group_tables", "psp_peak", "plasticity_row"]
 
 
 def neuron_type(params: NeuronParams) -> int:
@@ -204,3 +204,38 @@ def input_tables():
     gi = np.zeros((1, L.N_ICOEF), dtype=np.int64)
     gi[0, L.I_TYPE] = L.T_INPUT
     return gc, gi
+
+
+def _ld(tau: float, dt: float) -> float:
+    return -dt / tau
+
+
+def _pair_triplet_row(rule, dt: float, a2p: float, a3p: float, a2m: float, a3m: float, tau_x: float,
+                      tau_y: float) -> tuple[np.ndarray, int, int]:
+    from ..kernel import plasticity as K
+
+    pf = np.zeros(K.N_PF)
+    pf[K.PF_LDP], pf[K.PF_LDM] = _ld(rule.tau_plus, dt), _ld(rule.tau_minus, dt)
+    pf[K.PF_LDX], pf[K.PF_LDY] = _ld(tau_x, dt), _ld(tau_y, dt)
+    pf[K.PF_A2P], pf[K.PF_A3P], pf[K.PF_A2M], pf[K.PF_A3M] = a2p, a3p, a2m, a3m
+    pf[K.PF_WMIN], pf[K.PF_WMAX] = rule.w_min, rule.w_max
+    return pf, int(rule.dependence == "multiplicative"), int(rule.pairing == "nearest")
+
+
+def plasticity_row(rule, dt: float) -> tuple[np.ndarray, int, int]:
+    """The kernel's float row of a plasticity rule (:mod:`memr_snn.model.plasticity`), with its
+    multiplicative and nearest-pairing flags (:mod:`memr_snn.kernel.plasticity` has the layout)."""
+    from ..kernel import plasticity as K
+    from ..model.plasticity import STDP, RewardSTDP, TripletSTDP
+
+    if isinstance(rule, RewardSTDP):
+        pf, mult, nearest = plasticity_row(rule.stdp, dt)
+        pf[K.PF_LDE] = _ld(rule.tau_e, dt)
+        pf[K.PF_LR] = rule.learning_rate
+        return pf, mult, nearest
+    if isinstance(rule, TripletSTDP):
+        return _pair_triplet_row(rule, dt, rule.a2_plus, rule.a3_plus, rule.a2_minus, rule.a3_minus, rule.tau_x,
+                                 rule.tau_y)
+    if isinstance(rule, STDP):  # the triplet kernel with A3 = 0 (the slow traces then never matter)
+        return _pair_triplet_row(rule, dt, rule.a_plus, 0.0, rule.a_minus, 0.0, rule.tau_plus, rule.tau_minus)
+    raise TypeError(f"no kernel for plasticity rule {rule!r}")

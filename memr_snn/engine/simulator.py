@@ -17,7 +17,7 @@ from ..kernel.loop import activate_many, peek_many, rebuild_touched, run_chunk, 
 from ..model.monitors import RateMonitor, SpikeMonitor, StateMonitor
 from ..model.population import PoissonSource, Population, SpikeSource
 from ..model.projection import check_weight_range
-from .coefficients import group_tables, input_tables
+from .coefficients import group_tables, input_tables, plasticity_row
 
 __all__ = ["Simulator", "VAR_CODES", "STATE_ARRAYS", "check_model_arrays"]
 
@@ -86,8 +86,9 @@ def check_model_arrays(net) -> None:
         if indptr.shape != (pr.pre.n + 1,) or (indptr.size and indptr[0] != 0) or np.any(np.diff(indptr) < 0):
             _refuse(what, f"indptr must be a ({pr.pre.n + 1},) non-decreasing row pointer starting at 0")
         m = int(indptr[-1])
-        if indices.shape != (m,) or np.asarray(pr._weights).shape != (m,):
-            _refuse(what, f"{m} synapses but {indices.size} indices and {np.size(pr._weights)} weights")
+        weights = pr._initial_weights() if getattr(net, "_sim", None) is None else None
+        if indices.shape != (m,) or (weights is not None and np.asarray(weights).shape != (m,)):
+            _refuse(what, f"{m} synapses but {indices.size} indices and {np.size(weights)} weights")
         if m and (indices.min() < 0 or indices.max() >= pr.post.n):
             _refuse(what, f"postsynaptic indices must lie in [0, {pr.post.n - 1}]")
         if pr.delays is not None:
@@ -274,6 +275,7 @@ class Simulator:
         self.syn_post = np.zeros(n_syn, dtype=np.int32)
         self.syn_w = np.zeros(n_syn, dtype=self.net.weight_dtype)
         self.syn_delay = np.zeros(max(n_het, 1), dtype=np.int16)
+        self._proj_k = {id(pr): k for k, pr in enumerate(projs)}
         ip = so = do = 0
         for k, pr in enumerate(projs):
             self.proj_pre_lo[k] = self.pop_lo[self.pop_index(pr.pre)]
@@ -283,13 +285,12 @@ class Simulator:
             m = pr.n_synapses
             self.syn_indptr[ip:ip + pr.pre.n + 1] = pr.indptr
             self.syn_post[so:so + m] = pr.indices + self.pop_lo[self.pop_index(pr.post)]
-            check_weight_range(f"weights of projection {pr.name!r}", pr._weights, self.syn_w.dtype)
-            self.syn_w[so:so + m] = pr._weights
-            pr._weights = self.syn_w[so:so + m]  # live view: user writes reach the kernel
+            weights = pr._initial_weights()
+            check_weight_range(f"weights of projection {pr.name!r}", weights, self.syn_w.dtype)
+            self.syn_w[so:so + m] = weights
             if pr.delays is not None:
                 self.proj_doff[k] = do
                 self.syn_delay[do:do + m] = pr.delays
-                pr._delays = read_only(self.syn_delay[do:do + m])
                 do += m
             else:
                 self.proj_delay[k] = pr.delay_uniform
@@ -302,7 +303,7 @@ class Simulator:
     def _build_plasticity(self):
         """Tables of the plastic projections: rule rows, trace offsets, column (CSC) indices, eligibilities."""
         from ..kernel import plasticity as K
-        from ..learning.stdp import RewardSTDP
+        from ..model.plasticity import RewardSTDP
 
         projs = self.net.projections
         plastic = [k for k, pr in enumerate(projs) if getattr(pr, "plasticity", None) is not None]
@@ -323,7 +324,7 @@ class Simulator:
         for p, k in enumerate(plastic):
             pr = projs[k]
             self.proj_pl[k] = p
-            pf, mult, nearest = pr.plasticity.kernel_row(self.dt)
+            pf, mult, nearest = plasticity_row(pr.plasticity, self.dt)
             self.pf[p] = pf
             reward = isinstance(pr.plasticity, RewardSTDP)
             post_lo = int(self.pop_lo[self.pop_index(pr.post)])
@@ -570,6 +571,32 @@ class Simulator:
                 progress.update(done)
 
     # ----------------------------------------------------------------- state
+    def _proj_index(self, proj) -> int:
+        k = self._proj_k.get(id(proj))
+        if k is None or self.net.projections[k] is not proj:
+            raise ValueError(f"projection {getattr(proj, 'name', proj)!r} is not part of this network")
+        return k
+
+    def weights(self, proj) -> np.ndarray:
+        """The simulated weights of ``proj`` (CSR order): a writable view into the engine's storage."""
+        k = self._proj_index(proj)
+        so = int(self.proj_so[k])
+        return self.syn_w[so:so + proj.n_synapses]
+
+    def set_weights(self, proj, values: np.ndarray) -> None:
+        """Write validated weights of ``proj`` (reprogramming its crossbar first, if any)."""
+        view = self.weights(proj)
+        if proj.crossbar is not None:  # validate and map before anything changes
+            proj.crossbar.program(values)
+        view[...] = values
+
+    def set_reward(self, proj, reward: float) -> None:
+        """Set the reward signal of the plastic projection ``proj`` (a rule with a reward input)."""
+        p = int(self.proj_pl[self._proj_index(proj)])
+        if p < 0:
+            raise ValueError(f"projection {proj.name!r} has no plasticity rule")
+        self.reward[p] = float(reward)
+
     def get_state(self, pop, var: str, indices=None) -> np.ndarray:
         gids = self.gids(pop, indices)
         out = np.zeros(gids.size)

@@ -250,7 +250,7 @@ def _rebuild_model(meta, arrays, step: int) -> Network:
         pre, post = net.population(entry["pre"]), net.population(entry["post"])
         rule = None
         if entry.get("plasticity") is not None:
-            from ..learning.stdp import rule_from_dict
+            from ..model.plasticity import rule_from_dict
 
             rule = rule_from_dict(entry["plasticity"])
         proj = Projection(pre, post, _Restored(), weight=0.0, receptor=entry["receptor"], name=entry["name"],

@@ -152,7 +152,7 @@ def engine_layout(net: Any) -> EngineLayout:
     """Sizes of the engine state of model ``net`` (a :class:`memr_snn.Network`, built or not)."""
     from ..engine.coefficients import group_tables
     from ..kernel import layout as L
-    from ..learning.stdp import RewardSTDP
+    from ..model.plasticity import RewardSTDP
     from ..model.population import PoissonSource, Population, SpikeSource
 
     pops = net.populations

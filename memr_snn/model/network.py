@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from .monitors import Monitor, StateMonitor
 from .population import PoissonSource, PopulationBase, SpikeSource
 from .projection import Projection
 
-__all__ = ["Network", "ENGINES"]
+__all__ = ["Network", "ENGINES", "install_runtime"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,41 @@ def _available_memory() -> int | None:
     except ImportError:  # pragma: no cover
         return None
     return available_memory_bytes()
+
+
+#: The runtime hooks (build, save, load), installed by a higher layer (memr_snn/runtime.py): the
+#: model never imports the engine or the checkpoint I/O itself.
+_RUNTIME: dict[str, Callable] = {}
+
+
+def install_runtime(*, build: Callable, save: Callable, load: Callable) -> None:
+    """Install what runs and persists networks (``import memr_snn`` installs the engine and io).
+
+    Parameters
+    ----------
+    build : callable
+        ``build(net)`` returns the runtime object of a network on its first run; it holds all
+        mutable state and provides ``step``, ``mode``, ``run_steps``, ``get_state``, ``set_state``,
+        ``set_rates``, ``set_reward``, ``weights``, ``set_weights``, ``rebuild_recording`` and
+        ``synapse_bytes`` (the engine's :class:`~memr_snn.engine.simulator.Simulator`).
+    save, load : callable
+        ``save(net, path)`` and ``load(path) -> Network`` (:mod:`memr_snn.io.checkpoint`).
+    """
+    hooks = {"build": build, "save": save, "load": load}
+    for name, fn in hooks.items():
+        if not callable(fn):
+            raise TypeError(f"install_runtime: {name} must be callable, got {fn!r}")
+    _RUNTIME.update(hooks)
+
+
+def _runtime_hook(name: str) -> Callable:
+    try:
+        return _RUNTIME[name]
+    except KeyError:
+        raise RuntimeError(
+            "no network runtime is installed (memr_snn.model is only a description); "
+            "`import memr_snn` installs the engine and checkpoint I/O (memr_snn.runtime)"
+        ) from None
 
 
 #: Most steps a network may run in total: the kernels add gaps of up to 2**61 steps to the step counter
@@ -202,13 +238,11 @@ class Network:
         if proj.name is None:
             proj.name = f"{proj.pre.name}->{proj.post.name}"
         if proj.device is not None and not restore:
-            from ..devices.crossbar import CrossbarState
-
             seed = proj.device.seed
             if seed is None:
                 seed = int(np.random.default_rng([self.seed, 3, len(self.projections)]).integers(2**62))
-            proj.crossbar = CrossbarState(proj.device, proj.pre_indices(), proj.indices, proj.weights, seed,
-                                          name=proj.name, n_pre=proj.pre.n)
+            proj.crossbar = proj.device.make_state(proj.pre_indices(), proj.indices, proj.weights, seed,
+                                                   name=proj.name, n_pre=proj.pre.n)
         proj._network = self
         self.projections.append(proj)
 
@@ -304,9 +338,9 @@ class Network:
             if not self.populations:
                 raise ValueError("the network is empty: add at least one population before running")
             self._check_memory()
-            from ..engine.simulator import Simulator
-
-            self._sim = Simulator(self)
+            self._sim = _runtime_hook("build")(self)
+            for proj in self.projections:  # the engine holds the weights from now on
+                proj._release_weights()
         return self._sim
 
     def run(self, duration: float, progress: bool | None = None, engine: str | None = None) -> None:
@@ -403,15 +437,14 @@ class Network:
     def set_reward(self, projection, reward: float) -> None:
         """Set the reward (neuromodulator) signal of a projection with a :class:`~memr_snn.learning.RewardSTDP`
         rule; it holds until the next call (drive it between ``run_steps`` calls in a closed loop)."""
-        from ..learning.stdp import RewardSTDP
+        from .plasticity import RewardSTDP
 
         if projection not in self.projections or not isinstance(projection.plasticity, RewardSTDP):
             raise ValueError("set_reward needs a projection of this network with a RewardSTDP rule")
         r = float(reward)
         if not np.isfinite(r):
             raise ValueError(f"reward must be finite, got {reward!r}")
-        sim = self._ensure_built()
-        sim.reward[sim.proj_pl[self.projections.index(projection)]] = r
+        self._ensure_built().set_reward(projection, r)
 
     def _check_spike_times(self, pop) -> None:
         """Spike times must sit on the dt grid, at most one spike per neuron and step."""
@@ -471,16 +504,12 @@ class Network:
 
         ``Network.load(path)`` in any process continues the run bit for bit.
         """
-        from ..io.checkpoint import save_network
-
-        save_network(self, path)
+        _runtime_hook("save")(self, path)
 
     @staticmethod
     def load(path) -> Network:
         """Load a network saved by :meth:`save` (refuses truncated or altered files)."""
-        from ..io.checkpoint import load_network
-
-        return load_network(path)
+        return _runtime_hook("load")(path)
 
     # ---------------------------------------------------------------- info
     def population(self, name: str) -> PopulationBase:

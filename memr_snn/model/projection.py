@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
+from .._protocols import SynapticStorage
 from .._validation import Fixed, ReadOnlyArray, check_finite, check_int_at_least, read_only
 from .connectivity import Connectivity
 from .population import Population, PopulationBase
@@ -125,15 +126,12 @@ class Projection:
             )
         if np.isscalar(weight) and not callable(weight):
             check_finite("weight", weight)
-        if device is not None:
-            from ..devices.crossbar import Crossbar
-
-            if not isinstance(device, Crossbar):
-                raise TypeError(f"device must be a memr_snn.devices.Crossbar, got {device!r}")
+        if device is not None and not isinstance(device, SynapticStorage):
+            raise TypeError(f"device must be a memr_snn.devices.Crossbar, got {device!r}")
         self.device = device
         self.crossbar = None  # CrossbarState, made by the network
         if plasticity is not None:
-            from ..learning.stdp import PlasticityRule
+            from .plasticity import PlasticityRule
 
             if not isinstance(plasticity, PlasticityRule):
                 raise TypeError(f"plasticity must be an STDP, TripletSTDP or RewardSTDP rule, got {plasticity!r}")
@@ -271,6 +269,19 @@ class Projection:
     def n_synapses(self) -> int:
         return 0 if self.indices is None else int(self.indices.size)
 
+    def _runtime(self):
+        """The engine running this projection's network, or None before the first run."""
+        net = self._network
+        return None if net is None else net._sim
+
+    def _initial_weights(self) -> np.ndarray | None:
+        """The weights as described (before the engine is built): the engine copies them at build."""
+        return self._weights
+
+    def _release_weights(self) -> None:
+        """The engine now holds the weights (one copy in memory): drop the description's copy."""
+        self._weights = None
+
     @property
     def weights(self) -> np.ndarray:
         """Per-synapse weights in CSR order: a live, read-only view (it follows learning).
@@ -281,27 +292,37 @@ class Projection:
         ``weight_dtype``) and, on a crossbar projection, the devices are reprogrammed.
         On a crossbar projection these are the *wanted* weights; the kernel reads
         the devices.  Writing into the view in place raises ``ValueError``.
+
+        Once the network has run, the weights live in the engine (which learning updates);
+        before, in the projection.
         """
-        if self._weights is None:
+        if self._indices is None:
             raise RuntimeError("the projection has no synapses yet: add it to a network first")
-        return read_only(self._weights)
+        runtime = self._runtime()
+        return read_only(self._weights if runtime is None else runtime.weights(self))
 
     @weights.setter
     def weights(self, values) -> None:
-        if self._weights is None:
+        if self._indices is None:
             raise RuntimeError("the projection has no synapses yet: add it to a network first")
         if not _is_numeric(values):
             raise TypeError(f"weights must be a number or an array of numbers, got {values!r:.80}")
         values = np.asarray(values, dtype=np.float64)
+        m = self.n_synapses
         try:
-            values = np.broadcast_to(values, self._weights.shape)
+            values = np.broadcast_to(values, (m,))
         except ValueError:
             raise ValueError(
                 f"weights of shape {values.shape} do not fit projection {self.name!r} with "
-                f"{self._weights.size} synapses: pass a scalar or a ({self._weights.size},) array in CSR order"
+                f"{m} synapses: pass a scalar or a ({m},) array in CSR order"
             ) from None
         check_finite("weights", values)
-        check_weight_range("weights", values, self._weights.dtype)
+        runtime = self._runtime()
+        dtype = self._weights.dtype if runtime is None else runtime.weights(self).dtype
+        check_weight_range("weights", values, dtype)
+        if runtime is not None:
+            runtime.set_weights(self, values)
+            return
         if self.crossbar is not None:  # validate and map before anything changes
             self.crossbar.program(values)
         self._weights[...] = values

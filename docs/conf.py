@@ -1,0 +1,126 @@
+"""Sphinx configuration of the memr_snn documentation: the narrative pages (docs/*.md, read by
+myst-parser) and the API reference generated from the numpy-style docstrings (autodoc, napoleon,
+autosummary).
+
+Build with ``make docs`` (HTML in docs/_build/html, warnings are errors).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+# memr_snn must be installed (``make docs`` runs pip install -e ".[docs]"): encoders/, networks/ and
+# bci/ import as memr_snn.encoders etc. only through the package-dir mapping of the installed package.
+
+project = "memr_snn"
+author = "memr_snn developers"
+copyright = "memr_snn developers, MIT licence"
+try:
+    from importlib.metadata import version as _version
+
+    release = _version("memr_snn")
+except Exception:  # pragma: no cover - a source tree without metadata
+    release = "unknown"
+version = release
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.mathjax",
+    "myst_parser",
+]
+
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+root_doc = "index"
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "api/generated/_templates"]
+
+# --- markdown (the narrative pages are also read on GitHub: keep them plain markdown) -------------
+# Anchors for links such as ``learning.md#performance`` (GitHub's heading slugs).
+myst_heading_anchors = 3
+myst_enable_extensions = ["dollarmath"]
+
+# --- API reference ---------------------------------------------------------------------------------
+autosummary_generate = True
+autosummary_generate_overwrite = True
+# Document every object where it is defined: a package page shows its docstring, a table of the
+# names it exports (see PublicNames below) and its submodules; re-exports are not documented twice.
+autosummary_ignore_module_all = True
+autodoc_default_options = {
+    "members": True,
+    "show-inheritance": True,
+    "ignore-module-all": True,
+}
+autodoc_member_order = "bysource"
+autodoc_typehints = "signature"
+autodoc_class_signature = "mixed"
+autoclass_content = "class"
+
+# Optional dependencies that some modules import at module level: documenting those modules must
+# need none of them (the docs extra installs Sphinx only).  Lava, NEST and Brian2 are imported inside
+# functions or in subprocesses, so they are listed only to keep it that way if that changes.
+autodoc_mock_imports = ["lava", "nest", "brian2"]
+
+napoleon_google_docstring = False
+napoleon_numpy_docstring = True
+# Types are prose here ("ndarray, shape (N, T, n_in)", "float [s]"): render them as text.  As ``:type:``
+# fields Sphinx would try to resolve every word as a Python name, and a word such as ``T`` that names
+# attributes of two classes would break the build (ambiguous reference).
+napoleon_use_param = False
+napoleon_use_keyword = False
+napoleon_use_rtype = False
+napoleon_use_ivar = True
+
+html_theme = "alabaster"
+html_title = f"memr_snn {release}"
+html_static_path: list[str] = []
+
+
+def _canonical_name(module, name: str) -> str:
+    obj = getattr(module, name)
+    if inspect.ismodule(obj):
+        return obj.__name__
+    owner = getattr(obj, "__module__", None)
+    qualname = getattr(obj, "__qualname__", None)
+    if isinstance(owner, str) and isinstance(qualname, str) and not (inspect.isclass(obj) and owner == "builtins"):
+        return f"{owner}.{qualname}"
+    return f"{module.__name__}.{name}"
+
+
+def setup(app):
+    from docutils.statemachine import StringList
+    from pygments.lexers.special import TextLexer
+    from sphinx.ext.autosummary import Autosummary
+    from sphinx.highlighting import lexers
+
+    # docs/architecture.md draws its layer diagram in a ```mermaid block (GitHub renders it); show
+    # it here as text instead of warning that Pygments has no such lexer.
+    lexers["mermaid"] = TextLexer()
+
+    class PublicNames(Autosummary):
+        """``.. public-names:: package``: a summary table of ``package.__all__``, each entry linked to
+        the page of the module that defines it (where it is documented)."""
+
+        required_arguments = 1
+        has_content = False
+        option_spec = {"nosignatures": Autosummary.option_spec["nosignatures"]}
+
+        def run(self):
+            module = importlib.import_module(self.arguments[0])
+            names = [_canonical_name(module, n) for n in getattr(module, "__all__", [])]
+            self.arguments = []
+            self.content = StringList(names, source="__all__ of " + module.__name__)
+            # Full names, outside the module of the page (autosummary refuses names in the current
+            # module spelled with its prefix).
+            context = self.env.ref_context
+            saved = context.pop("py:module", None)
+            try:
+                return super().run()
+            finally:
+                if saved is not None:
+                    context["py:module"] = saved
+
+    app.add_directive("public-names", PublicNames)
+    return {"parallel_read_safe": True}

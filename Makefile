@@ -65,7 +65,7 @@ lint: $(VENV)/.stamp-test
 # that no warning hides behind a cached page.
 docs: $(VENV)/.stamp-docs
 	rm -rf docs/api/generated
-	$(PY) -m sphinx -b html -W --keep-going -E -q docs docs/_build/html
+	$(PY) -m sphinx -b html -W --keep-going -E -q -j auto docs docs/_build/html
 
 clean:
 	rm -rf $(VENV) $(VENV310) $(OUT) .pytest_cache docs/_build docs/api/generated

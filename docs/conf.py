@@ -78,18 +78,21 @@ html_title = f"memr_snn {release}"
 html_static_path: list[str] = []
 
 
-def _canonical_name(module, name: str) -> str:
+def _canonical_name(module, name: str) -> str | None:
+    """``~owner.qualname`` of a class, function or module exported as ``module.name`` (shown as
+    ``name``, linked to where it is documented); None for a constant, which has no page."""
     obj = getattr(module, name)
     if inspect.ismodule(obj):
-        return obj.__name__
+        return "~" + obj.__name__
     owner = getattr(obj, "__module__", None)
     qualname = getattr(obj, "__qualname__", None)
-    if isinstance(owner, str) and isinstance(qualname, str) and not (inspect.isclass(obj) and owner == "builtins"):
-        return f"{owner}.{qualname}"
-    return f"{module.__name__}.{name}"
+    if (inspect.isclass(obj) or callable(obj)) and isinstance(owner, str) and isinstance(qualname, str):
+        return f"~{owner}.{qualname}"
+    return None
 
 
 def setup(app):
+    from docutils import nodes
     from docutils.statemachine import StringList
     from pygments.lexers.special import TextLexer
     from sphinx.ext.autosummary import Autosummary
@@ -109,18 +112,30 @@ def setup(app):
 
         def run(self):
             module = importlib.import_module(self.arguments[0])
-            names = [_canonical_name(module, n) for n in getattr(module, "__all__", [])]
+            exported = list(getattr(module, "__all__", []))
+            names = [_canonical_name(module, n) for n in exported]
+            constants = [n for n, c in zip(exported, names) if c is None]
             self.arguments = []
-            self.content = StringList(names, source="__all__ of " + module.__name__)
+            self.content = StringList([c for c in names if c], source="__all__ of " + module.__name__)
             # Full names, outside the module of the page (autosummary refuses names in the current
             # module spelled with its prefix).
             context = self.env.ref_context
             saved = context.pop("py:module", None)
             try:
-                return super().run()
+                result = super().run() if self.content else []
             finally:
                 if saved is not None:
                     context["py:module"] = saved
+            if not exported:
+                result.append(nodes.paragraph(text="None listed (no __all__): import from the modules below."))
+            if constants:
+                para = nodes.paragraph(text="Constants: ")
+                for i, n in enumerate(constants):
+                    para += nodes.literal(text=n)
+                    if i < len(constants) - 1:
+                        para += nodes.Text(", ")
+                result.append(para)
+            return result
 
     app.add_directive("public-names", PublicNames)
     return {"parallel_read_safe": True}

@@ -1,6 +1,8 @@
 # The two commands a newcomer needs:
 #   make demo   set up .venv and run the flagship demo (CUBA network, built-in)
 #   make test   set up .venv with the test extras and run the test suite
+# and, for the documentation (HTML in docs/_build/html, from docs/*.md and the docstrings):
+#   make docs
 PYTHON ?= python3
 VENV   ?= .venv
 VENV310 ?= .venv310

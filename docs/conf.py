@@ -114,7 +114,7 @@ def setup(app):
             module = importlib.import_module(self.arguments[0])
             exported = list(getattr(module, "__all__", []))
             names = [_canonical_name(module, n) for n in exported]
-            constants = [n for n, c in zip(exported, names) if c is None]
+            constants = [n for n, c in zip(exported, names, strict=True) if c is None]
             self.arguments = []
             self.content = StringList([c for c in names if c], source="__all__ of " + module.__name__)
             # Full names, outside the module of the page (autosummary refuses names in the current

@@ -42,15 +42,16 @@ def rate_plot(monitor, ax=None, width: float = 5e-3, color: str = "C0", title: s
     return ax
 
 
-def plot_iv(trace, ax=None, color: str = "C0", title: str | None = None):
+def plot_iv(trace, ax=None, color: str = "C0", title: str | None = None, label: str | None = None):
     """Current [A] against voltage [V] of an :class:`~memr_snn.devices.IVTrace` (the pinched loop).
 
-    Returns the matplotlib Axes.
+    ``label`` names the loop in a later ``ax.legend()``; the zero axes drawn here never get a
+    legend entry.  Returns the matplotlib Axes.
     """
     ax = _axes(ax)
-    ax.plot(trace.v, trace.i, color=color, lw=1)
-    ax.axhline(0.0, color="0.7", lw=0.5)
-    ax.axvline(0.0, color="0.7", lw=0.5)
+    ax.plot(trace.v, trace.i, color=color, lw=1, label=label)
+    ax.axhline(0.0, color="0.7", lw=0.5, label="_nolegend_")
+    ax.axvline(0.0, color="0.7", lw=0.5, label="_nolegend_")
     ax.set_xlabel("voltage [V]")
     ax.set_ylabel("current [A]")
     if title:

@@ -1,3 +1,6 @@
+# Size: about 625 lines: one data set from voice synthesis to cached spike trains; the stages (espeak-ng
+# binding, synthesis, cochlear encoding, cache) share the configuration and the process-pool helpers.  The
+# espeak-ng binding (EspeakSynthesizer) is the part to move to its own module if this grows.
 """Spoken digits: "zero" ... "nine" synthesised offline with espeak-ng, encoded by the cochlear front end.
 
 The data set is generated on first use and cached (see :func:`load_spoken_digits`).  Every

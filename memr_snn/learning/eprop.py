@@ -1,3 +1,6 @@
+# Size: about 600 lines because EProp is one ~390-line class: its step, eligibility traces, learning
+# signals and (device) updates share the learner's state, and the docstring holds the equations.  Devices
+# (eprop_devices.py) and the task data (evidence_task.py) are split off.
 r"""e-prop: online learning for recurrent networks of LIF / ALIF neurons with a leaky readout.
 
 Bellec, Scherr, Subramoney, Hajek, Salaj, Legenstein & Maass, "A solution to the learning
@@ -85,7 +88,6 @@ and the weights are read back from the devices.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -94,6 +96,11 @@ import numpy as np
 
 from .._validation import check_finite, check_int_at_least, check_nonnegative, check_positive
 from . import snn as _snn
+
+# Split by job: learning on devices (eprop_devices) and the evidence-accumulation task (evidence_task) live in
+# their own modules; every name stays importable from here.
+from .eprop_devices import MATRICES, ROUNDINGS, DeviceTarget, _choice, _DeviceMatrix, _round  # noqa: F401
+from .evidence_task import evidence_accumulation
 from .snn import SGD, Adam, TrainingDiverged, Weights, _EPropRSNNConfig, simulate, spike_and_psi
 
 __all__ = [
@@ -115,13 +122,6 @@ RSNNConfig = _EPropRSNNConfig
 TASKS = ("regression", "classification")
 FEEDBACKS = ("symmetric", "random")
 OPTIMIZERS = ("adam", "sgd")
-ROUNDINGS = ("stochastic", "nearest")
-MATRICES = ("w_in", "w_rec", "w_out")
-
-
-def _choice(name: str, value: Any, allowed: Sequence[str]) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
 
 
 def init_weights(cfg: RSNNConfig, seed: int = 0, *, w_in_scale: float = 1.0, w_rec_scale: float = 1.0,
@@ -161,90 +161,6 @@ def _check_sequence(name: str, x, n: int) -> np.ndarray:
         raise ValueError(f"{name} must have shape (batch, time, {n}), got {arr.shape}")
     check_finite(name, arr)
     return arr
-
-
-# --------------------------------------------------------------------------- device target
-@dataclasses.dataclass(frozen=True)
-class DeviceTarget:
-    """Learn on memristive synapses: weight changes become device pulses.
-
-    Each matrix in ``matrices`` is stored in a crossbar built from ``crossbar`` (a
-    :class:`memr_snn.devices.Crossbar`; ``w_rec`` without its diagonal).  An update
-    ``dw`` becomes ``n = dw / dw_per_pulse`` pulses, rounded to an integer
-    (``"stochastic"``: up with probability equal to the fraction, seeded; ``"nearest"``),
-    sent with ``apply_pulses``; the weights are then read back from the devices.
-    ``dw_per_pulse = k * dg_up`` with ``k`` the crossbar's weight per siemens
-    (differential pairs move only up: a negative change potentiates G-).  ``b_out`` stays digital.
-    Pulses are applied, and the weights read back, at the learner's time ``n_steps * dt``
-    (drift acts from there; the weights are not re-read between updates).
-    """
-
-    crossbar: Any
-    """A ``memr_snn.devices.Crossbar`` specification."""
-    matrices: tuple[str, ...] = MATRICES
-    """Which of ``"w_in"``, ``"w_rec"``, ``"w_out"`` live on devices."""
-    rounding: str = "stochastic"
-    """``"stochastic"`` or ``"nearest"``."""
-    seed: int = 0
-    """Seed of the crossbars' device draws and of the stochastic rounding."""
-
-    def __post_init__(self) -> None:
-        from ..devices import Crossbar
-
-        if not isinstance(self.crossbar, Crossbar):
-            raise TypeError(f"crossbar must be a memr_snn.devices.Crossbar, got {self.crossbar!r}")
-        object.__setattr__(self, "matrices", tuple(self.matrices))
-        for m in self.matrices:
-            _choice("matrices", m, MATRICES)
-        _choice("rounding", self.rounding, ROUNDINGS)
-        check_int_at_least("seed", self.seed, 0)
-
-
-def _round(n: np.ndarray, mode: str, rng: np.random.Generator) -> np.ndarray:
-    if mode == "nearest":
-        return np.rint(n).astype(np.int64)
-    lo = np.floor(n)
-    return (lo + (rng.random(n.shape) < (n - lo))).astype(np.int64)
-
-
-class _DeviceMatrix:
-    """One weight matrix held by a crossbar (synapses in CSR order: by presynaptic index)."""
-
-    def __init__(self, spec, w: np.ndarray, mask: np.ndarray, seed: int, name: str):
-        from ..devices import CrossbarState
-
-        self.post, self.pre = (idx.astype(np.int64) for idx in np.nonzero(mask.T)[::-1])
-        order = np.lexsort((self.post, self.pre))
-        self.post, self.pre = self.post[order], self.pre[order]
-        self.shape = w.shape
-        self.state = CrossbarState(spec, self.pre, self.post, w[self.post, self.pre], seed=seed, name=name,
-                                   n_pre=w.shape[1])
-        st = self.state
-        if st.differential:
-            self.q_up = self.q_down = st.scale * st.device.dg_up
-        else:
-            self.q_up = st.scale * (st.device.dg_up if st.polarity > 0 else st.device.dg_down)
-            self.q_down = st.scale * (st.device.dg_down if st.polarity > 0 else st.device.dg_up)
-        if not (self.q_up > 0 and self.q_down > 0):
-            raise ValueError(f"crossbar of {name}: the device needs dg_up > 0 and dg_down > 0 to learn")
-
-    def read(self, now: float = 0.0) -> np.ndarray:
-        w = np.zeros(self.shape)
-        w[self.post, self.pre] = self.state.read_weights(t=now)
-        return w
-
-    def pulses(self, dw: np.ndarray, rounding: str, rng: np.random.Generator) -> np.ndarray:
-        d = dw[self.post, self.pre]
-        q = np.where(d >= 0, self.q_up, self.q_down)
-        n = _round(d / q, rounding, rng)
-        if not self.state.differential:
-            n = n * int(self.state.polarity)
-        return n
-
-    def apply(self, dw: np.ndarray, rounding: str, rng: np.random.Generator, now: float = 0.0) -> int:
-        n = self.pulses(dw, rounding, rng)
-        self.state.apply_pulses(n, now=now)
-        return int(np.abs(n).sum())
 
 
 # --------------------------------------------------------------------------- the learner
@@ -655,62 +571,6 @@ def _loss(task: str, y: np.ndarray, targets, mask: np.ndarray | None) -> float:
     lab = np.broadcast_to(targets[:, None], (nb, nt)) if targets.ndim == 1 else targets
     picked = np.take_along_axis(logp, lab[:, :, None], axis=2)[:, :, 0]
     return float(-picked[:, steps].sum() / nb)
-
-
-# --------------------------------------------------------------------------- temporal task
-def evidence_accumulation(n_samples: int, seed: int = 0, *, n_cues: int = 3, n_per_group: int = 10,
-                          cue_steps: int = 20, gap_steps: int = 10, delay_steps: int = 200, recall_steps: int = 30,
-                          f_cue: float = 100.0, f_noise: float = 10.0,
-                          dt: float = 1e-3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Evidence accumulation (Bellec et al. 2020, Fig. 3, scaled down): which side had more cues?
-
-    Four input groups of ``n_per_group`` Poisson channels: left cues, right cues, recall
-    cue, background noise.  ``n_cues`` cues (each ``cue_steps`` long at ``f_cue`` on the
-    left or right group, side drawn fairly, ``gap_steps`` apart) are followed by a delay of
-    ``delay_steps`` and a recall cue of ``recall_steps`` (recall group at ``f_cue``); the
-    noise group fires at ``f_noise`` throughout.  The label is the side of the majority
-    of cues (``n_cues`` odd: no ties).
-
-    Returns
-    -------
-    x : numpy.ndarray, shape (n_samples, T, 4 * n_per_group)
-        Spikes (0 / 1).
-    labels : numpy.ndarray, shape (n_samples,)
-        0 (left) or 1 (right).
-    mask : numpy.ndarray, shape (T,)
-        The recall steps (where the decision is read and learned).
-    """
-    n_samples = check_int_at_least("n_samples", n_samples, 1)
-    check_int_at_least("seed", seed, 0)
-    n_cues = check_int_at_least("n_cues", n_cues, 1)
-    if n_cues % 2 == 0:
-        raise ValueError(f"n_cues must be odd (no ties), got {n_cues}")
-    n_per_group = check_int_at_least("n_per_group", n_per_group, 1)
-    cue_steps = check_int_at_least("cue_steps", cue_steps, 1)
-    gap_steps = check_int_at_least("gap_steps", gap_steps, 0)
-    delay_steps = check_int_at_least("delay_steps", delay_steps, 0)
-    recall_steps = check_int_at_least("recall_steps", recall_steps, 1)
-    check_nonnegative("f_cue", f_cue, "Hz")
-    check_nonnegative("f_noise", f_noise, "Hz")
-    check_positive("dt", dt, "s")
-    rng = np.random.default_rng([int(seed), 0xEA])
-    period = cue_steps + gap_steps
-    nt = n_cues * period + delay_steps + recall_steps
-    g = n_per_group
-    sides = rng.integers(0, 2, size=(n_samples, n_cues))
-    labels = (sides.sum(axis=1) * 2 > n_cues).astype(np.int64)
-    rate = np.zeros((n_samples, nt, 4 * g))
-    rate[:, :, 3 * g:] = f_noise * dt
-    for c in range(n_cues):
-        t0 = c * period
-        for side in (0, 1):
-            rows = sides[:, c] == side
-            rate[np.ix_(rows, np.arange(t0, t0 + cue_steps), np.arange(side * g, (side + 1) * g))] = f_cue * dt
-    rate[:, nt - recall_steps:, 2 * g:3 * g] = f_cue * dt
-    x = (rng.random(rate.shape) < rate).astype(np.float64)
-    mask = np.zeros(nt, dtype=bool)
-    mask[nt - recall_steps:] = True
-    return x, labels, mask
 
 
 def train_eprop_task(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None = None, n_train: int = 512,

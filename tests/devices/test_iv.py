@@ -295,3 +295,23 @@ def test_bad_simulate_input(args, kwargs, match):
 def test_bad_sine_wave(args, match):
     with pytest.raises(ValueError, match=match):
         sine_wave(*args)
+
+
+def test_iv_legend_names_the_loops_not_the_zero_axes():
+    """The legend entries belong to the loops (before: labels given positionally went to the zero axes)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from memr_snn.plotting import plot_iv
+
+    dev = StrukovDevice()
+    fig, ax = plt.subplots()
+    for k, f in enumerate((1.0, 10.0)):
+        t, v = sine_wave(1.0, f, 1, 400)
+        plot_iv(simulate(dev, v, t), ax=ax, color=f"C{k}", label=f"{f:g} Hz")
+    legend = ax.legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["1 Hz", "10 Hz"]
+    assert [h.get_color() for h in legend.legend_handles] == ["C0", "C1"]
+    plt.close(fig)

@@ -130,3 +130,22 @@ def test_vth_argument_is_validated():
         to_fixed_point(_net(), vth=0, n_steps=T, compare=False)
     conv = to_fixed_point(_net(), vth={"other": 5}, n_steps=T, compare=False)  # unknown names: automatic choice
     assert conv.network.populations[0].params.vth > 1000
+
+
+def test_every_reason_is_listed_and_the_documented_recipe_converts():
+    """A population breaking three rules gets one error naming all three with the fix for each;
+    the recipe of docs/hardware.md ('Making a network exportable') then converts."""
+    import dataclasses
+
+    p = ms.LIFParams(tau_syn_e=5 * MS, tau_syn_i=10 * MS, t_ref=2 * MS, v_reset=-75 * mV, i_bias=100 * pA)
+    net = _net(neuron=p)
+    inh = net.add(ms.SpikeSource(1, [0.001], [0], name="inh_in"))
+    net.add(ms.Projection(inh, net.populations[1], ms.AllToAll(), weight=-50 * pA, receptor="inh"))
+    with pytest.raises(UnsupportedElementError) as err:
+        to_fixed_point(net, n_steps=T, compare=False)
+    msg = str(err.value)
+    assert "set t_ref=0" in msg and "set v_reset=v_rest" in msg and "set tau_syn_e=tau_syn_i" in msg
+    assert "Making a network exportable" in msg
+    fixed = dataclasses.replace(p, t_ref=0.0, v_reset=p.v_rest, tau_syn_i=p.tau_syn_e)
+    conv = to_fixed_point(_net(neuron=fixed), n_steps=T, compare=False)
+    assert conv.network is not None

@@ -1,0 +1,28 @@
+"""``memr-snn experiment``: run a reference learning experiment (``memr_snn.cli_experiments``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ._common import check_output_path
+
+
+def _option_value(argv: Sequence[str], option: str) -> str | None:
+    """The last value of ``option`` (``--out X`` or ``--out=X``) in ``argv``, else None."""
+    value = None
+    for k, arg in enumerate(argv):
+        if arg == option and k + 1 < len(argv):
+            value = argv[k + 1]
+        elif arg.startswith(option + "="):
+            value = arg[len(option) + 1:]
+    return value
+
+
+def _cmd_experiment(args) -> int:
+    from ..cli_experiments import run_experiment
+
+    out = _option_value(args.options, "--out")
+    if out is not None:  # an experiment's --out is a folder (sma: results.json, weights.png)
+        check_output_path(out, "dir", files=("results.json", "weights.png"))
+    run_experiment(args.name, args.options)
+    return 0

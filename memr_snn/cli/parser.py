@@ -1,0 +1,167 @@
+"""The argument parser of ``memr-snn`` (every subcommand's options and help)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .cmd_export import _add_export_parser
+
+_EPILOG = (
+    "Run 'memr-snn COMMAND --help' for the options of a command.  "
+    "Errors are one line 'memr-snn: error: ...' on stderr; exit status 0 success, 2 refused command line or "
+    "input (bad value, unusable --out), 1 failure while working (files, memory, numerical divergence), "
+    "130 interrupted.  Add --debug before the command (memr-snn --debug run ...) for the full traceback."
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="memr-snn",
+        description="memr_snn: event-driven spiking neuromorphic simulator.",
+        epilog=_EPILOG,
+    )
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, show the full traceback instead of the one-line message")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="simulate a built-in network or a saved network file",
+        description=(
+            "Simulate a built-in network (cuba, coba: the Vogels-Abbott benchmarks) or a network "
+            "file written by Network.save / --save-state, then write spikes.npz, summary.json, "
+            "raster.png and rate.png to the output folder and print a summary table."
+        ),
+    )
+    run.add_argument("network", help="built-in name (cuba, coba) or path to a saved network (.msnn)")
+    run.add_argument("--duration", type=float, default=1.0, help="simulated time in seconds (default 1.0)")
+    run.add_argument("--seed", type=int, default=1, help="random seed for built-in networks (default 1)")
+    run.add_argument("--n", type=int, default=4000, help="number of neurons of a built-in network (default 4000)")
+    run.add_argument("--dt", type=float, default=1e-4, help="time step in seconds for built-in networks (default 1e-4)")
+    run.add_argument("--engine", choices=("auto", "event", "dense"), default=None,
+                     help="event-driven or clock-driven update (default: the network's, auto)")
+    run.add_argument("--weight-dtype", choices=("float64", "float32"), default="float64",
+                     help="synaptic weight storage of built-in networks: 12 or 8 bytes per synapse (default float64)")
+    run.add_argument("--out", type=Path, default=Path("output"), help="output folder (default ./output)")
+    run.add_argument("--no-plots", action="store_true", help="skip raster.png and rate.png")
+    dev = run.add_argument_group("memristive synapses (built-in networks)")
+    dev.add_argument("--device", default=None, metavar="PRESET",
+                     help="store every projection's weights in crossbars of this device preset (see "
+                          "'memr-snn devices list') or preset file; prints and writes the device report")
+    dev.add_argument("--encoding", choices=("differential", "single"), default="differential",
+                     help="one device per synapse (single) or a G+/G- pair (default differential)")
+    dev.add_argument("--program", choices=("direct", "verify"), default="direct",
+                     help="write conductances directly or by program-and-verify (default direct)")
+    dev.add_argument("--age", type=float, default=0.0,
+                     help="seconds between programming and the start of the run (drift; default 0)")
+    dev.add_argument("--array", type=int, nargs=2, default=(256, 256), metavar=("ROWS", "COLS"),
+                     help="physical array size (default 256 256)")
+    dev.add_argument("--cell", choices=("1T1R", "1S1R", "1R"), default="1T1R", help="cross-point cell (default 1T1R)")
+    dev.add_argument("--r-wire", type=float, default=0.0, help="wire resistance per cell segment [Ohm] (default 0)")
+    run.add_argument("--save-state", type=Path, default=None, metavar="FILE",
+                     help="save the network with its state after the run (resume with 'run FILE')")
+    prog = run.add_mutually_exclusive_group()
+    prog.add_argument("--progress", dest="progress", action="store_true", default=None,
+                      help="always show a progress bar")
+    prog.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
+
+    bench = sub.add_parser(
+        "bench",
+        help="simulator speed vs Brian2 and NEST (no TASK), or a sensory classification benchmark (TASK)",
+        description=(
+            "Without TASK: run memr_snn, Brian2 (cython and cpp_standalone) and NEST on the Vogels-Abbott "
+            "networks in one run and print a table of build time, first run, steady run, peak "
+            "memory, spikes, rate and ratios; plus synapse memory and event-driven scaling (needs the "
+            "'peers' extra). With TASK (e.g. dvs-digits, spoken-digits, digits): train a spiking classifier "
+            "with surrogate gradients over seeds, map it to a device preset and report accuracy mean +- std, "
+            "spikes, synaptic operations and energy per sample and a logistic-regression baseline "
+            "(results.json and results.md in --out)."
+        ),
+    )
+    bench.add_argument("task", nargs="?", default=None,
+                       help="sensory benchmark task (dvs-digits, spoken-digits, digits); omit for the simulator "
+                            "speed benchmark")
+    bench.add_argument("--quick", action="store_true",
+                       help="small sizes only (a smoke test of the benchmark); with TASK: a small subset, 1 epoch, "
+                            "32 hidden neurons unless given")
+    bench.add_argument("--sizes", type=int, nargs="+", default=None, help="network sizes (default 4000 16000 64000)")
+    bench.add_argument("--repeats", type=int, default=3, help="repetitions per contender (median is reported)")
+    bench.add_argument("--models", nargs="+", default=None, help="models to run (default cuba coba alif)")
+    bench.add_argument("--peers", nargs="+", default=None,
+                       help="contenders besides memr_snn (default brian2-cython brian2-cpp nest)")
+    bench.add_argument("--out", type=Path, default=Path("bench_output"),
+                       help="folder for bench.json and bench.md (with TASK: results.json and results.md)")
+    sens = bench.add_argument_group("sensory benchmark (with TASK; defaults: the task's own settings)")
+    sens.add_argument("--seeds", type=int, nargs="+", default=None, help="network seeds (default 0 1 2)")
+    sens.add_argument("--epochs", type=int, default=None, help="training epochs")
+    sens.add_argument("--hidden", type=int, default=None, help="hidden LIF neurons")
+    sens.add_argument("--lr", type=float, default=None, help="Adam learning rate")
+    sens.add_argument("--batch-size", type=int, default=None, help="minibatch size")
+    sens.add_argument("--recurrent", action="store_true", default=None, help="recurrent hidden layer")
+    sens.add_argument("--preset", default=None, help="device preset of the mapped evaluation (default hfox_rram)")
+    sens.add_argument("--device-seeds", type=int, nargs="+", default=None,
+                      help="device seeds per trained network (default 0)")
+    sens.add_argument("--read-noise", choices=("per_step", "static", "off"), default=None,
+                      help="read noise of the mapped evaluation (default per_step)")
+    sens.add_argument("--baseline-bins", type=int, default=None,
+                      help="time bins of the logistic-regression baseline's count features (default 1)")
+
+    mp = sub.add_parser(
+        "map",
+        help="map a network onto Loihi-style cores: utilisation, traffic, energy and time per step",
+        description=(
+            "Place a built-in network (cuba, coba, alif) or a saved network file on the cores of a core "
+            "profile (loihi1, loihi2 or a core_profile.json), splitting populations to fit every per-core limit "
+            "and reducing inter-core spike traffic; print the mapping report and write mapping.json (and "
+            "utilisation.png). Networks the target cannot express are refused with the element and the reason."
+        ),
+    )
+    mp.add_argument("--profile", required=True, metavar="PROFILE",
+                    help="core profile: loihi1, loihi2 or a path to a core_profile.json")
+    mp.add_argument("--network", default="cuba", help="built-in name (cuba, coba, alif) or a saved network (.msnn)")
+    mp.add_argument("--n-neurons", type=int, default=4000, help="neurons of a built-in network (default 4000)")
+    mp.add_argument("--seed", type=int, default=1, help="random seed of a built-in network (default 1)")
+    mp.add_argument("--dt", type=float, default=1e-4, help="time step of a built-in network [s] (default 1e-4)")
+    mp.add_argument("--rates-from-run", type=float, default=None, metavar="SECONDS",
+                    help="simulate SECONDS first and use the measured firing rates (default: 10 Hz assumed)")
+    mp.add_argument("--weight-bits", type=int, default=None, help="synaptic weight precision (default: profile's)")
+    mp.add_argument("--no-refine", action="store_true", help="skip the traffic-reducing refinement")
+    mp.add_argument("--allow-unsupported", action="store_true",
+                    help="report unsupported features as warnings and map anyway (default: refuse)")
+    mp.add_argument("--out", type=Path, default=Path("mapping_output"),
+                    help="folder for mapping.json and utilisation.png (default ./mapping_output)")
+    mp.add_argument("--no-plots", action="store_true", help="skip utilisation.png")
+
+    devices = sub.add_parser(
+        "devices", help="device presets and compact-model I-V loops",
+        description="List, show or copy device presets (device_preset.json), or plot the pinched I-V "
+                    "loop of a compact model.",
+    )
+    dsub = devices.add_subparsers(dest="devices_command", metavar="ACTION")
+    dsub.add_parser("list", help="built-in presets with their technology and source")
+    show = dsub.add_parser("show", help="print a preset as device_preset.json (redirect to a file to edit it)")
+    show.add_argument("preset", help="built-in name or path to a preset file")
+    iv = dsub.add_parser("iv", help="simulate a sine drive of a compact model and plot its I-V loop")
+    iv.add_argument("model", choices=("strukov", "vteam"))
+    iv.add_argument("--window", default=None, help="window function (strukov: none, joglekar, biolek, prodromakis)")
+    iv.add_argument("--amplitude", type=float, default=None, help="sine amplitude [V] (default: model's)")
+    iv.add_argument("--freq", type=float, nargs="+", default=None, help="sine frequencies [Hz]")
+    iv.add_argument("--out", type=Path, default=Path("iv.png"), help="figure file (default iv.png)")
+
+    from ..cli_experiments import EXPERIMENTS
+
+    exp = sub.add_parser(
+        "experiment", help="reference learning experiments (STDP, e-prop, surrogate gradients)",
+        description="Run a reference learning experiment; its own options follow the name "
+                    "(memr-snn experiment NAME --help). Experiments: "
+                    + "; ".join(f"{k}: {v[1]}" for k, v in EXPERIMENTS.items()),
+    )
+    exp.add_argument("name", choices=sorted(EXPERIMENTS), help="experiment")
+    exp.add_argument("options", nargs=argparse.REMAINDER, help="the experiment's own options")
+
+    _add_export_parser(sub)
+
+    sub.add_parser("info", help="versions, threading, optional extras", description="Print versions, numba "
+                   "threading, memory and which optional extras (brian2, nest, lava, nir) are present.")
+    return parser

@@ -91,6 +91,15 @@ def _canonical_name(module, name: str) -> str | None:
     return None
 
 
+def _jitted_signature(app, what, name, obj, options, signature, return_annotation):
+    """numba kernels (``@njit`` dispatchers) have no signature of their own: show their Python
+    function's.  Only the wrapped function is inspected; nothing is compiled."""
+    py_func = getattr(obj, "py_func", None)
+    if what == "function" and not signature and inspect.isfunction(py_func):
+        return str(inspect.signature(py_func)), return_annotation
+    return None
+
+
 def setup(app):
     from docutils import nodes
     from docutils.statemachine import StringList
@@ -138,4 +147,5 @@ def setup(app):
             return result
 
     app.add_directive("public-names", PublicNames)
+    app.connect("autodoc-process-signature", _jitted_signature)
     return {"parallel_read_safe": True}

@@ -100,6 +100,11 @@ def _jitted_signature(app, what, name, obj, options, signature, return_annotatio
     return None
 
 
+def _drop_object_base(app, name, obj, options, bases):
+    """``show-inheritance`` without the uninformative "Bases: object"."""
+    bases[:] = [b for b in bases if b is not object]
+
+
 def setup(app):
     from docutils import nodes
     from docutils.statemachine import StringList
@@ -148,4 +153,5 @@ def setup(app):
 
     app.add_directive("public-names", PublicNames)
     app.connect("autodoc-process-signature", _jitted_signature)
+    app.connect("autodoc-process-bases", _drop_object_base)
     return {"parallel_read_safe": True}

@@ -35,7 +35,7 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "api/generated/_templates"]
+exclude_patterns = ["_build"]
 
 # --- markdown (the narrative pages are also read on GitHub: keep them plain markdown) -------------
 # Anchors for links such as ``learning.md#performance`` (GitHub's heading slugs).
@@ -58,9 +58,10 @@ autodoc_typehints = "signature"
 autodoc_class_signature = "mixed"
 autoclass_content = "class"
 
-# Optional dependencies that some modules import at module level: documenting those modules must
-# need none of them (the docs extra installs Sphinx only).  Lava, NEST and Brian2 are imported inside
-# functions or in subprocesses, so they are listed only to keep it that way if that changes.
+# The documented modules import their optional dependencies (nir, h5py, aedat, scikit-learn, Lava,
+# ...) inside functions, so the docs extra needs none of them; importing them compiles no numba
+# kernel either (kernels compile on first call).  The peers that must never be needed for the docs
+# are mocked in case a module-level import of them appears.
 autodoc_mock_imports = ["lava", "nest", "brian2"]
 
 napoleon_google_docstring = False

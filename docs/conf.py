@@ -40,7 +40,7 @@ exclude_patterns = ["_build"]
 # --- markdown (the narrative pages are also read on GitHub: keep them plain markdown) -------------
 # Anchors for links such as ``learning.md#performance`` (GitHub's heading slugs).
 myst_heading_anchors = 3
-myst_enable_extensions = ["dollarmath"]
+myst_enable_extensions = ["dollarmath"]  # $...$ math, as GitHub renders it
 
 # --- API reference ---------------------------------------------------------------------------------
 autosummary_generate = True

@@ -1,13 +1,15 @@
 # The two commands a newcomer needs:
 #   make demo   set up .venv and run the flagship demo (CUBA network, built-in)
 #   make test   set up .venv with the test extras and run the test suite
+# and, for the documentation (HTML in docs/_build/html, from docs/*.md and the docstrings):
+#   make docs
 PYTHON ?= python3
 VENV   ?= .venv
 VENV310 ?= .venv310
 PY     := $(VENV)/bin/python
 OUT    ?= demo_output
 
-.PHONY: demo test test-all fuzz bench lint clean
+.PHONY: demo test test-all fuzz bench lint docs clean
 
 $(VENV)/.stamp-base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +18,11 @@ $(VENV)/.stamp-base: pyproject.toml
 	touch $@
 
 $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-base
-	$(PY) -m pip install --quiet -e ".[dev,peers,dvs-peers]"
+	$(PY) -m pip install --quiet -e ".[dev,peers,dvs-peers,docs]"
+	touch $@
+
+$(VENV)/.stamp-docs: pyproject.toml $(VENV)/.stamp-base
+	$(PY) -m pip install --quiet -e ".[docs]"
 	touch $@
 
 # Lava 0.10 needs Python 3.10 and numpy 1.x: it gets its own environment, used by the Lava adapter
@@ -55,5 +61,13 @@ bench: $(VENV)/.stamp-test $(VENV310)/.stamp
 lint: $(VENV)/.stamp-test
 	$(PY) -m ruff check .
 
+# The documentation: the markdown pages of docs/ and the API reference generated from the docstrings,
+# as HTML in docs/_build/html (open index.html).  Warnings are errors; the pages generated for the
+# modules are made anew (no page left from a module since removed) and -E rereads every page, so
+# that no warning hides behind a cached page.
+docs: $(VENV)/.stamp-docs
+	rm -rf docs/api/generated
+	$(PY) -m sphinx -b html -W --keep-going -E -q -j auto docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) $(VENV310) $(OUT) .pytest_cache
+	rm -rf $(VENV) $(VENV310) $(OUT) .pytest_cache docs/_build docs/api/generated

@@ -1,7 +1,7 @@
 """Dynamic-vision-sensor (event camera) emulator and N-MNIST-style saccades.
 
 Pixel model (after v2e, Hu, Liu & Delbruck 2021, and ESIM, Rebecq, Gehrig & Scaramuzza 2018)
--------------------------------------------------------------------------------------------
+--------------------------------------------------------------------------------------------
 Each pixel ``k`` sees the log intensity :math:`L_k(t) = \\ln(I_k(t) + \\epsilon)` and remembers a
 reference level :math:`R_k`, set to :math:`L_k(t_0)` at the first frame.  Between two frames the
 log intensity is interpolated linearly in time (ESIM's assumption).  Whenever

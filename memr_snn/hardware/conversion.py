@@ -97,9 +97,9 @@ class ProjectionQuantization:
     weight_exp: int
     sign_mode: str
     rms_error: float
-    """RMS of (quantized - ideal) weight effect, relative to the largest |ideal| (dimensionless)."""
+    """RMS of (quantized - ideal) weight effect, relative to the largest ``|ideal|`` (dimensionless)."""
     max_error: float
-    """Largest |quantized - ideal| weight effect, relative to the largest |ideal|."""
+    """Largest ``|quantized - ideal|`` weight effect, relative to the largest ``|ideal|``."""
     lava_delays_max: int
 
 

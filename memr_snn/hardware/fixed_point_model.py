@@ -126,7 +126,7 @@ class FixedPointPopulation:
     u0: int | np.ndarray = 0
     """Initial current (24-bit signed)."""
     v0: int | np.ndarray = 0
-    """Initial voltage (24-bit signed, |v0| < 2**23)."""
+    """Initial voltage (24-bit signed, ``|v0| < 2**23``)."""
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:

@@ -136,7 +136,7 @@ class TripletSTDP(PlasticityRule):
 
         All-to-all ("all"): A2+ = 5e-10, A3+ = 6.2e-3, A2- = 7e-3, A3- = 2.3e-4, tau_x = 101 ms,
         tau_y = 125 ms; nearest-spike: A2+ = 8.8e-11, A3+ = 5.3e-2, A2- = 6.6e-3, A3- = 3.1e-3,
-        tau_x = 714 ms, tau_y = 40 ms; tau_+ = 16.8 ms, tau_- = 33.7 ms for both.
+        tau_x = 714 ms, tau_y = 40 ms; ``tau_+`` = 16.8 ms, ``tau_-`` = 33.7 ms for both.
         """
         if pairing == "nearest":
             base = dict(a2_plus=8.8e-11, a3_plus=5.3e-2, a2_minus=6.6e-3, a3_minus=3.1e-3, tau_x=714e-3,

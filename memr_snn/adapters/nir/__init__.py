@@ -8,25 +8,22 @@ memr_snn :class:`~memr_snn.Network` to a ``nir.NIRGraph`` (:func:`to_nir`,
 
 Mapping
 -------
-=====================================  ==========================================================
-memr_snn                               NIR
-=====================================  ==========================================================
-``SpikeSource`` / ``PoissonSource``    ``Input`` of shape ``(n,)`` (spike times/rates are input
-                                       data, not part of the graph; supply them to
-                                       :func:`from_nir` / :func:`run_nir`)
-``Population(LIFParams)``, one         ``CubaLIF``: ``tau_mem``, ``tau_syn``, ``r = tau_mem /
-synaptic time constant in use          c_mem``, ``v_leak = v_rest + r i_bias``, ``v_threshold``,
-                                       ``v_reset``, ``w_in = tau_syn / A`` (see *spikes*)
-``Population(LIFParams)`` using both   ``LIF`` (membrane) fed by two ``LI`` nodes (the synaptic
-receptors with different taus          currents: ``tau = tau_syn_e`` or ``tau_syn_i``, ``r =
-                                       tau / A``, ``v_leak = 0``); inputs of several ``LI``
-                                       nodes into one ``LIF`` are summed, exactly as
-                                       :math:`i_e + i_i` in the membrane equation
-``Projection`` weights (n_post, n_pre) ``Linear`` (dense weight matrix; one per distinct delay)
-``delay_steps = d``                    ``Delay`` of ``(d - 1) dt`` after the ``Linear``
-                                       (no ``Delay`` node when ``d = 1``)
-population observed                    ``Output`` fed by the population
-=====================================  ==========================================================
+memr_snn element -> NIR node(s):
+
+* ``SpikeSource`` / ``PoissonSource`` -> ``Input`` of shape ``(n,)`` (spike times/rates are input
+  data, not part of the graph; supply them to :func:`from_nir` / :func:`run_nir`);
+* ``Population(LIFParams)``, one synaptic time constant in use -> ``CubaLIF``: ``tau_mem``,
+  ``tau_syn``, ``r = tau_mem / c_mem``, ``v_leak = v_rest + r i_bias``, ``v_threshold``,
+  ``v_reset``, ``w_in = tau_syn / A`` (see *spikes*);
+* ``Population(LIFParams)`` using both receptors with different taus -> ``LIF`` (membrane) fed by
+  two ``LI`` nodes (the synaptic currents: ``tau = tau_syn_e`` or ``tau_syn_i``, ``r = tau / A``,
+  ``v_leak = 0``); inputs of several ``LI`` nodes into one ``LIF`` are summed, exactly as
+  :math:`i_e + i_i` in the membrane equation;
+* ``Projection`` weights ``(n_post, n_pre)`` -> ``Linear`` (dense weight matrix; one per distinct
+  delay);
+* ``delay_steps = d`` -> ``Delay`` of ``(d - 1) dt`` after the ``Linear`` (no ``Delay`` node when
+  ``d = 1``);
+* population observed -> ``Output`` fed by the population.
 
 On import, ``Affine`` with a zero bias, ``Linear``, ``Scale`` and ``Delay``
 nodes may be chained in any order between spiking nodes; each path is folded

@@ -364,6 +364,8 @@ def _diehl_cook(argv: Sequence[str] | None = None) -> dict[str, Any]:
     p.add_argument("--seeds", type=int, nargs="+", default=[0], help="network seeds")
     p.add_argument("--epochs", type=int, default=2, help="training epochs")
     p.add_argument("--n-exc", type=int, default=100, help="excitatory neurons")
+    p.add_argument("--n-train", type=int, default=None, help="first training samples only (default: all 1200)")
+    p.add_argument("--n-test", type=int, default=None, help="first test samples only (default: all 597)")
     p.add_argument("--device", default=None, metavar="PRESET",
                    help="learn on crossbars of this device preset (default: float weights)")
     _output_options(p, "diehl-cook", progress=True)
@@ -373,9 +375,12 @@ def _diehl_cook(argv: Sequence[str] | None = None) -> dict[str, Any]:
         from .devices import Crossbar
 
         device = Crossbar(preset=a.device, encoding="single")
+    # train_diehl_cook draws its bars only when asked: None (auto) means "when stderr is a terminal"
+    progress = sys.stderr.isatty() if a.progress is None else a.progress
     accs, rows = [], []
     for s in a.seeds:
-        r = train_diehl_cook(seed=s, n_exc=a.n_exc, epochs=a.epochs, device=device, progress=a.progress)
+        r = train_diehl_cook(seed=s, n_exc=a.n_exc, epochs=a.epochs, n_train=a.n_train, n_test=a.n_test,
+                             device=device, progress=progress)
         accs.append(r["accuracy"])
         line = {"seed": s, "test_accuracy": r["accuracy"], "runtime_s": round(r["runtime"], 1)}
         if r["device"] is not None:

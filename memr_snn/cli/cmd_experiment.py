@@ -1,4 +1,4 @@
-"""``memr-snn experiment``: run a reference learning experiment (``memr_snn.cli_experiments``)."""
+"""``memr-snn experiment``: run a reference learning experiment (``memr_snn.cli.experiments``)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def _option_value(argv: Sequence[str], option: str) -> str | None:
 
 
 def _cmd_experiment(args) -> int:
-    from ..cli_experiments import run_experiment
+    from .experiments import run_experiment
 
     # each experiment parses its own options and checks its --out (default included) before any work
     run_experiment(args.name, args.options)

@@ -178,15 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
     iv.add_argument("--freq", type=float, nargs="+", default=None, help="sine frequencies [Hz] (default: model's)")
     iv.add_argument("--out", type=Path, default=Path("iv.png"), help="figure file (default iv.png)")
 
-    from ..cli_experiments import EXPERIMENTS
+    from .experiments import EXPERIMENTS
 
     exp = sub.add_parser(
         "experiment", help="reference learning experiments (STDP, e-prop, surrogate gradients)",
         description="Run a reference learning experiment; its own options follow the name "
-                    "(memr-snn experiment NAME --help). Experiments: "
-                    + "; ".join(f"{k}: {v[1]}" for k, v in EXPERIMENTS.items())
-                    + ".  Each writes results.json and results.md (and its plots) in --out, prints a table "
-                      "(--json: the JSON document instead).",
+                    "(memr-snn experiment NAME --help).  Each writes results.json and results.md (and its "
+                    "plot) in --out and prints a table (--json: the JSON document instead).  Experiments:\n"
+                    + "\n".join(f"  {k:<15}{v[1]}" for k, v in EXPERIMENTS.items()),
         epilog=examples("memr-snn experiment sma --duration 10 --out sma_output/",
                         "memr-snn experiment eprop --seeds 0 1 2 --out eprop_output/",
                         "memr-snn experiment digits-bptt --help"),

@@ -8,13 +8,14 @@ Examples
     memr-snn run coba --n 16000 --engine dense --out results/
     memr-snn run my_network.msnn --duration 0.5 --out results/ --save-state after.msnn
     memr-snn run cuba --device hfox_rram --program verify --age 3600 --out results/
-    memr-snn map --profile loihi1 --network cuba --n-neurons 4000 --out mapping/
+    memr-snn map --profile loihi1 --network cuba --n 4000 --out mapping/
     memr-snn map --profile loihi2 --network cuba --rates-from-run 0.5
     memr-snn devices list
     memr-snn devices show pcm_gst
     memr-snn devices iv vteam --out iv.png
     memr-snn experiment sma --brian2
-    memr-snn experiment digits-bptt --seeds 0 1 2 --preset hfox_rram
+    memr-snn experiment digits-bptt --seeds 0 1 2 --device hfox_rram --out digits_output/
+    memr-snn experiment eprop --seeds 0 --json
     memr-snn export --to nir --network cuba --n 400 --lossy --out cuba.nir
     memr-snn bench --quick
     memr-snn bench dvs-digits --seeds 0 1 2 --preset hfox_rram --out results/

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import stat
 import tempfile
@@ -159,3 +160,70 @@ def _network_from_arg(network: str, *, n: int, seed: int, dt: float, record: boo
     from .. import Network
 
     return Network.load(path), path.stem
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """``--help`` of every ``memr-snn`` command: defaults shown, example lines kept as written.
+
+    * An option with a default (not None, not False) and no default already named in its help gets
+      ``(default: VALUE)`` appended, as :class:`argparse.ArgumentDefaultsHelpFormatter` does.
+    * Description and epilog are wrapped paragraph by paragraph (one per line of the text); lines that
+      start with spaces (the examples) are kept verbatim.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if ("%(default)" in text or "default" in text.lower() or default is None or default is False
+                or default is argparse.SUPPRESS or not action.option_strings):
+            return text
+        if isinstance(default, (list, tuple)):  # nargs="+": shown as typed (0 1 2), not as a Python list
+            return text + " (default: " + " ".join(str(v) for v in default).replace("%", "%%") + ")"
+        return text + " (default: %(default)s)"
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        lines = []
+        for line in text.splitlines():
+            if line.startswith(" ") or not line.strip():
+                lines.append(indent + line)
+            else:
+                lines.append(super()._fill_text(line, width, indent))
+        return "\n".join(lines)
+
+
+def examples(*lines: str) -> str:
+    """An ``--help`` epilog: ``example:`` (``examples:``) and the command lines, indented."""
+    head = "example:" if len(lines) == 1 else "examples:"
+    return head + "\n" + "\n".join("  " + line for line in lines)
+
+
+def add_progress_options(parser: argparse.ArgumentParser, what: str = "a progress bar") -> None:
+    """``--progress`` / ``--no-progress`` (dest ``progress``: True, False, or None = only on a terminal)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--progress", dest="progress", action="store_true", default=None,
+                       help=f"always show {what} (default: only when stderr is a terminal)")
+    group.add_argument("--no-progress", dest="progress", action="store_false", default=None,
+                       help=f"never show {what}")
+
+
+def builtin_names() -> str:
+    """``cuba, coba, alif``: the built-in networks (:data:`memr_snn.networks.BUILTIN`), for help texts."""
+    from ..networks import BUILTIN
+
+    return ", ".join(BUILTIN)
+
+
+class HiddenAlias(argparse.Action):
+    """A deprecated spelling of an option (``map --n-neurons`` for ``--n``): stores into the same ``dest``,
+    is hidden from ``--help`` (``help=argparse.SUPPRESS``), and records the spelling used in
+    ``<dest>_option`` so error messages name the option the user typed."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_option", option_string)
+
+
+def add_alias(parser: argparse.ArgumentParser, alias: str, dest: str, **kwargs) -> None:
+    """Add the hidden deprecated ``alias`` of the option stored in ``dest`` (:class:`HiddenAlias`)."""
+    parser.add_argument(alias, dest=dest, action=HiddenAlias, default=argparse.SUPPRESS, help=argparse.SUPPRESS,
+                        **kwargs)

@@ -9,6 +9,7 @@ from ._common import _check_builtin_size, check_output_path
 _SENSORY_FLAGS = ("seeds", "epochs", "hidden", "lr", "batch_size", "recurrent", "preset", "device_seeds",
                   "read_noise", "baseline_bins")
 _SPEED_FLAGS = ("sizes", "models", "peers")
+_FLAG_NAMES = {"preset": "device"}  # dest -> option name (--device, old name --preset)
 
 
 def _cmd_bench(args) -> int:
@@ -18,7 +19,8 @@ def _cmd_bench(args) -> int:
             for model in args.models or ("cuba", "coba", "alif"):
                 if model in ("cuba", "coba", "alif") and n >= 5:
                     _check_builtin_size(model, n, "--sizes")
-        given = [f"--{n.replace('_', '-')}" for n in _SENSORY_FLAGS if getattr(args, n, None) is not None]
+        given = [f"--{_FLAG_NAMES.get(n, n).replace('_', '-')}" for n in _SENSORY_FLAGS
+                 if getattr(args, n, None) is not None]
         if given:
             raise ValueError(f"{', '.join(given)} need a sensory TASK (e.g. 'memr-snn bench dvs-digits'); "
                              "the simulator speed benchmark does not use them")
@@ -37,7 +39,7 @@ def _cmd_bench_task(args) -> int:
         raise ValueError(f"{', '.join(given)} apply to the simulator speed benchmark only (no TASK)")
     get_task(args.task)  # unknown task: a clear error before anything runs
     settings = {n: getattr(args, n) for n in _SENSORY_FLAGS}
-    result = run_task(args.task, quick=args.quick, **settings)
+    result = run_task(args.task, quick=args.quick, progress=getattr(args, "progress", None), **settings)
     md = result.format()
     print(md)
     j, m = write_results(result, args.out, command=command_line())

@@ -1,10 +1,8 @@
-"""``memr-snn experiment``: run a reference learning experiment (``memr_snn.cli_experiments``)."""
+"""``memr-snn experiment``: run a reference learning experiment (``memr_snn.cli.experiments``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from ._common import check_output_path
 
 
 def _option_value(argv: Sequence[str], option: str) -> str | None:
@@ -19,10 +17,8 @@ def _option_value(argv: Sequence[str], option: str) -> str | None:
 
 
 def _cmd_experiment(args) -> int:
-    from ..cli_experiments import run_experiment
+    from .experiments import run_experiment
 
-    out = _option_value(args.options, "--out")
-    if out is not None:  # an experiment's --out is a folder (sma: results.json, weights.png)
-        check_output_path(out, "dir", files=("results.json", "weights.png"))
+    # each experiment parses its own options and checks its --out (default included) before any work
     run_experiment(args.name, args.options)
     return 0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import _network_from_arg, check_output_path
+from ._common import HelpFormatter, _network_from_arg, add_alias, builtin_names, check_output_path, examples
 
 
 def _export_nir(net, args) -> str:
@@ -56,18 +56,21 @@ EXPORTERS = {"nir": _export_nir, "lava": _export_lava}
 def _add_export_parser(sub) -> None:
     export = sub.add_parser(
         "export", help="export a built-in or saved network to another format (" + ", ".join(EXPORTERS) + ")",
-        description="Build a built-in network (cuba, coba, alif) or load a saved network file and write it in "
+        description=f"Build a built-in network ({builtin_names()}) or load a saved network file and write it in "
                     "another tool's format.  Elements the target cannot express are refused with their name "
                     "and the reason (--lossy drops refractory periods, device storage and plasticity instead).",
+        epilog=examples("memr-snn export --to nir --network cuba --n 400 --lossy --out cuba.nir",
+                        "memr-snn export --to lava --network my_net.msnn --out my_net_lava.npz --lava-run"),
+        formatter_class=HelpFormatter,
     )
     export.add_argument("--to", required=True, choices=sorted(EXPORTERS), help="target format")
-    export.add_argument("--network", required=True, help="built-in name (cuba, coba, alif) or saved network (.msnn)")
-    export.add_argument("--n", "--n-neurons", dest="n", type=int, default=4000,
-                        help="number of neurons of a built-in network (default 4000)")
+    export.add_argument("--network", required=True, help=f"built-in name ({builtin_names()}) or saved network (.msnn)")
+    export.add_argument("--n", type=int, default=4000, help="number of neurons of a built-in network (default 4000)")
+    add_alias(export, "--n-neurons", "n", type=int)  # the old name, still accepted
     export.add_argument("--seed", type=int, default=1, help="random seed for built-in networks (default 1)")
     export.add_argument("--dt", type=float, default=1e-4, help="time step in seconds for built-in networks "
                                                                 "(default 1e-4)")
-    export.add_argument("--out", type=Path, required=True, help="file to write")
+    export.add_argument("--out", type=Path, required=True, help="file to write (required)")
     export.add_argument("--lossy", action="store_true",
                         help="export refractory periods, device storage and plasticity as if absent (recorded "
                              "in the file) instead of refusing")
@@ -88,7 +91,8 @@ def _add_export_parser(sub) -> None:
 
 def _cmd_export(args) -> int:
     check_output_path(args.out, "file")
-    net, _ = _network_from_arg(args.network, n=args.n, seed=args.seed, dt=args.dt, record=False)
+    net, _ = _network_from_arg(args.network, n=args.n, seed=args.seed, dt=args.dt, record=False,
+                               option=getattr(args, "n_option", None) or "--n")
     what = EXPORTERS[args.to](net, args)
     print(f"wrote {args.out}: {what} of {net.n_neurons} neurons, {net.n_synapses} synapses, dt = {net.dt:g} s")
     return 0

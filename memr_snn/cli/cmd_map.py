@@ -19,8 +19,9 @@ def _cmd_map(args) -> int:
     profile = load_profile(args.profile)  # refuse a bad profile before building anything
     if args.rates_from_run is not None and not (np.isfinite(args.rates_from_run) and args.rates_from_run > 0):
         raise SystemExit(f"memr-snn: error: --rates-from-run must be > 0 seconds, got {args.rates_from_run}")
-    net, label = _network_from_arg(args.network, n=args.n_neurons, seed=args.seed, dt=args.dt,
-                                   record=args.rates_from_run is not None, option="--n-neurons")
+    net, label = _network_from_arg(args.network, n=args.n, seed=args.seed, dt=args.dt,
+                                   record=args.rates_from_run is not None,
+                                   option=getattr(args, "n_option", None) or "--n")
     rates = None
     if args.rates_from_run is not None:
         monitors = {m.population.name: m for m in net.monitors if isinstance(m, SpikeMonitor) and m.indices is None}

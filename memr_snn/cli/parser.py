@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ._common import HelpFormatter, add_alias, add_progress_options, builtin_names, examples
 from .cmd_export import _add_export_parser
 
 _EPILOG = (
@@ -19,22 +20,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="memr-snn",
         description="memr_snn: event-driven spiking neuromorphic simulator.",
-        epilog=_EPILOG,
+        epilog=_EPILOG + "\n\n" + examples("memr-snn run cuba --duration 1 --out results/", "memr-snn run --help"),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--debug", action="store_true",
                         help="on an error, show the full traceback instead of the one-line message")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    nets = builtin_names()  # cuba, coba, alif: from memr_snn.networks.BUILTIN
 
     run = sub.add_parser(
         "run",
         help="simulate a built-in network or a saved network file",
         description=(
-            "Simulate a built-in network (cuba, coba: the Vogels-Abbott benchmarks) or a network "
-            "file written by Network.save / --save-state, then write spikes.npz, summary.json, "
-            "raster.png and rate.png to the output folder and print a summary table."
+            f"Simulate a built-in network ({nets}: the Vogels-Abbott benchmarks, alif with adaptive "
+            "thresholds) or a network file written by Network.save / --save-state, then write spikes.npz, "
+            "summary.json, raster.png and rate.png to the output folder and print a summary table."
         ),
+        epilog=examples("memr-snn run cuba --duration 1 --seed 1 --out results/",
+                        "memr-snn run coba --n 16000 --engine dense --out results/",
+                        "memr-snn run cuba --device hfox_rram --program verify --age 3600 --out results/"),
+        formatter_class=HelpFormatter,
     )
-    run.add_argument("network", help="built-in name (cuba, coba) or path to a saved network (.msnn)")
+    run.add_argument("network", help=f"built-in name ({nets}) or path to a saved network (.msnn)")
     run.add_argument("--duration", type=float, default=1.0, help="simulated time in seconds (default 1.0)")
     run.add_argument("--seed", type=int, default=1, help="random seed for built-in networks (default 1)")
     run.add_argument("--n", type=int, default=4000, help="number of neurons of a built-in network (default 4000)")
@@ -61,10 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--r-wire", type=float, default=0.0, help="wire resistance per cell segment [Ohm] (default 0)")
     run.add_argument("--save-state", type=Path, default=None, metavar="FILE",
                      help="save the network with its state after the run (resume with 'run FILE')")
-    prog = run.add_mutually_exclusive_group()
-    prog.add_argument("--progress", dest="progress", action="store_true", default=None,
-                      help="always show a progress bar")
-    prog.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
+    add_progress_options(run)
 
     bench = sub.add_parser(
         "bench",
@@ -78,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
             "spikes, synaptic operations and energy per sample and a logistic-regression baseline "
             "(results.json and results.md in --out)."
         ),
+        epilog=examples("memr-snn bench --quick --out bench_output/",
+                        "memr-snn bench dvs-digits --seeds 0 1 2 --device hfox_rram --out results/"),
+        formatter_class=HelpFormatter,
     )
     bench.add_argument("task", nargs="?", default=None,
                        help="sensory benchmark task (dvs-digits, spoken-digits, digits); omit for the simulator "
@@ -85,13 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true",
                        help="small sizes only (a smoke test of the benchmark); with TASK: a small subset, 1 epoch, "
                             "32 hidden neurons unless given")
-    bench.add_argument("--sizes", type=int, nargs="+", default=None, help="network sizes (default 4000 16000 64000)")
+    bench.add_argument("--sizes", type=int, nargs="+", default=None, metavar="N",
+                       help="network sizes (--n of each run; default 4000 16000 64000)")
     bench.add_argument("--repeats", type=int, default=3, help="repetitions per contender (median is reported)")
     bench.add_argument("--models", nargs="+", default=None, help="models to run (default cuba coba alif)")
     bench.add_argument("--peers", nargs="+", default=None,
                        help="contenders besides memr_snn (default brian2-cython brian2-cpp nest)")
     bench.add_argument("--out", type=Path, default=Path("bench_output"),
-                       help="folder for bench.json and bench.md (with TASK: results.json and results.md)")
+                       help="folder for bench.json and bench.md (with TASK: results.json and results.md; "
+                            "default ./bench_output)")
+    add_progress_options(bench, "a progress bar of the training (with TASK; the speed benchmark prints one "
+                                "line per contender instead)")
     sens = bench.add_argument_group("sensory benchmark (with TASK; defaults: the task's own settings)")
     sens.add_argument("--seeds", type=int, nargs="+", default=None, help="network seeds (default 0 1 2)")
     sens.add_argument("--epochs", type=int, default=None, help="training epochs")
@@ -99,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     sens.add_argument("--lr", type=float, default=None, help="Adam learning rate")
     sens.add_argument("--batch-size", type=int, default=None, help="minibatch size")
     sens.add_argument("--recurrent", action="store_true", default=None, help="recurrent hidden layer")
-    sens.add_argument("--preset", default=None, help="device preset of the mapped evaluation (default hfox_rram)")
+    sens.add_argument("--device", "--preset", dest="preset", default=None, metavar="PRESET",
+                      help="device preset of the mapped evaluation (default hfox_rram; --preset is the old name)")
     sens.add_argument("--device-seeds", type=int, nargs="+", default=None,
                       help="device seeds per trained network (default 0)")
     sens.add_argument("--read-noise", choices=("per_step", "static", "off"), default=None,
@@ -111,16 +123,20 @@ def build_parser() -> argparse.ArgumentParser:
         "map",
         help="map a network onto Loihi-style cores: utilisation, traffic, energy and time per step",
         description=(
-            "Place a built-in network (cuba, coba, alif) or a saved network file on the cores of a core "
+            f"Place a built-in network ({nets}) or a saved network file on the cores of a core "
             "profile (loihi1, loihi2 or a core_profile.json), splitting populations to fit every per-core limit "
             "and reducing inter-core spike traffic; print the mapping report and write mapping.json (and "
             "utilisation.png). Networks the target cannot express are refused with the element and the reason."
         ),
+        epilog=examples("memr-snn map --profile loihi1 --network cuba --n 4000 --out mapping/",
+                        "memr-snn map --profile loihi2 --network cuba --rates-from-run 0.5"),
+        formatter_class=HelpFormatter,
     )
     mp.add_argument("--profile", required=True, metavar="PROFILE",
                     help="core profile: loihi1, loihi2 or a path to a core_profile.json")
-    mp.add_argument("--network", default="cuba", help="built-in name (cuba, coba, alif) or a saved network (.msnn)")
-    mp.add_argument("--n-neurons", type=int, default=4000, help="neurons of a built-in network (default 4000)")
+    mp.add_argument("--network", default="cuba", help=f"built-in name ({nets}) or a saved network (.msnn)")
+    mp.add_argument("--n", type=int, default=4000, help="neurons of a built-in network (default 4000)")
+    add_alias(mp, "--n-neurons", "n", type=int)  # the old name, still accepted
     mp.add_argument("--seed", type=int, default=1, help="random seed of a built-in network (default 1)")
     mp.add_argument("--dt", type=float, default=1e-4, help="time step of a built-in network [s] (default 1e-4)")
     mp.add_argument("--rates-from-run", type=float, default=None, metavar="SECONDS",
@@ -137,25 +153,43 @@ def build_parser() -> argparse.ArgumentParser:
         "devices", help="device presets and compact-model I-V loops",
         description="List, show or copy device presets (device_preset.json), or plot the pinched I-V "
                     "loop of a compact model.",
+        epilog=examples("memr-snn devices list", "memr-snn devices show pcm_gst > my_pcm.json",
+                        "memr-snn devices iv vteam --out iv.png"),
+        formatter_class=HelpFormatter,
     )
     dsub = devices.add_subparsers(dest="devices_command", metavar="ACTION")
-    dsub.add_parser("list", help="built-in presets with their technology and source")
-    show = dsub.add_parser("show", help="print a preset as device_preset.json (redirect to a file to edit it)")
+    dsub.add_parser("list", help="built-in presets with their technology and source",
+                    description="List the built-in device presets with their technology and source.",
+                    epilog=examples("memr-snn devices list"), formatter_class=HelpFormatter)
+    show = dsub.add_parser("show", help="print a preset as device_preset.json (redirect to a file to edit it)",
+                           description="Print a device preset as device_preset.json; redirect it to a file, edit "
+                                       "it and pass the file to --device.",
+                           epilog=examples("memr-snn devices show pcm_gst > my_pcm.json"),
+                           formatter_class=HelpFormatter)
     show.add_argument("preset", help="built-in name or path to a preset file")
-    iv = dsub.add_parser("iv", help="simulate a sine drive of a compact model and plot its I-V loop")
-    iv.add_argument("model", choices=("strukov", "vteam"))
+    iv = dsub.add_parser("iv", help="simulate a sine drive of a compact model and plot its I-V loop",
+                         description="Simulate a sine voltage drive of a compact memristor model and plot its "
+                                     "pinched I-V loop, one per frequency; prints the loop areas.",
+                         epilog=examples("memr-snn devices iv vteam --freq 1000 10000 --out iv.png"),
+                         formatter_class=HelpFormatter)
+    iv.add_argument("model", choices=("strukov", "vteam"), help="compact model")
     iv.add_argument("--window", default=None, help="window function (strukov: none, joglekar, biolek, prodromakis)")
     iv.add_argument("--amplitude", type=float, default=None, help="sine amplitude [V] (default: model's)")
-    iv.add_argument("--freq", type=float, nargs="+", default=None, help="sine frequencies [Hz]")
+    iv.add_argument("--freq", type=float, nargs="+", default=None, help="sine frequencies [Hz] (default: model's)")
     iv.add_argument("--out", type=Path, default=Path("iv.png"), help="figure file (default iv.png)")
 
-    from ..cli_experiments import EXPERIMENTS
+    from .experiments import EXPERIMENTS
 
     exp = sub.add_parser(
         "experiment", help="reference learning experiments (STDP, e-prop, surrogate gradients)",
         description="Run a reference learning experiment; its own options follow the name "
-                    "(memr-snn experiment NAME --help). Experiments: "
-                    + "; ".join(f"{k}: {v[1]}" for k, v in EXPERIMENTS.items()),
+                    "(memr-snn experiment NAME --help).  Each writes results.json and results.md (and its "
+                    "plot) in --out and prints a table (--json: the JSON document instead).  Experiments:\n"
+                    + "\n".join(f"  {k:<15}{v[1]}" for k, v in EXPERIMENTS.items()),
+        epilog=examples("memr-snn experiment sma --duration 10 --out sma_output/",
+                        "memr-snn experiment eprop --seeds 0 1 2 --out eprop_output/",
+                        "memr-snn experiment digits-bptt --help"),
+        formatter_class=HelpFormatter,
     )
     exp.add_argument("name", choices=sorted(EXPERIMENTS), help="experiment")
     exp.add_argument("options", nargs=argparse.REMAINDER, help="the experiment's own options")
@@ -163,5 +197,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export_parser(sub)
 
     sub.add_parser("info", help="versions, threading, optional extras", description="Print versions, numba "
-                   "threading, memory and which optional extras (brian2, nest, lava, nir) are present.")
+                   "threading, memory and which optional extras (brian2, nest, lava, nir) are present.",
+                   epilog=examples("memr-snn info"), formatter_class=HelpFormatter)
     return parser

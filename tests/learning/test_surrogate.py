@@ -443,7 +443,7 @@ def test_digits_mean_over_three_seeds():
     assert np.mean(accs) >= 0.95, accs
 
 
-def test_example_runs(capsys):
+def test_example_runs(capsys, tmp_path):
     import json
     import runpy
     import sys
@@ -452,14 +452,15 @@ def test_example_runs(capsys):
     path = Path(__file__).resolve().parents[2] / "examples" / "surrogate_digits.py"
     argv = sys.argv
     sys.argv = ["x", "--seeds", "0", "--epochs", "2", "--hidden", "32", "--T", "10", "--preset", "hfox_rram",
-                "--device-seeds", "0", "--read-noise", "off"]
+                "--device-seeds", "0", "--read-noise", "off", "--json", "--out", str(tmp_path / "out")]
     try:
         runpy.run_path(str(path), run_name="__main__")
     finally:
         sys.argv = argv
-    lines = [json.loads(s) for s in capsys.readouterr().out.strip().splitlines()]
-    assert lines[0]["seed"] == 0 and 0.5 < lines[0]["test_accuracy"] <= 1.0
-    assert lines[-1]["preset"] == "hfox_rram" and lines[-1]["mapped_n"] == 1
+    doc = json.loads(capsys.readouterr().out)  # --json: one document, the same as results.json
+    assert doc == json.loads((tmp_path / "out" / "results.json").read_text())
+    assert doc["seeds"] == [0] and 0.5 < doc["per_seed"][0]["test_accuracy"] <= 1.0
+    assert doc["preset"] == "hfox_rram" and doc["mapped_n"] == 1
 
 
 def test_mapping_age_applies_drift():

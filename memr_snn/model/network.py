@@ -169,21 +169,38 @@ class Network:
         return engine
 
     # ------------------------------------------------------------------ build
-    def add(self, *objects):
-        """Add populations, projections and monitors; returns what was added.
+    def add(self, obj, *more):
+        """Add a population, projection or monitor and return it: ``pop = net.add(Population(...))``.
 
-        A projection's synapses are generated here, from the network seed.
+        A projection's synapses are generated here, from the network seed.  To add several objects
+        at once use :meth:`add_all`, which always returns a tuple; passing several objects to
+        ``add`` still works (it returns the tuple) but is deprecated, because the return type
+        would depend on the number of arguments.
         """
+        if more:
+            import warnings
+
+            warnings.warn("Network.add(a, b, ...) with several objects is deprecated: call add once per object, "
+                          "or add_all(a, b, ...), which always returns a tuple", DeprecationWarning, stacklevel=2)
+            return self.add_all(obj, *more)
+        self._add_one(obj)
+        return obj
+
+    def add_all(self, *objects) -> tuple:
+        """Add several populations, projections and monitors in order; returns them as a tuple."""
         for obj in objects:
-            if isinstance(obj, PopulationBase):
-                self._add_population(obj)
-            elif isinstance(obj, Projection):
-                self._add_projection(obj)
-            elif isinstance(obj, Monitor):
-                self._add_monitor(obj)
-            else:
-                raise TypeError(f"cannot add {obj!r}: expected a population, projection or monitor")
-        return objects[0] if len(objects) == 1 else objects
+            self._add_one(obj)
+        return objects
+
+    def _add_one(self, obj) -> None:
+        if isinstance(obj, PopulationBase):
+            self._add_population(obj)
+        elif isinstance(obj, Projection):
+            self._add_projection(obj)
+        elif isinstance(obj, Monitor):
+            self._add_monitor(obj)
+        else:
+            raise TypeError(f"cannot add {obj!r}: expected a population, projection or monitor")
 
     def _owned(self, obj, what: str):
         if obj._network is self:

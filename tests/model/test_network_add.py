@@ -1,0 +1,37 @@
+"""``Network.add`` returns what it was given; ``add_all`` always returns a tuple."""
+
+from __future__ import annotations
+
+import pytest
+
+import memr_snn as m
+
+
+def test_add_returns_the_object_and_add_all_a_tuple():
+    net = m.Network(dt=1e-4, seed=0)
+    pop = m.Population(3, m.LIFParams())
+    assert net.add(pop) is pop
+    a, b = m.SpikeMonitor(pop), m.RateMonitor(pop)
+    assert net.add_all(a, b) == (a, b)
+    c = m.SpikeMonitor(pop)
+    assert net.add_all(c) == (c,)  # a tuple even for one object
+    assert net.add_all() == ()
+    assert net.monitors == [a, b, c]
+
+
+def test_several_objects_to_add_are_deprecated_but_work():
+    net = m.Network(dt=1e-4, seed=0)
+    p, q = m.Population(2, m.LIFParams()), m.Population(2, m.LIFParams())
+    with pytest.warns(DeprecationWarning, match="add_all"):
+        assert net.add(p, q) == (p, q)
+    assert net.populations == [p, q]
+
+
+def test_add_needs_an_object_of_the_model():
+    net = m.Network(dt=1e-4, seed=0)
+    with pytest.raises(TypeError):
+        net.add()
+    with pytest.raises(TypeError, match="expected a population, projection or monitor"):
+        net.add("pop")
+    with pytest.raises(TypeError, match="expected a population, projection or monitor"):
+        net.add_all(m.Population(2, m.LIFParams()), 3)

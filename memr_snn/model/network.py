@@ -269,6 +269,13 @@ class Network:
             raise ValueError(f"monitored population {mon.population.name!r} is not part of this network")
         if isinstance(mon, StateMonitor):
             mon._every = 1 if mon.interval is None else self.steps_of(mon.interval, "interval")
+        if mon.name is None:  # a default name, so that monitors are reachable by name (also after load)
+            base = {"SpikeMonitor": "spikes", "StateMonitor": "state", "RateMonitor": "rate"}.get(
+                type(mon).__name__, type(mon).__name__.lower())
+            name, taken, k = f"{base}:{mon.population.name}", {x.name for x in self.monitors}, 2
+            while name in taken:
+                name, k = f"{base}:{mon.population.name}#{k}", k + 1
+            mon.name = name
         mon._network = self
         self.monitors.append(mon)
         if self._sim is not None:
@@ -530,10 +537,27 @@ class Network:
 
     # ---------------------------------------------------------------- info
     def population(self, name: str) -> PopulationBase:
+        """The population called ``name``."""
         for p in self.populations:
             if p.name == name:
                 return p
         raise KeyError(f"no population named {name!r}; known: {[p.name for p in self.populations]}")
+
+    def projection(self, name: str) -> Projection:
+        """The projection called ``name`` (by default ``"pre->post"``)."""
+        for pr in self.projections:
+            if pr.name == name:
+                return pr
+        raise KeyError(f"no projection named {name!r}; known: {[pr.name for pr in self.projections]}")
+
+    def monitor(self, name: str) -> Monitor:
+        """The monitor called ``name``; unnamed monitors are called ``"spikes:POP"``, ``"state:POP"`` or
+        ``"rate:POP"`` when added (``#2``, ``#3`` ... for more of one kind on one population), and keep
+        their names through ``save``/``load``."""
+        for mon in self.monitors:
+            if mon.name == name:
+                return mon
+        raise KeyError(f"no monitor named {name!r}; known: {[mon.name for mon in self.monitors]}")
 
     @property
     def n_neurons(self) -> int:

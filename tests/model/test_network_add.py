@@ -35,3 +35,23 @@ def test_add_needs_an_object_of_the_model():
         net.add("pop")
     with pytest.raises(TypeError, match="expected a population, projection or monitor"):
         net.add_all(m.Population(2, m.LIFParams()), 3)
+
+
+def test_monitors_and_projections_are_reachable_by_name_also_after_load(tmp_path):
+    net = m.Network(dt=1e-4, seed=0)
+    src = net.add(m.PoissonSource(5, 50.0, name="in"))
+    exc = net.add(m.Population(4, m.LIFParams(), name="exc"))
+    pr = net.add(m.Projection(src, exc, m.AllToAll(), weight=1e-10))
+    s1, s2 = net.add(m.SpikeMonitor(exc)), net.add(m.SpikeMonitor(exc, indices=[0]))
+    v = net.add(m.StateMonitor(exc, "v", name="membrane"))
+    r = net.add(m.RateMonitor(exc))
+    assert (s1.name, s2.name, v.name, r.name) == ("spikes:exc", "spikes:exc#2", "membrane", "rate:exc")
+    assert net.monitor("spikes:exc#2") is s2 and net.projection("in->exc") is pr
+    with pytest.raises(KeyError, match="known"):
+        net.monitor("nope")
+    net.run(0.01)
+    net.save(tmp_path / "n.msnn")
+    back = m.Network.load(tmp_path / "n.msnn")
+    assert [x.name for x in back.monitors] == ["spikes:exc", "spikes:exc#2", "membrane", "rate:exc"]
+    assert back.monitor("spikes:exc").num_spikes == s1.num_spikes
+    assert back.projection("in->exc").n_synapses == pr.n_synapses

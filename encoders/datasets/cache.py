@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._json_files import parse_json
 from ...io.atomic import atomic_write
 
 __all__ = [
@@ -249,13 +250,12 @@ def load_npz(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, 
         members = _read_npz(path)
         if _META not in members:
             raise CacheCorruptError(f"cache file {path} has no {_META} entry")
-        doc = json.loads(members.pop(_META).tobytes().decode())
+        doc = parse_json(members.pop(_META).tobytes().decode(), f"cache file {path} metadata", CacheCorruptError)
         arrays = members
     except CacheCorruptError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, UnicodeDecodeError, TypeError,
             io.UnsupportedOperation, RuntimeError, NotImplementedError, struct.error, OverflowError) as exc:
-        # RecursionError (deeply nested metadata JSON) is a RuntimeError
         raise CacheCorruptError(f"cache file {path} is unreadable: {type(exc).__name__}: {exc}") from exc
     if not isinstance(doc, dict) or doc.get("format") != CACHE_FORMAT or "sha256" not in doc:
         raise CacheCorruptError(f"cache file {path} has metadata of an unknown format")

@@ -1,6 +1,7 @@
 """Checks of the model arrays the kernels will index, run when the engine is built (and when a monitor is added).
 
-Split from :mod:`memr_snn.engine.simulator`; see :func:`check_model_arrays`.
+Split from :mod:`memr_snn.engine.simulator`: :func:`check_model_arrays` (populations and projections,
+once per build) and :func:`check_monitor_arrays` (monitors, whenever the recording tables are rebuilt).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import numpy as np
 from ..model.monitors import StateMonitor
 from ..model.population import PoissonSource, Population, SpikeSource
 
-__all__ = ["check_model_arrays"]
+__all__ = ["check_model_arrays", "check_monitor_arrays"]
 
 
 def _refuse(what: str, detail: str) -> None:
@@ -18,15 +19,14 @@ def _refuse(what: str, detail: str) -> None:
 
 
 def check_model_arrays(net) -> None:
-    """Check every model array the kernels will index, before the engine copies it.
+    """Check every population and projection array the kernels will index, before the engine copies it.
 
     The public API hands these out read-only and validates them on construction, so this
     is a second line of defence (numba does not check bounds): private attributes changed
     by hand, or a model restored from a file, cannot send a kernel out of bounds.  Costs one
-    pass over the synapses, once per build.
+    pass over the synapses, once per build.  Monitors are checked by :func:`check_monitor_arrays`.
     """
     from ..model.projection import MAX_DELAY_STEPS
-    from .simulator import VAR_CODES  # the state variables a StateMonitor may record
 
     for pop in net.populations:
         if isinstance(pop, SpikeSource):
@@ -65,6 +65,12 @@ def check_model_arrays(net) -> None:
             _refuse(what, f"delay_uniform must be an integer in [1, {MAX_DELAY_STEPS}], got {pr.delay_uniform!r}")
         if not (isinstance(pr.receptor_index, int) and 0 <= pr.receptor_index < min(2, len(pr.post.neuron.receptors))):
             _refuse(what, f"receptor_index must be 0 or 1 for {type(pr.post.neuron).__name__}")
+
+
+def check_monitor_arrays(net) -> None:
+    """Check the monitors' indices, variables and sampling periods before the recording tables are built."""
+    from .simulator import VAR_CODES  # the state variables a StateMonitor may record
+
     for mon in net.monitors:
         if isinstance(mon, StateMonitor):
             if not (isinstance(mon.every, (int, np.integer)) and mon.every >= 1):

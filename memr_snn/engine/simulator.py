@@ -17,7 +17,7 @@ from ..kernel.loop import activate_many, peek_many, rebuild_touched, run_chunk, 
 from ..model.monitors import RateMonitor, SpikeMonitor, StateMonitor
 from ..model.population import PoissonSource, Population, SpikeSource
 from ..model.projection import check_weight_range
-from .checks import check_model_arrays
+from .checks import check_model_arrays, check_monitor_arrays
 from .coefficients import group_tables, input_tables, plasticity_row
 
 __all__ = ["Simulator", "VAR_CODES", "STATE_ARRAYS", "check_model_arrays"]
@@ -370,7 +370,7 @@ class Simulator:
     # ------------------------------------------------------------- recording
     def rebuild_recording(self):
         """(Re)derive the recording tables from the network's monitors."""
-        check_model_arrays(self.net)
+        check_monitor_arrays(self.net)
         n = self.n_total
         self.rec_flag = np.zeros(max(n, 1), dtype=np.uint8)
         self._spike_mons = []

@@ -151,39 +151,17 @@ def read_only(array: np.ndarray) -> np.ndarray:
     return view
 
 
-class ReadOnlyArray:
-    """Descriptor for an array attribute users may read but not replace or write into.
-
-    The value lives in ``obj._<name>`` (set by the owning class, always a read-only array
-    or None); assigning ``obj.<name> = ...`` raises ``AttributeError`` with ``hint``, which
-    says how to make the change the right way.  Arrays the kernels index (synapse tables,
-    spike-source events, monitor indices) are exposed this way, so that no user write can
-    reach a kernel unvalidated.
-    """
-
-    def __init__(self, hint: str) -> None:
-        self.hint = hint
-
-    def __set_name__(self, owner, name: str) -> None:
-        self.name = name
-        self.private = "_" + name
-
-    def __get__(self, obj, objtype=None):
-        if obj is None:
-            return self
-        return obj.__dict__.get(self.private)
-
-    def __set__(self, obj, value) -> None:
-        raise AttributeError(f"{type(obj).__name__}.{self.name} is read-only: {self.hint}")
-
-
 class Fixed:
     """Descriptor for a structural attribute fixed at construction (a size, a model, a receptor).
 
-    Like :class:`ReadOnlyArray` for any value: stored in ``obj._<name>``, assignment raises
-    ``AttributeError`` with ``hint``.  Changing such a value after the engine is built would make
-    the model disagree with the arrays the kernels index.
+    The value lives in ``obj._<name>`` (set by the owning class); assigning ``obj.<name> = ...``
+    raises ``AttributeError`` with ``hint``, which says how to make the change the right way.
+    Changing such a value after the engine is built would make the model disagree with the
+    arrays the kernels index.
     """
+
+    #: word of the refusal message
+    state = "fixed"
 
     def __init__(self, hint: str) -> None:
         self.hint = hint
@@ -201,4 +179,20 @@ class Fixed:
             raise AttributeError(self.name) from None
 
     def __set__(self, obj, value) -> None:
-        raise AttributeError(f"{type(obj).__name__}.{self.name} is fixed: {self.hint}")
+        raise AttributeError(f"{type(obj).__name__}.{self.name} is {self.state}: {self.hint}")
+
+
+class ReadOnlyArray(Fixed):
+    """A :class:`Fixed` array attribute users may read but not replace or write into.
+
+    The stored value is always a read-only array, or None (the default before it is set).
+    Arrays the kernels index (synapse tables, spike-source events, monitor indices) are exposed
+    this way, so that no user write can reach a kernel unvalidated.
+    """
+
+    state = "read-only"
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return obj.__dict__.get(self.private)

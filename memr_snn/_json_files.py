@@ -45,11 +45,9 @@ def parse_json(text: str, where: str, error: type[Exception]) -> Any:
     """
     try:
         return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise error(f"{where}: malformed JSON ({exc})") from None
     except RecursionError:
         raise error(f"{where}: malformed JSON (arrays/objects nested too deeply)") from None
-    except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
+    except ValueError as exc:  # json.JSONDecodeError, or an integer literal beyond Python's digit limit
         raise error(f"{where}: malformed JSON ({exc})") from None
 
 

@@ -9,6 +9,13 @@ and the step are the whole RNG state.  The file is the checksummed container
 of :mod:`memr_snn.io.container`; a truncated or altered file is refused with
 :class:`~memr_snn.io.container.CheckpointError`.
 
+Since format 2 the state is stored *named*, under the population or projection that owns it
+(``pop/0/state/v``, ``proj/2/state/eligibility``, ``events/active_pop`` ...; the full list is in
+:mod:`memr_snn.io.state_format`), not as the engine's concatenated kernel arrays, so the engine's
+layout can change without changing the file format.  Files of format 1 (the kernel arrays,
+``sim/*``) still load, through the same checks; files of a newer format than this version knows are
+refused with a message that says so.
+
 A valid checksum does not make a file's content a runnable state, so loading
 also checks every structural invariant of the engine state
 (:mod:`memr_snn.io.validate`) and validates the model parts (populations,
@@ -33,6 +40,7 @@ from ..model.population import PoissonSource, Population, SpikeSource
 from ..model.projection import Projection
 from ..neurons.base import NEURON_MODELS
 from .container import CheckpointError, _normalize_meta, read_container, write_container
+from .state_format import KERNEL_TO_NAMED, STATE_FORMAT, kernel_state, named_state
 from .validate import (
     CheckpointStateError,
     check_crossbar_meta,
@@ -40,12 +48,16 @@ from .validate import (
     check_monitor_data,
     check_projection_arrays,
     check_simulator_meta,
+    engine_layout,
 )
 
 __all__ = ["save_network", "load_network", "CHECKPOINT_KIND", "CheckpointStateError"]
 
 CHECKPOINT_KIND = "memr_snn.network"
-CHECKPOINT_VERSION = 1
+#: format written by this version: 2 = named state (:mod:`memr_snn.io.state_format`)
+CHECKPOINT_VERSION = STATE_FORMAT
+#: formats this version reads: 1 = engine kernel arrays (``sim/*``), 2 = named state
+READABLE_VERSIONS = (1, 2)
 
 
 def _params_meta(pop: Population, key: str, arrays: dict) -> dict:
@@ -164,8 +176,9 @@ def save_network(net: Network, path: str | Path) -> Path:
         "simulator": None if sim is None else {"step": sim.step, "mode": sim.mode},
     }
     if sim is not None:
-        for name, arr in sim.state_arrays().items():
-            arrays[f"sim/{name}"] = arr
+        # the engine's own arrays first (a corrupted engine is refused in its terms), then the file
+        check_engine_state(net, meta["simulator"], {f"sim/{k}": v for k, v in sim.state_arrays().items()})
+        arrays.update(named_state(net, sim))
     _check_content(_normalize_meta(meta, "meta", 0, set()),
                    {k: np.ascontiguousarray(v) for k, v in arrays.items()})
     return write_container(path, meta, arrays)
@@ -180,12 +193,22 @@ def _check_content(meta: dict, arrays: dict[str, np.ndarray]) -> Network:
     """
     if meta.get("kind") != CHECKPOINT_KIND:
         raise CheckpointStateError("meta['kind']", repr(meta.get("kind")), repr(CHECKPOINT_KIND))
-    if meta.get("version") != CHECKPOINT_VERSION:
-        raise CheckpointStateError("meta['version']", repr(meta.get("version")), f"{CHECKPOINT_VERSION}")
+    version = meta.get("version")
+    if version not in READABLE_VERSIONS:
+        raise CheckpointStateError("meta['version']", repr(version), f"one of {READABLE_VERSIONS}")
     parsed = check_simulator_meta(meta["simulator"])
     step = 0 if parsed is None else parsed[0]
     net = _rebuild_model(meta, arrays, step)
-    check_engine_state(net, meta["simulator"], arrays)
+    if version == 1 or parsed is None:
+        check_engine_state(net, meta["simulator"], arrays)
+        return net
+    kernel = kernel_state(net, engine_layout(net), arrays, step, parsed[1])
+    try:
+        check_engine_state(net, meta["simulator"], kernel)
+    except CheckpointStateError as exc:  # name the file's field, not the engine array it became
+        field = KERNEL_TO_NAMED.get(exc.field, exc.field)
+        raise CheckpointStateError(f"{field} (as the engine array {exc.field})", exc.value, exc.allowed) from None
+    arrays.update(kernel)  # the engine is restored from these (the caller's dict, already validated)
     return net
 
 
@@ -202,17 +225,27 @@ def _neuron_params(entry, key, arrays):
 def load_network(path: str | Path) -> Network:
     """Read a network written by :func:`save_network`, ready to continue running.
 
+    Reads checkpoint formats 1 (engine kernel arrays, written by earlier versions) and 2 (named
+    state, :mod:`memr_snn.io.state_format`, written today); both continue bit for bit.
+
     Raises
     ------
     CheckpointError
         If the file is not a memr_snn network checkpoint, is truncated or
-        altered (checksum), or its content is inconsistent.
+        altered (checksum), was written by a newer memr_snn (a format this
+        version does not know: the message says so), or its content is
+        inconsistent (the message names the field, its value and what is allowed).
     """
     meta, arrays = read_container(path)
     if meta.get("kind") != CHECKPOINT_KIND:
         raise CheckpointError(path, f"not a network checkpoint (kind={meta.get('kind')!r})")
-    if meta.get("version") != CHECKPOINT_VERSION:
-        raise CheckpointError(path, f"unsupported network checkpoint version {meta.get('version')!r}")
+    version = meta.get("version")
+    if version not in READABLE_VERSIONS:
+        newer = isinstance(version, int) and not isinstance(version, bool) and version > CHECKPOINT_VERSION
+        why = (f"it was written by a newer memr_snn (checkpoint format {version}; this version reads "
+               f"formats {READABLE_VERSIONS}): upgrade memr_snn to load it" if newer else
+               f"unsupported network checkpoint format {version!r} (this version reads formats {READABLE_VERSIONS})")
+        raise CheckpointError(path, why)
     try:
         net = _check_content(meta, arrays)
         _restore_engine(net, meta, arrays)

@@ -161,7 +161,7 @@ def test_inconsistent_content_is_refused(tmp_path):
     net.run(0.01)
     net.save(tmp_path / "n.msnn")
     meta, arrays = read_container(tmp_path / "n.msnn")
-    arrays["sim/v"] = arrays["sim/v"][:-1]
+    arrays["pop/2/state/v"] = arrays["pop/2/state/v"][:-1]
     write_container(tmp_path / "bad.msnn", meta, arrays)
     with pytest.raises(CheckpointError, match="inconsistent"):
         Network.load(tmp_path / "bad.msnn")
@@ -189,3 +189,68 @@ def test_bad_weight_dtype():
         Network(dt=0.1 * ms, weight_dtype="int8")
     with pytest.raises(ValueError, match="weight_dtype must be one of"):
         Network(dt=0.1 * ms, weight_dtype="nonsense")
+
+
+# ------------------------------------------------------------------------------- file format versions
+
+DATA = __import__("pathlib").Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize("engine", ["dense", "event"])
+def test_format_1_files_load_and_continue_bit_identically(engine):
+    """Files written before the named state (format 1: the engine's kernel arrays) still load."""
+    from memr_snn.io import read_container
+
+    path = DATA / f"v1_{engine}.msnn"  # build(engine).run(0.1).save(...) with memr_snn's format 1
+    assert read_container(path)[0]["version"] == 1
+    full = build(engine)
+    full.run(0.2)
+    resumed = Network.load(path)
+    assert resumed.step == 1000
+    resumed.run(0.1)
+    assert_same(record(resumed), record(full))
+
+
+def test_format_1_file_resaved_in_format_2_continues_identically(tmp_path):
+    from memr_snn.io import read_container
+
+    old = Network.load(DATA / "v1_event.msnn")
+    old.save(tmp_path / "v2.msnn")
+    meta, arrays = read_container(tmp_path / "v2.msnn")
+    assert meta["version"] == 2 and not any(k.startswith("sim/") for k in arrays)
+    a, b = Network.load(tmp_path / "v2.msnn"), Network.load(DATA / "v1_event.msnn")
+    a.run(0.05)
+    b.run(0.05)
+    assert_same(record(a), record(b))
+
+
+def test_state_is_stored_named_by_owner(tmp_path):
+    """Format 2 stores each population's and projection's state under it, with readable names."""
+    from memr_snn.io import read_container
+
+    net = build("dense")
+    net.run(0.02)
+    net.save(tmp_path / "n.msnn")
+    meta, arrays = read_container(tmp_path / "n.msnn")
+    names = [p["name"] for p in meta["populations"]]
+    for k, pop in enumerate(net.populations):
+        if pop.kind == "neurons":
+            syn = ("g_e", "g_i") if "g_e" in pop.neuron.state_variables else ("i_e", "i_i")
+            for var, field in (("v", "v"), (syn[0], "syn_exc"), (syn[1], "syn_inh")):
+                np.testing.assert_array_equal(arrays[f"pop/{k}/state/{field}"], net.get_state(pop, var))
+            assert arrays[f"pop/{k}/state/input"].shape[2] == pop.n
+    assert names == ["inp", "src", "a", "b", "c"]
+    assert arrays["events/active_pop"].size == 0  # dense mode keeps no event lists
+    assert not any(k.startswith("sim/") for k in arrays)
+
+
+@pytest.mark.parametrize("version, match", [(3, "newer memr_snn"), (99, "upgrade"), ("2", "unsupported"),
+                                            (0, "unsupported")])
+def test_unknown_format_is_refused_clearly(tmp_path, version, match):
+    from memr_snn.io import read_container, write_container
+
+    meta, arrays = read_container(DATA / "v1_dense.msnn")
+    meta["version"] = version
+    write_container(tmp_path / "x.msnn", meta, arrays)
+    with pytest.raises(CheckpointError, match=match):
+        Network.load(tmp_path / "x.msnn")

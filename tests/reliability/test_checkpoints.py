@@ -39,13 +39,26 @@ TESTS = str(Path(__file__).resolve().parents[1])
 CHILD_ENV = {"PYTHONPATH": TESTS + os.pathsep + os.environ.get("PYTHONPATH", ""), "OPENBLAS_NUM_THREADS": "1"}
 
 
+#: a format-1 checkpoint (engine kernel arrays) of ``C.saved()``, written by memr_snn before format 2
+V1_FILE = Path(TESTS) / "io" / "data" / "v1_reliability_event.msnn"
+
+
 @pytest.fixture(scope="module")
 def good(tmp_path_factory) -> tuple[Path, dict, dict]:
     path = C.saved(tmp_path_factory.mktemp("good") / "good.msnn")
     meta, arrays = read_container(path)
+    assert meta["version"] == 2
     assert meta["simulator"]["mode"] == "event" and meta["simulator"]["step"] > 0
-    assert int(arrays["sim/act_n"][0]) > 0 and int(arrays["sim/tcount"].sum()) > 0  # event lists in use
+    assert arrays["events/active_pop"].size > 0 and int(arrays["events/input_count"].sum()) > 0  # lists in use
     return path, meta, arrays
+
+
+@pytest.fixture(scope="module")
+def good_v1() -> tuple[Path, dict, dict]:
+    meta, arrays = read_container(V1_FILE)
+    assert meta["version"] == 1
+    assert int(arrays["sim/act_n"][0]) > 0 and int(arrays["sim/tcount"].sum()) > 0  # event lists in use
+    return V1_FILE, meta, arrays
 
 
 def _copy(meta, arrays):
@@ -107,6 +120,73 @@ def _pq_past(meta, arrays):
     arrays["sim/pq_next"][0] = meta["simulator"]["step"] - 5
 
 
+def _busy_ahead(arrays) -> tuple[int, int]:
+    """(steps ahead, position of its first entry in events/input_*) of the fullest pending list."""
+    counts = arrays["events/input_count"]
+    d = int(np.argmax(counts))
+    return d, int(counts[:d].sum())
+
+
+def _input_index_oob(meta, arrays):
+    arrays["events/input_index"][_busy_ahead(arrays)[1]] = 10**7
+
+
+def _input_pop_source(meta, arrays):
+    arrays["events/input_pop"][_busy_ahead(arrays)[1]] = _pop(meta, "inp")
+
+
+def _input_count_huge(meta, arrays):
+    arrays["events/input_count"][_busy_ahead(arrays)[0]] = 10**6
+
+
+def _input_duplicate(meta, arrays):
+    d, first = _busy_ahead(arrays)
+    assert arrays["events/input_count"][d] >= 2
+    for f in ("pop", "index"):
+        arrays[f"events/input_{f}"][first + 1] = arrays[f"events/input_{f}"][first]
+
+
+def _active_duplicate(meta, arrays):
+    for f in ("pop", "index"):
+        arrays[f"events/active_{f}"][1] = arrays[f"events/active_{f}"][0]
+
+
+def _active_truncated(meta, arrays):
+    arrays["events/active_index"] = arrays["events/active_index"][:-1]
+
+
+def _input_unlisted(meta, arrays):
+    """Input pending for a neuron that no list names (it would never be delivered)."""
+    d, first = _busy_ahead(arrays)
+    k = int(arrays["events/input_pop"][first])
+    listed = arrays["events/input_index"][first:first + int(arrays["events/input_count"][d])]
+    free = next(j for j in range(meta["populations"][k]["n"]) if j not in listed)
+    arrays[f"pop/{k}/state/input"][d, 0, free] = 1e-9
+
+
+def _named_pq_past(meta, arrays):
+    key = f"pop/{_pop(meta, 'inp')}/state"
+    arrays[f"{key}/redraw"][0] = 0
+    arrays[f"{key}/next_spike"][0] = meta["simulator"]["step"] - 5
+
+
+def _named(owner, name, field, index, value):
+    def edit(meta, arrays):
+        k = _pop(meta, name) if owner == "pop" else _proj(meta, name)
+        arrays[f"{owner}/{k}/state/{field}"][index] = value
+    return edit
+
+
+def _named_replace(owner, name, field, fn):
+    def edit(meta, arrays):
+        k = _pop(meta, name) if owner == "pop" else _proj(meta, name)
+        key = f"{owner}/{k}/state/{field}"
+        new = fn(arrays.pop(key))
+        if new is not None:
+            arrays[key] = new
+    return edit
+
+
 def _proj_arr(proj, field, fn):
     def edit(meta, arrays):
         key = f"proj/{_proj(meta, proj)}/{field}"
@@ -146,18 +226,16 @@ def _with(arr, index, value):
     return arr
 
 
-# (id, edit, text the error must contain); the first group would crash or corrupt memory unchecked
-CRASHY = [
+# Format-1 files (engine kernel arrays): (id, edit, text the error must contain); the first group
+# would crash or corrupt memory unchecked
+CRASHY_V1 = [
     ("act_n_huge", _set("sim/act_n", 0, 10**6), "sim/act_n"),
     ("act_list_oob", _set("sim/act_list", 0, 10**9), "sim/act_list"),
     ("tcount_huge", _touched_count, "sim/tcount"),
     ("touched_oob", _touched_oob, "sim/touched"),
     ("sq_cursor_negative", _set("sim/sq_cursor", 0, -10**6), "sim/sq_cursor"),
-    ("proj_indices_oob", _proj_arr("src_a", "indices", lambda a: _with(a, 0, 10**6)), "indices"),
-    ("delay_int16_wrap", _proj_arr("inp_a", "delays", lambda a: _with(a.astype(np.int32), 0, 65537)), "delays"),
-    ("xb_n_devices", _xb_state("n_devices", 1), "n_devices"),
 ]
-REFUSED = CRASHY + [
+REFUSED_V1 = CRASHY_V1 + [
     ("act_n_negative", _set("sim/act_n", 0, -1), "sim/act_n"),
     ("act_list_duplicate", _dup_act, "sim/act_list"),
     ("active_not_listed", _inactive_listed, "sim/active"),
@@ -180,6 +258,41 @@ REFUSED = CRASHY + [
     ("reward_inf", _set("sim/reward", 0, np.inf), "sim/reward"),
     ("v_float32", _replace("sim/v", lambda a: a.astype(np.float32)), "sim/v"),
     ("buf_shape", _replace("sim/buf", lambda a: a[:-1]), "sim/buf"),
+]
+
+# Format-2 files (named state), the format written today
+CRASHY = [
+    ("active_index_oob", _set("events/active_index", 0, 10**9), "events/active_index"),
+    ("active_pop_oob", _set("events/active_pop", 0, 10**6), "events/active_pop"),
+    ("input_count_huge", _input_count_huge, "events/input_count"),
+    ("input_index_oob", _input_index_oob, "events/input_index"),
+    ("input_pop_source", _input_pop_source, "events/input_pop"),
+    ("proj_indices_oob", _proj_arr("src_a", "indices", lambda a: _with(a, 0, 10**6)), "indices"),
+    ("delay_int16_wrap", _proj_arr("inp_a", "delays", lambda a: _with(a.astype(np.int32), 0, 65537)), "delays"),
+    ("xb_n_devices", _xb_state("n_devices", 1), "n_devices"),
+]
+REFUSED = CRASHY + [
+    ("active_index_negative", _set("events/active_index", 0, -1), "events/active_index"),
+    ("active_duplicate", _active_duplicate, "events/active_pop+active_index"),
+    ("active_truncated", _active_truncated, "events/active_index"),
+    ("input_duplicate", _input_duplicate, "events/input_pop+input_index"),
+    ("input_unlisted", _input_unlisted, "pop/*/state/input"),
+    ("v_nan", _named("pop", "a", "v", 5, np.nan), "state/v"),
+    ("syn_exc_inf", _named("pop", "a", "syn_exc", 5, np.inf), "state/syn_exc"),
+    ("input_nan", _named("pop", "a", "input", (1, 0, 3), np.nan), "state/input"),
+    ("refractory_huge", _named("pop", "a", "refractory", 2, 10**6), "state/refractory"),
+    ("last_update_future", _named("pop", "a", "last_update", 2, 10**9), "state/last_update"),
+    ("last_update_negative", _named("pop", "a", "last_update", 2, -1), "state/last_update"),
+    ("next_spike_past", _named_pq_past, "state/next_spike"),
+    ("redraw_five", _named("pop", "inp", "redraw", 0, 5), "state/redraw"),
+    ("draws_negative", _named("pop", "inp", "draws", 0, -1), "state/draws"),
+    ("trace_step_future", _named("proj", "inp_a", "pre_step", 0, 10**9), "state/pre_step"),
+    ("trace_negative", _named("proj", "inp_a", "post_o1", 0, -1.0), "state/post_o1"),
+    ("eligibility_nan", _named("proj", "a_b", "eligibility", 0, np.nan), "state/eligibility"),
+    ("reward_inf", _named("proj", "a_b", "reward", 0, np.inf), "state/reward"),
+    ("v_float32", _named_replace("pop", "a", "v", lambda a: a.astype(np.float32)), "state/v"),
+    ("input_shape", _named_replace("pop", "a", "input", lambda a: a[:-1]), "state/input"),
+    ("state_missing", _named_replace("pop", "b", "adaptation", lambda a: None), "state/adaptation"),
     ("step_negative", _meta_sim("step", -1), "step"),
     ("step_text", _meta_sim("step", "12"), "step"),
     ("mode_unknown", _meta_sim("mode", "turbo"), "mode"),
@@ -215,8 +328,17 @@ def test_crafted_checkpoint_is_refused_naming_the_field(good, tmp_path, case, ed
     assert field in str(info.value), str(info.value)
 
 
-def test_unmodified_checkpoint_loads_and_runs(good):
-    net = load_network(good[0])
+@pytest.mark.parametrize("case, edit, field", REFUSED_V1, ids=[c[0] for c in REFUSED_V1])
+def test_crafted_format_1_checkpoint_is_refused_naming_the_field(good_v1, tmp_path, case, edit, field):
+    path = _craft(good_v1, edit, tmp_path / f"{case}.msnn")
+    with pytest.raises(CheckpointError) as info:
+        load_network(path)
+    assert field in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("which", ["good", "good_v1"])
+def test_unmodified_checkpoint_loads_and_runs(request, which):
+    net = load_network(request.getfixturevalue(which)[0])
     net.run(0.003)
     assert C.finite_state(net)
 
@@ -285,14 +407,14 @@ FUZZ_CASES = 30
 @settings(max_examples=fuzz_examples(2), deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
-def test_fuzzed_checkpoints_load_and_run_or_are_refused(good, tmp_path, data):
-    meta0, arrays0 = good[1], good[2]
-    names = sorted(k for k in arrays0 if k.startswith(("sim/", "proj/", "pop/", "mon/")))
-    shapes = {k: arrays0[k].shape for k in names}
+def test_fuzzed_checkpoints_load_and_run_or_are_refused(good, good_v1, tmp_path, data):
     folder = tmp_path / f"fuzz{time.monotonic_ns()}"
     folder.mkdir()
     paths = []
-    for c in range(FUZZ_CASES):
+    for c in range(FUZZ_CASES):  # alternately the format written today and format 1
+        meta0, arrays0 = (good, good_v1)[c % 2][1:]
+        names = sorted(k for k in arrays0 if k.startswith(("sim/", "proj/", "pop/", "mon/", "events/")))
+        shapes = {k: arrays0[k].shape for k in names}
         meta, arrays = _copy(meta0, arrays0)
         for m in data.draw(st.lists(_mutation(names, shapes), min_size=1, max_size=3), label=f"case {c}"):
             _apply(meta, arrays, m)

@@ -154,13 +154,13 @@ class Simulator:
         off = 0
         for _, p in pq:
             offs.append(off)
-            rows.append(p.rates.shape[0])
-            if p.rates.shape[0] > 1:
+            rows.append(p._rates.shape[0])
+            if p._rates.shape[0] > 1:
                 row_steps.append(self.net.steps_of(p.rate_interval, "rate_interval"))
             else:
                 row_steps.append(1)
-            rates.append(p.rates.ravel())
-            off += p.rates.size
+            rates.append(p._rates.ravel())
+            off += p._rates.size
         self.pq_rate_off = np.array(offs, dtype=np.int64)
         self.pq_rows = np.array(rows, dtype=np.int64)
         self.pq_row_steps = np.array(row_steps, dtype=np.int64)
@@ -553,10 +553,15 @@ class Simulator:
     def set_rates(self, pop: PoissonSource, rates) -> None:
         k = [i for i, p in enumerate(self.pops) if isinstance(p, PoissonSource)].index(self.pop_index(pop))
         off = self.pq_rate_off[k]
-        size = pop.rates.size
-        self.pq_rates[off:off + size] = np.broadcast_to(rates, pop.rates.shape).ravel()
-        pop._rates = read_only(self.pq_rates[off:off + size].reshape(pop.rates.shape))
+        size = pop._rates.size
+        self.pq_rates[off:off + size] = np.broadcast_to(rates, pop._rates.shape).ravel()
         self.pq_dirty[k] = 1  # redraw the next spikes from the present step
+
+    def rates(self, pop: PoissonSource) -> np.ndarray:
+        """The live rate table of ``pop`` (a read-only view into the engine's storage)."""
+        k = [i for i, p in enumerate(self.pops) if isinstance(p, PoissonSource)].index(self.pop_index(pop))
+        off, shape = int(self.pq_rate_off[k]), pop._rates.shape
+        return read_only(self.pq_rates[off:off + shape[0] * shape[1]].reshape(shape))
 
     # ------------------------------------------------------------ accounting
     def synapse_bytes(self) -> int:

@@ -136,7 +136,21 @@ class PoissonSource(PopulationBase):
 
     kind = "poisson"
 
-    rates = ReadOnlyArray("change the rates of a source in a network with Network.set_rates (validated)")
+    @property
+    def rates(self) -> np.ndarray:
+        """The rate table [Hz], ``(n_intervals, n)``, read-only.
+
+        Once the network has run, the rates live in the engine and this view follows
+        :meth:`Network.set_rates`; before, it is the table given at construction.
+        """
+        net = self._network
+        runtime = None if net is None else net._sim
+        return self._rates if runtime is None else runtime.rates(self)
+
+    @rates.setter
+    def rates(self, value) -> None:
+        raise AttributeError("PoissonSource.rates is read-only: change the rates of a source in a network "
+                             "with Network.set_rates (validated)")
 
     def __init__(self, n: int, rates, rate_interval: float | None = None, name: str | None = None):
         super().__init__(n, name)

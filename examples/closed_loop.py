@@ -17,7 +17,7 @@ def main(target_hz: float = 15.0, windows: int = 60) -> list[float]:
     net = Network(dt=0.1 * ms, seed=7)
     inp = net.add(PoissonSource(200, rates=5 * Hz, name="drive"))
     pop = net.add(Population(500, LIFParams(tau_mem=20 * ms), name="pop"))
-    net.add(Projection(inp, pop, FixedProbability(0.1), weight=250 * pA))
+    net.add(Projection(inp, pop, FixedProbability(0.1), weights=250 * pA))
     spikes = net.add(SpikeMonitor(pop))
     window = 10 * ms
     steps = net.steps_of(window, "window")

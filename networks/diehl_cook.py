@@ -256,17 +256,17 @@ class DiehlCook:
         self.exc = self.net.add(Population(n, neuron, name="exc"))
         self.inh = self.net.add(Population(n, p.inh_neuron(), name="inh"))
         if self.frozen:  # on devices: the learned weights programmed into a fresh crossbar, read with its noise
-            self.input_proj = self.net.add(Projection(self.inputs, self.exc, AllToAll(), weight=weights,
+            self.input_proj = self.net.add(Projection(self.inputs, self.exc, AllToAll(), weights=weights,
                                                       name="input", device=device))
         else:
             rng = np.random.default_rng([seed, 7])
             w0 = rng.uniform(0.0, 0.3, size=(n, N_INPUTS)) * p.w_max
-            self.input_proj = self.net.add(Projection(self.inputs, self.exc, AllToAll(), weight=w0,
+            self.input_proj = self.net.add(Projection(self.inputs, self.exc, AllToAll(), weights=w0,
                                                       plasticity=p.rule(), device=device, name="input"))
             normalize_incoming(self.input_proj, p.w_total)
-        self.net.add(Projection(self.exc, self.inh, OneToOne(), weight=p.w_exc_inh, name="exc->inh"))
+        self.net.add(Projection(self.exc, self.inh, OneToOne(), weights=p.w_exc_inh, name="exc->inh"))
         pre, post = np.nonzero(~np.eye(n, dtype=bool))
-        self.net.add(Projection(self.inh, self.exc, FromArrays(pre, post), weight=p.w_inh_exc, receptor="inh",
+        self.net.add(Projection(self.inh, self.exc, FromArrays(pre, post), weights=p.w_inh_exc, receptor="inh",
                                 name="inh->exc"))
         self.monitor = self.net.add(SpikeMonitor(self.exc))
         self._n_present = self.net.steps_of(p.t_present, "t_present")

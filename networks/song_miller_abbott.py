@@ -76,7 +76,7 @@ def song_miller_abbott(n_inputs: int = 1000, rate: float = 15.0, seed: int = 1, 
     net = Network(dt=dt, seed=seed, engine=engine)
     inputs = net.add(PoissonSource(n_inputs, rates=rate, name="inputs"))
     neuron = net.add(Population(1, SMA_NEURON, name="neuron", initial={"v": np.array([SMA_NEURON.v_rest])}))
-    syn = net.add(Projection(inputs, neuron, AllToAll(), weight=lambda rng, n: rng.random(n) * g_max,
+    syn = net.add(Projection(inputs, neuron, AllToAll(), weights=lambda rng, n: rng.random(n) * g_max,
                              plasticity=rule, name="stdp", device=device))
     spikes = net.add(SpikeMonitor(neuron))
     return SongMillerAbbott(net, inputs, neuron, syn, spikes, g_max)

@@ -162,7 +162,7 @@ def _build(model, n, seed, dt, engine, record, params, we, wi, init, weight_dtyp
     inh = net.add(Population(n_inh, params, name="inh", initial={k: x[n_exc:] for k, x in initial.items()}))
     for pre, w, rec in ((exc, we, "exc"), (inh, wi, "inh")):
         for post in (exc, inh):
-            net.add(Projection(pre, post, FixedProbability(p), weight=w, delay_steps=1, receptor=rec,
+            net.add(Projection(pre, post, FixedProbability(p), weights=w, delays=1, receptor=rec,
                                device=device))
     mons = (None, None, None, None)
     if record:

@@ -163,7 +163,7 @@ def build_network(spec, engine="auto", spike_monitors=True):
                 return rng.integers(lo, hi + 1, n)
         else:
             delay = dspec
-        net.add(Projection(pops[pr["pre"]], pops[pr["post"]], conn, weight=weight, delay_steps=delay,
+        net.add(Projection(pops[pr["pre"]], pops[pr["post"]], conn, weights=weight, delays=delay,
                            receptor=pr["receptor"]))
     mons = {p.name: net.add(SpikeMonitor(p)) for p in pops} if spike_monitors else {}
     return net, pops, mons

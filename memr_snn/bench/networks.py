@@ -78,7 +78,7 @@ def scaling_network(
     net = Network(dt=dt, seed=seed, engine=engine)
     src = net.add(SpikeSource(n_sources, (warm_steps + steps) * dt, idx, name="input"))
     pop = net.add(Population(n_neurons, LIFParams(), name="idle"))
-    net.add(Projection(src, pop, FromArrays(pre, post), weight=weight, receptor="exc"))
+    net.add(Projection(src, pop, FromArrays(pre, post), weights=weight, receptor="exc"))
     mon = net.add(SpikeMonitor(pop))
     info = {"input_spikes": int(n_input_spikes), "synaptic_events": int(n_input_spikes * fan_out),
             "targets": int(targets)}

@@ -21,7 +21,7 @@ with, for a voltage scale :math:`s = 64\, v_{th} / (v_{threshold} - v_{rest})` [
 * a synapse of weight ``w`` [A] gives ``a = W << weight_exp`` with
   ``W << (weight_exp + 6) ~= s E_1 w`` (8-bit ``W``, exponent chosen per
   projection for the most precision);
-* memr_snn's ``delay_steps = d`` is Lava's ``delays = d - 1`` (one step is the
+* memr_snn's ``delays = d`` is Lava's ``delays = d - 1`` (one step is the
   Dense latency); the spike timing then matches step for step.
 
 ``vth`` (17 bits) is chosen as large as the 8-bit weights, 13-bit bias and
@@ -329,7 +329,7 @@ def to_fixed_point(
         d = proj.delays if proj.delays is not None else np.full(proj.n_synapses, proj.delay_uniform)
         if d.size and int(d.max()) - 1 > MAX_DELAY:
             raise UnsupportedElementError(
-                f"projection {label!r}: delay_steps={int(d.max())} is beyond Loihi's range "
+                f"projection {label!r}: delays={int(d.max())} is beyond Loihi's range "
                 f"(1..{MAX_DELAY + 1} steps: one step of Dense latency plus a 6-bit DelayDense delay)"
             )
     # --- choose vth per population -------------------------------------------------
@@ -531,6 +531,6 @@ def to_float(
         # FromSparse generates synapses in coo order, so the delays follow the same order
         m = sp.coo_matrix((vals, (post[keep], pre[keep])), shape=c.shape)
         delays = (d[keep] + 1).astype(np.int64)
-        net.add(Projection(objs[c.pre], objs[c.post], FromSparse(m), delay_steps=delays if delays.size else 1,
+        net.add(Projection(objs[c.pre], objs[c.post], FromSparse(m), delays=delays if delays.size else 1,
                            name=f"c{k}:{c.pre}->{c.post}"))
     return net

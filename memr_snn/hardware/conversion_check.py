@@ -64,7 +64,7 @@ def _run_float_copy(net, n_steps: int) -> dict:
         d = proj.delays if proj.delays is not None else proj.delay_uniform
         if not np.isscalar(d):
             d = np.asarray(d, np.int64)
-        copy.add(Projection(mapping[id(proj.pre)], mapping[id(proj.post)], FromSparse(m), delay_steps=d,
+        copy.add(Projection(mapping[id(proj.pre)], mapping[id(proj.post)], FromSparse(m), delays=d,
                             receptor=proj.receptor, name=proj.name))
     for mon in mons.values():
         copy.add(mon)

@@ -34,8 +34,8 @@ number resting on them is never mistaken for a published one.  Bad files raise
 :class:`ProfileError` (a ``ValueError``) naming the field and its value.
 
 Time steps: ``max_synaptic_delay`` is in the *hardware's* delay units (0 = the
-spike acts in the next time step).  memr_snn's ``delay_steps`` (1 = the next
-step) is one more, so a projection fits when ``delay_steps - 1 <=
+spike acts in the next time step).  memr_snn's ``delays`` (1 = the next
+step) is one more, so a projection fits when ``delays - 1 <=
 max_synaptic_delay``.
 """
 
@@ -250,7 +250,7 @@ class CoreProfile:
 
     @property
     def max_delay_steps(self) -> int:
-        """Largest memr_snn ``delay_steps`` the core expresses (``max_synaptic_delay + 1``) [step]."""
+        """Largest memr_snn ``delays`` the core expresses (``max_synaptic_delay + 1``) [step]."""
         return self.max_synaptic_delay + 1
 
     def not_published(self) -> dict[str, str]:

@@ -286,7 +286,7 @@ def _rebuild_model(meta, arrays, step: int) -> Network:
             from ..model.plasticity import rule_from_dict
 
             rule = rule_from_dict(entry["plasticity"])
-        proj = Projection(pre, post, _Restored(), weight=0.0, receptor=entry["receptor"], name=entry["name"],
+        proj = Projection(pre, post, _Restored(), weights=0.0, receptor=entry["receptor"], name=entry["name"],
                           plasticity=rule)
         check_projection_arrays(key, pre.n, post.n, arrays[f"{key}/indptr"], arrays[f"{key}/indices"],
                                 arrays[f"{key}/weights"], arrays.get(f"{key}/delays"), entry["delay_uniform"])

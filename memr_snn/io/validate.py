@@ -223,7 +223,7 @@ def check_projection_arrays(key: str, n_pre: int, n_post: int, indptr: Any, indi
     ``indices`` is an integer (m,) array with values in ``[0, n_post)`` (``m = indptr[-1]``);
     ``weights`` is a float (m,) array of finite values; ``delays`` (heterogeneous delays) is an
     integer (m,) array in ``[1, MAX_DELAY_STEPS]``, otherwise ``delay_uniform`` is an integer in
-    ``[1, MAX_DELAY_STEPS]``, as ``Projection(delay_steps=...)`` requires.  No value is cast
+    ``[1, MAX_DELAY_STEPS]``, as ``Projection(delays=...)`` requires.  No value is cast
     silently (a float index or a delay that would wrap in int16 is refused).
     """
     from ..model.projection import MAX_DELAY_STEPS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -30,6 +31,20 @@ def check_weight_range(name: str, values: np.ndarray, dtype) -> None:
         raise ValueError(f"{name} must lie within +-{top:.4g} for {np.dtype(dtype).name} storage, got {bad!r}")
 
 
+_UNSET = object()
+
+
+def _renamed(old: str, old_value, new: str, new_value, default):
+    """``new_value``, or ``old_value`` given under the deprecated keyword ``old`` (warns)."""
+    if old_value is _UNSET:
+        return new_value
+    if new_value is not default:
+        raise TypeError(f"Projection got both {new}= and its deprecated spelling {old}=; pass {new}= only")
+    warnings.warn(f"Projection({old}=...) is deprecated; use Projection({new}=...), the name of the attribute "
+                  f"(projection.{new})", DeprecationWarning, stacklevel=3)
+    return old_value
+
+
 def _is_numeric(value) -> bool:
     """True for real numbers and arrays of them (bool and object/str arrays are not weights)."""
     if isinstance(value, (bool, np.bool_)):
@@ -52,20 +67,23 @@ class Projection:
         Postsynaptic neuron population.
     connectivity : Connectivity
         Which pairs are connected, e.g. ``FixedProbability(0.02)``.
-    weight : float, array or callable, optional
-        Synaptic weight in the unit of the target receptor ([A] for current-based
+    weights : float, array or callable, optional
+        Synaptic weights in the unit of the target receptor ([A] for current-based
         neurons, [S] for conductance-based ones): a scalar, an (n_synapses,) array
         in the order the rule generates them, a dense (n_post, n_pre) matrix, or
         ``f(rng, n_synapses) -> array``.  ``FromSparse`` supplies its own.
-    delay_steps : int, array or callable
-        Transmission delay in whole steps, >= 1.  A spike emitted in step ``n``
+    delays : int, array or callable
+        Transmission delays in whole steps, >= 1.  A spike emitted in step ``n``
         reaches its targets at the start of step ``n + delay`` (Brian2's delay
-        ``d*dt`` corresponds to ``delay_steps = d + 1``; NEST adds the event one
+        ``d*dt`` corresponds to ``delays = d + 1``; NEST adds the event one
         step later still).
     receptor : str
         Target input of the postsynaptic model, e.g. ``"exc"`` or ``"inh"``.
     name : str, optional
         Name within the network.
+    weight, delay_steps
+        Deprecated spellings of ``weights`` and ``delays`` (the names of the
+        attributes); they still work and warn (``DeprecationWarning``).
     device : memr_snn.devices.Crossbar, optional
         Store the weights in memristive devices: they are mapped to conductances
         when the projection is added to a network, and every spike reads them
@@ -83,7 +101,7 @@ class Projection:
 
     indptr = ReadOnlyArray("the synapse table is fixed when the projection is added; build a new Projection")
     indices = ReadOnlyArray("the synapse table is fixed when the projection is added; build a new Projection")
-    delays = ReadOnlyArray("delays are fixed when the projection is added; build a new Projection with delay_steps")
+    delays = ReadOnlyArray("delays are fixed when the projection is added; build a new Projection with delays=")
     receptor = Fixed("the target receptor is set at construction; build a new Projection")
     receptor_index = Fixed("follows from receptor")
 
@@ -92,13 +110,18 @@ class Projection:
         pre: PopulationBase,
         post: Population,
         connectivity: Connectivity,
-        weight: WeightSpec = None,
-        delay_steps: DelaySpec = 1,
+        weights: WeightSpec = None,
+        delays: DelaySpec = 1,
         receptor: str = "exc",
         name: str | None = None,
         device=None,
         plasticity=None,
+        *,
+        weight: WeightSpec = _UNSET,
+        delay_steps: DelaySpec = _UNSET,
     ):
+        weights = _renamed("weight", weight, "weights", weights, None)
+        delays = _renamed("delay_steps", delay_steps, "delays", delays, 1)
         if not isinstance(pre, PopulationBase):
             raise TypeError(f"pre must be a population, got {pre!r}")
         if not isinstance(post, Population):
@@ -110,22 +133,22 @@ class Projection:
                 f"receptor must be one of {list(post.neuron.receptors)} for "
                 f"{type(post.neuron).__name__}, got {receptor!r}"
             )
-        if weight is None and connectivity.weights_hint() is None:
-            raise ValueError("weight is required (a scalar, an array or a callable)")
-        if isinstance(delay_steps, (str, bytes)):
-            raise TypeError(f"delay_steps must be an integer >= 1, got {delay_steps!r}")
-        if not callable(delay_steps) and np.ndim(delay_steps) == 0:
-            delay_steps = check_int_at_least("delay_steps", np.asarray(delay_steps).item(), 1)
-            if delay_steps > MAX_DELAY_STEPS:
-                raise ValueError(f"delay_steps must be in [1, {MAX_DELAY_STEPS}], got {delay_steps}")
-        if isinstance(weight, (str, bytes)) or (
-            weight is not None and not callable(weight) and not _is_numeric(weight)
+        if weights is None and connectivity.weights_hint() is None:
+            raise ValueError("weights is required (a scalar, an array or a callable)")
+        if isinstance(delays, (str, bytes)):
+            raise TypeError(f"delays must be an integer >= 1, got {delays!r}")
+        if not callable(delays) and np.ndim(delays) == 0:
+            delays = check_int_at_least("delays", np.asarray(delays).item(), 1)
+            if delays > MAX_DELAY_STEPS:
+                raise ValueError(f"delays must be in [1, {MAX_DELAY_STEPS}], got {delays}")
+        if isinstance(weights, (str, bytes)) or (
+            weights is not None and not callable(weights) and not _is_numeric(weights)
         ):
             raise TypeError(
-                f"weight must be a number, an array of numbers or a callable f(rng, n_synapses), got {weight!r:.80}"
+                f"weights must be a number, an array of numbers or a callable f(rng, n_synapses), got {weights!r:.80}"
             )
-        if np.isscalar(weight) and not callable(weight):
-            check_finite("weight", weight)
+        if np.isscalar(weights) and not callable(weights):
+            check_finite("weights", weights)
         if device is not None and not isinstance(device, SynapticStorage):
             raise TypeError(f"device must be a memr_snn.devices.Crossbar, got {device!r}")
         self.device = device
@@ -142,8 +165,8 @@ class Projection:
         self._receptor = receptor
         self._receptor_index = post.neuron.receptors.index(receptor)
         self.name = name
-        self._weight_spec = weight
-        self._delay_spec = delay_steps
+        self._weight_spec = weights
+        self._delay_spec = delays
         self._network = None
         # CSR storage, filled by build()
         self._indptr: np.ndarray | None = None
@@ -196,13 +219,13 @@ class Projection:
                 w = arr
             else:
                 raise ValueError(
-                    f"weight must be a scalar, ({n_syn},) per synapse or (n_post, n_pre) = "
+                    f"weights must be a scalar, ({n_syn},) per synapse or (n_post, n_pre) = "
                     f"({self.post.n}, {self.pre.n}); got shape {arr.shape}"
                 )
         w = np.asarray(w, dtype=np.float64).ravel()
         if w.size != n_syn:
-            raise ValueError(f"weight has {w.size} values but the projection has {n_syn} synapses")
-        check_finite("weight", w)
+            raise ValueError(f"weights has {w.size} values but the projection has {n_syn} synapses")
+        check_finite("weights", w)
         return w
 
     def _resolve_delays(self, rng, n_syn) -> np.ndarray | None:
@@ -211,16 +234,16 @@ class Projection:
             return None
         d = np.asarray(spec(rng, n_syn) if callable(spec) else spec)
         if d.ndim != 1 or d.size != n_syn:
-            raise ValueError(f"delay_steps has shape {d.shape} but the projection has {n_syn} synapses")
+            raise ValueError(f"delays has shape {d.shape} but the projection has {n_syn} synapses")
         if d.size and not np.issubdtype(d.dtype, np.integer):
             if not np.all(np.isfinite(d)) or not np.array_equal(d, np.round(d)):
                 bad = d[~np.isfinite(d) | (d != np.round(d))][0]
-                raise ValueError(f"delay_steps must be whole steps >= 1, got {bad!r}")
+                raise ValueError(f"delays must be whole steps >= 1, got {bad!r}")
         if d.dtype == np.bool_ or not (np.issubdtype(d.dtype, np.integer) or np.issubdtype(d.dtype, np.floating)):
-            raise TypeError(f"delay_steps must hold whole numbers of steps, got dtype {d.dtype}")
+            raise TypeError(f"delays must hold whole numbers of steps, got dtype {d.dtype}")
         if d.size and (d.min() < 1 or d.max() > MAX_DELAY_STEPS):  # before any conversion: no wrap
             bad = d[(d < 1) | (d > MAX_DELAY_STEPS)][0]
-            raise ValueError(f"delay_steps must be in [1, {MAX_DELAY_STEPS}] steps, got {bad.item()!r}")
+            raise ValueError(f"delays must be in [1, {MAX_DELAY_STEPS}] steps, got {bad.item()!r}")
         return d.astype(np.int64)
 
     def _restore(self, indptr, indices, weights, delays, delay_uniform) -> None:

@@ -70,10 +70,10 @@ def _float_network():
     key = np.unique(rng.integers(0, T - 10, 300) * 20 + rng.integers(0, 20, 300))
     src = net.add(ms.SpikeSource(20, (key // 20) * 0.1 * MS, key % 20, name="in"))
     pop = net.add(ms.Population(30, ms.LIFParams(t_ref=0.0, i_bias=150 * pA), name="exc"))
-    net.add(ms.Projection(src, pop, ms.FixedProbability(0.3), weight=lambda r, n: r.uniform(-100, 400, n) * pA,
-                          delay_steps=lambda r, n: r.integers(1, 6, n)))
-    net.add(ms.Projection(pop, pop, ms.FixedProbability(0.2), weight=lambda r, n: r.uniform(-300, 100, n) * pA,
-                          delay_steps=2, receptor="inh"))
+    net.add(ms.Projection(src, pop, ms.FixedProbability(0.3), weights=lambda r, n: r.uniform(-100, 400, n) * pA,
+                          delays=lambda r, n: r.integers(1, 6, n)))
+    net.add(ms.Projection(pop, pop, ms.FixedProbability(0.2), weights=lambda r, n: r.uniform(-300, 100, n) * pA,
+                          delays=2, receptor="inh"))
     return net
 
 

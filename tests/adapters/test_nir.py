@@ -62,12 +62,12 @@ def _random_network(rng, times, idx, i_bias=0.0):
     a = net.add(Population(25, LIFParams(t_ref=0.0, tau_syn_e=3 * ms, tau_syn_i=8 * ms, i_bias=i_bias,
                                          tau_mem=rng.uniform(8, 15, 25) * ms), name="a"))
     b = net.add(Population(8, LIFParams(t_ref=0.0, c_mem=200 * pF, v_reset=-65 * mV), name="b"))
-    net.add(Projection(src, a, FixedProbability(0.5), weight=lambda r, n: r.uniform(0, 2500, n) * pA,
-                       delay_steps=lambda r, n: r.integers(1, 4, n), name="in->a"))
-    net.add(Projection(a, a, FixedProbability(0.3), weight=-400 * pA, receptor="inh", delay_steps=2, name="a->a"))
-    net.add(Projection(a, b, FixedProbability(0.6), weight=lambda r, n: r.uniform(500, 1500, n) * pA,
-                       delay_steps=5, name="a->b"))
-    net.add(Projection(src, b, AllToAll(), weight=300 * pA, receptor="inh", name="in->b"))
+    net.add(Projection(src, a, FixedProbability(0.5), weights=lambda r, n: r.uniform(0, 2500, n) * pA,
+                       delays=lambda r, n: r.integers(1, 4, n), name="in->a"))
+    net.add(Projection(a, a, FixedProbability(0.3), weights=-400 * pA, receptor="inh", delays=2, name="a->a"))
+    net.add(Projection(a, b, FixedProbability(0.6), weights=lambda r, n: r.uniform(500, 1500, n) * pA,
+                       delays=5, name="a->b"))
+    net.add(Projection(src, b, AllToAll(), weights=300 * pA, receptor="inh", name="in->b"))
     return net
 
 
@@ -528,8 +528,8 @@ def test_device_and_plasticity_projections_are_refused_naming_them():
     net = Network(dt=DT, seed=0)
     src = net.add(PoissonSource(4, 10.0, name="poisson"))
     pop = net.add(Population(3, LIFParams(t_ref=0.0), name="pop"))
-    net.add(Projection(src, pop, AllToAll(), weight=100 * pA, name="on_devices", device=Crossbar()))
-    net.add(Projection(src, pop, AllToAll(), weight=100 * pA, name="learning", plasticity=STDP(w_max=1e-9)))
+    net.add(Projection(src, pop, AllToAll(), weights=100 * pA, name="on_devices", device=Crossbar()))
+    net.add(Projection(src, pop, AllToAll(), weights=100 * pA, name="learning", plasticity=STDP(w_max=1e-9)))
     with pytest.raises(NIRExportError) as err:
         to_nir(net)
     assert "projection 'on_devices': memristive device" in str(err.value)
@@ -673,7 +673,7 @@ def _small_feedforward_graph():
     src = net.add(SpikeSource(4, [0.0, DT], [0, 1], name="in"))
     pop = net.add(Population(3, LIFParams(t_ref=0.0, c_mem=DT, v_rest=0.0, v_reset=0.0, v_threshold=1.0),
                              name="pop"))
-    net.add(Projection(src, pop, AllToAll(), weight=0.5, name="w"))
+    net.add(Projection(src, pop, AllToAll(), weights=0.5, name="w"))
     return to_nir(net, spike_model="step")
 
 
@@ -708,7 +708,7 @@ def test_graph_runs_in_snntorch_like_in_memr_snn():
     lif = LIFParams(t_ref=0.0, c_mem=DT, v_rest=0.0, v_reset=0.0, v_threshold=1.0, tau_mem=10 * ms,
                     tau_syn_e=5 * ms, tau_syn_i=5 * ms)
     hidden = net.add(Population(n_out, lif, name="hidden"))  # not "pop": torch's ModuleDict has a .pop
-    net.add(Projection(src, hidden, AllToAll(), weight=rng.normal(0.006, 0.004, (n_out, n_in)), name="w"))
+    net.add(Projection(src, hidden, AllToAll(), weights=rng.normal(0.006, 0.004, (n_out, n_in)), name="w"))
     mon = net.add(SpikeMonitor(hidden))
     graph = to_nir(net, spike_model="step")
     net.run(steps * DT)

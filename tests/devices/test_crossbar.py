@@ -146,8 +146,8 @@ def _small_net(device, engine="dense", seed=2, with_mon=True):
                     tau_syn_e=3 * ms, tau_syn_i=6 * ms)
     post = net.add(Population(50, lif, name="post"))
     w = lambda rng, n: rng.uniform(-60, 300, n) * pA  # noqa: E731
-    net.add(Projection(src, post, FixedProbability(0.5), weight=w, device=device, name="in"))
-    net.add(Projection(post, post, FixedProbability(0.2), weight=40 * pA, delay_steps=lambda r, n: r.integers(1, 5, n),
+    net.add(Projection(src, post, FixedProbability(0.5), weights=w, device=device, name="in"))
+    net.add(Projection(post, post, FixedProbability(0.2), weights=40 * pA, delays=lambda r, n: r.integers(1, 5, n),
                        device=None if device is None else Crossbar(encoding="single", **NOISY), name="rec"))
     mon = net.add(SpikeMonitor(post)) if with_mon else None
     return net, post, mon
@@ -370,7 +370,7 @@ net = Network(dt=0.1 * ms, seed=1)
 s = net.add(PoissonSource(20, 80.0))
 p = net.add(Population(10, LIFParams()))
 dev = Crossbar(read_noise=ReadNoise(0.05), drift=Drift(0.05, 0.01), age=10.0, array=ArraySpec(8, 8, cell="1R"))
-net.add(Projection(s, p, FixedProbability(0.5), weight=400 * pA, device=dev))
+net.add(Projection(s, p, FixedProbability(0.5), weights=400 * pA, device=dev))
 m = net.add(SpikeMonitor(p))
 net.run(30 * ms)
 cb = net.projections[0].crossbar

@@ -20,7 +20,7 @@ def _net(endurance=None):
     post = net.add(Population(4, LIFParams(), name="post"))
     w = np.arange(12, dtype=float).reshape(4, 3) * 10 * pA  # (n_post, n_pre)
     spec = Crossbar(device=DEV, encoding="single", programming=PROG, endurance=endurance, scale="fit")
-    pr = net.add(Projection(src, post, AllToAll(), weight=w, device=spec, name="in"))
+    pr = net.add(Projection(src, post, AllToAll(), weights=w, device=spec, name="in"))
     return net, pr
 
 

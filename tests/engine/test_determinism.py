@@ -44,15 +44,15 @@ def build(seed=7, engine="auto", n=40):
     cob = net.add(Population(8, LIFCondParams(), name="cob"))
     rows = np.random.default_rng(0).uniform(0, 600, (9, 10))  # time-varying rates, 7 ms per row
     bursts = net.add(PoissonSource(10, rows, rate_interval=7 * ms, name="bursts"))
-    net.add(Projection(drive, exc, FixedProbability(0.3), weight=lambda r, k: r.uniform(200, 900, k) * pA,
-                       delay_steps=lambda r, k: r.integers(1, 6, k)))
-    net.add(Projection(bursts, exc, FixedProbability(0.2), weight=400 * pA, delay_steps=4))
-    net.add(Projection(exc, exc, FixedProbability(0.1, allow_autapses=False), weight=-150 * pA, receptor="inh",
-                       delay_steps=2))
-    net.add(Projection(exc, ada, FixedInDegree(5), weight=lambda r, k: r.uniform(100, 600, k) * pA))
-    net.add(Projection(drive, cob, FixedProbability(0.5), weight=lambda r, k: r.uniform(1, 10, k) * nS,
-                       delay_steps=lambda r, k: r.integers(1, 4, k)))
-    net.add(Projection(ada, cob, FixedProbability(0.5), weight=3 * nS, receptor="inh", delay_steps=3))
+    net.add(Projection(drive, exc, FixedProbability(0.3), weights=lambda r, k: r.uniform(200, 900, k) * pA,
+                       delays=lambda r, k: r.integers(1, 6, k)))
+    net.add(Projection(bursts, exc, FixedProbability(0.2), weights=400 * pA, delays=4))
+    net.add(Projection(exc, exc, FixedProbability(0.1, allow_autapses=False), weights=-150 * pA, receptor="inh",
+                       delays=2))
+    net.add(Projection(exc, ada, FixedInDegree(5), weights=lambda r, k: r.uniform(100, 600, k) * pA))
+    net.add(Projection(drive, cob, FixedProbability(0.5), weights=lambda r, k: r.uniform(1, 10, k) * nS,
+                       delays=lambda r, k: r.integers(1, 4, k)))
+    net.add(Projection(ada, cob, FixedProbability(0.5), weights=3 * nS, receptor="inh", delays=3))
     mons = {p.name: net.add(SpikeMonitor(p)) for p in net.populations}
     sm = net.add(StateMonitor(exc, ["v", "i_e", "i_i"], indices=[0, 5, 39]))
     return net, mons, sm

@@ -180,8 +180,8 @@ def _quiet_network(engine, n=50, with_monitor=True, monitor_interval=None):
     src = net.add(SpikeSource(10, (key // 10) * DT, key % 10, name="src"))
     bias = np.linspace(0, 300, n) * pA  # v_inf from -70 to -58 mV: all below -55 mV
     pop = net.add(Population(n, ALIFParams(i_bias=bias, tau_syn_e=3 * ms), name="pop"))
-    net.add(Projection(src, pop, FixedProbability(0.5), weight=600 * pA, delay_steps=lambda r, k: r.integers(1, 6, k)))
-    net.add(Projection(pop, pop, FixedProbability(0.2, allow_autapses=False), weight=-200 * pA, receptor="inh"))
+    net.add(Projection(src, pop, FixedProbability(0.5), weights=600 * pA, delays=lambda r, k: r.integers(1, 6, k)))
+    net.add(Projection(pop, pop, FixedProbability(0.2, allow_autapses=False), weights=-200 * pA, receptor="inh"))
     spk = net.add(SpikeMonitor(pop))
     sm = net.add(StateMonitor(pop, ["v", "i_e", "i_i", "a"], indices=[0, 7, 49], interval=monitor_interval)) \
         if with_monitor else None
@@ -302,7 +302,7 @@ def test_event_delivery_exactly_on_wakeup_step():
         net = Network(dt=DT, seed=0, engine=engine)
         src = net.add(SpikeSource(1, [100 * DT], [0]))
         pop = net.add(Population(1, LIFParams(i_bias=50 * pA), initial={"v": -68 * mV}))
-        net.add(Projection(src, pop, OneToOne(), weight=300 * pA, delay_steps=4))
+        net.add(Projection(src, pop, OneToOne(), weights=300 * pA, delays=4))
         sm = net.add(StateMonitor(pop, ["v", "i_e"]))
         net.run(40 * ms)
         traces[engine] = sm

@@ -28,8 +28,8 @@ def _net(neuron=None, *, delay=None, weight=None, source="spikes", device=None, 
             src,
             pop,
             ms.FixedProbability(0.25),
-            weight=weight or (lambda r, n: r.uniform(-100, 300, n) * pA),
-            delay_steps=delay or (lambda r, n: r.integers(1, 10, n)),
+            weights=weight or (lambda r, n: r.uniform(-100, 300, n) * pA),
+            delays=delay or (lambda r, n: r.integers(1, 10, n)),
             device=device,
         )
     )
@@ -140,7 +140,7 @@ def test_every_reason_is_listed_and_the_documented_recipe_converts():
     p = ms.LIFParams(tau_syn_e=5 * MS, tau_syn_i=10 * MS, t_ref=2 * MS, v_reset=-75 * mV, i_bias=100 * pA)
     net = _net(neuron=p)
     inh = net.add(ms.SpikeSource(1, [0.001], [0], name="inh_in"))
-    net.add(ms.Projection(inh, net.populations[1], ms.AllToAll(), weight=-50 * pA, receptor="inh"))
+    net.add(ms.Projection(inh, net.populations[1], ms.AllToAll(), weights=-50 * pA, receptor="inh"))
     with pytest.raises(UnsupportedElementError) as err:
         to_fixed_point(net, n_steps=T, compare=False)
     msg = str(err.value)

@@ -119,9 +119,9 @@ def _random_net(draw_sizes, seed, probs, delays, receptors, alif, plastic, two_t
     src = net.add(PoissonSource(5, rates=50.0, name="input"))
     for k, post in enumerate(pops):
         pre = pops[(k + 1) % len(pops)]
-        net.add(Projection(pre, post, FixedProbability(probs[k]), weight=1e-12, delay_steps=delays[k],
+        net.add(Projection(pre, post, FixedProbability(probs[k]), weights=1e-12, delays=delays[k],
                            receptor=receptors[k], plasticity=STDP(w_max=1e-9) if plastic[k] else None))
-        net.add(Projection(src, post, FixedProbability(0.5), weight=1e-12, receptor="exc"))
+        net.add(Projection(src, post, FixedProbability(0.5), weights=1e-12, receptor="exc"))
     return net
 
 
@@ -171,7 +171,7 @@ def test_refinement_lowers_traffic_of_a_structured_network():
     net = Network(dt=0.1 * ms, seed=3)
     pops = {n: net.add(Population(3, ONE_TAU, name=n)) for n in "acbd"}
     for pre, post in (("a", "b"), ("c", "d")):
-        net.add(Projection(pops[pre], pops[post], AllToAll(), weight=1e-12))
+        net.add(Projection(pops[pre], pops[post], AllToAll(), weights=1e-12))
     prof = _small_profile(fan_out_axons_per_core=1000, fan_in_axons_per_core=1000,
                           synaptic_memory_bits_per_core=10**6, delay_units_per_core=0)
     greedy = map_network(net, prof, refine=False)
@@ -187,7 +187,7 @@ def _tiny(dt=1e-4):
     net = Network(dt=dt, seed=1)
     a = net.add(Population(2, ONE_TAU, name="a"))
     b = net.add(Population(1, ONE_TAU, name="b"))
-    net.add(Projection(a, b, AllToAll(), weight=1e-12))
+    net.add(Projection(a, b, AllToAll(), weights=1e-12))
     return net
 
 
@@ -235,7 +235,7 @@ def test_learning_updates_by_hand():
     net = Network(dt=1e-4, seed=1)
     a = net.add(Population(2, ONE_TAU, name="a"))
     b = net.add(Population(1, ONE_TAU, name="b"))
-    net.add(Projection(a, b, AllToAll(), weight=1e-12, plasticity=STDP(w_max=1e-9)))
+    net.add(Projection(a, b, AllToAll(), weights=1e-12, plasticity=STDP(w_max=1e-9)))
     m = map_network(net, "loihi1", rates={"a": 1000.0, "b": 500.0})
     assert m.counts["learning_updates"] == pytest.approx(2 * (0.1 + 0.05), rel=1e-12)
     assert m.energy["learning"] == pytest.approx(0.3 * 120e-12, rel=1e-12)
@@ -249,7 +249,7 @@ def test_compartments_per_neuron():
     adapt = net.add(Population(3, ALIFParams(tau_syn_e=5 * ms, tau_syn_i=10 * ms), name="alif"))
     for post in (two, adapt):
         for rec in ("exc", "inh"):
-            net.add(Projection(two, post, AllToAll(), weight=1e-12, receptor=rec))
+            net.add(Projection(two, post, AllToAll(), weights=1e-12, receptor=rec))
     m1 = map_network(net, "loihi1")
     assert m1.cores[0].compartments == 3 * 2 + 3 * 3
     m2 = map_network(net, "loihi2")
@@ -273,7 +273,7 @@ def test_unsupported_features_are_refused_by_name():
 
     net = Network(dt=1e-4, seed=1)
     p = net.add(Population(3, ALIFParams(), name="adaptive"))
-    net.add(Projection(p, p, AllToAll(), weight=1e-12))
+    net.add(Projection(p, p, AllToAll(), weights=1e-12))
     no_adapt = load_profile("loihi1").replace(adaptation="none", name="no_alif")
     with pytest.raises(UnsupportedFeature, match=r"population 'adaptive': adaptive threshold .* 'no_alif'"):
         map_network(net, no_adapt)
@@ -281,7 +281,7 @@ def test_unsupported_features_are_refused_by_name():
 
     net = Network(dt=1e-4, seed=1)
     p = net.add(Population(3, ONE_TAU, name="x"))
-    net.add(Projection(p, p, AllToAll(), weight=1e-12, delay_steps=64, name="slow"))
+    net.add(Projection(p, p, AllToAll(), weights=1e-12, delays=64, name="slow"))
     with pytest.raises(UnsupportedFeature, match=r"projection 'slow': delay of 64 steps .* \[1, 63\]"):
         map_network(net, "loihi1")
     assert map_network(net, "loihi2").n_cores == 1  # Loihi 2 delays reach 63 (delay_steps 64)
@@ -292,7 +292,7 @@ def test_device_projection_is_refused():
 
     net = Network(dt=1e-4, seed=1)
     p = net.add(Population(4, ONE_TAU, name="x"))
-    net.add(Projection(p, p, AllToAll(), weight=1e-12, device=Crossbar(preset="hfox_rram"), name="rram"))
+    net.add(Projection(p, p, AllToAll(), weights=1e-12, device=Crossbar(preset="hfox_rram"), name="rram"))
     with pytest.raises(UnsupportedFeature, match=r"projection 'rram': memristive device non-idealities"):
         map_network(net, "loihi1")
 
@@ -301,7 +301,7 @@ def test_fan_in_beyond_the_axon_limit_is_refused():
     net = Network(dt=1e-4, seed=1)
     src = net.add(PoissonSource(5000, rates=1.0, name="wide"))
     post = net.add(Population(1, ONE_TAU, name="post"))
-    net.add(Projection(src, post, AllToAll(), weight=1e-12))
+    net.add(Projection(src, post, AllToAll(), weights=1e-12))
     with pytest.raises(MappingError) as e:
         map_network(net, "loihi1")
     msg = str(e.value)
@@ -336,7 +336,7 @@ def test_rates_from_a_previous_run_and_the_report(tmp_path):
     net = Network(dt=1e-4, seed=2)
     src = net.add(SpikeSource(2, times=[0.001, 0.002, 0.003], indices=[0, 1, 0], name="stim"))
     a = net.add(Population(4, LIFParams(i_bias=400e-12), name="a"))
-    net.add(Projection(src, a, AllToAll(), weight=1e-11))
+    net.add(Projection(src, a, AllToAll(), weights=1e-11))
     mon = net.add(SpikeMonitor(a))
     net.run(0.05)
     rates = rates_from_monitors([mon])

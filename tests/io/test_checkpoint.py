@@ -35,13 +35,13 @@ def build(engine: str) -> Network:
     a = net.add(Population(40, LIFParams(i_bias=np.linspace(0, 300, 40) * pA), name="a"))
     b = net.add(Population(30, ALIFParams(tau_syn_e=3 * ms, tau_syn_i=10 * ms), name="b"))
     c = net.add(Population(20, LIFCondParams(), name="c", initial={"v": -0.06}))
-    net.add(Projection(inp, a, FixedProbability(0.3), weight=80 * pA,
-                       delay_steps=lambda r, n: r.integers(1, 6, n)))
-    net.add(Projection(src, b, AllToAll(), weight=500 * pA, delay_steps=2))
-    net.add(Projection(a, b, FixedProbability(0.3), weight=lambda r, n: r.normal(300, 30, n) * pA))
-    net.add(Projection(b, a, FixedInDegree(5), weight=-50 * pA, receptor="inh", delay_steps=3))
-    net.add(Projection(inp, c, FixedProbability(0.3), weight=3 * nS))
-    net.add(Projection(a, c, FixedProbability(0.2), weight=2 * nS, receptor="inh"))
+    net.add(Projection(inp, a, FixedProbability(0.3), weights=80 * pA,
+                       delays=lambda r, n: r.integers(1, 6, n)))
+    net.add(Projection(src, b, AllToAll(), weights=500 * pA, delays=2))
+    net.add(Projection(a, b, FixedProbability(0.3), weights=lambda r, n: r.normal(300, 30, n) * pA))
+    net.add(Projection(b, a, FixedInDegree(5), weights=-50 * pA, receptor="inh", delays=3))
+    net.add(Projection(inp, c, FixedProbability(0.3), weights=3 * nS))
+    net.add(Projection(a, c, FixedProbability(0.2), weights=2 * nS, receptor="inh"))
     for pop in (inp, src, a, b, c):
         net.add(SpikeMonitor(pop))
     net.add(StateMonitor(a, ("v", "i_e"), indices=[0, 5, 39], interval=0.5 * ms))

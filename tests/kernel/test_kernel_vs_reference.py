@@ -387,7 +387,7 @@ def build():
     net = Network(dt=0.1 * ms, seed=1, engine="dense")
     src = net.add(SpikeSource(1, np.zeros(10), np.zeros(10, dtype=np.int64)))
     pop = net.add(Population(1, LIFParams()))
-    net.add(Projection(src, pop, OneToOne(), weight=1 * pA))
+    net.add(Projection(src, pop, OneToOne(), weights=1 * pA))
     return net, net.add(SpikeMonitor(src))
 
 try:

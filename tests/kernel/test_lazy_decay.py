@@ -115,7 +115,7 @@ def _gap_network(engine: str, params, dt: float, gap_steps: int):
     times = np.array([2, 3, 2 + gap_steps, 3 + gap_steps], dtype=float) * dt
     src = net.add(SpikeSource(1, times, np.zeros(4, dtype=np.int64)))
     pop = net.add(Population(3, params))
-    net.add(Projection(src, pop, AllToAll(), weight=np.array([0.5e-9, 2e-9, 8e-9])))
+    net.add(Projection(src, pop, AllToAll(), weights=np.array([0.5e-9, 2e-9, 8e-9])))
     mon = net.add(SpikeMonitor(pop))
     return net, pop, mon
 
@@ -152,7 +152,7 @@ def test_event_engine_is_chosen_and_finite_for_the_reported_network():
     net = Network(dt=1e-4, seed=1)
     src = net.add(SpikeSource(1, [0.001], [0]))
     pop = net.add(Population(2, LIFParams(tau_mem=10e-3, tau_syn_e=50e-3)))
-    net.add(Projection(src, pop, AllToAll(), weight=1e-10))
+    net.add(Projection(src, pop, AllToAll(), weights=1e-10))
     net.run(25.0)
     assert net._sim.mode == "event"
     assert np.all(net.get_state(pop, "v") == pytest.approx(-0.07, abs=1e-12))

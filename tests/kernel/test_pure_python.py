@@ -20,11 +20,11 @@ SCRIPT = textwrap.dedent("""
         a = net.add(Population(12, LIFParams(i_bias=np.linspace(0, 400, 12) * pA)))
         b = net.add(Population(6, ALIFParams()))
         c = net.add(Population(5, LIFCondParams()))
-        net.add(Projection(inp, a, FixedProbability(0.5), weight=300 * pA,
-                           delay_steps=lambda r, n: r.integers(1, 4, n)))
-        net.add(Projection(src, b, FixedProbability(1.0), weight=900 * pA))
-        net.add(Projection(a, b, FixedProbability(0.5), weight=400 * pA, receptor="exc"))
-        net.add(Projection(inp, c, FixedProbability(0.5), weight=4 * nS))
+        net.add(Projection(inp, a, FixedProbability(0.5), weights=300 * pA,
+                           delays=lambda r, n: r.integers(1, 4, n)))
+        net.add(Projection(src, b, FixedProbability(1.0), weights=900 * pA))
+        net.add(Projection(a, b, FixedProbability(0.5), weights=400 * pA, receptor="exc"))
+        net.add(Projection(inp, c, FixedProbability(0.5), weights=4 * nS))
         mons = [net.add(SpikeMonitor(p)) for p in (inp, src, a, b, c)]
         sm = net.add(StateMonitor(a, "v", indices=[0, 11], interval=1 * ms))
         net.run(0.05)

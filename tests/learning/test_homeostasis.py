@@ -13,7 +13,7 @@ def _net(plasticity=None, connectivity=None):
     net = Network(dt=0.1 * ms, seed=3)
     src = net.add(PoissonSource(20, rates=50.0))
     pop = net.add(Population(5, LIFParams()))
-    proj = net.add(Projection(src, pop, connectivity or AllToAll(), weight=lambda rng, n: rng.uniform(0, 40, n) * pA,
+    proj = net.add(Projection(src, pop, connectivity or AllToAll(), weights=lambda rng, n: rng.uniform(0, 40, n) * pA,
                               plasticity=plasticity))
     return net, pop, proj
 
@@ -61,6 +61,6 @@ def test_bad_total(total):
 def test_unbuilt_projection_refused():
     src, pop = PoissonSource(3, rates=1.0), Population(2, LIFParams())
     with pytest.raises(ValueError, match="projection"):
-        normalize_incoming(Projection(src, pop, FixedProbability(0.5), weight=1 * pA), 1 * pA)
+        normalize_incoming(Projection(src, pop, FixedProbability(0.5), weights=1 * pA), 1 * pA)
     with pytest.raises(ValueError, match="projection"):
         normalize_incoming("not a projection", 1 * pA)

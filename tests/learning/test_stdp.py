@@ -31,8 +31,8 @@ def _pairs(rule, pre_times, post_times, w0=W0, engine="dense"):
     drv_t = np.asarray(post_times) - 0.5 * ms
     drv = net.add(SpikeSource(1, drv_t, np.zeros(len(post_times), dtype=np.int64)))
     post = net.add(Population(1, LIFParams()))
-    pr = net.add(Projection(pre, post, AllToAll(), weight=w0, plasticity=rule))
-    net.add(Projection(drv, post, AllToAll(), weight=DRIVE))
+    pr = net.add(Projection(pre, post, AllToAll(), weights=w0, plasticity=rule))
+    net.add(Projection(drv, post, AllToAll(), weights=DRIVE))
     mon = net.add(SpikeMonitor(post))
     net.run(max(np.max(pre_times), np.max(post_times)) + 100 * ms)
     return pr.weights[0] - w0, mon
@@ -139,8 +139,8 @@ def _plastic_net(rule, engine="dense", seed=3):
     src = net.add(PoissonSource(80, rates=30.0, name="src"))
     post = net.add(Population(40, LIFParams(), name="post"))
     w = lambda rng, n: rng.uniform(100, 700, n) * pA  # noqa: E731
-    pr = net.add(Projection(src, post, FixedProbability(0.5), weight=w, plasticity=rule, name="plastic"))
-    net.add(Projection(post, post, FixedProbability(0.1), weight=-200 * pA, receptor="inh", delay_steps=3))
+    pr = net.add(Projection(src, post, FixedProbability(0.5), weights=w, plasticity=rule, name="plastic"))
+    net.add(Projection(post, post, FixedProbability(0.1), weights=-200 * pA, receptor="inh", delays=3))
     mon = net.add(SpikeMonitor(post))
     return net, pr, mon
 
@@ -190,8 +190,8 @@ def test_reward_gates_the_eligibility():
     pre = net.add(SpikeSource(1, [10 * ms], [0]))
     drv = net.add(SpikeSource(1, [19.5 * ms], [0]))
     post = net.add(Population(1, LIFParams()))
-    pr = net.add(Projection(pre, post, AllToAll(), weight=W0, plasticity=rule))
-    net.add(Projection(drv, post, AllToAll(), weight=DRIVE))
+    pr = net.add(Projection(pre, post, AllToAll(), weights=W0, plasticity=rule))
+    net.add(Projection(drv, post, AllToAll(), weights=DRIVE))
     mon = net.add(SpikeMonitor(post))
     net.run(50 * ms)
     assert pr.weights[0] == W0  # no reward yet: only the eligibility moved
@@ -237,9 +237,9 @@ def test_bad_rules_and_weights_are_refused():
     net = Network(dt=DT)
     a = net.add(Population(3, LIFParams()))
     with pytest.raises(ValueError, match="outside"):
-        net.add(Projection(a, a, AllToAll(), weight=2.0, plasticity=STDP(w_max=1.0)))
+        net.add(Projection(a, a, AllToAll(), weights=2.0, plasticity=STDP(w_max=1.0)))
     with pytest.raises(TypeError, match="plasticity"):
-        Projection(a, a, AllToAll(), weight=0.5, plasticity="stdp")
+        Projection(a, a, AllToAll(), weights=0.5, plasticity="stdp")
 
 
 def test_reward_schedules_and_callbacks_equal_manual_set_reward():

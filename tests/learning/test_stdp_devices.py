@@ -20,7 +20,7 @@ def _sma(device, engine="dense", n_in=1000, n_out=2, seed=2, rule=None):
     net = Network(dt=0.1 * ms, seed=seed, engine=engine)
     inp = net.add(PoissonSource(n_in, rates=15.0))
     out = net.add(Population(n_out, SMA_NEURON))
-    pr = net.add(Projection(inp, out, AllToAll(), weight=lambda rng, n: rng.random(n) * G_MAX, plasticity=rule or RULE,
+    pr = net.add(Projection(inp, out, AllToAll(), weights=lambda rng, n: rng.random(n) * G_MAX, plasticity=rule or RULE,
                             device=device))
     mon = net.add(SpikeMonitor(out))
     return net, pr, mon

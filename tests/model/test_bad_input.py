@@ -268,55 +268,55 @@ def test_poisson_rate_interval_off_grid():
 @pytest.mark.parametrize(
     "delay, exc, match",
     [
-        (0, ValueError, r"delay_steps must be an integer >= 1, got 0"),
-        (-1, ValueError, r"delay_steps must be an integer >= 1, got -1"),
-        (1.5, TypeError, r"delay_steps must be an integer >= 1, got 1\.5"),
-        (math.nan, TypeError, r"delay_steps must be an integer >= 1, got nan"),
-        (np.int8(0), ValueError, r"delay_steps must be an integer >= 1, got .*0"),
-        (40_000, ValueError, r"delay_steps must be in \[1, 32767\], got 40000"),
-        (True, TypeError, r"delay_steps must be an integer >= 1, got True"),
-        (np.float32(2.5), TypeError, r"delay_steps must be an integer >= 1, got .*2\.5"),
-        (np.float32(0.0), ValueError, r"delay_steps must be an integer >= 1, got .*0"),
-        ("3", TypeError, r"delay_steps must be an integer >= 1, got '3'"),
+        (0, ValueError, r"delays must be an integer >= 1, got 0"),
+        (-1, ValueError, r"delays must be an integer >= 1, got -1"),
+        (1.5, TypeError, r"delays must be an integer >= 1, got 1\.5"),
+        (math.nan, TypeError, r"delays must be an integer >= 1, got nan"),
+        (np.int8(0), ValueError, r"delays must be an integer >= 1, got .*0"),
+        (40_000, ValueError, r"delays must be in \[1, 32767\], got 40000"),
+        (True, TypeError, r"delays must be an integer >= 1, got True"),
+        (np.float32(2.5), TypeError, r"delays must be an integer >= 1, got .*2\.5"),
+        (np.float32(0.0), ValueError, r"delays must be an integer >= 1, got .*0"),
+        ("3", TypeError, r"delays must be an integer >= 1, got '3'"),
     ],
 )
 def test_bad_scalar_delay(net, delay, exc, match):
     a, b = net.populations
     with pytest.raises(exc, match=match):
-        proj = Projection(a, b, AllToAll(), weight=1 * pA, delay_steps=delay)
+        proj = Projection(a, b, AllToAll(), weights=1 * pA, delays=delay)
         net.add(proj)
 
 
 @pytest.mark.parametrize(
     "delays, match",
     [
-        (np.array([1, 0, 2, 1, 1]), r"delay_steps must be in \[1, 32767\] steps, got 0"),
-        (np.array([1, -3, 2, 1, 1]), r"delay_steps must be in \[1, 32767\] steps, got -3"),
-        (np.array([1.0, 1.5, 2.0, 1.0, 1.0]), r"delay_steps must be whole steps >= 1, got .*1\.5"),
-        (np.array([1.0, np.nan, 2.0, 1.0, 1.0]), r"delay_steps must be whole steps >= 1, got .*nan"),
-        (np.array([1, 2]), r"delay_steps has shape \(2,\) but the projection has 5 synapses"),
-        (np.array([1, 40_000, 1, 1, 1]), r"delay_steps must be in \[1, 32767\] steps, got 40000"),
+        (np.array([1, 0, 2, 1, 1]), r"delays must be in \[1, 32767\] steps, got 0"),
+        (np.array([1, -3, 2, 1, 1]), r"delays must be in \[1, 32767\] steps, got -3"),
+        (np.array([1.0, 1.5, 2.0, 1.0, 1.0]), r"delays must be whole steps >= 1, got .*1\.5"),
+        (np.array([1.0, np.nan, 2.0, 1.0, 1.0]), r"delays must be whole steps >= 1, got .*nan"),
+        (np.array([1, 2]), r"delays has shape \(2,\) but the projection has 5 synapses"),
+        (np.array([1, 40_000, 1, 1, 1]), r"delays must be in \[1, 32767\] steps, got 40000"),
     ],
 )
 def test_bad_delay_arrays(net, delays, match):
     a, b = net.populations
     with pytest.raises(ValueError, match=match):
-        net.add(Projection(a, b, FromArrays([0, 1, 2, 3, 4], [0, 1, 2, 0, 1]), weight=1 * pA, delay_steps=delays))
+        net.add(Projection(a, b, FromArrays([0, 1, 2, 3, 4], [0, 1, 2, 0, 1]), weights=1 * pA, delays=delays))
     assert net.projections == []
 
 
 def test_bad_delay_callable(net):
     a, b = net.populations
-    with pytest.raises(ValueError, match=r"delay_steps must be in \[1, 32767\] steps, got 0"):
-        net.add(Projection(a, b, AllToAll(), weight=1 * pA, delay_steps=lambda rng, n: np.zeros(n, dtype=int)))
+    with pytest.raises(ValueError, match=r"delays must be in \[1, 32767\] steps, got 0"):
+        net.add(Projection(a, b, AllToAll(), weights=1 * pA, delays=lambda rng, n: np.zeros(n, dtype=int)))
 
 
 @given(delay=st.integers(-10**6, 0))
 def test_nonpositive_integer_delays_property(delay):
     n = Network(dt=DT, seed=0)
     a = n.add(Population(2, LIFParams()))
-    with pytest.raises(ValueError, match=rf"delay_steps must be an integer >= 1, got {delay}"):
-        Projection(a, a, AllToAll(), weight=1 * pA, delay_steps=delay)
+    with pytest.raises(ValueError, match=rf"delays must be an integer >= 1, got {delay}"):
+        Projection(a, a, AllToAll(), weights=1 * pA, delays=delay)
 
 
 @pytest.mark.parametrize("p", [1.5, -0.1, math.nan, math.inf])
@@ -338,16 +338,16 @@ def test_bad_in_degree(net):
     with pytest.raises(TypeError, match=r"k must be an integer >= 0, got 1\.5"):
         FixedInDegree(1.5)
     with pytest.raises(ValueError, match=r"k must be <= 5 \(distinct presynaptic candidates\), got k=6"):
-        net.add(Projection(a, b, FixedInDegree(6), weight=1 * pA))
+        net.add(Projection(a, b, FixedInDegree(6), weights=1 * pA))
     with pytest.raises(ValueError, match=r"k must be <= 4 .* got k=5"):
-        net.add(Projection(a, a, FixedInDegree(5, allow_autapses=False), weight=1 * pA))
+        net.add(Projection(a, a, FixedInDegree(5, allow_autapses=False), weights=1 * pA))
     assert net.projections == []
 
 
 def test_one_to_one_size_mismatch(net):
     a, b = net.populations
     with pytest.raises(ValueError, match=r"OneToOne needs equal sizes, got n_pre=5, n_post=3"):
-        net.add(Projection(a, b, OneToOne(), weight=1 * pA))
+        net.add(Projection(a, b, OneToOne(), weights=1 * pA))
 
 
 def test_connecting_populations_of_different_networks(net):
@@ -355,9 +355,9 @@ def test_connecting_populations_of_different_networks(net):
     other = Network(dt=DT)
     c = other.add(Population(3, LIFParams(), name="c"))
     with pytest.raises(ValueError, match=r"cannot connect populations of different networks: post population 'c'"):
-        net.add(Projection(a, c, AllToAll(), weight=1 * pA))
+        net.add(Projection(a, c, AllToAll(), weights=1 * pA))
     with pytest.raises(ValueError, match=r"cannot connect populations of different networks: pre population 'a'"):
-        other.add(Projection(a, c, AllToAll(), weight=1 * pA))
+        other.add(Projection(a, c, AllToAll(), weights=1 * pA))
     with pytest.raises(ValueError, match=r"population 'a' belongs to another network"):
         other.add(a)
 
@@ -366,9 +366,9 @@ def test_projection_onto_unadded_population(net):
     a, _ = net.populations
     d = Population(3, LIFParams(), name="d")
     with pytest.raises(ValueError, match=r"post population 'd' is not part of this network; add it first"):
-        net.add(Projection(a, d, AllToAll(), weight=1 * pA))
+        net.add(Projection(a, d, AllToAll(), weights=1 * pA))
     with pytest.raises(ValueError, match=r"pre population 'd' is not part of this network; add it first"):
-        net.add(Projection(d, a, AllToAll(), weight=1 * pA))
+        net.add(Projection(d, a, AllToAll(), weights=1 * pA))
 
 
 @pytest.mark.parametrize(
@@ -383,7 +383,7 @@ def test_projection_onto_unadded_population(net):
 def test_from_arrays_out_of_range(net, pre, post, exc, match):
     a, b = net.populations
     with pytest.raises(exc, match=match):
-        net.add(Projection(a, b, FromArrays(pre, post), weight=1 * pA))
+        net.add(Projection(a, b, FromArrays(pre, post), weights=1 * pA))
     assert net.projections == []
 
 
@@ -403,32 +403,32 @@ def test_from_sparse_wrong_shape(net):
 
 def test_bad_weights(net):
     a, b = net.populations
-    with pytest.raises(ValueError, match=r"weight must be finite, got .*nan"):
-        Projection(a, b, AllToAll(), weight=math.nan)
-    with pytest.raises(ValueError, match=r"weight is required"):
+    with pytest.raises(ValueError, match=r"weights must be finite, got .*nan"):
+        Projection(a, b, AllToAll(), weights=math.nan)
+    with pytest.raises(ValueError, match=r"weights is required"):
         Projection(a, b, AllToAll())
-    with pytest.raises(ValueError, match="weight has 7 values but the projection has 15 synapses"):
-        net.add(Projection(a, b, AllToAll(), weight=np.ones(7)))
-    with pytest.raises(ValueError, match=r"weight must be finite, got .*inf"):
-        net.add(Projection(a, b, AllToAll(), weight=np.full(15, np.inf)))
-    with pytest.raises(ValueError, match=r"weight must be a scalar, \(15,\) per synapse or \(n_post, n_pre\) = "
+    with pytest.raises(ValueError, match="weights has 7 values but the projection has 15 synapses"):
+        net.add(Projection(a, b, AllToAll(), weights=np.ones(7)))
+    with pytest.raises(ValueError, match=r"weights must be finite, got .*inf"):
+        net.add(Projection(a, b, AllToAll(), weights=np.full(15, np.inf)))
+    with pytest.raises(ValueError, match=r"weights must be a scalar, \(15,\) per synapse or \(n_post, n_pre\) = "
                                          r"\(3, 5\); got shape \(5, 3\)"):
-        net.add(Projection(a, b, AllToAll(), weight=np.ones((5, 3))))
+        net.add(Projection(a, b, AllToAll(), weights=np.ones((5, 3))))
     assert net.projections == []
 
 
 def test_unknown_receptor(net):
     a, b = net.populations
     with pytest.raises(ValueError, match=r"receptor must be one of \['exc', 'inh'\] for LIFParams, got 'ampa'"):
-        Projection(a, b, AllToAll(), weight=1 * pA, receptor="ampa")
+        Projection(a, b, AllToAll(), weights=1 * pA, receptor="ampa")
 
 
 def test_projection_type_errors(net):
     a, _ = net.populations
     with pytest.raises(TypeError, match=r"post must be a neuron Population \(not a spike source\)"):
-        Projection(a, SpikeSource(1, [], []), AllToAll(), weight=1 * pA)
+        Projection(a, SpikeSource(1, [], []), AllToAll(), weights=1 * pA)
     with pytest.raises(TypeError, match="connectivity must be a Connectivity rule, got 0.5"):
-        Projection(a, a, 0.5, weight=1 * pA)
+        Projection(a, a, 0.5, weights=1 * pA)
     with pytest.raises(TypeError, match="cannot add 42: expected a population, projection or monitor"):
         net.add(42)
 
@@ -445,7 +445,7 @@ def test_structure_frozen_after_run(net):
     a, b = net.populations
     net.run(1 * ms)
     with pytest.raises(RuntimeError, match="cannot add a projection after the network has run"):
-        net.add(Projection(a, b, AllToAll(), weight=1 * pA))
+        net.add(Projection(a, b, AllToAll(), weights=1 * pA))
     with pytest.raises(RuntimeError, match="cannot add a population after the network has run"):
         net.add(Population(1, LIFParams()))
 
@@ -531,7 +531,7 @@ def test_too_big_network_refused_before_allocating(rule):
     net = Network(dt=DT, seed=0)
     a = net.add(Population(10**6, LIFParams()))
     b = net.add(Population(10**6, LIFParams()))
-    msg, elapsed, peak = _refuse_quickly(lambda: net.add(Projection(a, b, rule, weight=1 * pA)))
+    msg, elapsed, peak = _refuse_quickly(lambda: net.add(Projection(a, b, rule, weights=1 * pA)))
     assert "the network needs about" in msg and "GiB" in msg
     assert "1e+12 synapses" in msg and "2000000 neurons" in msg
     assert "nothing was allocated" in msg
@@ -554,7 +554,7 @@ from memr_snn import LIFParams, Network, OneToOne, Population, Projection
 net = Network(dt=1e-4, seed=1)
 pop = net.add(Population(10**5, LIFParams()))
 try:
-    net.add(Projection(pop, pop, OneToOne(), weight=1e-12, delay_steps=30_000))
+    net.add(Projection(pop, pop, OneToOne(), weights=1e-12, delays=30_000))
     net.run(1e-4)
 except MemoryError as exc:
     print("MemoryError:", exc)

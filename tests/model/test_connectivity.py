@@ -37,7 +37,7 @@ def _project(n_pre, n_post, rule, seed=0, self_projection=False, **kwargs):
     pre = net.add(Population(n_pre, LIFParams(), name="pre"))
     post = pre if self_projection else net.add(Population(n_post, LIFParams(), name="post"))
     if not isinstance(rule, FromSparse):
-        kwargs.setdefault("weight", 1 * pA)
+        kwargs.setdefault("weights", 1 * pA)
     return net.add(Projection(pre, post, rule, **kwargs))
 
 
@@ -174,7 +174,7 @@ def test_fixed_in_degree_sources_uniform():
 
 
 def test_one_to_one():
-    proj = _project(7, 7, OneToOne(), weight=np.arange(7) * pA)
+    proj = _project(7, 7, OneToOne(), weights=np.arange(7) * pA)
     _assert_csr_invariants(proj)
     pre, post = _pairs(proj)
     np.testing.assert_array_equal(pre, np.arange(7))
@@ -200,7 +200,7 @@ def test_spike_sources_as_presynaptic_population():
     net = Network(dt=DT, seed=0)
     src = net.add(PoissonSource(4, 10.0))
     pop = net.add(Population(3, LIFParams()))
-    proj = net.add(Projection(src, pop, AllToAll(), weight=2 * pA))
+    proj = net.add(Projection(src, pop, AllToAll(), weights=2 * pA))
     assert proj.to_sparse().shape == (3, 4)
 
 
@@ -217,7 +217,7 @@ def test_from_arrays_round_trip(n_pre, n_post, seed):
     order = rng.permutation(pre.size)  # any input order
     pre, post = pre[order], post[order]
     w = rng.normal(0, 100, pre.size) * pA
-    proj = _project(n_pre, n_post, FromArrays(pre, post), weight=w, seed=seed)
+    proj = _project(n_pre, n_post, FromArrays(pre, post), weights=w, seed=seed)
     _assert_csr_invariants(proj)
     m = proj.to_sparse()
     assert m.shape == (n_post, n_pre)
@@ -230,7 +230,7 @@ def test_from_arrays_round_trip(n_pre, n_post, seed):
 
 
 def test_from_arrays_duplicates_are_kept_and_summed_in_to_sparse():
-    proj = _project(3, 2, FromArrays([0, 0, 2], [1, 1, 0]), weight=np.array([1.0, 2.0, 5.0]) * pA)
+    proj = _project(3, 2, FromArrays([0, 0, 2], [1, 1, 0]), weights=np.array([1.0, 2.0, 5.0]) * pA)
     assert proj.n_synapses == 3
     np.testing.assert_array_equal(proj.to_sparse().toarray(), np.array([[0, 0, 5], [3, 0, 0]]) * pA)
 
@@ -256,7 +256,7 @@ def test_from_sparse_round_trip(fmt):
     np.testing.assert_array_equal(out.toarray(), dense)
     # a dense (n_post, n_pre) weight matrix with a generated rule picks the matching entries
     w = rng.normal(0, 1, (n_post, n_pre)) * pA
-    proj2 = _project(n_pre, n_post, FixedProbability(0.5), weight=w, seed=2)
+    proj2 = _project(n_pre, n_post, FixedProbability(0.5), weights=w, seed=2)
     got = proj2.to_sparse().toarray()
     pre, post = _pairs(proj2)
     np.testing.assert_array_equal(got[post, pre], w[post, pre])
@@ -265,7 +265,7 @@ def test_from_sparse_round_trip(fmt):
 
 def test_from_sparse_weight_override():
     m = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 0.0]]))
-    proj = _project(2, 3, FromSparse(m), weight=7 * pA)
+    proj = _project(2, 3, FromSparse(m), weights=7 * pA)
     np.testing.assert_array_equal(proj.to_sparse().toarray(), (m.toarray() != 0) * 7 * pA)
 
 
@@ -280,7 +280,7 @@ def test_from_sparse_weight_override():
 def test_same_seed_same_synapses(rule):
     def make(seed):
         return _project(80, 80, rule, seed=seed, self_projection=True,
-                        weight=lambda r, n: r.normal(0, 1, n) * pA, delay_steps=lambda r, n: r.integers(1, 9, n))
+                        weights=lambda r, n: r.normal(0, 1, n) * pA, delays=lambda r, n: r.integers(1, 9, n))
 
     a, b, c = make(11), make(11), make(12)
     np.testing.assert_array_equal(a.indptr, b.indptr)
@@ -295,25 +295,25 @@ def test_projection_streams_are_independent_of_later_projections():
     def make(extra):
         net = Network(dt=DT, seed=4)
         a = net.add(Population(50, LIFParams()))
-        first = net.add(Projection(a, a, FixedProbability(0.2), weight=1 * pA))
+        first = net.add(Projection(a, a, FixedProbability(0.2), weights=1 * pA))
         if extra:
-            net.add(Projection(a, a, FixedProbability(0.5), weight=1 * pA))
+            net.add(Projection(a, a, FixedProbability(0.5), weights=1 * pA))
         return first
 
     np.testing.assert_array_equal(make(False).indices, make(True).indices)
 
 
 def test_delays_arrays_and_uniform_storage():
-    het = _project(10, 10, FixedProbability(0.5), seed=1, delay_steps=lambda r, n: r.integers(1, 6, n))
+    het = _project(10, 10, FixedProbability(0.5), seed=1, delays=lambda r, n: r.integers(1, 6, n))
     d = het.delay_array()
     assert d.shape == (het.n_synapses,) and d.min() >= 1 and d.max() <= 5 and het.max_delay == d.max()
-    uni = _project(10, 10, FixedProbability(0.5), seed=1, delay_steps=lambda r, n: np.full(n, 3))
+    uni = _project(10, 10, FixedProbability(0.5), seed=1, delays=lambda r, n: np.full(n, 3))
     assert uni.delay_uniform == 3 and uni.delays is None
     np.testing.assert_array_equal(uni.delay_array(), np.full(uni.n_synapses, 3))
     # explicit per-synapse arrays follow the rule's generation order into CSR order
     pre = np.array([2, 0, 1])
     post = np.array([0, 1, 2])
-    proj = _project(3, 3, FromArrays(pre, post), delay_steps=np.array([4, 2, 3]),
-                    weight=np.array([40.0, 20.0, 30.0]) * pA)
+    proj = _project(3, 3, FromArrays(pre, post), delays=np.array([4, 2, 3]),
+                    weights=np.array([40.0, 20.0, 30.0]) * pA)
     np.testing.assert_array_equal(proj.delay_array(), [2, 3, 4])
     np.testing.assert_array_equal(proj.weights, np.array([20.0, 30.0, 40.0]) * pA)

@@ -41,7 +41,7 @@ def test_monitors_and_projections_are_reachable_by_name_also_after_load(tmp_path
     net = m.Network(dt=1e-4, seed=0)
     src = net.add(m.PoissonSource(5, 50.0, name="in"))
     exc = net.add(m.Population(4, m.LIFParams(), name="exc"))
-    pr = net.add(m.Projection(src, exc, m.AllToAll(), weight=1e-10))
+    pr = net.add(m.Projection(src, exc, m.AllToAll(), weights=1e-10))
     s1, s2 = net.add(m.SpikeMonitor(exc)), net.add(m.SpikeMonitor(exc, indices=[0]))
     v = net.add(m.StateMonitor(exc, "v", name="membrane"))
     r = net.add(m.RateMonitor(exc))

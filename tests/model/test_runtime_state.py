@@ -11,7 +11,7 @@ def _net():
     net = Network(dt=1e-4, seed=1)
     inp = net.add(PoissonSource(10, rates=np.arange(10.0), name="inp"))
     out = net.add(Population(5, LIFParams(), name="out"))
-    proj = net.add(Projection(inp, out, FixedProbability(0.5), weight=100 * pA))
+    proj = net.add(Projection(inp, out, FixedProbability(0.5), weights=100 * pA))
     return net, inp, proj
 
 
@@ -38,3 +38,17 @@ def test_weights_live_in_the_engine_once_built():
     np.testing.assert_array_equal(proj.weights, before)
     proj.weights = proj.weights * 2
     np.testing.assert_array_equal(net._sim.weights(proj), before * 2)
+
+
+def test_projection_keywords_are_the_attribute_names_and_old_spellings_warn():
+    net = Network(dt=1e-4, seed=1)
+    a = net.add(Population(3, LIFParams(), name="a"))
+    b = net.add(Population(3, LIFParams(), name="b"))
+    new = net.add(Projection(a, b, FixedProbability(1.0), weights=2 * pA, delays=3))
+    with pytest.warns(DeprecationWarning, match=r"Projection\(weight=\.\.\.\) is deprecated; use Projection\(weights"):
+        old = Projection(a, b, FixedProbability(1.0), weight=2 * pA, delay_steps=3)
+    net.add(old)
+    np.testing.assert_array_equal(old.weights, new.weights)
+    assert old.delay_uniform == new.delay_uniform == 3
+    with pytest.raises(TypeError, match="both weights= and its deprecated spelling weight="):
+        Projection(a, b, FixedProbability(1.0), weights=1 * pA, weight=2 * pA)

@@ -53,7 +53,7 @@ def _one_neuron(params, engine, duration, initial=None, variables=("v",), source
     if source is not None:
         t_in, w, delay, receptor = source
         src = net.add(SpikeSource(1, [t_in], [0], name="src"))
-        net.add(Projection(src, pop, OneToOne(), weight=w, delay_steps=delay, receptor=receptor))
+        net.add(Projection(src, pop, OneToOne(), weights=w, delays=delay, receptor=receptor))
     sm = net.add(StateMonitor(pop, list(variables)))
     spk = net.add(SpikeMonitor(pop))
     net.run(duration)
@@ -326,7 +326,7 @@ def test_conductance_psp_shape(engine, receptor, w, tau_s):
         net = Network(dt=dt, seed=0, engine=engine)
         src = net.add(SpikeSource(1, [0.0], [0]))
         pop = net.add(Population(1, p))
-        net.add(Projection(src, pop, OneToOne(), weight=w, delay_steps=1, receptor=receptor))
+        net.add(Projection(src, pop, OneToOne(), weights=w, delays=1, receptor=receptor))
         sm = net.add(StateMonitor(pop, "v"))
         net.run(60 * ms)
         v = sm.v[1:, 0]  # sample 1 = delivery step, t = 0 of the PSP

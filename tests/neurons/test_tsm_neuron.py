@@ -159,10 +159,10 @@ def _network(engine):
     tsm = net.add(Population(30, TSMNeuronParams(i_bias=np.linspace(0, 0.4, 30) * nA), name="tsm"))
     hetero = net.add(Population(10, TSMNeuronParams(v_th=np.linspace(55, 65, 10) * mV), name="tsm_h"))
     lif = net.add(Population(20, LIFParams(), name="lif"))
-    net.add(Projection(inp, tsm, FixedProbability(0.3), weight=150 * pA, delay_steps=lambda r, n: r.integers(1, 6, n)))
-    net.add(Projection(inp, hetero, FixedProbability(0.3), weight=200 * pA))
-    net.add(Projection(tsm, lif, FixedProbability(0.5), weight=700 * pA, delay_steps=2))
-    net.add(Projection(hetero, tsm, AllToAll(), weight=-50 * pA, receptor="inh"))
+    net.add(Projection(inp, tsm, FixedProbability(0.3), weights=150 * pA, delays=lambda r, n: r.integers(1, 6, n)))
+    net.add(Projection(inp, hetero, FixedProbability(0.3), weights=200 * pA))
+    net.add(Projection(tsm, lif, FixedProbability(0.5), weights=700 * pA, delays=2))
+    net.add(Projection(hetero, tsm, AllToAll(), weights=-50 * pA, receptor="inh"))
     for pop in (tsm, hetero, lif):
         net.add(SpikeMonitor(pop, name=f"spk_{pop.name}"))
     net.add(StateMonitor(tsm, ("v", "i_e"), indices=[0, 29], interval=1 * ms))
@@ -231,7 +231,7 @@ def test_tsm_spikes_drive_memristive_synapses():
     lif = net.add(Population(5, LIFParams()))
     # single device, k = v_th [A/S]: the delivered weight is the current G * v_th
     xb = Crossbar(device=dev, encoding="single", scale="fit", w_max=(dev.g_max - dev.g_min) * P.spike_amplitude)
-    proj = net.add(Projection(tsm, lif, AllToAll(), weight=0.0, device=xb))
+    proj = net.add(Projection(tsm, lif, AllToAll(), weights=0.0, device=xb))
     cb = proj.crossbar
     np.testing.assert_allclose(cb.read_weights(), 0.0, atol=1e-25)  # G_min is the reference: no current
     pre_mon, post_mon = net.add(SpikeMonitor(tsm)), net.add(SpikeMonitor(lif))

@@ -39,13 +39,13 @@ def build(n_inp: int = 20, n_a: int = 12) -> Network:
     src = net.add(SpikeSource(3, [0.0005, 0.0012, 0.0031, 0.004], [0, 2, 1, 0], name="src"))
     a = net.add(Population(n_a, LIFParams(i_bias=np.linspace(0, 300, n_a) * pA, t_ref=1 * ms), name="a"))
     b = net.add(Population(6, LIFParams(), name="b"))
-    net.add(Projection(inp, a, FixedProbability(0.5), weight=lambda r, n: r.random(n) * W_MAX,
-                       delay_steps=lambda r, n: r.integers(1, 6, n), plasticity=RULE, name="inp_a"))
-    net.add(Projection(src, a, AllToAll(), weight=300 * pA, delay_steps=2, name="src_a"))
-    net.add(Projection(a, b, AllToAll(), weight=lambda r, n: r.random(n) * W_MAX,
+    net.add(Projection(inp, a, FixedProbability(0.5), weights=lambda r, n: r.random(n) * W_MAX,
+                       delays=lambda r, n: r.integers(1, 6, n), plasticity=RULE, name="inp_a"))
+    net.add(Projection(src, a, AllToAll(), weights=300 * pA, delays=2, name="src_a"))
+    net.add(Projection(a, b, AllToAll(), weights=lambda r, n: r.random(n) * W_MAX,
                        plasticity=RewardSTDP(stdp=RULE, tau_e=20 * ms, learning_rate=1.0), name="a_b"))
     dev = LinearStepDevice(g_min=0.0, g_max=1e-4, dg_up=1e-7, dg_down=1e-7)
-    net.add(Projection(inp, b, FixedProbability(0.3), weight=lambda r, n: r.random(n) * W_MAX,
+    net.add(Projection(inp, b, FixedProbability(0.3), weights=lambda r, n: r.random(n) * W_MAX,
                        device=Crossbar(device=dev, encoding="single"), plasticity=RULE, name="inp_b_xb"))
     net.add(SpikeMonitor(a, name="spk_a"))
     net.add(SpikeMonitor(inp, indices=[0, 3, 7], name="spk_inp"))

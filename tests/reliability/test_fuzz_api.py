@@ -166,10 +166,10 @@ def program(p):
         conn = call(conns[p["conn"]])
         delay = arr(p["delay"]) if isinstance(p["delay"], dict) else val(p["delay"])
         if conn is not None:
-            pr = call(m.Projection, src, pop, conn, weight=arr(p["weight"]), delay_steps=delay)
+            pr = call(m.Projection, src, pop, conn, weights=arr(p["weight"]), delays=delay)
             pr = call(net.add, pr) if pr is not None else None
         if ps is not None:
-            pr2 = call(m.Projection, ps, pop, m.AllToAll(), weight=1e-10)
+            pr2 = call(m.Projection, ps, pop, m.AllToAll(), weights=1e-10)
             if pr2 is not None:
                 call(net.add, pr2)
         idx = None if p["mon_indices"] is None else arr(p["mon_indices"])

@@ -40,8 +40,8 @@ net = Network(dt=1e-4, seed=0)
 src = net.add(SpikeSource(4, [], [], name="in"))
 a = net.add(Population(5, LIFParams(t_ref=0.0), name="a"))
 b = net.add(Population(3, LIFParams(t_ref=0.0), name="b"))
-net.add(Projection(src, a, AllToAll(), weight=1e-10, name="w1"))
-net.add(Projection(a, b, AllToAll(), weight=1e-10, delay_steps=2, name="w2"))
+net.add(Projection(src, a, AllToAll(), weights=1e-10, name="w1"))
+net.add(Projection(a, b, AllToAll(), weights=1e-10, delays=2, name="w2"))
 write_nir(net, sys.argv[1])
 """
 

@@ -37,8 +37,8 @@ def build(engine: str = "event", run: bool = True):
     src = net.add(m.SpikeSource(3, [0.001, 0.002, 0.003], [0, 1, 2]))
     ps = net.add(m.PoissonSource(3, 50.0))
     pop = net.add(m.Population(5, m.LIFParams()))
-    pr = net.add(m.Projection(src, pop, m.AllToAll(), weight=1e-9, delay_steps=lambda rng, n: rng.integers(1, 5, n)))
-    net.add(m.Projection(ps, pop, m.AllToAll(), weight=1e-9))
+    pr = net.add(m.Projection(src, pop, m.AllToAll(), weights=1e-9, delays=lambda rng, n: rng.integers(1, 5, n)))
+    net.add(m.Projection(ps, pop, m.AllToAll(), weights=1e-9))
     sm = net.add(m.StateMonitor(pop, ["v"], indices=[0, 1]))
     spm = net.add(m.SpikeMonitor(pop, indices=[0, 1]))
     if run:
@@ -108,7 +108,7 @@ net = m.Network(dt=1e-4, seed=1, engine={engine!r})
 src = net.add(m.SpikeSource(3, [0.001, 0.002, 0.003], [0, 1, 2]))
 ps = net.add(m.PoissonSource(3, 50.0))
 pop = net.add(m.Population(5, m.LIFParams()))
-pr = net.add(m.Projection(src, pop, m.AllToAll(), weight=1e-9, delay_steps=lambda rng, n: rng.integers(1, 5, n)))
+pr = net.add(m.Projection(src, pop, m.AllToAll(), weights=1e-9, delays=lambda rng, n: rng.integers(1, 5, n)))
 sm = net.add(m.StateMonitor(pop, ["v"], indices=[0, 1]))
 net.run(0.001)
 refused = 0
@@ -140,7 +140,7 @@ def test_boolean_mask_is_not_taken_as_indices():
     pop = net.add(m.Population(2, m.LIFParams()))
     mask = np.array([True, False])
     with pytest.raises(TypeError, match=r"boolean array.*np.flatnonzero"):
-        net.add(m.Projection(src, pop, m.FromArrays(mask, np.array([0, 1])), weight=1.0))
+        net.add(m.Projection(src, pop, m.FromArrays(mask, np.array([0, 1])), weights=1.0))
     with pytest.raises(TypeError, match="boolean array"):
         m.SpikeMonitor(pop, indices=mask)
     with pytest.raises(TypeError, match="boolean array"):
@@ -153,7 +153,7 @@ def test_unsigned_delays_are_reported_as_themselves():
     pop = net.add(m.Population(1, m.LIFParams()))
     huge = np.array([2**64 - 1], dtype=np.uint64)
     with pytest.raises(ValueError, match="got 18446744073709551615"):
-        net.add(m.Projection(src, pop, m.AllToAll(), weight=1.0, delay_steps=huge))
+        net.add(m.Projection(src, pop, m.AllToAll(), weights=1.0, delays=huge))
     with pytest.raises(ValueError, match="got 18446744073709551615"):
         m.SpikeMonitor(pop, indices=huge)
 
@@ -162,7 +162,7 @@ def test_float32_storage_refuses_weights_it_cannot_hold():
     net = m.Network(dt=1e-4, seed=1, weight_dtype="float32")
     src = net.add(m.SpikeSource(1, [0.001], [0]))
     pop = net.add(m.Population(1, m.LIFParams()))
-    pr = net.add(m.Projection(src, pop, m.AllToAll(), weight=1e39))
+    pr = net.add(m.Projection(src, pop, m.AllToAll(), weights=1e39))
     with pytest.raises(ValueError, match=r"weights of projection .* float32 storage, got 1e\+39"):
         net.run(0.001)
     pr.weights = 1e-9
@@ -175,8 +175,8 @@ def test_float32_storage_refuses_weights_it_cannot_hold():
 def test_weight_of_the_wrong_type_is_named():
     src, pop = m.SpikeSource(1, [0.001], [0]), m.Population(1, m.LIFParams())
     for bad in ("big", b"x", True, [1, "a"], {"w": 1}):
-        with pytest.raises(TypeError, match="weight must be a number, an array of numbers or a callable"):
-            m.Projection(src, pop, m.AllToAll(), weight=bad)
+        with pytest.raises(TypeError, match="weights must be a number, an array of numbers or a callable"):
+            m.Projection(src, pop, m.AllToAll(), weights=bad)
 
 
 @pytest.mark.parametrize("run", [False, True])

@@ -21,7 +21,7 @@ memr_snn element -> NIR node(s):
   :math:`i_e + i_i` in the membrane equation;
 * ``Projection`` weights ``(n_post, n_pre)`` -> ``Linear`` (dense weight matrix; one per distinct
   delay);
-* ``delay_steps = d`` -> ``Delay`` of ``(d - 1) dt`` after the ``Linear`` (no ``Delay`` node when
+* ``delays = d`` -> ``Delay`` of ``(d - 1) dt`` after the ``Linear`` (no ``Delay`` node when
   ``d = 1``);
 * population observed -> ``Output`` fed by the population.
 
@@ -72,7 +72,7 @@ Delays
 memr_snn delivers a spike emitted in step ``n`` at the start of step ``n + d``
 (``d >= 1``), so ``d = 1`` is the smallest latency a clocked simulator has (as
 Brian2's zero delay).  An NIR edge without ``Delay`` therefore imports as
-``delay_steps = 1`` and a ``Delay`` of τ as ``delay_steps = τ / dt + 1``; τ must be
+``delays = 1`` and a ``Delay`` of τ as ``delays = τ / dt + 1``; τ must be
 a whole number of steps.
 
 Refused (:class:`NIRExportError` names the element and the reason)
@@ -101,7 +101,7 @@ Examples
 >>> net = Network(dt=0.1 * ms, seed=1)
 >>> src = net.add(SpikeSource(2, times=[1 * ms, 2 * ms], indices=[0, 1], name="in"))
 >>> pop = net.add(Population(3, LIFParams(t_ref=0.0), name="pop"))
->>> _ = net.add(Projection(src, pop, AllToAll(), weight=500 * pA, name="in->pop"))
+>>> _ = net.add(Projection(src, pop, AllToAll(), weights=500 * pA, name="in->pop"))
 >>> graph = to_nir(net)  # doctest: +SKIP
 >>> sorted(graph.nodes)  # doctest: +SKIP
 ['in', 'in->pop', 'pop', 'pop.out']

@@ -393,7 +393,7 @@ def _build(graph_or_path, dt, units, spike_model, inputs, seed, record):
             name += "" if len(by_delay) == 1 else f"@{d + 1}"
             matrix = sp.coo_matrix((w, (rows, cols)), shape=(tgt.pop.n, im.size[src]))
             net.add(Projection(im.sources[src], tgt.pop, FromSparse(matrix), receptor=tgt.receptor,
-                               delay_steps=d + 1, name=name))
+                               delays=d + 1, name=name))
     monitors = {}
     if record:
         from ...model.monitors import SpikeMonitor

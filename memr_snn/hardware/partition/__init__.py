@@ -28,7 +28,7 @@ Resource model (per core)
   with ``b = weight_bits + delay_bits + index_bits`` (nengo-loihi's
   ``SynapseConfig.bits_per_axon``).  ``index_bits`` addresses the core's
   compartments (clipped to the profile's range); ``delay_bits`` is 0 when every
-  synapse into the core has ``delay_steps == 1`` and otherwise the bits of the
+  synapse into the core has ``delays == 1`` and otherwise the bits of the
   largest hardware delay.
 * **delay units** (when the profile has a budget): compartments x
   ``max(min_delay_units, largest hardware delay + 2)`` -- a compartment with

@@ -66,7 +66,7 @@ def _check_features(net, profile: CoreProfile, strict: bool) -> list[str]:
         hw = proj.max_delay - 1
         if hw > profile.max_synaptic_delay:
             rng_txt = f"[1, {profile.max_delay_steps}] (hardware delays 0..{profile.max_synaptic_delay})"
-            problems.append((el, (f"delay of {proj.max_delay} steps is beyond the profile's range: delay_steps must "
+            problems.append((el, (f"delay of {proj.max_delay} steps is beyond the profile's range: delays must "
                                  f"be in {rng_txt}")))
     if problems and strict:
         raise UnsupportedFeature(*problems[0])

@@ -61,7 +61,8 @@ Because the readout is leaky, the traces are filtered with :math:`\kappa` like t
 :math:`\bar z` for the readout weights and :math:`\bar 1` for the bias.  With the output
 error :math:`\delta_k[t+1] = \partial E / \partial y_k[t+1]` (regression, loss
 :math:`\tfrac12 \|y - y^*\|^2`: :math:`y - y^*`; classification, cross-entropy of
-:math:`\mathrm{softmax}(y)` with a one-hot target: :math:`\mathrm{softmax}(y) - y^*`) and the
+:math:`\mathrm{softmax}(y)` with a one-hot target: :math:`\mathrm{softmax}(y) - y^*`,
+:func:`memr_snn.learning.snn.masked_cross_entropy`, shared with BPTT) and the
 learning signal :math:`L_j = \sum_k B_{jk} \delta_k` (``feedback="symmetric"``:
 :math:`B = W_{out}^T`; ``"random"``: a fixed random matrix), the accumulated gradients are
 

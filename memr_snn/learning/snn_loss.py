@@ -119,21 +119,20 @@ def masked_cross_entropy(y, labels, mask=None, *, validate: bool = True) -> tupl
         lab = np.asarray(labels)
     B, T, _ = y.shape
     m = mask_weights(mask, B, T)
-    if lab.ndim == 1:
-        lab = np.broadcast_to(lab[:, None], (B, T))
+    bi, ti = np.arange(B)[None, :], np.arange(T)[:, None]  # step-major (T, B) index grids
+    lab_tb = lab[None, :] if lab.ndim == 1 else lab.T
     shifted = y - y.max(axis=-1, keepdims=True)
     e = np.exp(shifted)
     s = e.sum(axis=-1, keepdims=True)
-    picked = np.take_along_axis(shifted - np.log(s), lab[:, :, None], axis=2)[:, :, 0]
-    # summed step-major (t outer, b inner) over the weighted entries only: e-prop's former order, bit for bit
+    # log softmax of the label, (T, B); summed step-major (t outer, b inner) over the weighted entries only
+    picked = shifted[bi, ti, lab_tb] - np.log(s[bi, ti, 0])
     if m is None:
-        value = float(-picked.T.ravel().sum() / B)
+        value = float(-picked.sum() / B)
     else:
         sel = (m != 0).T
-        value = float(-(m.T[sel] * picked.T[sel]).sum() / B)
+        value = float(-(m.T[sel] * picked[sel]).sum() / B)
     grad = e / s
-    bi, ti = np.indices((B, T))
-    grad[bi, ti, lab] -= 1.0
+    grad[bi, ti, lab_tb] -= 1.0
     return value, (grad / B if m is None else grad * m[:, :, None] / B)
 
 

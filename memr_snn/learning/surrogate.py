@@ -53,10 +53,10 @@ Losses (``loss=``)
 * ``"masked_ce"`` -- softmax cross-entropy of :math:`Y[t]` at *every* step, weighted by a mask
   :math:`m` (``(T,)`` shared by all samples, or ``(batch, T)``; non-negative, 0/1 for a decision
   window; default all ones) and summed over the steps:
-  :math:`-\frac1B \sum_b \sum_t m_{bt} \log \mathrm{softmax}(Y_b[t])_{c_b}` -- exactly e-prop's
-  classification loss (:mod:`memr_snn.learning.eprop`: summed over the target-carrying steps,
-  averaged over the batch).  Its decision (:func:`predict`) is the argmax of
-  :math:`\sum_t m_{bt} Y_b[t]`, e-prop's ``predict`` (argmax of the mean over the mask steps);
+  :math:`-\frac1B \sum_b \sum_t m_{bt} \log \mathrm{softmax}(Y_b[t])_{c_b}` -- e-prop's
+  classification loss: both call :func:`memr_snn.learning.snn.masked_cross_entropy`.  Its decision
+  (:func:`predict`) is the argmax of :math:`\sum_t m_{bt} Y_b[t]` (:func:`memr_snn.learning.snn.decide`),
+  e-prop's ``predict``;
 * ``"mse"`` -- regression: :math:`\sum m\,(Y - Y^*)^2 / \sum m` with a mask ``m`` over
   (sample, step[, output]) (default: all ones);
 * ``"spike_count"`` is **not** supported: the readout here is non-spiking (leaky integrators),

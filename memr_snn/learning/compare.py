@@ -81,10 +81,13 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     arg, instead, convert = _CONVERTERS[name]
 
-    def shim(obj: Any, **kw: Any) -> Any:
+    def shim(*args: Any, **kw: Any) -> Any:
         warnings.warn(f"memr_snn.learning.compare.{name} is deprecated: there is nothing to convert any more, "
                       "e-prop and BPTT share memr_snn.learning.snn.RSNNConfig and Weights; " + instead,
                       DeprecationWarning, stacklevel=2)
+        if len(args) + (arg in kw) != 1:
+            raise TypeError(f"{name}() takes one {arg} argument")
+        obj = args[0] if args else kw.pop(arg)
         cls = RSNNConfig if arg == "cfg" else Weights
         if not isinstance(obj, cls):
             raise TypeError(f"{arg} must be a memr_snn.learning.snn.{cls.__name__}, got {type(obj).__name__}")

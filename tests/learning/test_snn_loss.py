@@ -217,6 +217,8 @@ def test_converters_say_there_is_nothing_to_convert():
     cfg = snn.RSNNConfig(n_in=2, n_rec=3, n_out=2)
     with pytest.warns(DeprecationWarning, match="nothing to convert"):
         assert C.eprop_config_to_surrogate(cfg) is cfg
+    with pytest.warns(DeprecationWarning, match="nothing to convert"):
+        assert C.surrogate_config_to_eprop(cfg=cfg, reset_grad=True).reset_grad
     with pytest.raises(AttributeError):
         C.no_such_converter  # noqa: B018
 

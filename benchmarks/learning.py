@@ -40,8 +40,8 @@ def sma(repeats: int, duration: float) -> dict:
 
 def surrogate_epoch(epochs: int) -> dict:
     from memr_snn.learning.datasets import load_digits_spikes, rate_encode
-    from memr_snn.learning.snn import RSNNConfig
-    from memr_snn.learning.surrogate import init_weights, train
+    from memr_snn.learning.snn import RSNNConfig, init_weights
+    from memr_snn.learning.surrogate import train
 
     ds = load_digits_spikes(20, dt=1e-3, max_rate=500.0, seed=0)
     cfg = RSNNConfig(n_in=64, n_rec=128, n_out=10, dt=1e-3, recurrent=False)

@@ -2,7 +2,8 @@
 e-prop and surrogate-gradient training.
 
 * :mod:`~memr_snn.learning.snn` -- the recurrent / feed-forward LIF/ALIF network that e-prop and BPTT
-  both train: one ``RSNNConfig``, ``Weights``, forward pass, pseudo-derivative and optimiser;
+  both train: one ``RSNNConfig``, ``Weights``, ``init_weights``, forward pass, pseudo-derivative, masked
+  cross-entropy (:mod:`~memr_snn.learning.snn_loss`) and optimiser;
 * :mod:`~memr_snn.learning.stdp` -- rules that run inside the simulation kernel
   (``Projection(..., plasticity=STDP(...))``);
 * :mod:`~memr_snn.learning.eprop` -- e-prop (Bellec et al. 2020), online, for recurrent LIF/ALIF
@@ -16,22 +17,23 @@ e-prop and surrogate-gradient training.
   (``memr-snn bench dvs-digits``): training over seeds, device mapping, spikes, SynOps, energy, baseline.
 
 ``eprop`` and ``surrogate`` train the network of :mod:`~memr_snn.learning.snn`
-(``from memr_snn.learning import RSNNConfig, Weights``); ``eprop.RSNNConfig``,
-``surrogate.RSNNConfig`` and ``eprop.RSNNWeights`` are deprecated names.
+(``from memr_snn.learning import RSNNConfig, Weights, init_weights``); ``eprop.RSNNConfig``,
+``surrogate.RSNNConfig``, ``eprop.RSNNWeights``, ``eprop.init_weights``, ``surrogate.init_weights`` and
+``eprop.pseudo_derivative`` are deprecated names.
 """
 
 from . import compare, eprop, sensory, snn, surrogate
 from .datasets import SpikeDataset, load_digits_spikes, rate_encode
 from .digits import train_digits
 from .eprop import DeviceTarget, EProp, evidence_accumulation, train_eprop_task
-from .snn import SGD, RSNNConfig, TrainingDiverged, Weights
+from .snn import SGD, RSNNConfig, TrainingDiverged, Weights, init_weights
 from .stdp import STDP, PlasticityRule, RewardSTDP, TripletSTDP, rule_from_dict, run_with_reward
 from .surrogate import Adam, HardwareAware, MappedNetwork, evaluate_mapped, map_to_crossbar
 
 __all__ = [
     "STDP", "TripletSTDP", "RewardSTDP", "PlasticityRule", "rule_from_dict", "run_with_reward",
     "eprop", "EProp", "DeviceTarget", "evidence_accumulation", "train_eprop_task",
-    "snn", "RSNNConfig", "Weights", "SGD", "TrainingDiverged",
+    "snn", "RSNNConfig", "Weights", "init_weights", "SGD", "TrainingDiverged",
     "surrogate", "compare", "sensory", "Adam", "HardwareAware", "MappedNetwork", "map_to_crossbar", "evaluate_mapped",
     "SpikeDataset", "load_digits_spikes", "rate_encode", "train_digits",
 ]

@@ -4,7 +4,8 @@ r"""e-prop versus BPTT on the same recurrent network and the same temporal task.
 discrete-time LIF/ALIF network with a leaky readout, :mod:`memr_snn.learning.snn` (row ``t`` of
 every output array is :math:`y[t+1]`, a neuron spikes when :math:`v \ge A`): one
 :class:`~memr_snn.learning.snn.RSNNConfig` and one :class:`~memr_snn.learning.snn.Weights` serve
-both (the former converters ``eprop_config_to_surrogate`` etc. are deprecated shims).  This module
+both (there is nothing to convert; the former converters ``eprop_config_to_surrogate`` etc. are
+deprecated shims).  This module
 trains one initial network on :func:`~memr_snn.learning.eprop.evidence_accumulation` twice
 (:func:`eprop_vs_bptt`): with e-prop (:class:`~memr_snn.learning.eprop.EProp`, online
 eligibility traces, an approximation of the gradient) and with BPTT through the surrogate
@@ -31,7 +32,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,8 @@ import numpy as np
 from .._validation import check_int_at_least, check_nonnegative, check_positive
 from . import eprop as E
 from . import surrogate as S
-from .snn import RSNNConfig, Weights, simulate
+from .snn import RSNNConfig, Weights, init_weights, simulate
+from .snn_loss import decide, masked_cross_entropy
 
 __all__ = [
     "decide",
@@ -54,62 +56,49 @@ COMPARED_SURROGATES = ("triangle", "fast_sigmoid")
 
 
 # --------------------------------------------------------------------------- deprecated converters
-def _deprecated(name: str, instead: str) -> None:
-    warnings.warn(f"memr_snn.learning.compare.{name} is deprecated: e-prop and BPTT share "
-                  f"memr_snn.learning.snn.RSNNConfig and Weights; {instead}", DeprecationWarning, stacklevel=3)
-
-
-def eprop_config_to_surrogate(cfg: RSNNConfig) -> RSNNConfig:
-    """Deprecated: returns ``cfg`` (one :class:`~memr_snn.learning.snn.RSNNConfig` serves both trainers)."""
-    _deprecated("eprop_config_to_surrogate", "use the config itself")
-    if not isinstance(cfg, RSNNConfig):
-        raise TypeError(f"cfg must be a memr_snn.learning.snn.RSNNConfig, got {type(cfg).__name__}")
-    return cfg
-
-
-def surrogate_config_to_eprop(cfg: RSNNConfig, *, reset_grad: bool = False) -> RSNNConfig:
-    """Deprecated: ``cfg`` with ``recurrent=True`` (e-prop learns ``w_rec``) and the given ``reset_grad``."""
-    _deprecated("surrogate_config_to_eprop", "use dataclasses.replace(cfg, recurrent=True, reset_grad=...)")
-    if not isinstance(cfg, RSNNConfig):
-        raise TypeError(f"cfg must be a memr_snn.learning.snn.RSNNConfig, got {type(cfg).__name__}")
-    return dataclasses.replace(cfg, recurrent=True, reset_grad=reset_grad)
-
-
-def eprop_weights_to_surrogate(w: Weights) -> Weights:
-    """Deprecated: a copy of ``w`` (one :class:`~memr_snn.learning.snn.Weights` serves both trainers)."""
-    _deprecated("eprop_weights_to_surrogate", "use w.copy()")
-    if not isinstance(w, Weights):
-        raise TypeError(f"w must be a memr_snn.learning.snn.Weights, got {type(w).__name__}")
-    return w.copy()
-
-
-def surrogate_weights_to_eprop(w: Weights) -> Weights:
-    """Deprecated: a copy of ``w`` with ``w_rec=None`` (feed-forward) replaced by zeros."""
-    _deprecated("surrogate_weights_to_eprop", "use w.copy() (and w_rec = zeros for a feed-forward network)")
-    if not isinstance(w, Weights):
-        raise TypeError(f"w must be a memr_snn.learning.snn.Weights, got {type(w).__name__}")
+def _ff_to_recurrent(w: Weights) -> Weights:
     out = w.copy()
     if out.w_rec is None:
-        n_rec = np.shape(out.w_in)[0]
-        out.w_rec = np.zeros((n_rec, n_rec))
+        out.w_rec = np.zeros((np.shape(out.w_in)[0],) * 2)
     return out
 
 
+#: The former config / weight converters: name -> (argument name, what to use instead, what the shim does).
+_CONVERTERS: dict[str, tuple[str, str, Callable[..., Any]]] = {
+    "eprop_config_to_surrogate": ("cfg", "use the config itself", lambda cfg: cfg),
+    "surrogate_config_to_eprop": ("cfg", "use dataclasses.replace(cfg, recurrent=True, reset_grad=...)",
+                                  lambda cfg, *, reset_grad=False: dataclasses.replace(cfg, recurrent=True,
+                                                                                       reset_grad=reset_grad)),
+    "eprop_weights_to_surrogate": ("w", "use w.copy()", lambda w: w.copy()),
+    "surrogate_weights_to_eprop": ("w", "use w.copy() (and w_rec = zeros for a feed-forward network)",
+                                   _ff_to_recurrent),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The former converters, kept as deprecated shims: each warns when called and does what it did."""
+    if name not in _CONVERTERS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    arg, instead, convert = _CONVERTERS[name]
+
+    def shim(*args: Any, **kw: Any) -> Any:
+        warnings.warn(f"memr_snn.learning.compare.{name} is deprecated: there is nothing to convert any more, "
+                      "e-prop and BPTT share memr_snn.learning.snn.RSNNConfig and Weights; " + instead,
+                      DeprecationWarning, stacklevel=2)
+        if len(args) + (arg in kw) != 1:
+            raise TypeError(f"{name}() takes one {arg} argument")
+        obj = args[0] if args else kw.pop(arg)
+        cls = RSNNConfig if arg == "cfg" else Weights
+        if not isinstance(obj, cls):
+            raise TypeError(f"{arg} must be a memr_snn.learning.snn.{cls.__name__}, got {type(obj).__name__}")
+        return convert(obj, **kw)
+
+    shim.__name__ = shim.__qualname__ = name
+    shim.__doc__ = f"Deprecated (nothing to convert any more): {instead}."
+    return shim
+
+
 # --------------------------------------------------------------------------- evaluation
-def decide(y: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Class per sample: argmax of the readout ``y`` ``(batch, time, n_out)`` summed over the ``mask`` steps.
-
-    The same decision as :meth:`EProp.predict <memr_snn.learning.eprop.EProp.predict>` (argmax of
-    the mean over the mask steps) and as ``surrogate.predict(..., "masked_ce", mask=mask)``.
-    """
-    y = np.asarray(y, dtype=np.float64)
-    m = np.asarray(mask, dtype=bool)
-    if y.ndim != 3 or m.shape != (y.shape[1],) or not m.any():
-        raise ValueError(f"mask must be a ({y.shape[1] if y.ndim == 3 else 'time'},) boolean array with at least "
-                         f"one True step for y of shape (batch, time, n_out), got mask {m.shape}, y {y.shape}")
-    return np.argmax(y[:, m].sum(axis=1), axis=1)
-
-
 def evaluate(cfg: RSNNConfig, w: Weights, x: np.ndarray, labels: np.ndarray, mask: np.ndarray
              ) -> dict[str, float]:
     """Accuracy (:func:`decide`) and masked cross-entropy (e-prop's loss, no regulariser) of a network.
@@ -130,7 +119,7 @@ def evaluate(cfg: RSNNConfig, w: Weights, x: np.ndarray, labels: np.ndarray, mas
     rec = simulate(cfg, w, x)
     y = rec["y"]
     return {"accuracy": float(np.mean(decide(y, mask) == np.asarray(labels))),
-            "loss": E._loss("classification", y, np.asarray(labels), np.asarray(mask, dtype=bool)),
+            "loss": masked_cross_entropy(y, labels, np.asarray(mask, dtype=bool))[0],
             "rate": float(rec["z"].mean() / cfg.dt)}
 
 
@@ -179,7 +168,7 @@ def build_comparison(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None =
     betas = tuple([0.0] * (n_rec - n_adaptive) + [float(beta)] * n_adaptive)
     cfg = RSNNConfig(n_in=x_tr.shape[2], n_rec=n_rec, n_out=2, tau_adapt=tau_adapt, beta=betas,
                      dt=kw.get("dt", 1e-3), surrogate=surrogate, slope=10.0)
-    w0 = E.init_weights(cfg, seed, w_in_scale=w_in_scale, w_rec_scale=w_rec_scale)
+    w0 = init_weights(cfg, seed, scheme="bellec2020", in_gain=w_in_scale, rec_gain=w_rec_scale)
     return _Setup(cfg, w0, x_tr, y_tr, x_te, y_te, mask)
 
 
@@ -211,7 +200,8 @@ def eprop_vs_bptt(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None = No
     beta, tau_adapt : float
         Adaptation strength of the ALIF neurons [1] and its time constant [s].
     w_in_scale, w_rec_scale : float
-        Initial weight scales (:func:`~memr_snn.learning.eprop.init_weights`).
+        Initial weight gains ``in_gain``, ``rec_gain`` of
+        ``snn.init_weights(..., scheme="bellec2020")`` (:func:`~memr_snn.learning.snn.init_weights`).
     c_reg, f_target : float
         e-prop's rate regularisation and target rate [Hz]; BPTT uses ``rate_reg = c_reg T / (2 dt)``
         with the same target (0 switches both off).

@@ -61,7 +61,8 @@ Because the readout is leaky, the traces are filtered with :math:`\kappa` like t
 :math:`\bar z` for the readout weights and :math:`\bar 1` for the bias.  With the output
 error :math:`\delta_k[t+1] = \partial E / \partial y_k[t+1]` (regression, loss
 :math:`\tfrac12 \|y - y^*\|^2`: :math:`y - y^*`; classification, cross-entropy of
-:math:`\mathrm{softmax}(y)` with a one-hot target: :math:`\mathrm{softmax}(y) - y^*`) and the
+:math:`\mathrm{softmax}(y)` with a one-hot target: :math:`\mathrm{softmax}(y) - y^*`,
+:func:`memr_snn.learning.snn.masked_cross_entropy`, shared with BPTT) and the
 learning signal :math:`L_j = \sum_k B_{jk} \delta_k` (``feedback="symmetric"``:
 :math:`B = W_{out}^T`; ``"random"``: a fixed random matrix), the accumulated gradients are
 
@@ -88,7 +89,9 @@ and the weights are read back from the devices.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -102,11 +105,10 @@ from . import snn as _snn
 from .eprop_devices import MATRICES, ROUNDINGS, DeviceTarget, _choice, _DeviceMatrix, _round  # noqa: F401
 from .evidence_task import evidence_accumulation
 from .snn import SGD, Adam, TrainingDiverged, Weights, _EPropRSNNConfig, simulate, spike_and_psi
+from .snn_loss import decide, masked_cross_entropy
 
 __all__ = [
-    "init_weights",
     "simulate",
-    "pseudo_derivative",
     "DeviceTarget",
     "EProp",
     "SURROGATES",
@@ -126,32 +128,25 @@ OPTIMIZERS = ("adam", "sgd")
 
 def init_weights(cfg: RSNNConfig, seed: int = 0, *, w_in_scale: float = 1.0, w_rec_scale: float = 1.0,
                  w_out_scale: float = 1.0) -> Weights:
-    """Gaussian initialisation as in Bellec 2020: ``N(0, 1) * scale * v_th / sqrt(fan_in)``, zero bias.
-
-    Parameters
-    ----------
-    cfg : RSNNConfig
-        Network sizes and ``v_th``.
-    seed : int
-        Seed of the draws.
-    w_in_scale, w_rec_scale, w_out_scale : float
-        Multipliers of the input, recurrent and readout weights (>= 0).
-    """
-    check_int_at_least("seed", seed, 0)
+    """Deprecated: :func:`memr_snn.learning.snn.init_weights` with ``scheme="bellec2020"`` and
+    ``in_gain=w_in_scale``, ``rec_gain=w_rec_scale``, ``out_gain=w_out_scale`` (the same weights;
+    ``w_rec`` is drawn also for a feed-forward ``cfg``, as before)."""
+    warnings.warn("memr_snn.learning.eprop.init_weights is deprecated; use memr_snn.learning.snn.init_weights("
+                  "cfg, seed, scheme='bellec2020', in_gain=w_in_scale, rec_gain=w_rec_scale, out_gain=w_out_scale) "
+                  "(the same weights)", DeprecationWarning, stacklevel=2)
     for name, value in (("w_in_scale", w_in_scale), ("w_rec_scale", w_rec_scale), ("w_out_scale", w_out_scale)):
         check_nonnegative(name, value)
-    rng = np.random.default_rng([int(seed), 0xE9])
-    w_in = rng.standard_normal((cfg.n_rec, cfg.n_in)) * w_in_scale * cfg.v_th / math.sqrt(cfg.n_in)
-    w_rec = rng.standard_normal((cfg.n_rec, cfg.n_rec)) * w_rec_scale * cfg.v_th / math.sqrt(cfg.n_rec)
-    np.fill_diagonal(w_rec, 0.0)
-    w_out = rng.standard_normal((cfg.n_out, cfg.n_rec)) * w_out_scale / math.sqrt(cfg.n_rec)
-    return Weights(w_in, w_rec, w_out, np.zeros(cfg.n_out))
+    if not cfg.recurrent:
+        cfg = dataclasses.replace(cfg, recurrent=True)
+    return _snn.init_weights(cfg, seed, scheme="bellec2020", in_gain=w_in_scale, rec_gain=w_rec_scale,
+                             out_gain=w_out_scale)
 
 
 # --------------------------------------------------------------------------- neuron functions
 def pseudo_derivative(cfg: RSNNConfig, v: np.ndarray, thr: np.ndarray) -> np.ndarray:
-    """The pseudo-derivative ``psi = dz/dv`` at membrane ``v`` and threshold ``thr = A``
-    (:func:`memr_snn.learning.snn.pseudo_derivative` of ``u = v - thr``)."""
+    """Deprecated: :func:`memr_snn.learning.snn.pseudo_derivative` of ``u = v - thr`` (the same values)."""
+    warnings.warn("memr_snn.learning.eprop.pseudo_derivative(cfg, v, thr) is deprecated; use "
+                  "memr_snn.learning.snn.pseudo_derivative(cfg, v - thr)", DeprecationWarning, stacklevel=2)
     return _snn.pseudo_derivative(cfg, np.asarray(v, dtype=np.float64) - thr)
 
 
@@ -172,7 +167,7 @@ class EProp:
     cfg : RSNNConfig
         The network.
     weights : Weights, optional
-        Initial parameters (copied); default :func:`init_weights` with ``seed``.
+        Initial parameters (copied); default ``snn.init_weights(cfg, seed, scheme="bellec2020")``.
     task : {"regression", "classification"}
         Loss: squared error, or cross-entropy of the softmax over the readout.
     feedback : {"symmetric", "random"}
@@ -235,7 +230,7 @@ class EProp:
         if device is not None and not isinstance(device, DeviceTarget):
             raise TypeError(f"device must be a DeviceTarget or None, got {device!r}")
         self.cfg = cfg
-        self.w = (weights if weights is not None else init_weights(cfg, seed)).copy()
+        self.w = (weights if weights is not None else _snn.init_weights(cfg, seed, scheme="bellec2020")).copy()
         self.w.validate(cfg)
         self.task, self.feedback, self.optimizer = task, feedback, optimizer
         self.lr, self.update_every, self.learn = float(lr), update_every, learn
@@ -310,9 +305,7 @@ class EProp:
         bad = (tgt < 0) | (tgt >= cfg.n_out)
         if np.any(bad):
             raise ValueError(f"target_t must lie in [0, {cfg.n_out - 1}], got {int(tgt[bad][0])}")
-        p = _softmax(y)
-        p[np.arange(nb), tgt] -= 1.0
-        return p / nb
+        return masked_cross_entropy(y[:, None, :], tgt, validate=False)[1][:, 0]  # dL/dy of this step
 
     def step(self, x_t, target_t=None, *, learn: bool = True) -> np.ndarray:
         """Advance one time step, accumulate e-prop gradients, apply them when due; return the output.
@@ -523,9 +516,7 @@ class EProp:
         y = simulate(self.cfg, self.w, x)["y"]
         if self.task == "regression":
             return y
-        m = self._check_mask(mask, x.shape[1])
-        ym = y if m is None else y[:, m]
-        return np.argmax(ym.mean(axis=1), axis=1)
+        return decide(y, self._check_mask(mask, x.shape[1]))
 
     def train(self, x, targets, mask=None, *, batch_size: int = 32, n_epochs: int = 1, seed: int = 0,
               callback=None) -> dict[str, list]:
@@ -556,21 +547,12 @@ class EProp:
         return history
 
 
-def _softmax(y: np.ndarray) -> np.ndarray:
-    e = np.exp(y - y.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
 def _loss(task: str, y: np.ndarray, targets, mask: np.ndarray | None) -> float:
-    nb, nt, _ = y.shape
-    steps = np.arange(nt) if mask is None else np.flatnonzero(mask)
+    """The loss of ``y`` (batch, time, n_out): squared error, or :func:`~memr_snn.learning.snn.masked_cross_entropy`."""
     if task == "regression":
-        return float(0.5 * np.sum((y[:, steps] - targets[:, steps]) ** 2) / nb)
-    logp = y - y.max(axis=-1, keepdims=True)
-    logp = logp - np.log(np.exp(logp).sum(axis=-1, keepdims=True))
-    lab = np.broadcast_to(targets[:, None], (nb, nt)) if targets.ndim == 1 else targets
-    picked = np.take_along_axis(logp, lab[:, :, None], axis=2)[:, :, 0]
-    return float(-picked[:, steps].sum() / nb)
+        steps = np.arange(y.shape[1]) if mask is None else np.flatnonzero(mask)
+        return float(0.5 * np.sum((y[:, steps] - targets[:, steps]) ** 2) / y.shape[0])
+    return masked_cross_entropy(y, targets, mask, validate=False)[0]
 
 
 def train_eprop_task(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None = None, n_train: int = 512,
@@ -599,7 +581,7 @@ def train_eprop_task(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None =
     betas = tuple([0.0] * (n_rec - n_adaptive) + [float(beta)] * n_adaptive)
     cfg = _snn.RSNNConfig(n_in=x_tr.shape[2], n_rec=n_rec, n_out=2, tau_adapt=tau_adapt, beta=betas,
                           dt=kw.get("dt", 1e-3), surrogate="triangle", slope=10.0)
-    w0 = init_weights(cfg, seed, w_in_scale=w_in_scale, w_rec_scale=w_rec_scale)
+    w0 = _snn.init_weights(cfg, seed, scheme="bellec2020", in_gain=w_in_scale, rec_gain=w_rec_scale)
     learner = EProp(cfg, w0, task="classification", feedback=feedback, lr=lr, c_reg=c_reg, f_target=f_target,
                     device=device, seed=seed)
     hist = learner.train(x_tr, y_tr, mask, batch_size=batch_size, n_epochs=n_epochs, seed=seed)
@@ -613,8 +595,6 @@ def train_eprop_task(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None =
 
 def __getattr__(name: str) -> Any:
     if name == "RSNNWeights":
-        import warnings
-
         warnings.warn("memr_snn.learning.eprop.RSNNWeights is deprecated; use memr_snn.learning.snn.Weights "
                       "(the same class, shared with the BPTT module)", DeprecationWarning, stacklevel=2)
         return Weights

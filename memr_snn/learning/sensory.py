@@ -82,7 +82,7 @@ from ..encoders.datasets.classification import ClassificationData
 from ..encoders.datasets.classification import jsonable as _jsonable
 from ..io.atomic import write_text
 from .sensory_metrics import EnergyModel, _binned_counts, device_read_energy, logistic_baseline, spike_statistics  # noqa: F401
-from .snn import RSNNConfig
+from .snn import RSNNConfig, init_weights
 from .surrogate import (
     LOSSES,
     READ_MODES,
@@ -90,7 +90,6 @@ from .surrogate import (
     Weights,
     accuracy,
     evaluate_mapped,
-    init_weights,
     map_to_crossbar,
     train,
 )

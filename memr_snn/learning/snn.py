@@ -57,12 +57,15 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_finite, check_nonnegative, check_positive
+from .._validation import check_finite, check_int_at_least, check_nonnegative, check_positive
 from .rsnn import RSNNDecays
+from .snn_loss import decide, masked_cross_entropy, masked_logits, softmax
 
 __all__ = [
     "RSNNConfig",
     "Weights",
+    "INIT_SCHEMES",
+    "init_weights",
     "ForwardState",
     "SURROGATES",
     "SPIKE_FNS",
@@ -70,6 +73,10 @@ __all__ = [
     "pseudo_derivative",
     "forward",
     "simulate",
+    "softmax",
+    "masked_cross_entropy",
+    "masked_logits",
+    "decide",
     "Adam",
     "SGD",
     "TrainingDiverged",
@@ -277,6 +284,75 @@ class Weights:
                 setattr(self, name, np.array(arr, dtype=np.float64))
         if config.recurrent and np.any(np.diag(self.w_rec) != 0):
             raise ValueError("w_rec must have a zero diagonal (no self-connections)")
+
+
+#: Initialisation schemes of :func:`init_weights`: default gains ``(in, rec, out)``, whether the input and
+#: recurrent weights are in units of ``v_th``, and the second word of the generator's seed.
+INIT_SCHEMES: dict[str, tuple[tuple[float, float, float], bool, int]] = {
+    "fan_in": ((1.0, 0.5, 1.0), False, 0x5EED),
+    "bellec2020": ((1.0, 1.0, 1.0), True, 0xE9),
+}
+
+
+def init_weights(config: RSNNConfig, seed: int = 0, *, scheme: str = "fan_in", in_gain: float | None = None,
+                 rec_gain: float | None = None, out_gain: float | None = None) -> Weights:
+    r"""Seeded Gaussian weights scaled by the fan-in, zero readout bias.
+
+    Every weight is drawn independently from :math:`\mathcal N(0, \sigma^2)` with
+
+    * ``w_in``:  :math:`\sigma = g_{in}\,u / \sqrt{n_{in}}`,
+    * ``w_rec``: :math:`\sigma = g_{rec}\,u / \sqrt{n_{rec}}`, diagonal set to 0 (only when
+      ``config.recurrent``; otherwise ``w_rec`` is None),
+    * ``w_out``: :math:`\sigma = g_{out} / \sqrt{n_{rec}}`,
+
+    in this order from ``numpy.random.default_rng([seed, key])``.  The scheme fixes the unit :math:`u`,
+    the default gains and ``key`` (:data:`INIT_SCHEMES`):
+
+    ================== ====================== =============== ============
+    scheme             :math:`u`              default gains   ``key``
+    ================== ====================== =============== ============
+    ``"fan_in"``       1                      1, 0.5, 1       ``0x5EED``
+    ``"bellec2020"``   ``v_th`` (Bellec 2020) 1, 1, 1         ``0xE9``
+    ================== ====================== =============== ============
+
+    ``"fan_in"`` is the BPTT trainer's initialisation (:mod:`memr_snn.learning.surrogate`, the sensory
+    benchmark), ``"bellec2020"`` e-prop's (:class:`memr_snn.learning.eprop.EProp`'s default weights,
+    :func:`~memr_snn.learning.eprop.train_eprop_task`, :mod:`memr_snn.learning.compare`); each gives
+    the weights of the former ``surrogate.init_weights`` / ``eprop.init_weights`` bit for bit.
+
+    Parameters
+    ----------
+    config : RSNNConfig
+        Network sizes, ``v_th`` and ``recurrent``.
+    seed : int
+        Seed of the draws (>= 0; the same seed and scheme give the same weights).
+    scheme : {"fan_in", "bellec2020"}
+        Unit, default gains and generator stream (above).
+    in_gain, rec_gain, out_gain : float, optional
+        Gains :math:`g` of ``w_in``, ``w_rec``, ``w_out`` (>= 0) [1]; None: the scheme's default.
+
+    Returns
+    -------
+    Weights
+    """
+    check_int_at_least("seed", seed, 0)
+    if scheme not in INIT_SCHEMES:
+        raise ValueError(f"scheme must be one of {list(INIT_SCHEMES)}, got {scheme!r}")
+    defaults, threshold_units, key = INIT_SCHEMES[scheme]
+    gains = [d if g is None else g for g, d in zip((in_gain, rec_gain, out_gain), defaults, strict=True)]
+    for name, g in zip(("in_gain", "rec_gain", "out_gain"), gains, strict=True):
+        check_nonnegative(name, g)
+    g_in, g_rec, g_out = gains
+    unit = config.v_th if threshold_units else 1.0
+    rng = np.random.default_rng([int(seed), key])
+    # (draw * gain * unit) / sqrt(fan_in), in this order: unit = 1.0 multiplies exactly
+    w_in = rng.standard_normal((config.n_rec, config.n_in)) * g_in * unit / math.sqrt(config.n_in)
+    w_rec = None
+    if config.recurrent:
+        w_rec = rng.standard_normal((config.n_rec, config.n_rec)) * g_rec * unit / math.sqrt(config.n_rec)
+        np.fill_diagonal(w_rec, 0.0)
+    w_out = rng.standard_normal((config.n_out, config.n_rec)) * g_out / math.sqrt(config.n_rec)
+    return Weights(w_in=w_in, w_rec=w_rec, w_out=w_out, b_out=np.zeros(config.n_out))
 
 
 # --------------------------------------------------------------------------- neuron functions

@@ -53,10 +53,10 @@ Losses (``loss=``)
 * ``"masked_ce"`` -- softmax cross-entropy of :math:`Y[t]` at *every* step, weighted by a mask
   :math:`m` (``(T,)`` shared by all samples, or ``(batch, T)``; non-negative, 0/1 for a decision
   window; default all ones) and summed over the steps:
-  :math:`-\frac1B \sum_b \sum_t m_{bt} \log \mathrm{softmax}(Y_b[t])_{c_b}` -- exactly e-prop's
-  classification loss (:mod:`memr_snn.learning.eprop`: summed over the target-carrying steps,
-  averaged over the batch).  Its decision (:func:`predict`) is the argmax of
-  :math:`\sum_t m_{bt} Y_b[t]`, e-prop's ``predict`` (argmax of the mean over the mask steps);
+  :math:`-\frac1B \sum_b \sum_t m_{bt} \log \mathrm{softmax}(Y_b[t])_{c_b}` -- e-prop's
+  classification loss: both call :func:`memr_snn.learning.snn.masked_cross_entropy`.  Its decision
+  (:func:`predict`) is the argmax of :math:`\sum_t m_{bt} Y_b[t]` (:func:`memr_snn.learning.snn.decide`),
+  e-prop's ``predict``;
 * ``"mse"`` -- regression: :math:`\sum m\,(Y - Y^*)^2 / \sum m` with a mask ``m`` over
   (sample, step[, output]) (default: all ones);
 * ``"spike_count"`` is **not** supported: the readout here is non-spiking (leaky integrators),
@@ -93,12 +93,13 @@ The implementation is numpy, vectorised over the minibatch with a loop over time
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .._validation import check_int_at_least, check_nonnegative, check_positive
+from .._validation import check_int_at_least, check_positive
 from .snn import (
     SPIKE_FNS,
     SURROGATES,
@@ -110,6 +111,7 @@ from .snn import (
     forward,
 )
 from .snn import check_inputs as _check_inputs
+from .snn import init_weights as _init_weights
 from .snn import spike_and_psi as _spike_and_psi  # noqa: F401  (former private name, used by tests)
 
 # The module is split by job: losses and the backward pass (surrogate_loss), hardware-aware training
@@ -139,7 +141,6 @@ __all__ = [
     "SURROGATES",
     "SPIKE_FNS",
     "LOSSES",
-    "init_weights",
     "forward",
     "backward",
     "loss_and_grad",
@@ -163,28 +164,11 @@ RSNNConfig = _SurrogateRSNNConfig
 
 def init_weights(config: RSNNConfig, seed: int = 0, *, in_gain: float = 1.0, rec_gain: float = 0.5,
                  out_gain: float = 1.0) -> Weights:
-    """Seeded Gaussian initialisation: ``N(0, gain^2 / fan_in)`` per matrix, zero bias.
-
-    Parameters
-    ----------
-    config : RSNNConfig
-        Network sizes.
-    seed : int
-        Seed of the draw (the same seed gives the same weights).
-    in_gain, rec_gain, out_gain : float
-        Standard deviation times ``sqrt(fan_in)`` of ``w_in``, ``w_rec``, ``w_out`` [1].
-    """
-    check_int_at_least("seed", seed, 0)
-    for name, g in (("in_gain", in_gain), ("rec_gain", rec_gain), ("out_gain", out_gain)):
-        check_nonnegative(name, g)
-    rng = np.random.default_rng([int(seed), 0x5EED])
-    w_in = rng.standard_normal((config.n_rec, config.n_in)) * in_gain / math.sqrt(config.n_in)
-    w_rec = None
-    if config.recurrent:
-        w_rec = rng.standard_normal((config.n_rec, config.n_rec)) * rec_gain / math.sqrt(config.n_rec)
-        np.fill_diagonal(w_rec, 0.0)
-    w_out = rng.standard_normal((config.n_out, config.n_rec)) * out_gain / math.sqrt(config.n_rec)
-    return Weights(w_in=w_in, w_rec=w_rec, w_out=w_out, b_out=np.zeros(config.n_out))
+    """Deprecated: :func:`memr_snn.learning.snn.init_weights` (same arguments, default ``scheme="fan_in"``:
+    the same weights)."""
+    warnings.warn("memr_snn.learning.surrogate.init_weights is deprecated; use memr_snn.learning.snn.init_weights "
+                  "(same arguments and weights)", DeprecationWarning, stacklevel=2)
+    return _init_weights(config, seed, scheme="fan_in", in_gain=in_gain, rec_gain=rec_gain, out_gain=out_gain)
 
 
 # --------------------------------------------------------------------------- optimizer and training

@@ -15,6 +15,7 @@ from .._validation import check_finite, check_int_at_least, check_nonnegative
 from .snn import ForwardState, Weights, _beta, forward
 from .snn import _SurrogateRSNNConfig as RSNNConfig
 from .snn import check_inputs as _check_inputs
+from .snn_loss import check_labels, mask_weights, masked_cross_entropy, masked_logits
 
 LOSSES = ("max_over_time", "mean_membrane", "masked_ce", "mse")
 _CLASSIFICATION = ("max_over_time", "mean_membrane", "masked_ce")
@@ -22,32 +23,12 @@ _MAPPED = ("w_in", "w_rec", "w_out")
 
 
 # --------------------------------------------------------------------------- losses
-def _softmax_ce(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
-    m = logits - logits.max(axis=1, keepdims=True)
-    p = np.exp(m)
-    p /= p.sum(axis=1, keepdims=True)
-    B = logits.shape[0]
-    idx = np.arange(B)
-    loss = float(-np.mean(np.log(np.maximum(p[idx, labels], 1e-300))))
-    g = p
-    g[idx, labels] -= 1.0
-    return loss, g / B
-
-
 def _check_labels(config: RSNNConfig, labels, batch: int) -> np.ndarray:
+    """One class label per sample, ``(batch,)`` int64 in ``[0, n_out)``."""
     lab = np.asarray(labels)
     if lab.shape != (batch,):
         raise ValueError(f"labels must have shape ({batch},), got {lab.shape}")
-    if lab.size and not np.issubdtype(lab.dtype, np.integer):
-        as_int = lab.astype(np.int64)
-        if not np.array_equal(as_int, lab):
-            raise ValueError(f"labels must be integer class indices, got dtype {lab.dtype}")
-        lab = as_int
-    lab = lab.astype(np.int64)
-    if lab.size and (lab.min() < 0 or lab.max() >= config.n_out):
-        bad = lab[(lab < 0) | (lab >= config.n_out)][0]
-        raise ValueError(f"labels must lie in [0, {config.n_out - 1}] (n_out classes), got {int(bad)}")
-    return lab
+    return check_labels(lab, batch, 1, config.n_out)
 
 
 def _check_loss(loss: str) -> None:
@@ -58,33 +39,34 @@ def _check_loss(loss: str) -> None:
         raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
 
 
-def _step_mask(mask, T: int, B: int) -> np.ndarray:
-    """The ``"masked_ce"`` mask as non-negative weights ``(T, B)`` (``mask``: None, ``(T,)`` or ``(B, T)``)."""
-    if mask is None:
-        return np.ones((T, B))
-    m = np.asarray(mask, dtype=np.float64)
-    if m.shape == (T,):
-        m = np.broadcast_to(m[:, None], (T, B))
-    elif m.shape == (B, T):
-        m = m.T
-    else:
-        raise ValueError(f"mask must have shape (T,) = ({T},) or (batch, T) = {(B, T)} for 'masked_ce', "
-                         f"got {np.shape(mask)}")
-    check_nonnegative("mask", m)
-    if m.sum() <= 0:
+def _window(mask, T: int, B: int):
+    """Check a ``"masked_ce"`` mask (None, ``(T,)`` or ``(B, T)`` non-negative weights) and return it.
+
+    The convention is :func:`memr_snn.learning.snn_loss.mask_weights`'s; BPTT also refuses a mask that
+    selects no step.
+    """
+    m = mask_weights(mask, B, T)
+    if m is not None and m.sum() <= 0:
         raise ValueError("mask must select at least one step, got all zeros")
-    return m
+    return mask
 
 
 def logits_of(y: np.ndarray, loss: str, mask=None) -> np.ndarray:
     """Class scores ``(B, n_out)`` from readout outputs ``y`` ``(T, B, n_out)`` for a classification loss.
 
     ``"max_over_time"``: the maximum over time; ``"mean_membrane"``: the mean; ``"masked_ce"``: the sum
-    over the steps weighted by ``mask`` (``(T,)`` or ``(B, T)``; None: all steps).
+    over the steps weighted by ``mask`` (``(T,)`` or ``(B, T)``; None: all steps), i.e.
+    :func:`memr_snn.learning.snn.masked_logits` of the batch-major ``y``.
     """
     if loss == "masked_ce":
-        return np.einsum("tb,tbk->bk", _step_mask(mask, y.shape[0], y.shape[1]), y)
+        return masked_logits(y.transpose(1, 0, 2), _window(mask, y.shape[0], y.shape[1]))
     return y.max(axis=0) if loss == "max_over_time" else y.mean(axis=0)
+
+
+def _pooled_ce(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """Cross-entropy of one pooled step ``(B, n_out)``: ``snn.masked_cross_entropy`` with T = 1."""
+    value, g = masked_cross_entropy(logits[:, None, :], labels, validate=False)
+    return value, g[:, 0]
 
 
 def compute_loss(config: RSNNConfig, y: np.ndarray, target, loss: str, mask=None) -> tuple[float, np.ndarray]:
@@ -100,21 +82,15 @@ def compute_loss(config: RSNNConfig, y: np.ndarray, target, loss: str, mask=None
     g = np.zeros_like(y)
     if loss in _CLASSIFICATION:
         lab = _check_labels(config, target, B)
-        if loss == "masked_ce":
-            m = _step_mask(mask, T, B)
-            logp = y - y.max(axis=2, keepdims=True)
-            logp -= np.log(np.exp(logp).sum(axis=2, keepdims=True))
-            picked = np.take_along_axis(logp, np.broadcast_to(lab[None, :, None], (T, B, 1)), axis=2)[:, :, 0]
-            value = float(-(m * picked).sum() / B)
-            p = np.exp(logp)
-            p[:, np.arange(B), lab] -= 1.0
-            return value, p * (m[:, :, None] / B)
+        if loss == "masked_ce":  # snn.masked_cross_entropy on the batch-major view
+            value, gb = masked_cross_entropy(y.transpose(1, 0, 2), lab, _window(mask, T, B), validate=False)
+            return value, gb.transpose(1, 0, 2)
         if loss == "max_over_time":
             idx = y.argmax(axis=0)  # (B, n_out): first maximum
-            value, gl = _softmax_ce(np.take_along_axis(y, idx[None], axis=0)[0], lab)
+            value, gl = _pooled_ce(np.take_along_axis(y, idx[None], axis=0)[0], lab)
             np.put_along_axis(g, idx[None], gl[None], axis=0)
         else:
-            value, gl = _softmax_ce(y.mean(axis=0), lab)
+            value, gl = _pooled_ce(y.mean(axis=0), lab)
             g[...] = gl[None] / T
         return value, g
     tgt = np.asarray(target, dtype=np.float64)

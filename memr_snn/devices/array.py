@@ -41,6 +41,23 @@ Read model (first order, after seed section 6.1 and Liang & Wong, IEEE TED 57,
 
 Both corrections are computed when the devices are programmed (from the
 programmed conductances) and applied to every read by the kernel.
+
+**Nodal model** (``ir_drop="nodal"``): instead of the two first-order corrections
+above, every tile (its used rows x used columns, empty cross-points at ``G_min``) is
+solved as a resistive network by :mod:`memr_snn.devices.irdrop`: with
+``read_scheme="grounded"`` the read of row ``r`` alone (other rows at 0 V, all
+columns at virtual ground: the transfer matrix, exact for any set of rows read
+together), with ``"floating"`` the single-cell read with every other line floating
+(exact sneak paths; a ``1T1R`` tile's unselected transistors are open).  The
+solution ``G_eff`` enters the kernel's read equation as an equivalent series
+resistance ``R_eq = 1/G_eff - 1/G`` (or, where sneak current makes ``G_eff > G``,
+an added conductance ``G_eff - G``), which reproduces the nodal read exactly at
+the programmed conductances; drift and read noise then act on ``G`` in front of it.
+``ir_drop="series"`` keeps the first-order model; ``"auto"`` (default) uses the
+nodal model where it is cheap -- ``1T1R`` with floating lines (a closed form), or
+linear cells on tiles of at most ``NODAL_AUTO_MAX_CELLS`` cross-points -- and the
+series model otherwise (``1S1R``: one Newton solve per read).  The error of the series
+model is measured in ``docs/devices.md`` (section "IR drop").
 """
 
 from __future__ import annotations
@@ -51,12 +68,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import check_int_at_least, check_nonnegative
+from .._validation import check_int_at_least, check_nonnegative, check_positive
 
-__all__ = ["ArraySpec", "Tiling", "tile_projection", "wire_model", "CELLS", "READ_SCHEMES"]
+__all__ = ["ArraySpec", "Tiling", "tile_projection", "wire_model", "CELLS", "READ_SCHEMES", "IR_DROP_MODELS",
+           "NODAL_AUTO_MAX_CELLS"]
 
 CELLS = ("1T1R", "1S1R", "1R")
 READ_SCHEMES = ("floating", "grounded")
+IR_DROP_MODELS = ("auto", "nodal", "series")
+#: largest tile (rows x cols) that ``ir_drop="auto"`` solves nodally (a 128 x 128 tile: ~2 s per programming)
+NODAL_AUTO_MAX_CELLS = 128 * 128
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +96,10 @@ class ArraySpec:
     """Selector nonlinearity I(V)/I(V/2) of a 1S1R cell [1], >= 1."""
     read_scheme: str = "floating"
     """``"floating"`` (unselected lines float: sneak paths in 1R/1S1R) or ``"grounded"``."""
+    ir_drop: str = "auto"
+    """Wire and sneak-path model: ``"nodal"`` (network solve), ``"series"`` (first order) or ``"auto"``."""
+    v_read: float = 0.2
+    """Read voltage of the nodal 1S1R solve [V], > 0 (sets the selector's operating point)."""
 
     def __post_init__(self) -> None:
         check_int_at_least("rows", self.rows, 1)
@@ -86,6 +111,37 @@ class ArraySpec:
         check_nonnegative("r_wire", self.r_wire, "Ohm")
         if not np.isfinite(self.selector_nl) or self.selector_nl < 1.0:
             raise ValueError(f"selector_nl must be finite and >= 1, got {self.selector_nl!r}")
+        if self.ir_drop not in IR_DROP_MODELS:
+            raise ValueError(f"ir_drop must be one of {list(IR_DROP_MODELS)}, got {self.ir_drop!r}")
+        check_positive("v_read", self.v_read, "V")
+        if self.ir_drop == "nodal" and self.cell == "1S1R" and self.has_sneak and self.rows * self.cols > 4096:
+            raise ValueError(
+                f"ir_drop='nodal' with cell='1S1R' and read_scheme='floating' solves one nonlinear network per "
+                f"cross-point; allowed for tiles of at most 4096 cells, got rows*cols={self.rows * self.cols}")
+
+    @property
+    def ir_model(self) -> str:
+        """The model used: ``"nodal"`` or ``"series"`` (``"auto"`` resolved, see the module docstring)."""
+        if self.ir_drop != "auto":
+            return self.ir_drop
+        if self.cell == "1T1R" and self.read_scheme == "floating":
+            return "nodal"
+        if self.cell != "1S1R" and self.rows * self.cols <= NODAL_AUTO_MAX_CELLS:
+            return "nodal"
+        return "series"
+
+    def circuit(self):
+        """The :class:`~memr_snn.devices.irdrop.TileCircuit` of the nodal model."""
+        from .irdrop import TileCircuit, selector_v0
+
+        cell = self.cell
+        v0 = 0.02
+        if cell == "1S1R":
+            if self.selector_nl > 2.0:
+                v0 = selector_v0(self.selector_nl, self.v_read)
+            else:
+                cell = "1R"  # I(V)/I(V/2) <= 2: no selector nonlinearity left
+        return TileCircuit(r_wl=self.r_wire, r_bl=self.r_wire, cell=cell, v0=v0, v_ref=self.v_read)
 
     @property
     def has_sneak(self) -> bool:
@@ -172,7 +228,8 @@ def tile_projection(pre: np.ndarray, post: np.ndarray, spec: ArraySpec, differen
                   col_minus.astype(np.int64), tiles)
 
 
-def wire_model(tiling: Tiling, g: np.ndarray, g_min: float) -> tuple[np.ndarray, np.ndarray]:
+def wire_model(tiling: Tiling, g: np.ndarray, g_min: float, cache: dict | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Series wire resistance and sneak conductance of every device (module docstring).
 
     Parameters
@@ -182,6 +239,9 @@ def wire_model(tiling: Tiling, g: np.ndarray, g_min: float) -> tuple[np.ndarray,
         Programmed conductance per device [S] (interleaved G+, G- when differential).
     g_min : float
         Conductance of the cross-points without a synapse [S].
+    cache : dict, optional
+        Nodal model only: per tile id, the conductance matrix and solution of the last solve; a tile
+        whose conductances are unchanged is not solved again (the dict is updated in place).
 
     Returns
     -------
@@ -197,6 +257,9 @@ def wire_model(tiling: Tiling, g: np.ndarray, g_min: float) -> tuple[np.ndarray,
                   else tiling.col_plus)
     rows_used = np.array([t["rows_used"] for t in tiling.tiles], dtype=np.int64)
     cols_used = np.array([t["cols_used"] for t in tiling.tiles], dtype=np.int64)
+    if spec.ir_model == "nodal":
+        return _nodal_wire_model(tiling, g, g_min, tile_of_dev, row_of_dev, col_of_dev, rows_used, cols_used,
+                                 {} if cache is None else cache)
     rs = spec.r_wire * ((col_of_dev + 1) + (rows_used[tile_of_dev] - row_of_dev)).astype(np.float64)
     gs = np.zeros(n_dev)
     if spec.has_sneak and n_dev:
@@ -213,4 +276,34 @@ def wire_model(tiling: Tiling, g: np.ndarray, g_min: float) -> tuple[np.ndarray,
             inv = 1.0 / (m1 * g_bar) + 1.0 / (m1 * n1 * g_bar) + 1.0 / (n1 * g_bar)
             g_sneak = np.where((m1 > 0) & (n1 > 0) & (g_bar > 0), 1.0 / inv, 0.0)
         gs = g_sneak[tile_of_dev]
+    return rs, gs
+
+
+def _nodal_wire_model(tiling, g, g_min, tile_of_dev, row_of_dev, col_of_dev, rows_used, cols_used, cache):
+    """``rs, gs`` per device from the nodal solve of every tile (module docstring, "Nodal model")."""
+    from .irdrop import effective_conductance
+
+    spec = tiling.spec
+    circuit = spec.circuit()
+    scheme = spec.read_scheme
+    g_eff = np.empty(g.size)
+    order = np.argsort(tile_of_dev, kind="stable")
+    bounds = np.searchsorted(tile_of_dev[order], np.arange(len(tiling.tiles) + 1))
+    for t in range(len(tiling.tiles)):
+        devs = order[bounds[t]:bounds[t + 1]]
+        mat = np.full((int(rows_used[t]), int(cols_used[t])), float(g_min))
+        mat[row_of_dev[devs], col_of_dev[devs]] = g[devs]
+        hit = cache.get(t)
+        if hit is not None and np.array_equal(hit[0], mat):
+            eff = hit[1]
+        elif spec.r_wire == 0.0 and scheme == "grounded":
+            eff = mat  # no wire, no sneak: the ideal read
+        else:
+            eff = effective_conductance(mat, circuit, scheme, spec.v_read)
+            cache[t] = (mat, eff)
+        g_eff[devs] = eff[row_of_dev[devs], col_of_dev[devs]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        series = (g > 0) & (g_eff > 0) & (g_eff <= g)
+        rs = np.where(series, 1.0 / np.where(series, g_eff, 1.0) - 1.0 / np.where(series, g, 1.0), 0.0)
+    gs = np.where(series, 0.0, g_eff - g)
     return rs, gs

@@ -346,7 +346,8 @@ class CrossbarState:
         self.nu[self.fault != 0] = 0.0
         self._update_row_times()
         if self.wire_on:
-            rs, gs = wire_model(self.tiling, self.g, self.device.g_min)
+            cache = self.__dict__.setdefault("_nodal_cache", {})  # per tile: last nodal solve (array.wire_model)
+            rs, gs = wire_model(self.tiling, self.g, self.device.g_min, cache)
             self.rs[...] = rs
             self.gs[...] = gs
 

@@ -1,0 +1,87 @@
+"""Nodal IR-drop solver: speed and the error of the series approximation.
+
+``python benchmarks/irdrop.py [--n 512] [--repeats 5]`` times a nodal solve of an ``n x n`` 1R tile
+(random conductances 1-100 uS, 1 Ohm per wire segment): the factorisation plus one row-parallel read,
+and one more read with the factorisation reused; medians of ``repeats`` runs.
+
+``python benchmarks/irdrop.py --table`` prints the table of docs/devices.md (section "IR drop"):
+uniform tiles of ``N x N`` cells at ``G``, ``r`` ohms per word- and bit-line segment, every row driven
+at 0.2 V, bit lines at virtual ground; per tile the signal lost at the far column (the last one) by
+the nodal solve and by the series model ``G / (1 + G R_s)``, their ratio, and the largest error of the
+series model's column currents relative to the nodal ones.  ``error_table`` is what
+tests/devices/test_irdrop.py recomputes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from memr_snn.devices.irdrop import NodalTile, TileCircuit, series_conductance
+
+V_READ = 0.2
+TABLE = [(32, 10e-6, 1.0), (64, 10e-6, 1.0), (64, 50e-6, 1.0), (128, 10e-6, 1.0), (128, 50e-6, 1.0),
+         (256, 10e-6, 1.0), (256, 50e-6, 1.0), (256, 10e-6, 2.5)]
+
+
+def error_row(n: int, g: float, r: float) -> dict:
+    """Far-column losses (nodal, series) and the series model's worst column error for one tile."""
+    cond = np.full((n, n), g)
+    circuit = TileCircuit(r_wl=r, r_bl=r)
+    v = np.full(n, V_READ)
+    nodal = NodalTile(cond, circuit).read(v)
+    series = v @ series_conductance(cond, circuit)
+    ideal = v @ cond
+    loss_nodal = 1.0 - nodal[-1] / ideal[-1]
+    loss_series = 1.0 - series[-1] / ideal[-1]
+    return {"n": n, "g": g, "r": r, "loss_nodal": loss_nodal, "loss_series": loss_series,
+            "ratio": loss_nodal / loss_series, "max_err": float(np.max(np.abs(series - nodal) / nodal))}
+
+
+def error_table(rows=TABLE) -> list[dict]:
+    return [error_row(*row) for row in rows]
+
+
+def timing(n: int, repeats: int, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    g = rng.uniform(1e-6, 100e-6, (n, n))
+    v = rng.uniform(0.0, V_READ, n)
+    first, again = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        tile = NodalTile(g, TileCircuit(r_wl=1.0, r_bl=1.0))
+        tile.read(v)
+        t1 = time.perf_counter()
+        tile.read(v[::-1].copy())
+        t2 = time.perf_counter()
+        first.append(t1 - t0)
+        again.append(t2 - t1)
+    return {"n": n, "build_factor_read_s": statistics.median(first), "read_s": statistics.median(again),
+            "fill": int(tile._lu.L.nnz + tile._lu.U.nnz)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=512)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--table", action="store_true", help="print the series-model error table instead")
+    a = ap.parse_args()
+    if a.table:
+        print("| N x N | G [uS] | r [Ohm] | far-column loss, nodal | same, series | ratio | "
+              "max column error of series |")
+        print("|---|---|---|---|---|---|---|")
+        for row in error_table():
+            print(f"| {row['n']} x {row['n']} | {row['g'] * 1e6:g} | {row['r']:g} | {row['loss_nodal']:.4%} | "
+                  f"{row['loss_series']:.4%} | {row['ratio']:.1f} | {row['max_err']:.4%} |")
+        return
+    t = timing(a.n, a.repeats)
+    print(f"{t['n']} x {t['n']} tile ({2 * t['n'] ** 2} nodes, LU fill {t['fill']}), median of {a.repeats}: "
+          f"build + factorise + one read {t['build_factor_read_s']:.3f} s; one read after that "
+          f"{t['read_s'] * 1e3:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -91,14 +91,10 @@ def pcm_prog_sigma(x) -> np.ndarray:
 def pcm_nu_stats(x) -> tuple[np.ndarray, np.ndarray]:
     r"""Mean and spread of the PCM drift exponent before folding, for relative conductance ``x``.
 
-    :math:`\mu_
-u = \mathrm{clip}(-0.0155 \ln x + 0.0244, 0.049, 0.1)`,
-    :math:`\sigma_
-u = \mathrm{clip}(-0.0125 \ln x - 0.0059, 0.008, 0.045)`, ``x`` floored at 1e-7
+    :math:`\mu_\nu = \mathrm{clip}(-0.0155 \ln x + 0.0244, 0.049, 0.1)`,
+    :math:`\sigma_\nu = \mathrm{clip}(-0.0125 \ln x - 0.0059, 0.008, 0.045)`, ``x`` floored at 1e-7
     (AIHWKit ``PCMLikeNoiseModel.generate_drift_coefficients``; Nandakumar et al. 2019).  The drawn
-    exponent is :math:`|\mu_
-u + \sigma_
-u Z|`, a folded normal.
+    exponent is :math:`|\mu_\nu + \sigma_\nu Z|`, a folded normal.
     """
     lx = np.log(np.maximum(np.abs(np.asarray(x, dtype=np.float64)), _X_MIN))
     mu = np.clip(-0.0155 * lx + 0.0244, 0.049, 0.1)

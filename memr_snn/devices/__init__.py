@@ -2,6 +2,7 @@
 technology presets, compact I-V models and crossbar projections."""
 
 from .array import ArraySpec, Tiling, tile_projection, wire_model
+from .compensation import DriftCompensation
 from .crossbar import Crossbar, CrossbarState
 from .endurance import Endurance
 from .iv import IVTrace, StrukovDevice, VTEAMDevice, hysteresis_area, simulate, sine_wave
@@ -25,7 +26,7 @@ __all__ = [
     "Endurance", "Programming", "ProgramResult", "program_and_verify",
     "DevicePreset", "PresetError", "load_preset", "save_preset", "list_presets",
     "preset_to_dict", "preset_from_dict",
-    "Crossbar", "CrossbarState", "ArraySpec", "Tiling", "tile_projection", "wire_model",
+    "Crossbar", "CrossbarState", "DriftCompensation", "ArraySpec", "Tiling", "tile_projection", "wire_model",
     "StrukovDevice", "VTEAMDevice", "IVTrace", "simulate", "sine_wave", "hysteresis_area",
     "DeviceReport", "ProjectionDeviceReport", "device_report",
 ]

@@ -1,3 +1,5 @@
+# Size: about 700 lines because CrossbarState is one class whose jobs (mapping, programming with its noise,
+# lazy reads, drift compensation, checkpoints) all act on the same per-device arrays the kernel shares.
 r"""Crossbar projections: synaptic weights stored as device conductances.
 
 Give a :class:`~memr_snn.Projection` a ``device=Crossbar(...)`` and its weights
@@ -18,11 +20,18 @@ live in memristive devices:
 * **programming** -- ``"direct"`` writes the targets (pulses counted as
   ``ceil(|G - G_0| / dG)`` from the reset state); ``"verify"`` runs
   program-and-verify (:func:`memr_snn.devices.program_and_verify`) with read noise,
-  cycle-to-cycle noise and the pulse limit.
+  cycle-to-cycle noise and the pulse limit.  Either way the written state then takes
+  the programming noise of ``Programming.noise_model`` (none by default), and a
+  conductance-dependent drift model draws each device's exponent from its target.
 * **reads** -- at every presynaptic spike the kernel reads the row's devices
-  with read noise and drift at the present time, retention loss, and the wire /
-  sneak-path model of the physical arrays (:mod:`memr_snn.devices.array`); see
-  :mod:`memr_snn.kernel.crossbar` for the exact read equation.
+  with read noise, drift, accumulated 1/f noise and relaxation at the present time,
+  retention loss, and the wire / sneak-path model of the physical arrays
+  (:mod:`memr_snn.devices.array`); see :mod:`memr_snn.kernel.crossbar` for the exact
+  read equation.
+* **drift compensation** -- ``drift_compensation=True`` makes a reference read of an
+  all-ones input ``t0`` after each programming and scales the outputs of every later run
+  by the ratio of that reference to the same read at the run's start
+  (:class:`memr_snn.devices.DriftCompensation`).
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ import numpy as np
 from .._protocols import SynapticStorage
 from .._validation import check_finite, check_int_at_least, check_nonnegative, check_positive
 from .array import ArraySpec, Tiling, tile_projection, wire_model
+from .compensation import DriftCompensation, ones_read
 from .endurance import FAIL_CODES
 from .nonideal import Drift, ReadNoise, Retention, StuckFaults, Variability
 from .pulse import LinearStepDevice, PulseDevice
@@ -89,6 +99,9 @@ class Crossbar(SynapticStorage):
     programming: Any = None
     seed: int | None = None
     """Seed of the device draws (variability, faults, drift exponents, read noise); default from the network."""
+    drift_compensation: bool = False
+    """Global drift compensation: scale each run's outputs by a reference read at programming over the
+    same read at the run's start (module docstring)."""
 
     def __post_init__(self) -> None:
         if self.encoding not in ENCODINGS:
@@ -113,6 +126,8 @@ class Crossbar(SynapticStorage):
                 raise TypeError(f"{name} must be a {cls.__name__} or None, got {value!r}")
         if self.seed is not None:
             check_int_at_least("seed", self.seed, 0)
+        if not isinstance(self.drift_compensation, bool):
+            raise TypeError(f"drift_compensation must be True or False, got {self.drift_compensation!r}")
 
     def resolve(self) -> dict[str, Any]:
         """The effective components: explicit fields over the preset's, ideal defaults last."""
@@ -178,9 +193,11 @@ class CrossbarState:
         faults = comp["faults"]
         self.fault = faults.sample(n, rng) if faults is not None else np.zeros(n, dtype=np.int8)
         drift = comp["drift"]
-        self.drift_on = drift is not None and (drift.nu > 0.0 or drift.nu_std > 0.0)
-        # drift exponents are stored as float32 (half the memory traffic of the read; 1e-7 relative)
-        self.nu = (drift.sample_nu(n, rng) if self.drift_on else np.zeros(n)).astype(np.float32)
+        self.drift_on = drift is not None and not drift.is_ideal
+        # drift exponents are stored as float32 (half the memory traffic of the read; 1e-7 relative);
+        # conductance-dependent ones are drawn at every programming instead
+        fixed_nu = self.drift_on and not drift.depends_on_g
+        self.nu = (drift.sample_nu(n, rng) if fixed_nu else np.zeros(n)).astype(np.float32)
         self.nu[self.fault != 0] = 0.0  # a stuck device holds its value
         ret = comp["retention"]
         # retention loss that stays below double precision over 1e9 s (30 years) is not simulated
@@ -203,6 +220,10 @@ class CrossbarState:
         self.rs = np.zeros(n)
         self.gs = np.zeros(n)
         self.wire_on = not spec.array.is_ideal
+        self.noise_epoch = 0  # bumped at every programming: the slow (1/f, relaxation) draws and write noise
+        self.comp_alpha = 1.0  # drift-compensation factor applied to the outputs
+        self.comp_ref = 0.0  # reference readout of the drift compensation (0: not calibrated)
+        self._xf_row = self._xi_row = None  # the simulator's live table rows, once built
         rn = comp["read_noise"]
         self.read_sigma = float(rn.read_noise) if rn is not None else 0.0
         prog = comp["programming"]
@@ -286,6 +307,7 @@ class CrossbarState:
             target = np.clip(dev.g_min + np.round((target - dev.g_min) / step) * step, lo, hi)
         healthy = self.fault == 0
         g_init = np.where(self.counts == 0, lo, self.g)  # a fresh device starts in its reset state
+        self.noise_epoch += 1
         if method == "direct":
             new = target.copy()
             delta = new - g_init
@@ -322,12 +344,28 @@ class CrossbarState:
             self.program_energy += float(np.sum(res.energy))
             self.program_latency += float(np.sum(res.latency))
             self.unconverged = int(np.sum(~res.converged & healthy))
+        self._write_noise(target, lo, hi)
         stuck_on, stuck_off = self.fault == 1, self.fault == -1
         self.g[stuck_on] = hi[stuck_on]
         self.g[stuck_off] = lo[stuck_off]
         self.g_target[...] = target
         self.tp[...] = self._now if now is None else now
         self._after_write()
+        if self.spec.drift_compensation:
+            self.calibrate_compensation()
+        self._sync_rows()
+
+    def _write_noise(self, target: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Programming noise on the healthy devices just written, and drift exponents drawn from the targets."""
+        healthy = self.fault == 0
+        prog, drift, dev = self.components["programming"], self.components["drift"], self.device
+        if prog is not None and prog.noise_on:
+            rng = np.random.default_rng([self.seed, 12, self.noise_epoch])
+            noisy = np.clip(prog.write_noise(self.g, dev.g_min, dev.g_max, rng), lo, hi)
+            self.g[...] = np.where(healthy, noisy, self.g)
+        if self.drift_on and drift.depends_on_g:
+            rng = np.random.default_rng([self.seed, 13, self.noise_epoch])
+            self.nu[...] = drift.sample_nu(self.n_devices, rng, target, dev.g_max).astype(np.float32)
 
     def _wear_out(self, failing: np.ndarray, g_new: np.ndarray) -> None:
         """Devices in ``failing`` reached their endurance budget: they stick (``fail_state``)."""
@@ -414,19 +452,44 @@ class CrossbarState:
         self._after_write()
 
     # ------------------------------------------------------------------- reads
-    def kernel_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """This crossbar's rows of the kernel tables (``XF_*``, ``XI_*``)."""
+    @property
+    def flicker_on(self) -> bool:
+        """True when reads carry accumulated 1/f noise."""
+        rn = self.components["read_noise"]
+        return rn is not None and rn.flicker_on
+
+    @property
+    def relax_on(self) -> bool:
+        """True when conductances relax with a spread growing with log time."""
+        ret = self.components["retention"]
+        return ret is not None and ret.relax_sigma > 0.0
+
+    @property
+    def uses_age(self) -> bool:
+        """True when reads depend on each device's time since programming (``tp``)."""
+        return self.drift_on or self.retention_on or self.flicker_on or self.relax_on
+
+    def kernel_rows(self, compensated: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """This crossbar's rows of the kernel tables (``XF_*``, ``XI_*``); ``compensated=False`` leaves the
+        drift-compensation factor out of the scale."""
         from ..kernel import crossbar as X
 
         xf = np.zeros(X.N_XF)
         xi = np.zeros(X.N_XI, dtype=np.int64)
-        xf[X.XF_SCALE] = self.polarity * self.scale
+        xf[X.XF_SCALE] = self.polarity * self.scale * (self.comp_alpha if compensated else 1.0)
         xf[X.XF_GREF] = self.g_ref
         xf[X.XF_SIGMA] = self.read_sigma
         drift = self.components["drift"]
         xf[X.XF_T0] = drift.t0 if drift is not None else 1.0
         xf[X.XF_V2T] = self.v_read ** 2 * self.t_read
-        xf[X.XF_GFAIL] = self.device.g_min
+        dev, ret, rn = self.device, self.components["retention"], self.components["read_noise"]
+        xf[X.XF_GFAIL] = ret.fail_conductance(dev.g_min, dev.g_max) if ret is not None else dev.g_min
+        xf[X.XF_GNORM] = dev.g_max
+        xf[X.XF_FLICK] = rn.flicker_scale if self.flicker_on else 0.0
+        xf[X.XF_TRF] = rn.flicker_t_read if rn is not None else 250e-9
+        xf[X.XF_RELAX] = ret.relax_sigma * (dev.g_max - dev.g_min) if self.relax_on else 0.0
+        xf[X.XF_RT0] = ret.relax_t0 if ret is not None else 1.0
+        xi[X.XI_EPOCH] = self.noise_epoch
         xi[X.XI_DIFF] = int(self.differential)
         xi[X.XI_DRIFT] = int(self.drift_on)
         xi[X.XI_SEED] = int(np.uint64(self.seed ^ 0x5DEECE66D).view(np.int64))
@@ -439,15 +502,16 @@ class CrossbarState:
     @property
     def is_ideal(self) -> bool:
         """True when reads return exactly ``k (G - G_ref)`` of the programmed conductances."""
-        return self.read_sigma == 0.0 and not (self.drift_on or self.retention_on or self.wire_on)
+        return self.read_sigma == 0.0 and not (self.uses_age or self.wire_on) and self.comp_alpha == 1.0
 
     def read_weights(self, t: float | None = None, *, step: int | None = None, dt: float | None = None,
                      noise: bool = False) -> np.ndarray:
         """Weights a spike would deliver through every synapse (numpy twin of the read kernel).
 
         At time ``t`` [s] (default: now), or at ``step`` of a run with time step
-        ``dt``.  Without ``noise`` the read noise is left out (the expected read);
-        with it, the draw is exactly the kernel's at ``step`` (``t`` alone: step 0).
+        ``dt``.  Without ``noise`` the read noise (white and 1/f) is left out; the
+        relaxation, a change of the conductance itself, stays in.  With it, the draw is
+        exactly the kernel's at ``step`` (``t`` alone: step 1 of a run with ``dt = t``).
         """
         from ..kernel import crossbar as X
         from ..kernel.reference import read_row_ref
@@ -461,22 +525,27 @@ class CrossbarState:
         xf, xi = self.kernel_rows()
         if not noise:
             xf[X.XF_SIGMA] = 0.0
+            xf[X.XF_FLICK] = 0.0
         out = np.zeros(self.n_synapses)
         acc = np.zeros((1, X.N_ACC))
         read_row_ref(0, None, 0, self.n_synapses, t_steps, t_dt, xf[None, :], xi[None, :], self.g, self.nu, self.tp,
                      self.rtp, self.tf, self.rft, self.rs, self.gs, acc, out)
         return out
 
-    def read_conductances(self, t: float | None = None) -> np.ndarray:
-        """Every device's effective read conductance at time ``t`` [s] without read noise [S].
+    def read_conductances(self, t: float | None = None, *, noise: bool = False) -> np.ndarray:
+        """Every device's effective read conductance at time ``t`` [s] [S].
 
-        Drift, retention loss and the wire / sneak-path model as the kernel applies them.
+        Drift, relaxation, retention loss and the wire / sneak-path model as the kernel applies
+        them; the white and 1/f read noise only with ``noise`` (the white draw of step 1 of a run
+        with ``dt = t``, the 1/f draw of the present noise epoch).
         """
         from ..kernel import crossbar as X
         from ..kernel.reference import read_row_ref
 
         xf, xi = self.kernel_rows()
-        xf[X.XF_SIGMA] = 0.0
+        if not noise:
+            xf[X.XF_SIGMA] = 0.0
+            xf[X.XF_FLICK] = 0.0
         xf[X.XF_SCALE] = 1.0
         xf[X.XF_GREF] = 0.0
         xi[X.XI_DIFF] = 0  # read every device on its own
@@ -487,13 +556,59 @@ class CrossbarState:
                      self.rtp, self.tf, self.rft, self.rs, self.gs, acc, out)
         return out
 
+    # ------------------------------------------------------- drift compensation
+    def new_noise_epoch(self) -> None:
+        """Redraw the slow (1/f, relaxation) noise samples of every device, as for a new inference
+        experiment (AIHWKit redraws them at every evaluation time); programming does it too."""
+        self.noise_epoch += 1
+        self._sync_rows()
+
+    def calibrate_compensation(self, t: float | None = None) -> float:
+        """Reference read of the drift compensation: an all-ones input at time ``t`` [s] (default: the
+        drift reference time ``t0`` after the latest programming).  Returns the readout."""
+        if t is None:
+            drift = self.components["drift"]
+            t = float(np.max(self.tp)) + (drift.t0 if drift is not None else 1.0) if self.tp.size else 0.0
+        comp = DriftCompensation()
+        self.comp_ref = comp.calibrate(ones_read(self, t))
+        self.comp_alpha = 1.0
+        return self.comp_ref
+
+    def compensate(self, t: float | None = None) -> float:
+        """Set the drift-compensation factor for reads around time ``t`` [s] (default: now) from an
+        all-ones read; returns it.  Calibrates first if it never was."""
+        if self.comp_ref <= 0.0:
+            self.calibrate_compensation()
+        comp = DriftCompensation(reference=self.comp_ref)
+        self.comp_alpha = comp.factor(ones_read(self, float(self._now if t is None else t)))
+        self._sync_rows()
+        return self.comp_alpha
+
+    def begin_run(self, now: float) -> None:
+        """Called by the simulator before each run: re-estimates the drift compensation at ``now``."""
+        self._now = float(now)
+        if self.spec.drift_compensation and self.n_synapses:
+            self.compensate(self._now)
+
+    def _sync_rows(self) -> None:
+        """Push the scale (compensation) and noise epoch into the simulator's tables, once it is built."""
+        if self._xf_row is None:
+            return
+        from ..kernel import crossbar as X
+
+        xf, xi = self.kernel_rows()
+        self._xf_row[X.XF_SCALE] = xf[X.XF_SCALE]
+        self._xi_row[X.XI_EPOCH] = xi[X.XI_EPOCH]
+
     # ------------------------------------------------------------- checkpoints
     _ARRAYS = ("g", "g_target", "nu", "tp", "rtp", "rft", "tf", "rs", "gs", "counts", "counts0", "budget", "fault",
                "g_min_dev", "g_max_dev", "acc")
     _SCALARS = ("differential", "n_synapses", "n_pre", "per", "n_devices", "seed", "drift_on", "retention_on",
                 "wire_on", "read_sigma", "v_read", "t_read", "program_pulses", "verify_reads", "program_energy",
                 "program_latency", "clipped", "unconverged", "scale", "g_ref", "polarity", "_now", "_counter",
-                "_fail_state")
+                "_fail_state", "noise_epoch", "comp_alpha", "comp_ref")
+    #: scalars added after the first checkpoints were written, with the value that reproduces them
+    _SCALAR_DEFAULTS = {"noise_epoch": 0, "comp_alpha": 1.0, "comp_ref": 0.0}
 
     def to_checkpoint(self) -> tuple[dict, dict[str, np.ndarray]]:
         """``(meta, arrays)``: everything needed to continue with these exact devices."""
@@ -530,7 +645,8 @@ class CrossbarState:
         unknown = sorted(set(meta["state"]) - set(self._SCALARS))
         if unknown:  # never set attributes a file names beyond the saved scalars
             raise ValueError(f"crossbar {name!r}: unknown state fields {unknown}; allowed: {list(self._SCALARS)}")
-        for k, v in meta["state"].items():
+        self._xf_row = self._xi_row = None
+        for k, v in {**self._SCALAR_DEFAULTS, **meta["state"]}.items():
             setattr(self, k, v)
         n = int(self.n_devices)
         for k in self._ARRAYS:

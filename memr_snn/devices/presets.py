@@ -17,8 +17,12 @@ File format (``format: "memr_snn.device_preset"``, ``version: 1``)::
       "retention": {...}, "endurance": {...}, "programming": {...}
     }
 
-Every field of every component must be present; ``units`` must give, for every
-numeric field, exactly the unit string of :data:`UNITS` (``"1"`` for
+Every field of every component must be present, except the fields added after the
+format's first release (the 1/f read noise ``read_noise.flicker*``, ``drift.model`` and
+``drift.scale``, ``retention.fail_state`` and ``retention.relax_*``,
+``programming.noise_model`` and ``programming.noise_sigma``), which take their defaults when
+left out so that older files load unchanged; ``units`` must give, for every
+numeric field present, exactly the unit string of :data:`UNITS` (``"1"`` for
 dimensionless).  ``endurance.cycles`` is ``null`` for an unlimited budget (JSON
 has no infinity).  Bad files raise :class:`PresetError` (a ``ValueError``) whose
 message names the field path (``device.g_min``) and the value.
@@ -79,19 +83,25 @@ UNITS: dict[str, dict[str, str]] = {
         "beta_up": "1", "beta_down": "1",
     },
     "variability": {"g_min_d2d": "1", "g_max_d2d": "1", "dg_d2d": "1"},
-    "read_noise": {"read_noise": "1"},
+    "read_noise": {"read_noise": "1", "flicker_scale": "1", "flicker_t_read": "s"},
     "faults": {"p_stuck_on": "1", "p_stuck_off": "1"},
-    "drift": {"nu": "1", "nu_std": "1", "t0": "s"},
-    "retention": {"tau0": "s", "e_a": "eV", "temperature": "K"},
+    "drift": {"nu": "1", "nu_std": "1", "t0": "s", "scale": "1"},
+    "retention": {"tau0": "s", "e_a": "eV", "temperature": "K", "relax_sigma": "1", "relax_t0": "s"},
     "endurance": {"cycles": "pulses", "cycles_d2d": "1"},
     "programming": {
         "v_read": "V", "t_read": "s", "v_set": "V", "v_reset": "V", "t_pulse": "s", "e_set": "J",
-        "e_reset": "J", "t_verify": "s", "ispp_step": "pulses", "ispp_max": "pulses",
+        "e_reset": "J", "t_verify": "s", "ispp_step": "pulses", "ispp_max": "pulses", "noise_sigma": "1",
     },
 }
 
 _INT_FIELDS = {("device", "levels"), ("programming", "ispp_step"), ("programming", "ispp_max")}
-_STR_FIELDS = {("endurance", "fail_state")}
+_STR_FIELDS = {("endurance", "fail_state"), ("read_noise", "flicker"), ("drift", "model"),
+               ("retention", "fail_state"), ("programming", "noise_model")}
+#: fields added after version 1 was released: a file may leave them out (and their units); they then take
+#: their defaults, which reproduce the behaviour of the files written before them
+_OPTIONAL = {("read_noise", "flicker"), ("read_noise", "flicker_scale"), ("read_noise", "flicker_t_read"),
+             ("drift", "model"), ("drift", "scale"), ("retention", "fail_state"), ("retention", "relax_sigma"),
+             ("retention", "relax_t0"), ("programming", "noise_model"), ("programming", "noise_sigma")}
 _NULLABLE = {("endurance", "cycles")}  # null <-> math.inf
 _TEXT_KEYS = ("name", "technology", "description", "source")
 
@@ -144,18 +154,21 @@ class DevicePreset:
 
     @property
     def is_ideal(self) -> bool:
-        """True when every component is ideal: the ideal linear device, no spread, no read noise,
-        no faults, no drift, unlimited endurance, and retention that loses nothing measurable
-        within ~30 years (survival rounds to 1.0).  Energy and latency do not enter."""
+        """True when every component is ideal: the ideal linear device, no spread, no read noise
+        (white or 1/f), no faults, no drift, unlimited endurance, retention that loses nothing
+        measurable within ~30 years (survival rounds to 1.0) and no relaxation, and exact writes
+        (no programming noise).  Energy and latency do not enter."""
         v = self.variability
         return (
             self.device.is_ideal
             and v.g_min_d2d == 0.0 and v.g_max_d2d == 0.0 and v.dg_d2d == 0.0
-            and self.read_noise.read_noise == 0.0
+            and self.read_noise.read_noise == 0.0 and not self.read_noise.flicker_on
             and self.faults.p_stuck_on == 0.0 and self.faults.p_stuck_off == 0.0
-            and self.drift.nu == 0.0 and self.drift.nu_std == 0.0
+            and self.drift.is_ideal
             and self.endurance.is_ideal
             and float(self.retention.survival(_IDEAL_RETENTION_HORIZON)) == 1.0
+            and self.retention.relax_sigma == 0.0
+            and not self.programming.noise_on
         )
 
     def replace(self, **changes: Any) -> DevicePreset:
@@ -226,6 +239,8 @@ def _parse_component(comp: str, data, units) -> Any:
     for name in names:
         path = f"{comp}.{name}"
         if name not in data:
+            if (comp, name) in _OPTIONAL:
+                continue
             raise _fail(path, "missing")
         v = data[name]
         key = (comp, name)

@@ -38,6 +38,23 @@ their bound here: pass ``g_init`` with :meth:`StuckFaults.apply` already applied
 A device that is stuck or wears out during programming keeps receiving (and
 paying for) pulses until ``max_pulses``, as a verify loop that cannot see the
 fault would.
+
+**Programming noise.**  Real writes land with a spread around the target even after the
+verify loop has accepted them (fast relaxation in the first seconds, read noise of the last
+verify).  :class:`Programming` carries a model of it, applied by crossbars to every written
+device (``program="direct"`` and the final state of ``program="verify"``;
+pulse writes already draw cycle-to-cycle noise at every pulse and get no extra term):
+:math:`G = G_T + \sigma_{prog}(G_T)\,Z`, :math:`Z \sim \mathcal{N}(0, 1)`, with
+
+* ``noise_model="none"``: :math:`\sigma_{prog} = 0` (the default);
+* ``"relative"``: :math:`\sigma_{prog} = s\,|G_T|`;
+* ``"range"``: :math:`\sigma_{prog} = s\,(G_{max} - G_{min})`;
+* ``"aihwkit_pcm"``: :math:`\sigma_{prog} = s\,(0.26348 + 1.9650 x - 1.1731 x^2)\,G_{max} / 25`,
+  :math:`x = G_T / G_{max}` (AIHWKit ``PCMLikeNoiseModel``, fitted on PCM after iterative
+  programming: Nandakumar et al., ICECS 2019; Joshi et al., Nat. Commun. 2020);
+
+``s = noise_sigma``.  :meth:`Programming.write_noise` draws it (seeded); the result is floored
+at 0 (AIHWKit clamps the same way) and a crossbar then clips it to each device's range.
 """
 
 from __future__ import annotations
@@ -49,9 +66,13 @@ import numpy as np
 from .._validation import check_int_at_least, check_nonnegative, check_positive
 from ..kernel.device import READ_Q0, program_verify
 from ._bounds import check_int_range, check_range
+from .nonideal import pcm_prog_sigma
 from .pulse import PulseDevice
 
-__all__ = ["Programming", "ProgramResult", "program_and_verify"]
+__all__ = ["Programming", "ProgramResult", "program_and_verify", "PROGRAM_NOISE_MODELS"]
+
+#: programming-noise models of :class:`Programming` (module docstring)
+PROGRAM_NOISE_MODELS = ("none", "relative", "range", "aihwkit_pcm")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +100,11 @@ class Programming:
     (0 = one pulse per iteration)."""
     ispp_max: int = 8
     """Most pulses sent in one verify iteration [pulses], >= 1."""
+    noise_model: str = "none"
+    """Programming-noise model: ``"none"``, ``"relative"``, ``"range"`` or ``"aihwkit_pcm"``."""
+    noise_sigma: float = 0.0
+    """Programming-noise size [1]: sigma / G_T (relative), sigma / (g_max - g_min) (range), or the
+    multiplier of the fitted PCM polynomial (aihwkit_pcm, AIHWKit ``prog_noise_scale``; 1 = as fitted)."""
 
     def __post_init__(self) -> None:
         check_positive("v_read", self.v_read, "V")
@@ -103,6 +129,40 @@ class Programming:
         # verify loops send a handful of pulses per iteration; 10**6 is already a million
         check_int_range("ispp_step", self.ispp_step, 0, 10**6, "pulses", why="a verify iteration sends a few pulses")
         check_int_range("ispp_max", self.ispp_max, 1, 10**6, "pulses", why="a verify iteration sends a few pulses")
+        if self.noise_model not in PROGRAM_NOISE_MODELS:
+            raise ValueError(f"noise_model must be one of {list(PROGRAM_NOISE_MODELS)}, got {self.noise_model!r}")
+        check_nonnegative("noise_sigma", self.noise_sigma)
+        # measured write spreads are 1-20 % of the range; the PCM multiplier is ~1
+        check_range("noise_sigma", self.noise_sigma, 0.0, 10.0, why="measured write spreads are 1-20 % of G")
+
+    @property
+    def noise_on(self) -> bool:
+        """True when writes land with a spread."""
+        return self.noise_model != "none" and self.noise_sigma > 0.0
+
+    def write_sigma(self, g_target, g_min: float, g_max: float) -> np.ndarray:
+        """Standard deviation of a write to ``g_target`` [S] on a device of nominal range
+        ``[g_min, g_max]`` [S] (module docstring) [S]."""
+        t = np.asarray(g_target, dtype=np.float64)
+        s = float(self.noise_sigma)
+        if not self.noise_on:
+            return np.zeros(t.shape)
+        if self.noise_model == "relative":
+            return s * np.abs(t)
+        if self.noise_model == "range":
+            return np.full(t.shape, s * (g_max - g_min))
+        return s * pcm_prog_sigma(t / g_max) * g_max
+
+    def write_noise(self, g_target, g_min: float, g_max: float, rng=None) -> np.ndarray:
+        """Conductances a write to ``g_target`` [S] lands on: ``G_T + sigma(G_T) Z``, floored at 0 [S].
+
+        ``rng``: a seed or :class:`numpy.random.Generator`; exactly ``g_target`` when the model is off.
+        """
+        t = np.asarray(g_target, dtype=np.float64)
+        if not self.noise_on:
+            return t.copy()
+        z = np.random.default_rng(rng).standard_normal(t.shape)
+        return np.maximum(t + self.write_sigma(t, g_min, g_max) * z, 0.0)
 
     def read_energy(self, g) -> np.ndarray | float:
         """Energy of one read of conductance ``g`` [S]: ``v_read**2 * g * t_read`` [J]."""

@@ -305,7 +305,7 @@ class Simulator:
         need = {
             "g": True,
             "nu": any(cb.drift_on or cb.retention_on for _, cb in xbs),
-            "tp": any(cb.drift_on or cb.retention_on for _, cb in xbs),
+            "tp": any(cb.uses_age for _, cb in xbs),
             "tf": any(cb.retention_on for _, cb in xbs),
             "rs": any(cb.wire_on for _, cb in xbs),
             "gs": any(cb.wire_on for _, cb in xbs),
@@ -320,6 +320,7 @@ class Simulator:
             xf, xi = cb.kernel_rows()
             xi[X.XI_OFF] = off
             self.xf[x], self.xi[x] = xf, xi
+            cb._xf_row, cb._xi_row = self.xf[x], self.xi[x]  # live rows (drift compensation, noise epoch)
             m = cb.n_devices
             for name, arr in arrays.items():
                 if need[name]:
@@ -461,6 +462,8 @@ class Simulator:
         self.set_mode(self.choose_mode(engine))
         dense = self.mode == "dense"
         n_pops = len(self.pops)
+        for cb in self._crossbars:
+            cb.begin_run(self.step * self.dt)
         done_total = 0
         while done_total < n_steps:
             chunk = min(CHUNK_STEPS, n_steps - done_total)

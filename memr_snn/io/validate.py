@@ -276,7 +276,7 @@ def check_crossbar_meta(key: str, meta: Any, arrays: dict[str, np.ndarray], n_pr
     if extra:
         raise CheckpointStateError(f"{key} crossbar state", f"unknown keys {sorted(extra)}",
                                    f"keys among {list(CrossbarState._SCALARS)}")
-    missing = set(CrossbarState._SCALARS) - set(state)
+    missing = set(CrossbarState._SCALARS) - set(state) - set(CrossbarState._SCALAR_DEFAULTS)
     if missing:
         raise CheckpointStateError(f"{key} crossbar state", f"missing keys {sorted(missing)}",
                                    f"all of {list(CrossbarState._SCALARS)}")

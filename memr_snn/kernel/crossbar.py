@@ -11,9 +11,12 @@ everything evaluated lazily at the present time ``t*dt``:
 .. math::
 
     a &= t\,dt - t_p \qquad\text{(age since programming)}\\
-    G &= G_{min} \ \text{if}\ a > t_f, \quad
-         G_p\,(a / t_0)^{-\nu} \ \text{if}\ a > t_0, \quad G_p \ \text{otherwise}
+    G_d &= G_p\,(a / t_0)^{-\nu} \ \text{if}\ a > t_0, \quad G_p \ \text{otherwise}
          \quad\text{(the power by :func:`drift_factor`)}\\
+    G_s &= \max\big(0,\ G_d + |G_d|\,q\,Q_s(G_p / G_n)\,\sqrt{\max(0, \ln\tfrac{a + t_r}{2 t_r})}\,\zeta^{(1)}_{e,d}
+          + \rho \log_{10}(1 + a / t_\rho)\,\zeta^{(2)}_{e,d}\big)
+          \quad\text{(1/f noise and relaxation, when on)}\\
+    G &= G_{fail} \ \text{if}\ a > t_f, \quad G_s \ \text{otherwise}\\
     G_r &= \max(0,\ G\,(1 + \sigma\,\xi_{t,d}))\\
     G_e &= G_r / (1 + G_r R_s) + G_s\\
     w &= \pm k\,(G_e^+ - G_e^-) \quad\text{or}\quad \pm k\,(G_e - G_{ref})
@@ -25,7 +28,12 @@ and the numpy twin see the same reads: per read step one key
 ``mix64(K + (j + 1) G)`` whose high and low 32 bits are the uniforms of devices
 ``2j`` and ``2j + 1``, turned into normals by the inverse CDF: a table of
 2**12 equal-probability bins, linear inside a bin, Acklam's formula in the two
-end bins (the tails), which keeps the read cheap enough to run at every spike.  With no drift, no read noise,
+end bins (the tails), which keeps the read cheap enough to run at every spike.
+The slow terms use :math:`Q_s(x) = \min(0.0088 / \max(x^{0.65}, 10^{-3}), 0.2)` (the PCM
+1/f law of AIHWKit's ``PCMLikeNoiseModel``) with :math:`G_n` the nominal ``g_max``, and
+:math:`\zeta^{(1)}, \zeta^{(2)}` the high and low halves of one hash per device ``d`` under
+the key ``K = row_key(seed ^ SLOW_SALT, e)`` of the crossbar's noise epoch ``e``: fixed
+between programmings, so they do not average away over the spikes of an inference.  With no drift, no read noise,
 no retention loss, no wires, a single device and ``G_ref = 0`` the read is
 ``w = k * g``: with a power-of-two ``k`` that is exactly the float weight.
 
@@ -44,9 +52,10 @@ from .device import _run_pulses
 from .rng import mix64, uniform01
 
 __all__ = [
-    "XF_SCALE", "XF_GREF", "XF_SIGMA", "XF_T0", "XF_V2T", "XF_GFAIL", "N_XF",
+    "XF_SCALE", "XF_GREF", "XF_SIGMA", "XF_T0", "XF_V2T", "XF_GFAIL", "XF_GNORM", "XF_FLICK", "XF_TRF",
+    "XF_RELAX", "XF_RT0", "N_XF",
     "XI_OFF", "XI_DIFF", "XI_DRIFT", "XI_SEED", "XI_RET", "XI_WIRE", "XI_ROFF", "XI_ANALOG", "XI_FAIL",
-    "N_XI", "A_READS", "A_ENERGY", "A_UP", "A_DOWN", "N_ACC",
+    "XI_EPOCH", "N_XI", "SLOW_SALT", "slow_noise", "A_READS", "A_ENERGY", "A_UP", "A_DOWN", "N_ACC",
     "normal_icdf", "row_key", "pair_normals", "drift_factor", "read_row", "device_weight", "device_update",
 ]
 
@@ -57,7 +66,12 @@ XF_SIGMA = 2   # relative read noise (standard deviation) [1]
 XF_T0 = 3      # drift reference time [s]
 XF_V2T = 4     # V_read^2 * t_read, read energy per siemens [J/S]
 XF_GFAIL = 5   # conductance of a device that lost its state (retention) [S]
-N_XF = 6
+XF_GNORM = 6   # nominal g_max: the 1/f law reads G_p / XF_GNORM [S]
+XF_FLICK = 7   # 1/f noise amplitude multiplier q (0: off) [1]
+XF_TRF = 8     # read time constant t_r of the 1/f law [s]
+XF_RELAX = 9   # relaxation spread per decade of age rho [S] (0: off)
+XF_RT0 = 10    # relaxation time scale t_rho [s]
+N_XF = 11
 
 # integer table columns
 XI_OFF = 0     # offset of the crossbar's first device in the device arrays
@@ -69,7 +83,11 @@ XI_WIRE = 5    # 1: wire resistance / sneak conductance on
 XI_ROFF = 6    # offset of the crossbar's first row in the per-row arrays (``rtp``)
 XI_ANALOG = 7  # 1: plastic updates write the exact conductance change (ideal single devices); 0: pulses
 XI_FAIL = 8    # fail code of worn-out devices (-1 off, +1 on, 2 last)
-N_XI = 9
+XI_EPOCH = 9   # noise epoch of the slow (1/f, relaxation) draws
+N_XI = 10
+
+#: salt of the slow-noise key (independent of the per-read white-noise stream)
+SLOW_SALT = np.uint64(0x1F0F5EED2A11C0DE)
 
 # accumulator columns
 A_READS = 0    # device reads
@@ -178,7 +196,8 @@ def read_row(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc
     drift = xi[x, XI_DRIFT] != 0
     ret = xi[x, XI_RET] != 0
     wire = xi[x, XI_WIRE] != 0
-    if not (drift or ret or wire) and sigma == 0.0:  # ideal read: w = k (g+ - g-) or k (g - g_ref)
+    slow = xf[x, XF_FLICK] > 0.0 or xf[x, XF_RELAX] > 0.0
+    if not (drift or ret or wire or slow) and sigma == 0.0:  # ideal read: w = k (g+ - g-) or k (g - g_ref)
         total = 0.0
         if diff:
             for k in range(n):
@@ -201,6 +220,9 @@ def read_row(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc
     else:
         for q in range(m):
             buf[q] = g[d0 + q]
+    if slow:
+        slow_noise(d0, d0 - off, m, tnow, xf[x, XF_FLICK], xf[x, XF_TRF], xf[x, XF_GNORM], xf[x, XF_RELAX],
+                   xf[x, XF_RT0], np.uint64(xi[x, XI_SEED]), np.uint64(xi[x, XI_EPOCH]), g, tp, buf)
     if ret and tnow > rft[xi[x, XI_ROFF] + row]:
         gfail = xf[x, XF_GFAIL]
         for q in range(m):
@@ -252,6 +274,38 @@ def read_row(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc
             out[k] = scale * (buf[k] - gref)
     acc[x, A_READS] += m
     acc[x, A_ENERGY] += xf[x, XF_V2T] * total
+
+
+_INV_LN10 = 1.0 / math.log(10.0)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def slow_noise(d0, j0, m, tnow, flick, trf, gnorm, relax, rt0, seed, epoch, g, tp, buf):
+    """Add the accumulated 1/f noise and the relaxation to ``buf[0 .. m-1]`` (devices ``d0 ..``, which are
+    devices ``j0 ..`` within their crossbar), floored at 0; see the module docstring.
+
+    ``flick`` is the 1/f multiplier ``q`` (0: off), ``trf`` its ``t_r`` [s], ``gnorm`` the nominal
+    ``g_max`` [S]; ``relax`` the relaxation spread per decade [S] (0: off), ``rt0`` its time scale [s].
+    """
+    key = row_key(seed ^ SLOW_SALT, epoch)
+    for q in range(m):
+        d = d0 + q
+        age = tnow - tp[d]
+        if age <= 0.0:
+            continue
+        z1, z2 = pair_normals(key, np.uint64(j0 + q))
+        gq = buf[q]
+        dg = 0.0
+        if flick > 0.0:
+            lg = math.log((age + trf) / (2.0 * trf))
+            if lg > 0.0:
+                xr = abs(g[d]) / gnorm
+                xp = math.exp(0.65 * math.log(xr)) if xr > 0.0 else 0.0
+                qs = min(0.0088 / max(xp, 1e-3), 0.2)
+                dg += abs(gq) * flick * qs * math.sqrt(lg) * z1
+        if relax > 0.0:
+            dg += relax * math.log(1.0 + age / rt0) * _INV_LN10 * z2
+        buf[q] = max(gq + dg, 0.0)
 
 
 _INV64 = 1.0 / 64.0

@@ -27,6 +27,7 @@ __all__ = [
     "program_verify_ref",
     "normal_icdf_ref",
     "crossbar_normals_ref",
+    "slow_noise_ref",
     "drift_factor_ref",
     "read_row_ref",
     "device_update_ref",
@@ -483,6 +484,30 @@ def drift_factor_ref(x: np.ndarray) -> np.ndarray:
     return p
 
 
+def slow_noise_ref(gd, gp, age, j, flick, trf, gnorm, relax, rt0, seed, epoch) -> np.ndarray:
+    """Twin of :func:`memr_snn.kernel.crossbar.slow_noise`: drifted conductances ``gd`` of devices ``j``
+    (within the crossbar; programmed values ``gp``, ages ``age`` [s]) plus 1/f noise and relaxation."""
+    from . import crossbar as X
+
+    seed_u = np.uint64(np.int64(seed).view(np.uint64)) ^ X.SLOW_SALT
+    j = np.asarray(j, dtype=np.uint64)
+    z1 = crossbar_normals_ref(seed_u, np.uint64(epoch), 2 * j)
+    z2 = crossbar_normals_ref(seed_u, np.uint64(epoch), 2 * j + np.uint64(1))
+    gd = np.asarray(gd, dtype=np.float64)
+    dg = np.zeros_like(gd)
+    live = age > 0.0
+    if flick > 0.0:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lg = np.log(np.where(live, age + trf, 2.0 * trf) / (2.0 * trf))
+            xr = np.abs(gp) / gnorm
+            xp = np.where(xr > 0.0, np.exp(0.65 * np.log(np.where(xr > 0.0, xr, 1.0))), 0.0)
+        qs = np.minimum(0.0088 / np.maximum(xp, 1e-3), 0.2)
+        dg += np.where(lg > 0.0, np.abs(gd) * flick * qs * np.sqrt(np.maximum(lg, 0.0)) * z1, 0.0)
+    if relax > 0.0:
+        dg += relax * np.log(1.0 + np.where(live, age, 0.0) / rt0) * X._INV_LN10 * z2
+    return np.where(live, np.maximum(gd + dg, 0.0), gd)
+
+
 def read_row_ref(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc, out, buf=None):
     """Twin of :func:`memr_snn.kernel.crossbar.read_row`, vectorised over the row's devices.
 
@@ -502,6 +527,10 @@ def read_row_ref(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs,
         with np.errstate(divide="ignore", invalid="ignore"):
             gd = np.where(old, gd * drift_factor_ref(-nu[devs] * _log(np.where(old, age / xf[x, X.XF_T0], 1.0))),
                           gd)
+    flick, relax = xf[x, X.XF_FLICK], xf[x, X.XF_RELAX]
+    if flick > 0.0 or relax > 0.0:
+        gd = slow_noise_ref(gd, g[devs], t * dt - tp[devs], (devs - off).astype(np.uint64), flick, xf[x, X.XF_TRF],
+                            xf[x, X.XF_GNORM], relax, xf[x, X.XF_RT0], int(xi[x, X.XI_SEED]), int(xi[x, X.XI_EPOCH]))
     if xi[x, X.XI_RET]:
         gd = np.where(age > tf[devs], xf[x, X.XF_GFAIL], gd)
     sigma = xf[x, X.XF_SIGMA]

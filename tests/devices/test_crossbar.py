@@ -64,15 +64,20 @@ def test_nonideal_crossbar_changes_activity_and_counts_reads():
     assert n_exc > 0 and pr.crossbar.read_energy > 0
 
 
-def _row_case(rng, diff, drift, ret, wire, sigma, n=40):
+def _row_case(rng, diff, drift, ret, wire, sigma, slow=0, n=40):
     per = 2 if diff else 1
     m = per * n
     xf = np.zeros((2, X.N_XF))
     xi = np.zeros((2, X.N_XI), dtype=np.int64)
     x = 1
     off = 7
-    xf[x] = [2.5e3, 1e-6, sigma, 1.0, 0.04 * 1e-8, 1e-6]
-    xi[x] = [off, int(diff), int(drift), int(np.uint64(0xDEADBEEF12345).view(np.int64)), int(ret), int(wire), 0, 0, 2]
+    xf[x, :6] = [2.5e3, 1e-6, sigma, 1.0, 0.04 * 1e-8, 1e-6]
+    xi[x, :9] = [off, int(diff), int(drift), int(np.uint64(0xDEADBEEF12345).view(np.int64)), int(ret), int(wire), 0,
+                 0, 2]
+    if slow:  # accumulated 1/f noise and relaxation
+        xf[x, X.XF_GNORM], xf[x, X.XF_FLICK], xf[x, X.XF_TRF] = 1e-4, 1.0, 250e-9
+        xf[x, X.XF_RELAX], xf[x, X.XF_RT0] = 2e-6, 1.0
+        xi[x, X.XI_EPOCH] = 3
     total = off + m + 3
     g = rng.uniform(1e-6, 1e-4, total)
     nu = rng.uniform(0, 0.2, total)
@@ -90,12 +95,12 @@ def _row_tp(tp, off, per, lo, hi, shared):
 
 
 @pytest.mark.parametrize("diff", [False, True])
-@pytest.mark.parametrize("flags", [(0, 0, 0, 0.0), (1, 0, 0, 0.0), (0, 1, 0, 0.0), (0, 0, 1, 0.0),
-                                   (0, 0, 0, 0.1), (1, 1, 1, 0.3)])
+@pytest.mark.parametrize("flags", [(0, 0, 0, 0.0, 0), (1, 0, 0, 0.0, 0), (0, 1, 0, 0.0, 0), (0, 0, 1, 0.0, 0),
+                                   (0, 0, 0, 0.1, 0), (1, 1, 1, 0.3, 0), (0, 0, 0, 0.0, 1), (1, 1, 1, 0.3, 1)])
 def test_read_kernel_matches_numpy_twin(diff, flags):
-    drift, ret, wire, sigma = flags
+    drift, ret, wire, sigma, slow = flags
     rng = np.random.default_rng(3)
-    x, xf, xi, g, nu, tp, tf, rs, gs = _row_case(rng, diff, drift, ret, wire, sigma)
+    x, xf, xi, g, nu, tp, tf, rs, gs = _row_case(rng, diff, drift, ret, wire, sigma, slow)
     per = 2 if diff else 1
     cases = [(0, (5, 35)), (17, (6, 35)), (123456, (5, 34)), (3, (0, 1)), (4, (39, 40))]
     for (t, (lo, hi)), shared in zip(cases * 2, [False] * 5 + [True] * 5, strict=True):

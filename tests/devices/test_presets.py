@@ -18,7 +18,7 @@ from memr_snn.devices import (
     save_preset,
 )
 
-BUILTINS = ["cbram", "fefet", "hfox_rram", "ideal", "pcm_gst", "taox_rram"]
+BUILTINS = ["cbram", "fefet", "hfox_rram", "ideal", "pcm_aihwkit", "pcm_gst", "taox_rram"]
 
 
 def test_builtins_listed_and_loadable():

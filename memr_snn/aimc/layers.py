@@ -28,7 +28,7 @@ def _finite(name: str, arr: np.ndarray) -> np.ndarray:
     a = np.asarray(arr, dtype=np.float64)
     if not np.all(np.isfinite(a)):
         i = tuple(int(v) for v in np.argwhere(~np.isfinite(a))[0])
-        raise ValueError(f"{name} must be finite, got {a[i]!r} at index {i}")
+        raise ValueError(f"{name} must be finite, got {float(a[i])!r} at index {i}")
     return a
 
 

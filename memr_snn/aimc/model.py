@@ -188,7 +188,7 @@ class AnalogModel:
             raise ValueError(f"input must have a batch axis first, shape (batch, ...), got {x.shape}")
         if not np.all(np.isfinite(x)):
             i = tuple(int(v) for v in np.argwhere(~np.isfinite(x))[0])
-            raise ValueError(f"input must be finite, got {x[i]!r} at index {i}")
+            raise ValueError(f"input must be finite, got {float(x[i])!r} at index {i}")
         for lay in self.layers:
             x = lay.forward(x)
         return x

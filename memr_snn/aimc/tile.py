@@ -119,7 +119,8 @@ class TiledMatrix:
                              f"got shape {w.shape}")
         if not np.all(np.isfinite(w)):
             i = np.argwhere(~np.isfinite(w))[0]
-            raise ValueError(f"{name or 'weight'}: weight must be finite, got {w[tuple(i)]!r} at index {tuple(i)}")
+            raise ValueError(f"{name or 'weight'}: weight must be finite, got {float(w[tuple(i)])!r} "
+                             f"at index {tuple(i)}")
         self.name = name
         self.n_out, self.n_in = w.shape
         self.mapping, self.device, self.io = mapping, device, io

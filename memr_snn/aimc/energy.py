@@ -274,7 +274,7 @@ class EnergyReport:
 
     @property
     def total(self) -> LayerEnergy:
-        """Sum over the layers (latency: layers in sequence)."""
+        """Sum over the layers; their latencies add up, as the layers run one after another."""
         e = {k: sum(lay.energy[k] for lay in self.layers) for k in COMPONENTS}
         return LayerEnergy("total", e, sum(lay.latency for lay in self.layers), sum(lay.macs for lay in self.layers),
                            sum(lay.reads for lay in self.layers), sum(lay.bm_rereads for lay in self.layers))

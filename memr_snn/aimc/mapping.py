@@ -152,7 +152,7 @@ def slice_factors(cfg: MappingConfig) -> np.ndarray:
 
 
 def slice_weights(w: np.ndarray, cfg: MappingConfig) -> np.ndarray:
-    """Per-slice signed values :math:`v_k` in [-1, 1] of normalised weights ``w`` (|w| <= 1).
+    r"""Per-slice signed values :math:`v_k` in [-1, 1] of normalised weights ``w`` (:math:`|w| \le 1`).
 
     Returns an array of shape ``w.shape + (n_slices,)``.
     """

@@ -49,15 +49,17 @@ ALLOWED: dict[str, set[str]] = {
     "io": BASE | {"kernel", "neurons", "model", "engine", "devices"},  # checkpoints of whole networks
     "learning": BASE | {"kernel", "neurons", "model", "devices", "encoders", "__init__"},
     "hardware": BASE | {"kernel", "neurons", "model", "devices"},
+    # dense analog in-memory computing: tiles of devices with DAC/ADC periphery (uses the device layer's models)
+    "aimc": BASE | {"kernel", "neurons", "devices"},
     "networks": BASE | {"neurons", "model", "devices", "learning", "encoders", "__init__"},
     "adapters": BASE | {"kernel", "neurons", "model", "devices", "hardware", "__init__"},
     # benchmark tooling and the Brian2/NEST peers (memr_snn.bench); users do not import it
-    "bench": BASE | {"__init__", "model", "neurons", "networks", "io"},
+    "bench": BASE | {"__init__", "model", "neurons", "networks", "io", "aimc"},
     # deprecated aliases of memr_snn.bench (memr_snn.benchmarking, memr_snn.peers)
     "benchmarking": BASE | {"bench", "__init__"},
     "peers": BASE | {"bench", "__init__"},
     "bci": BASE | {"__init__", "kernel", "neurons", "model", "engine", "devices", "learning", "hardware",
-                   "encoders", "networks", "io"},
+                   "encoders", "networks", "io", "aimc"},
 }
 _TOP = {"cli", "cli_experiments", "__main__"}
 for _c in _TOP:  # the command line may import everything

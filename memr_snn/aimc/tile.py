@@ -1,0 +1,311 @@
+r"""Tiled analog matrix-vector products: one layer's weights on a grid of crossbar tiles.
+
+:class:`TiledMatrix` cuts a weight matrix ``(n_out, n_in)`` into tiles (:mod:`.mapping`),
+programs every tile's devices through :class:`~memr_snn.aimc.devices.DeviceAdapter`, and computes
+``y = x @ W.T`` for a batch ``x`` of shape ``(batch, n_in)``:
+
+1. per tile, the input slice of each vector is scaled by noise management, converted by the DAC,
+   multiplied by the tile's read conductances (normalised, :mod:`.mapping`), given output noise and
+   converted by the ADC (:mod:`.periphery`); bound management reads saturated vectors again;
+2. the ADC outputs of a tile's channels are combined digitally (slice significance, average of the
+   copies, weight scale, noise-management scale);
+3. the partial sums of the tiles that share outputs are accumulated digitally in row-block order.
+
+When the periphery is perfect (``IOConfig.is_perfect``) steps 1-2 are linear and each tile is a
+single product with its folded effective weights; the accumulation of step 3 stays.  The read
+conductances are a *snapshot* taken at :meth:`TiledMatrix.set_time` (drift at that time, one
+read-noise draw), as AIHWKit's ``drift_analog_weights`` does; :meth:`TiledMatrix.resample_read`
+draws new read noise.
+
+Every tile counts what the energy model needs (:mod:`.energy`): vector reads (bound-management
+re-reads included), DAC and ADC conversions, the array's input-weighted conductance sums, digital
+operations and bits moved.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .devices import DeviceAdapter
+from .mapping import MappingConfig, slice_factors, slice_weights
+from .periphery import IOConfig
+
+__all__ = ["TiledMatrix", "Tile", "COUNTERS"]
+
+#: counters of a tile (all start at 0); see the module docstring of :mod:`.energy`
+COUNTERS = ("vectors", "reads", "bm_rereads", "dac_conversions", "adc_conversions", "array_x1", "array_x2",
+            "array_bits", "digital_ops", "bits_in", "bits_out", "saturated_after_bm")
+
+
+class Tile:
+    """One crossbar tile: its devices, its read snapshot and its counters (built by :class:`TiledMatrix`)."""
+
+    def __init__(self, index: int, rows: tuple[int, int], outs: tuple[int, int], w_block: np.ndarray,
+                 scale: np.ndarray, cfg: MappingConfig, device: DeviceAdapter, seed: int) -> None:
+        self.index = index
+        self.rows = rows
+        self.outs = outs
+        self.n_in = rows[1] - rows[0]
+        self.n_out = outs[1] - outs[0]
+        self.cfg = cfg
+        self.device = device
+        self.scale = scale  # (n_out,)
+        self.factors = slice_factors(cfg)
+        r = cfg.replication
+        self.n_ch = self.n_out * cfg.channels_per_output
+        v = slice_weights(w_block, cfg)  # (n_out, n_in, n_slices)
+        v = np.repeat(np.moveaxis(v, 2, 1), r, axis=1).reshape(self.n_ch, self.n_in)  # channel order (o, k, c)
+        self.v_target = v
+        gmin, rng_ = device.g_min, device.g_range
+        if cfg.encoding == "differential":
+            target = np.stack([gmin + rng_ * np.maximum(v, 0.0), gmin + rng_ * np.maximum(-v, 0.0)])
+        else:
+            g_ref = gmin + 0.5 * rng_
+            target = np.concatenate([(g_ref + 0.5 * rng_ * v).ravel(), np.full(self.n_in, g_ref)])
+        self.prog = device.program(target.ravel(), method=cfg.program, seed=seed, tolerance=cfg.tolerance,
+                                   max_pulses=cfg.max_pulses)
+        self.n_devices = int(target.size)
+        self.counters = dict.fromkeys(COUNTERS, 0.0)
+        self.w_ch = np.empty((self.n_ch, self.n_in))
+        self.w_eff = np.empty((self.n_out, self.n_in))
+        self.rowsum = np.empty(self.n_in)
+
+    def snapshot(self, t: float, rng: np.random.Generator | None) -> None:
+        """Read the devices at time ``t`` [s] after programming; refresh the derived weights."""
+        g = self.device.read(self.prog.g, self.prog.nu, t, rng)
+        r_inv = 1.0 / self.device.g_range
+        if self.cfg.encoding == "differential":
+            gp, gm = g.reshape(2, self.n_ch, self.n_in)
+            np.multiply(gp - gm, r_inv, out=self.w_ch)
+            self.rowsum[:] = gp.sum(axis=0) + gm.sum(axis=0)
+        else:
+            gc = g[: self.n_ch * self.n_in].reshape(self.n_ch, self.n_in)
+            gref = g[self.n_ch * self.n_in:]
+            np.multiply(gc - gref[None, :], 2.0 * r_inv, out=self.w_ch)
+            self.rowsum[:] = gc.sum(axis=0) + gref
+        self.w_eff[:] = self.combine(self.w_ch.T).T
+
+    def combine(self, y_ch: np.ndarray) -> np.ndarray:
+        """Digital combination of channel outputs ``(batch, n_ch)`` into outputs ``(batch, n_out)``."""
+        cfg = self.cfg
+        b = y_ch.shape[0]
+        y = y_ch.reshape(b, self.n_out, cfg.n_slices, cfg.replication)
+        y = y.mean(axis=3) if cfg.replication > 1 else y[..., 0]
+        y = y @ self.factors if cfg.n_slices > 1 or self.factors[0] != 1.0 else y[..., 0]
+        return y * self.scale
+
+
+class TiledMatrix:
+    """A weight matrix on analog tiles (module docstring).
+
+    Parameters
+    ----------
+    weight : (n_out, n_in) ndarray
+        Finite float weights.
+    mapping : MappingConfig
+    device : DeviceAdapter
+    io : IOConfig
+    seed : int
+        Seed of programming, read noise and output noise.
+    name : str
+        Layer name for messages.
+    """
+
+    def __init__(self, weight: np.ndarray, mapping: MappingConfig, device: DeviceAdapter, io: IOConfig,
+                 seed: int, name: str = "") -> None:
+        w = np.asarray(weight, dtype=np.float64)
+        if w.ndim != 2 or 0 in w.shape:
+            raise ValueError(f"{name or 'weight'}: weight must be a non-empty 2-D (n_out, n_in) array, "
+                             f"got shape {w.shape}")
+        if not np.all(np.isfinite(w)):
+            i = np.argwhere(~np.isfinite(w))[0]
+            raise ValueError(f"{name or 'weight'}: weight must be finite, got {float(w[tuple(i)])!r} "
+                             f"at index {tuple(i)}")
+        self.name = name
+        self.n_out, self.n_in = w.shape
+        self.mapping, self.device, self.io = mapping, device, io
+        self.seed = int(seed)
+        self._rng = np.random.default_rng([self.seed, 1])
+        self.time = 0.0
+        rows, outs = mapping.max_rows, mapping.outputs_per_tile
+        self.row_blocks = [(a, min(a + rows, self.n_in)) for a in range(0, self.n_in, rows)]
+        self.col_blocks = [(a, min(a + outs, self.n_out)) for a in range(0, self.n_out, outs)]
+        layer_max = float(np.abs(w).max()) or 1.0
+        self.tiles: list[Tile] = []
+        for i, (r0, r1) in enumerate(self.row_blocks):
+            for j, (o0, o1) in enumerate(self.col_blocks):
+                blk = w[o0:o1, r0:r1]
+                if mapping.weight_scaling == "layer":
+                    s = np.full(o1 - o0, layer_max)
+                elif mapping.weight_scaling == "column":
+                    s = np.abs(blk).max(axis=1)
+                    s[s == 0] = 1.0
+                else:
+                    s = np.full(o1 - o0, float(np.abs(blk).max()) or 1.0)
+                k = i * len(self.col_blocks) + j
+                self.tiles.append(Tile(k, (r0, r1), (o0, o1), blk / s[:, None], s, mapping, device,
+                                       seed=int(np.random.SeedSequence([self.seed, k]).generate_state(1)[0])))
+        self.set_time(0.0)
+
+    # ----------------------------------------------------------------- state
+    def set_time(self, t: float) -> None:
+        """Take the read snapshot ``t`` seconds after programming (drift, one read-noise draw)."""
+        if not (np.isfinite(t) and t >= 0):
+            raise ValueError(f"t = {t!r} [s] must be finite and >= 0")
+        self.time = float(t)
+        for tile in self.tiles:
+            tile.snapshot(self.time, self._rng)
+
+    def resample_read(self) -> None:
+        """A new read-noise draw at the present time."""
+        self.set_time(self.time)
+
+    def effective_weights(self) -> np.ndarray:
+        """The weights the tiles hold, as read in the snapshot, in layer units ``(n_out, n_in)``."""
+        out = np.zeros((self.n_out, self.n_in))
+        for t in self.tiles:
+            out[t.outs[0]:t.outs[1], t.rows[0]:t.rows[1]] = t.w_eff
+        return out
+
+    def reset_counters(self) -> None:
+        """Zero the counters of every tile."""
+        for t in self.tiles:
+            t.counters = dict.fromkeys(COUNTERS, 0.0)
+
+    @property
+    def program_stats(self) -> dict[str, float]:
+        """Programming totals over the tiles: devices, pulses, verify reads, energy [J], latency [s]."""
+        out = {"devices": 0, "pulses": 0, "verify_reads": 0, "energy": 0.0, "latency": 0.0, "unconverged": 0,
+               "stuck": 0}
+        for t in self.tiles:
+            p = t.prog
+            out["devices"] += t.n_devices
+            out["pulses"] += p.pulses
+            out["verify_reads"] += p.verify_reads
+            out["energy"] += p.energy
+            out["latency"] += p.latency
+            out["unconverged"] += p.unconverged
+            out["stuck"] += int(np.count_nonzero(p.fault))
+        return out
+
+    # ----------------------------------------------------------------- forward
+    def matmul(self, x: np.ndarray) -> np.ndarray:
+        """``y = x @ W.T`` through the tiles, ``x`` of shape ``(batch, n_in)``; returns ``(batch, n_out)``."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != self.n_in:
+            raise ValueError(f"{self.name or 'layer'}: input must have shape (batch, {self.n_in}), got {x.shape}")
+        y = np.empty((x.shape[0], self.n_out))
+        first = {c: True for c in self.col_blocks}
+        perfect = self.io.is_perfect
+        for tile in self.tiles:
+            xt = x[:, tile.rows[0]:tile.rows[1]]
+            part = self._perfect(tile, xt) if perfect else self._analog(tile, xt)
+            o0, o1 = tile.outs
+            if first[tile.outs]:
+                y[:, o0:o1] = part
+                first[tile.outs] = False
+            else:
+                y[:, o0:o1] += part
+            self._count_digital(tile, x.shape[0])
+        return y
+
+    def _count_digital(self, tile: Tile, batch: int) -> None:
+        c = tile.counters
+        c["vectors"] += batch
+        c["digital_ops"] += batch * tile.n_out  # partial-sum accumulation
+
+    def _perfect(self, tile: Tile, xt: np.ndarray) -> np.ndarray:
+        c = tile.counters
+        b = xt.shape[0]
+        ax = np.abs(xt)
+        amax = ax.max(axis=1)
+        amax[amax == 0] = 1.0
+        act = (ax @ tile.rowsum) / amax
+        c["array_x1"] += float(act.sum())
+        c["array_x2"] += float(((ax * ax) @ tile.rowsum / (amax * amax)).sum())
+        self._count_reads(tile, b, planes=1)
+        return xt @ tile.w_eff.T
+
+    def _count_reads(self, tile: Tile, n: int, planes: int) -> None:
+        io, c = self.io, tile.counters
+        c["reads"] += n
+        c["dac_conversions"] += n * tile.n_in * planes
+        c["adc_conversions"] += n * tile.n_ch * planes
+        c["digital_ops"] += n * (tile.n_in + 2 * tile.n_ch + (planes - 1) * tile.n_ch)
+        c["bits_in"] += n * tile.n_in * (io.dac.bits or 16)
+        c["bits_out"] += n * tile.n_ch * (io.adc.bits or 16)
+
+    def _analog(self, tile: Tile, xt: np.ndarray) -> np.ndarray:
+        io = self.io
+        b = xt.shape[0]
+        if io.noise_management == "abs_max":
+            amax = np.abs(xt).max(axis=1)
+            amax[amax == 0] = 1.0
+            xs = xt / amax[:, None]
+        else:
+            amax = None
+            xs = xt
+        factor = np.ones(b)
+        todo = np.arange(b)
+        limit = io.bm_limit
+        y_ch, sat = self._convert(tile, xs)
+        while True:
+            if io.bound_management == "none" or not sat.any():
+                tile.counters["saturated_after_bm"] += float(sat.sum())
+                break
+            again = sat & (factor[todo] <= limit)
+            tile.counters["saturated_after_bm"] += float((sat & ~again).sum())
+            todo = todo[again]
+            if todo.size == 0:
+                break
+            factor[todo] *= 2.0
+            tile.counters["bm_rereads"] += todo.size
+            yq, sat = self._convert(tile, xs[todo] / factor[todo, None])
+            y_ch[todo] = yq * factor[todo, None]
+        y = tile.combine(y_ch)
+        if amax is not None:
+            y *= amax[:, None]
+        return y
+
+    def _convert(self, tile: Tile, xin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """DAC, analog product, output noise, ADC for a batch of scaled inputs; (outputs, saturated per vector)."""
+        c = tile.counters
+        dac = self.io.dac
+        if dac.bits is not None and dac.mode == "bit_serial":
+            step = dac.step
+            lev = dac.magnitude_levels
+            m = np.minimum(np.rint(np.abs(xin) / step), lev).astype(np.int64)
+            sgn = np.sign(xin)
+            y = np.zeros((xin.shape[0], tile.n_ch))
+            sat = np.zeros(xin.shape[0], dtype=bool)
+            planes = dac.bits - 1
+            for j in range(planes):
+                p = sgn * ((m >> j) & 1)
+                c["array_bits"] += float((np.abs(p) @ tile.rowsum).sum())
+                yj, sj = self._adc(p @ tile.w_ch.T)
+                y += (2.0**j) * yj
+                sat |= sj
+            self._count_reads(tile, xin.shape[0], planes)
+            return y * step, sat
+        xq = xin if dac.bits is None else np.clip(np.rint(xin / dac.step) * dac.step, -dac.bound, dac.bound)
+        ax = np.abs(xq)
+        c["array_x1"] += float((ax @ tile.rowsum).sum())
+        c["array_x2"] += float(((ax * ax) @ tile.rowsum).sum())
+        self._count_reads(tile, xin.shape[0], 1)
+        return self._adc(xq @ tile.w_ch.T)
+
+    def _adc(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        io = self.io
+        adc = io.adc
+        if io.out_noise > 0.0:
+            y += io.out_noise * self._rng.standard_normal(y.shape)
+        if adc.bits is not None:
+            step = adc.step
+            np.rint(np.multiply(y, 1.0 / step, out=y), out=y)
+            y *= step
+        if adc.bound is None:
+            return y, np.zeros(y.shape[0], dtype=bool)
+        bound = float(adc.bound)
+        sat = (np.abs(y) > bound * (1.0 + 1e-12)).any(axis=1)
+        np.clip(y, -bound, bound, out=y)
+        return y, sat

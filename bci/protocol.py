@@ -139,6 +139,10 @@ class SessionResult:
     config: SessionConfig
     blocks: list[BlockResult]
     decoder: Decoder
+    cortex: MotorCortex
+    """The cortex, task and user at the end of the session, to continue it (e.g. after a unit loss)."""
+    task: CursorTask
+    user: SimulatedUser
 
     def closed_loop(self, day: int | None = None) -> list[BlockResult]:
         """The closed-loop blocks (of one day if given)."""
@@ -156,12 +160,12 @@ def run_block(cortex: MotorCortex, task: CursorTask, user: SimulatedUser, target
     rows: dict[str, list] = {k: [] for k in ("counts", "intended", "velocity", "cursor", "target", "in_target",
                                              "trial", "latency")}
     task.records = []
+    if decoder is not None:
+        decoder.reset()  # once per block: the filter runs on across trials, as in a real system
     for i, target in enumerate(targets):
         start = task.begin(target)
         target = task.target
         user.reset(start)
-        if decoder is not None and p.kind == "centre_out":
-            decoder.reset()  # the cursor was put back at the centre at rest
         done, n = False, 0
         while not done:
             pos = task.position.copy()
@@ -223,4 +227,4 @@ def run_session(config: SessionConfig, seed: int | np.random.SeedSequence = 0) -
             blocks.append(block)
             if b < config.closed_loop_blocks - 1 or day < config.days - 1:
                 _refit(decoder, block)
-    return SessionResult(config, blocks, decoder)
+    return SessionResult(config, blocks, decoder, cortex, task, user)

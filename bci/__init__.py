@@ -1,7 +1,51 @@
-"""Closed-loop BCI experiments, installed as ``memr_snn.bci`` (filled by the BCI work)."""
+"""Closed-loop BCI experiments, installed as ``memr_snn.bci``.
+
+A synthetic motor cortex (:mod:`.cortex`) encodes the velocity a simulated user (:mod:`.user`)
+intends while it watches a decoded cursor in a centre-out or random-target task (:mod:`.task`).
+Decoders share one scikit-learn-style interface (:mod:`.decoders`, :mod:`.kalman`); a safety layer
+hands control to a digital Kalman fallback on faults (:mod:`.safety`); :mod:`.protocol` runs
+observation, fit, closed-loop and refit blocks over days; :mod:`.metrics` scores them.
+All pure numpy/scipy, all seeded.  Guide: ``docs/bci.md``.
+
+Examples
+--------
+>>> from memr_snn.bci import SessionConfig, run_session
+>>> res = run_session(SessionConfig(observation_trials=8, closed_loop_blocks=1, trials_per_block=4), seed=0)
+>>> [b.kind for b in res.blocks]
+['observation', 'closed_loop']
+"""
 
 from memr_snn._tree import check_same_tree as _check_same_tree
 
+from .binning import bin_spike_times
+from .cortex import CortexParams, DriftParams, MotorCortex, Tuning, drift_tuning, make_tuning
+from .decoders import Decoder, NotFittedError, WienerFilter
+from .kalman import KalmanFilter, ReFITKalmanFilter, SteadyStateKalmanFilter, reestimate_intention
+from .metrics import (
+    dial_in_time,
+    fitts_throughput,
+    latency_summary,
+    path_efficiency,
+    success_rate,
+    summarize,
+    time_to_target,
+)
+from .protocol import DECODERS, BlockResult, SessionConfig, SessionResult, make_decoder, run_block, run_session
+from .safety import FaultParams, SafeDecoder, SwitchEvent
+from .task import CursorTask, TaskParams, TrialRecord, target_sequence
+from .user import SimulatedUser, UserParams
+
 _check_same_tree(__file__, "bci")
 
-__all__: list[str] = []
+__all__ = [
+    "bin_spike_times",
+    "CortexParams", "DriftParams", "MotorCortex", "Tuning", "drift_tuning", "make_tuning",
+    "Decoder", "NotFittedError", "WienerFilter",
+    "KalmanFilter", "ReFITKalmanFilter", "SteadyStateKalmanFilter", "reestimate_intention",
+    "dial_in_time", "fitts_throughput", "latency_summary", "path_efficiency", "success_rate", "summarize",
+    "time_to_target",
+    "DECODERS", "BlockResult", "SessionConfig", "SessionResult", "make_decoder", "run_block", "run_session",
+    "FaultParams", "SafeDecoder", "SwitchEvent",
+    "CursorTask", "TaskParams", "TrialRecord", "target_sequence",
+    "SimulatedUser", "UserParams",
+]

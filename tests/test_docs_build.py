@@ -29,7 +29,6 @@ NOT_IN_REFERENCE = {
     "benchmarking": "deprecated alias of memr_snn.bench",
     "cli": "the command line: `memr-snn --help` documents it",
     "cli_experiments": "the command line of `memr-snn experiment`",
-    "bci": "empty placeholder",
     "runtime": "installs the engine and checkpoint I/O behind Network.run/save/load at import: internal",
 }
 

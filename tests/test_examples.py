@@ -39,3 +39,12 @@ def test_diehl_cook_example(tmp_path):
     assert res[0]["confusion"].sum() == 20
     assert (tmp_path / "diehl_cook_fields.png").stat().st_size > 1000
     assert (tmp_path / "diehl_cook_confusion.png").stat().st_size > 1000
+
+
+def test_bci_closed_loop_example():
+    mod = runpy.run_path(str(EXAMPLES / "bci_closed_loop.py"))
+    res = mod["main"](quick=True, seed=0)
+    assert [b.kind for b in res["blocks"]] == ["observation", "closed_loop", "closed_loop"]
+    assert res["counts"]["n_in"] == res["counts"]["n_out"]
+    dropped = {int(c) for ev in res["switches"] for c in ev.reason.split("[")[1].rstrip("]").split(",")}
+    assert dropped == set(res["lost"].tolist())  # exactly the silenced units, no false alarm

@@ -1,0 +1,271 @@
+"""Safety layer: a fault monitor that hands the cursor to a digital Kalman-filter fallback.
+
+:class:`SafeDecoder` wraps a primary decoder (any :class:`~memr_snn.bci.decoders.Decoder`, e.g. a
+spiking decoder on a memristive crossbar) and a digital :class:`~memr_snn.bci.kalman.KalmanFilter`
+that runs every bin as a hot standby, so a switch costs no bin and needs no warm-up.  Each bin the
+monitor checks, in this order:
+
+1. **NaN input** -- channels whose count is NaN are lost at once (same bin);
+2. **lost channels** -- a channel that stays silent for :math:`k_i` bins is declared lost, with
+   :math:`k_i = \\max(\\lceil \\ln p / \\ln p_{0,i} \\rceil, \\lceil m\\, r_i \\rceil)`, :math:`p_{0,i}` its fraction of
+   empty training bins (the run's probability is below ``silence_probability`` for independent
+   bins) and :math:`r_i` its longest empty run in the training data times ``silence_margin``
+   :math:`m` (for slow modulation: a unit driven silent through a whole movement).  A false alarm
+   only moves control to the fallback without that channel.  Channels with :math:`k_i >` ``max_silence_bins``
+   are too quiet to judge within the bound and are not monitored;
+3. **primary output** -- NaN/inf, or a speed above ``saturation_speed`` for ``saturation_bins``
+   bins in a row (saturation);
+4. **decoder confidence** -- the normalized innovation squared of the standby filter, averaged over
+   ``confidence_window`` bins and divided by the number of channels, above ``nis_threshold``
+   (the spike counts no longer fit the calibrated model).
+
+On any fault the bin's output comes from the fallback (the switch happens in the bin the fault is
+detected), so a fault present from bin ``b`` is handled by bin ``b + detection_bound - 1`` at the
+latest (:attr:`SafeDecoder.detection_bound_`).  Lost channels are dropped from the fallback, which
+becomes the exact Kalman filter of the remaining channels (:meth:`KalmanFilter.with_channels`); with
+no channel left it outputs zero velocity (``"stop"``).  The switch is latched until :meth:`rearm`.
+Every bin is counted in (``n_in``) and out (``n_out``) with its source, and every switch is logged
+(:attr:`SafeDecoder.switches` and the module logger at WARNING).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from memr_snn._validation import check_int_at_least, check_positive, check_probability
+
+from ._checks import as_counts, check_pair
+from .decoders import Decoder
+from .kalman import KalmanFilter
+
+__all__ = ["FaultParams", "SwitchEvent", "SafeDecoder"]
+
+logger = logging.getLogger(__name__)
+
+_SOURCES = ("primary", "fallback", "stop")
+
+
+@dataclass(frozen=True)
+class FaultParams:
+    """Thresholds of the fault monitor."""
+
+    silence_probability: float = 1e-6
+    """A channel is lost when its run of empty bins has at most this probability under its training rate."""
+    silence_margin: float = 3.0
+    """Factor on the longest empty run of each channel in the training data (slow modulation margin)."""
+    max_silence_bins: int = 100
+    """Longest silence run the monitor waits for; quieter channels are not monitored."""
+    saturation_speed: float = 1.0
+    """Decoded speed counted as saturated [m/s]."""
+    saturation_bins: int = 5
+    """Consecutive saturated bins that make a fault."""
+    nis_threshold: float = 3.0
+    """Mean normalized innovation squared per channel above which the model no longer fits."""
+    confidence_window: int = 10
+    """Bins averaged by the confidence check."""
+
+    def __post_init__(self) -> None:
+        check_probability("silence_probability", self.silence_probability)
+        if self.silence_probability in (0.0, 1.0):
+            raise ValueError(f"silence_probability must lie in (0, 1), got {self.silence_probability!r}")
+        check_int_at_least("max_silence_bins", self.max_silence_bins, 1)
+        check_positive("silence_margin", self.silence_margin)
+        check_positive("saturation_speed", self.saturation_speed, "m/s")
+        check_int_at_least("saturation_bins", self.saturation_bins, 1)
+        check_positive("nis_threshold", self.nis_threshold)
+        check_int_at_least("confidence_window", self.confidence_window, 1)
+
+
+@dataclass(frozen=True)
+class SwitchEvent:
+    """One change of the decoder in charge (or of the fallback's channels)."""
+
+    bin: int
+    """Index of the bin (counted from fit/rearm) whose output came from the new source."""
+    source: str
+    """``"primary"``, ``"fallback"`` or ``"stop"`` after the event."""
+    reason: str
+    """What the monitor saw."""
+    n_channels: int
+    """Channels the fallback uses after the event."""
+
+
+def _longest_zero_run(X: np.ndarray) -> np.ndarray:
+    """Longest run of empty bins of each channel, ``(n_units,)``."""
+    run = np.zeros(X.shape[1])
+    best = np.zeros(X.shape[1])
+    for z in X:
+        run = np.where(z == 0, run + 1, 0)
+        best = np.maximum(best, run)
+    return best
+
+
+def _silence_bins(X: np.ndarray, probability: float, margin: float) -> np.ndarray:
+    """Empty bins in a row after which each channel counts as lost (inf: never).
+
+    ``max(ceil(ln p / ln p0), margin * longest training run)`` with ``p0`` the channel's fraction of empty
+    training bins: the run has probability at most ``p`` for independent bins, and the margin over
+    the longest run seen covers the slow modulation (a unit driven to silence for a whole movement).
+    """
+    p0 = np.mean(X == 0, axis=0)
+    with np.errstate(divide="ignore"):
+        k = np.where((p0 > 0) & (p0 < 1), np.ceil(math.log(probability) / np.log(np.clip(p0, 1e-300, 1 - 1e-16))),
+                     np.where(p0 == 0, 1.0, np.inf))
+    return np.maximum(k, np.ceil(margin * _longest_zero_run(X)))
+
+
+class SafeDecoder(Decoder):
+    """A primary decoder guarded by a fault monitor with a hot-standby Kalman fallback.
+
+    Parameters
+    ----------
+    primary : Decoder
+        The decoder in charge while no fault is seen.
+    fallback : KalmanFilter, optional
+        The digital fallback (default ``KalmanFilter(track_innovation=True)``); it is fitted on the
+        same data as the primary.
+    params : FaultParams, optional
+        Monitor thresholds.
+    """
+
+    def __init__(self, primary: Decoder, fallback: KalmanFilter | None = None,
+                 params: FaultParams | None = None) -> None:
+        self.primary = primary
+        self.fallback = fallback
+        self.params = params
+
+    def fit(self, X, y) -> SafeDecoder:
+        """Fit primary and fallback on the same data and calibrate the monitor; returns self."""
+        p = self.params if self.params is not None else FaultParams()
+        if not isinstance(p, FaultParams):
+            raise TypeError(f"params must be a FaultParams, got {type(p).__name__}")
+        X, y = check_pair(X, y)
+        fb = self.fallback if self.fallback is not None else KalmanFilter(track_innovation=True)
+        if not isinstance(fb, KalmanFilter) or not fb.track_innovation:
+            raise ValueError("fallback must be a KalmanFilter with track_innovation=True "
+                             "(its innovations are the confidence check)")
+        self.primary.fit(X, y)
+        self.fallback_ = fb.fit(X, y)
+        self.n_units_ = X.shape[1]
+        self.params_ = p
+        k = _silence_bins(X, p.silence_probability, p.silence_margin)
+        self.monitored_ = np.flatnonzero(k <= p.max_silence_bins)
+        self.silence_bins_ = np.where(k <= p.max_silence_bins, k, np.inf)
+        self.detection_bound_ = int(max(np.max(self.silence_bins_[self.monitored_], initial=1),
+                                        p.saturation_bins, p.confidence_window, 1))
+        self.rearm()
+        return self
+
+    def partial_fit(self, X, y) -> SafeDecoder:
+        """Update primary and fallback with new data (the fallback keeps its current channels)."""
+        self._check_fitted()
+        X, y = check_pair(X, y, self.n_units_)
+        self.primary.partial_fit(X, y)
+        self.fallback_.partial_fit(X, y)
+        self._active = self.fallback_.with_channels(self._good) if self._good.size else None
+        return self
+
+    def rearm(self) -> None:
+        """Hand control back to the primary with all channels, and zero the counters and the log."""
+        self._check_fitted()
+        self.source = "primary"
+        self.switches: list[SwitchEvent] = []
+        self.sources: list[str] = []
+        self.n_in = 0
+        self.n_out = 0
+        self._good = np.arange(self.n_units_)
+        self._lost = np.zeros(self.n_units_, dtype=bool)
+        self._active: KalmanFilter | None = self.fallback_
+        self.reset()
+
+    def reset(self) -> None:
+        """Reset the filter states (not the fault latch or the counters)."""
+        self._check_fitted()
+        self.primary.reset()
+        if self._active is not None:
+            self._active.reset()
+        self._silent = np.zeros(self.n_units_)
+        self._saturated = 0
+        self._nis: deque[float] = deque(maxlen=self.params_.confidence_window)
+
+    def _get_state(self):
+        return (self.primary._get_state(), None if self._active is None else self._active._get_state(),
+                self._silent.copy(), self._saturated, deque(self._nis))
+
+    def _set_state(self, state) -> None:
+        prim, act, self._silent, self._saturated, self._nis = state
+        self.primary._set_state(prim)
+        if self._active is not None and act is not None:
+            self._active._set_state(act)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Bins in, bins out, and bins out per source."""
+        out = {"n_in": self.n_in, "n_out": self.n_out}
+        out.update({s: self.sources.count(s) for s in _SOURCES})
+        return out
+
+    def _switch(self, source: str, reason: str) -> None:
+        ev = SwitchEvent(self.n_in - 1, source, reason, int(self._good.size))
+        self.switches.append(ev)
+        logger.warning("bin %d: %s -> %s (%s; fallback on %d channels)", ev.bin, self.source, source, reason,
+                       ev.n_channels)
+        self.source = source
+
+    def _drop_channels(self, newly: np.ndarray, why: str) -> None:
+        self._lost[newly] = True
+        self._good = np.flatnonzero(~self._lost)
+        old = self._active
+        self._active = self.fallback_.with_channels(self._good) if self._good.size else None
+        if self._active is not None and old is not None:
+            self._active._set_state((old.state_.copy(), old.cov_.copy(), float("nan")))
+            self._nis.clear()
+        target = "fallback" if self._active is not None else "stop"
+        self._switch(target, f"{why}: channels {newly.tolist()}")
+
+    def step(self, x) -> np.ndarray:
+        """Decode one bin ``(n_units,)`` (NaN allowed); returns the velocity ``(2,)`` [m/s]."""
+        self._check_fitted()
+        z = as_counts("x (one bin of counts)", np.asarray(x, dtype=np.float64)[None], self.n_units_,
+                      allow_nan=True)[0]
+        self.n_in += 1
+        p = self.params_
+        nan = np.isnan(z)
+        silent = ~nan & (z == 0)
+        self._silent = np.where(silent, self._silent + 1, 0)
+        newly = np.flatnonzero(nan & ~self._lost)
+        if newly.size:
+            self._drop_channels(newly, "NaN input")
+        newly = np.flatnonzero((self._silent >= self.silence_bins_) & ~self._lost)
+        if newly.size:
+            self._drop_channels(newly, "lost channels (silent)")
+        # the standby runs every bin on the good channels
+        v_fb = np.zeros(2)
+        if self._active is not None:
+            v_fb = self._active.step(z[self._good])
+            self._nis.append(self._active.last_nis_ / self._good.size)
+        out = v_fb
+        if self.source == "primary":
+            v = self.primary.step(np.nan_to_num(z))
+            speed = float(np.hypot(*v)) if np.all(np.isfinite(v)) else math.inf
+            self._saturated = self._saturated + 1 if speed > p.saturation_speed else 0
+            conf = float(np.mean(self._nis)) if len(self._nis) == p.confidence_window else 0.0
+            if not np.all(np.isfinite(v)):
+                self._switch("fallback", "primary output not finite")
+            elif self._saturated >= p.saturation_bins:
+                self._switch("fallback", f"output saturated ({self._saturated} bins above {p.saturation_speed} m/s)")
+            elif conf > p.nis_threshold:
+                self._switch("fallback", f"low confidence (mean NIS per channel {conf:.2f} > {p.nis_threshold})")
+            else:
+                out = v
+        if self.source != "primary" and self._active is None:
+            self.source = "stop"
+            out = np.zeros(2)
+        self.sources.append(self.source)
+        self.n_out += 1
+        return np.array(out, dtype=np.float64)

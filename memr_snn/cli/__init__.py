@@ -18,7 +18,7 @@ Examples
     memr-snn experiment eprop --seeds 0 --json
     memr-snn export --to nir --network cuba --n 400 --lossy --out cuba.nir
     memr-snn bench --quick
-    memr-snn bench dvs-digits --seeds 0 1 2 --preset hfox_rram --out results/
+    memr-snn bench dvs-digits --seeds 0 1 2 --device hfox_rram --out results/
     memr-snn info
     memr-snn export --to lava --network my_network.msnn --out net_lava.npz --lava-steps 1000 --lava-run
 

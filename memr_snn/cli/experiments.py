@@ -8,7 +8,7 @@ layer (argument parsers, printing, files) over the library functions of :mod:`me
   same model) in a fresh process and compares the fractions near 0 and near ``g_max``.
   ``--device PRESET`` puts the synapses in crossbars of that preset (STDP sends device pulses).
 * ``digits-bptt`` -- the surrogate-gradient classifier on the bundled 8x8 digits
-  (:func:`digits_main` over :func:`memr_snn.learning.digits.train_digits`; ``--preset hfox_rram`` adds
+  (:func:`digits_main` over :func:`memr_snn.learning.digits.train_digits`; ``--device hfox_rram`` adds
   the mapped-to-device accuracy).
 * ``eprop`` -- e-prop on the evidence-accumulation task (:func:`memr_snn.learning.eprop.train_eprop_task`).
 * ``diehl-cook`` -- unsupervised digit learning after Diehl & Cook (2015) with STDP, adaptive
@@ -39,7 +39,7 @@ import numpy as np
 
 from ..io.atomic import save_figure, write_text
 from ..progress import ProgressBar
-from ._common import HelpFormatter, add_json_option, add_progress_options, check_output_path, examples
+from ._common import HelpFormatter, add_alias, add_json_option, add_progress_options, check_output_path, examples
 
 __all__ = ["EXPERIMENTS", "run_experiment", "sma", "digits_main"]
 
@@ -260,8 +260,9 @@ def digits_main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     p.add_argument("--beta", type=float, default=0.0, help="ALIF adaptation strength (0: LIF)")
     p.add_argument("--hw-aware", default=None, metavar="PRESET",
                    help="hardware-aware training matched to this preset (HardwareAware.from_preset; default off)")
-    p.add_argument("--device", "--preset", dest="preset", default=None, metavar="PRESET",
-                   help="map to this device preset, e.g. hfox_rram (default: float only; --preset is the old name)")
+    p.add_argument("--device", dest="preset", default=None, metavar="PRESET",
+                   help="map to this device preset, e.g. hfox_rram (default: float only)")
+    add_alias(p, "--preset", "preset")  # the old name, still accepted
     p.add_argument("--device-seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4], help="device draws per seed")
     p.add_argument("--read-noise", default="per_step", choices=["per_step", "static", "off"],
                    help="read noise of the mapped evaluation")

@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     dev = run.add_argument_group("memristive synapses (built-in networks)")
     dev.add_argument("--device", default=None, metavar="PRESET",
                      help="store every projection's weights in crossbars of this device preset (see "
-                          "'memr-snn devices list') or preset file; prints and writes the device report")
+                          "'memr-snn devices list') or preset file; prints and writes the device report "
+                          "(default: plain float weights)")
     dev.add_argument("--encoding", choices=("differential", "single"), default="differential",
                      help="one device per synapse (single) or a G+/G- pair (default differential)")
     dev.add_argument("--program", choices=("direct", "verify"), default="direct",
@@ -68,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--cell", choices=("1T1R", "1S1R", "1R"), default="1T1R", help="cross-point cell (default 1T1R)")
     dev.add_argument("--r-wire", type=float, default=0.0, help="wire resistance per cell segment [Ohm] (default 0)")
     run.add_argument("--save-state", type=Path, default=None, metavar="FILE",
-                     help="save the network with its state and name after the run (resume with 'run FILE')")
+                     help="save the network with its state and name after the run (resume with 'run FILE'; "
+                          "default: not saved)")
     add_json_option(run, "summary.json (with the device report under 'device_report' when --device is given)")
     add_progress_options(run, "simulation progress", default="for runs of more than 100000 steps: a bar when "
                                                           "stderr is a terminal, a few plain lines otherwise")
@@ -111,13 +113,15 @@ def build_parser() -> argparse.ArgumentParser:
                                 "runs; with TASK: a bar over seeds x epochs)")
     sens = bench.add_argument_group("sensory benchmark (with TASK; defaults: the task's own settings)")
     sens.add_argument("--seeds", type=int, nargs="+", default=None, help="network seeds (default 0 1 2)")
-    sens.add_argument("--epochs", type=int, default=None, help="training epochs")
-    sens.add_argument("--hidden", type=int, default=None, help="hidden LIF neurons")
-    sens.add_argument("--lr", type=float, default=None, help="Adam learning rate")
-    sens.add_argument("--batch-size", type=int, default=None, help="minibatch size")
-    sens.add_argument("--recurrent", action="store_true", default=None, help="recurrent hidden layer")
-    sens.add_argument("--device", "--preset", dest="preset", default=None, metavar="PRESET",
-                      help="device preset of the mapped evaluation (default hfox_rram; --preset is the old name)")
+    sens.add_argument("--epochs", type=int, default=None, help="training epochs (default: the task's)")
+    sens.add_argument("--hidden", type=int, default=None, help="hidden LIF neurons (default: the task's)")
+    sens.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: the task's)")
+    sens.add_argument("--batch-size", type=int, default=None, help="minibatch size (default: the task's)")
+    sens.add_argument("--recurrent", action="store_true", default=None,
+                      help="recurrent hidden layer (default: the task's)")
+    sens.add_argument("--device", dest="preset", default=None, metavar="PRESET",
+                      help="device preset of the mapped evaluation (default hfox_rram)")
+    add_alias(bench, "--preset", "preset")  # the old name, still accepted
     sens.add_argument("--device-seeds", type=int, nargs="+", default=None,
                       help="device seeds per trained network (default 0)")
     sens.add_argument("--read-noise", choices=("per_step", "static", "off"), default=None,
@@ -188,7 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
                          epilog=examples("memr-snn devices iv vteam --freq 1000 10000 --out iv.png"),
                          formatter_class=HelpFormatter)
     iv.add_argument("model", choices=("strukov", "vteam"), help="compact model")
-    iv.add_argument("--window", default=None, help="window function (strukov: none, joglekar, biolek, prodromakis)")
+    iv.add_argument("--window", default=None,
+                    help="window function (strukov: none, joglekar, biolek, prodromakis; default: joglekar for "
+                         "strukov, the model's own for vteam)")
     iv.add_argument("--amplitude", type=float, default=None, help="sine amplitude [V] (default: model's)")
     iv.add_argument("--freq", type=float, nargs="+", default=None, help="sine frequencies [Hz] (default: model's)")
     iv.add_argument("--out", type=Path, default=Path("iv.png"), help="figure file (default iv.png)")

@@ -13,7 +13,7 @@ Each variant is built once and warmed up (compiled, 0.1 s run); then the variant
 turn, ``repeats`` rounds, 1 s of simulated time each, alternating so machine noise hits all of
 them alike.  Printed: median wall time of the run, ratio to ``plain``, spikes, bytes per
 synapse the kernel reads (CSR + device arrays), and the device reads per second of
-simulated time.  Targets (issue 3): ideal <= 1.3x,
+simulated time.  Targets: ideal <= 1.3x,
 noisy <= 2x.
 """
 

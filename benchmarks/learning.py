@@ -4,7 +4,7 @@
    ``cpp_standalone`` running its own STDP example (the simulation alone: its timed C++ main loop,
    code generation and compilation excluded; memr_snn's kernels are compiled and cached beforehand
    by a short warm-up run).  Contenders alternate, ``repeats`` rounds, medians and their ratio.
-   Target (issue 4): memr_snn <= 0.5x Brian2 cpp_standalone.
+   Target: memr_snn <= 0.5x Brian2 cpp_standalone.
 2. Surrogate-gradient training of the digits classifier: seconds per epoch (128 hidden LIF neurons,
    20 steps, 1347 training samples, minibatch 32), median over epochs.
 """

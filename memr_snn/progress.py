@@ -184,6 +184,20 @@ class ProgressBar:
         elif self.mode == "lines":
             self._line_update()
 
+    def write(self, text: str) -> None:
+        """Write a message line without breaking the progress display: above the bar on a terminal (tqdm
+        redraws the bar below it), as a plain line otherwise, nothing when the bar is off.
+
+        Parameters
+        ----------
+        text : str
+            One line of text (no trailing newline needed).
+        """
+        if self.mode == "bar":
+            self._guard(tqdm.write, str(text), self._stream)
+        elif self.mode == "lines":
+            self._guard(self._raw_write, f"{text}\n")
+
     def close(self) -> None:
         """Draw the final state and end the line (or write the last plain line).  Safe to call more than once."""
         if self._closed:

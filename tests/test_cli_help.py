@@ -133,3 +133,76 @@ def test_experiment_out_checked_before_any_work(tmp_path, capsys, monkeypatch):
     blocker.write_text("x")
     assert main(["experiment", "eprop", "--out", str(blocker)]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def _experiment_parsers(monkeypatch) -> dict[str, argparse.ArgumentParser]:
+    """Every experiment's parser, caught when the experiment parses its (empty) command line."""
+    caught = {}
+
+    def catch(self, args=None, namespace=None):
+        caught[self.prog.split()[-1]] = self
+        raise SystemExit(0)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", catch)
+    for run, _ in EXPERIMENTS.values():
+        with pytest.raises(SystemExit):
+            run([])
+    monkeypatch.undo()
+    return caught
+
+
+def _all_parsers(monkeypatch) -> dict[str, argparse.ArgumentParser]:
+    return {**{" ".join(k): p for k, p in SUBCOMMANDS.items()},
+            **{f"experiment {k}": p for k, p in _experiment_parsers(monkeypatch).items()}}
+
+
+def test_every_option_that_takes_a_value_names_its_default(monkeypatch):
+    """Not only '(default' somewhere: each option with a value, unless required, says what happens without it."""
+    from memr_snn.cli._common import HelpFormatter
+
+    formatter = HelpFormatter("memr-snn")
+    missing = []
+    for command, parser in _all_parsers(monkeypatch).items():
+        for action in parser._actions:
+            if (not action.option_strings or action.nargs == 0 or action.required
+                    or action.help in (None, argparse.SUPPRESS)):
+                continue  # positionals, flags, required options, hidden aliases
+            if "default" not in formatter._get_help_string(action).lower():
+                missing.append(f"{command} {action.option_strings[0]}")
+    assert not missing, missing
+
+
+#: one name per concept: the spelling every command uses, and spellings that must not be advertised
+SHARED = {"--n": "number of neurons", "--seed": "one seed", "--seeds": "several seeds", "--out": "output",
+          "--device": "device preset", "--json": "JSON on stdout", "--progress": "progress"}
+STRAGGLERS = ("--n-neurons", "--preset", "--output", "--seed-list", "--outdir", "--out-dir", "--quiet",
+              "--show-progress", "--as-json")
+
+
+def test_shared_option_names(monkeypatch):
+    parsers = _all_parsers(monkeypatch)
+    for command, parser in parsers.items():
+        shown = {o for a in parser._actions if a.help != argparse.SUPPRESS for o in a.option_strings}
+        assert not shown & set(STRAGGLERS), (command, shown & set(STRAGGLERS))
+        assert ("--progress" in shown) == ("--no-progress" in shown), command
+        if "--seed" in shown and "--seeds" in shown:
+            pytest.fail(f"{command} takes both --seed and --seeds")
+    printing = ["run", "map", "bench", "info", "export", "devices list", "devices iv"]
+    printing += [f"experiment {k}" for k in EXPERIMENTS]
+    for command in printing:  # every command that prints results can print them as JSON
+        assert any("--json" in a.option_strings for a in parsers[command]._actions), command
+    long_work = ["run", "map", "bench"] + [f"experiment {k}" for k in EXPERIMENTS]
+    for command in long_work:  # and every command that can work for minutes reports progress, switchably
+        assert any("--no-progress" in a.option_strings for a in parsers[command]._actions), command
+    assert set(SHARED) <= {o for p in parsers.values() for a in p._actions for o in a.option_strings}
+
+
+def test_old_preset_spelling_still_works_but_is_hidden(capsys):
+    args = build_parser().parse_args(["bench", "digits", "--preset", "ideal"])
+    assert args.preset == "ideal"
+    with pytest.raises(SystemExit):
+        main(["bench", "--help"])
+    assert "--preset" not in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["experiment", "digits-bptt", "--help"])
+    assert "--preset" not in capsys.readouterr().out

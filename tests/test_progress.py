@@ -292,3 +292,27 @@ def test_update_validation():
     with pytest.raises(TypeError, match="n must be an int"):
         bar.update(1.5)
     assert bar.n == 0
+
+
+# ---------------------------------------------------------------------------------------- messages
+
+def test_write_puts_a_message_line_without_breaking_the_display(clock):
+    out = io.StringIO()
+    with ProgressBar(2, desc="x", stream=out) as bar:
+        bar.update()
+        bar.write("seed 0: done")
+        bar.update()
+    assert out.getvalue().splitlines() == ["x: 0/2", "seed 0: done", "x: 2/2 (100%) done in 00:00"]
+    tty = TTY()
+    with ProgressBar(2, desc="y", stream=tty) as bar:
+        bar.update()
+        bar.write("seed 0: done")
+        bar.update()
+    text = tty.getvalue()
+    assert "seed 0: done\n" in text
+    after = text.split("seed 0: done\n", 1)[1]
+    assert "y:  50%" in after and "y: 100%" in after  # the bar is drawn again below the message
+    off = TTY()
+    with ProgressBar(2, enabled=False, stream=off) as bar:
+        bar.write("nothing")
+    assert off.getvalue() == ""

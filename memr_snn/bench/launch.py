@@ -19,16 +19,22 @@ _WORKER = Path(__file__).with_name("_worker.py")
 
 
 class _Clock:
-    """Progress lines on stderr with the suite's elapsed time."""
+    """Progress lines on stderr with the suite's elapsed time; ``write`` (e.g. :meth:`ProgressBar.write
+    <memr_snn.progress.ProgressBar.write>`) writes them instead, so they do not break a progress bar."""
 
-    def __init__(self, stream=None):
+    def __init__(self, stream=None, write=None):
         self.t0 = time.perf_counter()
         self.stream = stream
+        self.write = write
 
     def __call__(self, msg: str) -> None:
         el = time.perf_counter() - self.t0
+        line = f"[bench {int(el // 60):02d}:{int(el % 60):02d}] {msg}"
+        if self.write is not None:
+            self.write(line)
+            return
         stream = self.stream if self.stream is not None else sys.stderr
-        print(f"[bench {int(el // 60):02d}:{int(el % 60):02d}] {msg}", file=stream, flush=True)
+        print(line, file=stream, flush=True)
 
 
 def run_worker(cfg: dict, timeout: float | None, env_extra: dict | None = None) -> tuple[dict, dict, float, float]:

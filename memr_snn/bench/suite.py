@@ -35,7 +35,7 @@ from .plan import (
 from .report import _fmt_ratio, format_markdown
 from .stats import _ratios, _summaries, ratio, summarize
 
-__all__ = ["run_case", "run_cold", "run_scaling", "run_suite", "command_line", "main"]
+__all__ = ["run_case", "run_cold", "run_scaling", "run_suite", "suite_stages", "command_line", "main"]
 
 
 def _sample(contender: str, case: Case, rep: int, **fields) -> dict:
@@ -288,11 +288,19 @@ def _cpu_model() -> str | None:
     return platform.processor() or None
 
 
-def run_suite(cfg: BenchConfig, out: Path | None = None, command: str = "", log=None) -> dict:
+def suite_stages(cfg: BenchConfig) -> int:
+    """Stages of :func:`run_suite` (the units of its ``bar``): the numba warm-up, each case, the cold start and,
+    when configured, the event-driven scaling."""
+    return 2 + len(cfg.cases) + (1 if cfg.scaling_sizes else 0)
+
+
+def run_suite(cfg: BenchConfig, out: Path | None = None, command: str = "", log=None, bar=None) -> dict:
     """Run every case, the cold-start and the scaling measurements; returns the JSON document.
 
     When ``out`` is given, ``bench.json`` is rewritten after every case (``complete`` is
     false until the end), so a long run that is interrupted keeps what it measured.
+    ``log(message)`` reports each run (default: lines on stderr); ``bar``, if given, gets
+    ``bar.update()`` after each of the :func:`suite_stages` stages.
     """
     from ..info import collect_info
 
@@ -320,16 +328,20 @@ def run_suite(cfg: BenchConfig, out: Path | None = None, command: str = "", log=
         run_worker({"mode": "warmup", "models": models, "dt": cfg.dt}, cfg.timeout)
     except Exception as exc:  # noqa: BLE001 - the runs below report the real error
         log(f"numba warm-up failed: {_short(exc)}")
+    step = bar.update if bar is not None else (lambda: None)
+    step()
     disabled, ran = doc["disabled"], set()
     for case in cfg.cases:
         log(f"case {case.key}: {case.repeats} repeat(s)")
         doc["cases"].append(run_case(case, cfg, log, disabled, ran))
         save()
+        step()
     try:
         doc["cold"] = run_cold(cfg, doc["cases"], log)
     except Exception as exc:  # noqa: BLE001
         doc["cold"] = {"error": _short(exc)}
     save()
+    step()
     if cfg.scaling_sizes:
         try:
             doc["scaling"] = run_scaling(cfg.scaling_sizes, cfg.scaling_dense_sizes, cfg.scaling_duration,
@@ -337,6 +349,7 @@ def run_suite(cfg: BenchConfig, out: Path | None = None, command: str = "", log=
         except Exception as exc:  # noqa: BLE001
             log(f"event-driven scaling FAILED: {_short(exc)}")
             doc["scaling"] = {"error": _short(exc)}
+        step()
     for c, why in disabled.items():
         doc["notes"].append(f"{c} disabled after failing: {why}")
     doc["versions"] = _versions(doc["cases"])
@@ -377,15 +390,26 @@ def command_line(argv: list[str] | None = None) -> str:
 def main(args) -> int:
     """Run the suite for parsed ``memr-snn bench`` arguments; print and write the report.
 
-    Writes ``<out>/bench.md`` (the printed markdown) and ``<out>/bench.json`` (every
-    measurement, the machine info, versions and the command line).  Returns 0.
+    Writes ``<out>/bench.md`` (the markdown report) and ``<out>/bench.json`` (every
+    measurement, the machine info, versions and the command line).  Prints the markdown, or
+    with ``args.json`` the JSON document.  Progress (``args.progress``: None, True or False, as
+    ``--progress/--no-progress``) goes to stderr: a bar over the stages with one line per run
+    above it on a terminal, plain lines otherwise, nothing with False.  Returns 0.
     """
+    from ..progress import ProgressBar
+
     cfg = config_from_args(args)
     out = Path(getattr(args, "out", None) or "bench_output")
-    doc = run_suite(cfg, out=out, command=command_line())
+    progress = getattr(args, "progress", None)
+    with ProgressBar(suite_stages(cfg), desc="bench", enabled=progress is not False) as bar:
+        log = _Clock(write=bar.write) if bar.enabled else (lambda msg: None)
+        doc = run_suite(cfg, out=out, command=command_line(), log=log, bar=bar)
     md = format_markdown(doc)
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / "bench.md", md)
-    print(md)
+    if getattr(args, "json", False):
+        print(json.dumps(_jsonable(doc), indent=2))
+    else:
+        print(md)
     print(f"wrote {out / 'bench.md'} and {out / 'bench.json'}", file=sys.stderr)
     return 0

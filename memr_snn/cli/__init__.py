@@ -5,6 +5,7 @@ Examples
 ::
 
     memr-snn run cuba --duration 1 --seed 1 --out results/
+    memr-snn run cuba --n 400 --duration 0.1 --json --out results/ > summary.json
     memr-snn run coba --n 16000 --engine dense --out results/
     memr-snn run my_network.msnn --duration 0.5 --out results/ --save-state after.msnn
     memr-snn run cuba --device hfox_rram --program verify --age 3600 --out results/
@@ -18,8 +19,9 @@ Examples
     memr-snn experiment eprop --seeds 0 --json
     memr-snn export --to nir --network cuba --n 400 --lossy --out cuba.nir
     memr-snn bench --quick
-    memr-snn bench dvs-digits --seeds 0 1 2 --preset hfox_rram --out results/
+    memr-snn bench dvs-digits --seeds 0 1 2 --device hfox_rram --out results/
     memr-snn info
+    memr-snn info --json
     memr-snn export --to lava --network my_network.msnn --out net_lava.npz --lava-steps 1000 --lava-run
 
 Errors

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import stat
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+import numpy as np
 
 #: exit status of ``memr-snn`` by outcome
 EXIT_CODES = {"ok": 0, "failure": 1, "usage": 2, "interrupted": 130}
@@ -159,7 +163,15 @@ def _network_from_arg(network: str, *, n: int, seed: int, dt: float, record: boo
                          f"({', '.join(BUILTIN)}) nor a file")
     from .. import Network
 
-    return Network.load(path), path.stem
+    net = Network.load(path)
+    return net, saved_label(net, path)
+
+
+def saved_label(net, path: Path) -> str:
+    """The label of a network loaded from ``path``: the name it was saved with (``run --save-state`` stores the
+    built-in's name, e.g. ``cuba``), else the file's stem (files saved without a name)."""
+    name = getattr(net, "name", None)
+    return name if isinstance(name, str) and name.strip() else path.stem
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -197,13 +209,56 @@ def examples(*lines: str) -> str:
     return head + "\n" + "\n".join("  " + line for line in lines)
 
 
-def add_progress_options(parser: argparse.ArgumentParser, what: str = "a progress bar") -> None:
-    """``--progress`` / ``--no-progress`` (dest ``progress``: True, False, or None = only on a terminal)."""
+def add_progress_options(parser: argparse.ArgumentParser, what: str = "progress",
+                         default: str = "a bar when stderr is a terminal, a few plain lines otherwise") -> None:
+    """``--progress`` / ``--no-progress`` (dest ``progress``: True, False, or None = the command's default).
+
+    Every command reads the three values the same way (:func:`memr_snn.progress.ProgressBar`): ``None``
+    reports progress on stderr as a tqdm bar when stderr is a terminal and as a few plain lines
+    otherwise; ``--progress`` also reports where the default stays quiet (``run``: short runs);
+    ``--no-progress`` writes nothing.  Progress never goes to stdout.
+    """
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--progress", dest="progress", action="store_true", default=None,
-                       help=f"always show {what} (default: only when stderr is a terminal)")
+                       help=f"always report {what} on stderr (default: {default})")
     group.add_argument("--no-progress", dest="progress", action="store_false", default=None,
-                       help=f"never show {what}")
+                       help=f"never report {what}")
+
+
+def add_json_option(parser: argparse.ArgumentParser, what: str = "the results") -> None:
+    """``--json``: print ``what`` as one JSON document on stdout instead of the table (as every experiment does)."""
+    parser.add_argument("--json", action="store_true",
+                        help=f"print {what} as one JSON document on stdout instead of the table "
+                             "(progress and notes go to stderr)")
+
+
+def print_json(doc: Any) -> None:
+    """Print ``doc`` as the one JSON document of a ``--json`` command (indented, keys in insertion order)."""
+    print(json.dumps(doc, indent=2))
+
+
+def jsonable(obj: Any) -> Any:
+    """``obj`` with numpy scalars and arrays, tuples and paths turned into JSON types (dict keys as str)."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    return obj
+
+
+def note(text: str) -> None:
+    """A line for the user that is not the result (``wrote ...``): on stderr, so ``--json`` keeps stdout clean."""
+    print(text, file=sys.stderr, flush=True)
 
 
 def builtin_names() -> str:

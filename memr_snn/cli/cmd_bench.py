@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sys
+import json
 
-from ._common import _check_builtin_size, check_output_path
+from ._common import _check_builtin_size, check_output_path, note, print_json
 
 _SENSORY_FLAGS = ("seeds", "epochs", "hidden", "lr", "batch_size", "recurrent", "preset", "device_seeds",
                   "read_noise", "baseline_bins")
@@ -40,8 +40,10 @@ def _cmd_bench_task(args) -> int:
     get_task(args.task)  # unknown task: a clear error before anything runs
     settings = {n: getattr(args, n) for n in _SENSORY_FLAGS}
     result = run_task(args.task, quick=args.quick, progress=getattr(args, "progress", None), **settings)
-    md = result.format()
-    print(md)
     j, m = write_results(result, args.out, command=command_line())
-    print(f"wrote {j} and {m}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print_json(json.loads(j.read_text()))  # the document of results.json
+    else:
+        print(result.format())
+    note(f"wrote {j} and {m}")
     return 0

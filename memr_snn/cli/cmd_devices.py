@@ -8,7 +8,7 @@ import sys
 import numpy as np
 
 from ..io.atomic import save_figure
-from ._common import check_output_path
+from ._common import check_output_path, note, print_json
 
 
 def _cmd_devices(args) -> int:
@@ -16,9 +16,12 @@ def _cmd_devices(args) -> int:
 
     action = args.devices_command
     if action == "list":
+        presets = [(name, load_preset(name)) for name in list_presets()]
+        if getattr(args, "json", False):
+            print_json([{"name": name, "technology": p.technology, "source": p.source} for name, p in presets])
+            return 0
         print(f"{'name':<12}{'technology':<44}source")
-        for name in list_presets():
-            p = load_preset(name)
+        for name, p in presets:
             src = p.source.split(";")[0][:70] if p.source else "-"
             print(f"{name:<12}{p.technology[:42]:<44}{src}")
         return 0
@@ -71,15 +74,22 @@ def _cmd_iv(args) -> int:
             )
         rows.append((f, area))
         traces.append(tr)
+    as_json = getattr(args, "json", False)
     fig, ax = plt.subplots(figsize=(6, 4.5))
-    print(f"{'frequency [Hz]':>15}{'loop area [W]':>16}")
+    if not as_json:
+        print(f"{'frequency [Hz]':>15}{'loop area [W]':>16}")
     for k, ((f, area), tr) in enumerate(zip(rows, traces, strict=True)):
-        print(f"{f:>15g}{area:>16.4g}")
+        if not as_json:
+            print(f"{f:>15g}{area:>16.4g}")
         plot_iv(tr, ax=ax, color=f"C{k}", label=f"{f:g} Hz")
     ax.legend(frameon=False)
     ax.set_title(f"{args.model}: pinched hysteresis, {amp:g} V sine")
     fig.tight_layout()
     save_figure(fig, args.out, dpi=120)
     plt.close(fig)
-    print(f"wrote {args.out}")
+    if as_json:
+        print_json({"model": args.model, "window": getattr(dev, "window", None), "amplitude_V": amp,
+                    "loops": [{"frequency_hz": float(f), "loop_area_W": float(area)} for f, area in rows],
+                    "figure": str(args.out)})
+    (note if as_json else print)(f"wrote {args.out}")
     return 0

@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 
-from ._common import HelpFormatter, _network_from_arg, add_alias, builtin_names, check_output_path, examples
+from ._common import (
+    HelpFormatter,
+    _network_from_arg,
+    add_alias,
+    add_json_option,
+    builtin_names,
+    check_output_path,
+    examples,
+    jsonable,
+    note,
+    print_json,
+)
 
 
-def _export_nir(net, args) -> str:
+def _export_nir(net, args, details: dict) -> str:
     """``--to nir``: write a NIR (HDF5) graph with :func:`memr_snn.adapters.nir.write_nir`."""
     from ..adapters.nir import NIR_DOC_UNITS, SI_UNITS, write_nir
 
     units = {"si": SI_UNITS, "nir-docs": NIR_DOC_UNITS}[args.nir_units]
     write_nir(net, args.out, units=units, spike_model=args.nir_spike_model, lossy=args.lossy)
+    details.update(nir_units=args.nir_units, nir_spike_model=args.nir_spike_model, lossy=bool(args.lossy))
     return f"NIR graph ({args.nir_units} units, {args.nir_spike_model} spikes)"
 
 
-def _export_lava(net, args) -> str:
+def _export_lava(net, args, details: dict) -> str:
     """``--to lava``: quantize to Loihi fixed point and write the Lava runner's ``.npz`` artifact
-    (:mod:`memr_snn.adapters.lava`); with ``--lava-run`` also run it in Lava and compare spikes."""
+    (:mod:`memr_snn.adapters.lava`); with ``--lava-run`` also run it in Lava and compare spikes.  Prints the
+    quantization report (``--json``: stores it, and the Lava comparison, in ``details``)."""
     from ..adapters.lava import LavaUnavailableError, run_in_lava, write_lava_artifact
     from ..hardware import run_fixed_point, to_fixed_point
 
@@ -29,7 +43,10 @@ def _export_lava(net, args) -> str:
     conv = to_fixed_point(net, vth=args.lava_vth, n_steps=args.lava_steps)
     n_steps = conv.report.n_steps_compared
     write_lava_artifact(conv.network, n_steps, args.out)
-    print(conv.report.summary())
+    as_json = getattr(args, "json", False)
+    details.update(lava_steps=n_steps, quantization=jsonable(dataclasses.asdict(conv.report)))
+    if not as_json:
+        print(conv.report.summary())
     what = f"Lava 0.10 fixed-point artifact ({n_steps} steps; run: python memr_snn/adapters/_lava_runner.py IN OUT)"
     if not args.lava_run:
         return what
@@ -39,17 +56,21 @@ def _export_lava(net, args) -> str:
         raise SystemExit(f"memr-snn: error: {exc}") from None
     mine = run_fixed_point(conv.network, n_steps)
     same = True
+    compared = details.setdefault("lava_run", {})
     for p in conv.network.populations:
         eq = bool(np.array_equal(mine.spikes[p.name], lava.spikes[p.name]))
         same &= eq
-        print(f"{p.name}: lava {int(lava.spikes[p.name].sum())} spikes, memr_snn fixed point "
-              f"{int(mine.spikes[p.name].sum())} spikes, identical: {eq}")
+        n_lava, n_mine = int(lava.spikes[p.name].sum()), int(mine.spikes[p.name].sum())
+        compared[p.name] = {"lava_spikes": n_lava, "fixed_point_spikes": n_mine, "identical": eq}
+        if not as_json:
+            print(f"{p.name}: lava {n_lava} spikes, memr_snn fixed point {n_mine} spikes, identical: {eq}")
     if not same:
         raise SystemExit("memr-snn: error: Lava's spikes differ from memr_snn's fixed-point run")
     return what + ", run in Lava: spikes identical"
 
 
-#: export targets of ``memr-snn export --to``: name -> function(network, args) -> description of what was written
+#: export targets of ``memr-snn export --to``: name -> function(network, args, details) -> description of what was
+#: written; ``details`` (a dict) collects what ``--json`` prints besides the network's size
 EXPORTERS = {"nir": _export_nir, "lava": _export_lava}
 
 
@@ -60,6 +81,7 @@ def _add_export_parser(sub) -> None:
                     "another tool's format.  Elements the target cannot express are refused with their name "
                     "and the reason (--lossy drops refractory periods, device storage and plasticity instead).",
         epilog=examples("memr-snn export --to nir --network cuba --n 400 --lossy --out cuba.nir",
+                        "memr-snn export --to nir --network cuba --n 400 --lossy --out cuba.nir --json",
                         "memr-snn export --to lava --network my_net.msnn --out my_net_lava.npz --lava-run"),
         formatter_class=HelpFormatter,
     )
@@ -71,6 +93,7 @@ def _add_export_parser(sub) -> None:
     export.add_argument("--dt", type=float, default=1e-4, help="time step in seconds for built-in networks "
                                                                 "(default 1e-4)")
     export.add_argument("--out", type=Path, required=True, help="file to write (required)")
+    add_json_option(export, "what was written (file, format, network size; --to lava: the quantization report)")
     export.add_argument("--lossy", action="store_true",
                         help="export refractory periods, device storage and plasticity as if absent (recorded "
                              "in the file) instead of refusing")
@@ -91,8 +114,15 @@ def _add_export_parser(sub) -> None:
 
 def _cmd_export(args) -> int:
     check_output_path(args.out, "file")
-    net, _ = _network_from_arg(args.network, n=args.n, seed=args.seed, dt=args.dt, record=False,
-                               option=getattr(args, "n_option", None) or "--n")
-    what = EXPORTERS[args.to](net, args)
-    print(f"wrote {args.out}: {what} of {net.n_neurons} neurons, {net.n_synapses} synapses, dt = {net.dt:g} s")
+    net, label = _network_from_arg(args.network, n=args.n, seed=args.seed, dt=args.dt, record=False,
+                                   option=getattr(args, "n_option", None) or "--n")
+    details: dict = {}
+    what = EXPORTERS[args.to](net, args, details)
+    line = f"wrote {args.out}: {what} of {net.n_neurons} neurons, {net.n_synapses} synapses, dt = {net.dt:g} s"
+    if getattr(args, "json", False):
+        print_json({"out": str(args.out), "to": args.to, "description": what, "network": label,
+                    "neurons": net.n_neurons, "synapses": net.n_synapses, "dt_s": net.dt, **details})
+        note(line)
+    else:
+        print(line)
     return 0

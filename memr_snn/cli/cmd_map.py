@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 from ..io.atomic import save_figure, write_text
-from ._common import _network_from_arg, check_output_path
+from ._common import _network_from_arg, check_output_path, note
 
 
 def _cmd_map(args) -> int:
@@ -29,7 +29,7 @@ def _cmd_map(args) -> int:
             if pop.name not in monitors:
                 monitors[pop.name] = net.add(SpikeMonitor(pop))
         counts = {k: m.count() for k, m in monitors.items()}
-        net.run(args.rates_from_run, progress=False)
+        net.run(args.rates_from_run, progress=getattr(args, "progress", None))
         rates = {k: (m.count() - counts[k]) / args.rates_from_run for k, m in monitors.items()}
     t0 = time.perf_counter()
     mapping = map_network(net, profile, rates=rates, weight_bits=args.weight_bits, refine=not args.no_refine,
@@ -40,9 +40,11 @@ def _cmd_map(args) -> int:
     data["network"] = {"name": label, "neurons": net.n_neurons, "synapses": net.n_synapses, "seed": net.seed,
                        "rates_from_run_s": args.rates_from_run, "mapping_s": t_map}
     write_text(args.out / "mapping.json", json.dumps(data, indent=2, allow_nan=False) + "\n")
-    print(f"network {label}: {net.n_neurons} neurons, {net.n_synapses} synapses"
-          + (f"; rates measured over {args.rates_from_run:g} s" if rates is not None else ""))
-    print(mapping.format())
+    as_json = getattr(args, "json", False)
+    if not as_json:
+        print(f"network {label}: {net.n_neurons} neurons, {net.n_synapses} synapses"
+              + (f"; rates measured over {args.rates_from_run:g} s" if rates is not None else ""))
+        print(mapping.format())
     files = "mapping.json"
     if not args.no_plots:
         import matplotlib
@@ -55,5 +57,7 @@ def _cmd_map(args) -> int:
         save_figure(ax.figure, args.out / "utilisation.png", dpi=120)
         plt.close(ax.figure)
         files += ", utilisation.png"
-    print(f"mapped in {t_map:.2f} s; wrote {args.out}/{files}")
+    if as_json:
+        print(json.dumps(data, indent=2, allow_nan=False))  # the document of mapping.json
+    (note if as_json else print)(f"mapped in {t_map:.2f} s; wrote {args.out}/{files}")
     return 0

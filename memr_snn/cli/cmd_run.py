@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io.atomic import save_figure, save_npz, write_text
-from ._common import _check_builtin_size, check_output_path
+from ._common import _check_builtin_size, check_output_path, note, print_json, saved_label
 
 
 def _load_network(args):
@@ -47,7 +47,7 @@ def _load_network(args):
             monitors[pop.name] = net.add(SpikeMonitor(pop))
     if not rates:
         rates = [net.add(RateMonitor(pop)) for pop in net.populations]
-    return net, monitors, rates, path.stem
+    return net, monitors, rates, saved_label(net, path)
 
 
 #: files ``memr-snn run`` writes in ``--out``
@@ -99,26 +99,40 @@ def _cmd_run(args) -> int:
     if not args.no_plots:
         _plots(monitors, rates, args.out, label)
     if args.save_state is not None:
+        net.name = label  # stored in the file: 'run FILE' reports the same network name
         net.save(args.save_state)
-    _print_summary(summary, args.out)
+    as_json = getattr(args, "json", False)
+    if not as_json:
+        _print_summary(summary, args.out)
+    report = None
     if any(pr.crossbar is not None for pr in net.projections):
-        _device_outputs(net, args.out, plots=not args.no_plots)
+        report = _device_outputs(net, args.out, plots=not args.no_plots, quiet=as_json)
+    if as_json:  # summary.json, plus the device report when the synapses are memristive
+        print_json(summary if report is None else {**summary, "device_report": report})
+        files = ["spikes.npz", "summary.json"] + ([] if args.no_plots else ["raster.png", "rate.png"])
+        if report is not None:
+            files += ["device_report.json", "mapping/"] + ([] if args.no_plots else ["devices.png"])
+        note(f"wrote {args.out}/{', '.join(files)}")
     return 0
 
 
-def _device_outputs(net, out: Path, plots: bool) -> None:
+def _device_outputs(net, out: Path, plots: bool, quiet: bool = False) -> dict:
+    """Write the device report and mapping tables (and devices.png); print the report unless ``quiet``;
+    return the report as a dict."""
     from ..devices import device_report
 
     report = device_report(net)
-    write_text(out / "device_report.json", json.dumps(report.to_dict(), indent=2))
+    doc = report.to_dict()
+    write_text(out / "device_report.json", json.dumps(doc, indent=2))
     mapping = out / "mapping"
     mapping.mkdir(exist_ok=True)
     for k, pr in enumerate(net.projections):
         if pr.crossbar is not None:  # one file per projection, named after it ("exc->inh" -> exc-inh)
             stem = re.sub(r"[^A-Za-z0-9_.]+", "-", pr.name or f"projection{k}").strip("-") or f"projection{k}"
             pr.crossbar.save_mapping_table(mapping / f"mapping_table_{stem}.json")
-    print("\ndevice report")
-    print(report.format())
+    if not quiet:
+        print("\ndevice report")
+        print(report.format())
     files = "device_report.json, mapping/mapping_table_<projection>.json"
     if plots:
         import matplotlib
@@ -136,7 +150,9 @@ def _device_outputs(net, out: Path, plots: bool) -> None:
         save_figure(fig, out / "devices.png", dpi=120)
         plt.close(fig)
         files += ", devices.png"
-    print(f"wrote {out}/{files}")
+    if not quiet:
+        print(f"wrote {out}/{files}")
+    return doc
 
 
 def _plots(monitors, rates, out: Path, label: str) -> None:

@@ -8,7 +8,7 @@ layer (argument parsers, printing, files) over the library functions of :mod:`me
   same model) in a fresh process and compares the fractions near 0 and near ``g_max``.
   ``--device PRESET`` puts the synapses in crossbars of that preset (STDP sends device pulses).
 * ``digits-bptt`` -- the surrogate-gradient classifier on the bundled 8x8 digits
-  (:func:`digits_main` over :func:`memr_snn.learning.digits.train_digits`; ``--preset hfox_rram`` adds
+  (:func:`digits_main` over :func:`memr_snn.learning.digits.train_digits`; ``--device hfox_rram`` adds
   the mapped-to-device accuracy).
 * ``eprop`` -- e-prop on the evidence-accumulation task (:func:`memr_snn.learning.eprop.train_eprop_task`).
 * ``diehl-cook`` -- unsupervised digit learning after Diehl & Cook (2015) with STDP, adaptive
@@ -38,7 +38,8 @@ from typing import Any
 import numpy as np
 
 from ..io.atomic import save_figure, write_text
-from ._common import HelpFormatter, add_progress_options, check_output_path, examples
+from ..progress import ProgressBar
+from ._common import HelpFormatter, add_alias, add_json_option, add_progress_options, check_output_path, examples
 
 __all__ = ["EXPERIMENTS", "run_experiment", "sma", "digits_main"]
 
@@ -54,15 +55,28 @@ def _parser(name: str, description: str, *example_lines: str) -> argparse.Argume
                                    epilog=examples(*example_lines), formatter_class=HelpFormatter)
 
 
-def _output_options(p: argparse.ArgumentParser, name: str, *, progress: bool = False) -> None:
-    """``--out``, ``--json``, ``--no-plots`` (and ``--progress/--no-progress`` where a loop reports progress)."""
+def _output_options(p: argparse.ArgumentParser, name: str, *, progress: str | None = None) -> None:
+    """``--out``, ``--json``, ``--no-plots`` and, where a loop reports ``progress`` (what it counts),
+    ``--progress/--no-progress``."""
     p.add_argument("--out", type=Path, default=Path(f"{name.replace('-', '_')}_output"), metavar="DIR",
                    help="folder for results.json, results.md and the plot")
-    p.add_argument("--json", action="store_true",
-                   help="print the results as one JSON document on stdout instead of the table")
+    add_json_option(p, "the results (the document of results.json)")
     p.add_argument("--no-plots", action="store_true", help="skip the plot")
-    if progress:
-        add_progress_options(p)
+    if progress is not None:
+        add_progress_options(p, progress)
+
+
+def _bar(a: argparse.Namespace, total: int, desc: str) -> ProgressBar:
+    """The progress bar of an experiment's training loop, as ``--progress/--no-progress`` ask (stderr)."""
+    return ProgressBar(max(total, 0), desc=desc, enabled=a.progress is not False)
+
+
+def _say(bar: ProgressBar, text: str) -> None:
+    """A per-seed line on stderr, written through ``bar`` while it is shown so that the bar stays intact."""
+    if bar.enabled:
+        bar.write(text)
+    else:
+        _note(text)
 
 
 def _parse(p: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
@@ -166,7 +180,7 @@ def sma(argv: Sequence[str] | None = None) -> dict[str, Any]:
     p.add_argument("--device", default=None, metavar="PRESET",
                    help="store the synapses in crossbars of this preset (default: float weights)")
     p.add_argument("--brian2", action="store_true", help="also run Brian2's STDP example and compare")
-    _output_options(p, "sma", progress=True)
+    _output_options(p, "sma", progress="simulation progress")
     a = p.parse_args(argv)
     if not (np.isfinite(a.duration) and a.duration > 0):
         p.error(f"--duration must be > 0 seconds, got {a.duration}")
@@ -246,31 +260,34 @@ def digits_main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     p.add_argument("--beta", type=float, default=0.0, help="ALIF adaptation strength (0: LIF)")
     p.add_argument("--hw-aware", default=None, metavar="PRESET",
                    help="hardware-aware training matched to this preset (HardwareAware.from_preset; default off)")
-    p.add_argument("--device", "--preset", dest="preset", default=None, metavar="PRESET",
-                   help="map to this device preset, e.g. hfox_rram (default: float only; --preset is the old name)")
+    p.add_argument("--device", dest="preset", default=None, metavar="PRESET",
+                   help="map to this device preset, e.g. hfox_rram (default: float only)")
+    add_alias(p, "--preset", "preset")  # the old name, still accepted
     p.add_argument("--device-seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4], help="device draws per seed")
     p.add_argument("--read-noise", default="per_step", choices=["per_step", "static", "off"],
                    help="read noise of the mapped evaluation")
     p.add_argument("--age", type=float, default=0.0, help="time from programming to the test [s]")
-    _output_options(p, "digits")
+    _output_options(p, "digits", progress="training progress (seeds x epochs)")
     a = _parse(p, argv)
     hw = HardwareAware.from_preset(a.hw_aware) if a.hw_aware else None
     accs, mapped, rows = [], [], []
-    for s in a.seeds:
-        r = train_digits(s, a.epochs, a.hidden, T=a.T, loss=a.loss, recurrent=a.recurrent, beta=a.beta, hardware=hw,
-                         map_preset=a.preset, device_seeds=a.device_seeds, read_noise=a.read_noise, age=a.age)
-        accs.append(r["test_accuracy"])
-        line = {"seed": s, "test_accuracy": r["test_accuracy"], "train_accuracy": r["train_accuracy"],
-                "train_seconds": round(r["train_seconds"], 2)}
-        if "mapped" in r:
-            m = r["mapped"]
-            mapped.extend(m["accuracy"])
-            line.update(mapped_accuracy=m["accuracy"], mapped_mean=m["mean"], mapped_std=m["std"],
-                        mapped_seconds=round(r["mapped_seconds"], 2), weight_rmse=m["weight_rmse"][0])
-        rows.append(line)
-        _note(f"seed {s}: test accuracy {r['test_accuracy']:.4f}"
-              + (f", mapped {line['mapped_mean']:.4f}" if "mapped" in r else "")
-              + f" ({line['train_seconds']:g} s)")
+    with _bar(a, len(a.seeds) * a.epochs, "digits-bptt") as bar:
+        for s in a.seeds:
+            r = train_digits(s, a.epochs, a.hidden, T=a.T, loss=a.loss, recurrent=a.recurrent, beta=a.beta, hardware=hw,
+                             map_preset=a.preset, device_seeds=a.device_seeds, read_noise=a.read_noise, age=a.age,
+                             callback=lambda epoch, record: bar.update())
+            accs.append(r["test_accuracy"])
+            line = {"seed": s, "test_accuracy": r["test_accuracy"], "train_accuracy": r["train_accuracy"],
+                    "train_seconds": round(r["train_seconds"], 2)}
+            if "mapped" in r:
+                m = r["mapped"]
+                mapped.extend(m["accuracy"])
+                line.update(mapped_accuracy=m["accuracy"], mapped_mean=m["mean"], mapped_std=m["std"],
+                            mapped_seconds=round(r["mapped_seconds"], 2), weight_rmse=m["weight_rmse"][0])
+            rows.append(line)
+            _say(bar, f"seed {s}: test accuracy {r['test_accuracy']:.4f}"
+                 + (f", mapped {line['mapped_mean']:.4f}" if "mapped" in r else "")
+                 + f" ({line['train_seconds']:g} s)")
     summary: dict[str, Any] = {"float_mean": float(np.mean(accs)), "float_std": float(np.std(accs)),
                                "seeds": list(a.seeds)}
     if mapped:
@@ -305,15 +322,18 @@ def _eprop(argv: Sequence[str] | None = None) -> dict[str, Any]:
     p.add_argument("--epochs", type=int, default=4, help="training epochs")
     p.add_argument("--delay", type=int, default=200, help="delay before the recall cue [steps of 1 ms]")
     p.add_argument("--lif-only", action="store_true", help="no adaptive neurons (the control that fails)")
-    _output_options(p, "eprop")
+    _output_options(p, "eprop", progress="training progress (seeds x epochs x minibatches of 32 trials)")
     a = _parse(p, argv)
     accs, rows = [], []
-    for s in a.seeds:
-        r = train_eprop_task(s, n_rec=a.n_rec, n_train=a.n_train, n_epochs=a.epochs,
-                             n_adaptive=0 if a.lif_only else None, task_kwargs={"delay_steps": a.delay})
-        accs.append(r["test_accuracy"])
-        rows.append({"seed": s, "test_accuracy": r["test_accuracy"], "rate_hz": r["rate"]})
-        _note(f"seed {s}: test accuracy {r['test_accuracy']:.4f}, rate {r['rate']:.3g} Hz")
+    batches = -(-a.n_train // 32) if a.n_train > 0 else 0  # train_eprop_task's minibatches of 32 trials
+    with _bar(a, len(a.seeds) * a.epochs * batches, "eprop") as bar:
+        for s in a.seeds:
+            r = train_eprop_task(s, n_rec=a.n_rec, n_train=a.n_train, n_epochs=a.epochs, batch_size=32,
+                                 n_adaptive=0 if a.lif_only else None, task_kwargs={"delay_steps": a.delay},
+                                 callback=lambda epoch, k, learner: bar.update())
+            accs.append(r["test_accuracy"])
+            rows.append({"seed": s, "test_accuracy": r["test_accuracy"], "rate_hz": r["rate"]})
+            _say(bar, f"seed {s}: test accuracy {r['test_accuracy']:.4f}, rate {r['rate']:.3g} Hz")
     out = {"mean": float(np.mean(accs)), "std": float(np.std(accs)), "seeds": list(a.seeds)}
     body = [[r["seed"], r["test_accuracy"], r["rate_hz"]] for r in rows]
     body.append(["mean ± std", f"{out['mean']:.4f} ± {out['std']:.4f}", ""])
@@ -334,14 +354,16 @@ def _eprop_vs_bptt(argv: Sequence[str] | None = None) -> dict[str, Any]:
     p.add_argument("--n-train", type=int, default=512, help="training trials")
     p.add_argument("--epochs", type=int, default=4, help="training epochs")
     p.add_argument("--delay", type=int, default=200, help="delay before the recall cue [steps of 1 ms]")
-    _output_options(p, "eprop-vs-bptt")
+    _output_options(p, "eprop-vs-bptt", progress="training progress (seeds x 2 methods x epochs)")
     a = _parse(p, argv)
     rows = []
-    for s in a.seeds:
-        r = eprop_vs_bptt(s, n_train=a.n_train, epochs=a.epochs, task_kwargs={"delay_steps": a.delay})
-        row = {"seed": s, "eprop": r["eprop"]["test_accuracy"], "bptt": r["bptt"]["test_accuracy"]}
-        rows.append(row)
-        _note(f"seed {s}: e-prop {row['eprop']:.4f}, BPTT {row['bptt']:.4f}")
+    with _bar(a, len(a.seeds) * 2 * a.epochs, "eprop-vs-bptt") as bar:
+        for s in a.seeds:
+            r = eprop_vs_bptt(s, n_train=a.n_train, epochs=a.epochs, task_kwargs={"delay_steps": a.delay},
+                              progress=lambda method, epoch: bar.update())
+            row = {"seed": s, "eprop": r["eprop"]["test_accuracy"], "bptt": r["bptt"]["test_accuracy"]}
+            rows.append(row)
+            _say(bar, f"seed {s}: e-prop {row['eprop']:.4f}, BPTT {row['bptt']:.4f}")
     e = np.array([r["eprop"] for r in rows])
     b = np.array([r["bptt"] for r in rows])
     out = {"eprop_mean": float(e.mean()), "eprop_std": float(e.std()), "bptt_mean": float(b.mean()),
@@ -369,15 +391,15 @@ def _diehl_cook(argv: Sequence[str] | None = None) -> dict[str, Any]:
     p.add_argument("--n-test", type=int, default=None, help="first test samples only (default: all 597)")
     p.add_argument("--device", default=None, metavar="PRESET",
                    help="learn on crossbars of this device preset (default: float weights)")
-    _output_options(p, "diehl-cook", progress=True)
+    _output_options(p, "diehl-cook", progress="progress per training and test sample")
     a = _parse(p, argv)
     device = None
     if a.device is not None:
         from ..devices import Crossbar
 
         device = Crossbar(preset=a.device, encoding="single")
-    # train_diehl_cook draws its bars only when asked: None (auto) means "when stderr is a terminal"
-    progress = sys.stderr.isatty() if a.progress is None else a.progress
+    # train_diehl_cook draws its bars only when asked (a bar on a terminal, plain lines otherwise)
+    progress = a.progress is not False
     accs, rows = [], []
     for s in a.seeds:
         r = train_diehl_cook(seed=s, n_exc=a.n_exc, epochs=a.epochs, n_train=a.n_train, n_test=a.n_test,

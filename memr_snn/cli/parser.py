@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import HelpFormatter, add_alias, add_progress_options, builtin_names, examples
+from ._common import HelpFormatter, add_alias, add_json_option, add_progress_options, builtin_names, examples
 from .cmd_export import _add_export_parser
 
 _EPILOG = (
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
             "summary.json, raster.png and rate.png to the output folder and print a summary table."
         ),
         epilog=examples("memr-snn run cuba --duration 1 --seed 1 --out results/",
+                        "memr-snn run cuba --n 400 --duration 0.1 --json --out results/ > summary.json",
                         "memr-snn run coba --n 16000 --engine dense --out results/",
                         "memr-snn run cuba --device hfox_rram --program verify --age 3600 --out results/"),
         formatter_class=HelpFormatter,
@@ -55,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     dev = run.add_argument_group("memristive synapses (built-in networks)")
     dev.add_argument("--device", default=None, metavar="PRESET",
                      help="store every projection's weights in crossbars of this device preset (see "
-                          "'memr-snn devices list') or preset file; prints and writes the device report")
+                          "'memr-snn devices list') or preset file; prints and writes the device report "
+                          "(default: plain float weights)")
     dev.add_argument("--encoding", choices=("differential", "single"), default="differential",
                      help="one device per synapse (single) or a G+/G- pair (default differential)")
     dev.add_argument("--program", choices=("direct", "verify"), default="direct",
@@ -67,8 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--cell", choices=("1T1R", "1S1R", "1R"), default="1T1R", help="cross-point cell (default 1T1R)")
     dev.add_argument("--r-wire", type=float, default=0.0, help="wire resistance per cell segment [Ohm] (default 0)")
     run.add_argument("--save-state", type=Path, default=None, metavar="FILE",
-                     help="save the network with its state after the run (resume with 'run FILE')")
-    add_progress_options(run)
+                     help="save the network with its state and name after the run (resume with 'run FILE'; "
+                          "default: not saved)")
+    add_json_option(run, "summary.json (with the device report under 'device_report' when --device is given)")
+    add_progress_options(run, "simulation progress", default="for runs of more than 100000 steps: a bar when "
+                                                          "stderr is a terminal, a few plain lines otherwise")
 
     bench = sub.add_parser(
         "bench",
@@ -83,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
             "(results.json and results.md in --out)."
         ),
         epilog=examples("memr-snn bench --quick --out bench_output/",
+                        "memr-snn bench --quick --sizes 400 --models cuba --peers none --json > bench.json",
                         "memr-snn bench dvs-digits --seeds 0 1 2 --device hfox_rram --out results/"),
         formatter_class=HelpFormatter,
     )
@@ -97,21 +103,25 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=int, default=3, help="repetitions per contender (median is reported)")
     bench.add_argument("--models", nargs="+", default=None, help="models to run (default cuba coba alif)")
     bench.add_argument("--peers", nargs="+", default=None,
-                       help="contenders besides memr_snn (default brian2-cython brian2-cpp nest)")
+                       help="contenders besides memr_snn, or none (default brian2-cython brian2-cpp nest; with --quick "
+                            "without brian2-cpp)")
     bench.add_argument("--out", type=Path, default=Path("bench_output"),
                        help="folder for bench.json and bench.md (with TASK: results.json and results.md; "
                             "default ./bench_output)")
-    add_progress_options(bench, "a progress bar of the training (with TASK; the speed benchmark prints one "
-                                "line per contender instead)")
+    add_json_option(bench, "bench.json (with TASK: results.json)")
+    add_progress_options(bench, "progress (speed benchmark: one line per run of a contender and a bar over the "
+                                "runs; with TASK: a bar over seeds x epochs)")
     sens = bench.add_argument_group("sensory benchmark (with TASK; defaults: the task's own settings)")
     sens.add_argument("--seeds", type=int, nargs="+", default=None, help="network seeds (default 0 1 2)")
-    sens.add_argument("--epochs", type=int, default=None, help="training epochs")
-    sens.add_argument("--hidden", type=int, default=None, help="hidden LIF neurons")
-    sens.add_argument("--lr", type=float, default=None, help="Adam learning rate")
-    sens.add_argument("--batch-size", type=int, default=None, help="minibatch size")
-    sens.add_argument("--recurrent", action="store_true", default=None, help="recurrent hidden layer")
-    sens.add_argument("--device", "--preset", dest="preset", default=None, metavar="PRESET",
-                      help="device preset of the mapped evaluation (default hfox_rram; --preset is the old name)")
+    sens.add_argument("--epochs", type=int, default=None, help="training epochs (default: the task's)")
+    sens.add_argument("--hidden", type=int, default=None, help="hidden LIF neurons (default: the task's)")
+    sens.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: the task's)")
+    sens.add_argument("--batch-size", type=int, default=None, help="minibatch size (default: the task's)")
+    sens.add_argument("--recurrent", action="store_true", default=None,
+                      help="recurrent hidden layer (default: the task's)")
+    sens.add_argument("--device", dest="preset", default=None, metavar="PRESET",
+                      help="device preset of the mapped evaluation (default hfox_rram)")
+    add_alias(bench, "--preset", "preset")  # the old name, still accepted
     sens.add_argument("--device-seeds", type=int, nargs="+", default=None,
                       help="device seeds per trained network (default 0)")
     sens.add_argument("--read-noise", choices=("per_step", "static", "off"), default=None,
@@ -129,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
             "utilisation.png). Networks the target cannot express are refused with the element and the reason."
         ),
         epilog=examples("memr-snn map --profile loihi1 --network cuba --n 4000 --out mapping/",
-                        "memr-snn map --profile loihi2 --network cuba --rates-from-run 0.5"),
+                        "memr-snn map --profile loihi2 --network cuba --rates-from-run 0.5",
+                        "memr-snn map --profile loihi1 --network cuba --n 400 --json --out mapping/"),
         formatter_class=HelpFormatter,
     )
     mp.add_argument("--profile", required=True, metavar="PROFILE",
@@ -148,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     mp.add_argument("--out", type=Path, default=Path("mapping_output"),
                     help="folder for mapping.json and utilisation.png (default ./mapping_output)")
     mp.add_argument("--no-plots", action="store_true", help="skip utilisation.png")
+    add_json_option(mp, "mapping.json")
+    add_progress_options(mp, "the progress of --rates-from-run",
+                         default="for runs of more than 100000 steps: a bar when stderr is a terminal, a few "
+                                 "plain lines otherwise")
 
     devices = sub.add_parser(
         "devices", help="device presets and compact-model I-V loops",
@@ -158,25 +173,32 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=HelpFormatter,
     )
     dsub = devices.add_subparsers(dest="devices_command", metavar="ACTION")
-    dsub.add_parser("list", help="built-in presets with their technology and source",
-                    description="List the built-in device presets with their technology and source.",
-                    epilog=examples("memr-snn devices list"), formatter_class=HelpFormatter)
+    dlist = dsub.add_parser("list", help="built-in presets with their technology and source",
+                            description="List the built-in device presets with their technology and source.",
+                            epilog=examples("memr-snn devices list", "memr-snn devices list --json"),
+                            formatter_class=HelpFormatter)
+    add_json_option(dlist, "the presets (name, technology, source)")
     show = dsub.add_parser("show", help="print a preset as device_preset.json (redirect to a file to edit it)",
                            description="Print a device preset as device_preset.json; redirect it to a file, edit "
                                        "it and pass the file to --device.",
                            epilog=examples("memr-snn devices show pcm_gst > my_pcm.json"),
                            formatter_class=HelpFormatter)
     show.add_argument("preset", help="built-in name or path to a preset file")
+    show.add_argument("--json", action="store_true",
+                      help="accepted for uniformity: the output is always the preset's JSON document")
     iv = dsub.add_parser("iv", help="simulate a sine drive of a compact model and plot its I-V loop",
                          description="Simulate a sine voltage drive of a compact memristor model and plot its "
                                      "pinched I-V loop, one per frequency; prints the loop areas.",
                          epilog=examples("memr-snn devices iv vteam --freq 1000 10000 --out iv.png"),
                          formatter_class=HelpFormatter)
     iv.add_argument("model", choices=("strukov", "vteam"), help="compact model")
-    iv.add_argument("--window", default=None, help="window function (strukov: none, joglekar, biolek, prodromakis)")
+    iv.add_argument("--window", default=None,
+                    help="window function (strukov: none, joglekar, biolek, prodromakis; default: joglekar for "
+                         "strukov, the model's own for vteam)")
     iv.add_argument("--amplitude", type=float, default=None, help="sine amplitude [V] (default: model's)")
     iv.add_argument("--freq", type=float, nargs="+", default=None, help="sine frequencies [Hz] (default: model's)")
     iv.add_argument("--out", type=Path, default=Path("iv.png"), help="figure file (default iv.png)")
+    add_json_option(iv, "the model, amplitude and loop area per frequency")
 
     from .experiments import EXPERIMENTS
 
@@ -196,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_export_parser(sub)
 
-    sub.add_parser("info", help="versions, threading, optional extras", description="Print versions, numba "
-                   "threading, memory and which optional extras (brian2, nest, lava, nir) are present.",
-                   epilog=examples("memr-snn info"), formatter_class=HelpFormatter)
+    info = sub.add_parser("info", help="versions, threading, optional extras", description="Print versions, "
+                          "numba threading, memory and which optional extras (brian2, nest, lava, nir) are present.",
+                          epilog=examples("memr-snn info", "memr-snn info --json"), formatter_class=HelpFormatter)
+    add_json_option(info, "the report")
     return parser

@@ -177,7 +177,8 @@ def eprop_vs_bptt(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None = No
                   tau_adapt: float = 500e-3, w_in_scale: float = 2.0, w_rec_scale: float = 0.5,
                   c_reg: float = 1e-4, f_target: float = 10.0, feedback: str = "symmetric",
                   surrogate: str = "triangle", task_kwargs: dict | None = None,
-                  methods: Sequence[str] = METHODS) -> dict[str, Any]:
+                  methods: Sequence[str] = METHODS, progress: Callable[[str, int], None] | None = None
+                  ) -> dict[str, Any]:
     """Train one initial network with e-prop and with BPTT on the same evidence-accumulation data.
 
     The defaults are those of :func:`~memr_snn.learning.eprop.train_eprop_task` (the e-prop run
@@ -213,6 +214,9 @@ def eprop_vs_bptt(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None = No
         Arguments of :func:`~memr_snn.learning.eprop.evidence_accumulation`.
     methods : sequence of {"eprop", "bptt"}
         Which runs to do.
+    progress : callable, optional
+        ``progress(method, epoch)`` after every training epoch of each run (e.g. to advance a
+        progress bar).
 
     Returns
     -------
@@ -262,6 +266,8 @@ def eprop_vs_bptt(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None = No
                 te = evaluate(cfg, lr_.w, setup.x_te, setup.y_te, mask)
                 curve.append({"test_loss": te["loss"], "test_accuracy": te["accuracy"]})
                 eval_time += time.perf_counter() - t
+                if progress is not None:
+                    progress("eprop", epoch)
 
         t0 = time.perf_counter()
         hist = learner.train(setup.x_tr, setup.y_tr, mask, batch_size=batch_size, n_epochs=epochs, seed=seed,
@@ -284,6 +290,8 @@ def eprop_vs_bptt(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None = No
             curve_b.append({"train_loss": float(record["loss"]), "test_loss": te["loss"],
                             "test_accuracy": te["accuracy"]})
             eval_b += time.perf_counter() - t
+            if progress is not None:
+                progress("bptt", epoch)
 
         t0 = time.perf_counter()
         S.train(cfg, w, setup.x_tr, setup.y_tr, "masked_ce", epochs=epochs, batch_size=batch_size,

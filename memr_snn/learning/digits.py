@@ -13,7 +13,7 @@ weights onto a device preset and reports the mapped accuracy over device seeds
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._validation import check_int_at_least
@@ -29,7 +29,7 @@ def train_digits(seed: int = 0, epochs: int = 40, hidden: int = 128, *, T: int =
                  lr: float = 5e-3, lr_decay: float = 0.95, batch_size: int = 32, in_gain: float = 2.0,
                  hardware: HardwareAware | None = None, map_preset: str | None = None,
                  device_seeds: Sequence[int] = (0, 1, 2, 3, 4), read_noise: str = "per_step",
-                 age: float = 0.0) -> dict[str, Any]:
+                 age: float = 0.0, callback: Callable[[int, dict], None] | None = None) -> dict[str, Any]:
     """Train the digits classifier; return accuracies, weights and timing.
 
     Parameters
@@ -61,6 +61,9 @@ def train_digits(seed: int = 0, epochs: int = 40, hidden: int = 128, *, T: int =
         Read-noise mode of :func:`~memr_snn.learning.surrogate.evaluate_mapped`.
     age : float
         Time between programming and the test reads [s].
+    callback : callable, optional
+        ``callback(epoch, record)`` after every training epoch (e.g. to advance a progress bar;
+        :func:`~memr_snn.learning.sensory.train_network`).
 
     Returns
     -------
@@ -76,7 +79,8 @@ def train_digits(seed: int = 0, epochs: int = 40, hidden: int = 128, *, T: int =
                               y_test=ds.y_test, dt=dt, n_classes=10,
                               resample=lambda rng: rate_encode(ds.images_train, T, dt, max_rate, rng))
     net = train_network(data, seed, hidden=hidden, epochs=epochs, lr=lr, lr_decay=lr_decay, batch_size=batch_size,
-                        loss=loss, recurrent=recurrent, beta=beta, in_gain=in_gain, hardware=hardware)
+                        loss=loss, recurrent=recurrent, beta=beta, in_gain=in_gain, hardware=hardware,
+                        callback=callback)
     config, weights, t_train = net.config, net.weights, net.train_seconds
     out: dict[str, Any] = {
         "seed": seed,

@@ -559,11 +559,13 @@ def train_eprop_task(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None =
                      n_test: int = 256, n_epochs: int = 2, batch_size: int = 32, lr: float = 5e-3,
                      feedback: str = "symmetric", beta: float = 0.1, tau_adapt: float = 500e-3,
                      w_in_scale: float = 2.0, w_rec_scale: float = 0.5, c_reg: float = 1e-4, f_target: float = 10.0,
-                     device: DeviceTarget | None = None, task_kwargs: dict | None = None) -> dict[str, Any]:
+                     device: DeviceTarget | None = None, task_kwargs: dict | None = None,
+                     callback=None) -> dict[str, Any]:
     """Train an ALIF network with e-prop on :func:`evidence_accumulation`; return the results.
 
     ``n_adaptive`` neurons (default half) are ALIF with ``beta``, the rest LIF.  Training
-    and test sets are drawn from ``seed`` (disjoint generator streams).
+    and test sets are drawn from ``seed`` (disjoint generator streams).  ``callback(epoch,
+    batch_index, learner)``, if given, is called after each minibatch (:meth:`EProp.train`).
 
     Returns
     -------
@@ -584,7 +586,7 @@ def train_eprop_task(seed: int = 0, *, n_rec: int = 40, n_adaptive: int | None =
     w0 = _snn.init_weights(cfg, seed, scheme="bellec2020", in_gain=w_in_scale, rec_gain=w_rec_scale)
     learner = EProp(cfg, w0, task="classification", feedback=feedback, lr=lr, c_reg=c_reg, f_target=f_target,
                     device=device, seed=seed)
-    hist = learner.train(x_tr, y_tr, mask, batch_size=batch_size, n_epochs=n_epochs, seed=seed)
+    hist = learner.train(x_tr, y_tr, mask, batch_size=batch_size, n_epochs=n_epochs, seed=seed, callback=callback)
     test_acc = float(np.mean(learner.predict(x_te, mask) == y_te))
     train_acc = float(np.mean(learner.predict(x_tr, mask) == y_tr))
     z = simulate(cfg, learner.w, x_te)["z"]

@@ -323,7 +323,7 @@ def run_classification_benchmark(data: ClassificationData, *, seeds: Sequence[in
     data : ClassificationData
         The task.
     seeds : sequence of int
-        Network seeds (>= 1; the issue's reports use >= 3).
+        Network seeds (at least one; the reported results use three).
     hidden, epochs, lr, lr_decay, batch_size, loss, recurrent, beta, tau_mem, tau_out, in_gain, hardware
         Network and training settings (:func:`train_network`).
     preset : str

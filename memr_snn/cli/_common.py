@@ -170,7 +170,7 @@ def _network_from_arg(network: str, *, n: int, seed: int, dt: float, record: boo
 def saved_label(net, path: Path) -> str:
     """The label of a network loaded from ``path``: the name it was saved with (``run --save-state`` stores the
     built-in's name, e.g. ``cuba``), else the file's stem (files saved without a name)."""
-    name = getattr(net, "name", None)
+    name = net.name
     return name if isinstance(name, str) and name.strip() else path.stem
 
 

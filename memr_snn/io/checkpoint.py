@@ -168,7 +168,7 @@ def save_network(net: Network, path: str | Path) -> Path:
         "version": CHECKPOINT_VERSION,
         "dt": net.dt,
         "seed": net.seed,
-        "name": getattr(net, "name", None),  # optional label (the CLI's network name), None when unset
+        "name": net.name,  # optional label (None when unset)
         "engine": net.engine,
         "weight_dtype": net.weight_dtype,
         "populations": pops,
@@ -265,7 +265,7 @@ def _rebuild_model(meta, arrays, step: int) -> Network:
     """Populations, projections and monitors (with their data) from the file; no engine."""
     net = Network(dt=meta["dt"], seed=meta["seed"], engine=meta["engine"],
                   weight_dtype=meta.get("weight_dtype", "float64"))
-    net.name = meta.get("name")  # optional: files written before it existed load with None
+    net.name = meta.get("name")  # optional (files written before it existed load with None); validated
     for k, entry in enumerate(meta["populations"]):
         key = f"pop/{k}"
         kind = entry["kind"]

@@ -96,6 +96,9 @@ class Network:
         12 bytes per synapse with the 4-byte target index, ``float32`` 8 bytes;
         weights are rounded to the storage type when the network is built, and
         accumulated in float64 either way.
+    name : str, optional
+        A label (1 to 200 characters) used by reports and the command line;
+        checkpoints save and restore it.
 
     Notes
     -----
@@ -126,7 +129,8 @@ class Network:
     True
     """
 
-    def __init__(self, dt: float, seed: int | None = None, engine: str = "auto", weight_dtype: str = "float64"):
+    def __init__(self, dt: float, seed: int | None = None, engine: str = "auto", weight_dtype: str = "float64",
+                 name: str | None = None):
         if isinstance(dt, bool) or not isinstance(dt, (int, float, np.floating, np.integer)):
             raise TypeError(f"dt must be a number of seconds, got {dt!r}")
         if not (math.isfinite(dt) and dt > 0):
@@ -139,18 +143,30 @@ class Network:
         self.seed = int(seed)
         self._engine = self._check_engine(engine)
         try:
-            name = str(np.dtype(weight_dtype))
+            dtype_name = str(np.dtype(weight_dtype))
         except TypeError:
-            name = None
-        if name not in WEIGHT_DTYPES:
+            dtype_name = None
+        if dtype_name not in WEIGHT_DTYPES:
             raise ValueError(f"weight_dtype must be one of {WEIGHT_DTYPES}, got {weight_dtype!r}")
-        self._weight_dtype = name
+        self._weight_dtype = dtype_name
+        self.name = name
         self.populations: list[PopulationBase] = []
         self.projections: list[Projection] = []
         self.monitors: list[Monitor] = []
         self._sim = None
 
     dt = Fixed("the time step is set at construction; make a new Network")
+
+    @property
+    def name(self) -> str | None:
+        """A label for the network (reports, the CLI, file names); saved and restored by checkpoints."""
+        return self._name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 200):
+            raise ValueError(f"name must be None or a string of 1 to 200 characters, got {value!r:.80}")
+        self._name = value
     weight_dtype = Fixed("the weight storage is set at construction; make a new Network")
 
     @property

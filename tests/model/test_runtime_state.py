@@ -52,3 +52,16 @@ def test_projection_keywords_are_the_attribute_names_and_old_spellings_warn():
     assert old.delay_uniform == new.delay_uniform == 3
     with pytest.raises(TypeError, match="both weights= and its deprecated spelling weight="):
         Projection(a, b, FixedProbability(1.0), weights=1 * pA, weight=2 * pA)
+
+
+def test_network_name_is_validated_and_survives_a_checkpoint(tmp_path):
+    net, _, _ = _net()
+    assert net.name is None
+    net.name = "cortex"
+    net.run(0.001)
+    net.save(tmp_path / "n.msnn")
+    assert Network.load(tmp_path / "n.msnn").name == "cortex"
+    assert Network(dt=1e-4, name="x").name == "x"
+    for bad in ("", 3, "y" * 201):
+        with pytest.raises(ValueError, match="name must be None or a string"):
+            Network(dt=1e-4, name=bad)

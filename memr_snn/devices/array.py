@@ -76,8 +76,9 @@ __all__ = ["ArraySpec", "Tiling", "tile_projection", "wire_model", "CELLS", "REA
 CELLS = ("1T1R", "1S1R", "1R")
 READ_SCHEMES = ("floating", "grounded")
 IR_DROP_MODELS = ("auto", "nodal", "series")
-#: largest tile (rows x cols) that ``ir_drop="auto"`` solves nodally (a 128 x 128 tile: ~2 s per programming)
-NODAL_AUTO_MAX_CELLS = 128 * 128
+#: largest tile (rows x cols) that ``ir_drop="auto"`` solves nodally (nested Schur complements: a 256 x 256
+#: tile takes ~0.3 s per programming, 512 x 512 ~1-2 s; docs/devices.md, section "IR drop")
+NODAL_AUTO_MAX_CELLS = 512 * 512
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,6 +11,7 @@ from scipy.optimize import root
 from memr_snn.devices import ArraySpec, Crossbar, LinearStepDevice
 from memr_snn.devices.crossbar import CrossbarState
 from memr_snn.devices.irdrop import NodalTile, TileCircuit, effective_conductance, series_conductance
+from memr_snn.kernel.schur import merge_boxes, merge_boxes_reference
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -300,5 +301,77 @@ def test_array_spec_validation_names_parameter():
     with pytest.raises(ValueError, match="cell must be one of"):
         TileCircuit(cell="2T2R")
     assert ArraySpec().ir_model == "nodal"  # 1T1R, floating: the single-path closed form
-    assert ArraySpec(cell="1R").ir_model == "series" and ArraySpec(64, 64, cell="1R").ir_model == "nodal"
+    assert ArraySpec(cell="1R").ir_model == "nodal" and ArraySpec(512, 512, cell="1R").ir_model == "nodal"
+    assert ArraySpec(1024, 512, cell="1R").ir_model == "series"
     assert ArraySpec(16, 16, cell="1S1R").ir_model == "series"
+
+
+def _nested_vs_splu(g, circ):
+    nested, splu = NodalTile(g, circ, solver="nested"), NodalTile(g, circ, solver="splu")
+    t_n, t_s = nested.transfer(), splu.transfer()
+    np.testing.assert_allclose(t_n, t_s, rtol=1e-9, atol=0)
+    y_n, y_s = nested.port_admittance(), splu.port_admittance()
+    np.testing.assert_allclose(y_n, y_s, rtol=0, atol=1e-9 * np.abs(y_s).max())
+    return nested, t_s
+
+
+# regimes: G r N^2 from ~0.02 (weak IR drop) to ~400 (far cells lose most of their signal)
+@pytest.mark.parametrize("shape, r, g_hi, seed", [
+    ((64, 64), 0.5, 1e-5, 0), ((64, 64), 2.0, 1e-4, 1), ((64, 64), 100.0, 1e-3, 2),
+    ((37, 53), 1.0, 1e-4, 3), ((100, 80), 2.5, 1e-4, 4), ((128, 128), 1.0, 1e-4, 5), ((3, 130), 4.0, 1e-4, 6),
+])
+def test_nested_solver_matches_sparse_lu(shape, r, g_hi, seed):
+    rng = np.random.default_rng(seed)
+    g = rng.uniform(0.0, g_hi, shape)
+    g[rng.random(shape) < 0.05] = 0.0  # empty cross-points: the Schur complements must stay definite
+    circ = TileCircuit(r_wl=r, r_bl=1.7 * r, r_driver=rng.uniform(0, 20), r_sense=rng.uniform(0, 20))
+    nested, t = _nested_vs_splu(g, circ)
+    v = rng.uniform(0.0, 0.3, (3, shape[0]))
+    np.testing.assert_allclose(nested.read(v), v @ t, rtol=1e-9, atol=1e-9 * np.abs(v @ t).max())
+    assert np.max(1.0 - t.sum(axis=0) / np.maximum(g.sum(axis=0), 1e-30)) > 1e-4  # the wires matter here
+
+
+def test_nested_solver_1t1r_and_floating():
+    rng = np.random.default_rng(8)
+    g = rng.uniform(1e-6, 1e-4, (24, 40))
+    leaky = TileCircuit(r_wl=3.0, r_bl=5.0, r_driver=10.0, cell="1T1R", r_on=1e3, g_off=1e-8)
+    _nested_vs_splu(g, leaky)
+    circ = TileCircuit(r_wl=3.0, r_bl=5.0, r_sense=7.0)
+    np.testing.assert_allclose(NodalTile(g, circ).floating_conductance(),
+                               NodalTile(g, circ, solver="splu").floating_conductance(), rtol=1e-9)
+    assert NodalTile(g, TileCircuit(r_wl=0.0, r_bl=5.0)).solver == "splu"  # merged word lines: sparse LU
+    with pytest.raises(ValueError, match="solver='nested' needs"):
+        NodalTile(g, TileCircuit(r_wl=0.0, r_bl=5.0), solver="nested")
+    with pytest.raises(ValueError, match="solver must be one of"):
+        NodalTile(g, circ, solver="cg")
+
+
+@pytest.mark.parametrize("horizontal", [True, False])
+def test_merge_kernel_matches_reference(horizontal):
+    """The numba merge equals a dense solve per pair of boxes (random boxes: Schur complements of random
+    connected Laplacians, 2 x 3 of them, 6 ports each, 2 shared)."""
+    rng = np.random.default_rng(9)
+    s = np.empty((2, 4, 6, 6)) if horizontal else np.empty((4, 2, 6, 6))
+    for idx in np.ndindex(s.shape[:2]):
+        w = rng.uniform(0.1, 2.0, (9, 9))
+        lap = np.diag((w + w.T).sum(1)) - (w + w.T)
+        ii, ee = np.arange(6, 9), np.arange(6)
+        s[idx] = lap[np.ix_(ee, ee)] - lap[np.ix_(ee, ii)] @ np.linalg.solve(lap[np.ix_(ii, ii)], lap[np.ix_(ii, ee)])
+    ext_a, int_a = np.array([0, 1, 2, 3]), np.array([4, 5])
+    ext_b, int_b = np.array([2, 3, 4, 5]), np.array([0, 1])
+    pos = rng.permutation(8)
+    shape = (2, 2, 8, 8)
+    out, ref = np.full(shape, np.nan), np.full(shape, np.nan)
+    assert merge_boxes(s, horizontal, ext_a, int_a, ext_b, int_b, pos, out)
+    assert merge_boxes_reference(s, horizontal, ext_a, int_a, ext_b, int_b, pos, ref)
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.sum(-1), 0.0, atol=1e-12)
+    bad = s.copy()
+    bad[..., 4, 4] = bad[..., 0, 0] = -1.0  # an indefinite interface is reported, not factorised
+    assert not merge_boxes(bad, horizontal, ext_a, int_a, ext_b, int_b, pos, out)
+
+
+@pytest.mark.slow
+def test_nested_solver_matches_sparse_lu_256():
+    rng = np.random.default_rng(10)
+    _nested_vs_splu(rng.uniform(1e-6, 1e-4, (256, 256)), TileCircuit(r_wl=1.0, r_bl=1.0))

@@ -14,8 +14,9 @@ code version is refused before any work (:func:`open_results_folder`).
 Row columns: ``key``, ``experiment``, ``point_index``, ``replicate``, ``seed``, ``status`` (``"ok"`` or
 ``"failed"``), one ``param.<name>`` per parameter, one ``metric.<name>`` per metric (ok rows), ``error_type``,
 ``error_message``, ``traceback`` (failed rows), and the run information ``started_at`` (UTC, ISO 8601),
-``seconds``, ``host``, ``pid``, ``worker`` (:data:`RUN_COLUMNS`, the columns that differ between two runs
-of the same point), ``code_version``, ``memr_snn_version``, ``python_version``, ``numpy_version``.
+``seconds`` (wall clock), ``cpu_seconds`` (CPU time of the thread that ran it), ``host``, ``pid``, ``worker``
+(:data:`RUN_COLUMNS`, the columns that differ between two runs of the same point), ``code_version``,
+``memr_snn_version``, ``python_version``, ``numpy_version``.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ MANIFEST = "sweep.json"
 #: the folder of the per-point Parquet files
 POINTS_DIR = "points"
 #: the columns that describe one run of a point (when, where, how long), not its result
-RUN_COLUMNS = ("started_at", "seconds", "host", "pid", "worker")
+RUN_COLUMNS = ("started_at", "seconds", "cpu_seconds", "host", "pid", "worker")
 _FORMAT = "memr_snn-sweep"
 _FORMAT_VERSION = 1
 

@@ -141,6 +141,19 @@ def test_missing_pyarrow_names_the_extra(tmp_path, monkeypatch):
         run_sweep(SPEC, tmp_path / "r", executor=SerialExecutor(), progress=False)
 
 
+def test_missing_distributed_names_the_extra(tmp_path, monkeypatch):
+    import sys
+
+    from memr_snn.sweep import DaskExecutor
+
+    for name in [m for m in sys.modules if m == "distributed" or m.startswith("distributed.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(MissingExtraError, match=r"^sweeps on Dask needs dask \(module distributed\), which is not"):
+        run_sweep(SPEC, tmp_path / "r", executor=DaskExecutor(), progress=False)
+    assert not list((tmp_path / "r" / POINTS_DIR).glob("*.parquet"))  # nothing ran
+
+
 def test_progress_lines_count_points_and_failures(tmp_path, capsys):
     spec = SweepSpec(Q, grid=(("x", (0.0, 1.0)),), fixed=(("fail_at", 1.0),))
     run_sweep(spec, tmp_path / "r", progress=True)

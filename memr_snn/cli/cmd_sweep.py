@@ -107,7 +107,8 @@ def _cmd_sweep_run(args) -> int:
             address, workers=(args.workers or settings.get("workers")) if not address else None,
             retries=args.retries if args.retries is not None else settings.get("retries", 2),
             connect_timeout=args.connect_timeout or settings.get("connect_timeout", 10.0))
-    summary = run_sweep(config.spec, out, executor, retry_failed=not args.keep_failed, progress=args.progress)
+    progress = sys.stderr.isatty() if args.progress is None else args.progress  # as the help says
+    summary = run_sweep(config.spec, out, executor, retry_failed=not args.keep_failed, progress=progress)
     doc = summary.to_dict()
     if args.json:
         print(json.dumps(doc, indent=2))

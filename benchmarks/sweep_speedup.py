@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import tempfile
 import time
@@ -95,6 +96,7 @@ def main() -> dict:
           f"dask {out['noop_dask_ms_per_point']:.1f} ms; serial and dask tables equal: {same}")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
+    shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 

@@ -91,6 +91,8 @@ class ProgressBar:
         Units done so far, clamped to ``total``.
     mode : str
         ``"bar"`` (tqdm on a terminal), ``"lines"`` (plain lines) or ``"off"``.
+    postfix : str
+        Status text shown after the counts (:meth:`set_postfix`), ``""`` by default.
     enabled : bool
         Whether anything is written (``mode != "off"``).  The bar turns itself off if writing to the
         stream fails (a closed pipe must not stop a simulation).
@@ -136,6 +138,7 @@ class ProgressBar:
         else:
             self.mode = "bar" if _is_tty(self._stream) else "lines"
         self._closed = False
+        self.postfix = ""
         self._bar: tqdm | None = None
         self._start = _clock()
         self._last_line = self._start
@@ -197,6 +200,18 @@ class ProgressBar:
             self._guard(tqdm.write, str(text), self._stream)
         elif self.mode == "lines":
             self._guard(self._raw_write, f"{text}\n")
+
+    def set_postfix(self, text: str) -> None:
+        """Show ``text`` after the counts (e.g. ``"2 failed"``): at the bar's end, or appended to the plain lines.
+
+        Parameters
+        ----------
+        text : str
+            Short status text; ``""`` removes it.
+        """
+        self.postfix = str(text)
+        if self.mode == "bar" and not self._closed:
+            self._guard(self._bar.set_postfix_str, self.postfix, False)
 
     def close(self) -> None:
         """Draw the final state and end the line (or write the last plain line).  Safe to call more than once."""
@@ -277,6 +292,8 @@ class ProgressBar:
                          f"[{_format_seconds(elapsed)} elapsed, ~{_format_seconds(left)} left]")
 
     def _write_line(self, text: str) -> None:
+        if self.postfix:
+            text = f"{text}, {self.postfix}"
         self._last_line = _clock()
         self._guard(self._raw_write, text + "\n")
 

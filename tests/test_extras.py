@@ -68,7 +68,7 @@ def test_extras_table_matches_pyproject_and_readme():
     readme = (ROOT / "README.md").read_text()
     for extra, (_, modules) in EXTRAS.items():
         assert extra in project
-        declared = {re.split(r"[<>=!~ ]", req)[0].lower() for req in project[extra]}
+        declared = {re.split(r"[<>=!~ \[]", req)[0].lower() for req in project[extra]}  # "dask[distributed]" -> dask
         for module, dist in modules.items():
             assert dist in declared or module == "h5py", (extra, dist)  # h5py comes with nir
     for extra in project:

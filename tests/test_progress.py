@@ -53,6 +53,20 @@ def test_non_tty_gets_plain_lines_not_carriage_returns(clock):
     assert out.getvalue().splitlines() == ["x: 0/10", "x: 10/10 (100%) done in 00:00"]
 
 
+def test_postfix_follows_the_counts(clock):
+    out = io.StringIO()
+    with ProgressBar(4, desc="sweep", stream=out) as bar:
+        bar.update(2)
+        bar.set_postfix("1 failed")
+        bar.update(2)
+    assert out.getvalue().splitlines() == ["sweep: 0/4", "sweep: 4/4 (100%) done in 00:00, 1 failed"]
+    tty = TTY()
+    with ProgressBar(4, desc="sweep", stream=tty) as bar:
+        bar.set_postfix("3 failed")
+        bar.update(4)
+    assert "3 failed" in tty.getvalue()
+
+
 def test_explicitly_disabled_writes_nothing_even_on_tty():
     out = TTY()
     with ProgressBar(5, enabled=False, stream=out) as bar:

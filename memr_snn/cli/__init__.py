@@ -64,6 +64,7 @@ from .cmd_export import EXPORTERS, _add_export_parser, _cmd_export, _export_lava
 from .cmd_info import _cmd_info
 from .cmd_map import _cmd_map
 from .cmd_run import _RUN_FILES, _cmd_run, _device_outputs, _load_network, _plots, _print_summary  # noqa: F401
+from .cmd_sweep import _cmd_sweep
 from .parser import _EPILOG, build_parser  # noqa: F401
 
 __all__ = ["main", "build_parser", "check_output_path", "OutputPathError", "EXIT_CODES"]
@@ -81,7 +82,7 @@ def _error(message: str) -> None:
 
 def _dispatch(args) -> int:
     commands = {"run": _cmd_run, "info": _cmd_info, "bench": _cmd_bench, "devices": _cmd_devices,
-                "experiment": _cmd_experiment, "export": _cmd_export, "map": _cmd_map}
+                "experiment": _cmd_experiment, "export": _cmd_export, "map": _cmd_map, "sweep": _cmd_sweep}
     return commands[args.command](args)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ._common import HelpFormatter, add_alias, add_json_option, add_progress_options, builtin_names, examples
 from .cmd_export import _add_export_parser
+from .cmd_sweep import _add_sweep_parser
 
 _EPILOG = (
     "Run 'memr-snn COMMAND --help' for the options of a command.  "
@@ -217,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("options", nargs=argparse.REMAINDER, help="the experiment's own options")
 
     _add_export_parser(sub)
+    _add_sweep_parser(sub)
 
     info = sub.add_parser("info", help="versions, threading, optional extras", description="Print versions, "
                           "numba threading, memory and which optional extras (brian2, nest, lava, nir) are present.",

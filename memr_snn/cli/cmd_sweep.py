@@ -46,7 +46,8 @@ def _add_sweep_parser(sub) -> None:
     run.add_argument("--workers", type=int, default=None,
                      help="worker processes of the embedded Dask cluster (default: one per core)")
     run.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                     help="an existing Dask scheduler, tcp://host:port, instead of the embedded cluster")
+                     help="an existing Dask scheduler, tcp://host:port "
+                          "(default: an embedded LocalCluster, one worker per core)")
     run.add_argument("--retries", type=int, default=None,
                      help="extra attempts of a point whose run failed outside the experiment (default 2)")
     run.add_argument("--connect-timeout", type=float, default=None,

@@ -267,6 +267,39 @@ class AnalogModel:
                 out.append(LayerEnergy(lay.name, e, lay.digital_ops * p.t_digital_op / p.digital_lanes, 0.0))
         return EnergyReport(p.name, out)
 
+    # ----------------------------------------------------------------- artifacts
+    def save(self, folder: str | Path) -> Path:
+        """Write the model's artifacts (``mapping_table.json``, ``weights.npz``, ``devices.npz``, per-tile
+        calibration JSON, ``tile_health_report.csv``) into ``folder``; see :mod:`.artifacts`."""
+        from .artifacts import save_model
+
+        return save_model(self, folder)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> AnalogModel:
+        """Reopen a saved model bit for bit (:mod:`.artifacts`); every file and field is checked first.
+
+        Raises
+        ------
+        memr_snn.aimc.ArtifactError
+            Naming the file and the field.
+        """
+        from .artifacts import load_model
+
+        return load_model(folder)
+
+    def health(self) -> list[dict]:
+        """Per-tile health at the present age (the rows of ``tile_health_report.csv``)."""
+        from .artifacts import health_rows
+
+        return health_rows(self)
+
+    def log_telemetry(self, path: str | Path | None, profile: str | Path | AIMCProfile = "hermes_pcm") -> None:
+        """Append energy and latency of every following batch to the JSON-lines file ``path`` (``None``: stop)."""
+        from .artifacts import Telemetry
+
+        self.telemetry = None if path is None else Telemetry(path, profile)
+
     def __repr__(self) -> str:
         names = ", ".join(lay.name for lay in self.layers)
         return f"AnalogModel([{names}], tiles={self.n_tiles}, device={self.device.name!r})"

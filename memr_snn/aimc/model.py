@@ -32,7 +32,7 @@ import numpy as np
 
 from .calibration import CalibrationConfig
 from .devices import DeviceAdapter
-from .energy import AIMCProfile, EnergyReport, LayerEnergy, load_profile, price_layer
+from .energy import COMPONENTS, AIMCProfile, EnergyReport, LayerEnergy, load_profile, price_layer
 from .layers import (
     AnalogConv2d,
     AnalogLinear,
@@ -262,7 +262,7 @@ class AnalogModel:
                 prog = lay.matrix.program_stats["energy"] if include_program else 0.0
                 out.append(price_layer(lay.name, lay.matrix.tiles, lay.matrix.io, p, lay.macs, lay.digital_ops, prog))
             else:
-                e = dict.fromkeys(("array", "dac", "adc", "digital", "interconnect", "program"), 0.0)
+                e = dict.fromkeys(COMPONENTS, 0.0)
                 e["digital"] = lay.digital_ops * p.e_digital_op
                 out.append(LayerEnergy(lay.name, e, lay.digital_ops * p.t_digital_op / p.digital_lanes, 0.0))
         return EnergyReport(p.name, out)

@@ -8,7 +8,7 @@ channels of an output are combined):
 Le Gallo et al., Adv. Electron. Mater. 2018; Joshi et al., Nat. Commun. 11, 2473, 2020).  At
 programming every tile reads an all-ones input and keeps the readout
 :math:`r_0 = \langle |y_c(\mathbf{1})| \rangle_c` (:class:`memr_snn.devices.DriftCompensation`,
-reached through :mod:`.devices`); at every evaluation time :math:`t` it reads again and multiplies
+reached through :mod:`memr_snn.aimc.devices`); at every evaluation time :math:`t` it reads again and multiplies
 its outputs by :math:`\alpha(t) = r_0 / r(t)`.
 
 **Per-column calibration** (``column=True``).  Every tile drives ``n_vectors`` fixed calibration

@@ -14,7 +14,7 @@ programs every tile's devices through :class:`~memr_snn.aimc.devices.DeviceAdapt
 When the periphery is perfect (``IOConfig.is_perfect``) steps 1-2 are linear and each tile is a
 single product with its folded effective weights; the accumulation of step 3 stays.  The read
 conductances are a *snapshot* taken at :meth:`TiledMatrix.set_time` (drift, 1/f noise, relaxation,
-retention and one read-noise draw at that age; :mod:`.devices`), as AIHWKit's
+retention and one read-noise draw at that age; :mod:`memr_snn.aimc.devices`), as AIHWKit's
 ``drift_analog_weights`` does; every snapshot is a new *noise epoch* whose draws come from
 ``(seed, epoch, tile)``, so a snapshot can be taken again exactly (saved models).
 :meth:`TiledMatrix.resample_read` draws a new epoch at the present time.  With wires

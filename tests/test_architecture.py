@@ -50,7 +50,8 @@ ALLOWED: dict[str, set[str]] = {
     "learning": BASE | {"kernel", "neurons", "model", "devices", "encoders", "__init__"},
     "hardware": BASE | {"kernel", "neurons", "model", "devices"},
     # dense analog in-memory computing: tiles of devices with DAC/ADC periphery (uses the device layer's models)
-    "aimc": BASE | {"kernel", "neurons", "devices"},
+    # (learning: the float MLP and the digits of the accuracy-versus-time experiment, aimc.experiment)
+    "aimc": BASE | {"kernel", "neurons", "devices", "learning"},
     "networks": BASE | {"neurons", "model", "devices", "learning", "encoders", "__init__"},
     "adapters": BASE | {"kernel", "neurons", "model", "devices", "hardware", "__init__"},
     # benchmark tooling and the Brian2/NEST peers (memr_snn.bench); users do not import it

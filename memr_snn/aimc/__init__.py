@@ -13,6 +13,8 @@ energy and latency profiles of real chips.  See ``docs/aimc.md``.
 array([[0., 1.]])
 """
 
+from .artifacts import ArtifactError, Telemetry
+from .calibration import CalibrationConfig, fit_columns
 from .devices import DeviceAdapter, Programmed
 from .energy import (
     AIMCProfile,
@@ -33,7 +35,8 @@ from .tile import TiledMatrix
 
 __all__ = [
     "compile", "AnalogModel", "TiledMatrix", "MappingConfig", "IOConfig", "DAC", "ADC", "io_preset", "IO_PRESETS",
-    "AIHWKIT_FIELDS", "DeviceAdapter", "Programmed", "AnalogLinear", "AnalogConv2d", "ReLU", "MaxPool2d",
+    "AIHWKIT_FIELDS", "CalibrationConfig", "fit_columns", "ArtifactError", "Telemetry",
+    "DeviceAdapter", "Programmed", "AnalogLinear", "AnalogConv2d", "ReLU", "MaxPool2d",
     "AvgPool2d", "BatchNorm", "Flatten", "Argmax", "Layer", "AIMCProfile", "ProfileError", "load_profile",
     "list_profiles", "save_profile", "profile_to_dict", "profile_from_dict", "EnergyReport", "LayerEnergy",
 ]

@@ -1,28 +1,50 @@
 r"""The one adapter between the AIMC engine and the device layer (:mod:`memr_snn.devices`).
 
 Everything the AIMC tiles know about devices goes through :class:`DeviceAdapter`: the device
-preset, per-device variability and stuck faults, programming (direct or program-and-verify),
-drift and read noise.  The models themselves are the device layer's (:class:`~memr_snn.devices.
-Variability`, :class:`~memr_snn.devices.StuckFaults`, :class:`~memr_snn.devices.Drift`,
-:class:`~memr_snn.devices.ReadNoise`, :func:`~memr_snn.devices.program_and_verify`); this module
-only calls them, so that a better device model is adopted here, in one place.
+preset, device-to-device spread, stuck faults, programming (direct or program-and-verify) with its
+write noise, drift, read noise (white and accumulated 1/f), relaxation, retention loss, endurance
+and the IR drop of a tile's wires.  The models are the device layer's
+(:class:`~memr_snn.devices.Variability`, :class:`~memr_snn.devices.StuckFaults`,
+:class:`~memr_snn.devices.Programming`, :func:`~memr_snn.devices.program_and_verify`,
+:class:`~memr_snn.devices.Drift`, :class:`~memr_snn.devices.ReadNoise`,
+:class:`~memr_snn.devices.Retention`, :class:`~memr_snn.devices.Endurance`,
+:mod:`memr_snn.devices.irdrop`, :class:`~memr_snn.devices.DriftCompensation`); this module only calls
+them, in the order a :class:`~memr_snn.devices.Crossbar` does, so that a better device model is
+adopted here, in one place.
 
-Programming (per device, targets :math:`G_t` in siemens):
+Programming (per device, targets :math:`G_t` in siemens; :meth:`DeviceAdapter.program`):
 
-* every device draws its own range :math:`[G_{min,d}, G_{max,d}]` (``Variability.sample``) and
-  fault state (``StuckFaults.sample``); targets are clipped to the device's range and, for devices
-  with ``levels``, rounded to the level grid, as :class:`memr_snn.devices.Crossbar` does;
-* ``method="direct"`` writes the target exactly (the device layer has no write-noise model for a
-  direct write); pulses are counted as :math:`\lceil |G_t - G_{min,d}| / \delta \rceil` from the
-  reset state, energy as pulses times ``e_set`` (``e_reset`` for depressing steps), latency as
-  pulses times ``t_pulse``;
-* ``method="verify"`` runs :func:`memr_snn.devices.program_and_verify` (ISPP with the device's
-  update law, cycle-to-cycle noise, read noise on every verify read, pulse limit) from the reset
-  state; its pulses, verify reads, energy and latency are reported as they are;
-* stuck devices read :math:`G_{max,d}` (ON) or :math:`G_{min,d}` (OFF).
+1. every device draws its own range :math:`[G_{min,d}, G_{max,d}]` (``Variability.sample``), fault
+   state (``StuckFaults.sample``), retention failure age (exponential of mean ``Retention.tau``,
+   when retention loss is measurable within 1e9 s) and endurance budget (``Endurance.sample``);
+2. targets are clipped to the device's range and, for devices with ``levels``, rounded to the level
+   grid;
+3. ``method="direct"`` writes the target; pulses are counted as
+   :math:`\lceil |G_t - G_{min,d}| / \delta \rceil` from the reset state, energy as pulses times
+   ``e_set``, latency as pulses times ``t_pulse``.  ``method="verify"`` runs
+   :func:`memr_snn.devices.program_and_verify` (ISPP, cycle-to-cycle noise, verify reads);
+4. programming noise ``Programming.write_noise`` on the healthy devices, clipped to each device's
+   range (as ``Crossbar`` does for every write);
+5. drift exponents: ``Drift.sample_nu`` (``model="aihwkit_pcm"``: from the targets, AIHWKit's
+   conductance-dependent law); stuck devices do not drift and read :math:`G_{max,d}` (ON) or
+   :math:`G_{min,d}` (OFF).
 
-Reads at time :math:`t` after programming apply ``Drift.apply`` with per-device exponents drawn by
-``Drift.sample_nu`` (stuck devices do not drift), then ``ReadNoise.read``.
+A read at age :math:`t` after programming (:meth:`DeviceAdapter.read`), with one set of draws per
+*noise epoch* (a new one at every evaluation time, as AIHWKit's ``drift_analog_weights`` draws one
+sample per inference time):
+
+.. math::
+
+    G_d = G\,(t / t_0)^{-\nu}, \qquad
+    G_s = \max(G_d + |G_d|\,\sigma_{1/f}(G, t)\,\zeta_1 + \sigma_r(t)\,\zeta_2,\ 0), \qquad
+    G_r = \max(G_s (1 + \sigma_{read}\,\xi), 0)
+
+with :math:`\sigma_{1/f}` = ``ReadNoise.flicker_sigma`` (accumulated 1/f noise), :math:`\sigma_r` =
+``Retention.relax_std`` (relaxation), and a device whose failure age has passed reading
+``Retention.fail_conductance``; these are the crossbar kernel's ``slow_noise`` and read equations.
+The tile's wires then act through :meth:`DeviceAdapter.wire_model`: :math:`G_{eff} = G_r / (1 + G_r
+R_{eq}) + G_{sn}`, with :math:`R_{eq}` and :math:`G_{sn}` solved once per programming state from the
+programmed conductances (the representation of ``devices.array.wire_model``).
 """
 
 from __future__ import annotations
@@ -32,11 +54,25 @@ from pathlib import Path
 
 import numpy as np
 
-from ..devices import DevicePreset, PresetError, load_preset, program_and_verify
+from ..devices import (
+    ArraySpec,
+    DevicePreset,
+    DriftCompensation,
+    PresetError,
+    load_preset,
+    preset_from_dict,
+    preset_to_dict,
+    program_and_verify,
+)
+from ..devices.array import NODAL_AUTO_MAX_CELLS
+from ..devices.irdrop import effective_conductance, series_conductance
 
-__all__ = ["DeviceAdapter", "Programmed", "PROGRAM_METHODS"]
+__all__ = ["DeviceAdapter", "Programmed", "PROGRAM_METHODS", "ArraySpec", "DriftCompensation",
+           "preset_to_dict", "preset_from_dict"]
 
 PROGRAM_METHODS = ("direct", "verify")
+#: retention loss below double precision over this age is not simulated [s] (as ``Crossbar``)
+_RETENTION_HORIZON = 1e9
 
 
 @dataclasses.dataclass
@@ -59,6 +95,27 @@ class Programmed:
     """Programming latency when the devices are written one after another [s]."""
     unconverged: int
     """Healthy devices whose verify loop ended outside the tolerance."""
+    counts: np.ndarray = None  # type: ignore[assignment]
+    """Lifetime program pulses per device [pulses] (int64)."""
+    budget: np.ndarray = None  # type: ignore[assignment]
+    """Endurance budget per device [pulses] (``inf``: unlimited)."""
+    t_fail: np.ndarray = None  # type: ignore[assignment]
+    """Age at which the device loses its state [s] (``inf``: never)."""
+
+    def __post_init__(self) -> None:
+        n = self.g.size
+        if self.counts is None:
+            self.counts = np.zeros(n, np.int64)
+        if self.budget is None:
+            self.budget = np.full(n, np.inf)
+        if self.t_fail is None:
+            self.t_fail = np.full(n, np.inf)
+
+    #: per-device arrays and their dtypes (what artifacts store)
+    ARRAYS = {"g": np.float64, "nu": np.float64, "fault": np.int8, "counts": np.int64, "budget": np.float64,
+              "t_fail": np.float64}
+    #: totals (what artifacts store next to the arrays)
+    TOTALS = {"pulses": int, "verify_reads": int, "energy": float, "latency": float, "unconverged": int}
 
 
 class DeviceAdapter:
@@ -109,9 +166,30 @@ class DeviceAdapter:
 
     @property
     def read_noise(self) -> float:
-        """Relative standard deviation of a read [1]."""
+        """Relative standard deviation of a white read [1]."""
         return float(self.preset.read_noise.read_noise)
 
+    @property
+    def retention_on(self) -> bool:
+        """True when retention loss is measurable within 1e9 s (~30 years)."""
+        return float(self.preset.retention.survival(_RETENTION_HORIZON)) < 1.0
+
+    @property
+    def drifts(self) -> bool:
+        """True when the devices drift."""
+        return not self.preset.drift.is_ideal
+
+    @property
+    def ages(self) -> bool:
+        """True when a read depends on the age since programming (drift, 1/f noise, relaxation, retention)."""
+        p = self.preset
+        return self.drifts or p.read_noise.flicker_on or p.retention.relax_sigma > 0.0 or self.retention_on
+
+    def to_dict(self) -> dict:
+        """The preset as the device layer writes it (``preset_to_dict``): artifacts reopen it exactly."""
+        return preset_to_dict(self.preset)
+
+    # ------------------------------------------------------------------ programming
     def program(self, target: np.ndarray, *, method: str = "direct", seed: int, tolerance: float = 0.01,
                 max_pulses: int = 100) -> Programmed:
         """Program devices towards ``target`` [S] (flat array); see the module docstring."""
@@ -125,8 +203,9 @@ class DeviceAdapter:
         d2d = p.variability.sample(dev, n, rng)
         lo, hi = d2d["g_min"], d2d["g_max"]
         fault = p.faults.sample(n, rng)
-        nu = p.drift.sample_nu(n, rng)
-        nu[fault != 0] = 0.0
+        t_fail = rng.exponential(p.retention.tau, n) if self.retention_on else np.full(n, np.inf)
+        t_fail[fault != 0] = np.inf
+        budget = p.endurance.sample(n, rng)
         t = np.clip(target, lo, hi)
         if dev.levels >= 2:
             step = (dev.g_max - dev.g_min) / (dev.levels - 1)
@@ -134,35 +213,114 @@ class DeviceAdapter:
         prog = p.programming
         if method == "direct":
             g = t.copy()
-            delta = g - lo
             dg = float(dev.dg_up)
-            pulses = np.ceil(delta / dg - 1e-9).astype(np.int64) if dg > 0 else np.zeros(n, np.int64)
-            pulses[fault != 0] = 0
-            n_p = int(pulses.sum())
-            out = Programmed(g=g, nu=nu, fault=fault, pulses=n_p, verify_reads=0,
-                             energy=n_p * float(prog.e_set), latency=n_p * float(prog.t_pulse), unconverged=0)
+            counts = np.ceil((g - lo) / dg - 1e-9).astype(np.int64) if dg > 0 else np.zeros(n, np.int64)
+            counts = np.maximum(counts, 0)
+            counts[fault != 0] = 0
+            n_p = int(counts.sum())
+            out = Programmed(g=g, nu=np.zeros(n), fault=fault, pulses=n_p, verify_reads=0,
+                             energy=n_p * float(prog.e_set), latency=n_p * float(prog.t_pulse), unconverged=0,
+                             counts=counts, budget=budget, t_fail=t_fail)
         else:
             res = program_and_verify(dev, t, lo, read_noise=self.read_noise, tolerance=tolerance,
                                      max_pulses=max_pulses, programming=prog, seed=int(seed) + 1,
-                                     fault=fault.copy())
+                                     fault=fault.copy(), budget=budget, fail_state=p.endurance.fail_state)
             healthy = fault == 0
-            out = Programmed(g=res.g, nu=nu, fault=fault, pulses=int(res.pulses.sum()),
+            out = Programmed(g=res.g, nu=np.zeros(n), fault=res.fault, pulses=int(res.pulses.sum()),
                              verify_reads=int(res.verify_reads.sum()), energy=res.energy_total,
-                             latency=res.latency_total, unconverged=int(np.sum(~res.converged & healthy)))
-        out.g[fault == 1] = hi[fault == 1]
-        out.g[fault == -1] = lo[fault == -1]
+                             latency=res.latency_total, unconverged=int(np.sum(~res.converged & healthy)),
+                             counts=res.counts, budget=budget, t_fail=t_fail)
+        healthy = out.fault == 0
+        if prog.noise_on:
+            noisy = np.clip(prog.write_noise(out.g, dev.g_min, dev.g_max, np.random.default_rng([int(seed), 12])),
+                            lo, hi)
+            out.g = np.where(healthy, noisy, out.g)
+        drift = p.drift
+        if not drift.is_ideal:
+            rng_nu = np.random.default_rng([int(seed), 13])
+            out.nu = (drift.sample_nu(n, rng_nu, t, dev.g_max) if drift.depends_on_g else drift.sample_nu(n, rng_nu))
+        out.nu = np.where(healthy, out.nu, 0.0)
+        on, off = out.fault == 1, out.fault == -1
+        out.g[on] = hi[on]
+        out.g[off] = lo[off]
+        out.t_fail[~healthy] = np.inf
         return out
 
-    def read(self, g: np.ndarray, nu: np.ndarray, t: float, rng: np.random.Generator | None) -> np.ndarray:
-        """Conductances read ``t`` seconds after programming: drift, then read noise (a new array)."""
+    # ------------------------------------------------------------------ reading
+    def read(self, prog: Programmed, t: float, rng: np.random.Generator | None) -> np.ndarray:
+        """Conductances read at age ``t`` [s] after programming (module docstring); a new array.
+
+        ``rng`` draws the noise of this epoch (1/f and relaxation deviates, white read noise).
+        """
         p = self.preset
-        out = np.asarray(g, dtype=np.float64)
-        if p.drift.nu > 0.0 or p.drift.nu_std > 0.0:
-            out = p.drift.apply(out, t, nu)
+        g = prog.g
+        out = np.array(g, dtype=np.float64, copy=True)
+        if self.drifts:
+            out = p.drift.apply(out, t, prog.nu)
+        rn, ret = p.read_noise, p.retention
+        if t > 0.0 and (rn.flicker_on or ret.relax_sigma > 0.0):
+            rng = np.random.default_rng(rng)
+            dg = np.zeros_like(out)
+            if rn.flicker_on:
+                dg += np.abs(out) * rn.flicker_sigma(g, self.g_max, t) * rng.standard_normal(out.shape)
+            if ret.relax_sigma > 0.0:
+                dg += ret.relax_std(t, self.g_range) * rng.standard_normal(out.shape)
+            out = np.maximum(out + dg, 0.0)
+        if self.retention_on:
+            out = np.where(t > prog.t_fail, ret.fail_conductance(self.g_min, self.g_max), out)
         if self.read_noise > 0.0:
-            out = p.read_noise.read(out, rng)
-        return np.array(out, dtype=np.float64, copy=True)
+            out = np.maximum(rn.read(out, rng), 0.0)
+        return out
+
+    def wire_model(self, g: np.ndarray, array: ArraySpec) -> tuple[np.ndarray, np.ndarray, str]:
+        """Series resistance ``R_eq`` [Ohm] and sneak conductance ``G_sn`` [S] of every cell of a tile.
+
+        ``g`` is the tile's programmed conductance matrix ``(rows, cols)`` [S].  The row-parallel read
+        of an analog matrix-vector product drives every word line and holds every bit line at virtual
+        ground, the ``"grounded"`` scheme of :func:`memr_snn.devices.irdrop.effective_conductance`,
+        whose transfer matrix :math:`T` gives every column current exactly for linear cells.
+        ``array.ir_drop``: ``"nodal"`` solves it, ``"series"`` uses the first-order
+        ``series_conductance``, ``"auto"`` solves it for linear cells on tiles of at most
+        ``NODAL_AUTO_MAX_CELLS`` cross-points.  Returns ``(r_eq, g_sn, model)`` with
+        :math:`G_{eff} = G / (1 + G R_{eq}) + G_{sn}` equal to :math:`T` at the programmed ``g``.
+        """
+        g = np.asarray(g, dtype=np.float64)
+        circuit = array.circuit()
+        model = array.ir_drop
+        if model == "auto":
+            model = "nodal" if circuit.cell != "1S1R" and g.size <= NODAL_AUTO_MAX_CELLS else "series"
+        if array.r_wire == 0.0:
+            return np.zeros(g.shape), np.zeros(g.shape), model
+        eff = (series_conductance(g, circuit) if model == "series"
+               else effective_conductance(g, circuit, "grounded", array.v_read))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            series = (g > 0) & (eff > 0) & (eff <= g)
+            r_eq = np.where(series, 1.0 / np.where(series, eff, 1.0) - 1.0 / np.where(series, g, 1.0), 0.0)
+        return r_eq, np.where(series, 0.0, eff - g), model
 
     def read_energy_per_siemens(self) -> tuple[float, float]:
         """``(v_read, t_read)`` of the preset's programming electricals [V], [s]."""
         return float(self.preset.programming.v_read), float(self.preset.programming.t_read)
+
+    # ------------------------------------------------------------------ health
+    def health(self, prog: Programmed, t: float) -> dict[str, float]:
+        """Health of a set of devices at age ``t`` [s]: stuck and failed devices, drift state, pulses used
+        and endurance left (min and mean over the healthy devices' budgets; ``inf`` when unlimited)."""
+        p = self.preset
+        n = prog.g.size
+        healthy = prog.fault == 0
+        factor = p.drift.apply(np.ones(n), t, prog.nu) if self.drifts else np.ones(n)
+        left = prog.budget - prog.counts
+        lh = left[healthy]
+        return {
+            "devices": n, "stuck_on": int(np.sum(prog.fault == 1)), "stuck_off": int(np.sum(prog.fault == -1)),
+            "worn_out": int(np.sum(~healthy & (prog.counts >= prog.budget))),
+            "retention_failed": int(np.sum(t > prog.t_fail)),
+            "age_s": float(t), "nu_mean": float(np.mean(prog.nu[healthy])) if lh.size else 0.0,
+            "drift_factor_mean": float(np.mean(factor[healthy])) if lh.size else 1.0,
+            "pulses_used": int(prog.counts.sum()),
+            "endurance_left_min": float(lh.min()) if lh.size else 0.0,
+            "endurance_left_mean": float(lh.mean()) if lh.size else 0.0,
+            "endurance_used_max": float(np.max(prog.counts / prog.budget)) if n else 0.0,
+        }
+

@@ -10,17 +10,20 @@ with several profiles.  For a layer (sums over its tiles and reads):
 
 .. math::
 
-    E = E_{array} + E_{DAC} + E_{ADC} + E_{digital} + E_{interconnect} + E_{program}
+    E = E_{array} + E_{DAC} + E_{ADC} + E_{digital} + E_{interconnect} + E_{static} + E_{program}
 
-* :math:`E_{array} = V_{read}^2 \sum_{reads} \sum_i a(x_i) G_i` with :math:`G_i` the summed
-  conductance of row ``i`` (all devices of the row, reference column included) and the input
+* :math:`E_{array} = d\, V_{read}^2 \sum_{reads} \sum_i a(x_i) G_i` with :math:`d` = ``devices_per_sign``,
+  :math:`G_i` the summed conductance of row ``i`` (all devices of the row, reference column included) and the input
   activity :math:`a`: :math:`x_i^2 t_{amp}` for ``amplitude`` (the row voltage is
   :math:`x_i V_{read}` for :math:`t_{amp}`), :math:`|x_i| L\, t_{pwm}` for ``pulse_width`` (the
   row is at :math:`V_{read}` for :math:`|x_i| L` time steps, :math:`L = 2^{n-1} - 1`), and
   :math:`\sum_j |p_{ij}| t_{bit}` over the bit planes for ``bit_serial``;
 * :math:`E_{DAC} = N_{DAC}\, e_{dac}` (one conversion per row per read, per bit plane when bit-serial);
-* :math:`E_{ADC} = N_{ADC}\, F_{W} 2^{m}` (Walden figure of merit :math:`F_W` per conversion step,
-  Walden, IEEE JSAC 17, 1999);
+* :math:`E_{ADC} = N_{ADC}\,(F_{W} 2^{m} + P_{ADC}\, t_{read})` (Walden figure of merit :math:`F_W` per
+  conversion step, Walden, IEEE JSAC 17, 1999; plus the power of an ADC that runs during the whole read,
+  such as a current-controlled oscillator, times the read time);
+* :math:`E_{static} = P_{static}\, n_{active}\, t_{analog}` (leakage, clock and control of the active
+  tiles over the layer's analog latency);
 * :math:`E_{digital} = N_{ops}\, e_{op}` (input scaling, output rescaling, slice combination,
   partial-sum accumulation, bias, activations, pooling);
 * :math:`E_{interconnect} = (N_{bits,in} + N_{bits,out})\, e_{bit}` (DAC codes into and ADC codes out
@@ -71,8 +74,8 @@ class ProfileError(ValueError):
     """An AIMC profile (file, dict or constructor call) is malformed; the message names the field and value."""
 
 
-def _f(unit: str, low: float, high: float, kind: type = float):
-    return dataclasses.field(metadata={"unit": unit, "range": (low, high), "kind": kind})
+def _f(unit: str, low: float, high: float, kind: type = float, **default):
+    return dataclasses.field(metadata={"unit": unit, "range": (low, high), "kind": kind}, **default)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,6 +114,15 @@ class AIMCProfile:
     """Digital operations done in parallel [1]."""
     e_interconnect_bit: float = _f("J", 0.0, 1e-9)
     """Energy of moving one bit between a tile and the digital units [J]."""
+    devices_per_sign: int = _f("1", 1, 16, int, default=1)
+    """Devices of one sign of a weight read in parallel (a unit cell of ``2 * devices_per_sign`` devices);
+    multiplies the array energy [1] (optional in files: 1)."""
+    p_adc: float = _f("W", 0.0, 1e-1, default=0.0)
+    """Power of one ADC while a read lasts (a counting or oscillator ADC runs during the whole read) [W]
+    (optional in files: 0)."""
+    p_static_tile: float = _f("W", 0.0, 10.0, default=0.0)
+    """Static power of one active tile: leakage, clock distribution and control, over the layer's analog
+    latency [W] (optional in files: 0)."""
     chip: str = ""
     """The chip in words."""
     description: str = ""
@@ -186,6 +198,8 @@ def profile_from_dict(data: Any, where: str = "profile") -> AIMCProfile:
     for name, f in names.items():
         entry = params.get(name)
         path = f"{where}: params.{name}"
+        if entry is None and f.default is not dataclasses.MISSING:
+            continue  # a field added after version 1: older files take its default
         if not isinstance(entry, dict):
             raise ProfileError(f"{path} missing or not an object with value, unit, source, provenance")
         if entry.get("unit") != f.metadata["unit"]:
@@ -240,7 +254,7 @@ def save_profile(p: AIMCProfile, path: str | Path) -> Path:
     return write_json(profile_to_dict(p), path)
 
 
-COMPONENTS = ("array", "dac", "adc", "digital", "interconnect", "program")
+COMPONENTS = ("array", "dac", "adc", "digital", "interconnect", "static", "program")
 
 
 @dataclasses.dataclass
@@ -321,6 +335,7 @@ def price_layer(name: str, tiles, io, profile: AIMCProfile, macs: float, extra_d
     digital = float(extra_digital_ops)
     reads = rereads = 0.0
     v2 = p.v_read**2
+    v2 *= p.devices_per_sign
     for t in tiles:
         c = t.counters
         if dac.mode == "amplitude" or (dac.mode == "bit_serial" and dac.bits is None):
@@ -330,17 +345,18 @@ def price_layer(name: str, tiles, io, profile: AIMCProfile, macs: float, extra_d
         else:
             e["array"] += v2 * p.t_bit * c["array_bits"]
         e["dac"] += c["dac_conversions"] * p.e_dac
-        e["adc"] += c["adc_conversions"] * p.e_adc(adc.bits)
-        e["interconnect"] += (c["bits_in"] + c["bits_out"]) * p.e_interconnect_bit
-        digital += c["digital_ops"]
         # every ADC converts its ``columns_per_adc`` channels in turn, once per bit plane
         t_conv = cycles * p.t_adc * min(adc.columns_per_adc, t.n_ch) * planes
         t_read = max(t_in, t_conv) if p.adc_overlaps_read else t_in + t_conv
+        e["adc"] += c["adc_conversions"] * (p.e_adc(adc.bits) + p.p_adc * t_read / planes)
+        e["interconnect"] += (c["bits_in"] + c["bits_out"]) * p.e_interconnect_bit
+        digital += c["digital_ops"]
         worst = max(worst, c["reads"] * t_read)
         reads += c["reads"]
         rereads += c["bm_rereads"]
     e["digital"] = digital * p.e_digital_op
     e["program"] = float(program_energy)
     rounds = math.ceil(len(tiles) / p.n_tiles) if tiles else 0
+    e["static"] = p.p_static_tile * min(len(tiles), p.n_tiles) * rounds * worst
     latency = rounds * worst + digital * p.t_digital_op / p.digital_lanes
     return LayerEnergy(name, e, latency, float(macs), reads, rereads)

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from .devices import PROGRAM_METHODS
+from .devices import PROGRAM_METHODS, ArraySpec
 
 __all__ = ["MappingConfig", "ENCODINGS", "WEIGHT_SCALINGS", "TILE_RANGE", "slice_weights", "slice_factors"]
 
@@ -87,6 +87,12 @@ class MappingConfig:
     """Program-and-verify tolerance relative to the device range [1]."""
     max_pulses: int = 100
     """Program-and-verify pulse limit per device [pulses]."""
+    array: ArraySpec | None = None
+    """Wires and cell type of the tiles (:class:`memr_snn.devices.ArraySpec`): with ``r_wire > 0`` every
+    tile's read passes through its IR-drop model (``ir_drop``: ``"nodal"``, ``"series"`` or ``"auto"``),
+    solved once per programming state.  The tile geometry is ``max_rows`` x ``max_cols``; the spec's
+    ``rows``/``cols`` and ``read_scheme`` are not used (an analog product drives all rows and holds every
+    column at virtual ground).  ``None``: ideal wires."""
 
     def __post_init__(self) -> None:
         _int_in("max_rows", self.max_rows, *TILE_RANGE)
@@ -105,6 +111,8 @@ class MappingConfig:
         if not (isinstance(self.tolerance, (int, float)) and 0 < self.tolerance <= 1):
             raise ValueError(f"tolerance = {self.tolerance!r} is outside the allowed range (0, 1]")
         _int_in("max_pulses", self.max_pulses, 1, 100000)
+        if self.array is not None and not isinstance(self.array, ArraySpec):
+            raise TypeError(f"array must be a memr_snn.devices.ArraySpec or None, got {self.array!r}")
         if self.outputs_per_tile < 1:
             raise ValueError(
                 f"max_cols = {self.max_cols} device columns hold no output with encoding={self.encoding!r}, "

@@ -30,8 +30,9 @@ from typing import Any
 
 import numpy as np
 
+from .calibration import CalibrationConfig
 from .devices import DeviceAdapter
-from .energy import AIMCProfile, EnergyReport, LayerEnergy, load_profile, price_layer
+from .energy import COMPONENTS, AIMCProfile, EnergyReport, LayerEnergy, load_profile, price_layer
 from .layers import (
     AnalogConv2d,
     AnalogLinear,
@@ -167,14 +168,18 @@ class AnalogModel:
     """
 
     def __init__(self, layers: list[Layer], *, mapping: MappingConfig, device: DeviceAdapter, io: IOConfig,
-                 seed: int) -> None:
+                 seed: int, calibration: CalibrationConfig | None = None, programmed: dict | None = None) -> None:
         self.layers = layers
         self.mapping, self.device, self.io, self.seed = mapping, device, io, int(seed)
+        self.calibration = CalibrationConfig() if calibration is None else calibration
+        self.telemetry = None
         for i, lay in enumerate(layers):
             if lay.analog:
                 m = lay.overrides.get("mapping", mapping)
                 o = lay.overrides.get("io", io)
-                lay.matrix = TiledMatrix(lay.matrix_weight(), m, device, o, seed=self.seed * 1000 + i, name=lay.name)
+                lay.matrix = TiledMatrix(lay.matrix_weight(), m, device, o, seed=self.seed * 1000 + i, name=lay.name,
+                                         calibration=self.calibration,
+                                         programmed=None if programmed is None else programmed[lay.name])
 
     @property
     def analog_layers(self) -> list[Layer]:
@@ -189,16 +194,44 @@ class AnalogModel:
         if not np.all(np.isfinite(x)):
             i = tuple(int(v) for v in np.argwhere(~np.isfinite(x))[0])
             raise ValueError(f"input must be finite, got {float(x[i])!r} at index {i}")
+        before = self.telemetry.before(self) if self.telemetry is not None else None
         for lay in self.layers:
             x = lay.forward(x)
+        if before is not None:
+            self.telemetry.after(self, before, int(x.shape[0]))
         return x
 
     __call__ = forward
 
+    @property
+    def time(self) -> float:
+        """Age of the devices at the present read snapshot [s]."""
+        lays = self.analog_layers
+        return lays[0].matrix.time if lays else 0.0
+
     def set_time(self, t: float) -> None:
-        """Read all devices ``t`` seconds after programming (drift; a new read-noise draw)."""
+        """Read all devices ``t`` seconds after programming (drift, 1/f noise, relaxation, retention; a new
+        noise epoch) and run the calibrations due (drift compensation, scheduled column calibration)."""
         for lay in self.analog_layers:
             lay.matrix.set_time(t)
+
+    def set_compensation(self, enabled: bool) -> None:
+        """Apply (True, the default after compile) or ignore (False) the global drift-compensation factors.
+
+        Only meaningful when compiled with ``CalibrationConfig(drift_compensation=True)``; the factor of the
+        present snapshot stays computed, so the same read can be evaluated both ways."""
+        for lay in self.analog_layers:
+            lay.matrix.set_compensation(enabled)
+
+    def calibrate(self) -> None:
+        """Run the per-column calibration of every tile now (and take the drift reference again)."""
+        for lay in self.analog_layers:
+            lay.matrix.calibrate_columns()
+
+    @property
+    def tiles(self) -> list[tuple[str, object]]:
+        """``(layer name, Tile)`` of every tile in layer order."""
+        return [(lay.name, t) for lay in self.analog_layers for t in lay.matrix.tiles]
 
     def reset_counters(self) -> None:
         """Zero every counter (energy accounting starts again)."""
@@ -229,10 +262,43 @@ class AnalogModel:
                 prog = lay.matrix.program_stats["energy"] if include_program else 0.0
                 out.append(price_layer(lay.name, lay.matrix.tiles, lay.matrix.io, p, lay.macs, lay.digital_ops, prog))
             else:
-                e = dict.fromkeys(("array", "dac", "adc", "digital", "interconnect", "program"), 0.0)
+                e = dict.fromkeys(COMPONENTS, 0.0)
                 e["digital"] = lay.digital_ops * p.e_digital_op
                 out.append(LayerEnergy(lay.name, e, lay.digital_ops * p.t_digital_op / p.digital_lanes, 0.0))
         return EnergyReport(p.name, out)
+
+    # ----------------------------------------------------------------- artifacts
+    def save(self, folder: str | Path) -> Path:
+        """Write the model's artifacts (``mapping_table.json``, ``weights.npz``, ``devices.npz``, per-tile
+        calibration JSON, ``tile_health_report.csv``) into ``folder``; see :mod:`.artifacts`."""
+        from .artifacts import save_model
+
+        return save_model(self, folder)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> AnalogModel:
+        """Reopen a saved model bit for bit (:mod:`.artifacts`); every file and field is checked first.
+
+        Raises
+        ------
+        memr_snn.aimc.ArtifactError
+            Naming the file and the field.
+        """
+        from .artifacts import load_model
+
+        return load_model(folder)
+
+    def health(self) -> list[dict]:
+        """Per-tile health at the present age (the rows of ``tile_health_report.csv``)."""
+        from .artifacts import health_rows
+
+        return health_rows(self)
+
+    def log_telemetry(self, path: str | Path | None, profile: str | Path | AIMCProfile = "hermes_pcm") -> None:
+        """Append energy and latency of every following batch to the JSON-lines file ``path`` (``None``: stop)."""
+        from .artifacts import Telemetry
+
+        self.telemetry = None if path is None else Telemetry(path, profile)
 
     def __repr__(self) -> str:
         names = ", ".join(lay.name for lay in self.layers)
@@ -242,6 +308,7 @@ class AnalogModel:
 def compile(  # noqa: A001 - the public name the issue asks for; shadows the builtin only inside this module
     spec: Any, *, mapping: MappingConfig | None = None, device: Any = None, io: IOConfig | str = "aihwkit_inference",
     seed: int = 0, activation: str | None = "relu", fold_batchnorm: bool = True,
+    calibration: CalibrationConfig | None = None,
 ) -> AnalogModel:
     """Map numpy weights onto tiles and program them; see the module docstring for ``spec``.
 
@@ -261,6 +328,8 @@ def compile(  # noqa: A001 - the public name the issue asks for; shadows the bui
         Activation inserted between analog layers of a state dict.
     fold_batchnorm : bool
         Fold a batch norm that directly follows an analog layer into it.
+    calibration : CalibrationConfig, optional
+        Global drift compensation and per-column calibration (:mod:`.calibration`; default: none).
 
     Raises
     ------
@@ -268,6 +337,9 @@ def compile(  # noqa: A001 - the public name the issue asks for; shadows the bui
         Before any device is programmed, naming the field, its value and the allowed range.
     """
     mapping = MappingConfig() if mapping is None else mapping
+    calibration = CalibrationConfig() if calibration is None else calibration
+    if not isinstance(calibration, CalibrationConfig):
+        raise TypeError(f"calibration must be a CalibrationConfig or None, got {calibration!r}")
     if not isinstance(mapping, MappingConfig):
         raise TypeError(f"mapping must be a MappingConfig, got {mapping!r}")
     io = io_preset(io) if isinstance(io, str) else io
@@ -301,4 +373,4 @@ def compile(  # noqa: A001 - the public name the issue asks for; shadows the bui
     if fold_batchnorm:
         layers = _fold(layers)
     _check_chain(layers)
-    return AnalogModel(layers, mapping=mapping, device=dev, io=io, seed=int(seed))
+    return AnalogModel(layers, mapping=mapping, device=dev, io=io, seed=int(seed), calibration=calibration)

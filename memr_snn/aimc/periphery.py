@@ -25,6 +25,10 @@ converted by the ADC separately and shift-added digitally, so its rounding diffe
 
 **Output noise.**  Gaussian, :math:`\sigma_{out}` in normalised units, added before the ADC.
 
+**Column mismatch** (``col_gain_std``, ``col_offset_std``): the analog output of channel ``c`` becomes
+:math:`(1 + s_g Z_c)\,y_c + s_o Z'_c` before the output noise, with :math:`Z, Z'` standard normals
+drawn once per tile (the sense amplifier and ADC of each column); both 0 by default, as in AIHWKit.
+
 **Noise management** (``"abs_max"``): each input vector is divided by its largest magnitude before
 the DAC (so it uses the full DAC range) and the output multiplied back (AIHWKit
 ``NoiseManagementType.ABS_MAX``); ``"none"`` sends the input as it is.
@@ -181,6 +185,12 @@ class IOConfig:
     """Largest input reduction of bound management [1] (AIHWKit ``max_bm_factor`` 1000)."""
     max_bm_res: float = 0.25
     """Bound management stops when the reduction exceeds ``max_bm_res / dac.step`` [1] (AIHWKit 0.25)."""
+    col_gain_std: float = 0.0
+    """Per-column gain mismatch of the sense path and ADC: every channel's analog output is multiplied by
+    :math:`1 + s_g Z_c`, drawn once per tile [1], 0-1 (0: matched; removed by column calibration)."""
+    col_offset_std: float = 0.0
+    """Per-column offset of the sense path and ADC: :math:`s_o Z_c` added to every channel's analog output,
+    drawn once per tile, normalised units [1], 0-100 (0: none; removed by column calibration)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.dac, DAC):
@@ -193,11 +203,21 @@ class IOConfig:
         _check_choice("bound_management", self.bound_management, BOUND_MANAGEMENT)
         _check_pos("max_bm_factor", self.max_bm_factor, high=1e9)
         _check_pos("max_bm_res", self.max_bm_res, high=1.0)
+        for name, high in (("col_gain_std", 1.0), ("col_offset_std", 100.0)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (np.isfinite(v) and 0 <= v <= high):
+                raise ValueError(f"{name} = {v!r} is outside the allowed range [0, {high:g}]")
 
     @property
     def is_perfect(self) -> bool:
         """True when the periphery is exact: no rounding, no clipping, no noise."""
-        return self.dac.is_ideal and self.adc.is_ideal and self.out_noise == 0.0
+        return (self.dac.is_ideal and self.adc.is_ideal and self.out_noise == 0.0 and self.col_gain_std == 0.0
+                and self.col_offset_std == 0.0)
+
+    @property
+    def mismatched(self) -> bool:
+        """True when the columns have gain or offset mismatch."""
+        return self.col_gain_std > 0.0 or self.col_offset_std > 0.0
 
     @property
     def bm_limit(self) -> float:

@@ -13,9 +13,14 @@ programs every tile's devices through :class:`~memr_snn.aimc.devices.DeviceAdapt
 
 When the periphery is perfect (``IOConfig.is_perfect``) steps 1-2 are linear and each tile is a
 single product with its folded effective weights; the accumulation of step 3 stays.  The read
-conductances are a *snapshot* taken at :meth:`TiledMatrix.set_time` (drift at that time, one
-read-noise draw), as AIHWKit's ``drift_analog_weights`` does; :meth:`TiledMatrix.resample_read`
-draws new read noise.
+conductances are a *snapshot* taken at :meth:`TiledMatrix.set_time` (drift, 1/f noise, relaxation,
+retention and one read-noise draw at that age; :mod:`memr_snn.aimc.devices`), as AIHWKit's
+``drift_analog_weights`` does; every snapshot is a new *noise epoch* whose draws come from
+``(seed, epoch, tile)``, so a snapshot can be taken again exactly (saved models).
+:meth:`TiledMatrix.resample_read` draws a new epoch at the present time.  With wires
+(``MappingConfig.array`` with ``r_wire > 0``) the read conductances pass through the tile's IR-drop
+model, solved once per programming state (:meth:`~memr_snn.aimc.devices.DeviceAdapter.wire_model`).
+Calibrations (:mod:`.calibration`) act on the converted channel outputs.
 
 Every tile counts what the energy model needs (:mod:`.energy`): vector reads (bound-management
 re-reads included), DAC and ADC conversions, the array's input-weighted conductance sums, digital
@@ -26,7 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .devices import DeviceAdapter
+from .calibration import CalibrationConfig, fit_columns
+from .devices import DeviceAdapter, DriftCompensation, Programmed
 from .mapping import MappingConfig, slice_factors, slice_weights
 from .periphery import IOConfig
 
@@ -37,11 +43,17 @@ COUNTERS = ("vectors", "reads", "bm_rereads", "dac_conversions", "adc_conversion
             "array_bits", "digital_ops", "bits_in", "bits_out", "saturated_after_bm")
 
 
+def _sub_seed(*key: int) -> int:
+    return int(np.random.SeedSequence([int(k) for k in key]).generate_state(1)[0])
+
+
 class Tile:
-    """One crossbar tile: its devices, its read snapshot and its counters (built by :class:`TiledMatrix`)."""
+    """One crossbar tile: its devices, its read snapshot, its calibration and its counters (built by
+    :class:`TiledMatrix`).  ``prog`` gives an already programmed state (a reopened model)."""
 
     def __init__(self, index: int, rows: tuple[int, int], outs: tuple[int, int], w_block: np.ndarray,
-                 scale: np.ndarray, cfg: MappingConfig, device: DeviceAdapter, seed: int) -> None:
+                 scale: np.ndarray, cfg: MappingConfig, device: DeviceAdapter, io: IOConfig, seed: int,
+                 prog: Programmed | None = None, wires: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.index = index
         self.rows = rows
         self.outs = outs
@@ -49,6 +61,7 @@ class Tile:
         self.n_out = outs[1] - outs[0]
         self.cfg = cfg
         self.device = device
+        self.seed = int(seed)
         self.scale = scale  # (n_out,)
         self.factors = slice_factors(cfg)
         r = cfg.replication
@@ -62,17 +75,60 @@ class Tile:
         else:
             g_ref = gmin + 0.5 * rng_
             target = np.concatenate([(g_ref + 0.5 * rng_ * v).ravel(), np.full(self.n_in, g_ref)])
-        self.prog = device.program(target.ravel(), method=cfg.program, seed=seed, tolerance=cfg.tolerance,
-                                   max_pulses=cfg.max_pulses)
         self.n_devices = int(target.size)
+        if prog is None:
+            prog = device.program(target.ravel(), method=cfg.program, seed=self.seed, tolerance=cfg.tolerance,
+                                  max_pulses=cfg.max_pulses)
+        self.prog = prog
+        self.ir_model = "none"
+        if wires is not None:
+            self.r_eq, self.g_sn = wires
+        elif cfg.array is not None and cfg.array.r_wire > 0.0:
+            r2, s2, self.ir_model = device.wire_model(self.physical(prog.g), cfg.array)
+            self.r_eq, self.g_sn = self.from_physical(r2), self.from_physical(s2)
+        else:
+            self.r_eq = self.g_sn = None
+        if self.r_eq is not None and self.ir_model == "none":
+            self.ir_model = "stored"
+        mis = np.random.default_rng([self.seed, 9])
+        z = mis.standard_normal((2, self.n_ch))
+        self.col_gain = 1.0 + io.col_gain_std * z[0]
+        self.col_offset = io.col_offset_std * z[1]
         self.counters = dict.fromkeys(COUNTERS, 0.0)
         self.w_ch = np.empty((self.n_ch, self.n_in))
         self.w_eff = np.empty((self.n_out, self.n_in))
+        self.b_eff = np.zeros(self.n_out)
         self.rowsum = np.empty(self.n_in)
+        # calibration state (module docstring of .calibration)
+        self.cal_gain = np.ones(self.n_ch)
+        self.cal_offset = np.zeros(self.n_ch)
+        self.drift = DriftCompensation()
+        self.alpha = 1.0
+        self.use_alpha = True
 
-    def snapshot(self, t: float, rng: np.random.Generator | None) -> None:
-        """Read the devices at time ``t`` [s] after programming; refresh the derived weights."""
-        g = self.device.read(self.prog.g, self.prog.nu, t, rng)
+    # ----------------------------------------------------------------- layout
+    def physical(self, g: np.ndarray) -> np.ndarray:
+        """Device values in the tile's physical layout ``(n_in rows, device columns)``: channel ``c`` on
+        columns ``2c`` (G+) and ``2c + 1`` (G-) when differential, on column ``c`` with the reference
+        column last otherwise."""
+        if self.cfg.encoding == "differential":
+            return g.reshape(2, self.n_ch, self.n_in).transpose(2, 1, 0).reshape(self.n_in, 2 * self.n_ch)
+        k = self.n_ch * self.n_in
+        return np.concatenate([g[:k].reshape(self.n_ch, self.n_in).T, g[k:, None]], axis=1)
+
+    def from_physical(self, m: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`physical`: the flat device order."""
+        if self.cfg.encoding == "differential":
+            return m.reshape(self.n_in, self.n_ch, 2).transpose(2, 1, 0).ravel()
+        return np.concatenate([m[:, : self.n_ch].T.ravel(), m[:, self.n_ch]])
+
+    # ----------------------------------------------------------------- reads
+    def snapshot(self, t: float, epoch: int) -> None:
+        """Read the devices at age ``t`` [s] with the draws of noise epoch ``epoch``; refresh the weights."""
+        rng = np.random.default_rng([self.seed, 2, int(epoch)])
+        g = self.device.read(self.prog, t, rng)
+        if self.r_eq is not None:
+            g = g / (1.0 + g * self.r_eq) + self.g_sn
         r_inv = 1.0 / self.device.g_range
         if self.cfg.encoding == "differential":
             gp, gm = g.reshape(2, self.n_ch, self.n_in)
@@ -83,7 +139,23 @@ class Tile:
             gref = g[self.n_ch * self.n_in:]
             np.multiply(gc - gref[None, :], 2.0 * r_inv, out=self.w_ch)
             self.rowsum[:] = gc.sum(axis=0) + gref
-        self.w_eff[:] = self.combine(self.w_ch.T).T
+        self.refresh()
+
+    @property
+    def channel_gain(self) -> np.ndarray:
+        """Digital gain of every channel: column calibration times the drift factor in use."""
+        return self.cal_gain * (self.alpha if self.use_alpha else 1.0)
+
+    @property
+    def channel_offset(self) -> np.ndarray:
+        """Digital offset of every channel (normalised units)."""
+        return self.cal_offset * (self.alpha if self.use_alpha else 1.0)
+
+    def refresh(self) -> None:
+        """Fold the calibration into the effective weights of the exact-periphery path."""
+        g = self.channel_gain
+        self.w_eff[:] = self.combine((self.w_ch * g[:, None]).T).T
+        self.b_eff[:] = self.combine(self.channel_offset[None, :])[0]
 
     def combine(self, y_ch: np.ndarray) -> np.ndarray:
         """Digital combination of channel outputs ``(batch, n_ch)`` into outputs ``(batch, n_out)``."""
@@ -93,6 +165,10 @@ class Tile:
         y = y.mean(axis=3) if cfg.replication > 1 else y[..., 0]
         y = y @ self.factors if cfg.n_slices > 1 or self.factors[0] != 1.0 else y[..., 0]
         return y * self.scale
+
+    def health(self, t: float) -> dict[str, float]:
+        """:meth:`DeviceAdapter.health` of the tile's devices at age ``t``."""
+        return self.device.health(self.prog, t)
 
 
 class TiledMatrix:
@@ -109,10 +185,15 @@ class TiledMatrix:
         Seed of programming, read noise and output noise.
     name : str
         Layer name for messages.
+    calibration : CalibrationConfig, optional
+        Drift compensation and column calibration (default: none).
+    programmed : list of (Programmed, wires or None), optional
+        The programmed state of every tile (a reopened model); no device is written.
     """
 
     def __init__(self, weight: np.ndarray, mapping: MappingConfig, device: DeviceAdapter, io: IOConfig,
-                 seed: int, name: str = "") -> None:
+                 seed: int, name: str = "", calibration: CalibrationConfig | None = None,
+                 programmed: list | None = None) -> None:
         w = np.asarray(weight, dtype=np.float64)
         if w.ndim != 2 or 0 in w.shape:
             raise ValueError(f"{name or 'weight'}: weight must be a non-empty 2-D (n_out, n_in) array, "
@@ -124,9 +205,12 @@ class TiledMatrix:
         self.name = name
         self.n_out, self.n_in = w.shape
         self.mapping, self.device, self.io = mapping, device, io
+        self.calibration = CalibrationConfig() if calibration is None else calibration
         self.seed = int(seed)
         self._rng = np.random.default_rng([self.seed, 1])
         self.time = 0.0
+        self.epoch = 0
+        self.cal_time: float | None = None
         rows, outs = mapping.max_rows, mapping.outputs_per_tile
         self.row_blocks = [(a, min(a + rows, self.n_in)) for a in range(0, self.n_in, rows)]
         self.col_blocks = [(a, min(a + outs, self.n_out)) for a in range(0, self.n_out, outs)]
@@ -143,25 +227,51 @@ class TiledMatrix:
                 else:
                     s = np.full(o1 - o0, float(np.abs(blk).max()) or 1.0)
                 k = i * len(self.col_blocks) + j
-                self.tiles.append(Tile(k, (r0, r1), (o0, o1), blk / s[:, None], s, mapping, device,
-                                       seed=int(np.random.SeedSequence([self.seed, k]).generate_state(1)[0])))
-        self.set_time(0.0)
+                prog, wires = programmed[k] if programmed is not None else (None, None)
+                self.tiles.append(Tile(k, (r0, r1), (o0, o1), blk / s[:, None], s, mapping, device, io,
+                                       seed=_sub_seed(self.seed, k), prog=prog, wires=wires))
+        if programmed is None:
+            self._snapshot()
+            self._calibrate_at_programming()
 
     # ----------------------------------------------------------------- state
+    def _snapshot(self) -> None:
+        for tile in self.tiles:
+            tile.snapshot(self.time, self.epoch)
+
+    def _calibrate_at_programming(self) -> None:
+        cal = self.calibration
+        if cal.column:
+            self.calibrate_columns()
+        elif cal.drift_compensation:
+            self._drift_reference()
+
     def set_time(self, t: float) -> None:
-        """Take the read snapshot ``t`` seconds after programming (drift, one read-noise draw)."""
+        """Read all devices ``t`` seconds after programming (a new noise epoch); run the calibrations due."""
         if not (np.isfinite(t) and t >= 0):
             raise ValueError(f"t = {t!r} [s] must be finite and >= 0")
         self.time = float(t)
-        for tile in self.tiles:
-            tile.snapshot(self.time, self._rng)
+        self.epoch += 1
+        self._snapshot()
+        cal = self.calibration
+        if cal.column and cal.interval is not None and self.cal_time is not None \
+                and self.time - self.cal_time >= cal.interval:
+            self.calibrate_columns()
+        elif cal.drift_compensation:
+            self._drift_factor()
 
     def resample_read(self) -> None:
-        """A new read-noise draw at the present time."""
+        """A new noise epoch at the present time."""
         self.set_time(self.time)
 
+    def set_compensation(self, enabled: bool) -> None:
+        """Use (True) or ignore (False) the global drift-compensation factor of every tile."""
+        for tile in self.tiles:
+            tile.use_alpha = bool(enabled)
+            tile.refresh()
+
     def effective_weights(self) -> np.ndarray:
-        """The weights the tiles hold, as read in the snapshot, in layer units ``(n_out, n_in)``."""
+        """The weights the tiles hold, as read in the snapshot and calibrated, in layer units ``(n_out, n_in)``."""
         out = np.zeros((self.n_out, self.n_in))
         for t in self.tiles:
             out[t.outs[0]:t.outs[1], t.rows[0]:t.rows[1]] = t.w_eff
@@ -187,6 +297,45 @@ class TiledMatrix:
             out["unconverged"] += p.unconverged
             out["stuck"] += int(np.count_nonzero(p.fault))
         return out
+
+    # ----------------------------------------------------------------- calibration
+    def _uncounted(self, tile: Tile, fn, *args):
+        saved = dict(tile.counters)
+        try:
+            return fn(*args)
+        finally:
+            tile.counters = saved
+
+    def _ones_readout(self, tile: Tile) -> np.ndarray:
+        ones = np.ones((1, tile.n_in))
+        y, _ = self._uncounted(tile, self._channels, tile, ones)
+        return y[0] * tile.cal_gain + tile.cal_offset
+
+    def _drift_reference(self) -> None:
+        for tile in self.tiles:
+            tile.drift.calibrate(self._ones_readout(tile))
+            tile.alpha = 1.0
+            tile.refresh()
+
+    def _drift_factor(self) -> None:
+        for tile in self.tiles:
+            tile.alpha = tile.drift.factor(self._ones_readout(tile))
+            tile.refresh()
+
+    def calibrate_columns(self) -> None:
+        """Fit every tile's per-column gain and offset now (:mod:`.calibration`); then take the drift
+        reference again when drift compensation is on."""
+        n = self.calibration.n_vectors
+        for tile in self.tiles:
+            x = np.random.default_rng([tile.seed, 5]).uniform(-1.0, 1.0, (n, tile.n_in))
+            y, amax = self._uncounted(tile, self._channels, tile, x)
+            xs = x if amax is None else x / amax[:, None]
+            tile.cal_gain, tile.cal_offset = fit_columns(y, xs @ tile.v_target.T)
+            tile.alpha = 1.0
+            tile.refresh()
+        self.cal_time = self.time
+        if self.calibration.drift_compensation:
+            self._drift_reference()
 
     # ----------------------------------------------------------------- forward
     def matmul(self, x: np.ndarray) -> np.ndarray:
@@ -215,16 +364,11 @@ class TiledMatrix:
         c["digital_ops"] += batch * tile.n_out  # partial-sum accumulation
 
     def _perfect(self, tile: Tile, xt: np.ndarray) -> np.ndarray:
-        c = tile.counters
-        b = xt.shape[0]
-        ax = np.abs(xt)
-        amax = ax.max(axis=1)
-        amax[amax == 0] = 1.0
-        act = (ax @ tile.rowsum) / amax
-        c["array_x1"] += float(act.sum())
-        c["array_x2"] += float(((ax * ax) @ tile.rowsum / (amax * amax)).sum())
-        self._count_reads(tile, b, planes=1)
-        return xt @ tile.w_eff.T
+        self._perfect_counts(tile, xt)
+        y = xt @ tile.w_eff.T
+        if tile.b_eff.any():
+            y += tile.b_eff
+        return y
 
     def _count_reads(self, tile: Tile, n: int, planes: int) -> None:
         io, c = self.io, tile.counters
@@ -235,7 +379,12 @@ class TiledMatrix:
         c["bits_in"] += n * tile.n_in * (io.dac.bits or 16)
         c["bits_out"] += n * tile.n_ch * (io.adc.bits or 16)
 
-    def _analog(self, tile: Tile, xt: np.ndarray) -> np.ndarray:
+    def _channels(self, tile: Tile, xt: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Converted channel outputs of a batch before calibration, normalised by noise management:
+        ``(y_ch (batch, n_ch), amax (batch,) or None)``."""
+        if self.io.is_perfect:
+            self._perfect_counts(tile, xt)
+            return xt @ tile.w_ch.T, None
         io = self.io
         b = xt.shape[0]
         if io.noise_management == "abs_max":
@@ -262,6 +411,22 @@ class TiledMatrix:
             tile.counters["bm_rereads"] += todo.size
             yq, sat = self._convert(tile, xs[todo] / factor[todo, None])
             y_ch[todo] = yq * factor[todo, None]
+        return y_ch, amax
+
+    def _perfect_counts(self, tile: Tile, xt: np.ndarray) -> None:
+        c = tile.counters
+        ax = np.abs(xt)
+        amax = ax.max(axis=1)
+        amax[amax == 0] = 1.0
+        c["array_x1"] += float(((ax @ tile.rowsum) / amax).sum())
+        c["array_x2"] += float(((ax * ax) @ tile.rowsum / (amax * amax)).sum())
+        self._count_reads(tile, xt.shape[0], planes=1)
+
+    def _analog(self, tile: Tile, xt: np.ndarray) -> np.ndarray:
+        y_ch, amax = self._channels(tile, xt)
+        y_ch *= tile.channel_gain
+        if tile.cal_offset.any():
+            y_ch += tile.channel_offset
         y = tile.combine(y_ch)
         if amax is not None:
             y *= amax[:, None]
@@ -282,7 +447,7 @@ class TiledMatrix:
             for j in range(planes):
                 p = sgn * ((m >> j) & 1)
                 c["array_bits"] += float((np.abs(p) @ tile.rowsum).sum())
-                yj, sj = self._adc(p @ tile.w_ch.T)
+                yj, sj = self._adc(tile, p @ tile.w_ch.T)
                 y += (2.0**j) * yj
                 sat |= sj
             self._count_reads(tile, xin.shape[0], planes)
@@ -292,11 +457,14 @@ class TiledMatrix:
         c["array_x1"] += float((ax @ tile.rowsum).sum())
         c["array_x2"] += float(((ax * ax) @ tile.rowsum).sum())
         self._count_reads(tile, xin.shape[0], 1)
-        return self._adc(xq @ tile.w_ch.T)
+        return self._adc(tile, xq @ tile.w_ch.T)
 
-    def _adc(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _adc(self, tile: Tile, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         io = self.io
         adc = io.adc
+        if io.mismatched:
+            y *= tile.col_gain
+            y += tile.col_offset
         if io.out_noise > 0.0:
             y += io.out_noise * self._rng.standard_normal(y.shape)
         if adc.bits is not None:

@@ -13,6 +13,8 @@ e-prop and surrogate-gradient training.
 * :mod:`~memr_snn.learning.compare` -- e-prop versus BPTT on the same network, initial weights and
   temporal task;
 * :mod:`~memr_snn.learning.datasets`, :mod:`~memr_snn.learning.digits` -- the bundled 8x8 digits;
+* :mod:`~memr_snn.learning.mlp` -- a float multilayer perceptron on the same loss and optimiser (the network
+  that :mod:`memr_snn.aimc` maps onto analog tiles);
 * :mod:`~memr_snn.learning.sensory` -- the sensory classification benchmark harness
   (``memr-snn bench dvs-digits``): training over seeds, device mapping, spikes, SynOps, energy, baseline.
 

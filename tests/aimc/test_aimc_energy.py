@@ -115,3 +115,35 @@ def test_hermes_shaped_model_throughput_near_the_published_figure():
     per_read = rep.layers[0].latency / 4
     tops = 64 * 2 * 256**2 / per_read / 1e12
     assert tops == pytest.approx(63.1, rel=0.1)
+
+
+def test_static_and_adc_power_terms_by_hand():
+    """p_adc is paid by every conversion for the read time; p_static by every active tile over the analog latency;
+    devices_per_sign multiplies the array energy."""
+    w = np.ones((4, 3))
+    x = np.ones((2, 3))
+    io = IOConfig(dac=DAC(bits=4), adc=ADC(bits=5, bound=12.0, kind="sar"), out_noise=0.0,
+                  noise_management="none", bound_management="none")
+    m = aimc.compile([{"type": "linear", "weight": w}], io=io, mapping=MappingConfig(max_rows=2, max_cols=8))
+    m(x)
+    base = m.energy(PROFILE).layers[0]
+    p = PROFILE.replace(p_adc=1e-5, p_static_tile=2e-3, devices_per_sign=2)
+    lay = m.energy(p).layers[0]
+    t_read = 7 * 1e-9 + 5 * 1e-10  # 7 PWM steps + 5 SAR cycles
+    n_tiles = m.n_tiles  # 2 row blocks, PROFILE has one tile: 2 rounds
+    assert n_tiles == 2
+    assert lay.energy["adc"] - base.energy["adc"] == pytest.approx(2 * n_tiles * 4 * 1e-5 * t_read, rel=1e-12)
+    assert lay.energy["static"] == pytest.approx(2e-3 * 1 * 2 * (2 * t_read), rel=1e-12)
+    assert lay.energy["array"] == pytest.approx(2 * base.energy["array"], rel=1e-12)
+
+
+def test_hermes_energy_per_operation_within_3x_of_the_published_figure():
+    """Le Gallo et al. (2023): 9.76 TOPS/W = 102.5 fJ/op for one-phase 8-bit MVMs; the model with the unit cell's
+    4 devices, the CCO ADCs' power over the read and the cores' static power must land within 3x of it."""
+    rng = np.random.default_rng(0)
+    m = aimc.compile([{"type": "linear", "weight": rng.standard_normal((256, 256))}], io="hermes",
+                     device="pcm_gst", mapping=MappingConfig(max_rows=256, max_cols=512))
+    m(np.maximum(rng.standard_normal((256, 256)), 0))
+    rep = m.energy("hermes_pcm")
+    fj_per_op = rep.fj_per_mac / 2
+    assert 102.5 / 3 < fj_per_op < 3 * 102.5

@@ -99,7 +99,7 @@ def test_device_adapter_uses_the_device_layer_models():
     pre = load_preset("ideal").replace(drift=Drift(nu=0.1, nu_std=0.0, t0=1.0))
     d = aimc.DeviceAdapter(pre)
     q = d.program(tgt, seed=0)
-    np.testing.assert_allclose(d.read(q.g, q.nu, 100.0, None), tgt * 100.0**-0.1, rtol=1e-14)
+    np.testing.assert_allclose(d.read(q, 100.0, None), tgt * 100.0**-0.1, rtol=1e-14)
 
 
 @pytest.mark.parametrize("call,match", [

@@ -206,7 +206,8 @@ def add_aimc_parser(sub) -> None:
     e.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4], help="seeds (training, programming, noise)")
     e.add_argument("--hidden", nargs="+", type=int, default=[64], help="hidden layer widths of the MLP")
     e.add_argument("--epochs", type=int, default=40, help="training epochs of the MLP")
-    e.add_argument("--weights", type=Path, default=None, help="use this state dict .npz for every seed, no training (default: train the MLP per seed)")
+    e.add_argument("--weights", type=Path, default=None,
+                   help="use this state dict .npz for every seed, no training (default: train the MLP per seed)")
     e.add_argument("--no-compensation", action="store_true", help="skip the drift-compensated evaluation")
     _add_tile_options(e)
     e.add_argument("--out", type=Path, default=Path("aimc_accuracy"), help="folder for the results")
@@ -228,5 +229,6 @@ def add_aimc_parser(sub) -> None:
     r.add_argument("--time", type=float, default=None, metavar="SECONDS",
                    help="read the devices this long after programming first (default: the stored age)")
     r.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
-    r.add_argument("--out", type=Path, default=None, help="also write report.json and report.md here (default: print only)")
+    r.add_argument("--out", type=Path, default=None,
+                   help="also write report.json and report.md here (default: print only)")
     r.add_argument("--json", action="store_true", help="print the JSON document instead of the tables")

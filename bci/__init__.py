@@ -3,7 +3,8 @@
 A synthetic motor cortex (:mod:`.cortex`) encodes the velocity a simulated user (:mod:`.user`)
 intends while it watches a decoded cursor in a centre-out or random-target task (:mod:`.task`).
 Decoders share one scikit-learn-style interface (:mod:`.decoders`, :mod:`.kalman`); a safety layer
-hands control to a digital Kalman fallback on faults (:mod:`.safety`); :mod:`.protocol` runs
+hands control to a digital Kalman fallback on faults (:mod:`.safety`); :mod:`.spiking` is a spiking
+decoder run by the memr_snn kernel on memristive crossbars; :mod:`.protocol` runs
 observation, fit, closed-loop and refit blocks over days; :mod:`.metrics` scores them.
 All pure numpy/scipy, all seeded.  Guide: ``docs/bci.md``.
 
@@ -32,6 +33,7 @@ from .metrics import (
 )
 from .protocol import DECODERS, BlockResult, SessionConfig, SessionResult, make_decoder, run_block, run_session
 from .safety import FaultParams, SafeDecoder, SwitchEvent
+from .spiking import ReFITSpikingDecoder, SpikingCrossbarDecoder, SpikingDecoderParams, reference_decode
 from .task import CursorTask, TaskParams, TrialRecord, target_sequence
 from .user import SimulatedUser, UserParams
 
@@ -46,6 +48,7 @@ __all__ = [
     "time_to_target",
     "DECODERS", "BlockResult", "SessionConfig", "SessionResult", "make_decoder", "run_block", "run_session",
     "FaultParams", "SafeDecoder", "SwitchEvent",
+    "SpikingCrossbarDecoder", "ReFITSpikingDecoder", "SpikingDecoderParams", "reference_decode",
     "CursorTask", "TaskParams", "TrialRecord", "target_sequence",
     "SimulatedUser", "UserParams",
 ]

@@ -18,6 +18,7 @@ Examples
 
 from memr_snn._tree import check_same_tree as _check_same_tree
 
+from .aimc_kalman import AIMCKalmanDecoder
 from .binning import bin_spike_times
 from .cortex import CortexParams, DriftParams, MotorCortex, Tuning, drift_tuning, make_tuning
 from .decoders import Decoder, NotFittedError, WienerFilter
@@ -40,7 +41,7 @@ from .user import SimulatedUser, UserParams
 _check_same_tree(__file__, "bci")
 
 __all__ = [
-    "bin_spike_times",
+    "bin_spike_times", "AIMCKalmanDecoder",
     "CortexParams", "DriftParams", "MotorCortex", "Tuning", "drift_tuning", "make_tuning",
     "Decoder", "NotFittedError", "WienerFilter",
     "KalmanFilter", "ReFITKalmanFilter", "SteadyStateKalmanFilter", "reestimate_intention",

@@ -30,6 +30,7 @@ import numpy as np
 
 from memr_snn._validation import check_int_at_least, check_positive
 
+from .aimc_kalman import AIMCKalmanDecoder
 from .cortex import CortexParams, DriftParams, MotorCortex
 from .decoders import Decoder, WienerFilter
 from .kalman import KalmanFilter, ReFITKalmanFilter, SteadyStateKalmanFilter
@@ -48,6 +49,7 @@ DECODERS: dict[str, type[Decoder]] = {
     "kf": KalmanFilter,
     "sskf": SteadyStateKalmanFilter,
     "refit": ReFITKalmanFilter,
+    "aimc_kf": AIMCKalmanDecoder,
     "snn": SpikingCrossbarDecoder,
     "snn_refit": ReFITSpikingDecoder,
 }

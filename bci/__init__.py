@@ -5,7 +5,8 @@ intends while it watches a decoded cursor in a centre-out or random-target task 
 Decoders share one scikit-learn-style interface (:mod:`.decoders`, :mod:`.kalman`); a safety layer
 hands control to a digital Kalman fallback on faults (:mod:`.safety`); :mod:`.spiking` is a spiking
 decoder run by the memr_snn kernel on memristive crossbars; :mod:`.protocol` runs
-observation, fit, closed-loop and refit blocks over days; :mod:`.metrics` scores them.
+observation, fit, closed-loop and refit blocks over days; :mod:`.metrics` scores them;
+:mod:`.nwb` writes sessions to and reads recordings from NWB files (the ``nwb`` extra).
 All pure numpy/scipy, all seeded.  Guide: ``docs/bci.md``.
 
 Examples

@@ -32,6 +32,7 @@ EXTRAS: dict[str, tuple[str, dict[str, str]]] = {
                {"espeakng_loader": "espeakng-loader"}),
     "nir": ("NIR export and import (memr_snn.adapters.nir)", {"nir": "nir", "h5py": "h5py"}),
     "dvs": ("reading AEDAT 4 event-camera files (read_aedat4)", {"aedat": "aedat"}),
+    "nwb": ("reading and writing NWB files of BCI sessions (memr_snn.bci.nwb)", {"pynwb": "pynwb"}),
     "peers": ("the Brian2 and NEST reference simulators (comparison tests and benchmarks)",
               {"brian2": "brian2", "nest": "nest-simulator"}),
 }

@@ -21,7 +21,8 @@ from .protocol import DECODERS, SessionConfig, make_decoder, run_session
 from .safety import FaultParams
 from .task import TaskParams
 
-__all__ = ["compare_decoders", "decode_step_time", "unit_loss_recovery", "hard_config", "HARD_CORTEX", "HARD_TASK"]
+__all__ = ["compare_decoders", "decode_step_time", "unit_loss_recovery", "drift_over_days", "fault_fallback",
+           "hard_config", "HARD_CORTEX", "HARD_TASK"]
 
 
 def compare_decoders(seeds: Sequence[int], config: SessionConfig | None = None,
@@ -150,3 +151,37 @@ def unit_loss_recovery(seed: int, decoder: str = "refit", loss_fraction: float =
     rec = (p_ad - p_lost) / (p_int - p_lost) if p_int > p_lost else float("nan")
     return {"seed": seed, "decoder": decoder, "adapt": adapt, "n_lost": n_lost, "blocks": blocks, "intact": p_int,
             "lost": p_lost, "adapted": p_ad, "recovery": float(rec)}
+
+
+def drift_over_days(seed: int, decoder: str = "kf", days: int = 4, config: SessionConfig | None = None) -> dict:
+    """Closed-loop success per day of a decoder calibrated on day 0 only, while the tuning drifts.
+
+    One closed-loop block per day; between days the cortex drifts (:class:`~memr_snn.bci.cortex.DriftParams`).
+    ReFIT-style decoders adapt after every block (:func:`~memr_snn.bci.protocol.run_session`).
+    """
+    config = config if config is not None else SessionConfig()
+    res = run_session(replace(config, decoder=decoder, days=days, closed_loop_blocks=1), seed=seed)
+    return {"seed": seed, "decoder": decoder,
+            "days": [{"day": b.day, **_score(b)} for b in res.closed_loop()]}
+
+
+def fault_fallback(seed: int, decoder: str = "snn", n_lost: int = 20, config: SessionConfig | None = None) -> dict:
+    """A decoder under the safety layer before and after a sudden loss of ``n_lost`` units.
+
+    Returns the success of the intact and the faulty block, the safety layer's bin counts per source,
+    its switches and its detection bound (bins).
+    """
+    from .protocol import run_block
+    from .task import target_sequence
+
+    config = config if config is not None else SessionConfig()
+    res = run_session(replace(config, decoder=decoder, safety=FaultParams(), closed_loop_blocks=1), seed=seed)
+    dec, cortex = res.decoder, res.cortex
+    rng = np.random.default_rng([seed, 0xFA17])
+    cortex.lose_units(np.sort(rng.choice(cortex.n_units, size=n_lost, replace=False)))
+    dec.rearm()
+    blk = run_block(cortex, res.task, res.user, target_sequence(config.task, config.trials_per_block, rng), dec)
+    return {"seed": seed, "decoder": decoder, "n_lost": n_lost, "intact": _score(res.closed_loop()[0]),
+            "faulty": _score(blk), "bins": dec.counts, "detection_bound": dec.detection_bound_,
+            "switches": [{"bin": s.bin, "source": s.source, "reason": s.reason} for s in dec.switches],
+            "first_switch_bin": dec.switches[0].bin if dec.switches else None}

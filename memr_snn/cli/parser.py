@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ._common import HelpFormatter, add_alias, add_progress_options, builtin_names, examples
+from .cmd_bci import _add_bci_parser
 from .cmd_export import _add_export_parser
 
 _EPILOG = (
@@ -195,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("options", nargs=argparse.REMAINDER, help="the experiment's own options")
 
     _add_export_parser(sub)
+    _add_bci_parser(sub)
 
     sub.add_parser("info", help="versions, threading, optional extras", description="Print versions, numba "
                    "threading, memory and which optional extras (brian2, nest, lava, nir) are present.",

@@ -3,8 +3,10 @@
 A synthetic motor cortex (:mod:`.cortex`) encodes the velocity a simulated user (:mod:`.user`)
 intends while it watches a decoded cursor in a centre-out or random-target task (:mod:`.task`).
 Decoders share one scikit-learn-style interface (:mod:`.decoders`, :mod:`.kalman`); a safety layer
-hands control to a digital Kalman fallback on faults (:mod:`.safety`); :mod:`.protocol` runs
-observation, fit, closed-loop and refit blocks over days; :mod:`.metrics` scores them.
+hands control to a digital Kalman fallback on faults (:mod:`.safety`); :mod:`.spiking` is a spiking
+decoder run by the memr_snn kernel on memristive crossbars; :mod:`.protocol` runs
+observation, fit, closed-loop and refit blocks over days; :mod:`.metrics` scores them;
+:mod:`.nwb` writes sessions to and reads recordings from NWB files (the ``nwb`` extra).
 All pure numpy/scipy, all seeded.  Guide: ``docs/bci.md``.
 
 Examples
@@ -17,6 +19,7 @@ Examples
 
 from memr_snn._tree import check_same_tree as _check_same_tree
 
+from .aimc_kalman import AIMCKalmanDecoder
 from .binning import bin_spike_times
 from .cortex import CortexParams, DriftParams, MotorCortex, Tuning, drift_tuning, make_tuning
 from .decoders import Decoder, NotFittedError, WienerFilter
@@ -32,13 +35,14 @@ from .metrics import (
 )
 from .protocol import DECODERS, BlockResult, SessionConfig, SessionResult, make_decoder, run_block, run_session
 from .safety import FaultParams, SafeDecoder, SwitchEvent
+from .spiking import ReFITSpikingDecoder, SpikingCrossbarDecoder, SpikingDecoderParams, reference_decode
 from .task import CursorTask, TaskParams, TrialRecord, target_sequence
 from .user import SimulatedUser, UserParams
 
 _check_same_tree(__file__, "bci")
 
 __all__ = [
-    "bin_spike_times",
+    "bin_spike_times", "AIMCKalmanDecoder",
     "CortexParams", "DriftParams", "MotorCortex", "Tuning", "drift_tuning", "make_tuning",
     "Decoder", "NotFittedError", "WienerFilter",
     "KalmanFilter", "ReFITKalmanFilter", "SteadyStateKalmanFilter", "reestimate_intention",
@@ -46,6 +50,7 @@ __all__ = [
     "time_to_target",
     "DECODERS", "BlockResult", "SessionConfig", "SessionResult", "make_decoder", "run_block", "run_session",
     "FaultParams", "SafeDecoder", "SwitchEvent",
+    "SpikingCrossbarDecoder", "ReFITSpikingDecoder", "SpikingDecoderParams", "reference_decode",
     "CursorTask", "TaskParams", "TrialRecord", "target_sequence",
     "SimulatedUser", "UserParams",
 ]

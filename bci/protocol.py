@@ -15,7 +15,8 @@ true intention is not observable: the labels lead the neural activity by the vis
 
 A session (:func:`run_session`) runs, per day: an observation block and a fit (the first day, or
 every day with ``recalibrate_daily``), then ``closed_loop_blocks`` blocks, refitting after each one
-for ReFIT (re-aimed intentions, :func:`~memr_snn.bci.kalman.reestimate_intention`); the other
+for ReFIT and the adapting spiking decoder (``"snn_refit"``; re-aimed intentions,
+:func:`~memr_snn.bci.kalman.reestimate_intention`); the other
 decoders are not refitted in closed loop, since a real experiment cannot see the true intentions.  Between days the
 cortex drifts (:class:`~memr_snn.bci.cortex.DriftParams`).  Every random draw comes from one seed.
 """
@@ -29,11 +30,13 @@ import numpy as np
 
 from memr_snn._validation import check_int_at_least, check_positive
 
+from .aimc_kalman import AIMCKalmanDecoder
 from .cortex import CortexParams, DriftParams, MotorCortex
 from .decoders import Decoder, WienerFilter
 from .kalman import KalmanFilter, ReFITKalmanFilter, SteadyStateKalmanFilter
 from .metrics import latency_summary, summarize
 from .safety import FaultParams, SafeDecoder
+from .spiking import ReFITSpikingDecoder, SpikingCrossbarDecoder
 from .task import CursorTask, TaskParams, minimum_jerk_velocity, target_sequence
 from .user import SimulatedUser, UserParams
 
@@ -46,6 +49,9 @@ DECODERS: dict[str, type[Decoder]] = {
     "kf": KalmanFilter,
     "sskf": SteadyStateKalmanFilter,
     "refit": ReFITKalmanFilter,
+    "aimc_kf": AIMCKalmanDecoder,
+    "snn": SpikingCrossbarDecoder,
+    "snn_refit": ReFITSpikingDecoder,
 }
 
 
@@ -195,7 +201,7 @@ def run_block(cortex: MotorCortex, task: CursorTask, user: SimulatedUser, target
 
 def _refit(decoder: Decoder, block: BlockResult) -> None:
     inner = decoder.primary if isinstance(decoder, SafeDecoder) else decoder
-    if isinstance(inner, ReFITKalmanFilter):
+    if isinstance(inner, ReFITKalmanFilter) or getattr(inner, "closed_loop_refit", False):
         inner.refit(block.counts, block.velocity, block.cursor, block.target, block.in_target.astype(bool))
         if isinstance(decoder, SafeDecoder):
             decoder.reset()

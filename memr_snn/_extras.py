@@ -34,6 +34,7 @@ EXTRAS: dict[str, tuple[str, dict[str, str]]] = {
     "dvs": ("reading AEDAT 4 event-camera files (read_aedat4)", {"aedat": "aedat"}),
     "dask": ("parameter sweeps on many cores or a cluster (memr_snn.sweep): dask.distributed, Parquet results",
              {"distributed": "dask", "pyarrow": "pyarrow"}),
+    "nwb": ("reading and writing NWB files of BCI sessions (memr_snn.bci.nwb)", {"pynwb": "pynwb"}),
     "peers": ("the Brian2 and NEST reference simulators (comparison tests and benchmarks)",
               {"brian2": "brian2", "nest": "nest-simulator"}),
 }

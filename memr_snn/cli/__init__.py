@@ -58,6 +58,7 @@ from ._common import (  # noqa: F401
     check_output_path,
 )
 from .cmd_aimc import _cmd_aimc
+from .cmd_bci import _cmd_bci
 from .cmd_bench import _SENSORY_FLAGS, _SPEED_FLAGS, _cmd_bench, _cmd_bench_task  # noqa: F401
 from .cmd_devices import _cmd_devices, _cmd_iv  # noqa: F401
 from .cmd_experiment import _cmd_experiment, _option_value  # noqa: F401
@@ -84,7 +85,7 @@ def _error(message: str) -> None:
 def _dispatch(args) -> int:
     commands = {"run": _cmd_run, "info": _cmd_info, "bench": _cmd_bench, "devices": _cmd_devices,
                 "experiment": _cmd_experiment, "export": _cmd_export, "map": _cmd_map, "sweep": _cmd_sweep,
-                "aimc": _cmd_aimc}
+                "aimc": _cmd_aimc, "bci": _cmd_bci}
     return commands[args.command](args)
 
 

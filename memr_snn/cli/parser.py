@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ._common import HelpFormatter, add_alias, add_json_option, add_progress_options, builtin_names, examples
 from .cmd_aimc import add_aimc_parser
+from .cmd_bci import _add_bci_parser
 from .cmd_export import _add_export_parser
 from .cmd_sweep import _add_sweep_parser
 
@@ -221,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export_parser(sub)
     _add_sweep_parser(sub)
     add_aimc_parser(sub)
+    _add_bci_parser(sub)
 
     info = sub.add_parser("info", help="versions, threading, optional extras", description="Print versions, "
                           "numba threading, memory and which optional extras (brian2, nest, lava, nir) are present.",

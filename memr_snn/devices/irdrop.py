@@ -74,8 +74,11 @@ to powers of two with cells of 0 S (padded rows above the tile with their own dr
 padded columns right of it with their own sense amplifiers: they carry no current).  The
 diagonal of every merged box is reset to minus its row's other entries (its rows sum to
 zero), which keeps the small cell currents out of the large wire conductances' rounding.
-Its cost is about :math:`13 n^3` flops for an ``n x n`` tile (the last merges dominate; the
-ports on the tile's open top and right edges are dropped from the merges that reach them);
+Only the upper triangle of each symmetric update is formed: 16 x 16 boxes are reduced from their
+cells in cache by one numba kernel, merges with fewer than 32 shared ports run in a numba kernel,
+larger ones through LAPACK/BLAS (``potrf``, ``trsm``, ``syrk``; the ports on the tile's open top and
+right edges are dropped from them).  The first :meth:`NodalTile.read` builds ``Y`` (no cheaper
+single-vector solve is known here: one sparse LU solve costs more than the whole reduction);
 ``solver="splu"`` is the sparse-LU reference (tests: equal to ``1e-9`` relative; measured ``2e-12``).
 """
 

@@ -4,7 +4,8 @@
 (random conductances 1-100 uS, 1 Ohm per wire segment), alternating the two solvers: the nested Schur
 complements (build + the whole transfer matrix, which is what a crossbar's programming needs, and one
 more read after it) and the sparse LU reference (build + factorisation + one row-parallel read, and
-one more read with the factorisation reused); medians of ``repeats`` runs.
+one more read with the factorisation reused); medians of ``repeats`` runs, wall-clock time and the
+process's CPU time (on a shared machine the CPU time is what the solve costs when it has a core to itself).
 
 ``python benchmarks/irdrop.py --table`` prints the table of docs/devices.md (section "IR drop"):
 uniform tiles of ``N x N`` cells at ``G``, ``r`` ohms per word- and bit-line segment, every row driven
@@ -53,20 +54,21 @@ def timing(n: int, repeats: int, seed: int = 0) -> dict:
     v = rng.uniform(0.0, V_READ, n)
     circuit = TileCircuit(r_wl=1.0, r_bl=1.0)
     NodalTile(np.full((4, 4), 1e-5), circuit).transfer()  # compile the kernel outside the timings
-    t = {"nested_transfer_s": [], "nested_read_s": [], "splu_first_read_s": [], "splu_read_s": []}
+    t = {"nested_transfer_s": [], "nested_transfer_cpu_s": [], "nested_read_s": [], "splu_first_read_s": [],
+         "splu_first_read_cpu_s": [], "splu_read_s": []}
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         tile = NodalTile(g, circuit, solver="nested")
         tile.transfer()
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         tile.read(v)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         ref = NodalTile(g, circuit, solver="splu")
         ref.read(v)
-        t3 = time.perf_counter()
+        t3, c3 = time.perf_counter(), time.process_time()
         ref.read(v[::-1].copy())
         t4 = time.perf_counter()
-        for key, dt in zip(t, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+        for key, dt in zip(t, (t1 - t0, c1 - c0, t2 - t1, t3 - t2, c3 - c2, t4 - t3), strict=True):
             t[key].append(dt)
     return {"n": n, **{k: statistics.median(x) for k, x in t.items()}}
 
@@ -87,10 +89,10 @@ def main() -> None:
         return
     t = timing(a.n, a.repeats)
     print(f"{t['n']} x {t['n']} tile ({2 * t['n'] ** 2} nodes), median of {a.repeats}, alternating: nested "
-          f"build + transfer matrix {t['nested_transfer_s']:.3f} s, a read after it "
-          f"{t['nested_read_s'] * 1e3:.2f} ms; sparse LU build + factorise + one read "
-          f"{t['splu_first_read_s']:.3f} s, a read after it {t['splu_read_s'] * 1e3:.1f} ms")
-
+          f"build + transfer matrix {t['nested_transfer_s']:.3f} s (CPU {t['nested_transfer_cpu_s']:.3f} s), "
+          f"a read after it {t['nested_read_s'] * 1e3:.2f} ms; sparse LU build + factorise + one read "
+          f"{t['splu_first_read_s']:.3f} s (CPU {t['splu_first_read_cpu_s']:.3f} s), a read after it "
+          f"{t['splu_read_s'] * 1e3:.1f} ms")
 
 if __name__ == "__main__":
     main()

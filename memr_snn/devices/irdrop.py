@@ -74,8 +74,11 @@ to powers of two with cells of 0 S (padded rows above the tile with their own dr
 padded columns right of it with their own sense amplifiers: they carry no current).  The
 diagonal of every merged box is reset to minus its row's other entries (its rows sum to
 zero), which keeps the small cell currents out of the large wire conductances' rounding.
-Its cost is about :math:`13 n^3` flops for an ``n x n`` tile (the last merges dominate; the
-ports on the tile's open top and right edges are dropped from the merges that reach them);
+Only the upper triangle of each symmetric update is formed: 16 x 16 boxes are reduced from their
+cells in cache by one numba kernel, merges with fewer than 32 shared ports run in a numba kernel,
+larger ones through LAPACK/BLAS (``potrf``, ``trsm``, ``syrk``; the ports on the tile's open top and
+right edges are dropped from them).  The first :meth:`NodalTile.read` builds ``Y`` (no cheaper
+single-vector solve is known here: one sparse LU solve costs more than the whole reduction);
 ``solver="splu"`` is the sparse-LU reference (tests: equal to ``1e-9`` relative; measured ``2e-12``).
 """
 
@@ -87,11 +90,12 @@ import math
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
-from scipy.linalg import solve_triangular
+from scipy.linalg.blas import dsyrk, dtrsm
+from scipy.linalg.lapack import dpotrf
 from scipy.sparse.csgraph import connected_components
 
 from .._validation import check_nonnegative, check_positive
-from ..kernel.schur import merge_boxes
+from ..kernel.schur import gather_interface, leaf_boxes, level_ports, merge_boxes, scatter_merged
 
 __all__ = [
     "CELL_TYPES", "TileCircuit", "NodalTile", "series_conductance", "effective_conductance",
@@ -102,7 +106,9 @@ CELL_TYPES = ("1R", "1T1R", "1S1R")
 SCHEMES = ("grounded", "floating")
 SOLVERS = ("auto", "nested", "splu")
 #: interface size from which a merge runs box by box through BLAS instead of the numba kernel
-_BLAS_FROM = 64
+_BLAS_FROM = 32
+#: side of the boxes that are reduced from their cells in one go, in cache (numba kernel)
+_LEAF = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -215,30 +221,18 @@ def nested_dissection_order(word: np.ndarray, bit: np.ndarray, n_free: int, leaf
     return order.astype(np.int64)
 
 
-def _cell_boxes(g: np.ndarray, g_drv: float, g_sense: float, r_wl: float, r_bl: float) -> np.ndarray:
-    """Every cell as a box: the 4 x 4 Schur complement onto its ports (left, right, top, bottom)."""
-    n_r, n_c = g.shape
-    aw, ab = 2.0 / r_wl, 2.0 / r_bl
-    a_l = np.full((n_r, n_c), aw)
-    a_l[:, 0] = g_drv
-    a_r = np.full((n_r, n_c), aw)
-    a_r[:, -1] = 0.0
-    b_t = np.full((n_r, n_c), ab)
-    b_t[0, :] = 0.0
-    b_b = np.full((n_r, n_c), ab)
-    b_b[-1, :] = g_sense
-    sa, sb = a_l + a_r, b_t + b_b
-    det = sa * sb + g * (sa + sb)
-    a = np.stack([a_l, a_r], -1)
-    b = np.stack([b_t, b_b], -1)
-    s = np.empty((n_r, n_c, 4, 4))
-    s[..., :2, :2] = -a[..., :, None] * a[..., None, :] * ((sb + g) / det)[..., None, None]
-    s[..., :2, 2:] = -a[..., :, None] * b[..., None, :] * (g / det)[..., None, None]
-    s[..., 2:, :2] = np.swapaxes(s[..., :2, 2:], -1, -2)
-    s[..., 2:, 2:] = -b[..., :, None] * b[..., None, :] * ((sa + g) / det)[..., None, None]
-    i4 = np.arange(4)
-    s[..., i4, i4] += np.concatenate([a, b], -1)
-    return s
+def _merge_large(a: np.ndarray, b: np.ndarray, ext_a, int_a, ext_b, int_b, pos, o: np.ndarray) -> None:
+    """One merge by LAPACK/BLAS: Cholesky of the interface, triangular solve, symmetric rank-k update."""
+    k, m = int_a.size, ext_a.size + ext_b.size
+    kii = np.empty((k, k))
+    e_t = np.empty((m, k))
+    gather_interface(a, b, int_a, int_b, ext_a, ext_b, kii, e_t)
+    lo, info = dpotrf(kii.T, lower=1, clean=0, overwrite_a=1)  # kii is symmetric: its transpose is Fortran
+    if info != 0:  # pragma: no cover - every interface port reaches a terminal through a wire
+        raise np.linalg.LinAlgError("nested IR-drop solve: an interface matrix is not positive definite")
+    wt = dtrsm(1.0, lo, e_t.T, side=0, lower=1, overwrite_b=1)  # W = L^-1 E, (k, m) Fortran
+    wtw = dsyrk(1.0, wt, trans=1, lower=0)  # upper triangle of W^T W
+    scatter_merged(a, b, ext_a, ext_b, wtw, pos, np.empty((m, m)), o)
 
 
 def nested_port_admittance(gc: np.ndarray, r_wl: float, r_bl: float, g_drv: float, g_sense: float) -> np.ndarray:
@@ -254,39 +248,30 @@ def nested_port_admittance(gc: np.ndarray, r_wl: float, r_bl: float, g_drv: floa
     pad = rp - n_r
     g = np.zeros((rp, cp))
     g[pad:, :n_c] = gc
-    s = _cell_boxes(g, g_drv, g_sense, r_wl, r_bl)
-    h = w = 1
-    ar = np.arange
-    # box ports in the order left (h, top to bottom), right (h), top (w, left to right), bottom (w)
-    while s.shape[0] * s.shape[1] > 1:
-        ny, nx = s.shape[:2]
+    leaf = min(_LEAF, rp, cp)
+    # the level sequence (box grid and box size after each merge), to size two buffers used in turn:
+    # fresh arrays per level would cost a page fault per 4 KiB
+    levels, ny, nx, h, w = [], rp // leaf, cp // leaf, leaf, leaf
+    while ny * nx > 1:
         horiz = nx > 1 and (ny == 1 or w <= h)
-        if horiz:
-            a, b = s[:, 0::2], s[:, 1::2]
-            nh, nw = h, 2 * w
-            int_a, int_b = ar(h, 2 * h), ar(h)
-            ext_a = np.concatenate([ar(h), ar(2 * h, 2 * h + 2 * w)])
-            ext_b = ar(h, 2 * h + 2 * w)
-            pos = np.concatenate([ar(h), 2 * h + ar(w), 2 * h + 2 * w + ar(w),
-                                  h + ar(h), 2 * h + w + ar(w), 2 * h + 3 * w + ar(w)])
-        else:
-            a, b = s[0::2], s[1::2]
-            nh, nw = 2 * h, w
-            int_a, int_b = ar(2 * h + w, 2 * h + 2 * w), ar(2 * h, 2 * h + w)
-            ext_a = ar(2 * h + w)
-            ext_b = np.concatenate([ar(2 * h), ar(2 * h + w, 2 * h + 2 * w)])
-            pos = np.concatenate([ar(h), 2 * h + ar(h), 4 * h + ar(w),
-                                  h + ar(h), 3 * h + ar(h), 4 * h + w + ar(w)])
-        my, mx = a.shape[:2]
+        ny, nx, h, w = (ny, nx // 2, h, 2 * w) if horiz else (ny // 2, nx, 2 * h, w)
+        levels.append((horiz, ny, nx, h, w))
+    size = max([16 * rp * cp] + [my * mx * (2 * nh + 2 * nw) ** 2 for _, my, mx, nh, nw in levels])
+    bufs = [np.empty(size), np.empty(size)]
+    s = bufs[0][:16 * rp * cp].reshape(rp // leaf, cp // leaf, 4 * leaf, 4 * leaf)
+    if not leaf_boxes(g, g_drv, g_sense, 2.0 / r_wl, 2.0 / r_bl, leaf, s):  # pragma: no cover - as below
+        raise np.linalg.LinAlgError("nested IR-drop solve: an interface matrix is not positive definite")
+    h = w = leaf
+    for n_lev, (horiz, my, mx, nh, nw) in enumerate(levels, start=1):
+        ext_a, int_a, ext_b, int_b, pos = level_ports(horiz, h, w)
         pn = 2 * nh + 2 * nw
-        k = int_a.size
-        if k < _BLAS_FROM:
-            out = np.empty((my, mx, pn, pn))
+        out = bufs[n_lev % 2][:my * mx * pn * pn].reshape(my, mx, pn, pn)
+        if int_a.size < _BLAS_FROM:
             ok = merge_boxes(s, horiz, ext_a, int_a, ext_b, int_b, pos, out)
             if not ok:  # pragma: no cover - every interface port reaches a terminal through a wire
                 raise np.linalg.LinAlgError("nested IR-drop solve: an interface matrix is not positive definite")
         else:
-            out = np.zeros((my, mx, pn, pn))
+            out.fill(0.0)
             na = ext_a.size
             for iy in range(my):
                 for ix in range(mx):
@@ -296,24 +281,11 @@ def nested_port_admittance(gc: np.ndarray, r_wl: float, r_bl: float, g_drv: floa
                     if ix == mx - 1:
                         dead[nh:2 * nh] = True
                     live = ~dead[pos]
-                    la, lb = live[:na], live[na:]
-                    ea, eb = ext_a[la], ext_b[lb]
-                    A, B = a[iy, ix], b[iy, ix]
-                    kii = A[np.ix_(int_a, int_a)] + B[np.ix_(int_b, int_b)]
-                    e = np.concatenate([A[np.ix_(int_a, ea)], B[np.ix_(int_b, eb)]], axis=1)
-                    lo = np.linalg.cholesky(kii)
-                    wt = solve_triangular(lo, e, lower=True, check_finite=False)
-                    blk = -(wt.T @ wt)
-                    m1 = ea.size
-                    blk[:m1, :m1] += A[np.ix_(ea, ea)]
-                    blk[m1:, m1:] += B[np.ix_(eb, eb)]
-                    np.fill_diagonal(blk, 0.0)
-                    np.fill_diagonal(blk, -blk.sum(axis=1))
-                    p = pos[live]
-                    out[iy, ix][np.ix_(p, p)] = blk
+                    a, b = (s[iy, 2 * ix], s[iy, 2 * ix + 1]) if horiz else (s[2 * iy, ix], s[2 * iy + 1, ix])
+                    _merge_large(a, b, ext_a[live[:na]], int_a, ext_b[live[na:]], int_b, pos[live], out[iy, ix])
         s, h, w = out, nh, nw
     s = s[0, 0]
-    idx = np.concatenate([pad + ar(n_r), 2 * h + w + ar(n_c)])
+    idx = np.concatenate([pad + np.arange(n_r), 2 * h + w + np.arange(n_c)])
     return s[np.ix_(idx, idx)]
 
 

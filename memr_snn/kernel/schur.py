@@ -1,4 +1,4 @@
-r"""Batched merge of two resistive boxes by a dense Schur complement (nodal IR-drop solver).
+r"""Boxes of a resistive grid and their pairwise merge by a dense Schur complement (nodal IR-drop solver).
 
 A *box* is a part of a resistive network seen from its ports: the Schur complement ``S`` of
 its Laplacian onto the port nodes (all inner nodes eliminated), a symmetric ``P x P`` matrix
@@ -14,13 +14,187 @@ are ``A``'s ports ``ext_a`` followed by ``B``'s ports ``ext_b``:
 The diagonal of ``S'`` is then reset to minus the sum of its row's other entries (a
 Laplacian's rows sum to zero), which removes the cancellation of the large wire
 conductances in the diagonal.  ``pos[j]`` is where the ``j``-th merged port goes in the
-output.  :func:`merge_boxes_reference` is the plain-numpy twin.
+output.  Only the upper triangle of the symmetric ``W^T W`` is formed.
+
+* :func:`cell_boxes` -- every cell of the grid as a box (closed form; twin
+  :func:`cell_boxes_reference`).
+* :func:`merge_boxes` -- a whole level of small merges (twin :func:`merge_boxes_reference`).
+* :func:`gather_interface` / :func:`scatter_merged` -- the gathers before and the scatter after
+  the BLAS calls (Cholesky, triangular solve, symmetric rank-k update) of one large merge
+  (twins :func:`gather_interface_reference`, :func:`scatter_merged_reference`).
 """
 
 import numpy as np
 from numba import njit
 
-__all__ = ["merge_boxes", "merge_boxes_reference"]
+__all__ = ["cell_boxes", "cell_boxes_reference", "leaf_boxes", "leaf_boxes_reference", "level_ports",
+           "merge_boxes", "merge_boxes_reference",
+           "gather_interface", "gather_interface_reference", "scatter_merged", "scatter_merged_reference"]
+
+
+@njit(cache=True)
+def cell_boxes(g, g_drv, g_sense, a_wire, b_wire, out):
+    """Every cell of ``g`` (R x C) [S] as a box: the 4 x 4 Schur complement onto its ports into ``out``.
+
+    Ports: left, right (word line), top, bottom (bit line).  A cell's word node ``u`` reaches its
+    left and right ports through ``a_wire`` (``2 / r_wl``, half a segment), its bit node ``v`` its
+    top and bottom ports through ``b_wire``; on the tile's edges the left port is the driver
+    (``g_drv``), the bottom port the sense amplifier (``g_sense``), and the right and top ports are
+    open (0 S).  ``u`` and ``v`` are joined by the cell ``g``.
+    """
+    _cells_of(g, 0, 0, g_drv, g_sense, a_wire, b_wire, out)
+    return out
+
+
+@njit(cache=True)
+def _cells_of(g, r0, c0, g_drv, g_sense, a_wire, b_wire, out):
+    """:func:`cell_boxes` of the cells ``g[r0:r0 + ny, c0:c0 + nx]`` (``out``: (ny, nx, 4, 4))."""
+    n_r, n_c = g.shape
+    for y in range(out.shape[0]):
+        for x in range(out.shape[1]):
+            r, c = r0 + y, c0 + x
+            gc = g[r, c]
+            al = g_drv if c == 0 else a_wire
+            ar = 0.0 if c == n_c - 1 else a_wire
+            bt = 0.0 if r == 0 else b_wire
+            bb = g_sense if r == n_r - 1 else b_wire
+            sa, sb = al + ar, bt + bb
+            det = sa * sb + gc * (sa + sb)
+            fa, fx, fb = (sb + gc) / det, gc / det, (sa + gc) / det
+            p = (al, ar, bt, bb)
+            for i in range(4):
+                for j in range(4):
+                    if i < 2 and j < 2:
+                        f = fa
+                    elif i >= 2 and j >= 2:
+                        f = fb
+                    else:
+                        f = fx
+                    out[y, x, i, j] = -p[i] * p[j] * f
+                out[y, x, i, i] += p[i]
+
+
+@njit(cache=True)
+def level_ports(horizontal, h, w):
+    """Port index arrays of one merge level of ``h x w`` boxes, ports ordered left (h), right (h), top (w),
+    bottom (w): ``ext_a, int_a, ext_b, int_b, pos`` (module docstring; the merged box is ``h x 2w`` or
+    ``2h x w``)."""
+    ar = np.arange
+    if horizontal:
+        int_a, int_b = ar(h, 2 * h), ar(h)
+        ext_a = np.concatenate((ar(h), ar(2 * h, 2 * h + 2 * w)))
+        ext_b = ar(h, 2 * h + 2 * w)
+        pos = np.concatenate((ar(h), 2 * h + ar(w), 2 * h + 2 * w + ar(w),
+                              h + ar(h), 2 * h + w + ar(w), 2 * h + 3 * w + ar(w)))
+    else:
+        int_a, int_b = ar(2 * h + w, 2 * h + 2 * w), ar(2 * h, 2 * h + w)
+        ext_a = ar(2 * h + w)
+        ext_b = np.concatenate((ar(2 * h), ar(2 * h + w, 2 * h + 2 * w)))
+        pos = np.concatenate((ar(h), 2 * h + ar(h), 4 * h + ar(w),
+                              h + ar(h), 3 * h + ar(h), 4 * h + w + ar(w)))
+    return ext_a, int_a, ext_b, int_b, pos
+
+
+@njit(cache=True)
+def leaf_boxes(g, g_drv, g_sense, a_wire, b_wire, leaf, out):
+    """The grid ``g`` (R x C) [S] cut into ``leaf x leaf`` boxes, each reduced onto its ``4 leaf`` ports.
+
+    Per box, in a small scratch: its cells (:func:`cell_boxes`, with the tile's edges where the box
+    touches them), then pairwise merges across columns and rows in turn (the order of
+    ``NodalTile``'s nested solve).  ``leaf``: a power of two dividing ``R`` and ``C``; ``out``:
+    (R / leaf, C / leaf, 4 leaf, 4 leaf).  Returns False if an interface matrix is not positive definite.
+    """
+    ports = []
+    bufs = [np.empty((leaf, leaf, 4, 4))]
+    scratch = []
+    h = w = 1
+    while h < leaf:
+        for horizontal in (True, False):
+            ext_a, int_a, ext_b, int_b, pos = level_ports(horizontal, h, w)
+            ports.append((ext_a, int_a, ext_b, int_b, pos))
+            h, w = (h, 2 * w) if horizontal else (2 * h, w)
+            bufs.append(np.empty((leaf // h, leaf // w, 2 * h + 2 * w, 2 * h + 2 * w)))
+            k, m = int_a.size, ext_a.size + ext_b.size
+            scratch.append((np.empty((k, k)), np.empty((k, m)), np.empty((m, m))))
+    n_lev = len(ports)
+    for ly in range(g.shape[0] // leaf):
+        for lx in range(g.shape[1] // leaf):
+            _cells_of(g, ly * leaf, lx * leaf, g_drv, g_sense, a_wire, b_wire, bufs[0])
+            for lev in range(n_lev):
+                ext_a, int_a, ext_b, int_b, pos = ports[lev]
+                kii, wk, blk = scratch[lev]
+                s, o = bufs[lev], bufs[lev + 1]
+                for y in range(o.shape[0]):
+                    for x in range(o.shape[1]):
+                        if lev % 2 == 0:
+                            a, b = s[y, 2 * x], s[y, 2 * x + 1]
+                        else:
+                            a, b = s[2 * y, x], s[2 * y + 1, x]
+                        if not _merge_pair(a, b, ext_a, int_a, ext_b, int_b, pos, o[y, x], kii, wk, blk):
+                            return False
+            out[ly, lx] = bufs[n_lev][0, 0]
+    return True
+
+
+def leaf_boxes_reference(g, g_drv, g_sense, a_wire, b_wire, leaf):
+    """Plain-numpy twin of :func:`leaf_boxes`: :func:`cell_boxes_reference` of the whole grid, then
+    whole levels of :func:`merge_boxes_reference` (returns the ``(R / leaf, C / leaf, P, P)`` array)."""
+    s = cell_boxes_reference(g, g_drv, g_sense, a_wire, b_wire)
+    h = w = 1
+    while h < leaf:
+        for horizontal in (True, False):
+            ext_a, int_a, ext_b, int_b, pos = level_ports(horizontal, h, w)
+            h, w = (h, 2 * w) if horizontal else (2 * h, w)
+            out = np.empty((g.shape[0] // h, g.shape[1] // w, 2 * h + 2 * w, 2 * h + 2 * w))
+            if not merge_boxes_reference(s, horizontal, ext_a, int_a, ext_b, int_b, pos, out):
+                raise np.linalg.LinAlgError("an interface matrix is not positive definite")
+            s = out
+    return s
+
+
+def cell_boxes_reference(g, g_drv, g_sense, a_wire, b_wire):
+    """Plain-numpy twin of :func:`cell_boxes` (returns the ``(R, C, 4, 4)`` array)."""
+    n_r, n_c = g.shape
+    a_l = np.full((n_r, n_c), a_wire)
+    a_l[:, 0] = g_drv
+    a_r = np.full((n_r, n_c), a_wire)
+    a_r[:, -1] = 0.0
+    b_t = np.full((n_r, n_c), b_wire)
+    b_t[0, :] = 0.0
+    b_b = np.full((n_r, n_c), b_wire)
+    b_b[-1, :] = g_sense
+    sa, sb = a_l + a_r, b_t + b_b
+    det = sa * sb + g * (sa + sb)
+    a = np.stack([a_l, a_r], -1)
+    b = np.stack([b_t, b_b], -1)
+    s = np.empty((n_r, n_c, 4, 4))
+    s[..., :2, :2] = -a[..., :, None] * a[..., None, :] * ((sb + g) / det)[..., None, None]
+    s[..., :2, 2:] = -a[..., :, None] * b[..., None, :] * (g / det)[..., None, None]
+    s[..., 2:, :2] = np.swapaxes(s[..., :2, 2:], -1, -2)
+    s[..., 2:, 2:] = -b[..., :, None] * b[..., None, :] * ((sa + g) / det)[..., None, None]
+    i4 = np.arange(4)
+    s[..., i4, i4] += np.concatenate([a, b], -1)
+    return s
+
+
+@njit(cache=True)
+def _cholesky_lower(kii):
+    """In-place lower Cholesky factor of ``kii`` (upper triangle left as is); False if not positive definite."""
+    k = kii.shape[0]
+    for j in range(k):
+        acc = kii[j, j]
+        for p in range(j):
+            acc -= kii[j, p] * kii[j, p]
+        if not acc > 0.0:
+            return False
+        d = np.sqrt(acc)
+        kii[j, j] = d
+        for i in range(j + 1, k):
+            acc = kii[i, j]
+            for p in range(j):
+                acc -= kii[i, p] * kii[j, p]
+            kii[i, j] = acc / d
+    return True
 
 
 @njit(cache=True)
@@ -31,64 +205,81 @@ def merge_boxes(s, horizontal, ext_a, int_a, ext_b, int_b, pos, out):
     ``A = s[2y, x]``, ``B = s[2y + 1, x]``.  ``out``: (my, mx, Pn, Pn), every entry written when ``pos``
     is a permutation of ``range(Pn)``.  Returns False if an interface matrix is not positive definite.
     """
-    my, mx = out.shape[0], out.shape[1]
+    k, m = int_a.size, ext_a.size + ext_b.size
+    kii, w, blk = np.empty((k, k)), np.empty((k, m)), np.empty((m, m))
+    for y in range(out.shape[0]):
+        for x in range(out.shape[1]):
+            if horizontal:
+                a, b = s[y, 2 * x], s[y, 2 * x + 1]
+            else:
+                a, b = s[2 * y, x], s[2 * y + 1, x]
+            if not _merge_pair(a, b, ext_a, int_a, ext_b, int_b, pos, out[y, x], kii, w, blk):
+                return False
+    return True
+
+
+@njit(cache=True)
+def _merge_pair(a, b, ext_a, int_a, ext_b, int_b, pos, o, kii, w, blk):
+    """Merge the boxes ``a`` and ``b`` into ``o``; ``kii`` (k, k), ``w`` (k, m), ``blk`` (m, m): scratch."""
     k = int_a.size
     na = ext_a.size
     m = na + ext_b.size
-    kii = np.empty((k, k))
-    w = np.empty((m, k))  # row e: the e-th merged port's coupling to the interface, then L^-1 of it
-    blk = np.empty((m, m))
-    for q in range(my * mx):
-        y, x = q // mx, q % mx
-        if horizontal:
-            a, b = s[y, 2 * x], s[y, 2 * x + 1]
-        else:
-            a, b = s[2 * y, x], s[2 * y + 1, x]
-        o = out[y, x]
-        for i in range(k):
-            for j in range(k):
-                kii[i, j] = a[int_a[i], int_a[j]] + b[int_b[i], int_b[j]]
-        for j in range(k):  # Cholesky, lower triangle in place
-            acc = kii[j, j]
-            for p in range(j):
-                acc -= kii[j, p] * kii[j, p]
-            if not acc > 0.0:
-                return False
-            d = np.sqrt(acc)
-            kii[j, j] = d
-            for i in range(j + 1, k):
-                acc = kii[i, j]
-                for p in range(j):
-                    acc -= kii[i, p] * kii[j, p]
-                kii[i, j] = acc / d
+    for i in range(k):
+        ai, bi = int_a[i], int_b[i]
+        for j in range(k):
+            kii[i, j] = a[ai, int_a[j]] + b[bi, int_b[j]]
+        for e in range(na):
+            w[i, e] = a[ai, ext_a[e]]
+        for e in range(na, m):
+            w[i, e] = b[bi, ext_b[e - na]]
+    if not _cholesky_lower(kii):
+        return False
+    for i in range(k):  # forward substitution, one row of W at a time
+        for p in range(i):
+            c = kii[i, p]
+            for e in range(m):
+                w[i, e] -= c * w[p, e]
+        d = 1.0 / kii[i, i]
         for e in range(m):
-            for i in range(k):
-                acc = a[ext_a[e], int_a[i]] if e < na else b[ext_b[e - na], int_b[i]]
-                for p in range(i):
-                    acc -= kii[i, p] * w[e, p]
-                w[e, i] = acc / kii[i, i]
+            w[i, e] *= d
+    for e in range(m):  # upper triangle: the base block diagonal ...
+        for f in range(e, m):
+            if e < na and f < na:
+                blk[e, f] = a[ext_a[e], ext_a[f]]
+            elif e >= na:
+                blk[e, f] = b[ext_b[e - na], ext_b[f - na]]
+            else:
+                blk[e, f] = 0.0
+    for i in range(k):  # ... minus the symmetric rank-k update
         for e in range(m):
+            c = w[i, e]
             for f in range(e, m):
-                acc = 0.0
-                for i in range(k):
-                    acc += w[e, i] * w[f, i]
-                if e < na and f < na:
-                    base = a[ext_a[e], ext_a[f]]
-                elif e >= na and f >= na:
-                    base = b[ext_b[e - na], ext_b[f - na]]
-                else:
-                    base = 0.0
-                blk[e, f] = base - acc
-                blk[f, e] = base - acc
-        for e in range(m):
-            acc = 0.0
-            for f in range(m):
-                if f != e:
-                    acc += blk[e, f]
-            blk[e, e] = -acc
-            for f in range(m):
-                o[pos[e], pos[f]] = blk[e, f]
+                blk[e, f] -= c * w[i, f]
+    _finish(blk, m, pos, o)
     return True
+
+
+@njit(cache=True)
+def _finish(blk, m, pos, o):
+    """Mirror the upper triangle of ``blk``, reset its diagonal to minus the row sums, scatter by ``pos``."""
+    for e in range(m):
+        blk[e, e] = 0.0
+    for e in range(m):
+        acc = 0.0
+        for f in range(e):
+            acc += blk[f, e]
+        for f in range(e + 1, m):
+            acc += blk[e, f]
+        blk[e, e] = -acc
+    for e0 in range(0, m, 32):  # mirror in 32 x 32 tiles (cache), then write whole rows
+        for f0 in range(e0, m, 32):
+            for e in range(e0, min(e0 + 32, m)):
+                for f in range(max(f0, e + 1), min(f0 + 32, m)):
+                    blk[f, e] = blk[e, f]
+    for e in range(m):
+        pe = pos[e]
+        for f in range(m):
+            o[pe, pos[f]] = blk[e, f]
 
 
 def merge_boxes_reference(s, horizontal, ext_a, int_a, ext_b, int_b, pos, out):
@@ -114,3 +305,61 @@ def merge_boxes_reference(s, horizontal, ext_a, int_a, ext_b, int_b, pos, out):
         np.fill_diagonal(blk, -blk.sum(axis=1))
         flat[q][np.ix_(pos, pos)] = blk
     return True
+
+
+@njit(cache=True)
+def gather_interface(a, b, int_a, int_b, ext_a, ext_b, kii, e_t):
+    """One large merge's inputs: ``kii = A_ii + B_ii`` (k x k) and ``e_t`` (m x k), row ``j`` the
+    ``j``-th merged port's coupling to the interface (``A``'s ports ``ext_a``, then ``B``'s ``ext_b``)."""
+    k = int_a.size
+    na = ext_a.size
+    for i in range(k):
+        for j in range(k):
+            kii[i, j] = a[int_a[i], int_a[j]] + b[int_b[i], int_b[j]]
+    for e in range(na):
+        ae = a[ext_a[e]]
+        for i in range(k):
+            e_t[e, i] = ae[int_a[i]]
+    for e in range(ext_b.size):
+        be = b[ext_b[e]]
+        for i in range(k):
+            e_t[na + e, i] = be[int_b[i]]
+
+
+def gather_interface_reference(a, b, int_a, int_b, ext_a, ext_b):
+    """Plain-numpy twin of :func:`gather_interface` (returns ``kii, e_t``)."""
+    kii = a[np.ix_(int_a, int_a)] + b[np.ix_(int_b, int_b)]
+    e_t = np.concatenate([a[np.ix_(ext_a, int_a)], b[np.ix_(ext_b, int_b)]], axis=0)
+    return kii, e_t
+
+
+@njit(cache=True)
+def scatter_merged(a, b, ext_a, ext_b, wtw, pos, blk, o):
+    """One large merge's output: ``S' = diag(A_ee, B_ee) - W^T W`` from the upper triangle of ``wtw``
+    (``wtw[e, f]``, ``e <= f``), diagonal reset to minus the row sums, written to ``o[pos][:, pos]``.
+    ``blk``: (m, m) scratch."""
+    na = ext_a.size
+    m = na + ext_b.size
+    for e in range(m):
+        for f in range(e, m):
+            if e < na and f < na:
+                base = a[ext_a[e], ext_a[f]]
+            elif e >= na:
+                base = b[ext_b[e - na], ext_b[f - na]]
+            else:
+                base = 0.0
+            blk[e, f] = base - wtw[e, f]
+    _finish(blk, m, pos, o)
+
+
+def scatter_merged_reference(a, b, ext_a, ext_b, wtw, pos, o):
+    """Plain-numpy twin of :func:`scatter_merged` (reads the upper triangle of ``wtw`` only)."""
+    na = ext_a.size
+    up = np.triu(wtw)
+    full = up + np.triu(up, 1).T
+    blk = -full
+    blk[:na, :na] += a[np.ix_(ext_a, ext_a)]
+    blk[na:, na:] += b[np.ix_(ext_b, ext_b)]
+    np.fill_diagonal(blk, 0.0)
+    np.fill_diagonal(blk, -blk.sum(axis=1))
+    o[np.ix_(pos, pos)] = blk

@@ -11,7 +11,18 @@ from scipy.optimize import root
 from memr_snn.devices import ArraySpec, Crossbar, LinearStepDevice
 from memr_snn.devices.crossbar import CrossbarState
 from memr_snn.devices.irdrop import NodalTile, TileCircuit, effective_conductance, series_conductance
-from memr_snn.kernel.schur import merge_boxes, merge_boxes_reference
+from memr_snn.kernel.schur import (
+    cell_boxes,
+    cell_boxes_reference,
+    gather_interface,
+    gather_interface_reference,
+    leaf_boxes,
+    leaf_boxes_reference,
+    merge_boxes,
+    merge_boxes_reference,
+    scatter_merged,
+    scatter_merged_reference,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -375,3 +386,42 @@ def test_merge_kernel_matches_reference(horizontal):
 def test_nested_solver_matches_sparse_lu_256():
     rng = np.random.default_rng(10)
     _nested_vs_splu(rng.uniform(1e-6, 1e-4, (256, 256)), TileCircuit(r_wl=1.0, r_bl=1.0))
+
+
+def test_cell_and_leaf_kernels_match_reference():
+    """Cells in closed form, and 8 x 8 leaf boxes reduced in one go, equal their numpy twins (which run
+    whole levels of dense solves); every box is a Laplacian (rows sum to zero, symmetric)."""
+    rng = np.random.default_rng(11)
+    g = rng.uniform(0.0, 1e-3, (16, 32))
+    g[3, 5] = 0.0
+    args = (g, 0.4, 0.3, 2.0, 1.5)
+    np.testing.assert_allclose(cell_boxes(*args, np.empty((16, 32, 4, 4))), cell_boxes_reference(*args),
+                               rtol=1e-14, atol=1e-15)
+    out = np.full((2, 4, 32, 32), np.nan)
+    assert leaf_boxes(*args, 8, out)
+    ref = leaf_boxes_reference(*args, 8)
+    np.testing.assert_allclose(out, ref, rtol=1e-11, atol=1e-12 * np.abs(ref).max())
+    np.testing.assert_allclose(out.sum(-1), 0.0, atol=1e-12)
+    np.testing.assert_allclose(out, np.swapaxes(out, -1, -2), rtol=0, atol=1e-15)
+
+
+def test_blas_merge_gather_scatter_match_reference():
+    """The gather before and the scatter after the BLAS calls of a large merge equal their numpy twins."""
+    rng = np.random.default_rng(12)
+    a, b = rng.normal(size=(10, 10)), rng.normal(size=(10, 10))
+    a, b = a + a.T, b + b.T  # boxes are symmetric
+    int_a, int_b = np.array([7, 8, 9]), np.array([0, 1, 2])
+    ext_a, ext_b = np.array([0, 2, 4, 6]), np.array([3, 5, 9])
+    kii, e_t = np.empty((3, 3)), np.empty((7, 3))
+    gather_interface(a, b, int_a, int_b, ext_a, ext_b, kii, e_t)
+    k_ref, e_ref = gather_interface_reference(a, b, int_a, int_b, ext_a, ext_b)
+    np.testing.assert_array_equal(kii, k_ref)
+    np.testing.assert_array_equal(e_t, e_ref)
+    wtw = rng.normal(size=(7, 7))  # only its upper triangle may be read
+    wtw_low = np.triu(wtw) + np.tril(np.full((7, 7), np.nan), -1)
+    pos = rng.permutation(9)[:7]
+    out, ref = np.zeros((9, 9)), np.zeros((9, 9))
+    scatter_merged(a, b, ext_a, ext_b, wtw_low, pos, np.empty((7, 7)), out)
+    scatter_merged_reference(a, b, ext_a, ext_b, np.triu(wtw), pos, ref)
+    np.testing.assert_allclose(out, ref, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(out.sum(-1), 0.0, atol=1e-12)

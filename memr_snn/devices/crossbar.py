@@ -35,8 +35,9 @@ import numpy as np
 
 from .._protocols import SynapticStorage
 from .._validation import check_finite, check_int_at_least, check_nonnegative, check_positive
+from ..kernel.device import DV_DOWN, DV_GMAX, DV_GMIN, DV_LIFE, DV_UP, DV_WEAR
 from .array import ArraySpec, Tiling, tile_projection, wire_model
-from .endurance import FAIL_CODES
+from .endurance import FAIL_CODES, full_cycles
 from .nonideal import Drift, ReadNoise, Retention, StuckFaults, Variability
 from .pulse import LinearStepDevice, PulseDevice
 
@@ -138,6 +139,18 @@ class Crossbar(SynapticStorage):
         return CrossbarState(self, pre, post, weights, seed, name=name, n_pre=n_pre)
 
 
+def _dv_column(col: int, doc: str) -> property:
+    """A per-device array that is column ``col`` of ``CrossbarState.dv`` (a view; assignment writes the table)."""
+
+    def get(self) -> np.ndarray:
+        return self.dv[:, col]
+
+    def set_(self, value) -> None:
+        self.dv[:, col] = value
+
+    return property(get, set_, doc=doc)
+
+
 def _pow2_at_least(x: float) -> float:
     k = 2.0 ** math.ceil(math.log2(x))
     while k < x:
@@ -169,12 +182,11 @@ class CrossbarState:
         dev = self.device
         n = self.n_devices
         var = comp["variability"]
-        if var is not None:
-            d2d = var.sample(dev, n, rng)
-            self.g_min_dev, self.g_max_dev = d2d["g_min"], d2d["g_max"]
-        else:
-            self.g_min_dev = np.full(n, dev.g_min)
-            self.g_max_dev = np.full(n, dev.g_max)
+        d2d = var.sample(dev, n, rng) if var is not None else {}
+        # per-device table of the pulse kernels: own bounds and steps, endurance budget and wear (full cycles)
+        self.dv = dev.table(n, g_min=d2d.get("g_min"), g_max=d2d.get("g_max"), dg_up=d2d.get("dg_up"),
+                            dg_down=d2d.get("dg_down"))
+        self.step_spread = var is not None and (var.dg_d2d > 0.0 or var.up_down_d2d > 0.0)
         faults = comp["faults"]
         self.fault = faults.sample(n, rng) if faults is not None else np.zeros(n, dtype=np.int8)
         drift = comp["drift"]
@@ -190,6 +202,7 @@ class CrossbarState:
         endu = comp["endurance"]
         self.budget = endu.sample(n, rng) if endu is not None else np.full(n, np.inf)
         self.counts = np.zeros(n, dtype=np.int64)
+        self.refreshes = 0
         self._fail_state = getattr(endu, "fail_state", "last")
         self._counter = 0
         self.unconverged = 0
@@ -219,6 +232,16 @@ class CrossbarState:
         self.scale, self.g_ref, self.polarity = self._choose_scale(np.asarray(weights, dtype=np.float64))
         self.program(weights, now=-float(spec.age))  # programmed ``age`` seconds before t = 0
         self.counts0 = self.counts.copy()  # pulses of the initial programming (the report's baseline)
+        self.wear0 = self.wear.copy()  # wear of the initial programming [full cycles]
+
+    # ------------------------------------------------------- per-device table
+    # columns of ``dv`` (kernel/device.py) as named per-device arrays (views: writing them writes the table)
+    g_min_dev = _dv_column(DV_GMIN, "Each device's lower bound [S].")
+    g_max_dev = _dv_column(DV_GMAX, "Each device's upper bound [S].")
+    dg_up_dev = _dv_column(DV_UP, "Each device's potentiation step scale [S].")
+    dg_down_dev = _dv_column(DV_DOWN, "Each device's depression step scale [S].")
+    budget = _dv_column(DV_LIFE, "Each device's endurance budget [full cycles] (``inf``: unlimited).")
+    wear = _dv_column(DV_WEAR, "Each device's wear so far [full cycles] (:mod:`memr_snn.devices.endurance`).")
 
     # ------------------------------------------------------------- mapping
     def _choose_scale(self, w: np.ndarray) -> tuple[float, float, float]:
@@ -281,20 +304,28 @@ class CrossbarState:
         clipped = (target < lo) | (target > hi)
         self.clipped = int(clipped.sum())
         target = np.clip(target, lo, hi)
-        if dev.levels >= 2:
-            step = (dev.g_max - dev.g_min) / (dev.levels - 1)
-            target = np.clip(dev.g_min + np.round((target - dev.g_min) / step) * step, lo, hi)
+        if dev.levels >= 2:  # each device's own level grid
+            step = (hi - lo) / (dev.levels - 1)
+            target = np.clip(lo + np.round((target - lo) / step) * step, lo, hi)
         healthy = self.fault == 0
         g_init = np.where(self.counts == 0, lo, self.g)  # a fresh device starts in its reset state
         if method == "direct":
             new = target.copy()
             delta = new - g_init
-            dg = np.where(delta >= 0, dev.dg_up, dev.dg_down)
+            swing = np.abs(delta)
+            if dev.one_sided:  # down: one RESET to g_min, then SET pulses up to the target
+                down = delta < 0
+                swing = np.where(down, (g_init - lo) + (new - lo), swing)
+                delta = np.where(down, new - lo, delta)
+            dg = np.where(delta >= 0, self.dg_up_dev, self.dg_down_dev)
             with np.errstate(divide="ignore", invalid="ignore"):
                 pulses = np.where(dg > 0, np.ceil(np.abs(delta) / np.where(dg > 0, dg, 1.0) - 1e-9), 0.0)
+            if dev.one_sided:
+                pulses = pulses + down
             pulses = np.where(healthy, pulses, 0.0).astype(np.int64)
             self.counts += pulses
-            self._wear_out(healthy & (self.counts >= self.budget), new)
+            self.wear[...] = self.wear + np.where(healthy, full_cycles(swing, lo, hi), 0.0)
+            self._wear_out(healthy & (self.wear >= self.budget), new)
             prog = self.components["programming"]
             e_set = float(getattr(prog, "e_set", 0.0))
             e_reset = float(getattr(prog, "e_reset", 0.0))
@@ -307,12 +338,14 @@ class CrossbarState:
         else:
             from .programming import program_and_verify
 
+            table = np.ascontiguousarray(self.dv)
             res = program_and_verify(
                 dev, target, g_init, read_noise=self.read_sigma, tolerance=self.spec.tolerance,
                 max_pulses=self.spec.max_pulses, programming=self.components["programming"],
-                seed=self.seed + 1, budget=self.budget, fault=self.fault, counts=self.counts,
+                seed=self.seed + 1, table=table, fault=self.fault, counts=self.counts,
                 counter=self._counter, fail_state=self._fail_state,
             )
+            self.dv[...] = table
             self._counter += 1
             self.g[...] = np.where(healthy, res.g, self.g)
             self.fault[...] = res.fault
@@ -381,6 +414,7 @@ class CrossbarState:
         restart their drift clock at ``now`` (default: the network's present time).
         """
         from ..kernel.device import apply_pulses as kernel_apply
+        from ..kernel.device import refresh_pairs
 
         n = np.asarray(pulses)
         if n.shape != (self.n_synapses,) or (n.size and not np.issubdtype(n.dtype, np.integer)):
@@ -397,16 +431,29 @@ class CrossbarState:
         g = np.ascontiguousarray(self.g)
         fault = np.ascontiguousarray(self.fault)
         counts = np.ascontiguousarray(self.counts)
+        table = np.ascontiguousarray(self.dv)
         code = FAIL_CODES[self._fail_state]
-        kernel_apply(self.device.kernel_params(), g, dev_pulses, counts, np.uint64(self.seed),
-                     np.uint64(self._counter), np.ascontiguousarray(self.budget), fault, code)
-        self._counter += 1
-        self.g[...], self.fault[...], self.counts[...] = g, fault, counts
+        p = self.device.kernel_params()
+        kernel_apply(p, table, g, dev_pulses, counts, np.uint64(self.seed), np.uint64(self._counter), fault, code)
         touched = dev_pulses != 0
-        self.tp[touched] = self._now if now is None else now
-        prog = self.components["programming"]
         up = int(dev_pulses[dev_pulses > 0].sum())
         down = int(-dev_pulses[dev_pulses < 0].sum())
+        if self.differential and self.device.refresh > 0.0:  # one-sided pairs: refresh the saturated ones
+            before = g.copy()
+            out = np.zeros(3, dtype=np.int64)
+            dev = self.device
+            cap = int(4.0 * (dev.g_max - dev.g_min) / dev.dg_up) + 16 if dev.dg_up > 0 else 16
+            refresh_pairs(p, table, g, counts, fault, code, np.uint64(self.seed) ^ np.uint64(0x5EF5),
+                          np.uint64(self._counter), float(dev.refresh), cap, out)
+            self.refreshes += int(out[0])
+            up += int(out[1])
+            down += int(out[2])
+            touched |= g != before
+        self._counter += 1
+        self.g[...], self.fault[...], self.counts[...] = g, fault, counts
+        self.dv[...] = table
+        self.tp[touched] = self._now if now is None else now
+        prog = self.components["programming"]
         self.program_pulses += up + down
         self.program_energy += up * float(getattr(prog, "e_set", 0.0)) + down * float(getattr(prog, "e_reset", 0.0))
         self.program_latency += (up + down) * float(getattr(prog, "t_pulse", 0.0))
@@ -431,7 +478,7 @@ class CrossbarState:
         xi[X.XI_SEED] = int(np.uint64(self.seed ^ 0x5DEECE66D).view(np.int64))
         xi[X.XI_RET] = int(self.retention_on)
         xi[X.XI_WIRE] = int(self.wire_on)
-        xi[X.XI_ANALOG] = int(self.device.is_ideal and not self.differential)
+        xi[X.XI_ANALOG] = int(self.device.is_ideal and not self.differential and not self.step_spread)
         xi[X.XI_FAIL] = FAIL_CODES[self._fail_state]
         return xf, xi
 
@@ -488,11 +535,11 @@ class CrossbarState:
 
     # ------------------------------------------------------------- checkpoints
     _ARRAYS = ("g", "g_target", "nu", "tp", "rtp", "rft", "tf", "rs", "gs", "counts", "counts0", "budget", "fault",
-               "g_min_dev", "g_max_dev", "acc")
+               "g_min_dev", "g_max_dev", "dg_up_dev", "dg_down_dev", "wear", "wear0", "acc")
     _SCALARS = ("differential", "n_synapses", "n_pre", "per", "n_devices", "seed", "drift_on", "retention_on",
                 "wire_on", "read_sigma", "v_read", "t_read", "program_pulses", "verify_reads", "program_energy",
                 "program_latency", "clipped", "unconverged", "scale", "g_ref", "polarity", "_now", "_counter",
-                "_fail_state")
+                "_fail_state", "step_spread", "refreshes")
 
     def to_checkpoint(self) -> tuple[dict, dict[str, np.ndarray]]:
         """``(meta, arrays)``: everything needed to continue with these exact devices."""
@@ -532,6 +579,9 @@ class CrossbarState:
         for k, v in meta["state"].items():
             setattr(self, k, v)
         n = int(self.n_devices)
+        from ..kernel.device import N_DV
+
+        self.dv = np.zeros((n, N_DV))
         for k in self._ARRAYS:
             arr = np.array(arrays[k], dtype=np.float32 if k == "nu" else None)
             want = (4,) if k == "acc" else ((int(self.n_pre),) if k in ("rtp", "rft") else (n,))

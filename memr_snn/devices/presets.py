@@ -19,8 +19,9 @@ File format (``format: "memr_snn.device_preset"``, ``version: 1``)::
 
 Every field of every component must be present; ``units`` must give, for every
 numeric field, exactly the unit string of :data:`UNITS` (``"1"`` for
-dimensionless).  ``endurance.cycles`` is ``null`` for an unlimited budget (JSON
-has no infinity).  Bad files raise :class:`PresetError` (a ``ValueError``) whose
+dimensionless).  ``endurance.cycles`` counts full SET/RESET cycles (unit
+``"cycles"``, :mod:`memr_snn.devices.endurance`) and is ``null`` for an unlimited
+budget (JSON has no infinity).  Bad files raise :class:`PresetError` (a ``ValueError``) whose
 message names the field path (``device.g_min``) and the value.
 """
 
@@ -76,14 +77,14 @@ _COMPONENTS: dict[str, type] = {
 UNITS: dict[str, dict[str, str]] = {
     "device": {
         "g_min": "S", "g_max": "S", "dg_up": "S", "dg_down": "S", "dg_c2c": "1", "levels": "1",
-        "beta_up": "1", "beta_down": "1",
+        "beta_up": "1", "beta_down": "1", "refresh": "1",
     },
-    "variability": {"g_min_d2d": "1", "g_max_d2d": "1", "dg_d2d": "1"},
+    "variability": {"g_min_d2d": "1", "g_max_d2d": "1", "dg_d2d": "1", "up_down_d2d": "1"},
     "read_noise": {"read_noise": "1"},
     "faults": {"p_stuck_on": "1", "p_stuck_off": "1"},
     "drift": {"nu": "1", "nu_std": "1", "t0": "s"},
     "retention": {"tau0": "s", "e_a": "eV", "temperature": "K"},
-    "endurance": {"cycles": "pulses", "cycles_d2d": "1"},
+    "endurance": {"cycles": "cycles", "cycles_d2d": "1"},
     "programming": {
         "v_read": "V", "t_read": "s", "v_set": "V", "v_reset": "V", "t_pulse": "s", "e_set": "J",
         "e_reset": "J", "t_verify": "s", "ispp_step": "pulses", "ispp_max": "pulses",
@@ -91,7 +92,7 @@ UNITS: dict[str, dict[str, str]] = {
 }
 
 _INT_FIELDS = {("device", "levels"), ("programming", "ispp_step"), ("programming", "ispp_max")}
-_STR_FIELDS = {("endurance", "fail_state")}
+_STR_FIELDS = {("endurance", "fail_state"), ("device", "reset")}
 _NULLABLE = {("endurance", "cycles")}  # null <-> math.inf
 _TEXT_KEYS = ("name", "technology", "description", "source")
 
@@ -147,10 +148,9 @@ class DevicePreset:
         """True when every component is ideal: the ideal linear device, no spread, no read noise,
         no faults, no drift, unlimited endurance, and retention that loses nothing measurable
         within ~30 years (survival rounds to 1.0).  Energy and latency do not enter."""
-        v = self.variability
         return (
             self.device.is_ideal
-            and v.g_min_d2d == 0.0 and v.g_max_d2d == 0.0 and v.dg_d2d == 0.0
+            and self.variability.is_ideal
             and self.read_noise.read_noise == 0.0
             and self.faults.p_stuck_on == 0.0 and self.faults.p_stuck_off == 0.0
             and self.drift.nu == 0.0 and self.drift.nu_std == 0.0

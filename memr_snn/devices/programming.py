@@ -178,6 +178,7 @@ def program_and_verify(
     counts=None,
     counter: int = 0,
     fail_state: str = "last",
+    table=None,
 ) -> ProgramResult:
     """Program every device towards its target with ISPP read-verify (see the module docs).
 
@@ -201,7 +202,7 @@ def program_and_verify(
     seed : int
         Seed of the counter-based noise (pulses and reads); equal inputs give equal results.
     budget : array_like or None
-        Endurance budget per device [pulses] (``None``: unlimited).
+        Endurance budget per device [full cycles] (``None``: unlimited); ignored with ``table``.
     fault : numpy.ndarray of int8 or None
         Fault state per device (``None``: all healthy).  An int8 array is updated in place.
     counts : numpy.ndarray of int64 or None
@@ -211,6 +212,10 @@ def program_and_verify(
         with fresh noise (:func:`apply_pulses` uses the same stream convention).
     fail_state : {"last", "off", "on"}
         Where a device that wears out during programming sticks (``Endurance.fail_state``).
+    table : numpy.ndarray or None
+        Per-device table ``(n, N_DV)`` float64 (:meth:`PulseDevice.table`: each device's bounds,
+        steps, budget and wear), updated in place (wear).  ``None``: nominal devices with ``budget``.
+        Targets are clipped to each device's own range.
 
     Returns
     -------
@@ -243,9 +248,17 @@ def program_and_verify(
         raise ValueError(f"max_pulses must be < {READ_Q0}, got {max_pulses}")
     if fail_state not in FAIL_CODES:
         raise ValueError(f"fail_state must be one of {sorted(FAIL_CODES)}, got {fail_state!r}")
-    b = np.full(n, np.inf) if budget is None else _as_1d("budget", budget, n)
-    if np.any(np.isnan(b)) or np.any(b <= 0):
-        raise ValueError("budget must be > 0 [pulses] (inf = unlimited)")
+    if table is None:
+        b = np.full(n, np.inf) if budget is None else _as_1d("budget", budget, n)
+        if np.any(np.isnan(b)) or np.any(b <= 0):
+            raise ValueError("budget must be > 0 [full cycles] (inf = unlimited)")
+        table = device.table(n, b)
+    else:
+        from ..kernel.device import N_DV
+
+        if not (isinstance(table, np.ndarray) and table.dtype == np.float64 and table.shape == (n, N_DV)
+                and table.flags.c_contiguous):
+            raise ValueError(f"table must be a C-contiguous float64 array of shape ({n}, {N_DV})")
     if fault is None:
         fault = np.zeros(n, np.int8)
     elif not (isinstance(fault, np.ndarray) and fault.dtype == np.int8 and fault.shape == (n,)):
@@ -255,9 +268,12 @@ def program_and_verify(
     elif not (isinstance(counts, np.ndarray) and counts.dtype == np.int64 and counts.shape == (n,)):
         counts = np.array(_as_1d("counts", counts, n), dtype=np.int64)
 
-    outside = (target < device.g_min) | (target > device.g_max)
-    target = np.clip(target, device.g_min, device.g_max)
-    g = np.clip(g, device.g_min, device.g_max)
+    from ..kernel.device import DV_GMAX, DV_GMIN
+
+    lo, hi = table[:, DV_GMIN], table[:, DV_GMAX]
+    outside = (target < lo) | (target > hi)
+    target = np.clip(target, lo, hi)
+    g = np.clip(g, lo, hi)
     n_up = np.zeros(n, np.int64)
     n_down = np.zeros(n, np.int64)
     reads = np.zeros(n, np.int64)
@@ -265,7 +281,7 @@ def program_and_verify(
     conv = np.zeros(n, np.bool_)
     tol = float(tolerance) * (device.g_max - device.g_min)
     program_verify(
-        device.kernel_params(), g, target, counts, b, fault, FAIL_CODES[fail_state], float(read_noise), tol,
+        device.kernel_params(), table, g, target, counts, fault, FAIL_CODES[fail_state], float(read_noise), tol,
         max_pulses, programming.ispp_step, programming.ispp_max, np.uint64(seed), counter,
         n_up, n_down, reads, gsum, conv,
     )

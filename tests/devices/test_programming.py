@@ -72,16 +72,16 @@ def test_kernel_matches_twin(name):
     n = 300
     target = rng.uniform(d.g_min, d.g_max, n)
     g0 = rng.uniform(d.g_min, d.g_max, n)
-    budget = np.where(rng.random(n) < 0.3, rng.uniform(1, 60, n), np.inf)
+    budget = np.where(rng.random(n) < 0.3, rng.uniform(0.02, 0.6, n), np.inf)  # full cycles
     fault = rng.choice(np.array([0, 0, 0, 0, 1, -1, 2], np.int8), n)
     counts = rng.integers(0, 5, n).astype(np.int64)
     prog = p.programming.__class__(ispp_step=1, ispp_max=5)
     args = dict(read_noise=0.01, tolerance=0.01, max_pulses=60, programming=prog, seed=5, counter=2,
                 fail_state="off")
     r = program_and_verify(d, target, g0, budget=budget, fault=fault.copy(), counts=counts.copy(), **args)
-    g, c, f, up, down, reads, gsum, conv = program_verify_ref(
-        d.kernel_params(), g0, target, counts, budget, fault, -1, 0.01, 0.01 * (d.g_max - d.g_min), 60, 1, 5,
-        np.uint64(5), 2)
+    g, c, f, _dv, up, down, reads, gsum, conv = program_verify_ref(
+        d.kernel_params(), d.table(n, budget), g0, target, counts, fault, -1, 0.01, 0.01 * (d.g_max - d.g_min), 60, 1,
+        5, np.uint64(5), 2)
     np.testing.assert_array_equal(r.g, g)
     np.testing.assert_array_equal(r.counts, c)
     np.testing.assert_array_equal(r.fault, f)
@@ -97,7 +97,7 @@ def test_faults_and_endurance_during_programming():
     fault = np.array([1, 0, 0], np.int8)
     counts = np.zeros(3, np.int64)
     r = program_and_verify(DEV, [20e-6, 20e-6, 20e-6], 10e-6, programming=PROG, seed=0, max_pulses=30,
-                           budget=[np.inf, 4.0, np.inf], fault=fault, counts=counts, fail_state="off")
+                           budget=[np.inf, 3.5 * 0.005, np.inf], fault=fault, counts=counts, fail_state="off")
     assert r.fault is fault and r.counts is counts  # updated in place
     np.testing.assert_array_equal(fault, [1, -1, 0])
     assert not r.converged[0] and r.pulses[0] == 30 and r.g[0] == 10e-6  # stuck: pays for 30 pulses in vain

@@ -231,11 +231,14 @@ def program_verify(p, dv, g, target, counts, fault, fail_code, read_noise, tol, 
     the target, where ``n`` is 1 on the first iteration and after every change of
     direction, and grows by ``ispp_step`` (up to ``ispp_max``) on every iteration in the
     same direction (ISPP's growing amplitude, modelled as a growing pulse count), never
-    beyond ``max_pulses`` in all.  Pulses use the physics, per-device table ``dv`` and
+    beyond ``max_pulses`` in all and never more than the read distance in nominal steps,
+    ``max(floor(|err| / dg), 1)`` (so the loop does not overshoot on purpose); an
+    abrupt-RESET device gets one RESET pulse when it is above the target.  Pulses use the physics, per-device table ``dv`` and
     endurance of :func:`apply_pulses`; pulse ``q`` of the call draws noise index ``q``, read ``r``
     draws index ``READ_Q0 + r`` (same ``seed``, ``counter``, device).  ``g_read_sum``
     adds the true G at every read (for the read energy).
     """
+    abrupt = p[P_ABRUPT] != 0.0
     for k in range(g.shape[0]):
         gk = g[k]
         tgt = target[k]
@@ -266,6 +269,12 @@ def program_verify(p, dv, g, target, counts, fault, fail_code, read_noise, tol, 
                 n_iter = 1
             last_dir = d
             nn = min(n_iter, max_pulses - sent)
+            if d < 0 and abrupt:  # one RESET drops to g_min; more would only wear the device
+                nn = 1
+            else:  # never more pulses than the remaining distance in nominal steps (at least one)
+                step_nom = p[P_UP] if d > 0 else p[P_DOWN]
+                if step_nom > 0.0:
+                    nn = min(nn, max(int(abs(err) / step_nom), 1))
             counts[k] += nn
             if fault[k] == 0:
                 gk, failed = _run_pulses(p, dv, k, gk, d > 0, nn, fail_code, seed, counter, k, sent)

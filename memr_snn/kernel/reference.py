@@ -469,7 +469,15 @@ def program_verify_ref(p, dv, g, target, counts, fault, fail_code, read_noise, t
         d = np.where(err > 0, 1, -1)
         n_iter = np.where(active, np.where(d == last_dir, np.minimum(n_iter + ispp_step, ispp_max), 1), n_iter)
         last_dir = np.where(active, d, last_dir)
-        nn = np.where(active, np.minimum(n_iter, max_pulses - sent), 0)
+        nn = np.minimum(n_iter, max_pulses - sent)
+        step_nom = np.where(d > 0, p[3], p[4])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cap = np.where(step_nom > 0.0, np.maximum(np.floor(np.abs(err) / np.where(step_nom > 0, step_nom, 1.0)),
+                                                      1.0), np.inf)
+        nn = np.minimum(nn, cap).astype(np.int64)
+        if p[9] != 0.0:
+            nn = np.where(d < 0, 1, nn)
+        nn = np.where(active, nn, 0)
         g, counts, fault, dv = _pulses_ref(p, dv, g, d * nn, counts, fault, fail_code, seed, counter, sent)
         sent = sent + nn
         n_up = n_up + np.where(d > 0, nn, 0)

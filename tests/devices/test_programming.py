@@ -49,6 +49,29 @@ def test_ideal_device_pulse_counts_are_exact():
     np.testing.assert_allclose(r.g, 40e-6, rtol=1e-12)
 
 
+@pytest.mark.parametrize("ispp_step, ispp_max", [(0, 1), (1, 8), (3, 20)])
+def test_ideal_device_takes_the_fewest_pulses_over_the_full_range(ispp_step, ispp_max):
+    """The batch is capped at the read distance in nominal steps: for the ideal device (step dg <= 2 tau)
+    any ISPP schedule sends exactly ceil((D - tau) / dg) pulses, so every target of the FULL range is
+    reached within 100 pulses (99 steps from g_min to g_max)."""
+    target = np.random.default_rng(5).uniform(0.0, 100e-6, 2000)  # no target on a rounding edge
+    r = program_and_verify(DEV, target, 0.0, tolerance=0.006, max_pulses=100, seed=0,
+                           programming=PROG.__class__(ispp_step=ispp_step, ispp_max=ispp_max))
+    want = np.maximum(np.ceil((target - 0.6e-6) / 1e-6), 0)
+    np.testing.assert_array_equal(r.pulses, want)
+    assert r.converged.all() and r.pulses_down.sum() == 0  # never overshoots, never comes back
+
+
+def test_one_sided_device_resets_once_when_above_target():
+    from memr_snn.devices import ExpStepDevice
+
+    pcm = ExpStepDevice(g_min=0.0, g_max=100e-6, dg_up=1e-6, dg_down=1e-6, beta_up=0.0, reset="abrupt")
+    r = program_and_verify(pcm, [20e-6], [60e-6], tolerance=0.005, programming=PROG, seed=0)
+    # one RESET to g_min, then 20 SET pulses up (minus the half-step tolerance: ceil(19.5) = 20)
+    assert r.pulses_down[0] == 1 and r.pulses_up[0] == 20 and r.converged[0]
+    np.testing.assert_allclose(r.g, 20e-6, rtol=1e-12)
+
+
 def test_energy_and_latency_bookkeeping_by_hand():
     r = program_and_verify(DEV, [15e-6, 27e-6], [10e-6, 30e-6], tolerance=0.004, programming=PROG, seed=0)
     # device 0: 5 SET pulses, reads at 10..15 uS; device 1: 3 RESET pulses, reads at 30..27 uS

@@ -53,8 +53,8 @@ def measure(name: str, n: int, seed: int, spread: bool = True, tolerance: float 
 
 def table(rows: list[dict], n: int, spread: bool, max_pulses: int = 100) -> str:
     lines = [
-        f"program-and-verify, {n} devices per preset and range, tolerance 1 % of each device's range, "
-        f"<= {max_pulses} pulses, {'with' if spread else 'without'} device-to-device spread, from g_min",
+        (f"program-and-verify, {n} devices per preset and range, tolerance 1 % of each device's range, "
+         f"<= {max_pulses} pulses, {'with' if spread else 'without'} device-to-device spread, from g_min"),
         "",
         "| preset | targets | converged | within 2x tol | pulses/device | reads/device |",
         "|---|---|---|---|---|---|",

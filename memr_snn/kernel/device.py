@@ -233,8 +233,9 @@ def program_verify(p, dv, g, target, counts, fault, fail_code, read_noise, tol, 
     same direction (ISPP's growing amplitude, modelled as a growing pulse count), never
     beyond ``max_pulses`` in all and never more than the read distance in nominal steps,
     ``max(floor(|err| / dg), 1)`` (so the loop does not overshoot on purpose); an
-    abrupt-RESET device gets one RESET pulse when it is above the target.  Pulses use the physics, per-device table ``dv`` and
-    endurance of :func:`apply_pulses`; pulse ``q`` of the call draws noise index ``q``, read ``r``
+    abrupt-RESET device gets one RESET pulse when it is above the target.  Pulses use the
+    physics, per-device table ``dv`` and endurance of :func:`apply_pulses`; pulse ``q`` of the
+    call draws noise index ``q``, read ``r``
     draws index ``READ_Q0 + r`` (same ``seed``, ``counter``, device).  ``g_read_sum``
     adds the true G at every read (for the read energy).
     """

@@ -35,11 +35,11 @@ import numpy as np
 
 from .._protocols import SynapticStorage
 from .._validation import check_finite, check_int_at_least, check_nonnegative, check_positive
-from ..kernel.device import DV_DOWN, DV_GMAX, DV_GMIN, DV_LIFE, DV_UP, DV_WEAR
+from ..kernel.device import DV_DOWN, DV_GMAX, DV_GMIN, DV_LIFE, DV_UP, DV_WEAR, N_DV
 from .array import ArraySpec, Tiling, tile_projection, wire_model
 from .endurance import FAIL_CODES, full_cycles
 from .nonideal import Drift, ReadNoise, Retention, StuckFaults, Variability
-from .pulse import LinearStepDevice, PulseDevice
+from .pulse import LinearStepDevice, PulseDevice, direct_write
 
 __all__ = ["Crossbar", "CrossbarState", "ENCODINGS", "PROGRAM_METHODS", "DEFAULT_V_READ", "DEFAULT_T_READ"]
 
@@ -141,14 +141,8 @@ class Crossbar(SynapticStorage):
 
 def _dv_column(col: int, doc: str) -> property:
     """A per-device array that is column ``col`` of ``CrossbarState.dv`` (a view; assignment writes the table)."""
-
-    def get(self) -> np.ndarray:
-        return self.dv[:, col]
-
-    def set_(self, value) -> None:
-        self.dv[:, col] = value
-
-    return property(get, set_, doc=doc)
+    return property(lambda self: self.dv[:, col], lambda self, value: self.dv.__setitem__((slice(None), col), value),
+                    doc=doc)
 
 
 def _pow2_at_least(x: float) -> float:
@@ -311,29 +305,16 @@ class CrossbarState:
         g_init = np.where(self.counts == 0, lo, self.g)  # a fresh device starts in its reset state
         if method == "direct":
             new = target.copy()
-            delta = new - g_init
-            swing = np.abs(delta)
-            if dev.one_sided:  # down: one RESET to g_min, then SET pulses up to the target
-                down = delta < 0
-                swing = np.where(down, (g_init - lo) + (new - lo), swing)
-                delta = np.where(down, new - lo, delta)
-            dg = np.where(delta >= 0, self.dg_up_dev, self.dg_down_dev)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                pulses = np.where(dg > 0, np.ceil(np.abs(delta) / np.where(dg > 0, dg, 1.0) - 1e-9), 0.0)
-            if dev.one_sided:
-                pulses = pulses + down
-            pulses = np.where(healthy, pulses, 0.0).astype(np.int64)
-            self.counts += pulses
-            self.wear[...] = self.wear + np.where(healthy, full_cycles(swing, lo, hi), 0.0)
+            n_set, n_reset, swing = (np.where(healthy, a, 0) for a in direct_write(
+                dev, g_init, new, lo, self.dg_up_dev, self.dg_down_dev))
+            self.counts += n_set + n_reset
+            self.wear[...] = self.wear + full_cycles(swing, lo, hi)
             self._wear_out(healthy & (self.wear >= self.budget), new)
             prog = self.components["programming"]
-            e_set = float(getattr(prog, "e_set", 0.0))
-            e_reset = float(getattr(prog, "e_reset", 0.0))
-            t_pulse = float(getattr(prog, "t_pulse", 0.0))
-            up = delta >= 0
-            self.program_pulses += int(pulses.sum())
-            self.program_energy += float((pulses * np.where(up, e_set, e_reset)).sum())
-            self.program_latency += float(pulses.sum() * t_pulse)
+            self.program_pulses += int(n_set.sum() + n_reset.sum())
+            self.program_energy += float((n_set * float(getattr(prog, "e_set", 0.0))
+                                          + n_reset * float(getattr(prog, "e_reset", 0.0))).sum())
+            self.program_latency += float((n_set.sum() + n_reset.sum()) * getattr(prog, "t_pulse", 0.0))
             self.g[...] = np.where(healthy, new, self.g)
         else:
             from .programming import program_and_verify
@@ -439,15 +420,11 @@ class CrossbarState:
         up = int(dev_pulses[dev_pulses > 0].sum())
         down = int(-dev_pulses[dev_pulses < 0].sum())
         if self.differential and self.device.refresh > 0.0:  # one-sided pairs: refresh the saturated ones
-            before = g.copy()
-            out = np.zeros(3, dtype=np.int64)
-            dev = self.device
+            before, out, dev = g.copy(), np.zeros(3, dtype=np.int64), self.device
             cap = int(4.0 * (dev.g_max - dev.g_min) / dev.dg_up) + 16 if dev.dg_up > 0 else 16
             refresh_pairs(p, table, g, counts, fault, code, np.uint64(self.seed) ^ np.uint64(0x5EF5),
                           np.uint64(self._counter), float(dev.refresh), cap, out)
-            self.refreshes += int(out[0])
-            up += int(out[1])
-            down += int(out[2])
+            self.refreshes, up, down = self.refreshes + int(out[0]), up + int(out[1]), down + int(out[2])
             touched |= g != before
         self._counter += 1
         self.g[...], self.fault[...], self.counts[...] = g, fault, counts
@@ -579,8 +556,6 @@ class CrossbarState:
         for k, v in meta["state"].items():
             setattr(self, k, v)
         n = int(self.n_devices)
-        from ..kernel.device import N_DV
-
         self.dv = np.zeros((n, N_DV))
         for k in self._ARRAYS:
             arr = np.array(arrays[k], dtype=np.float32 if k == "nu" else None)

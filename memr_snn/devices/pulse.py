@@ -52,7 +52,8 @@ import numpy as np
 from .._validation import check_finite, check_nonnegative
 from ._bounds import G_MAX, check_int_range, check_range
 
-__all__ = ["PulseDevice", "LinearStepDevice", "SoftBoundsDevice", "ExpStepDevice", "KIND_CODES", "RESET_MODES"]
+__all__ = ["PulseDevice", "LinearStepDevice", "SoftBoundsDevice", "ExpStepDevice", "KIND_CODES", "RESET_MODES",
+           "direct_write"]
 
 #: kernel codes of the update laws
 KIND_CODES = {"linear": 0, "soft_bounds": 1, "exponential": 2}
@@ -189,3 +190,28 @@ class ExpStepDevice(PulseDevice):
 
     def _extra(self) -> tuple[float, float]:
         return float(self.beta_up), float(self.beta_down)
+
+
+def direct_write(device: PulseDevice, g_init, target, g_min, dg_up, dg_down):
+    """Open-loop write of ``target`` from ``g_init``, per device: ``(set_pulses, reset_pulses, swing)``.
+
+    Pulses are ``ceil(|target - g_init| / dg)`` in the needed direction (each device's own step);
+    an abrupt-RESET device going down takes one RESET to its ``g_min`` and then
+    ``ceil((target - g_min) / dg_up)`` SET pulses.  ``swing`` [S] is the total conductance
+    travelled (the wear, :func:`memr_snn.devices.endurance.full_cycles`).  All arrays broadcast.
+    """
+    g_init, target, g_min = (np.asarray(a, dtype=np.float64) for a in (g_init, target, g_min))
+    delta = target - g_init
+    reset_down = device.one_sided & (delta < 0)
+    rise = np.where(reset_down, target - g_min, np.maximum(delta, 0.0))
+    fall = np.where(reset_down, 0.0, np.maximum(-delta, 0.0))
+
+    def count(dist, dg):
+        dg = np.asarray(dg, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where((dg > 0) & (dist > 0), np.ceil(dist / np.where(dg > 0, dg, 1.0) - 1e-9), 0.0)
+
+    n_set = count(rise, dg_up).astype(np.int64)
+    n_reset = (count(fall, dg_down) + reset_down).astype(np.int64)
+    swing = np.where(reset_down, (g_init - g_min) + rise, np.abs(delta))
+    return n_set, n_reset, swing

@@ -24,7 +24,9 @@ def test_cuba_example(tmp_path, monkeypatch):
 def test_memristive_example(tmp_path):
     mod = runpy.run_path(str(EXAMPLES / "memristive_cuba.py"))
     res = mod["main"](n=400, duration=0.1, out=tmp_path, presets=("ideal", "pcm_gst"))
-    assert res["ideal"]["weight_error"] < 0.01  # program-and-verify lands within its 1 % tolerance
+    # program-and-verify lands within its tolerance, 1 % of the range; the pow2 scale maps the largest |w| to
+    # between half and all of the range, so the relative weight error is below 2 % (measured: 1.4 %)
+    assert res["ideal"]["weight_error"] < 0.02
     assert 0.0 < res["pcm_gst"]["weight_error"] < 0.5
     assert res["pcm_gst"]["program_energy"] > res["ideal"]["program_energy"] > 0
     assert (tmp_path / "devices_example.png").stat().st_size > 1000

@@ -44,11 +44,12 @@ import numpy as np
 
 from .._protocols import SynapticStorage
 from .._validation import check_finite, check_int_at_least, check_nonnegative, check_positive
+from ..kernel.device import DV_DOWN, DV_GMAX, DV_GMIN, DV_LIFE, DV_UP, DV_WEAR, N_DV
 from .array import ArraySpec, Tiling, tile_projection, wire_model
 from .compensation import DriftCompensation, ones_read
-from .endurance import FAIL_CODES
+from .endurance import FAIL_CODES, full_cycles
 from .nonideal import Drift, ReadNoise, Retention, StuckFaults, Variability
-from .pulse import LinearStepDevice, PulseDevice
+from .pulse import LinearStepDevice, PulseDevice, direct_write
 
 __all__ = ["Crossbar", "CrossbarState", "ENCODINGS", "PROGRAM_METHODS", "DEFAULT_V_READ", "DEFAULT_T_READ"]
 
@@ -153,6 +154,12 @@ class Crossbar(SynapticStorage):
         return CrossbarState(self, pre, post, weights, seed, name=name, n_pre=n_pre)
 
 
+def _dv_column(col: int, doc: str) -> property:
+    """A per-device array that is column ``col`` of ``CrossbarState.dv`` (a view; assignment writes the table)."""
+    return property(lambda self: self.dv[:, col], lambda self, value: self.dv.__setitem__((slice(None), col), value),
+                    doc=doc)
+
+
 def _pow2_at_least(x: float) -> float:
     k = 2.0 ** math.ceil(math.log2(x))
     while k < x:
@@ -184,12 +191,11 @@ class CrossbarState:
         dev = self.device
         n = self.n_devices
         var = comp["variability"]
-        if var is not None:
-            d2d = var.sample(dev, n, rng)
-            self.g_min_dev, self.g_max_dev = d2d["g_min"], d2d["g_max"]
-        else:
-            self.g_min_dev = np.full(n, dev.g_min)
-            self.g_max_dev = np.full(n, dev.g_max)
+        d2d = var.sample(dev, n, rng) if var is not None else {}
+        # per-device table of the pulse kernels: own bounds and steps, endurance budget and wear (full cycles)
+        self.dv = dev.table(n, g_min=d2d.get("g_min"), g_max=d2d.get("g_max"), dg_up=d2d.get("dg_up"),
+                            dg_down=d2d.get("dg_down"))
+        self.step_spread = var is not None and (var.dg_d2d > 0.0 or var.up_down_d2d > 0.0)
         faults = comp["faults"]
         self.fault = faults.sample(n, rng) if faults is not None else np.zeros(n, dtype=np.int8)
         drift = comp["drift"]
@@ -207,6 +213,7 @@ class CrossbarState:
         endu = comp["endurance"]
         self.budget = endu.sample(n, rng) if endu is not None else np.full(n, np.inf)
         self.counts = np.zeros(n, dtype=np.int64)
+        self.refreshes = 0
         self._fail_state = getattr(endu, "fail_state", "last")
         self._counter = 0
         self.unconverged = 0
@@ -240,6 +247,16 @@ class CrossbarState:
         self.scale, self.g_ref, self.polarity = self._choose_scale(np.asarray(weights, dtype=np.float64))
         self.program(weights, now=-float(spec.age))  # programmed ``age`` seconds before t = 0
         self.counts0 = self.counts.copy()  # pulses of the initial programming (the report's baseline)
+        self.wear0 = self.wear.copy()  # wear of the initial programming [full cycles]
+
+    # ------------------------------------------------------- per-device table
+    # columns of ``dv`` (kernel/device.py) as named per-device arrays (views: writing them writes the table)
+    g_min_dev = _dv_column(DV_GMIN, "Each device's lower bound [S].")
+    g_max_dev = _dv_column(DV_GMAX, "Each device's upper bound [S].")
+    dg_up_dev = _dv_column(DV_UP, "Each device's potentiation step scale [S].")
+    dg_down_dev = _dv_column(DV_DOWN, "Each device's depression step scale [S].")
+    budget = _dv_column(DV_LIFE, "Each device's endurance budget [full cycles] (``inf``: unlimited).")
+    wear = _dv_column(DV_WEAR, "Each device's wear so far [full cycles] (:mod:`memr_snn.devices.endurance`).")
 
     # ------------------------------------------------------------- mapping
     def _choose_scale(self, w: np.ndarray) -> tuple[float, float, float]:
@@ -302,39 +319,36 @@ class CrossbarState:
         clipped = (target < lo) | (target > hi)
         self.clipped = int(clipped.sum())
         target = np.clip(target, lo, hi)
-        if dev.levels >= 2:
-            step = (dev.g_max - dev.g_min) / (dev.levels - 1)
-            target = np.clip(dev.g_min + np.round((target - dev.g_min) / step) * step, lo, hi)
+        if dev.levels >= 2:  # each device's own level grid
+            step = (hi - lo) / (dev.levels - 1)
+            target = np.clip(lo + np.round((target - lo) / step) * step, lo, hi)
         healthy = self.fault == 0
         g_init = np.where(self.counts == 0, lo, self.g)  # a fresh device starts in its reset state
         self.noise_epoch += 1
         if method == "direct":
             new = target.copy()
-            delta = new - g_init
-            dg = np.where(delta >= 0, dev.dg_up, dev.dg_down)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                pulses = np.where(dg > 0, np.ceil(np.abs(delta) / np.where(dg > 0, dg, 1.0) - 1e-9), 0.0)
-            pulses = np.where(healthy, pulses, 0.0).astype(np.int64)
-            self.counts += pulses
-            self._wear_out(healthy & (self.counts >= self.budget), new)
+            n_set, n_reset, swing = (np.where(healthy, a, 0) for a in direct_write(
+                dev, g_init, new, lo, self.dg_up_dev, self.dg_down_dev))
+            self.counts += n_set + n_reset
+            self.wear[...] = self.wear + full_cycles(swing, lo, hi)
+            self._wear_out(healthy & (self.wear >= self.budget), new)
             prog = self.components["programming"]
-            e_set = float(getattr(prog, "e_set", 0.0))
-            e_reset = float(getattr(prog, "e_reset", 0.0))
-            t_pulse = float(getattr(prog, "t_pulse", 0.0))
-            up = delta >= 0
-            self.program_pulses += int(pulses.sum())
-            self.program_energy += float((pulses * np.where(up, e_set, e_reset)).sum())
-            self.program_latency += float(pulses.sum() * t_pulse)
+            self.program_pulses += int(n_set.sum() + n_reset.sum())
+            self.program_energy += float((n_set * float(getattr(prog, "e_set", 0.0))
+                                          + n_reset * float(getattr(prog, "e_reset", 0.0))).sum())
+            self.program_latency += float((n_set.sum() + n_reset.sum()) * getattr(prog, "t_pulse", 0.0))
             self.g[...] = np.where(healthy, new, self.g)
         else:
             from .programming import program_and_verify
 
+            table = np.ascontiguousarray(self.dv)
             res = program_and_verify(
                 dev, target, g_init, read_noise=self.read_sigma, tolerance=self.spec.tolerance,
                 max_pulses=self.spec.max_pulses, programming=self.components["programming"],
-                seed=self.seed + 1, budget=self.budget, fault=self.fault, counts=self.counts,
+                seed=self.seed + 1, table=table, fault=self.fault, counts=self.counts,
                 counter=self._counter, fail_state=self._fail_state,
             )
+            self.dv[...] = table
             self._counter += 1
             self.g[...] = np.where(healthy, res.g, self.g)
             self.fault[...] = res.fault
@@ -420,6 +434,7 @@ class CrossbarState:
         restart their drift clock at ``now`` (default: the network's present time).
         """
         from ..kernel.device import apply_pulses as kernel_apply
+        from ..kernel.device import refresh_pairs
 
         n = np.asarray(pulses)
         if n.shape != (self.n_synapses,) or (n.size and not np.issubdtype(n.dtype, np.integer)):
@@ -436,16 +451,25 @@ class CrossbarState:
         g = np.ascontiguousarray(self.g)
         fault = np.ascontiguousarray(self.fault)
         counts = np.ascontiguousarray(self.counts)
+        table = np.ascontiguousarray(self.dv)
         code = FAIL_CODES[self._fail_state]
-        kernel_apply(self.device.kernel_params(), g, dev_pulses, counts, np.uint64(self.seed),
-                     np.uint64(self._counter), np.ascontiguousarray(self.budget), fault, code)
-        self._counter += 1
-        self.g[...], self.fault[...], self.counts[...] = g, fault, counts
+        p = self.device.kernel_params()
+        kernel_apply(p, table, g, dev_pulses, counts, np.uint64(self.seed), np.uint64(self._counter), fault, code)
         touched = dev_pulses != 0
-        self.tp[touched] = self._now if now is None else now
-        prog = self.components["programming"]
         up = int(dev_pulses[dev_pulses > 0].sum())
         down = int(-dev_pulses[dev_pulses < 0].sum())
+        if self.differential and self.device.refresh > 0.0:  # one-sided pairs: refresh the saturated ones
+            before, out, dev = g.copy(), np.zeros(3, dtype=np.int64), self.device
+            cap = int(4.0 * (dev.g_max - dev.g_min) / dev.dg_up) + 16 if dev.dg_up > 0 else 16
+            refresh_pairs(p, table, g, counts, fault, code, np.uint64(self.seed) ^ np.uint64(0x5EF5),
+                          np.uint64(self._counter), float(dev.refresh), cap, out)
+            self.refreshes, up, down = self.refreshes + int(out[0]), up + int(out[1]), down + int(out[2])
+            touched |= g != before
+        self._counter += 1
+        self.g[...], self.fault[...], self.counts[...] = g, fault, counts
+        self.dv[...] = table
+        self.tp[touched] = self._now if now is None else now
+        prog = self.components["programming"]
         self.program_pulses += up + down
         self.program_energy += up * float(getattr(prog, "e_set", 0.0)) + down * float(getattr(prog, "e_reset", 0.0))
         self.program_latency += (up + down) * float(getattr(prog, "t_pulse", 0.0))
@@ -495,7 +519,7 @@ class CrossbarState:
         xi[X.XI_SEED] = int(np.uint64(self.seed ^ 0x5DEECE66D).view(np.int64))
         xi[X.XI_RET] = int(self.retention_on)
         xi[X.XI_WIRE] = int(self.wire_on)
-        xi[X.XI_ANALOG] = int(self.device.is_ideal and not self.differential)
+        xi[X.XI_ANALOG] = int(self.device.is_ideal and not self.differential and not self.step_spread)
         xi[X.XI_FAIL] = FAIL_CODES[self._fail_state]
         return xf, xi
 
@@ -602,13 +626,16 @@ class CrossbarState:
 
     # ------------------------------------------------------------- checkpoints
     _ARRAYS = ("g", "g_target", "nu", "tp", "rtp", "rft", "tf", "rs", "gs", "counts", "counts0", "budget", "fault",
-               "g_min_dev", "g_max_dev", "acc")
+               "g_min_dev", "g_max_dev", "dg_up_dev", "dg_down_dev", "wear", "wear0", "acc")
     _SCALARS = ("differential", "n_synapses", "n_pre", "per", "n_devices", "seed", "drift_on", "retention_on",
                 "wire_on", "read_sigma", "v_read", "t_read", "program_pulses", "verify_reads", "program_energy",
                 "program_latency", "clipped", "unconverged", "scale", "g_ref", "polarity", "_now", "_counter",
-                "_fail_state", "noise_epoch", "comp_alpha", "comp_ref")
+                "_fail_state", "noise_epoch", "comp_alpha", "comp_ref", "step_spread", "refreshes")
     #: scalars added after the first checkpoints were written, with the value that reproduces them
-    _SCALAR_DEFAULTS = {"noise_epoch": 0, "comp_alpha": 1.0, "comp_ref": 0.0}
+    _SCALAR_DEFAULTS = {"noise_epoch": 0, "comp_alpha": 1.0, "comp_ref": 0.0, "step_spread": False, "refreshes": 0}
+    #: arrays added after the first checkpoints were written (per-device steps, full-cycle wear): files
+    #: without them get the nominal steps (what the engine used then) and no wear
+    _LEGACY_ARRAYS = ("dg_up_dev", "dg_down_dev", "wear", "wear0")
 
     def to_checkpoint(self) -> tuple[dict, dict[str, np.ndarray]]:
         """``(meta, arrays)``: everything needed to continue with these exact devices."""
@@ -649,6 +676,10 @@ class CrossbarState:
         for k, v in {**self._SCALAR_DEFAULTS, **meta["state"]}.items():
             setattr(self, k, v)
         n = int(self.n_devices)
+        self.dv = np.zeros((n, N_DV))
+        legacy = not any(k in arrays for k in self._LEGACY_ARRAYS)
+        if legacy:
+            arrays = {**arrays, **self._legacy_arrays(arrays, n, name)}
         for k in self._ARRAYS:
             arr = np.array(arrays[k], dtype=np.float32 if k == "nu" else None)
             want = (4,) if k == "acc" else ((int(self.n_pre),) if k in ("rtp", "rft") else (n,))
@@ -657,6 +688,21 @@ class CrossbarState:
             setattr(self, k, arr)
         self.tiling = tile_projection(pre, post, spec.array, self.differential)
         return self
+
+    def _legacy_arrays(self, arrays: dict[str, np.ndarray], n: int, name: str) -> dict[str, np.ndarray]:
+        """Per-device steps and wear for a checkpoint written before they existed (see ``_LEGACY_ARRAYS``).
+
+        Such files were simulated with every device at the nominal steps, so those are exact; wear starts
+        at 0.  Their endurance budgets counted pulses, which have no exact conversion to full cycles: a
+        file with a finite budget is refused.
+        """
+        budget = np.asarray(arrays.get("budget", np.full(n, np.inf)), dtype=np.float64)
+        if np.any(np.isfinite(budget)):
+            raise ValueError(f"crossbar {name!r}: this checkpoint predates endurance in full SET/RESET cycles and "
+                             "its budgets count pulses, which have no exact conversion; rebuild the network "
+                             "(its devices' endurance is now counted in full cycles)")
+        return {"dg_up_dev": np.full(n, float(self.device.dg_up)), "dg_down_dev": np.full(n, float(self.device.dg_down)),
+                "wear": np.zeros(n), "wear0": np.zeros(n)}
 
     # -------------------------------------------------------------- reporting
     @property

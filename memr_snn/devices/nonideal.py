@@ -1,9 +1,11 @@
 r"""Device non-idealities as frozen parameter sets with seeded samplers (SI units).
 
 * :class:`Variability` -- device-to-device spread: every device's ``g_min``,
-  ``g_max`` and step sizes are the nominal values times a log-normal factor
+  ``g_max`` and step scale are the nominal values times a log-normal factor
   :math:`e^{\sigma Z}` (median 1; ``sigma`` is the standard deviation of the
-  *log*, the ``_d2d`` suffix convention);
+  *log*, the ``_d2d`` suffix convention), and its up/down steps differ by a
+  per-device asymmetry :math:`a \sim \mathcal{N}(0, \sigma_{ud})`:
+  :math:`\delta_\uparrow (1 + a)`, :math:`\delta_\downarrow (1 - a)`;
 * :class:`ReadNoise` -- every read returns :math:`G (1 + \sigma_{read} Z)`
   (relative, a new draw per read); optionally plus the accumulated 1/f noise of
   the PCM statistical model (``flicker="aihwkit_pcm"``, below);
@@ -132,27 +134,40 @@ class Variability:
     g_max_d2d: float = 0.0
     """Spread of ``g_max`` [1]."""
     dg_d2d: float = 0.0
-    """Spread of the step sizes ``dg_up`` and ``dg_down`` (drawn independently) [1]."""
+    """Spread of the step scale, one log-normal factor per device on both ``dg_up`` and ``dg_down`` [1]."""
+    up_down_d2d: float = 0.0
+    """Spread of the up/down asymmetry: standard deviation of ``a`` in ``dg_up (1 + a)``,
+    ``dg_down (1 - a)`` [1] (AIHWKit's ``up_down_dtod``)."""
 
     def __post_init__(self) -> None:
         for name in ("g_min_d2d", "g_max_d2d", "dg_d2d"):
             check_nonnegative(name, getattr(self, name))
             check_range(name, getattr(self, name), 0.0, SIGMA_LOG_MAX,
-                        why="sigma of the log: 3 is a factor 20 per standard deviation; measured 0.05-0.7")
+                        why="sigma of the log: 3 is a factor 20 per standard deviation; measured 0.05-0.8")
+        check_nonnegative("up_down_d2d", self.up_down_d2d)
+        # a is clipped to [-0.95, 0.95] (both steps stay positive); fitted spreads are 0.01-0.06
+        check_range("up_down_d2d", self.up_down_d2d, 0.0, 1.0, why="fitted asymmetry spreads are 0.01-0.06")
+
+    @property
+    def is_ideal(self) -> bool:
+        """True when every device equals the nominal one."""
+        return self.g_min_d2d == 0.0 and self.g_max_d2d == 0.0 and self.dg_d2d == 0.0 and self.up_down_d2d == 0.0
 
     def sample(self, device: PulseDevice, n: int, rng=None) -> dict[str, np.ndarray]:
         """Per-device ``g_min``, ``g_max``, ``dg_up``, ``dg_down`` arrays of length ``n``.
 
+        ``dg_up = device.dg_up * f * (1 + a)`` and ``dg_down = device.dg_down * f * (1 - a)``
+        with ``f = exp(dg_d2d Z)`` and ``a = up_down_d2d Z'`` clipped to [-0.95, 0.95].
         Where a drawn ``g_max`` falls to or below its ``g_min``, ``g_max`` is set just
         above it (1e-3 of the nominal range), so every device keeps a valid range.
         """
         r = _rng(rng)
-        out = {
-            "g_min": device.g_min * np.exp(self.g_min_d2d * r.standard_normal(n)),
-            "g_max": device.g_max * np.exp(self.g_max_d2d * r.standard_normal(n)),
-            "dg_up": device.dg_up * np.exp(self.dg_d2d * r.standard_normal(n)),
-            "dg_down": device.dg_down * np.exp(self.dg_d2d * r.standard_normal(n)),
-        }
+        g_min = device.g_min * np.exp(self.g_min_d2d * r.standard_normal(n))
+        g_max = device.g_max * np.exp(self.g_max_d2d * r.standard_normal(n))
+        f = np.exp(self.dg_d2d * r.standard_normal(n))
+        a = np.clip(self.up_down_d2d * r.standard_normal(n), -0.95, 0.95)
+        out = {"g_min": g_min, "g_max": g_max, "dg_up": device.dg_up * f * (1.0 + a),
+               "dg_down": device.dg_down * f * (1.0 - a)}
         floor = out["g_min"] + 1e-3 * (device.g_max - device.g_min)
         out["g_max"] = np.maximum(out["g_max"], floor)
         return out

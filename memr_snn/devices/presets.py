@@ -20,11 +20,14 @@ File format (``format: "memr_snn.device_preset"``, ``version: 1``)::
 Every field of every component must be present, except the fields added after the
 format's first release (the 1/f read noise ``read_noise.flicker*``, ``drift.model`` and
 ``drift.scale``, ``retention.fail_state`` and ``retention.relax_*``,
-``programming.noise_model`` and ``programming.noise_sigma``), which take their defaults when
-left out so that older files load unchanged; ``units`` must give, for every
-numeric field present, exactly the unit string of :data:`UNITS` (``"1"`` for
-dimensionless).  ``endurance.cycles`` is ``null`` for an unlimited budget (JSON
-has no infinity).  Bad files raise :class:`PresetError` (a ``ValueError``) whose
+``programming.noise_model`` and ``programming.noise_sigma``, ``device.reset``,
+``device.refresh`` and ``variability.up_down_d2d``), which take their defaults when left out so
+that older files load unchanged; ``units`` must give, for every numeric field present, exactly the
+unit string of :data:`UNITS` (``"1"`` for dimensionless).  ``endurance.cycles`` counts full
+SET/RESET cycles (unit ``"cycles"``, :mod:`memr_snn.devices.endurance`) and is ``null`` for an
+unlimited budget (JSON has no infinity); files written before it counted pulses (unit
+``"pulses"``) load when the budget is unlimited and are refused with an explanation otherwise (a
+pulse count has no exact conversion to full cycles).  Bad files raise :class:`PresetError` (a ``ValueError``) whose
 message names the field path (``device.g_min``) and the value.
 """
 
@@ -80,14 +83,14 @@ _COMPONENTS: dict[str, type] = {
 UNITS: dict[str, dict[str, str]] = {
     "device": {
         "g_min": "S", "g_max": "S", "dg_up": "S", "dg_down": "S", "dg_c2c": "1", "levels": "1",
-        "beta_up": "1", "beta_down": "1",
+        "beta_up": "1", "beta_down": "1", "refresh": "1",
     },
-    "variability": {"g_min_d2d": "1", "g_max_d2d": "1", "dg_d2d": "1"},
+    "variability": {"g_min_d2d": "1", "g_max_d2d": "1", "dg_d2d": "1", "up_down_d2d": "1"},
     "read_noise": {"read_noise": "1", "flicker_scale": "1", "flicker_t_read": "s"},
     "faults": {"p_stuck_on": "1", "p_stuck_off": "1"},
     "drift": {"nu": "1", "nu_std": "1", "t0": "s", "scale": "1"},
     "retention": {"tau0": "s", "e_a": "eV", "temperature": "K", "relax_sigma": "1", "relax_t0": "s"},
-    "endurance": {"cycles": "pulses", "cycles_d2d": "1"},
+    "endurance": {"cycles": "cycles", "cycles_d2d": "1"},
     "programming": {
         "v_read": "V", "t_read": "s", "v_set": "V", "v_reset": "V", "t_pulse": "s", "e_set": "J",
         "e_reset": "J", "t_verify": "s", "ispp_step": "pulses", "ispp_max": "pulses", "noise_sigma": "1",
@@ -96,12 +99,13 @@ UNITS: dict[str, dict[str, str]] = {
 
 _INT_FIELDS = {("device", "levels"), ("programming", "ispp_step"), ("programming", "ispp_max")}
 _STR_FIELDS = {("endurance", "fail_state"), ("read_noise", "flicker"), ("drift", "model"),
-               ("retention", "fail_state"), ("programming", "noise_model")}
+               ("retention", "fail_state"), ("programming", "noise_model"), ("device", "reset")}
 #: fields added after version 1 was released: a file may leave them out (and their units); they then take
 #: their defaults, which reproduce the behaviour of the files written before them
 _OPTIONAL = {("read_noise", "flicker"), ("read_noise", "flicker_scale"), ("read_noise", "flicker_t_read"),
              ("drift", "model"), ("drift", "scale"), ("retention", "fail_state"), ("retention", "relax_sigma"),
-             ("retention", "relax_t0"), ("programming", "noise_model"), ("programming", "noise_sigma")}
+             ("retention", "relax_t0"), ("programming", "noise_model"), ("programming", "noise_sigma"),
+             ("device", "reset"), ("device", "refresh"), ("variability", "up_down_d2d")}
 _NULLABLE = {("endurance", "cycles")}  # null <-> math.inf
 _TEXT_KEYS = ("name", "technology", "description", "source")
 
@@ -154,14 +158,13 @@ class DevicePreset:
 
     @property
     def is_ideal(self) -> bool:
-        """True when every component is ideal: the ideal linear device, no spread, no read noise
-        (white or 1/f), no faults, no drift, unlimited endurance, retention that loses nothing
-        measurable within ~30 years (survival rounds to 1.0) and no relaxation, and exact writes
-        (no programming noise).  Energy and latency do not enter."""
-        v = self.variability
+        """True when every component is ideal: the ideal linear device, no spread (bounds, steps,
+        asymmetry), no read noise (white or 1/f), no faults, no drift, unlimited endurance, retention
+        that loses nothing measurable within ~30 years (survival rounds to 1.0) and no relaxation, and
+        exact writes (no programming noise).  Energy and latency do not enter."""
         return (
             self.device.is_ideal
-            and v.g_min_d2d == 0.0 and v.g_max_d2d == 0.0 and v.dg_d2d == 0.0
+            and self.variability.is_ideal
             and self.read_noise.read_noise == 0.0 and not self.read_noise.flicker_on
             and self.faults.p_stuck_on == 0.0 and self.faults.p_stuck_off == 0.0
             and self.drift.is_ideal
@@ -251,7 +254,12 @@ def _parse_component(comp: str, data, units) -> Any:
             want = UNITS[comp][name]
             if name not in units:
                 raise _fail(f"units.{path}", f"missing; expected {want!r}")
-            if units[name] != want:
+            if key == ("endurance", "cycles") and units[name] == "pulses" and want == "cycles":
+                if v is not None:  # files written before the full-cycle rule counted every pulse
+                    raise _fail(f"units.{path}", "'pulses' is the unit of files written before endurance was "
+                                "counted in full SET/RESET cycles; a pulse count has no exact conversion: give "
+                                "the budget in full cycles with the unit 'cycles' (see docs/devices.md, Endurance)")
+            elif units[name] != want:
                 raise _fail(f"units.{path}", f"expected {want!r}, got {units[name]!r}")
             if key in _NULLABLE and v is None:
                 v = math.inf

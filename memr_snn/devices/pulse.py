@@ -18,9 +18,24 @@ conductance step.  With :math:`x = (G - G_{min}) / (G_{max} - G_{min})`:
 Each step is multiplied by :math:`(1 + \sigma_{c2c}\,\xi)` with :math:`\xi` standard
 normal (cycle-to-cycle noise, *relative* to the step), the result is clipped to
 :math:`[G_{min}, G_{max}]` and, with ``levels >= 2``, rounded to the nearest of
-``levels`` equally spaced conductances.  Every pulse is counted (endurance).
+``levels`` equally spaced conductances.  Every pulse is counted and its conductance
+swing wears the device (:mod:`memr_snn.devices.endurance`).
 ``LinearStepDevice()`` with no noise and no levels is the ideal device: ``n``
 pulses change G by exactly ``n * dg_up`` (or ``n * dg_down``) until a bound.
+
+The fields here are the *nominal* device of a technology.  Every device of an array
+has its own bounds and step scales (device-to-device spread,
+:meth:`memr_snn.devices.Variability.sample`); the pulse kernels read them per device
+from the table built by :meth:`PulseDevice.table`.
+
+**One-sided devices (PCM).**  ``reset="abrupt"`` makes every depressing pulse a full
+RESET: the melt-quench drops G to the device's ``g_min`` in one pulse, as in
+phase-change cells, whose only gradual direction is SET (crystallisation).  Such
+devices are driven one-sided in differential pairs (both devices only potentiate) and
+need a refresh when a device saturates: ``refresh`` is the fraction of its range at
+which a pair is refreshed -- read ``G+ - G-``, RESET both, rewrite the difference onto
+one side (:func:`memr_snn.kernel.device.refresh_pair`; Nandakumar et al., Front.
+Neurosci. 2020; AIHWKit's ``OneSidedUnitCell`` with refresh).  ``refresh = 0``: never.
 
 Soft bounds follow Fusi & Abbott (2007); the exponential model is the usual
 nonlinear-asymmetric RRAM/PCM fit (e.g. Chen et al., NeuroSim, IEDM 2015),
@@ -37,10 +52,13 @@ import numpy as np
 from .._validation import check_finite, check_nonnegative
 from ._bounds import G_MAX, check_int_range, check_range
 
-__all__ = ["PulseDevice", "LinearStepDevice", "SoftBoundsDevice", "ExpStepDevice", "KIND_CODES"]
+__all__ = ["PulseDevice", "LinearStepDevice", "SoftBoundsDevice", "ExpStepDevice", "KIND_CODES", "RESET_MODES",
+           "direct_write"]
 
 #: kernel codes of the update laws
 KIND_CODES = {"linear": 0, "soft_bounds": 1, "exponential": 2}
+#: depression modes: ``"gradual"`` (the update law) or ``"abrupt"`` (full RESET to g_min in one pulse)
+RESET_MODES = ("gradual", "abrupt")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +79,10 @@ class PulseDevice:
     """Cycle-to-cycle noise: standard deviation of every step, relative to the step [1]."""
     levels: int = 0
     """Number of distinct conductances (>= 2), or 0 for a continuous state."""
+    reset: str = "gradual"
+    """Depression: ``"gradual"`` (the update law) or ``"abrupt"`` (one pulse RESETs G to g_min: PCM)."""
+    refresh: float = 0.0
+    """Differential pairs are refreshed when a device reaches this fraction of its range [1]; 0 = never."""
 
     def __post_init__(self) -> None:
         for name in ("g_min", "g_max", "dg_up", "dg_down", "dg_c2c"):
@@ -82,6 +104,11 @@ class PulseDevice:
         check_range("dg_c2c", self.dg_c2c, 0.0, 5.0, why="measured cycle-to-cycle noise is 0.01-0.5")
         # the best analogue devices resolve ~2048 levels (Rao et al., Nature 2023); 2**16 is far beyond any
         check_int_range("levels", int(self.levels), 0, 2**16, why="the best devices resolve ~2048 levels")
+        if self.reset not in RESET_MODES:
+            raise ValueError(f"reset must be one of {list(RESET_MODES)}, got {self.reset!r}")
+        check_finite("refresh", self.refresh)
+        # a fraction of the device range; at 0 a pair would never be refreshed, so 0 means off
+        check_range("refresh", self.refresh, 0.0, 1.0, why="a fraction of the device's conductance range")
 
     def _extra(self) -> tuple[float, float]:
         return 0.0, 0.0
@@ -91,13 +118,41 @@ class PulseDevice:
         beta_up, beta_down = self._extra()
         return np.array([
             KIND_CODES[self.kind], self.g_min, self.g_max, self.dg_up, self.dg_down,
-            self.dg_c2c, float(self.levels), beta_up, beta_down,
+            self.dg_c2c, float(self.levels), beta_up, beta_down, float(self.reset == "abrupt"),
+            float(self.refresh),
         ])
+
+    def table(self, n: int, budget=None, *, g_min=None, g_max=None, dg_up=None, dg_down=None) -> np.ndarray:
+        """Per-device table the pulse kernels read: ``(n, N_DV)`` float64 (``kernel/device.py``).
+
+        Parameters
+        ----------
+        n : int
+            Number of devices.
+        budget : float, array_like or None
+            Endurance budget per device [full cycles] (``None``: unlimited).
+        g_min, g_max, dg_up, dg_down : array_like or None
+            Per-device bounds [S] and step scales [S] (from :meth:`Variability.sample`);
+            ``None``: the nominal value for every device.  Wear starts at 0.
+        """
+        from ..kernel import device as K
+
+        t = np.zeros((int(n), K.N_DV))
+        for col, value, nominal in ((K.DV_GMIN, g_min, self.g_min), (K.DV_GMAX, g_max, self.g_max),
+                                    (K.DV_UP, dg_up, self.dg_up), (K.DV_DOWN, dg_down, self.dg_down)):
+            t[:, col] = nominal if value is None else value
+        t[:, K.DV_LIFE] = np.inf if budget is None else budget
+        return t
 
     @property
     def is_ideal(self) -> bool:
         """True when updates reduce exactly to adding ``n * dg`` (then clipping)."""
-        return self.kind == "linear" and self.dg_c2c == 0.0 and self.levels == 0
+        return self.kind == "linear" and self.dg_c2c == 0.0 and self.levels == 0 and self.reset == "gradual"
+
+    @property
+    def one_sided(self) -> bool:
+        """True for abrupt-RESET devices (PCM): only SET is gradual."""
+        return self.reset == "abrupt"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,3 +190,28 @@ class ExpStepDevice(PulseDevice):
 
     def _extra(self) -> tuple[float, float]:
         return float(self.beta_up), float(self.beta_down)
+
+
+def direct_write(device: PulseDevice, g_init, target, g_min, dg_up, dg_down):
+    """Open-loop write of ``target`` from ``g_init``, per device: ``(set_pulses, reset_pulses, swing)``.
+
+    Pulses are ``ceil(|target - g_init| / dg)`` in the needed direction (each device's own step);
+    an abrupt-RESET device going down takes one RESET to its ``g_min`` and then
+    ``ceil((target - g_min) / dg_up)`` SET pulses.  ``swing`` [S] is the total conductance
+    travelled (the wear, :func:`memr_snn.devices.endurance.full_cycles`).  All arrays broadcast.
+    """
+    g_init, target, g_min = (np.asarray(a, dtype=np.float64) for a in (g_init, target, g_min))
+    delta = target - g_init
+    reset_down = device.one_sided & (delta < 0)
+    rise = np.where(reset_down, target - g_min, np.maximum(delta, 0.0))
+    fall = np.where(reset_down, 0.0, np.maximum(-delta, 0.0))
+
+    def count(dist, dg):
+        dg = np.asarray(dg, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where((dg > 0) & (dist > 0), np.ceil(dist / np.where(dg > 0, dg, 1.0) - 1e-9), 0.0)
+
+    n_set = count(rise, dg_up).astype(np.int64)
+    n_reset = (count(fall, dg_down) + reset_down).astype(np.int64)
+    swing = np.where(reset_down, (g_init - g_min) + rise, np.abs(delta))
+    return n_set, n_reset, swing

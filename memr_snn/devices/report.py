@@ -8,12 +8,15 @@ Per crossbar projection:
   program-and-verify) and from learning (:meth:`CrossbarState.apply_pulses`), with
   their energy (``e_set`` / ``e_reset`` per pulse, read energy per verify read) and
   latency;
-* **wear** -- pulses per device (mean, max, histogram), devices stuck or worn out;
-* **projected lifetime** -- each device's remaining endurance budget divided by its
-  pulse rate *during the simulated run* (pulses after the initial programming over
-  the simulated time); the worst device sets the array's lifetime.  Without pulses
-  during the run the lifetime is unbounded by wear, and the report gives instead how
-  many more full reprogrammings the worst device can take.
+* **wear** -- pulses per device (mean, max), wear in full SET/RESET cycles
+  (:mod:`memr_snn.devices.endurance`: ``|dG| / (2 (G_max - G_min))`` per pulse), devices
+  stuck or worn out;
+* **projected lifetime** -- each device's remaining endurance budget (full cycles)
+  divided by its wear rate *during the simulated run* (full cycles worn after the
+  initial programming over the simulated time); the worst device sets the array's
+  lifetime.  Without wear during the run the lifetime is unbounded by wear, and the
+  report gives instead how many more full reprogrammings (each wearing a device as
+  much as its initial programming did) the worst device can take.
 
 Per device class (the preset name, or ``"custom"``) the rows are summed.
 """
@@ -50,6 +53,8 @@ class ProjectionDeviceReport:
     pulses_mean: float
     pulses_max: int
     faulty_devices: int
+    wear_max: float
+    """Largest wear of a device [full cycles]."""
     run_pulses: int
     simulated_time: float
     lifetime: float
@@ -118,8 +123,8 @@ class DeviceReport:
             f"{'total':<25}{t['devices']:>9}{t['reads']:>11}{_eng(t['read_energy'], 'J'):>11}"
             f"{t['program_pulses']:>11}{t['verify_reads']:>10}{_eng(t['program_energy'], 'J'):>11}"
         )
-        lines.append("lifetime: worst device's remaining endurance / its pulse rate during the run; "
-                     "'N reprog.': full reprogrammings left when the run sent no pulses")
+        lines.append("lifetime: worst device's remaining endurance / its wear rate during the run (full SET/RESET "
+                     "cycles); 'N reprog.': full reprogrammings left when the run wore no device")
         return "\n".join(lines)
 
 
@@ -143,19 +148,22 @@ def _life(r: ProjectionDeviceReport) -> str:
 def _row(pr) -> ProjectionDeviceReport:
     cb = pr.crossbar
     counts = np.asarray(cb.counts)
-    budget = np.asarray(cb.budget)
+    wear = np.asarray(cb.wear)
+    wear0 = np.asarray(cb.wear0)
     run_pulses = counts - cb.counts0
+    run_wear = wear - wear0
     t_sim = float(cb._now)
-    remaining = np.maximum(budget - counts, 0.0)
+    with np.errstate(invalid="ignore"):  # inf - finite is inf; unlimited budgets stay unlimited
+        remaining = np.maximum(np.asarray(cb.budget) - wear, 0.0)
     healthy = np.asarray(cb.fault) == 0
     lifetime = math.inf
-    if t_sim > 0 and np.any(run_pulses[healthy] > 0):
-        rate = run_pulses[healthy] / t_sim
+    if t_sim > 0 and np.any(run_wear[healthy] > 0):
+        rate = run_wear[healthy] / t_sim
         with np.errstate(divide="ignore", invalid="ignore"):
             life = np.where(rate > 0, remaining[healthy] / rate, np.inf)
         lifetime = float(life.min())
     with np.errstate(divide="ignore", invalid="ignore"):
-        per_prog = np.where(cb.counts0 > 0, remaining / np.maximum(cb.counts0, 1), np.inf)
+        per_prog = np.where(wear0 > 0, remaining / np.where(wear0 > 0, wear0, 1.0), np.inf)
     reprog = float(per_prog[healthy].min()) if np.any(healthy) else 0.0
     return ProjectionDeviceReport(
         projection=pr.name, device_class=cb.components.get("preset_name") or "custom",
@@ -164,6 +172,7 @@ def _row(pr) -> ProjectionDeviceReport:
         verify_reads=int(cb.verify_reads), program_energy=float(cb.program_energy) + cb.learning_energy,
         program_latency=float(cb.program_latency), pulses_mean=float(counts.mean()) if counts.size else 0.0,
         pulses_max=int(counts.max(initial=0)), faulty_devices=int((~healthy).sum()),
+        wear_max=float(wear.max(initial=0.0)),
         run_pulses=int(run_pulses.sum()), simulated_time=t_sim, lifetime=lifetime, reprogrammings_left=reprog,
     )
 

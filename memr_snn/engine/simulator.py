@@ -294,6 +294,7 @@ class Simulator:
     def _build_crossbars(self):
         """Concatenate the crossbar projections' device arrays; their states become views into them."""
         from ..kernel import crossbar as X
+        from ..kernel import device as KD
 
         projs = self.net.projections
         xbs = [(k, pr.crossbar) for k, pr in enumerate(projs) if getattr(pr, "crossbar", None) is not None]
@@ -344,14 +345,16 @@ class Simulator:
                     setattr(cb, name, arr[roff:roff + cb.n_pre])  # live view
                 roff += cb.n_pre
         # wear state and update laws (plastic crossbars pulse their devices inside the kernel)
-        self.xp = np.zeros((max(len(xbs), 1), 9))
+        self.xp = np.zeros((max(len(xbs), 1), KD.N_P))
         self.xcount = np.zeros(max(n_dev, 1), dtype=np.int64)
-        self.xbudget = np.full(max(n_dev, 1), np.inf)
+        self.xdv = np.zeros((max(n_dev, 1), KD.N_DV))  # per-device bounds, steps, endurance budget and wear
+        self.xdv[:, KD.DV_GMAX] = 1.0
+        self.xdv[:, KD.DV_LIFE] = np.inf
         self.xfault = np.zeros(max(n_dev, 1), dtype=np.int8)
         for x, (_, cb) in enumerate(xbs):
             self.xp[x] = cb.device.kernel_params()
             o, m = int(self.xi[x, X.XI_OFF]), cb.n_devices
-            for name, arr in (("counts", self.xcount), ("budget", self.xbudget), ("fault", self.xfault)):
+            for name, arr in (("counts", self.xcount), ("dv", self.xdv), ("fault", self.xfault)):
                 arr[o:o + m] = getattr(cb, name)
                 setattr(cb, name, arr[o:o + m])  # live view
         self.xg, self.xnu, self.xtp = arrays["g"], arrays["nu"], arrays["tp"]
@@ -494,7 +497,7 @@ class Simulator:
                 self.xacc, self.wrow, self.xbuf,
                 self.proj_pl, self.pf, self.pi, self.pop_pin_ptr, self.pop_pin, self.csc_ptr, self.csc_syn,
                 self.csc_pre, self.tr1, self.tr2, self.trl, self.elig, self.reward,
-                self.xp, self.xcount, self.xbudget, self.xfault,
+                self.xp, self.xcount, self.xdv, self.xfault,
                 self.buf, self.touched, self.tcount, self.pending,
                 self.rec_flag, self.n_rec_max, self.spk_step, self.spk_id, self.spk_n,
                 pop_counts,

@@ -263,9 +263,9 @@ def check_crossbar_meta(key: str, meta: Any, arrays: dict[str, np.ndarray], n_pr
     projection's synapse count, ``n_devices = per * n_synapses`` and ``n_pre`` the presynaptic
     population size (the kernel reads device ``XI_OFF + per * synapse`` and row ``XI_ROFF + pre``);
     ``_counter`` and ``unconverged`` are integers >= 0.  Arrays: conductances, drift exponents,
-    programming times, wire values, device bounds and accumulators are finite; ``tf``, ``rft`` and
-    ``budget`` are not NaN (``inf`` = never); ``rtp`` may be NaN (mixed row); ``counts`` and
-    ``counts0`` >= 0; ``fault`` in {-1, 0, 1, 2}.
+    programming times, wire values, device bounds and steps, wear and accumulators are finite; ``tf``,
+    ``rft`` and ``budget`` are not NaN (``inf`` = never); ``rtp`` may be NaN (mixed row); ``counts``,
+    ``counts0``, ``wear``, ``wear0`` and the steps >= 0; ``g_max_dev > g_min_dev``; ``fault`` in {-1, 0, 1, 2}.
     """
     from ..devices.crossbar import CrossbarState
 
@@ -301,18 +301,30 @@ def check_crossbar_meta(key: str, meta: Any, arrays: dict[str, np.ndarray], n_pr
     want = {"g": ("f8", nd), "g_target": ("f8", nd), "nu": ("f4", nd), "tp": ("f8", nd), "rtp": ("f8", n_pre),
             "rft": ("f8", n_pre), "tf": ("f8", nd), "rs": ("f8", nd), "gs": ("f8", nd), "counts": ("i8", nd),
             "counts0": ("i8", nd), "budget": ("f8", nd), "fault": ("i1", nd), "g_min_dev": ("f8", nd),
-            "g_max_dev": ("f8", nd), "acc": ("f8", 4)}
+            "g_max_dev": ("f8", nd), "dg_up_dev": ("f8", nd), "dg_down_dev": ("f8", nd), "wear": ("f8", nd),
+            "wear0": ("f8", nd), "acc": ("f8", 4)}
+    legacy = CrossbarState._LEGACY_ARRAYS
+    if not any(f"{key}/crossbar/{name}" in arrays for name in legacy):  # written before per-device steps
+        want = {k: v for k, v in want.items() if k not in legacy}
     got = {}
     for name, (dtype, size) in want.items():
         got[name] = _get(arrays, f"{key}/crossbar/{name}", dtype, (size,))
-    for name in ("g", "g_target", "nu", "tp", "rs", "gs", "g_min_dev", "g_max_dev", "acc"):
-        _finite(f"{key}/crossbar/{name}", got[name])
+    for name in ("g", "g_target", "nu", "tp", "rs", "gs", "g_min_dev", "g_max_dev", "dg_up_dev", "dg_down_dev",
+                 "wear", "wear0", "acc"):
+        if name in got:
+            _finite(f"{key}/crossbar/{name}", got[name])
     for name in ("tf", "rft", "budget"):
         if np.any(np.isnan(got[name])):
             raise CheckpointStateError(f"{key}/crossbar/{name}", _where(got[name], np.isnan(got[name])),
                                        "numbers or inf, not NaN")
     _in_range(f"{key}/crossbar/counts", got["counts"], 0, np.iinfo(np.int64).max, "counts >= 0")
     _in_range(f"{key}/crossbar/counts0", got["counts0"], 0, np.iinfo(np.int64).max, "counts >= 0")
+    for name in ("wear", "wear0", "dg_up_dev", "dg_down_dev"):
+        if name in got:
+            _in_range(f"{key}/crossbar/{name}", got[name], 0.0, np.inf, f"{name} >= 0")
+    bad = ~(got["g_max_dev"] > got["g_min_dev"])
+    if np.any(bad):
+        raise CheckpointStateError(f"{key}/crossbar/g_max_dev", _where(got["g_max_dev"], bad), "g_max_dev > g_min_dev")
     bad = ~np.isin(got["fault"], (-1, 0, 1, 2))
     if np.any(bad):
         raise CheckpointStateError(f"{key}/crossbar/fault", _where(got["fault"], bad), "fault codes -1, 0, 1, 2")

@@ -48,7 +48,7 @@ import math
 import numpy as np
 from numba import config, njit
 
-from .device import _run_pulses
+from .device import DV_GMAX, DV_GMIN, DV_LIFE, DV_WEAR, P_REFRESH, _run_pulses, refresh_pair
 from .rng import mix64, uniform01
 
 __all__ = [
@@ -364,19 +364,35 @@ def device_weight(x, s, xf, xi, g):
     return xf[x, XF_SCALE] * (g[off + s] - xf[x, XF_GREF])
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _touch(x, d, row, t, dt, xi, tp, rtp, tf, rft):
+    """Device ``d`` of row ``row`` was written at step ``t``: restart its drift clock, row summaries."""
+    if xi[x, XI_DRIFT] != 0 or xi[x, XI_RET] != 0:
+        tnow = t * dt
+        tp[d] = tnow
+        r = xi[x, XI_ROFF] + row
+        rtp[r] = np.nan
+        if xi[x, XI_RET] != 0 and tnow + tf[d] < rft[r]:
+            rft[r] = tnow + tf[d]
+
+
 @njit(cache=True, error_model="numpy")
-def device_update(x, s, row, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, budget, fault, tp, rtp, tf, rft, acc):
+def device_update(x, s, row, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, dv, fault, tp, rtp, tf, rft, acc):
     """Apply a learning rule's weight change ``dw`` to synapse ``s`` (row ``row``) of crossbar ``x``.
 
-    *Analog* crossbars (ideal single devices, ``XI_ANALOG``) take the change exactly:
-    ``w' = clip(w + dw, w_min, w_max)`` and ``G' = w' / k + G_ref``, which for a
-    power-of-two ``k`` and ``G_ref = 0`` is the float rule bit for bit.  Otherwise the
-    rule only decides the sign and the number of pulses, ``n = |dw| / (|k| dG)``
-    stochastically rounded (a counter-based uniform of ``(seed, t, device)``), and the
-    device's update law decides the conductance change (nonlinearity, asymmetry,
-    cycle-to-cycle noise, levels, bounds, endurance).  A single device moves up or down;
-    a differential pair takes potentiation on G+ and depression on G- (both only rise).
-    Pulsed devices restart their drift clock; their row loses its shared programming time.
+    *Analog* crossbars (ideal single devices without step spread, ``XI_ANALOG``) take the
+    change exactly: ``w' = clip(w + dw, w_min, w_max)`` and ``G' = w' / k + G_ref`` within the
+    device's own bounds (``dv``), which for a power-of-two ``k`` and ``G_ref = 0`` is the float
+    rule bit for bit.  Otherwise the rule only decides the sign and the number of pulses,
+    ``n = |dw| / (|k| dG)`` with the *nominal* step (the periphery does not know each
+    device's), stochastically rounded (a counter-based uniform of ``(seed, t, device)``), and
+    the device's update law with its own bounds and steps decides the conductance change
+    (nonlinearity, asymmetry, cycle-to-cycle noise, levels, endurance in full-cycle
+    equivalents).  A single device moves up or down; a differential pair takes potentiation on
+    G+ and depression on G- (both only rise).  With a refresh threshold (``p[P_REFRESH] > 0``,
+    one-sided PCM pairs) a pair whose pulsed device reaches that fraction of its range is
+    refreshed (:func:`memr_snn.kernel.device.refresh_pair`).  Written devices restart their
+    drift clock; their row loses its shared programming time.
     """
     if dw == 0.0:
         return
@@ -387,7 +403,7 @@ def device_update(x, s, row, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, budge
         d = off + s
         w = scale * (g[d] - xf[x, XF_GREF])
         w_new = min(max(w + dw, wmin), wmax)
-        g_new = min(max(w_new / scale + xf[x, XF_GREF], xp[x, 1]), xp[x, 2])  # the device's range bounds too
+        g_new = min(max(w_new / scale + xf[x, XF_GREF], dv[d, DV_GMIN]), dv[d, DV_GMAX])  # the device's range too
         step = xp[x, 3] if g_new >= g[d] else xp[x, 4]
         n_eq = int(math.ceil(abs(g_new - g[d]) / step - 1e-9)) if step > 0.0 else 0
         if n_eq > 0:
@@ -396,43 +412,60 @@ def device_update(x, s, row, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, budge
                 acc[x, A_UP] += n_eq
             else:
                 acc[x, A_DOWN] += n_eq
-        g[d] = g_new
-    else:
-        if diff:
-            d = off + 2 * s if dw > 0.0 else off + 2 * s + 1
-            up = True
-        else:
-            d = off + s
-            up = (dw > 0.0) == (scale > 0.0)
-        step = xp[x, 3] if up else xp[x, 4]
-        if step <= 0.0:
-            return
-        nf = abs(dw) / (abs(scale) * step)
-        n = int(nf)
-        if uniform01(np.uint64(xi[x, XI_SEED]) ^ np.uint64(0xA5A5A5A5), np.uint64(t), np.uint64(d - off)) < nf - n:
-            n += 1
-        if n == 0:
-            return
-        c0 = counts[d]
-        counts[d] = c0 + n
-        if up:
-            acc[x, A_UP] += n
-        else:
-            acc[x, A_DOWN] += n
         if fault[d] != 0:
             return
-        gk, failed = _run_pulses(xp[x], g[d], up, n, c0, budget[d], xi[x, XI_FAIL],
-                                 np.uint64(xi[x, XI_SEED]), np.uint64(t), d - off, c0)
-        g[d] = gk
-        if failed:
-            fault[d] = xi[x, XI_FAIL]
-    if xi[x, XI_DRIFT] != 0 or xi[x, XI_RET] != 0:
-        tnow = t * dt
-        tp[d] = tnow
-        r = xi[x, XI_ROFF] + row
-        rtp[r] = np.nan
-        if xi[x, XI_RET] != 0 and tnow + tf[d] < rft[r]:
-            rft[r] = tnow + tf[d]
+        wear = dv[d, DV_WEAR] + abs(g_new - g[d]) * (0.5 / (dv[d, DV_GMAX] - dv[d, DV_GMIN]))
+        dv[d, DV_WEAR] = wear
+        if wear >= dv[d, DV_LIFE]:
+            code = xi[x, XI_FAIL]
+            fault[d] = code
+            if code == -1:
+                g_new = dv[d, DV_GMIN]
+            elif code == 1:
+                g_new = dv[d, DV_GMAX]
+        g[d] = g_new
+        _touch(x, d, row, t, dt, xi, tp, rtp, tf, rft)
+        return
+    if diff:
+        d = off + 2 * s if dw > 0.0 else off + 2 * s + 1
+        up = True
+    else:
+        d = off + s
+        up = (dw > 0.0) == (scale > 0.0)
+    step = xp[x, 3] if up else xp[x, 4]
+    if step <= 0.0:
+        return
+    nf = abs(dw) / (abs(scale) * step)
+    n = int(nf)
+    if uniform01(np.uint64(xi[x, XI_SEED]) ^ np.uint64(0xA5A5A5A5), np.uint64(t), np.uint64(d - off)) < nf - n:
+        n += 1
+    if n == 0:
+        return
+    c0 = counts[d]
+    counts[d] = c0 + n
+    if up:
+        acc[x, A_UP] += n
+    else:
+        acc[x, A_DOWN] += n
+    if fault[d] != 0:
+        return
+    seed = np.uint64(xi[x, XI_SEED])
+    gk, failed = _run_pulses(xp[x], dv, d, g[d], up, n, xi[x, XI_FAIL], seed, np.uint64(t), d - off, c0)
+    g[d] = gk
+    if failed:
+        fault[d] = xi[x, XI_FAIL]
+    _touch(x, d, row, t, dt, xi, tp, rtp, tf, rft)
+    thr = xp[x, P_REFRESH]
+    if diff and thr > 0.0 and g[d] - dv[d, DV_GMIN] >= thr * (dv[d, DV_GMAX] - dv[d, DV_GMIN]):
+        dp = off + 2 * s
+        cap = int(4.0 * (xp[x, 2] - xp[x, 1]) / xp[x, 3]) + 16
+        sets, resets = refresh_pair(xp[x], dv, g, counts, fault, xi[x, XI_FAIL], dp, dp + 1, seed, np.uint64(t),
+                                    dp - off, dp + 1 - off, counts[dp], cap)
+        if resets > 0:
+            acc[x, A_UP] += sets
+            acc[x, A_DOWN] += resets
+            _touch(x, dp, row, t, dt, xi, tp, rtp, tf, rft)
+            _touch(x, dp + 1, row, t, dt, xi, tp, rtp, tf, rft)
 
 
 if config.DISABLE_JIT:  # pure-Python mode (coverage runs): uint64 wrap-around is intended

@@ -311,7 +311,7 @@ def run_chunk(
     proj_xb, xf, xi, xg, xnu, xtp, xrtp, xtf, xrft, xrs, xgs, xacc, wrow, xbuf,
     # plasticity (proj_pl[pr] = plastic index or -1), see kernel/plasticity.py
     proj_pl, pf, pi, pop_pin_ptr, pop_pin, csc_ptr, csc_syn, csc_pre, tr1, tr2, trl, elig, reward,
-    xp, xcount, xbudget, xfault,
+    xp, xcount, xdv, xfault,
     # ring buffer with per-slot touched lists
     buf, touched, tcount, pending,
     # recording
@@ -439,7 +439,7 @@ def run_chunk(
                 if pl >= 0:  # presynaptic plasticity events, after delivery with the old weights
                     if xb >= 0:
                         stdp_pre_row_xb(pl, pf, pi, g - proj_pre_lo[pr], t, dt, syn_post[so + lo_k:so + hi_k], lo_k,
-                                        xb, xf, xi, xp, xg, xcount, xbudget, xfault, xtp, xrtp, xtf, xrft, xacc,
+                                        xb, xf, xi, xp, xg, xcount, xdv, xfault, xtp, xrtp, xtf, xrft, xacc,
                                         elig, tr1, tr2, trl)
                     else:
                         stdp_pre_row(pl, pf, pi, g - proj_pre_lo[pr], t, syn_post[so + lo_k:so + hi_k],
@@ -454,7 +454,7 @@ def run_chunk(
                     xb = proj_xb[pi[pl, PI_PROJ]]
                     if xb >= 0:
                         stdp_post_column_xb(pl, pf, pi, g - pi[pl, PI_POSTLO], t, dt, csc_ptr, csc_syn, csc_pre, xb,
-                                            xf, xi, xp, xg, xcount, xbudget, xfault, xtp, xrtp, xtf, xrft, xacc,
+                                            xf, xi, xp, xg, xcount, xdv, xfault, xtp, xrtp, xtf, xrft, xacc,
                                             elig, tr1, tr2, trl)
                     else:
                         stdp_post_column(pl, pf, pi, g - pi[pl, PI_POSTLO], t, csc_ptr, csc_syn, csc_pre, syn_w,
@@ -466,7 +466,7 @@ def run_chunk(
                         ip0 = proj_ipo[pr]
                         n_pre = pi[pl, PI_POST] - pi[pl, PI_PRE]
                         reward_step_xb(pl, pf, reward, t, dt, syn_indptr[ip0:ip0 + n_pre + 1],
-                                       elig, pi[pl, PI_ELIG], proj_xb[pr], xf, xi, xp, xg, xcount, xbudget, xfault,
+                                       elig, pi[pl, PI_ELIG], proj_xb[pr], xf, xi, xp, xg, xcount, xdv, xfault,
                                        xtp, xrtp, xtf, xrft, xacc)
                     else:
                         reward_step(pl, pf, reward, dt, syn_w, proj_so[pr], pi[pl, PI_NSYN], elig, pi[pl, PI_ELIG])

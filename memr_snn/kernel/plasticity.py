@@ -198,7 +198,7 @@ def _dev_dw(x, s, dw, wmin, wmax, mult, potentiate, xf, xi, g):
 
 
 @njit(cache=True, error_model="numpy")
-def stdp_pre_row_xb(p, pf, pi, i, t, dt, posts, lo, x, xf, xi, xp, g, counts, budget, fault, tp, rtp, tf, rft,
+def stdp_pre_row_xb(p, pf, pi, i, t, dt, posts, lo, x, xf, xi, xp, g, counts, dv, fault, tp, rtp, tf, rft,
                     acc, elig, tr1, tr2, trl):
     """:func:`stdp_pre_row` for a crossbar projection: depression goes to the devices of row ``i``."""
     ldm, ldx = pf[p, PF_LDM], pf[p, PF_LDX]
@@ -217,7 +217,7 @@ def stdp_pre_row_xb(p, pf, pi, i, t, dt, posts, lo, x, xf, xi, xp, g, counts, bu
         if pi[p, PI_REWARD] != 0:
             elig[pi[p, PI_ELIG] + lo + k] += dw
         else:
-            device_update(x, lo + k, i, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, budget, fault, tp, rtp, tf,
+            device_update(x, lo + k, i, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, dv, fault, tp, rtp, tf,
                           rft, acc)
     nearest = pi[p, PI_NEAREST] != 0
     tr1[ip] = _bump(tr1[ip], trl[ip], t, pf[p, PF_LDP], nearest)
@@ -226,7 +226,7 @@ def stdp_pre_row_xb(p, pf, pi, i, t, dt, posts, lo, x, xf, xi, xp, g, counts, bu
 
 
 @njit(cache=True, error_model="numpy")
-def stdp_post_column_xb(p, pf, pi, j, t, dt, csc_ptr, csc_syn, csc_pre, x, xf, xi, xp, g, counts, budget, fault,
+def stdp_post_column_xb(p, pf, pi, j, t, dt, csc_ptr, csc_syn, csc_pre, x, xf, xi, xp, g, counts, dv, fault,
                         tp, rtp, tf, rft, acc, elig, tr1, tr2, trl):
     """:func:`stdp_post_column` for a crossbar projection: potentiation goes to the devices of column ``j``."""
     ldp, ldy = pf[p, PF_LDP], pf[p, PF_LDY]
@@ -247,7 +247,7 @@ def stdp_post_column_xb(p, pf, pi, j, t, dt, csc_ptr, csc_syn, csc_pre, x, xf, x
         if pi[p, PI_REWARD] != 0:
             elig[pi[p, PI_ELIG] + s] += dw
         else:
-            device_update(x, s, i, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, budget, fault, tp, rtp, tf, rft,
+            device_update(x, s, i, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, dv, fault, tp, rtp, tf, rft,
                           acc)
     nearest = pi[p, PI_NEAREST] != 0
     tr1[jp] = _bump(tr1[jp], trl[jp], t, pf[p, PF_LDM], nearest)
@@ -256,7 +256,7 @@ def stdp_post_column_xb(p, pf, pi, j, t, dt, csc_ptr, csc_syn, csc_pre, x, xf, x
 
 
 @njit(cache=True, error_model="numpy")
-def reward_step_xb(p, pf, reward, t, dt, indptr, elig, e0, x, xf, xi, xp, g, counts, budget, fault, tp, rtp, tf,
+def reward_step_xb(p, pf, reward, t, dt, indptr, elig, e0, x, xf, xi, xp, g, counts, dv, fault, tp, rtp, tf,
                    rft, acc):
     """:func:`reward_step` for a crossbar projection: ``lr R e dt`` goes to the devices of each synapse.
 
@@ -271,6 +271,6 @@ def reward_step_xb(p, pf, reward, t, dt, indptr, elig, e0, x, xf, xi, xp, g, cou
             e = elig[e0 + s]
             if e != 0.0:
                 if r != 0.0:
-                    device_update(x, s, i, gain * e, wmin, wmax, t, dt, xf, xi, xp, g, counts, budget, fault, tp,
+                    device_update(x, s, i, gain * e, wmin, wmax, t, dt, xf, xi, xp, g, counts, dv, fault, tp,
                                   rtp, tf, rft, acc)
                 elig[e0 + s] = e * decay

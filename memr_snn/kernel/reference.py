@@ -24,6 +24,8 @@ __all__ = [
     "lif_advance_ref",
     "run_reference",
     "apply_pulses_ref",
+    "refresh_pair_ref",
+    "refresh_pairs_ref",
     "program_verify_ref",
     "normal_icdf_ref",
     "crossbar_normals_ref",
@@ -326,74 +328,123 @@ def _normal_ref(seed, counter, k_idx, q) -> np.ndarray:
     return np.sqrt(-2.0 * _log(1.0 - u1)) * _cos(2.0 * math.pi * u2)
 
 
-def _pulses_ref(p, g, pulses, counts, budget, fault, fail_code, seed, counter, q0):
-    """Vectorised per-pulse physics with endurance; returns new ``(g, counts, fault)``."""
-    kind, gmin, gmax, dup, ddown, c2c, levels, bup, bdown = (float(x) for x in p)
-    kind, levels = int(kind), int(levels)
+def _pulses_ref(p, dv, g, pulses, counts, fault, fail_code, seed, counter, q0, k_idx=None):
+    """Vectorised per-pulse physics with per-device bounds/steps and wear; returns new ``(g, counts, fault, dv)``."""
+    kind, c2c, levels = int(p[0]), float(p[5]), int(p[6])
+    bup, bdown, abrupt = float(p[7]), float(p[8]), bool(p[9] != 0.0)
+    dv = np.array(dv, dtype=np.float64)
+    gmin, gmax, dup, ddown, life, wear = (dv[:, c].copy() for c in range(6))
     span = gmax - gmin
+    half = 0.5 / span
     up = pulses > 0
     m = np.abs(pulses)
-    c0 = counts
     counts = counts + m
     healthy = (fault == 0) & (m > 0)
-    fails = healthy & (c0 + m >= budget)
-    with np.errstate(invalid="ignore"):
-        e = np.where(fails, np.maximum(np.ceil(budget - c0), 1.0), m).astype(np.int64)
-    e = np.where(healthy, e, 0)
-    if kind == 0 and c2c == 0.0 and levels < 2:
-        new = np.where(up, g + e * dup, g - e * ddown)
-        g = np.where(healthy, np.minimum(np.maximum(new, gmin), gmax), g)
-    else:
-        k_idx = np.arange(g.size, dtype=np.uint64)
-        for j in range(int(e.max(initial=0))):
-            act = e > j
-            x = (g - gmin) / span
-            if kind == 0:
-                step = np.where(up, dup, -ddown)
-            elif kind == 1:
-                step = np.where(up, dup * (1.0 - x), -ddown * x)
-            else:
-                step = np.where(up, dup * _exp(-bup * x), -ddown * _exp(-bdown * (1.0 - x)))
-            if c2c > 0.0:
-                step = step * (1.0 + c2c * _normal_ref(seed, counter, k_idx, q0 + j))
-            new = np.minimum(np.maximum(g + step, gmin), gmax)
-            if levels >= 2:
-                new = gmin + np.round((new - gmin) / span * (levels - 1)) * (span / (levels - 1))
-            g = np.where(act, new, g)
+    fails = np.zeros(g.size, bool)
+    loop = healthy.copy()
+    if kind == 0 and c2c == 0.0 and levels < 2:  # exact n * dg unless the device wears out on the way
+        g1 = np.minimum(np.maximum(np.where(up, g + m * dup, g - m * ddown), gmin), gmax)
+        w1 = wear + np.abs(g1 - g) * half
+        fast = healthy & (up | (not abrupt)) & (w1 < life)
+        g = np.where(fast, g1, g)
+        wear = np.where(fast, w1, wear)
+        loop = healthy & ~fast
+    k_idx = np.arange(g.size, dtype=np.uint64) if k_idx is None else np.asarray(k_idx, dtype=np.uint64)
+    active = loop.copy()
+    for j in range(int(m[loop].max(initial=0))):
+        act = active & (m > j)
+        x = (g - gmin) / span
+        if kind == 0:
+            step = np.where(up, dup, -ddown)
+        elif kind == 1:
+            step = np.where(up, dup * (1.0 - x), -ddown * x)
+        else:
+            step = np.where(up, dup * _exp(-bup * x), -ddown * _exp(-bdown * (1.0 - x)))
+        if c2c > 0.0:
+            step = step * (1.0 + c2c * _normal_ref(seed, counter, k_idx, q0 + j))
+        new = np.minimum(np.maximum(g + step, gmin), gmax)
+        if levels >= 2:
+            new = gmin + np.round((new - gmin) / span * (levels - 1)) * (span / (levels - 1))
+        if abrupt:
+            new = np.where(up, new, gmin)
+        wear = np.where(act, wear + np.abs(new - g) * half, wear)
+        g = np.where(act, new, g)
+        now = act & (wear >= life)
+        fails |= now
+        active &= ~now
     if fail_code == -1:
         g = np.where(fails, gmin, g)
     elif fail_code == 1:
         g = np.where(fails, gmax, g)
     fault = np.where(fails, np.int8(fail_code), fault).astype(np.int8)
-    return g, counts, fault
+    dv[:, 5] = wear
+    return g, counts, fault, dv
 
 
-def apply_pulses_ref(p, g, pulses, counts, seed, counter, budget=None, fault=None, fail_code=2):
+def apply_pulses_ref(p, dv, g, pulses, counts, seed, counter, fault=None, fail_code=2):
     """Twin of :func:`memr_snn.kernel.device.apply_pulses`, vectorised over devices.
 
-    Returns new ``(g, counts, fault)`` arrays instead of writing in place
-    (``budget=None``: unlimited, ``fault=None``: all healthy).
+    Returns new ``(g, counts, fault, dv)`` arrays instead of writing in place (``fault=None``: all healthy).
     """
     g = np.array(g, dtype=np.float64)
     counts = np.array(counts, dtype=np.int64)
     pulses = np.asarray(pulses, dtype=np.int64)
-    budget = np.full(g.size, np.inf) if budget is None else np.asarray(budget, dtype=np.float64)
     fault = np.zeros(g.size, np.int8) if fault is None else np.array(fault, dtype=np.int8)
-    return _pulses_ref(p, g, pulses, counts, budget, fault, fail_code, seed, counter, np.zeros(g.size, np.int64))
+    return _pulses_ref(p, dv, g, pulses, counts, fault, fail_code, seed, counter, np.zeros(g.size, np.int64))
 
 
-def program_verify_ref(p, g, target, counts, budget, fault, fail_code, read_noise, tol, max_pulses,
+def _one_ref(p, dv, g, counts, fault, fail_code, d, n, seed, counter, k, q):
+    """``n`` signed pulses on device ``d`` alone (noise of device index ``k``, pulse ``q``), in place."""
+    gd, cd, fd, dvd = _pulses_ref(p, dv[d:d + 1], g[d:d + 1].copy(), np.array([n], np.int64), counts[d:d + 1],
+                                  fault[d:d + 1], fail_code, seed, counter, q, [k])
+    g[d], counts[d], fault[d] = gd[0], cd[0], fd[0]
+    dv[d] = dvd[0]
+
+
+def refresh_pair_ref(p, dv, g, counts, fault, fail_code, dp, dn, seed, counter, kp, kn, q0, max_pulses):
+    """Twin of :func:`memr_snn.kernel.device.refresh_pair` (in place, one pulse at a time through the numpy twin)."""
+    if fault[dp] != 0 or fault[dn] != 0:
+        return 0, 0
+    diff = g[dp] - g[dn]
+    _one_ref(p, dv, g, counts, fault, fail_code, dp, -1, seed, counter, kp, q0)
+    _one_ref(p, dv, g, counts, fault, fail_code, dn, -1, seed, counter, kn, q0)
+    if diff == 0.0:
+        return 0, 2
+    dw, ds, kw, want = (dp, dn, kp, diff) if diff > 0 else (dn, dp, kn, -diff)
+    sets = 0
+    while sets < max_pulses and fault[dw] == 0 and (g[dw] - g[ds]) < want - 0.5 * dv[dw, 2]:
+        _one_ref(p, dv, g, counts, fault, fail_code, dw, 1, seed, counter, kw, q0 + 1 + sets)
+        sets += 1
+    return sets, 2
+
+
+def refresh_pairs_ref(p, dv, g, counts, fault, fail_code, seed, counter, threshold, max_pulses):
+    """Twin of :func:`memr_snn.kernel.device.refresh_pairs`; returns new ``(g, counts, fault, dv, out)``."""
+    g, counts, fault, dv = (np.array(a) for a in (g, counts, fault, dv))
+    out = np.zeros(3, np.int64)
+    rel = (g - dv[:, 0]) >= threshold * (dv[:, 1] - dv[:, 0])
+    for j in range(g.size // 2):
+        dp, dn = 2 * j, 2 * j + 1
+        if not (rel[dp] or rel[dn]) or fault[dp] != 0 or fault[dn] != 0:
+            continue
+        s, r = refresh_pair_ref(p, dv, g, counts, fault, fail_code, dp, dn, seed, counter, dp, dn, int(counts[dp]),
+                                max_pulses)
+        out += (1, s, r)
+    return g, counts, fault, dv, out
+
+
+def program_verify_ref(p, dv, g, target, counts, fault, fail_code, read_noise, tol, max_pulses,
                        ispp_step, ispp_max, seed, counter):
     """Twin of :func:`memr_snn.kernel.device.program_verify`, vectorised over devices.
 
-    Returns ``(g, counts, fault, n_up, n_down, n_reads, g_read_sum, converged)`` as new arrays.
+    Returns ``(g, counts, fault, dv, n_up, n_down, n_reads, g_read_sum, converged)`` as new arrays.
     """
     read_q0 = 1 << 30
     g = np.array(g, dtype=np.float64)
     target = np.asarray(target, dtype=np.float64)
     counts = np.array(counts, dtype=np.int64)
-    budget = np.asarray(budget, dtype=np.float64)
     fault = np.array(fault, dtype=np.int8)
+    dv = np.array(dv, dtype=np.float64)
     n = g.size
     k_idx = np.arange(n, dtype=np.uint64)
     sent = np.zeros(n, np.int64)
@@ -419,12 +470,20 @@ def program_verify_ref(p, g, target, counts, budget, fault, fail_code, read_nois
         d = np.where(err > 0, 1, -1)
         n_iter = np.where(active, np.where(d == last_dir, np.minimum(n_iter + ispp_step, ispp_max), 1), n_iter)
         last_dir = np.where(active, d, last_dir)
-        nn = np.where(active, np.minimum(n_iter, max_pulses - sent), 0)
-        g, counts, fault = _pulses_ref(p, g, d * nn, counts, budget, fault, fail_code, seed, counter, sent)
+        nn = np.minimum(n_iter, max_pulses - sent)
+        step_nom = np.where(d > 0, p[3], p[4])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cap = np.where(step_nom > 0.0, np.maximum(np.floor(np.abs(err) / np.where(step_nom > 0, step_nom, 1.0)),
+                                                      1.0), np.inf)
+        nn = np.minimum(nn, cap).astype(np.int64)
+        if p[9] != 0.0:
+            nn = np.where(d < 0, 1, nn)
+        nn = np.where(active, nn, 0)
+        g, counts, fault, dv = _pulses_ref(p, dv, g, d * nn, counts, fault, fail_code, seed, counter, sent)
         sent = sent + nn
         n_up = n_up + np.where(d > 0, nn, 0)
         n_down = n_down + np.where(d < 0, nn, 0)
-    return g, counts, fault, n_up, n_down, reads, gsum, converged
+    return g, counts, fault, dv, n_up, n_down, reads, gsum, converged
 
 
 # ----------------------------------------------------------------- crossbar reads
@@ -609,55 +668,9 @@ def iv_transient_ref(p, t, v, x0, substeps: int):
     return x, i, r
 
 
-def device_update_ref(x, s, row, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, budget, fault, tp, rtp, tf, rft, acc):
-    """Twin of :func:`memr_snn.kernel.crossbar.device_update` (scalar Python, same arithmetic)."""
-    import math as _m
-
+def _touch_ref(x, d, row, t, dt, xi, tp, rtp, tf, rft):
     from . import crossbar as X
-    from .device import _run_pulses
 
-    run_pulses = getattr(_run_pulses, "py_func", _run_pulses)
-    if dw == 0.0:
-        return
-    off = int(xi[x, X.XI_OFF])
-    scale = xf[x, X.XF_SCALE]
-    if xi[x, X.XI_ANALOG]:
-        d = off + s
-        w = scale * (g[d] - xf[x, X.XF_GREF])
-        w_new = min(max(w + dw, wmin), wmax)
-        g_new = min(max(w_new / scale + xf[x, X.XF_GREF], xp[x, 1]), xp[x, 2])
-        step = xp[x, 3] if g_new >= g[d] else xp[x, 4]
-        n_eq = int(_m.ceil(abs(g_new - g[d]) / step - 1e-9)) if step > 0 else 0
-        if n_eq > 0:
-            counts[d] += n_eq
-            acc[x, X.A_UP if g_new >= g[d] else X.A_DOWN] += n_eq
-        g[d] = g_new
-    else:
-        if xi[x, X.XI_DIFF]:
-            d, up = (off + 2 * s, True) if dw > 0 else (off + 2 * s + 1, True)
-        else:
-            d, up = off + s, (dw > 0) == (scale > 0)
-        step = xp[x, 3] if up else xp[x, 4]
-        if step <= 0:
-            return
-        nf = abs(dw) / (abs(scale) * step)
-        n = int(nf)
-        seed = np.uint64(np.int64(xi[x, X.XI_SEED]).view(np.uint64)) ^ np.uint64(0xA5A5A5A5)
-        if float(uniform01_ref(seed, np.uint64(t), np.uint64(d - off))) < nf - n:
-            n += 1
-        if n == 0:
-            return
-        c0 = int(counts[d])
-        counts[d] = c0 + n
-        acc[x, X.A_UP if up else X.A_DOWN] += n
-        if fault[d] != 0:
-            return
-        with np.errstate(over="ignore"):
-            gk, failed = run_pulses(xp[x], g[d], up, n, c0, budget[d], int(xi[x, X.XI_FAIL]),
-                                    np.uint64(np.int64(xi[x, X.XI_SEED]).view(np.uint64)), np.uint64(t), d - off, c0)
-        g[d] = gk
-        if failed:
-            fault[d] = xi[x, X.XI_FAIL]
     if xi[x, X.XI_DRIFT] or xi[x, X.XI_RET]:
         tnow = t * dt
         tp[d] = tnow
@@ -665,3 +678,68 @@ def device_update_ref(x, s, row, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, b
         rtp[r] = np.nan
         if xi[x, X.XI_RET] and tnow + tf[d] < rft[r]:
             rft[r] = tnow + tf[d]
+
+
+def device_update_ref(x, s, row, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, dv, fault, tp, rtp, tf, rft, acc):
+    """Twin of :func:`memr_snn.kernel.crossbar.device_update` (scalar Python; pulses through the numpy twin)."""
+    import math as _m
+
+    from . import crossbar as X
+
+    if dw == 0.0:
+        return
+    off = int(xi[x, X.XI_OFF])
+    scale = xf[x, X.XF_SCALE]
+    code = int(xi[x, X.XI_FAIL])
+    if xi[x, X.XI_ANALOG]:
+        d = off + s
+        w = scale * (g[d] - xf[x, X.XF_GREF])
+        w_new = min(max(w + dw, wmin), wmax)
+        g_new = min(max(w_new / scale + xf[x, X.XF_GREF], dv[d, 0]), dv[d, 1])
+        step = xp[x, 3] if g_new >= g[d] else xp[x, 4]
+        n_eq = int(_m.ceil(abs(g_new - g[d]) / step - 1e-9)) if step > 0 else 0
+        if n_eq > 0:
+            counts[d] += n_eq
+            acc[x, X.A_UP if g_new >= g[d] else X.A_DOWN] += n_eq
+        if fault[d] != 0:
+            return
+        dv[d, 5] += abs(g_new - g[d]) * (0.5 / (dv[d, 1] - dv[d, 0]))
+        if dv[d, 5] >= dv[d, 4]:
+            fault[d] = code
+            g_new = dv[d, 0] if code == -1 else (dv[d, 1] if code == 1 else g_new)
+        g[d] = g_new
+        _touch_ref(x, d, row, t, dt, xi, tp, rtp, tf, rft)
+        return
+    diff = bool(xi[x, X.XI_DIFF])
+    if diff:
+        d, up = (off + 2 * s, True) if dw > 0 else (off + 2 * s + 1, True)
+    else:
+        d, up = off + s, (dw > 0) == (scale > 0)
+    step = xp[x, 3] if up else xp[x, 4]
+    if step <= 0:
+        return
+    nf = abs(dw) / (abs(scale) * step)
+    n = int(nf)
+    seed = np.uint64(np.int64(xi[x, X.XI_SEED]).view(np.uint64))
+    if float(uniform01_ref(seed ^ np.uint64(0xA5A5A5A5), np.uint64(t), np.uint64(d - off))) < nf - n:
+        n += 1
+    if n == 0:
+        return
+    c0 = int(counts[d])
+    acc[x, X.A_UP if up else X.A_DOWN] += n
+    if fault[d] != 0:
+        counts[d] = c0 + n
+        return
+    _one_ref(xp[x], dv, g, counts, fault, code, d, n if up else -n, seed, np.uint64(t), d - off, c0)
+    _touch_ref(x, d, row, t, dt, xi, tp, rtp, tf, rft)
+    thr = xp[x, 10]
+    if diff and thr > 0.0 and g[d] - dv[d, 0] >= thr * (dv[d, 1] - dv[d, 0]):
+        dp = off + 2 * s
+        cap = int(4.0 * (xp[x, 2] - xp[x, 1]) / xp[x, 3]) + 16
+        sets, resets = refresh_pair_ref(xp[x], dv, g, counts, fault, code, dp, dp + 1, seed, np.uint64(t),
+                                        dp - off, dp + 1 - off, int(counts[dp]), cap)
+        if resets:
+            acc[x, X.A_UP] += sets
+            acc[x, X.A_DOWN] += resets
+            _touch_ref(x, dp, row, t, dt, xi, tp, rtp, tf, rft)
+            _touch_ref(x, dp + 1, row, t, dt, xi, tp, rtp, tf, rft)

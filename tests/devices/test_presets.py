@@ -18,7 +18,7 @@ from memr_snn.devices import (
     save_preset,
 )
 
-BUILTINS = ["cbram", "fefet", "hfox_rram", "ideal", "pcm_aihwkit", "pcm_gst", "taox_rram"]
+BUILTINS = ["cbram", "fefet", "hfox_rram", "hfox_rram_optimistic", "ideal", "pcm_aihwkit", "pcm_gst", "taox_rram"]
 
 
 def test_builtins_listed_and_loadable():
@@ -56,7 +56,7 @@ def test_replace_and_is_ideal():
 # §3.2.2 (PCM): switch energy ~0.1-100 pJ.  §3.3.1 (CBRAM): tens of ns, high on/off.
 # §5.2.2: drift exponent 0.01-0.2 (PCM).  "Small nu" for the others (<= 0.01) is our choice, not the seed's.
 SEED_ENDURANCE = {
-    "hfox_rram": (1e3, 1e8), "taox_rram": (1e3, 1e8), "pcm_gst": (1e6, 1e9),
+    "hfox_rram": (1e3, 1e8), "hfox_rram_optimistic": (1e3, 1e8), "taox_rram": (1e3, 1e8), "pcm_gst": (1e6, 1e9),
     "cbram": (1e5, 1e8), "fefet": (1e6, 1e9),
 }
 
@@ -77,11 +77,41 @@ def test_builtin_values_inside_seed_ranges(name):
         assert pr.e_set >= 1e-12  # mushroom cells: pJ-scale and more
     else:
         assert p.drift.nu <= 0.01
-    if name in ("hfox_rram", "taox_rram"):
+    if name in ("hfox_rram", "hfox_rram_optimistic", "taox_rram"):
         assert 0.3 <= pr.v_set <= 3 and 0.3 <= pr.v_reset <= 3
     if name == "cbram":
         assert ratio >= 100 and pr.t_pulse <= 100e-9 and pr.v_set <= 1.0
     assert p.source  # every non-ideal preset cites its papers
+
+
+def _random_walk_c2c(sigma_fit, step_fit, step):
+    """Cycle-to-cycle noise of a fitted step ``step_fit`` (fraction of the range) seen at a coarser or finer
+    ``step``: one pulse of ``step`` is ``step / step_fit`` fitted pulses, a random walk."""
+    return sigma_fit * math.sqrt(step_fit / step)  # relative noise of a sum of k steps: sigma / sqrt(k)
+
+
+def test_rram_and_pcm_noise_follow_the_published_fits():
+    """AIHWKit fits (IBM/aihwkit presets): ReRamESPresetDevice dw_min 0.00135 on a range of 2 with dw_min_std 5;
+    ReRamArrayHfO2PresetDevice dw_min 0.4622 / 2, dw_min_std 0.2174, dtod 0.7125 (log-normal), w_max_dtod 0.43,
+    9.8 % corrupt devices; ReRamSBPresetDevice 0.002 / 2, 3.75, dtod 0.3; PCMPresetDevice 0.01 / 2, 0.6, dtod 0.2,
+    up_down_dtod 0.05.  Rescaled to each preset's step, the presets must sit within 15 % of the fits."""
+    h = load_preset("hfox_rram")
+    step = h.device.dg_up / (h.device.g_max - h.device.g_min)
+    lo = _random_walk_c2c(0.2174, 0.4622 / 2, step)
+    hi = _random_walk_c2c(5.0, 0.00135 / 2, step)
+    assert 0.85 * lo <= h.device.dg_c2c <= 1.15 * hi
+    assert abs(h.variability.dg_d2d - 0.7125) < 0.05 and abs(h.variability.g_max_d2d - 0.43) < 0.01
+    assert abs(h.faults.p_stuck_on + h.faults.p_stuck_off - 0.098) < 0.005  # measured array: 9.8 % corrupt
+    opt = load_preset("hfox_rram_optimistic")
+    assert opt.device.dg_c2c * 5 < h.device.dg_c2c  # the old values, kept apart
+    t = load_preset("taox_rram")
+    step = t.device.dg_up / (t.device.g_max - t.device.g_min)
+    assert abs(t.device.dg_c2c / _random_walk_c2c(3.75, 0.001, step) - 1) < 0.15
+    assert t.variability.dg_d2d == 0.3
+    pcm = load_preset("pcm_gst")
+    step = pcm.device.dg_up / (pcm.device.g_max - pcm.device.g_min)
+    assert abs(pcm.device.dg_c2c / _random_walk_c2c(0.6, 0.005, step) - 1) < 0.15
+    assert pcm.device.reset == "abrupt" and pcm.device.refresh == 0.75 and pcm.variability.up_down_d2d == 0.05
 
 
 # ------------------------------------------------------------------------------------- bad input

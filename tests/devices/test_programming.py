@@ -49,6 +49,29 @@ def test_ideal_device_pulse_counts_are_exact():
     np.testing.assert_allclose(r.g, 40e-6, rtol=1e-12)
 
 
+@pytest.mark.parametrize("ispp_step, ispp_max", [(0, 1), (1, 8), (3, 20)])
+def test_ideal_device_takes_the_fewest_pulses_over_the_full_range(ispp_step, ispp_max):
+    """The batch is capped at the read distance in nominal steps: for the ideal device (step dg <= 2 tau)
+    any ISPP schedule sends exactly ceil((D - tau) / dg) pulses, so every target of the FULL range is
+    reached within 100 pulses (99 steps from g_min to g_max)."""
+    target = np.random.default_rng(5).uniform(0.0, 100e-6, 2000)  # no target on a rounding edge
+    r = program_and_verify(DEV, target, 0.0, tolerance=0.006, max_pulses=100, seed=0,
+                           programming=PROG.__class__(ispp_step=ispp_step, ispp_max=ispp_max))
+    want = np.maximum(np.ceil((target - 0.6e-6) / 1e-6), 0)
+    np.testing.assert_array_equal(r.pulses, want)
+    assert r.converged.all() and r.pulses_down.sum() == 0  # never overshoots, never comes back
+
+
+def test_one_sided_device_resets_once_when_above_target():
+    from memr_snn.devices import ExpStepDevice
+
+    pcm = ExpStepDevice(g_min=0.0, g_max=100e-6, dg_up=1e-6, dg_down=1e-6, beta_up=0.0, reset="abrupt")
+    r = program_and_verify(pcm, [20e-6], [60e-6], tolerance=0.005, programming=PROG, seed=0)
+    # one RESET to g_min, then 20 SET pulses up (minus the half-step tolerance: ceil(19.5) = 20)
+    assert r.pulses_down[0] == 1 and r.pulses_up[0] == 20 and r.converged[0]
+    np.testing.assert_allclose(r.g, 20e-6, rtol=1e-12)
+
+
 def test_energy_and_latency_bookkeeping_by_hand():
     r = program_and_verify(DEV, [15e-6, 27e-6], [10e-6, 30e-6], tolerance=0.004, programming=PROG, seed=0)
     # device 0: 5 SET pulses, reads at 10..15 uS; device 1: 3 RESET pulses, reads at 30..27 uS
@@ -72,16 +95,16 @@ def test_kernel_matches_twin(name):
     n = 300
     target = rng.uniform(d.g_min, d.g_max, n)
     g0 = rng.uniform(d.g_min, d.g_max, n)
-    budget = np.where(rng.random(n) < 0.3, rng.uniform(1, 60, n), np.inf)
+    budget = np.where(rng.random(n) < 0.3, rng.uniform(0.02, 0.6, n), np.inf)  # full cycles
     fault = rng.choice(np.array([0, 0, 0, 0, 1, -1, 2], np.int8), n)
     counts = rng.integers(0, 5, n).astype(np.int64)
     prog = p.programming.__class__(ispp_step=1, ispp_max=5)
     args = dict(read_noise=0.01, tolerance=0.01, max_pulses=60, programming=prog, seed=5, counter=2,
                 fail_state="off")
     r = program_and_verify(d, target, g0, budget=budget, fault=fault.copy(), counts=counts.copy(), **args)
-    g, c, f, up, down, reads, gsum, conv = program_verify_ref(
-        d.kernel_params(), g0, target, counts, budget, fault, -1, 0.01, 0.01 * (d.g_max - d.g_min), 60, 1, 5,
-        np.uint64(5), 2)
+    g, c, f, _dv, up, down, reads, gsum, conv = program_verify_ref(
+        d.kernel_params(), d.table(n, budget), g0, target, counts, fault, -1, 0.01, 0.01 * (d.g_max - d.g_min), 60, 1,
+        5, np.uint64(5), 2)
     np.testing.assert_array_equal(r.g, g)
     np.testing.assert_array_equal(r.counts, c)
     np.testing.assert_array_equal(r.fault, f)
@@ -97,7 +120,7 @@ def test_faults_and_endurance_during_programming():
     fault = np.array([1, 0, 0], np.int8)
     counts = np.zeros(3, np.int64)
     r = program_and_verify(DEV, [20e-6, 20e-6, 20e-6], 10e-6, programming=PROG, seed=0, max_pulses=30,
-                           budget=[np.inf, 4.0, np.inf], fault=fault, counts=counts, fail_state="off")
+                           budget=[np.inf, 3.5 * 0.005, np.inf], fault=fault, counts=counts, fail_state="off")
     assert r.fault is fault and r.counts is counts  # updated in place
     np.testing.assert_array_equal(fault, [1, -1, 0])
     assert not r.converged[0] and r.pulses[0] == 30 and r.g[0] == 10e-6  # stuck: pays for 30 pulses in vain

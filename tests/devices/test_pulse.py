@@ -15,9 +15,9 @@ SEED = np.uint64(12345)
 def run(dev, g, pulses, counter=0, impl=apply_pulses):
     g = np.array(g, dtype=np.float64)
     counts = np.zeros(g.size, dtype=np.int64)
-    budget = np.full(g.size, np.inf)
     fault = np.zeros(g.size, dtype=np.int8)
-    impl(dev.kernel_params(), g, np.asarray(pulses, dtype=np.int64), counts, SEED, counter, budget, fault, 2)
+    impl(dev.kernel_params(), dev.table(g.size), g, np.asarray(pulses, dtype=np.int64), counts, SEED, counter, fault,
+         2)
     assert not fault.any()
     return g, counts
 
@@ -100,7 +100,8 @@ def test_bounds_counts_and_twin(dev_index, g0, data):
     pulses = np.array(data.draw(st.lists(st.integers(-40, 40), min_size=len(g0), max_size=len(g0))))
     g_jit, c_jit = run(dev, g0, pulses, counter=7)
     g_py, c_py = run(dev, g0, pulses, counter=7, impl=apply_pulses.py_func)
-    g_ref, c_ref, _ = apply_pulses_ref(dev.kernel_params(), g0, pulses, np.zeros(len(g0), np.int64), SEED, 7)
+    g_ref, c_ref, _, _ = apply_pulses_ref(dev.kernel_params(), dev.table(len(g0)), g0, pulses,
+                                          np.zeros(len(g0), np.int64), SEED, 7)
     assert np.all(g_jit >= dev.g_min) and np.all(g_jit <= dev.g_max)
     np.testing.assert_array_equal(c_jit, np.abs(pulses))
     np.testing.assert_array_equal(c_jit, c_ref)

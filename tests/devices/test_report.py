@@ -43,41 +43,49 @@ def test_read_energy_and_reads_are_exact():
     assert rep.by_class()["custom"]["devices"] == 12
 
 
-def test_lifetime_is_remaining_budget_over_run_pulse_rate():
+def test_lifetime_is_remaining_budget_over_run_wear_rate():
+    """Wear in full cycles: |dG| / (2 (G_max - G_min)) per pulse, range 1e-4 S (hand-computed)."""
     net, pr = _net(Endurance(cycles=1e4, cycles_d2d=0.0))
     cb = pr.crossbar
     net.run(10 * ms)
     rep = device_report(net).rows[0]
     assert math.isinf(rep.lifetime)  # no pulses during the run
-    worst = np.argmax(cb.counts0)
-    assert rep.reprogrammings_left == pytest.approx((1e4 - cb.counts0[worst]) / cb.counts0[worst])
+    # programming from the reset state G = 0 wears each device by G / (2e-4) full cycles
+    np.testing.assert_allclose(cb.wear0, cb.g / 2e-4, rtol=1e-12)
+    worst = np.argmax(cb.wear0)
+    assert rep.reprogrammings_left == pytest.approx((1e4 - cb.wear0[worst]) / cb.wear0[worst])
+    assert rep.wear_max == pytest.approx(cb.g.max() / 2e-4)
+    g_before = cb.g.copy()
+    assert g_before[3] + 5e-6 <= 1e-4 and g_before[7] >= 2e-6  # neither step reaches a bound
     pulses = np.zeros(cb.n_synapses, dtype=np.int64)
-    pulses[3] = 5  # synapse 3 gets 5 more pulses during the run
-    pulses[7] = -2
+    pulses[3] = 5  # synapse 3: 5 up pulses of 1e-6 S = 5e-6 / 2e-4 = 0.025 cycles during the run
+    pulses[7] = -2  # synapse 7: 2 down pulses = 0.01 cycles
     cb.apply_pulses(pulses)
     net.run(10 * ms)
     rep = device_report(net).rows[0]
-    rate3 = 5 / 20e-3
-    rate7 = 2 / 20e-3
-    want = min((1e4 - cb.counts[3]) / rate3, (1e4 - cb.counts[7]) / rate7)
-    assert rep.lifetime == pytest.approx(want, rel=1e-12)
+    rate3 = 0.025 / 20e-3
+    rate7 = 0.01 / 20e-3
+    want = min((1e4 - cb.wear[3]) / rate3, (1e4 - cb.wear[7]) / rate7)
+    assert rep.lifetime == pytest.approx(want, rel=1e-9)
+    assert cb.wear[3] - cb.wear0[3] == pytest.approx(0.025, rel=1e-12)
     assert rep.run_pulses == 7
     assert "lifetime" in device_report(net).format()
 
 
 def test_counts_only_grow_and_worn_devices_stick():
-    net, pr = _net(Endurance(cycles=60, cycles_d2d=0.0, fail_state="off"))
+    net, pr = _net(Endurance(cycles=1.0, cycles_d2d=0.0, fail_state="off"))
     cb = pr.crossbar
     before = cb.counts.copy()
     rng = np.random.default_rng(1)
-    for _ in range(10):
+    for _ in range(40):
         cb.apply_pulses(rng.integers(-10, 11, cb.n_synapses))
         assert np.all(cb.counts >= before)
         before = cb.counts.copy()
         assert np.all((cb.g >= 0) & (cb.g <= 1e-4))
-    worn = cb.counts >= 60
-    assert np.any(worn)
+    worn = cb.wear >= 1.0
+    assert np.any(worn) and not np.all(worn)
     assert np.all(cb.fault[worn] == -1) and np.all(cb.g[worn] == 0.0)
+    assert np.all(cb.fault[~worn] == 0)
     g = cb.g.copy()
     cb.apply_pulses(np.full(cb.n_synapses, 3))
     np.testing.assert_array_equal(cb.g[worn], g[worn])  # stuck devices ignore pulses

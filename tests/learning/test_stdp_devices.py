@@ -5,7 +5,7 @@ import pytest
 from memr_snn.networks.song_miller_abbott import G_LEAK, SMA_NEURON
 
 from memr_snn import AllToAll, Network, PoissonSource, Population, Projection, SpikeMonitor
-from memr_snn.devices import Crossbar, LinearStepDevice, device_report
+from memr_snn.devices import Crossbar, ExpStepDevice, LinearStepDevice, Variability, device_report
 from memr_snn.kernel import crossbar as X
 from memr_snn.kernel.crossbar import device_update
 from memr_snn.kernel.reference import device_update_ref
@@ -44,7 +44,7 @@ def test_learning_on_an_ideal_device_is_float_learning_bit_for_bit(engine):
     assert sum(cb.learning_pulses) > 0  # ... the devices did (pulses counted as dG / dG_step)
 
 
-def _random_case(rng, diff, analog, n_syn=30):
+def _random_case(rng, diff, analog, n_syn=30, one_sided=False):
     per = 2 if diff else 1
     n_dev = per * n_syn
     xf = np.zeros((1, X.N_XF))
@@ -53,39 +53,52 @@ def _random_case(rng, diff, analog, n_syn=30):
     xi[0, X.XI_DIFF], xi[0, X.XI_ANALOG] = int(diff), int(analog)
     xi[0, X.XI_SEED] = 12345
     xi[0, X.XI_DRIFT], xi[0, X.XI_FAIL] = 1, -1
-    xp = np.array([[2, 1e-6, 1e-4, 2e-6, 3e-6, 0.2, 0, 2.0, 1.0]])  # exponential, c2c noise
+    dev = ExpStepDevice(g_min=1e-6, g_max=1e-4, dg_up=2e-6, dg_down=3e-6, dg_c2c=0.2, beta_up=2.0, beta_down=1.0)
+    if one_sided:  # PCM pair: abrupt RESET, refresh at 80 % of the range
+        dev = ExpStepDevice(g_min=1e-6, g_max=1e-4, dg_up=2e-6, dg_down=3e-6, dg_c2c=0.2, beta_up=2.0,
+                            beta_down=1.0, reset="abrupt", refresh=0.8)
     if analog:
-        xp = np.array([[0, 0.0, 1e-4, 1e-6, 1e-6, 0.0, 0, 0.0, 0.0]])
-    g = rng.uniform(1e-6, 1e-4, n_dev)
+        dev = LinearStepDevice(g_min=0.0, g_max=1e-4, dg_up=1e-6, dg_down=1e-6)
+    xp = dev.kernel_params()[None, :]
+    # per-device spread of bounds and steps, budgets of 0.1 full cycles on 30 % of the devices
+    d2d = Variability(g_min_d2d=0.0 if analog else 0.2, g_max_d2d=0.1, dg_d2d=0.3, up_down_d2d=0.05).sample(
+        dev, n_dev, rng)
+    budget = np.where(rng.random(n_dev) < 0.3, 0.1, np.inf)
+    dv = dev.table(n_dev, budget, **d2d)
+    g = rng.uniform(dv[:, 0], dv[:, 1])
     counts = rng.integers(0, 50, n_dev)
-    budget = np.where(rng.random(n_dev) < 0.3, 60.0, np.inf)
     fault = np.where(rng.random(n_dev) < 0.1, 1, 0).astype(np.int8)
     tp = np.zeros(n_dev)
     rtp = np.zeros(4)
     tf = np.full(n_dev, np.inf)
     rft = np.full(4, np.inf)
     acc = np.zeros((1, X.N_ACC))
-    return xf, xi, xp, g, counts, budget, fault, tp, rtp, tf, rft, acc
+    return xf, xi, xp, g, counts, dv, fault, tp, rtp, tf, rft, acc
 
 
-@pytest.mark.parametrize("diff,analog", [(False, False), (True, False), (False, True)])
-def test_device_update_kernel_matches_its_twin(diff, analog):
+@pytest.mark.parametrize("diff,analog,one_sided", [(False, False, False), (True, False, False), (False, True, False),
+                                                   (True, False, True)])
+def test_device_update_kernel_matches_its_twin(diff, analog, one_sided):
     rng = np.random.default_rng(7)
-    case_k = _random_case(rng, diff, analog)
+    case_k = _random_case(rng, diff, analog, one_sided=one_sided)
     case_r = tuple(np.copy(a) for a in case_k)
     for step in range(300):
         s = int(rng.integers(0, 30))
         dw = float(rng.normal(0, 0.2 if not analog else 1e-3))
+        if one_sided:
+            dw = abs(dw) * (1 if s % 3 else -1)  # mostly potentiation: pairs saturate and get refreshed
         for case, fn in ((case_k, device_update), (case_r, device_update_ref)):
-            xf, xi, xp, g, counts, budget, fault, tp, rtp, tf, rft, acc = case
-            fn(0, s, s % 4, dw, 0.0, 1.5, step, 1e-4, xf, xi, xp, g, counts, budget, fault, tp, rtp, tf, rft, acc)
+            xf, xi, xp, g, counts, dv, fault, tp, rtp, tf, rft, acc = case
+            fn(0, s, s % 4, dw, 0.0, 1.5, step, 1e-4, xf, xi, xp, g, counts, dv, fault, tp, rtp, tf, rft, acc)
     for a, b in zip(case_k, case_r, strict=True):
         np.testing.assert_array_equal(a, b)
-    xf, xi, xp, g, counts, budget, fault, *_ , acc = case_k
+    xf, xi, xp, g, counts, dv, fault, *_ , acc = case_k
     assert acc[0, X.A_UP] + acc[0, X.A_DOWN] > 0
-    assert np.all((g >= xp[0, 1]) & (g <= xp[0, 2]))
+    assert np.all((g >= dv[:, 0]) & (g <= dv[:, 1]))  # every device inside its own range
     if not analog:
-        assert np.any(fault == -1)  # some devices wore out (budget 60) and stuck OFF
+        assert np.any(fault == -1)  # some devices wore out (budget 0.1 cycles) and stuck OFF
+    if one_sided:
+        assert acc[0, X.A_DOWN] > 0  # refresh RESETs happened although the rule never depresses a device
 
 
 def test_stdp_on_a_real_preset_learns_and_wears_devices():

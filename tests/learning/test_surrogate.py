@@ -431,7 +431,9 @@ def test_digits_mapped_to_hfox_rram(digits_run):
                             device_seeds=(0, 1), read_noise="per_step")
     assert res["float_accuracy"] == pytest.approx(digits_run["test_accuracy"])
     assert len(res["accuracy"]) == 2 and res["std"] >= 0
-    assert res["mean"] >= 0.88
+    # hfox_rram carries the measured HfO2 array's 9.8 % stuck devices and step spread (docs/devices.md): 0.86 on
+    # seeds 0, 1 (>= 0.88 with the earlier, optimistic values, now the preset hfox_rram_optimistic)
+    assert res["mean"] >= 0.8
     assert res["mean"] <= res["float_accuracy"] + 0.02
 
 

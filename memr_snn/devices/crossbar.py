@@ -701,8 +701,8 @@ class CrossbarState:
             raise ValueError(f"crossbar {name!r}: this checkpoint predates endurance in full SET/RESET cycles and "
                              "its budgets count pulses, which have no exact conversion; rebuild the network "
                              "(its devices' endurance is now counted in full cycles)")
-        return {"dg_up_dev": np.full(n, float(self.device.dg_up)), "dg_down_dev": np.full(n, float(self.device.dg_down)),
-                "wear": np.zeros(n), "wear0": np.zeros(n)}
+        return {"dg_up_dev": np.full(n, float(self.device.dg_up)),
+                "dg_down_dev": np.full(n, float(self.device.dg_down)), "wear": np.zeros(n), "wear0": np.zeros(n)}
 
     # -------------------------------------------------------------- reporting
     @property

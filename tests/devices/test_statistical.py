@@ -289,3 +289,19 @@ def test_checkpoint_keeps_epoch_and_compensation_and_reads_old_ones():
         meta["state"].pop(k)
     old = CrossbarState.from_checkpoint(meta, arrays, cb.tiling.pre, cb.tiling.post)
     assert old.noise_epoch == 0 and old.comp_alpha == 1.0
+
+
+def test_preset_files_of_the_first_release_load_or_say_why_not():
+    """Files without the pulse-table fields load with the old behaviour; a pulse-count endurance is refused."""
+    from memr_snn.devices.presets import PresetError
+
+    d = preset_to_dict(load_preset("hfox_rram"))
+    for comp, name in (("device", "reset"), ("device", "refresh"), ("variability", "up_down_d2d")):
+        d[comp].pop(name)
+        d["units"][comp].pop(name, None)
+    d["units"]["endurance"]["cycles"] = "pulses"  # the unit of the first release
+    with pytest.raises(PresetError, match="full SET/RESET cycles"):
+        preset_from_dict(d)
+    d["endurance"]["cycles"] = None  # unlimited: the unit does not matter
+    p = preset_from_dict(d)
+    assert p.device.reset == "gradual" and p.device.refresh == 0.0 and p.variability.up_down_d2d == 0.0

@@ -26,7 +26,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -223,7 +223,8 @@ def test_random_networks_are_not_trivial(network_builder, spike_reader):
     """Guard for the property test above: most drawn networks have neurons that spike."""
     counts = []
 
-    @settings(max_examples=30)
+    @seed(20240613)  # the same 30 networks in every run, whatever ran before in the session
+    @settings(max_examples=30, derandomize=False, database=None)
     @given(case=network_specs())
     def collect(case):
         spec, n_steps = case

@@ -72,9 +72,16 @@ def _cmd_evaluate(args) -> int:
     if args.weights is not None:
         state = _load_weights(args.weights)
         weights = [state] * len(args.seeds)
+    if weights is not None and args.training != "plain":
+        raise ValueError("--weights evaluates given weights; it cannot be combined with --training hwa")
+    cnn = args.model == "cnn"
+    hidden = args.hidden if args.hidden is not None else ([8] if cnn else [64])
+    epochs = args.epochs if args.epochs is not None else (30 if cnn else 40)
     res = accuracy_vs_time(devices=tuple(args.devices), times=tuple(args.times), seeds=tuple(args.seeds),
-                           hidden=tuple(args.hidden), epochs=args.epochs, io=args.io, mapping=_mapping(args),
-                           compensation=not args.no_compensation, progress=args.progress, weights=weights)
+                           hidden=tuple(hidden), epochs=epochs, io=args.io, mapping=_mapping(args),
+                           compensation=not args.no_compensation, progress=args.progress, weights=weights,
+                           model=args.model, training=args.training, hwa_time=args.hwa_time,
+                           column_calibration=args.column_calibration)
     command = "memr-snn aimc evaluate " + shlex.join(sys.argv[3:] if sys.argv[1:3] == ["aimc", "evaluate"] else [])
     doc = {"command": command, **res.to_dict()}
     out.mkdir(parents=True, exist_ok=True)
@@ -191,21 +198,35 @@ def add_aimc_parser(sub) -> None:
     c.add_argument("--out", type=Path, default=Path("aimc_model"), help="artifact folder")
     c.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
 
-    e = asub.add_parser("evaluate", help="accuracy of the 8x8-digits MLP versus time after programming",
-                        description="Train a float MLP on the bundled 8x8 digits per seed (or take --weights), map "
-                                    "it onto each device preset, and measure the test accuracy at each time after "
-                                    "programming with and without global drift compensation.  Writes results.json, "
-                                    "results.md (mean ± std over the seeds) and accuracy_vs_time.png.  Needs the "
-                                    "datasets extra (scikit-learn).",
+    e = asub.add_parser("evaluate", help="accuracy of the digits MLP or DVS-digits CNN versus time after programming",
+                        description="Train a float MLP on the bundled 8x8 digits (--model cnn: a small CNN on "
+                                    "DVS-digit frames) per seed (or take --weights), plainly or hardware-aware "
+                                    "(--training hwa: weight noise measured on each device, clipping, DAC/ADC "
+                                    "quantization), map it onto each device preset, and measure the test accuracy "
+                                    "at each time after programming with and without global drift compensation.  "
+                                    "Writes results.json, results.md (mean ± std over the seeds) and "
+                                    "accuracy_vs_time.png.  Needs the datasets extra (scikit-learn).",
                         epilog=examples("memr-snn aimc evaluate --devices hfox_rram pcm_aihwkit --seeds 0 1 2 3 4 "
-                                        "--out accuracy/"),
+                                        "--out accuracy/",
+                                        "memr-snn aimc evaluate --model cnn --training hwa --column-calibration "
+                                        "--out accuracy_cnn/"),
                         formatter_class=HelpFormatter)
     e.add_argument("--devices", nargs="+", default=["hfox_rram", "pcm_aihwkit"], help="device presets")
     e.add_argument("--times", nargs="+", type=float, default=[1.0, 3600.0, 86400.0, 2592000.0, 31557600.0],
                    metavar="SECONDS", help="times after programming [s]")
     e.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4], help="seeds (training, programming, noise)")
-    e.add_argument("--hidden", nargs="+", type=int, default=[64], help="hidden layer widths of the MLP")
-    e.add_argument("--epochs", type=int, default=40, help="training epochs of the MLP")
+    e.add_argument("--model", choices=("mlp", "cnn"), default="mlp",
+                   help="mlp: 8x8 digits, 64-64-10; cnn: DVS-digit frames, conv 3x3 -> ReLU -> max-pool 2 -> linear")
+    e.add_argument("--training", choices=("plain", "hwa"), default="plain",
+                   help="float training, or hardware-aware training per device")
+    e.add_argument("--hwa-time", type=float, default=86400.0, metavar="SECONDS",
+                   help="age at which the device's weight noise is measured for --training hwa")
+    e.add_argument("--column-calibration", action="store_true",
+                   help="also evaluate with per-column calibration re-run at every time (plus drift compensation)")
+    e.add_argument("--hidden", nargs="+", type=int, default=None,
+                   help="hidden layer widths of the MLP, or convolution channels of the CNN (default: 64 for the "
+                        "MLP, 8 for the CNN)")
+    e.add_argument("--epochs", type=int, default=None, help="training epochs (default: 40 for the MLP, 30 for the CNN)")
     e.add_argument("--weights", type=Path, default=None,
                    help="use this state dict .npz for every seed, no training (default: train the MLP per seed)")
     e.add_argument("--no-compensation", action="store_true", help="skip the drift-compensated evaluation")

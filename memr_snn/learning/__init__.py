@@ -14,7 +14,9 @@ e-prop and surrogate-gradient training.
   temporal task;
 * :mod:`~memr_snn.learning.datasets`, :mod:`~memr_snn.learning.digits` -- the bundled 8x8 digits;
 * :mod:`~memr_snn.learning.mlp` -- a float multilayer perceptron on the same loss and optimiser (the network
-  that :mod:`memr_snn.aimc` maps onto analog tiles);
+  that :mod:`memr_snn.aimc` maps onto analog tiles), :mod:`~memr_snn.learning.cnn` -- a small numpy CNN
+  (im2col convolution, max-pool) for DVS-digit frames, and :mod:`~memr_snn.learning.hwa` -- their
+  hardware-aware training (weight noise, clipping, DAC/ADC quantization, straight-through backward);
 * :mod:`~memr_snn.learning.sensory` -- the sensory classification benchmark harness
   (``memr-snn bench dvs-digits``): training over seeds, device mapping, spikes, SynOps, energy, baseline.
 

@@ -15,6 +15,11 @@ Backpropagation, per minibatch of size :math:`B` with :math:`h_0 = x`:
     \delta_L = \partial L / \partial a_L,\quad
     \partial L / \partial W_l = \delta_l^\top h_{l-1},\quad
     \delta_{l-1} = (\delta_l W_l) \odot [a_{l-1} > 0].
+
+Hardware-aware training (``hardware=`` :class:`~memr_snn.learning.hwa.HWATraining`): every product
+:math:`h_{l-1} W_l^\top` of a training step runs as :func:`~memr_snn.learning.hwa.analog_matmul`
+(weight noise, DAC and ADC quantization, output noise; straight-through backward) and every weight
+array is clipped after each step (:func:`~memr_snn.learning.hwa.clip_weights`); biases stay digital.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_int_at_least, check_positive
+from .hwa import HWATraining, analog_matmul, analog_matmul_backward, clip_weights
 from .snn import Adam
 from .snn_loss import masked_cross_entropy
 
@@ -65,19 +71,29 @@ def mlp_forward(state: dict[str, np.ndarray], x: np.ndarray, *, keep: bool = Fal
     return (h, pres, acts) if keep else h
 
 
-def mlp_loss_and_grads(state: dict[str, np.ndarray], x: np.ndarray, labels: np.ndarray
+def mlp_loss_and_grads(state: dict[str, np.ndarray], x: np.ndarray, labels: np.ndarray, *,
+                       hardware: HWATraining | None = None, rng: np.random.Generator | None = None
                        ) -> tuple[float, dict[str, np.ndarray]]:
-    """Mean cross-entropy of a batch and its gradient for every array of ``state`` (module docstring)."""
-    y, pres, acts = mlp_forward(state, x, keep=True)
-    loss, dy = masked_cross_entropy(y[:, None, :], labels)
+    """Mean cross-entropy of a batch and its gradient for every array of ``state`` (module docstring).
+
+    With ``hardware`` the forward pass is the hardware-aware one (its noise drawn from ``rng``)."""
+    n = _n_layers(state)
+    h = np.asarray(x, dtype=np.float64)
+    caches, pres = [], []
+    for i in range(1, n + 1):
+        a, cache = analog_matmul(h, state[f"fc{i}.weight"], hardware, rng)
+        a = a + state[f"fc{i}.bias"]
+        caches.append(cache)
+        pres.append(a)
+        h = np.maximum(a, 0.0) if i < n else a
+    loss, dy = masked_cross_entropy(h[:, None, :], labels)
     delta = dy[:, 0, :]
     grads = {}
-    n = len(pres)
     for i in range(n, 0, -1):
-        grads[f"fc{i}.weight"] = delta.T @ acts[i - 1]
+        dx, grads[f"fc{i}.weight"] = analog_matmul_backward(delta, caches[i - 1])
         grads[f"fc{i}.bias"] = delta.sum(axis=0)
         if i > 1:
-            delta = (delta @ state[f"fc{i}.weight"]) * (pres[i - 2] > 0)
+            delta = dx * (pres[i - 2] > 0)
     return loss, grads
 
 
@@ -87,9 +103,11 @@ def mlp_accuracy(state: dict[str, np.ndarray], x: np.ndarray, labels: np.ndarray
 
 
 def train_mlp(x: np.ndarray, labels: np.ndarray, *, hidden: tuple[int, ...] = (64,), n_classes: int | None = None,
-              epochs: int = 60, lr: float = 3e-3, batch_size: int = 32, seed: int = 0) -> dict[str, np.ndarray]:
+              epochs: int = 60, lr: float = 3e-3, batch_size: int = 32, seed: int = 0,
+              hardware: HWATraining | None = None) -> dict[str, np.ndarray]:
     """Train an MLP on ``x`` ``(N, n_in)`` and integer ``labels`` with Adam on shuffled minibatches.
 
+    ``hardware``: hardware-aware training (module docstring; noise seeded by ``seed``).
     Returns the state dict (``fc1.weight``, ``fc1.bias``, ...).
     """
     x = np.asarray(x, dtype=np.float64)
@@ -103,12 +121,15 @@ def train_mlp(x: np.ndarray, labels: np.ndarray, *, hidden: tuple[int, ...] = (6
     state = init_mlp([x.shape[1], *hidden, k], seed)
     opt = Adam(lr=lr)
     rng = np.random.default_rng([int(seed), 0x3A2])
+    noise = np.random.default_rng([int(seed), 0x3A3])
     for _ in range(epochs):
         order = rng.permutation(x.shape[0])
         for s in range(0, x.shape[0], batch_size):
             idx = order[s:s + batch_size]
-            _, grads = mlp_loss_and_grads(state, x[idx], labels[idx])
+            _, grads = mlp_loss_and_grads(state, x[idx], labels[idx], hardware=hardware, rng=noise)
             opt.tick()
             for name, g in grads.items():
                 state[name] += opt.delta(name, g)
+                if name.endswith(".weight"):
+                    clip_weights(state[name], hardware)
     return state

@@ -52,3 +52,16 @@ def test_cli_compile_report_evaluate(mlp, tmp_path, capsys):
     assert "| pcm_aihwkit | yes |" in (tmp_path / "e" / "results.md").read_text()
     assert main(["aimc", "report", "--model", str(tmp_path / "nothing")]) == 2
     assert "not a folder of AIMC model artifacts" in capsys.readouterr().err
+
+
+def test_cli_evaluate_hardware_aware_with_column_calibration(tmp_path, capsys):
+    assert main(["aimc", "evaluate", "--training", "hwa", "--column-calibration", "--devices", "pcm_aihwkit",
+                 "--times", "1", "--seeds", "0", "--hidden", "8", "--epochs", "2", "--no-plots", "--no-progress",
+                 "--json", "--out", str(tmp_path / "e")]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["settings"]["training"] == "hwa" and doc["settings"]["hidden"] == [8]
+    assert doc["settings"]["hardware"]["pcm_aihwkit"]["dac_bits"] == 7
+    assert set(doc["accuracy"]["pcm_aihwkit"]) == {"uncompensated", "compensated", "column"}
+    np.savez(tmp_path / "x.npz", a=np.zeros(2))
+    assert main(["aimc", "evaluate", "--training", "hwa", "--weights", str(tmp_path / "x.npz")]) == 2
+    assert "cannot be combined with --training hwa" in capsys.readouterr().err

@@ -29,12 +29,21 @@ unlimited budget (JSON has no infinity); files written before it counted pulses 
 ``"pulses"``) load when the budget is unlimited and are refused with an explanation otherwise (a
 pulse count has no exact conversion to full cycles).  Bad files raise :class:`PresetError` (a ``ValueError``) whose
 message names the field path (``device.g_min``) and the value.
+
+Provenance (optional top-level keys, added after the first release): ``references`` maps short citation
+keys to full references, and ``provenance`` gives, per component and field (``device.kind`` included),
+either ``{"source": key, "where": "Table 2 / Fig. 3b / a fitted preset's field"}`` (``where`` optional)
+or ``{"assumed": "reason"}``; ``[key]`` inside those texts names a reference too.  Unknown components or
+fields, entries of another shape and keys missing from ``references`` are refused.  Every built-in
+preset gives an entry for every field (a test checks it); :func:`provenance_markdown` renders them as
+the table of docs/devices.md.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -57,6 +66,10 @@ __all__ = [
     "PRESET_VERSION",
     "UNITS",
     "DEVICE_KINDS",
+    "provenance_fields",
+    "missing_provenance",
+    "provenance_markdown",
+    "update_provenance_doc",
 ]
 
 PRESET_FORMAT = "memr_snn.device_preset"
@@ -108,6 +121,10 @@ _OPTIONAL = {("read_noise", "flicker"), ("read_noise", "flicker_scale"), ("read_
              ("device", "reset"), ("device", "refresh"), ("variability", "up_down_d2d")}
 _NULLABLE = {("endurance", "cycles")}  # null <-> math.inf
 _TEXT_KEYS = ("name", "technology", "description", "source")
+#: optional top-level keys (added after version 1 was released; files without them load unchanged)
+_PROVENANCE_KEYS = ("references", "provenance")
+#: a reference key inside the text of an entry: ``[gong2018]``
+_REF_MENTION = re.compile(r"\[([a-z][a-z0-9_]*)\]")
 
 #: survival over this time must round to exactly 1 for retention to count as ideal [s] (~32 years)
 _IDEAL_RETENTION_HORIZON = 1e9
@@ -145,6 +162,13 @@ class DevicePreset:
     """Pulse budget and failure state."""
     programming: Programming = dataclasses.field(default_factory=Programming)
     """Programming electricals (energy, latency, ISPP)."""
+    references: dict[str, str] = dataclasses.field(default_factory=dict, hash=False)
+    """Citation key -> full reference, for the entries of :attr:`provenance`."""
+    provenance: dict[str, dict[str, dict[str, str]]] = dataclasses.field(default_factory=dict, hash=False)
+    """Where each parameter comes from: ``{component: {field: entry}}``, an entry being
+    ``{"source": key, "where": "Table 2 / Fig. 3b / preset field"}`` (``where`` optional; ``key``
+    in :attr:`references`) or ``{"assumed": "reason"}``.  ``device.kind`` counts as a field.
+    Optional (an empty dict for files without it); complete for every built-in preset."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -155,6 +179,9 @@ class DevicePreset:
         for comp, cls in _COMPONENTS.items():
             if not isinstance(getattr(self, comp), cls):
                 raise PresetError(f"{comp} must be a {cls.__name__}, got {getattr(self, comp)!r}")
+        refs, prov = _check_provenance(self, self.references, self.provenance)
+        object.__setattr__(self, "references", refs)  # private copies: the preset stays immutable in practice
+        object.__setattr__(self, "provenance", prov)
 
     @property
     def is_ideal(self) -> bool:
@@ -175,8 +202,111 @@ class DevicePreset:
         )
 
     def replace(self, **changes: Any) -> DevicePreset:
-        """A copy with some fields replaced (:func:`dataclasses.replace`)."""
-        return dataclasses.replace(self, **changes)
+        """A copy with some fields replaced (:func:`dataclasses.replace`).
+
+        Provenance entries of parameters whose value changed are dropped (a cited source no longer
+        vouches for a value someone else chose), unless ``provenance`` is among the changes."""
+        new = dataclasses.replace(self, **changes)
+        if "provenance" in changes:
+            return new
+        kept = {comp: {name: entry for name, entry in entries.items()
+                       if _field_value(new, comp, name) == _field_value(self, comp, name)}
+                for comp, entries in self.provenance.items()}
+        kept = {comp: entries for comp, entries in kept.items() if entries}
+        return new if kept == self.provenance else dataclasses.replace(new, provenance=kept)
+
+
+# ---------------------------------------------------------------------------- provenance
+_MISSING = object()
+
+
+def _component_fields(preset: DevicePreset, comp: str) -> list[str]:
+    names = [f.name for f in dataclasses.fields(getattr(preset, comp))]
+    return ["kind", *names] if comp == "device" else names
+
+
+def _field_value(preset: DevicePreset, comp: str, name: str) -> Any:
+    if comp == "device" and name == "kind":
+        return preset.device.kind
+    return getattr(getattr(preset, comp), name, _MISSING)
+
+
+def provenance_fields(preset: DevicePreset) -> list[tuple[str, str]]:
+    """Every parameter field of ``preset`` as ``(component, field)``, in file order (``device.kind`` first)."""
+    return [(comp, name) for comp in _COMPONENTS for name in _component_fields(preset, comp)]
+
+
+def missing_provenance(preset: DevicePreset) -> list[str]:
+    """Field paths (``"device.g_min"``) of ``preset`` that have no provenance entry."""
+    return [f"{comp}.{name}" for comp, name in provenance_fields(preset)
+            if name not in preset.provenance.get(comp, {})]
+
+
+def _check_text(path: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(path, f"must be a non-empty string, got {value!r}")
+    return value
+
+
+def _check_provenance(preset: DevicePreset, references: Any, provenance: Any
+                      ) -> tuple[dict[str, str], dict[str, dict[str, dict[str, str]]]]:
+    """Validated copies of ``references`` and ``provenance`` for ``preset`` (see :attr:`DevicePreset.provenance`)."""
+    if not isinstance(references, dict):
+        raise _fail("references", f"must be an object of citation key -> full reference, got {references!r}")
+    refs = {}
+    for key, text in references.items():
+        if not isinstance(key, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", key):
+            raise _fail(f"references.{key}", "a citation key is lower-case letters, digits and '_' "
+                        "(starting with a letter)")
+        refs[key] = _check_text(f"references.{key}", text)
+    if not isinstance(provenance, dict):
+        raise _fail("provenance", f"must be an object of component -> field -> entry, got {provenance!r}")
+    prov: dict[str, dict[str, dict[str, str]]] = {}
+    for comp, entries in provenance.items():
+        if comp not in _COMPONENTS:
+            raise _fail(f"provenance.{comp}", f"unknown component; allowed: {list(_COMPONENTS)}")
+        if not isinstance(entries, dict):
+            raise _fail(f"provenance.{comp}", f"must be an object of field -> entry, got {entries!r}")
+        allowed = _component_fields(preset, comp)
+        prov[comp] = {}
+        for name, entry in entries.items():
+            path = f"provenance.{comp}.{name}"
+            if name not in allowed:
+                kind = f" ({preset.device.kind})" if comp == "device" else ""
+                raise _fail(path, f"unknown field; fields of {comp}{kind}: {allowed}")
+            if not isinstance(entry, dict):
+                raise _fail(path, f"must be an object {{'source': key, 'where': text}} or {{'assumed': reason}}, "
+                            f"got {entry!r}")
+            keys = set(entry)
+            if keys == {"assumed"}:
+                _check_text(f"{path}.assumed", entry["assumed"])
+            elif keys in ({"source"}, {"source", "where"}):
+                key = _check_text(f"{path}.source", entry["source"])
+                if key not in refs:
+                    raise _fail(f"{path}.source", f"{key!r} is not a key of references; known: {sorted(refs)}")
+                if "where" in entry:
+                    _check_text(f"{path}.where", entry["where"])
+            else:
+                raise _fail(path, "an entry has exactly 'source' (and optionally 'where') or exactly 'assumed', "
+                            f"got keys {sorted(keys)}")
+            for text in (entry.get("where", ""), entry.get("assumed", "")):
+                for key in _REF_MENTION.findall(text):
+                    if key not in refs:
+                        raise _fail(path, f"mentions [{key}], which is not a key of references; known: {sorted(refs)}")
+            prov[comp][name] = dict(entry)
+    return refs, prov
+
+
+def _cited_keys(preset: DevicePreset) -> set[str]:
+    """Reference keys an entry cites as its source or mentions as ``[key]``."""
+    keys = set()
+    for entries in preset.provenance.values():
+        for entry in entries.values():
+            if "source" in entry:
+                keys.add(entry["source"])
+            for text in (entry.get("where", ""), entry.get("assumed", "")):
+                keys.update(_REF_MENTION.findall(text))
+    return keys
 
 
 # ---------------------------------------------------------------------------- to / from dict
@@ -205,6 +335,9 @@ def preset_to_dict(preset: DevicePreset) -> dict[str, Any]:
         units[comp] = {name: UNITS[comp][name] for name in data if name in UNITS[comp]}
     out["units"] = units
     out.update(comps)
+    out["references"] = dict(preset.references)
+    out["provenance"] = {comp: {name: dict(entry) for name, entry in preset.provenance[comp].items()}
+                         for comp in _COMPONENTS if comp in preset.provenance}
     return out
 
 
@@ -298,7 +431,7 @@ def preset_from_dict(data: Any) -> DevicePreset:
     version = data.get("version")
     if version != PRESET_VERSION or isinstance(version, bool):
         raise _fail("version", f"expected {PRESET_VERSION}, got {version!r}")
-    allowed = {"format", "version", "units", *_TEXT_KEYS, *_COMPONENTS}
+    allowed = {"format", "version", "units", *_TEXT_KEYS, *_COMPONENTS, *_PROVENANCE_KEYS}
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise _fail(unknown[0], f"unknown top-level key; allowed: {sorted(allowed)}")
@@ -322,7 +455,8 @@ def preset_from_dict(data: Any) -> DevicePreset:
         if comp not in units:
             raise _fail(f"units.{comp}", "missing")
         comps[comp] = _parse_component(comp, data[comp], units[comp])
-    return DevicePreset(**{key: data[key] for key in _TEXT_KEYS}, **comps)
+    extra = {key: data[key] for key in _PROVENANCE_KEYS if key in data}
+    return DevicePreset(**{key: data[key] for key in _TEXT_KEYS}, **comps, **extra)
 
 
 # ---------------------------------------------------------------------------- files
@@ -338,6 +472,77 @@ def list_presets() -> list[str]:
 def save_preset(preset: DevicePreset, path: str | Path) -> Path:
     """Write ``preset`` as a ``device_preset.json`` file; returns the path."""
     return write_json(preset_to_dict(preset), path)
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _md_value(value: Any) -> str:
+    if isinstance(value, str):
+        return f"`{value}`"
+    if isinstance(value, float) and math.isinf(value):
+        return "unlimited"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def provenance_markdown() -> str:
+    """The generated block of ``docs/devices.md`` ("Provenance of the presets"): for every built-in
+    preset a table of its parameters (value, unit, source and where, or the reason it is assumed),
+    then the references.  A test checks that the block in the docs equals this text."""
+    lines: list[str] = []
+    references: dict[str, str] = {}
+    for name in list_presets():
+        p = load_preset(name)
+        fields = provenance_fields(p)
+        n_src = sum("source" in p.provenance.get(c, {}).get(f, {}) for c, f in fields)
+        summary = (f"{p.technology or 'no technology'}: {n_src} of {len(fields)} parameters from a published "
+                   f"source, {len(fields) - n_src} assumed.")
+        lines += [f"### Provenance of `{name}`", "", summary, "",
+                  "| parameter | value | unit | source |", "|---|---|---|---|"]
+        for comp, field in fields:
+            entry = p.provenance.get(comp, {}).get(field)
+            if entry is None:
+                text = "(none)"
+            elif "assumed" in entry:
+                text = f"assumed: {entry['assumed']}"
+            else:
+                text = f"[{entry['source']}]" + (f" {entry['where']}" if "where" in entry else "")
+            unit = UNITS[comp].get(field, "")
+            lines.append(f"| `{comp}.{field}` | {_md_value(_field_value(p, comp, field))} | {unit} | {_md(text)} |")
+        lines.append("")
+        for key, text in p.references.items():
+            if references.setdefault(key, text) != text:
+                raise PresetError(f"references.{key}: differs between built-in presets ({name!r} and another)")
+    lines += ["### References", ""]
+    lines += [f"- **[{key}]** {_md(references[key])}" for key in sorted(references)]
+    return "\n".join(lines) + "\n"
+
+
+PROVENANCE_BEGIN = "<!-- provenance:begin -->"
+PROVENANCE_END = "<!-- provenance:end -->"
+
+
+def update_provenance_doc(path: str | Path) -> bool:
+    """Replace the text between the provenance markers of the markdown file ``path`` (docs/devices.md)
+    with :func:`provenance_markdown`; returns True when the file changed.
+
+    Raises
+    ------
+    ValueError
+        The file lacks the begin or end marker (each exactly once, in that order).
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    if text.count(PROVENANCE_BEGIN) != 1 or text.count(PROVENANCE_END) != 1 or \
+            text.index(PROVENANCE_BEGIN) > text.index(PROVENANCE_END):
+        raise ValueError(f"{path}: needs one {PROVENANCE_BEGIN!r} line followed by one {PROVENANCE_END!r} line")
+    head, rest = text.split(PROVENANCE_BEGIN)
+    _, tail = rest.split(PROVENANCE_END)
+    new = f"{head}{PROVENANCE_BEGIN}\n{provenance_markdown()}{PROVENANCE_END}{tail}"
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
 
 
 def load_preset(name_or_path: str | Path) -> DevicePreset:

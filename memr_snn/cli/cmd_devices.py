@@ -20,10 +20,11 @@ def _cmd_devices(args) -> int:
         if getattr(args, "json", False):
             print_json([{"name": name, "technology": p.technology, "source": p.source} for name, p in presets])
             return 0
-        print(f"{'name':<12}{'technology':<44}source")
+        width = max([len(name) for name, _ in presets] + [10]) + 2  # names never run into the next column
+        print(f"{'name':<{width}}{'technology':<44}source")
         for name, p in presets:
             src = p.source.split(";")[0][:70] if p.source else "-"
-            print(f"{name:<12}{p.technology[:42]:<44}{src}")
+            print(f"{name:<{width}}{p.technology[:42]:<44}{src}")
         return 0
     if action == "show":
         print(json.dumps(preset_to_dict(load_preset(args.preset)), indent=2))

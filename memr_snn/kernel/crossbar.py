@@ -222,7 +222,8 @@ def read_row(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc
             buf[q] = g[d0 + q]
     if slow:
         slow_noise(d0, d0 - off, m, tnow, xf[x, XF_FLICK], xf[x, XF_TRF], xf[x, XF_GNORM], xf[x, XF_RELAX],
-                   xf[x, XF_RT0], np.uint64(xi[x, XI_SEED]), np.uint64(xi[x, XI_EPOCH]), g, tp, buf)
+                   xf[x, XF_RT0], np.uint64(xi[x, XI_SEED]), np.uint64(xi[x, XI_EPOCH]), g, tp, buf,
+                   rtp[xi[x, XI_ROFF] + row])
     if ret and tnow > rft[xi[x, XI_ROFF] + row]:
         gfail = xf[x, XF_GFAIL]
         for q in range(m):
@@ -280,14 +281,39 @@ _INV_LN10 = 1.0 / math.log(10.0)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def slow_noise(d0, j0, m, tnow, flick, trf, gnorm, relax, rt0, seed, epoch, g, tp, buf):
+def slow_noise(d0, j0, m, tnow, flick, trf, gnorm, relax, rt0, seed, epoch, g, tp, buf, tp_row):
     """Add the accumulated 1/f noise and the relaxation to ``buf[0 .. m-1]`` (devices ``d0 ..``, which are
     devices ``j0 ..`` within their crossbar), floored at 0; see the module docstring.
 
     ``flick`` is the 1/f multiplier ``q`` (0: off), ``trf`` its ``t_r`` [s], ``gnorm`` the nominal
     ``g_max`` [S]; ``relax`` the relaxation spread per decade [S] (0: off), ``rt0`` its time scale [s].
+    ``tp_row`` is the programming time all the devices share, or NaN (``rtp`` of the row): with a
+    shared time the logarithms of the age are taken once for the row (the same numbers).
     """
     key = row_key(seed ^ SLOW_SALT, epoch)
+    if tp_row == tp_row:  # one age for the whole row
+        age = tnow - tp_row
+        if age <= 0.0:
+            return
+        c = relax * math.log(1.0 + age / rt0) * _INV_LN10 if relax > 0.0 else 0.0
+        lg = math.log((age + trf) / (2.0 * trf)) if flick > 0.0 else 0.0
+        if lg <= 0.0:  # relaxation alone (no 1/f noise, or none yet)
+            for q in range(m):
+                h = mix64(key + (np.uint64(j0 + q) + np.uint64(1)) * _G)
+                buf[q] = max(buf[q] + (0.0 + c * normal_from_bits(h & _LO32)), 0.0)
+            return
+        sq = math.sqrt(lg)
+        for q in range(m):
+            z1, z2 = pair_normals(key, np.uint64(j0 + q))
+            gq = buf[q]
+            xr = abs(g[d0 + q]) / gnorm
+            xp = math.exp(0.65 * math.log(xr)) if xr > 0.0 else 0.0
+            qs = min(0.0088 / max(xp, 1e-3), 0.2)
+            dg = 0.0 + abs(gq) * flick * qs * sq * z1
+            if relax > 0.0:
+                dg += c * z2
+            buf[q] = max(gq + dg, 0.0)
+        return
     for q in range(m):
         d = d0 + q
         age = tnow - tp[d]

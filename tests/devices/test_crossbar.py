@@ -74,9 +74,9 @@ def _row_case(rng, diff, drift, ret, wire, sigma, slow=0, n=40):
     xf[x, :6] = [2.5e3, 1e-6, sigma, 1.0, 0.04 * 1e-8, 1e-6]
     xi[x, :9] = [off, int(diff), int(drift), int(np.uint64(0xDEADBEEF12345).view(np.int64)), int(ret), int(wire), 0,
                  0, 2]
-    if slow:  # accumulated 1/f noise and relaxation
-        xf[x, X.XF_GNORM], xf[x, X.XF_FLICK], xf[x, X.XF_TRF] = 1e-4, 1.0, 250e-9
-        xf[x, X.XF_RELAX], xf[x, X.XF_RT0] = 2e-6, 1.0
+    if slow:  # accumulated 1/f noise and relaxation (1: both, 2: relaxation only, 3: 1/f only)
+        xf[x, X.XF_GNORM], xf[x, X.XF_FLICK], xf[x, X.XF_TRF] = 1e-4, 0.0 if slow == 2 else 1.0, 250e-9
+        xf[x, X.XF_RELAX], xf[x, X.XF_RT0] = 0.0 if slow == 3 else 2e-6, 1.0
         xi[x, X.XI_EPOCH] = 3
     total = off + m + 3
     g = rng.uniform(1e-6, 1e-4, total)
@@ -96,7 +96,8 @@ def _row_tp(tp, off, per, lo, hi, shared):
 
 @pytest.mark.parametrize("diff", [False, True])
 @pytest.mark.parametrize("flags", [(0, 0, 0, 0.0, 0), (1, 0, 0, 0.0, 0), (0, 1, 0, 0.0, 0), (0, 0, 1, 0.0, 0),
-                                   (0, 0, 0, 0.1, 0), (1, 1, 1, 0.3, 0), (0, 0, 0, 0.0, 1), (1, 1, 1, 0.3, 1)])
+                                   (0, 0, 0, 0.1, 0), (1, 1, 1, 0.3, 0), (0, 0, 0, 0.0, 1), (1, 1, 1, 0.3, 1),
+                                   (0, 0, 0, 0.0, 2), (1, 1, 1, 0.3, 2), (0, 1, 0, 0.0, 3)])
 def test_read_kernel_matches_numpy_twin(diff, flags):
     drift, ret, wire, sigma, slow = flags
     rng = np.random.default_rng(3)

@@ -112,8 +112,8 @@ def _run(args, bar) -> dict:
 
 
 def _markdown(res: dict) -> str:
-    quick = " --quick: a smoke test, not a measurement;" if res["quick"] else ""
-    lines = [f"# memr-snn bci ({quick.strip()} seeds {' '.join(map(str, res['seeds']))})", ""]
+    quick = "--quick: a smoke test, not a measurement; " if res["quick"] else ""
+    lines = [f"# memr-snn bci ({quick}seeds {' '.join(map(str, res['seeds']))})", ""]
     if "decoders" in res:
         lines += ["## Decoders (centre-out, default SNR)", "",
                   "| decoder | block | success | time to target [s] | step median [us] |", "|---|---|---|---|---|"]

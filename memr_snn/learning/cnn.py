@@ -30,8 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_int_at_least, check_positive
-from .hwa import HWATraining, analog_matmul, analog_matmul_backward, clip_weights
-from .snn import Adam
+from .hwa import HWATraining, analog_matmul, analog_matmul_backward, train_minibatches
 from .snn_loss import masked_cross_entropy
 
 __all__ = ["im2col", "col2im", "init_cnn", "cnn_forward", "cnn_loss_and_grads", "cnn_accuracy", "train_cnn",
@@ -165,20 +164,9 @@ def train_cnn(x: np.ndarray, labels: np.ndarray, *, channels: int = 8, kernel: i
     check_positive("lr", lr)
     k = int(labels.max()) + 1 if n_classes is None else check_int_at_least("n_classes", n_classes, 1)
     state = init_cnn(x.shape[1:], k, channels=channels, kernel=kernel, pool=pool, seed=seed)
-    opt = Adam(lr=lr)
-    rng = np.random.default_rng([int(seed), 0xC12])
-    noise = np.random.default_rng([int(seed), 0xC13])
-    for _ in range(epochs):
-        order = rng.permutation(x.shape[0])
-        for s in range(0, x.shape[0], batch_size):
-            idx = order[s:s + batch_size]
-            _, grads = cnn_loss_and_grads(state, x[idx], labels[idx], hardware=hardware, rng=noise)
-            opt.tick()
-            for name in state:
-                state[name] += opt.delta(name, grads[name])
-                if name.endswith(".weight"):
-                    clip_weights(state[name], hardware)
-    return state
+    return train_minibatches(state, x, labels, cnn_loss_and_grads, epochs=epochs, batch_size=batch_size, lr=lr,
+                             order_rng=np.random.default_rng([int(seed), 0xC12]),
+                             noise_rng=np.random.default_rng([int(seed), 0xC13]), hardware=hardware)
 
 
 def load_dvs_frames(*, split_seed: int = 0, n_samples: int | None = None, progress: bool | None = None):

@@ -38,7 +38,9 @@ import math
 
 import numpy as np
 
-__all__ = ["HWATraining", "NOISE_TYPES", "analog_matmul", "analog_matmul_backward", "clip_weights"]
+from .snn import Adam
+
+__all__ = ["HWATraining", "NOISE_TYPES", "analog_matmul", "analog_matmul_backward", "clip_weights", "train_minibatches"]
 
 NOISE_TYPES = ("additive", "multiplicative")
 
@@ -137,3 +139,25 @@ def clip_weights(w: np.ndarray, hw: HWATraining | None) -> np.ndarray:
         c = hw.clip_sigma * float(w.std())
         np.clip(w, -c, c, out=w)
     return w
+
+
+def train_minibatches(state: dict[str, np.ndarray], x: np.ndarray, labels: np.ndarray, loss_and_grads, *,
+                      epochs: int, batch_size: int, lr: float, order_rng: np.random.Generator,
+                      noise_rng: np.random.Generator, hardware: HWATraining | None) -> dict[str, np.ndarray]:
+    """Adam on shuffled minibatches, updating ``state`` in place (the loop of the MLP and CNN trainers).
+
+    ``loss_and_grads(state, x, labels, hardware=, rng=)`` returns ``(loss, grads)`` with a gradient for every
+    entry of ``state``; after each step every ``*.weight`` is clipped by :func:`clip_weights`.
+    """
+    opt = Adam(lr=lr)
+    for _ in range(epochs):
+        order = order_rng.permutation(x.shape[0])
+        for s in range(0, x.shape[0], batch_size):
+            idx = order[s:s + batch_size]
+            _, grads = loss_and_grads(state, x[idx], labels[idx], hardware=hardware, rng=noise_rng)
+            opt.tick()
+            for name in state:  # grads may hold more (the CNN's input gradient)
+                state[name] += opt.delta(name, grads[name])
+                if name.endswith(".weight"):
+                    clip_weights(state[name], hardware)
+    return state

@@ -27,8 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_int_at_least, check_positive
-from .hwa import HWATraining, analog_matmul, analog_matmul_backward, clip_weights
-from .snn import Adam
+from .hwa import HWATraining, analog_matmul, analog_matmul_backward, train_minibatches
 from .snn_loss import masked_cross_entropy
 
 __all__ = ["init_mlp", "mlp_forward", "mlp_loss_and_grads", "train_mlp", "mlp_accuracy"]
@@ -119,17 +118,6 @@ def train_mlp(x: np.ndarray, labels: np.ndarray, *, hidden: tuple[int, ...] = (6
     check_positive("lr", lr)
     k = int(labels.max()) + 1 if n_classes is None else check_int_at_least("n_classes", n_classes, 1)
     state = init_mlp([x.shape[1], *hidden, k], seed)
-    opt = Adam(lr=lr)
-    rng = np.random.default_rng([int(seed), 0x3A2])
-    noise = np.random.default_rng([int(seed), 0x3A3])
-    for _ in range(epochs):
-        order = rng.permutation(x.shape[0])
-        for s in range(0, x.shape[0], batch_size):
-            idx = order[s:s + batch_size]
-            _, grads = mlp_loss_and_grads(state, x[idx], labels[idx], hardware=hardware, rng=noise)
-            opt.tick()
-            for name, g in grads.items():
-                state[name] += opt.delta(name, g)
-                if name.endswith(".weight"):
-                    clip_weights(state[name], hardware)
-    return state
+    return train_minibatches(state, x, labels, mlp_loss_and_grads, epochs=epochs, batch_size=batch_size, lr=lr,
+                             order_rng=np.random.default_rng([int(seed), 0x3A2]),
+                             noise_rng=np.random.default_rng([int(seed), 0x3A3]), hardware=hardware)

@@ -33,7 +33,7 @@ def _add_bci_parser(sub) -> None:
                     + "\n".join(f"  {k:<10}{v}" for k, v in EXPERIMENTS.items()),
         epilog=examples("memr-snn bci --seeds 0 1 2 3 4 --out bci_output/",
                         "memr-snn bci unit-loss --seeds 0 1 2 3 4 --out bci_output/",
-                        "memr-snn bci --quick --out /tmp/bci"),
+                        "memr-snn bci --quick --out bci_quick_output/"),
         formatter_class=HelpFormatter,
     )
     p.add_argument("experiments", nargs="*", default=[], metavar="EXPERIMENT",

@@ -9,10 +9,13 @@ caller's error class with a message naming the file.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["builtin_names", "read_named_json", "write_json", "parse_json"]
+import numpy as np
+
+__all__ = ["builtin_names", "read_named_json", "write_json", "parse_json", "jsonable"]
 
 
 def builtin_names(folder) -> list[str]:
@@ -85,3 +88,22 @@ def read_named_json(name_or_path: str | Path, folder, *, kind: str, short: str,
         where = f"built-in {short} {s!r}"
         text = folder.joinpath(f"{s}.json").read_text(encoding="utf-8")
     return parse_json(text, where, error), where
+
+
+def jsonable(obj: Any) -> Any:
+    """``obj`` with numpy scalars and arrays, tuples and paths turned into JSON types (dict keys as str)."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    return obj

@@ -13,8 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
+from .._json_files import jsonable
 from ..io.atomic import write_text
 from .launch import _Clock, _short, run_worker
 from .networks import _alif_brian2_params
@@ -310,7 +309,7 @@ def run_suite(cfg: BenchConfig, out: Path | None = None, command: str = "", log=
     doc: dict = {
         "command": command, "argv": list(sys.argv), "started": started.isoformat(timespec="seconds"),
         "complete": False, "quick": cfg.quick, "machine": collect_info(), "cpu_model": _cpu_model(),
-        "config": _jsonable(dataclasses.asdict(cfg)), "targets": TARGETS, "notes": list(cfg.notes),
+        "config": jsonable(dataclasses.asdict(cfg)), "targets": TARGETS, "notes": list(cfg.notes),
         "skipped": dict(cfg.skipped), "disabled": {}, "cases": [], "cold": None, "scaling": None,
     }
     for note in cfg.notes:
@@ -319,7 +318,7 @@ def run_suite(cfg: BenchConfig, out: Path | None = None, command: str = "", log=
     def save():
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
-            write_text(out / "bench.json", json.dumps(_jsonable(doc), indent=1))
+            write_text(out / "bench.json", json.dumps(jsonable(doc), indent=1))
 
     models = list(dict.fromkeys(c.model for c in cfg.cases))
     log(f"{len(cfg.cases)} cases, contenders: {', '.join(cfg.contenders)}; warming numba's cache for "
@@ -360,20 +359,6 @@ def run_suite(cfg: BenchConfig, out: Path | None = None, command: str = "", log=
     return doc
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
-
-
 def command_line(argv: list[str] | None = None) -> str:
     """The command as a user would type it (``memr-snn bench ...``), without this machine's paths."""
     argv = list(sys.argv if argv is None else argv)
@@ -408,7 +393,7 @@ def main(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / "bench.md", md)
     if getattr(args, "json", False):
-        print(json.dumps(_jsonable(doc), indent=2))
+        print(json.dumps(jsonable(doc), indent=2))
     else:
         print(md)
     print(f"wrote {out / 'bench.md'} and {out / 'bench.json'}", file=sys.stderr)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
+from .._json_files import jsonable  # noqa: F401 - re-exported for the subcommands
 
 #: exit status of ``memr-snn`` by outcome
 EXIT_CODES = {"ok": 0, "failure": 1, "usage": 2, "interrupted": 130}
@@ -235,25 +235,6 @@ def add_json_option(parser: argparse.ArgumentParser, what: str = "the results") 
 def print_json(doc: Any) -> None:
     """Print ``doc`` as the one JSON document of a ``--json`` command (indented, keys in insertion order)."""
     print(json.dumps(doc, indent=2))
-
-
-def jsonable(obj: Any) -> Any:
-    """``obj`` with numpy scalars and arrays, tuples and paths turned into JSON types (dict keys as str)."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, os.PathLike):
-        return os.fspath(obj)
-    return obj
 
 
 def note(text: str) -> None:

@@ -493,7 +493,26 @@ def simulate(config: RSNNConfig, weights: Weights, x) -> dict[str, np.ndarray]:
 
 
 # --------------------------------------------------------------------------- optimisers
-class Adam:
+class _Optimizer:
+    """What Adam and SGD share: :meth:`step` from their ``tick`` and ``delta``."""
+
+    def tick(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def delta(self, name: str, g: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def step(self, weights: Weights, grads: dict[str, np.ndarray]) -> None:
+        """One update of every array in ``grads`` (in place; the diagonal of ``w_rec`` stays zero)."""
+        self.tick()
+        for name, g in grads.items():
+            w = getattr(weights, name)
+            w += self.delta(name, g)
+        if weights.w_rec is not None:
+            np.fill_diagonal(weights.w_rec, 0.0)
+
+
+class Adam(_Optimizer):
     """Adam (Kingma & Ba 2015) over named arrays.
 
     :meth:`step` updates a :class:`Weights` in place (BPTT); :meth:`tick` then :meth:`delta` per
@@ -529,17 +548,9 @@ class Adam:
         c2 = 1.0 - self.beta2 ** self.t
         return -(self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps))
 
-    def step(self, weights: Weights, grads: dict[str, np.ndarray]) -> None:
-        """One update of every array in ``grads`` (in place; the diagonal of ``w_rec`` stays zero)."""
-        self.tick()
-        for name, g in grads.items():
-            w = getattr(weights, name)
-            w += self.delta(name, g)
-        if weights.w_rec is not None:
-            np.fill_diagonal(weights.w_rec, 0.0)
 
 
-class SGD:
+class SGD(_Optimizer):
     """Plain gradient descent with the interface of :class:`Adam`."""
 
     def __init__(self, lr: float = 1e-3):
@@ -555,11 +566,3 @@ class SGD:
         """``-lr * g``."""
         return -self.lr * g
 
-    def step(self, weights: Weights, grads: dict[str, np.ndarray]) -> None:
-        """One update of every array in ``grads`` (in place)."""
-        self.tick()
-        for name, g in grads.items():
-            w = getattr(weights, name)
-            w += self.delta(name, g)
-        if weights.w_rec is not None:
-            np.fill_diagonal(weights.w_rec, 0.0)

@@ -92,6 +92,7 @@ def named_state(net: Any, sim: Any) -> dict[str, np.ndarray]:
     d = int(sim.buf.shape[0])
     step = int(sim.step)
     order = (step + np.arange(d)) % d  # slot of the input arriving d steps ahead
+    ahead = sim.buf[order]  # the ring buffer by steps ahead (one copy for all populations)
     pq_k = 0
     for k, pop in enumerate(net.populations):
         a, b = int(lo[k]), int(lo[k + 1])
@@ -101,7 +102,7 @@ def named_state(net: Any, sim: Any) -> dict[str, np.ndarray]:
                 out[f"{key}/{name}"] = getattr(sim, arr)[a:b].copy()
             out[f"{key}/refractory"] = sim.ref[a:b].astype(np.int64)
             out[f"{key}/last_update"] = sim.last[a:b].copy()
-            out[f"{key}/input"] = sim.buf[order][:, :, a:b].copy()
+            out[f"{key}/input"] = ahead[:, :, a:b].copy()
         elif pop.kind == "poisson":
             out[f"{key}/next_spike"] = sim.pq_next[a:b].copy()
             out[f"{key}/draws"] = sim.pq_cnt[a:b].copy()

@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from .validate import CheckpointStateError, EngineLayout, _finite, _get, _in_range
+from .validate import CheckpointStateError, EngineLayout, _finite, _get, _in_range, _where
 
 __all__ = ["STATE_FORMAT", "NEURON_FIELDS", "named_state", "kernel_state"]
 
@@ -149,7 +149,7 @@ def _gids(arrays: dict[str, np.ndarray], field: str, net: Any, lo: np.ndarray, s
     neuron_pops = [k for k, kind in enumerate(kinds) if kind == "neurons"]
     bad = ~np.isin(pop, neuron_pops)
     if np.any(bad):
-        raise CheckpointStateError(f"events/{field}_pop", _where_text(pop, bad),
+        raise CheckpointStateError(f"events/{field}_pop", _where(pop, bad),
                                    f"positions of neuron populations {neuron_pops}")
     sizes = np.array([p.n for p in net.populations], dtype=np.int64)
     if np.any((idx < 0) | (idx >= sizes[pop])):
@@ -158,11 +158,6 @@ def _gids(arrays: dict[str, np.ndarray], field: str, net: Any, lo: np.ndarray, s
         raise CheckpointStateError(f"events/{field}_index", f"element {j} = {int(idx[j])}",
                                    f"an index in [0, {int(sizes[pop[j]]) - 1}] (population {int(pop[j])})")
     return lo[pop] + idx
-
-
-def _where_text(arr: np.ndarray, bad: np.ndarray) -> str:
-    j = int(np.flatnonzero(bad)[0])
-    return f"element {j} = {arr[j].item()!r}"
 
 
 def kernel_state(net: Any, lay: EngineLayout, arrays: dict[str, np.ndarray], step: int,

@@ -152,8 +152,8 @@ def _gids(arrays: dict[str, np.ndarray], field: str, net: Any, lo: np.ndarray, s
         raise CheckpointStateError(f"events/{field}_pop", _where(pop, bad),
                                    f"positions of neuron populations {neuron_pops}")
     sizes = np.array([p.n for p in net.populations], dtype=np.int64)
-    if np.any((idx < 0) | (idx >= sizes[pop])):
-        bad = (idx < 0) | (idx >= sizes[pop])
+    bad = (idx < 0) | (idx >= sizes[pop])
+    if np.any(bad):
         j = int(np.flatnonzero(bad)[0])
         raise CheckpointStateError(f"events/{field}_index", f"element {j} = {int(idx[j])}",
                                    f"an index in [0, {int(sizes[pop[j]]) - 1}] (population {int(pop[j])})")

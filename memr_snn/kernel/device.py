@@ -100,14 +100,11 @@ def _run_pulses(p, dv, d, gk, up, m, fail_code, seed, counter, k, q0):
     kind = int(p[P_KIND])
     c2c = p[P_C2C]
     levels = int(p[P_LEVELS])
-    bup, bdown = p[P_BUP], p[P_BDOWN]
     abrupt = p[P_ABRUPT] != 0.0
-    c2c_add, c2c_slope = p[P_C2C_ADD], p[P_C2C_SLOPE]
-    extra = c2c_add > 0.0 or c2c_slope > 0.0
-    noisy = c2c > 0.0 or extra
-    r_level, r_spread = p[P_RLEVEL], p[P_RSPREAD]
+    noisy = c2c > 0.0 or p[P_C2C_ADD] > 0.0 or p[P_C2C_SLOPE] > 0.0
+    written = p[P_WNOISE] > 0.0
     gmin, gmax, dup, ddown = dv[d, DV_GMIN], dv[d, DV_GMAX], dv[d, DV_UP], dv[d, DV_DOWN]
-    if p[P_WNOISE] > 0.0 and gk == dv[d, DV_SHOWN]:
+    if written and gk == dv[d, DV_SHOWN]:
         gk = dv[d, DV_HIDDEN]
     life = dv[d, DV_LIFE]
     wear = dv[d, DV_WEAR]
@@ -119,7 +116,13 @@ def _run_pulses(p, dv, d, gk, up, m, fail_code, seed, counter, k, q0):
         w1 = wear + abs(g1 - gk) * half_inv
         if w1 < life:  # no failure on the way: n pulses are one exact step n * dg
             dv[d, DV_WEAR] = w1
-            return _shown(p, dv, d, g1, False, seed, counter, k, q0), False
+            if written:
+                return _shown(p, dv, d, g1, False, seed, counter, k, q0), False
+            return g1, False
+    bup, bdown = p[P_BUP], p[P_BDOWN]
+    c2c_add, c2c_slope = p[P_C2C_ADD], p[P_C2C_SLOPE]
+    extra = c2c_add > 0.0 or c2c_slope > 0.0
+    r_level, r_spread = p[P_RLEVEL], p[P_RSPREAD]
     failed = False
     for j in range(m):
         g0 = gk
@@ -159,7 +162,9 @@ def _run_pulses(p, dv, d, gk, up, m, fail_code, seed, counter, k, q0):
             gk = gmin
         elif fail_code == 1:
             gk = gmax
-    return _shown(p, dv, d, gk, failed, seed, counter, k, q0), failed
+    if written:
+        return _shown(p, dv, d, gk, failed, seed, counter, k, q0), failed
+    return gk, failed
 
 
 @njit(cache=True, error_model="numpy")

@@ -44,7 +44,7 @@ import numpy as np
 
 from .._protocols import SynapticStorage
 from .._validation import check_finite, check_int_at_least, check_nonnegative, check_positive
-from ..kernel.device import DV_DOWN, DV_GMAX, DV_GMIN, DV_LIFE, DV_UP, DV_WEAR, N_DV
+from ..kernel.device import DV_DOWN, DV_GMAX, DV_GMIN, DV_HIDDEN, DV_LIFE, DV_SHOWN, DV_UP, DV_WEAR, N_DV
 from .array import ArraySpec, Tiling, tile_projection, wire_model
 from .compensation import DriftCompensation, ones_read
 from .endurance import FAIL_CODES, full_cycles
@@ -257,6 +257,8 @@ class CrossbarState:
     dg_down_dev = _dv_column(DV_DOWN, "Each device's depression step scale [S].")
     budget = _dv_column(DV_LIFE, "Each device's endurance budget [full cycles] (``inf``: unlimited).")
     wear = _dv_column(DV_WEAR, "Each device's wear so far [full cycles] (:mod:`memr_snn.devices.endurance`).")
+    g_hidden = _dv_column(DV_HIDDEN, "Each device's hidden state under write noise [S] (module ``devices.pulse``).")
+    g_shown = _dv_column(DV_SHOWN, "The conductance each device's last noisy write left [S] (write noise).")
 
     # ------------------------------------------------------------- mapping
     def _choose_scale(self, w: np.ndarray) -> tuple[float, float, float]:
@@ -626,7 +628,7 @@ class CrossbarState:
 
     # ------------------------------------------------------------- checkpoints
     _ARRAYS = ("g", "g_target", "nu", "tp", "rtp", "rft", "tf", "rs", "gs", "counts", "counts0", "budget", "fault",
-               "g_min_dev", "g_max_dev", "dg_up_dev", "dg_down_dev", "wear", "wear0", "acc")
+               "g_min_dev", "g_max_dev", "dg_up_dev", "dg_down_dev", "wear", "wear0", "acc", "g_hidden", "g_shown")
     _SCALARS = ("differential", "n_synapses", "n_pre", "per", "n_devices", "seed", "drift_on", "retention_on",
                 "wire_on", "read_sigma", "v_read", "t_read", "program_pulses", "verify_reads", "program_energy",
                 "program_latency", "clipped", "unconverged", "scale", "g_ref", "polarity", "_now", "_counter",
@@ -636,6 +638,9 @@ class CrossbarState:
     #: arrays added after the first checkpoints were written (per-device steps, full-cycle wear): files
     #: without them get the nominal steps (what the engine used then) and no wear
     _LEGACY_ARRAYS = ("dg_up_dev", "dg_down_dev", "wear", "wear0")
+    #: arrays added later still (the write-noise state): files without them were written without write
+    #: noise, and zeros make the kernels take each device's conductance as its state, as they did
+    _OPTIONAL_ARRAYS = ("g_hidden", "g_shown")
 
     def to_checkpoint(self) -> tuple[dict, dict[str, np.ndarray]]:
         """``(meta, arrays)``: everything needed to continue with these exact devices."""
@@ -680,6 +685,7 @@ class CrossbarState:
         legacy = not any(k in arrays for k in self._LEGACY_ARRAYS)
         if legacy:
             arrays = {**arrays, **self._legacy_arrays(arrays, n, name)}
+        arrays = {**{k: np.zeros(n) for k in self._OPTIONAL_ARRAYS}, **arrays}
         for k in self._ARRAYS:
             arr = np.array(arrays[k], dtype=np.float32 if k == "nu" else None)
             want = (4,) if k == "acc" else ((int(self.n_pre),) if k in ("rtp", "rft") else (n,))

@@ -21,7 +21,9 @@ Every field of every component must be present, except the fields added after th
 format's first release (the 1/f read noise ``read_noise.flicker*``, ``drift.model`` and
 ``drift.scale``, ``retention.fail_state`` and ``retention.relax_*``,
 ``programming.noise_model`` and ``programming.noise_sigma``, ``device.reset``,
-``device.refresh`` and ``variability.up_down_d2d``), which take their defaults when left out so
+``device.refresh``, ``variability.up_down_d2d`` and the write-noise and RESET-level fields
+``device.dg_c2c_add``, ``device.dg_c2c_slope``, ``device.write_noise``, ``device.reset_level`` and
+``device.reset_spread``), which take their defaults when left out so
 that older files load unchanged; ``units`` must give, for every numeric field present, exactly the
 unit string of :data:`UNITS` (``"1"`` for dimensionless).  ``endurance.cycles`` counts full
 SET/RESET cycles (unit ``"cycles"``, :mod:`memr_snn.devices.endurance`) and is ``null`` for an
@@ -96,7 +98,8 @@ _COMPONENTS: dict[str, type] = {
 UNITS: dict[str, dict[str, str]] = {
     "device": {
         "g_min": "S", "g_max": "S", "dg_up": "S", "dg_down": "S", "dg_c2c": "1", "levels": "1",
-        "beta_up": "1", "beta_down": "1", "refresh": "1",
+        "beta_up": "1", "beta_down": "1", "refresh": "1", "dg_c2c_add": "1", "dg_c2c_slope": "1",
+        "write_noise": "S", "reset_level": "1", "reset_spread": "1",
     },
     "variability": {"g_min_d2d": "1", "g_max_d2d": "1", "dg_d2d": "1", "up_down_d2d": "1"},
     "read_noise": {"read_noise": "1", "flicker_scale": "1", "flicker_t_read": "s"},
@@ -118,7 +121,9 @@ _STR_FIELDS = {("endurance", "fail_state"), ("read_noise", "flicker"), ("drift",
 _OPTIONAL = {("read_noise", "flicker"), ("read_noise", "flicker_scale"), ("read_noise", "flicker_t_read"),
              ("drift", "model"), ("drift", "scale"), ("retention", "fail_state"), ("retention", "relax_sigma"),
              ("retention", "relax_t0"), ("programming", "noise_model"), ("programming", "noise_sigma"),
-             ("device", "reset"), ("device", "refresh"), ("variability", "up_down_d2d")}
+             ("device", "reset"), ("device", "refresh"), ("variability", "up_down_d2d"),
+             ("device", "dg_c2c_add"), ("device", "dg_c2c_slope"), ("device", "write_noise"),
+             ("device", "reset_level"), ("device", "reset_spread")}
 _NULLABLE = {("endurance", "cycles")}  # null <-> math.inf
 _TEXT_KEYS = ("name", "technology", "description", "source")
 #: optional top-level keys (added after version 1 was released; files without them load unchanged)

@@ -306,11 +306,14 @@ def check_crossbar_meta(key: str, meta: Any, arrays: dict[str, np.ndarray], n_pr
     legacy = CrossbarState._LEGACY_ARRAYS
     if not any(f"{key}/crossbar/{name}" in arrays for name in legacy):  # written before per-device steps
         want = {k: v for k, v in want.items() if k not in legacy}
+    for name in CrossbarState._OPTIONAL_ARRAYS:  # the write-noise state, absent from older files
+        if f"{key}/crossbar/{name}" in arrays:
+            want[name] = ("f8", nd)
     got = {}
     for name, (dtype, size) in want.items():
         got[name] = _get(arrays, f"{key}/crossbar/{name}", dtype, (size,))
     for name in ("g", "g_target", "nu", "tp", "rs", "gs", "g_min_dev", "g_max_dev", "dg_up_dev", "dg_down_dev",
-                 "wear", "wear0", "acc"):
+                 "wear", "wear0", "acc", "g_hidden", "g_shown"):
         if name in got:
             _finite(f"{key}/crossbar/{name}", got[name])
     for name in ("tf", "rft", "budget"):

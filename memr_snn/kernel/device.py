@@ -2,15 +2,20 @@
 
 ``p`` is the parameter vector of :meth:`memr_snn.devices.PulseDevice.kernel_params`, shared by a
 device class: ``[kind, g_min, g_max, dg_up, dg_down, dg_c2c, levels, beta_up, beta_down, abrupt_reset,
-refresh]`` (the ``P_*`` indices).  ``dv`` is the per-device table (float64, ``(n, N_DV)``, the ``DV_*``
-columns): each device's own bounds ``g_min``, ``g_max`` and steps ``dg_up``, ``dg_down`` (the
-device-to-device spread, :meth:`memr_snn.devices.Variability.sample`), its endurance budget ``life``
-and the wear it has taken, both in full SET/RESET cycles.  The pulse laws read the bounds and steps
+refresh, dg_c2c_add, dg_c2c_slope, write_noise, reset_level, reset_spread]`` (the ``P_*`` indices).
+``dv`` is the per-device table (float64, ``(n, N_DV)``, the ``DV_*`` columns): each device's own
+bounds ``g_min``, ``g_max`` and steps ``dg_up``, ``dg_down`` (the device-to-device spread,
+:meth:`memr_snn.devices.Variability.sample`), its endurance budget ``life`` and the wear it has
+taken, both in full SET/RESET cycles, and, for write noise, its hidden state and the apparent
+conductance last written (``DV_HIDDEN``, ``DV_SHOWN``): a pulse train starts from the hidden state
+only while the device still shows what the last write left (``g == DV_SHOWN``); a conductance set
+by anything else is taken as the state.  The pulse laws read the bounds and steps
 from ``dv``; ``p`` gives the law, its nonlinearity, the noise, the levels and the RESET mode.
 
 Cycle-to-cycle noise uses counter-based normals: pulse ``q`` of device ``k`` in update call
 ``counter`` draws from ``(seed, counter, k, q)``, so the numpy twin and any split of the work see
-the same numbers.
+the same numbers.  One normal per pulse serves the step noise or the RESET level; the write noise
+of a pulse train starting at pulse ``q0`` draws index ``WRITE_Q0 + q0``.
 
 Endurance (full-cycle equivalents): every pulse adds ``|dG| / (2 (g_max_k - g_min_k))`` to the
 device's wear, so a full SET swing plus a full RESET swing is one cycle; when the wear reaches the
@@ -26,13 +31,15 @@ from numba import njit
 
 from .rng import uniform01
 
-__all__ = ["apply_pulses", "program_verify", "refresh_pair", "refresh_pairs", "pulse_normal", "READ_Q0",
-           "P_KIND", "P_C2C", "P_LEVELS", "P_ABRUPT", "P_REFRESH", "N_P",
-           "DV_GMIN", "DV_GMAX", "DV_UP", "DV_DOWN", "DV_LIFE", "DV_WEAR", "N_DV"]
+__all__ = ["apply_pulses", "program_verify", "refresh_pair", "refresh_pairs", "pulse_normal", "READ_Q0", "WRITE_Q0",
+           "P_KIND", "P_C2C", "P_LEVELS", "P_ABRUPT", "P_REFRESH", "P_C2C_ADD", "P_C2C_SLOPE", "P_WNOISE",
+           "P_RLEVEL", "P_RSPREAD", "N_P",
+           "DV_GMIN", "DV_GMAX", "DV_UP", "DV_DOWN", "DV_LIFE", "DV_WEAR", "DV_HIDDEN", "DV_SHOWN", "N_DV"]
 
 # device-class parameter vector ``p``
 P_KIND, P_GMIN, P_GMAX, P_UP, P_DOWN, P_C2C, P_LEVELS, P_BUP, P_BDOWN, P_ABRUPT, P_REFRESH = range(11)
-N_P = 11
+P_C2C_ADD, P_C2C_SLOPE, P_WNOISE, P_RLEVEL, P_RSPREAD = range(11, 16)
+N_P = 16
 
 # per-device table ``dv`` (one row per device)
 DV_GMIN = 0   # lower bound [S]
@@ -41,7 +48,9 @@ DV_UP = 2     # potentiation step scale [S]
 DV_DOWN = 3   # depression step scale [S]
 DV_LIFE = 4   # endurance budget [full cycles] (inf: unlimited)
 DV_WEAR = 5   # wear so far [full cycles]
-N_DV = 6
+DV_HIDDEN = 6  # hidden state under write noise [S]
+DV_SHOWN = 7   # apparent conductance the last noisy write left [S]
+N_DV = 8
 
 _TWO_PI = 2.0 * math.pi
 
@@ -55,6 +64,25 @@ def pulse_normal(seed, counter, k, q):
     return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(_TWO_PI * u2)
 
 
+#: pulse-noise index of the write noise of a pulse train starting at pulse ``q0``: ``WRITE_Q0 + q0``
+WRITE_Q0 = 1 << 29
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _shown(p, dv, d, gk, failed, seed, counter, k, q0):
+    """Conductance a device shows after a write that left hidden state ``gk`` (write noise, module docstring)."""
+    sw = p[P_WNOISE]
+    if sw == 0.0:
+        return gk
+    gmin, gmax = dv[d, DV_GMIN], dv[d, DV_GMAX]
+    shown = gk
+    if not failed:  # a device that failed on the way holds its failure state exactly
+        shown = min(max(gk + sw * pulse_normal(seed, counter, k, WRITE_Q0 + q0), gmin), gmax)
+    dv[d, DV_HIDDEN] = gk
+    dv[d, DV_SHOWN] = shown
+    return shown
+
+
 @njit(cache=True, error_model="numpy", inline="always")
 def _run_pulses(p, dv, d, gk, up, m, fail_code, seed, counter, k, q0):
     """``m`` pulses on one healthy device ``d`` (row of ``dv``) at ``gk``; returns ``(g, failed)``.
@@ -63,30 +91,49 @@ def _run_pulses(p, dv, d, gk, up, m, fail_code, seed, counter, k, q0):
     ``|dG| / (2 span)`` to ``dv[d, DV_WEAR]``; if the wear reaches ``dv[d, DV_LIFE]`` after pulse
     ``j``, the later pulses do nothing and the device fails: G goes to its g_min (``fail_code`` -1),
     its g_max (+1) or stays (2).  With ``p[P_ABRUPT]`` a depressing pulse is a full RESET: G drops
-    to the device's g_min in one pulse (phase-change melt-quench).
+    to the device's g_min in one pulse (phase-change melt-quench), or to
+    ``clip(g_min + (reset_level + reset_spread xi) span)``.  Step noise: ``dG (1 + c2c xi) +
+    d (c2c_add dg_d + c2c_slope (G - g_min)) xi`` (``d`` = +1 up, -1 down; module
+    :mod:`memr_snn.devices.pulse`).  With write noise the train starts from the hidden state (if
+    the device still shows what its last write left) and returns the shown conductance.
     """
     kind = int(p[P_KIND])
     c2c = p[P_C2C]
     levels = int(p[P_LEVELS])
-    bup, bdown = p[P_BUP], p[P_BDOWN]
     abrupt = p[P_ABRUPT] != 0.0
+    noisy = c2c > 0.0 or p[P_C2C_ADD] > 0.0 or p[P_C2C_SLOPE] > 0.0
+    written = p[P_WNOISE] > 0.0
     gmin, gmax, dup, ddown = dv[d, DV_GMIN], dv[d, DV_GMAX], dv[d, DV_UP], dv[d, DV_DOWN]
+    if written and gk == dv[d, DV_SHOWN]:
+        gk = dv[d, DV_HIDDEN]
     life = dv[d, DV_LIFE]
     wear = dv[d, DV_WEAR]
     span = gmax - gmin
     half_inv = 0.5 / span
-    if kind == 0 and c2c == 0.0 and levels < 2 and (up or not abrupt):
+    if kind == 0 and not noisy and levels < 2 and (up or not abrupt):
         g1 = gk + m * dup if up else gk - m * ddown
         g1 = min(max(g1, gmin), gmax)
         w1 = wear + abs(g1 - gk) * half_inv
         if w1 < life:  # no failure on the way: n pulses are one exact step n * dg
             dv[d, DV_WEAR] = w1
+            if written:
+                return _shown(p, dv, d, g1, False, seed, counter, k, q0), False
             return g1, False
+    bup, bdown = p[P_BUP], p[P_BDOWN]
+    c2c_add, c2c_slope = p[P_C2C_ADD], p[P_C2C_SLOPE]
+    extra = c2c_add > 0.0 or c2c_slope > 0.0
+    r_level, r_spread = p[P_RLEVEL], p[P_RSPREAD]
     failed = False
     for j in range(m):
         g0 = gk
         if abrupt and not up:
-            gk = gmin
+            if r_level > 0.0 or r_spread > 0.0:
+                r = r_level
+                if r_spread > 0.0:
+                    r += r_spread * pulse_normal(seed, counter, k, q0 + j)
+                gk = min(max(gmin + r * span, gmin), gmax)
+            else:
+                gk = gmin
         else:
             x = (gk - gmin) / span
             if kind == 0:
@@ -95,8 +142,13 @@ def _run_pulses(p, dv, d, gk, up, m, fail_code, seed, counter, k, q0):
                 step = dup * (1.0 - x) if up else -ddown * x
             else:
                 step = dup * math.exp(-bup * x) if up else -ddown * math.exp(-bdown * (1.0 - x))
-            if c2c > 0.0:
-                step *= 1.0 + c2c * pulse_normal(seed, counter, k, q0 + j)
+            if noisy:
+                xi = pulse_normal(seed, counter, k, q0 + j)
+                step *= 1.0 + c2c * xi
+                if extra:
+                    spread = c2c_add * dup + c2c_slope * (gk - gmin) if up else \
+                        -(c2c_add * ddown + c2c_slope * (gk - gmin))
+                    step += spread * xi
             gk = min(max(gk + step, gmin), gmax)
             if levels >= 2:
                 gk = gmin + round((gk - gmin) / span * (levels - 1)) * (span / (levels - 1))
@@ -110,6 +162,8 @@ def _run_pulses(p, dv, d, gk, up, m, fail_code, seed, counter, k, q0):
             gk = gmin
         elif fail_code == 1:
             gk = gmax
+    if written:
+        return _shown(p, dv, d, gk, failed, seed, counter, k, q0), failed
     return gk, failed
 
 

@@ -332,6 +332,9 @@ def _pulses_ref(p, dv, g, pulses, counts, fault, fail_code, seed, counter, q0, k
     """Vectorised per-pulse physics with per-device bounds/steps and wear; returns new ``(g, counts, fault, dv)``."""
     kind, c2c, levels = int(p[0]), float(p[5]), int(p[6])
     bup, bdown, abrupt = float(p[7]), float(p[8]), bool(p[9] != 0.0)
+    c2c_add, c2c_slope, w_noise, r_level, r_spread = (float(v) for v in p[11:16])
+    extra = c2c_add > 0.0 or c2c_slope > 0.0
+    noisy = c2c > 0.0 or extra
     dv = np.array(dv, dtype=np.float64)
     gmin, gmax, dup, ddown, life, wear = (dv[:, c].copy() for c in range(6))
     span = gmax - gmin
@@ -340,9 +343,11 @@ def _pulses_ref(p, dv, g, pulses, counts, fault, fail_code, seed, counter, q0, k
     m = np.abs(pulses)
     counts = counts + m
     healthy = (fault == 0) & (m > 0)
+    if w_noise > 0.0:  # start from the hidden state while the device shows what its last write left
+        g = np.where(healthy & (g == dv[:, 7]), dv[:, 6], g)
     fails = np.zeros(g.size, bool)
     loop = healthy.copy()
-    if kind == 0 and c2c == 0.0 and levels < 2:  # exact n * dg unless the device wears out on the way
+    if kind == 0 and not noisy and levels < 2:  # exact n * dg unless the device wears out on the way
         g1 = np.minimum(np.maximum(np.where(up, g + m * dup, g - m * ddown), gmin), gmax)
         w1 = wear + np.abs(g1 - g) * half
         fast = healthy & (up | (not abrupt)) & (w1 < life)
@@ -360,13 +365,23 @@ def _pulses_ref(p, dv, g, pulses, counts, fault, fail_code, seed, counter, q0, k
             step = np.where(up, dup * (1.0 - x), -ddown * x)
         else:
             step = np.where(up, dup * _exp(-bup * x), -ddown * _exp(-bdown * (1.0 - x)))
-        if c2c > 0.0:
-            step = step * (1.0 + c2c * _normal_ref(seed, counter, k_idx, q0 + j))
+        if noisy or (abrupt and r_spread > 0.0):
+            xi = _normal_ref(seed, counter, k_idx, q0 + j)
+        if noisy:
+            step = step * (1.0 + c2c * xi)
+            if extra:
+                step = step + np.where(up, c2c_add * dup + c2c_slope * (g - gmin),
+                                       -(c2c_add * ddown + c2c_slope * (g - gmin))) * xi
         new = np.minimum(np.maximum(g + step, gmin), gmax)
         if levels >= 2:
             new = gmin + np.round((new - gmin) / span * (levels - 1)) * (span / (levels - 1))
         if abrupt:
-            new = np.where(up, new, gmin)
+            if r_level > 0.0 or r_spread > 0.0:
+                r = r_level + r_spread * xi if r_spread > 0.0 else np.full(g.size, r_level)
+                landing = np.minimum(np.maximum(gmin + r * span, gmin), gmax)
+            else:
+                landing = gmin
+            new = np.where(up, new, landing)
         wear = np.where(act, wear + np.abs(new - g) * half, wear)
         g = np.where(act, new, g)
         now = act & (wear >= life)
@@ -378,6 +393,13 @@ def _pulses_ref(p, dv, g, pulses, counts, fault, fail_code, seed, counter, q0, k
         g = np.where(fails, gmax, g)
     fault = np.where(fails, np.int8(fail_code), fault).astype(np.int8)
     dv[:, 5] = wear
+    if w_noise > 0.0:  # written devices show their hidden state plus fresh write noise (not after a failure)
+        q = np.asarray(q0, dtype=np.uint64) + np.uint64(1 << 29)
+        shown = np.minimum(np.maximum(g + w_noise * _normal_ref(seed, counter, k_idx, q), gmin), gmax)
+        shown = np.where(fails, g, shown)
+        dv[:, 6] = np.where(healthy, g, dv[:, 6])
+        dv[:, 7] = np.where(healthy, shown, dv[:, 7])
+        g = np.where(healthy, shown, g)
     return g, counts, fault, dv
 
 

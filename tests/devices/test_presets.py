@@ -100,6 +100,8 @@ def test_rram_and_pcm_noise_follow_the_published_fits():
     lo = _random_walk_c2c(0.2174, 0.4622 / 2, step)
     hi = _random_walk_c2c(5.0, 0.00135 / 2, step)
     assert 0.85 * lo <= h.device.dg_c2c <= 1.15 * hi
+    # the description quotes what is computed at the preset's exact step (2 / 95 of the range)
+    assert f"{hi:.2f} and {lo:.2f})" in h.description and f"{lo:.2f}" == "0.72"
     assert abs(h.variability.dg_d2d - 0.7125) < 0.05 and abs(h.variability.g_max_d2d - 0.43) < 0.01
     assert abs(h.faults.p_stuck_on + h.faults.p_stuck_off - 0.098) < 0.005  # measured array: 9.8 % corrupt
     opt = load_preset("hfox_rram_optimistic")

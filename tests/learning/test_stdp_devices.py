@@ -1,5 +1,7 @@
 """STDP on memristive synapses: the rule decides the pulses, the device decides the conductance change."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from memr_snn.networks.song_miller_abbott import G_LEAK, SMA_NEURON
@@ -44,7 +46,7 @@ def test_learning_on_an_ideal_device_is_float_learning_bit_for_bit(engine):
     assert sum(cb.learning_pulses) > 0  # ... the devices did (pulses counted as dG / dG_step)
 
 
-def _random_case(rng, diff, analog, n_syn=30, one_sided=False):
+def _random_case(rng, diff, analog, n_syn=30, one_sided=False, noisy=False):
     per = 2 if diff else 1
     n_dev = per * n_syn
     xf = np.zeros((1, X.N_XF))
@@ -59,6 +61,9 @@ def _random_case(rng, diff, analog, n_syn=30, one_sided=False):
                             beta_down=1.0, reset="abrupt", refresh=0.8)
     if analog:
         dev = LinearStepDevice(g_min=0.0, g_max=1e-4, dg_up=1e-6, dg_down=1e-6)
+    if noisy:  # every write-noise term on, and a RESET level with spread for the one-sided pair
+        dev = dataclasses.replace(dev, dg_c2c_add=0.3, dg_c2c_slope=0.02, write_noise=1e-6,
+                                  reset_level=0.02 if one_sided else 0.0, reset_spread=0.03 if one_sided else 0.0)
     xp = dev.kernel_params()[None, :]
     # per-device spread of bounds and steps, budgets of 0.1 full cycles on 30 % of the devices
     d2d = Variability(g_min_d2d=0.0 if analog else 0.2, g_max_d2d=0.1, dg_d2d=0.3, up_down_d2d=0.05).sample(
@@ -76,11 +81,12 @@ def _random_case(rng, diff, analog, n_syn=30, one_sided=False):
     return xf, xi, xp, g, counts, dv, fault, tp, rtp, tf, rft, acc
 
 
-@pytest.mark.parametrize("diff,analog,one_sided", [(False, False, False), (True, False, False), (False, True, False),
-                                                   (True, False, True)])
-def test_device_update_kernel_matches_its_twin(diff, analog, one_sided):
+@pytest.mark.parametrize("diff,analog,one_sided,noisy", [(False, False, False, False), (True, False, False, False),
+                                                         (False, True, False, False), (True, False, True, False),
+                                                         (False, False, False, True), (True, False, True, True)])
+def test_device_update_kernel_matches_its_twin(diff, analog, one_sided, noisy):
     rng = np.random.default_rng(7)
-    case_k = _random_case(rng, diff, analog, one_sided=one_sided)
+    case_k = _random_case(rng, diff, analog, one_sided=one_sided, noisy=noisy)
     case_r = tuple(np.copy(a) for a in case_k)
     for step in range(300):
         s = int(rng.integers(0, 30))

@@ -17,11 +17,12 @@ from .bridges import DeltaBridge, encode, exp_rate, first_spike_latency, spike_c
 from .pipeline import Pipeline, stage_seed
 from .schedule import PipelineError, Schedule
 from .stage import KINDS, Stage, StageBase, check_stage
-from .stages import AIMCStage, EncoderStage, FunctionStage, PIDStage, SpikingStage
+from .stages import AIMCStage, EncoderStage, FunctionStage, PIDStage, SpikingStage, WindowSumStage
 
 __all__ = ["KINDS", "Stage", "StageBase", "check_stage", "Schedule", "PipelineError", "Pipeline", "stage_seed",
            "spike_counts", "exp_rate", "first_spike_latency", "encode", "DeltaBridge", "FunctionStage", "PIDStage",
-           "EncoderStage", "AIMCStage", "SpikingStage", "PlantStage", "TrackingScene", "TrackingParams"]
+           "EncoderStage", "AIMCStage", "SpikingStage", "WindowSumStage", "PlantStage", "TrackingScene",
+           "TrackingParams"]
 
 
 def __getattr__(name):  # the plant and the environment import gymnasium only when used

@@ -78,10 +78,14 @@ class Pipeline:
         self.record = bool(record)
         self._index = {st.name: i for i, st in enumerate(self.stages)}
         sch = self.schedule
-        self._plan = []  # per stage: (stage, [(source name, source index, latency, period, depth)], own P, depth)
+        # per stage: (stage, [(source name, source index, latency + phase, period, depth)], own P, depth, shape,
+        # own phase)
+        self._plan = []
         for st in self.stages:
-            srcs = [(s, self._index[s], sch.latency[s], sch.period[s], sch.depth(s)) for s in sch.sources[st.name]]
-            self._plan.append((st, srcs, sch.period[st.name], sch.depth(st.name), tuple(st.out_shape)))
+            srcs = [(s, self._index[s], sch.latency[s] + sch.phase[s], sch.period[s], sch.depth(s))
+                    for s in sch.sources[st.name]]
+            self._plan.append((st, srcs, sch.period[st.name], sch.depth(st.name), tuple(st.out_shape),
+                               sch.phase[st.name]))
         self.step_count = 0
         self._started = False
 
@@ -94,7 +98,7 @@ class Pipeline:
             self.seed = int(seed)
         self._initial = []
         self._ring = []
-        for st, _, _, depth, shape in self._plan:
+        for st, _, _, depth, shape, _ in self._plan:
             init = st.reset(stage_seed(self.seed, st.name))
             init = np.zeros(shape) if init is None else np.array(init, dtype=np.float64)
             if init.shape != shape:
@@ -135,7 +139,7 @@ class Pipeline:
         t_loop = clock()
         for n in range(n0, n0 + int(n_steps)):
             for i in order[n % H]:
-                st, srcs, per, depth, shape = plan[i]
+                st, srcs, per, depth, shape, ph = plan[i]
                 ins = self._inputs(srcs, n)
                 t0 = clock()
                 out = st.step(ins)
@@ -145,7 +149,7 @@ class Pipeline:
                     raise PipelineError(f"stage {st.name!r} returned shape {out.shape} at step {n}, "
                                         f"expected out_shape {shape}")
                 out.setflags(write=False)  # readers get it as is: read-only
-                ring[i][(n // per) % depth] = out
+                ring[i][((n - ph) // per) % depth] = out
                 cpu[i] += t1 - t0
                 if rec:
                     tl_step.append(n)
@@ -162,8 +166,8 @@ class Pipeline:
 
     def _count_firings(self, n0: int, n_steps: int) -> np.ndarray:
         out = np.zeros(len(self.stages), dtype=np.int64)
-        for i, (_, _, per, _, _) in enumerate(self._plan):
-            out[i] = -(-(n0 + n_steps) // per) - (-(-n0 // per))
+        for i, (_, _, per, _, _, ph) in enumerate(self._plan):  # steps n0 <= n < n0 + n_steps with n = ph mod per
+            out[i] = (n0 + n_steps - 1 - ph) // per - (n0 - 1 - ph) // per
         return out
 
     def run_for(self, duration: float) -> None:
@@ -185,9 +189,9 @@ class Pipeline:
         if not self._started:
             raise RuntimeError("the pipeline has not been reset or run yet")
         i = self._index[name]
-        _, _, per, depth, _ = self._plan[i]
-        n = self.step_count - 1
-        return (self._ring[i][(n // per) % depth] if n >= 0 else self._initial[i]).copy()
+        _, _, per, depth, _, ph = self._plan[i]
+        k = (self.step_count - 1 - ph) // per
+        return (self._ring[i][k % depth] if k >= 0 else self._initial[i]).copy()
 
     @property
     def t(self) -> float:

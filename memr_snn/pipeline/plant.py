@@ -51,7 +51,7 @@ class PlantStage(StageBase):
         Keys of the ``info`` dict recorded every step (:attr:`records`), e.g. ``("error",)``.
     """
 
-    def __init__(self, name: str, env, action_source: str, *, period: float, latency: float = 0.0,
+    def __init__(self, name: str, env, action_source: str, *, period: float, latency: float = 0.0, phase: float = 0.0,
                  action_shape=None, action_fn: Callable | None = None, record_info=(), **make_kwargs) -> None:
         gym = _gym()
         if isinstance(env, str):
@@ -65,8 +65,8 @@ class PlantStage(StageBase):
         if action_shape is None:
             action_shape = (1,) if self._discrete else tuple(space.shape)
         obs_shape = tuple(env.observation_space.shape)
-        super().__init__(name, "plant", period=period, latency=latency, inputs={action_source: action_shape},
-                         out_shape=obs_shape)
+        super().__init__(name, "plant", period=period, latency=latency, phase=phase,
+                         inputs={action_source: action_shape}, out_shape=obs_shape)
         self.action_source = action_source
         self.action_fn = action_fn
         self.record_info = tuple(record_info)

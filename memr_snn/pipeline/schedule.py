@@ -2,14 +2,14 @@ r"""The schedule of a pipeline: which stage fires at which step and which output
 
 Time is counted in steps of ``dt`` (the pipeline's time base).  Stage :math:`s` has a period of
 :math:`P_s` steps and a latency of :math:`L_s` steps (both declared in seconds, checked to be integer
-multiples of ``dt``).  It fires at the steps :math:`n = 0, P_s, 2P_s, \dots`; its :math:`k`-th firing
-(at step :math:`kP_s`) produces an output that becomes *visible* at step :math:`kP_s + L_s`.  A stage
-firing at step :math:`m` sees, of each source :math:`p`, the output of the latest firing that is
-visible by then, the firing index
+multiples of ``dt``) and a phase of :math:`\phi_s < P_s` steps (an optional ``phase`` attribute, default 0).
+It fires at the steps :math:`n = \phi_s + kP_s`, :math:`k = 0, 1, \dots`; its :math:`k`-th firing produces an
+output that becomes *visible* at step :math:`\phi_s + kP_s + L_s`.  A stage firing at step :math:`m` sees, of
+each source :math:`p`, the output of the latest firing that is visible by then, the firing index
 
-.. math::  k_p(m) = \left\lfloor \frac{m - L_p}{P_p} \right\rfloor \quad (m \ge L_p),
+.. math::  k_p(m) = \left\lfloor \frac{m - L_p - \phi_p}{P_p} \right\rfloor \quad (m \ge L_p + \phi_p),
 
-and the source's initial output (what its ``reset`` returned, else zeros) while :math:`m < L_p`.
+and the source's initial output (what its ``reset`` returned, else zeros) while :math:`m < L_p + \phi_p`.
 Within one step the stages fire in a fixed order: a topological order of the zero-latency edges
 (a source with :math:`L_p = 0` fires before its readers in the same step), ties broken by the order
 in which the stages were given.  A cycle whose stages all have zero latency has no such order and is
@@ -75,7 +75,7 @@ class Schedule:
     ----------
     names : tuple of str
         Stage names in the order given.
-    period, latency : dict str -> int
+    period, latency, phase : dict str -> int
         In steps.
     sources : dict str -> tuple of str
         Each stage's inputs, in its declared order.
@@ -106,6 +106,11 @@ class Schedule:
         by_name = {st.name: st for st in stages}
         self.period = {st.name: steps_of(st.name, "period", st.period, self.dt, 1) for st in stages}
         self.latency = {st.name: steps_of(st.name, "latency", st.latency, self.dt, 0) for st in stages}
+        self.phase = {st.name: steps_of(st.name, "phase", getattr(st, "phase", 0.0), self.dt, 0) for st in stages}
+        for n, ph in self.phase.items():
+            if ph >= self.period[n]:
+                raise PipelineError(f"stage {n!r}: phase = {ph * self.dt!r} s must be smaller than its period "
+                                    f"({self.period[n] * self.dt!r} s)")
         self.sources = {}
         for st in stages:
             for src, shape in st.inputs.items():
@@ -121,7 +126,7 @@ class Schedule:
         self.hyperperiod = math.lcm(*self.period.values())
         pos = {n: i for i, n in enumerate(self.names)}
         ranked = [pos[n] for n in self.rank]
-        self.order = tuple(tuple(i for i in ranked if r % self.period[self.names[i]] == 0)
+        self.order = tuple(tuple(i for i in ranked if (r - self.phase[self.names[i]]) % self.period[self.names[i]] == 0)
                            for r in range(self.hyperperiod))
 
     def _rank(self) -> tuple[str, ...]:
@@ -161,16 +166,17 @@ class Schedule:
 
     def seen_index(self, source: str, n: int) -> int:
         """Firing index of ``source`` whose output a stage firing at step ``n`` sees (-1: the initial output)."""
-        m = n - self.latency[source]
+        m = n - self.latency[source] - self.phase[source]
         return m // self.period[source] if m >= 0 else -1
 
     def seen_step(self, source: str, n: int) -> int:
         """Step at which that firing happened (-1: the initial output)."""
         k = self.seen_index(source, n)
-        return k * self.period[source] if k >= 0 else -1
+        return k * self.period[source] + self.phase[source] if k >= 0 else -1
 
     def depth(self, source: str) -> int:
-        """Outputs of ``source`` that can be visible or pending at once: the ring buffer a pipeline keeps."""
+        """Outputs of ``source`` that can be visible or pending at once: the ring buffer a pipeline keeps (indexed by
+        the firing index modulo the depth)."""
         return self.latency[source] // self.period[source] + 2
 
     def table(self, n_steps: int) -> list[dict]:
@@ -186,19 +192,19 @@ class Schedule:
         """JSON-able description: dt, per stage period/latency [steps] and sources, order, and the table of the
         first ``n_steps`` steps (default one hyperperiod plus the longest latency)."""
         if n_steps is None:
-            n_steps = self.hyperperiod + max(self.latency.values())
+            n_steps = self.hyperperiod + max(self.latency.values()) + max(self.phase.values())
         return {"dt": self.dt, "hyperperiod": self.hyperperiod, "rank": list(self.rank),
                 "stages": {n: {"period_steps": self.period[n], "latency_steps": self.latency[n],
-                               "sources": list(self.sources[n])} for n in self.names},
+                               "phase_steps": self.phase[n], "sources": list(self.sources[n])} for n in self.names},
                 "table": self.table(n_steps)}
 
     def format(self, n_steps: int | None = None) -> str:
         """A text table: one line per step, each firing as ``stage(source@step, ...)`` (``-`` = initial output)."""
         if n_steps is None:
-            n_steps = self.hyperperiod + max(self.latency.values())
-        head = [f"dt = {self.dt:g} s, hyperperiod {self.hyperperiod} steps; stage: period, latency [steps]"]
-        head += [f"  {n}: P={self.period[n]}, L={self.latency[n]}, reads {list(self.sources[n]) or '-'}"
-                 for n in self.rank]
+            n_steps = self.hyperperiod + max(self.latency.values()) + max(self.phase.values())
+        head = [f"dt = {self.dt:g} s, hyperperiod {self.hyperperiod} steps; stage: period, latency, phase [steps]"]
+        head += [f"  {n}: P={self.period[n]}, L={self.latency[n]}, phase={self.phase[n]}, "
+                 f"reads {list(self.sources[n]) or '-'}" for n in self.rank]
         lines = []
         for n in range(int(n_steps)):
             parts = []

@@ -16,6 +16,10 @@ A stage exposes
     Seconds between a firing and the moment its output becomes visible to the stages that read it;
     an integer multiple of ``dt``, ``>= 0``.  A zero latency means "visible in the same step"; a
     cycle of stages must contain at least one stage with a latency ``> 0``.
+``phase`` : float, optional
+    Offset of the firings [s]: the stage fires at ``phase``, ``phase + period``, ...; an integer multiple of
+    ``dt`` smaller than ``period`` (default 0).  Staggering phases by the latencies lets a chain of stages
+    with the same period pass a sample on within one period, as a real pipeline does.
 ``inputs`` : mapping str -> tuple of int or None
     The source stages it reads and the shape it expects from each (``None``: any shape).
 ``out_shape`` : tuple of int
@@ -109,6 +113,8 @@ class StageBase:
         Seconds between firings (> 0; a multiple of the pipeline's ``dt``).
     latency : float
         Seconds from a firing until its output is visible (>= 0; a multiple of ``dt``).
+    phase : float
+        Offset of the firings (>= 0, < ``period``; a multiple of ``dt``).
     inputs : mapping str -> shape or None
         Source stage name -> expected shape (``None``: any).
     out_shape : tuple of int
@@ -116,7 +122,7 @@ class StageBase:
     """
 
     def __init__(self, name: str, kind: str, *, period: float, latency: float = 0.0,
-                 inputs: Mapping[str, Any] | None = None, out_shape=(1,)) -> None:
+                 inputs: Mapping[str, Any] | None = None, out_shape=(1,), phase: float = 0.0) -> None:
         if not isinstance(name, str) or not 1 <= len(name) <= 64 or "/" in name or name != name.strip():
             raise ValueError(f"stage name must be a string of 1 to 64 characters without '/' or surrounding "
                              f"spaces, got {name!r}")
@@ -126,6 +132,7 @@ class StageBase:
         self.kind = kind
         self.period = _seconds(name, "period", period, positive=True)
         self.latency = _seconds(name, "latency", latency, positive=False)
+        self.phase = _seconds(name, "phase", phase, positive=False)
         ins = {} if inputs is None else dict(inputs)
         for src, shp in ins.items():
             if not isinstance(src, str):
@@ -154,7 +161,8 @@ class StageBase:
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(name={self.name!r}, kind={self.kind!r}, period={self.period!r}, "
-                f"latency={self.latency!r}, inputs={list(self.inputs)}, out_shape={self.out_shape})")
+                f"latency={self.latency!r}, phase={self.phase!r}, inputs={list(self.inputs)}, "
+                f"out_shape={self.out_shape})")
 
 
 def check_stage(obj: object) -> None:

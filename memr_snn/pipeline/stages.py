@@ -29,7 +29,7 @@ from .bridges import ENCODINGS, DeltaBridge, encode, exp_rate, first_spike_laten
 from .schedule import PipelineError
 from .stage import StageBase
 
-__all__ = ["FunctionStage", "PIDStage", "EncoderStage", "AIMCStage", "SpikingStage", "READOUTS"]
+__all__ = ["FunctionStage", "WindowSumStage", "PIDStage", "EncoderStage", "AIMCStage", "SpikingStage", "READOUTS"]
 
 #: spike -> dense readouts of :class:`SpikingStage`
 READOUTS = ("counts", "rate", "first_spike", "membrane")
@@ -56,14 +56,51 @@ class FunctionStage(StageBase):
     """
 
     def __init__(self, name: str, fn: Callable, *, inputs: Mapping | None = None, out_shape=(1,),
-                 period: float, latency: float = 0.0, kind: str = "controller") -> None:
-        super().__init__(name, kind, period=period, latency=latency, inputs=inputs, out_shape=out_shape)
+                 period: float, latency: float = 0.0, phase: float = 0.0, kind: str = "controller") -> None:
+        super().__init__(name, kind, period=period, latency=latency, phase=phase, inputs=inputs,
+                         out_shape=out_shape)
         if not callable(fn):
             raise TypeError(f"stage {name!r}: fn must be callable, got {fn!r}")
         self.fn = fn
 
     def step(self, inputs):
         return self.fn(inputs)
+
+
+class WindowSumStage(StageBase):
+    """Sum of the last ``n`` outputs its source made visible (e.g. spike counts of successive windows of a spiking
+    stage: the counts over ``n`` windows), as a ``readout`` stage; fire it at the source's period.
+
+    The sum is kept as a ring of the last ``n`` inputs (zeros before the first), so each firing costs one
+    subtraction and one addition.
+    """
+
+    def __init__(self, name: str, source: str, shape, n: int, *, period: float, latency: float = 0.0,
+                 phase: float = 0.0) -> None:
+        super().__init__(name, "readout", period=period, latency=latency, phase=phase, inputs={source: shape},
+                         out_shape=shape)
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"stage {name!r}: n must be an integer >= 1, got {n!r}")
+        self.source, self.n = source, int(n)
+        self.reset(0)
+
+    def reset(self, seed):
+        self._ring = np.zeros((self.n, *self.out_shape))
+        self._k = 0
+        return None
+
+    def step(self, inputs):
+        x = np.asarray(inputs[self.source], dtype=np.float64)
+        self._ring[self._k % self.n] = x
+        self._k += 1
+        return self._ring.sum(axis=0)
+
+    def state(self):
+        return {"ring": self._ring.copy(), "k": self._k}
+
+    def load_state(self, state):
+        self._ring = np.asarray(state["ring"], dtype=np.float64).copy()
+        self._k = int(state["k"])
 
 
 class PIDStage(StageBase):
@@ -90,9 +127,9 @@ class PIDStage(StageBase):
     """
 
     def __init__(self, name: str, source: str, n: int, *, kp: float, ki: float = 0.0, kd: float = 0.0,
-                 u_max: float = np.inf, period: float, latency: float = 0.0, index=None,
+                 u_max: float = np.inf, period: float, latency: float = 0.0, phase: float = 0.0, index=None,
                  source_shape=None) -> None:
-        super().__init__(name, "controller", period=period, latency=latency,
+        super().__init__(name, "controller", period=period, latency=latency, phase=phase,
                          inputs={source: source_shape}, out_shape=(n,))
         for k, v in (("kp", kp), ("ki", ki), ("kd", kd)):
             if not np.isfinite(v):
@@ -153,13 +190,13 @@ class EncoderStage(StageBase):
     """
 
     def __init__(self, name: str, source: str, n: int, *, encoding: str, n_steps: int, dt: float,
-                 period: float, latency: float = 0.0, max_rate: float = 0.0, x_min: float = 0.0,
+                 period: float, latency: float = 0.0, phase: float = 0.0, max_rate: float = 0.0, x_min: float = 0.0,
                  x_max: float = 1.0, threshold: float = 0.1) -> None:
         if encoding not in (*ENCODINGS, "delta"):
             raise ValueError(f"stage {name!r}: encoding must be one of {(*ENCODINGS, 'delta')}, got {encoding!r}")
         n, n_steps = int(n), int(n_steps)
         width = 2 * n if encoding == "delta" else n
-        super().__init__(name, "encoder", period=period, latency=latency, inputs={source: (n,)},
+        super().__init__(name, "encoder", period=period, latency=latency, phase=phase, inputs={source: (n,)},
                          out_shape=(n_steps, width))
         self.source, self.n, self.encoding, self.n_steps, self.dt = source, n, encoding, n_steps, float(dt)
         self.max_rate, self.x_min, self.x_max, self.threshold = float(max_rate), float(x_min), float(x_max), \
@@ -216,7 +253,7 @@ class AIMCStage(StageBase):
     """
 
     def __init__(self, name: str, model, source: str, in_shape, *, period: float, latency: float = 0.0,
-                 profile: str = "hermes_pcm", transform: Callable | None = None) -> None:
+                 phase: float = 0.0, profile: str = "hermes_pcm", transform: Callable | None = None) -> None:
         from ..aimc import AnalogModel, load_profile
 
         if not isinstance(model, AnalogModel):
@@ -231,7 +268,8 @@ class AIMCStage(StageBase):
         except ValueError as exc:
             raise PipelineError(f"stage {name!r}: the model does not accept inputs of shape {in_shape}: {exc}") \
                 from None
-        super().__init__(name, "aimc", period=period, latency=latency, inputs={source: in_shape}, out_shape=y.shape)
+        super().__init__(name, "aimc", period=period, latency=latency, phase=phase, inputs={source: in_shape},
+                         out_shape=y.shape)
         self.reset(0)
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
@@ -305,7 +343,7 @@ class SpikingStage(StageBase):
 
     def __init__(self, name: str, network, source: str, *, input_population: str, input_mode: str,
                  output_population: str, readout: str = "counts", period: float, latency: float = 0.0,
-                 input_gain: float = 1.0, input_offset: float = 0.0, tau_rate: float = 0.02,
+                 phase: float = 0.0, input_gain: float = 1.0, input_offset: float = 0.0, tau_rate: float = 0.02,
                  readout_variable: str = "v", profile: str = "loihi1") -> None:
         from .. import Network, PoissonSource, SpikeMonitor
         from ..hardware import load_profile
@@ -325,7 +363,7 @@ class SpikingStage(StageBase):
             raise ValueError(f"stage {name!r}: input_mode 'rates' needs a PoissonSource, {input_population!r} is a "
                              f"{type(pin).__name__}")
         in_shape = (self.n_steps, pin.n) if input_mode == "spikes" else (pin.n,)
-        super().__init__(name, "spiking", period=period, latency=latency, inputs={source: in_shape},
+        super().__init__(name, "spiking", period=period, latency=latency, phase=phase, inputs={source: in_shape},
                          out_shape=(pout.n,))
         self.source, self.input_mode, self.readout = source, input_mode, readout
         self.input_population, self.output_population = input_population, output_population

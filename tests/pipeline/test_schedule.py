@@ -11,9 +11,9 @@ from memr_snn.pipeline import FunctionStage, Pipeline, PipelineError, Schedule, 
 MS = 1e-3
 
 
-def _fs(name, inputs=(), period=1 * MS, latency=0.0, shape=(1,)):
+def _fs(name, inputs=(), period=1 * MS, latency=0.0, shape=(1,), phase=0.0):
     return FunctionStage(name, lambda ins: np.zeros(shape), inputs={s: None for s in inputs}, out_shape=shape,
-                         period=period, latency=latency)
+                         period=period, latency=latency, phase=phase)
 
 
 def _loop():
@@ -46,15 +46,35 @@ def test_schedule_pinned_by_hand():
     assert got == expected
     text = sch.format(5)
     assert "ctrl(sensor@-)" in text and "plant(ctrl@4)" in text
-    assert sch.to_dict(4)["stages"]["plant"] == {"period_steps": 4, "latency_steps": 2, "sources": ["ctrl"]}
+    assert sch.to_dict(4)["stages"]["plant"] == {"period_steps": 4, "latency_steps": 2, "phase_steps": 0,
+                                                    "sources": ["ctrl"]}
+
+
+def test_phases_pass_a_sample_down_a_chain_within_one_period():
+    """sense (P=4, L=1) -> proc (P=4, L=1, phase 1) -> act (P=4, L=0, phase 2): by hand, the action of step 4k+2
+    comes from the sample of step 4k; without phases it would wait one period per stage with a latency."""
+    def chain(phases):
+        return Schedule([_fs("sense", period=4 * MS, latency=1 * MS, phase=phases[0]),
+                         _fs("proc", ["sense"], period=4 * MS, latency=1 * MS, phase=phases[1]),
+                         _fs("act", ["proc"], period=4 * MS, phase=phases[2])], dt=1 * MS)
+
+    sch = chain((0.0, 1 * MS, 2 * MS))
+    assert [sch.fires(n) for n in range(5)] == [("sense",), ("proc",), ("act",), (), ("sense",)]
+    assert [r["sees"] for r in sch.table(12) if r["stage"] == "proc"] == [{"sense": 0}, {"sense": 4}, {"sense": 8}]
+    assert [r["sees"] for r in sch.table(12) if r["stage"] == "act"] == [{"proc": 1}, {"proc": 5}, {"proc": 9}]
+    flat = chain((0.0, 0.0, 0.0))
+    assert [r["sees"] for r in flat.table(12) if r["stage"] == "act"] == [{"proc": -1}, {"proc": 0}, {"proc": 4}]
+    with pytest.raises(PipelineError, match=r"stage 'proc': phase = 0.004 s must be smaller than its period"):
+        chain((0.0, 4 * MS, 0.0))
 
 
 class _Probe(StageBase):
     """Outputs the step it fires at (counted from its period) and records the source steps it saw."""
 
-    def __init__(self, name, inputs, period, latency):
+    def __init__(self, name, inputs, period, latency, phase=0.0):
         super().__init__(name, "controller", period=period, latency=latency, inputs={s: (1,) for s in inputs},
-                         out_shape=(1,))
+                         out_shape=(1,), phase=phase)
+        self.ph = round(phase / MS)
         self.k = 0
         self.seen = []
         self.steps = round(period / MS)
@@ -65,21 +85,23 @@ class _Probe(StageBase):
 
     def step(self, inputs):
         self.seen.append({s: int(v[0]) for s, v in inputs.items()})
-        out = np.array([float(self.k * self.steps)])
+        out = np.array([float(self.k * self.steps + self.ph)])
         self.k += 1
         return out
 
 
 def test_run_sees_what_the_schedule_says():
     stages = [_Probe("plant", ["ctrl"], 4 * MS, 2 * MS), _Probe("sensor", ["plant"], 2 * MS, 1 * MS),
-              _Probe("ctrl", ["sensor"], 1 * MS, 0.0), _Probe("slow", ["ctrl", "sensor"], 3 * MS, 5 * MS)]
+              _Probe("ctrl", ["sensor"], 1 * MS, 0.0), _Probe("slow", ["ctrl", "sensor"], 3 * MS, 5 * MS, 2 * MS),
+              _Probe("late", ["slow"], 4 * MS, 1 * MS, 3 * MS)]
     pipe = Pipeline(stages, dt=1 * MS, seed=0)
     pipe.run(7)
     pipe.run(18)  # in two pieces: the same as one run
     for st in stages:
         want = [r["sees"] for r in pipe.schedule.table(25) if r["stage"] == st.name]
         assert st.seen == want, st.name
-    assert pipe.firings.tolist() == [7, 13, 25, 9]
+    assert pipe.firings.tolist() == [7, 13, 25, 8, 6]
+    assert pipe.output("late")[0] == 23.0 and pipe.output("slow")[0] == 23.0
 
 
 def test_zero_latency_order_follows_the_edges_not_the_list():

@@ -11,8 +11,8 @@ Seeds: :meth:`Pipeline.reset` gives each stage the seed
 depends on the pipeline seed and its own name only (adding a stage does not change the others').
 
 Checkpoints: :meth:`Pipeline.save` writes one file holding the step counter, the output ring buffers and
-every stage's ``state()`` (:mod:`.checkpoint`); :meth:`Pipeline.load_state` on a pipeline built the same way
-continues bit for bit.
+every stage's ``state()`` (:mod:`memr_snn.pipeline.checkpoint`); :meth:`Pipeline.load_state` on a pipeline
+built the same way continues bit for bit.
 """
 
 from __future__ import annotations
@@ -242,7 +242,7 @@ class Pipeline:
         self.step_cpu_ns = int(acc["step_cpu_ns"])
 
     def save(self, path: str | Path) -> Path:
-        """Write :meth:`state` to one ``.npz`` file (:mod:`.checkpoint`)."""
+        """Write :meth:`state` to one ``.npz`` file (:mod:`memr_snn.pipeline.checkpoint`)."""
         return save_tree(path, self.state())
 
     def load(self, path: str | Path) -> None:

@@ -71,12 +71,12 @@ class Schedule:
         a duplicate name, an unknown source, a source whose ``out_shape`` differs from the shape its reader
         expects, or a cycle of zero-latency stages; the message names the stage and the parameter.
 
+    The dicts ``period``, ``latency`` and ``phase`` map each stage name to that value in steps.
+
     Attributes
     ----------
     names : tuple of str
         Stage names in the order given.
-    period, latency, phase : dict str -> int
-        In steps.
     sources : dict str -> tuple of str
         Each stage's inputs, in its declared order.
     rank : tuple of str

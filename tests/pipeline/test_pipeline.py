@@ -165,3 +165,19 @@ def test_checkpoint_refuses_another_pipeline(tmp_path):
     b = Pipeline([FunctionStage("b", lambda ins: np.zeros(1), period=MS)], dt=MS)
     with pytest.raises(PipelineError, match="does not fit this pipeline"):
         b.load(tmp_path / "a.npz")
+
+
+def test_window_sum_stage_sums_the_last_n_firings():
+    from memr_snn.pipeline import WindowSumStage
+
+    k = iter(range(1, 100))
+    src = FunctionStage("src", lambda ins: np.array([float(next(k))]), period=MS, kind="spiking")
+    win = WindowSumStage("win", "src", (1,), 3, period=MS)
+    pipe = Pipeline([src, win], dt=MS)
+    got = []
+    for _ in range(5):
+        pipe.run(1)
+        got.append(pipe.output("win")[0])
+    assert got == [1.0, 3.0, 6.0, 9.0, 12.0]  # 1, 1+2, 1+2+3, 2+3+4, 3+4+5
+    with pytest.raises(ValueError, match="n must be an integer >= 1"):
+        WindowSumStage("w", "src", (1,), 0, period=MS)

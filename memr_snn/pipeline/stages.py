@@ -322,8 +322,11 @@ class SpikingStage(StageBase):
     ----------
     name : str
     network : memr_snn.Network
-        Not run yet (the stage adds spike monitors to the populations it accounts for and keeps a checkpoint
-        of the initial state, which :meth:`reset` restores).
+        Not run yet.  The stage adds its own spike monitors (``pipeline:<stage>:<population>``, drained every
+        window) to the populations it accounts for and keeps a checkpoint of the initial state, which
+        :meth:`reset` restores; the network's own monitors record as usual.  The network that runs is
+        :attr:`network`, restored from that checkpoint at every reset (and from a pipeline checkpoint by
+        :meth:`load_state`): read monitors and state there, not on the object passed in.
     source : str
         The stage driving the input population.
     input_population : str
@@ -370,12 +373,12 @@ class SpikingStage(StageBase):
         self.input_gain, self.input_offset = float(input_gain), float(input_offset)
         self.tau_rate, self.readout_variable = float(tau_rate), readout_variable
         self.core = load_profile(profile)
-        # spike monitors of every population whose spikes cost synaptic ops, and of the output
-        monitored = {pr.pre.name for pr in network.projections} | {output_population}
-        have = {m.population.name: m for m in network.monitors if isinstance(m, SpikeMonitor) and m.indices is None}
-        for pname in sorted(monitored - set(have)):
-            network.add(SpikeMonitor(network.population(pname), name=f"pipeline:{pname}"))
-        self._monitor_names = {p: (have[p].name if p in have else f"pipeline:{p}") for p in monitored}
+        # its own spike monitors (drained every window; the network's other monitors keep recording) of every
+        # population whose spikes cost synaptic ops, and of the output
+        monitored = sorted({pr.pre.name for pr in network.projections} | {output_population})
+        for pname in monitored:
+            network.add(SpikeMonitor(network.population(pname), name=f"pipeline:{self.name}:{pname}"))
+        self._monitor_names = {p: f"pipeline:{self.name}:{p}" for p in monitored}
         self._initial = self._dump(network)
         self._bind(network)
         self.reset(0)

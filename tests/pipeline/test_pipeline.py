@@ -74,6 +74,18 @@ def test_spiking_stage_equals_the_network_run_by_hand():
     assert prof.e_neuron_inactive * n_updates <= c["energy_updates_J"] <= prof.e_neuron_active * n_updates
 
 
+def test_spiking_stage_leaves_the_networks_own_monitors_recording():
+    net = _net()
+    mine = net.add(ms.SpikeMonitor(net.population("a"), name="mine"))
+    src = FunctionStage("src", lambda ins: np.full(6, 1.0), out_shape=(6,), period=2 * MS, kind="encoder")
+    st = SpikingStage("snn", net, "src", input_population="a", input_mode="current", output_population="a",
+                      period=2 * MS, input_gain=5e-9)
+    pipe = Pipeline([src, st], dt=MS)
+    pipe.run(6)
+    kept = st.network.monitor("mine")  # the stage runs its own copy, restored from the initial checkpoint
+    assert kept.num_spikes == st.counters()["spikes"] > 0 and mine.num_spikes == 0
+
+
 def test_spiking_stage_spike_input_fires_the_given_neurons():
     spikes = np.zeros((8, 6), dtype=np.uint8)
     spikes[[0, 3, 5], [1, 4, 4]] = 1

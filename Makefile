@@ -18,7 +18,7 @@ $(VENV)/.stamp-base: pyproject.toml
 	touch $@
 
 $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-base
-	$(PY) -m pip install --quiet -e ".[dev,peers,dvs-peers,docs,dask,nwb]"
+	$(PY) -m pip install --quiet -e ".[dev,peers,dvs-peers,docs,dask,nwb,control]"
 	touch $@
 
 $(VENV)/.stamp-docs: pyproject.toml $(VENV)/.stamp-base

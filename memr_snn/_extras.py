@@ -35,6 +35,8 @@ EXTRAS: dict[str, tuple[str, dict[str, str]]] = {
     "dask": ("parameter sweeps on many cores or a cluster (memr_snn.sweep): dask.distributed, Parquet results",
              {"distributed": "dask", "pyarrow": "pyarrow"}),
     "nwb": ("reading and writing NWB files of BCI sessions (memr_snn.bci.nwb)", {"pynwb": "pynwb"}),
+    "control": ("gymnasium environments as pipeline plants (memr_snn.pipeline: CartPole, the DVS tracking task)",
+                {"gymnasium": "gymnasium"}),
     "peers": ("the Brian2 and NEST reference simulators (comparison tests and benchmarks)",
               {"brian2": "brian2", "nest": "nest-simulator"}),
 }

@@ -34,7 +34,7 @@ BASE = {"units", "_validation", "_protocols", "_json_files", "_tree", "_extras",
 
 #: component -> the components it may import (besides itself).  The layering, bottom up:
 #: kernel | base utilities | neurons, devices | encoders | model (+ the ``memr_snn`` facade) | engine | io |
-#: learning | hardware, networks | adapters | bench (tooling, with the peers), bci | sweep | cli.
+#: learning | hardware, networks | adapters | bench (tooling, with the peers), bci, pipeline | sweep | cli.
 ALLOWED: dict[str, set[str]] = {
     "kernel": set(),  # numba kernels: numpy and numba only
     **{b: set() for b in BASE},
@@ -65,6 +65,10 @@ ALLOWED: dict[str, set[str]] = {
     # (AIMC and BCI studies included); nothing but the command line imports it
     "sweep": BASE | {"__init__", "kernel", "neurons", "model", "engine", "devices", "learning", "hardware",
                      "encoders", "networks", "io", "bench", "aimc", "bci"},
+    # hybrid perception -> control pipelines (memr_snn.pipeline): stages wrapping encoders, spiking networks,
+    # AIMC models, readouts, controllers and gymnasium plants on one time base
+    "pipeline": BASE | {"__init__", "kernel", "neurons", "model", "engine", "devices", "learning", "hardware",
+                        "encoders", "networks", "io", "aimc"},
 }
 _TOP = {"cli", "cli_experiments", "__main__"}
 for _c in _TOP:  # the command line may import everything

@@ -50,3 +50,16 @@ def test_bci_closed_loop_example():
     assert res["counts"]["n_in"] == res["counts"]["n_out"]
     dropped = {int(c) for ev in res["switches"] for c in ev.reason.split("[")[1].rstrip("]").split(",")}
     assert dropped == set(res["lost"].tolist())  # exactly the silenced units, no false alarm
+
+
+def test_hybrid_tracking_example(tmp_path):
+    import pytest
+
+    pytest.importorskip("gymnasium", reason="the control extra is not installed (pip install '.[control]')")
+    mod = runpy.run_path(str(EXAMPLES / "hybrid_tracking.py"))
+    res = mod["main"](seeds=(0,), steps=20, out=tmp_path)
+    r = res["per_seed"][0]
+    assert r["error_hybrid_px"] > 0 and r["error_pid_px"] > 0
+    assert r["energy_per_control_step_J"]["features"] > 0 and r["energy_per_control_step_J"]["snn"] > 0
+    assert 0 <= r["overhead_fraction"] < 1
+    assert (tmp_path / "hybrid_tracking_timeline.png").stat().st_size > 1000

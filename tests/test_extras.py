@@ -101,6 +101,22 @@ def test_nir_extra_call_site(monkeypatch):
     check_one_line(info.value, "nir")
 
 
+def test_control_extra_call_sites(monkeypatch):
+    """The plant stage and the gymnasium face of the tracking task need gymnasium; the scene does not."""
+    import memr_snn.pipeline.envs as envs
+    from memr_snn.pipeline.envs import TrackingScene, make_tracking_env, register_envs
+    from memr_snn.pipeline.plant import PlantStage
+
+    block(monkeypatch, "gymnasium")
+    monkeypatch.setattr(envs, "_ENV_CLASS", None)
+    TrackingScene(width=8, height=8).step([0.0, 0.0])  # works without gymnasium
+    for call, what in ((make_tracking_env, "the DVS tracking environment"), (register_envs, "the DVS tracking"),
+                       (lambda: PlantStage("p", "CartPole-v1", "c", period=0.02), "a gymnasium plant")):
+        with pytest.raises(MissingExtraError, match=f"^{what}") as info:
+            call()
+        check_one_line(info.value, "control")
+
+
 def test_dvs_extra_call_site(monkeypatch, tmp_path):
     from memr_snn.encoders.readers import read_aedat4
 

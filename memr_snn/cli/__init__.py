@@ -22,6 +22,7 @@ Examples
     memr-snn bench dvs-digits --seeds 0 1 2 --device hfox_rram --out results/
     memr-snn info
     memr-snn info --json
+    memr-snn pipeline run hybrid-tracking --seeds 0 1 2 --out pipeline_output/
     memr-snn export --to lava --network my_network.msnn --out net_lava.npz --lava-steps 1000 --lava-run
 
 Errors
@@ -65,6 +66,7 @@ from .cmd_experiment import _cmd_experiment, _option_value  # noqa: F401
 from .cmd_export import EXPORTERS, _add_export_parser, _cmd_export, _export_lava, _export_nir  # noqa: F401
 from .cmd_info import _cmd_info
 from .cmd_map import _cmd_map
+from .cmd_pipeline import _cmd_pipeline
 from .cmd_run import _RUN_FILES, _cmd_run, _device_outputs, _load_network, _plots, _print_summary  # noqa: F401
 from .cmd_sweep import _cmd_sweep
 from .parser import _EPILOG, build_parser  # noqa: F401
@@ -85,7 +87,7 @@ def _error(message: str) -> None:
 def _dispatch(args) -> int:
     commands = {"run": _cmd_run, "info": _cmd_info, "bench": _cmd_bench, "devices": _cmd_devices,
                 "experiment": _cmd_experiment, "export": _cmd_export, "map": _cmd_map, "sweep": _cmd_sweep,
-                "aimc": _cmd_aimc, "bci": _cmd_bci}
+                "aimc": _cmd_aimc, "bci": _cmd_bci, "pipeline": _cmd_pipeline}
     return commands[args.command](args)
 
 

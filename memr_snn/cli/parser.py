@@ -9,6 +9,7 @@ from ._common import HelpFormatter, add_alias, add_json_option, add_progress_opt
 from .cmd_aimc import add_aimc_parser
 from .cmd_bci import _add_bci_parser
 from .cmd_export import _add_export_parser
+from .cmd_pipeline import add_pipeline_parser
 from .cmd_sweep import _add_sweep_parser
 
 _EPILOG = (
@@ -223,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep_parser(sub)
     add_aimc_parser(sub)
     _add_bci_parser(sub)
+    add_pipeline_parser(sub)
 
     info = sub.add_parser("info", help="versions, threading, optional extras", description="Print versions, "
                           "numba threading, memory and which optional extras (brian2, nest, lava, nir) are present.",

@@ -1,0 +1,51 @@
+"""``memr-snn pipeline``: run an example over seeds (table or JSON), print the schedule, refuse bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from memr_snn.cli import main
+
+pytest.importorskip("gymnasium", reason="the control extra is not installed (pip install 'memr_snn[control]')")
+
+
+def test_pipeline_run_json_is_results_json(tmp_path, capsys):
+    out = tmp_path / "p"
+    assert main(["pipeline", "run", "hybrid-tracking", "--seeds", "0", "--steps", "8", "--no-plots", "--json",
+                 "--no-progress", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert doc == json.loads((out / "results.json").read_text())
+    assert doc["seeds"] == [0] and doc["config"]["steps"] == 8
+    row = doc["per_seed"][0]
+    assert row["report"]["steps"] == 80 and {s["name"] for s in row["report"]["stages"]} >= {"eye", "features", "snn"}
+    assert "wrote" in captured.err and (out / "schedule.txt").read_text().startswith("dt = 0.001 s")
+    assert not (out / "timeline.png").exists()
+
+
+def test_pipeline_run_table_and_plot(tmp_path, capsys):
+    out = tmp_path / "t"
+    assert main(["pipeline", "run", "hybrid-tracking", "--seeds", "1", "--steps", "5", "--no-progress",
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| seed | hybrid error [px]" in text and "| snn | spiking |" in text
+    assert (out / "timeline.png").stat().st_size > 1000
+
+
+def test_pipeline_schedule(capsys):
+    assert main(["pipeline", "schedule", "hybrid-tracking", "--steps", "6", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["hyperperiod"] == 10 and doc["stages"]["features"]["phase_steps"] == 1
+    steps = {r["step"] for r in doc["table"]}
+    assert steps == set(range(6))
+
+
+def test_pipeline_refuses_bad_input(tmp_path, capsys):
+    assert main(["pipeline", "run", "hybrid-tracking", "--steps", "0", "--out", str(tmp_path / "x")]) == 2
+    assert "--steps must be >= 1" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["pipeline", "run", "hybrid-tracking", "--out", str(blocker)]) == 2
+    assert "--out" in capsys.readouterr().err

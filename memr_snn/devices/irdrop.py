@@ -85,6 +85,7 @@ single-vector solve is known here: one sparse LU solve costs more than the whole
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -95,7 +96,7 @@ from scipy.linalg.lapack import dpotrf
 from scipy.sparse.csgraph import connected_components
 
 from .._validation import check_nonnegative, check_positive
-from ..kernel.schur import gather_interface, leaf_boxes, level_ports, merge_boxes, scatter_merged
+from ..kernel.schur import gather_interface, leaf_boxes, merge_boxes, scatter_merged, stored_ports
 
 __all__ = [
     "CELL_TYPES", "TileCircuit", "NodalTile", "series_conductance", "effective_conductance",
@@ -262,12 +263,13 @@ def nested_port_admittance(gc: np.ndarray, r_wl: float, r_bl: float, g_drv: floa
     if not leaf_boxes(g, g_drv, g_sense, 2.0 / r_wl, 2.0 / r_bl, leaf, s):  # pragma: no cover - as below
         raise np.linalg.LinAlgError("nested IR-drop solve: an interface matrix is not positive definite")
     h = w = leaf
+    perm = np.arange(4 * leaf)  # boxes are stored in merged order: canonical port q at row perm[q]
     for n_lev, (horiz, my, mx, nh, nw) in enumerate(levels, start=1):
-        ext_a, int_a, ext_b, int_b, pos = level_ports(horiz, h, w)
+        ext_a, int_a, ext_b, int_b, pos, new_perm = stored_ports(horiz, h, w, perm)
         pn = 2 * nh + 2 * nw
         out = bufs[n_lev % 2][:my * mx * pn * pn].reshape(my, mx, pn, pn)
         if int_a.size < _BLAS_FROM:
-            ok = merge_boxes(s, horiz, ext_a, int_a, ext_b, int_b, pos, out)
+            ok = merge_boxes(s, horiz, ext_a, int_a, ext_b, int_b, out)
             if not ok:  # pragma: no cover - every interface port reaches a terminal through a wire
                 raise np.linalg.LinAlgError("nested IR-drop solve: an interface matrix is not positive definite")
         else:
@@ -282,10 +284,11 @@ def nested_port_admittance(gc: np.ndarray, r_wl: float, r_bl: float, g_drv: floa
                         dead[nh:2 * nh] = True
                     live = ~dead[pos]
                     a, b = (s[iy, 2 * ix], s[iy, 2 * ix + 1]) if horiz else (s[2 * iy, ix], s[2 * iy + 1, ix])
-                    _merge_large(a, b, ext_a[live[:na]], int_a, ext_b[live[na:]], int_b, pos[live], out[iy, ix])
-        s, h, w = out, nh, nw
+                    _merge_large(a, b, ext_a[live[:na]], int_a, ext_b[live[na:]], int_b, np.flatnonzero(live),
+                                 out[iy, ix])
+        s, h, w, perm = out, nh, nw, new_perm
     s = s[0, 0]
-    idx = np.concatenate([pad + np.arange(n_r), 2 * h + w + np.arange(n_c)])
+    idx = perm[np.concatenate([pad + np.arange(n_r), 2 * h + w + np.arange(n_c)])]
     return s[np.ix_(idx, idx)]
 
 
@@ -331,8 +334,6 @@ class NodalTile:
         self.solver = "nested" if (solver == "auto" and nested_ok) else ("splu" if solver == "auto" else solver)
         self._y = None
         self._build_nodes()
-        self._lin = self._laplacian(with_cells=not self.nonlinear)
-        self._wires = self._laplacian(with_cells=False) if self.nonlinear else self._lin
         self._lu = None
         self._order = None
 
@@ -380,6 +381,16 @@ class NodalTile:
         self.n_nodes = n_free + n_r + n_c
         self.word, self.bit, self.row_t, self.col_t = word, bit, row_t, col_t
         self._wire_branches = branches
+
+    @functools.cached_property
+    def _lin(self) -> sp.csr_matrix:
+        """The Laplacian of wires and (linear) cells, built on first use (the nested solver never needs it)."""
+        return self._laplacian(with_cells=not self.nonlinear)
+
+    @functools.cached_property
+    def _wires(self) -> sp.csr_matrix:
+        """The Laplacian of the wires alone (1S1R: the cells enter Newton's method separately)."""
+        return self._laplacian(with_cells=False) if self.nonlinear else self._lin
 
     def cell_conductance(self) -> np.ndarray:
         """Linear conductance of every cell [S] (1T1R: with its transistor; 1S1R: ``G`` at ``v_ref``)."""

@@ -107,7 +107,7 @@ CELL_TYPES = ("1R", "1T1R", "1S1R")
 SCHEMES = ("grounded", "floating")
 SOLVERS = ("auto", "nested", "splu")
 #: interface size from which a merge runs box by box through BLAS instead of the numba kernel
-_BLAS_FROM = 32
+_BLAS_FROM = 64
 #: side of the boxes that are reduced from their cells in one go, in cache (numba kernel)
 _LEAF = 16
 
@@ -233,7 +233,7 @@ def _merge_large(a: np.ndarray, b: np.ndarray, ext_a, int_a, ext_b, int_b, pos, 
         raise np.linalg.LinAlgError("nested IR-drop solve: an interface matrix is not positive definite")
     wt = dtrsm(1.0, lo, e_t.T, side=0, lower=1, overwrite_b=1)  # W = L^-1 E, (k, m) Fortran
     wtw = dsyrk(1.0, wt, trans=1, lower=0)  # upper triangle of W^T W
-    scatter_merged(a, b, ext_a, ext_b, wtw, pos, np.empty((m, m)), o)
+    scatter_merged(a, b, ext_a, ext_b, wtw, pos, o)
 
 
 def nested_port_admittance(gc: np.ndarray, r_wl: float, r_bl: float, g_drv: float, g_sense: float) -> np.ndarray:
@@ -273,19 +273,24 @@ def nested_port_admittance(gc: np.ndarray, r_wl: float, r_bl: float, g_drv: floa
             if not ok:  # pragma: no cover - every interface port reaches a terminal through a wire
                 raise np.linalg.LinAlgError("nested IR-drop solve: an interface matrix is not positive definite")
         else:
-            out.fill(0.0)
             na = ext_a.size
+            kinds = {}  # per (top edge, right edge): the live ports' indices
+            for top in (False, True):
+                for right in (False, True):
+                    dead = np.zeros(pn, dtype=bool)  # ports on the tile's open top and right edges
+                    dead[2 * nh:2 * nh + nw] = top
+                    dead[nh:2 * nh] = right
+                    live = ~dead[pos]
+                    kinds[top, right] = (ext_a[live[:na]], ext_b[live[na:]], np.flatnonzero(live),
+                                         np.flatnonzero(~live))
             for iy in range(my):
                 for ix in range(mx):
-                    dead = np.zeros(pn, dtype=bool)  # ports on the tile's open top and right edges
-                    if iy == 0:
-                        dead[2 * nh:2 * nh + nw] = True
-                    if ix == mx - 1:
-                        dead[nh:2 * nh] = True
-                    live = ~dead[pos]
+                    e_a, e_b, keep, gone = kinds[iy == 0, ix == mx - 1]
+                    o = out[iy, ix]
+                    o[gone, :] = 0.0  # the merge writes the live rows and columns only
+                    o[:, gone] = 0.0
                     a, b = (s[iy, 2 * ix], s[iy, 2 * ix + 1]) if horiz else (s[2 * iy, ix], s[2 * iy + 1, ix])
-                    _merge_large(a, b, ext_a[live[:na]], int_a, ext_b[live[na:]], int_b, np.flatnonzero(live),
-                                 out[iy, ix])
+                    _merge_large(a, b, e_a, int_a, e_b, int_b, keep, o)
         s, h, w, perm = out, nh, nw, new_perm
     s = s[0, 0]
     idx = perm[np.concatenate([pad + np.arange(n_r), 2 * h + w + np.arange(n_c)])]

@@ -75,6 +75,54 @@ def _cells_of(g, r0, c0, g_drv, g_sense, a_wire, b_wire, out):
 
 
 @njit(cache=True)
+def _pairs_of(g, r0, c0, g_drv, g_sense, a_wire, b_wire, out):
+    """The cells ``g[r0:r0 + ny, c0:c0 + 2 nx]`` merged in horizontal pairs, in closed form (``out``: (ny, nx, 6, 6)).
+
+    Equal to :func:`cell_boxes` followed by one horizontal merge (ports in merged order: the left
+    cell's left, top, bottom, the right cell's right, top, bottom).  Each cell's bit node ``v`` is a
+    star (cell ``g``, top ``bt``, bottom ``bb``; ``s = g + bt + bb``): eliminated, it joins ``u`` to
+    the top and bottom ports by ``g bt / s`` and ``g bb / s`` and the two ports by ``bt bb / s``.  The
+    two word nodes ``u0``, ``u1`` (joined by the two half segments, ``a_wire / 2``) then form a 2 x 2
+    system inverted in closed form: :math:`S = D - c c^T K^{-1}`.
+    """
+    n_r, n_c = g.shape
+    gw = 0.5 * a_wire
+    cc = np.empty(6)
+    for y in range(out.shape[0]):
+        r = r0 + y
+        bt = 0.0 if r == 0 else b_wire
+        bb = g_sense if r == n_r - 1 else b_wire
+        for x in range(out.shape[1]):
+            c = c0 + 2 * x
+            g0, g1 = g[r, c], g[r, c + 1]
+            al = g_drv if c == 0 else a_wire
+            ar = 0.0 if c + 1 == n_c - 1 else a_wire
+            s0, s1 = g0 + bt + bb, g1 + bt + bb
+            t0, b0, x0 = g0 * bt / s0, g0 * bb / s0, bt * bb / s0
+            t1, b1, x1 = g1 * bt / s1, g1 * bb / s1, bt * bb / s1
+            d0 = al + t0 + b0 + gw
+            d1 = ar + t1 + b1 + gw
+            det = d0 * d1 - gw * gw
+            k00, k01, k11 = d1 / det, gw / det, d0 / det
+            cc[0], cc[1], cc[2], cc[3], cc[4], cc[5] = al, t0, b0, ar, t1, b1
+            o = out[y, x]
+            for p in range(6):
+                for q in range(6):
+                    kinv = k00 if (p < 3 and q < 3) else (k11 if (p >= 3 and q >= 3) else k01)
+                    o[p, q] = -cc[p] * cc[q] * kinv
+            o[1, 2] -= x0
+            o[2, 1] -= x0
+            o[4, 5] -= x1
+            o[5, 4] -= x1
+            for p in range(6):
+                acc = 0.0
+                for q in range(6):
+                    if q != p:
+                        acc += o[p, q]
+                o[p, p] = -acc
+
+
+@njit(cache=True)
 def level_ports(horizontal, h, w):
     """Port index arrays of one merge level of ``h x w`` boxes, ports ordered left (h), right (h), top (w),
     bottom (w): ``ext_a, int_a, ext_b, int_b, pos`` (module docstring; the merged box is ``h x 2w`` or
@@ -122,12 +170,14 @@ def leaf_boxes(g, g_drv, g_sense, a_wire, b_wire, leaf, out):
     ports in the canonical order.  Returns False if an interface matrix is not positive definite.
     """
     ports = []
-    bufs = [np.empty((leaf, leaf, 4, 4))]
+    bufs = [np.empty((leaf, leaf // 2, 6, 6))]  # the cells merged in horizontal pairs (closed form)
     scratch = []
-    perm = np.arange(4)
-    h = w = 1
+    _, _, _, _, _, perm = stored_ports(True, 1, 1, np.arange(4))
+    h, w = 1, 2
     while h < leaf:
-        for horizontal in (True, False):
+        for horizontal in (False, True):
+            if h == leaf:
+                break
             ext_a, int_a, ext_b, int_b, _, perm = stored_ports(horizontal, h, w, perm)
             ports.append((ext_a, int_a, ext_b, int_b))
             h, w = (h, 2 * w) if horizontal else (2 * h, w)
@@ -137,14 +187,14 @@ def leaf_boxes(g, g_drv, g_sense, a_wire, b_wire, leaf, out):
     n_lev = len(ports)
     for ly in range(g.shape[0] // leaf):
         for lx in range(g.shape[1] // leaf):
-            _cells_of(g, ly * leaf, lx * leaf, g_drv, g_sense, a_wire, b_wire, bufs[0])
+            _pairs_of(g, ly * leaf, lx * leaf, g_drv, g_sense, a_wire, b_wire, bufs[0])
             for lev in range(n_lev):
                 ext_a, int_a, ext_b, int_b = ports[lev]
                 kii, wk, acc = scratch[lev]
                 s, o = bufs[lev], bufs[lev + 1]
                 for y in range(o.shape[0]):
                     for x in range(o.shape[1]):
-                        if lev % 2 == 0:
+                        if lev % 2 == 1:
                             a, b = s[y, 2 * x], s[y, 2 * x + 1]
                         else:
                             a, b = s[2 * y, x], s[2 * y + 1, x]
@@ -402,34 +452,47 @@ def gather_interface_reference(a, b, int_a, int_b, ext_a, ext_b):
 
 
 @njit(cache=True)
-def scatter_merged(a, b, ext_a, ext_b, wtw, pos, blk, o):
+def scatter_merged(a, b, ext_a, ext_b, wtw, pos, o):
     """One large merge's output: ``S' = diag(A_ee, B_ee) - W^T W`` from the upper triangle of ``wtw``
-    (``wtw[e, f]``, ``e <= f``), diagonal reset to minus the row sums, written to ``o[pos][:, pos]``.
-    ``blk``: (m, m) scratch.  ``wtw`` is read column by column (contiguous for the Fortran array
-    ``dsyrk`` returns)."""
+    (``wtw[e, f]``, ``e <= f``), written to ``o[pos][:, pos]``, diagonal reset to minus the row sums.
+
+    ``o``: the merged box, zero outside ``o[pos][:, pos]`` (its rows are summed whole).  One pass in
+    32 x 32 tiles reads ``wtw`` column by column (contiguous for the Fortran array ``dsyrk`` returns)
+    and writes both mirror images; a second sums ``o``'s rows as column sums (contiguous).
+    """
     na = ext_a.size
     m = na + ext_b.size
-    for f in range(m):  # blk's lower triangle, row f = wtw's column f
-        if f < na:
-            af = ext_a[f]
-            for e in range(f + 1):
-                blk[f, e] = a[af, ext_a[e]] - wtw[e, f]  # boxes are symmetric: A's row
-        else:
-            bf = ext_b[f - na]
-            for e in range(na):
-                blk[f, e] = -wtw[e, f]
-            for e in range(na, f + 1):
-                blk[f, e] = b[bf, ext_b[e - na]] - wtw[e, f]
-    for f0 in range(0, m, 32):  # to the upper triangle, in 32 x 32 tiles (cache)
-        for e0 in range(f0, m, 32):
+    for f0 in range(0, m, 32):
+        for e0 in range(0, f0 + 1, 32):
             for f in range(f0, min(f0 + 32, m)):
-                for e in range(max(e0, f + 1), min(e0 + 32, m)):
-                    blk[f, e] = blk[e, f]
-    _diagonal(blk, m, np.empty(m))
+                pf = pos[f]
+                e1 = min(e0 + 32, f)
+                if f < na:  # both in A: A's row ext_a[f] (boxes are symmetric)
+                    ra = a[ext_a[f]]
+                    for e in range(e0, e1):
+                        v = ra[ext_a[e]] - wtw[e, f]
+                        o[pf, pos[e]] = v
+                        o[pos[e], pf] = v
+                else:
+                    for e in range(e0, min(e1, na)):  # A to B: no base
+                        v = -wtw[e, f]
+                        o[pf, pos[e]] = v
+                        o[pos[e], pf] = v
+                    rb = b[ext_b[f - na]]
+                    for e in range(max(e0, na), e1):
+                        v = rb[ext_b[e - na]] - wtw[e, f]
+                        o[pf, pos[e]] = v
+                        o[pos[e], pf] = v
+    n = o.shape[0]
+    acc = np.zeros(n)
     for e in range(m):
-        pe = pos[e]
-        for f in range(m):
-            o[pe, pos[f]] = blk[e, f]
+        o[pos[e], pos[e]] = 0.0
+    for e in range(m):
+        row = o[pos[e]]
+        for f in range(n):
+            acc[f] += row[f]
+    for e in range(m):
+        o[pos[e], pos[e]] = -acc[pos[e]]
 
 
 def scatter_merged_reference(a, b, ext_a, ext_b, wtw, pos, o):

@@ -448,7 +448,7 @@ def test_blas_merge_gather_scatter_match_reference():
     wtw_low = np.triu(wtw) + np.tril(np.full((7, 7), np.nan), -1)
     pos = rng.permutation(9)[:7]
     out, ref = np.zeros((9, 9)), np.zeros((9, 9))
-    scatter_merged(a, b, ext_a, ext_b, wtw_low, pos, np.empty((7, 7)), out)
+    scatter_merged(a, b, ext_a, ext_b, wtw_low, pos, out)
     scatter_merged_reference(a, b, ext_a, ext_b, np.triu(wtw), pos, ref)
     np.testing.assert_allclose(out, ref, rtol=1e-14, atol=1e-14)
     np.testing.assert_allclose(out.sum(-1), 0.0, atol=1e-12)

@@ -85,7 +85,7 @@ CELLS = ("1T1R", "1S1R", "1R")
 READ_SCHEMES = ("floating", "grounded")
 IR_DROP_MODELS = ("auto", "nodal", "series")
 #: largest tile (rows x cols) that ``ir_drop="auto"`` solves nodally (nested Schur complements: a 256 x 256
-#: tile takes ~0.2 s per programming, 512 x 512 ~0.8 s of CPU; docs/devices.md, section "IR drop")
+#: tile takes ~0.1 s of CPU per programming, 512 x 512 ~0.6 s; docs/devices.md, section "IR drop")
 NODAL_AUTO_MAX_CELLS = 512 * 512
 
 

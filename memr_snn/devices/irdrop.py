@@ -74,10 +74,12 @@ to powers of two with cells of 0 S (padded rows above the tile with their own dr
 padded columns right of it with their own sense amplifiers: they carry no current).  The
 diagonal of every merged box is reset to minus its row's other entries (its rows sum to
 zero), which keeps the small cell currents out of the large wire conductances' rounding.
-Only the upper triangle of each symmetric update is formed: 16 x 16 boxes are reduced from their
-cells in cache by one numba kernel, merges with fewer than 32 shared ports run in a numba kernel,
-larger ones through LAPACK/BLAS (``potrf``, ``trsm``, ``syrk``; the ports on the tile's open top and
-right edges are dropped from them).  The first :meth:`NodalTile.read` builds ``Y`` (no cheaper
+Only the upper triangle of each symmetric update is formed: 16 x 16 boxes are reduced in cache by
+one numba kernel from horizontal pairs of cells solved in closed form, merges with fewer than 64
+shared ports run in a numba kernel, larger ones through LAPACK/BLAS (``potrf``, ``trsm``, ``syrk``;
+the ports on the tile's open top and right edges are dropped from them).  Merged boxes are stored in
+merged order and the next level indexes through that permutation
+(:func:`memr_snn.kernel.schur.stored_ports`).  The first :meth:`NodalTile.read` builds ``Y`` (no cheaper
 single-vector solve is known here: one sparse LU solve costs more than the whole reduction);
 ``solver="splu"`` is the sparse-LU reference (tests: equal to ``1e-9`` relative; measured ``2e-12``).
 """

@@ -13,11 +13,15 @@ are ``A``'s ports ``ext_a`` followed by ``B``'s ports ``ext_b``:
 
 The diagonal of ``S'`` is then reset to minus the sum of its row's other entries (a
 Laplacian's rows sum to zero), which removes the cancellation of the large wire
-conductances in the diagonal.  ``pos[j]`` is where the ``j``-th merged port goes in the
-output.  Only the upper triangle of the symmetric ``W^T W`` is formed.
+conductances in the diagonal.  Only the upper triangle of the symmetric ``W^T W`` is formed.
+The small merges write the merged box in merged order (``ext_a``, then ``ext_b``); the next level
+reads it through the permutation :func:`stored_ports` keeps.  The large ones scatter it: ``pos[j]``
+is where the ``j``-th merged port goes in the output.
 
 * :func:`cell_boxes` -- every cell of the grid as a box (closed form; twin
   :func:`cell_boxes_reference`).
+* :func:`leaf_boxes` -- whole leaf boxes in cache, from horizontal pairs of cells in closed form
+  (twin :func:`leaf_boxes_reference`: cells, then whole levels of dense solves).
 * :func:`merge_boxes` -- a whole level of small merges (twin :func:`merge_boxes_reference`).
 * :func:`gather_interface` / :func:`scatter_merged` -- the gathers before and the scatter after
   the BLAS calls (Cholesky, triangular solve, symmetric rank-k update) of one large merge
@@ -163,10 +167,11 @@ def stored_ports(horizontal, h, w, perm):
 def leaf_boxes(g, g_drv, g_sense, a_wire, b_wire, leaf, out):
     """The grid ``g`` (R x C) [S] cut into ``leaf x leaf`` boxes, each reduced onto its ``4 leaf`` ports.
 
-    Per box, in a small scratch: its cells (:func:`cell_boxes`, with the tile's edges where the box
-    touches them), then pairwise merges across columns and rows in turn (the order of
-    ``NodalTile``'s nested solve; inside, boxes are stored in merged order, see :func:`stored_ports`).
-    ``leaf``: a power of two dividing ``R`` and ``C``; ``out``: (R / leaf, C / leaf, 4 leaf, 4 leaf),
+    Per box, in a small scratch: its cells merged in horizontal pairs in closed form (equal to
+    :func:`cell_boxes` and one merge, with the tile's edges where the box touches them), then pairwise
+    merges across rows and columns in turn (the order of ``NodalTile``'s nested solve; inside, boxes
+    are stored in merged order, see :func:`stored_ports`).
+    ``leaf``: a power of two >= 2 dividing ``R`` and ``C``; ``out``: (R / leaf, C / leaf, 4 leaf, 4 leaf),
     ports in the canonical order.  Returns False if an interface matrix is not positive definite.
     """
     ports = []

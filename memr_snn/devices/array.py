@@ -58,6 +58,14 @@ nodal model where it is cheap -- ``1T1R`` with floating lines (a closed form), o
 linear cells on tiles of at most ``NODAL_AUTO_MAX_CELLS`` cross-points -- and the
 series model otherwise (``1S1R``: one Newton solve per read).  The error of the series
 model is measured in ``docs/devices.md`` (section "IR drop").
+
+**Refresh.**  A plasticity rule writes devices inside a run, between programmings.  With
+``ir_refresh > 0`` the simulator stops its kernel at every multiple of ``ir_refresh`` of simulated
+time (absolute: ``t = k ir_refresh``, however the run is split) and, if the crossbar's conductances
+changed since the wire model was last computed, computes it again from the present conductances
+(:meth:`memr_snn.devices.CrossbarState.refresh_wire_model`; a nodal tile whose conductances are
+unchanged reuses its solve).  Between refreshes the reads use the correction of the last refresh or
+programming.  ``ir_refresh = 0`` keeps the correction of the last programming for the whole run.
 """
 
 from __future__ import annotations
@@ -77,7 +85,7 @@ CELLS = ("1T1R", "1S1R", "1R")
 READ_SCHEMES = ("floating", "grounded")
 IR_DROP_MODELS = ("auto", "nodal", "series")
 #: largest tile (rows x cols) that ``ir_drop="auto"`` solves nodally (nested Schur complements: a 256 x 256
-#: tile takes ~0.2 s per programming, 512 x 512 ~0.8 s of CPU; docs/devices.md, section "IR drop")
+#: tile takes ~0.1 s of CPU per programming, 512 x 512 ~0.6 s; docs/devices.md, section "IR drop")
 NODAL_AUTO_MAX_CELLS = 512 * 512
 
 
@@ -101,6 +109,10 @@ class ArraySpec:
     """Wire and sneak-path model: ``"nodal"`` (network solve), ``"series"`` (first order) or ``"auto"``."""
     v_read: float = 0.2
     """Read voltage of the nodal 1S1R solve [V], > 0 (sets the selector's operating point)."""
+    ir_refresh: float = 1.0
+    """Plastic crossbars with wires or sneak paths: simulated time between recomputations of the wire model
+    from the present conductances during a run [s], >= 0; 0 keeps the correction of the last programming
+    (module docstring, "Refresh")."""
 
     def __post_init__(self) -> None:
         check_int_at_least("rows", self.rows, 1)
@@ -115,6 +127,7 @@ class ArraySpec:
         if self.ir_drop not in IR_DROP_MODELS:
             raise ValueError(f"ir_drop must be one of {list(IR_DROP_MODELS)}, got {self.ir_drop!r}")
         check_positive("v_read", self.v_read, "V")
+        check_nonnegative("ir_refresh", self.ir_refresh, "s")
         if self.ir_drop == "nodal" and self.cell == "1S1R" and self.has_sneak and self.rows * self.cols > 4096:
             raise ValueError(
                 f"ir_drop='nodal' with cell='1S1R' and read_scheme='floating' solves one nonlinear network per "

@@ -400,10 +400,28 @@ class CrossbarState:
         self.nu[self.fault != 0] = 0.0
         self._update_row_times()
         if self.wire_on:
-            cache = self.__dict__.setdefault("_nodal_cache", {})  # per tile: last nodal solve (array.wire_model)
-            rs, gs = wire_model(self.tiling, self.g, self.device.g_min, cache)
-            self.rs[...] = rs
-            self.gs[...] = gs
+            self._wire()
+
+    def _wire(self) -> None:
+        """The wire / sneak-path correction (``rs``, ``gs``) from the present conductances."""
+        cache = self.__dict__.setdefault("_nodal_cache", {})  # per tile: last nodal solve (array.wire_model)
+        rs, gs = wire_model(self.tiling, self.g, self.device.g_min, cache)
+        self.rs[...] = rs
+        self.gs[...] = gs
+        self._g_wired = np.array(self.g)
+
+    def refresh_wire_model(self) -> bool:
+        """Recompute the wire / sneak-path correction if the conductances changed since it was last computed.
+
+        The simulator calls this every ``ArraySpec.ir_refresh`` of simulated time during a run of a plastic
+        crossbar (devices written by the learning rule); programming and :meth:`apply_pulses` recompute it
+        anyway.  Returns True if it was recomputed.
+        """
+        last = self.__dict__.get("_g_wired")
+        if not self.wire_on or (last is not None and np.array_equal(last, self.g)):
+            return False
+        self._wire()
+        return True
 
     def _update_row_times(self) -> None:
         """Row summaries the kernel's fast paths read: ``rtp[i]`` the programming time all devices of

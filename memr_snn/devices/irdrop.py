@@ -74,10 +74,12 @@ to powers of two with cells of 0 S (padded rows above the tile with their own dr
 padded columns right of it with their own sense amplifiers: they carry no current).  The
 diagonal of every merged box is reset to minus its row's other entries (its rows sum to
 zero), which keeps the small cell currents out of the large wire conductances' rounding.
-Only the upper triangle of each symmetric update is formed: 16 x 16 boxes are reduced from their
-cells in cache by one numba kernel, merges with fewer than 32 shared ports run in a numba kernel,
-larger ones through LAPACK/BLAS (``potrf``, ``trsm``, ``syrk``; the ports on the tile's open top and
-right edges are dropped from them).  The first :meth:`NodalTile.read` builds ``Y`` (no cheaper
+Only the upper triangle of each symmetric update is formed: 16 x 16 boxes are reduced in cache by
+one numba kernel from horizontal pairs of cells solved in closed form, merges with fewer than 64
+shared ports run in a numba kernel, larger ones through LAPACK/BLAS (``potrf``, ``trsm``, ``syrk``;
+the ports on the tile's open top and right edges are dropped from them).  Merged boxes are stored in
+merged order and the next level indexes through that permutation
+(:func:`memr_snn.kernel.schur.stored_ports`).  The first :meth:`NodalTile.read` builds ``Y`` (no cheaper
 single-vector solve is known here: one sparse LU solve costs more than the whole reduction);
 ``solver="splu"`` is the sparse-LU reference (tests: equal to ``1e-9`` relative; measured ``2e-12``).
 """
@@ -85,6 +87,7 @@ single-vector solve is known here: one sparse LU solve costs more than the whole
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -95,7 +98,7 @@ from scipy.linalg.lapack import dpotrf
 from scipy.sparse.csgraph import connected_components
 
 from .._validation import check_nonnegative, check_positive
-from ..kernel.schur import gather_interface, leaf_boxes, level_ports, merge_boxes, scatter_merged
+from ..kernel.schur import gather_interface, leaf_boxes, merge_boxes, scatter_merged, stored_ports
 
 __all__ = [
     "CELL_TYPES", "TileCircuit", "NodalTile", "series_conductance", "effective_conductance",
@@ -106,7 +109,7 @@ CELL_TYPES = ("1R", "1T1R", "1S1R")
 SCHEMES = ("grounded", "floating")
 SOLVERS = ("auto", "nested", "splu")
 #: interface size from which a merge runs box by box through BLAS instead of the numba kernel
-_BLAS_FROM = 32
+_BLAS_FROM = 64
 #: side of the boxes that are reduced from their cells in one go, in cache (numba kernel)
 _LEAF = 16
 
@@ -232,7 +235,7 @@ def _merge_large(a: np.ndarray, b: np.ndarray, ext_a, int_a, ext_b, int_b, pos, 
         raise np.linalg.LinAlgError("nested IR-drop solve: an interface matrix is not positive definite")
     wt = dtrsm(1.0, lo, e_t.T, side=0, lower=1, overwrite_b=1)  # W = L^-1 E, (k, m) Fortran
     wtw = dsyrk(1.0, wt, trans=1, lower=0)  # upper triangle of W^T W
-    scatter_merged(a, b, ext_a, ext_b, wtw, pos, np.empty((m, m)), o)
+    scatter_merged(a, b, ext_a, ext_b, wtw, pos, o)
 
 
 def nested_port_admittance(gc: np.ndarray, r_wl: float, r_bl: float, g_drv: float, g_sense: float) -> np.ndarray:
@@ -262,30 +265,37 @@ def nested_port_admittance(gc: np.ndarray, r_wl: float, r_bl: float, g_drv: floa
     if not leaf_boxes(g, g_drv, g_sense, 2.0 / r_wl, 2.0 / r_bl, leaf, s):  # pragma: no cover - as below
         raise np.linalg.LinAlgError("nested IR-drop solve: an interface matrix is not positive definite")
     h = w = leaf
+    perm = np.arange(4 * leaf)  # boxes are stored in merged order: canonical port q at row perm[q]
     for n_lev, (horiz, my, mx, nh, nw) in enumerate(levels, start=1):
-        ext_a, int_a, ext_b, int_b, pos = level_ports(horiz, h, w)
+        ext_a, int_a, ext_b, int_b, pos, new_perm = stored_ports(horiz, h, w, perm)
         pn = 2 * nh + 2 * nw
         out = bufs[n_lev % 2][:my * mx * pn * pn].reshape(my, mx, pn, pn)
         if int_a.size < _BLAS_FROM:
-            ok = merge_boxes(s, horiz, ext_a, int_a, ext_b, int_b, pos, out)
+            ok = merge_boxes(s, horiz, ext_a, int_a, ext_b, int_b, out)
             if not ok:  # pragma: no cover - every interface port reaches a terminal through a wire
                 raise np.linalg.LinAlgError("nested IR-drop solve: an interface matrix is not positive definite")
         else:
-            out.fill(0.0)
             na = ext_a.size
+            kinds = {}  # per (top edge, right edge): the live ports' indices
+            for top in (False, True):
+                for right in (False, True):
+                    dead = np.zeros(pn, dtype=bool)  # ports on the tile's open top and right edges
+                    dead[2 * nh:2 * nh + nw] = top
+                    dead[nh:2 * nh] = right
+                    live = ~dead[pos]
+                    kinds[top, right] = (ext_a[live[:na]], ext_b[live[na:]], np.flatnonzero(live),
+                                         np.flatnonzero(~live))
             for iy in range(my):
                 for ix in range(mx):
-                    dead = np.zeros(pn, dtype=bool)  # ports on the tile's open top and right edges
-                    if iy == 0:
-                        dead[2 * nh:2 * nh + nw] = True
-                    if ix == mx - 1:
-                        dead[nh:2 * nh] = True
-                    live = ~dead[pos]
+                    e_a, e_b, keep, gone = kinds[iy == 0, ix == mx - 1]
+                    o = out[iy, ix]
+                    o[gone, :] = 0.0  # the merge writes the live rows and columns only
+                    o[:, gone] = 0.0
                     a, b = (s[iy, 2 * ix], s[iy, 2 * ix + 1]) if horiz else (s[2 * iy, ix], s[2 * iy + 1, ix])
-                    _merge_large(a, b, ext_a[live[:na]], int_a, ext_b[live[na:]], int_b, pos[live], out[iy, ix])
-        s, h, w = out, nh, nw
+                    _merge_large(a, b, e_a, int_a, e_b, int_b, keep, o)
+        s, h, w, perm = out, nh, nw, new_perm
     s = s[0, 0]
-    idx = np.concatenate([pad + np.arange(n_r), 2 * h + w + np.arange(n_c)])
+    idx = perm[np.concatenate([pad + np.arange(n_r), 2 * h + w + np.arange(n_c)])]
     return s[np.ix_(idx, idx)]
 
 
@@ -331,8 +341,6 @@ class NodalTile:
         self.solver = "nested" if (solver == "auto" and nested_ok) else ("splu" if solver == "auto" else solver)
         self._y = None
         self._build_nodes()
-        self._lin = self._laplacian(with_cells=not self.nonlinear)
-        self._wires = self._laplacian(with_cells=False) if self.nonlinear else self._lin
         self._lu = None
         self._order = None
 
@@ -380,6 +388,16 @@ class NodalTile:
         self.n_nodes = n_free + n_r + n_c
         self.word, self.bit, self.row_t, self.col_t = word, bit, row_t, col_t
         self._wire_branches = branches
+
+    @functools.cached_property
+    def _lin(self) -> sp.csr_matrix:
+        """The Laplacian of wires and (linear) cells, built on first use (the nested solver never needs it)."""
+        return self._laplacian(with_cells=not self.nonlinear)
+
+    @functools.cached_property
+    def _wires(self) -> sp.csr_matrix:
+        """The Laplacian of the wires alone (1S1R: the cells enter Newton's method separately)."""
+        return self._laplacian(with_cells=False) if self.nonlinear else self._lin
 
     def cell_conductance(self) -> np.ndarray:
         """Linear conductance of every cell [S] (1T1R: with its transistor; 1S1R: ``G`` at ``v_ref``)."""

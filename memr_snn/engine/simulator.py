@@ -362,6 +362,10 @@ class Simulator:
         self.wrow = np.zeros(longest)
         self.xbuf = np.zeros(2 * longest)
         self._crossbars = [cb for _, cb in xbs]
+        # plastic crossbars whose wire model follows the device writes: (crossbar, steps between refreshes)
+        self._wire_refresh = [(cb, max(1, round(cb.spec.array.ir_refresh / self.dt))) for k, cb in xbs
+                              if cb.wire_on and cb.spec.array.ir_refresh > 0
+                              and getattr(projs[k], "plasticity", None) is not None]
 
     def _build_buffers(self):
         n_slots = self.max_delay + 1
@@ -469,7 +473,7 @@ class Simulator:
             cb.begin_run(self.step * self.dt)
         done_total = 0
         while done_total < n_steps:
-            chunk = min(CHUNK_STEPS, n_steps - done_total)
+            chunk = min([CHUNK_STEPS, n_steps - done_total] + [n - self.step % n for _, n in self._wire_refresh])
             t0 = self.step
             pop_counts = np.zeros((chunk, n_pops), dtype=np.int64)
             widths = np.diff(self.mon_eptr)
@@ -509,6 +513,9 @@ class Simulator:
             done_total += done
             for cb in self._crossbars:
                 cb._now = self.step * self.dt
+            for cb, n in self._wire_refresh:
+                if self.step % n == 0:
+                    cb.refresh_wire_model()
             if progress is not None:
                 progress.update(done)
 

@@ -13,11 +13,15 @@ are ``A``'s ports ``ext_a`` followed by ``B``'s ports ``ext_b``:
 
 The diagonal of ``S'`` is then reset to minus the sum of its row's other entries (a
 Laplacian's rows sum to zero), which removes the cancellation of the large wire
-conductances in the diagonal.  ``pos[j]`` is where the ``j``-th merged port goes in the
-output.  Only the upper triangle of the symmetric ``W^T W`` is formed.
+conductances in the diagonal.  Only the upper triangle of the symmetric ``W^T W`` is formed.
+The small merges write the merged box in merged order (``ext_a``, then ``ext_b``); the next level
+reads it through the permutation :func:`stored_ports` keeps.  The large ones scatter it: ``pos[j]``
+is where the ``j``-th merged port goes in the output.
 
 * :func:`cell_boxes` -- every cell of the grid as a box (closed form; twin
   :func:`cell_boxes_reference`).
+* :func:`leaf_boxes` -- whole leaf boxes in cache, from horizontal pairs of cells in closed form
+  (twin :func:`leaf_boxes_reference`: cells, then whole levels of dense solves).
 * :func:`merge_boxes` -- a whole level of small merges (twin :func:`merge_boxes_reference`).
 * :func:`gather_interface` / :func:`scatter_merged` -- the gathers before and the scatter after
   the BLAS calls (Cholesky, triangular solve, symmetric rank-k update) of one large merge
@@ -28,7 +32,7 @@ import numpy as np
 from numba import njit
 
 __all__ = ["cell_boxes", "cell_boxes_reference", "leaf_boxes", "leaf_boxes_reference", "level_ports",
-           "merge_boxes", "merge_boxes_reference",
+           "merge_boxes", "merge_boxes_reference", "stored_ports",
            "gather_interface", "gather_interface_reference", "scatter_merged", "scatter_merged_reference"]
 
 
@@ -75,6 +79,54 @@ def _cells_of(g, r0, c0, g_drv, g_sense, a_wire, b_wire, out):
 
 
 @njit(cache=True)
+def _pairs_of(g, r0, c0, g_drv, g_sense, a_wire, b_wire, out):
+    """The cells ``g[r0:r0 + ny, c0:c0 + 2 nx]`` merged in horizontal pairs, in closed form (``out``: (ny, nx, 6, 6)).
+
+    Equal to :func:`cell_boxes` followed by one horizontal merge (ports in merged order: the left
+    cell's left, top, bottom, the right cell's right, top, bottom).  Each cell's bit node ``v`` is a
+    star (cell ``g``, top ``bt``, bottom ``bb``; ``s = g + bt + bb``): eliminated, it joins ``u`` to
+    the top and bottom ports by ``g bt / s`` and ``g bb / s`` and the two ports by ``bt bb / s``.  The
+    two word nodes ``u0``, ``u1`` (joined by the two half segments, ``a_wire / 2``) then form a 2 x 2
+    system inverted in closed form: :math:`S = D - c c^T K^{-1}`.
+    """
+    n_r, n_c = g.shape
+    gw = 0.5 * a_wire
+    cc = np.empty(6)
+    for y in range(out.shape[0]):
+        r = r0 + y
+        bt = 0.0 if r == 0 else b_wire
+        bb = g_sense if r == n_r - 1 else b_wire
+        for x in range(out.shape[1]):
+            c = c0 + 2 * x
+            g0, g1 = g[r, c], g[r, c + 1]
+            al = g_drv if c == 0 else a_wire
+            ar = 0.0 if c + 1 == n_c - 1 else a_wire
+            s0, s1 = g0 + bt + bb, g1 + bt + bb
+            t0, b0, x0 = g0 * bt / s0, g0 * bb / s0, bt * bb / s0
+            t1, b1, x1 = g1 * bt / s1, g1 * bb / s1, bt * bb / s1
+            d0 = al + t0 + b0 + gw
+            d1 = ar + t1 + b1 + gw
+            det = d0 * d1 - gw * gw
+            k00, k01, k11 = d1 / det, gw / det, d0 / det
+            cc[0], cc[1], cc[2], cc[3], cc[4], cc[5] = al, t0, b0, ar, t1, b1
+            o = out[y, x]
+            for p in range(6):
+                for q in range(6):
+                    kinv = k00 if (p < 3 and q < 3) else (k11 if (p >= 3 and q >= 3) else k01)
+                    o[p, q] = -cc[p] * cc[q] * kinv
+            o[1, 2] -= x0
+            o[2, 1] -= x0
+            o[4, 5] -= x1
+            o[5, 4] -= x1
+            for p in range(6):
+                acc = 0.0
+                for q in range(6):
+                    if q != p:
+                        acc += o[p, q]
+                o[p, p] = -acc
+
+
+@njit(cache=True)
 def level_ports(horizontal, h, w):
     """Port index arrays of one merge level of ``h x w`` boxes, ports ordered left (h), right (h), top (w),
     bottom (w): ``ext_a, int_a, ext_b, int_b, pos`` (module docstring; the merged box is ``h x 2w`` or
@@ -96,43 +148,67 @@ def level_ports(horizontal, h, w):
 
 
 @njit(cache=True)
+def stored_ports(horizontal, h, w, perm):
+    """:func:`level_ports` for boxes stored in the order ``perm`` (canonical port ``q`` at row ``perm[q]``).
+
+    A merge writes its box in merged order (``A``'s ports ``ext_a``, then ``B``'s ``ext_b``), not in the
+    canonical order, which saves a scatter per merge; the next level then indexes through ``perm``.
+    Returns ``ext_a, int_a, ext_b, int_b`` (rows of the stored boxes), ``pos`` (canonical) and the merged
+    boxes' ``perm`` (the inverse of ``pos``).
+    """
+    ext_a, int_a, ext_b, int_b, pos = level_ports(horizontal, h, w)
+    new = np.empty(pos.size, dtype=np.int64)
+    for e in range(pos.size):
+        new[pos[e]] = e
+    return perm[ext_a], perm[int_a], perm[ext_b], perm[int_b], pos, new
+
+
+@njit(cache=True)
 def leaf_boxes(g, g_drv, g_sense, a_wire, b_wire, leaf, out):
     """The grid ``g`` (R x C) [S] cut into ``leaf x leaf`` boxes, each reduced onto its ``4 leaf`` ports.
 
-    Per box, in a small scratch: its cells (:func:`cell_boxes`, with the tile's edges where the box
-    touches them), then pairwise merges across columns and rows in turn (the order of
-    ``NodalTile``'s nested solve).  ``leaf``: a power of two dividing ``R`` and ``C``; ``out``:
-    (R / leaf, C / leaf, 4 leaf, 4 leaf).  Returns False if an interface matrix is not positive definite.
+    Per box, in a small scratch: its cells merged in horizontal pairs in closed form (equal to
+    :func:`cell_boxes` and one merge, with the tile's edges where the box touches them), then pairwise
+    merges across rows and columns in turn (the order of ``NodalTile``'s nested solve; inside, boxes
+    are stored in merged order, see :func:`stored_ports`).
+    ``leaf``: a power of two >= 2 dividing ``R`` and ``C``; ``out``: (R / leaf, C / leaf, 4 leaf, 4 leaf),
+    ports in the canonical order.  Returns False if an interface matrix is not positive definite.
     """
     ports = []
-    bufs = [np.empty((leaf, leaf, 4, 4))]
+    bufs = [np.empty((leaf, leaf // 2, 6, 6))]  # the cells merged in horizontal pairs (closed form)
     scratch = []
-    h = w = 1
+    _, _, _, _, _, perm = stored_ports(True, 1, 1, np.arange(4))
+    h, w = 1, 2
     while h < leaf:
-        for horizontal in (True, False):
-            ext_a, int_a, ext_b, int_b, pos = level_ports(horizontal, h, w)
-            ports.append((ext_a, int_a, ext_b, int_b, pos))
+        for horizontal in (False, True):
+            if h == leaf:
+                break
+            ext_a, int_a, ext_b, int_b, _, perm = stored_ports(horizontal, h, w, perm)
+            ports.append((ext_a, int_a, ext_b, int_b))
             h, w = (h, 2 * w) if horizontal else (2 * h, w)
             bufs.append(np.empty((leaf // h, leaf // w, 2 * h + 2 * w, 2 * h + 2 * w)))
             k, m = int_a.size, ext_a.size + ext_b.size
-            scratch.append((np.empty((k, k)), np.empty((k, m)), np.empty((m, m))))
+            scratch.append((np.empty((k, k)), np.empty((k, m)), np.empty(m)))
     n_lev = len(ports)
     for ly in range(g.shape[0] // leaf):
         for lx in range(g.shape[1] // leaf):
-            _cells_of(g, ly * leaf, lx * leaf, g_drv, g_sense, a_wire, b_wire, bufs[0])
+            _pairs_of(g, ly * leaf, lx * leaf, g_drv, g_sense, a_wire, b_wire, bufs[0])
             for lev in range(n_lev):
-                ext_a, int_a, ext_b, int_b, pos = ports[lev]
-                kii, wk, blk = scratch[lev]
+                ext_a, int_a, ext_b, int_b = ports[lev]
+                kii, wk, acc = scratch[lev]
                 s, o = bufs[lev], bufs[lev + 1]
                 for y in range(o.shape[0]):
                     for x in range(o.shape[1]):
-                        if lev % 2 == 0:
+                        if lev % 2 == 1:
                             a, b = s[y, 2 * x], s[y, 2 * x + 1]
                         else:
                             a, b = s[2 * y, x], s[2 * y + 1, x]
-                        if not _merge_pair(a, b, ext_a, int_a, ext_b, int_b, pos, o[y, x], kii, wk, blk):
+                        if not _merge_pair(a, b, ext_a, int_a, ext_b, int_b, o[y, x], kii, wk, acc):
                             return False
-            out[ly, lx] = bufs[n_lev][0, 0]
+            box, dst = bufs[n_lev][0, 0], out[ly, lx]
+            for q in range(perm.size):
+                for r in range(perm.size):
+                    dst[q, r] = box[perm[q], perm[r]]
     return True
 
 
@@ -145,10 +221,11 @@ def leaf_boxes_reference(g, g_drv, g_sense, a_wire, b_wire, leaf):
         for horizontal in (True, False):
             ext_a, int_a, ext_b, int_b, pos = level_ports(horizontal, h, w)
             h, w = (h, 2 * w) if horizontal else (2 * h, w)
-            out = np.empty((g.shape[0] // h, g.shape[1] // w, 2 * h + 2 * w, 2 * h + 2 * w))
-            if not merge_boxes_reference(s, horizontal, ext_a, int_a, ext_b, int_b, pos, out):
+            merged = np.empty((g.shape[0] // h, g.shape[1] // w, 2 * h + 2 * w, 2 * h + 2 * w))
+            if not merge_boxes_reference(s, horizontal, ext_a, int_a, ext_b, int_b, merged):
                 raise np.linalg.LinAlgError("an interface matrix is not positive definite")
-            s = out
+            s = np.empty_like(merged)
+            s[..., pos[:, None], pos] = merged  # to the canonical port order
     return s
 
 
@@ -198,91 +275,137 @@ def _cholesky_lower(kii):
 
 
 @njit(cache=True)
-def merge_boxes(s, horizontal, ext_a, int_a, ext_b, int_b, pos, out):
+def merge_boxes(s, horizontal, ext_a, int_a, ext_b, int_b, out):
     """Merge neighbouring boxes of the grid ``s`` (ny, nx, P, P) pairwise into ``out`` (module docstring).
 
     ``horizontal``: ``A = s[y, 2x]``, ``B = s[y, 2x + 1]`` merge into ``out[y, x]``; else
-    ``A = s[2y, x]``, ``B = s[2y + 1, x]``.  ``out``: (my, mx, Pn, Pn), every entry written when ``pos``
-    is a permutation of ``range(Pn)``.  Returns False if an interface matrix is not positive definite.
+    ``A = s[2y, x]``, ``B = s[2y + 1, x]``.  ``out``: (my, mx, m, m), the merged ports in merged order
+    (``A``'s ``ext_a``, then ``B``'s ``ext_b``).  Returns False if an interface matrix is not positive definite.
     """
     k, m = int_a.size, ext_a.size + ext_b.size
-    kii, w, blk = np.empty((k, k)), np.empty((k, m)), np.empty((m, m))
+    kii, w, acc = np.empty((k, k)), np.empty((k, m)), np.empty(m)
     for y in range(out.shape[0]):
         for x in range(out.shape[1]):
             if horizontal:
                 a, b = s[y, 2 * x], s[y, 2 * x + 1]
             else:
                 a, b = s[2 * y, x], s[2 * y + 1, x]
-            if not _merge_pair(a, b, ext_a, int_a, ext_b, int_b, pos, out[y, x], kii, w, blk):
+            if not _merge_pair(a, b, ext_a, int_a, ext_b, int_b, out[y, x], kii, w, acc):
                 return False
     return True
 
 
 @njit(cache=True)
-def _merge_pair(a, b, ext_a, int_a, ext_b, int_b, pos, o, kii, w, blk):
-    """Merge the boxes ``a`` and ``b`` into ``o``; ``kii`` (k, k), ``w`` (k, m), ``blk`` (m, m): scratch."""
+def _merge_pair(a, b, ext_a, int_a, ext_b, int_b, o, kii, w, acc):
+    """Merge the boxes ``a`` and ``b`` into ``o`` (m x m, merged order); ``kii`` (k, k), ``w`` (k, m), ``acc`` (m):
+    scratch.
+
+    Every inner loop runs from 0 along a contiguous row (``w[i, :]``, ``blk[e, :]``) so that LLVM
+    vectorises it (a loop over ``range(e, m)`` is not vectorised); the updates of a row are applied
+    four at a time while it is in registers, each sum in the order of the plain formula
+    (``i = 0 .. k - 1``, no fused multiply-add), so the result does not depend on the blocking.
+    """
     k = int_a.size
     na = ext_a.size
     m = na + ext_b.size
+    nb = m - na
     for i in range(k):
         ai, bi = int_a[i], int_b[i]
         for j in range(k):
             kii[i, j] = a[ai, int_a[j]] + b[bi, int_b[j]]
         for e in range(na):
             w[i, e] = a[ai, ext_a[e]]
-        for e in range(na, m):
-            w[i, e] = b[bi, ext_b[e - na]]
+        for e in range(nb):
+            w[i, na + e] = b[bi, ext_b[e]]
     if not _cholesky_lower(kii):
         return False
     for i in range(k):  # forward substitution, one row of W at a time
-        for p in range(i):
-            c = kii[i, p]
-            for e in range(m):
-                w[i, e] -= c * w[p, e]
+        _rows_axpy(w, i, kii[i], i, 0, m)
         d = 1.0 / kii[i, i]
         for e in range(m):
             w[i, e] *= d
-    for e in range(m):  # upper triangle: the base block diagonal ...
-        for f in range(e, m):
-            if e < na and f < na:
-                blk[e, f] = a[ext_a[e], ext_a[f]]
-            elif e >= na:
-                blk[e, f] = b[ext_b[e - na], ext_b[f - na]]
-            else:
-                blk[e, f] = 0.0
-    for i in range(k):  # ... minus the symmetric rank-k update
-        for e in range(m):
-            c = w[i, e]
-            for f in range(e, m):
-                blk[e, f] -= c * w[i, f]
-    _finish(blk, m, pos, o)
+    for e in range(m):  # upper triangle, row by row: the base block diagonal ...
+        if e < na:
+            ae = ext_a[e]
+            for j in range(na - e):
+                o[e, e + j] = a[ae, ext_a[e + j]]
+            for j in range(nb):
+                o[e, na + j] = 0.0
+        else:
+            be = ext_b[e - na]
+            for j in range(m - e):
+                o[e, e + j] = b[be, ext_b[e - na + j]]
+    _syrk_upper(w, k, m, o)  # ... minus the symmetric rank-k update
+    _mirror_upper(o, m)
+    _diagonal(o, m, acc)
     return True
 
 
 @njit(cache=True)
-def _finish(blk, m, pos, o):
-    """Mirror the upper triangle of ``blk``, reset its diagonal to minus the row sums, scatter by ``pos``."""
+def _rows_axpy(w, r, c, n, f0, m):
+    """``w[r, f0:m] -= sum_p c[p] w[p, f0:m]`` over ``p = 0 .. n - 1`` in that order, four rows per pass."""
+    cnt = m - f0
+    p = 0
+    while p + 4 <= n:
+        c0, c1, c2, c3 = c[p], c[p + 1], c[p + 2], c[p + 3]
+        for j in range(cnt):
+            f = f0 + j
+            w[r, f] = (((w[r, f] - c0 * w[p, f]) - c1 * w[p + 1, f]) - c2 * w[p + 2, f]) - c3 * w[p + 3, f]
+        p += 4
+    while p < n:
+        c0 = c[p]
+        for j in range(cnt):
+            f = f0 + j
+            w[r, f] = w[r, f] - c0 * w[p, f]
+        p += 1
+
+
+@njit(cache=True)
+def _syrk_upper(w, k, m, blk):
+    """``blk[e, f] -= sum_i w[i, e] w[i, f]`` for ``f >= e`` (``i = 0 .. k - 1`` in order), four ``i`` per pass."""
     for e in range(m):
-        blk[e, e] = 0.0
-    for e in range(m):
-        acc = 0.0
-        for f in range(e):
-            acc += blk[f, e]
-        for f in range(e + 1, m):
-            acc += blk[e, f]
-        blk[e, e] = -acc
-    for e0 in range(0, m, 32):  # mirror in 32 x 32 tiles (cache), then write whole rows
+        cnt = m - e
+        i = 0
+        while i + 4 <= k:
+            c0, c1, c2, c3 = w[i, e], w[i + 1, e], w[i + 2, e], w[i + 3, e]
+            for j in range(cnt):
+                f = e + j
+                blk[e, f] = (((blk[e, f] - c0 * w[i, f]) - c1 * w[i + 1, f]) - c2 * w[i + 2, f]) - c3 * w[i + 3, f]
+            i += 4
+        while i < k:
+            c0 = w[i, e]
+            for j in range(cnt):
+                f = e + j
+                blk[e, f] = blk[e, f] - c0 * w[i, f]
+            i += 1
+
+
+@njit(cache=True)
+def _mirror_upper(blk, m):
+    """Copy the upper triangle of ``blk`` onto its lower one, in 32 x 32 tiles (cache)."""
+    for e0 in range(0, m, 32):
         for f0 in range(e0, m, 32):
             for e in range(e0, min(e0 + 32, m)):
                 for f in range(max(f0, e + 1), min(f0 + 32, m)):
                     blk[f, e] = blk[e, f]
+
+
+@njit(cache=True)
+def _diagonal(blk, m, acc):
+    """Reset the diagonal of the symmetric ``blk`` to minus its row's other entries, summed as column sums
+    (contiguous rows; ``acc``: scratch of at least ``m``)."""
+    for f in range(m):
+        acc[f] = 0.0
     for e in range(m):
-        pe = pos[e]
+        blk[e, e] = 0.0
+    for e in range(m):
         for f in range(m):
-            o[pe, pos[f]] = blk[e, f]
+            acc[f] += blk[e, f]
+    for e in range(m):
+        blk[e, e] = -acc[e]
 
 
-def merge_boxes_reference(s, horizontal, ext_a, int_a, ext_b, int_b, pos, out):
+def merge_boxes_reference(s, horizontal, ext_a, int_a, ext_b, int_b, out):
     """Plain-numpy twin of :func:`merge_boxes` (a dense solve per pair of boxes)."""
     na = ext_a.size
     m = na + ext_b.size
@@ -303,7 +426,7 @@ def merge_boxes_reference(s, horizontal, ext_a, int_a, ext_b, int_b, pos, out):
         blk = 0.5 * (blk + blk.T)
         np.fill_diagonal(blk, 0.0)
         np.fill_diagonal(blk, -blk.sum(axis=1))
-        flat[q][np.ix_(pos, pos)] = blk
+        flat[q] = blk
     return True
 
 
@@ -334,22 +457,47 @@ def gather_interface_reference(a, b, int_a, int_b, ext_a, ext_b):
 
 
 @njit(cache=True)
-def scatter_merged(a, b, ext_a, ext_b, wtw, pos, blk, o):
+def scatter_merged(a, b, ext_a, ext_b, wtw, pos, o):
     """One large merge's output: ``S' = diag(A_ee, B_ee) - W^T W`` from the upper triangle of ``wtw``
-    (``wtw[e, f]``, ``e <= f``), diagonal reset to minus the row sums, written to ``o[pos][:, pos]``.
-    ``blk``: (m, m) scratch."""
+    (``wtw[e, f]``, ``e <= f``), written to ``o[pos][:, pos]``, diagonal reset to minus the row sums.
+
+    ``o``: the merged box, zero outside ``o[pos][:, pos]`` (its rows are summed whole).  One pass in
+    32 x 32 tiles reads ``wtw`` column by column (contiguous for the Fortran array ``dsyrk`` returns)
+    and writes both mirror images; a second sums ``o``'s rows as column sums (contiguous).
+    """
     na = ext_a.size
     m = na + ext_b.size
+    for f0 in range(0, m, 32):
+        for e0 in range(0, f0 + 1, 32):
+            for f in range(f0, min(f0 + 32, m)):
+                pf = pos[f]
+                e1 = min(e0 + 32, f)
+                if f < na:  # both in A: A's row ext_a[f] (boxes are symmetric)
+                    ra = a[ext_a[f]]
+                    for e in range(e0, e1):
+                        v = ra[ext_a[e]] - wtw[e, f]
+                        o[pf, pos[e]] = v
+                        o[pos[e], pf] = v
+                else:
+                    for e in range(e0, min(e1, na)):  # A to B: no base
+                        v = -wtw[e, f]
+                        o[pf, pos[e]] = v
+                        o[pos[e], pf] = v
+                    rb = b[ext_b[f - na]]
+                    for e in range(max(e0, na), e1):
+                        v = rb[ext_b[e - na]] - wtw[e, f]
+                        o[pf, pos[e]] = v
+                        o[pos[e], pf] = v
+    n = o.shape[0]
+    acc = np.zeros(n)
     for e in range(m):
-        for f in range(e, m):
-            if e < na and f < na:
-                base = a[ext_a[e], ext_a[f]]
-            elif e >= na:
-                base = b[ext_b[e - na], ext_b[f - na]]
-            else:
-                base = 0.0
-            blk[e, f] = base - wtw[e, f]
-    _finish(blk, m, pos, o)
+        o[pos[e], pos[e]] = 0.0
+    for e in range(m):
+        row = o[pos[e]]
+        for f in range(n):
+            acc[f] += row[f]
+    for e in range(m):
+        o[pos[e], pos[e]] = -acc[pos[e]]
 
 
 def scatter_merged_reference(a, b, ext_a, ext_b, wtw, pos, o):

@@ -18,10 +18,12 @@ from memr_snn.kernel.schur import (
     gather_interface_reference,
     leaf_boxes,
     leaf_boxes_reference,
+    level_ports,
     merge_boxes,
     merge_boxes_reference,
     scatter_merged,
     scatter_merged_reference,
+    stored_ports,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -370,16 +372,41 @@ def test_merge_kernel_matches_reference(horizontal):
         s[idx] = lap[np.ix_(ee, ee)] - lap[np.ix_(ee, ii)] @ np.linalg.solve(lap[np.ix_(ii, ii)], lap[np.ix_(ii, ee)])
     ext_a, int_a = np.array([0, 1, 2, 3]), np.array([4, 5])
     ext_b, int_b = np.array([2, 3, 4, 5]), np.array([0, 1])
-    pos = rng.permutation(8)
     shape = (2, 2, 8, 8)
     out, ref = np.full(shape, np.nan), np.full(shape, np.nan)
-    assert merge_boxes(s, horizontal, ext_a, int_a, ext_b, int_b, pos, out)
-    assert merge_boxes_reference(s, horizontal, ext_a, int_a, ext_b, int_b, pos, ref)
+    assert merge_boxes(s, horizontal, ext_a, int_a, ext_b, int_b, out)
+    assert merge_boxes_reference(s, horizontal, ext_a, int_a, ext_b, int_b, ref)
     np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(out.sum(-1), 0.0, atol=1e-12)
     bad = s.copy()
     bad[..., 4, 4] = bad[..., 0, 0] = -1.0  # an indefinite interface is reported, not factorised
-    assert not merge_boxes(bad, horizontal, ext_a, int_a, ext_b, int_b, pos, out)
+    assert not merge_boxes(bad, horizontal, ext_a, int_a, ext_b, int_b, out)
+
+
+@pytest.mark.parametrize("horizontal", [True, False])
+def test_stored_ports_follow_the_merged_order(horizontal):
+    """Boxes stored with their ports permuted (as the nested solve keeps them, in merged order) merge
+    through :func:`stored_ports` to the same box as the canonical boxes through :func:`level_ports`."""
+    h, w, n_p = 2, 2, 8
+    rng = np.random.default_rng(13)
+    s = np.empty((2, 4, n_p, n_p)) if horizontal else np.empty((4, 2, n_p, n_p))
+    for idx in np.ndindex(s.shape[:2]):  # Schur complements of random connected Laplacians onto n_p ports
+        wts = rng.uniform(0.1, 2.0, (n_p + 3, n_p + 3))
+        lap = np.diag((wts + wts.T).sum(1)) - (wts + wts.T)
+        ii, ee = np.arange(n_p, n_p + 3), np.arange(n_p)
+        s[idx] = lap[np.ix_(ee, ee)] - lap[np.ix_(ee, ii)] @ np.linalg.solve(lap[np.ix_(ii, ii)], lap[np.ix_(ii, ee)])
+    perm = rng.permutation(n_p)
+    stored = np.empty_like(s)
+    stored[..., perm[:, None], perm] = s  # canonical port q at row perm[q]
+    ext_a, int_a, ext_b, int_b, pos = level_ports(horizontal, h, w)
+    s_ext_a, s_int_a, s_ext_b, s_int_b, s_pos, new = stored_ports(horizontal, h, w, perm)
+    shape = (2, 2, pos.size, pos.size)
+    out, ref = np.full(shape, np.nan), np.full(shape, np.nan)
+    assert merge_boxes(stored, horizontal, s_ext_a, s_int_a, s_ext_b, s_int_b, out)
+    assert merge_boxes_reference(s, horizontal, ext_a, int_a, ext_b, int_b, ref)
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(s_pos, pos)
+    np.testing.assert_array_equal(new[pos], np.arange(pos.size))  # merged port e is canonical port pos[e]
 
 
 @pytest.mark.slow
@@ -421,7 +448,7 @@ def test_blas_merge_gather_scatter_match_reference():
     wtw_low = np.triu(wtw) + np.tril(np.full((7, 7), np.nan), -1)
     pos = rng.permutation(9)[:7]
     out, ref = np.zeros((9, 9)), np.zeros((9, 9))
-    scatter_merged(a, b, ext_a, ext_b, wtw_low, pos, np.empty((7, 7)), out)
+    scatter_merged(a, b, ext_a, ext_b, wtw_low, pos, out)
     scatter_merged_reference(a, b, ext_a, ext_b, np.triu(wtw), pos, ref)
     np.testing.assert_allclose(out, ref, rtol=1e-14, atol=1e-14)
     np.testing.assert_allclose(out.sum(-1), 0.0, atol=1e-12)

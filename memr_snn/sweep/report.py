@@ -59,12 +59,16 @@ class CurvePoint:
 
 
 def default_axes(folder: str | os.PathLike) -> tuple[str, str]:
-    """``(x, metric)`` of a folder's default curve: a built-in's declared pair (its first grid axis when the
-    declared x is not swept), else the first grid axis and the first metric."""
+    """``(x, metric)`` of a folder's default curve: a built-in's declared pair (its first numeric grid axis
+    when the declared x is not swept), else the first numeric grid axis and the first metric."""
     manifest = read_manifest(folder)
     spec = manifest["spec"]
     entry = BUILTIN_EXPERIMENTS.get(spec["experiment"])
     grid = list(spec.get("grid", {})) or list(spec.get("random", {}).get("params", {}))
+    numeric = [n for n, values in spec.get("grid", {}).items()
+               if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)]
+    if numeric:  # a curve needs numbers on its x axis; the others (true/false, names) label the curves
+        grid = numeric + [n for n in grid if n not in numeric]
     if entry is not None:
         # a campaign of a built-in over another of its parameters (drift_time of sensory-faults, ...)
         return (entry.x if entry.x in grid or not grid else grid[0]), entry.metric

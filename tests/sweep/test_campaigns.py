@@ -200,3 +200,33 @@ def test_growth_is_refused_when_old_points_would_change(tmp_path, monkeypatch):
     # more seeds keep every old point's position and seed: the folder grows
     summary = run_sweep(_grid((0.0, 2.0), 4, common=False), tmp_path / "r", progress=False)
     assert (summary.skipped, summary.ok) == (4, 4)
+
+
+def test_plot_defaults_to_a_numeric_swept_axis_and_a_log_axis_over_decades(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from memr_snn.sweep import degradation_curves, plot_curves
+    from memr_snn.sweep.report import default_axes
+
+    spec = SweepSpec(Q, grid=(("offset", (False, True)), ("x", (1.0, 1e3, 1e6))), seeds=1, common_seeds=True)
+    run_sweep(spec, tmp_path / "r", progress=False)
+    assert default_axes(tmp_path / "r") == ("x", "even_seed")  # not the true/false axis
+    curves = degradation_curves(read_results(tmp_path / "r"), "x", "y")
+    axes = []
+    real_subplots = plt.subplots
+
+    def spy(*a, **k):
+        fig, ax = real_subplots(*a, **k)
+        axes.append(ax)
+        return fig, ax
+
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    plt.subplots = spy
+    try:
+        plot_curves(curves, "x", "y", tmp_path / "a.png")
+        plot_curves(curves, "x", "y", tmp_path / "b.png", log_x=False)
+    finally:
+        plt.subplots = real_subplots
+    assert [ax.get_xscale() for ax in axes] == ["log", "linear"]

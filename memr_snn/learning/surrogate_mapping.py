@@ -88,7 +88,9 @@ def map_to_crossbar(config: RSNNConfig, weights: Weights, preset: Any = "hfox_rr
     encoding : str
         ``"differential"`` (default; any sign) or ``"single"``.
     age : float
-        Time from programming to the first read [s] (drift, retention).
+        Time from programming to the first read [s] (drift, retention).  With ``drift_compensation=True``
+        every crossbar's compensation factor is estimated at that first read (``t = 0``), as the simulator
+        does at the start of a run, and applies to every read of the mapped network.
     **crossbar_kw
         Further :class:`~memr_snn.devices.Crossbar` fields (``tolerance``, ``max_pulses``, ``array`` ...).
     """
@@ -105,6 +107,7 @@ def map_to_crossbar(config: RSNNConfig, weights: Weights, preset: Any = "hfox_rr
         pre, post = _dense_synapses(w.shape[0], w.shape[1], name == "w_rec")
         layer_seed = int(np.random.default_rng([int(seed), k, 0xC0DE]).integers(0, 2 ** 62))
         state = CrossbarState(spec, pre, post, w[post, pre], layer_seed, name=name, n_pre=w.shape[1])
+        state.begin_run(0.0)  # with drift_compensation: the factor of reads from t = 0, as the simulator sets it
         layers[name] = state  # programmed ``age`` seconds before t = 0 (Crossbar.age)
         synapses[name] = (pre, post)
     return MappedNetwork(config, layers, synapses, weights.b_out, config.dt)

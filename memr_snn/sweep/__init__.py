@@ -15,8 +15,10 @@ Modules: :mod:`~memr_snn.sweep.spec` (what is computed, the seeds and keys), :mo
 (the built-in table and ``module:function`` experiments), :mod:`~memr_snn.sweep.runner` (executors and
 :func:`run_sweep`), :mod:`~memr_snn.sweep.results` (the folder), :mod:`~memr_snn.sweep.report` (status,
 degradation curves, plot, summary), :mod:`~memr_snn.sweep.config` (TOML config files),
-:mod:`~memr_snn.sweep.campaigns` (the built-in experiments).  Needs the ``dask`` extra (pyarrow for the
-results; dask.distributed for :class:`DaskExecutor`).  Guide: docs/sweeps.md.
+:mod:`~memr_snn.sweep.campaigns`, :mod:`~memr_snn.sweep.campaigns_sensory` and
+:mod:`~memr_snn.sweep.campaigns_systems` (the built-in experiments: CUBA, the sensory benchmarks, AIMC, BCI).
+Needs the ``dask`` extra (pyarrow for the results; dask.distributed for :class:`DaskExecutor`).  Guide:
+docs/sweeps.md.
 """
 
 from .config import SweepConfig, load_config

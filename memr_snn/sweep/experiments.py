@@ -61,6 +61,24 @@ BUILTIN_EXPERIMENTS: dict[str, ExperimentEntry] = {
         "CUBA Vogels-Abbott network in device crossbars with stuck-at faults: mean-rate deviation "
         "from the fault-free network",
         "1", x="fault_rate", metric="rate_deviation"),
+    "sensory-faults": ExperimentEntry(
+        "memr_snn.sweep.campaigns_sensory:sensory_faults",
+        "DVS digits / spoken digits / 8x8 digits SNN in device crossbars with stuck-at faults, drift (with or "
+        "without compensation), worn-out devices or scaled read noise: test accuracy",
+        "1", x="stuck_rate", metric="accuracy"),
+    "sensory-bit-flips": ExperimentEntry(
+        "memr_snn.sweep.campaigns_sensory:sensory_bit_flips",
+        "DVS digits / spoken digits / 8x8 digits SNN with fixed-point weights whose stored bits flip: test accuracy",
+        "1", x="bit_flip_rate", metric="accuracy"),
+    "aimc-drift": ExperimentEntry(
+        "memr_snn.sweep.campaigns_systems:aimc_drift",
+        "AIMC MLP (8x8 digits) or CNN (DVS digits) on analog tiles: test accuracy vs time after programming, "
+        "with and without drift compensation",
+        "1", x="drift_time", metric="accuracy"),
+    "bci-unit-loss": ExperimentEntry(
+        "memr_snn.sweep.campaigns_systems:bci_unit_loss",
+        "closed-loop BCI decoder: success rate after losing a fraction of the recorded units",
+        "1", x="loss_fraction", metric="success_rate"),
 }
 
 

@@ -59,14 +59,19 @@ class CurvePoint:
 
 
 def default_axes(folder: str | os.PathLike) -> tuple[str, str]:
-    """``(x, metric)`` of a folder's default curve: a built-in's declared pair, else the first grid axis
-    and the first metric."""
+    """``(x, metric)`` of a folder's default curve: a built-in's declared pair (its first numeric grid axis
+    when the declared x is not swept), else the first numeric grid axis and the first metric."""
     manifest = read_manifest(folder)
     spec = manifest["spec"]
     entry = BUILTIN_EXPERIMENTS.get(spec["experiment"])
-    if entry is not None:
-        return entry.x, entry.metric
     grid = list(spec.get("grid", {})) or list(spec.get("random", {}).get("params", {}))
+    numeric = [n for n, values in spec.get("grid", {}).items()
+               if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)]
+    if numeric:  # a curve needs numbers on its x axis; the others (true/false, names) label the curves
+        grid = numeric + [n for n in grid if n not in numeric]
+    if entry is not None:
+        # a campaign of a built-in over another of its parameters (drift_time of sensory-faults, ...)
+        return (entry.x if entry.x in grid or not grid else grid[0]), entry.metric
     if not grid:
         raise ValueError(f"{folder}: the sweep has no grid or random parameter to put on the x axis")
     metrics = sorted(c[len("metric."):] for c in read_results(folder).column_names if c.startswith("metric."))
@@ -130,7 +135,7 @@ def _label(group: tuple) -> str:
 
 
 def plot_curves(curves: dict[tuple, list[CurvePoint]], x: str, metric: str, path: str | os.PathLike, *,
-                title: str | None = None) -> Path:
+                title: str | None = None, log_x: bool | None = None) -> Path:
     """Plot degradation curves (mean with a +- 1 std band over seeds) and save them atomically.
 
     Parameters
@@ -143,6 +148,9 @@ def plot_curves(curves: dict[tuple, list[CurvePoint]], x: str, metric: str, path
         Figure file (format from the suffix).
     title : str, optional
         Figure title.
+    log_x : bool, optional
+        Logarithmic x axis; default: when the x values are positive and span three decades or more (drift
+        times 1 s .. 1 year).
 
     Returns
     -------
@@ -167,6 +175,11 @@ def plot_curves(curves: dict[tuple, list[CurvePoint]], x: str, metric: str, path
             line, = ax.plot(xs, ms, marker="o", label=_label(group))
             ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.25, linewidth=0)
         n_seeds = max((p.n for pts in curves.values() for p in pts), default=0)
+        if log_x is None:
+            xs_all = [float(p.x) for pts in curves.values() for p in pts if p.n > 0 and not isinstance(p.x, str)]
+            log_x = bool(xs_all) and min(xs_all) > 0 and max(xs_all) >= 1000 * min(xs_all)
+        if log_x:
+            ax.set_xscale("log")
         ax.set_xlabel(x)
         ax.set_ylabel(f"{metric} (mean ± std over {n_seeds} seeds)")
         if title:

@@ -362,6 +362,21 @@ class Simulator:
         self.wrow = np.zeros(longest)
         self.xbuf = np.zeros(2 * longest)
         self._crossbars = [cb for _, cb in xbs]
+        # ideal reads of crossbars no plasticity writes go through a per-run weight cache (kernel.crossbar)
+        cacheable = any(getattr(projs[k], "plasticity", None) is None for k, _ in xbs)
+        self.proj_xc = np.zeros(len(projs), dtype=np.int64)
+        self.xw = np.zeros(self.syn_w.size if cacheable else 1)
+        self.xwtot = np.full(self.syn_indptr.size - 1 if cacheable else 1, np.nan)
+
+    def _reset_read_cache(self) -> None:
+        """Before a run: choose the crossbar projections read through the cache, and mark every row stale
+        (devices and scales may have been written since the last run)."""
+        from ..kernel.crossbar import ideal_read
+
+        for k in range(self.proj_xb.size):
+            x = int(self.proj_xb[k])
+            self.proj_xc[k] = int(x >= 0 and self.proj_pl[k] < 0 and bool(ideal_read(x, self.xf, self.xi)))
+        self.xwtot[:] = np.nan
 
     def _build_buffers(self):
         n_slots = self.max_delay + 1
@@ -467,6 +482,7 @@ class Simulator:
         n_pops = len(self.pops)
         for cb in self._crossbars:
             cb.begin_run(self.step * self.dt)
+        self._reset_read_cache()
         done_total = 0
         while done_total < n_steps:
             chunk = min(CHUNK_STEPS, n_steps - done_total)
@@ -494,7 +510,7 @@ class Simulator:
                 self.proj_doff, self.syn_indptr, self.syn_post, self.syn_w, self.syn_delay,
                 self.proj_xb, self.xf, self.xi, self.xg, self.xnu, self.xtp, self.xrtp, self.xtf, self.xrft,
                 self.xrs, self.xgs,
-                self.xacc, self.wrow, self.xbuf,
+                self.xacc, self.wrow, self.xbuf, self.proj_xc, self.xw, self.xwtot,
                 self.proj_pl, self.pf, self.pi, self.pop_pin_ptr, self.pop_pin, self.csc_ptr, self.csc_syn,
                 self.csc_pre, self.tr1, self.tr2, self.trl, self.elig, self.reward,
                 self.xp, self.xcount, self.xdv, self.xfault,

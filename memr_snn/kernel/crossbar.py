@@ -56,7 +56,8 @@ __all__ = [
     "XF_RELAX", "XF_RT0", "N_XF",
     "XI_OFF", "XI_DIFF", "XI_DRIFT", "XI_SEED", "XI_RET", "XI_WIRE", "XI_ROFF", "XI_ANALOG", "XI_FAIL",
     "XI_EPOCH", "N_XI", "SLOW_SALT", "slow_noise", "A_READS", "A_ENERGY", "A_UP", "A_DOWN", "N_ACC",
-    "normal_icdf", "row_key", "pair_normals", "drift_factor", "read_row", "device_weight", "device_update",
+    "normal_icdf", "row_key", "pair_normals", "drift_factor", "read_row", "ideal_read", "read_row_cached",
+    "device_weight", "device_update",
 ]
 
 # float table columns
@@ -170,6 +171,56 @@ def pair_normals(key, j):
     return normal_from_bits(h >> _S32), normal_from_bits(h & _LO32)
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def ideal_read(x, xf, xi):
+    """Whether crossbar ``x`` reads ideally (no drift, retention, wires, slow or read noise): ``w = k (G+ - G-)``
+    or ``k (G - G_ref)``, a function of the programmed conductances alone."""
+    return (xi[x, XI_DRIFT] == 0 and xi[x, XI_RET] == 0 and xi[x, XI_WIRE] == 0 and xf[x, XF_FLICK] <= 0.0
+            and xf[x, XF_RELAX] <= 0.0 and xf[x, XF_SIGMA] == 0.0)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _ideal_weights(x, d0, n, xf, xi, g, out):
+    """Ideal weights of the ``n`` synapses whose devices start at ``d0`` into ``out[:n]``; returns their summed
+    conductance (added in synapse order: the read energy's factor)."""
+    scale = xf[x, XF_SCALE]
+    total = 0.0
+    if xi[x, XI_DIFF] != 0:
+        for k in range(n):
+            gp = g[d0 + 2 * k]
+            gn = g[d0 + 2 * k + 1]
+            total += gp + gn
+            out[k] = scale * (gp - gn)
+    else:
+        gref = xf[x, XF_GREF]
+        for k in range(n):
+            gk = g[d0 + k]
+            total += gk
+            out[k] = scale * (gk - gref)
+    return total
+
+
+@njit(cache=True, error_model="numpy")
+def read_row_cached(x, lo, hi, xf, xi, g, acc, w, wtot, r):
+    """Ideal read (:func:`ideal_read`) of synapses ``lo .. hi-1`` of crossbar ``x``, served from a cache.
+
+    ``w[:hi-lo]`` holds the row's weights and ``wtot[r]`` their summed conductance once
+    the row has been read; ``wtot[r]`` NaN means not yet (or stale): then the devices are
+    read into ``w`` exactly as :func:`read_row` reads them.  Reads and energy are counted
+    as for :func:`read_row`, so a cached read is the same read, without touching the
+    devices.  Whoever writes the devices or the crossbar's scale marks the row stale; the
+    simulator marks every row stale at the start of each run and caches only crossbars
+    that no plasticity writes.
+    """
+    total = wtot[r]
+    per = 2 if xi[x, XI_DIFF] != 0 else 1
+    if total != total:
+        total = _ideal_weights(x, xi[x, XI_OFF] + per * lo, hi - lo, xf, xi, g, w)
+        wtot[r] = total
+    acc[x, A_READS] += per * (hi - lo)
+    acc[x, A_ENERGY] += xf[x, XF_V2T] * total
+
+
 @njit(cache=True, error_model="numpy")
 def read_row(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc, out, buf):
     """Weights of synapses ``lo .. hi-1`` (row ``row``) of crossbar ``x`` read at step ``t``, into ``out[:hi-lo]``.
@@ -198,19 +249,7 @@ def read_row(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc
     wire = xi[x, XI_WIRE] != 0
     slow = xf[x, XF_FLICK] > 0.0 or xf[x, XF_RELAX] > 0.0
     if not (drift or ret or wire or slow) and sigma == 0.0:  # ideal read: w = k (g+ - g-) or k (g - g_ref)
-        total = 0.0
-        if diff:
-            for k in range(n):
-                gp = g[d0 + 2 * k]
-                gn = g[d0 + 2 * k + 1]
-                total += gp + gn
-                out[k] = scale * (gp - gn)
-        else:
-            gref = xf[x, XF_GREF]
-            for k in range(n):
-                gk = g[d0 + k]
-                total += gk
-                out[k] = scale * (gk - gref)
+        total = _ideal_weights(x, d0, n, xf, xi, g, out)
         acc[x, A_READS] += m
         acc[x, A_ENERGY] += xf[x, XF_V2T] * total
         return

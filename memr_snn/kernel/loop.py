@@ -28,7 +28,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .crossbar import read_row
+from .crossbar import read_row, read_row_cached
 from .layout import (
     C_VRESET,
     I_REF,
@@ -309,6 +309,8 @@ def run_chunk(
     syn_indptr, syn_post, syn_w, syn_delay,
     # crossbar projections (proj_xb[pr] = crossbar index or -1), see kernel/crossbar.py
     proj_xb, xf, xi, xg, xnu, xtp, xrtp, xtf, xrft, xrs, xgs, xacc, wrow, xbuf,
+    # ideal-read cache (proj_xc[pr] = 1: read through it; xw like syn_w, xwtot per CSR row, NaN = stale)
+    proj_xc, xw, xwtot,
     # plasticity (proj_pl[pr] = plastic index or -1), see kernel/plasticity.py
     proj_pl, pf, pi, pop_pin_ptr, pop_pin, csc_ptr, csc_syn, csc_pre, tr1, tr2, trl, elig, reward,
     xp, xcount, xdv, xfault,
@@ -427,7 +429,11 @@ def run_chunk(
                 lo_k = syn_indptr[row]
                 hi_k = syn_indptr[row + 1]
                 xb = proj_xb[pr]
-                if xb >= 0:  # weights are read from the devices now
+                if xb >= 0 and proj_xc[pr] != 0:  # ideal read of a crossbar no plasticity writes: cached
+                    read_row_cached(xb, lo_k, hi_k, xf, xi, xg, xacc, xw[so + lo_k:so + hi_k], xwtot, row)
+                    _push(dense, doff, slot, n_slots, proj_delay[pr], rec, syn_post[so + lo_k:so + hi_k],
+                          xw[so + lo_k:so + hi_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
+                elif xb >= 0:  # weights are read from the devices now
                     read_row(xb, g - proj_pre_lo[pr], lo_k, hi_k, t, dt, xf, xi, xg, xnu, xtp, xrtp, xtf, xrft, xrs,
                              xgs, xacc, wrow, xbuf)
                     _push(dense, doff, slot, n_slots, proj_delay[pr], rec, syn_post[so + lo_k:so + hi_k],

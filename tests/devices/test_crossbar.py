@@ -118,6 +118,51 @@ def test_read_kernel_matches_numpy_twin(diff, flags):
         assert acc_k[x, X.A_READS] == (hi - lo) * (2 if diff else 1)
 
 
+@pytest.mark.parametrize("diff", [False, True])
+def test_cached_ideal_read_is_the_read_kernel(diff):
+    """The cached ideal read gives read_row's weights and counts; it serves the cache until marked stale."""
+    rng = np.random.default_rng(5)
+    x, xf, xi, g, nu, tp, tf, rs, gs = _row_case(rng, diff, 0, 0, 0, 0.0)
+    assert X.ideal_read(x, xf, xi) and not X.ideal_read(x, xf, _row_case(rng, diff, 1, 0, 0, 0.0)[2])
+    lo, hi, n = 6, 35, 29
+    out, acc = np.zeros(40), np.zeros((2, X.N_ACC))
+    read_row(x, 0, lo, hi, 9, 1e-3, xf, xi, g, nu, tp, tp[:1], tf, tf[:1], rs, gs, acc, out, np.zeros(80))
+    w, wtot, acc_c = np.zeros(n), np.full(3, np.nan), np.zeros((2, X.N_ACC))
+    X.read_row_cached(x, lo, hi, xf, xi, g, acc_c, w, wtot, 1)
+    np.testing.assert_array_equal(w, out[:n])
+    np.testing.assert_array_equal(acc_c, acc)
+    assert np.isnan(wtot[[0, 2]]).all()
+    g_old = g.copy()
+    g *= 3.0  # a write the cache is not told about: still the old row, counted again
+    X.read_row_cached(x, lo, hi, xf, xi, g, acc_c, w, wtot, 1)
+    np.testing.assert_array_equal(w, out[:n])
+    np.testing.assert_array_equal(acc_c, 2 * acc)
+    wtot[1] = np.nan  # marked stale: the devices are read again
+    X.read_row_cached(x, lo, hi, xf, xi, g, acc_c, w, wtot, 1)
+    old = out[:n].copy()
+    read_row(x, 0, lo, hi, 9, 1e-3, xf, xi, g, nu, tp, tp[:1], tf, tf[:1], rs, gs, acc, out, np.zeros(80))
+    np.testing.assert_array_equal(w, out[:n])
+    assert not np.any(w == old) and np.array_equal(g, 3.0 * g_old)
+
+
+def test_reprogramming_between_runs_reaches_the_cached_reads():
+    """Weights assigned between runs are what the next run reads (the per-run cache is reset), as in the twin."""
+    net, post, mon = _small_net(Crossbar())
+    sim = net._ensure_built()
+    net.run(30 * ms)
+    assert sim.proj_xc[0] == 1 and sim.proj_xc[1] == 0  # the ideal projection is cached, the noisy one is not
+    pr = net.projections[0]
+    pr.weights = pr.weights * 0.5
+    n0 = mon.i.size
+    steps, gids, _ = run_reference(sim, 300)
+    net.run(30 * ms)
+    lo = int(sim.pop_lo[1])
+    post_spk = gids >= lo
+    assert post_spk.sum() > 5
+    np.testing.assert_array_equal(mon.i[n0:], gids[post_spk] - lo)
+    np.testing.assert_array_equal(np.round(mon.t[n0:] / (0.1 * ms)).astype(np.int64), steps[post_spk])
+
+
 def test_drift_factor_is_exp_to_1e12():
     from memr_snn.kernel.crossbar import drift_factor
     from memr_snn.kernel.reference import drift_factor_ref

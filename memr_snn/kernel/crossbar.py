@@ -46,7 +46,10 @@ Table layouts (one row per crossbar) are the ``XF_*`` / ``XI_*`` constants.
 import math
 
 import numpy as np
-from numba import config, njit
+from llvmlite import ir
+from numba import config, njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from .device import DV_GMAX, DV_GMIN, DV_LIFE, DV_WEAR, P_REFRESH, _run_pulses, refresh_pair
 from .rng import mix64, uniform01
@@ -169,6 +172,42 @@ def pair_normals(key, j):
     """Two standard normals from draw ``j`` of a row key: the high and low 32 bits of one hash."""
     h = mix64(key + (j + np.uint64(1)) * _G)
     return normal_from_bits(h >> _S32), normal_from_bits(h & _LO32)
+
+
+@intrinsic
+def prefetch(typingctx, arr, idx):
+    """Hint the memory system to fetch ``arr[idx]`` into the caches (``llvm.prefetch``: read, keep; no fault,
+    no effect on results)."""
+    if not isinstance(arr, types.Array) or not isinstance(idx, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        i = context.cast(builder, args[1], signature.args[1], types.intp)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [i], wraparound=False)
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                            "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, idx), codegen
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def prefetch_row(x, lo, hi, xi, g, nu):
+    """Prefetch the devices of synapses ``lo .. hi-1`` of crossbar ``x`` (and their drift exponents, with drift)
+    so that a later :func:`read_row` of that row finds them in the caches."""
+    per = 2 if xi[x, XI_DIFF] != 0 else 1
+    d0 = xi[x, XI_OFF] + per * lo
+    d1 = xi[x, XI_OFF] + per * hi
+    for d in range(d0, d1, 8):  # one per 64-byte line
+        prefetch(g, d)
+    if xi[x, XI_DRIFT] != 0:
+        for d in range(d0, d1, 16):
+            prefetch(nu, d)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -534,6 +573,9 @@ def device_update(x, s, row, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, dv, f
 
 
 if config.DISABLE_JIT:  # pure-Python mode (coverage runs): uint64 wrap-around is intended
+    def prefetch(arr, idx):  # noqa: F811
+        """A hint only: nothing to do in Python."""
+
     _row_key_py, _pair_normals_py = row_key, pair_normals
 
     def row_key(seed, step):  # noqa: F811

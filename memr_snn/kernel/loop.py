@@ -28,7 +28,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .crossbar import read_row, read_row_cached
+from .crossbar import prefetch_row, read_row, read_row_cached
 from .layout import (
     C_VRESET,
     I_REF,
@@ -309,7 +309,8 @@ def run_chunk(
     syn_indptr, syn_post, syn_w, syn_delay,
     # crossbar projections (proj_xb[pr] = crossbar index or -1), see kernel/crossbar.py
     proj_xb, xf, xi, xg, xnu, xtp, xrtp, xtf, xrft, xrs, xgs, xacc, wrow, xbuf,
-    # ideal-read cache (proj_xc[pr] = 1: read through it; xw like syn_w, xwtot per CSR row, NaN = stale)
+    # ideal-read cache (proj_xc[pr] = 1: read through it; xw like syn_w, xwtot per CSR row, NaN = stale);
+    # rows read from the devices are prefetched one spike ahead
     proj_xc, xw, xwtot,
     # plasticity (proj_pl[pr] = plastic index or -1), see kernel/plasticity.py
     proj_pl, pf, pi, pop_pin_ptr, pop_pin, csc_ptr, csc_syn, csc_pre, tr1, tr2, trl, elig, reward,
@@ -415,6 +416,14 @@ def run_chunk(
         for q in range(nspk):
             g = spikes[q]
             pop = pop_of[g]
+            if q + 1 < nspk:  # the next spike's device rows, fetched while this one is delivered
+                g1 = spikes[q + 1]
+                p1 = pop_of[g1]
+                for e in range(pop_out_ptr[p1], pop_out_ptr[p1 + 1]):
+                    pr = pop_out_proj[e]
+                    if proj_xb[pr] >= 0 and proj_xc[pr] == 0:  # read from the devices, not the cache
+                        row = proj_ipo[pr] + g1 - proj_pre_lo[pr]
+                        prefetch_row(proj_xb[pr], syn_indptr[row], syn_indptr[row + 1], xi, xg, xnu)
             pop_counts[s, pop] += 1
             if rec_flag[g]:
                 spk_step[spk_n[0]] = t
@@ -429,7 +438,7 @@ def run_chunk(
                 lo_k = syn_indptr[row]
                 hi_k = syn_indptr[row + 1]
                 xb = proj_xb[pr]
-                if xb >= 0 and proj_xc[pr] != 0:  # ideal read of a crossbar no plasticity writes: cached
+                if xb >= 0 and proj_xc[pr] == 1:  # ideal read of a crossbar no plasticity writes: cached
                     read_row_cached(xb, lo_k, hi_k, xf, xi, xg, xacc, xw[so + lo_k:so + hi_k], xwtot, row)
                     _push(dense, doff, slot, n_slots, proj_delay[pr], rec, syn_post[so + lo_k:so + hi_k],
                           xw[so + lo_k:so + hi_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)

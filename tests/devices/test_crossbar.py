@@ -145,6 +145,17 @@ def test_cached_ideal_read_is_the_read_kernel(diff):
     assert not np.any(w == old) and np.array_equal(g, 3.0 * g_old)
 
 
+def test_prefetch_is_only_a_hint():
+    """Prefetching rows (first, last, empty, with drift exponents) changes nothing and reads nothing out of range."""
+    rng = np.random.default_rng(6)
+    x, xf, xi, g, nu, tp, tf, rs, gs = _row_case(rng, True, 1, 0, 0, 0.0)
+    g0, nu0 = g.copy(), nu.copy()
+    for lo, hi in ((0, 40), (39, 40), (5, 5), (0, 1)):
+        X.prefetch_row(x, lo, hi, xi, g, nu)
+    np.testing.assert_array_equal(g, g0)
+    np.testing.assert_array_equal(nu, nu0)
+
+
 def test_reprogramming_between_runs_reaches_the_cached_reads():
     """Weights assigned between runs are what the next run reads (the per-run cache is reset), as in the twin."""
     net, post, mon = _small_net(Crossbar())

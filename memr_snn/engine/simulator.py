@@ -362,20 +362,27 @@ class Simulator:
         self.wrow = np.zeros(longest)
         self.xbuf = np.zeros(2 * longest)
         self._crossbars = [cb for _, cb in xbs]
-        # ideal reads of crossbars no plasticity writes go through a per-run weight cache (kernel.crossbar)
-        cacheable = any(getattr(projs[k], "plasticity", None) is None for k, _ in xbs)
+        # crossbars no plasticity writes keep per-run read caches (kernel.crossbar): the weights of ideal reads,
+        # the 1/f factors of the devices with 1/f noise
+        still = [(k, cb) for k, cb in xbs if getattr(projs[k], "plasticity", None) is None]
         self.proj_xc = np.zeros(len(projs), dtype=np.int64)
-        self.xw = np.zeros(self.syn_w.size if cacheable else 1)
-        self.xwtot = np.full(self.syn_indptr.size - 1 if cacheable else 1, np.nan)
+        self.xw = np.zeros(self.syn_w.size if still else 1)
+        self.xwtot = np.full(self.syn_indptr.size - 1 if still else 1, np.nan)
+        self.xqs = np.zeros(n_dev if any(self.xf[self.proj_xb[k], X.XF_FLICK] > 0.0 for k, _ in still) else 1)
 
     def _reset_read_cache(self) -> None:
-        """Before a run: choose the crossbar projections read through the cache, and mark every row stale
+        """Before a run: choose the crossbar projections read through a cache, and mark every row stale
         (devices and scales may have been written since the last run)."""
-        from ..kernel.crossbar import ideal_read
+        from ..kernel import crossbar as X
 
         for k in range(self.proj_xb.size):
             x = int(self.proj_xb[k])
-            self.proj_xc[k] = int(x >= 0 and self.proj_pl[k] < 0 and bool(ideal_read(x, self.xf, self.xi)))
+            if x < 0 or self.proj_pl[k] >= 0:
+                self.proj_xc[k] = 0
+            elif X.ideal_read(x, self.xf, self.xi):
+                self.proj_xc[k] = 1
+            else:
+                self.proj_xc[k] = 2 if self.xf[x, X.XF_FLICK] > 0.0 and self.xqs.size > 1 else 0
         self.xwtot[:] = np.nan
 
     def _build_buffers(self):
@@ -510,7 +517,7 @@ class Simulator:
                 self.proj_doff, self.syn_indptr, self.syn_post, self.syn_w, self.syn_delay,
                 self.proj_xb, self.xf, self.xi, self.xg, self.xnu, self.xtp, self.xrtp, self.xtf, self.xrft,
                 self.xrs, self.xgs,
-                self.xacc, self.wrow, self.xbuf, self.proj_xc, self.xw, self.xwtot,
+                self.xacc, self.wrow, self.xbuf, self.proj_xc, self.xw, self.xwtot, self.xqs,
                 self.proj_pl, self.pf, self.pi, self.pop_pin_ptr, self.pop_pin, self.csc_ptr, self.csc_syn,
                 self.csc_pre, self.tr1, self.tr2, self.trl, self.elig, self.reward,
                 self.xp, self.xcount, self.xdv, self.xfault,

@@ -59,7 +59,8 @@ __all__ = [
     "XF_RELAX", "XF_RT0", "N_XF",
     "XI_OFF", "XI_DIFF", "XI_DRIFT", "XI_SEED", "XI_RET", "XI_WIRE", "XI_ROFF", "XI_ANALOG", "XI_FAIL",
     "XI_EPOCH", "N_XI", "SLOW_SALT", "slow_noise", "A_READS", "A_ENERGY", "A_UP", "A_DOWN", "N_ACC",
-    "normal_icdf", "row_key", "pair_normals", "drift_factor", "read_row", "ideal_read", "read_row_cached",
+    "normal_icdf", "row_key", "pair_normals", "drift_factor", "read_row", "read_row_qs", "ideal_read",
+    "read_row_cached", "prefetch_row", "flicker_factor",
     "device_weight", "device_update",
 ]
 
@@ -262,6 +263,13 @@ def read_row_cached(x, lo, hi, xf, xi, g, acc, w, wtot, r):
 
 @njit(cache=True, error_model="numpy")
 def read_row(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc, out, buf):
+    """Weights of synapses ``lo .. hi-1`` (row ``row``) of crossbar ``x`` read at step ``t``, into ``out[:hi-lo]``;
+    :func:`read_row_qs` without its cache of the 1/f factors (see there)."""
+    read_row_qs(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc, out, buf, out[:0], out[:0], -1)
+
+
+@njit(cache=True, error_model="numpy")
+def read_row_qs(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc, out, buf, qs, qrow, r):
     """Weights of synapses ``lo .. hi-1`` (row ``row``) of crossbar ``x`` read at step ``t``, into ``out[:hi-lo]``.
 
     ``rtp[xi[x, XI_ROFF] + row]`` is the programming time shared by all devices of the
@@ -274,6 +282,13 @@ def read_row(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc
     separate pass over the row's devices, entered only when it is on: a branch inside
     one loop would let the compiler evaluate ``exp``/``log`` speculatively for every
     device even when drift is off.
+
+    ``qs``, ``qrow`` and ``r`` cache the conductance factors :math:`Q_s(G_p / G_n)` of the
+    1/f noise, a function of the programmed conductances only: with ``r >= 0`` and
+    ``qrow[r]`` not NaN, ``qs[d]`` holds the factor of device ``d`` (the devices of CSR row
+    ``r``); a read that computes them stores them and sets ``qrow[r] = 0``.  Whoever writes
+    the devices marks the row stale (NaN); ``r = -1`` computes them at every read.  The
+    same numbers either way.
     """
     off = xi[x, XI_OFF]
     diff = xi[x, XI_DIFF] != 0
@@ -301,7 +316,7 @@ def read_row(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc
     if slow:
         slow_noise(d0, d0 - off, m, tnow, xf[x, XF_FLICK], xf[x, XF_TRF], xf[x, XF_GNORM], xf[x, XF_RELAX],
                    xf[x, XF_RT0], np.uint64(xi[x, XI_SEED]), np.uint64(xi[x, XI_EPOCH]), g, tp, buf,
-                   rtp[xi[x, XI_ROFF] + row])
+                   rtp[xi[x, XI_ROFF] + row], qs, qrow, r)
     if ret and tnow > rft[xi[x, XI_ROFF] + row]:
         gfail = xf[x, XF_GFAIL]
         for q in range(m):
@@ -359,14 +374,24 @@ _INV_LN10 = 1.0 / math.log(10.0)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def slow_noise(d0, j0, m, tnow, flick, trf, gnorm, relax, rt0, seed, epoch, g, tp, buf, tp_row):
+def flicker_factor(gp, gnorm):
+    """:math:`Q_s(|G_p| / G_n) = \\min(0.0088 / \\max(x^{0.65}, 10^{-3}), 0.2)`, the 1/f law's conductance factor."""
+    xr = abs(gp) / gnorm
+    xp = math.exp(0.65 * math.log(xr)) if xr > 0.0 else 0.0
+    return min(0.0088 / max(xp, 1e-3), 0.2)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def slow_noise(d0, j0, m, tnow, flick, trf, gnorm, relax, rt0, seed, epoch, g, tp, buf, tp_row, qs, qrow, r):
     """Add the accumulated 1/f noise and the relaxation to ``buf[0 .. m-1]`` (devices ``d0 ..``, which are
     devices ``j0 ..`` within their crossbar), floored at 0; see the module docstring.
 
     ``flick`` is the 1/f multiplier ``q`` (0: off), ``trf`` its ``t_r`` [s], ``gnorm`` the nominal
     ``g_max`` [S]; ``relax`` the relaxation spread per decade [S] (0: off), ``rt0`` its time scale [s].
     ``tp_row`` is the programming time all the devices share, or NaN (``rtp`` of the row): with a
-    shared time the logarithms of the age are taken once for the row (the same numbers).
+    shared time the logarithms of the age are taken once for the row (the same numbers), and the
+    factors ``Q_s`` of the devices are taken from ``qs[d0 ..]`` when ``r >= 0`` and ``qrow[r]`` is
+    not NaN, else computed (and, with ``r >= 0``, stored there and ``qrow[r]`` set to 0).
     """
     key = row_key(seed ^ SLOW_SALT, epoch)
     if tp_row == tp_row:  # one age for the whole row
@@ -381,16 +406,27 @@ def slow_noise(d0, j0, m, tnow, flick, trf, gnorm, relax, rt0, seed, epoch, g, t
                 buf[q] = max(buf[q] + (0.0 + c * normal_from_bits(h & _LO32)), 0.0)
             return
         sq = math.sqrt(lg)
+        if r >= 0 and qrow[r] == qrow[r]:  # the factors of the row are cached
+            for q in range(m):
+                z1, z2 = pair_normals(key, np.uint64(j0 + q))
+                gq = buf[q]
+                dg = 0.0 + abs(gq) * flick * qs[d0 + q] * sq * z1
+                if relax > 0.0:
+                    dg += c * z2
+                buf[q] = max(gq + dg, 0.0)
+            return
         for q in range(m):
             z1, z2 = pair_normals(key, np.uint64(j0 + q))
             gq = buf[q]
-            xr = abs(g[d0 + q]) / gnorm
-            xp = math.exp(0.65 * math.log(xr)) if xr > 0.0 else 0.0
-            qs = min(0.0088 / max(xp, 1e-3), 0.2)
-            dg = 0.0 + abs(gq) * flick * qs * sq * z1
+            qf = flicker_factor(g[d0 + q], gnorm)
+            if r >= 0:
+                qs[d0 + q] = qf
+            dg = 0.0 + abs(gq) * flick * qf * sq * z1
             if relax > 0.0:
                 dg += c * z2
             buf[q] = max(gq + dg, 0.0)
+        if r >= 0:
+            qrow[r] = 0.0
         return
     for q in range(m):
         d = d0 + q
@@ -403,10 +439,7 @@ def slow_noise(d0, j0, m, tnow, flick, trf, gnorm, relax, rt0, seed, epoch, g, t
         if flick > 0.0:
             lg = math.log((age + trf) / (2.0 * trf))
             if lg > 0.0:
-                xr = abs(g[d]) / gnorm
-                xp = math.exp(0.65 * math.log(xr)) if xr > 0.0 else 0.0
-                qs = min(0.0088 / max(xp, 1e-3), 0.2)
-                dg += abs(gq) * flick * qs * math.sqrt(lg) * z1
+                dg += abs(gq) * flick * flicker_factor(g[d], gnorm) * math.sqrt(lg) * z1
         if relax > 0.0:
             dg += relax * math.log(1.0 + age / rt0) * _INV_LN10 * z2
         buf[q] = max(gq + dg, 0.0)

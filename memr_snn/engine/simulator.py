@@ -362,27 +362,25 @@ class Simulator:
         self.wrow = np.zeros(longest)
         self.xbuf = np.zeros(2 * longest)
         self._crossbars = [cb for _, cb in xbs]
-        # crossbars no plasticity writes keep per-run read caches (kernel.crossbar): the weights of ideal reads,
-        # the 1/f factors of the devices with 1/f noise
+        # per-run read caches of crossbars no plasticity writes: ideal weights, 1/f factors (kernel.crossbar)
         still = [(k, cb) for k, cb in xbs if getattr(projs[k], "plasticity", None) is None]
         self.proj_xc = np.zeros(len(projs), dtype=np.int64)
         self.xw = np.zeros(self.syn_w.size if still else 1)
         self.xwtot = np.full(self.syn_indptr.size - 1 if still else 1, np.nan)
         self.xqs = np.zeros(n_dev if any(self.xf[self.proj_xb[k], X.XF_FLICK] > 0.0 for k, _ in still) else 1)
 
-    def _reset_read_cache(self) -> None:
-        """Before a run: choose the crossbar projections read through a cache, and mark every row stale
-        (devices and scales may have been written since the last run)."""
-        from ..kernel import crossbar as X
+    #: False: every crossbar row is read from its devices, no read cache, no prefetch (``proj_xc = 3``; same numbers)
+    read_caches = True
 
-        for k in range(self.proj_xb.size):
-            x = int(self.proj_xb[k])
-            if x < 0 or self.proj_pl[k] >= 0:
-                self.proj_xc[k] = 0
-            elif X.ideal_read(x, self.xf, self.xi):
-                self.proj_xc[k] = 1
-            else:
-                self.proj_xc[k] = 2 if self.xf[x, X.XF_FLICK] > 0.0 and self.xqs.size > 1 else 0
+    def _reset_read_cache(self) -> None:
+        """Before a run: choose how each crossbar projection is read (``proj_xc``, see ``kernel.loop.run_chunk``)
+        and mark every cached row stale (devices and scales may have been written since the last run)."""
+        from ..kernel.crossbar import XF_FLICK, ideal_read
+
+        for k, x in enumerate(self.proj_xb.tolist()):
+            flick = x >= 0 and self.xf[x, XF_FLICK] > 0.0 and self.xqs.size > 1
+            code = 0 if x < 0 or self.proj_pl[k] >= 0 else 1 if ideal_read(x, self.xf, self.xi) else 2 if flick else 0
+            self.proj_xc[k] = 3 if x >= 0 and not self.read_caches else code
         self.xwtot[:] = np.nan
 
     def _build_buffers(self):

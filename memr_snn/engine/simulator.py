@@ -58,11 +58,8 @@ class Simulator:
         self.step = 0
         pops = net.populations
         self.pops = pops
-        self.pop_lo = np.zeros(len(pops) + 1, dtype=np.int64)
-        for k, p in enumerate(pops):
-            self.pop_lo[k + 1] = self.pop_lo[k] + p.n
-        n = int(self.pop_lo[-1])
-        self.n_total = n
+        self.pop_lo = np.concatenate([[0], np.cumsum([p.n for p in pops], dtype=np.int64)]).astype(np.int64)
+        self.n_total = n = int(self.pop_lo[-1])
         check_model_arrays(net)
         self._build_neurons()
         self._build_inputs(net.seed)
@@ -362,10 +359,28 @@ class Simulator:
         self.wrow = np.zeros(longest)
         self.xbuf = np.zeros(2 * longest)
         self._crossbars = [cb for _, cb in xbs]
-        # plastic crossbars whose wire model follows the device writes: (crossbar, steps between refreshes)
+        # plastic crossbars' wire models follow the device writes: (crossbar, steps between refreshes); the
+        # others ("still") get per-run read caches: ideal weights, 1/f factors (kernel.crossbar)
+        still = [(k, cb) for k, cb in xbs if getattr(projs[k], "plasticity", None) is None]
         self._wire_refresh = [(cb, max(1, round(cb.spec.array.ir_refresh / self.dt))) for k, cb in xbs
-                              if cb.wire_on and cb.spec.array.ir_refresh > 0
-                              and getattr(projs[k], "plasticity", None) is not None]
+                              if cb.wire_on and cb.spec.array.ir_refresh > 0 and (k, cb) not in still]
+        self.proj_xc = np.zeros(len(projs), dtype=np.int64)
+        self.xw = np.zeros(self.syn_w.size if still else 1)
+        self.xwtot = np.full(self.syn_indptr.size - 1 if still else 1, np.nan)
+        self.xqs = np.zeros(n_dev if any(self.xf[self.proj_xb[k], X.XF_FLICK] > 0.0 for k, _ in still) else 1)
+
+    #: False: every crossbar row is read from its devices, no read cache, no prefetch (``proj_xc = 3``; same numbers)
+    read_caches = True
+
+    def _reset_read_cache(self) -> None:
+        """Before a run: choose how each crossbar projection is read (``proj_xc``, see ``kernel.loop.run_chunk``)
+        and mark every cached row stale (devices and scales may have been written since the last run)."""
+        from ..kernel.crossbar import XF_FLICK, ideal_read
+        for k, x in enumerate(self.proj_xb.tolist()):
+            flick = x >= 0 and self.xf[x, XF_FLICK] > 0.0 and self.xqs.size > 1
+            code = 0 if x < 0 or self.proj_pl[k] >= 0 else 1 if ideal_read(x, self.xf, self.xi) else 2 if flick else 0
+            self.proj_xc[k] = 3 if x >= 0 and not self.read_caches else code
+        self.xwtot[:] = np.nan
 
     def _build_buffers(self):
         n_slots = self.max_delay + 1
@@ -471,6 +486,7 @@ class Simulator:
         n_pops = len(self.pops)
         for cb in self._crossbars:
             cb.begin_run(self.step * self.dt)
+        self._reset_read_cache()
         done_total = 0
         while done_total < n_steps:
             chunk = min([CHUNK_STEPS, n_steps - done_total] + [n - self.step % n for _, n in self._wire_refresh])
@@ -498,7 +514,7 @@ class Simulator:
                 self.proj_doff, self.syn_indptr, self.syn_post, self.syn_w, self.syn_delay,
                 self.proj_xb, self.xf, self.xi, self.xg, self.xnu, self.xtp, self.xrtp, self.xtf, self.xrft,
                 self.xrs, self.xgs,
-                self.xacc, self.wrow, self.xbuf,
+                self.xacc, self.wrow, self.xbuf, self.proj_xc, self.xw, self.xwtot, self.xqs,
                 self.proj_pl, self.pf, self.pi, self.pop_pin_ptr, self.pop_pin, self.csc_ptr, self.csc_syn,
                 self.csc_pre, self.tr1, self.tr2, self.trl, self.elig, self.reward,
                 self.xp, self.xcount, self.xdv, self.xfault,
@@ -513,9 +529,8 @@ class Simulator:
             done_total += done
             for cb in self._crossbars:
                 cb._now = self.step * self.dt
-            for cb, n in self._wire_refresh:
-                if self.step % n == 0:
-                    cb.refresh_wire_model()
+            for cb in [cb for cb, n in self._wire_refresh if self.step % n == 0]:
+                cb.refresh_wire_model()
             if progress is not None:
                 progress.update(done)
 
@@ -565,8 +580,7 @@ class Simulator:
 
     def set_rates(self, pop: PoissonSource, rates) -> None:
         k = [i for i, p in enumerate(self.pops) if isinstance(p, PoissonSource)].index(self.pop_index(pop))
-        off = self.pq_rate_off[k]
-        size = pop._rates.size
+        off, size = self.pq_rate_off[k], pop._rates.size
         self.pq_rates[off:off + size] = np.broadcast_to(rates, pop._rates.shape).ravel()
         self.pq_dirty[k] = 1  # redraw the next spikes from the present step
 

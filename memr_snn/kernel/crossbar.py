@@ -46,7 +46,10 @@ Table layouts (one row per crossbar) are the ``XF_*`` / ``XI_*`` constants.
 import math
 
 import numpy as np
-from numba import config, njit
+from llvmlite import ir
+from numba import config, njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from .device import DV_GMAX, DV_GMIN, DV_LIFE, DV_WEAR, P_REFRESH, _run_pulses, refresh_pair
 from .rng import mix64, uniform01
@@ -56,7 +59,9 @@ __all__ = [
     "XF_RELAX", "XF_RT0", "N_XF",
     "XI_OFF", "XI_DIFF", "XI_DRIFT", "XI_SEED", "XI_RET", "XI_WIRE", "XI_ROFF", "XI_ANALOG", "XI_FAIL",
     "XI_EPOCH", "N_XI", "SLOW_SALT", "slow_noise", "A_READS", "A_ENERGY", "A_UP", "A_DOWN", "N_ACC",
-    "normal_icdf", "row_key", "pair_normals", "drift_factor", "read_row", "device_weight", "device_update",
+    "normal_icdf", "row_key", "pair_normals", "drift_factor", "read_row", "read_row_qs", "ideal_read",
+    "read_row_cached", "prefetch_row", "flicker_factor",
+    "device_weight", "device_update",
 ]
 
 # float table columns
@@ -170,8 +175,101 @@ def pair_normals(key, j):
     return normal_from_bits(h >> _S32), normal_from_bits(h & _LO32)
 
 
+@intrinsic
+def prefetch(typingctx, arr, idx):
+    """Hint the memory system to fetch ``arr[idx]`` into the caches (``llvm.prefetch``: read, keep; no fault,
+    no effect on results)."""
+    if not isinstance(arr, types.Array) or not isinstance(idx, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        i = context.cast(builder, args[1], signature.args[1], types.intp)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [i], wraparound=False)
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                            "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, idx), codegen
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def prefetch_row(x, lo, hi, xi, g, nu):
+    """Prefetch the devices of synapses ``lo .. hi-1`` of crossbar ``x`` (and their drift exponents, with drift)
+    so that a later :func:`read_row` of that row finds them in the caches."""
+    per = 2 if xi[x, XI_DIFF] != 0 else 1
+    d0 = xi[x, XI_OFF] + per * lo
+    d1 = xi[x, XI_OFF] + per * hi
+    for d in range(d0, d1, 8):  # one per 64-byte line
+        prefetch(g, d)
+    if xi[x, XI_DRIFT] != 0:
+        for d in range(d0, d1, 16):
+            prefetch(nu, d)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def ideal_read(x, xf, xi):
+    """Whether crossbar ``x`` reads ideally (no drift, retention, wires, slow or read noise): ``w = k (G+ - G-)``
+    or ``k (G - G_ref)``, a function of the programmed conductances alone."""
+    return (xi[x, XI_DRIFT] == 0 and xi[x, XI_RET] == 0 and xi[x, XI_WIRE] == 0 and xf[x, XF_FLICK] <= 0.0
+            and xf[x, XF_RELAX] <= 0.0 and xf[x, XF_SIGMA] == 0.0)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _ideal_weights(x, d0, n, xf, xi, g, out):
+    """Ideal weights of the ``n`` synapses whose devices start at ``d0`` into ``out[:n]``; returns their summed
+    conductance (added in synapse order: the read energy's factor)."""
+    scale = xf[x, XF_SCALE]
+    total = 0.0
+    if xi[x, XI_DIFF] != 0:
+        for k in range(n):
+            gp = g[d0 + 2 * k]
+            gn = g[d0 + 2 * k + 1]
+            total += gp + gn
+            out[k] = scale * (gp - gn)
+    else:
+        gref = xf[x, XF_GREF]
+        for k in range(n):
+            gk = g[d0 + k]
+            total += gk
+            out[k] = scale * (gk - gref)
+    return total
+
+
+@njit(cache=True, error_model="numpy")
+def read_row_cached(x, lo, hi, xf, xi, g, acc, w, wtot, r):
+    """Ideal read (:func:`ideal_read`) of synapses ``lo .. hi-1`` of crossbar ``x``, served from a cache.
+
+    ``w[:hi-lo]`` holds the row's weights and ``wtot[r]`` their summed conductance once
+    the row has been read; ``wtot[r]`` NaN means not yet (or stale): then the devices are
+    read into ``w`` exactly as :func:`read_row` reads them.  Reads and energy are counted
+    as for :func:`read_row`, so a cached read is the same read, without touching the
+    devices.  Whoever writes the devices or the crossbar's scale marks the row stale; the
+    simulator marks every row stale at the start of each run and caches only crossbars
+    that no plasticity writes.
+    """
+    total = wtot[r]
+    per = 2 if xi[x, XI_DIFF] != 0 else 1
+    if total != total:
+        total = _ideal_weights(x, xi[x, XI_OFF] + per * lo, hi - lo, xf, xi, g, w)
+        wtot[r] = total
+    acc[x, A_READS] += per * (hi - lo)
+    acc[x, A_ENERGY] += xf[x, XF_V2T] * total
+
+
 @njit(cache=True, error_model="numpy")
 def read_row(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc, out, buf):
+    """Weights of synapses ``lo .. hi-1`` (row ``row``) of crossbar ``x`` read at step ``t``, into ``out[:hi-lo]``;
+    :func:`read_row_qs` without its cache of the 1/f factors (see there)."""
+    read_row_qs(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc, out, buf, out[:0], out[:0], -1)
+
+
+@njit(cache=True, error_model="numpy")
+def read_row_qs(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc, out, buf, qs, qrow, r):
     """Weights of synapses ``lo .. hi-1`` (row ``row``) of crossbar ``x`` read at step ``t``, into ``out[:hi-lo]``.
 
     ``rtp[xi[x, XI_ROFF] + row]`` is the programming time shared by all devices of the
@@ -184,6 +282,13 @@ def read_row(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc
     separate pass over the row's devices, entered only when it is on: a branch inside
     one loop would let the compiler evaluate ``exp``/``log`` speculatively for every
     device even when drift is off.
+
+    ``qs``, ``qrow`` and ``r`` cache the conductance factors :math:`Q_s(G_p / G_n)` of the
+    1/f noise, a function of the programmed conductances only: with ``r >= 0`` and
+    ``qrow[r]`` not NaN, ``qs[d]`` holds the factor of device ``d`` (the devices of CSR row
+    ``r``); a read that computes them stores them and sets ``qrow[r] = 0``.  Whoever writes
+    the devices marks the row stale (NaN); ``r = -1`` computes them at every read.  The
+    same numbers either way.
     """
     off = xi[x, XI_OFF]
     diff = xi[x, XI_DIFF] != 0
@@ -198,19 +303,7 @@ def read_row(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc
     wire = xi[x, XI_WIRE] != 0
     slow = xf[x, XF_FLICK] > 0.0 or xf[x, XF_RELAX] > 0.0
     if not (drift or ret or wire or slow) and sigma == 0.0:  # ideal read: w = k (g+ - g-) or k (g - g_ref)
-        total = 0.0
-        if diff:
-            for k in range(n):
-                gp = g[d0 + 2 * k]
-                gn = g[d0 + 2 * k + 1]
-                total += gp + gn
-                out[k] = scale * (gp - gn)
-        else:
-            gref = xf[x, XF_GREF]
-            for k in range(n):
-                gk = g[d0 + k]
-                total += gk
-                out[k] = scale * (gk - gref)
+        total = _ideal_weights(x, d0, n, xf, xi, g, out)
         acc[x, A_READS] += m
         acc[x, A_ENERGY] += xf[x, XF_V2T] * total
         return
@@ -223,7 +316,7 @@ def read_row(x, row, lo, hi, t, dt, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc
     if slow:
         slow_noise(d0, d0 - off, m, tnow, xf[x, XF_FLICK], xf[x, XF_TRF], xf[x, XF_GNORM], xf[x, XF_RELAX],
                    xf[x, XF_RT0], np.uint64(xi[x, XI_SEED]), np.uint64(xi[x, XI_EPOCH]), g, tp, buf,
-                   rtp[xi[x, XI_ROFF] + row])
+                   rtp[xi[x, XI_ROFF] + row], qs, qrow, r)
     if ret and tnow > rft[xi[x, XI_ROFF] + row]:
         gfail = xf[x, XF_GFAIL]
         for q in range(m):
@@ -281,14 +374,24 @@ _INV_LN10 = 1.0 / math.log(10.0)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def slow_noise(d0, j0, m, tnow, flick, trf, gnorm, relax, rt0, seed, epoch, g, tp, buf, tp_row):
+def flicker_factor(gp, gnorm):
+    """:math:`Q_s(|G_p| / G_n) = \\min(0.0088 / \\max(x^{0.65}, 10^{-3}), 0.2)`, the 1/f law's conductance factor."""
+    xr = abs(gp) / gnorm
+    xp = math.exp(0.65 * math.log(xr)) if xr > 0.0 else 0.0
+    return min(0.0088 / max(xp, 1e-3), 0.2)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def slow_noise(d0, j0, m, tnow, flick, trf, gnorm, relax, rt0, seed, epoch, g, tp, buf, tp_row, qs, qrow, r):
     """Add the accumulated 1/f noise and the relaxation to ``buf[0 .. m-1]`` (devices ``d0 ..``, which are
     devices ``j0 ..`` within their crossbar), floored at 0; see the module docstring.
 
     ``flick`` is the 1/f multiplier ``q`` (0: off), ``trf`` its ``t_r`` [s], ``gnorm`` the nominal
     ``g_max`` [S]; ``relax`` the relaxation spread per decade [S] (0: off), ``rt0`` its time scale [s].
     ``tp_row`` is the programming time all the devices share, or NaN (``rtp`` of the row): with a
-    shared time the logarithms of the age are taken once for the row (the same numbers).
+    shared time the logarithms of the age are taken once for the row (the same numbers), and the
+    factors ``Q_s`` of the devices are taken from ``qs[d0 ..]`` when ``r >= 0`` and ``qrow[r]`` is
+    not NaN, else computed (and, with ``r >= 0``, stored there and ``qrow[r]`` set to 0).
     """
     key = row_key(seed ^ SLOW_SALT, epoch)
     if tp_row == tp_row:  # one age for the whole row
@@ -303,16 +406,27 @@ def slow_noise(d0, j0, m, tnow, flick, trf, gnorm, relax, rt0, seed, epoch, g, t
                 buf[q] = max(buf[q] + (0.0 + c * normal_from_bits(h & _LO32)), 0.0)
             return
         sq = math.sqrt(lg)
+        if r >= 0 and qrow[r] == qrow[r]:  # the factors of the row are cached
+            for q in range(m):
+                z1, z2 = pair_normals(key, np.uint64(j0 + q))
+                gq = buf[q]
+                dg = 0.0 + abs(gq) * flick * qs[d0 + q] * sq * z1
+                if relax > 0.0:
+                    dg += c * z2
+                buf[q] = max(gq + dg, 0.0)
+            return
         for q in range(m):
             z1, z2 = pair_normals(key, np.uint64(j0 + q))
             gq = buf[q]
-            xr = abs(g[d0 + q]) / gnorm
-            xp = math.exp(0.65 * math.log(xr)) if xr > 0.0 else 0.0
-            qs = min(0.0088 / max(xp, 1e-3), 0.2)
-            dg = 0.0 + abs(gq) * flick * qs * sq * z1
+            qf = flicker_factor(g[d0 + q], gnorm)
+            if r >= 0:
+                qs[d0 + q] = qf
+            dg = 0.0 + abs(gq) * flick * qf * sq * z1
             if relax > 0.0:
                 dg += c * z2
             buf[q] = max(gq + dg, 0.0)
+        if r >= 0:
+            qrow[r] = 0.0
         return
     for q in range(m):
         d = d0 + q
@@ -325,10 +439,7 @@ def slow_noise(d0, j0, m, tnow, flick, trf, gnorm, relax, rt0, seed, epoch, g, t
         if flick > 0.0:
             lg = math.log((age + trf) / (2.0 * trf))
             if lg > 0.0:
-                xr = abs(g[d]) / gnorm
-                xp = math.exp(0.65 * math.log(xr)) if xr > 0.0 else 0.0
-                qs = min(0.0088 / max(xp, 1e-3), 0.2)
-                dg += abs(gq) * flick * qs * math.sqrt(lg) * z1
+                dg += abs(gq) * flick * flicker_factor(g[d], gnorm) * math.sqrt(lg) * z1
         if relax > 0.0:
             dg += relax * math.log(1.0 + age / rt0) * _INV_LN10 * z2
         buf[q] = max(gq + dg, 0.0)
@@ -495,6 +606,9 @@ def device_update(x, s, row, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, dv, f
 
 
 if config.DISABLE_JIT:  # pure-Python mode (coverage runs): uint64 wrap-around is intended
+    def prefetch(arr, idx):  # noqa: F811
+        """A hint only: nothing to do in Python."""
+
     _row_key_py, _pair_normals_py = row_key, pair_normals
 
     def row_key(seed, step):  # noqa: F811

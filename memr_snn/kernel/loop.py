@@ -28,7 +28,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .crossbar import read_row
+from .crossbar import prefetch_row, read_row_cached, read_row_qs
 from .layout import (
     C_VRESET,
     I_REF,
@@ -291,6 +291,18 @@ def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, 
     return nspk
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _prefetch_spike(g, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo, syn_indptr, proj_xb, proj_xc, xi,
+                    xg, xnu):
+    """Prefetch the device rows neuron ``g``'s spike will read (crossbar projections not served by a cache)."""
+    p = pop_of[g]
+    for e in range(pop_out_ptr[p], pop_out_ptr[p + 1]):
+        pr = pop_out_proj[e]
+        if proj_xb[pr] >= 0 and (proj_xc[pr] == 0 or proj_xc[pr] == 2):
+            row = proj_ipo[pr] + g - proj_pre_lo[pr]
+            prefetch_row(proj_xb[pr], syn_indptr[row], syn_indptr[row + 1], xi, xg, xnu)
+
+
 @njit(cache=True, error_model="numpy")
 def run_chunk(
     t0, n_steps, dense,
@@ -309,6 +321,10 @@ def run_chunk(
     syn_indptr, syn_post, syn_w, syn_delay,
     # crossbar projections (proj_xb[pr] = crossbar index or -1), see kernel/crossbar.py
     proj_xb, xf, xi, xg, xnu, xtp, xrtp, xtf, xrft, xrs, xgs, xacc, wrow, xbuf,
+    # read caches (proj_xc[pr] = 1: ideal read through xw, laid out like syn_w; 2: 1/f factors in xqs, per
+    # device; xwtot per CSR row: the ideal row's summed conductance or 0, NaN = stale); rows read from the
+    # devices are prefetched one spike ahead
+    proj_xc, xw, xwtot, xqs,
     # plasticity (proj_pl[pr] = plastic index or -1), see kernel/plasticity.py
     proj_pl, pf, pi, pop_pin_ptr, pop_pin, csc_ptr, csc_syn, csc_pre, tr1, tr2, trl, elig, reward,
     xp, xcount, xdv, xfault,
@@ -394,10 +410,15 @@ def run_chunk(
                 mon_nsamp[m] += 1
         # 4. integrate, threshold, reset
         if dense:
-            nspk = _integrate_ranges(
-                dense_ranges, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, buf[slot, 0], buf[slot, 1],
-                spikes, nspk,
-            )
+            for r in range(dense_ranges.shape[0]):  # range by range: a range's spikes prefetch during the next
+                n0 = nspk
+                nspk = _integrate_ranges(
+                    dense_ranges[r:r + 1], gc, gi, group, v, se, si, a, ib, ref, fired, scratch, buf[slot, 0],
+                    buf[slot, 1], spikes, nspk,
+                )
+                for q in range(n0, nspk):
+                    _prefetch_spike(spikes[q], pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo, syn_indptr,
+                                    proj_xb, proj_xc, xi, xg, xnu)
         else:
             for q in range(act_n[0]):
                 nspk = _integrate_one(act_list[q], gc, gi, group, v, se, si, a, ib, ref, spikes, nspk)
@@ -413,6 +434,9 @@ def run_chunk(
         for q in range(nspk):
             g = spikes[q]
             pop = pop_of[g]
+            if q + 1 < nspk:  # the next spike's device rows, fetched while this one is delivered
+                _prefetch_spike(spikes[q + 1], pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo, syn_indptr,
+                                proj_xb, proj_xc, xi, xg, xnu)
             pop_counts[s, pop] += 1
             if rec_flag[g]:
                 spk_step[spk_n[0]] = t
@@ -427,9 +451,13 @@ def run_chunk(
                 lo_k = syn_indptr[row]
                 hi_k = syn_indptr[row + 1]
                 xb = proj_xb[pr]
-                if xb >= 0:  # weights are read from the devices now
-                    read_row(xb, g - proj_pre_lo[pr], lo_k, hi_k, t, dt, xf, xi, xg, xnu, xtp, xrtp, xtf, xrft, xrs,
-                             xgs, xacc, wrow, xbuf)
+                if xb >= 0 and proj_xc[pr] == 1:  # ideal read of a crossbar no plasticity writes: cached
+                    read_row_cached(xb, lo_k, hi_k, xf, xi, xg, xacc, xw[so + lo_k:so + hi_k], xwtot, row)
+                    _push(dense, doff, slot, n_slots, proj_delay[pr], rec, syn_post[so + lo_k:so + hi_k],
+                          xw[so + lo_k:so + hi_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
+                elif xb >= 0:  # weights are read from the devices now
+                    read_row_qs(xb, g - proj_pre_lo[pr], lo_k, hi_k, t, dt, xf, xi, xg, xnu, xtp, xrtp, xtf, xrft,
+                                xrs, xgs, xacc, wrow, xbuf, xqs, xwtot, row if proj_xc[pr] == 2 else -1)
                     _push(dense, doff, slot, n_slots, proj_delay[pr], rec, syn_post[so + lo_k:so + hi_k],
                           wrow[:hi_k - lo_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
                 else:

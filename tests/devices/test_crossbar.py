@@ -118,6 +118,94 @@ def test_read_kernel_matches_numpy_twin(diff, flags):
         assert acc_k[x, X.A_READS] == (hi - lo) * (2 if diff else 1)
 
 
+@pytest.mark.parametrize("diff", [False, True])
+def test_cached_ideal_read_is_the_read_kernel(diff):
+    """The cached ideal read gives read_row's weights and counts; it serves the cache until marked stale."""
+    rng = np.random.default_rng(5)
+    x, xf, xi, g, nu, tp, tf, rs, gs = _row_case(rng, diff, 0, 0, 0, 0.0)
+    assert X.ideal_read(x, xf, xi) and not X.ideal_read(x, xf, _row_case(rng, diff, 1, 0, 0, 0.0)[2])
+    lo, hi, n = 6, 35, 29
+    out, acc = np.zeros(40), np.zeros((2, X.N_ACC))
+    read_row(x, 0, lo, hi, 9, 1e-3, xf, xi, g, nu, tp, tp[:1], tf, tf[:1], rs, gs, acc, out, np.zeros(80))
+    w, wtot, acc_c = np.zeros(n), np.full(3, np.nan), np.zeros((2, X.N_ACC))
+    X.read_row_cached(x, lo, hi, xf, xi, g, acc_c, w, wtot, 1)
+    np.testing.assert_array_equal(w, out[:n])
+    np.testing.assert_array_equal(acc_c, acc)
+    assert np.isnan(wtot[[0, 2]]).all()
+    g_old = g.copy()
+    g *= 3.0  # a write the cache is not told about: still the old row, counted again
+    X.read_row_cached(x, lo, hi, xf, xi, g, acc_c, w, wtot, 1)
+    np.testing.assert_array_equal(w, out[:n])
+    np.testing.assert_array_equal(acc_c, 2 * acc)
+    wtot[1] = np.nan  # marked stale: the devices are read again
+    X.read_row_cached(x, lo, hi, xf, xi, g, acc_c, w, wtot, 1)
+    old = out[:n].copy()
+    read_row(x, 0, lo, hi, 9, 1e-3, xf, xi, g, nu, tp, tp[:1], tf, tf[:1], rs, gs, acc, out, np.zeros(80))
+    np.testing.assert_array_equal(w, out[:n])
+    assert not np.any(w == old) and np.array_equal(g, 3.0 * g_old)
+
+
+@pytest.mark.parametrize("diff", [False, True])
+def test_cached_flicker_factors_give_the_same_reads(diff):
+    """read_row_qs with its cache of the 1/f factors: fills them on the first read of a row, then reads the
+    same numbers as read_row (and its twin) from them; a stale row is recomputed."""
+    rng = np.random.default_rng(7)
+    x, xf, xi, g, nu, tp, tf, rs, gs = _row_case(rng, diff, 1, 0, 0, 0.1, slow=1)
+    per = 2 if diff else 1
+    lo, hi = 5, 34
+    tp[:] = -50.0
+    rtp, rft = np.array([-50.0]), np.array([np.inf])
+    qs, qrow = np.zeros(g.size), np.full(2, np.nan)
+    for t in (3, 17, 17, 400):
+        out, out_q = np.zeros(40), np.zeros(40)
+        acc, acc_q = np.zeros((2, X.N_ACC)), np.zeros((2, X.N_ACC))
+        read_row(x, 0, lo, hi, t, 1e-3, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc, out, np.zeros(80))
+        X.read_row_qs(x, 0, lo, hi, t, 1e-3, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc_q, out_q, np.zeros(80),
+                      qs, qrow, 1)
+        np.testing.assert_array_equal(out_q, out)
+        np.testing.assert_array_equal(acc_q, acc)
+        assert qrow[1] == 0.0 and np.isnan(qrow[0])
+    d = slice(7 + per * lo, 7 + per * hi)
+    np.testing.assert_array_equal(qs[d], [X.flicker_factor(v, xf[x, X.XF_GNORM]) for v in g[d]])
+    assert not qs[:7].any() and not qs[7 + per * hi:].any()  # only the row's devices
+    g[d] *= 0.5  # a rewrite: the cached factors are stale until the row is marked so
+    qrow[1] = np.nan
+    X.read_row_qs(x, 0, lo, hi, 9, 1e-3, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc_q, out_q, np.zeros(80),
+                  qs, qrow, 1)
+    read_row(x, 0, lo, hi, 9, 1e-3, xf, xi, g, nu, tp, rtp, tf, rft, rs, gs, acc, out, np.zeros(80))
+    np.testing.assert_array_equal(out_q, out)
+
+
+def test_prefetch_is_only_a_hint():
+    """Prefetching rows (first, last, empty, with drift exponents) changes nothing and reads nothing out of range."""
+    rng = np.random.default_rng(6)
+    x, xf, xi, g, nu, tp, tf, rs, gs = _row_case(rng, True, 1, 0, 0, 0.0)
+    g0, nu0 = g.copy(), nu.copy()
+    for lo, hi in ((0, 40), (39, 40), (5, 5), (0, 1)):
+        X.prefetch_row(x, lo, hi, xi, g, nu)
+    np.testing.assert_array_equal(g, g0)
+    np.testing.assert_array_equal(nu, nu0)
+
+
+@pytest.mark.parametrize(("device", "code"), [(Crossbar(), 1), (Crossbar(preset="pcm_aihwkit", age=3600.0), 2)])
+def test_reprogramming_between_runs_reaches_the_cached_reads(device, code):
+    """Weights assigned between runs are what the next run reads (the per-run caches are reset), as in the twin."""
+    net, post, mon = _small_net(device)
+    sim = net._ensure_built()
+    net.run(30 * ms)
+    assert sim.proj_xc[0] == code and sim.proj_xc[1] == 0  # ideal: weights cached; 1/f: factors; the rest: none
+    pr = net.projections[0]
+    pr.weights = pr.weights * 0.5
+    n0 = mon.i.size
+    steps, gids, _ = run_reference(sim, 600)
+    net.run(60 * ms)
+    lo = int(sim.pop_lo[1])
+    post_spk = gids >= lo
+    assert post_spk.sum() > 5
+    np.testing.assert_array_equal(mon.i[n0:], gids[post_spk] - lo)
+    np.testing.assert_array_equal(np.round(mon.t[n0:] / (0.1 * ms)).astype(np.int64), steps[post_spk])
+
+
 def test_drift_factor_is_exp_to_1e12():
     from memr_snn.kernel.crossbar import drift_factor
     from memr_snn.kernel.reference import drift_factor_ref

@@ -38,6 +38,7 @@ import itertools
 import math
 
 import numpy as np
+
 from memr_snn.pipeline.envs import TrackingScene
 
 

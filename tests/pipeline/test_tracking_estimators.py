@@ -5,7 +5,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 _PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "tracking_estimators.py"
 _spec = importlib.util.spec_from_file_location("tracking_estimators", _PATH)

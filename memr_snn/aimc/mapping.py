@@ -34,6 +34,12 @@ errors average down by :math:`\sqrt{r}`.
 
 Channel order on a tile: output ``o``, slice ``k``, copy ``c`` is channel
 ``(o * n_slices + k) * replication + c``.
+
+Mapping around stuck devices (:mod:`.faults`; all off by default): ``fault_test`` range-tests every device
+before writing and flags the stuck and unreachable ones, ``compensate`` programs each differential pair from
+its devices' measured ranges, ``spare_columns`` / ``spare_rows`` reserve device columns and word lines of
+every tile (so ``outputs_per_tile`` and ``rows_per_tile`` shrink) and ``remap`` places the logical channels
+(and rows) on the physical ones with the least expected error.
 """
 
 from __future__ import annotations

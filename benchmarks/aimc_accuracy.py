@@ -43,9 +43,11 @@ def main() -> None:
     g.add_argument("--remap", choices=("none", "columns", "rows_columns"), default="none")
     g.add_argument("--spare-columns", type=int, default=0)
     g.add_argument("--spare-rows", type=int, default=0)
+    g.add_argument("--replication", type=int, default=1, help="copies of every channel, averaged digitally")
     args = ap.parse_args()
     mapping = MappingConfig(fault_test=args.fault_test, compensate=args.compensate, remap=args.remap,
-                            spare_columns=args.spare_columns, spare_rows=args.spare_rows)
+                            spare_columns=args.spare_columns, spare_rows=args.spare_rows,
+                            replication=args.replication)
     seeds = (0,) if args.quick else tuple(args.seeds)
     times = (1.0, 86400.0) if args.quick else DRIFT_TIMES
     rows, targets, doc = [], [], {"seeds": list(seeds), "times_s": list(times), "mapping": repr(mapping), "runs": []}

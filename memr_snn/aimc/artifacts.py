@@ -14,13 +14,16 @@ r"""Artifacts of a compiled analog model: save, reopen bit for bit, health repor
     the layers' arrays (weights after batch-norm folding, biases, batch-norm statistics).
 ``devices.npz``
     per tile ``<layer>/<tile>/<array>``: programmed conductances ``g`` [S], drift exponents ``nu``,
-    fault states, pulse counts, endurance budgets, retention failure ages, and the IR-drop model
-    ``r_eq`` / ``g_sn`` when the tile has wires.
+    fault states, pulse counts, endurance budgets, retention failure ages, the IR-drop model
+    ``r_eq`` / ``g_sn`` when the tile has wires, and for a fault-aware mapping (``fault_test``,
+    :mod:`.faults`) the layout ``row_map`` / ``col_map`` (physical row and pair of every logical one) and
+    the range test's measured ``test_lo`` / ``test_hi`` [S].
 ``calibration/<layer>.tile<k>.json``
     per tile: column gains and offsets, drift-compensation reference and factor.
 ``tile_health_report.csv``
     per tile: stuck and worn-out devices, retention failures, drift state at the present age, pulses
-    used, endurance left.
+    used, endurance left; devices the range test flagged, spare columns and rows and how many of them
+    hold a logical channel or row.
 
 :meth:`AnalogModel.load(folder) <memr_snn.aimc.AnalogModel.load>` checks every file and field before
 any array is used (:class:`ArtifactError` names the file and the field), rebuilds the layers without
@@ -29,7 +32,8 @@ calibration and the generator state: the reopened model gives the same outputs b
 
 :class:`Telemetry` (``model.log_telemetry(path, profile)``) appends one JSON line per inference batch:
 batch size, age, energy by component [J], latency [s] of that batch (priced with an
-:class:`~memr_snn.aimc.AIMCProfile`); the log is rewritten atomically after each batch.
+:class:`~memr_snn.aimc.AIMCProfile`); the log is created empty when logging starts and each batch appends
+its line (a crash loses at most the line being written).
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from .energy import COMPONENTS, load_profile
 from .layers import AnalogConv2d, AnalogLinear, Argmax, AvgPool2d, BatchNorm, Flatten, MaxPool2d, ReLU
 from .mapping import MappingConfig
 from .periphery import ADC, DAC, IOConfig
+from .tile import FaultLayout
 
 __all__ = ["ArtifactError", "save_model", "load_model", "health_rows", "write_health_report", "Telemetry",
            "ARTIFACT_FORMAT", "ARTIFACT_VERSION", "HEALTH_FIELDS"]
@@ -66,7 +71,10 @@ HEALTH_FILE = "tile_health_report.csv"
 CAL_DIR = "calibration"
 HEALTH_FIELDS = ("layer", "tile", "rows", "outputs", "devices", "stuck_on", "stuck_off", "worn_out",
                  "retention_failed", "age_s", "nu_mean", "drift_factor_mean", "pulses_used", "endurance_left_min",
-                 "endurance_left_mean", "endurance_used_max", "drift_alpha", "ir_model")
+                 "endurance_left_mean", "endurance_used_max", "drift_alpha", "ir_model", "detected_faults",
+                 "spare_columns", "spare_rows", "channels_on_spares", "rows_on_spares")
+#: per-tile arrays of a fault-aware tile in ``devices.npz`` (:class:`~memr_snn.aimc.tile.FaultLayout`)
+LAYOUT_ARRAYS = ("row_map", "col_map", "test_lo", "test_hi")
 _LAYER_KINDS = {AnalogLinear: "linear", AnalogConv2d: "conv2d", ReLU: "relu", MaxPool2d: "maxpool2d",
                 AvgPool2d: "avgpool2d", BatchNorm: "batchnorm", Flatten: "flatten", Argmax: "argmax"}
 _ARRAYS = {"linear": ("weight", "bias"), "conv2d": ("weight", "bias"),
@@ -156,6 +164,9 @@ def save_model(model, folder: str | Path) -> Path:
                               "calibration_file": _tile_file(lay.name, t.index)})
                 for k in Programmed.ARRAYS:
                     devices[f"{lay.name}/{t.index}/{k}"] = getattr(p, k)
+                if t.layout is not None:
+                    for k in LAYOUT_ARRAYS:
+                        devices[f"{lay.name}/{t.index}/{k}"] = getattr(t.layout, k)
                 if t.r_eq is not None:
                     devices[f"{lay.name}/{t.index}/r_eq"] = t.r_eq
                     devices[f"{lay.name}/{t.index}/g_sn"] = t.g_sn
@@ -329,17 +340,41 @@ def _build(file: str, where: str, cls, *args, **kwargs):
 
 
 def _tiles_of(mat_shape, mapping: MappingConfig, encoding_ref: bool) -> list[tuple]:
+    """``(rows, outputs, channels, devices, physical shape)`` of every tile the mapping gives."""
     n_out, n_in = mat_shape
-    rows, outs = mapping.max_rows, mapping.outputs_per_tile
+    rows, outs = mapping.rows_per_tile, mapping.outputs_per_tile
     rb = [(a, min(a + rows, n_in)) for a in range(0, n_in, rows)]
     cb = [(a, min(a + outs, n_out)) for a in range(0, n_out, outs)]
     out = []
     for r0, r1 in rb:
         for o0, o1 in cb:
             n_ch = (o1 - o0) * mapping.channels_per_output
-            n_dev = 2 * n_ch * (r1 - r0) if not encoding_ref else n_ch * (r1 - r0) + (r1 - r0)
-            out.append(((r0, r1), (o0, o1), n_ch, n_dev))
+            if encoding_ref:
+                n_dev, phys = n_ch * (r1 - r0) + (r1 - r0), [r1 - r0, n_ch + 1]
+            else:
+                n_ch_p, n_in_p = n_ch + mapping.spare_channels, r1 - r0 + mapping.spare_rows
+                n_dev, phys = 2 * n_ch_p * n_in_p, [n_in_p, 2 * n_ch_p]
+            out.append(((r0, r1), (o0, o1), n_ch, n_dev, phys))
     return out
+
+
+def _layout_from(devs: dict, pre: str, m: MappingConfig, n_in: int, n_ch: int, n_dev: int) -> FaultLayout:
+    """The stored :class:`FaultLayout` of a tile, every array checked (a map must send distinct logical lines to
+    physical ones that exist)."""
+    ref = m.encoding == "reference"
+    maps = {}
+    for key, n, n_phys in (("row_map", n_in, n_in if ref else n_in + m.spare_rows),
+                           ("col_map", n_ch, n_ch if ref else n_ch + m.spare_channels)):
+        a = _array(devs, DEVICES_FILE, pre + key, (n,), np.int64, low=0)
+        if a.size and a.max() >= n_phys:
+            raise ArtifactError(f"{DEVICES_FILE}: {pre}{key}: holds {int(a.max())}, the tile has {n_phys} physical "
+                                f"{'rows' if key == 'row_map' else 'channels'}")
+        if np.unique(a).size != a.size:
+            raise ArtifactError(f"{DEVICES_FILE}: {pre}{key}: two logical lines share a physical one")
+        maps[key] = a
+    lo = _array(devs, DEVICES_FILE, pre + "test_lo", (n_dev,), np.float64, low=0.0)
+    hi = _array(devs, DEVICES_FILE, pre + "test_hi", (n_dev,), np.float64, low=0.0)
+    return FaultLayout(maps["row_map"], maps["col_map"], lo, hi)
 
 
 def load_model(folder: str | Path):
@@ -401,7 +436,7 @@ def load_model(folder: str | Path):
             raise r.fail(f"{f}.tiles", f"{len(tiles)} tiles, but the mapping gives {len(expect)}")
         progs = []
         tile_states = []
-        for k, (td, (rows, outs, n_ch, n_dev)) in enumerate(zip(tiles, expect, strict=True)):
+        for k, (td, (rows, outs, n_ch, n_dev, phys)) in enumerate(zip(tiles, expect, strict=True)):
             tf = f"{f}.tiles[{k}]"
             if r.num(td, "index", f"{tf}.index", integer=True) != k:
                 raise r.fail(f"{tf}.index", f"{td['index']!r}, expected {k}")
@@ -413,10 +448,8 @@ def load_model(folder: str | Path):
                     r.num(td, "channels", f"{tf}.channels", integer=True) != n_ch:
                 raise r.fail(f"{tf}.devices", f"{td['devices']} devices / {td['channels']} channels, the mapping "
                                               f"gives {n_dev} / {n_ch}")
-            cols = n_ch + 1 if m.encoding == "reference" else 2 * n_ch
-            if r.get(td, "physical_shape", f"{tf}.physical_shape", (list,)) != [rows[1] - rows[0], cols]:
-                raise r.fail(f"{tf}.physical_shape", f"{td['physical_shape']!r}, the mapping gives "
-                                                     f"{[rows[1] - rows[0], cols]}")
+            if r.get(td, "physical_shape", f"{tf}.physical_shape", (list,)) != phys:
+                raise r.fail(f"{tf}.physical_shape", f"{td['physical_shape']!r}, the mapping gives {phys}")
             pd = r.get(td, "program", f"{tf}.program", (dict,))
             totals = {}
             for key, typ in Programmed.TOTALS.items():
@@ -441,7 +474,8 @@ def load_model(folder: str | Path):
             if ir != "none":
                 wires = (_array(devs, DEVICES_FILE, pre + "r_eq", (n_dev,), np.float64, low=0.0),
                          _array(devs, DEVICES_FILE, pre + "g_sn", (n_dev,), np.float64))
-            progs.append((Programmed(**arr, **totals), wires))
+            layout = _layout_from(devs, pre, m, rows[1] - rows[0], n_ch, n_dev) if m.fault_test else None
+            progs.append((Programmed(**arr, **totals), wires, layout))
             cal_file = r.get(td, "calibration_file", f"{tf}.calibration_file", (str,))
             if cal_file != _tile_file(lay.name, k):
                 raise r.fail(f"{tf}.calibration_file", f"{cal_file!r}, expected {_tile_file(lay.name, k)!r}")
@@ -501,8 +535,8 @@ class Telemetry:
     def __init__(self, path: str | Path, profile="hermes_pcm") -> None:
         self.path = Path(path)
         self.profile = load_profile(profile)
-        self.lines: list[str] = []
         self.batches = 0
+        write_text(self.path, "")  # a new log: an older one at the path is replaced once, here
 
     @staticmethod
     def _state(model) -> list:
@@ -539,6 +573,7 @@ class Telemetry:
                "energy_j": {k: tot.energy[k] for k in COMPONENTS if k != "program"},
                "energy_total_j": tot.inference_energy, "latency_s": tot.latency, "macs": tot.macs}
         self.batches += 1
-        self.lines.append(json.dumps(rec, allow_nan=False))
-        write_text(self.path, "\n".join(self.lines) + "\n")
+        with open(self.path, "a", encoding="utf-8") as f:  # one line per batch, appended: O(1) per batch
+            f.write(json.dumps(rec, allow_nan=False) + "\n")
+            f.flush()
         return rec

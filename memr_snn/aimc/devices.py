@@ -67,7 +67,7 @@ from ..devices import (
 from ..devices.array import NODAL_AUTO_MAX_CELLS
 from ..devices.irdrop import effective_conductance, series_conductance
 
-__all__ = ["DeviceAdapter", "Programmed", "PROGRAM_METHODS", "ArraySpec", "DriftCompensation",
+__all__ = ["DeviceAdapter", "Programmed", "RangeTest", "PROGRAM_METHODS", "ArraySpec", "DriftCompensation",
            "preset_to_dict", "preset_from_dict"]
 
 PROGRAM_METHODS = ("direct", "verify")
@@ -116,6 +116,24 @@ class Programmed:
               "t_fail": np.float64}
     #: totals (what artifacts store next to the arrays)
     TOTALS = {"pulses": int, "verify_reads": int, "energy": float, "latency": float, "unconverged": int}
+
+
+@dataclasses.dataclass
+class RangeTest:
+    """Result of :meth:`DeviceAdapter.range_test`: measured bottom and top of every device and the test's cost."""
+
+    lo: np.ndarray
+    """Measured bottom (read after a full RESET) [S]."""
+    hi: np.ndarray
+    """Measured top (read after a full SET) [S]."""
+    pulses: int
+    """Pulses sent [pulses]."""
+    reads: int
+    """Reads [reads]."""
+    energy: float
+    """Pulse energy [J]."""
+    latency: float
+    """Pulses and reads one after another [s]."""
 
 
 class DeviceAdapter:
@@ -199,10 +217,7 @@ class DeviceAdapter:
         dev = p.device
         target = np.asarray(target, dtype=np.float64).ravel()
         n = target.size
-        rng = np.random.default_rng([int(seed), 7])
-        d2d = p.variability.sample(dev, n, rng)
-        lo, hi = d2d["g_min"], d2d["g_max"]
-        fault = p.faults.sample(n, rng)
+        rng, lo, hi, fault = self._draw(n, seed)
         t_fail = rng.exponential(p.retention.tau, n) if self.retention_on else np.full(n, np.inf)
         t_fail[fault != 0] = np.inf
         budget = p.endurance.sample(n, rng)
@@ -245,6 +260,39 @@ class DeviceAdapter:
         out.g[off] = lo[off]
         out.t_fail[~healthy] = np.inf
         return out
+
+    def _draw(self, n: int, seed: int) -> tuple[np.random.Generator, np.ndarray, np.ndarray, np.ndarray]:
+        """The devices' own ranges and fault states (step 1 of the module docstring); the generator goes on."""
+        p = self.preset
+        rng = np.random.default_rng([int(seed), 7])
+        d2d = p.variability.sample(p.device, n, rng)
+        return rng, d2d["g_min"], d2d["g_max"], p.faults.sample(n, rng)
+
+    def range_test(self, n: int, *, seed: int) -> RangeTest:
+        r"""March-style range test of the ``n`` devices that :meth:`program` with the same ``seed`` writes.
+
+        Every device gets a full SET pulse train of the nominal swing (:math:`\lceil R / \delta_{up}
+        \rceil` pulses of ``e_set``), is read, gets a full RESET train (:math:`\lceil R / \delta_{down}
+        \rceil` pulses of ``e_reset``) and is read again; the reads (white read noise) are the measured top
+        and bottom.  A healthy device reaches its own ``g_max`` and ``g_min``; a stuck one stays at its
+        stuck value.  The device ends in its RESET state, from which :meth:`program` writes.
+        """
+        p = self.preset
+        dev, prog = p.device, p.programming
+        _, lo, hi, fault = self._draw(n, seed)
+        top = np.where(fault == -1, lo, hi)
+        bottom = np.where(fault == 1, hi, lo)
+        rng = np.random.default_rng([int(seed), 21])
+        if self.read_noise > 0.0:
+            top = np.maximum(p.read_noise.read(top, rng), 0.0)
+            bottom = np.maximum(p.read_noise.read(bottom, rng), 0.0)
+        r = self.g_range
+        n_set = int(np.ceil(r / float(dev.dg_up) - 1e-9)) if dev.dg_up > 0 else 1
+        n_reset = int(np.ceil(r / float(dev.dg_down) - 1e-9)) if dev.dg_down > 0 else 1
+        pulses = n * (n_set + n_reset)
+        return RangeTest(lo=bottom, hi=top, pulses=pulses, reads=2 * n,
+                         energy=n * (n_set * float(prog.e_set) + n_reset * float(prog.e_reset)),
+                         latency=pulses * float(prog.t_pulse) + 2 * n * float(prog.t_verify))
 
     # ------------------------------------------------------------------ reading
     def read(self, prog: Programmed, t: float, rng: np.random.Generator | None) -> np.ndarray:

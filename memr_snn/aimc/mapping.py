@@ -34,6 +34,12 @@ errors average down by :math:`\sqrt{r}`.
 
 Channel order on a tile: output ``o``, slice ``k``, copy ``c`` is channel
 ``(o * n_slices + k) * replication + c``.
+
+Mapping around stuck devices (:mod:`.faults`; all off by default): ``fault_test`` range-tests every device
+before writing and flags the stuck and unreachable ones, ``compensate`` programs each differential pair from
+its devices' measured ranges, ``spare_columns`` / ``spare_rows`` reserve device columns and word lines of
+every tile (so ``outputs_per_tile`` and ``rows_per_tile`` shrink) and ``remap`` places the logical channels
+(and rows) on the physical ones with the least expected error.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from .devices import PROGRAM_METHODS, ArraySpec
+from .faults import REMAPS
 
 __all__ = ["MappingConfig", "ENCODINGS", "WEIGHT_SCALINGS", "TILE_RANGE", "slice_weights", "slice_factors"]
 
@@ -87,6 +94,22 @@ class MappingConfig:
     """Program-and-verify tolerance relative to the device range [1]."""
     max_pulses: int = 100
     """Program-and-verify pulse limit per device [pulses]."""
+    fault_test: bool = False
+    """Range-test every device before writing and flag stuck/unreachable ones (:mod:`.faults`); costs a full SET
+    and RESET pulse train and two reads per device."""
+    stuck_threshold: float = 0.1
+    """Read-verify rule: a device whose measured swing is below this fraction of the nominal range is flagged
+    [1], (0, 1]."""
+    compensate: bool = False
+    """Program each differential pair from its devices' measured ranges so that the difference hits the target
+    where the range allows (:func:`.faults.pair_targets`); needs ``fault_test``."""
+    spare_columns: int = 0
+    """Spare device columns per tile (whole pairs: even when differential), taken from ``max_cols`` [1]."""
+    spare_rows: int = 0
+    """Spare word lines per tile, taken from ``max_rows`` [1]."""
+    remap: str = "none"
+    """Fault-aware layout: ``"none"``, ``"columns"`` (channels onto the best physical pairs, spares included) or
+    ``"rows_columns"`` (rows permuted too); needs ``fault_test`` (:func:`.faults.fault_aware_layout`)."""
     array: ArraySpec | None = None
     """Wires and cell type of the tiles (:class:`memr_snn.devices.ArraySpec`): with ``r_wire > 0`` every
     tile's read passes through its IR-drop model (``ir_drop``: ``"nodal"``, ``"series"`` or ``"auto"``),
@@ -113,6 +136,28 @@ class MappingConfig:
         _int_in("max_pulses", self.max_pulses, 1, 100000)
         if self.array is not None and not isinstance(self.array, ArraySpec):
             raise TypeError(f"array must be a memr_snn.devices.ArraySpec or None, got {self.array!r}")
+        for name in ("fault_test", "compensate"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        st = self.stuck_threshold
+        if isinstance(st, bool) or not isinstance(st, (int, float)) or not 0 < st <= 1:
+            raise ValueError(f"stuck_threshold = {st!r} is outside the allowed range (0, 1]")
+        if self.remap not in REMAPS:
+            raise ValueError(f"remap = {self.remap!r} is not one of {list(REMAPS)}")
+        _int_in("spare_columns", self.spare_columns, 0, self.max_cols - 1)
+        _int_in("spare_rows", self.spare_rows, 0, self.max_rows - 1)
+        uses = [n for n, on in (("compensate", self.compensate), ("remap", self.remap != "none")) if on]
+        if uses and not self.fault_test:
+            raise ValueError(f"{uses[0]} needs the measured device ranges: set fault_test=True")
+        if (self.spare_columns or self.spare_rows) and self.remap == "none":
+            raise ValueError(f"spare_columns = {self.spare_columns}, spare_rows = {self.spare_rows}: spares are used "
+                             f"only by a remap; set remap to 'columns' or 'rows_columns'")
+        if self.encoding != "differential" and (uses or self.spare_columns or self.spare_rows):
+            raise ValueError(f"encoding = {self.encoding!r}: compensate, remap and spares work on differential pairs; "
+                             f"use encoding='differential'")
+        if self.spare_columns % self.columns_per_channel:
+            raise ValueError(f"spare_columns = {self.spare_columns} must be a multiple of "
+                             f"{self.columns_per_channel} (whole pairs)")
         if self.outputs_per_tile < 1:
             raise ValueError(
                 f"max_cols = {self.max_cols} device columns hold no output with encoding={self.encoding!r}, "
@@ -136,9 +181,24 @@ class MappingConfig:
 
     @property
     def outputs_per_tile(self) -> int:
-        """Logical outputs one tile holds."""
-        usable = self.max_cols - (1 if self.encoding == "reference" else 0)
+        """Logical outputs one tile holds (spare columns excluded)."""
+        usable = self.max_cols - self.spare_columns - (1 if self.encoding == "reference" else 0)
         return usable // self.columns_per_output
+
+    @property
+    def rows_per_tile(self) -> int:
+        """Logical inputs one tile holds: ``max_rows - spare_rows``."""
+        return self.max_rows - self.spare_rows
+
+    @property
+    def spare_channels(self) -> int:
+        """Spare channels (pairs when differential) per tile."""
+        return self.spare_columns // self.columns_per_channel
+
+    @property
+    def fault_aware(self) -> bool:
+        """True when programming goes through the fault-aware path (range test, compensation or remap)."""
+        return self.fault_test
 
     @property
     def weight_bits(self) -> int | None:

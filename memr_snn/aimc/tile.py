@@ -29,14 +29,17 @@ operations and bits moved.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from .calibration import CalibrationConfig, fit_columns
 from .devices import DeviceAdapter, DriftCompensation, Programmed
+from .faults import detect, fault_aware_layout, pair_targets
 from .mapping import MappingConfig, slice_factors, slice_weights
 from .periphery import IOConfig
 
-__all__ = ["TiledMatrix", "Tile", "COUNTERS"]
+__all__ = ["TiledMatrix", "Tile", "FaultLayout", "COUNTERS"]
 
 #: counters of a tile (all start at 0); see the module docstring of :mod:`.energy`
 COUNTERS = ("vectors", "reads", "bm_rereads", "dac_conversions", "adc_conversions", "array_x1", "array_x2",
@@ -47,13 +50,28 @@ def _sub_seed(*key: int) -> int:
     return int(np.random.SeedSequence([int(k) for k in key]).generate_state(1)[0])
 
 
+@dataclasses.dataclass
+class FaultLayout:
+    """Where a fault-aware tile put its logical rows and channels, and its devices' measured ranges."""
+
+    row_map: np.ndarray
+    """Physical row of every logical row (int64, ``(n_in,)``)."""
+    col_map: np.ndarray
+    """Physical channel (pair) of every logical channel (int64, ``(n_ch,)``)."""
+    test_lo: np.ndarray
+    """Measured bottom of every device, flat device order [S]."""
+    test_hi: np.ndarray
+    """Measured top of every device, flat device order [S]."""
+
+
 class Tile:
     """One crossbar tile: its devices, its read snapshot, its calibration and its counters (built by
     :class:`TiledMatrix`).  ``prog`` gives an already programmed state (a reopened model)."""
 
     def __init__(self, index: int, rows: tuple[int, int], outs: tuple[int, int], w_block: np.ndarray,
                  scale: np.ndarray, cfg: MappingConfig, device: DeviceAdapter, io: IOConfig, seed: int,
-                 prog: Programmed | None = None, wires: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+                 prog: Programmed | None = None, wires: tuple[np.ndarray, np.ndarray] | None = None,
+                 layout: FaultLayout | None = None) -> None:
         self.index = index
         self.rows = rows
         self.outs = outs
@@ -70,15 +88,25 @@ class Tile:
         v = np.repeat(np.moveaxis(v, 2, 1), r, axis=1).reshape(self.n_ch, self.n_in)  # channel order (o, k, c)
         self.v_target = v
         gmin, rng_ = device.g_min, device.g_range
-        if cfg.encoding == "differential":
-            target = np.stack([gmin + rng_ * np.maximum(v, 0.0), gmin + rng_ * np.maximum(-v, 0.0)])
+        # physical geometry: spare pairs and rows only on the fault-aware path (MappingConfig checks it)
+        self.n_ch_p = self.n_ch + cfg.spare_channels
+        self.n_in_p = self.n_in + cfg.spare_rows
+        self.layout: FaultLayout | None = layout
+        if cfg.fault_test:
+            self.n_devices = 2 * self.n_ch_p * self.n_in_p if cfg.encoding == "differential" else \
+                self.n_ch * self.n_in + self.n_in
+            if prog is None:
+                prog, self.layout = self._program_fault_aware(v)
         else:
-            g_ref = gmin + 0.5 * rng_
-            target = np.concatenate([(g_ref + 0.5 * rng_ * v).ravel(), np.full(self.n_in, g_ref)])
-        self.n_devices = int(target.size)
-        if prog is None:
-            prog = device.program(target.ravel(), method=cfg.program, seed=self.seed, tolerance=cfg.tolerance,
-                                  max_pulses=cfg.max_pulses)
+            if cfg.encoding == "differential":
+                target = np.stack([gmin + rng_ * np.maximum(v, 0.0), gmin + rng_ * np.maximum(-v, 0.0)])
+            else:
+                g_ref = gmin + 0.5 * rng_
+                target = np.concatenate([(g_ref + 0.5 * rng_ * v).ravel(), np.full(self.n_in, g_ref)])
+            self.n_devices = int(target.size)
+            if prog is None:
+                prog = device.program(target.ravel(), method=cfg.program, seed=self.seed, tolerance=cfg.tolerance,
+                                      max_pulses=cfg.max_pulses)
         self.prog = prog
         self.ir_model = "none"
         if wires is not None:
@@ -106,20 +134,60 @@ class Tile:
         self.alpha = 1.0
         self.use_alpha = True
 
+    # ----------------------------------------------------------------- fault-aware programming
+    def _program_fault_aware(self, v: np.ndarray) -> tuple[Programmed, FaultLayout]:
+        """Range test, detection, layout and (compensated) targets, then programming (:mod:`.faults`)."""
+        cfg, device = self.cfg, self.device
+        gmin, rng_ = device.g_min, device.g_range
+        test = device.range_test(self.n_devices, seed=self.seed)
+        if cfg.encoding == "differential":
+            shape = (2, self.n_ch_p, self.n_in_p)
+            lo, hi = test.lo.reshape(shape), test.hi.reshape(shape)
+            row_map, col_map, _ = fault_aware_layout(v, lo, hi, gmin, rng_, compensate=cfg.compensate,
+                                                     remap=cfg.remap)
+            target = np.full(shape, gmin)
+            sel = tuple(x[col_map][:, row_map] for x in (lo[0], hi[0], lo[1], hi[1]))
+            if cfg.compensate:
+                gp, gm = pair_targets(v * rng_, *sel)
+            else:
+                gp, gm = gmin + rng_ * np.maximum(v, 0.0), gmin + rng_ * np.maximum(-v, 0.0)
+            target[0][np.ix_(col_map, row_map)] = gp
+            target[1][np.ix_(col_map, row_map)] = gm
+        else:
+            row_map, col_map = np.arange(self.n_in), np.arange(self.n_ch)
+            g_ref = gmin + 0.5 * rng_
+            target = np.concatenate([(g_ref + 0.5 * rng_ * v).ravel(), np.full(self.n_in, g_ref)])
+        prog = device.program(target.ravel(), method=cfg.program, seed=self.seed, tolerance=cfg.tolerance,
+                              max_pulses=cfg.max_pulses)
+        prog.pulses += test.pulses
+        prog.verify_reads += test.reads
+        prog.energy += test.energy
+        prog.latency += test.latency
+        prog.counts = prog.counts + np.where(prog.fault == 0, test.pulses // max(self.n_devices, 1), 0)
+        return prog, FaultLayout(row_map.astype(np.int64), col_map.astype(np.int64), test.lo, test.hi)
+
+    @property
+    def detected(self) -> np.ndarray | None:
+        """Devices flagged stuck/unreachable by the range test (flat device order), or None without a test."""
+        if self.layout is None:
+            return None
+        return detect(self.layout.test_lo, self.layout.test_hi, self.device.g_range, self.cfg.stuck_threshold)
+
     # ----------------------------------------------------------------- layout
     def physical(self, g: np.ndarray) -> np.ndarray:
-        """Device values in the tile's physical layout ``(n_in rows, device columns)``: channel ``c`` on
-        columns ``2c`` (G+) and ``2c + 1`` (G-) when differential, on column ``c`` with the reference
-        column last otherwise."""
+        """Device values in the tile's physical layout ``(rows, device columns)``: physical channel ``c`` on
+        columns ``2c`` (G+) and ``2c + 1`` (G-) when differential (spare pairs and rows included), on column
+        ``c`` with the reference column last otherwise."""
         if self.cfg.encoding == "differential":
-            return g.reshape(2, self.n_ch, self.n_in).transpose(2, 1, 0).reshape(self.n_in, 2 * self.n_ch)
+            n_ch, n_in = self.n_ch_p, self.n_in_p
+            return g.reshape(2, n_ch, n_in).transpose(2, 1, 0).reshape(n_in, 2 * n_ch)
         k = self.n_ch * self.n_in
         return np.concatenate([g[:k].reshape(self.n_ch, self.n_in).T, g[k:, None]], axis=1)
 
     def from_physical(self, m: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`physical`: the flat device order."""
         if self.cfg.encoding == "differential":
-            return m.reshape(self.n_in, self.n_ch, 2).transpose(2, 1, 0).ravel()
+            return m.reshape(self.n_in_p, self.n_ch_p, 2).transpose(2, 1, 0).ravel()
         return np.concatenate([m[:, : self.n_ch].T.ravel(), m[:, self.n_ch]])
 
     # ----------------------------------------------------------------- reads
@@ -130,7 +198,12 @@ class Tile:
         if self.r_eq is not None:
             g = g / (1.0 + g * self.r_eq) + self.g_sn
         r_inv = 1.0 / self.device.g_range
-        if self.cfg.encoding == "differential":
+        lay = self.layout
+        if self.cfg.encoding == "differential" and lay is not None:
+            gp, gm = g.reshape(2, self.n_ch_p, self.n_in_p)
+            np.multiply((gp - gm)[np.ix_(lay.col_map, lay.row_map)], r_inv, out=self.w_ch)
+            self.rowsum[:] = (gp.sum(axis=0) + gm.sum(axis=0))[lay.row_map]
+        elif self.cfg.encoding == "differential":
             gp, gm = g.reshape(2, self.n_ch, self.n_in)
             np.multiply(gp - gm, r_inv, out=self.w_ch)
             self.rowsum[:] = gp.sum(axis=0) + gm.sum(axis=0)
@@ -167,8 +240,17 @@ class Tile:
         return y * self.scale
 
     def health(self, t: float) -> dict[str, float]:
-        """:meth:`DeviceAdapter.health` of the tile's devices at age ``t``."""
-        return self.device.health(self.prog, t)
+        """:meth:`DeviceAdapter.health` of the tile's devices at age ``t``, with the range test's flagged devices
+        (``detected_faults``, 0 without a test) and the spares: their number and how many hold a logical
+        channel or row."""
+        h = self.device.health(self.prog, t)
+        det = self.detected
+        lay = self.layout
+        h.update(detected_faults=0 if det is None else int(det.sum()), spare_columns=self.cfg.spare_columns,
+                 spare_rows=self.cfg.spare_rows,
+                 channels_on_spares=0 if lay is None else int(np.sum(lay.col_map >= self.n_ch)),
+                 rows_on_spares=0 if lay is None else int(np.sum(lay.row_map >= self.n_in)))
+        return h
 
 
 class TiledMatrix:
@@ -187,7 +269,7 @@ class TiledMatrix:
         Layer name for messages.
     calibration : CalibrationConfig, optional
         Drift compensation and column calibration (default: none).
-    programmed : list of (Programmed, wires or None), optional
+    programmed : list of (Programmed, wires or None[, FaultLayout or None]), optional
         The programmed state of every tile (a reopened model); no device is written.
     """
 
@@ -211,7 +293,7 @@ class TiledMatrix:
         self.time = 0.0
         self.epoch = 0
         self.cal_time: float | None = None
-        rows, outs = mapping.max_rows, mapping.outputs_per_tile
+        rows, outs = mapping.rows_per_tile, mapping.outputs_per_tile
         self.row_blocks = [(a, min(a + rows, self.n_in)) for a in range(0, self.n_in, rows)]
         self.col_blocks = [(a, min(a + outs, self.n_out)) for a in range(0, self.n_out, outs)]
         layer_max = float(np.abs(w).max()) or 1.0
@@ -227,9 +309,9 @@ class TiledMatrix:
                 else:
                     s = np.full(o1 - o0, float(np.abs(blk).max()) or 1.0)
                 k = i * len(self.col_blocks) + j
-                prog, wires = programmed[k] if programmed is not None else (None, None)
+                prog, wires, layout = (tuple(programmed[k]) + (None,))[:3] if programmed is not None else (None,) * 3
                 self.tiles.append(Tile(k, (r0, r1), (o0, o1), blk / s[:, None], s, mapping, device, io,
-                                       seed=_sub_seed(self.seed, k), prog=prog, wires=wires))
+                                       seed=_sub_seed(self.seed, k), prog=prog, wires=wires, layout=layout))
         if programmed is None:
             self._snapshot()
             self._calibrate_at_programming()

@@ -27,7 +27,8 @@ def _mapping(args):
 
     array = ArraySpec(cell=args.cell, r_wire=args.r_wire, ir_drop=args.ir_drop) if args.r_wire > 0 else None
     return MappingConfig(max_rows=args.max_rows, max_cols=args.max_cols, encoding=args.encoding,
-                         program=args.program, array=array)
+                         program=args.program, array=array, fault_test=args.fault_test, compensate=args.compensate,
+                         remap=args.remap, spare_columns=args.spare_columns, spare_rows=args.spare_rows)
 
 
 def _load_weights(path: Path) -> dict[str, np.ndarray]:
@@ -102,8 +103,10 @@ def _utilisation(model) -> list[dict]:
     for name, t in model.tiles:
         m = t.cfg
         cols = 2 * t.n_ch if m.encoding == "differential" else t.n_ch + 1
+        # spare columns and rows are tile area that holds no weight (remapped lines count once, where they are)
         rows.append({"layer": name, "tile": t.index, "rows_used": t.n_in, "rows": m.max_rows, "cols_used": cols,
-                     "cols": m.max_cols, "utilisation": t.n_in * cols / (m.max_rows * m.max_cols)})
+                     "cols": m.max_cols, "spare_rows": m.spare_rows, "spare_cols": m.spare_columns,
+                     "utilisation": t.n_in * cols / (m.max_rows * m.max_cols)})
     return rows
 
 
@@ -136,9 +139,10 @@ def _cmd_report(args) -> int:
            "tiles": util, "health": model.health()}
     md = (f"# AIMC report: {args.model}\n\n{args.vectors} input vectors uniform in [0, 1] (seed {args.seed}), "
           f"age {model.time:g} s, profile {rep.profile}\n\n```\n{rep.table()}\n```\n\n"
-          "| layer | tile | rows used | cols used | utilisation |\n|---|---|---|---|---|\n"
+          "| layer | tile | rows used | cols used | spare rows / cols | utilisation |\n|---|---|---|---|---|---|\n"
           + "\n".join(f"| {u['layer']} | {u['tile']} | {u['rows_used']}/{u['rows']} | {u['cols_used']}/{u['cols']} "
-                      f"| {100 * u['utilisation']:.1f} % |" for u in util) + "\n")
+                      f"| {u['spare_rows']} / {u['spare_cols']} | {100 * u['utilisation']:.1f} % |" for u in util)
+          + "\n")
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         write_text(args.out / "report.json", json.dumps(doc, indent=2, allow_nan=False, default=float) + "\n")
@@ -166,6 +170,15 @@ def _add_tile_options(p: argparse.ArgumentParser) -> None:
                    help="wire resistance per line segment; > 0 adds the tiles' IR drop")
     g.add_argument("--cell", choices=("1T1R", "1R", "1S1R"), default="1T1R", help="cell type (with --r-wire)")
     g.add_argument("--ir-drop", choices=("auto", "nodal", "series"), default="auto", help="IR-drop model")
+    f = p.add_argument_group("mapping around stuck devices (docs/aimc.md)")
+    f.add_argument("--fault-test", action="store_true",
+                   help="range-test every device before writing; flag stuck/unreachable ones (health report)")
+    f.add_argument("--compensate", action="store_true",
+                   help="program each pair from its measured ranges (needs --fault-test)")
+    f.add_argument("--remap", choices=("none", "columns", "rows_columns"), default="none",
+                   help="fault-aware placement of channels (and rows) (needs --fault-test)")
+    f.add_argument("--spare-columns", type=int, default=0, metavar="N", help="spare device columns per tile")
+    f.add_argument("--spare-rows", type=int, default=0, metavar="N", help="spare word lines per tile")
 
 
 def add_aimc_parser(sub) -> None:

@@ -144,10 +144,16 @@ def test_telemetry_lines_add_up_to_the_run(tmp_path):
     m = _model()
     x = np.random.default_rng(2).random((5, 1, 8, 8))
     m.reset_counters()
+    (tmp_path / "telemetry.jsonl").write_text("an older log\n")
     m.log_telemetry(tmp_path / "telemetry.jsonl")
+    assert (tmp_path / "telemetry.jsonl").read_text() == ""  # a new log replaces the old one once
+    sizes = []
     for _ in range(3):
         m(x)
+        sizes.append((tmp_path / "telemetry.jsonl").stat().st_size)
     lines = [json.loads(s) for s in (tmp_path / "telemetry.jsonl").read_text().splitlines()]
+    # appended: each batch adds exactly its own line
+    assert sizes == list(np.cumsum([len(json.dumps(r, allow_nan=False)) + 1 for r in lines]))
     assert [r["batch"] for r in lines] == [0, 1, 2] and all(r["vectors"] == 5 for r in lines)
     total = m.energy("hermes_pcm", include_program=False).total
     assert sum(r["energy_total_j"] for r in lines) == pytest.approx(total.inference_energy, rel=1e-12)

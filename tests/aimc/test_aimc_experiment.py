@@ -65,3 +65,21 @@ def test_cli_evaluate_hardware_aware_with_column_calibration(tmp_path, capsys):
     np.savez(tmp_path / "x.npz", a=np.zeros(2))
     assert main(["aimc", "evaluate", "--training", "hwa", "--weights", str(tmp_path / "x.npz")]) == 2
     assert "cannot be combined with --training hwa" in capsys.readouterr().err
+
+
+def test_cli_compile_and_report_map_around_stuck_devices(mlp, tmp_path, capsys):
+    np.savez(tmp_path / "mlp.npz", **mlp)
+    assert main(["aimc", "compile", "--weights", str(tmp_path / "mlp.npz"), "--device", "hfox_rram",
+                 "--max-rows", "64", "--max-cols", "64", "--fault-test", "--compensate", "--remap", "rows_columns",
+                 "--spare-columns", "8", "--spare-rows", "4", "--out", str(tmp_path / "m"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["program"]["verify_reads"] == 2 * doc["program"]["devices"]  # the range test's two reads per device
+    assert main(["aimc", "report", "--model", str(tmp_path / "m"), "--vectors", "8", "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    # 64 rows with 4 spare: the first layer's 64 inputs need two row blocks, 60 + 4
+    first = [(t["rows_used"], t["spare_rows"], t["spare_cols"]) for t in rep["tiles"] if t["layer"] == "fc1"]
+    assert sorted(set(first)) == [(4, 4, 8), (60, 4, 8)]
+    assert all(h["detected_faults"] >= h["stuck_on"] + h["stuck_off"] for h in rep["health"])
+    assert main(["aimc", "compile", "--weights", str(tmp_path / "mlp.npz"), "--compensate",
+                 "--out", str(tmp_path / "bad")]) == 2
+    assert "compensate needs the measured device ranges: set fault_test=True" in capsys.readouterr().err

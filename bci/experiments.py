@@ -57,8 +57,10 @@ def compare_decoders(seeds: Sequence[int], config: SessionConfig | None = None,
 
 def _hardware(decoder) -> dict:
     """Energy per decoded bin and device accounting of a spiking crossbar decoder (empty for the others)."""
+    from .spiking import SpikingCrossbarDecoder
+
     inner = getattr(decoder, "primary", decoder)
-    if not hasattr(inner, "energy"):
+    if not isinstance(inner, SpikingCrossbarDecoder):
         return {}
     e = inner.energy()
     bins = max(e["count_bins"], 1)

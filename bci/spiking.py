@@ -1,3 +1,6 @@
+# Size: about 640 lines because SpikingCrossbarDecoder is one class whose jobs (training, fault-aware mapping,
+# kernel decoding, online adaptation of both crossbars, accounting) act on the same network and crossbars; the
+# device-table arithmetic and the energy model are in spiking_faults.py and spiking_energy.py.
 r"""A spiking velocity decoder that runs in the memr_snn kernel on memristive crossbars.
 
 The network (a :class:`memr_snn.Network`, ``engine="dense"``) has three populations:
@@ -38,12 +41,41 @@ input crossbar, the readout is solved by ridge regression on the features :math:
 from the programmed devices' reads (so it absorbs the reset change, the device errors and the
 weight quantization), and programmed into the readout crossbar.
 
+**Faults in the loop** (``fault_aware=True``, the default): after the first programming the decoder
+reads the input crossbar's per-device table (each device's own bounds, its fault code and, for stuck
+devices, the conductance they hold) and turns it into the interval of weights each device pair can
+deliver (:func:`~memr_snn.bci.spiking_faults.synapse_bounds`: a point when both devices are stuck,
+one-signed when one is).  The trained model is moved to the thermometer code (one input per relay,
+so each device row gets its own weight), its hidden neurons are placed on the columns whose intervals
+suit their weights (:func:`~memr_snn.bci.spiking_faults.remap_columns`), and it is retrained for
+``fault_epochs`` by surrogate gradients with every input weight projected onto its interval after
+each step (``surrogate.train(constrain=...)``): stuck devices stay what they are, the free weights
+adapt around them.  The result is programmed with each pair's offset compensated
+(:func:`~memr_snn.bci.spiking_faults.request_for`), read back, and the readout is solved by
+ridge regression on the features of those reads with every readout weight inside its own pair's
+interval (:func:`~memr_snn.bci.spiking_faults.bounded_ridge`).  With devices that can hold the weights
+as the plain mapping writes them (no fault, no device whose ``g_min`` lies above the nominal one,
+every weight in range) nothing changes: the plain path, bit for bit.  The second programming's
+pulses are ``fault_aware_pulses_``; it counts as part of the deployment programming in the device
+report (its lifetime projection starts after it).
+
 **Online adaptation** (:meth:`~SpikingCrossbarDecoder.partial_fit`, :meth:`~SpikingCrossbarDecoder.refit`):
 the readout's ridge statistics are updated with new data (old data weighted by ``memory``) from the
 features of the devices' present reads, and the readout crossbar is reprogrammed; ``refit`` uses
-ReFIT-style re-aimed intentions (:func:`~memr_snn.bci.kalman.reestimate_intention`).  Device writes
-are counted by the crossbars (:meth:`~SpikingCrossbarDecoder.device_stats`,
-:func:`memr_snn.devices.device_report`).
+ReFIT-style re-aimed intentions (:func:`~memr_snn.bci.kalman.reestimate_intention`).  With
+``adapt_input=True`` the input weights are first retrained on the new data (``adapt_epochs``, the
+same projected surrogate gradients within the devices' present intervals, worn-out devices
+included) and the input crossbar is reprogrammed (``input_writes_`` pulses; the old readout
+statistics are then dropped).  Device writes are counted by the crossbars
+(:meth:`~SpikingCrossbarDecoder.device_stats`, :func:`memr_snn.devices.device_report`, whose
+lifetime projects the wear of the simulated schedule with the endurance model);
+:meth:`~SpikingCrossbarDecoder.input_adaptations_left` projects how many input retrainings the worst
+device can still take.
+
+**Energy** (:meth:`~SpikingCrossbarDecoder.energy`): every :meth:`~SpikingCrossbarDecoder.step` counts the
+rows it drives and the bins in which each crossbar is active; with the device layer's read energy they
+are priced by :func:`~memr_snn.bci.spiking_energy.spiking_energy` (row drivers, column conversions and
+digital op of the ``hermes_pcm`` AIMC profile, neuron updates of the ``loihi1`` core profile).
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ def test_decoders_table_reports_the_spiking_energy_and_writes():
     markdown shows them (a tiny session)."""
     from memr_snn.bci import SessionConfig
     from memr_snn.bci.experiments import compare_decoders
+
     from memr_snn.cli.cmd_bci import _markdown
 
     cfg = SessionConfig(observation_trials=8, trials_per_block=3, closed_loop_blocks=1)

@@ -496,9 +496,9 @@ def test_diverging_training_stops_with_the_step_and_keeps_finite_weights():
 
 def test_train_constrain_projects_after_every_step():
     """``constrain`` runs before the first step and after every optimizer step (projected gradient descent)."""
-    cfg = S.RSNNConfig(n_in=4, n_rec=6, n_out=2, dt=1e-3, recurrent=False)
-    from memr_snn.learning.snn import init_weights
+    from memr_snn.learning.snn import RSNNConfig, init_weights
 
+    cfg = RSNNConfig(n_in=4, n_rec=6, n_out=2, dt=1e-3, recurrent=False)
     w = init_weights(cfg, 0, in_gain=3.0)
     rng = np.random.default_rng(0)
     x = (rng.random((10, 15, 4)) < 0.3).astype(float)

@@ -35,7 +35,15 @@ from .metrics import (
 )
 from .protocol import DECODERS, BlockResult, SessionConfig, SessionResult, make_decoder, run_block, run_session
 from .safety import FaultParams, SafeDecoder, SwitchEvent
-from .spiking import ReFITSpikingDecoder, SpikingCrossbarDecoder, SpikingDecoderParams, reference_decode
+from .spiking import (
+    InputAdaptingSpikingDecoder,
+    PlainSpikingDecoder,
+    ReFITSpikingDecoder,
+    SpikingCrossbarDecoder,
+    SpikingDecoderParams,
+    reference_decode,
+)
+from .spiking_energy import SpikingEnergyProfile, spiking_energy
 from .task import CursorTask, TaskParams, TrialRecord, target_sequence
 from .user import SimulatedUser, UserParams
 
@@ -51,6 +59,7 @@ __all__ = [
     "DECODERS", "BlockResult", "SessionConfig", "SessionResult", "make_decoder", "run_block", "run_session",
     "FaultParams", "SafeDecoder", "SwitchEvent",
     "SpikingCrossbarDecoder", "ReFITSpikingDecoder", "SpikingDecoderParams", "reference_decode",
+    "PlainSpikingDecoder", "InputAdaptingSpikingDecoder", "SpikingEnergyProfile", "spiking_energy",
     "CursorTask", "TaskParams", "TrialRecord", "target_sequence",
     "SimulatedUser", "UserParams",
 ]

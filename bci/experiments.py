@@ -34,12 +34,16 @@ def compare_decoders(seeds: Sequence[int], config: SessionConfig | None = None,
     filter, ``offline_rms`` is the RMS velocity difference [m/s] to a full Kalman filter fitted on the
     same observation block, both decoding the block's counts from rest, counted after the full
     filter's gain settles (``settle_bins``, relative gain difference below 1 %); NaN otherwise.
+    For the spiking crossbar decoders, ``energy`` is the energy per decoded bin over the session's
+    closed-loop blocks (:meth:`~memr_snn.bci.spiking.SpikingCrossbarDecoder.energy`, by term, [J]) and
+    ``devices`` its :meth:`~memr_snn.bci.spiking.SpikingCrossbarDecoder.device_stats` (writes, lifetime).
     """
     config = config if config is not None else SessionConfig()
     rows = []
     for seed in seeds:
         for name in decoders:
             res = run_session(replace(config, decoder=name), seed=seed)
+            hw = _hardware(res.decoder)
             obs = res.blocks[0]
             ref = make_decoder("kf").fit(obs.counts, obs.velocity)
             for k, blk in enumerate(res.closed_loop()):
@@ -47,8 +51,22 @@ def compare_decoders(seeds: Sequence[int], config: SessionConfig | None = None,
                 if name == "sskf":
                     extra = _steady_vs_full(make_decoder(name).fit(obs.counts, obs.velocity), ref, blk.counts)
                 rows.append({"seed": seed, "decoder": name, "block": k, "day": blk.day, **blk.metrics, **extra,
-                             "speed_rms": float(np.sqrt(np.mean(blk.velocity ** 2)))})
+                             "speed_rms": float(np.sqrt(np.mean(blk.velocity ** 2))), **hw})
     return rows
+
+
+def _hardware(decoder) -> dict:
+    """Energy per decoded bin and device accounting of a spiking crossbar decoder (empty for the others)."""
+    from .spiking import SpikingCrossbarDecoder
+
+    inner = getattr(decoder, "primary", decoder)
+    if not isinstance(inner, SpikingCrossbarDecoder):
+        return {}
+    e = inner.energy()
+    bins = max(e["count_bins"], 1)
+    per_bin = {k: (v / bins if k in ("reads", "rows", "sense", "neurons", "digital", "total") else v)
+               for k, v in e.items() if k != "per_bin"}
+    return {"energy": per_bin, "devices": inner.device_stats()}
 
 
 def _steady_vs_full(ss, kf, counts: np.ndarray) -> dict[str, float]:

@@ -36,7 +36,7 @@ from .decoders import Decoder, WienerFilter
 from .kalman import KalmanFilter, ReFITKalmanFilter, SteadyStateKalmanFilter
 from .metrics import latency_summary, summarize
 from .safety import FaultParams, SafeDecoder
-from .spiking import ReFITSpikingDecoder, SpikingCrossbarDecoder
+from .spiking import InputAdaptingSpikingDecoder, PlainSpikingDecoder, ReFITSpikingDecoder, SpikingCrossbarDecoder
 from .task import CursorTask, TaskParams, minimum_jerk_velocity, target_sequence
 from .user import SimulatedUser, UserParams
 
@@ -52,6 +52,8 @@ DECODERS: dict[str, type[Decoder]] = {
     "aimc_kf": AIMCKalmanDecoder,
     "snn": SpikingCrossbarDecoder,
     "snn_refit": ReFITSpikingDecoder,
+    "snn_plain": PlainSpikingDecoder,
+    "snn_input": InputAdaptingSpikingDecoder,
 }
 
 

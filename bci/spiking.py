@@ -1,3 +1,6 @@
+# Size: about 640 lines because SpikingCrossbarDecoder is one class whose jobs (training, fault-aware mapping,
+# kernel decoding, online adaptation of both crossbars, accounting) act on the same network and crossbars; the
+# device-table arithmetic and the energy model are in spiking_faults.py and spiking_energy.py.
 r"""A spiking velocity decoder that runs in the memr_snn kernel on memristive crossbars.
 
 The network (a :class:`memr_snn.Network`, ``engine="dense"``) has three populations:
@@ -38,12 +41,41 @@ input crossbar, the readout is solved by ridge regression on the features :math:
 from the programmed devices' reads (so it absorbs the reset change, the device errors and the
 weight quantization), and programmed into the readout crossbar.
 
+**Faults in the loop** (``fault_aware=True``, the default): after the first programming the decoder
+reads the input crossbar's per-device table (each device's own bounds, its fault code and, for stuck
+devices, the conductance they hold) and turns it into the interval of weights each device pair can
+deliver (:func:`~memr_snn.bci.spiking_faults.synapse_bounds`: a point when both devices are stuck,
+one-signed when one is).  The trained model is moved to the thermometer code (one input per relay,
+so each device row gets its own weight), its hidden neurons are placed on the columns whose intervals
+suit their weights (:func:`~memr_snn.bci.spiking_faults.remap_columns`), and it is retrained for
+``fault_epochs`` by surrogate gradients with every input weight projected onto its interval after
+each step (``surrogate.train(constrain=...)``): stuck devices stay what they are, the free weights
+adapt around them.  The result is programmed with each pair's offset compensated
+(:func:`~memr_snn.bci.spiking_faults.request_for`), read back, and the readout is solved by
+ridge regression on the features of those reads with every readout weight inside its own pair's
+interval (:func:`~memr_snn.bci.spiking_faults.bounded_ridge`).  With devices that can hold the weights
+as the plain mapping writes them (no fault, no device whose ``g_min`` lies above the nominal one,
+every weight in range) nothing changes: the plain path, bit for bit.  The second programming's
+pulses are ``fault_aware_pulses_``; it counts as part of the deployment programming in the device
+report (its lifetime projection starts after it).
+
 **Online adaptation** (:meth:`~SpikingCrossbarDecoder.partial_fit`, :meth:`~SpikingCrossbarDecoder.refit`):
 the readout's ridge statistics are updated with new data (old data weighted by ``memory``) from the
 features of the devices' present reads, and the readout crossbar is reprogrammed; ``refit`` uses
-ReFIT-style re-aimed intentions (:func:`~memr_snn.bci.kalman.reestimate_intention`).  Device writes
-are counted by the crossbars (:meth:`~SpikingCrossbarDecoder.device_stats`,
-:func:`memr_snn.devices.device_report`).
+ReFIT-style re-aimed intentions (:func:`~memr_snn.bci.kalman.reestimate_intention`).  With
+``adapt_input=True`` the input weights are first retrained on the new data (``adapt_epochs``, the
+same projected surrogate gradients within the devices' present intervals, worn-out devices
+included) and the input crossbar is reprogrammed (``input_writes_`` pulses; the old readout
+statistics are then dropped).  Device writes are counted by the crossbars
+(:meth:`~SpikingCrossbarDecoder.device_stats`, :func:`memr_snn.devices.device_report`, whose
+lifetime projects the wear of the simulated schedule with the endurance model);
+:meth:`~SpikingCrossbarDecoder.input_adaptations_left` projects how many input retrainings the worst
+device can still take.
+
+**Energy** (:meth:`~SpikingCrossbarDecoder.energy`): every :meth:`~SpikingCrossbarDecoder.step` counts the
+rows it drives and the bins in which each crossbar is active; with the device layer's read energy they
+are priced by :func:`~memr_snn.bci.spiking_energy.spiking_energy` (row drivers, column conversions and
+digital op of the ``hermes_pcm`` AIMC profile, neuron updates of the ``loihi1`` core profile).
 """
 
 from __future__ import annotations
@@ -57,13 +89,16 @@ import memr_snn as ms
 from memr_snn._validation import check_int_at_least, check_nonnegative, check_positive, check_probability
 from memr_snn.devices import Crossbar, device_report
 from memr_snn.learning import surrogate
-from memr_snn.learning.snn import RSNNConfig, init_weights
+from memr_snn.learning.snn import RSNNConfig, Weights, init_weights
 
 from ._checks import as_counts, check_pair, steps_per_bin
 from .decoders import Decoder
 from .kalman import reestimate_intention
+from .spiking_energy import COUNTER_KEYS, SpikingEnergyProfile, spiking_energy
+from .spiking_faults import bounded_ridge, needs_mapping, remap_columns, request_for, synapse_bounds
 
-__all__ = ["SpikingDecoderParams", "SpikingCrossbarDecoder", "ReFITSpikingDecoder", "reference_decode", "SUBSTEPS"]
+__all__ = ["SpikingDecoderParams", "SpikingCrossbarDecoder", "ReFITSpikingDecoder", "PlainSpikingDecoder",
+           "InputAdaptingSpikingDecoder", "reference_decode", "SUBSTEPS"]
 
 #: kernel steps per bin (relay fires, hidden integrates and fires, readout receives)
 SUBSTEPS = 3
@@ -112,6 +147,25 @@ class SpikingDecoderParams:
     """Time from programming to the start of decoding [s] (drift; e.g. 86400 for a day)."""
     readout_headroom: float = 2.0
     """Readout crossbar full scale over the largest fitted readout weight (room for adaptation)."""
+    fault_aware: bool = True
+    """After the first programming, read the crossbars' per-device tables (faults, bounds) and retrain with
+    them in the loop: input weights by projected surrogate gradients, readout by bounded ridge regression
+    (module docstring).  False: the plain path (train, program, ridge readout on the reads)."""
+    remap: bool = True
+    """With ``fault_aware``: place the trained hidden neurons on the input crossbar's columns whose
+    deliverable ranges suit their weights best (:func:`~memr_snn.bci.spiking_faults.remap_columns`)."""
+    fault_epochs: int = 20
+    """Epochs of the fault-aware retraining of the input weights."""
+    fault_lr: float = 1e-3
+    """Adam learning rate of the fault-aware retraining."""
+    adapt_input: bool = False
+    """Online adaptation (``partial_fit``, ``refit``) retrains and reprograms the input crossbar too
+    (projected surrogate gradients on the new data, ``adapt_epochs`` epochs), not only the readout."""
+    adapt_epochs: int = 20
+    """Epochs of each online retraining of the input weights (unit loss, 5 seeds: 20 recovered 47 %, 40 41 %,
+    5 at ``adapt_lr = 1e-3`` 22 %; docs/bci.md)."""
+    adapt_lr: float = 3e-3
+    """Adam learning rate of the online retraining of the input weights."""
     seed: int = 0
     """Seed of the initial weights, training order and devices."""
 
@@ -129,6 +183,13 @@ class SpikingDecoderParams:
         if not self.readout_headroom >= 1.0:
             raise ValueError(f"readout_headroom must be >= 1, got {self.readout_headroom!r}")
         check_int_at_least("seed", self.seed, 0)
+        for name in ("fault_aware", "remap", "adapt_input"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        check_int_at_least("fault_epochs", self.fault_epochs, 1)
+        check_int_at_least("adapt_epochs", self.adapt_epochs, 1)
+        check_positive("fault_lr", self.fault_lr)
+        check_positive("adapt_lr", self.adapt_lr)
 
 
 def _coupling(tau_s: float, tau_m: float, dt: float) -> float:
@@ -216,8 +277,11 @@ class SpikingCrossbarDecoder(Decoder):
         self.params = params
 
     # -- fitting ----------------------------------------------------------------------------
+    #: parameters that differ from :class:`SpikingDecoderParams`'s defaults when ``params`` is None
+    _defaults: dict = {}
+
     def _p(self) -> SpikingDecoderParams:
-        p = self.params if self.params is not None else SpikingDecoderParams()
+        p = self.params if self.params is not None else SpikingDecoderParams(**self._defaults)
         if not isinstance(p, SpikingDecoderParams):
             raise TypeError(f"params must be a SpikingDecoderParams, got {type(p).__name__}")
         return p
@@ -230,28 +294,95 @@ class SpikingCrossbarDecoder(Decoder):
             raise ValueError(f"X must hold at least seq_bins={p.seq_bins} bins, got {X.shape[0]}")
         self.params_ = p
         n = X.shape[1]
-        Xc = np.minimum(X, p.copies)
+        self.n_units_ = n
         self.velocity_scale_ = float(np.sqrt(np.mean(y ** 2))) or 1.0
         cfg = RSNNConfig(n_in=n, n_rec=p.n_hidden, n_out=2, dt=p.bin_width, tau_mem=p.tau_mem, tau_out=p.tau_out,
                          recurrent=False)
         w = init_weights(cfg, p.seed, in_gain=2.0)
-        L = p.seq_bins
+        xs, ys, mask = self._windows(X, y, thermometer=False)
+        hist = surrogate.train(cfg, w, xs, ys, loss="mse", epochs=p.epochs, batch_size=16, lr=p.lr, seed=p.seed,
+                               mask=mask, l2=p.l2, rate_reg=p.rate_reg, rate_target=p.rate_target)
+        self.train_loss_ = [float(v) for v in hist["loss"]]
+        self.config_ = cfg
+        self.trained_ = w
+        # the same model on the thermometer code (one input per relay, each copy its own weight): the
+        # retraining with the devices in the loop gives every device row its own weight
+        self.surrogate_ = Weights(w_in=np.repeat(w.w_in, p.copies, axis=1), w_rec=None, w_out=w.w_out.copy(),
+                                  b_out=w.b_out.copy())
+        self._therm_config = dataclasses.replace(cfg, n_in=n * p.copies)
+        self._build(self.surrogate_.w_in)
+        self.fault_retrain_loss_: list[float] = []
+        self.fault_retrained_ = False
+        self.column_perm_ = np.arange(p.n_hidden)
+        self.fault_map_ = np.array(self.proj_in_.crossbar.fault)
+        if p.fault_aware:
+            self._fault_aware_input(*self._windows(X, y, thermometer=True))
+        self._stats = None
+        self._fit_readout(X, y, memory=0.0)
+        return self
+
+    def _windows(self, X: np.ndarray, y: np.ndarray, thermometer: bool):
+        """Training windows ``(xs, ys, mask)`` of ``seq_bins`` bins (stride ``seq_bins // 2``): clipped counts
+        (or their thermometer code), velocities one bin late over ``velocity_scale_``, a 5-bin warm-up mask."""
+        p = self.params_
+        K, L = p.copies, p.seq_bins
+        Xc = np.minimum(X, K)
+        if thermometer:
+            Xc = (Xc[:, :, None] > np.arange(K)).reshape(len(X), -1).astype(np.float64)
         starts = np.arange(0, X.shape[0] - L + 1, max(1, L // 2))
         xs = np.stack([Xc[s:s + L] for s in starts])
         # the trained model's output Y[t] sees inputs up to t - 1: aim Y[t] at the velocity of bin t - 1
         ys = np.stack([np.vstack([np.zeros((1, 2)), y[s:s + L - 1]]) for s in starts]) / self.velocity_scale_
         mask = np.ones((len(starts), L))
         mask[:, :5] = 0.0  # warm-up of the readout filter
-        hist = surrogate.train(cfg, w, xs, ys, loss="mse", epochs=p.epochs, batch_size=16, lr=p.lr, seed=p.seed,
-                               mask=mask, l2=p.l2, rate_reg=p.rate_reg, rate_target=p.rate_target)
-        self.train_loss_ = [float(v) for v in hist["loss"]]
-        self.config_ = cfg
-        self.trained_ = w
-        self.n_units_ = n
-        self._build(w.w_in)
-        self._stats = None
-        self._fit_readout(X, y, memory=0.0)
-        return self
+        return xs, ys, mask
+
+    # -- faults in the loop ----------------------------------------------------------------------
+    def input_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Input weights each device pair can deliver, ``(lo, hi)`` each ``(n_hidden, n_units * copies)`` in
+        threshold units, from the input crossbar's per-device table (:func:`~.spiking_faults.synapse_bounds`)."""
+        self._check_fitted()
+        nk, H = self.n_units_ * self.params_.copies, self.params_.n_hidden
+        lo, hi = synapse_bounds(self.proj_in_.crossbar)
+        return (lo / self._in_scale).reshape(nk, H).T, (hi / self._in_scale).reshape(nk, H).T
+
+    def _retrain_input(self, xs, ys, mask, epochs: int, lr: float, seed: int) -> list[float]:
+        """Projected surrogate-gradient training of ``surrogate_`` with every input weight kept in the range its
+        device pair can deliver (stuck devices included); the other weights of the surrogate train freely."""
+        lo, hi = self.input_bounds()
+        p = self.params_
+
+        def constrain(w: Weights) -> None:
+            np.clip(w.w_in, lo, hi, out=w.w_in)
+
+        hist = surrogate.train(self._therm_config, self.surrogate_, xs, ys, loss="mse", epochs=epochs, batch_size=16,
+                               lr=lr, seed=seed, mask=mask, l2=p.l2, rate_reg=p.rate_reg, rate_target=p.rate_target,
+                               constrain=constrain)
+        return [float(v) for v in hist["loss"]]
+
+    def _program_input(self) -> int:
+        """Program ``surrogate_.w_in`` into the input crossbar, offsets compensated (:func:`request_for`);
+        returns the program pulses sent."""
+        cb = self.proj_in_.crossbar
+        before = int(cb.program_pulses)
+        self.proj_in_.weights = request_for(cb, self.surrogate_.w_in.T.ravel() * self._in_scale)
+        return int(cb.program_pulses) - before
+
+    def _fault_aware_input(self, xs, ys, mask) -> None:
+        cb = self.proj_in_.crossbar
+        lo, hi = self.input_bounds()
+        W = self.surrogate_.w_in
+        if not needs_mapping(cb, W.T.ravel() * self._in_scale):
+            return  # ideal devices: nothing to be aware of, the plain path
+        perm = remap_columns(W, lo, hi) if self.params_.remap else np.arange(W.shape[0])
+        self.column_perm_ = perm
+        self.surrogate_.w_in = np.ascontiguousarray(W[perm])
+        self.surrogate_.w_out = np.ascontiguousarray(self.surrogate_.w_out[:, perm])
+        self.fault_retrain_loss_ = self._retrain_input(xs, ys, mask, self.params_.fault_epochs,
+                                                       self.params_.fault_lr, self.params_.seed)
+        self.fault_aware_pulses_ += self._program_input()
+        self.fault_retrained_ = True
+        _deployment_baseline(cb)
 
     def _crossbar(self, w_max: float | None = None) -> Crossbar:
         p = self.params_
@@ -273,7 +404,7 @@ class SpikingCrossbarDecoder(Decoder):
         self._out_scale = _I_SCALE / math.exp(-dt / p.tau_out)  # [A] per (m/s) per filtered spike
         pre = np.repeat(np.arange(n * K), H)
         post = np.tile(np.arange(H), n * K)
-        w = np.repeat(w_in.T, K, axis=0).ravel()  # row i*K + j of the relays -> every hidden neuron
+        w = w_in.T.ravel()  # row i*K + j of the relays (copy j of channel i) -> every hidden neuron
         self.proj_in_ = net.add(ms.Projection(self.relay_, self.hidden_, ms.FromArrays(pre, post),
                                               weights=w * self._in_scale, device=self._crossbar(), name="in"))
         self.network_ = net
@@ -282,6 +413,11 @@ class SpikingCrossbarDecoder(Decoder):
         self.proj_out_ = None
         self._fire = np.arange(K)[None, :]
         self.readout_writes_ = 0
+        self.input_writes_ = 0
+        self.input_adaptations_ = 0
+        self.fault_aware_pulses_ = 0
+        self._input_wear = np.zeros(self.proj_in_.crossbar.n_devices)
+        self.reset_counters()
 
     # -- device reads ---------------------------------------------------------------------------
     def read_input_weights(self, step: int | None = None, noise: bool = False) -> np.ndarray:
@@ -327,21 +463,35 @@ class SpikingCrossbarDecoder(Decoder):
         reg = self.params_.ridge * np.trace(G) / G.shape[0] * np.eye(G.shape[0])
         reg[-1, -1] = 0.0
         coef = np.linalg.solve(G + reg, new["cross"])  # (H + 1, 2)
-        self.bias_ = coef[-1].copy()
-        w = coef[:-1].T  # (2, H)
-        self.readout_weights_ = w
-        flat = (w.T.ravel()) * self._out_scale  # synapse (h, o) in CSR order: pre h, post o
-        if self.proj_out_ is None:
-            w_max = self.params_.readout_headroom * float(np.max(np.abs(flat))) or None
+        request = coef[:-1].ravel() * self._out_scale  # synapse (h, o) in CSR order: pre h, post o
+        first = self.proj_out_ is None
+        if first:
+            w_max = self.params_.readout_headroom * float(np.max(np.abs(request))) or None
             self.proj_out_ = self.network_.add(ms.Projection(
-                self.hidden_, self.readout_, ms.FromArrays(self._out_pre, self._out_post), weights=flat,
+                self.hidden_, self.readout_, ms.FromArrays(self._out_pre, self._out_post), weights=request,
                 device=self._crossbar(w_max), name="out"))
             self.reset()
+        cb = self.proj_out_.crossbar
+        if self.params_.fault_aware and needs_mapping(cb, request):
+            # each readout weight inside the range its device pair can deliver (stuck devices included)
+            lo, hi = (b / self._out_scale for b in synapse_bounds(cb))
+            coef = bounded_ridge(G + reg, new["cross"], lo.reshape(-1, 2), hi.reshape(-1, 2))
+            request = request_for(cb, coef[:-1].ravel() * self._out_scale)
+        elif first:
+            self._set_readout(coef)
+            return
+        self._set_readout(coef)
+        before = int(cb.program_pulses)
+        self.proj_out_.weights = request
+        if first:  # the fault-aware second programming
+            self.fault_aware_pulses_ += int(cb.program_pulses) - before
+            _deployment_baseline(cb)
         else:
-            cb = self.proj_out_.crossbar
-            before = int(cb.program_pulses)
-            self.proj_out_.weights = flat
             self.readout_writes_ += int(cb.program_pulses) - before
+
+    def _set_readout(self, coef: np.ndarray) -> None:
+        self.bias_ = coef[-1].copy()
+        self.readout_weights_ = coef[:-1].T  # (2, H)
 
     def partial_fit(self, X, y) -> SpikingCrossbarDecoder:
         """Add ``(X, y)`` to the readout statistics (old weighted by ``memory``), reprogram the readout."""
@@ -349,9 +499,25 @@ class SpikingCrossbarDecoder(Decoder):
             return self.fit(X, y)
         X, y = check_pair(X, y, self.n_units_)
         saved = self._get_state()
-        self._fit_readout(X, y, memory=self.params_.memory)
+        memory = self.params_.memory
+        if self.params_.adapt_input and X.shape[0] >= self.params_.seq_bins:
+            self._adapt_input(X, y)
+            memory = 0.0  # the old statistics were features of the old input weights
+        self._fit_readout(X, y, memory=memory)
         self._set_state(saved)
         return self
+
+    def _adapt_input(self, X: np.ndarray, y: np.ndarray) -> None:
+        """Retrain the input weights on ``(X, y)`` within the devices' present ranges and reprogram the input
+        crossbar; counts the pulses (``input_writes_``) and the wear of every device."""
+        p = self.params_
+        cb = self.proj_in_.crossbar
+        wear = np.array(cb.wear)
+        self.adapt_loss_ = self._retrain_input(*self._windows(X, y, thermometer=True), epochs=p.adapt_epochs,
+                                               lr=p.adapt_lr, seed=p.seed + 1 + self.input_adaptations_)
+        self.input_writes_ += self._program_input()
+        self._input_wear += np.asarray(cb.wear) - wear
+        self.input_adaptations_ += 1
 
     def refit(self, X, decoded, cursor, target, in_target) -> SpikingCrossbarDecoder:
         """ReFIT-style adaptation: re-aim the decoded velocities at the targets and ``partial_fit`` on them."""
@@ -388,10 +554,33 @@ class SpikingCrossbarDecoder(Decoder):
         net = self.network_
         if fire.size:
             net.set_state(self.relay_, "v", _V_FORCE, indices=fire)
+        cin, cout = self.proj_in_.crossbar, self.proj_out_.crossbar
+        r_in, r_out, e_read = cin.reads, cout.reads, cin.read_energy + cout.read_energy
         net.run_steps(SUBSTEPS)
+        c = self._counters
+        rows_in = (cin.reads - r_in) // (2 * self.params_.n_hidden)  # a row: n_hidden pairs of devices
+        rows_out = (cout.reads - r_out) // 4  # a hidden neuron's row: 2 pairs
+        c["bins"] += 1
+        c["rows_in"] += rows_in
+        c["rows_out"] += rows_out
+        c["active_in"] += int(rows_in > 0)
+        c["active_out"] += int(rows_out > 0)
+        c["reads"] += cin.reads - r_in + cout.reads - r_out
+        c["read_energy"] += cin.read_energy + cout.read_energy - e_read
         return net.get_state(self.readout_, "i_e") / _I_SCALE + self.bias_
 
     # -- accounting -----------------------------------------------------------------------------
+    def reset_counters(self) -> None:
+        """Zero the decode counters behind :meth:`energy` (rows driven, active bins, device reads)."""
+        self._counters = dict.fromkeys(COUNTER_KEYS, 0)
+        self._counters["read_energy"] = 0.0
+
+    def energy(self, profile: SpikingEnergyProfile | None = None) -> dict[str, float]:
+        """Energy of the bins decoded since the last :meth:`reset_counters` (:func:`~.spiking_energy.spiking_energy`:
+        device reads, row drivers, column conversions, neuron updates, digital bias), total and ``per_bin`` [J]."""
+        self._check_fitted()
+        return spiking_energy(dict(self._counters), self.params_.n_hidden, profile)
+
     def device_stats(self) -> dict:
         """Reads, read energy, program pulses and projected lifetime per crossbar (:func:`device_report`)."""
         self._check_fitted()
@@ -403,7 +592,24 @@ class SpikingCrossbarDecoder(Decoder):
                                    "run_pulses": row.run_pulses, "lifetime_s": row.lifetime,
                                    "reprogrammings_left": row.reprogrammings_left}
         out["readout_adaptation_pulses"] = self.readout_writes_
+        out["input_adaptation_pulses"] = self.input_writes_
+        out["input_adaptations"] = self.input_adaptations_
+        out["fault_aware_pulses"] = self.fault_aware_pulses_
+        out["input_adaptations_left"] = self.input_adaptations_left()
         return out
+
+    def input_adaptations_left(self) -> float:
+        """Online retrainings of the input crossbar its worst healthy device can still take: remaining endurance
+        budget [full cycles] over its mean wear per retraining so far (``inf`` before any, or without wear)."""
+        self._check_fitted()
+        if not self.input_adaptations_:
+            return math.inf
+        cb = self.proj_in_.crossbar
+        healthy = np.asarray(cb.fault) == 0
+        per = self._input_wear / self.input_adaptations_
+        with np.errstate(divide="ignore", invalid="ignore"):
+            left = np.where(per > 0, np.maximum(np.asarray(cb.budget) - np.asarray(cb.wear), 0.0) / per, np.inf)
+        return float(left[healthy].min()) if np.any(healthy) else 0.0
 
 
 class ReFITSpikingDecoder(SpikingCrossbarDecoder):
@@ -411,3 +617,25 @@ class ReFITSpikingDecoder(SpikingCrossbarDecoder):
     as it refits the ReFIT Kalman filter (decoder name ``"snn_refit"``)."""
 
     closed_loop_refit = True
+
+
+class PlainSpikingDecoder(SpikingCrossbarDecoder):
+    """:class:`SpikingCrossbarDecoder` without the faults in the loop (``fault_aware=False`` by default; decoder
+    name ``"snn_plain"``): train, program, ridge readout on the reads."""
+
+    _defaults = {"fault_aware": False}
+
+
+class InputAdaptingSpikingDecoder(SpikingCrossbarDecoder):
+    """:class:`SpikingCrossbarDecoder` whose online adaptation also retrains and reprograms the input crossbar
+    (``adapt_input=True`` by default; decoder name ``"snn_input"``)."""
+
+    _defaults = {"adapt_input": True}
+
+
+def _deployment_baseline(cb) -> None:
+    """Count the fault-aware reprogramming as part of the deployment programming: the device report's wear
+    during the run (and so the projected lifetime) starts after it."""
+    cb.counts0 = np.array(cb.counts)
+    cb.wear0 = np.array(cb.wear)
+

@@ -2,9 +2,11 @@
 
     python benchmarks/bci_hardware.py [--seeds 0 1 2] [--bins 2000]
 
-Spiking crossbar decoder (192 channels, HfOx RRAM, drift on): step time in the kernel, device reads
-and read energy per decoded bin, program pulses of the initial mapping and of the ReFIT-style
-readout adaptation over two closed-loop blocks, projected lifetime (memr_snn.devices.device_report).
+Spiking crossbar decoder (192 channels, HfOx RRAM, drift on, fault-aware): step time in the kernel,
+device reads and the energy per decoded bin by term (device reads, row drivers, column conversions,
+neuron updates, digital bias; memr_snn.bci.spiking_energy), program pulses of the initial and the
+fault-aware mapping and of the ReFIT-style readout adaptation over two closed-loop blocks, projected
+lifetime (memr_snn.devices.device_report).
 Steady-state KF on AIMC tiles: step time and inference energy per decode (hermes_pcm profile), and
 the relative RMS difference to the digital steady-state KF on the same counts.
 """
@@ -35,7 +37,9 @@ def measure(seed: int, n_bins: int) -> dict:
     obs = res.blocks[0]
     counts = np.resize(np.vstack([b.counts for b in res.closed_loop()]), (n_bins, obs.counts.shape[1]))
     stats0 = snn.device_stats()
+    snn.reset_counters()
     timing = _times(snn, counts)
+    snn_energy = snn.energy()
     stats1 = snn.device_stats()
     reads = stats1["in"]["reads"] + stats1["out"]["reads"] - stats0["in"]["reads"] - stats0["out"]["reads"]
     e_read = (stats1["in"]["read_energy_J"] + stats1["out"]["read_energy_J"]
@@ -49,6 +53,9 @@ def measure(seed: int, n_bins: int) -> dict:
     return {
         "seed": seed,
         "snn": {"step": timing, "reads_per_bin": reads / n_bins, "read_energy_per_bin_J": e_read / n_bins,
+                "energy_per_bin_J": {k: snn_energy[k] / n_bins for k in ("reads", "rows", "sense", "neurons",
+                                                                         "digital", "total")},
+                "fault_aware_pulses": stats1["fault_aware_pulses"],
                 "closed_loop_success": [b.metrics["success_rate"] for b in res.closed_loop()],
                 "program_pulses_in": stats1["in"]["program_pulses"],
                 "program_pulses_out": stats1["out"]["program_pulses"],

@@ -16,11 +16,16 @@ from ..io.atomic import save_figure, write_text
 from ._common import HelpFormatter, add_progress_options, check_output_path, examples
 
 EXPERIMENTS = {
-    "decoders": "KF, steady-state KF on AIMC tiles, ReFIT-KF and the spiking crossbar decoder on centre-out",
-    "unit-loss": "60 % of the units lost, then ReFIT-style adaptation of the primary (the harder condition)",
+    "decoders": "KF, steady-state KF on AIMC tiles, ReFIT-KF and the spiking crossbar decoder (fault-aware "
+                "'snn' and plain 'snn_plain') on centre-out, with the spiking decoder's energy per bin",
+    "unit-loss": "60 % of the units lost, then ReFIT-style adaptation of the primary (the harder condition; "
+                 "'snn_input' also retrains the spiking decoder's input crossbar)",
     "drift": "success per day of a day-0 KF and a ReFIT-KF while the tuning drifts",
     "faults": "spiking decoder under the safety layer: 20 units lost, fallback bins and switches",
 }
+#: decoders of the ``decoders`` experiment and the adapting ones of ``unit-loss`` (names of memr_snn.bci.DECODERS)
+_DECODERS = ("kf", "aimc_kf", "refit", "snn", "snn_plain")
+_ADAPTING = ("refit", "snn", "snn_input")
 _FILES = ("results.json", "results.md", "trajectories.png", "success_per_block.png", "recovery.png")
 
 
@@ -75,7 +80,7 @@ def _run(args, bar) -> dict:
     if "decoders" in todo:
         rows = []
         for seed in args.seeds:
-            for name in ("kf", "aimc_kf", "refit", "snn"):
+            for name in _DECODERS:
                 rows += compare_decoders([seed], base, decoders=(name,))
                 bar.update(1)
         out["decoders"] = [{k: v for k, v in r.items()} for r in rows]
@@ -88,7 +93,7 @@ def _run(args, bar) -> dict:
     if "unit-loss" in todo:
         res = []
         for seed in args.seeds:
-            for name in ("refit", "snn"):
+            for name in _ADAPTING:
                 res.append(unit_loss_recovery(seed, name, adapt_blocks=adapt_blocks, config=hard))
                 bar.update(1)
             res.append(unit_loss_recovery(seed, "refit", adapt_blocks=adapt_blocks, config=hard, adapt=False))
@@ -116,14 +121,17 @@ def _markdown(res: dict) -> str:
     lines = [f"# memr-snn bci ({quick}seeds {' '.join(map(str, res['seeds']))})", ""]
     if "decoders" in res:
         lines += ["## Decoders (centre-out, default SNR)", "",
-                  "| decoder | block | success | time to target [s] | step median [us] |", "|---|---|---|---|---|"]
+                  "| decoder | block | success | time to target [s] | step median [us] | energy per bin [nJ] |",
+                  "|---|---|---|---|---|---|"]
         keys = sorted({(r["decoder"], r["block"]) for r in res["decoders"]})
         for dec, blk in keys:
             rs = [r for r in res["decoders"] if r["decoder"] == dec and r["block"] == blk]
+            energy = _mean_std(r["energy"]["total"] * 1e9 for r in rs) if "energy" in rs[0] else "-"
             lines.append(f"| {dec} | {blk} | {_mean_std(r['success_rate'] for r in rs)} | "
                          f"{_mean_std(r['time_to_target'] for r in rs)} | "
-                         f"{np.median([r['latency_median'] for r in rs]) * 1e6:.0f} |")
+                         f"{np.median([r['latency_median'] for r in rs]) * 1e6:.0f} | {energy} |")
         lines.append("")
+        lines += _energy_table(res["decoders"])
     if "unit_loss" in res:
         lines += ["## Unit loss (60 %) and recovery (harder condition)", "",
                   "| decoder | adapt | intact | lost | adapted | recovery |", "|---|---|---|---|---|---|"]
@@ -152,6 +160,25 @@ def _markdown(res: dict) -> str:
                    f"{_mean_std(r['bins']['fallback'] for r in rs)} | "
                    f"{_mean_std(r['first_switch_bin'] for r in rs)} | {rs[0]['detection_bound']} |"), ""]
     return "\n".join(lines)
+
+
+def _energy_table(rows: list[dict]) -> list[str]:
+    """Energy per decoded bin by term and the device writes of the spiking decoders (block 0 rows: one per session)."""
+    rows = [r for r in rows if "energy" in r and r["block"] == 0]
+    if not rows:
+        return []
+    terms = ("reads", "rows", "sense", "neurons", "digital", "total")
+    title = ("Spiking crossbar decoders: energy per decoded bin [pJ] by term (memr_snn.bci.spiking_energy) and "
+             "device writes [pulses]")
+    header = "| decoder | " + " | ".join(terms) + " | fault-aware programming | readout adaptation | input adaptation |"
+    lines = [title, "", header, "|---" * (len(terms) + 4) + "|"]
+    for dec in sorted({r["decoder"] for r in rows}):
+        rs = [r for r in rows if r["decoder"] == dec]
+        cells = [_mean_std(r["energy"][t] * 1e12 for r in rs) for t in terms]
+        cells += [_mean_std(float(r["devices"][k]) for r in rs) for k in
+                  ("fault_aware_pulses", "readout_adaptation_pulses", "input_adaptation_pulses")]
+        lines.append(f"| {dec} | " + " | ".join(cells) + " |")
+    return lines + [""]
 
 
 def _plots(res: dict, out: Path) -> list[Path]:
@@ -224,7 +251,7 @@ def _cmd_bci(args: argparse.Namespace) -> int:
         raise ValueError(f"--days must be >= 1, got {args.days}")
     out = check_output_path(args.out, "dir", files=_FILES)
     todo = args.experiments or list(EXPERIMENTS)
-    per_seed = {"decoders": 4, "unit-loss": 3, "drift": 2, "faults": 1}
+    per_seed = {"decoders": len(_DECODERS), "unit-loss": len(_ADAPTING) + 1, "drift": 2, "faults": 1}
     logging.getLogger("memr_snn.bci.safety").setLevel(logging.ERROR)  # switches are in the results instead
     with ProgressBar(len(args.seeds) * sum(per_seed[t] for t in todo), "bci", enabled=args.progress) as bar:
         res = _run(args, bar)

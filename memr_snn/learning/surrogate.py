@@ -198,7 +198,8 @@ def train(config: RSNNConfig, weights: Weights, x: np.ndarray | Callable[[int], 
           loss: str = "mean_membrane", *, epochs: int = 10, batch_size: int = 32, lr: float = 1e-3,
           seed: int = 0, mask=None, l2: float = 0.0, rate_reg: float = 0.0, rate_target: float = 10.0,
           hardware: HardwareAware | None = None, optimizer: Adam | None = None,
-          lr_decay: float = 1.0, callback: Callable[[int, dict], None] | None = None) -> dict[str, Any]:
+          lr_decay: float = 1.0, callback: Callable[[int, dict], None] | None = None,
+          constrain: Callable[[Weights], None] | None = None) -> dict[str, Any]:
     """Train ``weights`` in place with Adam on shuffled minibatches (BPTT through the surrogate).
 
     Parameters
@@ -221,6 +222,10 @@ def train(config: RSNNConfig, weights: Weights, x: np.ndarray | Callable[[int], 
         Learning rate multiplied by this factor after every epoch.
     callback : callable, optional
         ``callback(epoch, record)`` after every epoch.
+    constrain : callable, optional
+        ``constrain(weights)`` after every optimizer step, changing them in place: projected
+        gradient descent (e.g. onto the weights a device array can hold,
+        :mod:`memr_snn.bci.spiking_faults`).  Called once before the first step as well.
 
     Returns
     -------
@@ -246,6 +251,8 @@ def train(config: RSNNConfig, weights: Weights, x: np.ndarray | Callable[[int], 
     mask_all = None if mask is None else np.asarray(mask)
     shared_mask = mask_all is not None and loss == "masked_ce" and mask_all.ndim == 1  # (T,): same for all samples
     history: list[float] = []
+    if constrain is not None:
+        constrain(weights)
     for epoch in range(epochs):
         xe = _check_inputs(config, x(epoch) if callable(x) else x)
         N = xe.shape[0]
@@ -270,6 +277,8 @@ def train(config: RSNNConfig, weights: Weights, x: np.ndarray | Callable[[int], 
             _check_step(value, grads, weights, epoch, start // batch_size)
             good = weights.copy()
             opt.step(weights, grads)
+            if constrain is not None:
+                constrain(weights)
             bad = [n for n in _PARAM_NAMES if getattr(weights, n) is not None
                    and not np.all(np.isfinite(getattr(weights, n)))]
             if bad:

@@ -492,3 +492,24 @@ def test_diverging_training_stops_with_the_step_and_keeps_finite_weights():
     np.testing.assert_array_equal(w.w_in, before.w_in)
     for name in ("w_in", "w_rec", "w_out", "b_out"):
         assert np.all(np.isfinite(getattr(w, name)))
+
+
+def test_train_constrain_projects_after_every_step():
+    """``constrain`` runs before the first step and after every optimizer step (projected gradient descent)."""
+    from memr_snn.learning.snn import RSNNConfig, init_weights
+
+    cfg = RSNNConfig(n_in=4, n_rec=6, n_out=2, dt=1e-3, recurrent=False)
+    w = init_weights(cfg, 0, in_gain=3.0)
+    rng = np.random.default_rng(0)
+    x = (rng.random((10, 15, 4)) < 0.3).astype(float)
+    y = rng.normal(size=(10, 15, 2))
+    calls = []
+
+    def clip(weights):
+        calls.append(float(np.abs(weights.w_in).max()))
+        np.clip(weights.w_in, -0.05, 0.05, out=weights.w_in)
+
+    S.train(cfg, w, x, y, loss="mse", epochs=3, batch_size=4, lr=1e-2, constrain=clip)
+    assert len(calls) == 1 + 3 * 3  # before the first step, then 3 minibatches x 3 epochs
+    assert calls[0] > 0.05 and np.abs(w.w_in).max() <= 0.05
+    assert max(calls[1:]) <= 0.05 + 1e-2 * 1.01  # one Adam step moves a weight by at most about lr

@@ -239,6 +239,10 @@ class SpikingCartPoleController:
         self.steps = self.synops = self.spikes = 0
         self.episode_seed: int | None = None
         self.last_counts = np.zeros(2, dtype=np.int64)
+        self.last_enc_counts = np.zeros(n_in, dtype=np.int64)
+        self.last_v = np.full(2, cfg.output_neuron.v_rest)
+        self.online_pulses = 0
+        self._chi = np.zeros((2, n_in))  # mixed-precision accumulator of weight updates [A]
 
     # ------------------------------------------------------------------ acting
     def reset(self, seed: int | None = None) -> None:
@@ -265,15 +269,16 @@ class SpikingCartPoleController:
         self.enc_spikes.clear()
         self.out_spikes.clear()
         net.run_steps(cfg.window_steps)
-        n_enc = int(self.enc_spikes.num_spikes)
+        self.last_enc_counts = np.bincount(np.asarray(self.enc_spikes.i, dtype=np.int64), minlength=self.enc.n)
+        n_enc = int(self.last_enc_counts.sum())
         counts = np.bincount(np.asarray(self.out_spikes.i, dtype=np.int64), minlength=2)
         self.last_counts = counts
+        self.last_v = v = net.get_state(self.out, "v")
         self.steps += 1
         self.synops += 2 * n_enc
         self.spikes += n_enc + int(counts.sum())
         if counts[0] != counts[1]:
             return int(counts[1] > counts[0])
-        v = net.get_state(self.out, "v")
         return int(v[1] > v[0])
 
     __call__ = act
@@ -322,6 +327,40 @@ class SpikingCartPoleController:
         if bias is not None:
             self.net.set_state(self.out, "i_bias", np.asarray(bias, dtype=np.float64))
 
+    def readout_charges(self) -> np.ndarray:
+        """Charge each output neuron received in the last window [C]: ``C (n_spikes (v_th - v_reset) + v - v_rest)``
+        (exact for a perfect integrator; the 1 s leak changes it by about window / tau_mem = 2 %)."""
+        n = self.config.output_neuron
+        return n.c_mem * (self.last_counts * (n.v_threshold - n.v_reset) + self.last_v - n.v_rest)
+
+    def apply_update(self, dw) -> int:
+        """Add ``dw`` ``(2, n_in)`` [A] to the weights; returns the device pulses sent.
+
+        Float weights take it exactly.  On a crossbar the update is accumulated digitally and sent as
+        pulses once it is worth at least one nominal step (mixed precision, Nandakumar et al., Front.
+        Neurosci. 2020): ``n = trunc(chi / (k dG))`` signed pulses per synapse through
+        :meth:`memr_snn.devices.CrossbarState.apply_pulses` (a differential pair potentiates G+ for a
+        positive change and G- for a negative one; the device's update law, noise, wear and pair refresh
+        apply), and ``chi`` keeps the remainder.
+        """
+        dw = np.asarray(dw, dtype=np.float64)
+        if dw.shape != (2, self.enc.n) or not np.all(np.isfinite(dw)):
+            raise ValueError(f"dw must be a finite (2, {self.enc.n}) array, got shape {dw.shape}")
+        cb = self.crossbar
+        if cb is None:
+            self.proj.weights = self.proj.weights + dw.T.ravel()
+            return 0
+        self._chi += dw
+        q = cb.scale * cb.device.dg_up
+        n = np.trunc(self._chi / q).astype(np.int64)
+        if not np.any(n):
+            return 0
+        self._chi -= n * q
+        cb.apply_pulses(n.T.ravel(), now=self.net.t)
+        sent = int(np.abs(n).sum())
+        self.online_pulses += sent
+        return sent
+
     # --------------------------------------------------------------- counters
     @property
     def device_writes(self) -> int:
@@ -334,9 +373,9 @@ class SpikingCartPoleController:
 
     @property
     def learning_writes(self) -> int:
-        """Write pulses sent by the learning rule during runs."""
+        """Write pulses of online learning: the R-STDP rule's (inside the kernel) and :meth:`apply_update`'s."""
         cb = self.crossbar
-        return 0 if cb is None else sum(cb.learning_pulses)
+        return 0 if cb is None else sum(cb.learning_pulses) + self.online_pulses
 
     def energy_parts(self) -> dict[str, float]:
         """Energy so far by part [J]: ``synops`` and ``neuron_updates`` (digital, :class:`ControllerEnergy`),
@@ -372,7 +411,9 @@ class SpikingCartPoleController:
         finally:
             os.unlink(path)
         return {"network": blob, "steps": self.steps, "synops": self.synops, "spikes": self.spikes,
-                "episode_seed": self.episode_seed, "last_counts": self.last_counts.tolist()}
+                "episode_seed": self.episode_seed, "last_counts": self.last_counts.tolist(),
+                "last_enc_counts": self.last_enc_counts.tolist(), "last_v": self.last_v.tolist(),
+                "online_pulses": self.online_pulses, "chi": self._chi.copy()}
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`state` of a controller built with the same configuration."""
@@ -390,3 +431,7 @@ class SpikingCartPoleController:
         self.steps, self.synops, self.spikes = int(state["steps"]), int(state["synops"]), int(state["spikes"])
         self.episode_seed = state["episode_seed"]
         self.last_counts = np.asarray(state["last_counts"], dtype=np.int64)
+        self.last_enc_counts = np.asarray(state["last_enc_counts"], dtype=np.int64)
+        self.last_v = np.asarray(state["last_v"], dtype=np.float64)
+        self.online_pulses = int(state["online_pulses"])
+        self._chi = np.array(state["chi"], dtype=np.float64)

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from memr_snn._validation import check_int_at_least, check_positive
+from memr_snn._validation import check_int_at_least, check_positive, check_probability
 from memr_snn.learning import STDP, RewardSTDP
 from memr_snn.learning.control import (
     LinearPolicy,
@@ -41,7 +41,8 @@ from memr_snn.learning.control import (
 
 from .cartpole_controller import ControllerConfig, ControllerEnergy, SpikingCartPoleController
 
-__all__ = ["OfflineResult", "train_offline", "encoder_features", "angle_reward", "rstdp_rule", "train_rstdp"]
+__all__ = ["OfflineResult", "train_offline", "encoder_features", "angle_reward", "rstdp_rule", "train_rstdp",
+           "train_online_imitation"]
 
 
 @dataclasses.dataclass
@@ -185,6 +186,55 @@ def train_rstdp(controller: SpikingCartPoleController, make_env: Callable[[], An
         for i in range(episodes):
             returns.append(run_episode(env, controller, seed + i, on_step=deliver))
             controller.reward(0.0)
+        return np.array(returns)
+    finally:
+        if hasattr(env, "close"):
+            env.close()
+
+
+def train_online_imitation(controller: SpikingCartPoleController, make_env: Callable[[], Any], episodes: int,
+                           seed: int, *, eta: float = 0.02, threshold: float = 0.1, score_scale: float = 1.0,
+                           charge: float = 15e-12, explore: float = 0.0) -> np.ndarray:
+    r"""Online imitation in the loop: the controller acts (its actions drive the plant, as DAgger), the LQR
+    expert labels every visited state, and after each control step the readout learns from its error.
+
+    The rule is e-prop's for a readout layer (Bellec et al. 2020, eq. for the output weights), here the
+    least-mean-squares rule: output neuron ``j`` received the charge :math:`u_j` (:meth:`readout_charges`),
+    its target is :math:`\pm q_0 y` with :math:`y = \mathrm{clip}(k s / s_0, -1, 1)` (``-`` for "left"),
+    the learning signal :math:`L_j = (u_j - t_j) / q_0`, and its eligibility for input ``i`` the charge
+    per unit weight that input delivered, :math:`c_i \tau_{syn}`; so
+    :math:`\Delta w_{ji} = -\eta\, L_j\, c_i\, q_0 / (\tau_{syn} \sum_i c_i^2)` (normalised LMS).  Updates are
+    error-triggered (only when :math:`|L_j| >` ``threshold``), and on devices accumulated digitally and
+    sent as pulses (:meth:`SpikingCartPoleController.apply_update`).  With ``explore > 0`` a uniformly
+    random action replaces the controller's with that probability (seeded), so that the states a
+    drifting policy reaches are labelled too.  Returns the episodes' returns.
+    """
+    check_int_at_least("episodes", episodes, 1)
+    check_positive("eta", eta)
+    check_probability("explore", explore)
+    rng = np.random.default_rng([seed, 0xE1])
+
+    def policy(obs):
+        a = controller.act(obs)
+        return int(rng.integers(2)) if explore and rng.random() < explore else a
+    expert = LinearPolicy(cartpole_lqr_gain())
+    tau_syn = controller.config.out_tau_syn
+
+    def learn(obs, action, r, nxt, terminated):
+        y = float(np.clip(expert.score(obs) / score_scale, -1.0, 1.0))
+        err = (controller.readout_charges() - charge * np.array([-y, y])) / charge
+        err[np.abs(err) <= threshold] = 0.0
+        c = controller.last_enc_counts.astype(np.float64)
+        norm = float(c @ c)
+        if norm > 0 and np.any(err):
+            controller.apply_update(-eta * np.outer(err, c) * charge / (tau_syn * norm))
+
+    env = make_env()
+    try:
+        returns = []
+        for i in range(episodes):
+            controller.reset(seed + i)
+            returns.append(run_episode(env, policy, seed + i, on_step=learn))
         return np.array(returns)
     finally:
         if hasattr(env, "close"):

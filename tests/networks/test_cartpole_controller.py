@@ -10,7 +10,7 @@ from memr_snn.networks.cartpole_controller import (
     ControllerEnergy,
     SpikingCartPoleController,
 )
-from memr_snn.networks.cartpole_training import angle_reward, rstdp_rule, train_offline, train_rstdp
+from memr_snn.networks.cartpole_training import angle_reward, rstdp_rule
 
 from memr_snn.devices import Crossbar
 
@@ -158,9 +158,11 @@ def test_state_and_load_state_continue_bit_for_bit():
     obs = _observations(20)
     ctrl = SpikingCartPoleController(w, b, device=Crossbar(preset="hfox_rram", encoding="differential"),
                                      plasticity=rstdp_rule(2 * np.abs(w).max(), learning_rate=20.0), seed=6)
+    q = ctrl.crossbar.scale * ctrl.crossbar.device.dg_up
     for k, o in enumerate(obs[:10]):
         ctrl.reward(0.5 - k % 2)
         ctrl.act(o)
+        ctrl.apply_update(np.full((2, N_IN), 0.3 * q) * (-1) ** k)  # leaves a remainder in the accumulator
     saved = ctrl.state()
     first = _act_all(ctrl, obs[10:])
     first_w, first_writes = ctrl.weights(), ctrl.device_writes
@@ -225,3 +227,45 @@ def test_trained_controller_balances():
     e = row["offline"]["energy_per_step"]
     assert e["synops"] > 0 and e["device_reads"] > 0 and e["device_writes"] == 0  # no writes while inferring
     assert row["device_writes"] == row["programming_writes"] + row["online"]["learning_writes"]
+
+
+def test_apply_update_sends_whole_pulses_and_keeps_the_remainder():
+    """On ideal devices (linear steps, no noise) an update moves a weight by trunc(chi / (k dG)) exact steps;
+    the remainder waits in the accumulator; the pulses are the device counts' increase."""
+    w, b = _weights(8)
+    ctrl = SpikingCartPoleController(w, b, device=Crossbar(preset="ideal", encoding="differential"), seed=0)
+    cb = ctrl.crossbar
+    q = cb.scale * cb.device.dg_up
+    before_w, before_counts = ctrl.weights(), int(cb.counts.sum())
+    dw = np.zeros((2, N_IN))
+    dw[0, 3], dw[1, 7], dw[1, 9] = 2.5 * q, -1.2 * q, 0.4 * q
+    sent = ctrl.apply_update(dw)
+    assert sent == 3 == ctrl.online_pulses == ctrl.learning_writes
+    assert int(cb.counts.sum()) - before_counts == 3 and ctrl.device_writes == int(cb.counts.sum())
+    expect = before_w.copy()
+    expect[0, 3] += 2 * q
+    expect[1, 7] -= q
+    np.testing.assert_allclose(ctrl.weights(), expect, rtol=0, atol=1e-9 * q)
+    assert ctrl.apply_update(dw * 0 + np.where(dw != 0, 0.6 * q, 0.0)) == 2  # 0.5+0.6, 0.4+0.6 reach a step
+    plain = SpikingCartPoleController(w, b, seed=0)
+    plain.apply_update(dw)
+    np.testing.assert_allclose(plain.weights(), w + dw, rtol=1e-15)
+    with pytest.raises(ValueError, match="dw"):
+        ctrl.apply_update(np.zeros((2, 3)))
+
+
+def test_online_imitation_learns_on_float_weights():
+    gym = pytest.importorskip("gymnasium")
+    from memr_snn.networks.cartpole_training import train_online_imitation
+
+    from memr_snn.learning.control import evaluate
+
+    def make_env():
+        return gym.make("CartPole-v1")
+
+    rng = np.random.default_rng(0)
+    ctrl = SpikingCartPoleController(rng.normal(0.0, 0.1e-9, (2, N_IN)), np.zeros(2), seed=0)
+    before = evaluate(make_env, ctrl, episodes=3, seed=50).mean()
+    train_online_imitation(ctrl, make_env, 4, seed=60, eta=0.02, explore=0.2)
+    after = evaluate(make_env, ctrl, episodes=3, seed=50).mean()
+    assert before < 100 and after > 3 * before

@@ -41,8 +41,14 @@ from memr_snn.learning.control import (
 
 from .cartpole_controller import ControllerConfig, ControllerEnergy, SpikingCartPoleController
 
-__all__ = ["OfflineResult", "train_offline", "encoder_features", "angle_reward", "rstdp_rule", "train_rstdp",
+__all__ = ["EXPERT_Q", "OfflineResult", "train_offline", "encoder_features", "angle_reward", "rstdp_rule",
+           "train_rstdp",
            "train_online_imitation"]
+
+
+#: state cost of the LQR expert: position weighted like the angle, so the cart stays near the centre (with
+#: the default (1, 1, 10, 1) the cart drifts towards the track's end, and imitations of it left the track)
+EXPERT_Q = (10.0, 1.0, 10.0, 1.0)
 
 
 @dataclasses.dataclass
@@ -116,7 +122,7 @@ def train_offline(make_env: Callable[[], Any], *, config: ControllerConfig | Non
     check_int_at_least("seed", seed, 0)
     check_positive("score_scale", score_scale)
     check_positive("charge", charge, "C")
-    expert = LinearPolicy(cartpole_lqr_gain())
+    expert = LinearPolicy(cartpole_lqr_gain(q=EXPERT_Q))
     states = collect_states(make_env, expert, episodes, seed=1000 * seed, explore=explore)
     feats = encoder_features(cfg, states)
     x = np.hstack([feats, np.ones((len(feats), 1))])
@@ -217,7 +223,7 @@ def train_online_imitation(controller: SpikingCartPoleController, make_env: Call
     def policy(obs):
         a = controller.act(obs)
         return int(rng.integers(2)) if explore and rng.random() < explore else a
-    expert = LinearPolicy(cartpole_lqr_gain())
+    expert = LinearPolicy(cartpole_lqr_gain(q=EXPERT_Q))
     tau_syn = controller.config.out_tau_syn
 
     def learn(obs, action, r, nxt, terminated):

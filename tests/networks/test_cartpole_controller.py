@@ -220,13 +220,15 @@ def test_trained_controller_balances():
 
     example = Path(__file__).resolve().parents[2] / "examples" / "cartpole_snn.py"
     main = runpy.run_path(str(example))["main"]
-    (row,) = main(["--seeds", "0", "--episodes", "2", "--online", "1", "--train-episodes", "4"])
+    (row,) = main(["--seeds", "0", "--episodes", "2", "--online", "1", "--train-episodes", "4",
+                   "--modes", "offline", "rstdp"])
     assert row["train_agreement"] > 0.8 and row["faults_in_the_loop"][0]["missed"] > 0  # faulty devices found
-    assert row["faulty_devices"] > 0 and row["programming_writes"] > 0
+    assert row["offline"]["faulty_devices"] > 0 and row["programming_writes"] > 0
     assert row["offline"]["min_return"] >= 300  # balances for many steps (a random policy lasts about 20)
     e = row["offline"]["energy_per_step"]
     assert e["synops"] > 0 and e["device_reads"] > 0 and e["device_writes"] == 0  # no writes while inferring
-    assert row["device_writes"] == row["programming_writes"] + row["online"]["learning_writes"]
+    assert row["offline"]["device_writes"] == row["programming_writes"]
+    assert row["rstdp"]["device_writes"] == row["programming_writes"] + row["rstdp"]["learning_writes"]
 
 
 def test_apply_update_sends_whole_pulses_and_keeps_the_remainder():

@@ -259,11 +259,13 @@ def cartpole_markdown(res: dict) -> str:
     def ms_(d, scale=1.0, fmt=".3g"):
         return f"{d['mean'] * scale:{fmt}} ± {d['std'] * scale:{fmt}}"
 
-    rows = ["| seed | mean return | min return | overhead | writes |", "|---|---|---|---|---|"]
+    rows = ["| seed | mean return | min return | overhead | writes | programming writes (training) |",
+            "|---|---|---|---|---|---|"]
     rows += [f"| {r['seed']} | {r['mean_return']:.1f} ± {r['std_return']:.1f} | {r['min_return']:.0f} | "
-             f"{100 * r['overhead_fraction']:.1f} % | {r['writes']:g} |" for r in res["per_seed"]]
+             f"{100 * r['overhead_fraction']:.1f} % | {r['writes']:g} | {r['training']['programming_writes']} |"
+             for r in res["per_seed"]]
     rows.append(f"| mean ± std | {ms_(s['mean_return'], fmt='.1f')} | {ms_(s['min_return'], fmt='.0f')} | "
-                f"{ms_(s['overhead_fraction'], 100, '.2g')} % | {ms_(s['writes'])} |")
+                f"{ms_(s['overhead_fraction'], 100, '.2g')} % | {ms_(s['writes'])} | |")
     e = ["", "| stage | energy per control step [nJ] (mean ± std) |", "|---|---|"]
     e += [f"| {n} | {ms_(d, 1e9)} |" for n, d in s["energy_per_control_step_J"].items()]
     e += ["", "| controller part | energy per control step [nJ] (mean ± std) |", "|---|---|"]

@@ -32,7 +32,7 @@ def _run_example(args) -> tuple[dict, str]:
     if args.example == "cartpole":
         from ..pipeline.cartpole import CartPoleConfig, cartpole_markdown, evaluate_cartpole
 
-        cfg = CartPoleConfig(episodes=args.episodes, preset=args.preset, train_episodes=args.train_episodes)
+        cfg = CartPoleConfig(episodes=args.episodes, preset=args.device, train_episodes=args.train_episodes)
         res = evaluate_cartpole(args.seeds, cfg, progress=args.progress)
         return res, cartpole_markdown(res)
     from ..pipeline.tracking import compare_tracking, comparison_markdown
@@ -126,7 +126,7 @@ def add_pipeline_parser(sub) -> None:
     r.add_argument("--episodes", type=int, default=100, help="cartpole: evaluation episodes per seed")
     r.add_argument("--train-episodes", type=int, default=30,
                    help="cartpole: expert rollouts of the offline imitation")
-    r.add_argument("--preset", default="hfox_rram", help="cartpole: device preset of the readout, or 'float'")
+    r.add_argument("--device", default="hfox_rram", help="cartpole: device preset of the readout, or 'float'")
     r.add_argument("--out", type=Path, default=Path("pipeline_output"), help="folder for the results")
     r.add_argument("--no-plots", action="store_true", help="skip timeline.png")
     add_json_option(r, "results.json")

@@ -57,7 +57,7 @@ def test_pipeline_cartpole_listed_and_runs(tmp_path, capsys):
     assert "cartpole" in capsys.readouterr().out
     out = tmp_path / "c"
     assert main(["pipeline", "run", "cartpole", "--seeds", "0", "--episodes", "1", "--train-episodes", "2",
-                 "--preset", "float", "--no-plots", "--json", "--no-progress", "--out", str(out)]) == 0
+                 "--device", "float", "--no-plots", "--json", "--no-progress", "--out", str(out)]) == 0
     doc = json.loads(capsys.readouterr().out)
     row = doc["per_seed"][0]
     assert len(row["returns"]) == 1 and row["control_steps"] >= row["returns"][0]

@@ -59,7 +59,7 @@ class CartPoleConfig:
         for k in ("episodes", "train_episodes"):
             v = getattr(self, k)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{k} must be an integer >= 1, got {v!r}")
+                raise ValueError(f"{k} must be an integer >= 1, got {v!r} (--{k.replace('_', '-')})")
 
 
 class ControllerStage(StageBase):

@@ -9,6 +9,11 @@ again (learning frozen: reward 0).  Energy per control step: SynOps x 23.6 pJ an
 energy (V_read^2 G t_read, preset values); device writes and the projected lifetime from the device
 report.
 
+Every evaluation runs through ``memr_snn.pipeline`` (``memr_snn.pipeline.cartpole``): the controller as a
+stage (period 20 ms, latency 19 ms) and the CartPole-v1 plant (acts at the window's last millisecond, its
+observation visible 1 ms later), with the pipeline's per-stage CPU accounting; the same run without the
+training modes: ``memr-snn pipeline run cartpole --seeds 0 1 2``.
+
 Run:  python examples/cartpole_snn.py --seeds 0 1 2 [--episodes 100] [--online 20] [--json out.json]
 Needs gymnasium:  pip install 'gymnasium>=1.0'
 """
@@ -26,7 +31,8 @@ from memr_snn.networks.cartpole_training import rstdp_rule, train_offline, train
 
 from memr_snn.devices import Crossbar, device_report, load_preset
 from memr_snn.hardware import load_profile
-from memr_snn.learning.control import evaluate
+from memr_snn.pipeline.cartpole import cartpole_pipeline, run_episodes
+from memr_snn.pipeline.report import pipeline_report
 
 
 def make_env_factory():
@@ -47,10 +53,14 @@ def per_step(ctrl, before: dict, steps: int) -> dict:
 
 def _evaluate(make_env, ctrl, episodes: int, seed: int) -> dict:
     before, s0, syn0 = ctrl.energy_parts(), ctrl.steps, ctrl.synops
-    returns = evaluate(make_env, ctrl, episodes, seed=10_000 + 1000 * seed)
+    pipe = cartpole_pipeline(ctrl, seed=seed, episode_seed=10_000 + 1000 * seed)
+    returns = run_episodes(pipe, episodes)
+    rep = pipeline_report(pipe)
     out = {"mean_return": float(returns.mean()), "std_return": float(returns.std()),
            "min_return": float(returns.min()), "energy_per_step": per_step(ctrl, before, ctrl.steps - s0),
-           "synops_per_step": (ctrl.synops - syn0) / (ctrl.steps - s0)}
+           "synops_per_step": (ctrl.synops - syn0) / (ctrl.steps - s0),
+           "pipeline_overhead_fraction": rep["overhead_fraction"],
+           "cpu_s_per_control_step": rep["cpu_s"] / (ctrl.steps - s0)}
     rep = device_report(ctrl.net).rows[0] if ctrl.crossbar is not None else None
     out["device_writes"] = ctrl.device_writes
     out["learning_writes"] = ctrl.learning_writes

@@ -14,6 +14,8 @@ from ._common import HelpFormatter, add_json_option, add_progress_options, check
 EXAMPLES = {
     "hybrid-tracking": "DVS -> AIMC feature extractor -> spiking controller -> pan-tilt eye, against a PID given "
                        "the true target offset (memr_snn.pipeline.tracking)",
+    "cartpole": "spiking controller on HfOx RRAM crossbars (trained offline by imitation, in the run) -> "
+                "CartPole-v1, returns over --episodes episodes per seed (memr_snn.pipeline.cartpole)",
 }
 _FILES = ("results.json", "results.md", "timeline.png", "schedule.txt")
 
@@ -26,13 +28,24 @@ def _config(args):
     return HybridConfig(steps=args.steps)
 
 
-def _cmd_run(args) -> int:
-    from ..pipeline.report import plot_timeline, summary_table
+def _run_example(args) -> tuple[dict, str]:
+    if args.example == "cartpole":
+        from ..pipeline.cartpole import CartPoleConfig, cartpole_markdown, evaluate_cartpole
+
+        cfg = CartPoleConfig(episodes=args.episodes, preset=args.device, train_episodes=args.train_episodes)
+        res = evaluate_cartpole(args.seeds, cfg, progress=args.progress)
+        return res, cartpole_markdown(res)
     from ..pipeline.tracking import compare_tracking, comparison_markdown
 
+    res = compare_tracking(args.seeds, _config(args), progress=args.progress)
+    return res, comparison_markdown(res)
+
+
+def _cmd_run(args) -> int:
+    from ..pipeline.report import plot_timeline, summary_table
+
     out = check_output_path(args.out, "dir", files=_FILES)
-    cfg = _config(args)
-    res = compare_tracking(args.seeds, cfg, progress=args.progress)
+    res, table = _run_example(args)
     command = "memr-snn pipeline " + shlex.join(sys.argv[2:] if sys.argv[1:2] == ["pipeline"] else [])
     first = res["per_seed"][0]
     pipe = first["pipeline"]
@@ -40,7 +53,7 @@ def _cmd_run(args) -> int:
            "summary": res["summary"],
            "per_seed": [{k: v for k, v in r.items() if k != "pipeline"} for r in res["per_seed"]],
            "schedule": pipe.schedule.to_dict(pipe.schedule.hyperperiod)}
-    md = (f"# Pipeline example {args.example}\n\n`{command}`\n\n{comparison_markdown(res)}\n\n"
+    md = (f"# Pipeline example {args.example}\n\n`{command}`\n\n{table}\n\n"
           f"## Stages of seed {first['seed']}\n\n{summary_table(first['report'])}\n")
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / "results.json", json.dumps(doc, indent=2, allow_nan=False, default=float) + "\n")
@@ -56,9 +69,18 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_schedule(args) -> int:
-    from ..pipeline.tracking import HybridConfig, hybrid_pipeline
+    if args.example == "cartpole":  # the schedule does not depend on the weights: an untrained float controller
+        import numpy as np
 
-    pipe = hybrid_pipeline(HybridConfig(), seed=0)
+        from ..networks.cartpole_controller import ControllerConfig, SpikingCartPoleController
+        from ..pipeline.cartpole import cartpole_pipeline
+
+        n_in = ControllerConfig().encoding.n_channels
+        pipe = cartpole_pipeline(SpikingCartPoleController(np.zeros((2, n_in)), np.zeros(2)), seed=0)
+    else:
+        from ..pipeline.tracking import HybridConfig, hybrid_pipeline
+
+        pipe = hybrid_pipeline(HybridConfig(), seed=0)
     sch = pipe.schedule
     n = args.steps if args.steps is not None else sch.hyperperiod
     if n < 1:
@@ -80,23 +102,31 @@ def add_pipeline_parser(sub) -> None:
                     "time base (memr_snn.pipeline, docs/pipeline.md).  Examples:\n"
                     + "\n".join(f"  {k}: {v}" for k, v in EXAMPLES.items()),
         epilog=examples("memr-snn pipeline run hybrid-tracking --seeds 0 1 2 --out pipeline_output/",
+                        "memr-snn pipeline run cartpole --seeds 0 1 2 --out cartpole_output/",
                         "memr-snn pipeline schedule hybrid-tracking --steps 20"),
         formatter_class=HelpFormatter,
     )
     psub = pipe.add_subparsers(dest="pipeline_command", metavar="ACTION", required=True)
     r = psub.add_parser(
-        "run", help="run an example over seeds: tracking error, energy per step by stage, overhead",
-        description=f"Run an example pipeline ({names}) once per seed and report its tracking error against the "
-                    "ground-truth PID baseline, the energy per control step split by stage, device writes, and the "
-                    "pipeline overhead (CPU time of the run loop outside the stages), mean ± std over the seeds.  "
-                    "Writes results.json, results.md, schedule.txt and timeline.png (first seed) into --out.  "
-                    "Needs the control extra (gymnasium).",
+        "run", help="run an example over seeds: tracking error or returns, energy per step by stage, overhead",
+        description=f"Run an example pipeline ({names}) once per seed and report its result (hybrid-tracking: the "
+                    "tracking error against the ground-truth PID baseline; cartpole: the returns of --episodes "
+                    "episodes of the controller trained offline for the seed, with the controller's energy per "
+                    "control step split into synops, neuron updates, device reads and writes), the energy per "
+                    "control step split by stage, device writes, and the pipeline overhead (CPU time of the run "
+                    "loop outside the stages), mean ± std over the seeds.  Writes results.json, results.md, "
+                    "schedule.txt and timeline.png (first seed) into --out.  Needs the control extra (gymnasium).",
         epilog=examples("memr-snn pipeline run hybrid-tracking --seeds 0 1 2 3 4 --out pipeline_output/",
-                        "memr-snn pipeline run hybrid-tracking --seeds 0 --steps 50 --json --no-plots"),
+                        "memr-snn pipeline run hybrid-tracking --seeds 0 --steps 50 --json --no-plots",
+                        "memr-snn pipeline run cartpole --seeds 0 1 2 --episodes 100 --out cartpole_output/"),
         formatter_class=HelpFormatter)
     r.add_argument("example", choices=sorted(EXAMPLES), help="example pipeline")
     r.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds (target motion, devices, noise)")
-    r.add_argument("--steps", type=int, default=300, help="control steps per seed (10 ms each)")
+    r.add_argument("--steps", type=int, default=300, help="hybrid-tracking: control steps per seed (10 ms each)")
+    r.add_argument("--episodes", type=int, default=100, help="cartpole: evaluation episodes per seed")
+    r.add_argument("--train-episodes", type=int, default=30,
+                   help="cartpole: expert rollouts of the offline imitation")
+    r.add_argument("--device", default="hfox_rram", help="cartpole: device preset of the readout, or 'float'")
     r.add_argument("--out", type=Path, default=Path("pipeline_output"), help="folder for the results")
     r.add_argument("--no-plots", action="store_true", help="skip timeline.png")
     add_json_option(r, "results.json")

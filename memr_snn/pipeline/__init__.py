@@ -10,7 +10,8 @@ plants on one time base (``docs/pipeline.md``).
 * :mod:`.plant` -- gymnasium environments as plants (the ``control`` extra);
 * :mod:`.envs` -- the DVS tracking task (``memr_snn/DVSTracking-v0``);
 * :mod:`.report` -- per-stage latency, energy and writes; summary table and timeline plot;
-* :mod:`.tracking` -- the hybrid tracking example (DVS -> AIMC -> spiking controller -> eye) and its PID baseline.
+* :mod:`.tracking` -- the hybrid tracking example (DVS -> AIMC -> spiking controller -> eye) and its PID baseline;
+* :mod:`.cartpole` -- the spiking CartPole controller on HfOx RRAM crossbars as a stage, with the CartPole-v1 plant.
 """
 
 from .bridges import DeltaBridge, encode, exp_rate, first_spike_latency, spike_counts

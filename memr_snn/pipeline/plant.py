@@ -2,7 +2,9 @@
 
 The stage's output is the observation (as float64); its input is the action.  ``reset(seed)`` draws the
 first episode's seed from ``seed`` and returns the first observation (what readers see before the plant's
-first firing is visible).  When an episode ends (terminated or truncated) the plant records its return and
+first firing is visible); with ``episode_seed`` given, episode ``i`` is instead reset with ``episode_seed + i``
+(the episodes of :func:`memr_snn.learning.control.evaluate`).
+When an episode ends (terminated or truncated) the plant records its return and
 starts the next episode with the next seed of its own generator, so a run is a sequence of episodes.
 
 Actions: for a :class:`gymnasium.spaces.Box` the input is clipped to the bounds; for a
@@ -49,10 +51,13 @@ class PlantStage(StageBase):
         ``action_fn(x) -> action`` replacing the default mapping.
     record_info : sequence of str
         Keys of the ``info`` dict recorded every step (:attr:`records`), e.g. ``("error",)``.
+    episode_seed : int, optional
+        Seed of the first episode; episode ``i`` gets ``episode_seed + i`` (default: drawn from the stage's seed).
     """
 
     def __init__(self, name: str, env, action_source: str, *, period: float, latency: float = 0.0, phase: float = 0.0,
-                 action_shape=None, action_fn: Callable | None = None, record_info=(), **make_kwargs) -> None:
+                 action_shape=None, action_fn: Callable | None = None, record_info=(), episode_seed: int | None = None,
+                 **make_kwargs) -> None:
         gym = _gym()
         if isinstance(env, str):
             from .envs import register_envs
@@ -70,6 +75,10 @@ class PlantStage(StageBase):
         self.action_source = action_source
         self.action_fn = action_fn
         self.record_info = tuple(record_info)
+        bad = isinstance(episode_seed, bool) or not isinstance(episode_seed, (int, np.integer)) or episode_seed < 0
+        if episode_seed is not None and bad:
+            raise ValueError(f"stage {name!r}: episode_seed must be an integer >= 0 or None, got {episode_seed!r}")
+        self.episode_seed = None if episode_seed is None else int(episode_seed)
         self._stateful = hasattr(env.unwrapped, "get_state") and hasattr(env.unwrapped, "set_state")
 
     def _action(self, x: np.ndarray):
@@ -83,7 +92,10 @@ class PlantStage(StageBase):
         return np.clip(np.asarray(x, dtype=space.dtype).reshape(space.shape), space.low, space.high)
 
     def _new_episode(self) -> np.ndarray:
-        self._episode_seed = int(self._rng.integers(2**31))
+        if self.episode_seed is None:
+            self._episode_seed = int(self._rng.integers(2**31))
+        else:
+            self._episode_seed = self.episode_seed + len(self.returns)
         obs, _ = self.env.reset(seed=self._episode_seed)
         self._actions: list = []
         self._episode_return = 0.0

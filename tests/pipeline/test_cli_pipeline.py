@@ -49,3 +49,23 @@ def test_pipeline_refuses_bad_input(tmp_path, capsys):
     blocker.write_text("x")
     assert main(["pipeline", "run", "hybrid-tracking", "--out", str(blocker)]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_pipeline_cartpole_listed_and_runs(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["pipeline", "run", "--help"])
+    assert "cartpole" in capsys.readouterr().out
+    out = tmp_path / "c"
+    assert main(["pipeline", "run", "cartpole", "--seeds", "0", "--episodes", "1", "--train-episodes", "2",
+                 "--device", "float", "--no-plots", "--json", "--no-progress", "--out", str(out)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    row = doc["per_seed"][0]
+    assert len(row["returns"]) == 1 and row["control_steps"] >= row["returns"][0]
+    assert {s["name"]: s["kind"] for s in row["report"]["stages"]} == {"controller": "controller", "cartpole": "plant"}
+    parts = row["controller_energy_per_control_step_J"]
+    assert set(parts) == {"synops", "neuron_updates", "device_reads", "device_writes"}
+    total = parts["synops"] + parts["neuron_updates"] + parts["device_reads"]
+    assert abs(row["energy_per_control_step_J"]["controller"] - total) <= 1e-12 * total
+    assert main(["pipeline", "schedule", "cartpole", "--json"]) == 0
+    sch = json.loads(capsys.readouterr().out)
+    assert sch["stages"]["cartpole"]["phase_steps"] == 19 and sch["stages"]["controller"]["latency_steps"] == 19

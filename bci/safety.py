@@ -84,7 +84,7 @@ class FaultParams:
     """Bins averaged by the confidence check."""
     scan_bins: tuple[int, ...] = (5, 10, 15)
     """Windows of the population silence scan [bins] (empty: no scan)."""
-    scan_tail: float = 1e-14
+    scan_tail: float = 1e-20
     """Null tail probability at or below which the population scan alarms (calibrated on fault-free
     closed-loop sessions, docs/bci.md: the null is conditional on the decoded velocity, which lags
     the intention, so the nominal tail is far from the false-alarm probability per bin)."""

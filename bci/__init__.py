@@ -34,7 +34,7 @@ from .metrics import (
     time_to_target,
 )
 from .protocol import DECODERS, BlockResult, SessionConfig, SessionResult, make_decoder, run_block, run_session
-from .safety import FaultParams, SafeDecoder, SwitchEvent
+from .safety import FaultParams, SafeDecoder, SwitchEvent, poisson_binomial_tail, scan_threshold
 from .spiking import (
     InputAdaptingSpikingDecoder,
     PlainSpikingDecoder,
@@ -57,7 +57,7 @@ __all__ = [
     "dial_in_time", "fitts_throughput", "latency_summary", "path_efficiency", "success_rate", "summarize",
     "time_to_target",
     "DECODERS", "BlockResult", "SessionConfig", "SessionResult", "make_decoder", "run_block", "run_session",
-    "FaultParams", "SafeDecoder", "SwitchEvent",
+    "FaultParams", "SafeDecoder", "SwitchEvent", "poisson_binomial_tail", "scan_threshold",
     "SpikingCrossbarDecoder", "ReFITSpikingDecoder", "SpikingDecoderParams", "reference_decode",
     "PlainSpikingDecoder", "InputAdaptingSpikingDecoder", "SpikingEnergyProfile", "spiking_energy",
     "CursorTask", "TaskParams", "TrialRecord", "target_sequence",

@@ -183,8 +183,12 @@ def drift_over_days(seed: int, decoder: str = "kf", days: int = 4, config: Sessi
             "days": [{"day": b.day, **_score(b)} for b in res.closed_loop()]}
 
 
-def fault_fallback(seed: int, decoder: str = "snn", n_lost: int = 20, config: SessionConfig | None = None) -> dict:
+def fault_fallback(seed: int, decoder: str = "snn", n_lost: int = 20, config: SessionConfig | None = None,
+                   safety: FaultParams | None = None) -> dict:
     """A decoder under the safety layer before and after a sudden loss of ``n_lost`` units.
+
+    ``safety`` are the monitor's thresholds (default ``FaultParams()``); the units are lost at the
+    first bin of the faulty block, so ``first_switch_bin + 1`` is the number of bins to fallback.
 
     Returns the success of the intact and the faulty block, the safety layer's bin counts per source,
     its switches and its detection bound (bins).
@@ -193,7 +197,8 @@ def fault_fallback(seed: int, decoder: str = "snn", n_lost: int = 20, config: Se
     from .task import target_sequence
 
     config = config if config is not None else SessionConfig()
-    res = run_session(replace(config, decoder=decoder, safety=FaultParams(), closed_loop_blocks=1), seed=seed)
+    res = run_session(replace(config, decoder=decoder, safety=safety if safety is not None else FaultParams(),
+                                   closed_loop_blocks=1), seed=seed)
     dec, cortex = res.decoder, res.cortex
     rng = np.random.default_rng([seed, 0xFA17])
     cortex.lose_units(np.sort(rng.choice(cortex.n_units, size=n_lost, replace=False)))

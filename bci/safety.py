@@ -13,9 +13,23 @@ monitor checks, in this order:
    :math:`m` (for slow modulation: a unit driven silent through a whole movement).  A false alarm
    only moves control to the fallback without that channel.  Channels with :math:`k_i >` ``max_silence_bins``
    are too quiet to judge within the bound and are not monitored;
-3. **primary output** -- NaN/inf, or a speed above ``saturation_speed`` for ``saturation_bins``
+3. **population silence** -- many channels falling silent at once (a connector, a headstage, a
+   bank of the array): for each window :math:`w` of ``scan_bins``, the number :math:`S_w` of good
+   channels whose current empty run is at least :math:`w` bins is compared with its null law given the
+   decoded movement: units are independent Poisson given the intention, so channel :math:`i` is in
+   such a run with probability :math:`\\pi_i = \\prod_{t'} e^{-\\lambda_i(t')}` over the last :math:`w`
+   bins, with :math:`\\lambda_i(t')` the count predicted from the decoded velocity
+   before bin :math:`t'` is seen; :math:`S_w` is Poisson-binomial
+   (:func:`poisson_binomial_tail`).  An alarm is raised when :math:`P(S_w \\ge s)` is at most
+   ``scan_tail``; the channels in a run of at least :math:`w` are dropped.  The rates come from a
+   least-squares model ``counts ~ b0 + B v + b_s |v|`` fitted with the primary, evaluated at the
+   standby filter's prior :math:`\\hat{\\mathbf v}^-`, which lags the user's intention: the nominal
+   tail is therefore not a false-alarm probability, and ``scan_tail`` is calibrated on fault-free
+   closed-loop sessions (``benchmarks/bci_fallback.py``).  The tail is computed only where
+   :math:`s > \\mu + 3\\sigma` of the null law; below, it is far above any threshold of interest.
+4. **primary output** -- NaN/inf, or a speed above ``saturation_speed`` for ``saturation_bins``
    bins in a row (saturation);
-4. **decoder confidence** -- the normalized innovation squared of the standby filter, averaged over
+5. **decoder confidence** -- the normalized innovation squared of the standby filter, averaged over
    ``confidence_window`` bins and divided by the number of channels, above ``nis_threshold``
    (the spike counts no longer fit the calibrated model).
 
@@ -43,7 +57,7 @@ from ._checks import as_counts, check_pair
 from .decoders import Decoder
 from .kalman import KalmanFilter
 
-__all__ = ["FaultParams", "SwitchEvent", "SafeDecoder"]
+__all__ = ["FaultParams", "SwitchEvent", "SafeDecoder", "poisson_binomial_tail", "scan_threshold"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +82,12 @@ class FaultParams:
     """Mean normalized innovation squared per channel above which the model no longer fits."""
     confidence_window: int = 10
     """Bins averaged by the confidence check."""
+    scan_bins: tuple[int, ...] = (5, 10, 15)
+    """Windows of the population silence scan [bins] (empty: no scan)."""
+    scan_tail: float = 1e-20
+    """Null tail probability at or below which the population scan alarms (calibrated on fault-free
+    closed-loop sessions, docs/bci.md: the null is conditional on the decoded velocity, which lags
+    the intention, so the nominal tail is far from the false-alarm probability per bin)."""
 
     def __post_init__(self) -> None:
         check_probability("silence_probability", self.silence_probability)
@@ -79,6 +99,11 @@ class FaultParams:
         check_int_at_least("saturation_bins", self.saturation_bins, 1)
         check_positive("nis_threshold", self.nis_threshold)
         check_int_at_least("confidence_window", self.confidence_window, 1)
+        if not isinstance(self.scan_bins, tuple):
+            raise TypeError(f"scan_bins must be a tuple of ints, got {type(self.scan_bins).__name__}")
+        for w in self.scan_bins:
+            check_int_at_least("scan_bins (each window)", w, 1)
+        check_probability("scan_tail", self.scan_tail)
 
 
 @dataclass(frozen=True)
@@ -93,6 +118,34 @@ class SwitchEvent:
     """What the monitor saw."""
     n_channels: int
     """Channels the fallback uses after the event."""
+
+
+def poisson_binomial_tail(probs) -> np.ndarray:
+    """``P(S >= s)`` for ``s = 0..n`` of a sum of independent Bernoulli variables with ``probs``, ``(n + 1,)``.
+
+    Exact convolution of the two-point laws (O(n^2)); the tail is summed from the top so that small
+    probabilities keep their relative precision.
+    """
+    q = np.asarray(probs, dtype=np.float64).ravel()
+    if np.any(~np.isfinite(q)) or np.any((q < 0) | (q > 1)):
+        raise ValueError("probs must lie in [0, 1]")
+    pmf = np.zeros(q.size + 1)
+    pmf[0] = 1.0
+    for k, pk in enumerate(q, start=1):
+        pmf[1:k + 1] = pmf[1:k + 1] * (1 - pk) + pmf[:k] * pk
+        pmf[0] *= 1 - pk
+    return np.minimum(np.cumsum(pmf[::-1])[::-1], 1.0)
+
+
+def scan_threshold(p0, window: int, alpha: float) -> int:
+    """Smallest count ``s`` of channels in an empty run of ``>= window`` bins with ``P(S >= s) <= alpha``.
+
+    ``p0`` are the channels' probabilities of an empty bin; for independent bins a channel is in
+    such a run with probability ``p0 ** window``.  Returns ``len(p0) + 1`` when no count is rare enough.
+    """
+    tail = poisson_binomial_tail(np.asarray(p0, dtype=np.float64) ** window)
+    ok = np.flatnonzero(tail <= alpha)
+    return int(ok[0]) if ok.size else int(tail.size)
 
 
 def _longest_zero_run(X: np.ndarray) -> np.ndarray:
@@ -154,6 +207,10 @@ class SafeDecoder(Decoder):
         self.n_units_ = X.shape[1]
         self.params_ = p
         k = _silence_bins(X, p.silence_probability, p.silence_margin)
+        # rate model of the scan's null: counts ~ b0 + B v + b_s |v| per channel (least squares, the
+        # speed term the Kalman filter's linear model lacks)
+        design = np.column_stack([np.ones(len(y)), y, np.hypot(y[:, 0], y[:, 1])])
+        self.rate_coef_ = np.linalg.lstsq(design, X, rcond=None)[0]  # (4, n_units)
         self.monitored_ = np.flatnonzero(k <= p.max_silence_bins)
         self.silence_bins_ = np.where(k <= p.max_silence_bins, k, np.inf)
         self.detection_bound_ = int(max(np.max(self.silence_bins_[self.monitored_], initial=1),
@@ -181,7 +238,36 @@ class SafeDecoder(Decoder):
         self._good = np.arange(self.n_units_)
         self._lost = np.zeros(self.n_units_, dtype=bool)
         self._active: KalmanFilter | None = self.fallback_
+        self._set_scan()
         self.reset()
+
+    def _set_scan(self) -> None:
+        """Forget the predicted-rate history of the population scan (after a change of channels)."""
+        self._logp0: deque[np.ndarray] = deque(maxlen=max(self.params_.scan_bins, default=1))
+        self.scan_min_tail_ = 1.0
+
+    def _scan(self, v_prior: np.ndarray) -> None:
+        """Population silence scan of one bin (after the run lengths are updated), see the module docstring."""
+        p = self.params_
+        if not p.scan_bins or not self._good.size:
+            return
+        lam = np.maximum(np.array([1.0, v_prior[0], v_prior[1], math.hypot(*v_prior)]) @ self.rate_coef_, 0.0)
+        self._logp0.append(-lam)
+        for w in p.scan_bins:
+            if len(self._logp0) < w:
+                continue
+            good = self._good
+            pi = np.exp(np.sum(list(self._logp0)[-w:], axis=0)[good])
+            runs = good[self._silent[good] >= w]
+            s, mu = runs.size, float(np.sum(pi))
+            if s == 0 or s <= mu + 3.0 * math.sqrt(float(np.sum(pi * (1 - pi)))):
+                continue
+            tail = float(poisson_binomial_tail(pi)[s])
+            self.scan_min_tail_ = min(self.scan_min_tail_, tail)
+            if tail <= p.scan_tail:
+                self._drop_channels(runs, f"population silence ({s} channels empty for >= {w} bins, "
+                                          f"null mean {mu:.1f}, tail {tail:.1e})")
+                return
 
     def reset(self) -> None:
         """Reset the filter states (not the fault latch or the counters)."""
@@ -244,6 +330,8 @@ class SafeDecoder(Decoder):
         newly = np.flatnonzero((self._silent >= self.silence_bins_) & ~self._lost)
         if newly.size:
             self._drop_channels(newly, "lost channels (silent)")
+        if self._active is not None:
+            self._scan(self._active.A_ @ self._active.state_)
         # the standby runs every bin on the good channels
         v_fb = np.zeros(2)
         if self._active is not None:

@@ -153,3 +153,66 @@ def test_fault_params_validated_and_fallback_checked():
     X = np.random.default_rng(0).poisson(2.0, (100, 5))
     with pytest.raises(ValueError, match="track_innovation=True"):
         SafeDecoder(KalmanFilter(), fallback=KalmanFilter()).fit(X, v)
+
+
+def test_poisson_binomial_tail_against_binomial_and_monte_carlo():
+    from memr_snn.bci import poisson_binomial_tail
+    from scipy.stats import binom
+
+    # equal probabilities: the binomial survival function
+    tail = poisson_binomial_tail(np.full(30, 0.2))
+    np.testing.assert_allclose(tail[1:], binom.sf(np.arange(30), 30, 0.2), rtol=1e-10)
+    assert tail[0] == 1.0
+    # independent Poisson channels: number of channels empty for the last w bins
+    rng = np.random.default_rng(7)
+    lam, w, reps = rng.uniform(0.1, 1.5, size=50), 3, 40000
+    empty = rng.poisson(lam, size=(reps, w, 50)) == 0
+    S = np.sum(np.all(empty, axis=1), axis=1)
+    tail = poisson_binomial_tail(np.exp(-w * lam))
+    for s in range(1, 9):
+        p_mc = np.mean(S >= s)
+        assert abs(p_mc - tail[s]) < 4 * np.sqrt(tail[s] * (1 - tail[s]) / reps) + 1e-4, s
+    with pytest.raises(ValueError, match="probs"):
+        poisson_binomial_tail([0.5, 1.2])
+
+
+def test_scan_threshold_is_the_smallest_rare_count():
+    from memr_snn.bci import poisson_binomial_tail, scan_threshold
+
+    p0 = np.linspace(0.3, 0.8, 40)
+    s = scan_threshold(p0, 4, 1e-6)
+    tail = poisson_binomial_tail(p0 ** 4)
+    assert tail[s] <= 1e-6 < tail[s - 1]
+    assert scan_threshold([0.5], 1, 1e-6) == 2  # never rare enough
+
+
+def test_population_silence_is_detected_within_the_scan_window_without_losing_a_bin():
+    cx, dec = _fitted()
+    assert max(dec.silence_bins_[dec.monitored_]) > 15  # the per-channel rule alone is slower
+    lost = np.arange(0, 40, 3)  # 14 of 40 units
+    onset = 300
+    v = _velocity(onset + 60, 8)
+    cx.lose_units(lost, at=cx.time + onset * 0.02)
+    for z in cx.sample(v, 0.02):
+        dec.step(z)
+    _check_accounting(dec, onset + 60)
+    first = dec.switches[0]
+    assert "population silence" in first.reason
+    assert onset <= first.bin <= onset + max(dec.params_.scan_bins) - 1
+    dropped = {int(c) for c in first.reason.split("[")[1].rstrip("]").split(",")}
+    assert set(lost.tolist()) <= dropped
+    assert set(dec.sources[:first.bin]) == {"primary"}
+
+
+def test_scan_off_and_bad_scan_parameters():
+    with pytest.raises(ValueError, match="scan_tail"):
+        FaultParams(scan_tail=1.5)
+    with pytest.raises(TypeError, match="scan_bins"):
+        FaultParams(scan_bins=[5])
+    cx, dec = _fitted(params=FaultParams(scan_bins=()))
+    lost = np.arange(0, 40, 3)
+    v = _velocity(80, 8)
+    cx.lose_units(lost, at=cx.time + 20 * 0.02)
+    for z in cx.sample(v, 0.02):
+        dec.step(z)
+    assert all("population" not in ev.reason for ev in dec.switches)

@@ -13,8 +13,8 @@ monitor checks, in this order:
    :math:`m` (for slow modulation: a unit driven silent through a whole movement).  A false alarm
    only moves control to the fallback without that channel.  Channels with :math:`k_i >` ``max_silence_bins``
    are too quiet to judge within the bound and are not monitored;
-3. **population silence** -- many channels falling silent at once (a connector, a headstage, a
-   bank of the array): for each window :math:`w` of ``scan_bins``, the number :math:`S_w` of good
+3. **population silence** (opt-in: ``scan_bins`` empty by default) -- many channels falling silent at
+   once (a connector, a headstage, a bank of the array): for each window :math:`w` of ``scan_bins``, the number :math:`S_w` of good
    channels whose current empty run is at least :math:`w` bins is compared with its null law given the
    decoded movement: units are independent Poisson given the intention, so channel :math:`i` is in
    such a run with probability :math:`\\pi_i = \\prod_{t'} e^{-\\lambda_i(t')}` over the last :math:`w`
@@ -82,8 +82,10 @@ class FaultParams:
     """Mean normalized innovation squared per channel above which the model no longer fits."""
     confidence_window: int = 10
     """Bins averaged by the confidence check."""
-    scan_bins: tuple[int, ...] = (5, 10, 15)
-    """Windows of the population silence scan [bins] (empty: no scan)."""
+    scan_bins: tuple[int, ...] = ()
+    """Windows of the population silence scan [bins]; empty (the default): no scan.  ``(5, 10, 15)`` is
+    the measured setting (docs/bci.md): it catches many units falling silent together sooner, but it drops
+    every channel in a long empty run when it fires, healthy quiet ones included, so it is opt-in."""
     scan_tail: float = 1e-20
     """Null tail probability at or below which the population scan alarms (calibrated on fault-free
     closed-loop sessions, docs/bci.md: the null is conditional on the decoded velocity, which lags

@@ -5,8 +5,8 @@ Usage::
     python benchmarks/bci_fallback.py [--seeds 0 1 2 3 4] [--hours 0.3]
 
 Part 1: :func:`memr_snn.bci.experiments.fault_fallback` with 5, 10 and 20 units silenced at the first
-bin of a closed-loop block, with the default monitor (per-channel rule and population scan) and with
-the scan off (``scan_bins=()``); bins to fallback = ``first_switch_bin + 1``.  Part 2: fault-free
+bin of a closed-loop block, with the per-channel rule and the population scan (``scan_bins=(5, 10, 15)``)
+and with the scan off (``scan_bins=()``, the default); bins to fallback = ``first_switch_bin + 1``.  Part 2: fault-free
 closed-loop sessions of about ``--hours`` hours per seed under ``FaultParams(scan_tail=--scan-tail)``; every switch is a
 false alarm (the monitor is re-armed after each block); the smallest null tail the scan computed is the
 margin to ``FaultParams.scan_tail``.  Prints markdown tables.
@@ -76,7 +76,7 @@ def main() -> None:
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--skip-false-alarms", action="store_true")
     a = ap.parse_args()
-    fp = FaultParams(scan_tail=a.scan_tail)
+    fp = FaultParams(scan_bins=(5, 10, 15), scan_tail=a.scan_tail)
     if not a.skip_latency:
         latency(a.seeds, a.decoder, fp)
     if not a.skip_false_alarms:

@@ -187,7 +187,8 @@ def test_scan_threshold_is_the_smallest_rare_count():
 
 
 def test_population_silence_is_detected_within_the_scan_window_without_losing_a_bin():
-    cx, dec = _fitted()
+    assert FaultParams().scan_bins == ()  # opt-in
+    cx, dec = _fitted(params=FaultParams(scan_bins=(5, 10, 15)))
     assert max(dec.silence_bins_[dec.monitored_]) > 15  # the per-channel rule alone is slower
     lost = np.arange(0, 40, 3)  # 14 of 40 units
     onset = 300

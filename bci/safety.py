@@ -14,7 +14,8 @@ monitor checks, in this order:
    only moves control to the fallback without that channel.  Channels with :math:`k_i >` ``max_silence_bins``
    are too quiet to judge within the bound and are not monitored;
 3. **population silence** (opt-in: ``scan_bins`` empty by default) -- many channels falling silent at
-   once (a connector, a headstage, a bank of the array): for each window :math:`w` of ``scan_bins``, the number :math:`S_w` of good
+   once (a connector, a headstage, a bank of the array): for each window :math:`w` of ``scan_bins``,
+   the number :math:`S_w` of good
    channels whose current empty run is at least :math:`w` bins is compared with its null law given the
    decoded movement: units are independent Poisson given the intention, so channel :math:`i` is in
    such a run with probability :math:`\\pi_i = \\prod_{t'} e^{-\\lambda_i(t')}` over the last :math:`w`

@@ -35,6 +35,8 @@ import functools
 import numpy as np
 
 from .pipeline import Pipeline
+from .report import format_mean_std as ms_
+from .report import mean_std
 from .stage import StageBase
 
 __all__ = ["CartPoleConfig", "ControllerStage", "cartpole_pipeline", "trained_controller", "run_episodes",
@@ -195,11 +197,6 @@ def trained_controller(seed: int, preset: str = "hfox_rram", train_episodes: int
     return ctrl, dict(info)
 
 
-def _mean_std(values) -> dict:
-    v = np.asarray(values, dtype=np.float64)
-    return {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if v.size > 1 else 0.0}
-
-
 def evaluate_cartpole(seeds=(0, 1, 2), cfg: CartPoleConfig = CartPoleConfig(), progress: bool | None = None) -> dict:
     """Train (offline, cached) and evaluate the controller through the pipeline on each seed.
 
@@ -241,23 +238,20 @@ def evaluate_cartpole(seeds=(0, 1, 2), cfg: CartPoleConfig = CartPoleConfig(), p
             bar.update(1)
     finally:
         bar.close()
-    summary = {k: _mean_std([r[k] for r in per_seed]) for k in ("mean_return", "min_return", "overhead_fraction",
+    summary = {k: mean_std([r[k] for r in per_seed]) for k in ("mean_return", "min_return", "overhead_fraction",
                                                                  "cpu_s_per_control_step", "writes")}
-    summary["energy_per_control_step_J"] = {n: _mean_std([r["energy_per_control_step_J"][n] for r in per_seed])
+    summary["energy_per_control_step_J"] = {n: mean_std([r["energy_per_control_step_J"][n] for r in per_seed])
                                             for n in per_seed[0]["energy_per_control_step_J"]}
-    summary["energy_per_control_step_J"]["total"] = _mean_std(
+    summary["energy_per_control_step_J"]["total"] = mean_std(
         [sum(r["energy_per_control_step_J"].values()) for r in per_seed])
     summary["controller_energy_per_control_step_J"] = {
-        k: _mean_std([r["controller_energy_per_control_step_J"][k] for r in per_seed]) for k in ENERGY_PARTS}
+        k: mean_std([r["controller_energy_per_control_step_J"][k] for r in per_seed]) for k in ENERGY_PARTS}
     return {"seeds": seeds, "config": dataclasses.asdict(cfg), "per_seed": per_seed, "summary": summary}
 
 
 def cartpole_markdown(res: dict) -> str:
     """Tables of :func:`evaluate_cartpole`: returns per seed, energy per control step by stage and by part."""
     s = res["summary"]
-
-    def ms_(d, scale=1.0, fmt=".3g"):
-        return f"{d['mean'] * scale:{fmt}} ± {d['std'] * scale:{fmt}}"
 
     rows = ["| seed | mean return | min return | overhead | writes | programming writes (training) |",
             "|---|---|---|---|---|---|"]

@@ -16,7 +16,18 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["pipeline_report", "summary_table", "plot_timeline"]
+__all__ = ["pipeline_report", "summary_table", "plot_timeline", "mean_std", "format_mean_std"]
+
+
+def mean_std(values) -> dict:
+    """``{"mean", "std"}`` of ``values`` over seeds (sample std, ``ddof=1``; 0 for one value)."""
+    v = np.asarray(values, dtype=np.float64)
+    return {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if v.size > 1 else 0.0}
+
+
+def format_mean_std(d: dict, scale: float = 1.0, fmt: str = ".3g") -> str:
+    """``"mean ± std"`` of a :func:`mean_std` record, both multiplied by ``scale``."""
+    return f"{d['mean'] * scale:{fmt}} ± {d['std'] * scale:{fmt}}"
 
 
 def pipeline_report(pipe) -> dict:

@@ -42,6 +42,8 @@ import math
 import numpy as np
 
 from .pipeline import Pipeline
+from .report import format_mean_std as ms_
+from .report import mean_std
 from .stage import StageBase
 from .stages import AIMCStage, FunctionStage, PIDStage, SpikingStage, WindowSumStage
 
@@ -275,11 +277,6 @@ def tune_pid(seeds=(100, 101, 102), steps: int = 300, kp=(100.0, 150.0, 200.0, 2
     return best, best_err
 
 
-def _mean_std(values) -> dict:
-    v = np.asarray(values, dtype=np.float64)
-    return {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if v.size > 1 else 0.0}
-
-
 def compare_tracking(seeds=(0, 1, 2), cfg: HybridConfig = HybridConfig(), env_params: dict | None = None,
                      progress: bool | None = None) -> dict:
     """Run the hybrid pipeline and the ground-truth PID baseline on each seed (the same target motion per seed).
@@ -318,12 +315,12 @@ def compare_tracking(seeds=(0, 1, 2), cfg: HybridConfig = HybridConfig(), env_pa
     finally:
         bar.close()
     names = list(per_seed[0]["energy_per_control_step_J"])
-    summary = {k: _mean_std([r[k] for r in per_seed]) for k in ("error_hybrid_px", "error_pid_px", "ratio",
+    summary = {k: mean_std([r[k] for r in per_seed]) for k in ("error_hybrid_px", "error_pid_px", "ratio",
                                                                  "overhead_fraction", "cpu_s_per_control_step",
                                                                  "writes")}
-    summary["energy_per_control_step_J"] = {n: _mean_std([r["energy_per_control_step_J"][n] for r in per_seed])
+    summary["energy_per_control_step_J"] = {n: mean_std([r["energy_per_control_step_J"][n] for r in per_seed])
                                             for n in names}
-    summary["energy_per_control_step_J"]["total"] = _mean_std(
+    summary["energy_per_control_step_J"]["total"] = mean_std(
         [sum(r["energy_per_control_step_J"].values()) for r in per_seed])
     return {"seeds": seeds, "config": dataclasses.asdict(cfg), "env_params": dict(env_params or {}),
             "per_seed": per_seed, "summary": summary}
@@ -332,9 +329,6 @@ def compare_tracking(seeds=(0, 1, 2), cfg: HybridConfig = HybridConfig(), env_pa
 def comparison_markdown(res: dict) -> str:
     """Tables of :func:`compare_tracking`: the errors per seed and the summary with the energy split by stage."""
     s = res["summary"]
-
-    def ms_(d, scale=1.0, fmt=".3g"):
-        return f"{d['mean'] * scale:{fmt}} ± {d['std'] * scale:{fmt}}"
 
     rows = ["| seed | hybrid error [px] | PID (ground truth) error [px] | ratio | overhead | writes |",
             "|---|---|---|---|---|---|"]

@@ -363,7 +363,8 @@ class Simulator:
         # others ("still") get per-run read caches: ideal weights, 1/f factors (kernel.crossbar)
         still = [(k, cb) for k, cb in xbs if getattr(projs[k], "plasticity", None) is None]
         self._wire_refresh = [(cb, max(1, round(cb.spec.array.ir_refresh / self.dt))) for k, cb in xbs
-                              if cb.wire_on and cb.spec.array.ir_refresh > 0 and (k, cb) not in still]
+                              if cb.wire_on and cb.spec.array.ir_refresh > 0
+                              and getattr(projs[k], "plasticity", None) is not None]
         self.proj_xc = np.zeros(len(projs), dtype=np.int64)
         self.xw = np.zeros(self.syn_w.size if still else 1)
         self.xwtot = np.full(self.syn_indptr.size - 1 if still else 1, np.nan)

@@ -44,6 +44,7 @@ import math
 import numpy as np
 
 from memr_snn.pipeline.envs import TrackingScene
+from memr_snn.pipeline.estimators import OffsetPredictor, SpotTemplate, TemplateFitEstimator
 
 
 class Estimator:
@@ -189,6 +190,25 @@ class WorldAlphaBeta(Centroid):
         return self.x - self.eye
 
 
+class TemplateFit(Estimator):
+    """:class:`memr_snn.pipeline.estimators.TemplateFitEstimator` (the model-based fit) as a benchmark row."""
+
+    def __init__(self, beta: float | None = None, **kw) -> None:
+        self.beta, self.kw = beta, kw
+
+    def reset(self, params):
+        super().reset(params)
+        self.fit = TemplateFitEstimator(SpotTemplate.from_tracking(params), **self.kw)
+        self.pred = None if self.beta is None else OffsetPredictor.from_tracking(params, self.beta)
+
+    def __call__(self, on, off, u, info):
+        if self.pred is None:
+            return self.fit.update(on, off)
+        d = self.fit.update(on, off, shift=self.pred.predict(u))
+        self.pred.correct(d)
+        return d
+
+
 ESTIMATORS = {
     "truth": Truth,
     "centroid": lambda: Centroid(),
@@ -197,6 +217,11 @@ ESTIMATORS = {
     "integrated": Integrated,
     "flow": lambda: Flow(lead=0.0),
     "world_ab": lambda: WorldAlphaBeta(alpha=1.0, beta=0.1),
+    "fit_gn": lambda: TemplateFit(mode="gauss_newton"),
+    "fit_gn_noclip": lambda: TemplateFit(mode="gauss_newton", clip=False),
+    "fit_gn_huber": lambda: TemplateFit(mode="gauss_newton", robust_scale=0.1),
+    "fit_chord": lambda: TemplateFit(mode="chord"),
+    "fit_linear": lambda: TemplateFit(mode="linear"),
 }
 
 

@@ -193,20 +193,20 @@ class WorldAlphaBeta(Centroid):
 class TemplateFit(Estimator):
     """:class:`memr_snn.pipeline.estimators.TemplateFitEstimator` (the model-based fit) as a benchmark row."""
 
-    def __init__(self, beta: float | None = None, **kw) -> None:
-        self.beta, self.kw = beta, kw
+    def __init__(self, beta: float | None = None, alpha: float = 1.0, filtered: bool = False, **kw) -> None:
+        self.beta, self.alpha, self.filtered, self.kw = beta, alpha, filtered, kw
 
     def reset(self, params):
         super().reset(params)
         self.fit = TemplateFitEstimator(SpotTemplate.from_tracking(params), **self.kw)
-        self.pred = None if self.beta is None else OffsetPredictor.from_tracking(params, self.beta)
+        self.pred = None if self.beta is None else OffsetPredictor.from_tracking(params, self.alpha, self.beta)
 
     def __call__(self, on, off, u, info):
         if self.pred is None:
             return self.fit.update(on, off)
-        d = self.fit.update(on, off, shift=self.pred.predict(u))
-        self.pred.correct(d)
-        return d
+        d = self.fit.update(on, off, prediction=self.pred.predict(u))
+        f = self.pred.correct(d)
+        return f if self.filtered else d
 
 
 ESTIMATORS = {

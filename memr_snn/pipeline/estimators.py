@@ -147,6 +147,37 @@ class TemplateFitParams:
     r"""Fraction :math:`\eta` (0 .. 1) by which the reference image moves towards the fitted model after each
     step, :math:`R \leftarrow R + \eta\,(L(\hat d) - R)`: forgets the drift that threshold mismatch
     accumulates, with time constant :math:`1/\eta` steps."""
+    calibration: float | None = None
+    r"""Learn each pixel's ON and OFF thresholds online (None: use the nominal one), with this ridge weight
+    :math:`\lambda_c` [counts^2] (> 0) towards the nominal threshold: after each fit, every pixel with events
+    in the step adds the sample :math:`L_i(\hat d) - L_i(0) \approx \theta^{on}_i N^{on}_i - \theta^{off}_i
+    N^{off}_i` (its cumulative counts: the pixel's reference sits at the level it just crossed) to a
+    least-squares fit of its two thresholds, and the reference image is recomputed with the new ones."""
+    inner: float = 0.0
+    """With ``interval``: weight (>= 0) of the level residual :math:`R_i + \kappa\theta s_i - L_i(d)` added to the
+    interval residual (a pull towards the levels inside the intervals)."""
+    active_only: bool = False
+    """With ``interval``: the Gauss-Newton matrix sums only the pixels outside their interval (else all)."""
+    tight: bool = False
+    """With ``interval``: a pixel with net ON events in the step is at most its change over the step above its
+    new level, :math:`L_i(d) \le R_i + |L_i(d) - L_i(\hat d_{prev})|` (the same below for OFF)."""
+    posterior: float | None = None
+    r"""With ``interval``: report the posterior mean on a grid around the fit instead of the fit itself
+    (None: the fit), with this edge softness :math:`s` of the intervals [ln units] (> 0): each pixel's log
+    likelihood is :math:`-\min(\mathrm{dist}(L_i(d), [lo_i, hi_i])^2 / 2 s^2, c)` (``outlier_cap`` :math:`c`),
+    the prior a Gaussian of width ``prior_sigma`` around the prediction."""
+    prior_sigma: float = 0.15
+    """Width of the prior around the prediction for ``posterior`` [pixels] (> 0)."""
+    process_sigma: float | None = None
+    """With ``posterior``: carry the posterior's covariance :math:`\Sigma` from step to step, the prior's
+    covariance being :math:`\Sigma + \sigma_q^2 I` with this :math:`\sigma_q` [pixels] (> 0) in place of
+    ``prior_sigma`` (None: the fixed ``prior_sigma``)."""
+    outlier_cap: float = 4.0
+    """Largest negative log likelihood of one pixel for ``posterior`` (> 0): a noise event costs at most this."""
+    grid_radius: float = 0.6
+    """Half width of the ``posterior`` grid around the fit [pixels] (> 0)."""
+    grid_step: float = 0.05
+    """Spacing of the ``posterior`` grid [pixels] (> 0)."""
     max_step: float = 2.0
     """Largest change of the estimate per iteration [pixels] (> 0): Gauss-Newton far from the optimum can
     overshoot."""
@@ -169,6 +200,14 @@ class TemplateFitParams:
             raise ValueError(f"TemplateFitParams.prior = {self.prior!r} must be a finite number >= 0")
         if isinstance(self.leak, bool) or not (isinstance(self.leak, (int, float)) and 0.0 <= self.leak <= 1.0):
             raise ValueError(f"TemplateFitParams.leak = {self.leak!r} must be a number in [0, 1]")
+        if self.calibration is not None:
+            _positive("TemplateFitParams", "calibration", self.calibration)
+        if self.posterior is not None:
+            _positive("TemplateFitParams", "posterior", self.posterior)
+        if self.process_sigma is not None:
+            _positive("TemplateFitParams", "process_sigma", self.process_sigma)
+        for k in ("prior_sigma", "outlier_cap", "grid_radius", "grid_step"):
+            _positive("TemplateFitParams", k, getattr(self, k))
         h = self.hysteresis
         if isinstance(h, bool) or not (isinstance(h, (int, float)) and 0.0 <= h <= 1.0):
             raise ValueError(f"TemplateFitParams.hysteresis = {h!r} must be a number in [0, 1]")
@@ -209,7 +248,13 @@ class TemplateFitEstimator:
     def reset(self) -> None:
         """Start an episode: the target centred, :math:`R = L(0)`, :math:`\\hat d = 0`."""
         self.reference = self._l0.copy()
+        th = self.template.threshold
+        self.theta = np.full((2, self.n_pixels), th)
+        """Thresholds in use per pixel, ON then OFF ``(2, n_pixels)`` (learnt with ``calibration``)."""
+        self.counts = np.zeros((2, self.n_pixels))
+        self._stats = np.zeros((5, self.n_pixels))  # sum n1^2, n1 n0, n0^2, n1 y, n0 y
         self.polarity = np.zeros(self.n_pixels)
+        self.covariance = np.zeros((2, 2))
         self.step_sign = np.zeros(self.n_pixels)
         self.estimate = np.zeros(2)
 
@@ -231,7 +276,8 @@ class TemplateFitEstimator:
         if on.shape != (self.n_pixels,) or off.shape != (self.n_pixels,):
             raise ValueError(f"event counts must have {self.n_pixels} pixels, got {on.size} and {off.size}")
         net = on - off
-        self.reference = self.reference + self.template.threshold * net
+        self.reference = self.reference + self.theta[0] * on - self.theta[1] * off
+        self.counts += np.stack([on, off])
         self.step_sign = np.sign(net)
         self.polarity = np.where(on + off > 0, self.step_sign, self.polarity)
 
@@ -249,26 +295,91 @@ class TemplateFitEstimator:
             th = self.template.threshold
             lo = self.reference - th * (self.step_sign <= 0)
             hi = self.reference + th * (self.step_sign >= 0)
+            start = self.template.render(self.estimate, self._xs, self._ys)
         for _ in range(p.iterations):
             if p.mode == "chord":
                 r = self.residual(d)
                 step = chord_step(r) if chord_step is not None else self.matrix @ r
             else:
                 model, jac = self.template.render_jacobian(d, self._xs, self._ys)
-                r = (np.clip(model, lo, hi) if p.interval else self.target()) - model
+                if p.interval and p.tight:  # an event pixel overshoots its new level by at most its change
+                    ch = np.abs(model - start)
+                    r = np.clip(model, lo, np.where(self.step_sign > 0, np.minimum(hi, self.reference + ch), hi))
+                    r = np.where(self.step_sign < 0, np.maximum(r, self.reference - ch), r) - model
+                else:
+                    r = (np.clip(model, lo, hi) if p.interval else self.target()) - model
                 w = np.ones_like(r)
                 if p.robust_scale is not None:
                     a = np.abs(r)
                     w = np.where(a > p.robust_scale, p.robust_scale / np.maximum(a, 1e-300), 1.0)
+                if p.interval and p.active_only:
+                    w = w * (r != 0)
                 jw = jac * w[:, None]
-                step = np.linalg.solve(jw.T @ jac + (p.prior + 1e-12) * np.eye(2),
-                                       jw.T @ r - p.prior * (d - d_prev))
+                h = jw.T @ jac + (p.prior + 1e-12) * np.eye(2)
+                g = jw.T @ r - p.prior * (d - d_prev)
+                if p.interval and p.inner > 0:
+                    h = h + p.inner * (jac.T @ jac)
+                    g = g + p.inner * (jac.T @ (self.target() - model))
+                step = np.linalg.solve(h, g)
             step = np.asarray(step, dtype=np.float64)
             n = float(np.hypot(step[0], step[1]))
             if n > p.max_step:
                 step = step * (p.max_step / n)
             d = d + step
+        if p.interval and p.posterior is not None:
+            d = self._posterior_mean(d, d_prev, lo, hi)
         return d
+
+    def _posterior_mean(self, center, prediction, lo, hi) -> np.ndarray:
+        p = self.params
+        tpl = self.template
+        g = np.arange(-p.grid_radius, p.grid_radius + 0.5 * p.grid_step, p.grid_step)
+        gx, gy = np.meshgrid(center[0] + g, center[1] + g)
+        cx, cy = gx.ravel(), gy.ravel()
+        near = (self._xs - center[0]) ** 2 + (self._ys - center[1]) ** 2 < (4 * tpl.sigma + p.grid_radius) ** 2
+        xs, ys, lo, hi = self._xs[near], self._ys[near], lo[near], hi[near]
+        r2 = (xs[None, :] - cx[:, None]) ** 2 + (ys[None, :] - cy[:, None]) ** 2
+        model = np.log(tpl.background + tpl.contrast * np.exp(-r2 / (2 * tpl.sigma**2)) + tpl.log_eps)
+        if p.tight:
+            start = self.template.render(self.estimate, xs, ys)
+            ref, sgn, ch = self.reference[near], self.step_sign[near], np.abs(model - start)
+            hi = np.where(sgn > 0, np.minimum(hi, ref + ch), hi)
+            lo = np.where(sgn < 0, np.maximum(lo, ref - ch), lo)
+        dist = model - np.clip(model, lo, hi)
+        nll = np.minimum(dist * dist / (2 * p.posterior**2), p.outlier_cap).sum(axis=1)
+        ex, ey = cx - prediction[0], cy - prediction[1]
+        if p.process_sigma is None:
+            nll += (ex * ex + ey * ey) / (2 * p.prior_sigma**2)
+        else:
+            pinv = np.linalg.inv(self.covariance + p.process_sigma**2 * np.eye(2))
+            nll += 0.5 * (pinv[0, 0] * ex * ex + 2 * pinv[0, 1] * ex * ey + pinv[1, 1] * ey * ey)
+        w = np.exp(-(nll - nll.min()))
+        w /= w.sum()
+        mean = np.array([w @ cx, w @ cy])
+        ux, uy = cx - mean[0], cy - mean[1]
+        self.covariance = np.array([[w @ (ux * ux), w @ (ux * uy)], [w @ (ux * uy), w @ (uy * uy)]])
+        self.covariance += (p.grid_step**2 / 12) * np.eye(2)
+        return mean
+
+    def calibrate(self) -> None:
+        """Add the step's samples to the per-pixel threshold fit and recompute the reference image
+        (``calibration``)."""
+        lam, th = self.params.calibration, self.template.threshold
+        hit = self.step_sign != 0
+        if hit.any():
+            y = self.template.render(self.estimate, self._xs, self._ys) - self._l0
+            n1, n0 = self.counts
+            self._stats[:, hit] += np.stack([n1 * n1, n1 * n0, n0 * n0, n1 * y, n0 * y])[:, hit]
+        s11, s10, s00, s1y, s0y = self._stats
+        # minimise lam ((a - th)^2 + (b - th)^2) + sum (y - a n1 + b n0)^2 over a = theta_on, b = theta_off
+        a11, a12, a22 = lam + s11, -s10, lam + s00
+        r1, r2 = lam * th + s1y, lam * th - s0y
+        det = a11 * a22 - a12 * a12
+        new = np.stack([(a22 * r1 - a12 * r2) / det, (a11 * r2 - a12 * r1) / det])
+        new = np.clip(new, 0.5 * th, 2.0 * th)
+        delta = new - self.theta
+        self.reference = self.reference + delta[0] * self.counts[0] - delta[1] * self.counts[1]
+        self.theta = new
 
     def clip_reference(self) -> None:
         """Clip :math:`R` into a threshold of the model at the current estimate (module docstring)."""
@@ -280,14 +391,16 @@ class TemplateFitEstimator:
         else:
             self.reference = np.clip(self.reference, model - th, model + th)
 
-    def update(self, on, off, *, shift=None, chord_step=None) -> np.ndarray:
+    def update(self, on, off, *, prediction=None, chord_step=None) -> np.ndarray:
         """One step: integrate the counts, fit, clip (if set); returns the new estimate ``(2,)`` (a copy).
 
-        ``shift`` ``(2,)``: the predicted change of the offset over the step (e.g. :class:`OffsetPredictor`);
-        the fit starts from, and its ``prior`` pulls towards, the previous estimate plus ``shift``."""
+        ``prediction`` ``(2,)``: the predicted offset at the end of the step (e.g. :class:`OffsetPredictor`);
+        the fit starts from, and its ``prior`` pulls towards, it (default: the previous estimate)."""
         self.integrate(on, off)
-        d0 = None if shift is None else self.estimate + np.asarray(shift, dtype=np.float64).reshape(2)
+        d0 = None if prediction is None else np.asarray(prediction, dtype=np.float64).reshape(2)
         self.estimate = self.fit(d0, chord_step=chord_step)
+        if self.params.calibration is not None:
+            self.calibrate()
         if self.params.clip:
             self.clip_reference()
         if self.params.leak > 0:
@@ -298,25 +411,31 @@ class TemplateFitEstimator:
     def get_state(self) -> dict:
         """Everything :meth:`set_state` needs to continue bit for bit."""
         return {"reference": self.reference.copy(), "polarity": self.polarity.copy(),
+                "step_sign": self.step_sign.copy(), "theta": self.theta.copy(), "counts": self.counts.copy(),
+                "stats": self._stats.copy(),
                 "estimate": self.estimate.copy()}
 
     def set_state(self, state: dict) -> None:
         """Restore :meth:`get_state`."""
         self.reference = np.asarray(state["reference"], dtype=np.float64).reshape(self.n_pixels).copy()
         self.polarity = np.asarray(state["polarity"], dtype=np.float64).reshape(self.n_pixels).copy()
+        self.step_sign = np.asarray(state["step_sign"], dtype=np.float64).reshape(self.n_pixels).copy()
+        self.theta = np.asarray(state["theta"], dtype=np.float64).reshape(2, self.n_pixels).copy()
+        self.counts = np.asarray(state["counts"], dtype=np.float64).reshape(2, self.n_pixels).copy()
+        self._stats = np.asarray(state["stats"], dtype=np.float64).reshape(5, self.n_pixels).copy()
         self.estimate = np.asarray(state["estimate"], dtype=np.float64).reshape(2).copy()
 
 
 class OffsetPredictor:
-    r"""Predicts the change of the offset :math:`d = p - e` over one step from the eye's known motor and a
-    filtered target velocity.
+    r"""Predicts the offset :math:`d = p - e` one step ahead from the eye's known motor and an alpha-beta
+    filter on the target's world position.
 
     The eye (:mod:`.envs`): first-order motor :math:`\dot w = (u - w)/\tau_m` with the command held over the
     step, so its displacement over a step is known from the commands alone:
     :math:`\Delta e = u T + (w - u)\,\tau_m\,(1 - e^{-T/\tau_m})`.  The target: its world position is
-    measured as :math:`\hat p = \hat d + e`, and its velocity filtered as
-    :math:`\hat v \leftarrow \hat v + \beta\,(\hat p_k - \hat p_{k-1} - \hat v T)/T`.  The predicted shift
-    is :math:`\hat v T - \Delta e`.
+    measured as :math:`z = \hat d + e` and filtered: predict :math:`x^- = x + v T`, then with
+    :math:`r = z - x^-`, :math:`x = x^- + \alpha r`, :math:`v = v + \beta r / T`.  The predicted offset is
+    :math:`x + v T - (e + \Delta e)`.
 
     Parameters
     ----------
@@ -326,52 +445,54 @@ class OffsetPredictor:
         Motor time constant :math:`\tau_m` [s] (> 0).
     u_max : float
         Command limit [pixels/s] (> 0): the plant clips the command.
-    beta : float
-        Gain of the velocity filter (0 .. 1; 0: the target is assumed still).
+    alpha, beta : float
+        Gains of the filter (alpha in (0, 1], beta in [0, 1]; beta 0: the target is assumed still).
     """
 
-    def __init__(self, dt: float, tau_motor: float, u_max: float, beta: float = 0.2) -> None:
+    def __init__(self, dt: float, tau_motor: float, u_max: float, alpha: float = 1.0, beta: float = 0.5) -> None:
         for k, v in (("dt", dt), ("tau_motor", tau_motor), ("u_max", u_max)):
             _positive("OffsetPredictor", k, v)
+        if isinstance(alpha, bool) or not (isinstance(alpha, (int, float)) and 0.0 < alpha <= 1.0):
+            raise ValueError(f"OffsetPredictor.alpha = {alpha!r} must be a number in (0, 1]")
         if isinstance(beta, bool) or not (isinstance(beta, (int, float)) and 0.0 <= beta <= 1.0):
             raise ValueError(f"OffsetPredictor.beta = {beta!r} must be a number in [0, 1]")
-        self.dt, self.tau_motor, self.u_max, self.beta = float(dt), float(tau_motor), float(u_max), float(beta)
+        self.dt, self.tau_motor, self.u_max = float(dt), float(tau_motor), float(u_max)
+        self.alpha, self.beta = float(alpha), float(beta)
         self.reset()
 
     @classmethod
-    def from_tracking(cls, params, beta: float = 0.2) -> OffsetPredictor:
+    def from_tracking(cls, params, alpha: float = 1.0, beta: float = 0.5) -> OffsetPredictor:
         """The predictor of a :class:`~memr_snn.pipeline.envs.TrackingParams` task."""
-        return cls(params.dt, params.tau_motor, params.u_max, beta)
+        return cls(params.dt, params.tau_motor, params.u_max, alpha, beta)
 
     def reset(self) -> None:
-        """Eye at rest at the origin, target velocity 0."""
-        self.eye, self.eye_vel, self.velocity = np.zeros(2), np.zeros(2), np.zeros(2)
-        self.world = None
+        """Eye at rest at the origin, target at the origin (the task starts centred) and still."""
+        self.eye, self.eye_vel, self.position, self.velocity = np.zeros(2), np.zeros(2), np.zeros(2), np.zeros(2)
 
     def predict(self, u) -> np.ndarray:
         """Advance the modelled eye by one step under the command ``u`` ``(2,)`` that drove it; returns the
-        predicted shift of the offset ``(2,)``."""
+        predicted offset at the end of the step ``(2,)``."""
         u = np.clip(np.asarray(u, dtype=np.float64).reshape(2), -self.u_max, self.u_max)
         a = math.exp(-self.dt / self.tau_motor)
-        de = u * self.dt + (self.eye_vel - u) * self.tau_motor * (1.0 - a)
-        self.eye = self.eye + de
+        self.eye = self.eye + u * self.dt + (self.eye_vel - u) * self.tau_motor * (1.0 - a)
         self.eye_vel = u + (self.eye_vel - u) * a
-        return self.velocity * self.dt - de
+        return self.position + self.velocity * self.dt - self.eye
 
-    def correct(self, estimate) -> None:
-        """Update the target velocity from the step's offset estimate ``(2,)`` (after :meth:`predict`)."""
-        world = np.asarray(estimate, dtype=np.float64).reshape(2) + self.eye
-        if self.world is not None:
-            self.velocity = self.velocity + self.beta * (world - self.world - self.velocity * self.dt) / self.dt
-        self.world = world
+    def correct(self, estimate) -> np.ndarray:
+        """Update the filter with the step's offset estimate ``(2,)`` (after :meth:`predict`); returns the
+        filtered offset ``(2,)``."""
+        z = np.asarray(estimate, dtype=np.float64).reshape(2) + self.eye
+        x = self.position + self.velocity * self.dt
+        r = z - x
+        self.position = x + self.alpha * r
+        self.velocity = self.velocity + self.beta * r / self.dt
+        return self.position - self.eye
 
     def get_state(self) -> dict:
         """Everything :meth:`set_state` needs to continue bit for bit."""
-        return {"eye": self.eye.copy(), "eye_vel": self.eye_vel.copy(), "velocity": self.velocity.copy(),
-                "world": None if self.world is None else self.world.copy()}
+        return {k: getattr(self, k).copy() for k in ("eye", "eye_vel", "position", "velocity")}
 
     def set_state(self, state: dict) -> None:
         """Restore :meth:`get_state`."""
-        for k in ("eye", "eye_vel", "velocity"):
+        for k in ("eye", "eye_vel", "position", "velocity"):
             setattr(self, k, np.asarray(state[k], dtype=np.float64).reshape(2).copy())
-        self.world = None if state["world"] is None else np.asarray(state["world"], dtype=np.float64).copy()

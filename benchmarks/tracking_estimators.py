@@ -209,6 +209,9 @@ class TemplateFit(Estimator):
         return f if self.filtered else d
 
 
+#: the interval fit's settings (chosen on the tuning seeds 100-102 with kp 250, ki 3000, kd 5)
+FIT_INTERVAL = dict(interval=True, iterations=5, prior=0.03, calibration=1000.0)
+
 ESTIMATORS = {
     "truth": Truth,
     "centroid": lambda: Centroid(),
@@ -217,11 +220,13 @@ ESTIMATORS = {
     "integrated": Integrated,
     "flow": lambda: Flow(lead=0.0),
     "world_ab": lambda: WorldAlphaBeta(alpha=1.0, beta=0.1),
-    "fit_gn": lambda: TemplateFit(mode="gauss_newton"),
-    "fit_gn_noclip": lambda: TemplateFit(mode="gauss_newton", clip=False),
-    "fit_gn_huber": lambda: TemplateFit(mode="gauss_newton", robust_scale=0.1),
+    "fit_level": lambda: TemplateFit(mode="gauss_newton"),
+    "fit_level_noclip": lambda: TemplateFit(mode="gauss_newton", clip=False),
+    "fit_level_huber": lambda: TemplateFit(mode="gauss_newton", robust_scale=0.1),
     "fit_chord": lambda: TemplateFit(mode="chord"),
     "fit_linear": lambda: TemplateFit(mode="linear"),
+    "fit_interval": lambda: TemplateFit(beta=0.8, **FIT_INTERVAL),
+    "fit_posterior": lambda: TemplateFit(beta=0.8, posterior=0.03, prior_sigma=0.2, **FIT_INTERVAL),
 }
 
 
@@ -254,11 +259,14 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--quick", action="store_true", help="one gain triple per estimator (kp 80, ki 1000, kd 1)")
+    ap.add_argument("--only", nargs="+", choices=list(ESTIMATORS), help="these rows only")
     args = ap.parse_args(argv)
     grid = [(80.0, 1000.0, 1.0)] if args.quick else list(itertools.product(*GRID.values()))
     print("| estimator | gains (kp, ki, kd), tuned on seeds 100-102 | tuning error [px] | error, seeds 0-4 [px] |")
     print("|---|---|---|---|")
     for name, make in ESTIMATORS.items():
+        if args.only and name not in args.only:
+            continue
         best, best_err = None, math.inf
         for g in grid:
             err = float(np.mean([run(make(), s, *g, steps=args.steps) for s in (100, 101, 102)]))

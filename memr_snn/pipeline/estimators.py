@@ -1,39 +1,50 @@
 r"""Model-based offset estimate for the DVS tracking task: fit the known spot template to the log-intensity
-image that the events imply (``docs/pipeline.md``, "A model-based estimate").
+image that the events imply (``docs/pipeline.md``, "Model-based estimates").
 
 The estimator knows the sensor model of :mod:`.envs` -- the spot's rendering
 :math:`L_i(d) = \ln(b + c\,e^{-|x_i - d|^2/2\sigma^2} + \epsilon)` at pixel :math:`x_i` (sensor coordinates
 from the centre) for the offset :math:`d`, and the *nominal* contrast threshold :math:`\theta` -- but not the
 pixels' mismatched thresholds nor which events are noise.  It keeps a reference image :math:`R` (one log
-level per pixel), the estimator's copy of the pixels' own reference levels:
+level per pixel), its copy of the pixels' own reference levels:
 
-* at reset, :math:`R = L(0)` (the task starts with the target centred; the pixels' references start at the
-  first frame);
-* each step, :math:`R \mathrel{+}= \theta\,(\mathrm{ON} - \mathrm{OFF})` with the step's event counts;
-* the offset :math:`\hat d` minimises :math:`\sum_i \rho(L_i(d) - R_i)` (``mode``):
+* at reset, :math:`R = L(0)` (the task starts with the target centred, and the pixels' references start at
+  the first frame);
+* each step, :math:`R \mathrel{+}= \theta^{on}\,\mathrm{ON} - \theta^{off}\,\mathrm{OFF}` with the step's
+  event counts (the nominal threshold, or per-pixel ones learnt online with ``calibration``);
+* the offset :math:`\hat d` is fitted (``mode``):
 
   ``"gauss_newton"``
-      ``iterations`` Gauss-Newton steps from the previous estimate, Jacobian :math:`J(d)` recomputed at
-      each (iteratively reweighted for a robust :math:`\rho`);
+      ``iterations`` Gauss-Newton steps from the previous estimate (or a prediction), the Jacobian
+      :math:`J(d)` recomputed at each, minimising :math:`\sum_i \rho(r_i(d)) + \lambda |d - d_0|^2`;
   ``"chord"``
-      the same iteration with the Jacobian fixed at :math:`d = 0`:
+      the same iteration on the levels with the Jacobian fixed at :math:`d = 0`:
       :math:`d \leftarrow d + M\,(R - L(d))`, :math:`M = (J_0^\top J_0)^{-1} J_0^\top` a constant
       ``2 x n_pixels`` matrix (what an analog tile can hold; its input :math:`R - L(d)` stays small);
   ``"linear"``
-      one product with the same matrix around :math:`d = 0`: :math:`\hat d = M\,(R - L(0))` (no iteration,
-      no memory of the previous estimate beyond :math:`R`);
+      one product with the same matrix around :math:`d = 0`: :math:`\hat d = M\,(R - L(0))`;
 
 * with ``clip``, :math:`R` is then kept consistent with the fitted model: every :math:`R_i` is clipped into
-  :math:`[L_i(\hat d) - \theta, L_i(\hat d) + \theta]` -- a pixel without an event says its log intensity is
-  within a threshold of its reference, so an :math:`R_i` outside that band is drift (threshold mismatch
-  accumulated over many events, shot-noise events), and the clip bounds it.
+  the band its pixel's events allow around :math:`L_i(\hat d)` -- a pixel without an event says its log
+  intensity is within a threshold of its reference, so an :math:`R_i` outside that band is drift (threshold
+  mismatch accumulated over many events, shot-noise events), and the clip bounds it.
 
-A pixel without events keeps :math:`R_i`, so a step without events leaves :math:`\hat d` where it was: the
-absence of events is the information that the spot did not move on the sensor.
+The residual :math:`r_i`:
 
-With ``robust_scale`` :math:`c` the loss is Huber's, :math:`\rho(r) = r^2/2` for :math:`|r| \le c` and
-:math:`c|r| - c^2/2` beyond (weights :math:`\min(1, c/|r|)`), which discounts single noise events
-(:math:`|r| \approx \theta`) less than a plain least-squares fit would.
+* levels (``interval=False``): :math:`r_i = R_i - L_i(d)`, least squares, or Huber's loss with
+  ``robust_scale`` :math:`c` (:math:`\rho(r) = r^2/2` for :math:`|r| \le c`, :math:`c|r| - c^2/2` beyond);
+* intervals (``interval=True``): the events only bound the log intensity -- :math:`L_i \in [R_i, R_i +
+  \theta]` after a step with net ON events (the pixel just crossed the level :math:`R_i`),
+  :math:`[R_i - \theta, R_i]` after net OFF events, :math:`(R_i - \theta, R_i + \theta)` without events --
+  so :math:`r_i` is the distance of :math:`L_i(d)` to its interval (zero inside), and the Gauss-Newton
+  matrix sums the pixels outside their interval only.  Among the offsets that satisfy every pixel the prior
+  :math:`\lambda |d - d_0|^2` picks the one closest to :math:`d_0`; with ``posterior``, the estimate is
+  instead the posterior mean on a grid around the fit: likelihood :math:`\exp(-\sum_i \min(r_i^2/2s^2,
+  c_o))` (soft edges :math:`s`, a noise event costs at most :math:`c_o`), Gaussian prior of width
+  ``prior_sigma`` around :math:`d_0`.
+
+A pixel without events keeps :math:`R_i`, so a step without events leaves the level fit where it was: the
+absence of events is the information that the spot did not move on the sensor.  :class:`OffsetPredictor`
+gives :math:`d_0` from the eye's known motor and an alpha-beta filter on the target's world position.
 """
 
 from __future__ import annotations
@@ -52,6 +63,11 @@ MODES = ("gauss_newton", "chord", "linear")
 def _positive(owner: str, name: str, v) -> None:
     if isinstance(v, bool) or not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
         raise ValueError(f"{owner}.{name} = {v!r} must be a finite number > 0")
+
+
+def _flag(owner: str, name: str, v) -> None:
+    if not isinstance(v, (bool, np.bool_)):
+        raise ValueError(f"{owner}.{name} = {v!r} must be a bool")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,57 +143,34 @@ class TemplateFitParams:
     mode: str = "gauss_newton"
     """How the template is fitted: one of :data:`MODES`."""
     iterations: int = 3
-    """Fit iterations per step from the previous estimate (1 .. 100; ``"linear"`` uses none)."""
+    """Fit iterations per step (1 .. 100; ``"linear"`` uses none)."""
     clip: bool = True
-    """Clip the reference image into a threshold of the fitted model after each fit."""
+    """Clip the reference image into the band the events allow around the fitted model after each step."""
     robust_scale: float | None = None
-    """Huber scale of the residuals [ln units] (> 0), or None for a plain least-squares fit."""
-    hysteresis: float = 0.0
-    r"""Fraction :math:`\kappa` of the threshold (0 .. 1) by which a pixel's log intensity is expected above
-    its reference after an ON event (below after OFF): the fit's target is :math:`R_i + \kappa\,\theta\,s_i`
-    with :math:`s_i` the sign of the pixel's last step with events (0 before any)."""
+    """Huber scale of the level residuals [ln units] (> 0), or None for least squares."""
     interval: bool = False
-    r"""Fit intervals instead of levels (``"gauss_newton"`` only): a pixel's log intensity is only known to lie
-    in :math:`[R_i, R_i + \theta]` after a step with net ON events, :math:`[R_i - \theta, R_i]` after net OFF
-    events, :math:`[R_i - \theta, R_i + \theta]` otherwise; the residual is the distance to the interval."""
+    """Fit intervals instead of levels (``"gauss_newton"`` only; module docstring)."""
     prior: float = 0.0
-    r"""Weight :math:`\lambda` of :math:`\lambda\,|d - \hat d_{prev}|^2` added to the fit [ln units^2 / pixel^2]
-    (>= 0): among offsets that explain the events equally, the one closest to the previous estimate."""
-    leak: float = 0.0
-    r"""Fraction :math:`\eta` (0 .. 1) by which the reference image moves towards the fitted model after each
-    step, :math:`R \leftarrow R + \eta\,(L(\hat d) - R)`: forgets the drift that threshold mismatch
-    accumulates, with time constant :math:`1/\eta` steps."""
+    r"""Weight :math:`\lambda` of :math:`\lambda\,|d - d_0|^2` in the Gauss-Newton fit [ln units^2 / pixel^2]
+    (>= 0), :math:`d_0` the prediction (default: the previous estimate)."""
     calibration: float | None = None
-    r"""Learn each pixel's ON and OFF thresholds online (None: use the nominal one), with this ridge weight
-    :math:`\lambda_c` [counts^2] (> 0) towards the nominal threshold: after each fit, every pixel with events
-    in the step adds the sample :math:`L_i(\hat d) - L_i(0) \approx \theta^{on}_i N^{on}_i - \theta^{off}_i
-    N^{off}_i` (its cumulative counts: the pixel's reference sits at the level it just crossed) to a
-    least-squares fit of its two thresholds, and the reference image is recomputed with the new ones."""
-    inner: float = 0.0
-    """With ``interval``: weight (>= 0) of the level residual :math:`R_i + \kappa\theta s_i - L_i(d)` added to the
-    interval residual (a pull towards the levels inside the intervals)."""
-    active_only: bool = False
-    """With ``interval``: the Gauss-Newton matrix sums only the pixels outside their interval (else all)."""
-    tight: bool = False
-    """With ``interval``: a pixel with net ON events in the step is at most its change over the step above its
-    new level, :math:`L_i(d) \le R_i + |L_i(d) - L_i(\hat d_{prev})|` (the same below for OFF)."""
+    r"""Learn each pixel's ON and OFF thresholds online (None: the nominal one for all), with this ridge
+    weight :math:`\lambda_c` [counts^2] (> 0) towards the nominal threshold: after each fit, every pixel with
+    events in the step adds the sample :math:`L_i(\hat d) - L_i(0) \approx \theta^{on}_i N^{on}_i -
+    \theta^{off}_i N^{off}_i` (its cumulative counts; its reference sits at the level it just crossed) to a
+    least-squares fit of its two thresholds (clipped to 0.5 .. 2 x nominal), and the reference image is
+    recomputed with the new ones."""
     posterior: float | None = None
-    r"""With ``interval``: report the posterior mean on a grid around the fit instead of the fit itself
-    (None: the fit), with this edge softness :math:`s` of the intervals [ln units] (> 0): each pixel's log
-    likelihood is :math:`-\min(\mathrm{dist}(L_i(d), [lo_i, hi_i])^2 / 2 s^2, c)` (``outlier_cap`` :math:`c`),
-    the prior a Gaussian of width ``prior_sigma`` around the prediction."""
-    prior_sigma: float = 0.15
-    """Width of the prior around the prediction for ``posterior`` [pixels] (> 0)."""
-    process_sigma: float | None = None
-    """With ``posterior``: carry the posterior's covariance :math:`\Sigma` from step to step, the prior's
-    covariance being :math:`\Sigma + \sigma_q^2 I` with this :math:`\sigma_q` [pixels] (> 0) in place of
-    ``prior_sigma`` (None: the fixed ``prior_sigma``)."""
+    """With ``interval``: report the posterior mean on a grid around the fit (module docstring) with this edge
+    softness :math:`s` [ln units] (> 0); None: the fit itself."""
+    prior_sigma: float = 0.2
+    """Width of the ``posterior``'s Gaussian prior around the prediction [pixels] (> 0)."""
     outlier_cap: float = 4.0
-    """Largest negative log likelihood of one pixel for ``posterior`` (> 0): a noise event costs at most this."""
+    """Largest negative log likelihood of one pixel in the ``posterior`` (> 0)."""
     grid_radius: float = 0.6
     """Half width of the ``posterior`` grid around the fit [pixels] (> 0)."""
     grid_step: float = 0.05
-    """Spacing of the ``posterior`` grid [pixels] (> 0)."""
+    """Spacing of the ``posterior`` grid [pixels] (> 0, <= ``grid_radius``)."""
     max_step: float = 2.0
     """Largest change of the estimate per iteration [pixels] (> 0): Gauss-Newton far from the optimum can
     overshoot."""
@@ -188,29 +181,23 @@ class TemplateFitParams:
         v = self.iterations
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= 100:
             raise ValueError(f"TemplateFitParams.iterations = {v!r} must be an integer in [1, 100]")
-        if not isinstance(self.clip, (bool, np.bool_)):
-            raise ValueError(f"TemplateFitParams.clip = {self.clip!r} must be a bool")
-        if self.robust_scale is not None:
-            _positive("TemplateFitParams", "robust_scale", self.robust_scale)
-        _positive("TemplateFitParams", "max_step", self.max_step)
-        if not isinstance(self.interval, (bool, np.bool_)):
-            raise ValueError(f"TemplateFitParams.interval = {self.interval!r} must be a bool")
-        if isinstance(self.prior, bool) or not (isinstance(self.prior, (int, float)) and math.isfinite(self.prior)
-                                                 and self.prior >= 0):
-            raise ValueError(f"TemplateFitParams.prior = {self.prior!r} must be a finite number >= 0")
-        if isinstance(self.leak, bool) or not (isinstance(self.leak, (int, float)) and 0.0 <= self.leak <= 1.0):
-            raise ValueError(f"TemplateFitParams.leak = {self.leak!r} must be a number in [0, 1]")
-        if self.calibration is not None:
-            _positive("TemplateFitParams", "calibration", self.calibration)
-        if self.posterior is not None:
-            _positive("TemplateFitParams", "posterior", self.posterior)
-        if self.process_sigma is not None:
-            _positive("TemplateFitParams", "process_sigma", self.process_sigma)
-        for k in ("prior_sigma", "outlier_cap", "grid_radius", "grid_step"):
+        _flag("TemplateFitParams", "clip", self.clip)
+        _flag("TemplateFitParams", "interval", self.interval)
+        if self.interval and self.mode != "gauss_newton":
+            raise ValueError(f"TemplateFitParams.interval = True needs mode 'gauss_newton', got {self.mode!r}")
+        for k in ("robust_scale", "calibration", "posterior"):
+            if getattr(self, k) is not None:
+                _positive("TemplateFitParams", k, getattr(self, k))
+        if self.posterior is not None and not self.interval:
+            raise ValueError("TemplateFitParams.posterior needs interval = True")
+        v = self.prior
+        if isinstance(v, bool) or not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+            raise ValueError(f"TemplateFitParams.prior = {v!r} must be a finite number >= 0")
+        for k in ("prior_sigma", "outlier_cap", "grid_radius", "grid_step", "max_step"):
             _positive("TemplateFitParams", k, getattr(self, k))
-        h = self.hysteresis
-        if isinstance(h, bool) or not (isinstance(h, (int, float)) and 0.0 <= h <= 1.0):
-            raise ValueError(f"TemplateFitParams.hysteresis = {h!r} must be a number in [0, 1]")
+        if self.grid_step > self.grid_radius:
+            raise ValueError(f"TemplateFitParams.grid_step = {self.grid_step!r} must be <= grid_radius "
+                             f"({self.grid_radius!r})")
 
 
 class TemplateFitEstimator:
@@ -227,7 +214,6 @@ class TemplateFitEstimator:
     Examples
     --------
     >>> est = TemplateFitEstimator(SpotTemplate())
-    >>> est.reset()
     >>> n = 32 * 32
     >>> est.update(np.zeros(n), np.zeros(n))  # no events: the estimate holds
     array([0., 0.])
@@ -246,93 +232,86 @@ class TemplateFitEstimator:
         self.reset()
 
     def reset(self) -> None:
-        """Start an episode: the target centred, :math:`R = L(0)`, :math:`\\hat d = 0`."""
+        r"""Start an episode: the target centred, :math:`R = L(0)`, :math:`\hat d = 0`, nominal thresholds."""
         self.reference = self._l0.copy()
-        th = self.template.threshold
-        self.theta = np.full((2, self.n_pixels), th)
+        self.theta = np.full((2, self.n_pixels), self.template.threshold)
         """Thresholds in use per pixel, ON then OFF ``(2, n_pixels)`` (learnt with ``calibration``)."""
         self.counts = np.zeros((2, self.n_pixels))
-        self._stats = np.zeros((5, self.n_pixels))  # sum n1^2, n1 n0, n0^2, n1 y, n0 y
-        self.polarity = np.zeros(self.n_pixels)
-        self.covariance = np.zeros((2, 2))
+        """Events so far per pixel, ON then OFF."""
         self.step_sign = np.zeros(self.n_pixels)
+        """Sign of each pixel's net events in the last step."""
+        self._stats = np.zeros((5, self.n_pixels))  # calibration sums: n1^2, n1 n0, n0^2, n1 y, n0 y
         self.estimate = np.zeros(2)
 
     def residual(self, d=None) -> np.ndarray:
         """:math:`R - L(d)` (default: at the current estimate), flat ``(n_pixels,)``: the input of the
         chord step."""
         d = self.estimate if d is None else d
-        return self.target() - self.template.render(d, self._xs, self._ys)
-
-    def target(self) -> np.ndarray:
-        r"""What the fit matches: :math:`R + \kappa\,\theta\,s` (``hysteresis`` :math:`\kappa`)."""
-        k = self.params.hysteresis
-        return self.reference if k == 0 else self.reference + (k * self.template.threshold) * self.polarity
+        return self.reference - self.template.render(d, self._xs, self._ys)
 
     def integrate(self, on, off) -> None:
-        r""":math:`R \mathrel{+}= \theta\,(\mathrm{ON} - \mathrm{OFF})` for one step's counts (flat or 2-D)."""
+        r""":math:`R \mathrel{+}= \theta^{on}\,\mathrm{ON} - \theta^{off}\,\mathrm{OFF}` for one step's counts
+        (flat or 2-D, finite, >= 0)."""
         on = np.asarray(on, dtype=np.float64).ravel()
         off = np.asarray(off, dtype=np.float64).ravel()
         if on.shape != (self.n_pixels,) or off.shape != (self.n_pixels,):
             raise ValueError(f"event counts must have {self.n_pixels} pixels, got {on.size} and {off.size}")
-        net = on - off
+        if not (np.all(np.isfinite(on)) and np.all(np.isfinite(off))) or (on < 0).any() or (off < 0).any():
+            raise ValueError("event counts must be finite and >= 0")
         self.reference = self.reference + self.theta[0] * on - self.theta[1] * off
         self.counts += np.stack([on, off])
-        self.step_sign = np.sign(net)
-        self.polarity = np.where(on + off > 0, self.step_sign, self.polarity)
+        self.step_sign = np.sign(on - off)
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The interval ``(lo, hi)`` each pixel's log intensity lies in after the last step (module docstring)."""
+        th = self.template.threshold
+        return self.reference - th * (self.step_sign <= 0), self.reference + th * (self.step_sign >= 0)
 
     def fit(self, d0=None, *, chord_step=None) -> np.ndarray:
-        """Fit the template to the reference image from ``d0`` (default: the current estimate); returns the
-        offset (does not change the state).  ``chord_step``, if given, replaces the product
-        :math:`M\\,(R - L(d))` of the chord iterations (a function of the residual, e.g. an analog tile)."""
+        """Fit the template from ``d0`` (default: the current estimate), which the ``prior`` also pulls towards;
+        returns the offset (the state is not changed).  ``chord_step``, if given, replaces the product
+        :math:`M\\,(R - L(d))` of the chord and linear modes (a function of the residual, e.g. an analog tile)."""
         p = self.params
         if p.mode == "linear":
-            r = self.target() - self._l0
+            r = self.reference - self._l0
             return np.asarray(chord_step(r) if chord_step is not None else self.matrix @ r, dtype=np.float64)
         d = np.array(self.estimate if d0 is None else d0, dtype=np.float64).reshape(2)
-        d_prev = d.copy()
+        d_prior = d.copy()
         if p.interval:
-            th = self.template.threshold
-            lo = self.reference - th * (self.step_sign <= 0)
-            hi = self.reference + th * (self.step_sign >= 0)
-            start = self.template.render(self.estimate, self._xs, self._ys)
+            lo, hi = self.bounds()
         for _ in range(p.iterations):
             if p.mode == "chord":
                 r = self.residual(d)
                 step = chord_step(r) if chord_step is not None else self.matrix @ r
             else:
                 model, jac = self.template.render_jacobian(d, self._xs, self._ys)
-                if p.interval and p.tight:  # an event pixel overshoots its new level by at most its change
-                    ch = np.abs(model - start)
-                    r = np.clip(model, lo, np.where(self.step_sign > 0, np.minimum(hi, self.reference + ch), hi))
-                    r = np.where(self.step_sign < 0, np.maximum(r, self.reference - ch), r) - model
+                if p.interval:
+                    r = np.clip(model, lo, hi) - model
+                    w = (r != 0).astype(np.float64)  # only the pixels outside their interval
                 else:
-                    r = (np.clip(model, lo, hi) if p.interval else self.target()) - model
-                w = np.ones_like(r)
-                if p.robust_scale is not None:
-                    a = np.abs(r)
-                    w = np.where(a > p.robust_scale, p.robust_scale / np.maximum(a, 1e-300), 1.0)
-                if p.interval and p.active_only:
-                    w = w * (r != 0)
+                    r = self.reference - model
+                    w = np.ones_like(r)
+                    if p.robust_scale is not None:
+                        a = np.abs(r)
+                        w = np.where(a > p.robust_scale, p.robust_scale / np.maximum(a, 1e-300), 1.0)
                 jw = jac * w[:, None]
-                h = jw.T @ jac + (p.prior + 1e-12) * np.eye(2)
-                g = jw.T @ r - p.prior * (d - d_prev)
-                if p.interval and p.inner > 0:
-                    h = h + p.inner * (jac.T @ jac)
-                    g = g + p.inner * (jac.T @ (self.target() - model))
-                step = np.linalg.solve(h, g)
+                step = np.linalg.solve(jw.T @ jac + (p.prior + 1e-12) * np.eye(2),
+                                       jw.T @ r - p.prior * (d - d_prior))
             step = np.asarray(step, dtype=np.float64)
             n = float(np.hypot(step[0], step[1]))
             if n > p.max_step:
                 step = step * (p.max_step / n)
             d = d + step
-        if p.interval and p.posterior is not None:
-            d = self._posterior_mean(d, d_prev, lo, hi)
+        if p.posterior is not None:
+            d = self.posterior_mean(d, d_prior, lo, hi)
         return d
 
-    def _posterior_mean(self, center, prediction, lo, hi) -> np.ndarray:
-        p = self.params
-        tpl = self.template
+    def posterior_mean(self, center, prediction, lo, hi) -> np.ndarray:
+        """The posterior mean of the offset on a grid of ``grid_step`` within ``grid_radius`` of ``center``,
+        for the intervals ``lo``, ``hi`` and the prior around ``prediction`` (module docstring); only the
+        pixels within 4 sigma + ``grid_radius`` of ``center`` are evaluated (the others' log intensity does not
+        change over the grid)."""
+        p, tpl = self.params, self.template
         g = np.arange(-p.grid_radius, p.grid_radius + 0.5 * p.grid_step, p.grid_step)
         gx, gy = np.meshgrid(center[0] + g, center[1] + g)
         cx, cy = gx.ravel(), gy.ravel()
@@ -340,30 +319,15 @@ class TemplateFitEstimator:
         xs, ys, lo, hi = self._xs[near], self._ys[near], lo[near], hi[near]
         r2 = (xs[None, :] - cx[:, None]) ** 2 + (ys[None, :] - cy[:, None]) ** 2
         model = np.log(tpl.background + tpl.contrast * np.exp(-r2 / (2 * tpl.sigma**2)) + tpl.log_eps)
-        if p.tight:
-            start = self.template.render(self.estimate, xs, ys)
-            ref, sgn, ch = self.reference[near], self.step_sign[near], np.abs(model - start)
-            hi = np.where(sgn > 0, np.minimum(hi, ref + ch), hi)
-            lo = np.where(sgn < 0, np.maximum(lo, ref - ch), lo)
         dist = model - np.clip(model, lo, hi)
         nll = np.minimum(dist * dist / (2 * p.posterior**2), p.outlier_cap).sum(axis=1)
-        ex, ey = cx - prediction[0], cy - prediction[1]
-        if p.process_sigma is None:
-            nll += (ex * ex + ey * ey) / (2 * p.prior_sigma**2)
-        else:
-            pinv = np.linalg.inv(self.covariance + p.process_sigma**2 * np.eye(2))
-            nll += 0.5 * (pinv[0, 0] * ex * ex + 2 * pinv[0, 1] * ex * ey + pinv[1, 1] * ey * ey)
+        nll += ((cx - prediction[0]) ** 2 + (cy - prediction[1]) ** 2) / (2 * p.prior_sigma**2)
         w = np.exp(-(nll - nll.min()))
-        w /= w.sum()
-        mean = np.array([w @ cx, w @ cy])
-        ux, uy = cx - mean[0], cy - mean[1]
-        self.covariance = np.array([[w @ (ux * ux), w @ (ux * uy)], [w @ (ux * uy), w @ (uy * uy)]])
-        self.covariance += (p.grid_step**2 / 12) * np.eye(2)
-        return mean
+        return np.array([w @ cx, w @ cy]) / w.sum()
 
     def calibrate(self) -> None:
-        """Add the step's samples to the per-pixel threshold fit and recompute the reference image
-        (``calibration``)."""
+        """Add the step's samples to the per-pixel threshold fit and recompute the reference image with the
+        new thresholds (``calibration``)."""
         lam, th = self.params.calibration, self.template.threshold
         hit = self.step_sign != 0
         if hit.any():
@@ -375,14 +339,14 @@ class TemplateFitEstimator:
         a11, a12, a22 = lam + s11, -s10, lam + s00
         r1, r2 = lam * th + s1y, lam * th - s0y
         det = a11 * a22 - a12 * a12
-        new = np.stack([(a22 * r1 - a12 * r2) / det, (a11 * r2 - a12 * r1) / det])
-        new = np.clip(new, 0.5 * th, 2.0 * th)
+        new = np.clip(np.stack([(a22 * r1 - a12 * r2) / det, (a11 * r2 - a12 * r1) / det]), 0.5 * th, 2.0 * th)
         delta = new - self.theta
         self.reference = self.reference + delta[0] * self.counts[0] - delta[1] * self.counts[1]
         self.theta = new
 
     def clip_reference(self) -> None:
-        """Clip :math:`R` into a threshold of the model at the current estimate (module docstring)."""
+        """Clip :math:`R` into the band the events allow around the model at the current estimate: with
+        ``interval``, :math:`L \\in [lo, hi]` read as a bound on :math:`R`; else :math:`|R - L| \\le \\theta`."""
         model = self.template.render(self.estimate, self._xs, self._ys)
         th = self.template.threshold
         if self.params.interval:  # L in [R - th (s <= 0), R + th (s >= 0)] <=> R in [L - th (s >= 0), L + th (s <= 0)]
@@ -392,10 +356,10 @@ class TemplateFitEstimator:
             self.reference = np.clip(self.reference, model - th, model + th)
 
     def update(self, on, off, *, prediction=None, chord_step=None) -> np.ndarray:
-        """One step: integrate the counts, fit, clip (if set); returns the new estimate ``(2,)`` (a copy).
+        """One step: integrate the counts, fit, calibrate and clip (if set); returns the new estimate ``(2,)``.
 
         ``prediction`` ``(2,)``: the predicted offset at the end of the step (e.g. :class:`OffsetPredictor`);
-        the fit starts from, and its ``prior`` pulls towards, it (default: the previous estimate)."""
+        the fit starts from it and its prior is centred on it (default: the previous estimate)."""
         self.integrate(on, off)
         d0 = None if prediction is None else np.asarray(prediction, dtype=np.float64).reshape(2)
         self.estimate = self.fit(d0, chord_step=chord_step)
@@ -403,26 +367,21 @@ class TemplateFitEstimator:
             self.calibrate()
         if self.params.clip:
             self.clip_reference()
-        if self.params.leak > 0:
-            model = self.template.render(self.estimate, self._xs, self._ys)
-            self.reference = self.reference + self.params.leak * (model - self.reference)
         return self.estimate.copy()
 
     def get_state(self) -> dict:
         """Everything :meth:`set_state` needs to continue bit for bit."""
-        return {"reference": self.reference.copy(), "polarity": self.polarity.copy(),
-                "step_sign": self.step_sign.copy(), "theta": self.theta.copy(), "counts": self.counts.copy(),
-                "stats": self._stats.copy(),
-                "estimate": self.estimate.copy()}
+        return {"reference": self.reference.copy(), "theta": self.theta.copy(), "counts": self.counts.copy(),
+                "step_sign": self.step_sign.copy(), "stats": self._stats.copy(), "estimate": self.estimate.copy()}
 
     def set_state(self, state: dict) -> None:
         """Restore :meth:`get_state`."""
-        self.reference = np.asarray(state["reference"], dtype=np.float64).reshape(self.n_pixels).copy()
-        self.polarity = np.asarray(state["polarity"], dtype=np.float64).reshape(self.n_pixels).copy()
-        self.step_sign = np.asarray(state["step_sign"], dtype=np.float64).reshape(self.n_pixels).copy()
-        self.theta = np.asarray(state["theta"], dtype=np.float64).reshape(2, self.n_pixels).copy()
-        self.counts = np.asarray(state["counts"], dtype=np.float64).reshape(2, self.n_pixels).copy()
-        self._stats = np.asarray(state["stats"], dtype=np.float64).reshape(5, self.n_pixels).copy()
+        n = self.n_pixels
+        self.reference = np.asarray(state["reference"], dtype=np.float64).reshape(n).copy()
+        self.theta = np.asarray(state["theta"], dtype=np.float64).reshape(2, n).copy()
+        self.counts = np.asarray(state["counts"], dtype=np.float64).reshape(2, n).copy()
+        self.step_sign = np.asarray(state["step_sign"], dtype=np.float64).reshape(n).copy()
+        self._stats = np.asarray(state["stats"], dtype=np.float64).reshape(5, n).copy()
         self.estimate = np.asarray(state["estimate"], dtype=np.float64).reshape(2).copy()
 
 

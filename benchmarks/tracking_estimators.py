@@ -31,8 +31,35 @@ no AIMC and no spiking stage in the way:
     predicted from the commands through the known first-order motor, the measurement is the centroid
     estimate plus that eye position, and the output is the filtered target minus the modelled eye.
 
+Model-based rows (:mod:`memr_snn.pipeline.estimators`: the known spot template fitted to the reference image
+that the events imply, first frame + threshold x (ON - OFF) per pixel):
+
+``fit_level``
+    Gauss-Newton least squares of the levels (3 iterations from the previous estimate), the reference image
+    clipped into a threshold of the fitted model after each step;
+``fit_level_noclip``, ``fit_level_huber``
+    the same without the clip; with Huber's loss (scale 0.1 ln units);
+``fit_chord``, ``fit_linear``
+    the chord iteration with the fixed ``2 x 1024`` matrix of the least-squares fit at the centre (3
+    iterations); one product with that matrix (what an analog tile would compute);
+``fit_interval``
+    the events as intervals (a pixel's log intensity lies within a threshold of its reference, on the side of
+    its last step's events), fitted on the pixels outside their interval from a prediction (the eye's
+    displacement from the commands through the known motor, an alpha-beta filter with beta 0.8 on the
+    target's world position), prior weight 0.03 towards it, per-pixel thresholds learnt online (ridge 1000);
+``fit_posterior``
+    the posterior mean on a 0.05-pixel grid around that fit (interval edges softened by 0.03 ln units, a
+    pixel costs at most 4 in log likelihood, Gaussian prior of 0.2 pixels around the prediction);
+``fit_posterior_lead``
+    that estimate plus half a step of the predicted relative velocity, :math:`\hat d + 0.5\,T\,(\hat v -
+    w)` (latency compensation, which the ground-truth baseline does not have);
+``truth_lead``
+    the true offset with the same predictor and lead (what the lead gives a perfect sensor).
+
+The estimators' own settings were chosen on the tuning seeds (kp 250, ki 3000, kd 5), never on seeds 0-4.
 Each estimator gets its own PID gains, tuned on a grid on seeds 100-102; the table gives the mean tracking
-error over seeds 0-4 (mean +- sample std) with those gains.  Not run in CI (about 5 minutes).
+error over seeds 0-4 (mean +- sample std) with those gains.  Not run in CI (about 15 minutes; ``--only``
+runs some rows).
 """
 
 from __future__ import annotations
@@ -191,22 +218,40 @@ class WorldAlphaBeta(Centroid):
 
 
 class TemplateFit(Estimator):
-    """:class:`memr_snn.pipeline.estimators.TemplateFitEstimator` (the model-based fit) as a benchmark row."""
+    r""":class:`memr_snn.pipeline.estimators.TemplateFitEstimator` (the model-based fit) as a benchmark row,
+    with the :class:`~memr_snn.pipeline.estimators.OffsetPredictor` (``beta``; its prediction centres the fit)
+    and an optional lead :math:`\hat d + \gamma\,T\,(\hat v - w)` (``lead`` :math:`\gamma`)."""
 
-    def __init__(self, beta: float | None = None, alpha: float = 1.0, filtered: bool = False, **kw) -> None:
-        self.beta, self.alpha, self.filtered, self.kw = beta, alpha, filtered, kw
+    def __init__(self, beta: float | None = None, lead: float = 0.0, **kw) -> None:
+        self.beta, self.lead, self.kw = beta, lead, kw
 
     def reset(self, params):
         super().reset(params)
         self.fit = TemplateFitEstimator(SpotTemplate.from_tracking(params), **self.kw)
-        self.pred = None if self.beta is None else OffsetPredictor.from_tracking(params, self.alpha, self.beta)
+        self.pred = None if self.beta is None else OffsetPredictor.from_tracking(params, beta=self.beta)
+
+    def measure(self, on, off, u, info):
+        return self.fit.update(on, off, prediction=None if self.pred is None else self.pred.predict(u))
 
     def __call__(self, on, off, u, info):
+        d = self.measure(on, off, u, info)
         if self.pred is None:
-            return self.fit.update(on, off)
-        d = self.fit.update(on, off, prediction=self.pred.predict(u))
-        f = self.pred.correct(d)
-        return f if self.filtered else d
+            return d
+        self.pred.correct(d)
+        return d + self.lead * self.params.dt * self.pred.relative_velocity()
+
+
+class TruthLead(TemplateFit):
+    """The true offset through the same predictor and lead as :class:`TemplateFit` (what the lead alone
+    gives)."""
+
+    def measure(self, on, off, u, info):
+        self.pred.predict(u)
+        return np.asarray(info["offset"], dtype=np.float64)
+
+    def reset(self, params):
+        Estimator.reset(self, params)
+        self.pred = OffsetPredictor.from_tracking(params, beta=self.beta)
 
 
 #: the interval fit's settings (chosen on the tuning seeds 100-102 with kp 250, ki 3000, kd 5)
@@ -227,6 +272,8 @@ ESTIMATORS = {
     "fit_linear": lambda: TemplateFit(mode="linear"),
     "fit_interval": lambda: TemplateFit(beta=0.8, **FIT_INTERVAL),
     "fit_posterior": lambda: TemplateFit(beta=0.8, posterior=0.03, prior_sigma=0.2, **FIT_INTERVAL),
+    "fit_posterior_lead": lambda: TemplateFit(beta=0.8, lead=0.5, posterior=0.03, prior_sigma=0.2, **FIT_INTERVAL),
+    "truth_lead": lambda: TruthLead(beta=0.8, lead=0.5),
 }
 
 

@@ -447,6 +447,11 @@ class OffsetPredictor:
         self.velocity = self.velocity + self.beta * r / self.dt
         return self.position - self.eye
 
+    def relative_velocity(self) -> np.ndarray:
+        r"""The filtered target velocity minus the modelled eye velocity ``(2,)`` [pixels/s]: the offset's rate
+        of change now (for a latency-compensating lead, :math:`\hat d + \gamma\,T\,\dot{\hat d}`)."""
+        return self.velocity - self.eye_vel
+
     def get_state(self) -> dict:
         """Everything :meth:`set_state` needs to continue bit for bit."""
         return {k: getattr(self, k).copy() for k in ("eye", "eye_vel", "position", "velocity")}

@@ -58,7 +58,7 @@ that the events imply, first frame + threshold x (ON - OFF) per pixel):
 
 The estimators' own settings were chosen on the tuning seeds (kp 250, ki 3000, kd 5), never on seeds 0-4.
 Each estimator gets its own PID gains, tuned on a grid on seeds 100-102; the table gives the mean tracking
-error over seeds 0-4 (mean +- sample std) with those gains.  Not run in CI (about 15 minutes; ``--only``
+error over seeds 0-4 (mean +- sample std) with those gains.  Not run in CI (about 20 minutes; ``--only``
 runs some rows).
 """
 

@@ -166,8 +166,8 @@ class SpikingDecoderParams:
     """Online adaptation (``partial_fit``, ``refit``) retrains and reprograms the input crossbar too
     (projected surrogate gradients on the new data, ``adapt_epochs`` epochs), not only the readout."""
     adapt_epochs: int = 20
-    """Epochs of each online retraining of the input weights (unit loss, 5 seeds: 20 recovered 47 %, 40 41 %,
-    5 at ``adapt_lr = 1e-3`` 22 %; docs/bci.md)."""
+    """Epochs of each online retraining of the input weights (unit loss, 5 seeds, intentions at the decoded speed:
+    20 recovered 47 %, 40 41 %, 5 at ``adapt_lr = 1e-3`` 22 %; docs/bci.md)."""
     adapt_lr: float = 3e-3
     """Adam learning rate of the online retraining of the input weights."""
     intention_speed: str = "calibration"

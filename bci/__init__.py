@@ -23,7 +23,7 @@ from .aimc_kalman import AIMCKalmanDecoder
 from .binning import bin_spike_times
 from .cortex import CortexParams, DriftParams, MotorCortex, Tuning, drift_tuning, make_tuning
 from .decoders import Decoder, NotFittedError, WienerFilter
-from .kalman import KalmanFilter, ReFITKalmanFilter, SteadyStateKalmanFilter, reestimate_intention
+from .kalman import KalmanFilter, ReFITKalmanFilter, SteadyStateKalmanFilter, reestimate_intention, rescale_speed
 from .metrics import (
     dial_in_time,
     fitts_throughput,
@@ -53,7 +53,7 @@ __all__ = [
     "bin_spike_times", "AIMCKalmanDecoder",
     "CortexParams", "DriftParams", "MotorCortex", "Tuning", "drift_tuning", "make_tuning",
     "Decoder", "NotFittedError", "WienerFilter",
-    "KalmanFilter", "ReFITKalmanFilter", "SteadyStateKalmanFilter", "reestimate_intention",
+    "KalmanFilter", "ReFITKalmanFilter", "SteadyStateKalmanFilter", "reestimate_intention", "rescale_speed",
     "dial_in_time", "fitts_throughput", "latency_summary", "path_efficiency", "success_rate", "summarize",
     "time_to_target",
     "DECODERS", "BlockResult", "SessionConfig", "SessionResult", "make_decoder", "run_block", "run_session",

@@ -140,7 +140,10 @@ def unit_loss_recovery(seed: int, decoder: str = "refit", loss_fraction: float =
     -------
     dict
         ``blocks``: list of ``{"phase", **metrics}`` in order; ``intact``, ``lost``, ``adapted``
-        (success rates) and ``recovery``.
+        (success rates) and ``recovery``; for the spiking crossbar decoders ``pulses``: the program
+        pulses the adaptations sent to the input and the readout crossbar (counted by the devices,
+        :meth:`~memr_snn.bci.spiking.SpikingCrossbarDecoder.device_stats`) and how many retrainings
+        and reprogrammings they were.
     """
     from .protocol import run_block
     from .task import target_sequence
@@ -167,8 +170,15 @@ def unit_loss_recovery(seed: int, decoder: str = "refit", loss_fraction: float =
     later = [b["success_rate"] for b in blocks[3:]] or [blocks[-1]["success_rate"]]
     p_ad = float(np.mean(later))
     rec = (p_ad - p_lost) / (p_int - p_lost) if p_int > p_lost else float("nan")
-    return {"seed": seed, "decoder": decoder, "adapt": adapt, "n_lost": n_lost, "blocks": blocks, "intact": p_int,
-            "lost": p_lost, "adapted": p_ad, "recovery": float(rec)}
+    out = {"seed": seed, "decoder": decoder, "adapt": adapt, "n_lost": n_lost, "blocks": blocks, "intact": p_int,
+           "lost": p_lost, "adapted": p_ad, "recovery": float(rec)}
+    hw = _hardware(dec)
+    if hw:  # the spiking decoders: device pulses of the adaptations (input crossbar, readout crossbar)
+        d = hw["devices"]
+        out["pulses"] = {"input": d["input_adaptation_pulses"], "readout": d["readout_adaptation_pulses"],
+                         "input_retrainings": d["input_adaptations"],
+                         "readout_reprogrammings": adapt_blocks if adapt else 0}
+    return out
 
 
 def drift_over_days(seed: int, decoder: str = "kf", days: int = 4, config: SessionConfig | None = None) -> dict:

@@ -27,6 +27,8 @@ target (:func:`reestimate_intention`).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.linalg
 
@@ -35,7 +37,7 @@ from memr_snn._validation import check_index_array, check_nonnegative, check_pro
 from ._checks import as_kinematics, check_pair
 from .decoders import Decoder
 
-__all__ = ["KalmanFilter", "SteadyStateKalmanFilter", "ReFITKalmanFilter", "reestimate_intention"]
+__all__ = ["KalmanFilter", "SteadyStateKalmanFilter", "ReFITKalmanFilter", "reestimate_intention", "rescale_speed"]
 
 
 class KalmanFilter(Decoder):
@@ -284,3 +286,44 @@ class ReFITKalmanFilter(KalmanFilter):
         self._check_fitted()
         X, _ = check_pair(X, decoded, self.n_units_)
         return self.partial_fit(X, reestimate_intention(decoded, cursor, target, in_target))
+
+
+def rescale_speed(intended, in_target, speed: float) -> np.ndarray:
+    r"""Intentions rescaled so that their RMS speed over the bins outside the target equals ``speed``.
+
+    ReFIT's intention estimate (:func:`reestimate_intention`) takes each bin's speed from the
+    decoder.  When the decoder has lost its gain (after a unit loss it barely moves the cursor while
+    the user pushes at full speed) the re-aimed intentions inherit the small speeds and a decoder
+    refitted on them stays slow.  This keeps their directions and their relative speeds (slowing near
+    the target, zero while holding) and gives them the calibration's speed scale:
+
+    .. math::
+
+        \tilde{\mathbf v}'_t = \tilde{\mathbf v}_t\,
+            \frac{s}{\sqrt{\langle \lVert\tilde{\mathbf v}_t\rVert^2 \rangle_{t \notin \text{target}}}}
+
+    with ``s`` e.g. the RMS speed of the moving bins of the calibration data.  Intentions whose
+    speeds outside the target are all zero (or no bin outside the target) are returned unchanged.
+
+    Parameters
+    ----------
+    intended : (n_bins, 2) array_like
+        Re-estimated intended velocities [m/s].
+    in_target : (n_bins,) array_like of bool
+        Whether the cursor was inside the target (the hold bins; left out of the RMS).
+    speed : float
+        The RMS speed to rescale to [m/s], > 0.
+
+    Returns
+    -------
+    (n_bins, 2) ndarray
+    """
+    v = as_kinematics("intended", intended)
+    hold = np.asarray(in_target)
+    if hold.shape != (v.shape[0],) or hold.dtype != np.bool_:
+        raise ValueError(f"in_target must be a boolean array of shape ({v.shape[0]},), got {hold.dtype} {hold.shape}")
+    if not (isinstance(speed, (int, float, np.floating)) and math.isfinite(speed) and speed > 0):
+        raise ValueError(f"speed must be a finite number > 0 [m/s], got {speed!r}")
+    moving = v[~hold]
+    rms = float(np.sqrt(np.mean(np.sum(moving ** 2, axis=1)))) if moving.size else 0.0
+    return v * (float(speed) / rms) if rms > 0 else v.copy()

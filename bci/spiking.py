@@ -62,7 +62,11 @@ report (its lifetime projection starts after it).
 **Online adaptation** (:meth:`~SpikingCrossbarDecoder.partial_fit`, :meth:`~SpikingCrossbarDecoder.refit`):
 the readout's ridge statistics are updated with new data (old data weighted by ``memory``) from the
 features of the devices' present reads, and the readout crossbar is reprogrammed; ``refit`` uses
-ReFIT-style re-aimed intentions (:func:`~memr_snn.bci.kalman.reestimate_intention`).  With
+ReFIT-style re-aimed intentions (:func:`~memr_snn.bci.kalman.reestimate_intention`), by default
+(``intention_speed="calibration"``) rescaled to the RMS speed of the moving bins of the calibration data
+(``calibration_speed_``, :func:`~memr_snn.bci.kalman.rescale_speed`): after a unit loss the decoder
+barely moves while the user pushes at full speed, and intentions at the decoded speed would keep it
+slow (docs/bci.md, "Unit loss and recovery").  With
 ``adapt_input=True`` the input weights are first retrained on the new data (``adapt_epochs``, the
 same projected surrogate gradients within the devices' present intervals, worn-out devices
 included) and the input crossbar is reprogrammed (``input_writes_`` pulses; the old readout
@@ -93,7 +97,7 @@ from memr_snn.learning.snn import RSNNConfig, Weights, init_weights
 
 from ._checks import as_counts, check_pair, steps_per_bin
 from .decoders import Decoder
-from .kalman import reestimate_intention
+from .kalman import reestimate_intention, rescale_speed
 from .spiking_energy import COUNTER_KEYS, SpikingEnergyProfile, spiking_energy
 from .spiking_faults import bounded_ridge, needs_mapping, remap_columns, request_for, synapse_bounds
 
@@ -162,10 +166,14 @@ class SpikingDecoderParams:
     """Online adaptation (``partial_fit``, ``refit``) retrains and reprograms the input crossbar too
     (projected surrogate gradients on the new data, ``adapt_epochs`` epochs), not only the readout."""
     adapt_epochs: int = 20
-    """Epochs of each online retraining of the input weights (unit loss, 5 seeds: 20 recovered 47 %, 40 41 %,
-    5 at ``adapt_lr = 1e-3`` 22 %; docs/bci.md)."""
+    """Epochs of each online retraining of the input weights (unit loss, 5 seeds, intentions at the decoded speed:
+    20 recovered 47 %, 40 41 %, 5 at ``adapt_lr = 1e-3`` 22 %; docs/bci.md)."""
     adapt_lr: float = 3e-3
     """Adam learning rate of the online retraining of the input weights."""
+    intention_speed: str = "calibration"
+    """Speed of the re-aimed intentions :meth:`~SpikingCrossbarDecoder.refit` adapts on: ``"decoded"`` (ReFIT:
+    each bin's decoded speed) or ``"calibration"`` (those speeds rescaled to the RMS speed of the moving bins of
+    the fit's data, :func:`~memr_snn.bci.kalman.rescale_speed`; module docstring)."""
     seed: int = 0
     """Seed of the initial weights, training order and devices."""
 
@@ -190,6 +198,8 @@ class SpikingDecoderParams:
         check_int_at_least("adapt_epochs", self.adapt_epochs, 1)
         check_positive("fault_lr", self.fault_lr)
         check_positive("adapt_lr", self.adapt_lr)
+        if self.intention_speed not in ("decoded", "calibration"):
+            raise ValueError(f"intention_speed must be 'decoded' or 'calibration', got {self.intention_speed!r}")
 
 
 def _coupling(tau_s: float, tau_m: float, dt: float) -> float:
@@ -296,6 +306,8 @@ class SpikingCrossbarDecoder(Decoder):
         n = X.shape[1]
         self.n_units_ = n
         self.velocity_scale_ = float(np.sqrt(np.mean(y ** 2))) or 1.0
+        speed = np.linalg.norm(y, axis=1)
+        self.calibration_speed_ = float(np.sqrt(np.mean(speed[speed > 0] ** 2))) if np.any(speed > 0) else 1.0
         cfg = RSNNConfig(n_in=n, n_rec=p.n_hidden, n_out=2, dt=p.bin_width, tau_mem=p.tau_mem, tau_out=p.tau_out,
                          recurrent=False)
         w = init_weights(cfg, p.seed, in_gain=2.0)
@@ -520,10 +532,14 @@ class SpikingCrossbarDecoder(Decoder):
         self.input_adaptations_ += 1
 
     def refit(self, X, decoded, cursor, target, in_target) -> SpikingCrossbarDecoder:
-        """ReFIT-style adaptation: re-aim the decoded velocities at the targets and ``partial_fit`` on them."""
+        """ReFIT-style adaptation: re-aim the decoded velocities at the targets (with ``intention_speed="calibration"``
+        at the calibration's speed scale, ``calibration_speed_``) and ``partial_fit`` on them."""
         self._check_fitted()
         X, _ = check_pair(X, decoded, self.n_units_)
-        return self.partial_fit(X, reestimate_intention(decoded, cursor, target, in_target))
+        labels = reestimate_intention(decoded, cursor, target, in_target)
+        if self.params_.intention_speed == "calibration":
+            labels = rescale_speed(labels, in_target, self.calibration_speed_)
+        return self.partial_fit(X, labels)
 
     # -- decoding -------------------------------------------------------------------------------
     def reset(self) -> None:

@@ -70,6 +70,19 @@ def _mean_std(values) -> str:
     return f"{v.mean():.3f} +- {v.std(ddof=1) if v.size > 1 else 0.0:.3f}"
 
 
+def _pulses(rows) -> str:
+    """Mean device pulses per input retraining and per readout reprogramming of the unit-loss rows ("-" for the
+    decoders without crossbars)."""
+    if not all("pulses" in r for r in rows):
+        return "-"
+
+    def per(key, n):
+        v = [r["pulses"][key] / r["pulses"][n] for r in rows if r["pulses"][n]]
+        return f"{np.mean(v):.3g}" if v else "0"
+
+    return f"{per('input', 'input_retrainings')} / {per('readout', 'readout_reprogrammings')}"
+
+
 def _run(args, bar) -> dict:
     from ..bci.experiments import compare_decoders, drift_over_days, fault_fallback, unit_loss_recovery
 
@@ -134,12 +147,13 @@ def _markdown(res: dict) -> str:
         lines += _energy_table(res["decoders"])
     if "unit_loss" in res:
         lines += ["## Unit loss (60 %) and recovery (harder condition)", "",
-                  "| decoder | adapt | intact | lost | adapted | recovery |", "|---|---|---|---|---|---|"]
+                  "| decoder | adapt | intact | lost | adapted | recovery | pulses per adaptation (input / readout) |",
+                  "|---|---|---|---|---|---|---|"]
         for dec, adapt in sorted({(r["decoder"], r["adapt"]) for r in res["unit_loss"]}):
             rs = [r for r in res["unit_loss"] if r["decoder"] == dec and r["adapt"] == adapt]
             lines.append(f"| {dec} | {'yes' if adapt else 'no'} | {_mean_std(r['intact'] for r in rs)} | "
                          f"{_mean_std(r['lost'] for r in rs)} | {_mean_std(r['adapted'] for r in rs)} | "
-                         f"{_mean_std(r['recovery'] for r in rs)} |")
+                         f"{_mean_std(r['recovery'] for r in rs)} | {_pulses(rs)} |")
         lines.append("")
     if "drift" in res:
         lines += ["## Drift over days (calibrated on day 0)", "", "| decoder | day | success | time to target [s] |",

@@ -45,3 +45,25 @@ def test_decoders_table_reports_the_spiking_energy_and_writes():
     assert "energy" not in [r for r in rows if r["decoder"] == "kf"][0]
     md = _markdown({"quick": True, "seeds": [0], "decoders": rows})
     assert "energy per decoded bin [pJ] by term" in md and "| snn | 0 |" in md
+
+
+def test_unit_loss_rows_count_the_adaptation_pulses():
+    """A tiny unit-loss run of the input-adapting spiking decoder reports the pulses of its one retraining and
+    readout reprogramming; the markdown divides them by those counts (hand case), '-' for the KF."""
+    from memr_snn.bci.experiments import hard_config, unit_loss_recovery
+
+    from memr_snn.cli.cmd_bci import _markdown, _pulses
+
+    row = unit_loss_recovery(0, "snn_input", adapt_blocks=1, config=hard_config(observation_trials=8,
+                                                                                 trials_per_block=2))
+    p = row["pulses"]
+    assert p["input_retrainings"] == 1 and p["readout_reprogrammings"] == 1
+    assert p["input"] > 0 and p["readout"] > 0
+    assert "pulses" not in unit_loss_recovery(0, "refit", adapt_blocks=1,
+                                              config=hard_config(observation_trials=8, trials_per_block=2))
+    rows = [{"pulses": {"input": 600, "readout": 30, "input_retrainings": 3, "readout_reprogrammings": 3}},
+            {"pulses": {"input": 0, "readout": 10, "input_retrainings": 0, "readout_reprogrammings": 2}}]
+    assert _pulses(rows) == "200 / 7.5"  # input: 600/3 (the row without retraining left out); readout: (10 + 5)/2
+    assert _pulses([{"seed": 0}]) == "-"
+    md = _markdown({"quick": True, "seeds": [0], "unit_loss": [row]})
+    assert f"| {p['input']:.3g} / {p['readout']:.3g} |" in md

@@ -10,6 +10,7 @@ from memr_snn.bci import (
     SteadyStateKalmanFilter,
     WienerFilter,
     reestimate_intention,
+    rescale_speed,
 )
 
 
@@ -134,6 +135,23 @@ def test_refit_intention_hand_case():
                                target=[[0.0, 2.0], [4.0, 5.0], [2.0, 2.1]],
                                in_target=np.array([False, False, True]))
     np.testing.assert_allclose(out, [[0.0, 1.0], [3.0, 4.0], [0.0, 0.0]], atol=1e-15)
+
+
+def test_rescale_speed_hand_case():
+    """Intentions (3, 4), (0, 1) outside the target and (1, 1) inside: the RMS speed outside is
+    sqrt((25 + 1) / 2) = sqrt(13); rescaled to 2 every vector is multiplied by 2 / sqrt(13) (directions and
+    speed ratios kept, the hold bin included); all-zero speeds outside the target are left unchanged."""
+    v = np.array([[3.0, 4.0], [0.0, 1.0], [1.0, 1.0]])
+    hold = np.array([False, False, True])
+    out = rescale_speed(v, hold, 2.0)
+    np.testing.assert_allclose(out, v * 2.0 / np.sqrt(13.0), rtol=1e-15)
+    assert np.sqrt(np.mean(np.sum(out[~hold] ** 2, axis=1))) == pytest.approx(2.0, rel=1e-15)
+    still = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
+    np.testing.assert_array_equal(rescale_speed(still, hold, 2.0), still)
+    with pytest.raises(ValueError, match="speed"):
+        rescale_speed(v, hold, 0.0)
+    with pytest.raises(ValueError, match="in_target"):
+        rescale_speed(v, hold[:2], 1.0)
 
 
 def _angle_error(a, b):

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from memr_snn.bci import CortexParams, MotorCortex
+from memr_snn.bci import CortexParams, MotorCortex, reestimate_intention
 from memr_snn.bci.spiking import SUBSTEPS, SpikingCrossbarDecoder, SpikingDecoderParams, reference_decode
 
 
@@ -86,8 +86,39 @@ def test_partial_fit_reprograms_only_the_readout(small):
     np.testing.assert_array_equal(dec.read_input_weights(), w_in0)
 
 
+@pytest.mark.parametrize("speed", ["decoded", "calibration"])
+def test_refit_adapts_on_the_reaimed_intentions(speed):
+    """``refit`` equals ``partial_fit`` of an identical decoder on the ReFIT re-aimed intentions
+    (:func:`reestimate_intention`), rescaled by hand to the calibration's RMS moving speed for
+    ``intention_speed="calibration"``; the input crossbar is retrained as well (``adapt_input``)."""
+    X, y = _data(6, 300, 4)
+    y[:20] = 0.0  # a still start: bins without speed stay out of the calibration speed
+    p = SpikingDecoderParams(n_hidden=5, copies=3, epochs=2, seq_bins=20, tau_mem=0.03, fault_epochs=2,
+                             adapt_input=True, adapt_epochs=2, intention_speed=speed)
+    a, b = SpikingCrossbarDecoder(p).fit(X[:200], y[:200]), SpikingCrossbarDecoder(p).fit(X[:200], y[:200])
+    s = np.linalg.norm(y[20:200], axis=1)
+    assert a.calibration_speed_ == pytest.approx(np.sqrt(np.mean(s ** 2)), rel=1e-12)
+    rng = np.random.default_rng(5)
+    decoded, cursor = rng.normal(scale=0.05, size=(100, 2)), rng.normal(scale=0.05, size=(100, 2))
+    target = np.tile([0.08, 0.0], (100, 1))
+    inside = np.linalg.norm(cursor - target, axis=1) < 0.05
+    assert 0 < inside.sum() < 100
+    labels = reestimate_intention(decoded, cursor, target, inside)
+    if speed == "calibration":
+        moving = labels[~inside]
+        labels = labels * (a.calibration_speed_ / np.sqrt(np.mean(np.sum(moving ** 2, axis=1))))
+    a.refit(X[200:], decoded, cursor, target, inside)
+    b.partial_fit(X[200:], labels)
+    assert a.input_adaptations_ == b.input_adaptations_ == 1
+    np.testing.assert_array_equal(a.read_input_weights(), b.read_input_weights())
+    np.testing.assert_array_equal(a.read_output_weights(), b.read_output_weights())
+    np.testing.assert_array_equal(a.bias_, b.bias_)
+
+
 def test_bad_params_named():
     with pytest.raises(ValueError, match="n_hidden"):
         SpikingDecoderParams(n_hidden=0)
     with pytest.raises(ValueError, match="readout_headroom"):
         SpikingDecoderParams(readout_headroom=0.5)
+    with pytest.raises(ValueError, match="intention_speed"):
+        SpikingDecoderParams(intention_speed="fast")

@@ -15,7 +15,8 @@ stage (period 20 ms, latency 19 ms) and the CartPole-v1 plant (acts at the windo
 observation visible 1 ms later), with the pipeline's per-stage CPU accounting; the same run without the
 training modes: ``memr-snn pipeline run cartpole --seeds 0 1 2``.
 
-Run:  python examples/cartpole_snn.py --seeds 0 1 2 [--episodes 100] [--online 20] [--json out.json]
+Run:  python examples/cartpole_snn.py --seeds 0 1 2 [--episodes 100] [--online 20] [--dagger-rounds 3]
+      [--json out.json]
 Needs gymnasium:  pip install 'gymnasium>=1.0'
 """
 

@@ -2,7 +2,8 @@
 
 Per seed: the controller (networks/cartpole_controller.py: 40 population-coded encoder neurons, two
 action neurons, readout on a differential crossbar of the ``hfox_rram`` preset, program-and-verify) is
-trained offline by imitation of an LQR expert with faults in the loop, evaluated on 100 episodes,
+trained offline by imitation of an LQR expert with faults in the loop and DAgger rounds (the programmed
+controller's own states, labelled by the expert, join the training set), evaluated on 100 episodes,
 then trained online with reward-modulated STDP on the devices for ``--online`` episodes and evaluated
 again (learning frozen: reward 0).  Energy per control step: SynOps x 23.6 pJ and neuron updates x
 81 pJ (Loihi, Davies et al. 2018: ``memr_snn.hardware.load_profile("loihi1")``) plus the devices' read
@@ -14,7 +15,8 @@ stage (period 20 ms, latency 19 ms) and the CartPole-v1 plant (acts at the windo
 observation visible 1 ms later), with the pipeline's per-stage CPU accounting; the same run without the
 training modes: ``memr-snn pipeline run cartpole --seeds 0 1 2``.
 
-Run:  python examples/cartpole_snn.py --seeds 0 1 2 [--episodes 100] [--online 20] [--json out.json]
+Run:  python examples/cartpole_snn.py --seeds 0 1 2 [--episodes 100] [--online 20] [--dagger-rounds 3]
+      [--json out.json]
 Needs gymnasium:  pip install 'gymnasium>=1.0'
 """
 
@@ -74,19 +76,21 @@ def _crossbar(preset: str, **kw):
 
 
 def run_seed(make_env, seed: int, episodes: int, online: int, preset: str, learning_rate: float,
-             train_episodes: int = 30, modes=("offline", "rstdp", "online")) -> dict:
-    """One seed: ``offline`` (imitation with faults in the loop), ``rstdp`` (the offline controller, then
-    R-STDP online), ``online`` (online imitation from small random weights, the e-prop readout rule)."""
+             train_episodes: int = 30, modes=("offline", "rstdp", "online"), dagger_rounds: int = 3,
+             dagger_episodes: int = 10) -> dict:
+    """One seed: ``offline`` (imitation with faults in the loop and DAgger rounds), ``rstdp`` (the offline
+    controller, then R-STDP online), ``online`` (online imitation from small random weights, the e-prop
+    readout rule)."""
     energy = ControllerEnergy.from_profile(load_profile("loihi1"))
     row = {"seed": seed, "preset": preset}
     if "offline" in modes or "rstdp" in modes:
         t0 = time.process_time()
         rule = (lambda wb: rstdp_rule(wb, learning_rate=learning_rate)) if "rstdp" in modes else None
         res = train_offline(make_env, device=_crossbar(preset), seed=seed, energy=energy, episodes=train_episodes,
-                            plasticity=rule)
+                            plasticity=rule, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes)
         ctrl = res.controller
         row.update(train_states=res.n_states, train_agreement=res.train_agreement,
-                   programming_writes=res.programming_writes, faults_in_the_loop=res.history)
+                   programming_writes=res.programming_writes, faults_in_the_loop=res.history, dagger=res.dagger)
         row["offline"] = _evaluate(make_env, ctrl, episodes, seed)
         row["offline"]["cpu_s"] = time.process_time() - t0
         if "rstdp" in modes and online:
@@ -135,12 +139,16 @@ def main(argv=None) -> list[dict]:
                     choices=["offline", "rstdp", "online"])
     ap.add_argument("--learning-rate", type=float, default=0.02)
     ap.add_argument("--train-episodes", type=int, default=30, help="expert rollouts for the imitation")
+    ap.add_argument("--dagger-rounds", type=int, default=3,
+                    help="DAgger rounds after the first fit (the programmed controller's visited states, labelled by "
+                         "the expert, join the training set; 0: none)")
+    ap.add_argument("--dagger-episodes", type=int, default=10, help="controller episodes per DAgger round")
     ap.add_argument("--preset", default="hfox_rram", help="device preset, or 'float' for float weights")
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
     make_env = make_env_factory()
     rows = [run_seed(make_env, s, args.episodes, args.online, args.preset, args.learning_rate, args.train_episodes,
-                     args.modes) for s in args.seeds]
+                     args.modes, args.dagger_rounds, args.dagger_episodes) for s in args.seeds]
     for r in rows:
         for mode in ("offline", "rstdp", "online"):
             if mode not in r:

@@ -13,6 +13,14 @@ devices, clipped targets) is frozen at its realised value, the others are refitt
 the result is programmed again (:func:`memr_snn.learning.control.faults_in_the_loop`).  All writes are
 device writes of the controller.
 
+**DAgger rounds** (``dagger_rounds``; Ross, Gordon & Bagnell 2011).  The expert's states cover what the
+expert visits (the cart within about 0.5 m of the centre); the programmed controller, whose devices hold
+a slightly different readout, drifts further (to 1 m and beyond) and meets states the fit never saw,
+where the readout's response to the angle can fall off or reverse.  So the programmed controller runs
+episodes with its own actions, the expert labels every state it visited
+(:func:`memr_snn.learning.control.visited_states`), the states join the training set, and the readout is
+fitted and programmed again with faults in the loop; each round uses the previous round's controller.
+
 **Online: reward-modulated STDP on the devices** (:func:`train_rstdp`).  A controller built with a
 :class:`memr_snn.learning.RewardSTDP` rule on its readout keeps learning while it acts: the STDP pairs
 of encoder and output spikes fill per-synapse eligibility traces, and the reward of each control step
@@ -37,6 +45,7 @@ from memr_snn.learning.control import (
     collect_states,
     faults_in_the_loop,
     run_episode,
+    visited_states,
 )
 
 from .cartpole_controller import ControllerConfig, ControllerEnergy, SpikingCartPoleController
@@ -59,13 +68,21 @@ class OfflineResult:
     coefficients: np.ndarray
     """Realised readout coefficients ``(n_in + 1,)`` of the "push right" neuron (last: bias)."""
     history: list[dict]
-    """Faults-in-the-loop rounds (:func:`memr_snn.learning.control.faults_in_the_loop`)."""
+    """Faults-in-the-loop rounds (:func:`memr_snn.learning.control.faults_in_the_loop`) of the last fit."""
     n_states: int
     """Training states."""
     train_agreement: float
     """Fraction of training states where the realised readout's sign agrees with the expert."""
     programming_writes: int
     """Device write pulses of the initial programming and the refits."""
+    states: np.ndarray
+    """Training states ``(n_states, 4)``: the expert's rollouts, then the states of each DAgger round."""
+    labels: np.ndarray
+    """Their targets, the clipped expert scores ``(n_states,)``."""
+    dagger: list[dict]
+    """DAgger rounds: ``round``, ``first_episode`` (seed of its first rollout), ``states_added``,
+    ``rollout_returns`` (the controller's returns in those rollouts), ``fit_mse``, ``missed`` (after the
+    round's faults-in-the-loop refits) and ``writes_so_far``."""
 
 
 def encoder_features(config: ControllerConfig, observations) -> np.ndarray:
@@ -85,8 +102,10 @@ def train_offline(make_env: Callable[[], Any], *, config: ControllerConfig | Non
                   plasticity: RewardSTDP | Callable[[float], RewardSTDP] | None = None,
                   energy: ControllerEnergy | None = None, seed: int = 0,
                   episodes: int = 30, explore: float = 0.2, score_scale: float = 1.0, alpha: float = 1.0,
-                  charge: float = 15e-12, tolerance: float = 0.05, rounds: int = 2) -> OfflineResult:
-    """Imitation of the LQR expert, programmed with faults in the loop (module docstring).
+                  charge: float = 15e-12, tolerance: float = 0.05, rounds: int = 2,
+                  dagger_rounds: int = 0, dagger_episodes: int = 10) -> OfflineResult:
+    """Imitation of the LQR expert, programmed with faults in the loop (module docstring), optionally
+    followed by DAgger rounds.
 
     Parameters
     ----------
@@ -117,16 +136,34 @@ def train_offline(make_env: Callable[[], Any], *, config: ControllerConfig | Non
         coefficient is frozen.
     rounds : int
         Faults-in-the-loop refits after the first programming (0: program once).
+    dagger_rounds : int
+        DAgger rounds after the first fit (Ross, Gordon & Bagnell 2011): the programmed controller (on its
+        devices, read noise included) runs ``dagger_episodes`` episodes with its own actions
+        (``env.reset(seed=1000 * seed + episodes + r * dagger_episodes + i)`` in round ``r``), the expert
+        labels every state it visited (:func:`memr_snn.learning.control.visited_states`), the states join
+        the training set, and the readout is fitted and programmed again with faults in the loop.
+        ``episodes + dagger_rounds * dagger_episodes`` must not exceed 1000 (the seed's block of training
+        episodes).
+    dagger_episodes : int
+        Controller episodes per DAgger round.
     """
     cfg = config if config is not None else ControllerConfig()
     check_int_at_least("seed", seed, 0)
     check_positive("score_scale", score_scale)
     check_positive("charge", charge, "C")
+    check_int_at_least("dagger_rounds", dagger_rounds, 0)
+    check_int_at_least("dagger_episodes", dagger_episodes, 1)
+    if episodes + dagger_rounds * dagger_episodes > 1000:
+        raise ValueError(f"episodes + dagger_rounds * dagger_episodes must be <= 1000 (the seed's training "
+                         f"episodes), got {episodes} + {dagger_rounds} * {dagger_episodes}")
     expert = LinearPolicy(cartpole_lqr_gain(q=EXPERT_Q))
+
+    def label(s):
+        return float(np.clip(expert.score(s) / score_scale, -1.0, 1.0))
+
     states = collect_states(make_env, expert, episodes, seed=1000 * seed, explore=explore)
-    feats = encoder_features(cfg, states)
-    x = np.hstack([feats, np.ones((len(feats), 1))])
-    y = np.clip(np.array([expert.score(s) for s in states]) / score_scale, -1.0, 1.0)
+    x = np.hstack([encoder_features(cfg, states), np.ones((len(states), 1))])
+    y = np.array([label(s) for s in states])
     w_scale, b_scale = _scales(cfg, charge)
     beta0 = np.linalg.solve(x.T @ x + alpha * np.eye(x.shape[1]), x.T @ y)
 
@@ -137,21 +174,43 @@ def train_offline(make_env: Callable[[], Any], *, config: ControllerConfig | Non
     if plasticity is not None and not isinstance(plasticity, RewardSTDP):
         plasticity = plasticity(2.0 * float(np.abs(w0).max()))  # a rule factory: bounds twice the largest weight
     ctrl = SpikingCartPoleController(w0, b0, cfg, device=device, plasticity=plasticity, energy=energy, seed=seed)
-    if device is None:
-        real, history = beta0, [{"round": 0, "frozen": 0, "missed": 0, "fit_mse": float(np.mean((x @ beta0 - y) ** 2))}]
-    else:
+
+    def fit(x, y):
+        """Fit the readout to (x, y), program it (faults in the loop); the realised coefficients, history."""
+        beta = np.linalg.solve(x.T @ x + alpha * np.eye(x.shape[1]), x.T @ y)
+        if device is None:
+            ctrl.program(*amps(beta))
+            return beta, [{"round": 0, "frozen": 0, "missed": 0, "fit_mse": float(np.mean((x @ beta - y) ** 2))}]
+
         def program(beta2):  # beta2 (d, 2): columns "left", "right" in coefficient units
             w = beta2[:-1].T * w_scale
             ctrl.program(w, beta2[-1] * b_scale)
             got = ctrl.weights() / w_scale
             return np.vstack([got.T, beta2[-1:]])
 
-        tol = tolerance * float(np.abs(beta0[:-1]).max())
-        real2, history = faults_in_the_loop(x, np.stack([-y, y], axis=1), alpha, program, tolerance=tol,
-                                            iterations=rounds, free_last=1)
-        real = (real2[:, 1] - real2[:, 0]) / 2.0
+        tol = tolerance * float(np.abs(beta[:-1]).max())
+        real2, hist = faults_in_the_loop(x, np.stack([-y, y], axis=1), alpha, program, tolerance=tol,
+                                         iterations=rounds, free_last=1)
+        return (real2[:, 1] - real2[:, 0]) / 2.0, hist
+
+    if device is None:
+        real, history = beta0, [{"round": 0, "frozen": 0, "missed": 0,
+                                 "fit_mse": float(np.mean((x @ beta0 - y) ** 2))}]
+    else:
+        real, history = fit(x, y)
+    dagger = []
+    for r in range(dagger_rounds):
+        first = 1000 * seed + episodes + r * dagger_episodes
+        new, new_y, returns = visited_states(make_env, ctrl, label, dagger_episodes, seed=first)
+        states = np.vstack([states, new])
+        x = np.vstack([x, np.hstack([encoder_features(cfg, new), np.ones((len(new), 1))])])
+        y = np.concatenate([y, new_y])
+        real, history = fit(x, y)
+        dagger.append({"round": r + 1, "first_episode": first, "states_added": len(new),
+                       "rollout_returns": returns.tolist(), "fit_mse": history[-1]["fit_mse"],
+                       "missed": history[-1]["missed"], "writes_so_far": ctrl.device_writes})
     agree = float(np.mean(np.sign(x @ real) == np.sign(y)))
-    return OfflineResult(ctrl, real, history, len(states), agree, ctrl.device_writes)
+    return OfflineResult(ctrl, real, history, len(states), agree, ctrl.device_writes, states, y, dagger)
 
 
 # --------------------------------------------------------------------------------- online

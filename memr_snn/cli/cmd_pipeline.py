@@ -32,7 +32,8 @@ def _run_example(args) -> tuple[dict, str]:
     if args.example == "cartpole":
         from ..pipeline.cartpole import CartPoleConfig, cartpole_markdown, evaluate_cartpole
 
-        cfg = CartPoleConfig(episodes=args.episodes, preset=args.device, train_episodes=args.train_episodes)
+        cfg = CartPoleConfig(episodes=args.episodes, preset=args.device, train_episodes=args.train_episodes,
+                             dagger_rounds=args.dagger_rounds, dagger_episodes=args.dagger_episodes)
         res = evaluate_cartpole(args.seeds, cfg, progress=args.progress)
         return res, cartpole_markdown(res)
     from ..pipeline.tracking import compare_tracking, comparison_markdown
@@ -126,6 +127,10 @@ def add_pipeline_parser(sub) -> None:
     r.add_argument("--episodes", type=int, default=100, help="cartpole: evaluation episodes per seed")
     r.add_argument("--train-episodes", type=int, default=30,
                    help="cartpole: expert rollouts of the offline imitation")
+    r.add_argument("--dagger-rounds", type=int, default=3,
+                   help="cartpole: DAgger rounds after the first fit (the programmed controller's visited states, "
+                        "labelled by the expert, join the training set; 0: none)")
+    r.add_argument("--dagger-episodes", type=int, default=10, help="cartpole: controller episodes per DAgger round")
     r.add_argument("--device", default="hfox_rram", help="cartpole: device preset of the readout, or 'float'")
     r.add_argument("--out", type=Path, default=Path("pipeline_output"), help="folder for the results")
     r.add_argument("--no-plots", action="store_true", help="skip timeline.png")

@@ -15,6 +15,9 @@ info)``), so any implementation of it works; the spiking controller that these r
   rest, program again.
 * :func:`collect_states`, :func:`evaluate` -- rollouts of a policy (with exploration) and returns over
   episodes with fixed seeds.
+* :func:`visited_states` -- DAgger's data step (Ross, Gordon & Bagnell 2011): the states a learned
+  policy visits when its own actions drive the plant, labelled by the expert, to be added to the
+  training set so that the next fit covers the states the learner reaches (not only the expert's).
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ import numpy as np
 from .._validation import check_int_at_least, check_nonnegative, check_probability
 
 __all__ = ["CARTPOLE", "cartpole_linearisation", "cartpole_lqr_gain", "LinearPolicy", "ridge",
-           "ridge_with_fixed", "faults_in_the_loop", "collect_states", "evaluate", "run_episode"]
+           "ridge_with_fixed", "faults_in_the_loop", "collect_states", "evaluate", "run_episode",
+           "visited_states"]
 
 #: CartPole-v1's constants (gymnasium ``CartPoleEnv``): gravity [m/s^2], cart mass [kg], pole mass [kg],
 #: half pole length [m], force magnitude [N], time step [s]
@@ -240,3 +244,36 @@ def collect_states(make_env: Callable[[], Any], expert: Callable[[np.ndarray], i
         if hasattr(env, "close"):
             env.close()
     return np.array(out)
+
+
+def visited_states(make_env: Callable[[], Any], policy: Callable[[np.ndarray], int],
+                   label: Callable[[np.ndarray], float], episodes: int, seed: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """DAgger's data step (Ross, Gordon & Bagnell, AISTATS 2011, with the mixing weight of the expert 0):
+    run ``policy`` for ``episodes`` episodes (episode ``i`` from ``env.reset(seed=seed + i)``, the policy's
+    own actions drive the plant, :func:`run_episode`) and label every observation it acted on with the
+    expert's ``label(obs)``.
+
+    Returns
+    -------
+    states : ndarray (n, obs_dim)
+        The observations the policy acted on, in order.
+    labels : ndarray (n,)
+        ``label`` of each.
+    returns : ndarray (episodes,)
+        The episodes' returns.
+    """
+    check_int_at_least("episodes", episodes, 1)
+    seen: list[np.ndarray] = []
+
+    def record(obs, action, r, nxt, terminated):
+        seen.append(np.array(obs, dtype=np.float64))
+
+    env = make_env()
+    try:
+        returns = np.array([run_episode(env, policy, seed + i, on_step=record) for i in range(episodes)])
+    finally:
+        if hasattr(env, "close"):
+            env.close()
+    states = np.array(seen).reshape(len(seen), -1)
+    return states, np.array([float(label(s)) for s in states]), returns

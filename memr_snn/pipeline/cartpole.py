@@ -23,8 +23,8 @@ Accounting (:meth:`ControllerStage.counters`, since the stage's reset): ``energy
 reads V_read^2 G t_read), split into ``energy_synops_J``, ``energy_neuron_updates_J``, ``energy_device_reads_J``;
 ``writes`` are the device write pulses (programming and learning) during the run, priced in
 ``energy_device_writes_J``.  Training is not part of the run: :func:`trained_controller` trains offline by
-imitation of the LQR expert with faults in the loop (``networks.cartpole_training.train_offline``) and keeps
-the trained state per (seed, preset, rollouts) for the rest of the process.
+imitation of the LQR expert with faults in the loop and DAgger rounds (``networks.cartpole_training.train_offline``)
+and keeps the trained state per training setting for the rest of the process.
 """
 
 from __future__ import annotations
@@ -56,12 +56,17 @@ class CartPoleConfig:
     """Device preset of the readout crossbar (``"float"``: float weights)."""
     train_episodes: int = 30
     """Expert rollouts of the offline imitation."""
+    dagger_rounds: int = 3
+    """DAgger rounds after the first fit (``networks.cartpole_training.train_offline``; 0: none)."""
+    dagger_episodes: int = 10
+    """Controller episodes per DAgger round."""
 
     def __post_init__(self) -> None:
-        for k in ("episodes", "train_episodes"):
+        for k in ("episodes", "train_episodes", "dagger_rounds", "dagger_episodes"):
             v = getattr(self, k)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{k} must be an integer >= 1, got {v!r} (--{k.replace('_', '-')})")
+            low = 0 if k == "dagger_rounds" else 1
+            if isinstance(v, bool) or not isinstance(v, int) or v < low:
+                raise ValueError(f"{k} must be an integer >= {low}, got {v!r} (--{k.replace('_', '-')})")
 
 
 class ControllerStage(StageBase):
@@ -168,26 +173,29 @@ def _energy():
 
 
 @functools.lru_cache(maxsize=16)
-def _trained(seed: int, preset: str, train_episodes: int):
+def _trained(seed: int, preset: str, train_episodes: int, dagger_rounds: int, dagger_episodes: int):
     from ..networks.cartpole_training import train_offline
     from .plant import _gym
 
     gym = _gym()
     res = train_offline(lambda: gym.make("CartPole-v1"), device=_crossbar(preset), seed=seed, energy=_energy(),
-                        episodes=train_episodes)
+                        episodes=train_episodes, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes)
     info = {"train_states": res.n_states, "train_agreement": res.train_agreement,
-            "programming_writes": res.programming_writes}
+            "programming_writes": res.programming_writes, "faults_in_the_loop": res.history,
+            "dagger": res.dagger}
     return res.controller.state(), info
 
 
-def trained_controller(seed: int, preset: str = "hfox_rram", train_episodes: int = 30):
+def trained_controller(seed: int, preset: str = "hfox_rram", train_episodes: int = 30, dagger_rounds: int = 3,
+                       dagger_episodes: int = 10):
     """A controller trained offline for ``seed`` (module docstring) and the training's summary.
 
-    The trained state is kept per ``(seed, preset, train_episodes)`` for the rest of the process, so a second
-    call returns a fresh controller in the same state without training again."""
+    The trained state is kept per ``(seed, preset, train_episodes, dagger_rounds, dagger_episodes)`` for the
+    rest of the process, so a second call returns a fresh controller in the same state without training
+    again."""
     from ..networks.cartpole_controller import SpikingCartPoleController
 
-    state, info = _trained(int(seed), str(preset), int(train_episodes))
+    state, info = _trained(int(seed), str(preset), int(train_episodes), int(dagger_rounds), int(dagger_episodes))
     from ..networks.cartpole_controller import ControllerConfig
 
     n_in = ControllerConfig().encoding.n_channels
@@ -221,7 +229,8 @@ def evaluate_cartpole(seeds=(0, 1, 2), cfg: CartPoleConfig = CartPoleConfig(), p
     bar = ProgressBar(len(seeds), desc="cartpole seeds", enabled=progress)
     try:
         for s in seeds:
-            ctrl, info = trained_controller(s, cfg.preset, cfg.train_episodes)
+            ctrl, info = trained_controller(s, cfg.preset, cfg.train_episodes, cfg.dagger_rounds,
+                                            cfg.dagger_episodes)
             pipe = cartpole_pipeline(ctrl, seed=s, episode_seed=10_000 + 1000 * s)
             returns = run_episodes(pipe, cfg.episodes)
             rep = pipeline_report(pipe)

@@ -14,6 +14,7 @@ from memr_snn.learning.control import (
     faults_in_the_loop,
     ridge,
     ridge_with_fixed,
+    visited_states,
 )
 
 
@@ -117,3 +118,28 @@ def test_collect_states_is_seeded():
     b = collect_states(lambda: gym.make("CartPole-v1"), expert, 2, seed=5, explore=0.3)
     c = collect_states(lambda: gym.make("CartPole-v1"), expert, 2, seed=6, explore=0.3)
     assert a.shape[1] == 4 and np.array_equal(a, b) and not (a.shape == c.shape and np.array_equal(a, c))
+
+
+def test_visited_states_are_the_learners_states_labelled_by_the_expert():
+    """DAgger's data step equals a hand-written gymnasium loop: the learner's actions drive the plant, every
+    observation it acted on is recorded in order and labelled by the expert's score."""
+    gym = _gym()
+    learner = LinearPolicy([0.0, 0.0, 1.0, 0.0])  # pushes towards the pole's lean only: fails within ~100 steps
+    expert = LinearPolicy(cartpole_lqr_gain())
+    states, labels, returns = visited_states(lambda: gym.make("CartPole-v1"), learner, expert.score, 3, seed=40)
+    env = gym.make("CartPole-v1")
+    ref, ref_returns = [], []
+    for i in range(3):
+        obs, _ = env.reset(seed=40 + i)
+        steps = 0
+        while True:
+            ref.append(np.array(obs, dtype=np.float64))
+            obs, _, terminated, truncated, _ = env.step(int(learner.k @ obs > 0))
+            steps += 1
+            if terminated or truncated:
+                break
+        ref_returns.append(steps)
+    ref = np.array(ref)
+    assert np.array_equal(states, ref) and np.array_equal(returns, ref_returns)
+    assert 3 * 5 < len(states) < 3 * 500  # the learner fails: not the expert's trajectories
+    np.testing.assert_allclose(labels, ref @ expert.k, rtol=1e-12)

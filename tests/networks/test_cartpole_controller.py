@@ -221,7 +221,8 @@ def test_trained_controller_balances():
     example = Path(__file__).resolve().parents[2] / "examples" / "cartpole_snn.py"
     main = runpy.run_path(str(example))["main"]
     (row,) = main(["--seeds", "0", "--episodes", "2", "--online", "1", "--train-episodes", "4",
-                   "--modes", "offline", "rstdp"])
+                   "--dagger-rounds", "1", "--dagger-episodes", "1", "--modes", "offline", "rstdp"])
+    assert len(row["dagger"]) == 1 and row["train_states"] > row["dagger"][0]["states_added"] > 0
     assert row["train_agreement"] > 0.8 and row["faults_in_the_loop"][0]["missed"] > 0  # faulty devices found
     assert row["offline"]["faulty_devices"] > 0 and row["programming_writes"] > 0
     assert row["offline"]["min_return"] >= 300  # balances for many steps (a random policy lasts about 20)
@@ -271,3 +272,45 @@ def test_online_imitation_learns_on_float_weights():
     train_online_imitation(ctrl, make_env, 4, seed=60, eta=0.02, explore=0.2)
     after = evaluate(make_env, ctrl, episodes=3, seed=50).mean()
     assert before < 100 and after > 3 * before
+
+
+def test_dagger_round_adds_the_controllers_visited_states_labelled_by_the_expert():
+    """train_offline with one DAgger round (float weights): the training set is the expert's states, then
+    exactly the states the round-0 controller visits on the round's episodes, labelled by the clipped expert
+    score; the final readout is the ridge fit of the aggregated set and is what the controller holds."""
+    gym = pytest.importorskip("gymnasium")
+    from memr_snn.networks.cartpole_training import EXPERT_Q, encoder_features, train_offline
+
+    from memr_snn.learning.control import cartpole_lqr_gain, ridge
+
+    def make_env():
+        return gym.make("CartPole-v1")
+
+    kw = dict(seed=3, episodes=1, score_scale=2.0, alpha=1.0)
+    base = train_offline(make_env, **kw)
+    res = train_offline(make_env, dagger_rounds=1, dagger_episodes=1, **kw)
+    n0 = base.n_states
+    np.testing.assert_array_equal(res.states[:n0], base.states)
+    # the round-0 controller (the same fit) acting on the round's episode, by hand
+    ctrl0, env = base.controller, make_env()
+    obs, _ = env.reset(seed=1000 * 3 + 1)
+    visited = []
+    while True:
+        visited.append(np.array(obs, dtype=np.float64))
+        obs, _, terminated, truncated, _ = env.step(ctrl0.act(obs))
+        if terminated or truncated:
+            break
+    visited = np.array(visited)
+    assert res.n_states == n0 + len(visited) == len(res.labels)
+    assert res.dagger[0]["states_added"] == len(visited) and res.dagger[0]["first_episode"] == 3001
+    np.testing.assert_array_equal(res.states[n0:], visited)
+    k = cartpole_lqr_gain(q=EXPERT_Q)
+    np.testing.assert_allclose(res.labels[n0:], np.clip(visited @ k / 2.0, -1.0, 1.0), rtol=1e-12)
+    x = np.hstack([encoder_features(ControllerConfig(), res.states), np.ones((res.n_states, 1))])
+    beta = ridge(x, res.labels, 1.0)
+    np.testing.assert_allclose(res.coefficients, beta, rtol=1e-10)
+    scale = ControllerConfig().out_tau_syn / 15e-12
+    np.testing.assert_allclose(res.controller.weights()[1] * scale, beta[:-1], rtol=1e-10)
+    assert not np.allclose(res.coefficients, base.coefficients)  # the new states changed the fit
+    with pytest.raises(ValueError, match="dagger_episodes"):
+        train_offline(make_env, episodes=500, dagger_rounds=11, dagger_episodes=50)

@@ -57,10 +57,12 @@ def test_pipeline_cartpole_listed_and_runs(tmp_path, capsys):
     assert "cartpole" in capsys.readouterr().out
     out = tmp_path / "c"
     assert main(["pipeline", "run", "cartpole", "--seeds", "0", "--episodes", "1", "--train-episodes", "2",
-                 "--device", "float", "--no-plots", "--json", "--no-progress", "--out", str(out)]) == 0
+                 "--dagger-rounds", "1", "--dagger-episodes", "1", "--device", "float", "--no-plots", "--json",
+                 "--no-progress", "--out", str(out)]) == 0
     doc = json.loads(capsys.readouterr().out)
     row = doc["per_seed"][0]
     assert len(row["returns"]) == 1 and row["control_steps"] >= row["returns"][0]
+    assert doc["config"]["dagger_rounds"] == 1 and len(row["training"]["dagger"]) == 1
     assert {s["name"]: s["kind"] for s in row["report"]["stages"]} == {"controller": "controller", "cartpole": "plant"}
     parts = row["controller_energy_per_control_step_J"]
     assert set(parts) == {"synops", "neuron_updates", "device_reads", "device_writes"}

@@ -4,7 +4,8 @@ Run by path, ``python _sparse_worker.py CONFIG_JSON OUT.npz``, by :func:`memr_sn
 through :func:`memr_snn.bench.launch.run_worker`.  ``mode`` is ``"memr"``, ``"brian2"``
 (``cpp_standalone``) or ``"nest"``; every mode reads the same network arrays from the ``.npz`` file
 named by ``arrays`` (:func:`memr_snn.bench.sparse.sparse_arrays`) and the constants from ``params``
-(:data:`memr_snn.bench.sparse.SPARSE`), and imports only the simulator it runs.  The helpers shared
+(:data:`memr_snn.bench.sparse.SPARSE`), and imports only the simulator it runs.  Brian2 runs
+``cpp_standalone`` unless the configuration names another ``target`` (the tests use ``numpy``).  The helpers shared
 with the suite's worker (Brian2 target selection, peak RSS) are loaded from :mod:`memr_snn.bench._worker`
 by path, which imports only the standard library and numpy.
 
@@ -97,7 +98,8 @@ def _run_brian2(cfg: dict) -> dict:
 
     a = _load(cfg)
     par, dt, n = cfg["params"], float(cfg["dt"]), int(cfg["n_neurons"])
-    build_dir = _W._brian2_target(b2, "cpp_standalone", "memr_snn_sparse_cpp_")
+    target = cfg.get("target", "cpp_standalone")
+    build_dir = _W._brian2_target(b2, target, "memr_snn_sparse_cpp_")
     try:
         t0 = time.perf_counter()
         second, volt, amp = b2.second, b2.volt, b2.amp
@@ -121,6 +123,13 @@ def _run_brian2(cfg: dict) -> dict:
         del a
         mon = b2.SpikeMonitor(group)
         net = b2.Network(group, inputs, syn_in, syn_rec, mon)
+        if target != "cpp_standalone":  # a runtime target (tests): time the run in this process
+            build = time.perf_counter() - t0
+            t0, c0 = time.perf_counter(), time.process_time()
+            net.run(float(cfg["duration"]) * second)
+            run_time, run_cpu = time.perf_counter() - t0, time.process_time() - c0
+            return {"build_time": build, "run_time": run_time, "run_cpu": run_cpu, "end_wall": time.time(),
+                    "n_spikes": int(mon.num_spikes), "peak_rss": _W._self_peak_rss(), "version": str(b2.__version__)}
         net.run(float(cfg["duration"]) * second)  # code generation, make, the binary
         end = time.time()
         total = time.perf_counter() - t0
@@ -133,7 +142,8 @@ def _run_brian2(cfg: dict) -> dict:
                 "end_wall": end, "n_spikes": int(mon.num_spikes), "peak_rss": peak,
                 "peak_rss_python": _W._self_peak_rss(), "version": str(b2.__version__)}
     finally:
-        shutil.rmtree(build_dir, ignore_errors=True)
+        if build_dir is not None:
+            shutil.rmtree(build_dir, ignore_errors=True)
 
 
 def _run_nest(cfg: dict) -> dict:

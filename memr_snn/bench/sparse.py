@@ -73,7 +73,9 @@ SPARSE = MappingProxyType({
 """Neuron and synapse constants of the sparse-activity network, SI units."""
 
 SPARSE_CONTENDERS = ("memr_snn", "memr_snn-dense", "brian2-cpp", "nest")
-"""Contender names :func:`run_sparse` accepts."""
+"""The default contenders of :func:`run_sparse` (it also accepts ``"brian2-numpy"``, Brian2's numpy target,
+which needs no compiler: the tests use it)."""
+_ACCEPTED = SPARSE_CONTENDERS + ("brian2-numpy",)
 
 DEFAULTS = MappingProxyType({"n_sources": 1000, "input_rate": 5.0, "input_fan_out": 100, "fan_out": 10,
                              "dt": 1e-4, "seed": 1})
@@ -128,8 +130,10 @@ def sparse_arrays(n_neurons: int, duration: float, n_sources: int = 1000, input_
 
 
 def _worker_config(contender: str, n: int, duration: float, arrays_path: str, net: dict) -> dict:
-    simulator = {"memr_snn": "memr", "memr_snn-dense": "memr", "brian2-cpp": "brian2", "nest": "nest"}[contender]
-    cfg = {"mode": simulator, "n_neurons": int(n), "duration": float(duration), "arrays": arrays_path,
+    simulator = {"memr_snn": "memr", "memr_snn-dense": "memr", "brian2-cpp": "brian2", "brian2-numpy": "brian2",
+                 "nest": "nest"}[contender]
+    cfg = {"mode": simulator, "target": "numpy" if contender == "brian2-numpy" else "cpp_standalone",
+           "n_neurons": int(n), "duration": float(duration), "arrays": arrays_path,
            "params": dict(SPARSE), **net}
     if simulator == "memr":
         cfg["engine"] = "dense" if contender == "memr_snn-dense" else "event"
@@ -149,7 +153,8 @@ def run_sparse(sizes=(1_000_000,), duration: float = 0.2, repeats: int = 3, cont
     repeats : int
         Runs per contender and size (repeat ``r`` starts with contender ``r mod k``).
     contenders : sequence of str
-        Among :data:`SPARSE_CONTENDERS`; one that fails (e.g. not installed) is reported and skipped.
+        Among :data:`SPARSE_CONTENDERS` and ``"brian2-numpy"``; one that fails (e.g. not installed) is
+        reported and skipped.
     network
         Overrides of :data:`DEFAULTS` (``n_sources``, ``input_rate``, ``input_fan_out``, ``fan_out``,
         ``dt``, ``seed``).
@@ -163,9 +168,9 @@ def run_sparse(sizes=(1_000_000,), duration: float = 0.2, repeats: int = 3, cont
         ``events`` (size -> input spikes, synapses).
     """
     log = log or _Clock()
-    unknown = [c for c in contenders if c not in SPARSE_CONTENDERS]
+    unknown = [c for c in contenders if c not in _ACCEPTED]
     if unknown:
-        raise ValueError(f"contenders must be among {SPARSE_CONTENDERS}, got {unknown}")
+        raise ValueError(f"contenders must be among {_ACCEPTED}, got {unknown}")
     net = {**DEFAULTS, **network}
     contenders = list(contenders)
     runs, failures, events = [], [], {}

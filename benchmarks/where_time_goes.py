@@ -20,11 +20,15 @@ variant rebuilt from the same seed, its engine arrays prepared (``run_steps(0)``
     ``i_bias = 110 pA`` in this variant, ``zero-weights`` and ``silent`` (``v_inf = -49 mV`` too).
 ``silent``
     ``no-synapses`` with the threshold at +1 V: integration alone, no spike.
+``silent-synapses``
+    ``silent`` with the synapses of ``full``: no spike is delivered, but the ring buffer is drained
+    into the synaptic state at every step, as in every network with synapses.
 
-Estimates (per network, from the medians): integration = ``silent``; threshold/reset/push per
-spike = (``no-synapses - silent``) / its spikes; delivery per spike = (``zero-weights -
-no-synapses``) / the same spikes; recording = ``full - no-monitor``; then the full run's time is
-split as integration + its spikes x (per-spike costs) + recording, and the remainder is printed.
+Estimates (per network, from the medians): integration = ``silent``; ring-buffer drain =
+``silent-synapses - silent``; threshold/reset/push per spike = (``no-synapses - silent``) / its
+spikes; delivery per spike = (``zero-weights - no-synapses`` - drain) / the same spikes; recording =
+``full - no-monitor``; then the full run's time is split as integration + drain + its spikes x
+(per-spike costs) + recording, and the remainder is printed.  ``--variants`` runs a subset.
 ``--engines dense event`` runs the ``full`` and ``no-monitor`` variants with ``engine="event"``
 too (CUBA and COBA neurons never go idle, so this is the event engine's bookkeeping on a dense load).
 """
@@ -45,7 +49,7 @@ from memr_snn.networks import vogels_abbott as va
 
 from memr_snn import FixedProbability, Network, Population, Projection, RateMonitor, SpikeMonitor
 
-VARIANTS = ("full", "no-monitor", "zero-weights", "no-synapses", "silent")
+VARIANTS = ("full", "no-monitor", "zero-weights", "no-synapses", "silent", "silent-synapses")
 _COBA_BIAS = 110e-12  # [A]: v_inf = -60 mV + 110 pA / 10 nS = -49 mV
 
 
@@ -57,9 +61,9 @@ def build(model: str, n: int, variant: str, engine: str = "dense", seed: int = 1
         "alif": (va.ALIF_PARAMS, va.CUBA_WE_VOLT / va._R, va.CUBA_WI_VOLT / va._R, va._cuba_initial),
         "coba": (va.COBA_PARAMS, va.COBA_WE, va.COBA_WI, va._coba_initial),
     }[model]
-    if model == "coba" and variant in ("zero-weights", "no-synapses", "silent"):
+    if model == "coba" and variant in ("zero-weights", "no-synapses", "silent", "silent-synapses"):
         params = dataclasses.replace(params, i_bias=_COBA_BIAS)
-    if variant == "silent":
+    if variant in ("silent", "silent-synapses"):
         params = dataclasses.replace(params, v_threshold=1.0)
     if variant == "zero-weights":
         we = wi = 0.0
@@ -100,8 +104,9 @@ def decompose(med: dict) -> dict:
     spk_free = med["no-synapses"][1]
     spk_full = med["full"][1]
     per_push = (cpu["no-synapses"] - cpu["silent"]) / max(spk_free, 1)
-    per_delivery = (cpu["zero-weights"] - cpu["no-synapses"]) / max(spk_free, 1)
-    parts = {"integration": cpu["silent"], "threshold/reset/push": per_push * spk_full,
+    drain = cpu["silent-synapses"] - cpu["silent"]
+    per_delivery = (cpu["zero-weights"] - cpu["no-synapses"] - drain) / max(spk_free, 1)
+    parts = {"integration": cpu["silent"], "buffer drain": drain, "threshold/reset/push": per_push * spk_full,
              "delivery": per_delivery * spk_full, "recording": cpu["full"] - cpu["no-monitor"]}
     parts["remainder"] = cpu["full"] - sum(parts.values())
     return {"parts": parts, "per_spike_push": per_push, "per_spike_delivery": per_delivery, "spikes": spk_full,
@@ -115,22 +120,25 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=1.0, help="simulated time [s]")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--engines", nargs="+", default=["dense", "event"], choices=["dense", "event"])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--json", help="write every measurement to this JSON file")
     args = parser.parse_args()
+    variants = tuple(args.variants)
     for model in args.models:  # compile / load the kernels of every variant and engine
         for engine in args.engines:
-            for variant in VARIANTS:
+            for variant in variants:
                 net, _ = build(model, 200, variant, engine)
                 net.run(0.002)
     runs = []
-    jobs = [(m, n, v, "dense") for m in args.models for n in args.sizes for v in VARIANTS]
+    jobs = [(m, n, v, "dense") for m in args.models for n in args.sizes for v in variants]
     if "event" in args.engines:
-        jobs += [(m, n, v, "event") for m in args.models for n in args.sizes for v in ("full", "no-monitor")]
+        jobs += [(m, n, v, "event") for m in args.models for n in args.sizes for v in ("full", "no-monitor")
+                 if v in variants]
     if "dense" not in args.engines:
         jobs = [j for j in jobs if j[3] != "dense"]
     for rep in range(args.repeats):
-        k = rep % len(VARIANTS)
-        order = VARIANTS[k:] + VARIANTS[:k]
+        k = rep % len(variants)
+        order = variants[k:] + variants[:k]
         for job in sorted(jobs, key=lambda j: (j[0], j[1], j[3], order.index(j[2]))):
             runs.append({**measure(*job, args.duration), "repeat": rep})
             r = runs[-1]
@@ -144,7 +152,7 @@ def main() -> None:
     for m in args.models:
         for n in args.sizes:
             for e in ("dense", "event"):
-                for v in VARIANTS:
+                for v in variants:
                     rs = [r for r in runs if (r["model"], r["n"], r["variant"], r["engine"]) == (m, n, v, e)]
                     if not rs:
                         continue
@@ -153,9 +161,9 @@ def main() -> None:
                     print(f"| {m} | {n} | {e} | {v} | {statistics.median(c):.3f} ({min(c):.3f}–{max(c):.3f}) | "
                           f"{rs[0]['spikes']} |")
     print()
-    print("| model | N | full [s] | integration | threshold/reset/push | delivery | recording | remainder | "
-          "delivery per spike [µs] | push per spike [µs] | event engine full [s] (÷ dense) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| model | N | full [s] | integration | buffer drain | threshold/reset/push | delivery | recording | "
+          "remainder | delivery per spike [µs] | push per spike [µs] | event engine full [s] (÷ dense) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for m in args.models:
         for n in args.sizes:
             if not all((m, n, "dense", v) in med for v in VARIANTS):
@@ -165,7 +173,8 @@ def main() -> None:
             share = {k: f"{x:.3f} ({x / d['full']:.0%})" for k, x in p.items()}
             ev = med.get((m, n, "event", "full"))
             ev_text = f"{ev[0]:.3f} ({ev[0] / d['full']:.2f}×)" if ev else "–"
-            print(f"| {m} | {n} | {d['full']:.3f} | {share['integration']} | {share['threshold/reset/push']} | "
+            print(f"| {m} | {n} | {d['full']:.3f} | {share['integration']} | {share['buffer drain']} | "
+                  f"{share['threshold/reset/push']} | "
                   f"{share['delivery']} | {share['recording']} | {share['remainder']} | "
                   f"{d['per_spike_delivery'] * 1e6:.3f} | {d['per_spike_push'] * 1e6:.3f} | {ev_text} |")
 

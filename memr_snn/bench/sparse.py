@@ -38,7 +38,9 @@ How each simulator maps it
 * **NEST**: ``iaf_psc_exp`` (exact integration) with the same constants (``E_L = V_reset = -70 mV``,
   ``V_th = -55 mV``, weights in pA), ``spike_generator`` nodes with the input spike times, the
   synapses by ``Connect`` on the two id arrays (``one_to_one``), delay ``dt`` (NEST's minimum: one
-  step later than Brian2 and memr_snn); one thread.  NEST thresholds with ``V_m >= V_th``.
+  step later than Brian2 and memr_snn); one thread.  NEST thresholds with ``V_m >= V_th``.  It runs
+  only up to :data:`NEST_MAX_NEURONS` neurons by default: it peaked at 3.8 GB at 10^5 neurons and was
+  killed for memory past 22 GB at 10^6.
 
 The worker for each simulator is :mod:`memr_snn.bench._sparse_worker` (a fresh process per run).
 """

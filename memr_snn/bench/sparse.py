@@ -11,7 +11,7 @@ at rest at ``t = 0``, and ``n_sources`` input neurons that fire as independent P
 
 * **input**: every source projects to ``input_fan_out`` targets drawn uniformly (with replacement)
   among the ``N`` neurons, weight ``w_input = 2 nA``: one input spike lifts a resting target by
-  20 mV at its peak, so it fires about 1 ms later;
+  20 mV at its peak, so it fires about 3 ms later;
 * **recurrent**: every neuron projects to ``fan_out`` targets drawn the same way, weight
   ``w_recurrent = 0.15 nA`` (1.5 mV at the peak): subthreshold alone; a neuron needs ten near-coincident
   recurrent inputs to fire, so the recurrent synapses carry load (a delivery per spike and target)

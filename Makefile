@@ -51,6 +51,7 @@ fuzz: $(VENV)/.stamp-test
 
 bench: $(VENV)/.stamp-test $(VENV310)/.stamp
 	$(PY) -m memr_snn bench
+	$(PY) benchmarks/sparse_activity.py
 	$(PY) benchmarks/devices.py
 	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/learning.py
 	$(PY) benchmarks/dvs.py

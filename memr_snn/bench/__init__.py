@@ -68,7 +68,10 @@ Benchmark tooling, not part of the simulator API (``import memr_snn`` never impo
 * :mod:`~memr_snn.bench.suite` -- running the cases, cold start, scaling; :func:`main`;
 * :mod:`~memr_snn.bench.report` -- the markdown report;
 * :mod:`~memr_snn.bench.peers` -- the same networks in Brian2 and NEST;
-* :mod:`~memr_snn.bench._worker` -- the one subprocess worker of all of them.
+* :mod:`~memr_snn.bench._worker` -- the one subprocess worker of all of them;
+* :mod:`~memr_snn.bench.sparse` and its worker :mod:`~memr_snn.bench._sparse_worker` -- sparse
+  activity at up to 10^6 neurons, the same synapse and input arrays in memr_snn, Brian2
+  ``cpp_standalone`` and NEST (``python benchmarks/sparse_activity.py``).
 
 ``memr_snn.benchmarking`` and ``memr_snn.peers`` are deprecated aliases of this package and of
 :mod:`memr_snn.bench.peers`.

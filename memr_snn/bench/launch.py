@@ -37,8 +37,10 @@ class _Clock:
         print(line, file=stream, flush=True)
 
 
-def run_worker(cfg: dict, timeout: float | None, env_extra: dict | None = None) -> tuple[dict, dict, float, float]:
-    """Run :mod:`memr_snn.bench._worker` with ``cfg`` in a fresh interpreter and load its result.
+def run_worker(cfg: dict, timeout: float | None, env_extra: dict | None = None,
+               worker: Path = _WORKER) -> tuple[dict, dict, float, float]:
+    """Run :mod:`memr_snn.bench._worker` (or another worker script with the same interface, ``worker``)
+    with ``cfg`` in a fresh interpreter and load its result.
 
     Returns
     -------
@@ -64,7 +66,7 @@ def run_worker(cfg: dict, timeout: float | None, env_extra: dict | None = None) 
         out = os.path.join(tmp, "result.npz")
         launch_wall = time.time()
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, str(_WORKER), json.dumps(cfg), out], capture_output=True, text=True,
+        proc = subprocess.run([sys.executable, str(worker), json.dumps(cfg), out], capture_output=True, text=True,
                               env=env, cwd=tmp, timeout=timeout, check=False)
         total = time.perf_counter() - t0
         if proc.returncode != 0 or not os.path.exists(out):

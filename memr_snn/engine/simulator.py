@@ -13,6 +13,7 @@ import numpy as np
 
 from .._validation import read_only
 from ..kernel import layout as L
+from ..kernel import models as KM
 from ..kernel.loop import activate_many, peek_many, rebuild_touched, run_chunk, sync_all
 from ..model.monitors import RateMonitor, SpikeMonitor, StateMonitor
 from ..model.population import PoissonSource, Population, SpikeSource
@@ -134,10 +135,10 @@ class Simulator:
         grp = self.group[sel]
         typ = self.gi[grp, L.I_TYPE]
         vinf = self.gc[grp, L.C_VREST] + self.gc[grp, L.C_R] * self.ib[sel]
-        linear = (typ == L.T_LIF) | (typ == L.T_ALIF)
+        linear = np.isin(typ, KM.LAZY_TYPES)  # models that may idle (kernel.models: LAZY)
         driven = vinf >= self.gc[grp, L.C_VTH] - L.IDLE_MARGIN
-        # conductance-based and TSM neurons are clock-driven: never idle
-        clocked = (typ == L.T_COND) | (typ == L.T_TSM)
+        # the other models (conductance-based, TSM) are clock-driven: never idle; spike sources are never active
+        clocked = ~linear & (typ != L.T_INPUT)
         self.auto[sel] = (clocked | (linear & driven)).astype(np.uint8)
 
     def _build_inputs(self, seed):

@@ -29,31 +29,8 @@ import numpy as np
 from numba import njit
 
 from .crossbar import prefetch_row, read_row_cached, read_row_qs
-from .layout import (
-    C_VRESET,
-    I_REF,
-    I_TYPE,
-    T_ALIF,
-    T_COND,
-    T_LIF,
-    T_TSM,
-    V_A,
-    V_IB,
-    V_SE,
-    V_SI,
-    V_V,
-)
-from .neuron import (
-    cond_step_one,
-    cond_step_range,
-    lif_advance,
-    lif_can_idle,
-    lif_step_one,
-    lif_step_range,
-    threshold_of,
-    tsm_step_one,
-    tsm_step_range,
-)
+from .layout import V_A, V_IB, V_SE, V_SI, V_V
+from .models import advance, can_idle, step_fire_one, step_fire_range
 from .plasticity import (
     PI_ELIG,
     PI_NSYN,
@@ -80,18 +57,15 @@ __all__ = [
 def sync_neuron(j, t, nrn):
     """Bring idle neuron ``j`` (state valid at step ``nrn.last[j]``) up to step ``t``.
 
-    Only linear (A)LIF neurons ever idle; conductance-based and TSM neurons are
-    always active (``Simulator.refresh_autonomous``), so for them this only
-    stamps ``last``.
+    Only neurons of lazy models (``LAZY``: the linear (A)LIF) ever idle; the others are always
+    active (``Simulator.refresh_autonomous``) and their ``advance`` is the identity, so for them
+    this only stamps ``last``.
     """
     k = t - nrn.last[j]
     if k > 0:
-        g = nrn.group[j]
-        gc, gi = nrn.gc, nrn.gi
-        if gi[g, I_TYPE] == T_LIF or gi[g, I_TYPE] == T_ALIF:
-            nrn.v[j], nrn.se[j], nrn.si[j], nrn.a[j], nrn.ref[j] = lif_advance(
-                gc, g, k, nrn.v[j], nrn.se[j], nrn.si[j], nrn.a[j], nrn.ib[j], nrn.ref[j]
-            )
+        nrn.v[j], nrn.se[j], nrn.si[j], nrn.a[j], nrn.ref[j] = advance(
+            nrn.gc, nrn.gi, nrn.group[j], k, nrn.v[j], nrn.se[j], nrn.si[j], nrn.a[j], nrn.ib[j], nrn.ref[j]
+        )
     nrn.last[j] = t
 
 
@@ -108,10 +82,8 @@ def peek_state(j, var, t, nrn):
     """Value of state variable ``var`` of neuron ``j`` at step ``t``, without writing."""
     vv, s1, s2, aa = nrn.v[j], nrn.se[j], nrn.si[j], nrn.a[j]
     if nrn.active[j] == 0:
-        g = nrn.group[j]
-        gi = nrn.gi
-        if gi[g, I_TYPE] == T_LIF or gi[g, I_TYPE] == T_ALIF:
-            vv, s1, s2, aa, _r = lif_advance(nrn.gc, g, t - nrn.last[j], vv, s1, s2, aa, nrn.ib[j], nrn.ref[j])
+        vv, s1, s2, aa, _r = advance(nrn.gc, nrn.gi, nrn.group[j], t - nrn.last[j], vv, s1, s2, aa, nrn.ib[j],
+                                     nrn.ref[j])
     if var == V_V:
         return vv
     if var == V_SE:
@@ -142,36 +114,6 @@ def poisson_next(seed, cnt, lo, i, p, t_from):
     if k > 2.0 ** 61:
         return _NEVER
     return t_from + np.int64(k)
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _fire(j, g, gc, gi, v, a, ref, spikes, nspk):
-    """Threshold test and reset of neuron j; returns the new spike count."""
-    if v[j] > threshold_of(gc, g, a[j]):
-        v[j] = gc[g, C_VRESET]
-        r = gi[g, I_REF] - 1
-        ref[j] = r if r > 0 else 0
-        if gi[g, I_TYPE] == T_ALIF:
-            a[j] += 1.0
-        spikes[nspk] = j
-        nspk += 1
-    return nspk
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _integrate_one(j, gc, gi, group, v, se, si, a, ib, ref, spikes, nspk):
-    """Integrate neuron j one step, then threshold/reset; returns the new spike count."""
-    g = group[j]
-    if gi[g, I_TYPE] == T_TSM:  # no threshold/reset: the phase logic is in the step
-        if tsm_step_one(gc, g, j, v, se, si, a, ib, ref, gi[g, I_REF]):
-            spikes[nspk] = j
-            nspk += 1
-        return nspk
-    if gi[g, I_TYPE] == T_COND:
-        cond_step_one(gc, g, j, v, se, si, a, ib, ref)
-    else:
-        lif_step_one(gc, g, j, v, se, si, a, ib, ref)
-    return _fire(j, g, gc, gi, v, a, ref, spikes, nspk)
 
 
 @njit(cache=True, error_model="numpy")
@@ -269,18 +211,12 @@ def _push(dense, doff, slot, n_slots, delay, rec, posts, weights, syn_delay, d0,
 def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, be, bi, spikes, nspk):
     """Dense path: deliver the due slot (``be``, ``bi``) and integrate every neuron.
 
-    Range by range; homogeneous ranges run the vectorised, delivery-fused kernels.
+    Range by range; homogeneous ranges run their model's vectorised, delivery-fused range step.
     """
     for r in range(dr.shape[0]):
         lo, hi, g = dr[r, 0], dr[r, 1], dr[r, 2]
         if g >= 0:
-            if gi[g, I_TYPE] == T_TSM:
-                count = tsm_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF], be, bi)
-            elif gi[g, I_TYPE] == T_COND:
-                count = cond_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF], scratch, be, bi)
-            else:
-                a_jump = 1.0 if gi[g, I_TYPE] == T_ALIF else 0.0
-                count = lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF], a_jump, be, bi)
+            count = step_fire_range(gc, gi, g, lo, hi, v, se, si, a, ib, ref, fired, scratch, be, bi)
             if count > 0:
                 nspk = _collect(fired[lo:hi], lo, spikes, nspk)
         else:
@@ -289,7 +225,7 @@ def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, 
                 si[j] += bi[j]
                 be[j] = 0.0
                 bi[j] = 0.0
-                nspk = _integrate_one(j, gc, gi, group, v, se, si, a, ib, ref, spikes, nspk)
+                nspk = step_fire_one(gc, gi, group[j], j, v, se, si, a, ib, ref, spikes, nspk)
     return nspk
 
 
@@ -424,7 +360,8 @@ def phase_integrate(slot, dense, nspk, nrn, syn, xbr, ring, scr):
     else:
         act_list = nrn.act_list
         for q in range(nrn.act_n[0]):
-            nspk = _integrate_one(act_list[q], gc, gi, group, v, se, si, a, ib, ref, spikes, nspk)
+            j = act_list[q]
+            nspk = step_fire_one(gc, gi, group[j], j, v, se, si, a, ib, ref, spikes, nspk)
     return nspk
 
 
@@ -554,7 +491,7 @@ def phase_idle(t, nrn):
     """Step 6, event mode: active neurons that provably cannot fire without new input go idle
     (their state is then valid at the start of ``t + 1``)."""
     act_list, active, act_n = nrn.act_list, nrn.active, nrn.act_n
-    gc, group, auto = nrn.gc, nrn.group, nrn.auto
+    gc, gi, group, auto = nrn.gc, nrn.gi, nrn.group, nrn.auto
     v, se, si, ib = nrn.v, nrn.se, nrn.si, nrn.ib
     w = 0
     for q in range(act_n[0]):
@@ -562,7 +499,7 @@ def phase_idle(t, nrn):
         g = group[j]
         keep = auto[j] != 0
         if not keep:
-            keep = not lif_can_idle(gc, g, v[j], se[j], si[j], ib[j])
+            keep = not can_idle(gc, gi, g, v[j], se[j], si[j], ib[j])
         if keep:
             act_list[w] = j
             w += 1

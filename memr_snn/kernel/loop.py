@@ -244,10 +244,17 @@ def _prefetch_spike(g, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo,
 # ---------------------------------------------------------------------------------------- phases
 # One step is: inputs -> deliver -> sample -> integrate (threshold, reset) -> push (with the
 # presynaptic plasticity events) -> postsynaptic plasticity -> record -> idle.  Each phase takes the
-# records of kernel/records.py it touches; numba inlines them into run_chunk (PHASE_INLINE).
+# records of kernel/records.py it touches.  The crossbar and plasticity records are None for a
+# network without crossbars or without plasticity: the phases that take them test ``is None``, which
+# numba resolves when it compiles them (dead-branch pruning on the argument's type), so the device
+# and learning kernels are compiled only for networks that use them.  Pruning needs the record to be
+# the phase's own argument, so those phases are compiled as functions of their own (OPTIONAL_INLINE);
+# the others are inlined into run_chunk (PHASE_INLINE).
 
-#: how numba treats the phase functions inside run_chunk: "always" inlines them at the numba IR level
+#: how numba treats the phase functions without optional records: "always" inlines them at the numba IR level
 PHASE_INLINE = "always"
+#: the phases taking the optional crossbar / plasticity records: separate functions, so that ``is None`` prunes
+OPTIONAL_INLINE = "never"
 
 
 @njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
@@ -259,7 +266,7 @@ def phase_inputs(t, dt, inp, scr):
     """
     spikes = scr.spikes
     pq_next, pq_cnt, pq_rates = inp.pq_next, inp.pq_cnt, inp.pq_rates
-    nspk = 0
+    nspk = np.int64(0)  # not the literal 0: numba would compile the phases taking nspk for Literal[int](0) too
     for q in range(inp.pq_lo.shape[0]):
         n_q = inp.pq_hi[q] - inp.pq_lo[q]
         rows, row_steps = inp.pq_rows[q], inp.pq_row_steps[q]
@@ -311,7 +318,7 @@ def phase_deliver(t, slot, dense, nrn, ring, rec):
     se, si, active, act_list, act_n = nrn.se, nrn.si, nrn.active, nrn.act_list, nrn.act_n
     touched, pending = ring.touched, ring.pending
     for e in range(ring.tcount[slot]):
-        j = touched[slot, e]
+        j = np.int64(touched[slot, e])  # int64 like every other caller: one compiled sync_neuron
         pending[slot, j] = 0
         if active[j] == 0:
             sync_neuron(j, t, nrn)
@@ -337,12 +344,13 @@ def phase_sample(t, nrn, rec):
             rec.mon_nsamp[m] += 1
 
 
-@njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
+@njit(cache=True, error_model="numpy", inline=OPTIONAL_INLINE)
 def phase_integrate(slot, dense, nspk, nrn, syn, xbr, ring, scr):
     """Step 4: integrate one step, threshold and reset; appends the spikes to ``scr.spikes``, returns the count.
 
     Dense: every neuron, range by range (delivery of the due slot fused), and each range's spikes
-    prefetch the device rows they will read while the next range integrates.  Event: the active set.
+    prefetch the device rows they will read while the next range integrates (with crossbars: ``xbr`` is
+    not None).  Event: the active set.
     """
     gc, gi, group, v, se, si, a, ib, ref = nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.se, nrn.si, nrn.a, nrn.ib, nrn.ref
     spikes = scr.spikes
@@ -354,9 +362,10 @@ def phase_integrate(slot, dense, nspk, nrn, syn, xbr, ring, scr):
                 dense_ranges[r:r + 1], gc, gi, group, v, se, si, a, ib, ref, scr.fired, scr.scratch, buf[slot, 0],
                 buf[slot, 1], spikes, nspk,
             )
-            for q in range(n0, nspk):
-                _prefetch_spike(spikes[q], syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj, syn.proj_pre_lo,
-                                syn.proj_ipo, syn.syn_indptr, xbr.proj_xb, xbr.proj_xc, xbr.xi, xbr.xg, xbr.xnu)
+            if xbr is not None:
+                for q in range(n0, nspk):
+                    _prefetch_spike(spikes[q], syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj, syn.proj_pre_lo,
+                                    syn.proj_ipo, syn.syn_indptr, xbr.proj_xb, xbr.proj_xc, xbr.xi, xbr.xg, xbr.xnu)
     else:
         act_list = nrn.act_list
         for q in range(nrn.act_n[0]):
@@ -378,13 +387,14 @@ def _sort_spikes(spikes, nspk):
             spikes[:nspk].sort()
 
 
-@njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
+@njit(cache=True, error_model="numpy", inline=OPTIONAL_INLINE)
 def phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr):
     """Step 5: push every spike of the step (sorted by global index) into the ring buffer at ``t + delay``.
 
     Along each outgoing projection the row's weights are read (float storage, the ideal-read cache of
     a crossbar, or its devices now), pushed, and then the presynaptic plasticity events run with the
-    old weights.  The next spike's device rows are prefetched while one spike is delivered.
+    old weights.  The next spike's device rows are prefetched while one spike is delivered.  ``xbr``
+    (crossbars) and ``pls`` (plasticity) may be None: the network has none.
     """
     spikes = scr.spikes
     n_slots = ring.buf.shape[0]
@@ -392,15 +402,13 @@ def phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr):
     proj_pre_lo, proj_ipo, proj_so = syn.proj_pre_lo, syn.proj_ipo, syn.proj_so
     syn_indptr, syn_post, syn_w, syn_delay = syn.syn_indptr, syn.syn_post, syn.syn_w, syn.syn_delay
     buf, pending, touched, tcount = ring.buf, ring.pending, ring.touched, ring.tcount
-    proj_xb, proj_xc, xf, xi, xg, xnu = xbr.proj_xb, xbr.proj_xc, xbr.xf, xbr.xi, xbr.xg, xbr.xnu
-    xw, wrow = xbr.xw, xbr.wrow
-    proj_pl, pf, pi = pls.proj_pl, pls.pf, pls.pi
     for q in range(nspk):
         g = spikes[q]
         pop = pop_of[g]
-        if q + 1 < nspk:  # the next spike's device rows, fetched while this one is delivered
-            _prefetch_spike(spikes[q + 1], pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo, syn_indptr,
-                            proj_xb, proj_xc, xi, xg, xnu)
+        if xbr is not None:
+            if q + 1 < nspk:  # the next spike's device rows, fetched while this one is delivered
+                _prefetch_spike(spikes[q + 1], pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo, syn_indptr,
+                                xbr.proj_xb, xbr.proj_xc, xbr.xi, xbr.xg, xbr.xnu)
         for e in range(pop_out_ptr[pop], pop_out_ptr[pop + 1]):
             pr = pop_out_proj[e]
             row = proj_ipo[pr] + g - proj_pre_lo[pr]
@@ -410,66 +418,90 @@ def phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr):
             delay = syn.proj_delay[pr]
             lo_k = syn_indptr[row]
             hi_k = syn_indptr[row + 1]
-            xb = proj_xb[pr]
-            if xb >= 0 and proj_xc[pr] == 1:  # ideal read of a crossbar no plasticity writes: cached
-                read_row_cached(xb, lo_k, hi_k, xf, xi, xg, xbr.xacc, xw[so + lo_k:so + hi_k], xbr.xwtot, row)
-                _push(dense, doff, slot, n_slots, delay, rec, syn_post[so + lo_k:so + hi_k],
-                      xw[so + lo_k:so + hi_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
-            elif xb >= 0:  # weights are read from the devices now
-                read_row_qs(xb, g - proj_pre_lo[pr], lo_k, hi_k, t, dt, xf, xi, xg, xnu, xbr.xtp, xbr.xrtp, xbr.xtf,
-                            xbr.xrft, xbr.xrs, xbr.xgs, xbr.xacc, wrow, xbr.xbuf, xbr.xqs, xbr.xwtot,
-                            row if proj_xc[pr] == 2 else -1)
-                _push(dense, doff, slot, n_slots, delay, rec, syn_post[so + lo_k:so + hi_k],
-                      wrow[:hi_k - lo_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
-            else:
+            xb = -1
+            if xbr is not None:
+                xb = xbr.proj_xb[pr]
+            if xb < 0:  # float storage
                 _push(dense, doff, slot, n_slots, delay, rec, syn_post[so + lo_k:so + hi_k],
                       syn_w[so + lo_k:so + hi_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
-            pl = proj_pl[pr]
-            if pl >= 0:  # presynaptic plasticity events, after delivery with the old weights
-                if xb >= 0:
-                    stdp_pre_row_xb(pl, pf, pi, g - proj_pre_lo[pr], t, dt, syn_post[so + lo_k:so + hi_k], lo_k,
-                                    xb, xf, xi, xbr.xp, xg, xbr.xcount, xbr.xdv, xbr.xfault, xbr.xtp, xbr.xrtp,
-                                    xbr.xtf, xbr.xrft, xbr.xacc, pls.elig, pls.tr1, pls.tr2, pls.trl)
-                else:
-                    stdp_pre_row(pl, pf, pi, g - proj_pre_lo[pr], t, syn_post[so + lo_k:so + hi_k],
-                                 syn_w[so + lo_k:so + hi_k], pls.elig, pi[pl, PI_ELIG] + lo_k, pls.tr1, pls.tr2,
-                                 pls.trl)
+            elif xbr is not None:
+                _push_crossbar_row(t, dt, g, pr, row, so, lo_k, hi_k, xb, slot, n_slots, dense, syn, xbr, ring)
+            if pls is not None:
+                pl = pls.proj_pl[pr]
+                if pl >= 0:  # presynaptic plasticity events, after delivery with the old weights
+                    if xb < 0:
+                        stdp_pre_row(pl, pls.pf, pls.pi, g - proj_pre_lo[pr], t, syn_post[so + lo_k:so + hi_k],
+                                     syn_w[so + lo_k:so + hi_k], pls.elig, pls.pi[pl, PI_ELIG] + lo_k, pls.tr1,
+                                     pls.tr2, pls.trl)
+                    elif xbr is not None:
+                        stdp_pre_row_xb(pl, pls.pf, pls.pi, g - proj_pre_lo[pr], t, dt, syn_post[so + lo_k:so + hi_k],
+                                        lo_k, xb, xbr.xf, xbr.xi, xbr.xp, xbr.xg, xbr.xcount, xbr.xdv, xbr.xfault,
+                                        xbr.xtp, xbr.xrtp, xbr.xtf, xbr.xrft, xbr.xacc, pls.elig, pls.tr1, pls.tr2,
+                                        pls.trl)
 
 
-@njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
+@njit(cache=True, error_model="numpy", inline="always")
+def _push_crossbar_row(t, dt, g, pr, row, so, lo_k, hi_k, xb, slot, n_slots, dense, syn, xbr, ring):
+    """Read presynaptic neuron ``g``'s row of crossbar ``xb`` (projection ``pr``) and push it."""
+    syn_post, syn_delay, doff = syn.syn_post, syn.syn_delay, syn.proj_doff[pr]
+    buf, pending, touched, tcount = ring.buf, ring.pending, ring.touched, ring.tcount
+    xf, xi, xg, xw, wrow = xbr.xf, xbr.xi, xbr.xg, xbr.xw, xbr.wrow
+    if xbr.proj_xc[pr] == 1:  # ideal read of a crossbar no plasticity writes: cached
+        read_row_cached(xb, lo_k, hi_k, xf, xi, xg, xbr.xacc, xw[so + lo_k:so + hi_k], xbr.xwtot, row)
+        _push(dense, doff, slot, n_slots, syn.proj_delay[pr], syn.proj_rec[pr], syn_post[so + lo_k:so + hi_k],
+              xw[so + lo_k:so + hi_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
+    else:  # weights are read from the devices now
+        read_row_qs(xb, g - syn.proj_pre_lo[pr], lo_k, hi_k, t, dt, xf, xi, xg, xbr.xnu, xbr.xtp, xbr.xrtp, xbr.xtf,
+                    xbr.xrft, xbr.xrs, xbr.xgs, xbr.xacc, wrow, xbr.xbuf, xbr.xqs, xbr.xwtot,
+                    row if xbr.proj_xc[pr] == 2 else -1)
+        _push(dense, doff, slot, n_slots, syn.proj_delay[pr], syn.proj_rec[pr], syn_post[so + lo_k:so + hi_k],
+              wrow[:hi_k - lo_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
+
+
+@njit(cache=True, error_model="numpy", inline=OPTIONAL_INLINE)
 def phase_plasticity(t, dt, nspk, syn, xbr, pls, scr):
-    """Step 5b: postsynaptic plasticity events (after every presynaptic one of the step), then reward steps."""
+    """Step 5b: postsynaptic plasticity events (after every presynaptic one of the step), then reward steps.
+
+    Nothing without plasticity (``pls`` None); ``xbr`` None: no crossbar storage.
+    """
+    if pls is None:
+        return
     pi = pls.pi
     if pls.pop_pin.shape[0] == 0:
         return
     spikes = scr.spikes
-    proj_xb, proj_so = xbr.proj_xb, syn.proj_so
+    proj_so = syn.proj_so
     for q in range(nspk):
         g = spikes[q]
         pop = syn.pop_of[g]
         for e in range(pls.pop_pin_ptr[pop], pls.pop_pin_ptr[pop + 1]):
             pl = pls.pop_pin[e]
-            xb = proj_xb[pi[pl, PI_PROJ]]
-            if xb >= 0:
+            xb = -1
+            if xbr is not None:
+                xb = xbr.proj_xb[pi[pl, PI_PROJ]]
+            if xb < 0:
+                stdp_post_column(pl, pls.pf, pi, g - pi[pl, PI_POSTLO], t, pls.csc_ptr, pls.csc_syn, pls.csc_pre,
+                                 syn.syn_w, proj_so[pi[pl, PI_PROJ]], pls.elig, pls.tr1, pls.tr2, pls.trl)
+            elif xbr is not None:
                 stdp_post_column_xb(pl, pls.pf, pi, g - pi[pl, PI_POSTLO], t, dt, pls.csc_ptr, pls.csc_syn,
                                     pls.csc_pre, xb, xbr.xf, xbr.xi, xbr.xp, xbr.xg, xbr.xcount, xbr.xdv, xbr.xfault,
                                     xbr.xtp, xbr.xrtp, xbr.xtf, xbr.xrft, xbr.xacc, pls.elig, pls.tr1, pls.tr2,
                                     pls.trl)
-            else:
-                stdp_post_column(pl, pls.pf, pi, g - pi[pl, PI_POSTLO], t, pls.csc_ptr, pls.csc_syn, pls.csc_pre,
-                                 syn.syn_w, proj_so[pi[pl, PI_PROJ]], pls.elig, pls.tr1, pls.tr2, pls.trl)
     for pl in range(pi.shape[0]):
         if pi[pl, PI_REWARD] != 0:
             pr = pi[pl, PI_PROJ]
-            if proj_xb[pr] >= 0:
+            xb = -1
+            if xbr is not None:
+                xb = xbr.proj_xb[pr]
+            if xb < 0:
+                reward_step(pl, pls.pf, pls.reward, dt, syn.syn_w, proj_so[pr], pi[pl, PI_NSYN], pls.elig,
+                            pi[pl, PI_ELIG])
+            elif xbr is not None:
                 ip0 = syn.proj_ipo[pr]
                 n_pre = pi[pl, PI_POST] - pi[pl, PI_PRE]
                 reward_step_xb(pl, pls.pf, pls.reward, t, dt, syn.syn_indptr[ip0:ip0 + n_pre + 1],
-                               pls.elig, pi[pl, PI_ELIG], proj_xb[pr], xbr.xf, xbr.xi, xbr.xp, xbr.xg, xbr.xcount,
+                               pls.elig, pi[pl, PI_ELIG], xb, xbr.xf, xbr.xi, xbr.xp, xbr.xg, xbr.xcount,
                                xbr.xdv, xbr.xfault, xbr.xtp, xbr.xrtp, xbr.xtf, xbr.xrft, xbr.xacc)
-            else:
-                reward_step(pl, pls.pf, pls.reward, dt, syn.syn_w, proj_so[pr], pi[pl, PI_NSYN], pls.elig,
-                            pi[pl, PI_ELIG])
 
 
 @njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
@@ -515,7 +547,8 @@ def run_chunk(t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, ring, rec, scr):
 
     ``dense`` selects the dense or the event mode; ``dt`` is the step [s]; the other arguments are
     the records of :mod:`memr_snn.kernel.records` (neurons, inputs, synapses, crossbars, plasticity,
-    ring buffer, recording, scratch).  Returns early (at a step boundary) when the spike record might
+    ring buffer, recording, scratch); ``xbr`` is None without crossbars, ``pls`` None without plasticity
+    (their kernels are then not compiled).  Returns early (at a step boundary) when the spike record might
     overflow; the caller drains it and calls again.
     """
     n_slots = ring.buf.shape[0]

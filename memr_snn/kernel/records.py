@@ -36,14 +36,14 @@ Synapses = namedtuple("Synapses", [
     "proj_doff", "syn_indptr", "syn_post", "syn_w", "syn_delay",
 ])
 
-#: crossbar storage (``proj_xb[pr]`` = crossbar index or -1; :mod:`memr_snn.kernel.crossbar`), its read
+#: crossbar storage (``proj_xb[pr]`` = crossbar index or -1; :mod:`memr_snn.kernel.crossbar`; None without), its read
 #: caches (``proj_xc``, ``xw``, ``xwtot``, ``xqs``) and device wear state (``xp``, ``xcount``, ``xdv``, ``xfault``)
 Crossbars = namedtuple("Crossbars", [
     "proj_xb", "xf", "xi", "xg", "xnu", "xtp", "xrtp", "xtf", "xrft", "xrs", "xgs", "xacc", "wrow", "xbuf",
     "proj_xc", "xw", "xwtot", "xqs", "xp", "xcount", "xdv", "xfault",
 ])
 
-#: plasticity (``proj_pl[pr]`` = plastic index or -1; :mod:`memr_snn.kernel.plasticity`)
+#: plasticity (``proj_pl[pr]`` = plastic index or -1; :mod:`memr_snn.kernel.plasticity`); None without plasticity
 Plastic = namedtuple("Plastic", [
     "proj_pl", "pf", "pi", "pop_pin_ptr", "pop_pin", "csc_ptr", "csc_syn", "csc_pre", "tr1", "tr2", "trl", "elig",
     "reward",

@@ -19,8 +19,12 @@ Per step ``t`` (the schedule documented on :class:`memr_snn.Network`):
 6. event mode only: active neurons that provably cannot reach threshold without
    new input go idle (their state is then valid at the start of ``t + 1``).
 
-Arrays are the flat network description built by :mod:`memr_snn.engine`;
-nothing here allocates per step.
+Arrays are the flat network description built by :mod:`memr_snn.engine`, bundled in the
+records of :mod:`memr_snn.kernel.records`; each step is a sequence of phase functions
+(``phase_inputs``, ``phase_deliver``, ``phase_sample``, ``phase_integrate``, ``phase_push``,
+``phase_plasticity``, ``phase_record``, ``phase_idle``) that take only the records they touch.
+Neuron models are reached through the registry of :mod:`memr_snn.kernel.models`.  Nothing here
+allocates per step.
 """
 
 import math

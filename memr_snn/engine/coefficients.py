@@ -1,8 +1,9 @@
 """Neuron parameter sets -> rows of the kernel coefficient tables.
 
-Step constants (``exp(-dt/tau)`` and the exact propagator couplings) are computed
-here, once, outside the kernels.  See :mod:`memr_snn.kernel.neuron` for the
-equations these numbers implement.
+Parameters are grouped here (one row per distinct parameter set); the step constants
+(``exp(-dt/tau)`` and the exact propagator couplings) are computed, once, outside the
+kernels, by the ``pack`` of the neuron's model plug-in (:mod:`memr_snn.kernel.models`,
+which also holds the equations these numbers implement).
 """
 
 from __future__ import annotations
@@ -12,60 +13,28 @@ import dataclasses
 import numpy as np
 
 from ..kernel import layout as L
-from ..neurons import ALIFParams, LIFCondParams, LIFParams, NeuronParams, TSMNeuronParams
+from ..kernel import models as KM
+from ..kernel.models.lif import psp_peak
+from ..neurons import NeuronParams
 
-__all__ = ["neuron_type", "group_tables", "psp_peak", "plasticity_row"]
+__all__ = ["neuron_type", "kernel_model", "group_tables", "psp_peak", "plasticity_row"]
+
+
+def kernel_model(params: NeuronParams):
+    """The kernel model plug-in (a module of :mod:`memr_snn.kernel.models`) that integrates ``params``.
+
+    Looked up by the ``model`` name of the parameter class, else of its nearest base class with a
+    registered model (a subclass of ``LIFParams`` that registers its own name is integrated as LIF).
+    """
+    model = KM.model_named(getattr(klass, "model", "") for klass in type(params).__mro__)
+    if model is None:
+        raise TypeError(f"no kernel for neuron model {type(params).__name__}")
+    return model
 
 
 def neuron_type(params: NeuronParams) -> int:
-    if isinstance(params, ALIFParams):
-        return L.T_ALIF
-    if isinstance(params, LIFCondParams):
-        return L.T_COND
-    if isinstance(params, LIFParams):
-        return L.T_LIF
-    if isinstance(params, TSMNeuronParams):
-        return L.T_TSM
-    raise TypeError(f"no kernel for neuron model {type(params).__name__}")
-
-
-def _nearly_equal(tau_s, tau_m):
-    """Time constants this close use the equal-tau limit (avoids cancellation)."""
-    return np.abs(tau_s - tau_m) <= 1e-9 * np.abs(tau_m)
-
-
-def psp_peak(tau_s: np.ndarray, tau_m: np.ndarray) -> np.ndarray:
-    r"""Peak of :math:`\frac{\tau_s}{\tau_s-\tau_m}(e^{-t/\tau_s}-e^{-t/\tau_m})` over t >= 0.
-
-    That is the largest membrane excursion, in units of ``R * I0``, caused by a
-    current ``I0`` decaying with ``tau_s``; it is ``1/e`` when the time constants
-    are equal.
-    """
-    tau_s = np.asarray(tau_s, dtype=np.float64)
-    tau_m = np.asarray(tau_m, dtype=np.float64)
-    out = np.full(np.broadcast(tau_s, tau_m).shape, np.exp(-1.0))
-    diff = ~_nearly_equal(*np.broadcast_arrays(tau_s, tau_m))
-    ts, tm = np.broadcast_to(tau_s, out.shape)[diff], np.broadcast_to(tau_m, out.shape)[diff]
-    t_star = ts * tm * np.log(ts / tm) / (ts - tm)
-    out[diff] = ts / (ts - tm) * (np.exp(-t_star / ts) - np.exp(-t_star / tm))
-    return out
-
-
-def _coupling_one_step(r, tau_s, tau_m, dt):
-    """(d, E(1)) with ``d = dt (1/tau_m - 1/tau_s)`` and ``E(1) = R (dt/tau_m) (p_s - p_m) / d``.
-
-    The same cancellation- and overflow-free form as :func:`memr_snn.kernel.neuron._coupling`:
-    ``p_m expm1(d) / d`` for ``d < 0``, ``p_s (-expm1(-d)) / d`` for ``d > 0`` (slow synapses or a
-    membrane much faster than dt, where ``expm1(d)`` would overflow), and the limit
-    ``R (dt/tau_m) p_m`` for ``d = 0`` (equal time constants).
-    """
-    d = dt * (1.0 / tau_m - 1.0 / tau_s)
-    safe_d = np.where(d == 0.0, 1.0, d)
-    with np.errstate(over="ignore", invalid="ignore"):
-        ratio = np.where(d == 0.0, 1.0, np.expm1(safe_d) / safe_d)
-        fast = r * (dt / tau_m) * np.exp(-dt / tau_m) * ratio
-        slow = r * (dt / tau_m) * (np.exp(-dt / tau_s) * (-np.expm1(-safe_d) / safe_d))
-    return d, np.where(d > 0.0, slow, fast)
+    """The kernel type code (``gi[g, I_TYPE]``) of ``params``'s model."""
+    return kernel_model(params).TYPE
 
 
 #: Largest refractory period in steps: the per-neuron counter is int32 and TSM neurons use -1 for ON.
@@ -120,82 +89,14 @@ def group_tables(params: NeuronParams, n: int, dt: float):
     group = np.asarray(group, dtype=np.int64).ravel()
     p = {f: uniq[:, k] for k, f in enumerate(keys)}
     g = uniq.shape[0]
-    typ = neuron_type(params)
+    model = kernel_model(params)
     gc = np.zeros((g, L.N_COEF))
     gi = np.zeros((g, L.N_ICOEF), dtype=np.int64)
-    if typ == L.T_TSM:
-        _tsm_rows(gc, gi, p, dt)
-        _check_finite_rows(gc, params, dt)
-        return gc, gi, group
-    tm, cm = p["tau_mem"], p["c_mem"]
-    te, ti = p["tau_syn_e"], p["tau_syn_i"]
-    r = tm / cm
-    gc[:, L.C_LPM], gc[:, L.C_LPE], gc[:, L.C_LPI] = -dt / tm, -dt / te, -dt / ti
-    gc[:, L.C_PM], gc[:, L.C_PE], gc[:, L.C_PI] = np.exp(-dt / tm), np.exp(-dt / te), np.exp(-dt / ti)
-    if typ == L.T_ALIF:
-        gc[:, L.C_LPA] = -dt / p["tau_adapt"]
-        gc[:, L.C_PA] = np.exp(-dt / p["tau_adapt"])
-        gc[:, L.C_BETA] = p["beta_adapt"]
-    else:
-        gc[:, L.C_LPA] = 0.0
-        gc[:, L.C_PA] = 1.0
-        gc[:, L.C_BETA] = 0.0
-    gc[:, L.C_R] = r
-    gc[:, L.C_VREST] = p["v_rest"]
-    gc[:, L.C_VRESET] = p["v_reset"]
-    gc[:, L.C_VTH] = p["v_threshold"]
-    gc[:, L.C_DE], gc[:, L.C_CE1] = _coupling_one_step(r, te, tm, dt)
-    gc[:, L.C_DI], gc[:, L.C_CI1] = _coupling_one_step(r, ti, tm, dt)
-    gc[:, L.C_DTTM] = dt / tm
-    # the idle test needs an upper bound: pad the peak against its own rounding
-    gc[:, L.C_KE] = r * psp_peak(te, tm) * (1 + 1e-6)
-    gc[:, L.C_KI] = r * psp_peak(ti, tm) * (1 + 1e-6)
-    gc[:, L.C_GL] = cm / tm
-    gc[:, L.C_CM] = cm
-    gc[:, L.C_DT] = dt
-    if typ == L.T_COND:
-        gc[:, L.C_EE] = p["e_rev_e"]
-        gc[:, L.C_EI] = p["e_rev_i"]
-    gi[:, L.I_TYPE] = typ
+    model.pack(gc, p, dt)
+    gi[:, L.I_TYPE] = model.TYPE
     gi[:, L.I_REF] = _ref_steps(p["t_ref"], dt, type(params).__name__)
     _check_finite_rows(gc, params, dt)
     return gc, gi, group
-
-
-def _tsm_rows(gc, gi, p, dt):
-    """Rows of threshold-switching-memristor neurons (see :mod:`memr_snn.neurons.tsm_neuron`).
-
-    The OFF phase fills the LIF columns with ``tau_mem = r_off c_mem`` (so the
-    LIF one-step propagator applies), the ON phase its own ``*_ON`` columns with
-    ``tau_on = r_on c_mem``; ``C_BETA`` holds ``k_mod`` so that
-    :func:`memr_snn.kernel.neuron.threshold_of` gives ``v_th + k_mod c``.
-    """
-    cm, te, ti = p["c_mem"], p["tau_syn_e"], p["tau_syn_i"]
-    r_off, r_on = p["r_off"], p["r_on"]
-    t_off, t_on = r_off * cm, r_on * cm
-    gc[:, L.C_LPM], gc[:, L.C_LPE], gc[:, L.C_LPI] = -dt / t_off, -dt / te, -dt / ti
-    gc[:, L.C_PM], gc[:, L.C_PE], gc[:, L.C_PI] = np.exp(-dt / t_off), np.exp(-dt / te), np.exp(-dt / ti)
-    gc[:, L.C_PA], gc[:, L.C_LPA] = 1.0, 0.0  # the modulator concentration does not decay
-    gc[:, L.C_BETA] = p["k_mod"]
-    gc[:, L.C_R] = r_off
-    gc[:, L.C_VREST] = p["v_rest"]
-    gc[:, L.C_VRESET] = p["v_hold"]  # unused by the TSM kernel (no reset)
-    gc[:, L.C_VTH] = p["v_th"]
-    gc[:, L.C_DE], gc[:, L.C_CE1] = _coupling_one_step(r_off, te, t_off, dt)
-    gc[:, L.C_DI], gc[:, L.C_CI1] = _coupling_one_step(r_off, ti, t_off, dt)
-    gc[:, L.C_DTTM] = dt / t_off
-    gc[:, L.C_KE] = r_off * psp_peak(te, t_off) * (1 + 1e-6)  # never idled: informational
-    gc[:, L.C_KI] = r_off * psp_peak(ti, t_off) * (1 + 1e-6)
-    gc[:, L.C_GL] = 1.0 / r_off
-    gc[:, L.C_CM] = cm
-    gc[:, L.C_DT] = dt
-    gc[:, L.C_PM_ON] = np.exp(-dt / t_on)
-    _, gc[:, L.C_CE1_ON] = _coupling_one_step(r_on, te, t_on, dt)
-    _, gc[:, L.C_CI1_ON] = _coupling_one_step(r_on, ti, t_on, dt)
-    gc[:, L.C_R_ON] = r_on
-    gc[:, L.C_VHOLD] = p["v_hold"]
-    gi[:, L.I_TYPE] = L.T_TSM
-    gi[:, L.I_REF] = _ref_steps(p["t_ref"], dt, "TSMNeuronParams")
 
 
 def input_tables():

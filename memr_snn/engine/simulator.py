@@ -13,10 +13,12 @@ import numpy as np
 
 from .._validation import read_only
 from ..kernel import layout as L
+from ..kernel import models as KM
 from ..kernel.loop import activate_many, peek_many, rebuild_touched, run_chunk, sync_all
 from ..model.monitors import RateMonitor, SpikeMonitor, StateMonitor
 from ..model.population import PoissonSource, Population, SpikeSource
 from ..model.projection import check_weight_range
+from . import records
 from .checks import check_model_arrays, check_monitor_arrays
 from .coefficients import group_tables, input_tables, plasticity_row
 
@@ -133,10 +135,10 @@ class Simulator:
         grp = self.group[sel]
         typ = self.gi[grp, L.I_TYPE]
         vinf = self.gc[grp, L.C_VREST] + self.gc[grp, L.C_R] * self.ib[sel]
-        linear = (typ == L.T_LIF) | (typ == L.T_ALIF)
+        linear = np.isin(typ, KM.LAZY_TYPES)  # models that may idle (kernel.models: LAZY)
         driven = vinf >= self.gc[grp, L.C_VTH] - L.IDLE_MARGIN
-        # conductance-based and TSM neurons are clock-driven: never idle
-        clocked = (typ == L.T_COND) | (typ == L.T_TSM)
+        # the other models (conductance-based, TSM) are clock-driven: never idle; spike sources are never active
+        clocked = ~linear & (typ != L.T_INPUT)
         self.auto[sel] = (clocked | (linear & driven)).astype(np.uint8)
 
     def _build_inputs(self, seed):
@@ -476,9 +478,12 @@ class Simulator:
         self.mode = mode
 
     def _sync_everything(self):
-        sync_all(self.step, self.gc, self.gi, self.group, self.v, self.se, self.si, self.a,
-                 self.ib, self.ref, self.last, self.active)
+        sync_all(self.step, self.neuron_record())
         self.active[:] = 1
+
+    def neuron_record(self):
+        """The neuron tables and state as the kernels' :class:`memr_snn.kernel.records.Neurons` record."""
+        return records.neurons(self)
 
     def run_steps(self, n_steps: int, engine: str = "auto", progress=None) -> None:
         """Advance the network by ``n_steps`` steps."""
@@ -502,29 +507,8 @@ class Simulator:
                 mon_ooff[1:] = np.cumsum(widths * nsamp_max)[:-1]
             mon_out = np.zeros(int((widths * nsamp_max).sum()))
             mon_nsamp = np.zeros(len(self._state_mons), dtype=np.int64)
-            done = run_chunk(
-                t0, chunk, dense,
-                self.gc, self.gi, self.group, self.v, self.se, self.si, self.a, self.ib,
-                self.ref, self.last, self.auto, self.dense_ranges,
-                self.active, self.act_list, self.act_n,
-                self.pq_lo, self.pq_hi, self.pq_seed, self.pq_rate_off, self.pq_rows,
-                self.pq_row_steps, self.pq_rates, self.dt, self.pq_next, self.pq_cnt, self.pq_dirty,
-                self.sq_lo, self.sq_hi, self.sq_cursor, self.sq_steps, self.sq_gids,
-                self.pop_of, self.pop_out_ptr, self.pop_out_proj,
-                self.proj_pre_lo, self.proj_ipo, self.proj_so, self.proj_rec, self.proj_delay,
-                self.proj_doff, self.syn_indptr, self.syn_post, self.syn_w, self.syn_delay,
-                self.proj_xb, self.xf, self.xi, self.xg, self.xnu, self.xtp, self.xrtp, self.xtf, self.xrft,
-                self.xrs, self.xgs,
-                self.xacc, self.wrow, self.xbuf, self.proj_xc, self.xw, self.xwtot, self.xqs,
-                self.proj_pl, self.pf, self.pi, self.pop_pin_ptr, self.pop_pin, self.csc_ptr, self.csc_syn,
-                self.csc_pre, self.tr1, self.tr2, self.trl, self.elig, self.reward,
-                self.xp, self.xcount, self.xdv, self.xfault,
-                self.buf, self.touched, self.tcount, self.pending,
-                self.rec_flag, self.n_rec_max, self.spk_step, self.spk_id, self.spk_n,
-                pop_counts,
-                self.mon_every, self.mon_eptr, self.mon_gid, self.mon_var, mon_out, mon_ooff, mon_nsamp,
-                self.spikes, self.fired, self.scratch,
-            )
+            done = run_chunk(t0, chunk, dense, self.dt, *records.run_records(self, pop_counts, mon_out, mon_ooff,
+                                                                               mon_nsamp))
             self._drain(t0, done, pop_counts, mon_out, mon_ooff, mon_nsamp)
             self.step += done
             done_total += done
@@ -565,15 +549,12 @@ class Simulator:
     def get_state(self, pop, var: str, indices=None) -> np.ndarray:
         gids = self.gids(pop, indices)
         out = np.zeros(gids.size)
-        peek_many(gids, VAR_CODES[var], self.step, self.gc, self.gi, self.group, self.v, self.se,
-                  self.si, self.a, self.ib, self.ref, self.last, self.active, out)
+        peek_many(gids, VAR_CODES[var], self.step, self.neuron_record(), out)
         return out
 
     def set_state(self, pop, var: str, values, indices=None) -> None:
         gids = self.gids(pop, indices)
-        activate_many(gids, self.step, self.mode != "event", self.gc, self.gi, self.group, self.v,
-                      self.se, self.si, self.a, self.ib, self.ref, self.last, self.active,
-                      self.act_list, self.act_n)
+        activate_many(gids, self.step, self.mode != "event", self.neuron_record())
         arr = getattr(self, _VAR_ARRAY[VAR_CODES[var]])
         arr[gids] = np.broadcast_to(np.asarray(values, dtype=np.float64), gids.shape)
         if var == "i_bias":

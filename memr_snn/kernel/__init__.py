@@ -28,15 +28,15 @@ _STAMP = "memr_snn_kernel_sources.sha256"
 
 def _digest() -> str:
     digest = hashlib.sha256()
-    for src in sorted(_HERE.glob("*.py")):
-        digest.update(src.name.encode())
+    for src in sorted(_HERE.rglob("*.py")):  # the kernels and the neuron models (models/)
+        digest.update(src.relative_to(_HERE).as_posix().encode())
         digest.update(src.read_bytes())
     return digest.hexdigest()
 
 
 def _cached_files() -> list[Path]:
-    cache = _HERE / "__pycache__"
-    return list(cache.glob("*.nbi")) + list(cache.glob("*.nbc")) if cache.is_dir() else []
+    caches = [d for d in (_HERE / "__pycache__", _HERE / "models" / "__pycache__") if d.is_dir()]
+    return [f for cache in caches for f in list(cache.glob("*.nbi")) + list(cache.glob("*.nbc"))]
 
 
 def cache_is_stale() -> bool:

@@ -19,8 +19,12 @@ Per step ``t`` (the schedule documented on :class:`memr_snn.Network`):
 6. event mode only: active neurons that provably cannot reach threshold without
    new input go idle (their state is then valid at the start of ``t + 1``).
 
-Arrays are the flat network description built by :mod:`memr_snn.engine`;
-nothing here allocates per step.
+Arrays are the flat network description built by :mod:`memr_snn.engine`, bundled in the
+records of :mod:`memr_snn.kernel.records`; each step is a sequence of phase functions
+(``phase_inputs``, ``phase_deliver``, ``phase_sample``, ``phase_integrate``, ``phase_push``,
+``phase_plasticity``, ``phase_record``, ``phase_idle``) that take only the records they touch.
+Neuron models are reached through the registry of :mod:`memr_snn.kernel.models`.  Nothing here
+allocates per step.
 """
 
 import math
@@ -29,31 +33,8 @@ import numpy as np
 from numba import njit
 
 from .crossbar import prefetch_row, read_row_cached, read_row_qs
-from .layout import (
-    C_VRESET,
-    I_REF,
-    I_TYPE,
-    T_ALIF,
-    T_COND,
-    T_LIF,
-    T_TSM,
-    V_A,
-    V_IB,
-    V_SE,
-    V_SI,
-    V_V,
-)
-from .neuron import (
-    cond_step_one,
-    cond_step_range,
-    lif_advance,
-    lif_can_idle,
-    lif_step_one,
-    lif_step_range,
-    threshold_of,
-    tsm_step_one,
-    tsm_step_range,
-)
+from .layout import V_A, V_IB, V_SE, V_SI, V_V
+from .models import advance, can_idle, step_fire_one, step_fire_range
 from .plasticity import (
     PI_ELIG,
     PI_NSYN,
@@ -77,39 +58,36 @@ __all__ = [
 
 
 @njit(cache=True, error_model="numpy")
-def sync_neuron(j, t, gc, gi, group, v, se, si, a, ib, ref, last):
-    """Bring idle neuron ``j`` (state valid at step ``last[j]``) up to step ``t``.
+def sync_neuron(j, t, nrn):
+    """Bring idle neuron ``j`` (state valid at step ``nrn.last[j]``) up to step ``t``.
 
-    Only linear (A)LIF neurons ever idle; conductance-based and TSM neurons are
-    always active (``Simulator.refresh_autonomous``), so for them this only
-    stamps ``last``.
+    Only neurons of lazy models (``LAZY``: the linear (A)LIF) ever idle; the others are always
+    active (``Simulator.refresh_autonomous``) and their ``advance`` is the identity, so for them
+    this only stamps ``last``.
     """
-    k = t - last[j]
+    k = t - nrn.last[j]
     if k > 0:
-        g = group[j]
-        if gi[g, I_TYPE] == T_LIF or gi[g, I_TYPE] == T_ALIF:
-            v[j], se[j], si[j], a[j], ref[j] = lif_advance(
-                gc, g, k, v[j], se[j], si[j], a[j], ib[j], ref[j]
-            )
-    last[j] = t
+        nrn.v[j], nrn.se[j], nrn.si[j], nrn.a[j], nrn.ref[j] = advance(
+            nrn.gc, nrn.gi, nrn.group[j], k, nrn.v[j], nrn.se[j], nrn.si[j], nrn.a[j], nrn.ib[j], nrn.ref[j]
+        )
+    nrn.last[j] = t
 
 
 @njit(cache=True, error_model="numpy")
-def sync_all(t, gc, gi, group, v, se, si, a, ib, ref, last, active):
+def sync_all(t, nrn):
     """Bring every idle neuron up to step ``t`` (used before dense runs and reads)."""
-    for j in range(v.shape[0]):
-        if active[j] == 0:
-            sync_neuron(j, t, gc, gi, group, v, se, si, a, ib, ref, last)
+    for j in range(nrn.v.shape[0]):
+        if nrn.active[j] == 0:
+            sync_neuron(j, t, nrn)
 
 
 @njit(cache=True, error_model="numpy")
-def peek_state(j, var, t, gc, gi, group, v, se, si, a, ib, ref, last, active):
+def peek_state(j, var, t, nrn):
     """Value of state variable ``var`` of neuron ``j`` at step ``t``, without writing."""
-    vv, s1, s2, aa = v[j], se[j], si[j], a[j]
-    if active[j] == 0:
-        g = group[j]
-        if gi[g, I_TYPE] == T_LIF or gi[g, I_TYPE] == T_ALIF:
-            vv, s1, s2, aa, _r = lif_advance(gc, g, t - last[j], v[j], se[j], si[j], a[j], ib[j], ref[j])
+    vv, s1, s2, aa = nrn.v[j], nrn.se[j], nrn.si[j], nrn.a[j]
+    if nrn.active[j] == 0:
+        vv, s1, s2, aa, _r = advance(nrn.gc, nrn.gi, nrn.group[j], t - nrn.last[j], vv, s1, s2, aa, nrn.ib[j],
+                                     nrn.ref[j])
     if var == V_V:
         return vv
     if var == V_SE:
@@ -119,7 +97,7 @@ def peek_state(j, var, t, gc, gi, group, v, se, si, a, ib, ref, last, active):
     if var == V_A:
         return aa
     if var == V_IB:
-        return ib[j]
+        return nrn.ib[j]
     return np.nan
 
 
@@ -140,36 +118,6 @@ def poisson_next(seed, cnt, lo, i, p, t_from):
     if k > 2.0 ** 61:
         return _NEVER
     return t_from + np.int64(k)
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _fire(j, g, gc, gi, v, a, ref, spikes, nspk):
-    """Threshold test and reset of neuron j; returns the new spike count."""
-    if v[j] > threshold_of(gc, g, a[j]):
-        v[j] = gc[g, C_VRESET]
-        r = gi[g, I_REF] - 1
-        ref[j] = r if r > 0 else 0
-        if gi[g, I_TYPE] == T_ALIF:
-            a[j] += 1.0
-        spikes[nspk] = j
-        nspk += 1
-    return nspk
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _integrate_one(j, gc, gi, group, v, se, si, a, ib, ref, spikes, nspk):
-    """Integrate neuron j one step, then threshold/reset; returns the new spike count."""
-    g = group[j]
-    if gi[g, I_TYPE] == T_TSM:  # no threshold/reset: the phase logic is in the step
-        if tsm_step_one(gc, g, j, v, se, si, a, ib, ref, gi[g, I_REF]):
-            spikes[nspk] = j
-            nspk += 1
-        return nspk
-    if gi[g, I_TYPE] == T_COND:
-        cond_step_one(gc, g, j, v, se, si, a, ib, ref)
-    else:
-        lif_step_one(gc, g, j, v, se, si, a, ib, ref)
-    return _fire(j, g, gc, gi, v, a, ref, spikes, nspk)
 
 
 @njit(cache=True, error_model="numpy")
@@ -267,18 +215,12 @@ def _push(dense, doff, slot, n_slots, delay, rec, posts, weights, syn_delay, d0,
 def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, be, bi, spikes, nspk):
     """Dense path: deliver the due slot (``be``, ``bi``) and integrate every neuron.
 
-    Range by range; homogeneous ranges run the vectorised, delivery-fused kernels.
+    Range by range; homogeneous ranges run their model's vectorised, delivery-fused range step.
     """
     for r in range(dr.shape[0]):
         lo, hi, g = dr[r, 0], dr[r, 1], dr[r, 2]
         if g >= 0:
-            if gi[g, I_TYPE] == T_TSM:
-                count = tsm_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF], be, bi)
-            elif gi[g, I_TYPE] == T_COND:
-                count = cond_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF], scratch, be, bi)
-            else:
-                a_jump = 1.0 if gi[g, I_TYPE] == T_ALIF else 0.0
-                count = lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF], a_jump, be, bi)
+            count = step_fire_range(gc, gi, g, lo, hi, v, se, si, a, ib, ref, fired, scratch, be, bi)
             if count > 0:
                 nspk = _collect(fired[lo:hi], lo, spikes, nspk)
         else:
@@ -287,7 +229,7 @@ def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, 
                 si[j] += bi[j]
                 be[j] = 0.0
                 bi[j] = 0.0
-                nspk = _integrate_one(j, gc, gi, group, v, se, si, a, ib, ref, spikes, nspk)
+                nspk = step_fire_one(gc, gi, group[j], j, v, se, si, a, ib, ref, spikes, nspk)
     return nspk
 
 
@@ -303,237 +245,351 @@ def _prefetch_spike(g, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo,
             prefetch_row(proj_xb[pr], syn_indptr[row], syn_indptr[row + 1], xi, xg, xnu)
 
 
-@njit(cache=True, error_model="numpy")
-def run_chunk(
-    t0, n_steps, dense,
-    # neuron tables and state
-    gc, gi, group, v, se, si, a, ib, ref, last, auto,
-    dense_ranges,
-    # event-mode active set; act_n is a length-1 array
-    active, act_list, act_n,
-    # Poisson inputs: per population q
-    pq_lo, pq_hi, pq_seed, pq_rate_off, pq_rows, pq_row_steps, pq_rates, dt, pq_next, pq_cnt, pq_dirty,
-    # explicit spike times: per population q, sorted (step, gid) entries
-    sq_lo, sq_hi, sq_cursor, sq_steps, sq_gids,
-    # synapses
-    pop_of, pop_out_ptr, pop_out_proj,
-    proj_pre_lo, proj_ipo, proj_so, proj_rec, proj_delay, proj_doff,
-    syn_indptr, syn_post, syn_w, syn_delay,
-    # crossbar projections (proj_xb[pr] = crossbar index or -1), see kernel/crossbar.py
-    proj_xb, xf, xi, xg, xnu, xtp, xrtp, xtf, xrft, xrs, xgs, xacc, wrow, xbuf,
-    # read caches (proj_xc[pr] = 1: ideal read through xw, laid out like syn_w; 2: 1/f factors in xqs, per
-    # device; xwtot per CSR row: the ideal row's summed conductance or 0, NaN = stale); rows read from the
-    # devices are prefetched one spike ahead
-    proj_xc, xw, xwtot, xqs,
-    # plasticity (proj_pl[pr] = plastic index or -1), see kernel/plasticity.py
-    proj_pl, pf, pi, pop_pin_ptr, pop_pin, csc_ptr, csc_syn, csc_pre, tr1, tr2, trl, elig, reward,
-    xp, xcount, xdv, xfault,
-    # ring buffer with per-slot touched lists
-    buf, touched, tcount, pending,
-    # recording
-    rec_flag, n_rec_max, spk_step, spk_id, spk_n,
-    pop_counts,
-    mon_every, mon_eptr, mon_gid, mon_var, mon_out, mon_ooff, mon_nsamp,
-    # scratch
-    spikes, fired, scratch,
-):
-    """Simulate steps ``t0 .. t0 + n_steps - 1``; return the number of steps done.
+# ---------------------------------------------------------------------------------------- phases
+# One step is: inputs -> deliver -> sample -> integrate (threshold, reset) -> push (with the
+# presynaptic plasticity events) -> postsynaptic plasticity -> record -> idle.  Each phase takes the
+# records of kernel/records.py it touches.  The crossbar and plasticity records are None for a
+# network without crossbars or without plasticity: the phases that take them test ``is None``, which
+# numba resolves when it compiles them (dead-branch pruning on the argument's type), so the device
+# and learning kernels are compiled only for networks that use them.  Pruning needs the record to be
+# the phase's own argument, so those phases are compiled as functions of their own (OPTIONAL_INLINE);
+# the others are inlined into run_chunk (PHASE_INLINE).
 
-    Returns early (at a step boundary) when the spike record might overflow;
-    the caller drains it and calls again.
+#: how numba treats the phase functions without optional records: "always" inlines them at the numba IR level
+PHASE_INLINE = "always"
+#: the phases taking the optional crossbar / plasticity records: separate functions, so that ``is None`` prunes
+OPTIONAL_INLINE = "never"
+
+
+@njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
+def phase_inputs(t, dt, inp, scr):
+    """Step 1: the spike sources' spikes of step ``t`` into ``scr.spikes``; returns their number.
+
+    A Poisson input keeps the step of its next spike (``pq_next``), redrawn from ``t`` when its
+    rates change (``pq_dirty`` or a new row of a rate table); explicit spike times advance a cursor.
     """
-    n_slots = buf.shape[0]
-    spk_cap = spk_step.shape[0]
-    n_mon = mon_every.shape[0]
-    for s in range(n_steps):
-        t = t0 + s
-        if spk_n[0] + n_rec_max > spk_cap:
-            return s
-        slot = t % n_slots
-        nspk = 0
-        # 1. inputs
-        for q in range(pq_lo.shape[0]):
-            n_q = pq_hi[q] - pq_lo[q]
-            row = t // pq_row_steps[q]
-            if row >= pq_rows[q]:
-                row = pq_rows[q] - 1
-            base = pq_rate_off[q] + row * n_q
-            lo_q = pq_lo[q]
-            if pq_dirty[q] != 0 or (pq_rows[q] > 1 and t % pq_row_steps[q] == 0 and t // pq_row_steps[q] < pq_rows[q]):
-                for i in range(n_q):  # new rates (or the first step): the Bernoulli process restarts at t
-                    pq_next[lo_q + i] = poisson_next(pq_seed[q], pq_cnt, lo_q, i, pq_rates[base + i] * dt, t)
-                pq_dirty[q] = 0
-            for i in range(n_q):
-                if pq_next[lo_q + i] == t:
-                    spikes[nspk] = lo_q + i
-                    nspk += 1
-                    pq_next[lo_q + i] = poisson_next(pq_seed[q], pq_cnt, lo_q, i, pq_rates[base + i] * dt, t + 1)
-        for q in range(sq_lo.shape[0]):
-            c_ = sq_cursor[q]
-            while c_ < sq_hi[q] and sq_steps[c_] < t:
-                c_ += 1
-            while c_ < sq_hi[q] and sq_steps[c_] == t:
-                spikes[nspk] = sq_gids[c_]
+    spikes = scr.spikes
+    pq_next, pq_cnt, pq_rates = inp.pq_next, inp.pq_cnt, inp.pq_rates
+    nspk = np.int64(0)  # not the literal 0: numba would compile the phases taking nspk for Literal[int](0) too
+    for q in range(inp.pq_lo.shape[0]):
+        n_q = inp.pq_hi[q] - inp.pq_lo[q]
+        rows, row_steps = inp.pq_rows[q], inp.pq_row_steps[q]
+        row = t // row_steps
+        if row >= rows:
+            row = rows - 1
+        base = inp.pq_rate_off[q] + row * n_q
+        lo_q = inp.pq_lo[q]
+        seed = inp.pq_seed[q]
+        if inp.pq_dirty[q] != 0 or (rows > 1 and t % row_steps == 0 and t // row_steps < rows):
+            for i in range(n_q):  # new rates (or the first step): the Bernoulli process restarts at t
+                pq_next[lo_q + i] = poisson_next(seed, pq_cnt, lo_q, i, pq_rates[base + i] * dt, t)
+            inp.pq_dirty[q] = 0
+        for i in range(n_q):
+            if pq_next[lo_q + i] == t:
+                spikes[nspk] = lo_q + i
                 nspk += 1
-                c_ += 1
-            sq_cursor[q] = c_
-        # 2. deliver due events (dense mode: fused into step 4 unless a monitor samples now)
-        if dense:
-            sampling = False
-            for m in range(n_mon):
-                if t % mon_every[m] == 0:
-                    sampling = True
-            if sampling:
-                _deliver_dense(buf[slot, 0], buf[slot, 1], se, si)
-        else:
-            for e in range(tcount[slot]):
-                j = touched[slot, e]
-                pending[slot, j] = 0
-                if active[j] == 0:
-                    sync_neuron(j, t, gc, gi, group, v, se, si, a, ib, ref, last)
-                    active[j] = 1
-                    act_list[act_n[0]] = j
-                    act_n[0] += 1
-                se[j] += buf[slot, 0, j]
-                si[j] += buf[slot, 1, j]
-                buf[slot, 0, j] = 0.0
-                buf[slot, 1, j] = 0.0
-            tcount[slot] = 0
-        # 3. state monitors
-        for m in range(n_mon):
-            if t % mon_every[m] == 0:
-                row0 = mon_ooff[m] + mon_nsamp[m] * (mon_eptr[m + 1] - mon_eptr[m])
-                for e in range(mon_eptr[m], mon_eptr[m + 1]):
-                    mon_out[row0 + e - mon_eptr[m]] = peek_state(
-                        mon_gid[e], mon_var[e], t, gc, gi, group, v, se, si, a, ib, ref, last, active
-                    )
-                mon_nsamp[m] += 1
-        # 4. integrate, threshold, reset
-        if dense:
-            for r in range(dense_ranges.shape[0]):  # range by range: a range's spikes prefetch during the next
-                n0 = nspk
-                nspk = _integrate_ranges(
-                    dense_ranges[r:r + 1], gc, gi, group, v, se, si, a, ib, ref, fired, scratch, buf[slot, 0],
-                    buf[slot, 1], spikes, nspk,
-                )
+                pq_next[lo_q + i] = poisson_next(seed, pq_cnt, lo_q, i, pq_rates[base + i] * dt, t + 1)
+    for q in range(inp.sq_lo.shape[0]):
+        c_ = inp.sq_cursor[q]
+        hi = inp.sq_hi[q]
+        while c_ < hi and inp.sq_steps[c_] < t:
+            c_ += 1
+        while c_ < hi and inp.sq_steps[c_] == t:
+            spikes[nspk] = inp.sq_gids[c_]
+            nspk += 1
+            c_ += 1
+        inp.sq_cursor[q] = c_
+    return nspk
+
+
+@njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
+def phase_deliver(t, slot, dense, nrn, ring, rec):
+    """Step 2: add the due ring-buffer slot to the synaptic state.
+
+    Dense mode fuses delivery into :func:`phase_integrate` unless a state monitor samples at ``t``
+    (it must see the delivered state); event mode walks the slot's touched list, first bringing an
+    idle target up to ``t`` and making it active.
+    """
+    buf = ring.buf
+    if dense:
+        sampling = False
+        for m in range(rec.mon_every.shape[0]):
+            if t % rec.mon_every[m] == 0:
+                sampling = True
+        if sampling:
+            _deliver_dense(buf[slot, 0], buf[slot, 1], nrn.se, nrn.si)
+        return
+    se, si, active, act_list, act_n = nrn.se, nrn.si, nrn.active, nrn.act_list, nrn.act_n
+    touched, pending = ring.touched, ring.pending
+    for e in range(ring.tcount[slot]):
+        j = np.int64(touched[slot, e])  # int64 like every other caller: one compiled sync_neuron
+        pending[slot, j] = 0
+        if active[j] == 0:
+            sync_neuron(j, t, nrn)
+            active[j] = 1
+            act_list[act_n[0]] = j
+            act_n[0] += 1
+        se[j] += buf[slot, 0, j]
+        si[j] += buf[slot, 1, j]
+        buf[slot, 0, j] = 0.0
+        buf[slot, 1, j] = 0.0
+    ring.tcount[slot] = 0
+
+
+@njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
+def phase_sample(t, nrn, rec):
+    """Step 3: the state monitors due at ``t`` sample (state at ``t * dt``, the step's events included)."""
+    for m in range(rec.mon_every.shape[0]):
+        if t % rec.mon_every[m] == 0:
+            e0, e1 = rec.mon_eptr[m], rec.mon_eptr[m + 1]
+            row0 = rec.mon_ooff[m] + rec.mon_nsamp[m] * (e1 - e0)
+            for e in range(e0, e1):
+                rec.mon_out[row0 + e - e0] = peek_state(rec.mon_gid[e], rec.mon_var[e], t, nrn)
+            rec.mon_nsamp[m] += 1
+
+
+@njit(cache=True, error_model="numpy", inline=OPTIONAL_INLINE)
+def phase_integrate(slot, dense, nspk, nrn, syn, xbr, ring, scr):
+    """Step 4: integrate one step, threshold and reset; appends the spikes to ``scr.spikes``, returns the count.
+
+    Dense: every neuron, range by range (delivery of the due slot fused), and each range's spikes
+    prefetch the device rows they will read while the next range integrates (with crossbars: ``xbr`` is
+    not None).  Event: the active set.
+    """
+    gc, gi, group, v, se, si, a, ib, ref = nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.se, nrn.si, nrn.a, nrn.ib, nrn.ref
+    spikes = scr.spikes
+    if dense:
+        dense_ranges, buf = nrn.dense_ranges, ring.buf
+        for r in range(dense_ranges.shape[0]):
+            n0 = nspk
+            nspk = _integrate_ranges(
+                dense_ranges[r:r + 1], gc, gi, group, v, se, si, a, ib, ref, scr.fired, scr.scratch, buf[slot, 0],
+                buf[slot, 1], spikes, nspk,
+            )
+            if xbr is not None:
                 for q in range(n0, nspk):
-                    _prefetch_spike(spikes[q], pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo, syn_indptr,
-                                    proj_xb, proj_xc, xi, xg, xnu)
-        else:
-            for q in range(act_n[0]):
-                nspk = _integrate_one(act_list[q], gc, gi, group, v, se, si, a, ib, ref, spikes, nspk)
-        # 5. sort the step's spikes by global index, then push, count, record
-        if nspk > 1:
-            ordered = True
-            for q in range(1, nspk):
-                if spikes[q] < spikes[q - 1]:
-                    ordered = False
-                    break
-            if not ordered:
-                spikes[:nspk].sort()
-        for q in range(nspk):
-            g = spikes[q]
-            pop = pop_of[g]
+                    _prefetch_spike(spikes[q], syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj, syn.proj_pre_lo,
+                                    syn.proj_ipo, syn.syn_indptr, xbr.proj_xb, xbr.proj_xc, xbr.xi, xbr.xg, xbr.xnu)
+    else:
+        act_list = nrn.act_list
+        for q in range(nrn.act_n[0]):
+            j = act_list[q]
+            nspk = step_fire_one(gc, gi, group[j], j, v, se, si, a, ib, ref, spikes, nspk)
+    return nspk
+
+
+@njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
+def _sort_spikes(spikes, nspk):
+    """Sort the step's spikes by global index (they usually already are)."""
+    if nspk > 1:
+        ordered = True
+        for q in range(1, nspk):
+            if spikes[q] < spikes[q - 1]:
+                ordered = False
+                break
+        if not ordered:
+            spikes[:nspk].sort()
+
+
+@njit(cache=True, error_model="numpy", inline=OPTIONAL_INLINE)
+def phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr):
+    """Step 5: push every spike of the step (sorted by global index) into the ring buffer at ``t + delay``.
+
+    Along each outgoing projection the row's weights are read (float storage, the ideal-read cache of
+    a crossbar, or its devices now), pushed, and then the presynaptic plasticity events run with the
+    old weights.  The next spike's device rows are prefetched while one spike is delivered.  ``xbr``
+    (crossbars) and ``pls`` (plasticity) may be None: the network has none.
+    """
+    spikes = scr.spikes
+    n_slots = ring.buf.shape[0]
+    pop_of, pop_out_ptr, pop_out_proj = syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj
+    proj_pre_lo, proj_ipo, proj_so = syn.proj_pre_lo, syn.proj_ipo, syn.proj_so
+    syn_indptr, syn_post, syn_w, syn_delay = syn.syn_indptr, syn.syn_post, syn.syn_w, syn.syn_delay
+    buf, pending, touched, tcount = ring.buf, ring.pending, ring.touched, ring.tcount
+    for q in range(nspk):
+        g = spikes[q]
+        pop = pop_of[g]
+        if xbr is not None:
             if q + 1 < nspk:  # the next spike's device rows, fetched while this one is delivered
                 _prefetch_spike(spikes[q + 1], pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo, syn_indptr,
-                                proj_xb, proj_xc, xi, xg, xnu)
-            pop_counts[s, pop] += 1
-            if rec_flag[g]:
-                spk_step[spk_n[0]] = t
-                spk_id[spk_n[0]] = g
-                spk_n[0] += 1
-            for e in range(pop_out_ptr[pop], pop_out_ptr[pop + 1]):
-                pr = pop_out_proj[e]
-                row = proj_ipo[pr] + g - proj_pre_lo[pr]
-                so = proj_so[pr]
-                rec = proj_rec[pr]
-                doff = proj_doff[pr]
-                lo_k = syn_indptr[row]
-                hi_k = syn_indptr[row + 1]
-                xb = proj_xb[pr]
-                if xb >= 0 and proj_xc[pr] == 1:  # ideal read of a crossbar no plasticity writes: cached
-                    read_row_cached(xb, lo_k, hi_k, xf, xi, xg, xacc, xw[so + lo_k:so + hi_k], xwtot, row)
-                    _push(dense, doff, slot, n_slots, proj_delay[pr], rec, syn_post[so + lo_k:so + hi_k],
-                          xw[so + lo_k:so + hi_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
-                elif xb >= 0:  # weights are read from the devices now
-                    read_row_qs(xb, g - proj_pre_lo[pr], lo_k, hi_k, t, dt, xf, xi, xg, xnu, xtp, xrtp, xtf, xrft,
-                                xrs, xgs, xacc, wrow, xbuf, xqs, xwtot, row if proj_xc[pr] == 2 else -1)
-                    _push(dense, doff, slot, n_slots, proj_delay[pr], rec, syn_post[so + lo_k:so + hi_k],
-                          wrow[:hi_k - lo_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
-                else:
-                    _push(dense, doff, slot, n_slots, proj_delay[pr], rec, syn_post[so + lo_k:so + hi_k],
-                          syn_w[so + lo_k:so + hi_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
-                pl = proj_pl[pr]
+                                xbr.proj_xb, xbr.proj_xc, xbr.xi, xbr.xg, xbr.xnu)
+        for e in range(pop_out_ptr[pop], pop_out_ptr[pop + 1]):
+            pr = pop_out_proj[e]
+            row = proj_ipo[pr] + g - proj_pre_lo[pr]
+            so = proj_so[pr]
+            rec = syn.proj_rec[pr]
+            doff = syn.proj_doff[pr]
+            delay = syn.proj_delay[pr]
+            lo_k = syn_indptr[row]
+            hi_k = syn_indptr[row + 1]
+            xb = -1
+            if xbr is not None:
+                xb = xbr.proj_xb[pr]
+            if xb < 0:  # float storage
+                _push(dense, doff, slot, n_slots, delay, rec, syn_post[so + lo_k:so + hi_k],
+                      syn_w[so + lo_k:so + hi_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
+            elif xbr is not None:
+                _push_crossbar_row(t, dt, g, pr, row, so, lo_k, hi_k, xb, slot, n_slots, dense, syn, xbr, ring)
+            if pls is not None:
+                pl = pls.proj_pl[pr]
                 if pl >= 0:  # presynaptic plasticity events, after delivery with the old weights
-                    if xb >= 0:
-                        stdp_pre_row_xb(pl, pf, pi, g - proj_pre_lo[pr], t, dt, syn_post[so + lo_k:so + hi_k], lo_k,
-                                        xb, xf, xi, xp, xg, xcount, xdv, xfault, xtp, xrtp, xtf, xrft, xacc,
-                                        elig, tr1, tr2, trl)
-                    else:
-                        stdp_pre_row(pl, pf, pi, g - proj_pre_lo[pr], t, syn_post[so + lo_k:so + hi_k],
-                                     syn_w[so + lo_k:so + hi_k], elig, pi[pl, PI_ELIG] + lo_k, tr1, tr2, trl)
-        # 5b. postsynaptic plasticity events, after every presynaptic one of the step
-        if pop_pin.shape[0] > 0:
-            for q in range(nspk):
-                g = spikes[q]
-                pop = pop_of[g]
-                for e in range(pop_pin_ptr[pop], pop_pin_ptr[pop + 1]):
-                    pl = pop_pin[e]
-                    xb = proj_xb[pi[pl, PI_PROJ]]
-                    if xb >= 0:
-                        stdp_post_column_xb(pl, pf, pi, g - pi[pl, PI_POSTLO], t, dt, csc_ptr, csc_syn, csc_pre, xb,
-                                            xf, xi, xp, xg, xcount, xdv, xfault, xtp, xrtp, xtf, xrft, xacc,
-                                            elig, tr1, tr2, trl)
-                    else:
-                        stdp_post_column(pl, pf, pi, g - pi[pl, PI_POSTLO], t, csc_ptr, csc_syn, csc_pre, syn_w,
-                                         proj_so[pi[pl, PI_PROJ]], elig, tr1, tr2, trl)
-            for pl in range(pi.shape[0]):
-                if pi[pl, PI_REWARD] != 0:
-                    pr = pi[pl, PI_PROJ]
-                    if proj_xb[pr] >= 0:
-                        ip0 = proj_ipo[pr]
-                        n_pre = pi[pl, PI_POST] - pi[pl, PI_PRE]
-                        reward_step_xb(pl, pf, reward, t, dt, syn_indptr[ip0:ip0 + n_pre + 1],
-                                       elig, pi[pl, PI_ELIG], proj_xb[pr], xf, xi, xp, xg, xcount, xdv, xfault,
-                                       xtp, xrtp, xtf, xrft, xacc)
-                    else:
-                        reward_step(pl, pf, reward, dt, syn_w, proj_so[pr], pi[pl, PI_NSYN], elig, pi[pl, PI_ELIG])
-        # 6. event mode: idle out the neurons that cannot fire unaided
+                    if xb < 0:
+                        stdp_pre_row(pl, pls.pf, pls.pi, g - proj_pre_lo[pr], t, syn_post[so + lo_k:so + hi_k],
+                                     syn_w[so + lo_k:so + hi_k], pls.elig, pls.pi[pl, PI_ELIG] + lo_k, pls.tr1,
+                                     pls.tr2, pls.trl)
+                    elif xbr is not None:
+                        stdp_pre_row_xb(pl, pls.pf, pls.pi, g - proj_pre_lo[pr], t, dt, syn_post[so + lo_k:so + hi_k],
+                                        lo_k, xb, xbr.xf, xbr.xi, xbr.xp, xbr.xg, xbr.xcount, xbr.xdv, xbr.xfault,
+                                        xbr.xtp, xbr.xrtp, xbr.xtf, xbr.xrft, xbr.xacc, pls.elig, pls.tr1, pls.tr2,
+                                        pls.trl)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _push_crossbar_row(t, dt, g, pr, row, so, lo_k, hi_k, xb, slot, n_slots, dense, syn, xbr, ring):
+    """Read presynaptic neuron ``g``'s row of crossbar ``xb`` (projection ``pr``) and push it."""
+    syn_post, syn_delay, doff = syn.syn_post, syn.syn_delay, syn.proj_doff[pr]
+    buf, pending, touched, tcount = ring.buf, ring.pending, ring.touched, ring.tcount
+    xf, xi, xg, xw, wrow = xbr.xf, xbr.xi, xbr.xg, xbr.xw, xbr.wrow
+    if xbr.proj_xc[pr] == 1:  # ideal read of a crossbar no plasticity writes: cached
+        read_row_cached(xb, lo_k, hi_k, xf, xi, xg, xbr.xacc, xw[so + lo_k:so + hi_k], xbr.xwtot, row)
+        _push(dense, doff, slot, n_slots, syn.proj_delay[pr], syn.proj_rec[pr], syn_post[so + lo_k:so + hi_k],
+              xw[so + lo_k:so + hi_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
+    else:  # weights are read from the devices now
+        read_row_qs(xb, g - syn.proj_pre_lo[pr], lo_k, hi_k, t, dt, xf, xi, xg, xbr.xnu, xbr.xtp, xbr.xrtp, xbr.xtf,
+                    xbr.xrft, xbr.xrs, xbr.xgs, xbr.xacc, wrow, xbr.xbuf, xbr.xqs, xbr.xwtot,
+                    row if xbr.proj_xc[pr] == 2 else -1)
+        _push(dense, doff, slot, n_slots, syn.proj_delay[pr], syn.proj_rec[pr], syn_post[so + lo_k:so + hi_k],
+              wrow[:hi_k - lo_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
+
+
+@njit(cache=True, error_model="numpy", inline=OPTIONAL_INLINE)
+def phase_plasticity(t, dt, nspk, syn, xbr, pls, scr):
+    """Step 5b: postsynaptic plasticity events (after every presynaptic one of the step), then reward steps.
+
+    Nothing without plasticity (``pls`` None); ``xbr`` None: no crossbar storage.
+    """
+    if pls is None:
+        return
+    pi = pls.pi
+    if pls.pop_pin.shape[0] == 0:
+        return
+    spikes = scr.spikes
+    proj_so = syn.proj_so
+    for q in range(nspk):
+        g = spikes[q]
+        pop = syn.pop_of[g]
+        for e in range(pls.pop_pin_ptr[pop], pls.pop_pin_ptr[pop + 1]):
+            pl = pls.pop_pin[e]
+            xb = -1
+            if xbr is not None:
+                xb = xbr.proj_xb[pi[pl, PI_PROJ]]
+            if xb < 0:
+                stdp_post_column(pl, pls.pf, pi, g - pi[pl, PI_POSTLO], t, pls.csc_ptr, pls.csc_syn, pls.csc_pre,
+                                 syn.syn_w, proj_so[pi[pl, PI_PROJ]], pls.elig, pls.tr1, pls.tr2, pls.trl)
+            elif xbr is not None:
+                stdp_post_column_xb(pl, pls.pf, pi, g - pi[pl, PI_POSTLO], t, dt, pls.csc_ptr, pls.csc_syn,
+                                    pls.csc_pre, xb, xbr.xf, xbr.xi, xbr.xp, xbr.xg, xbr.xcount, xbr.xdv, xbr.xfault,
+                                    xbr.xtp, xbr.xrtp, xbr.xtf, xbr.xrft, xbr.xacc, pls.elig, pls.tr1, pls.tr2,
+                                    pls.trl)
+    for pl in range(pi.shape[0]):
+        if pi[pl, PI_REWARD] != 0:
+            pr = pi[pl, PI_PROJ]
+            xb = -1
+            if xbr is not None:
+                xb = xbr.proj_xb[pr]
+            if xb < 0:
+                reward_step(pl, pls.pf, pls.reward, dt, syn.syn_w, proj_so[pr], pi[pl, PI_NSYN], pls.elig,
+                            pi[pl, PI_ELIG])
+            elif xbr is not None:
+                ip0 = syn.proj_ipo[pr]
+                n_pre = pi[pl, PI_POST] - pi[pl, PI_PRE]
+                reward_step_xb(pl, pls.pf, pls.reward, t, dt, syn.syn_indptr[ip0:ip0 + n_pre + 1],
+                               pls.elig, pi[pl, PI_ELIG], xb, xbr.xf, xbr.xi, xbr.xp, xbr.xg, xbr.xcount,
+                               xbr.xdv, xbr.xfault, xbr.xtp, xbr.xrtp, xbr.xtf, xbr.xrft, xbr.xacc)
+
+
+@njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
+def phase_record(t, s, nspk, syn, rec, scr):
+    """Step 5c: count the step's spikes per population (row ``s`` of ``pop_counts``) and record the monitored ones."""
+    spikes, pop_of, rec_flag = scr.spikes, syn.pop_of, rec.rec_flag
+    spk_step, spk_id, spk_n = rec.spk_step, rec.spk_id, rec.spk_n
+    for q in range(nspk):
+        g = spikes[q]
+        rec.pop_counts[s, pop_of[g]] += 1
+        if rec_flag[g]:
+            spk_step[spk_n[0]] = t
+            spk_id[spk_n[0]] = g
+            spk_n[0] += 1
+
+
+@njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
+def phase_idle(t, nrn):
+    """Step 6, event mode: active neurons that provably cannot fire without new input go idle
+    (their state is then valid at the start of ``t + 1``)."""
+    act_list, active, act_n = nrn.act_list, nrn.active, nrn.act_n
+    gc, gi, group, auto = nrn.gc, nrn.gi, nrn.group, nrn.auto
+    v, se, si, ib = nrn.v, nrn.se, nrn.si, nrn.ib
+    w = 0
+    for q in range(act_n[0]):
+        j = act_list[q]
+        g = group[j]
+        keep = auto[j] != 0
+        if not keep:
+            keep = not can_idle(gc, gi, g, v[j], se[j], si[j], ib[j])
+        if keep:
+            act_list[w] = j
+            w += 1
+        else:
+            active[j] = 0
+            nrn.last[j] = t + 1
+    act_n[0] = w
+
+
+@njit(cache=True, error_model="numpy")
+def run_chunk(t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, ring, rec, scr):
+    """Simulate steps ``t0 .. t0 + n_steps - 1``; return the number of steps done.
+
+    ``dense`` selects the dense or the event mode; ``dt`` is the step [s]; the other arguments are
+    the records of :mod:`memr_snn.kernel.records` (neurons, inputs, synapses, crossbars, plasticity,
+    ring buffer, recording, scratch); ``xbr`` is None without crossbars, ``pls`` None without plasticity
+    (their kernels are then not compiled).  Returns early (at a step boundary) when the spike record might
+    overflow; the caller drains it and calls again.
+    """
+    n_slots = ring.buf.shape[0]
+    spk_cap = rec.spk_step.shape[0]
+    for s in range(n_steps):
+        t = t0 + s
+        if rec.spk_n[0] + rec.n_rec_max > spk_cap:
+            return s
+        slot = t % n_slots
+        nspk = phase_inputs(t, dt, inp, scr)                                 # 1. inputs
+        phase_deliver(t, slot, dense, nrn, ring, rec)                        # 2. deliver due events
+        phase_sample(t, nrn, rec)                                            # 3. state monitors
+        nspk = phase_integrate(slot, dense, nspk, nrn, syn, xbr, ring, scr)  # 4. integrate, threshold, reset
+        _sort_spikes(scr.spikes, nspk)                                       # 5. push (+ presynaptic plasticity)
+        phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr)
+        phase_plasticity(t, dt, nspk, syn, xbr, pls, scr)                    # 5b. postsynaptic plasticity
+        phase_record(t, s, nspk, syn, rec, scr)                              # 5c. count and record
         if not dense:
-            w = 0
-            for q in range(act_n[0]):
-                j = act_list[q]
-                g = group[j]
-                keep = auto[j] != 0
-                if not keep:
-                    keep = not lif_can_idle(gc, g, v[j], se[j], si[j], ib[j])
-                if keep:
-                    act_list[w] = j
-                    w += 1
-                else:
-                    active[j] = 0
-                    last[j] = t + 1
-            act_n[0] = w
+            phase_idle(t, nrn)                                               # 6. event mode: idle out
     return n_steps
 
 
-
-
 @njit(cache=True, error_model="numpy")
-def peek_many(gids, var, t, gc, gi, group, v, se, si, a, ib, ref, last, active, out):
+def peek_many(gids, var, t, nrn, out):
     """``out[k]`` = value of ``var`` of neuron ``gids[k]`` at step ``t`` (no writes)."""
     for k in range(gids.shape[0]):
-        out[k] = peek_state(gids[k], var, t, gc, gi, group, v, se, si, a, ib, ref, last, active)
+        out[k] = peek_state(gids[k], var, t, nrn)
 
 
 @njit(cache=True, error_model="numpy")
-def activate_many(gids, t, dense, gc, gi, group, v, se, si, a, ib, ref, last, active, act_list, act_n):
+def activate_many(gids, t, dense, nrn):
     """Bring neurons ``gids`` up to step ``t`` and, in event mode, make them active."""
     for k in range(gids.shape[0]):
         j = gids[k]
-        if active[j] == 0:
-            sync_neuron(j, t, gc, gi, group, v, se, si, a, ib, ref, last)
+        if nrn.active[j] == 0:
+            sync_neuron(j, t, nrn)
             if not dense:
-                active[j] = 1
-                act_list[act_n[0]] = j
-                act_n[0] += 1
+                nrn.active[j] = 1
+                nrn.act_list[nrn.act_n[0]] = j
+                nrn.act_n[0] += 1

@@ -1,0 +1,45 @@
+"""The kernels' records (:mod:`memr_snn.kernel.records`) built from a :class:`~memr_snn.engine.simulator.Simulator`.
+
+Built afresh before each compiled call (references to the simulator's arrays, no copies), so that
+arrays replaced since (a checkpoint restore, new monitors) are the ones the kernels see.
+"""
+
+from __future__ import annotations
+
+from ..kernel import records as R
+
+__all__ = ["neurons", "run_records"]
+
+
+def neurons(sim) -> R.Neurons:
+    """Neuron tables and state."""
+    return R.Neurons(sim.gc, sim.gi, sim.group, sim.v, sim.se, sim.si, sim.a, sim.ib, sim.ref, sim.last, sim.auto,
+                     sim.dense_ranges, sim.active, sim.act_list, sim.act_n)
+
+
+def run_records(sim, pop_counts, mon_out, mon_ooff, mon_nsamp) -> tuple:
+    """The records ``run_chunk`` takes after ``(t0, n_steps, dense, dt)``, in its order.
+
+    ``pop_counts``, ``mon_out``, ``mon_ooff`` and ``mon_nsamp`` are the chunk's recording arrays.  The
+    crossbar record is None for a network without crossbars, the plasticity record None for one without
+    plasticity: the kernels are then compiled without the device and learning code.
+    """
+    inputs = R.Inputs(sim.pq_lo, sim.pq_hi, sim.pq_seed, sim.pq_rate_off, sim.pq_rows, sim.pq_row_steps,
+                      sim.pq_rates, sim.pq_next, sim.pq_cnt, sim.pq_dirty, sim.sq_lo, sim.sq_hi, sim.sq_cursor,
+                      sim.sq_steps, sim.sq_gids)
+    synapses = R.Synapses(sim.pop_of, sim.pop_out_ptr, sim.pop_out_proj, sim.proj_pre_lo, sim.proj_ipo, sim.proj_so,
+                          sim.proj_rec, sim.proj_delay, sim.proj_doff, sim.syn_indptr, sim.syn_post, sim.syn_w,
+                          sim.syn_delay)
+    crossbars = plastic = None
+    if sim._crossbars:
+        crossbars = R.Crossbars(sim.proj_xb, sim.xf, sim.xi, sim.xg, sim.xnu, sim.xtp, sim.xrtp, sim.xtf, sim.xrft,
+                                sim.xrs, sim.xgs, sim.xacc, sim.wrow, sim.xbuf, sim.proj_xc, sim.xw, sim.xwtot, sim.xqs,
+                                sim.xp, sim.xcount, sim.xdv, sim.xfault)
+    if sim.pi.shape[0] > 0:
+        plastic = R.Plastic(sim.proj_pl, sim.pf, sim.pi, sim.pop_pin_ptr, sim.pop_pin, sim.csc_ptr, sim.csc_syn,
+                            sim.csc_pre, sim.tr1, sim.tr2, sim.trl, sim.elig, sim.reward)
+    ring = R.Ring(sim.buf, sim.touched, sim.tcount, sim.pending)
+    record = R.Record(sim.rec_flag, sim.n_rec_max, sim.spk_step, sim.spk_id, sim.spk_n, pop_counts, sim.mon_every,
+                      sim.mon_eptr, sim.mon_gid, sim.mon_var, mon_out, mon_ooff, mon_nsamp)
+    scratch = R.Scratch(sim.spikes, sim.fired, sim.scratch)
+    return neurons(sim), inputs, synapses, crossbars, plastic, ring, record, scratch

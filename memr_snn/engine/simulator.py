@@ -522,6 +522,10 @@ class Simulator:
     # ----------------------------------------------------------------- state
     def _proj_index(self, proj) -> int:
         k = self._proj_k.get(id(proj))
+        if k is None or k >= len(self.net.projections) or self.net.projections[k] is not proj:
+            # ids change when the network is copied (copy.deepcopy, pickle): map the projections again
+            self._proj_k = {id(pr): i for i, pr in enumerate(self.net.projections)}
+            k = self._proj_k.get(id(proj))
         if k is None or self.net.projections[k] is not proj:
             raise ValueError(f"projection {getattr(proj, 'name', proj)!r} is not part of this network")
         return k

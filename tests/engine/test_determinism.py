@@ -251,3 +251,20 @@ def test_poisson_time_varying_rows():
     assert np.all(i[s < 100] == 1)
     assert np.all(i[s >= 100] == 0)
     assert np.any(s >= 200)  # the last row keeps applying after the table ends
+
+
+@pytest.mark.parametrize("engine", ["dense", "event"])
+def test_deepcopy_of_a_run_network_continues_like_the_original(engine):
+    import copy
+
+    a, ma, _ = build(engine=engine)
+    a.run(30 * ms)
+    b, mb = copy.deepcopy((a, ma))  # one memo: the copied monitors belong to the copied network
+    for pa, pb in zip(a.projections, b.projections, strict=True):
+        np.testing.assert_array_equal(pa.weights, pb.weights)  # the copy's engine finds its own projections
+    a.run(50 * ms)
+    b.run(50 * ms)
+    assert sum(m.num_spikes for m in ma.values()) > 50
+    assert_same_spikes(spikes(ma), spikes(mb))
+    for k, v in final_state(a).items():
+        np.testing.assert_array_equal(v, final_state(b)[k])

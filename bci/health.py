@@ -43,7 +43,7 @@ import numpy as np
 
 from memr_snn._validation import check_int_at_least, check_positive
 
-__all__ = ["VerifyParams", "CrossbarHealth", "HealthReport", "CrossbarVerifier"]
+__all__ = ["VerifyParams", "CrossbarHealth", "HealthReport", "CrossbarVerifier", "TileVerifier", "assess"]
 
 
 @dataclass(frozen=True)
@@ -199,27 +199,100 @@ class CrossbarVerifier:
             if pick.size else []
         idx = np.concatenate([np.arange(a, b) for a, b in ranges]) if ranges else np.zeros(0, dtype=np.int64)
         G = np.concatenate([cb.read_conductances(t, devices=r) for r in ranges]) if ranges else np.zeros(0)
-        g0, f0 = self.g0[idx], self.fault0[idx]
-        dev = cb.device
-        rng_ = float(dev.g_max) - float(dev.g_min)
-        ref = (f0 == 0) & (g0 >= float(dev.g_min) + 0.25 * rng_)
-        alpha = float(np.median(G[ref] / g0[ref])) if np.any(ref) else 1.0
-        newly = (f0 == 0) & (np.abs(G - alpha * g0) > self.params.stuck_tolerance * rng_)
         k = float(cb.scale) * float(cb.polarity)
-        if cb.differential:
-            w, w0 = k * (G[0::2] - G[1::2]), k * (g0[0::2] - g0[1::2])
-            hit = newly[0::2] | newly[1::2]
-        else:
-            w, w0 = k * (G - float(cb.g_ref)), k * (g0 - float(cb.g_ref))
-            hit = newly
-        total = float(np.sum(np.abs(w0)))
-        err = w - w0
-        ok = ~hit
-        den = float(np.sum(w0[ok] ** 2))
-        return CrossbarHealth(
-            name=self.name, checked=int(idx.size), rows=int(pick.size), stuck=int(newly.sum()),
-            stuck_fraction=float(newly.sum()) / idx.size if idx.size else 0.0,
-            stuck_weight_fraction=float(np.sum(np.abs(err[hit]))) / total if total > 0 else 0.0,
-            weight_error=math.sqrt(float(np.sum(err[ok] ** 2)) / den) if den > 0 else 0.0,
-            drift_factor=alpha, read_energy=float(cb.v_read) ** 2 * float(cb.t_read) * float(np.sum(G)),
-            swept=float(self._seen.mean()) if n else 1.0)
+        return assess(self.name, G, self.g0[idx], self.fault0[idx], float(cb.device.g_min), float(cb.device.g_max),
+                      self.params.stuck_tolerance, pairs=cb.differential, k=k, g_ref=float(cb.g_ref),
+                      rows=int(pick.size), read_energy=float(cb.v_read) ** 2 * float(cb.t_read) * float(np.sum(G)),
+                      swept=float(self._seen.mean()) if n else 1.0)
+
+
+def assess(name: str, G: np.ndarray, g0: np.ndarray, fault0: np.ndarray, g_min: float, g_max: float, tol: float, *,
+           pairs: bool, k: float = 1.0, g_ref: float = 0.0, rows: int = 0, read_energy: float = 0.0,
+           swept: float = 1.0) -> CrossbarHealth:
+    """One poll's report from the reads ``G`` of the checked devices, their programmed conductances ``g0`` and
+    fault codes at programming ``fault0`` (module docstring); with ``pairs`` the devices come as (G+, G-)
+    pairs, in that order, else one device per synapse read against ``g_ref``; ``k`` is the weight per siemens."""
+    rng_ = float(g_max) - float(g_min)
+    ref = (fault0 == 0) & (g0 >= float(g_min) + 0.25 * rng_)
+    alpha = float(np.median(G[ref] / g0[ref])) if np.any(ref) else 1.0
+    newly = (fault0 == 0) & (np.abs(G - alpha * g0) > tol * rng_)
+    if pairs:
+        w, w0 = k * (G[0::2] - G[1::2]), k * (g0[0::2] - g0[1::2])
+        hit = newly[0::2] | newly[1::2]
+    else:
+        w, w0 = k * (G - g_ref), k * (g0 - g_ref)
+        hit = newly
+    total = float(np.sum(np.abs(w0)))
+    err = w - w0
+    ok = ~hit
+    den = float(np.sum(w0[ok] ** 2))
+    return CrossbarHealth(
+        name=name, checked=int(G.size), rows=rows, stuck=int(newly.sum()),
+        stuck_fraction=float(newly.sum()) / G.size if G.size else 0.0,
+        stuck_weight_fraction=float(np.sum(np.abs(err[hit]))) / total if total > 0 else 0.0,
+        weight_error=math.sqrt(float(np.sum(err[ok] ** 2)) / den) if den > 0 else 0.0,
+        drift_factor=alpha, read_energy=read_energy, swept=swept)
+
+
+class TileVerifier:
+    """Rotating read-verify of one differential AIMC tile (:class:`memr_snn.aimc.tile.Tile`) against its
+    programming, as :class:`CrossbarVerifier` does for a crossbar projection: each poll checks the next rows of
+    the tile's physical layout (both devices of every pair in the row) in the present read snapshot (the age
+    and noise epoch the tile computes with; the IR-drop model, if any, left out).
+
+    Parameters
+    ----------
+    matrix : memr_snn.aimc.tile.TiledMatrix
+    tile : int
+        Index of the tile in ``matrix.tiles``.
+    params : VerifyParams, optional
+    name : str
+    """
+
+    def __init__(self, matrix, tile: int, params: VerifyParams | None = None, name: str = "tile") -> None:
+        self.params = params if params is not None else VerifyParams()
+        if not isinstance(self.params, VerifyParams):
+            raise TypeError(f"params must be a VerifyParams, got {type(self.params).__name__}")
+        self.matrix, self.tile, self.name = matrix, matrix.tiles[tile], name
+        if self.tile.cfg.encoding != "differential":
+            raise ValueError(f"{name}: the tile health check needs encoding='differential', "
+                             f"got {self.tile.cfg.encoding!r}")
+        n_rows, per_row = self.tile.n_in_p, 2 * self.tile.n_ch_p
+        self.rows_per_poll = int(min(max(1, math.ceil(self.params.devices_per_poll / per_row)), n_rows))
+        self._order = np.random.default_rng([self.params.seed, 0xC4EC]).permutation(n_rows)
+        self.rebaseline()
+
+    def rebaseline(self) -> None:
+        """Take the tile's present programmed state as the baseline."""
+        prog = self.tile.prog
+        self._prog = prog
+        self.g0 = np.array(prog.g, dtype=np.float64)
+        self.fault0 = np.array(prog.fault)
+        self._pos = 0
+        self._seen = np.zeros(self._order.size, dtype=bool)
+
+    @property
+    def sweep_polls(self) -> int:
+        """Polls per full sweep of the rows."""
+        return max(1, math.ceil(self._order.size / self.rows_per_poll))
+
+    def poll(self) -> CrossbarHealth:
+        """Read-verify the next rows in the present snapshot; returns the poll's report."""
+        tile = self.tile
+        if tile.prog is not self._prog:  # programmed again
+            self.rebaseline()
+        n = self._order.size
+        pick = self._order[(self._pos + np.arange(self.rows_per_poll)) % n]
+        self._pos = (self._pos + self.rows_per_poll) % n
+        self._seen[pick] = True
+        rng = np.random.default_rng([tile.seed, 2, int(self.matrix.epoch)])  # the snapshot's draws
+        shape = (2, tile.n_ch_p, tile.n_in_p)
+        G = tile.device.read(tile.prog, self.matrix.time, rng).reshape(shape)[:, :, pick]
+        # (G+, G-) pairs in a row: interleave the two device planes
+        G = np.moveaxis(G, 0, -1).ravel()
+        g0 = np.moveaxis(self.g0.reshape(shape)[:, :, pick], 0, -1).ravel()
+        f0 = np.moveaxis(self.fault0.reshape(shape)[:, :, pick], 0, -1).ravel()
+        v, t = tile.device.read_energy_per_siemens()
+        return assess(self.name, G, g0, f0, float(tile.device.g_min), float(tile.device.g_max),
+                      self.params.stuck_tolerance, pairs=True, rows=int(pick.size),
+                      read_energy=v * v * t * float(np.sum(G)), swept=float(self._seen.mean()))

@@ -254,3 +254,49 @@ def test_rotating_rows_sweep_the_crossbar_and_rebaseline_after_programming():
     dec.proj_in_.weights = np.zeros(cb.n_synapses)  # a programming: new baseline, the fault is known now
     reps = [ver.poll(dec.network_.t) for _ in range(4)]
     assert [r.swept for r in reps] == swept and sum(r.stuck for r in reps) == 0
+
+
+def test_aimc_kalman_health_and_stuck_fallback():
+    """The AIMC Kalman filter's tiles: ideal devices verify with no error and no stuck device; on HfOx RRAM,
+    5 % of the gain tile's devices stuck ON after programming make the stuck-device alarm hand the cursor to the
+    digital fallback at the next poll, every bin counted; the verify reads are priced in its energy."""
+    from memr_snn.bci import AIMCKalmanDecoder
+
+    cortex, X, y = _data(24, 400, 8)
+    ideal = AIMCKalmanDecoder(device="ideal", io="ideal").fit(X, y)
+    rep = ideal.device_health()
+    assert rep.checked > 0 and rep.stuck == 0 and rep.weight_error == pytest.approx(0.0, abs=1e-12)
+    # stuck ON devices of the ideal tile, by hand on the (G+, G-) planes of the tile's flat device order
+    m = ideal.gain_tile_.analog_layers[0].matrix
+    tile = m.tiles[0]
+    g0 = tile.prog.g.copy()
+    chosen = np.array([1, 5, g0.size // 2 + 3, g0.size - 2])
+    m.inject_stuck(0, chosen, 1)
+    rep = ideal.device_health()
+    G = g0.copy()
+    G[chosen] = tile.device.g_max
+    flagged = chosen[np.abs(tile.device.g_max - g0[chosen]) > 0.25 * tile.device.g_range]
+    plus, minus = G.reshape(2, -1), g0.reshape(2, -1)
+    w, w0 = plus[0] - plus[1], minus[0] - minus[1]
+    hit = np.zeros(w.size, dtype=bool)
+    hit[flagged % w.size] = True
+    assert rep.checked == g0.size and rep.stuck == flagged.size > 0
+    assert rep.stuck_weight_fraction == pytest.approx(np.abs(w - w0)[hit].sum() / np.abs(w0).sum(), rel=1e-12)
+    assert rep.weight_error == pytest.approx(0.0, abs=1e-12)
+    dec = SafeDecoder(AIMCKalmanDecoder(), params=FaultParams(health_period=2, max_silence_bins=10 ** 6)).fit(X, y)
+    assert dec.device_detection_bound_ == 2
+    counts = cortex.sample(_velocity(40, 9), 0.02).astype(float)
+    onset = 21
+    for i, z in enumerate(counts):
+        if i == onset:
+            m = dec.primary.gain_tile_.analog_layers[0].matrix
+            prog = m.tiles[0].prog
+            healthy = np.flatnonzero(prog.fault == 0)
+            m.inject_stuck(0, np.random.default_rng(1).choice(healthy, math.ceil(0.05 * prog.g.size), replace=False))
+        dec.step(z)
+    _check_accounting(dec, len(counts))
+    assert dec.switches and onset <= dec.switches[0].bin <= onset + 1
+    assert dec.switches[0].reason.startswith("device fault (newly stuck devices")
+    e = dec.primary.energy()
+    assert e["verify_J"] > 0 and e["total_J"] == pytest.approx(sum(v for k, v in e.items()
+                                                                     if k.endswith("_J") and k != "total_J"))

@@ -96,8 +96,9 @@ def test_health_report_equals_a_hand_computation_on_a_tiny_crossbar():
 
 
 def test_injected_faults_are_what_the_kernel_reads():
-    """Devices stuck after programming: the fault table shows them, the kernel reads their bounds (kernel path
-    equals the reference fed with the devices' reads, to 1e-12), a reprogramming keeps them stuck."""
+    """Devices stuck after programming and devices aged by a day: the fault table shows the stuck ones, the kernel
+    reads what the device arrays say (kernel path equals the reference fed with the devices' reads, to 1e-12, and
+    differs from the same decoder before ageing), a reprogramming keeps the stuck devices stuck."""
     _, X, y = _data(4, 120, 2)
     dec = SpikingCrossbarDecoder(SpikingDecoderParams(preset="hfox_rram", **_SMALL)).fit(X, y)
     cb = dec.proj_in_.crossbar
@@ -109,8 +110,12 @@ def test_injected_faults_are_what_the_kernel_reads():
     np.testing.assert_array_equal(np.asarray(cb.g)[on], np.asarray(cb.g_max_dev)[on])
     np.testing.assert_array_equal(np.asarray(cb.g)[off], np.asarray(cb.g_min_dev)[off])
     assert np.all(np.asarray(cb.nu)[np.concatenate([on, off])] == 0)
-    n0 = dec.network_.step
     Xt = np.random.default_rng(3).poisson(2.0, size=(10, 4)).astype(float)
+    w_young = dec.read_input_weights()
+    for c in (cb, dec.proj_out_.crossbar):
+        c.age_devices(86400.0)
+    assert not np.allclose(dec.read_input_weights(), w_young)
+    n0 = dec.network_.step
     dec.reset()
     out = np.array([dec.step(x) for x in Xt])
     win = np.stack([dec.read_input_weights(step=n0 + SUBSTEPS * t, noise=True) for t in range(10)])

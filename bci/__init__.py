@@ -3,9 +3,9 @@
 A synthetic motor cortex (:mod:`.cortex`) encodes the velocity a simulated user (:mod:`.user`)
 intends while it watches a decoded cursor in a centre-out or random-target task (:mod:`.task`).
 Decoders share one scikit-learn-style interface (:mod:`.decoders`, :mod:`.kalman`); a safety layer
-hands control to a digital Kalman fallback on faults (:mod:`.safety`); :mod:`.spiking` is a spiking
-decoder run by the memr_snn kernel on memristive crossbars; :mod:`.protocol` runs
-observation, fit, closed-loop and refit blocks over days; :mod:`.metrics` scores them;
+hands control to a digital Kalman fallback on faults (:mod:`.safety`), stuck devices and drift included
+(:mod:`.health`); :mod:`.spiking` is a spiking decoder run by the memr_snn kernel on memristive
+crossbars; :mod:`.protocol` runs observation, fit, closed-loop and refit blocks over days; :mod:`.metrics` scores them;
 :mod:`.nwb` writes sessions to and reads recordings from NWB files (the ``nwb`` extra).
 All pure numpy/scipy, all seeded.  Guide: ``docs/bci.md``.
 
@@ -23,6 +23,7 @@ from .aimc_kalman import AIMCKalmanDecoder
 from .binning import bin_spike_times
 from .cortex import CortexParams, DriftParams, MotorCortex, Tuning, drift_tuning, make_tuning
 from .decoders import Decoder, NotFittedError, WienerFilter
+from .health import CrossbarHealth, CrossbarVerifier, HealthReport, VerifyParams
 from .kalman import KalmanFilter, ReFITKalmanFilter, SteadyStateKalmanFilter, reestimate_intention, rescale_speed
 from .metrics import (
     dial_in_time,
@@ -58,6 +59,7 @@ __all__ = [
     "time_to_target",
     "DECODERS", "BlockResult", "SessionConfig", "SessionResult", "make_decoder", "run_block", "run_session",
     "FaultParams", "SafeDecoder", "SwitchEvent", "poisson_binomial_tail", "scan_threshold",
+    "VerifyParams", "CrossbarVerifier", "CrossbarHealth", "HealthReport",
     "SpikingCrossbarDecoder", "ReFITSpikingDecoder", "SpikingDecoderParams", "reference_decode",
     "PlainSpikingDecoder", "InputAdaptingSpikingDecoder", "SpikingEnergyProfile", "spiking_energy",
     "CursorTask", "TaskParams", "TrialRecord", "target_sequence",

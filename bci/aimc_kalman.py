@@ -15,6 +15,10 @@ analog products through the periphery (DAC, device reads, output noise, ADC; ``i
 ``device`` read ``device_time`` seconds after programming (drift; read noise drawn per snapshot,
 :meth:`memr_snn.aimc.AnalogModel.set_time`).  :meth:`AIMCKalmanDecoder.energy` prices the
 products run since the last :meth:`~AIMCKalmanDecoder.reset_counters` with an AIMC energy profile.
+:meth:`AIMCKalmanDecoder.device_health` read-verifies the next rows of every tile against its programming
+(:class:`~memr_snn.bci.health.TileVerifier`: devices newly stuck, weight error from drift and relaxation);
+:class:`~memr_snn.bci.safety.SafeDecoder` polls it, and :meth:`~AIMCKalmanDecoder.energy` prices its reads
+(``verify_J``: the devices' read energy, a DAC conversion per row and an ADC conversion per device).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import numpy as np
 from memr_snn import aimc
 from memr_snn._validation import check_nonnegative
 
+from .health import HealthReport, TileVerifier, VerifyParams
 from .kalman import SteadyStateKalmanFilter
 
 __all__ = ["AIMCKalmanDecoder"]
@@ -79,6 +84,19 @@ class AIMCKalmanDecoder(SteadyStateKalmanFilter):
                                          seed=self.seed + 1) if self.analog_state else None)
         self.set_time(self.device_time)
         self.steps_ = 0
+        self._verifiers = tuple(TileVerifier(m.matrix, i, VerifyParams(seed=self.seed + j), name=f"{m.name}/{i}")
+                                for j, model in enumerate(self._tiles()) for m in model.analog_layers
+                                for i in range(len(m.matrix.tiles)))
+        self._verify = {"reads": 0, "rows": 0, "energy": 0.0}
+
+    def device_health(self) -> HealthReport:
+        """Read-verify the next rows of every tile in its present snapshot against its programming
+        (:class:`~memr_snn.bci.health.TileVerifier`); the reads are counted for :meth:`energy` (``verify_J``)."""
+        rep = HealthReport(tuple(v.poll() for v in self._verifiers))
+        self._verify["reads"] += rep.checked
+        self._verify["rows"] += rep.rows
+        self._verify["energy"] += rep.read_energy
+        return rep
 
     def _tiles(self) -> tuple:
         return (self.gain_tile_,) if self.state_tile_ is None else (self.gain_tile_, self.state_tile_)
@@ -108,6 +126,7 @@ class AIMCKalmanDecoder(SteadyStateKalmanFilter):
         for model in self._tiles():
             model.reset_counters()
         self.steps_ = 0
+        self._verify = {"reads": 0, "rows": 0, "energy": 0.0}
 
     def energy(self, profile: str = "hermes_pcm") -> dict[str, float]:
         """Inference energy [J] and latency [s] per decoded bin since :meth:`reset_counters`, by component.
@@ -123,6 +142,10 @@ class AIMCKalmanDecoder(SteadyStateKalmanFilter):
             latency += rep.latency
         n = max(self.steps_, 1)
         per = {f"{k}_J": v / n for k, v in out.items() if k != "program"}
+        p = aimc.load_profile(profile) if isinstance(profile, str) else profile
+        bits = self.gain_tile_.analog_layers[0].matrix.io.adc.bits
+        v = self._verify
+        per["verify_J"] = (v["energy"] + p.e_dac * v["rows"] + p.e_adc(bits) * v["reads"]) / n
         per["total_J"] = sum(per.values())
         per["latency_s"] = latency / n
         return per

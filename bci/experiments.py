@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from memr_snn._validation import check_int_at_least
+from memr_snn._validation import check_int_at_least, check_nonnegative, check_probability
 
 from .cortex import CortexParams, MotorCortex
 from .protocol import DECODERS, SessionConfig, make_decoder, run_session
@@ -22,7 +22,7 @@ from .safety import FaultParams
 from .task import TaskParams
 
 __all__ = ["compare_decoders", "decode_step_time", "unit_loss_recovery", "drift_over_days", "fault_fallback",
-           "hard_config", "HARD_CORTEX", "HARD_TASK"]
+           "device_fault_fallback", "DEVICE_FAULTS", "hard_config", "HARD_CORTEX", "HARD_TASK"]
 
 
 def compare_decoders(seeds: Sequence[int], config: SessionConfig | None = None,
@@ -64,7 +64,7 @@ def _hardware(decoder) -> dict:
         return {}
     e = inner.energy()
     bins = max(e["count_bins"], 1)
-    per_bin = {k: (v / bins if k in ("reads", "rows", "sense", "neurons", "digital", "total") else v)
+    per_bin = {k: (v / bins if k in ("reads", "rows", "sense", "neurons", "digital", "verify", "total") else v)
                for k, v in e.items() if k != "per_bin"}
     return {"energy": per_bin, "devices": inner.device_stats()}
 
@@ -218,3 +218,113 @@ def fault_fallback(seed: int, decoder: str = "snn", n_lost: int = 20, config: Se
             "faulty": _score(blk), "bins": dec.counts, "detection_bound": dec.detection_bound_,
             "switches": [{"bin": s.bin, "source": s.source, "reason": s.reason} for s in dec.switches],
             "first_switch_bin": dec.switches[0].bin if dec.switches else None}
+
+
+#: device faults of :func:`device_fault_fallback`: what ``amount`` means for each
+DEVICE_FAULTS = {"none": "nothing (a fault-free control block)",
+                 "stuck_on": "fraction of each crossbar's healthy devices stuck ON",
+                 "stuck_off": "fraction of each crossbar's healthy devices stuck OFF",
+                 "stuck_mixed": "fraction of each crossbar's healthy devices stuck, ON or OFF in the preset's "
+                                "proportion",
+                 "pause": "seconds every device ages (a pause without reprogramming: drift and relaxation)"}
+
+
+def device_fault_fallback(seed: int, fault: str = "stuck_on", amount: float = 0.01, decoder: str = "snn",
+                          config: SessionConfig | None = None, safety: FaultParams | None = None,
+                          session=None) -> dict:
+    """A decoder on memristive crossbars under the safety layer, before and after a device fault.
+
+    The session (observation block, fit, one closed-loop block) is run, or ``session`` (a
+    :class:`~memr_snn.bci.protocol.SessionResult` of this function's kind) is copied, so that several faults
+    can share one fit.  The monitor is re-armed and the next block is run; before its bin ``onset`` (drawn
+    uniformly in [20, 60), seeded, so the fault lands at any phase of the health polls) the fault of
+    :data:`DEVICE_FAULTS` is applied to the primary's crossbars (random healthy devices, seeded;
+    :meth:`~memr_snn.devices.CrossbarState.inject_stuck`, :meth:`~memr_snn.devices.CrossbarState.age_devices`);
+    ``first_switch_bin - onset + 1`` is the number of bins to fallback (``bins_to_fallback``; None without
+    a switch, negative for a switch before the fault: a false alarm).
+
+    Returns the success of the intact and the faulty block, the safety layer's bin counts, switches, detection
+    bounds, the number of devices made stuck, the last health poll of the block (the one that raised the alarm,
+    if any: the switch is latched) and the energy per bin of the block, total and of the verify reads.
+    """
+    import copy
+
+    from .protocol import run_block
+    from .task import target_sequence
+
+    if fault not in DEVICE_FAULTS:
+        raise ValueError(f"fault must be one of {sorted(DEVICE_FAULTS)}, got {fault!r}")
+    if fault == "pause":
+        check_nonnegative("amount", amount, "s")
+    else:
+        check_probability("amount", amount)
+    config = config if config is not None else SessionConfig()
+    if session is None:
+        session = run_session(replace(config, decoder=decoder, safety=safety if safety is not None else FaultParams(),
+                                      closed_loop_blocks=1), seed=seed)
+    res = copy.deepcopy(session)
+    dec = res.decoder
+    prim = getattr(dec, "primary", None)
+    if not callable(getattr(prim, "device_health", None)):
+        raise ValueError(f"decoder {res.config.decoder!r} under the safety layer has no device health check")
+    rng = np.random.default_rng([seed, 0xDE7F, int(round(amount * 1e6)) if fault != "pause" else 0])
+    onset = int(rng.integers(20, 60))
+    stuck = []
+
+    def apply() -> None:
+        for cb in (prim.proj_in_.crossbar, prim.proj_out_.crossbar):
+            if fault == "pause":
+                cb.age_devices(amount)
+            elif fault != "none":
+                healthy = np.flatnonzero(np.asarray(cb.fault) == 0)
+                n = min(int(round(amount * cb.n_devices)), healthy.size)
+                idx = rng.choice(healthy, size=n, replace=False)
+                if fault == "stuck_mixed":
+                    f = cb.components["faults"]
+                    tot = f.p_stuck_on + f.p_stuck_off if f is not None else 0.0
+                    state = np.where(rng.random(n) < (f.p_stuck_on / tot if tot > 0 else 0.5), 1, -1)
+                else:
+                    state = 1 if fault == "stuck_on" else -1
+                cb.inject_stuck(idx, state)
+                stuck.append(n)
+
+    dec.rearm()
+    prim.reset_counters()
+    blk = run_block(res.cortex, res.task, res.user, target_sequence(res.config.task, res.config.trials_per_block, rng),
+                    _FaultAt(dec, onset, apply))
+    e = prim.energy()
+    first = dec.switches[0].bin if dec.switches else None
+    polls = max(dec.health_polls_, 1)
+    return {"seed": seed, "decoder": res.config.decoder, "fault": fault, "amount": amount, "onset": onset,
+            "stuck_devices": int(sum(stuck)), "intact": _score(session.closed_loop()[0]), "faulty": _score(blk),
+            "bins": dec.counts, "detection_bound": dec.detection_bound_,
+            "device_detection_bound": dec.device_detection_bound_, "health_polls": dec.health_polls_,
+            "last_health": _health_dict(dec.health_), "verify_energy_per_poll": e["verify"] / polls,
+            "decode_energy_per_bin": (e["total"] - e["verify"]) / max(e["count_bins"], 1),
+            "switches": [{"bin": s.bin, "source": s.source, "reason": s.reason} for s in dec.switches],
+            "first_switch_bin": first, "bins_to_fallback": None if first is None else first - onset + 1}
+
+
+class _FaultAt:
+    """A decoder that calls ``apply()`` once, before its step number ``at`` (counted from the block's reset)."""
+
+    def __init__(self, decoder, at: int, apply) -> None:
+        self.decoder, self.at, self.apply, self.n = decoder, at, apply, 0
+
+    def reset(self) -> None:
+        self.decoder.reset()
+
+    def step(self, x) -> np.ndarray:
+        if self.n == self.at:
+            self.apply()
+        self.n += 1
+        return self.decoder.step(x)
+
+
+def _health_dict(rep) -> dict:
+    if rep is None:
+        return {}
+    return {"stuck": rep.stuck, "checked": rep.checked, "stuck_fraction": rep.stuck_fraction,
+            "stuck_weight_fraction": rep.stuck_weight_fraction, "weight_error": rep.weight_error,
+            "crossbars": {c.name: {"weight_error": c.weight_error, "stuck_fraction": c.stuck_fraction,
+                                   "drift_factor": c.drift_factor} for c in rep.crossbars}}

@@ -3,7 +3,8 @@
 :class:`SafeDecoder` wraps a primary decoder (any :class:`~memr_snn.bci.decoders.Decoder`, e.g. a
 spiking decoder on a memristive crossbar) and a digital :class:`~memr_snn.bci.kalman.KalmanFilter`
 that runs every bin as a hot standby, so a switch costs no bin and needs no warm-up.  Each bin the
-monitor checks, in this order:
+monitor checks the input, the population, the primary's output and confidence and, for a primary on
+memristive devices, the devices' health (stuck devices, drift), in this order:
 
 1. **NaN input** -- channels whose count is NaN are lost at once (same bin);
 2. **lost channels** -- a channel that stays silent for :math:`k_i` bins is declared lost, with
@@ -32,13 +33,29 @@ monitor checks, in this order:
    bins in a row (saturation);
 5. **decoder confidence** -- the normalized innovation squared of the standby filter, averaged over
    ``confidence_window`` bins and divided by the number of channels, above ``nis_threshold``
-   (the spike counts no longer fit the calibrated model).
+   (the spike counts no longer fit the calibrated model);
+6. **device health** (primaries that run on devices and expose ``device_health()``, e.g.
+   :class:`~memr_snn.bci.spiking.SpikingCrossbarDecoder`; digital primaries have none and are not
+   polled) -- every ``health_period`` bins, before the primary decodes the bin, the primary read-verifies
+   the next rows of its crossbars against their last programming (:mod:`memr_snn.bci.health`; the reads and
+   their energy are counted in the primary's energy) and returns a
+   :class:`~memr_snn.bci.health.HealthReport`.  A **stuck-device alarm** is raised when on any crossbar
+   the fraction of the verified devices newly stuck since the last programming exceeds
+   ``max_stuck_fraction``, or the weight change of the synapses they belong to exceeds
+   ``max_stuck_weight`` of the verified synapses' weight; a **drift alarm** when the relative RMS weight
+   error of the other verified synapses (drift, relaxation) exceeds ``drift_budget``.  A device fault
+   present from bin ``b`` is seen by the poll of bin ``b`` or one of the next ``health_period - 1``
+   (:attr:`SafeDecoder.device_detection_bound_` = ``health_period`` bins, default 5), provided the fault
+   shows in that poll's sample: a fault spread over the array shows in every sample (in proportion,
+   up to sampling noise); one confined to a few rows only when the rotating sweep reaches them, within
+   ``health_period`` times the primary's ``health_sweep_polls`` bins.
 
 On any fault the bin's output comes from the fallback (the switch happens in the bin the fault is
 detected), so a fault present from bin ``b`` is handled by bin ``b + detection_bound - 1`` at the
-latest (:attr:`SafeDecoder.detection_bound_`).  Lost channels are dropped from the fallback, which
-becomes the exact Kalman filter of the remaining channels (:meth:`KalmanFilter.with_channels`); with
-no channel left it outputs zero velocity (``"stop"``).  The switch is latched until :meth:`rearm`.
+latest (:attr:`SafeDecoder.detection_bound_`; for device faults, with the sampling caveat of item 6).
+Lost channels are dropped from the fallback, which becomes the exact Kalman filter of the remaining
+channels (:meth:`KalmanFilter.with_channels`); with no channel left it outputs zero velocity (``"stop"``).
+The switch is latched until :meth:`rearm`.
 Every bin is counted in (``n_in``) and out (``n_out``) with its source, and every switch is logged
 (:attr:`SafeDecoder.switches` and the module logger at WARNING).
 """
@@ -56,6 +73,7 @@ from memr_snn._validation import check_int_at_least, check_positive, check_proba
 
 from ._checks import as_counts, check_pair
 from .decoders import Decoder
+from .health import HealthReport
 from .kalman import KalmanFilter
 
 __all__ = ["FaultParams", "SwitchEvent", "SafeDecoder", "poisson_binomial_tail", "scan_threshold"]
@@ -91,6 +109,22 @@ class FaultParams:
     """Null tail probability at or below which the population scan alarms (calibrated on fault-free
     closed-loop sessions, docs/bci.md: the null is conditional on the decoded velocity, which lags
     the intention, so the nominal tail is far from the false-alarm probability per bin)."""
+    health_period: int = 5
+    """Bins between two polls of the primary's device health (primaries with ``device_health()`` only); the
+    detection bound of device faults spread over the array [bins].  Each poll of the spiking decoder reads
+    1280 devices, about 10 nJ with a conversion per device, three times its decode energy per bin: every
+    5 bins it adds about 60 % (docs/bci.md)."""
+    max_stuck_fraction: float = 0.005
+    """Fraction of a crossbar's verified devices newly stuck since its last programming above which the
+    stuck-device alarm is raised."""
+    max_stuck_weight: float = 0.05
+    """Weight change of the verified synapses with a newly stuck device, as a fraction of the verified
+    synapses' programmed weight (sums of absolute values), above which the stuck-device alarm is raised."""
+    drift_budget: float = 0.5
+    """Relative RMS weight error from drift and relaxation (verified synapses without a stuck device) above
+    which the drift alarm is raised.  The spiking decoder's ``hfox_rram`` weights (192 units, 64 hidden) reach
+    it about a year after programming, relaxation dominating; devices with a faster drift much sooner
+    (docs/bci.md, "Fault fallback latency")."""
 
     def __post_init__(self) -> None:
         check_probability("silence_probability", self.silence_probability)
@@ -107,6 +141,12 @@ class FaultParams:
         for w in self.scan_bins:
             check_int_at_least("scan_bins (each window)", w, 1)
         check_probability("scan_tail", self.scan_tail)
+        check_int_at_least("health_period", self.health_period, 1)
+        check_probability("max_stuck_fraction", self.max_stuck_fraction)
+        if self.max_stuck_fraction >= 1.0:
+            raise ValueError(f"max_stuck_fraction must lie in [0, 1), got {self.max_stuck_fraction!r}")
+        check_positive("max_stuck_weight", self.max_stuck_weight)
+        check_positive("drift_budget", self.drift_budget)
 
 
 @dataclass(frozen=True)
@@ -216,8 +256,11 @@ class SafeDecoder(Decoder):
         self.rate_coef_ = np.linalg.lstsq(design, X, rcond=None)[0]  # (4, n_units)
         self.monitored_ = np.flatnonzero(k <= p.max_silence_bins)
         self.silence_bins_ = np.where(k <= p.max_silence_bins, k, np.inf)
+        hook = getattr(self.primary, "device_health", None)
+        self._health_hook = hook if callable(hook) else None
+        self.device_detection_bound_ = p.health_period if self._health_hook is not None else None
         self.detection_bound_ = int(max(np.max(self.silence_bins_[self.monitored_], initial=1),
-                                        p.saturation_bins, p.confidence_window, 1))
+                                        p.saturation_bins, p.confidence_window, self.device_detection_bound_ or 1))
         self.rearm()
         return self
 
@@ -241,6 +284,8 @@ class SafeDecoder(Decoder):
         self._good = np.arange(self.n_units_)
         self._lost = np.zeros(self.n_units_, dtype=bool)
         self._active: KalmanFilter | None = self.fallback_
+        self.health_: HealthReport | None = None
+        self.health_polls_ = 0
         self._set_scan()
         self.reset()
 
@@ -317,6 +362,25 @@ class SafeDecoder(Decoder):
         target = "fallback" if self._active is not None else "stop"
         self._switch(target, f"{why}: channels {newly.tolist()}")
 
+    def _device_alarm(self, rep: HealthReport) -> str | None:
+        """The reasons of the drift and stuck-device alarms a health report raises (module docstring), drift
+        first (far beyond the budget, relaxation also spreads healthy devices past the stuck tolerance), or None."""
+        p = self.params_
+        why = []
+        for c in rep.crossbars:
+            if c.weight_error > p.drift_budget:
+                why.append(f"device drift (weight error {c.weight_error:.3f} on crossbar {c.name!r} > budget "
+                           f"{p.drift_budget}; drift factor {c.drift_factor:.3f})")
+        for c in rep.crossbars:
+            if c.stuck_fraction > p.max_stuck_fraction:
+                why.append(f"device fault (newly stuck devices: {c.stuck} of {c.checked} verified on crossbar "
+                           f"{c.name!r}, {100 * c.stuck_fraction:.2f} % > {100 * p.max_stuck_fraction:.2f} %)")
+            elif c.stuck_weight_fraction > p.max_stuck_weight:
+                why.append(f"device fault (newly stuck devices: {c.stuck} of {c.checked} verified on crossbar "
+                           f"{c.name!r} change {100 * c.stuck_weight_fraction:.1f} % of the verified weight > "
+                           f"{100 * p.max_stuck_weight:.1f} %)")
+        return "; ".join(why) or None
+
     def step(self, x) -> np.ndarray:
         """Decode one bin ``(n_units,)`` (NaN allowed); returns the velocity ``(2,)`` [m/s]."""
         self._check_fitted()
@@ -341,6 +405,12 @@ class SafeDecoder(Decoder):
             v_fb = self._active.step(z[self._good])
             self._nis.append(self._active.last_nis_ / self._good.size)
         out = v_fb
+        if self.source == "primary" and self._health_hook is not None and (self.n_in - 1) % p.health_period == 0:
+            self.health_ = self._health_hook()
+            self.health_polls_ += 1
+            why = self._device_alarm(self.health_)
+            if why is not None:
+                self._switch("fallback", why)
         if self.source == "primary":
             v = self.primary.step(np.nan_to_num(z))
             speed = float(np.hypot(*v)) if np.all(np.isfinite(v)) else math.inf

@@ -1,6 +1,7 @@
-# Size: about 640 lines because SpikingCrossbarDecoder is one class whose jobs (training, fault-aware mapping,
-# kernel decoding, online adaptation of both crossbars, accounting) act on the same network and crossbars; the
-# device-table arithmetic and the energy model are in spiking_faults.py and spiking_energy.py.
+# Size: about 690 lines because SpikingCrossbarDecoder is one class whose jobs (training, fault-aware mapping,
+# kernel decoding, online adaptation of both crossbars, health checks, accounting) act on the same network and
+# crossbars; the device-table arithmetic, the read-verify and the energy model are in spiking_faults.py,
+# health.py and spiking_energy.py.
 r"""A spiking velocity decoder that runs in the memr_snn kernel on memristive crossbars.
 
 The network (a :class:`memr_snn.Network`, ``engine="dense"``) has three populations:
@@ -76,6 +77,13 @@ lifetime projects the wear of the simulated schedule with the endurance model);
 :meth:`~SpikingCrossbarDecoder.input_adaptations_left` projects how many input retrainings the worst
 device can still take.
 
+**Health** (:meth:`~SpikingCrossbarDecoder.device_health`): each call read-verifies the next rows of both
+crossbars against their last programming (:class:`~memr_snn.bci.health.CrossbarVerifier`, ``verify``
+settings): devices newly stuck since then and the weight error of drift and relaxation, in a
+:class:`~memr_snn.bci.health.HealthReport`; :class:`~memr_snn.bci.safety.SafeDecoder` polls it.  The
+verify reads are counted in the decode counters and priced in :meth:`~SpikingCrossbarDecoder.energy`
+(``verify``).
+
 **Energy** (:meth:`~SpikingCrossbarDecoder.energy`): every :meth:`~SpikingCrossbarDecoder.step` counts the
 rows it drives and the bins in which each crossbar is active; with the device layer's read energy they
 are priced by :func:`~memr_snn.bci.spiking_energy.spiking_energy` (row drivers, column conversions and
@@ -97,8 +105,9 @@ from memr_snn.learning.snn import RSNNConfig, Weights, init_weights
 
 from ._checks import as_counts, check_pair, steps_per_bin
 from .decoders import Decoder
+from .health import CrossbarVerifier, HealthReport, VerifyParams
 from .kalman import reestimate_intention, rescale_speed
-from .spiking_energy import COUNTER_KEYS, SpikingEnergyProfile, spiking_energy
+from .spiking_energy import COUNTER_KEYS, VERIFY_KEYS, SpikingEnergyProfile, spiking_energy
 from .spiking_faults import bounded_ridge, needs_mapping, remap_columns, request_for, synapse_bounds
 
 __all__ = ["SpikingDecoderParams", "SpikingCrossbarDecoder", "ReFITSpikingDecoder", "PlainSpikingDecoder",
@@ -174,10 +183,14 @@ class SpikingDecoderParams:
     """Speed of the re-aimed intentions :meth:`~SpikingCrossbarDecoder.refit` adapts on: ``"decoded"`` (ReFIT:
     each bin's decoded speed) or ``"calibration"`` (those speeds rescaled to the RMS speed of the moving bins of
     the fit's data, :func:`~memr_snn.bci.kalman.rescale_speed`; module docstring)."""
+    verify: VerifyParams = VerifyParams()
+    """Read-verify of :meth:`~SpikingCrossbarDecoder.device_health`: devices per poll and crossbar, stuck tolerance."""
     seed: int = 0
     """Seed of the initial weights, training order and devices."""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.verify, VerifyParams):
+            raise TypeError(f"verify must be a VerifyParams, got {self.verify!r}")
         check_int_at_least("n_hidden", self.n_hidden, 1)
         check_int_at_least("copies", self.copies, 1)
         steps_per_bin(self.bin_width)
@@ -331,6 +344,9 @@ class SpikingCrossbarDecoder(Decoder):
             self._fault_aware_input(*self._windows(X, y, thermometer=True))
         self._stats = None
         self._fit_readout(X, y, memory=0.0)
+        v = p.verify
+        self._verifiers = (CrossbarVerifier(self.proj_in_.crossbar, v, "in"),
+                           CrossbarVerifier(self.proj_out_.crossbar, dataclasses.replace(v, seed=v.seed + 1), "out"))
         return self
 
     def _windows(self, X: np.ndarray, y: np.ndarray, thermometer: bool):
@@ -585,11 +601,32 @@ class SpikingCrossbarDecoder(Decoder):
         c["read_energy"] += cin.read_energy + cout.read_energy - e_read
         return net.get_state(self.readout_, "i_e") / _I_SCALE + self.bias_
 
+    # -- health ---------------------------------------------------------------------------------
+    def device_health(self) -> HealthReport:
+        """Read-verify the next rows of both crossbars at the present time against their last programming
+        (:class:`~memr_snn.bci.health.CrossbarVerifier`); the reads, rows and read energy go into the decode
+        counters (:meth:`energy`'s ``verify`` term).  Returns the poll's :class:`~memr_snn.bci.health.HealthReport`."""
+        self._check_fitted()
+        t = self.network_.t
+        rep = HealthReport(tuple(v.poll(t) for v in self._verifiers))
+        c = self._counters
+        c["verify_reads"] += rep.checked
+        c["verify_rows"] += rep.rows
+        c["verify_energy"] += rep.read_energy
+        return rep
+
+    @property
+    def health_sweep_polls(self) -> int:
+        """Polls of :meth:`device_health` per full sweep of the larger crossbar's rows."""
+        self._check_fitted()
+        return max(v.sweep_polls for v in self._verifiers)
+
     # -- accounting -----------------------------------------------------------------------------
     def reset_counters(self) -> None:
-        """Zero the decode counters behind :meth:`energy` (rows driven, active bins, device reads)."""
-        self._counters = dict.fromkeys(COUNTER_KEYS, 0)
+        """Zero the decode counters behind :meth:`energy` (rows driven, active bins, device reads, verify reads)."""
+        self._counters = dict.fromkeys(COUNTER_KEYS + VERIFY_KEYS, 0)
         self._counters["read_energy"] = 0.0
+        self._counters["verify_energy"] = 0.0
 
     def energy(self, profile: SpikingEnergyProfile | None = None) -> dict[str, float]:
         """Energy of the bins decoded since the last :meth:`reset_counters` (:func:`~.spiking_energy.spiking_energy`:

@@ -12,6 +12,7 @@ spike:
 
     E = E_{reads} + e_{row} (r_{in} + r_{out}) + e_{conv} (H b_{in} + 2 b_{out})
         + e_{act} (H b_{in} + 2 b_{out}) + e_{inact} (H (B - b_{in}) + 2 (B - b_{out})) + 2 B\, e_{op}
+        + E_{verify}
 
 The assumptions behind each term (the constants' sources are in :attr:`SpikingEnergyProfile.sources`):
 
@@ -28,6 +29,11 @@ The assumptions behind each term (the constants' sources are in :attr:`SpikingEn
   in the bin, ``e_neuron_inactive`` otherwise); the relays are the thermometer code's row
   drivers, not neurons;
 * **digital** -- the readout's two bias additions per bin (``e_digital_op`` of the AIMC profile);
+* **verify** (only when the decoder's health is polled,
+  :meth:`~memr_snn.bci.spiking.SpikingCrossbarDecoder.device_health`) -- the read-verify of :math:`v_{rd}`
+  devices in :math:`v_{row}` rows: their read energy :math:`E_{verify}`
+  (the same :math:`V_{read}^2 G\, t_{read}`), a row drive per row and a conversion per device (each
+  device is sensed on its own): :math:`E_{verify} + e_{row} v_{row} + e_{conv} v_{rd}`;
 * left out: static power, spike routing between cores, the host.
 """
 
@@ -37,10 +43,12 @@ import dataclasses
 
 from memr_snn._validation import check_nonnegative
 
-__all__ = ["SpikingEnergyProfile", "spiking_energy", "COUNTER_KEYS"]
+__all__ = ["SpikingEnergyProfile", "spiking_energy", "COUNTER_KEYS", "VERIFY_KEYS"]
 
 #: counters the decoder keeps (and :func:`spiking_energy` prices)
 COUNTER_KEYS = ("bins", "rows_in", "rows_out", "active_in", "active_out", "reads", "read_energy")
+#: counters of the health checks' read-verify (optional in :func:`spiking_energy`: 0 when absent)
+VERIFY_KEYS = ("verify_reads", "verify_rows", "verify_energy")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,8 +104,8 @@ def spiking_energy(counters: dict, n_hidden: int, profile: SpikingEnergyProfile 
     Returns
     -------
     dict
-        ``reads``, ``rows``, ``sense``, ``neurons``, ``digital``, ``total`` [J] over the counted bins,
-        ``per_bin`` [J] (``total / bins``; NaN without bins) and the counters.
+        ``reads``, ``rows``, ``sense``, ``neurons``, ``digital``, ``verify``, ``total`` [J] over the counted
+        bins, ``per_bin`` [J] (``total / bins``; NaN without bins) and the counters.
     """
     missing = [k for k in COUNTER_KEYS if k not in counters]
     if missing:
@@ -112,7 +120,10 @@ def spiking_energy(counters: dict, n_hidden: int, profile: SpikingEnergyProfile 
         "sense": p.e_conv * evals,
         "neurons": p.e_neuron_active * evals + p.e_neuron_inactive * (H * (B - a_in) + 2 * (B - a_out)),
         "digital": p.e_digital_op * 2 * B,
+        "verify": (float(counters.get("verify_energy", 0.0)) + p.e_row * counters.get("verify_rows", 0)
+                   + p.e_conv * counters.get("verify_reads", 0)),
     }
     out["total"] = sum(out.values())
     out["per_bin"] = out["total"] / B if B else float("nan")
-    return out | {f"count_{k}": counters[k] for k in COUNTER_KEYS}
+    return out | {f"count_{k}": counters[k] for k in COUNTER_KEYS} | {f"count_{k}": counters.get(k, 0)
+                                                                       for k in VERIFY_KEYS}

@@ -1,15 +1,23 @@
-"""Bins to fallback after a sudden silence of units, and false alarms of the safety layer on fault-free data.
+"""Bins to fallback after a sudden silence of units or a device fault, and false alarms of the safety layer on
+fault-free data.
 
 Usage::
 
     python benchmarks/bci_fallback.py [--seeds 0 1 2 3 4] [--hours 0.3]
+    python benchmarks/bci_fallback.py --devices-only [--seeds 0 1 2 3 4] [--device-hours 0.1]
 
 Part 1: :func:`memr_snn.bci.experiments.fault_fallback` with 5, 10 and 20 units silenced at the first
 bin of a closed-loop block, with the per-channel rule and the population scan (``scan_bins=(5, 10, 15)``)
 and with the scan off (``scan_bins=()``, the default); bins to fallback = ``first_switch_bin + 1``.  Part 2: fault-free
 closed-loop sessions of about ``--hours`` hours per seed under ``FaultParams(scan_tail=--scan-tail)``; every switch is a
 false alarm (the monitor is re-armed after each block); the smallest null tail the scan computed is the
-margin to ``FaultParams.scan_tail``.  Prints markdown tables.
+margin to ``FaultParams.scan_tail``.  Part 3 (``--devices``, or alone with ``--devices-only``): the spiking
+crossbar decoder (``snn``, ``hfox_rram``) under ``FaultParams()`` (device health polled every
+``health_period`` = 5 bins); per seed one fitted session, then one block per device fault of
+:func:`memr_snn.bci.experiments.device_fault_fallback` (devices newly stuck in both crossbars at a random bin
+20-59 of the block, or every device aged by a pause), and fault-free closed-loop blocks of about
+``--device-hours`` hours per seed, re-armed after each block: every switch there is a false alarm.  Prints
+markdown tables.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import argparse
 from dataclasses import replace
 
 import numpy as np
-from memr_snn.bci.experiments import fault_fallback
+from memr_snn.bci.experiments import device_fault_fallback, fault_fallback
 from memr_snn.bci.protocol import SessionConfig, run_block, run_session
 from memr_snn.bci.safety import FaultParams
 from memr_snn.bci.task import target_sequence
@@ -66,6 +74,79 @@ def false_alarms(seeds, hours: float, fp: FaultParams) -> None:
     print(f"| all | {tot_h:.2f} | {tot_n} | {tot_n / tot_h:.2f} |")
 
 
+DEVICE_ROWS = (("stuck_on", 0.01), ("stuck_on", 0.05), ("stuck_mixed", 0.01), ("stuck_mixed", 0.05),
+               ("stuck_off", 0.05), ("pause", 86400.0), ("pause", 365 * 86400.0), ("pause", 10 * 365 * 86400.0))
+
+
+def _label(fault: str, amount: float) -> str:
+    if fault == "pause":
+        days = amount / 86400
+        return f"pause of {days:g} days" if days < 365 else f"pause of {days / 365:g} years"
+    return f"{100 * amount:g} % {fault.replace('_', ' ')}"
+
+
+def device_faults(seeds, hours: float, rows: bool = True) -> None:
+    fp = FaultParams()
+    sessions = {s: run_session(replace(SessionConfig(), decoder="snn", safety=fp, closed_loop_blocks=1), seed=s)
+                for s in seeds}
+    if rows:
+        device_rows(seeds, sessions)
+    device_false_alarms(seeds, sessions, hours)
+
+
+def device_rows(seeds, sessions) -> None:
+    print("| device fault | devices stuck | bins to fallback (per seed) | max | lost bins | first reason | "
+          "weight error at the alarm or the block's end | success of the block |")
+    print("|---|---|---|---|---|---|---|---|")
+    energy = []
+    for fault, amount in DEVICE_ROWS:
+        bins, lost, reasons, werr, succ, stuck = [], 0, [], [], [], []
+        for s in seeds:
+            r = device_fault_fallback(s, fault, amount, session=sessions[s])
+            bins.append(r["bins_to_fallback"])
+            lost += r["bins"]["n_in"] - r["bins"]["n_out"]
+            reasons.append(r["switches"][0]["reason"].split(" (")[0] if r["switches"] else "-")
+            werr.append(r["last_health"].get("weight_error", float("nan")))
+            succ.append(r["faulty"]["success_rate"])
+            stuck.append(r["stuck_devices"])
+            energy.append((r["verify_energy_per_poll"], r["decode_energy_per_bin"]))
+        shown = ", ".join("none" if b is None else str(b) for b in bins)
+        top = max((b for b in bins if b is not None), default=None)
+        print(f"| {_label(fault, amount)} | {int(np.mean(stuck))} | {shown} | {top if top is not None else '-'} "
+              f"| {lost} | {', '.join(sorted(set(reasons)))} | {np.nanmin(werr):.2f}-{np.nanmax(werr):.2f} "
+              f"| {np.mean(succ):.2f} |", flush=True)
+    ev = np.array([e for e in energy if np.isfinite(e[1]) and e[1] > 0])
+    print(f"\nverify energy per poll {np.median(ev[:, 0]) * 1e9:.2f} nJ (median); decode energy per bin "
+          f"{np.median(ev[:, 1]) * 1e9:.2f} nJ (median of the blocks that decoded on the primary)")
+
+
+def device_false_alarms(seeds, sessions, hours: float) -> None:
+    print("\n| seed | hours | hours polled | switches (device fault / device drift / lost channels / other) | "
+          "false alarms per hour | device alarms per polled hour | largest weight error at a block's last poll |")
+    print("|---|---|---|---|---|---|---|")
+    tot_h, tot_p, tot_n, tot_d = 0.0, 0.0, 0, 0
+    for s in seeds:
+        res = sessions[s]
+        dec, rng = res.decoder, np.random.default_rng([s, 0xDEF0])
+        bins, polled, kinds = 0, 0, {"device fault": 0, "device drift": 0, "lost channels": 0, "other": 0}
+        werr = 0.0
+        while bins * res.config.task.bin_width < hours * 3600:
+            dec.rearm()
+            blk = run_block(res.cortex, res.task, res.user, target_sequence(res.config.task, 32, rng), dec)
+            bins += len(blk.counts)
+            polled += min(dec.health_polls_ * dec.params_.health_period, dec.counts["primary"])
+            assert dec.counts["n_in"] == dec.counts["n_out"] == len(blk.counts)
+            werr = max(werr, dec.health_.weight_error if dec.health_ is not None else 0.0)
+            for ev_ in dec.switches:
+                kinds[next((k for k in kinds if ev_.reason.startswith(k)), "other")] += 1
+        h, hp = (x * res.config.task.bin_width / 3600 for x in (bins, polled))
+        n, d = sum(kinds.values()), kinds["device fault"] + kinds["device drift"]
+        tot_h, tot_p, tot_n, tot_d = tot_h + h, tot_p + hp, tot_n + n, tot_d + d
+        print(f"| {s} | {h:.2f} | {hp:.2f} | {kinds['device fault']} / {kinds['device drift']} / "
+              f"{kinds['lost channels']} / {kinds['other']} | {n / h:.2f} | {d / hp:.2f} | {werr:.2f} |", flush=True)
+    print(f"| all | {tot_h:.2f} | {tot_p:.2f} | {tot_n} | {tot_n / tot_h:.2f} | {tot_d / tot_p:.2f} | |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
@@ -75,12 +156,19 @@ def main() -> None:
                     help="FaultParams.scan_tail (default %(default)s)")
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--skip-false-alarms", action="store_true")
+    ap.add_argument("--devices", action="store_true", help="also part 3: device faults of the spiking decoder")
+    ap.add_argument("--devices-only", action="store_true", help="only part 3")
+    ap.add_argument("--device-hours", type=float, default=0.1,
+                    help="fault-free closed-loop time per seed of part 3 [h]")
+    ap.add_argument("--skip-device-faults", action="store_true", help="part 3 without the device-fault rows")
     a = ap.parse_args()
     fp = FaultParams(scan_bins=(5, 10, 15), scan_tail=a.scan_tail)
-    if not a.skip_latency:
+    if not a.skip_latency and not a.devices_only:
         latency(a.seeds, a.decoder, fp)
-    if not a.skip_false_alarms:
+    if not a.skip_false_alarms and not a.devices_only:
         false_alarms(a.seeds, a.hours, fp)
+    if a.devices or a.devices_only:
+        device_faults(a.seeds, a.device_hours, rows=not a.skip_device_faults)
 
 
 if __name__ == "__main__":

@@ -173,6 +173,31 @@ class Tile:
             return None
         return detect(self.layout.test_lo, self.layout.test_hi, self.device.g_range, self.cfg.stuck_threshold)
 
+    def inject_stuck(self, devices, state=1) -> None:
+        """Make ``devices`` (flat device order) stuck from now on: ``state`` +1 stuck ON (each device's own top),
+        -1 stuck OFF (its own bottom), one value or one per device: a device that fails after programming holds
+        its bound, stops drifting and loses no state.  Refused before any change: indices out of range or
+        repeated, devices already stuck, other states.  The read snapshot is not refreshed here
+        (:meth:`TiledMatrix.inject_stuck` does it)."""
+        from .._validation import check_index_array
+
+        idx = check_index_array("devices", devices, self.n_devices)
+        if np.unique(idx).size != idx.size:
+            raise ValueError("devices must not repeat an index")
+        st = np.broadcast_to(np.asarray(state), idx.shape) if np.ndim(state) == 0 else np.asarray(state)
+        if st.shape != idx.shape or not np.all(np.isin(st, (1, -1))):
+            raise ValueError(f"state must be +1 (stuck ON) or -1 (stuck OFF), one value or one per device "
+                             f"({idx.size}), got {state!r}")
+        prog = self.prog
+        already = idx[prog.fault[idx] != 0]
+        if already.size:
+            raise ValueError(f"devices {already[:10].tolist()} are already stuck")
+        _, lo, hi, _ = self.device._draw(self.n_devices, self.seed)  # the devices' own ranges, as programmed
+        prog.fault[idx] = st.astype(np.int8)
+        prog.g[idx] = np.where(st == 1, hi[idx], lo[idx])
+        prog.nu[idx] = 0.0
+        prog.t_fail[idx] = np.inf
+
     # ----------------------------------------------------------------- layout
     def physical(self, g: np.ndarray) -> np.ndarray:
         """Device values in the tile's physical layout ``(rows, device columns)``: physical channel ``c`` on
@@ -345,6 +370,14 @@ class TiledMatrix:
     def resample_read(self) -> None:
         """A new noise epoch at the present time."""
         self.set_time(self.time)
+
+    def inject_stuck(self, tile: int, devices, state=1) -> None:
+        """Make ``devices`` of tile ``tile`` stuck after programming (:meth:`Tile.inject_stuck`) and take the
+        present read snapshot again (same age, same noise epoch): the next products see the faults."""
+        if not 0 <= int(tile) < len(self.tiles):
+            raise ValueError(f"tile must lie in [0, {len(self.tiles)}), got {tile!r}")
+        self.tiles[int(tile)].inject_stuck(devices, state)
+        self._snapshot()
 
     def set_compensation(self, enabled: bool) -> None:
         """Use (True) or ignore (False) the global drift-compensation factor of every tile."""

@@ -1,5 +1,6 @@
-# Size: about 700 lines because CrossbarState is one class whose jobs (mapping, programming with its noise,
-# lazy reads, drift compensation, checkpoints) all act on the same per-device arrays the kernel shares.
+# Size: about 810 lines because CrossbarState is one class whose jobs (mapping, programming with its noise,
+# lazy reads, drift compensation, faults and ageing during a session, checkpoints) all act on the same
+# per-device arrays the kernel shares.
 r"""Crossbar projections: synaptic weights stored as device conductances.
 
 Give a :class:`~memr_snn.Projection` a ``device=Crossbar(...)`` and its weights
@@ -28,6 +29,10 @@ live in memristive devices:
   retention loss, and the wire / sneak-path model of the physical arrays
   (:mod:`memr_snn.devices.array`); see :mod:`memr_snn.kernel.crossbar` for the exact
   read equation.
+* **faults and ageing during a session** -- :meth:`CrossbarState.inject_stuck` makes chosen devices
+  stuck ON or OFF from now on (a device that fails after programming), :meth:`CrossbarState.age_devices`
+  moves every programming time back (a pause without reprogramming); both act on the arrays the kernel
+  reads, so the next run sees them.
 * **drift compensation** -- ``drift_compensation=True`` makes a reference read of an
   all-ones input ``t0`` after each programming and scales the outputs of every later run
   by the ratio of that reference to the same read at the run's start
@@ -43,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from .._protocols import SynapticStorage
-from .._validation import check_finite, check_int_at_least, check_nonnegative, check_positive
+from .._validation import check_finite, check_index_array, check_int_at_least, check_nonnegative, check_positive
 from ..kernel.device import DV_DOWN, DV_GMAX, DV_GMIN, DV_HIDDEN, DV_LIFE, DV_SHOWN, DV_UP, DV_WEAR, N_DV
 from .array import ArraySpec, Tiling, tile_projection, wire_model
 from .compensation import DriftCompensation, ones_read
@@ -576,12 +581,15 @@ class CrossbarState:
                      self.rtp, self.tf, self.rft, self.rs, self.gs, acc, out)
         return out
 
-    def read_conductances(self, t: float | None = None, *, noise: bool = False) -> np.ndarray:
-        """Every device's effective read conductance at time ``t`` [s] [S].
+    def read_conductances(self, t: float | None = None, *, noise: bool = False,
+                          devices: tuple[int, int] | None = None) -> np.ndarray:
+        """Every device's effective read conductance at time ``t`` [s] [S] (or those of the
+        contiguous range ``devices = (lo, hi)`` of device indices, e.g. the devices of one row).
 
         Drift, relaxation, retention loss and the wire / sneak-path model as the kernel applies
         them; the white and 1/f read noise only with ``noise`` (the white draw of step 1 of a run
-        with ``dt = t``, the 1/f draw of the present noise epoch).
+        with ``dt = t``, the 1/f draw of the present noise epoch).  These reads are not counted in
+        :attr:`reads` (the kernel's counters); a caller that models them as hardware reads counts them.
         """
         from ..kernel import crossbar as X
         from ..kernel.reference import read_row_ref
@@ -593,12 +601,51 @@ class CrossbarState:
         xf[X.XF_SCALE] = 1.0
         xf[X.XF_GREF] = 0.0
         xi[X.XI_DIFF] = 0  # read every device on its own
-        out = np.zeros(self.n_devices)
+        lo, hi = (0, self.n_devices) if devices is None else (int(devices[0]), int(devices[1]))
+        if not 0 <= lo <= hi <= self.n_devices:
+            raise ValueError(f"devices must be a range (lo, hi) with 0 <= lo <= hi <= {self.n_devices}, "
+                             f"got {devices!r}")
+        out = np.zeros(hi - lo)
         acc = np.zeros((1, X.N_ACC))
         tt = float(self._now if t is None else t)
-        read_row_ref(0, None, 0, self.n_devices, 1, tt, xf[None, :], xi[None, :], self.g, self.nu, self.tp,
+        read_row_ref(0, None, lo, hi, 1, tt, xf[None, :], xi[None, :], self.g, self.nu, self.tp,
                      self.rtp, self.tf, self.rft, self.rs, self.gs, acc, out)
         return out
+
+    # ------------------------------------------------- faults and ageing during a session
+    def inject_stuck(self, devices, state=1) -> None:
+        """Make ``devices`` (indices of the per-device arrays; a synapse's G+ is ``2 k``, its G- ``2 k + 1``
+        when differential) stuck from now on: ``state`` +1 stuck ON (each device's own ``g_max``), -1 stuck OFF
+        (its own ``g_min``), one value or one per device.
+
+        A fault that appears after programming (a filament that fails open or shorted): the device holds
+        its bound, stops drifting and loses no state by retention, as the devices found stuck at
+        programming do; the fault table :attr:`fault` shows it (so a later programming maps around it).
+        Refused before any device is touched: indices out of range or repeated, devices already stuck,
+        states other than +1 / -1.
+        """
+        idx = check_index_array("devices", devices, self.n_devices)
+        if np.unique(idx).size != idx.size:
+            raise ValueError("devices must not repeat an index")
+        st = np.broadcast_to(np.asarray(state), idx.shape) if np.ndim(state) == 0 else np.asarray(state)
+        if st.shape != idx.shape or not np.all(np.isin(st, (1, -1))):
+            raise ValueError(f"state must be +1 (stuck ON) or -1 (stuck OFF), one value or one per device "
+                             f"({idx.size}), got {state!r}")
+        already = idx[np.asarray(self.fault)[idx] != 0]
+        if already.size:
+            raise ValueError(f"devices {already[:10].tolist()} are already stuck")
+        st = st.astype(np.int8)
+        self.fault[idx] = st
+        self.g[idx] = np.where(st == 1, self.g_max_dev[idx], self.g_min_dev[idx])
+        self.tf[idx] = np.inf
+        self._after_write()  # drift exponent 0, row summaries, wire model
+
+    def age_devices(self, seconds: float) -> None:
+        """Make every device ``seconds`` [s] older: its programming time moves back by that much (a pause
+        between sessions without reprogramming; drift, relaxation and retention follow at the next read)."""
+        check_nonnegative("seconds", seconds, "s")
+        self.tp[...] = np.asarray(self.tp) - float(seconds)
+        self._update_row_times()
 
     # ------------------------------------------------------- drift compensation
     def new_noise_epoch(self) -> None:

@@ -130,3 +130,42 @@ def test_the_relay_response_is_the_integrate_and_fire_rate():
         expect = (1.0 / (k * dt)).reshape(4, cfg.n_per).mean(axis=1)
         np.testing.assert_allclose(rates[:, j], expect, rtol=0.03)
         assert math.isclose(rates[0, j], rates[1, j], rel_tol=0.03)
+
+
+def test_update_is_integrate_then_finish_and_the_start_defaults_to_the_prediction():
+    from memr_snn.pipeline.envs import TrackingScene
+
+    sc = TrackingScene()
+    sc.reset(4)
+    obs = [sc.step([40.0, -15.0])[0] for _ in range(8)]
+    tpl = SpotTemplate.from_tracking(sc.params)
+    a, b, c = (TemplateFitEstimator(tpl, **FIT_SETTINGS) for _ in range(3))
+    for k, o in enumerate(obs):
+        pred = np.array([0.1 * k, -0.05 * k])
+        da = a.update(o[0], o[1], prediction=pred)
+        b.integrate(o[0], o[1])
+        db = b.finish(prediction=pred)
+        c.integrate(o[0], o[1])
+        dc = c.finish(prediction=pred, start=pred)
+        np.testing.assert_array_equal(da, db)
+        np.testing.assert_array_equal(da, dc)
+    with pytest.raises(ValueError, match="must be finite"):
+        a.fit(np.zeros(2), start=[np.nan, 0.0])
+
+
+def test_the_second_baseline_is_the_true_offset_through_the_predictor_and_lead():
+    from memr_snn.pipeline.tracking import pid_pipeline
+
+    pipe = pid_pipeline(HybridConfig(), seed=3, env_params=SMALL, lead=True)
+    p = TrackingParams(**SMALL)
+    pred = OffsetPredictor.from_tracking(p, beta=0.8)
+    u = np.zeros(2)
+    for _ in range(20):
+        pipe.run(10)
+        scene = pipe.stage("eye").env.unwrapped.scene
+        d = scene.target - scene.eye
+        pred.predict(u)
+        pred.correct(d)
+        np.testing.assert_allclose(pipe.output("truth"), d + 0.5 * p.dt * pred.relative_velocity(), atol=1e-12)
+        u = pipe.output("motor")
+    assert np.any(pred.relative_velocity() != 0)

@@ -1,6 +1,7 @@
-"""Hybrid perception -> control: an event camera (DVS) -> an AIMC feature extractor -> a spiking controller on
-memristive synapses -> a pan-tilt eye tracking a moving target, against a PID controller given the true target
-position (docs/pipeline.md).
+"""Hybrid perception -> control: an event camera (DVS) -> a model-based position estimate whose linear part runs
+on AIMC tiles -> a spiking stage on memristive synapses -> a PID -> a pan-tilt eye tracking a moving target,
+against a PID controller given the true target position, and one given it through the same predictor and lead
+(docs/pipeline.md).
 
 Prints the tracking errors per seed, the energy per control step split by stage, the pipeline overhead, the
 schedule, and writes the timeline of the first seed to ``hybrid_tracking_timeline.png``.

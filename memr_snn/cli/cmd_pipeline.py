@@ -12,8 +12,9 @@ from ._common import HelpFormatter, add_json_option, add_progress_options, check
 
 #: example name -> one-line description
 EXAMPLES = {
-    "hybrid-tracking": "DVS -> AIMC feature extractor -> spiking controller -> pan-tilt eye, against a PID given "
-                       "the true target offset (memr_snn.pipeline.tracking)",
+    "hybrid-tracking": "DVS -> template-fit estimate (its chord product on AIMC tiles) -> spiking stage -> PID -> "
+                       "pan-tilt eye, against PIDs given the true target offset, without and with the estimate's "
+                       "lead (memr_snn.pipeline.tracking)",
     "cartpole": "spiking controller on HfOx RRAM crossbars (trained offline by imitation, in the run) -> "
                 "CartPole-v1, returns over --episodes episodes per seed (memr_snn.pipeline.cartpole)",
 }
@@ -111,12 +112,13 @@ def add_pipeline_parser(sub) -> None:
     r = psub.add_parser(
         "run", help="run an example over seeds: tracking error or returns, energy per step by stage, overhead",
         description=f"Run an example pipeline ({names}) once per seed and report its result (hybrid-tracking: the "
-                    "tracking error against the ground-truth PID baseline; cartpole: the returns of --episodes "
-                    "episodes of the controller trained offline for the seed, with the controller's energy per "
-                    "control step split into synops, neuron updates, device reads and writes), the energy per "
-                    "control step split by stage, device writes, and the pipeline overhead (CPU time of the run "
-                    "loop outside the stages), mean ± std over the seeds.  Writes results.json, results.md, "
-                    "schedule.txt and timeline.png (first seed) into --out.  Needs the control extra (gymnasium).",
+                    "tracking error against the ground-truth PID baselines, without and with the estimate's lead; "
+                    "cartpole: the returns of --episodes episodes of the controller trained offline for the seed, "
+                    "with the controller's energy per control step split into synops, neuron updates, device "
+                    "reads and writes), the energy per control step split by stage, device writes, and the "
+                    "pipeline overhead (CPU time of the run loop outside the stages), mean ± std over the seeds.  "
+                    "Writes results.json, results.md, schedule.txt and timeline.png (first seed) into --out.  "
+                    "Needs the control extra (gymnasium).",
         epilog=examples("memr-snn pipeline run hybrid-tracking --seeds 0 1 2 3 4 --out pipeline_output/",
                         "memr-snn pipeline run hybrid-tracking --seeds 0 --steps 50 --json --no-plots",
                         "memr-snn pipeline run cartpole --seeds 0 1 2 --episodes 100 --out cartpole_output/"),

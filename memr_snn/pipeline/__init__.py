@@ -10,8 +10,10 @@ plants on one time base (``docs/pipeline.md``).
 * :mod:`.plant` -- gymnasium environments as plants (the ``control`` extra);
 * :mod:`.envs` -- the DVS tracking task (``memr_snn/DVSTracking-v0``);
 * :mod:`.estimators` -- model-based offset estimates for it (the spot template fitted to the event-implied image);
+* :mod:`.fitstages` -- that estimate as pipeline stages around an AIMC stage computing its chord product;
 * :mod:`.report` -- per-stage latency, energy and writes; summary table and timeline plot;
-* :mod:`.tracking` -- the hybrid tracking example (DVS -> AIMC -> spiking controller -> eye) and its PID baseline;
+* :mod:`.tracking` -- the hybrid tracking example (DVS -> estimate with AIMC -> spiking stage -> PID -> eye) and its
+  PID baselines;
 * :mod:`.cartpole` -- the spiking CartPole controller on HfOx RRAM crossbars as a stage, with the CartPole-v1 plant.
 """
 

@@ -267,16 +267,20 @@ class TemplateFitEstimator:
         th = self.template.threshold
         return self.reference - th * (self.step_sign <= 0), self.reference + th * (self.step_sign >= 0)
 
-    def fit(self, d0=None, *, chord_step=None) -> np.ndarray:
+    def fit(self, d0=None, *, chord_step=None, start=None) -> np.ndarray:
         """Fit the template from ``d0`` (default: the current estimate), which the ``prior`` also pulls towards;
         returns the offset (the state is not changed).  ``chord_step``, if given, replaces the product
-        :math:`M\\,(R - L(d))` of the chord and linear modes (a function of the residual, e.g. an analog tile)."""
+        :math:`M\\,(R - L(d))` of the chord and linear modes (a function of the residual, e.g. an analog tile).
+        ``start`` ``(2,)``, if given, is where the iteration starts instead of ``d0`` (the prior and the
+        posterior's prior stay centred on ``d0``), e.g. ``d0`` plus a chord step computed elsewhere."""
         p = self.params
         if p.mode == "linear":
             r = self.reference - self._l0
             return np.asarray(chord_step(r) if chord_step is not None else self.matrix @ r, dtype=np.float64)
-        d = np.array(self.estimate if d0 is None else d0, dtype=np.float64).reshape(2)
-        d_prior = d.copy()
+        d_prior = np.array(self.estimate if d0 is None else d0, dtype=np.float64).reshape(2)
+        d = d_prior.copy() if start is None else np.array(start, dtype=np.float64).reshape(2)
+        if not np.all(np.isfinite(d)):
+            raise ValueError(f"start = {start!r} must be finite")
         if p.interval:
             lo, hi = self.bounds()
         for _ in range(p.iterations):
@@ -361,8 +365,15 @@ class TemplateFitEstimator:
         ``prediction`` ``(2,)``: the predicted offset at the end of the step (e.g. :class:`OffsetPredictor`);
         the fit starts from it and its prior is centred on it (default: the previous estimate)."""
         self.integrate(on, off)
+        return self.finish(prediction=prediction, chord_step=chord_step)
+
+    def finish(self, *, prediction=None, chord_step=None, start=None) -> np.ndarray:
+        """The rest of :meth:`update` after :meth:`integrate`: fit (from ``start`` if given, see :meth:`fit`),
+        calibrate and clip; returns the new estimate ``(2,)``.  ``update(on, off, ...)`` is
+        ``integrate(on, off)`` then ``finish(...)``, so a pipeline can compute a part of the fit (the chord
+        product of :meth:`residual`) elsewhere in between."""
         d0 = None if prediction is None else np.asarray(prediction, dtype=np.float64).reshape(2)
-        self.estimate = self.fit(d0, chord_step=chord_step)
+        self.estimate = self.fit(d0, chord_step=chord_step, start=start)
         if self.params.calibration is not None:
             self.calibrate()
         if self.params.clip:

@@ -134,19 +134,20 @@ def test_encoder_stage_is_deterministic_under_the_pipeline_seed():
     assert np.array_equal(run(5), run(5)) and not np.array_equal(run(5), run(6))
 
 
-def _hybrid(seed):
+def _hybrid(seed, estimator="template_fit"):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return hybrid_pipeline(HybridConfig(n_per=4), seed=seed, env_params=SMALL)
+        return hybrid_pipeline(HybridConfig(n_per=4, estimator=estimator), seed=seed, env_params=SMALL)
 
 
-def test_hybrid_pipeline_is_deterministic_and_checkpoints_bit_for_bit(tmp_path):
-    a = _hybrid(3)
+@pytest.mark.parametrize("estimator", ["template_fit", "centroid"])
+def test_hybrid_pipeline_is_deterministic_and_checkpoints_bit_for_bit(tmp_path, estimator):
+    a = _hybrid(3, estimator)
     a.run(300)  # 30 control steps
-    b = _hybrid(3)
+    b = _hybrid(3, estimator)
     b.run(130)
     b.save(tmp_path / "ckpt.npz")
-    c = _hybrid(3)
+    c = _hybrid(3, estimator)
     c.load(tmp_path / "ckpt.npz")
     c.run(170)
     b.run(170)
@@ -157,7 +158,7 @@ def test_hybrid_pipeline_is_deterministic_and_checkpoints_bit_for_bit(tmp_path):
             assert np.array_equal(other.output(st.name), a.output(st.name)), st.name
             ca, co = a.stage(st.name).counters(), other.stage(st.name).counters()
             assert ca == co, st.name
-    d = _hybrid(4)
+    d = _hybrid(4, estimator)
     d.run(300)
     assert d.stage("eye").records["error"] != a.stage("eye").records["error"]
 

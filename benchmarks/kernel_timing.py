@@ -9,9 +9,13 @@ reports, in CPU time (``time.process_time``; the machine may be shared):
 * ``steady``: the median of ``--steady`` further runs of the same length in the same process.
 
 The report is the median over ``--repeat`` processes.  Compare versions by running them
-alternately (one repeat each, in turn).
+alternately: ``--tree DIR`` (repeatable) runs the child with ``DIR`` first on ``PYTHONPATH``, so
+``DIR/memr_snn`` is imported instead of the installed package (``DIR`` must hold the package in its
+installed layout, ``networks``, ``encoders`` and ``bci`` inside ``memr_snn/``); the trees take turns
+within each repeat and each gets its own report.
 
     python benchmarks/kernel_timing.py --repeat 3
+    python benchmarks/kernel_timing.py --repeat 2 --steady 0 --tree old --tree new
 """
 
 from __future__ import annotations
@@ -43,13 +47,23 @@ print(json.dumps({"cold_total": cold_total, "cold_run": cold_run, "steady": stat
 """
 
 
-def measure(n: int, duration: float, engine: str, steady: int) -> dict:
-    """One fresh process with an empty numba cache; returns its ``cold_total``, ``cold_run``, ``steady``."""
+def measure(n: int, duration: float, engine: str, steady: int, tree: str | None = None) -> dict:
+    """One fresh process with an empty numba cache (with ``tree`` first on its path); returns its
+    ``cold_total``, ``cold_run``, ``steady``."""
     with tempfile.TemporaryDirectory() as fresh:
         env = dict(os.environ, NUMBA_CACHE_DIR=fresh, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+        cwd = None
+        if tree is not None:
+            cwd = os.path.abspath(tree)
+            env["PYTHONPATH"] = os.pathsep.join([cwd] + [p for p in [os.environ.get("PYTHONPATH")] if p])
         out = subprocess.run([sys.executable, "-c", _CHILD, str(n), str(duration), engine, str(steady)],
-                             env=env, capture_output=True, text=True, check=True)
+                             env=env, capture_output=True, text=True, check=True, cwd=cwd)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _report(rs: list[dict]) -> dict:
+    keys = ("cold_total", "cold_run") + (("steady",) if rs and rs[0]["steady"] is not None else ())
+    return {key: statistics.median(r[key] for r in rs) for key in keys} | {"processes": rs}
 
 
 def main() -> None:
@@ -59,10 +73,17 @@ def main() -> None:
     ap.add_argument("--engine", default="auto")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--steady", type=int, default=3, help="steady runs per process after the cold one")
+    ap.add_argument("--tree", action="append", help="a source tree to import memr_snn from (repeatable: alternated)")
     args = ap.parse_args()
-    rs = [measure(args.n, args.duration, args.engine, args.steady) for _ in range(args.repeat)]
-    print(json.dumps({key: statistics.median(r[key] for r in rs) for key in ("cold_total", "cold_run", "steady")}
-                     | {"processes": rs}))
+    if not args.tree:
+        rs = [measure(args.n, args.duration, args.engine, args.steady) for _ in range(args.repeat)]
+        print(json.dumps(_report(rs)))
+        return
+    runs: dict[str, list[dict]] = {t: [] for t in args.tree}
+    for r in range(args.repeat):
+        for t in args.tree[r % len(args.tree):] + args.tree[:r % len(args.tree)]:
+            runs[t].append(measure(args.n, args.duration, args.engine, args.steady, t))
+    print(json.dumps({t: _report(rs) for t, rs in runs.items()}))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ arrays replaced since (a checkpoint restore, new monitors) are the ones the kern
 from __future__ import annotations
 
 from ..kernel import records as R
+from ..kernel.layout import I_TYPE
+from ..kernel.models import selector
 
 __all__ = ["neurons", "run_records"]
 
@@ -14,7 +16,7 @@ __all__ = ["neurons", "run_records"]
 def neurons(sim) -> R.Neurons:
     """Neuron tables and state."""
     return R.Neurons(sim.gc, sim.gi, sim.group, sim.v, sim.se, sim.si, sim.a, sim.ib, sim.ref, sim.last, sim.auto,
-                     sim.dense_ranges, sim.active, sim.act_list, sim.act_n)
+                     sim.dense_ranges, sim.active, sim.act_list, sim.act_n, selector(sim.gi[:, I_TYPE]))
 
 
 def run_records(sim, pop_counts, mon_out, mon_ooff, mon_nsamp) -> tuple:

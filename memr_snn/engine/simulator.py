@@ -478,7 +478,8 @@ class Simulator:
         self.mode = mode
 
     def _sync_everything(self):
-        sync_all(self.step, self.neuron_record())
+        if not self.active.all():  # nothing idle (e.g. a new network): sync_all would not change anything
+            sync_all(self.step, self.neuron_record())
         self.active[:] = 1
 
     def neuron_record(self):

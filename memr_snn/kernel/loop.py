@@ -68,7 +68,7 @@ def sync_neuron(j, t, nrn):
     k = t - nrn.last[j]
     if k > 0:
         nrn.v[j], nrn.se[j], nrn.si[j], nrn.a[j], nrn.ref[j] = advance(
-            nrn.gc, nrn.gi, nrn.group[j], k, nrn.v[j], nrn.se[j], nrn.si[j], nrn.a[j], nrn.ib[j], nrn.ref[j]
+            nrn.models, nrn.gc, nrn.gi, nrn.group[j], k, nrn.v[j], nrn.se[j], nrn.si[j], nrn.a[j], nrn.ib[j], nrn.ref[j]
         )
     nrn.last[j] = t
 
@@ -86,8 +86,8 @@ def peek_state(j, var, t, nrn):
     """Value of state variable ``var`` of neuron ``j`` at step ``t``, without writing."""
     vv, s1, s2, aa = nrn.v[j], nrn.se[j], nrn.si[j], nrn.a[j]
     if nrn.active[j] == 0:
-        vv, s1, s2, aa, _r = advance(nrn.gc, nrn.gi, nrn.group[j], t - nrn.last[j], vv, s1, s2, aa, nrn.ib[j],
-                                     nrn.ref[j])
+        vv, s1, s2, aa, _r = advance(nrn.models, nrn.gc, nrn.gi, nrn.group[j], t - nrn.last[j], vv, s1, s2, aa,
+                                     nrn.ib[j], nrn.ref[j])
     if var == V_V:
         return vv
     if var == V_SE:
@@ -212,7 +212,7 @@ def _push(dense, doff, slot, n_slots, delay, rec, posts, weights, syn_delay, d0,
 
 
 @njit(cache=True, error_model="numpy")
-def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, be, bi, spikes, nspk):
+def _integrate_ranges(dr, models, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, be, bi, spikes, nspk):
     """Dense path: deliver the due slot (``be``, ``bi``) and integrate every neuron.
 
     Range by range; homogeneous ranges run their model's vectorised, delivery-fused range step.
@@ -220,7 +220,7 @@ def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, 
     for r in range(dr.shape[0]):
         lo, hi, g = dr[r, 0], dr[r, 1], dr[r, 2]
         if g >= 0:
-            count = step_fire_range(gc, gi, g, lo, hi, v, se, si, a, ib, ref, fired, scratch, be, bi)
+            count = step_fire_range(models, gc, gi, g, lo, hi, v, se, si, a, ib, ref, fired, scratch, be, bi)
             if count > 0:
                 nspk = _collect(fired[lo:hi], lo, spikes, nspk)
         else:
@@ -229,7 +229,7 @@ def _integrate_ranges(dr, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, 
                 si[j] += bi[j]
                 be[j] = 0.0
                 bi[j] = 0.0
-                nspk = step_fire_one(gc, gi, group[j], j, v, se, si, a, ib, ref, spikes, nspk)
+                nspk = step_fire_one(models, gc, gi, group[j], j, v, se, si, a, ib, ref, spikes, nspk)
     return nspk
 
 
@@ -363,8 +363,8 @@ def phase_integrate(slot, dense, nspk, nrn, syn, xbr, ring, scr):
         for r in range(dense_ranges.shape[0]):
             n0 = nspk
             nspk = _integrate_ranges(
-                dense_ranges[r:r + 1], gc, gi, group, v, se, si, a, ib, ref, scr.fired, scr.scratch, buf[slot, 0],
-                buf[slot, 1], spikes, nspk,
+                dense_ranges[r:r + 1], nrn.models, gc, gi, group, v, se, si, a, ib, ref, scr.fired, scr.scratch,
+                buf[slot, 0], buf[slot, 1], spikes, nspk,
             )
             if xbr is not None:
                 for q in range(n0, nspk):
@@ -374,8 +374,42 @@ def phase_integrate(slot, dense, nspk, nrn, syn, xbr, ring, scr):
         act_list = nrn.act_list
         for q in range(nrn.act_n[0]):
             j = act_list[q]
-            nspk = step_fire_one(gc, gi, group[j], j, v, se, si, a, ib, ref, spikes, nspk)
+            nspk = step_fire_one(nrn.models, gc, gi, group[j], j, v, se, si, a, ib, ref, spikes, nspk)
     return nspk
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _sift_down(x, root, end):
+    """Heap sort's sift-down of ``x[root]`` within the max-heap ``x[:end]``."""
+    val = x[root]
+    while True:
+        child = 2 * root + 1
+        if child >= end:
+            break
+        if child + 1 < end and x[child + 1] > x[child]:
+            child += 1
+        if x[child] <= val:
+            break
+        x[root] = x[child]
+        root = child
+    x[root] = val
+
+
+@njit(cache=True, error_model="numpy")
+def heap_sort(x, n):
+    """Sort ``x[:n]`` in place, ascending (heap sort: O(n log n) at worst, no allocation).
+
+    Written out rather than ``ndarray.sort``: numba's sort compiles a family of quicksort functions
+    (about 1 s of a first-ever run); the spikes it sorts are distinct integers, so any correct sort
+    gives the same order (``numpy.sort`` is its twin in the tests).
+    """
+    for root in range(n // 2 - 1, -1, -1):
+        _sift_down(x, root, n)
+    for end in range(n - 1, 0, -1):
+        top = x[0]
+        x[0] = x[end]
+        x[end] = top
+        _sift_down(x, 0, end)
 
 
 @njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
@@ -388,7 +422,7 @@ def _sort_spikes(spikes, nspk):
                 ordered = False
                 break
         if not ordered:
-            spikes[:nspk].sort()
+            heap_sort(spikes, nspk)
 
 
 @njit(cache=True, error_model="numpy", inline=OPTIONAL_INLINE)
@@ -535,7 +569,7 @@ def phase_idle(t, nrn):
         g = group[j]
         keep = auto[j] != 0
         if not keep:
-            keep = not can_idle(gc, gi, g, v[j], se[j], si[j], ib[j])
+            keep = not can_idle(nrn.models, gc, gi, g, v[j], se[j], si[j], ib[j])
         if keep:
             act_list[w] = j
             w += 1
@@ -568,7 +602,8 @@ def run_chunk(t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, ring, rec, scr):
         nspk = phase_integrate(slot, dense, nspk, nrn, syn, xbr, ring, scr)  # 4. integrate, threshold, reset
         _sort_spikes(scr.spikes, nspk)                                       # 5. push (+ presynaptic plasticity)
         phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr)
-        phase_plasticity(t, dt, nspk, syn, xbr, pls, scr)                    # 5b. postsynaptic plasticity
+        if pls is not None:  # resolved at compile time (pls is an argument): nothing compiled without plasticity
+            phase_plasticity(t, dt, nspk, syn, xbr, pls, scr)                # 5b. postsynaptic plasticity
         phase_record(t, s, nspk, syn, rec, scr)                              # 5c. count and record
         if not dense:
             phase_idle(t, nrn)                                               # 6. event mode: idle out

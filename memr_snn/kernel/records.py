@@ -18,10 +18,12 @@ __all__ = ["Neurons", "Inputs", "Synapses", "Crossbars", "Plastic", "Ring", "Rec
 
 #: neuron tables and state: coefficient tables ``gc``/``gi`` and each neuron's ``group``; state
 #: ``v, se, si, a, ib, ref``; ``last`` (step an idle neuron's state refers to); ``auto`` (never idles);
-#: ``dense_ranges`` (lo, hi, group or -1); the event-mode active set ``active``, ``act_list``, ``act_n``
+#: ``dense_ranges`` (lo, hi, group or -1); the event-mode active set ``active``, ``act_list``, ``act_n``;
+#: ``models``, the model selector (:func:`memr_snn.kernel.models.selector`: which neuron models the network
+#: uses, a tuple of type codes and None; its numba type decides which model kernels are compiled)
 Neurons = namedtuple("Neurons", [
     "gc", "gi", "group", "v", "se", "si", "a", "ib", "ref", "last", "auto", "dense_ranges",
-    "active", "act_list", "act_n",
+    "active", "act_list", "act_n", "models",
 ])
 
 #: spike sources: Poisson inputs per population ``q`` (``pq_*``) and explicit spike times (``sq_*``)

@@ -373,6 +373,9 @@ class Simulator:
         self.xwtot = np.full(self.syn_indptr.size - 1 if still else 1, np.nan)
         self.xqs = np.zeros(n_dev if any(self.xf[self.proj_xb[k], X.XF_FLICK] > 0.0 for k, _ in still) else 1)
 
+    #: threads of the last run (engine.threads)
+    threads_used = 1
+
     #: False: every crossbar row is read from its devices, no read cache, no prefetch (``proj_xc = 3``; same numbers)
     read_caches = True
 
@@ -526,7 +529,7 @@ class Simulator:
 
     def _threaded(self):
         """The threaded runner for this run (None: one thread); kept while the thread count stays the same."""
-        n = threads_for(getattr(self.net, "threads", 1), int(self.neuron_ids.size))
+        self.threads_used = n = threads_for(getattr(self.net, "threads", 1), int(self.neuron_ids.size))
         if n <= 1:
             return None
         if getattr(self, "_threads", None) is None or self._threads.n_threads != n:

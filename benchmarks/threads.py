@@ -8,6 +8,10 @@ script prints (and with ``--json`` writes) the medians of wall time (``time.perf
 time (``time.process_time``, all threads of the process), the speed-up of each thread count over one
 thread in wall time, whether every run produced the same spikes as one thread, and the load average
 before and after (the machine may be shared: read the speed-ups against it).
+
+``--cold`` measures instead the first-ever run of each thread count: a fresh process with an empty
+``NUMBA_CACHE_DIR`` (every kernel compiled) builds the network and runs it once; wall time of the
+process and its CPU time (``RUSAGE_CHILDREN``), thread counts alternated, medians.
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ import argparse
 import gc
 import json
 import os
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,6 +46,54 @@ def timed_run(model: str, n: int, threads: int, duration: float, seed: int = 1):
     return wall, cpu, digest
 
 
+_COLD_CHILD = """
+import sys
+from memr_snn.networks import BUILTIN
+va = BUILTIN[sys.argv[1]](n=int(sys.argv[2]), seed=1)
+va.net.threads = int(sys.argv[3])
+va.net.run(float(sys.argv[4]))
+"""
+
+
+def cold_run(model: str, n: int, threads: int, duration: float) -> tuple[float, float]:
+    """(wall [s], CPU [s]) of a fresh process building and running the network with an empty numba cache."""
+    with tempfile.TemporaryDirectory(prefix="memr_snn_cold_") as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        w0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", _COLD_CHILD, model, str(n), str(threads), str(duration)], env=env,
+                       check=True)
+        wall = time.perf_counter() - w0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main_cold(args) -> int:
+    load_before = os.getloadavg()
+    rows = []
+    for model in args.models:
+        for n in args.sizes:
+            runs = {th: [] for th in args.threads}
+            for rep in range(args.repeats):
+                order = args.threads[rep % len(args.threads):] + args.threads[:rep % len(args.threads)]
+                for th in order:
+                    runs[th].append(cold_run(model, n, th, args.duration))
+            for th in args.threads:
+                wall = statistics.median(r[0] for r in runs[th])
+                cpu = statistics.median(r[1] for r in runs[th])
+                rows.append({"model": model, "n": n, "threads": th, "cold_wall_s": wall, "cold_cpu_s": cpu,
+                             "runs": runs[th]})
+                print(f"cold {model:5s} N={n:6d} threads={th}: wall {wall:.1f} s  CPU {cpu:.1f} s  "
+                      f"(runs {', '.join(f'{w:.1f}/{c:.1f}' for w, c in runs[th])})", flush=True)
+    load_after = os.getloadavg()
+    print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
+          f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; CPUs {os.cpu_count()}")
+    if args.json is not None:
+        args.json.write_text(json.dumps({"cold": rows, "load_before": load_before, "load_after": load_after},
+                                        indent=2))
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", nargs="+", default=["cuba"], choices=sorted(BUILTIN))
@@ -47,7 +102,10 @@ def main(argv=None) -> int:
     ap.add_argument("--duration", type=float, default=1.0, help="simulated time per run [s]")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--cold", action="store_true", help="first-ever runs (empty numba cache) instead of steady runs")
     args = ap.parse_args(argv)
+    if args.cold:
+        return main_cold(args)
     load_before = os.getloadavg()
     rows = []
     for model in args.models:

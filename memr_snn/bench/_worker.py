@@ -219,7 +219,7 @@ def _run_scaling(cfg: dict) -> tuple[dict, dict]:
 # --------------------------------------------------------------------------------------
 # Brian2
 # --------------------------------------------------------------------------------------
-def _brian2_target(b2, target: str, prefix: str, cache_dir: str | None = None) -> str | None:
+def _brian2_target(b2, target: str, prefix: str, cache_dir: str | None = None, threads: int = 1) -> str | None:
     """Select Brian2's code-generation ``target``; returns the cpp_standalone build folder (or None).
 
     cpp_standalone builds in a fresh folder (the caller deletes it) and runs the binary under
@@ -231,6 +231,8 @@ def _brian2_target(b2, target: str, prefix: str, cache_dir: str | None = None) -
         build_dir = tempfile.mkdtemp(prefix=prefix)
         b2.set_device("cpp_standalone", directory=build_dir, build_on_run=True)
         b2.prefs.devices.cpp_standalone.run_cmd_unix = [sys.executable, "-I", "-S", "-c", _RSS_WRAPPER, "./main"]
+        if threads > 1:  # OpenMP threads of the generated code (then its run time is wall time)
+            b2.prefs.devices.cpp_standalone.openmp_threads = int(threads)
         return build_dir
     b2.prefs.codegen.target = target
     if cache_dir:
@@ -317,7 +319,7 @@ def _run_brian2(cfg: dict) -> tuple[dict, dict]:
             return _NO_SPIKES
         return np.array(monitor.i[:], dtype=np.int64), np.array(monitor.t_[:], dtype=np.float64)
 
-    build_dir = _brian2_target(b2, target, "memr_snn_brian2_cpp_", cfg.get("cache_dir"))
+    build_dir = _brian2_target(b2, target, "memr_snn_brian2_cpp_", cfg.get("cache_dir"), int(cfg.get("threads", 1)))
     try:
         t0 = time.perf_counter()
         b2.defaultclock.dt = float(cfg["dt"]) * second

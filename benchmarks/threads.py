@@ -78,6 +78,8 @@ def main_cold(args) -> int:
                 order = args.threads[rep % len(args.threads):] + args.threads[:rep % len(args.threads)]
                 for th in order:
                     runs[th].append(cold_run(model, n, th, args.duration))
+                    print(f"  cold {model} N={n} threads={th}: wall {runs[th][-1][0]:.1f} s, "
+                          f"CPU {runs[th][-1][1]:.1f} s, load {os.getloadavg()[0]:.1f}", flush=True)
             for th in args.threads:
                 wall = statistics.median(r[0] for r in runs[th])
                 cpu = statistics.median(r[1] for r in runs[th])

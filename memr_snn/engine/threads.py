@@ -10,7 +10,7 @@ grow.  An explicit number is used as given.  Either way the results are those of
 The threads meet twice per simulated step or more, so they must not spin while they wait: on a
 machine shared with other work, a spinning thread holds its core while the thread it waits for is
 not scheduled, and each step then costs a scheduler time slice (measured: CUBA 16 000 neurons at a
-load average of 7 on 2 cores, 19x slower than one thread with GNU OpenMP's default spinning, 1.6x
+load average of 7 on 2 cores, 19x slower than one thread with GNU OpenMP's default spinning, 1.6-1.9x
 with passive waiting).  The first threaded run therefore sets ``OMP_WAIT_POLICY=PASSIVE`` unless the
 environment already sets it (``OMP_WAIT_POLICY=ACTIVE`` suits a machine dedicated to the run); the
 variable is read when numba first starts its threads, so it has no effect after that.

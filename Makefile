@@ -50,7 +50,7 @@ fuzz: $(VENV)/.stamp-test
 	HYPOTHESIS_PROFILE=fuzz OPENBLAS_NUM_THREADS=1 $(PY) -m pytest tests/reliability -m "" -p no:cacheprovider
 
 bench: $(VENV)/.stamp-test $(VENV310)/.stamp
-	$(PY) -m memr_snn bench
+	$(PY) -m memr_snn bench --peers brian2-cython brian2-cpp nest memr_snn-2t brian2-cpp-2t nest-2t
 	$(PY) benchmarks/sparse_activity.py
 	$(PY) benchmarks/devices.py
 	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/learning.py

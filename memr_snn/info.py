@@ -46,6 +46,8 @@ __all__ = [
     "format_info",
     "available_memory_bytes",
     "total_memory_bytes",
+    "max_threads",
+    "machine_threads",
     "find_python310",
 ]
 
@@ -169,6 +171,24 @@ def _cgroup_memory(
     limit = min(lim for lim, _ in limits)
     headroom = min(max(0, min(room, lim)) for lim, room in limits)
     return limit, headroom
+
+
+def max_threads() -> int:
+    """The most threads a compiled kernel may use: numba's ``NUMBA_NUM_THREADS`` (by default the machine's
+    CPU count; the ``NUMBA_NUM_THREADS`` environment variable lowers it)."""
+    from numba import config  # imported already by the kernels; read here, not at import time
+
+    return max(1, int(config.NUMBA_NUM_THREADS))
+
+
+def machine_threads() -> int:
+    """Threads a network uses by default: the CPUs this process may run on (``os.sched_getaffinity``, so a
+    container's or a job's CPU set counts, not the host's), at most :func:`max_threads`."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, max_threads()))
 
 
 def available_memory_bytes() -> int | None:

@@ -8,8 +8,9 @@ import importlib.util
 import shutil
 
 from .networks import DT, SEED
+from .stats import THREADED_SUFFIX
 
-__all__ = ["MODELS", "PEERS", "CONTENDERS", "Case", "BenchConfig", "plan_cases", "peer_availability",
+__all__ = ["MODELS", "PEERS", "THREADED", "CONTENDERS", "Case", "BenchConfig", "plan_cases", "peer_availability",
            "config_from_args"]
 
 MODELS = ("cuba", "coba", "alif")
@@ -18,8 +19,13 @@ MODELS = ("cuba", "coba", "alif")
 PEERS = ("brian2-cython", "brian2-cpp", "nest")
 """Default contenders besides memr_snn."""
 
-CONTENDERS = ("memr_snn", "brian2-cython", "brian2-cpp", "nest", "brian2-numpy")
-"""Every contender name :func:`config_from_args` accepts (``brian2-numpy`` on request only)."""
+THREADED = ("memr_snn" + THREADED_SUFFIX, "brian2-cpp" + THREADED_SUFFIX, "nest" + THREADED_SUFFIX)
+"""Two-thread contenders (on request, ``--peers``; ``make bench`` runs them at 64000 neurons): memr_snn with
+``Network(threads=2)``, Brian2 ``cpp_standalone`` with 2 OpenMP threads, NEST with ``local_num_threads=2``.
+Their one-thread selves stay the tables' reference; ``two_threads_speedup`` and ``two_threads_vs`` compare them."""
+
+CONTENDERS = ("memr_snn", "brian2-cython", "brian2-cpp", "nest", "brian2-numpy", *THREADED)
+"""Every contender name :func:`config_from_args` accepts (``brian2-numpy`` and the two-thread ones on request only)."""
 
 _BRIAN2_TARGET = {"brian2-cython": "cython", "brian2-cpp": "cpp_standalone", "brian2-numpy": "numpy"}
 
@@ -115,21 +121,24 @@ def peer_availability(peers) -> tuple[list[str], dict[str, str]]:
     """Which of ``peers`` can run here, and why the others cannot (never imports them)."""
     ok, skipped = [], {}
     have_brian2 = importlib.util.find_spec("brian2") is not None
-    for peer in peers:
-        if peer.startswith("brian2"):
+    for name in peers:
+        peer = name.removesuffix(THREADED_SUFFIX)  # a two-thread contender needs what its one-thread self needs
+        if peer == "memr_snn":
+            ok.append(name)
+        elif peer.startswith("brian2"):
             if not have_brian2:
-                skipped[peer] = "brian2 is not installed (pip install 'memr_snn[peers]')"
+                skipped[name] = "brian2 is not installed (pip install 'memr_snn[peers]')"
             elif peer == "brian2-cpp" and (_has_compiler() is None or shutil.which("make") is None):
-                skipped[peer] = "cpp_standalone needs a C++ compiler and make on PATH"
+                skipped[name] = "cpp_standalone needs a C++ compiler and make on PATH"
             elif peer == "brian2-cython" and (importlib.util.find_spec("Cython") is None or _has_compiler() is None):
-                skipped[peer] = "the cython target needs Cython and a C compiler"
+                skipped[name] = "the cython target needs Cython and a C compiler"
             else:
-                ok.append(peer)
+                ok.append(name)
         elif peer == "nest":
             if importlib.util.find_spec("nest") is None:
-                skipped[peer] = "NEST is not installed (pip install 'memr_snn[peers]')"
+                skipped[name] = "NEST is not installed (pip install 'memr_snn[peers]')"
             else:
-                ok.append(peer)
+                ok.append(name)
         else:  # validated before
             raise ValueError(f"unknown peer {peer!r}")
     return ok, skipped

@@ -115,6 +115,23 @@ def _targets_table(cases: list[dict]) -> list[str]:
     return lines
 
 
+def _threads_table(cases: list[dict]) -> list[str]:
+    """Two threads: memr_snn's speed-up over one thread (goal >= 1.6 at 64000 neurons) and its steady run
+    over each peer's on two threads (goal < 1)."""
+    rows = [c for c in cases if c["ratios"].get("two_threads_speedup") is not None]
+    if not rows:
+        return []
+    lines = ["| model | N | T [s] | memr_snn: 1 thread ÷ 2 threads (≥ 1.6) | memr_snn-2t ÷ peer-2t (< 1) |",
+             "|---|---|---|---|---|"]
+    for case in rows:
+        r = case["ratios"]
+        vs = ", ".join(f"{c}: {_mark(v, 1.0)}" for c, v in sorted(r.get("two_threads_vs", {}).items())) or "–"
+        speedup = r["two_threads_speedup"]
+        lines.append(f"| {case['model']} | {case['n_neurons']} | {case['duration']:g} | "
+                     f"{speedup:.2f} {'✓' if speedup >= 1.6 else '✗'} | {vs} |")
+    return lines
+
+
 def _cold_table(cold: dict) -> list[str]:
     if cold is None:
         return []
@@ -207,6 +224,10 @@ def format_markdown(doc: dict) -> str:
         lines += ["", f"## {_TITLES.get(m, m)}", ""] + _case_table([c for c in doc["cases"] if c["model"] == m])
     if doc.get("cases"):
         lines += ["", "## Targets (memr_snn ÷ peer, medians of this run)", ""] + _targets_table(doc["cases"])
+        threads = _threads_table(doc["cases"])
+        if threads:
+            lines += ["", "## Two threads (medians of this run; the machine's other load shares the cores)", ""]
+            lines += threads
     if doc.get("cold"):
         lines += ["", "## Cold start (empty compiler caches)", ""] + _cold_table(doc["cold"])
     if doc.get("scaling"):

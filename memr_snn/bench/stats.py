@@ -6,7 +6,10 @@ import math
 
 import numpy as np
 
-__all__ = ["summarize", "ratio"]
+__all__ = ["summarize", "ratio", "THREADED_SUFFIX"]
+
+#: contenders whose name ends with this run on two threads (``memr_snn-2t``, ``brian2-cpp-2t``, ``nest-2t``)
+THREADED_SUFFIX = "-2t"
 
 
 def summarize(values) -> dict:
@@ -62,6 +65,12 @@ def _ratios(summ: dict) -> dict:
     for c, s in peers.items():
         out["steady_vs"][c] = ratio(memr["run_time"], s["run_time"])
         out["first_result_vs"][c] = ratio(memr["first_result_time"], s["first_result_time"])
+    threaded = {c: s for c, s in peers.items() if c.endswith(THREADED_SUFFIX)}
+    memr2 = threaded.pop("memr_snn" + THREADED_SUFFIX, None)
+    if memr2 is not None:  # two threads: memr_snn's over one thread, and against the peers on two threads
+        out["two_threads_speedup"] = ratio(memr["run_time"], memr2["run_time"])
+        out["two_threads_vs"] = {c: ratio(memr2["run_time"], s["run_time"]) for c, s in threaded.items()}
+    peers = {c: s for c, s in peers.items() if not c.endswith(THREADED_SUFFIX)}  # one thread against one
     if peers:
         fastest = min(peers, key=lambda c: peers[c]["run_time"]["median"])
         out["fastest_peer"] = fastest

@@ -20,6 +20,7 @@ from .networks import _alif_brian2_params
 from .peers.models import network_config
 from .plan import (
     _BRIAN2_TARGET,
+    BIG_NEURONS,
     DT,
     DURATION,
     RUN_TIMEOUT,
@@ -32,7 +33,7 @@ from .plan import (
     config_from_args,
 )
 from .report import _fmt_ratio, format_markdown
-from .stats import _ratios, _summaries, ratio, summarize
+from .stats import THREADED_SUFFIX, _ratios, _summaries, ratio, summarize
 
 __all__ = ["run_case", "run_cold", "run_scaling", "run_suite", "suite_stages", "command_line", "main"]
 
@@ -43,9 +44,9 @@ def _sample(contender: str, case: Case, rep: int, **fields) -> dict:
     return {"contender": contender, "case": case.key, "repeat": rep, "rate_hz": rate, **fields}
 
 
-def _run_memr(case: Case, rep: int, cfg: BenchConfig, cold: bool = False) -> dict:
+def _run_memr(case: Case, rep: int, cfg: BenchConfig, cold: bool = False, threads: int = 1) -> dict:
     wcfg = {"mode": "memr", "model": case.model, "n_neurons": case.n_neurons, "duration": case.duration,
-            "dt": cfg.dt, "seed": cfg.seed}
+            "dt": cfg.dt, "seed": cfg.seed, "threads": threads}
     with tempfile.TemporaryDirectory(prefix="memr_snn_numba_cold_") as cache:
         env = {"NUMBA_CACHE_DIR": cache} if cold else None
         _, meta, total, launch = run_worker(wcfg, cfg.timeout, env)
@@ -53,56 +54,65 @@ def _run_memr(case: Case, rep: int, cfg: BenchConfig, cold: bool = False) -> dic
                                   "repeat_identical", "worker_time")}
     extra["bytes_per_synapse"] = meta["synapse_bytes"] / max(meta["n_synapses"], 1)
     extra["cold_cache"] = cold
-    return _sample("memr_snn", case, rep, version=meta["version"], build_time=meta["build_time"],
+    extra["threads"] = threads
+    name = "memr_snn" if threads == 1 else "memr_snn" + THREADED_SUFFIX
+    return _sample(name, case, rep, version=meta["version"], build_time=meta["build_time"],
                    first_run_time=meta["first_run_time"], run_time=meta["run_time"],
                    first_result_time=meta["first_result_wall"] - launch, first_result_exact=True,
                    total_time=total, peak_rss=meta["peak_rss"], n_spikes=meta["n_spikes"],
                    n_synapses=meta["n_synapses"], extra=extra)
 
 
-def _run_peer(peer: str, case: Case, rep: int, cfg: BenchConfig, cache_dir: str | None = None) -> dict:
+def _run_peer(name: str, case: Case, rep: int, cfg: BenchConfig, cache_dir: str | None = None) -> dict:
+    peer = name.removesuffix(THREADED_SUFFIX)
+    threads = 2 if name != peer else 1
     if case.model == "alif":
-        return _run_brian2_alif(peer, case, rep, cfg)
+        return _run_brian2_alif(name, case, rep, cfg)
     from .peers import run_brian2, run_nest
 
     if peer == "nest":
-        r = run_nest(case.model, case.n_neurons, case.duration, seed=cfg.seed, dt=cfg.dt, threads=1,
+        r = run_nest(case.model, case.n_neurons, case.duration, seed=cfg.seed, dt=cfg.dt, threads=threads,
                      record_spikes=True, timeout=cfg.timeout)
     else:
         r = run_brian2(case.model, case.n_neurons, case.duration, seed=cfg.seed, dt=cfg.dt,
-                       target=_BRIAN2_TARGET[peer], record_spikes=True, cache_dir=cache_dir, timeout=cfg.timeout)
+                       target=_BRIAN2_TARGET[peer], record_spikes=True, cache_dir=cache_dir, timeout=cfg.timeout,
+                       threads=threads)
     runtime_target = r.target in ("cython", "numpy")
     # The runtime-target worker runs twice (first run, restore, steady run): its first
     # result came about one steady run before the process ended.
     first_result = r.total_time - r.run_time if runtime_target else r.total_time
     extra = {"import_time": r.import_time, "compile_time": r.compile_time, "threads": r.threads, **r.extra}
     extra["cold_cache"] = cache_dir is not None
-    return _sample(peer, case, rep, version=r.version, build_time=r.build_time, first_run_time=r.first_run_time,
+    return _sample(name, case, rep, version=r.version, build_time=r.build_time, first_run_time=r.first_run_time,
                    run_time=r.run_time, first_result_time=first_result, first_result_exact=not runtime_target,
                    total_time=r.total_time, peak_rss=r.peak_rss, n_spikes=r.n_spikes, n_synapses=r.n_synapses,
                    extra=extra)
 
 
-def _run_brian2_alif(peer: str, case: Case, rep: int, cfg: BenchConfig) -> dict:
+def _run_brian2_alif(name: str, case: Case, rep: int, cfg: BenchConfig) -> dict:
+    peer = name.removesuffix(THREADED_SUFFIX)
     if peer not in _BRIAN2_TARGET:
-        raise ValueError(f"{peer} has no ALIF network in this suite")
+        raise ValueError(f"{name} has no ALIF network in this suite")
     n = case.n_neurons
     wcfg = {"mode": "brian2", "target": _BRIAN2_TARGET[peer], **network_config("alif", n, _alif_brian2_params()),
-            "duration": case.duration, "dt": cfg.dt, "seed": cfg.seed, "return_spikes": False}
+            "duration": case.duration, "dt": cfg.dt, "seed": cfg.seed, "return_spikes": False,
+            "threads": 2 if name != peer else 1}
     _, meta, total, launch = run_worker(wcfg, cfg.timeout)
     known = {"version", "build_time", "first_run_time", "run_time", "first_result_wall", "peak_rss", "n_spikes",
              "n_synapses"}
-    return _sample(peer, case, rep, version=meta["version"], build_time=meta["build_time"],
+    return _sample(name, case, rep, version=meta["version"], build_time=meta["build_time"],
                    first_run_time=meta["first_run_time"], run_time=meta["run_time"],
                    first_result_time=meta["first_result_wall"] - launch, first_result_exact=True,
                    total_time=total, peak_rss=meta["peak_rss"], n_spikes=meta["n_spikes"],
                    n_synapses=meta["n_synapses"], extra={k: v for k, v in meta.items() if k not in known})
 
 
-def _contenders_for(model: str, contenders) -> tuple[list[str], dict[str, str]]:
+def _contenders_for(model: str, contenders, n_neurons: int = BIG_NEURONS) -> tuple[list[str], dict[str, str]]:
     out, skipped = [], {}
     for c in contenders:
-        if model == "alif" and c == "nest":
+        if c.endswith(THREADED_SUFFIX) and n_neurons < BIG_NEURONS:
+            skipped[c] = f"two-thread contenders run at N >= {BIG_NEURONS} only (where threads pay)"
+        elif model == "alif" and c.removesuffix(THREADED_SUFFIX) == "nest":
             skipped[c] = ("no NEST model has this adaptive threshold on iaf_psc_exp dynamics "
                           "(amat2_psc_exp does not reset V_m)")
         else:
@@ -113,6 +123,8 @@ def _contenders_for(model: str, contenders) -> tuple[list[str], dict[str, str]]:
 def _run_one(contender: str, case: Case, rep: int, cfg: BenchConfig) -> dict:
     if contender == "memr_snn":
         return _run_memr(case, rep, cfg)
+    if contender == "memr_snn" + THREADED_SUFFIX:
+        return _run_memr(case, rep, cfg, threads=2)
     return _run_peer(contender, case, rep, cfg)
 
 
@@ -129,7 +141,7 @@ def run_case(case: Case, cfg: BenchConfig, log, disabled: dict, ran: set) -> dic
     ``disabled`` (contender -> reason) and ``ran`` (contenders that succeeded at least
     once) carry across cases: a peer that fails before it ever succeeded is disabled.
     """
-    contenders, skipped = _contenders_for(case.model, cfg.contenders)
+    contenders, skipped = _contenders_for(case.model, cfg.contenders, case.n_neurons)
     contenders = [c for c in contenders if c not in disabled]
     failures = []
     if "brian2-cython" in contenders and not cfg.quick:

@@ -50,6 +50,20 @@ def _load_network(args):
     return net, monitors, rates, saved_label(net, path)
 
 
+def _compiled_loops() -> int:
+    """How many run loops this process has compiled (not loaded from numba's cache): the one-thread loop and,
+    once a run used several threads, the threaded one."""
+    import sys
+
+    from ..kernel.loop import run_chunk
+
+    loops = [run_chunk]
+    threaded = sys.modules.get("memr_snn.kernel.threads")
+    if threaded is not None:
+        loops.append(threaded.run_chunk_threads)
+    return sum(sum(f.stats.cache_misses.values()) for f in loops)
+
+
 #: files ``memr-snn run`` writes in ``--out``
 _RUN_FILES = ("spikes.npz", "summary.json", "raster.png", "rate.png", "device_report.json", "devices.png")
 
@@ -65,16 +79,19 @@ def _cmd_run(args) -> int:
         check_output_path(args.save_state, "file", option="--save-state")
     t0 = time.perf_counter()
     net, monitors, rates, label = _load_network(args)
+    if getattr(args, "threads", None) is not None:
+        try:
+            net.threads = args.threads
+        except ValueError as exc:
+            raise SystemExit(f"memr-snn: error: --threads: {exc}") from None
     t_build = time.perf_counter() - t0
     start_t = net.t
     counts_before = {k: m.num_spikes for k, m in monitors.items()}
-    from ..kernel.loop import run_chunk
-
-    misses_before = sum(run_chunk.stats.cache_misses.values())
+    misses_before = _compiled_loops()
     t1 = time.perf_counter()
     net.run(args.duration, progress=args.progress, engine=args.engine)
     t_run = time.perf_counter() - t1
-    compiled = sum(run_chunk.stats.cache_misses.values()) > misses_before
+    compiled = _compiled_loops() > misses_before
     args.out.mkdir(parents=True, exist_ok=True)
     arrays, rows = {}, []
     for name, mon in monitors.items():
@@ -91,6 +108,7 @@ def _cmd_run(args) -> int:
     summary = {
         "network": label, "neurons": net.n_neurons, "synapses": net.n_synapses, "dt_s": net.dt,
         "seed": net.seed, "t_start_s": start_t, "duration_s": args.duration, "engine": net._sim.mode,
+        "threads": net._sim.threads_used,
         "build_s": t_build, "run_s": t_run, "compiled_kernels": compiled,
         "synapse_bytes_per_synapse": net.synapse_bytes() / max(net.n_synapses, 1),
         "populations": rows,
@@ -184,7 +202,8 @@ def _print_summary(s: dict, out: Path) -> None:
     print(f"network {s['network']}: {s['neurons']} neurons, {s['synapses']} synapses "
           f"({s['synapse_bytes_per_synapse']:.2f} bytes/synapse), dt = {s['dt_s'] * 1e3:g} ms, seed {s['seed']}")
     note = " (includes compiling the kernels: first use in this environment, cached from now on)"
-    print(f"simulated {s['duration_s']:g} s from t = {s['t_start_s']:g} s with the {s['engine']} engine: "
+    threads = "" if s["threads"] == 1 else f" on {s['threads']} threads"
+    print(f"simulated {s['duration_s']:g} s from t = {s['t_start_s']:g} s with the {s['engine']} engine{threads}: "
           f"build {s['build_s']:.3f} s, run {s['run_s']:.3f} s (wall clock){note if s['compiled_kernels'] else ''}")
     print(f"{'population':<12}{'neurons':>10}{'spikes':>10}{'rate [Hz]':>12}{'ISI CV':>10}")
     for r in s["populations"]:

@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=examples("memr-snn run cuba --duration 1 --seed 1 --out results/",
                         "memr-snn run cuba --n 400 --duration 0.1 --json --out results/ > summary.json",
                         "memr-snn run coba --n 16000 --engine dense --out results/",
+                        "memr-snn run cuba --n 64000 --threads 2 --out results/",
                         "memr-snn run cuba --device hfox_rram --program verify --age 3600 --out results/"),
         formatter_class=HelpFormatter,
     )
@@ -53,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dt", type=float, default=1e-4, help="time step in seconds for built-in networks (default 1e-4)")
     run.add_argument("--engine", choices=("auto", "event", "dense"), default=None,
                      help="event-driven or clock-driven update (default: the network's, auto)")
+    run.add_argument("--threads", type=int, default=None, metavar="T",
+                     help="threads of the simulation loop, from 1 to the CPUs numba may use; results are the "
+                          "same for every count (default: the network's; built-in networks and networks saved "
+                          "without a count use every CPU from 20000 neurons, one thread below)")
     run.add_argument("--weight-dtype", choices=("float64", "float32"), default="float64",
                      help="synaptic weight storage of built-in networks: 12 or 8 bytes per synapse (default float64)")
     run.add_argument("--out", type=Path, default=Path("output"), help="output folder (default ./output)")

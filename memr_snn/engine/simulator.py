@@ -21,6 +21,7 @@ from ..model.projection import check_weight_range
 from . import records
 from .checks import check_model_arrays, check_monitor_arrays
 from .coefficients import group_tables, input_tables, plasticity_row
+from .threads import ThreadedChunks, threads_for
 
 __all__ = ["Simulator", "VAR_CODES", "STATE_ARRAYS", "check_model_arrays"]
 
@@ -372,6 +373,9 @@ class Simulator:
         self.xwtot = np.full(self.syn_indptr.size - 1 if still else 1, np.nan)
         self.xqs = np.zeros(n_dev if any(self.xf[self.proj_xb[k], X.XF_FLICK] > 0.0 for k, _ in still) else 1)
 
+    #: threads of the last run (engine.threads)
+    threads_used = 1
+
     #: False: every crossbar row is read from its devices, no read cache, no prefetch (``proj_xc = 3``; same numbers)
     read_caches = True
 
@@ -494,6 +498,7 @@ class Simulator:
         for cb in self._crossbars:
             cb.begin_run(self.step * self.dt)
         self._reset_read_cache()
+        threaded = self._threaded()
         done_total = 0
         while done_total < n_steps:
             chunk = min([CHUNK_STEPS, n_steps - done_total] + [n - self.step % n for _, n in self._wire_refresh])
@@ -508,8 +513,11 @@ class Simulator:
                 mon_ooff[1:] = np.cumsum(widths * nsamp_max)[:-1]
             mon_out = np.zeros(int((widths * nsamp_max).sum()))
             mon_nsamp = np.zeros(len(self._state_mons), dtype=np.int64)
-            done = run_chunk(t0, chunk, dense, self.dt, *records.run_records(self, pop_counts, mon_out, mon_ooff,
-                                                                               mon_nsamp))
+            recs = records.run_records(self, pop_counts, mon_out, mon_ooff, mon_nsamp)
+            if threaded is None:
+                done = run_chunk(t0, chunk, dense, self.dt, *recs)
+            else:  # the same steps, integration and delivery on several threads (kernel.threads)
+                done = threaded.run(t0, chunk, dense, self.dt, recs)
             self._drain(t0, done, pop_counts, mon_out, mon_ooff, mon_nsamp)
             self.step += done
             done_total += done
@@ -519,6 +527,15 @@ class Simulator:
                 cb.refresh_wire_model()
             if progress is not None:
                 progress.update(done)
+
+    def _threaded(self):
+        """The threaded runner for this run (None: one thread); kept while the thread count stays the same."""
+        self.threads_used = n = threads_for(getattr(self.net, "threads", 1), int(self.neuron_ids.size))
+        if n <= 1:
+            return None
+        if getattr(self, "_threads", None) is None or self._threads.n_threads != n:
+            self._threads = ThreadedChunks(self, n)
+        return self._threads
 
     # ----------------------------------------------------------------- state
     def _proj_index(self, proj) -> int:

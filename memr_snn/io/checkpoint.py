@@ -28,6 +28,7 @@ would refuse.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,8 @@ from .validate import (
 )
 
 __all__ = ["save_network", "load_network", "CHECKPOINT_KIND", "CheckpointStateError"]
+
+logger = logging.getLogger(__name__)
 
 CHECKPOINT_KIND = "memr_snn.network"
 #: format written by this version: 2 = named state (:mod:`memr_snn.io.state_format`)
@@ -171,6 +174,7 @@ def save_network(net: Network, path: str | Path) -> Path:
         "name": net.name,  # optional label (None when unset)
         "engine": net.engine,
         "weight_dtype": net.weight_dtype,
+        "threads": net.threads,  # None: the loading machine's default; results do not depend on it
         "populations": pops,
         "projections": projs,
         "monitors": mons,
@@ -261,11 +265,28 @@ def load_network(path: str | Path) -> Network:
         raise CheckpointError(path, f"inconsistent checkpoint content: {type(exc).__name__}: {exc}") from None
 
 
+def _saved_threads(value):
+    """The saved thread count (absent in older files: None), or None when this machine allows fewer threads:
+    the thread count never changes results, so a file written on a larger machine still loads."""
+    from ..info import max_threads
+
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"threads must be None or an integer >= 1, got {value!r}")
+    if value > max_threads():
+        logger.warning("checkpoint saved with threads=%d; this machine allows at most %d: using its default",
+                       value, max_threads())
+        return None
+    return value
+
+
 def _rebuild_model(meta, arrays, step: int) -> Network:
     """Populations, projections and monitors (with their data) from the file; no engine."""
     net = Network(dt=meta["dt"], seed=meta["seed"], engine=meta["engine"],
                   weight_dtype=meta.get("weight_dtype", "float64"))
     net.name = meta.get("name")  # optional (files written before it existed load with None); validated
+    net.threads = _saved_threads(meta.get("threads"))
     for k, entry in enumerate(meta["populations"]):
         key = f"pop/{k}"
         kind = entry["kind"]

@@ -1,3 +1,5 @@
+# Size: about 620 lines because Network is one class: its validated settings (dt, seed, engine, weights, threads), the
+# structure rules of add, the run schedule and the state access, each documented where users read it.
 """The Network: an explicit container that owns dt, the seed and the schedule."""
 
 from __future__ import annotations
@@ -99,6 +101,12 @@ class Network:
     name : str, optional
         A label (1 to 200 characters) used by reports and the command line;
         checkpoints save and restore it.
+    threads : int, optional
+        Threads of the compiled run loop (integration and delivery split over
+        blocks of neurons; results identical to one thread, spike for spike).
+        ``None`` (default): the CPUs this process may use for networks of at
+        least 20 000 neurons, one thread for smaller ones.  Assignable;
+        checkpoints save it.
 
     Notes
     -----
@@ -130,7 +138,7 @@ class Network:
     """
 
     def __init__(self, dt: float, seed: int | None = None, engine: str = "auto", weight_dtype: str = "float64",
-                 name: str | None = None):
+                 name: str | None = None, threads: int | None = None):
         if isinstance(dt, bool) or not isinstance(dt, (int, float, np.floating, np.integer)):
             raise TypeError(f"dt must be a number of seconds, got {dt!r}")
         if not (math.isfinite(dt) and dt > 0):
@@ -150,6 +158,7 @@ class Network:
             raise ValueError(f"weight_dtype must be one of {WEIGHT_DTYPES}, got {weight_dtype!r}")
         self._weight_dtype = dtype_name
         self.name = name
+        self.threads = threads
         self.populations: list[PopulationBase] = []
         self.projections: list[Projection] = []
         self.monitors: list[Monitor] = []
@@ -177,6 +186,23 @@ class Network:
     @engine.setter
     def engine(self, value: str) -> None:
         self._engine = self._check_engine(value)
+
+    @property
+    def threads(self) -> int | None:
+        """Threads of the run loop: an integer in ``[1, NUMBA_NUM_THREADS]``, or None for the machine's default."""
+        return self._threads
+
+    @threads.setter
+    def threads(self, value: int | None) -> None:
+        if value is not None:
+            from ..info import max_threads
+
+            hi = max_threads()
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not 1 <= value <= hi:
+                raise ValueError(f"threads must be None or an integer in [1, {hi}] (NUMBA_NUM_THREADS of this "
+                                 f"machine), got {value!r}")
+            value = int(value)
+        self._threads = value
 
     @staticmethod
     def _check_engine(engine: str) -> str:

@@ -25,6 +25,7 @@ def run_brian2(
     record_spikes: bool = True,
     cache_dir: str | None = None,
     timeout: float | None = None,
+    threads: int = 1,
 ) -> PeerResult:
     """Simulate a Vogels–Abbott network in Brian2 in a fresh Python process.
 
@@ -51,6 +52,9 @@ def run_brian2(
         machine pays for Cython compilation.  Pass a fresh directory to measure a cold run.
     timeout : float, optional
         Kill the subprocess after this many seconds [s].
+    threads : int, optional
+        OpenMP threads of ``cpp_standalone`` (``prefs.devices.cpp_standalone.openmp_threads``); the
+        runtime targets run on one thread.
 
     Returns
     -------
@@ -89,6 +93,8 @@ def run_brian2(
     _check_common(model, n_neurons, duration, seed, dt)
     if target not in BRIAN2_TARGETS:
         raise ValueError(f"target must be one of {BRIAN2_TARGETS}, got {target!r}")
+    if int(threads) != threads or threads < 1 or (threads > 1 and target != "cpp_standalone"):
+        raise ValueError(f"threads must be 1, or an integer >= 1 with target='cpp_standalone', got {threads!r}")
     config = {
         "mode": "brian2",
         **network_config(model, n_neurons),
@@ -98,6 +104,6 @@ def run_brian2(
         "target": target,
         "record_spikes": bool(record_spikes),
         "cache_dir": cache_dir,
-        "threads": 1,
+        "threads": int(threads),
     }
     return _run_worker(config, timeout)

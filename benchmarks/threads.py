@@ -1,0 +1,143 @@
+"""Threaded against single-thread steady runs: ``python benchmarks/threads.py [--models cuba] [--sizes 64000]``.
+
+The benchmark networks (:mod:`memr_snn.networks`: CUBA, COBA, ALIF, both populations under a
+``SpikeMonitor``, as in ``memr-snn bench``) are built from the same seed for every thread count, their
+kernels loaded by a warm-up run of a small network of the same kind, their engine arrays prepared
+(``run_steps(0)``), then one timed ``run(T)``.  Thread counts alternate within each repeat; the
+script prints (and with ``--json`` writes) the medians of wall time (``time.perf_counter``) and CPU
+time (``time.process_time``, all threads of the process), the speed-up of each thread count over one
+thread in wall time, whether every run produced the same spikes as one thread, and the load average
+before and after (the machine may be shared: read the speed-ups against it).
+
+``--cold`` measures instead the first-ever run of each thread count: a fresh process with an empty
+``NUMBA_CACHE_DIR`` (every kernel compiled) builds the network and runs it once; wall time of the
+process and its CPU time (``RUSAGE_CHILDREN``), thread counts alternated, medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from memr_snn.networks import BUILTIN
+
+
+def timed_run(model: str, n: int, threads: int, duration: float, seed: int = 1):
+    """One steady run: (wall [s], CPU [s], spike digest)."""
+    va = BUILTIN[model](n=n, seed=seed)
+    va.net.threads = threads
+    va.net.run_steps(0)  # engine arrays built, not timed
+    gc.collect()
+    w0, c0 = time.perf_counter(), time.process_time()
+    va.net.run(duration)
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    digest = (int(va.spikes_exc.num_spikes), int(va.spikes_inh.num_spikes),
+              hash(va.spikes_exc.i.tobytes()) ^ hash(va.spikes_exc.t.tobytes()))
+    return wall, cpu, digest
+
+
+_COLD_CHILD = """
+import sys
+from memr_snn.networks import BUILTIN
+va = BUILTIN[sys.argv[1]](n=int(sys.argv[2]), seed=1)
+va.net.threads = int(sys.argv[3])
+va.net.run(float(sys.argv[4]))
+"""
+
+
+def cold_run(model: str, n: int, threads: int, duration: float) -> tuple[float, float]:
+    """(wall [s], CPU [s]) of a fresh process building and running the network with an empty numba cache."""
+    with tempfile.TemporaryDirectory(prefix="memr_snn_cold_") as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        w0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", _COLD_CHILD, model, str(n), str(threads), str(duration)], env=env,
+                       check=True)
+        wall = time.perf_counter() - w0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main_cold(args) -> int:
+    load_before = os.getloadavg()
+    rows = []
+    for model in args.models:
+        for n in args.sizes:
+            runs = {th: [] for th in args.threads}
+            for rep in range(args.repeats):
+                order = args.threads[rep % len(args.threads):] + args.threads[:rep % len(args.threads)]
+                for th in order:
+                    runs[th].append(cold_run(model, n, th, args.duration))
+                    print(f"  cold {model} N={n} threads={th}: wall {runs[th][-1][0]:.1f} s, "
+                          f"CPU {runs[th][-1][1]:.1f} s, load {os.getloadavg()[0]:.1f}", flush=True)
+            for th in args.threads:
+                wall = statistics.median(r[0] for r in runs[th])
+                cpu = statistics.median(r[1] for r in runs[th])
+                rows.append({"model": model, "n": n, "threads": th, "cold_wall_s": wall, "cold_cpu_s": cpu,
+                             "runs": runs[th]})
+                print(f"cold {model:5s} N={n:6d} threads={th}: wall {wall:.1f} s  CPU {cpu:.1f} s  "
+                      f"(runs {', '.join(f'{w:.1f}/{c:.1f}' for w, c in runs[th])})", flush=True)
+    load_after = os.getloadavg()
+    print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
+          f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; CPUs {os.cpu_count()}")
+    if args.json is not None:
+        args.json.write_text(json.dumps({"cold": rows, "load_before": load_before, "load_after": load_after},
+                                        indent=2))
+    return 0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", nargs="+", default=["cuba"], choices=sorted(BUILTIN))
+    ap.add_argument("--sizes", nargs="+", type=int, default=[64000])
+    ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    ap.add_argument("--duration", type=float, default=1.0, help="simulated time per run [s]")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--cold", action="store_true", help="first-ever runs (empty numba cache) instead of steady runs")
+    args = ap.parse_args(argv)
+    if args.cold:
+        return main_cold(args)
+    load_before = os.getloadavg()
+    rows = []
+    for model in args.models:
+        for th in args.threads:  # kernels loaded (or compiled) outside the timing
+            timed_run(model, 500, th, 0.01)
+        for n in args.sizes:
+            runs = {th: [] for th in args.threads}
+            for _ in range(args.repeats):
+                for th in args.threads:
+                    runs[th].append(timed_run(model, n, th, args.duration))
+            ref = runs[args.threads[0]][0][2]
+            wall1 = statistics.median(r[0] for r in runs[args.threads[0]])
+            for th in args.threads:
+                wall = statistics.median(r[0] for r in runs[th])
+                cpu = statistics.median(r[1] for r in runs[th])
+                row = {"model": model, "n": n, "threads": th, "wall_s": wall, "cpu_s": cpu,
+                       "speedup_wall": wall1 / wall, "walls": [r[0] for r in runs[th]],
+                       "same_spikes": all(r[2] == ref for r in runs[th])}
+                rows.append(row)
+                print(f"{model:5s} N={n:6d} threads={th}: wall {wall:.3f} s  CPU {cpu:.3f} s  "
+                      f"speed-up {row['speedup_wall']:.2f}x  same spikes: {row['same_spikes']}  "
+                      f"(walls {', '.join(f'{w:.2f}' for w in row['walls'])})", flush=True)
+    load_after = os.getloadavg()
+    print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
+          f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; CPUs {os.cpu_count()}")
+    if args.json is not None:
+        args.json.write_text(json.dumps({"rows": rows, "load_before": load_before, "load_after": load_after,
+                                         "duration_s": args.duration, "numpy": np.__version__}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

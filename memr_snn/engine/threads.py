@@ -1,0 +1,73 @@
+"""How many threads a run uses, and the threaded run of a chunk (:mod:`memr_snn.kernel.threads`).
+
+``Network.threads`` is the user's choice: an integer, or None for the machine's default.  None means
+the CPUs this process may use (:func:`memr_snn.info.machine_threads`) for networks of at least
+:data:`AUTO_MIN_NEURONS` integrated neurons, and one thread below that: on small networks the two
+parallel regions per step cost more than they save, and a one-thread run never compiles the
+parallel kernels (``parallel=True`` compiles slowly), so the cold start of small networks does not
+grow.  An explicit number is used as given.  Either way the results are those of one thread.
+
+The threads meet twice per simulated step or more, so they must not spin while they wait: on a
+machine shared with other work, a spinning thread holds its core while the thread it waits for is
+not scheduled, and each step then costs a scheduler time slice (measured: CUBA 16 000 neurons at a
+load average of 7 on 2 cores, 19x slower than one thread with GNU OpenMP's default spinning, 1.6-1.9x
+with passive waiting).  The first threaded run therefore sets ``OMP_WAIT_POLICY=PASSIVE`` unless the
+environment already sets it (``OMP_WAIT_POLICY=ACTIVE`` suits a machine dedicated to the run); the
+variable is read when numba first starts its threads, so it has no effect after that.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..info import machine_threads
+
+__all__ = ["AUTO_MIN_NEURONS", "threads_for", "ThreadedChunks"]
+
+#: ``threads=None`` runs networks with fewer integrated neurons than this on one thread
+AUTO_MIN_NEURONS = 20000
+
+
+def threads_for(requested: int | None, n_neurons: int) -> int:
+    """The number of threads a run of a network with ``n_neurons`` integrated neurons uses."""
+    if requested is not None:
+        return int(requested)
+    if n_neurons < AUTO_MIN_NEURONS:
+        return 1
+    return machine_threads()
+
+
+class ThreadedChunks:
+    """Runs chunks of a :class:`~memr_snn.engine.simulator.Simulator` ``sim`` on ``n_threads`` threads.
+
+    Imports (and, on first use, compiles) :mod:`memr_snn.kernel.threads`; holds its per-thread
+    tables (block boundaries, the dense ranges cut at them, the blocks' spike lists).
+    """
+
+    #: event mode: least active neurons per thread to integrate the active list on the threads (None: the
+    #: kernel's ``EVENT_MIN_PER_THREAD``); the tests lower it to exercise that path on small networks
+    event_min: int | None = None
+
+    def __init__(self, sim, n_threads: int):
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before numba starts its OpenMP threads (docstring)
+        from ..kernel import threads as KT
+
+        self.n_threads = n_threads
+        self._kernel = KT.run_chunk_threads
+        event_min = KT.EVENT_MIN_PER_THREAD if self.event_min is None else self.event_min
+        n_pre = np.array([pr.pre.n for pr in sim.net.projections], dtype=np.int64)
+        proj_sorted = KT.rows_sorted(sim.proj_ipo, sim.proj_so, n_pre, sim.syn_indptr, sim.syn_post)
+        self.record = KT.make_threads(sim.dense_ranges, sim.n_total, n_threads, proj_sorted, event_min)
+
+    def run(self, t0: int, n_steps: int, dense: bool, dt: float, records: tuple) -> int:
+        """``run_chunk_threads`` with numba set to ``n_threads`` threads (restored afterwards)."""
+        import numba
+
+        before = numba.get_num_threads()
+        numba.set_num_threads(self.n_threads)
+        try:
+            return self._kernel(t0, n_steps, dense, dt, *records, self.record)
+        finally:
+            numba.set_num_threads(before)

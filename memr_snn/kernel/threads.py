@@ -1,0 +1,354 @@
+"""The run loop on several threads: integration and delivery split over blocks of neurons.
+
+:func:`run_chunk_threads` runs the same schedule as :func:`memr_snn.kernel.loop.run_chunk` with the
+same results, spike for spike and bit for bit, on ``T`` threads.  The neurons are cut into ``T``
+contiguous **blocks** of global indices (``Threads.blocks``, boundaries on 64-neuron lines so that
+no two threads write one cache line of the state or of the ring buffer); thread ``k`` owns block ``k``:
+
+* **integration** (dense mode): thread ``k`` integrates its block, range by range, with the due
+  ring-buffer slot delivered (fused) exactly as the single thread does, and lists its spikes in its
+  own part of ``Threads.pspk``; the blocks' spikes are then appended to the step's spike list in
+  block order.  A neuron's arithmetic does not depend on which thread runs it, and the step's spikes
+  are sorted by index afterwards as before, so the list is the single thread's.  Event mode splits
+  the active list into ``T`` contiguous parts the same way (when it is long enough to pay);
+* **delivery** (dense mode, float weights, no plasticity): every thread walks all the step's spikes
+  and all their synapses in the single thread's order, and adds only the weights whose target lies in
+  its own block.  Each ring-buffer entry therefore receives the same additions in the same order as
+  on one thread (floating-point sums are not associative: this is what keeps them identical), and no
+  two threads write the same entry, so no locks or atomics are needed.
+
+Everything else runs on the calling thread between the two parallel regions, unchanged: the spike
+sources, the state monitors, sorting, event-mode delivery and idling (their lists are ordered), the
+crossbar reads and writes (read noise, caches and device state are order-dependent), plasticity
+(weights change while the step's spikes are pushed) and recording.  A network with crossbars or
+plasticity therefore gets threaded integration only.
+
+The functions with a ``prange`` are compiled with ``parallel=True``, which compiles slowly: this
+module is imported and compiled only when a network runs with more than one thread, so single-thread
+users never pay for it (``memr_snn.engine.simulator``).  Each ``prange`` loop has exactly ``T``
+iterations and runs with ``numba.set_num_threads(T)``, so numba's static schedule gives one block per
+thread.  :func:`deliver_reference` is the numpy twin of the partitioned delivery (used by the tests).
+"""
+
+from collections import namedtuple
+
+import numpy as np
+from numba import njit, prange
+
+from .loop import (
+    _integrate_ranges,
+    _prefetch_spike,
+    _sort_spikes,
+    phase_deliver,
+    phase_idle,
+    phase_inputs,
+    phase_integrate,
+    phase_plasticity,
+    phase_push,
+    phase_record,
+    phase_sample,
+)
+from .models import step_fire_one
+
+__all__ = ["Threads", "BLOCK_ALIGN", "EVENT_MIN_PER_THREAD", "block_bounds", "block_ranges", "rows_sorted",
+           "make_threads", "run_chunk_threads", "deliver_reference"]
+
+#: the per-thread tables: ``blocks`` (T + 1 boundaries of the neuron blocks), ``ranges`` / ``ranges_ptr`` (the
+#: network's dense ranges cut at the block boundaries, per block), ``pspk`` (each block's spikes, at its own
+#: offset), ``pcnt`` (their number per block), ``prev`` (a step's spikes pushed in the next step's region),
+#: ``proj_sorted`` (1 for a projection whose rows list their targets in ascending order), ``event_min``
+#: (event mode: the least active neurons per thread for the active list to be integrated on the threads;
+#: fewer run on the calling thread)
+Threads = namedtuple("Threads", ["blocks", "ranges", "ranges_ptr", "pspk", "pcnt", "prev", "proj_sorted",
+                                 "event_min"])
+
+#: block boundaries are multiples of this many neurons (64 float64 = 8 cache lines; 64 uint8 flags = 1 line)
+BLOCK_ALIGN = 64
+#: event mode integrates the active list on several threads only when it has this many neurons per thread
+EVENT_MIN_PER_THREAD = 4096
+
+
+def block_bounds(dense_ranges: np.ndarray, n_total: int, n_threads: int) -> np.ndarray:
+    """Boundaries ``b[0] = 0 <= b[1] <= ... <= b[T] = n_total`` of ``T`` blocks with about equal numbers of
+    integrated neurons (those in ``dense_ranges``; spike sources are not integrated), on multiples of
+    :data:`BLOCK_ALIGN` (numpy, run when the engine is built)."""
+    n_total = int(n_total)
+    ids = np.concatenate([np.arange(lo, hi, dtype=np.int64) for lo, hi, _ in dense_ranges] or
+                         [np.zeros(0, dtype=np.int64)])
+    bounds = np.zeros(n_threads + 1, dtype=np.int64)
+    bounds[-1] = n_total
+    for k in range(1, n_threads):
+        cut = int(ids[(k * ids.size) // n_threads]) if ids.size else 0
+        cut = min(n_total, (cut + BLOCK_ALIGN // 2) // BLOCK_ALIGN * BLOCK_ALIGN)
+        bounds[k] = max(cut, bounds[k - 1])
+    return bounds
+
+
+def block_ranges(dense_ranges: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The dense ranges ``(lo, hi, group)`` cut at the block boundaries: ``(ranges, ptr)``, block ``k``'s in
+    ``ranges[ptr[k]:ptr[k + 1]]``, in the original order (numpy)."""
+    rows, ptr = [], [0]
+    for k in range(bounds.size - 1):
+        b0, b1 = int(bounds[k]), int(bounds[k + 1])
+        for lo, hi, g in dense_ranges:
+            lo_, hi_ = max(int(lo), b0), min(int(hi), b1)
+            if lo_ < hi_:
+                rows.append((lo_, hi_, int(g)))
+        ptr.append(len(rows))
+    return np.array(rows, dtype=np.int64).reshape(-1, 3), np.array(ptr, dtype=np.int64)
+
+
+def rows_sorted(proj_ipo, proj_so, n_pre, syn_indptr, syn_post) -> np.ndarray:
+    """Per projection: 1 if every row lists its targets in ascending order, else 0 (numpy).  ``n_pre[pr]`` is
+    projection ``pr``'s number of rows; its row pointers are ``syn_indptr[proj_ipo[pr]:][:n_pre[pr] + 1]``."""
+    out = np.zeros(proj_ipo.size, dtype=np.int64)
+    for pr in range(proj_ipo.size):
+        ptr = syn_indptr[proj_ipo[pr]:proj_ipo[pr] + n_pre[pr] + 1]
+        posts = syn_post[proj_so[pr] + ptr[0]:proj_so[pr] + ptr[-1]].astype(np.int64)
+        down = np.flatnonzero(np.diff(posts) < 0) + 1  # positions k where posts[k] < posts[k - 1]
+        out[pr] = int(np.all(np.isin(down + ptr[0], ptr)))  # only where a row starts
+    return out
+
+
+def make_threads(dense_ranges: np.ndarray, n_total: int, n_threads: int, proj_sorted: np.ndarray,
+                 event_min: int = EVENT_MIN_PER_THREAD) -> Threads:
+    """The :class:`Threads` record of a network with ``n_total`` neurons on ``n_threads`` threads
+    (``proj_sorted``: :func:`rows_sorted`)."""
+    bounds = block_bounds(dense_ranges, n_total, n_threads)
+    ranges, ptr = block_ranges(dense_ranges, bounds)
+    n = max(int(n_total), 1)
+    return Threads(bounds, ranges, ptr, np.zeros(n, dtype=np.int64), np.zeros(n_threads, dtype=np.int64),
+                   np.zeros(n, dtype=np.int64), np.ascontiguousarray(proj_sorted, dtype=np.int64), np.int64(event_min))
+
+
+def deliver_reference(spikes, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo, proj_so, proj_rec,
+                      proj_delay, proj_doff, syn_indptr, syn_post, syn_w, syn_delay, buf, slot, bounds):
+    """numpy twin of the threaded dense delivery: block by block, each adds the weights onto its own targets
+    in spike, projection and synapse order (the result equals one pass over all targets)."""
+    n_slots = buf.shape[0]
+    for k in range(bounds.size - 1):
+        b0, b1 = bounds[k], bounds[k + 1]
+        for g in spikes:
+            pop = pop_of[g]
+            for e in range(pop_out_ptr[pop], pop_out_ptr[pop + 1]):
+                pr = pop_out_proj[e]
+                row = proj_ipo[pr] + g - proj_pre_lo[pr]
+                so = proj_so[pr]
+                for kk in range(syn_indptr[row], syn_indptr[row + 1]):
+                    post = syn_post[so + kk]
+                    if b0 <= post < b1:
+                        d = proj_delay[pr] if proj_doff[pr] < 0 else syn_delay[proj_doff[pr] + kk]
+                        buf[(slot + d) % n_slots, proj_rec[pr], post] += syn_w[so + kk]
+
+
+# ------------------------------------------------------------------------------ parallel regions
+@njit(cache=True, error_model="numpy", inline="always")
+def _first_at_least(posts, lo, hi, value):
+    """The first index in ``lo..hi`` whose ``posts`` entry is >= ``value`` (``posts[lo:hi]`` ascending)."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if posts[mid] < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _deliver_block(b0, b1, spikes, nspk, slot, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo, proj_so,
+                   proj_rec, proj_delay, proj_doff, proj_sorted, syn_indptr, syn_post, syn_w, syn_delay, buf):
+    """Push ``spikes[:nspk]`` of the step of ring slot ``slot`` (float weights), only the synapses whose
+    target is in ``[b0, b1)``, in the single thread's spike, projection and synapse order.
+
+    A projection whose rows list their targets in ascending order (``proj_sorted``; every projection
+    ``Network.add`` generates) finds the block's part of a row by bisection; the others test every target."""
+    n_slots = buf.shape[0]
+    for q in range(nspk):
+        g = spikes[q]
+        pop = pop_of[g]
+        for e in range(pop_out_ptr[pop], pop_out_ptr[pop + 1]):
+            pr = pop_out_proj[e]
+            row = proj_ipo[pr] + g - proj_pre_lo[pr]
+            so = proj_so[pr]
+            lo_k = so + syn_indptr[row]
+            hi_k = so + syn_indptr[row + 1]
+            doff = proj_doff[pr]
+            rc = proj_rec[pr]
+            if proj_sorted[pr] != 0:
+                lo_k = _first_at_least(syn_post, lo_k, hi_k, b0)
+                hi_k = _first_at_least(syn_post, lo_k, hi_k, b1)
+                if doff < 0:  # uniform delay: one slot for the row
+                    sl = slot + proj_delay[pr]
+                    if sl >= n_slots:
+                        sl -= n_slots
+                    brow = buf[sl, rc]
+                    for kk in range(lo_k, hi_k):
+                        brow[syn_post[kk]] += syn_w[kk]
+                else:
+                    d0 = doff - so
+                    for kk in range(lo_k, hi_k):
+                        sl = slot + syn_delay[d0 + kk]
+                        if sl >= n_slots:
+                            sl -= n_slots
+                        buf[sl, rc, syn_post[kk]] += syn_w[kk]
+            elif doff < 0:
+                sl = slot + proj_delay[pr]
+                if sl >= n_slots:
+                    sl -= n_slots
+                brow = buf[sl, rc]
+                for kk in range(lo_k, hi_k):
+                    post = syn_post[kk]
+                    if post >= b0 and post < b1:
+                        brow[post] += syn_w[kk]
+            else:
+                d0 = doff - so
+                for kk in range(lo_k, hi_k):
+                    post = syn_post[kk]
+                    if post >= b0 and post < b1:
+                        sl = slot + syn_delay[d0 + kk]
+                        if sl >= n_slots:
+                            sl -= n_slots
+                        buf[sl, rc, post] += syn_w[kk]
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _blocks(integrate, push, push_slot, slot, spikes, nspk, blocks, ranges, ranges_ptr, pspk, pcnt, gc, gi, group,
+            v, se, si, a, ib, ref, fired, scratch, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo, proj_so,
+            proj_rec, proj_delay, proj_doff, proj_sorted, syn_indptr, syn_post, syn_w, syn_delay, buf):
+    """One parallel region, thread ``k`` on block ``k``: first push ``spikes[:nspk]`` (a step's spikes, ring slot
+    ``push_slot``) onto the block's targets if ``push``, then, if ``integrate``, integrate the block one step with
+    the due slot ``slot`` delivered (fused), its spikes to ``pspk[blocks[k]:]`` and their number to ``pcnt[k]``."""
+    for k in prange(blocks.shape[0] - 1):
+        b0, b1 = blocks[k], blocks[k + 1]
+        if push:
+            _deliver_block(b0, b1, spikes, nspk, push_slot, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo,
+                           proj_so, proj_rec, proj_delay, proj_doff, proj_sorted, syn_indptr, syn_post, syn_w,
+                           syn_delay, buf)
+        if integrate:
+            pcnt[k] = _integrate_ranges(ranges[ranges_ptr[k]:ranges_ptr[k + 1]], gc, gi, group, v, se, si, a, ib,
+                                        ref, fired, scratch, buf[slot, 0], buf[slot, 1], pspk[b0:b1], np.int64(0))
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _integrate_active(n_blocks, act_list, act_n, gc, gi, group, v, se, si, a, ib, ref, pspk, pcnt):
+    """Event mode: the active list cut into ``n_blocks`` contiguous parts, one per thread; part ``k``'s
+    spikes to ``pspk`` at the part's start, their number to ``pcnt[k]``."""
+    for k in prange(n_blocks):
+        c0 = (act_n * k) // n_blocks
+        c1 = (act_n * (k + 1)) // n_blocks
+        out = pspk[c0:c1]
+        c = np.int64(0)
+        for q in range(c0, c1):
+            j = act_list[q]
+            c = step_fire_one(gc, gi, group[j], j, v, se, si, a, ib, ref, out, c)
+        pcnt[k] = c
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _run_blocks(integrate, push, push_slot, slot, spikes, nspk, nrn, syn, ring, scr, thr):
+    """:func:`_blocks` with the records' arrays."""
+    _blocks(integrate, push, push_slot, slot, spikes, nspk, thr.blocks, thr.ranges, thr.ranges_ptr, thr.pspk,
+            thr.pcnt, nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.se, nrn.si, nrn.a, nrn.ib, nrn.ref, scr.fired, scr.scratch,
+            syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj, syn.proj_pre_lo, syn.proj_ipo, syn.proj_so, syn.proj_rec,
+            syn.proj_delay, syn.proj_doff, thr.proj_sorted, syn.syn_indptr, syn.syn_post, syn.syn_w, syn.syn_delay,
+            ring.buf)
+
+
+# ------------------------------------------------------------------------------ the threaded phases
+@njit(cache=True, error_model="numpy")
+def _gather(thr, n_parts, starts, spikes, nspk):
+    """Append each part's spikes (``thr.pcnt[k]`` of them from ``thr.pspk[starts(k)]``) in part order."""
+    for k in range(n_parts):
+        s0 = starts[k]
+        for q in range(thr.pcnt[k]):
+            spikes[nspk] = thr.pspk[s0 + q]
+            nspk += 1
+    return nspk
+
+
+@njit(cache=True, error_model="numpy")
+def phase_integrate_threads(slot, dense, nspk, nrn, syn, xbr, ring, scr, thr, nprev, prev_slot):
+    """Step 4 on the blocks' threads (dense), or on parts of the active list (event, when long enough).
+
+    Dense: the previous step's spikes ``thr.prev[:nprev]`` (pushed late, ring slot ``prev_slot``) are pushed
+    in the same parallel region, each thread onto its own block before integrating it."""
+    n_blocks = thr.pcnt.shape[0]
+    if dense:
+        _run_blocks(True, nprev > 0, prev_slot, slot, thr.prev, nprev, nrn, syn, ring, scr, thr)
+        n0 = nspk
+        nspk = _gather(thr, n_blocks, thr.blocks, scr.spikes, nspk)
+        if xbr is not None:  # the device rows these spikes will read (a cache hint: no effect on results)
+            for q in range(n0, nspk):
+                _prefetch_spike(scr.spikes[q], syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj, syn.proj_pre_lo,
+                                syn.proj_ipo, syn.syn_indptr, xbr.proj_xb, xbr.proj_xc, xbr.xi, xbr.xg, xbr.xnu)
+        return nspk
+    act_n = nrn.act_n[0]
+    if act_n < thr.event_min * n_blocks:
+        return phase_integrate(slot, dense, nspk, nrn, syn, xbr, ring, scr)
+    _integrate_active(n_blocks, nrn.act_list, act_n, nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.se, nrn.si, nrn.a,
+                      nrn.ib, nrn.ref, thr.pspk, thr.pcnt)
+    starts = np.empty(n_blocks, dtype=np.int64)
+    for k in range(n_blocks):
+        starts[k] = (act_n * k) // n_blocks
+    return _gather(thr, n_blocks, starts, scr.spikes, nspk)
+
+
+@njit(cache=True, error_model="numpy")
+def phase_push_threads(t, slot, dense, dt, nspk, nrn, syn, xbr, pls, ring, scr, thr, later):
+    """Step 5.  Dense mode with float weights and no plasticity: the spikes are pushed by the blocks' threads,
+    in the next step's parallel region if ``later`` (they are kept in ``thr.prev``; returns their number),
+    else now in a region of their own.  Otherwise on the calling thread.  Returns the number of spikes left
+    for the next step to push (0 or ``nspk``)."""
+    if dense and xbr is None and pls is None:
+        if later:
+            thr.prev[:nspk] = scr.spikes[:nspk]
+            return nspk
+        if nspk > 0:
+            _run_blocks(False, True, slot, slot, scr.spikes, nspk, nrn, syn, ring, scr, thr)
+        return 0
+    phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr)
+    return 0
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _samples(t, rec):
+    """Whether a state monitor samples at step ``t``."""
+    for m in range(rec.mon_every.shape[0]):
+        if t % rec.mon_every[m] == 0:
+            return True
+    return False
+
+
+@njit(cache=True, error_model="numpy")
+def run_chunk_threads(t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, ring, rec, scr, thr):
+    """:func:`memr_snn.kernel.loop.run_chunk` with integration and delivery on the threads of ``thr``
+    (:class:`Threads`); same arguments plus ``thr``, same results, same return value.
+
+    Dense mode with float weights and no plasticity pushes a step's spikes at the start of the next
+    step's parallel region (one region per step instead of two), unless a state monitor samples at
+    the next step (it must see them delivered) or the chunk ends: nothing is left pending on return."""
+    n_slots = ring.buf.shape[0]
+    spk_cap = rec.spk_step.shape[0]
+    nprev = np.int64(0)  # spikes of the previous step still to push (in thr.prev), from ring slot prev_slot
+    prev_slot = np.int64(0)
+    for s in range(n_steps):
+        t = t0 + s
+        if rec.spk_n[0] + rec.n_rec_max > spk_cap:
+            if nprev > 0:
+                _run_blocks(False, True, prev_slot, prev_slot, thr.prev, nprev, nrn, syn, ring, scr, thr)
+            return s
+        slot = t % n_slots
+        nspk = phase_inputs(t, dt, inp, scr)                                   # 1. inputs
+        phase_deliver(t, slot, dense, nrn, ring, rec)                          # 2. deliver due events
+        phase_sample(t, nrn, rec)                                              # 3. state monitors
+        nspk = phase_integrate_threads(slot, dense, nspk, nrn, syn, xbr, ring, scr, thr, nprev,
+                                       prev_slot)                              # 4. (+ last step's push)
+        _sort_spikes(scr.spikes, nspk)                                         # 5. push
+        later = dense and s + 1 < n_steps and not _samples(t + 1, rec)
+        nprev = phase_push_threads(t, slot, dense, dt, nspk, nrn, syn, xbr, pls, ring, scr, thr, later)
+        prev_slot = slot
+        phase_plasticity(t, dt, nspk, syn, xbr, pls, scr)                      # 5b. postsynaptic plasticity
+        phase_record(t, s, nspk, syn, rec, scr)                                # 5c. count and record
+        if not dense:
+            phase_idle(t, nrn)                                                 # 6. event mode: idle out
+    return n_steps

@@ -1,0 +1,182 @@
+"""Threaded runs (``Network(threads=...)``, :mod:`memr_snn.kernel.threads`) against one thread.
+
+The contract is bit for bit: the same spikes at the same steps, and every engine state array
+(membranes, synaptic state, ring buffer, traces, weights, device conductances) equal to the last
+bit, for every neuron model, with plasticity and crossbars, monitors, in dense and event mode,
+across chunk boundaries and through a checkpoint.
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from memr_snn.networks import coba, cuba, cuba_alif
+
+from memr_snn import (
+    FixedProbability,
+    LIFParams,
+    Network,
+    PoissonSource,
+    Population,
+    Projection,
+    SpikeMonitor,
+)
+from memr_snn.devices import Crossbar
+from memr_snn.engine import simulator as S
+from memr_snn.engine.threads import AUTO_MIN_NEURONS, ThreadedChunks, threads_for
+from memr_snn.info import machine_threads, max_threads
+from memr_snn.learning import STDP
+from memr_snn.units import ms, pA
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ckpt_cases  # noqa: E402
+from test_determinism import build as build_mixed  # noqa: E402
+
+pytestmark = pytest.mark.skipif(max_threads() < 2, reason="numba allows one thread here (NUMBA_NUM_THREADS)")
+
+
+def _spikes(net):
+    return [(m.i.copy(), m.t.copy()) for m in net.monitors if isinstance(m, SpikeMonitor)]
+
+
+def assert_same(a: Network, b: Network) -> None:
+    """Same spikes and bit-identical engine state (and weights) in both networks."""
+    for (ia, ta), (ib, tb) in zip(_spikes(a), _spikes(b), strict=True):
+        np.testing.assert_array_equal(ia, ib)
+        np.testing.assert_array_equal(ta, tb)
+    sa, sb = a._sim, b._sim
+    assert sa.step == sb.step and sa.mode == sb.mode
+    for name, arr in sa.state_arrays().items():
+        np.testing.assert_array_equal(arr, sb.state_arrays()[name], err_msg=name)
+    np.testing.assert_array_equal(sa.syn_w, sb.syn_w)
+    np.testing.assert_array_equal(sa.xg, sb.xg)
+
+
+def _pair(make, duration, engine=None):
+    nets = []
+    for threads in (1, 2):
+        net = make()
+        net.threads = threads
+        net.run(duration, engine=engine)
+        nets.append(net)
+    assert nets[0]._sim.threads_used == 1 and nets[1]._sim.threads_used == 2
+    return nets
+
+
+@pytest.mark.parametrize("builder", [cuba, coba, cuba_alif], ids=["cuba", "coba", "alif"])
+def test_benchmark_networks_dense(builder):
+    """CUBA, COBA and ALIF (the benchmark networks, dense): every spike and every state bit as one thread."""
+    a, b = _pair(lambda: builder(n=1000, seed=3).net, 0.05)
+    assert a._sim.mode == "dense" and a.monitors[0].num_spikes > 100
+    assert_same(a, b)
+
+
+def test_mixed_network_event_and_dense(monkeypatch):
+    """LIF + ALIF + COBA populations, Poisson inputs, per-synapse delays, a state monitor: dense, then event mode
+    with the active list split over the threads (threshold lowered to this small network), then dense again."""
+    monkeypatch.setattr(ThreadedChunks, "event_min", 1)
+    nets = []
+    for threads in (1, 2):
+        net, _, sm = build_mixed(engine="dense")
+        net.threads = threads
+        net.run(20 * ms)
+        net.run(30 * ms, engine="event")
+        net.run(10 * ms, engine="dense")
+        nets.append((net, sm))
+    assert_same(nets[0][0], nets[1][0])
+    np.testing.assert_array_equal(nets[0][1].values["v"], nets[1][1].values["v"])
+    assert sum(m.num_spikes for m in nets[0][0].monitors if isinstance(m, SpikeMonitor)) > 50
+
+
+def test_chunk_boundaries_and_spike_record_overflow(monkeypatch):
+    """Deferred pushes never cross a chunk or an early return: tiny chunks and a tiny spike record."""
+    monkeypatch.setattr(S, "CHUNK_STEPS", 7)
+    a, b = _pair(lambda: cuba(n=600, seed=4).net, 0.03)
+    assert_same(a, b)
+
+
+def _plastic_network():
+    w_max = 600 * pA
+    rule = STDP(a_plus=0.02 * w_max, a_minus=0.021 * w_max, tau_plus=15 * ms, tau_minus=15 * ms, w_max=w_max)
+    net = Network(dt=0.1 * ms, seed=11, engine="dense")
+    inp = net.add(PoissonSource(200, np.linspace(5, 40, 200), name="inp"))
+    pop = net.add(Population(300, LIFParams(i_bias=120 * pA), name="pop"))
+    net.add(Projection(inp, pop, FixedProbability(0.2), weights=lambda r, n: r.random(n) * w_max,
+                       delays=lambda r, n: r.integers(1, 4, n), plasticity=rule, name="plastic"))
+    net.add(Projection(pop, pop, FixedProbability(0.05, allow_autapses=False), weights=-100 * pA, receptor="inh"))
+    net.add(SpikeMonitor(pop))
+    return net
+
+
+def test_plastic_network():
+    """STDP on float weights: integration threaded, delivery and learning on one thread; weights bit for bit."""
+    a, b = _pair(_plastic_network, 0.1)
+    assert a.monitors[0].num_spikes > 100
+    assert not np.array_equal(a.projection("plastic").weights, _plastic_network().projection("plastic").weights)
+    assert_same(a, b)
+
+
+@pytest.mark.slow  # compiles the threaded loop with crossbars (about a minute)
+def test_crossbar_network():
+    """Every projection in memristive crossbars (read noise, wires): device reads and state bit for bit."""
+    a, b = _pair(lambda: cuba(n=500, seed=2, device=Crossbar(preset="hfox_rram")).net, 0.03)
+    assert_same(a, b)
+
+
+@pytest.mark.slow  # compiles the threaded loop with crossbars and plasticity (about a minute)
+def test_plastic_crossbar_network_event_and_dense(monkeypatch):
+    """The checkpoint test network (STDP, reward STDP, a plastic crossbar, all monitors), event then dense."""
+    monkeypatch.setattr(ThreadedChunks, "event_min", 1)
+    nets = []
+    for threads in (1, 2):
+        net = ckpt_cases.build()
+        net.threads = threads
+        net.run(10 * ms)
+        net.set_reward(net.projection("a_b"), 0.5)
+        net.run(10 * ms, engine="dense")
+        nets.append(net)
+    assert_same(*nets)
+
+
+def test_checkpoint_resume_with_threads(tmp_path):
+    """Saved mid-run on two threads, loaded and continued on two threads (and on one): the uninterrupted run."""
+    whole = cuba(n=800, seed=6).net
+    whole.threads = 2
+    whole.run(0.04)
+    part = cuba(n=800, seed=6).net
+    part.threads = 2
+    part.run(0.02)
+    part.save(tmp_path / "net.msnn")
+    for threads in (None, 1):  # None: as saved (2)
+        resumed = Network.load(tmp_path / "net.msnn")
+        assert resumed.threads == 2
+        if threads is not None:
+            resumed.threads = threads
+        resumed.run(0.02)
+        assert_same(whole, resumed)
+
+
+def test_threads_validated_and_defaulted():
+    assert Network(dt=1e-4).threads is None
+    assert Network(dt=1e-4, threads=1).threads == 1
+    for bad in (0, -1, max_threads() + 1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match=r"threads must be None or an integer in \[1, \d+\].*got"):
+            Network(dt=1e-4, threads=bad)
+    net = Network(dt=1e-4)
+    net.threads = 2
+    assert net.threads == 2
+    with pytest.raises(ValueError, match="threads"):
+        net.threads = 0
+    assert threads_for(None, AUTO_MIN_NEURONS - 1) == 1
+    assert threads_for(None, AUTO_MIN_NEURONS) == machine_threads()
+    assert threads_for(3, 10) == 3
+
+
+def test_small_network_default_stays_on_one_thread():
+    """threads=None on a small network runs the one-thread loop and never imports the threaded kernels' runner."""
+    va = cuba(n=200, seed=1)
+    va.net.run(0.005)
+    assert va.net.threads is None and va.net._sim.threads_used == 1
+    assert getattr(va.net._sim, "_threads", None) is None

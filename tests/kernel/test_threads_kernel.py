@@ -1,0 +1,76 @@
+"""The threaded kernels' pieces (:mod:`memr_snn.kernel.threads`): block boundaries, the row-order test, and
+the partitioned delivery against one sequential pass (``np.add.at`` adds in index order, as one thread does)."""
+
+import numpy as np
+import pytest
+
+from memr_snn.kernel import threads as KT
+
+
+def test_block_bounds_balance_integrated_neurons():
+    # 100 spike sources (not integrated) first, then 10 000 neurons in two ranges
+    ranges = np.array([[100, 6100, 0], [6100, 10100, 1]], dtype=np.int64)
+    b = KT.block_bounds(ranges, 10100, 2)
+    assert b[0] == 0 and b[-1] == 10100 and b[1] % KT.BLOCK_ALIGN == 0
+    assert abs((b[1] - 100) - (10100 - b[1])) <= KT.BLOCK_ALIGN
+    cut, ptr = KT.block_ranges(ranges, b)
+    assert ptr.tolist() == [0, 1, 3]
+    assert cut[:, :2].tolist() == [[100, b[1]], [b[1], 6100], [6100, 10100]]
+    # fewer neurons than threads: empty blocks, still a partition
+    b = KT.block_bounds(np.array([[0, 5, 0]]), 5, 4)
+    assert b[0] == 0 and b[-1] == 5 and np.all(np.diff(b) >= 0)
+
+
+def test_rows_sorted():
+    indptr = np.array([0, 3, 5], dtype=np.int64)
+    sorted_post = np.array([1, 4, 9, 0, 2], dtype=np.int32)  # each row ascending, a descent at a row start
+    unsorted_post = np.array([1, 9, 4, 0, 2], dtype=np.int32)
+    one = np.zeros(1, dtype=np.int64)
+    assert KT.rows_sorted(one, one, np.array([2]), indptr, sorted_post).tolist() == [1]
+    assert KT.rows_sorted(one, one, np.array([2]), indptr, unsorted_post).tolist() == [0]
+
+
+def _network(rng, n_pre=300, n_post=2000, per_row=60, delays=False, sort=True):
+    indptr = np.arange(n_pre + 1, dtype=np.int64) * per_row
+    post = rng.integers(0, n_post, n_pre * per_row).astype(np.int32)  # repeated targets within a row too
+    if sort:
+        post = np.sort(post.reshape(n_pre, per_row), axis=1).ravel()
+    w = rng.standard_normal(post.size) * 10.0 ** rng.uniform(-3, 3, post.size)  # sums that round
+    d = rng.integers(1, 5, post.size).astype(np.int16) if delays else np.zeros(1, dtype=np.int16)
+    return indptr, post, w, d
+
+
+@pytest.mark.parametrize("delays", [False, True])
+@pytest.mark.parametrize("sort", [True, False])
+@pytest.mark.parametrize("n_threads", [2, 3])
+def test_partitioned_delivery_is_one_sequential_pass(delays, sort, n_threads):
+    rng = np.random.default_rng([5, int(delays), int(sort), n_threads])
+    n_post, n_slots, slot = 2000, 5, 3
+    indptr, post, w, d = _network(rng, delays=delays, sort=sort)
+    n_pre = indptr.size - 1
+    spikes = np.sort(rng.choice(n_pre, 120, replace=False)).astype(np.int64)
+    # one population of sources (0..n_pre-1) projecting to the targets (offset n_pre), projection 0, receptor 1
+    pop_of = np.zeros(n_pre, dtype=np.int64)
+    one = np.ones(1, dtype=np.int64)
+    zero = np.zeros(1, dtype=np.int64)
+    proj = dict(pop_of=pop_of, pop_out_ptr=np.array([0, 1]), pop_out_proj=zero, proj_pre_lo=zero, proj_ipo=zero,
+                proj_so=zero, proj_rec=one, proj_delay=np.array([2]), proj_doff=zero if delays else -one)
+    bounds = KT.block_bounds(np.array([[0, n_post, 0]]), n_post, n_threads)
+    expected = np.zeros((n_slots, 2, n_post))
+    for g in spikes:  # one thread's order: spike by spike, synapse by synapse
+        ks = np.arange(indptr[g], indptr[g + 1])
+        dl = d[ks] if delays else np.full(ks.size, 2)
+        np.add.at(expected, ((slot + dl) % n_slots, 1, post[ks]), w[ks])
+    ref = np.zeros_like(expected)
+    KT.deliver_reference(spikes, *proj.values(), indptr, post, w, d, ref, slot, bounds)
+    np.testing.assert_array_equal(ref, expected)
+    buf = np.zeros_like(expected)
+    sorted_flag = KT.rows_sorted(zero, zero, np.array([n_pre]), indptr, post)
+    assert sorted_flag[0] == int(sort)
+    n = n_post
+    KT._blocks(False, True, slot, slot, spikes, spikes.size, bounds, np.zeros((0, 3), np.int64),
+               np.zeros(n_threads + 1, np.int64), np.zeros(n, np.int64), np.zeros(n_threads, np.int64),
+               np.zeros((1, 30)), np.zeros((1, 3), np.int64), np.zeros(n, np.int64), np.zeros(n), np.zeros(n),
+               np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, np.int32), np.zeros(n, np.uint8), np.zeros(n),
+               *proj.values(), sorted_flag, indptr, post, w, d, buf)
+    np.testing.assert_array_equal(buf, expected)

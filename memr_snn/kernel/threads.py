@@ -212,9 +212,9 @@ def _deliver_block(b0, b1, spikes, nspk, slot, pop_of, pop_out_ptr, pop_out_proj
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def _blocks(integrate, push, push_slot, slot, spikes, nspk, blocks, ranges, ranges_ptr, pspk, pcnt, gc, gi, group,
-            v, se, si, a, ib, ref, fired, scratch, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo, proj_so,
-            proj_rec, proj_delay, proj_doff, proj_sorted, syn_indptr, syn_post, syn_w, syn_delay, buf):
+def _blocks(integrate, push, push_slot, slot, spikes, nspk, blocks, ranges, ranges_ptr, pspk, pcnt, models, gc, gi,
+            group, v, se, si, a, ib, ref, fired, scratch, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo,
+            proj_so, proj_rec, proj_delay, proj_doff, proj_sorted, syn_indptr, syn_post, syn_w, syn_delay, buf):
     """One parallel region, thread ``k`` on block ``k``: first push ``spikes[:nspk]`` (a step's spikes, ring slot
     ``push_slot``) onto the block's targets if ``push``, then, if ``integrate``, integrate the block one step with
     the due slot ``slot`` delivered (fused), its spikes to ``pspk[blocks[k]:]`` and their number to ``pcnt[k]``."""
@@ -225,12 +225,12 @@ def _blocks(integrate, push, push_slot, slot, spikes, nspk, blocks, ranges, rang
                            proj_so, proj_rec, proj_delay, proj_doff, proj_sorted, syn_indptr, syn_post, syn_w,
                            syn_delay, buf)
         if integrate:
-            pcnt[k] = _integrate_ranges(ranges[ranges_ptr[k]:ranges_ptr[k + 1]], gc, gi, group, v, se, si, a, ib,
-                                        ref, fired, scratch, buf[slot, 0], buf[slot, 1], pspk[b0:b1], np.int64(0))
+            pcnt[k] = _integrate_ranges(ranges[ranges_ptr[k]:ranges_ptr[k + 1]], models, gc, gi, group, v, se, si, a,
+                                        ib, ref, fired, scratch, buf[slot, 0], buf[slot, 1], pspk[b0:b1], np.int64(0))
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def _integrate_active(n_blocks, act_list, act_n, gc, gi, group, v, se, si, a, ib, ref, pspk, pcnt):
+def _integrate_active(n_blocks, act_list, act_n, models, gc, gi, group, v, se, si, a, ib, ref, pspk, pcnt):
     """Event mode: the active list cut into ``n_blocks`` contiguous parts, one per thread; part ``k``'s
     spikes to ``pspk`` at the part's start, their number to ``pcnt[k]``."""
     for k in prange(n_blocks):
@@ -240,7 +240,7 @@ def _integrate_active(n_blocks, act_list, act_n, gc, gi, group, v, se, si, a, ib
         c = np.int64(0)
         for q in range(c0, c1):
             j = act_list[q]
-            c = step_fire_one(gc, gi, group[j], j, v, se, si, a, ib, ref, out, c)
+            c = step_fire_one(models, gc, gi, group[j], j, v, se, si, a, ib, ref, out, c)
         pcnt[k] = c
 
 
@@ -248,7 +248,8 @@ def _integrate_active(n_blocks, act_list, act_n, gc, gi, group, v, se, si, a, ib
 def _run_blocks(integrate, push, push_slot, slot, spikes, nspk, nrn, syn, ring, scr, thr):
     """:func:`_blocks` with the records' arrays."""
     _blocks(integrate, push, push_slot, slot, spikes, nspk, thr.blocks, thr.ranges, thr.ranges_ptr, thr.pspk,
-            thr.pcnt, nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.se, nrn.si, nrn.a, nrn.ib, nrn.ref, scr.fired, scr.scratch,
+            thr.pcnt, nrn.models, nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.se, nrn.si, nrn.a, nrn.ib, nrn.ref, scr.fired,
+            scr.scratch,
             syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj, syn.proj_pre_lo, syn.proj_ipo, syn.proj_so, syn.proj_rec,
             syn.proj_delay, syn.proj_doff, thr.proj_sorted, syn.syn_indptr, syn.syn_post, syn.syn_w, syn.syn_delay,
             ring.buf)
@@ -285,8 +286,8 @@ def phase_integrate_threads(slot, dense, nspk, nrn, syn, xbr, ring, scr, thr, np
     act_n = nrn.act_n[0]
     if act_n < thr.event_min * n_blocks:
         return phase_integrate(slot, dense, nspk, nrn, syn, xbr, ring, scr)
-    _integrate_active(n_blocks, nrn.act_list, act_n, nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.se, nrn.si, nrn.a,
-                      nrn.ib, nrn.ref, thr.pspk, thr.pcnt)
+    _integrate_active(n_blocks, nrn.act_list, act_n, nrn.models, nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.se, nrn.si,
+                      nrn.a, nrn.ib, nrn.ref, thr.pspk, thr.pcnt)
     starts = np.empty(n_blocks, dtype=np.int64)
     for k in range(n_blocks):
         starts[k] = (act_n * k) // n_blocks

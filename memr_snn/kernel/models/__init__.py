@@ -14,7 +14,10 @@ Each model is one module here that brings everything the engine and the run loop
     (type code, refractory steps) and checks the rows are finite;
 ``step_fire_one(gc, gi, g, j, v, se, si, a, ib, ref, spikes, nspk) -> nspk``
     one clock step of neuron ``j`` with its threshold and reset, appending ``j`` to ``spikes``
-    when it fires (event mode, and mixed-group ranges in dense mode);
+    when it fires (mixed-group ranges in dense mode);
+``step_fire_scalar(gc, gi, g, v, se, si, a, ib, ref) -> (v, se, si, a, ref, fired)``
+    the same step on one neuron's state as scalars (event mode: no arrays passed per neuron);
+    ``step_fire_one`` is written with it, so both are the same arithmetic;
 ``step_fire_range(gc, gi, g, lo, hi, v, se, si, a, ib, ref, fired, scratch, be, bi) -> count``
     the same for the neurons ``lo..hi-1`` of group ``g``, with the due ring-buffer rows ``be``/``bi``
     delivered first (fused) and ``fired`` flags set (dense mode; written to vectorise);
@@ -23,18 +26,20 @@ Each model is one module here that brings everything the engine and the run loop
 ``can_idle(gc, g, v, se, si, ib) -> bool``
     True when, without new input, the neuron provably never fires (False for models that never idle).
 
-The compiled ``step_fire_one`` / ``step_fire_range`` / ``advance`` / ``can_idle`` below dispatch on
+The compiled ``step_fire_one`` / ``step_fire_scalar`` / ``step_fire_range`` / ``advance`` / ``can_idle`` below
+dispatch on
 the type code; the run loop (:mod:`memr_snn.kernel.loop`) calls only these.  Adding a model: write
 its module, give it a new type code, add it to ``MODELS`` and one branch to each dispatcher here.
 """
 
+import numpy as np
 from numba import njit
 
 from ..layout import I_TYPE
 from . import alif, cond, lif, tsm
 
-__all__ = ["MODELS", "BY_NAME", "LAZY_TYPES", "model_named", "step_fire_one", "step_fire_range", "advance",
-           "can_idle"]
+__all__ = ["MODELS", "BY_NAME", "LAZY_TYPES", "model_named", "step_fire_one", "step_fire_scalar", "step_fire_range",
+           "advance", "can_idle"]
 
 #: the registry: every neuron model the kernels integrate
 MODELS = (lif, alif, cond, tsm)
@@ -69,6 +74,25 @@ def step_fire_one(gc, gi, g, j, v, se, si, a, ib, ref, spikes, nspk):
     if typ == tsm.TYPE:
         return tsm.step_fire_one(gc, gi, g, j, v, se, si, a, ib, ref, spikes, nspk)
     return nspk
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def step_fire_scalar(gc, gi, g, v, se, si, a, ib, ref):
+    """:func:`step_fire_one` on one neuron's state as scalars, by its model: (v, se, si, a, ref, fired).
+
+    The same arithmetic as ``step_fire_one`` (whose models implement it with this); the event loop uses
+    it so that no arrays are passed per neuron (numba reference-counts array arguments of inlined calls).
+    """
+    typ = gi[g, I_TYPE]
+    if typ == lif.TYPE:
+        return lif.step_fire_scalar(gc, gi, g, v, se, si, a, ib, ref)
+    if typ == alif.TYPE:
+        return alif.step_fire_scalar(gc, gi, g, v, se, si, a, ib, ref)
+    if typ == cond.TYPE:
+        return cond.step_fire_scalar(gc, gi, g, v, se, si, a, ib, ref)
+    if typ == tsm.TYPE:
+        return tsm.step_fire_scalar(gc, gi, g, v, se, si, a, ib, ref)
+    return v, se, si, a, np.int64(ref), False
 
 
 @njit(cache=True, error_model="numpy", inline="always")

@@ -95,7 +95,8 @@ def breakdown(n: int, duration: float, repeats: int, input_rate: float) -> list[
     rec_events = spikes["full"] * int(net_cfg["fan_out"])
     lines = [(f"memr_snn event engine, N = {n:,}, T = {duration:g} s, inputs at {input_rate:g} Hz; medians of "
               f"{repeats} round(s), CPU time."), "",
-             "| variant | CPU [s] median (min–max) | spikes | neuron-steps kept active past the idle test |", "|---|---|---|---|"]
+             "| variant | CPU [s] median (min–max) | spikes | neuron-steps kept active past the idle test |",
+             "|---|---|---|---|"]
     for v in names:
         sp = "–" if spikes[v] < 0 else str(spikes[v])
         lines.append(f"| {v} | {med[v]:.3f} ({min(cpu[v]):.3f}–{max(cpu[v]):.3f}) | {sp} | "

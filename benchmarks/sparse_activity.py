@@ -14,11 +14,16 @@ synapses left out), ``weak-input`` (also without them, and the input weight lowe
 one: every input delivery wakes its target, none fires) and ``no-input`` (the input synapses left
 out: nothing happens after the first step).  The integrated neuron-steps of three variants are
 counted in an untimed step-by-step run.
+
+``--against CHECKOUT`` instead runs memr_snn's event engine of this checkout and of another one (a
+folder holding its ``memr_snn`` package, e.g. ``git worktree add ../main main``) on the same network
+at the first size, in alternated fresh processes, and prints medians of the steady run's CPU time.
 """
 
 import argparse
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -127,6 +132,48 @@ def breakdown(n: int, duration: float, repeats: int, input_rate: float) -> list[
     return lines
 
 
+def against(tree: str, n: int, duration: float, repeats: int, input_rate: float) -> list[str]:
+    """memr_snn's event engine of this checkout against that of another checkout ``tree`` on the same network:
+    fresh processes (the sparse worker of each checkout, that checkout first on ``PYTHONPATH``), alternated,
+    medians of the steady run's CPU time; markdown lines."""
+    import os
+    import tempfile
+
+    from memr_snn.bench.launch import run_worker
+
+    net_cfg = {**DEFAULTS, "input_rate": input_rate}
+    here = Path(__file__).resolve().parents[1]
+    trees = {"this": here, "other": Path(tree).resolve()}
+    cpu: dict[str, list[float]] = {k: [] for k in trees}
+    wall: dict[str, list[float]] = {k: [] for k in trees}
+    spikes: dict[str, set] = {k: set() for k in trees}
+    with tempfile.TemporaryDirectory(prefix="memr_snn_sparse_ab_") as tmp:
+        path = os.path.join(tmp, "net.npz")
+        np.savez(path, **sparse_arrays(n, duration, **net_cfg))
+        cfg = {"mode": "memr", "engine": "event", "n_neurons": n, "duration": duration, "arrays": path,
+               "params": dict(SPARSE), **net_cfg}
+        names = list(trees)
+        for rep in range(repeats):
+            for k in names[rep % 2:] + names[:rep % 2]:
+                root = trees[k]
+                _, meta, _, _ = run_worker(cfg, 3600.0, {"PYTHONPATH": str(root)},
+                                           worker=root / "memr_snn" / "bench" / "_sparse_worker.py")
+                cpu[k].append(meta["run_cpu"])
+                wall[k].append(meta["run_time"])
+                spikes[k].add(meta["n_spikes"])
+                print(f"[sparse A/B] round {rep + 1}/{repeats} {k}: {meta['run_cpu']:.3f} s CPU, "
+                      f"{meta['n_spikes']} spikes", file=sys.stderr, flush=True)
+    med = {k: statistics.median(v) for k, v in cpu.items()}
+    lines = [(f"memr_snn event engine, N = {n:,}, T = {duration:g} s, inputs at {input_rate:g} Hz: this checkout "
+              f"against `{tree}`, {repeats} alternated fresh processes each."), "",
+             "| checkout | steady run, CPU [s] median (min–max) | wall [s] median | spikes |", "|---|---|---|---|"]
+    for k in names:
+        lines.append(f"| {k} | {med[k]:.3f} ({min(cpu[k]):.3f}–{max(cpu[k]):.3f}) | "
+                     f"{statistics.median(wall[k]):.3f} | {', '.join(map(str, sorted(spikes[k])))} |")
+    lines += ["", f"this ÷ other, CPU medians: {med['this'] / med['other']:.2f}"]
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000], help="population sizes")
@@ -139,7 +186,13 @@ def main() -> None:
     parser.add_argument("--json", help="write every measurement to this JSON file")
     parser.add_argument("--breakdown", action="store_true",
                         help="split memr_snn's event-engine run at the first size instead (one process)")
+    parser.add_argument("--against", metavar="CHECKOUT",
+                        help="instead compare this checkout's event engine with that of another checkout (a folder "
+                             "holding its memr_snn package) at the first size, alternated fresh processes")
     args = parser.parse_args()
+    if args.against:
+        print("\n".join(against(args.against, args.sizes[0], args.duration, args.repeats, args.input_rate)))
+        return
     if args.breakdown:
         print("\n".join(breakdown(args.sizes[0], args.duration, args.repeats, args.input_rate)))
         return

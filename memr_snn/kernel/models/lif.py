@@ -261,23 +261,29 @@ def lif_advance(gc, g, k, v, se, si, a, ib, ref):
     """
     if k <= 0:
         return v, se, si, a, ref
+    # A zero current or adaptation stays zero and adds nothing to v: its factors (finite, bounded) are
+    # not computed: skipping them gives the same values (x * 0 is a zero, and v + 0 is v).
     m = min(ref, k)
     if m > 0:
-        se = se * math.exp(m * gc[g, C_LPE])
-        si = si * math.exp(m * gc[g, C_LPI])
+        if se != 0.0:
+            se = se * math.exp(m * gc[g, C_LPE])
+        if si != 0.0:
+            si = si * math.exp(m * gc[g, C_LPI])
         ref -= m
     kf = k - m
     if kf > 0:
         vinf = gc[g, C_VREST] + gc[g, C_R] * ib
-        v = (
-            vinf
-            + (v - vinf) * math.exp(kf * gc[g, C_LPM])
-            + se * _coupling(gc[g, C_DE], gc[g, C_LPM], gc[g, C_LPE], kf, gc[g, C_DTTM], gc[g, C_R])
-            + si * _coupling(gc[g, C_DI], gc[g, C_LPM], gc[g, C_LPI], kf, gc[g, C_DTTM], gc[g, C_R])
-        )
-        se = se * math.exp(kf * gc[g, C_LPE])
-        si = si * math.exp(kf * gc[g, C_LPI])
-    a = a * math.exp(k * gc[g, C_LPA])
+        ve = 0.0
+        vi = 0.0
+        if se != 0.0:
+            ve = se * _coupling(gc[g, C_DE], gc[g, C_LPM], gc[g, C_LPE], kf, gc[g, C_DTTM], gc[g, C_R])
+            se = se * math.exp(kf * gc[g, C_LPE])
+        if si != 0.0:
+            vi = si * _coupling(gc[g, C_DI], gc[g, C_LPM], gc[g, C_LPI], kf, gc[g, C_DTTM], gc[g, C_R])
+            si = si * math.exp(kf * gc[g, C_LPI])
+        v = vinf + (v - vinf) * math.exp(kf * gc[g, C_LPM]) + ve + vi
+    if a != 0.0:
+        a = a * math.exp(k * gc[g, C_LPA])
     return v, se, si, a, ref
 
 

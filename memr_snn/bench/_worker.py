@@ -52,6 +52,8 @@ float64, sorted by (time, index), for the Brian2 CUBA/COBA and NEST runs; ``weig
 [bytes], counts, versions, and ``worker_time`` (process start to the end of the run).
 """
 
+# Size: run by path in a fresh interpreter, it cannot import sibling modules without the package (see above), so
+# every simulator mode and the helpers they share live in this one file.
 from __future__ import annotations
 
 import time

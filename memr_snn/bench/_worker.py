@@ -20,7 +20,8 @@ sibling modules without importing the ``memr_snn`` package.
     then the network is dropped, an identical one is built from the same seed
     (``rebuild_time``), its engine arrays are prepared with ``run_steps(0)``
     (``prepare_time``) and ``run_time`` is the second, identical ``run(duration)``:
-    the *steady* run, all kernels compiled.  ``repeat_identical`` says whether both runs
+    the *steady* run, all kernels compiled (``run_cpu``: its CPU time, ``time.process_time``).
+    ``repeat_identical`` says whether both runs
     gave the same spikes.
 ``"warmup"``
     Builds and runs tiny networks of the listed ``models`` so that numba's on-disk cache
@@ -41,12 +42,18 @@ The network modes get every model constant through the configuration (``params``
 ``p_connect``; see :func:`memr_snn.bench.peers.models.network_config`), so this file holds no
 second copy of them.
 
+Every network mode reports its steady run's wall time (``run_time``) and CPU time (``run_cpu``);
+for ``cpp_standalone`` both are measured inside the binary around the network run (code inserted
+with ``device.insert_code``), next to Brian2's own ``std::clock()`` figure (``run_clock``).
+
 ``OUT.npz`` receives the arrays of the run (``spike_indices`` int64 and ``spike_times`` [s]
 float64, sorted by (time, index), for the Brian2 CUBA/COBA and NEST runs; ``weights`` for
 ``"sma"``) and ``meta``, a 0-d string array holding a JSON object: times [s], ``peak_rss``
 [bytes], counts, versions, and ``worker_time`` (process start to the end of the run).
 """
 
+# Size: run by path in a fresh interpreter, it cannot import sibling modules without the package (see above), so
+# every simulator mode and the helpers they share live in this one file.
 from __future__ import annotations
 
 import time
@@ -162,9 +169,9 @@ def _run_memr(cfg: dict) -> tuple[dict, dict]:
     t0 = time.perf_counter()
     net.run_steps(0)  # engine arrays (the Simulator) built outside the timed run
     meta["prepare_time"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     net.run(duration)
-    meta["run_time"] = time.perf_counter() - t0
+    meta["run_time"], meta["run_cpu"] = time.perf_counter() - t0, time.process_time() - c0
     second = _memr_spikes(mons, n_exc)
     meta["n_spikes"] = int(second[0].size)
     meta["repeat_identical"] = bool(np.array_equal(first[0], second[0]) and np.array_equal(first[1], second[1]))
@@ -219,11 +226,39 @@ def _run_scaling(cfg: dict) -> tuple[dict, dict]:
 # --------------------------------------------------------------------------------------
 # Brian2
 # --------------------------------------------------------------------------------------
+#: the file (in the build folder) where the cpp_standalone binary writes its network runs' wall and CPU times
+_LOOP_CLOCKS = "memr_snn_loop_clocks.txt"
+# Inserted around every network run of a cpp_standalone binary (Brian2's ``device.insert_code``): the
+# braces open before the run and close after it, so each run has its own variables.  Brian2's own
+# ``_last_run_time`` is ``std::clock()``, i.e. CPU time (without OpenMP); this measures the same loop with
+# a monotonic wall clock and with the process CPU-time clock, so that wall is compared with wall and CPU with CPU.
+_LOOP_CLOCK_BEFORE = ("{ struct timespec _memr_w0, _memr_c0, _memr_w1, _memr_c1; "
+                      "clock_gettime(CLOCK_MONOTONIC, &_memr_w0); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &_memr_c0);")
+_LOOP_CLOCK_AFTER = ("clock_gettime(CLOCK_MONOTONIC, &_memr_w1); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &_memr_c1); "
+                     f"std::ofstream _memr_f(\"{_LOOP_CLOCKS}\", std::ios::app); _memr_f.precision(9); "
+                     "_memr_f << ((_memr_w1.tv_sec - _memr_w0.tv_sec) + 1e-9 * (_memr_w1.tv_nsec - _memr_w0.tv_nsec)) "
+                     "<< \" \" << ((_memr_c1.tv_sec - _memr_c0.tv_sec) + 1e-9 * (_memr_c1.tv_nsec - _memr_c0.tv_nsec)) "
+                     "<< std::endl; }")
+
+
+def _brian2_loop_clocks(build_dir: str) -> tuple[float, float] | None:
+    """(wall, CPU) seconds of the last network run of the cpp_standalone binary in ``build_dir``, or None."""
+    try:
+        with open(os.path.join(build_dir, _LOOP_CLOCKS)) as fh:
+            lines = [line.split() for line in fh if line.strip()]
+    except OSError:
+        return None
+    if not lines or len(lines[-1]) != 2:
+        return None
+    return float(lines[-1][0]), float(lines[-1][1])
+
+
 def _brian2_target(b2, target: str, prefix: str, cache_dir: str | None = None, threads: int = 1) -> str | None:
     """Select Brian2's code-generation ``target``; returns the cpp_standalone build folder (or None).
 
     cpp_standalone builds in a fresh folder (the caller deletes it) and runs the binary under
-    :data:`_RSS_WRAPPER`, which records the binary's own peak RSS there.
+    :data:`_RSS_WRAPPER`, which records the binary's own peak RSS there; every network run of the
+    binary also writes its wall and CPU times there (:func:`_brian2_loop_clocks`).
     """
     b2.prefs.logging.file_log = False
     b2.prefs.logging.delete_log_on_exit = True
@@ -233,6 +268,9 @@ def _brian2_target(b2, target: str, prefix: str, cache_dir: str | None = None, t
         b2.prefs.devices.cpp_standalone.run_cmd_unix = [sys.executable, "-I", "-S", "-c", _RSS_WRAPPER, "./main"]
         if threads > 1:  # OpenMP threads of the generated code (then its run time is wall time)
             b2.prefs.devices.cpp_standalone.openmp_threads = int(threads)
+        dev = b2.get_device()
+        dev.insert_code("before_network_run", _LOOP_CLOCK_BEFORE)
+        dev.insert_code("after_network_run", _LOOP_CLOCK_AFTER)
         return build_dir
     b2.prefs.codegen.target = target
     if cache_dir:
@@ -349,7 +387,14 @@ def _run_brian2(cfg: dict) -> tuple[dict, dict]:
             meta["compile_time"] = make + clean
             meta["build_time"] = build_time + meta["codegen_time"] + meta["compile_time"]
             meta["first_run_time"] = binary
-            meta["run_time"] = float(dev._last_run_time)
+            # the loop inside the binary: wall and CPU time from the inserted clocks; Brian2's own
+            # _last_run_time is std::clock(), CPU time, kept as run_clock
+            meta["run_clock"] = float(dev._last_run_time)
+            clocks = _brian2_loop_clocks(build_dir)
+            if clocks is None:  # not written (should not happen): the CPU time stands in for both
+                clocks = (meta["run_clock"], meta["run_clock"])
+                meta["loop_clocks_missing"] = True
+            meta["run_time"], meta["run_cpu"] = clocks
             with open(os.path.join(build_dir, "peak_rss_main.txt")) as fh:
                 meta["peak_rss"] = int(fh.read().strip()) * 1024
             meta["peak_rss_python"] = _self_peak_rss()
@@ -362,9 +407,9 @@ def _run_brian2(cfg: dict) -> tuple[dict, dict]:
             first = spikes()
             first_count = int(monitor.num_spikes)
             net.restore("initial")
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             net.run(duration)
-            meta["run_time"] = time.perf_counter() - t0
+            meta["run_time"], meta["run_cpu"] = time.perf_counter() - t0, time.process_time() - c0
             second_run = spikes()
             meta["repeat_identical"] = bool(
                 first_count == int(monitor.num_spikes)
@@ -515,9 +560,9 @@ def _run_nest(cfg: dict) -> tuple[dict, dict]:
     duration_ms = cfg["duration"] * 1e3
     t0 = time.perf_counter()
     nest.Prepare()
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     nest.Run(duration_ms)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     nest.Cleanup()
     t3 = time.perf_counter()
 
@@ -534,6 +579,7 @@ def _run_nest(cfg: dict) -> tuple[dict, dict]:
         "prepare_time": t1 - t0,
         "first_run_time": t3 - t0,
         "run_time": t2 - t1,
+        "run_cpu": c2 - c1,
         "peak_rss": _self_peak_rss(),
         "n_spikes": n_spikes,
         "n_synapses": n_synapses,

@@ -173,7 +173,7 @@ def run_sparse(sizes=(100_000, 1_000_000), duration: float = 0.2, repeats: int =
         ``runs`` (every measurement), ``summary`` (size -> contender -> summaries of ``run_time``,
         ``first_result``, ``peak_rss``, ``n_spikes``), ``ratios`` (size -> contender -> memr_snn's
         (event engine) median over the contender's: ``steady`` of the steady run's CPU time,
-        ``first_result`` of the wall time to the first result), ``failures``,
+        ``steady_wall`` of its wall time, ``first_result`` of the wall time to the first result), ``failures``,
         ``events`` (size -> input spikes, synapses).
     """
     log = log or _Clock()
@@ -224,9 +224,10 @@ def run_sparse(sizes=(100_000, 1_000_000), duration: float = 0.2, repeats: int =
                                ("run_time", "run_cpu", "first_result", "build_time", "peak_rss", "n_spikes")}
                            for c, rs in mine.items() if rs}
         memr = summary[str(n)].get("memr_snn")
-        # steady runs compare CPU times: Brian2's binary reports CPU time (std::clock), and on a shared
-        # machine a process's wall time also counts the time others held the cores
+        # like with like: CPU time with CPU time (on a shared machine a process's wall time also counts the
+        # time others held the cores), and wall time with wall time
         ratios[str(n)] = {c: {"steady": ratio(memr["run_cpu"], s["run_cpu"]) if memr else None,
+                              "steady_wall": ratio(memr["run_time"], s["run_time"]) if memr else None,
                               "first_result": ratio(memr["first_result"], s["first_result"]) if memr else None}
                           for c, s in summary[str(n)].items() if c != "memr_snn"}
     return {"sizes": [int(n) for n in sizes], "duration": float(duration), "repeats": int(repeats),
@@ -246,20 +247,21 @@ def sparse_table(res: dict) -> list[str]:
          f"median (min–max) of {res['repeats']} fresh process(es) per contender, alternated."),
         "",
         ("| N | contender | runs | steady run, CPU [s] | steady run, wall [s] | first result [s] | peak RSS [MiB] | "
-         "spikes | memr_snn ÷ this, steady CPU | memr_snn ÷ this, first result |"),
-        "|---|---|---|---|---|---|---|---|---|---|",
+         "spikes | memr_snn ÷ this, steady CPU | memr_snn ÷ this, steady wall | memr_snn ÷ this, first result |"),
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n in res["sizes"]:
         ev = res["events"][str(n)]
         for c, s in res["summary"][str(n)].items():
             r = res["ratios"][str(n)].get(c, {})
             cpu = _fmt_stat(s["run_cpu"]) if s["run_cpu"].get("n") else "–"
-            lines.append(f"| {n:,} | {c} | {s['run_time']['n']} | {cpu} | {_fmt_stat(s['run_time'])} | "
+            wall = _fmt_stat(s["run_time"]) if s["run_time"].get("n") else "–"
+            lines.append(f"| {n:,} | {c} | {s['n_spikes']['n']} | {cpu} | {wall} | "
                          f"{_fmt_stat(s['first_result'])} | {s['peak_rss']['median'] / 2**20:.0f} | "
                          f"{s['n_spikes']['median']:.0f} | {_fmt_ratio(r.get('steady'))} | "
-                         f"{_fmt_ratio(r.get('first_result'))} |")
+                         f"{_fmt_ratio(r.get('steady_wall'))} | {_fmt_ratio(r.get('first_result'))} |")
         lines.append(f"| {n:,} | (network) | | {ev['input_spikes']} input spikes | | {ev['synapses']:,} synapses "
-                     "| | | | |")
+                     "| | | | | |")
     for f in res["failures"]:
-        lines.append(f"| {f['n_neurons']:,} | {f['contender']} | failed: {f['error'][:120]} | | | | | | | |")
+        lines.append(f"| {f['n_neurons']:,} | {f['contender']} | failed: {f['error'][:120]} | | | | | | | | |")
     return lines

@@ -43,7 +43,7 @@ def _summaries(samples: list[dict]) -> dict:
     for c in dict.fromkeys(s["contender"] for s in samples):
         mine = [s for s in samples if s["contender"] == c]
         summ = {k: summarize([s.get(k) for s in mine])
-                for k in ("build_time", "first_run_time", "run_time", "first_result_time", "total_time",
+                for k in ("build_time", "first_run_time", "run_time", "run_cpu", "first_result_time", "total_time",
                           "peak_rss", "n_spikes", "rate_hz")}
         summ["version"] = mine[0]["version"]
         summ["n_synapses"] = mine[0]["n_synapses"]
@@ -61,9 +61,14 @@ def _ratios(summ: dict) -> dict:
     if memr is None:
         return {}
     peers = {c: s for c, s in summ.items() if c != "memr_snn" and s["run_time"].get("n")}
-    out: dict = {"steady_vs": {}, "first_result_vs": {}}
+    out: dict = {"steady_vs": {}, "steady_wall_vs": {}, "first_result_vs": {}, "steady_clock": {}}
     for c, s in peers.items():
-        out["steady_vs"][c] = ratio(memr["run_time"], s["run_time"])
+        # like with like: CPU time over CPU time where both measured it, else wall over wall
+        cpu = bool(memr.get("run_cpu", {}).get("n") and s.get("run_cpu", {}).get("n"))
+        key = "run_cpu" if cpu else "run_time"
+        out["steady_vs"][c] = ratio(memr[key], s[key])
+        out["steady_clock"][c] = "cpu" if cpu else "wall"
+        out["steady_wall_vs"][c] = ratio(memr["run_time"], s["run_time"])
         out["first_result_vs"][c] = ratio(memr["first_result_time"], s["first_result_time"])
     threaded = {c: s for c, s in peers.items() if c.endswith(THREADED_SUFFIX)}
     memr2 = threaded.pop("memr_snn" + THREADED_SUFFIX, None)
@@ -72,7 +77,11 @@ def _ratios(summ: dict) -> dict:
         out["two_threads_vs"] = {c: ratio(memr2["run_time"], s["run_time"]) for c, s in threaded.items()}
     peers = {c: s for c, s in peers.items() if not c.endswith(THREADED_SUFFIX)}  # one thread against one
     if peers:
-        fastest = min(peers, key=lambda c: peers[c]["run_time"]["median"])
+        def steady(c):
+            key = "run_cpu" if out["steady_clock"][c] == "cpu" else "run_time"
+            return peers[c][key]["median"]
+
+        fastest = min(peers, key=steady)
         out["fastest_peer"] = fastest
         out["steady_vs_fastest_peer"] = out["steady_vs"][fastest]
     out["steady_vs_nest"] = out["steady_vs"].get("nest")

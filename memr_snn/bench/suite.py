@@ -57,7 +57,7 @@ def _run_memr(case: Case, rep: int, cfg: BenchConfig, cold: bool = False, thread
     extra["threads"] = threads
     name = "memr_snn" if threads == 1 else "memr_snn" + THREADED_SUFFIX
     return _sample(name, case, rep, version=meta["version"], build_time=meta["build_time"],
-                   first_run_time=meta["first_run_time"], run_time=meta["run_time"],
+                   first_run_time=meta["first_run_time"], run_time=meta["run_time"], run_cpu=meta.get("run_cpu"),
                    first_result_time=meta["first_result_wall"] - launch, first_result_exact=True,
                    total_time=total, peak_rss=meta["peak_rss"], n_spikes=meta["n_spikes"],
                    n_synapses=meta["n_synapses"], extra=extra)
@@ -84,7 +84,8 @@ def _run_peer(name: str, case: Case, rep: int, cfg: BenchConfig, cache_dir: str 
     extra = {"import_time": r.import_time, "compile_time": r.compile_time, "threads": r.threads, **r.extra}
     extra["cold_cache"] = cache_dir is not None
     return _sample(name, case, rep, version=r.version, build_time=r.build_time, first_run_time=r.first_run_time,
-                   run_time=r.run_time, first_result_time=first_result, first_result_exact=not runtime_target,
+                   run_time=r.run_time, run_cpu=r.extra.get("run_cpu"), first_result_time=first_result,
+                   first_result_exact=not runtime_target,
                    total_time=r.total_time, peak_rss=r.peak_rss, n_spikes=r.n_spikes, n_synapses=r.n_synapses,
                    extra=extra)
 
@@ -98,10 +99,10 @@ def _run_brian2_alif(name: str, case: Case, rep: int, cfg: BenchConfig) -> dict:
             "duration": case.duration, "dt": cfg.dt, "seed": cfg.seed, "return_spikes": False,
             "threads": 2 if name != peer else 1}
     _, meta, total, launch = run_worker(wcfg, cfg.timeout)
-    known = {"version", "build_time", "first_run_time", "run_time", "first_result_wall", "peak_rss", "n_spikes",
-             "n_synapses"}
+    known = {"version", "build_time", "first_run_time", "run_time", "run_cpu", "first_result_wall", "peak_rss",
+             "n_spikes", "n_synapses"}
     return _sample(name, case, rep, version=meta["version"], build_time=meta["build_time"],
-                   first_run_time=meta["first_run_time"], run_time=meta["run_time"],
+                   first_run_time=meta["first_run_time"], run_time=meta["run_time"], run_cpu=meta.get("run_cpu"),
                    first_result_time=meta["first_result_wall"] - launch, first_result_exact=True,
                    total_time=total, peak_rss=meta["peak_rss"], n_spikes=meta["n_spikes"],
                    n_synapses=meta["n_synapses"], extra={k: v for k, v in meta.items() if k not in known})

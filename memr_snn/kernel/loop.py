@@ -22,7 +22,8 @@ Per step ``t`` (the schedule documented on :class:`memr_snn.Network`):
 Arrays are the flat network description built by :mod:`memr_snn.engine`, bundled in the
 records of :mod:`memr_snn.kernel.records`; each step is a sequence of phase functions
 (``phase_inputs``, ``phase_deliver``, ``phase_sample``, ``phase_integrate``, ``phase_push``,
-``phase_plasticity``, ``phase_record``, ``phase_idle``) that take only the records they touch.
+``phase_plasticity``, ``phase_record``; event mode runs ``phase_step_idle`` for steps 4 and 6) that take
+only the records they touch.
 Neuron models are reached through the registry of :mod:`memr_snn.kernel.models`.  Nothing here
 allocates per step.
 """
@@ -32,9 +33,9 @@ import math
 import numpy as np
 from numba import njit
 
-from .crossbar import prefetch_row, read_row_cached, read_row_qs
+from .crossbar import prefetch, prefetch_row, read_row_cached, read_row_qs
 from .layout import V_A, V_IB, V_SE, V_SI, V_V
-from .models import advance, can_idle, step_fire_one, step_fire_range
+from .models import advance, can_idle, step_fire_one, step_fire_range, step_fire_scalar
 from .plasticity import (
     PI_ELIG,
     PI_NSYN,
@@ -174,10 +175,26 @@ def _push_row_dense(posts, weights, buf_row):
         buf_row[posts[k]] += weights[k]
 
 
+#: how many targets (neurons) ahead the event-mode loops prefetch; their targets are scattered over arrays
+#: of N entries, so at 10^6 neurons nearly every access misses the caches without it
+PREFETCH_AHEAD = 8
+
+
 @njit(cache=True, error_model="numpy")
 def _push_row(posts, weights, buf_row, pending_slot, touched_slot, count):
-    """Event mode: add one row to a ring-buffer row; list newly touched neurons; return the count."""
-    for k in range(posts.shape[0]):
+    """Event mode: add one row to a ring-buffer row; list newly touched neurons; return the count.
+
+    The ring-buffer entries and flags of the targets ``PREFETCH_AHEAD`` synapses ahead are prefetched.
+    """
+    n = posts.shape[0]
+    for k in range(min(n, PREFETCH_AHEAD)):
+        prefetch(buf_row, posts[k])
+        prefetch(pending_slot, posts[k])
+    for k in range(n):
+        if k + PREFETCH_AHEAD < n:
+            ahead = posts[k + PREFETCH_AHEAD]
+            prefetch(buf_row, ahead)
+            prefetch(pending_slot, ahead)
         post = posts[k]
         buf_row[post] += weights[k]
         if pending_slot[post] == 0:
@@ -243,6 +260,29 @@ def _prefetch_spike(g, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo,
         if proj_xb[pr] >= 0 and (proj_xc[pr] == 0 or proj_xc[pr] == 2):
             row = proj_ipo[pr] + g - proj_pre_lo[pr]
             prefetch_row(proj_xb[pr], syn_indptr[row], syn_indptr[row + 1], xi, xg, xnu)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _prefetch_neuron(j, nrn):
+    """Prefetch what stepping and idle-testing neuron ``j`` reads (event mode: ``j`` is a scattered index)."""
+    prefetch(nrn.v, j)
+    prefetch(nrn.se, j)
+    prefetch(nrn.si, j)
+    prefetch(nrn.a, j)
+    prefetch(nrn.ib, j)
+    prefetch(nrn.ref, j)
+    prefetch(nrn.group, j)
+    prefetch(nrn.auto, j)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _prefetch_target(j, nrn, be, bi):
+    """Prefetch what delivering the due ring-buffer rows ``be``/``bi`` to neuron ``j`` (and waking it) reads."""
+    _prefetch_neuron(j, nrn)
+    prefetch(nrn.active, j)
+    prefetch(nrn.last, j)
+    prefetch(be, j)
+    prefetch(bi, j)
 
 
 # ---------------------------------------------------------------------------------------- phases
@@ -320,12 +360,24 @@ def phase_deliver(t, slot, dense, nrn, ring, rec):
             _deliver_dense(buf[slot, 0], buf[slot, 1], nrn.se, nrn.si)
         return
     se, si, active, act_list, act_n = nrn.se, nrn.si, nrn.active, nrn.act_list, nrn.act_n
+    gc, gi, group, v, a, ib, ref, last = nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.a, nrn.ib, nrn.ref, nrn.last
     touched, pending = ring.touched, ring.pending
-    for e in range(ring.tcount[slot]):
-        j = np.int64(touched[slot, e])  # int64 like every other caller: one compiled sync_neuron
+    n_t = ring.tcount[slot]
+    be, bi = buf[slot, 0], buf[slot, 1]
+    for e in range(min(n_t, PREFETCH_AHEAD)):
+        _prefetch_target(np.int64(touched[slot, e]), nrn, be, bi)
+    for e in range(n_t):
+        if e + PREFETCH_AHEAD < n_t:
+            _prefetch_target(np.int64(touched[slot, e + PREFETCH_AHEAD]), nrn, be, bi)
+        j = np.int64(touched[slot, e])
         pending[slot, j] = 0
         if active[j] == 0:
-            sync_neuron(j, t, nrn)
+            # sync_neuron(j, t, nrn) written out: passing the record would reference-count its arrays
+            k = t - last[j]
+            if k > 0:
+                v[j], se[j], si[j], a[j], ref[j] = advance(nrn.models, gc, gi, group[j], k, v[j], se[j], si[j], a[j],
+                                                           ib[j], ref[j])
+            last[j] = t
             active[j] = 1
             act_list[act_n[0]] = j
             act_n[0] += 1
@@ -557,9 +609,55 @@ def phase_record(t, s, nspk, syn, rec, scr):
 
 
 @njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
+def phase_step_idle(t, nspk, nrn, scr):
+    """Steps 4 and 6 of event mode in one pass over the active set; returns the new spike count.
+
+    Each active neuron is integrated (threshold, reset; its spike appended to ``scr.spikes``), then
+    idle-tested: a neuron that provably cannot fire without new input (and is not autonomous) leaves the
+    active list (kept in order) and goes idle with its state valid at the start of ``t + 1``.  Doing the
+    idle test here rather than after the push, plasticity and record phases changes nothing (those
+    change no neuron state) but loads each neuron's state once; the state of the neuron
+    ``PREFETCH_AHEAD`` places ahead in the active list is prefetched.  The step is the model's
+    ``step_fire_scalar`` on the loaded state (the arithmetic of its ``step_fire_one``): per-neuron calls
+    that take arrays cost numba a reference-count round trip per array, several times the step itself.
+    """
+    gc, gi, group, v, se, si, a, ib, ref = nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.se, nrn.si, nrn.a, nrn.ib, nrn.ref
+    act_list, active, act_n, auto = nrn.act_list, nrn.active, nrn.act_n, nrn.auto
+    spikes = scr.spikes
+    n_act = act_n[0]
+    for q in range(min(n_act, PREFETCH_AHEAD)):
+        _prefetch_neuron(act_list[q], nrn)
+    w = 0
+    for q in range(n_act):
+        if q + PREFETCH_AHEAD < n_act:
+            _prefetch_neuron(act_list[q + PREFETCH_AHEAD], nrn)
+        j = act_list[q]
+        g = group[j]
+        ibj = ib[j]
+        vj, sej, sij, aj, rj, fired = step_fire_scalar(nrn.models, gc, gi, g, v[j], se[j], si[j], a[j], ibj, ref[j])
+        v[j], se[j], si[j], a[j], ref[j] = vj, sej, sij, aj, rj
+        if fired:
+            spikes[nspk] = j
+            nspk += 1
+        keep = auto[j] != 0
+        if not keep:
+            keep = not can_idle(nrn.models, gc, gi, g, vj, sej, sij, ibj)
+        if keep:
+            act_list[w] = j
+            w += 1
+        else:
+            active[j] = 0
+            nrn.last[j] = t + 1
+    act_n[0] = w
+    return nspk
+
+
+@njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
 def phase_idle(t, nrn):
-    """Step 6, event mode: active neurons that provably cannot fire without new input go idle
-    (their state is then valid at the start of ``t + 1``)."""
+    """Step 6 alone, event mode: active neurons that provably cannot fire without new input go idle
+    (their state is then valid at the start of ``t + 1``).  :func:`run_chunk` does it inside
+    :func:`phase_step_idle`; the threaded loop (:mod:`memr_snn.kernel.threads`), which integrates a long
+    active list on its threads, runs it after."""
     act_list, active, act_n = nrn.act_list, nrn.active, nrn.act_n
     gc, gi, group, auto = nrn.gc, nrn.gi, nrn.group, nrn.auto
     v, se, si, ib = nrn.v, nrn.se, nrn.si, nrn.ib
@@ -599,14 +697,15 @@ def run_chunk(t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, ring, rec, scr):
         nspk = phase_inputs(t, dt, inp, scr)                                 # 1. inputs
         phase_deliver(t, slot, dense, nrn, ring, rec)                        # 2. deliver due events
         phase_sample(t, nrn, rec)                                            # 3. state monitors
-        nspk = phase_integrate(slot, dense, nspk, nrn, syn, xbr, ring, scr)  # 4. integrate, threshold, reset
+        if dense:
+            nspk = phase_integrate(slot, dense, nspk, nrn, syn, xbr, ring, scr)  # 4. integrate, threshold, reset
+        else:
+            nspk = phase_step_idle(t, nspk, nrn, scr)                      # 4. + 6. event mode: also idle out
         _sort_spikes(scr.spikes, nspk)                                       # 5. push (+ presynaptic plasticity)
         phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr)
         if pls is not None:  # resolved at compile time (pls is an argument): nothing compiled without plasticity
             phase_plasticity(t, dt, nspk, syn, xbr, pls, scr)                # 5b. postsynaptic plasticity
         phase_record(t, s, nspk, syn, rec, scr)                              # 5c. count and record
-        if not dense:
-            phase_idle(t, nrn)                                               # 6. event mode: idle out
     return n_steps
 
 

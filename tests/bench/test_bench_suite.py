@@ -218,3 +218,46 @@ def test_alif_constants_match_the_network():
 
     assert ALIF_PARAMS.tau_adapt == ALIF_TAU_ADAPT
     assert ALIF_PARAMS.beta_adapt == ALIF_BETA_ADAPT
+
+
+def test_steady_ratios_compare_cpu_with_cpu_and_wall_with_wall():
+    """Where both sides measured CPU time, the steady ratio (and the fastest peer) use it; the wall ratio is
+    reported beside it; a peer without CPU time falls back to wall over wall."""
+    case = bench.Case("cuba", 4000, 1.0, 3)
+    samples = []
+    for rep in range(3):
+        # memr_snn: wall 0.10 s, CPU 0.05 s (a loaded machine); brian2-cpp: wall 0.08, CPU 0.07; nest: wall only
+        for c, wall, cpu in (("memr_snn", 0.10, 0.05), ("brian2-cpp", 0.08, 0.07), ("nest", 0.5, None)):
+            samples.append(suite._sample(
+                c, case, rep, version="1", build_time=0.3, first_run_time=0.2, run_time=wall, run_cpu=cpu,
+                first_result_time=1.0, first_result_exact=True, total_time=1.1, peak_rss=2**27, n_spikes=22000,
+                n_synapses=320000, extra={"bytes_per_synapse": 12.2, "engine": "dense", "repeat_identical": True}))
+    summ = stats._summaries(samples)
+    r = stats._ratios(summ)
+    assert r["steady_vs"]["brian2-cpp"] == pytest.approx(0.05 / 0.07)
+    assert r["steady_clock"] == {"brian2-cpp": "cpu", "nest": "wall"}
+    assert r["steady_wall_vs"]["brian2-cpp"] == pytest.approx(0.10 / 0.08)
+    assert r["steady_vs"]["nest"] == pytest.approx(0.10 / 0.5)
+    assert r["fastest_peer"] == "brian2-cpp" and r["steady_vs_fastest_peer"] == pytest.approx(0.05 / 0.07)
+    rec = {"model": "cuba", "n_neurons": 4000, "duration": 1.0, "repeats": 3, "key": case.key,
+           "contenders": ["memr_snn", "brian2-cpp", "nest"], "skipped": {}, "failures": [], "samples": samples,
+           "summary": summ, "ratios": r}
+    md = bench.format_markdown({"command": "memr-snn bench", "cases": [rec], "notes": [], "machine": {},
+                                "versions": {}, "cold": None, "scaling": None})
+    row = next(line for line in md.splitlines() if line.startswith("| 4000 | 1 | brian2-cpp |"))
+    cells = [x.strip() for x in row.split("|")]
+    assert "0.0700 (0.0700–0.0700)" in cells  # the CPU column
+    assert "0.71" in cells and "1.25" in cells  # CPU ratio, wall ratio
+    nest_row = next(line for line in md.splitlines() if line.startswith("| 4000 | 1 | nest |"))
+    assert [x.strip() for x in nest_row.split("|")][8] == "–"  # no CPU time measured
+
+
+def test_loop_clocks_are_read_from_the_binarys_file(tmp_path):
+    """The cpp_standalone binary appends one 'wall cpu' line per network run; the last one is the run."""
+    from memr_snn.bench import _worker
+
+    assert _worker._brian2_loop_clocks(str(tmp_path)) is None
+    (tmp_path / _worker._LOOP_CLOCKS).write_text("0.5 0.25\n1.5 1.25\n")
+    assert _worker._brian2_loop_clocks(str(tmp_path)) == (1.5, 1.25)
+    assert "CLOCK_PROCESS_CPUTIME_ID" in _worker._LOOP_CLOCK_BEFORE and "CLOCK_MONOTONIC" in _worker._LOOP_CLOCK_BEFORE
+    assert _worker._LOOP_CLOCK_BEFORE.count("{") == _worker._LOOP_CLOCK_AFTER.count("}") == 1

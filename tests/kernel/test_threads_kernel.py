@@ -71,7 +71,8 @@ def test_partitioned_delivery_is_one_sequential_pass(delays, sort, n_threads):
     n = n_post
     KT._blocks(False, True, slot, slot, spikes, spikes.size, bounds, np.zeros((0, 3), np.int64),
                np.zeros(n_threads + 1, np.int64), np.zeros(n, np.int64), np.zeros(n_threads, np.int64),
-               selector([0]), np.zeros((1, 30)), np.zeros((1, 3), np.int64), np.zeros(n, np.int64), np.zeros(n), np.zeros(n),
+               selector([0]), np.zeros((1, 30)), np.zeros((1, 3), np.int64), np.zeros(n, np.int64), np.zeros(n),
+               np.zeros(n),
                np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, np.int32), np.zeros(n, np.uint8), np.zeros(n),
                *proj.values(), sorted_flag, indptr, post, w, d, buf)
     np.testing.assert_array_equal(buf, expected)

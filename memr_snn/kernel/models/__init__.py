@@ -18,12 +18,16 @@ Each model is one module here that brings everything the engine and the run loop
 ``step_fire_range(gc, gi, g, lo, hi, v, se, si, a, ib, ref, fired, scratch, be, bi) -> count``
     the same for the neurons ``lo..hi-1`` of group ``g``, with the due ring-buffer rows ``be``/``bi``
     delivered first (fused) and ``fired`` flags set (dense mode; written to vectorise);
+``step_fire_scalar(gc, gi, g, v, se, si, a, ib, ref) -> (v, se, si, a, ref, fired)``
+    ``step_fire_one`` on one neuron's state as scalars, the same arithmetic (the event loop uses it so
+    that no arrays are passed per neuron: numba reference-counts array arguments of inlined calls);
 ``advance(gc, g, k, v, se, si, a, ib, ref) -> (v, se, si, a, ref)``
     ``k`` input-free steps of one neuron (an identity for models that never idle);
 ``can_idle(gc, g, v, se, si, ib) -> bool``
     True when, without new input, the neuron provably never fires (False for models that never idle).
 
-The dispatchers below (``step_fire_one`` / ``step_fire_range`` / ``advance`` / ``can_idle``, each
+The dispatchers below (``step_fire_one`` / ``step_fire_scalar`` / ``step_fire_range`` / ``advance`` /
+``can_idle``, each
 taking a *model selector* first) dispatch on the type code; the run loop (:mod:`memr_snn.kernel.loop`)
 calls only these.  Adding a model: write its module, give it a new type code, add it to ``MODELS``.
 
@@ -39,6 +43,7 @@ the selector must be built from the network's own ``gi`` (``selector(gi[:, I_TYP
 Without numba (``NUMBA_DISABLE_JIT=1``) the same functions run as plain Python.
 """
 
+import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
@@ -46,7 +51,7 @@ from ..layout import I_TYPE
 from . import alif, cond, lif, tsm
 
 __all__ = ["MODELS", "BY_NAME", "BY_TYPE", "LAZY_TYPES", "model_named", "selector", "step_fire_one",
-           "step_fire_range", "advance", "can_idle"]
+           "step_fire_scalar", "step_fire_range", "advance", "can_idle"]
 
 #: the registry: every neuron model the kernels integrate
 MODELS = (lif, alif, cond, tsm)
@@ -96,6 +101,12 @@ def step_fire_one(models, gc, gi, g, j, v, se, si, a, ib, ref, spikes, nspk):
     return nspk if m is None else m.step_fire_one(gc, gi, g, j, v, se, si, a, ib, ref, spikes, nspk)
 
 
+def step_fire_scalar(models, gc, gi, g, v, se, si, a, ib, ref):
+    """:func:`step_fire_one` on one neuron's state as scalars, by its model: (v, se, si, a, ref, fired)."""
+    m = _chosen(models, gi[g, I_TYPE])
+    return (v, se, si, a, np.int64(ref), False) if m is None else m.step_fire_scalar(gc, gi, g, v, se, si, a, ib, ref)
+
+
 def step_fire_range(models, gc, gi, g, lo, hi, v, se, si, a, ib, ref, fired, scratch, be, bi):
     """Neurons ``lo..hi-1`` of group ``g`` by their model (delivery fused); returns the number of spikes."""
     m = _chosen(models, gi[g, I_TYPE])
@@ -139,6 +150,15 @@ def _link_fire_one(code, fn, rest):
     return link
 
 
+def _link_fire_scalar(code, fn, rest):
+    @njit(inline="always", **_JIT)
+    def link(typ, gc, gi, g, v, se, si, a, ib, ref):
+        if typ == code:
+            return fn(gc, gi, g, v, se, si, a, ib, ref)
+        return rest(typ, gc, gi, g, v, se, si, a, ib, ref)
+    return link
+
+
 def _link_fire_range(code, fn, rest):
     @njit(inline="always", **_JIT)
     def link(typ, gc, gi, g, lo, hi, v, se, si, a, ib, ref, fired, scratch, be, bi):
@@ -172,6 +192,11 @@ def _none_fire_one(typ, gc, gi, g, j, v, se, si, a, ib, ref, spikes, nspk):
 
 
 @njit(inline="always", **_JIT)
+def _none_fire_scalar(typ, gc, gi, g, v, se, si, a, ib, ref):
+    return v, se, si, a, np.int64(ref), False
+
+
+@njit(inline="always", **_JIT)
 def _none_fire_range(typ, gc, gi, g, lo, hi, v, se, si, a, ib, ref, fired, scratch, be, bi):
     return 0
 
@@ -188,6 +213,7 @@ def _none_can_idle(typ, gc, g, v, se, si, ib):
 
 _LINKS = {
     "step_fire_one": (_link_fire_one, _none_fire_one),
+    "step_fire_scalar": (_link_fire_scalar, _none_fire_scalar),
     "step_fire_range": (_link_fire_range, _none_fire_range),
     "advance": (_link_advance, _none_advance),
     "can_idle": (_link_can_idle, _none_can_idle),
@@ -214,6 +240,16 @@ def _ol_step_fire_one(models, gc, gi, g, j, v, se, si, a, ib, ref, spikes, nspk)
 
     def impl(models, gc, gi, g, j, v, se, si, a, ib, ref, spikes, nspk):
         return chain(gi[g, I_TYPE], gc, gi, g, j, v, se, si, a, ib, ref, spikes, nspk)
+
+    return impl
+
+
+@overload(step_fire_scalar, jit_options=_JIT)
+def _ol_step_fire_scalar(models, gc, gi, g, v, se, si, a, ib, ref):
+    chain = _chain("step_fire_scalar", models)
+
+    def impl(models, gc, gi, g, v, se, si, a, ib, ref):
+        return chain(gi[g, I_TYPE], gc, gi, g, v, se, si, a, ib, ref)
 
     return impl
 

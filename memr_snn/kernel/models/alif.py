@@ -9,9 +9,19 @@ import numpy as np
 from numba import njit
 
 from ..layout import C_BETA, C_LPA, C_PA, I_REF, T_ALIF
-from .lif import fire, lif_advance, lif_can_idle, lif_step_one, lif_step_range, pack_linear
+from .lif import (
+    fire,
+    fire_scalar,
+    lif_advance,
+    lif_can_idle,
+    lif_step_one,
+    lif_step_range,
+    lif_step_scalar,
+    pack_linear,
+)
 
-__all__ = ["TYPE", "NAME", "LAZY", "pack", "step_fire_one", "step_fire_range", "advance", "can_idle"]
+__all__ = ["TYPE", "NAME", "LAZY", "pack", "step_fire_one", "step_fire_scalar", "step_fire_range", "advance",
+           "can_idle"]
 
 TYPE = T_ALIF
 NAME = "alif"
@@ -31,6 +41,14 @@ def step_fire_one(gc, gi, g, j, v, se, si, a, ib, ref, spikes, nspk):
     """One step of neuron ``j`` with threshold, reset and the adaptation jump; returns the new spike count."""
     lif_step_one(gc, g, j, v, se, si, a, ib, ref)
     return fire(j, g, gc, gi, v, a, ref, spikes, nspk, 1.0)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def step_fire_scalar(gc, gi, g, v, se, si, a, ib, ref):
+    """:func:`step_fire_one` on scalars: (v, se, si, a, ref, fired); the same arithmetic."""
+    v, se, si, a, ref = lif_step_scalar(gc, g, v, se, si, a, ib, ref)
+    v, a, ref, f = fire_scalar(g, gc, gi, v, a, ref, 1.0)
+    return v, se, si, a, ref, f
 
 
 @njit(cache=True, error_model="numpy", inline="always")

@@ -12,11 +12,11 @@ import numpy as np
 from numba import njit
 
 from ..layout import C_CM, C_DT, C_EE, C_EI, C_GL, C_PA, C_PE, C_PI, C_VRESET, C_VREST, C_VTH, I_REF, T_COND
-from .lif import fire, pack_linear
+from .lif import fire, fire_scalar, pack_linear
 
 __all__ = [
-    "TYPE", "NAME", "LAZY", "pack", "exp_neg", "cond_decay", "EXP_NEG_MIN", "cond_step_one", "cond_step_range",
-    "step_fire_one", "step_fire_range", "advance", "can_idle",
+    "TYPE", "NAME", "LAZY", "pack", "exp_neg", "cond_decay", "EXP_NEG_MIN", "cond_step_scalar", "cond_step_one",
+    "cond_step_range", "step_fire_one", "step_fire_scalar", "step_fire_range", "advance", "can_idle",
 ]
 
 TYPE = T_COND
@@ -78,21 +78,25 @@ def cond_decay(x):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def cond_step_one(gc, g, j, v, ge, gi, a, ib, ref):
-    """One exponential-Euler step of conductance-based LIF neuron ``j``, in place.
+def cond_step_scalar(gc, g, v, ge, gi, a, ib, ref):
+    """One exponential-Euler step of a conductance-based LIF neuron on scalars: (v, ge, gi, a, ref).
 
     ``v`` relaxes exactly towards the momentary equilibrium with the
     conductances of the step start; the conductances then decay exactly.
     """
-    if ref[j] > 0:
-        ref[j] -= 1
+    if ref > 0:
+        ref -= 1
     else:
-        gtot = gc[g, C_GL] + ge[j] + gi[j]
-        vinf = (gc[g, C_GL] * gc[g, C_VREST] + ge[j] * gc[g, C_EE] + gi[j] * gc[g, C_EI] + ib[j]) / gtot
-        v[j] = vinf + (v[j] - vinf) * cond_decay(gtot * (-gc[g, C_DT] / gc[g, C_CM]))
-    ge[j] *= gc[g, C_PE]
-    gi[j] *= gc[g, C_PI]
-    a[j] *= gc[g, C_PA]
+        gtot = gc[g, C_GL] + ge + gi
+        vinf = (gc[g, C_GL] * gc[g, C_VREST] + ge * gc[g, C_EE] + gi * gc[g, C_EI] + ib) / gtot
+        v = vinf + (v - vinf) * cond_decay(gtot * (-gc[g, C_DT] / gc[g, C_CM]))
+    return v, ge * gc[g, C_PE], gi * gc[g, C_PI], a * gc[g, C_PA], np.int64(ref)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def cond_step_one(gc, g, j, v, ge, gi, a, ib, ref):
+    """:func:`cond_step_scalar` of neuron ``j``, in place."""
+    v[j], ge[j], gi[j], a[j], ref[j] = cond_step_scalar(gc, g, v[j], ge[j], gi[j], a[j], ib[j], ref[j])
 
 
 @njit(cache=True, error_model="numpy")
@@ -153,6 +157,14 @@ def step_fire_one(gc, gi, g, j, v, se, si, a, ib, ref, spikes, nspk):
     """One step of neuron ``j`` with threshold and reset; returns the new spike count."""
     cond_step_one(gc, g, j, v, se, si, a, ib, ref)
     return fire(j, g, gc, gi, v, a, ref, spikes, nspk, 0.0)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def step_fire_scalar(gc, gi, g, v, se, si, a, ib, ref):
+    """:func:`step_fire_one` on scalars: (v, se, si, a, ref, fired); the same arithmetic."""
+    v, se, si, a, ref = cond_step_scalar(gc, g, v, se, si, a, ib, ref)
+    v, a, ref, f = fire_scalar(g, gc, gi, v, a, ref, 0.0)
+    return v, se, si, a, ref, f
 
 
 @njit(cache=True, error_model="numpy", inline="always")

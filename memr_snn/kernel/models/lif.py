@@ -60,8 +60,8 @@ from ..layout import (
 
 __all__ = [
     "TYPE", "NAME", "LAZY", "pack", "pack_linear", "psp_peak", "coupling_one_step",
-    "lif_step_one", "lif_step_range", "lif_advance", "lif_can_idle", "threshold_of", "fire",
-    "step_fire_one", "step_fire_range", "advance", "can_idle",
+    "lif_step_scalar", "lif_step_one", "lif_step_range", "lif_advance", "lif_can_idle", "threshold_of",
+    "fire_scalar", "fire", "step_fire_one", "step_fire_scalar", "step_fire_range", "advance", "can_idle",
 ]
 
 TYPE = T_LIF
@@ -143,20 +143,24 @@ def pack(gc: np.ndarray, p: dict, dt: float) -> None:
 
 # ------------------------------------------------------------------------------ compiled kernels
 @njit(cache=True, error_model="numpy", inline="always")
-def lif_step_one(gc, g, j, v, se, si, a, ib, ref):
-    """One clock step of current-based (A)LIF neuron ``j`` (group ``g``), in place.
+def lif_step_scalar(gc, g, v, se, si, a, ib, ref):
+    """One clock step of a current-based (A)LIF neuron of group ``g`` on scalars: (v, se, si, a, ref).
 
     Refractory neurons keep ``v`` (which holds ``v_reset``) and count ``ref``
     down; synaptic currents and adaptation decay regardless.  No threshold here.
     """
-    if ref[j] > 0:
-        ref[j] -= 1
+    if ref > 0:
+        ref -= 1
     else:
-        vinf = gc[g, C_VREST] + gc[g, C_R] * ib[j]
-        v[j] = vinf + (v[j] - vinf) * gc[g, C_PM] + se[j] * gc[g, C_CE1] + si[j] * gc[g, C_CI1]
-    se[j] *= gc[g, C_PE]
-    si[j] *= gc[g, C_PI]
-    a[j] *= gc[g, C_PA]
+        vinf = gc[g, C_VREST] + gc[g, C_R] * ib
+        v = vinf + (v - vinf) * gc[g, C_PM] + se * gc[g, C_CE1] + si * gc[g, C_CI1]
+    return v, se * gc[g, C_PE], si * gc[g, C_PI], a * gc[g, C_PA], np.int64(ref)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def lif_step_one(gc, g, j, v, se, si, a, ib, ref):
+    """:func:`lif_step_scalar` of neuron ``j``, in place."""
+    v[j], se[j], si[j], a[j], ref[j] = lif_step_scalar(gc, g, v[j], se[j], si[j], a[j], ib[j], ref[j])
 
 
 @njit(cache=True, error_model="numpy")
@@ -257,23 +261,29 @@ def lif_advance(gc, g, k, v, se, si, a, ib, ref):
     """
     if k <= 0:
         return v, se, si, a, ref
+    # A zero current or adaptation stays zero and adds nothing to v: its factors (finite, bounded) are
+    # not computed: skipping them gives the same values (x * 0 is a zero, and v + 0 is v).
     m = min(ref, k)
     if m > 0:
-        se = se * math.exp(m * gc[g, C_LPE])
-        si = si * math.exp(m * gc[g, C_LPI])
+        if se != 0.0:
+            se = se * math.exp(m * gc[g, C_LPE])
+        if si != 0.0:
+            si = si * math.exp(m * gc[g, C_LPI])
         ref -= m
     kf = k - m
     if kf > 0:
         vinf = gc[g, C_VREST] + gc[g, C_R] * ib
-        v = (
-            vinf
-            + (v - vinf) * math.exp(kf * gc[g, C_LPM])
-            + se * _coupling(gc[g, C_DE], gc[g, C_LPM], gc[g, C_LPE], kf, gc[g, C_DTTM], gc[g, C_R])
-            + si * _coupling(gc[g, C_DI], gc[g, C_LPM], gc[g, C_LPI], kf, gc[g, C_DTTM], gc[g, C_R])
-        )
-        se = se * math.exp(kf * gc[g, C_LPE])
-        si = si * math.exp(kf * gc[g, C_LPI])
-    a = a * math.exp(k * gc[g, C_LPA])
+        ve = 0.0
+        vi = 0.0
+        if se != 0.0:
+            ve = se * _coupling(gc[g, C_DE], gc[g, C_LPM], gc[g, C_LPE], kf, gc[g, C_DTTM], gc[g, C_R])
+            se = se * math.exp(kf * gc[g, C_LPE])
+        if si != 0.0:
+            vi = si * _coupling(gc[g, C_DI], gc[g, C_LPM], gc[g, C_LPI], kf, gc[g, C_DTTM], gc[g, C_R])
+            si = si * math.exp(kf * gc[g, C_LPI])
+        v = vinf + (v - vinf) * math.exp(kf * gc[g, C_LPM]) + ve + vi
+    if a != 0.0:
+        a = a * math.exp(k * gc[g, C_LPA])
     return v, se, si, a, ref
 
 
@@ -302,6 +312,18 @@ def threshold_of(gc, g, a):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def fire_scalar(g, gc, gi, v, a, ref, a_jump):
+    """Threshold test and reset on scalars (adaptation ``a`` grows by ``a_jump`` per spike):
+    (v, a, ref, fired)."""
+    if v > threshold_of(gc, g, a):
+        r = gi[g, I_REF] - 1
+        if a_jump != 0.0:
+            a += a_jump
+        return gc[g, C_VRESET], a, np.int64(r if r > 0 else 0), True
+    return v, a, np.int64(ref), False
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def fire(j, g, gc, gi, v, a, ref, spikes, nspk, a_jump):
     """Threshold test and reset of neuron ``j`` (adaptation ``a`` grows by ``a_jump`` per spike);
     appends ``j`` to ``spikes`` and returns the new spike count."""
@@ -322,6 +344,14 @@ def step_fire_one(gc, gi, g, j, v, se, si, a, ib, ref, spikes, nspk):
     """One step of neuron ``j`` with threshold and reset; returns the new spike count."""
     lif_step_one(gc, g, j, v, se, si, a, ib, ref)
     return fire(j, g, gc, gi, v, a, ref, spikes, nspk, 0.0)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def step_fire_scalar(gc, gi, g, v, se, si, a, ib, ref):
+    """:func:`step_fire_one` on scalars: (v, se, si, a, ref, fired); the same arithmetic."""
+    v, se, si, a, ref = lif_step_scalar(gc, g, v, se, si, a, ib, ref)
+    v, a, ref, f = fire_scalar(g, gc, gi, v, a, ref, 0.0)
+    return v, se, si, a, ref, f
 
 
 @njit(cache=True, error_model="numpy", inline="always")

@@ -45,8 +45,8 @@ from ..layout import (
 from .lif import coupling_one_step, psp_peak
 
 __all__ = [
-    "TYPE", "NAME", "LAZY", "pack", "tsm_step_one", "tsm_step_range",
-    "step_fire_one", "step_fire_range", "advance", "can_idle",
+    "TYPE", "NAME", "LAZY", "pack", "tsm_step_scalar", "tsm_step_one", "tsm_step_range",
+    "step_fire_one", "step_fire_scalar", "step_fire_range", "advance", "can_idle",
 ]
 
 TYPE = T_TSM
@@ -90,10 +90,11 @@ def pack(gc: np.ndarray, p: dict, dt: float) -> None:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def tsm_step_one(gc, g, j, v, se, si, a, ib, ref, ref_steps):
-    """One clock step of threshold-switching-memristor neuron ``j``, phase switches included.
+def tsm_step_scalar(gc, g, v, se, si, a, ib, ref, ref_steps):
+    """One clock step of a threshold-switching-memristor neuron on scalars, phase switches included:
+    (v, se, si, ref, switched_on).
 
-    Returns True when the device switched OFF -> ON in this step (the spike).
+    ``switched_on`` is True when the device switched OFF -> ON in this step (the spike).
     Within a step the phase is fixed and the circuit is linear, so ``v`` moves by
     the exact propagator of that phase (the LIF formula with ``tau = R C``, R the
     device resistance of the phase).  At the end of the step: an ON device whose
@@ -105,28 +106,31 @@ def tsm_step_one(gc, g, j, v, se, si, a, ib, ref, ref_steps):
     :mod:`memr_snn.neurons.tsm_neuron`; ``ref`` encoding in :mod:`memr_snn.kernel.layout`.
     Same arithmetic, in the same order, as :func:`tsm_step_range`.
     """
-    rj = ref[j]
-    on = rj < 0
+    on = ref < 0
     pm = gc[g, C_PM_ON] if on else gc[g, C_PM]
     ce = gc[g, C_CE1_ON] if on else gc[g, C_CE1]
     ci = gc[g, C_CI1_ON] if on else gc[g, C_CI1]
     r = gc[g, C_R_ON] if on else gc[g, C_R]
-    vinf = gc[g, C_VREST] + r * ib[j]
-    vn = vinf + (v[j] - vinf) * pm + se[j] * ce + si[j] * ci
-    v[j] = vn
-    se[j] *= gc[g, C_PE]
-    si[j] *= gc[g, C_PI]
+    vinf = gc[g, C_VREST] + r * ib
+    vn = vinf + (v - vinf) * pm + se * ce + si * ci
+    se = se * gc[g, C_PE]
+    si = si * gc[g, C_PI]
     if on:
         if vn < gc[g, C_VHOLD]:
-            ref[j] = ref_steps
-        return False
-    if rj > 0:
-        ref[j] = rj - 1
-        return False
-    if vn > gc[g, C_VTH] + gc[g, C_BETA] * a[j]:
-        ref[j] = -1
-        return True
-    return False
+            return vn, se, si, np.int64(ref_steps), False
+        return vn, se, si, np.int64(ref), False
+    if ref > 0:
+        return vn, se, si, np.int64(ref - 1), False
+    if vn > gc[g, C_VTH] + gc[g, C_BETA] * a:
+        return vn, se, si, np.int64(-1), True
+    return vn, se, si, np.int64(ref), False
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def tsm_step_one(gc, g, j, v, se, si, a, ib, ref, ref_steps):
+    """:func:`tsm_step_scalar` of neuron ``j``, in place; returns True when it switched ON (the spike)."""
+    v[j], se[j], si[j], ref[j], on = tsm_step_scalar(gc, g, v[j], se[j], si[j], a[j], ib[j], ref[j], ref_steps)
+    return on
 
 
 @njit(cache=True, error_model="numpy")
@@ -181,6 +185,13 @@ def step_fire_one(gc, gi, g, j, v, se, si, a, ib, ref, spikes, nspk):
         spikes[nspk] = j
         nspk += 1
     return nspk
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def step_fire_scalar(gc, gi, g, v, se, si, a, ib, ref):
+    """:func:`step_fire_one` on scalars: (v, se, si, a, ref, fired); the same arithmetic."""
+    v, se, si, ref, on = tsm_step_scalar(gc, g, v, se, si, a, ib, ref, gi[g, I_REF])
+    return v, se, si, a, ref, on
 
 
 @njit(cache=True, error_model="numpy", inline="always")

@@ -57,7 +57,7 @@ def _memr_build(cfg: dict, a: dict, n: int, monitor: bool = True):
     lif = LIFParams(tau_mem=par["tau_mem"], c_mem=par["c_mem"], v_rest=par["v_rest"], v_reset=par["v_reset"],
                     v_threshold=par["v_threshold"], t_ref=par["t_ref"], tau_syn_e=par["tau_syn_e"],
                     tau_syn_i=par["tau_syn_i"])
-    net = Network(dt=dt, seed=int(cfg["seed"]), engine=cfg["engine"])
+    net = Network(dt=dt, seed=int(cfg["seed"]), engine=cfg["engine"], threads=1)  # one thread, as the peers
     src = net.add(SpikeSource(int(cfg["n_sources"]), a["input_steps"] * dt, a["input_sources"], name="input"))
     pop = net.add(Population(n, lif, name="neurons"))
     net.add(Projection(src, pop, FromArrays(a["input_pre"], a["input_post"]), weights=par["w_input"],

@@ -42,11 +42,11 @@ from .loop import (
     phase_deliver,
     phase_idle,
     phase_inputs,
-    phase_integrate,
     phase_plasticity,
     phase_push,
     phase_record,
     phase_sample,
+    phase_step_idle,
 )
 from .models import step_fire_one
 
@@ -268,8 +268,11 @@ def _gather(thr, n_parts, starts, spikes, nspk):
 
 
 @njit(cache=True, error_model="numpy")
-def phase_integrate_threads(slot, dense, nspk, nrn, syn, xbr, ring, scr, thr, nprev, prev_slot):
-    """Step 4 on the blocks' threads (dense), or on parts of the active list (event, when long enough).
+def phase_integrate_threads(t, slot, dense, nspk, nrn, syn, xbr, ring, scr, thr, nprev, prev_slot, idle_after):
+    """Step 4 on the blocks' threads (dense), or on parts of the active list (event, when ``idle_after``: the
+    active list is long enough; step 6 then runs after the step's other phases).  A shorter active list is
+    stepped and idle-tested in one pass on the calling thread (:func:`memr_snn.kernel.loop.phase_step_idle`,
+    as :func:`memr_snn.kernel.loop.run_chunk` does).
 
     Dense: the previous step's spikes ``thr.prev[:nprev]`` (pushed late, ring slot ``prev_slot``) are pushed
     in the same parallel region, each thread onto its own block before integrating it."""
@@ -283,9 +286,9 @@ def phase_integrate_threads(slot, dense, nspk, nrn, syn, xbr, ring, scr, thr, np
                 _prefetch_spike(scr.spikes[q], syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj, syn.proj_pre_lo,
                                 syn.proj_ipo, syn.syn_indptr, xbr.proj_xb, xbr.proj_xc, xbr.xi, xbr.xg, xbr.xnu)
         return nspk
+    if not idle_after:
+        return phase_step_idle(t, nspk, nrn, scr)
     act_n = nrn.act_n[0]
-    if act_n < thr.event_min * n_blocks:
-        return phase_integrate(slot, dense, nspk, nrn, syn, xbr, ring, scr)
     _integrate_active(n_blocks, nrn.act_list, act_n, nrn.models, nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.se, nrn.si,
                       nrn.a, nrn.ib, nrn.ref, thr.pspk, thr.pcnt)
     starts = np.empty(n_blocks, dtype=np.int64)
@@ -342,14 +345,15 @@ def run_chunk_threads(t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, ring, rec
         nspk = phase_inputs(t, dt, inp, scr)                                   # 1. inputs
         phase_deliver(t, slot, dense, nrn, ring, rec)                          # 2. deliver due events
         phase_sample(t, nrn, rec)                                              # 3. state monitors
-        nspk = phase_integrate_threads(slot, dense, nspk, nrn, syn, xbr, ring, scr, thr, nprev,
-                                       prev_slot)                              # 4. (+ last step's push)
+        idle_after = not dense and nrn.act_n[0] >= thr.event_min * thr.pcnt.shape[0]
+        nspk = phase_integrate_threads(t, slot, dense, nspk, nrn, syn, xbr, ring, scr, thr, nprev,
+                                       prev_slot, idle_after)                  # 4. (+ last step's push)
         _sort_spikes(scr.spikes, nspk)                                         # 5. push
         later = dense and s + 1 < n_steps and not _samples(t + 1, rec)
         nprev = phase_push_threads(t, slot, dense, dt, nspk, nrn, syn, xbr, pls, ring, scr, thr, later)
         prev_slot = slot
         phase_plasticity(t, dt, nspk, syn, xbr, pls, scr)                      # 5b. postsynaptic plasticity
         phase_record(t, s, nspk, syn, rec, scr)                                # 5c. count and record
-        if not dense:
+        if idle_after:
             phase_idle(t, nrn)                                                 # 6. event mode: idle out
     return n_steps

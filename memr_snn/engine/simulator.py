@@ -211,7 +211,6 @@ class Simulator:
         self.syn_post = np.zeros(n_syn, dtype=np.int32)
         self.syn_w = np.zeros(n_syn, dtype=self.net.weight_dtype)
         self.syn_delay = np.zeros(max(n_het, 1), dtype=np.int16)
-        self._proj_k = {id(pr): k for k, pr in enumerate(projs)}
         ip = so = do = 0
         for k, pr in enumerate(projs):
             self.proj_pre_lo[k] = self.pop_lo[self.pop_index(pr.pre)]
@@ -539,14 +538,10 @@ class Simulator:
 
     # ----------------------------------------------------------------- state
     def _proj_index(self, proj) -> int:
-        k = self._proj_k.get(id(proj))
-        if k is None or k >= len(self.net.projections) or self.net.projections[k] is not proj:
-            # ids change when the network is copied (copy.deepcopy, pickle): map the projections again
-            self._proj_k = {id(pr): i for i, pr in enumerate(self.net.projections)}
-            k = self._proj_k.get(id(proj))
-        if k is None or self.net.projections[k] is not proj:
-            raise ValueError(f"projection {getattr(proj, 'name', proj)!r} is not part of this network")
-        return k
+        for k, pr in enumerate(self.net.projections):  # by identity: ids change under copy.deepcopy
+            if pr is proj:
+                return k
+        raise ValueError(f"projection {getattr(proj, 'name', proj)!r} is not part of this network")
 
     def weights(self, proj) -> np.ndarray:
         """The simulated weights of ``proj`` (CSR order): a writable view into the engine's storage."""

@@ -20,6 +20,7 @@ __all__ = [
     "check_probability",
     "check_int_at_least",
     "check_index_array",
+    "check_stuck_request",
     "read_only",
     "ReadOnlyArray",
     "Fixed",
@@ -142,6 +143,23 @@ def check_index_array(name: str, values: Iterable, size: int) -> np.ndarray:
                 f"{name} must lie in [0, {size - 1}] (population of {size}), got {arr[bad][0].item()!r}"
             )
     return arr.astype(np.int64)
+
+
+def check_stuck_request(devices, state, n_devices: int, fault) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a request to make ``devices`` stuck: distinct indices in [0, n_devices), ``state`` +1 (stuck ON)
+    or -1 (stuck OFF), one value or one per device, none of them already stuck in the fault table ``fault``.
+    Returns the indices (int64) and their states (one per index)."""
+    idx = check_index_array("devices", devices, n_devices)
+    if np.unique(idx).size != idx.size:
+        raise ValueError("devices must not repeat an index")
+    st = np.broadcast_to(np.asarray(state), idx.shape) if np.ndim(state) == 0 else np.asarray(state)
+    if st.shape != idx.shape or not np.all(np.isin(st, (1, -1))):
+        raise ValueError(f"state must be +1 (stuck ON) or -1 (stuck OFF), one value or one per device "
+                         f"({idx.size}), got {state!r}")
+    already = idx[np.asarray(fault)[idx] != 0]
+    if already.size:
+        raise ValueError(f"devices {already[:10].tolist()} are already stuck")
+    return idx, st
 
 
 def read_only(array: np.ndarray) -> np.ndarray:

@@ -179,19 +179,10 @@ class Tile:
         its bound, stops drifting and loses no state.  Refused before any change: indices out of range or
         repeated, devices already stuck, other states.  The read snapshot is not refreshed here
         (:meth:`TiledMatrix.inject_stuck` does it)."""
-        from .._validation import check_index_array
+        from .._validation import check_stuck_request
 
-        idx = check_index_array("devices", devices, self.n_devices)
-        if np.unique(idx).size != idx.size:
-            raise ValueError("devices must not repeat an index")
-        st = np.broadcast_to(np.asarray(state), idx.shape) if np.ndim(state) == 0 else np.asarray(state)
-        if st.shape != idx.shape or not np.all(np.isin(st, (1, -1))):
-            raise ValueError(f"state must be +1 (stuck ON) or -1 (stuck OFF), one value or one per device "
-                             f"({idx.size}), got {state!r}")
         prog = self.prog
-        already = idx[prog.fault[idx] != 0]
-        if already.size:
-            raise ValueError(f"devices {already[:10].tolist()} are already stuck")
+        idx, st = check_stuck_request(devices, state, self.n_devices, prog.fault)
         _, lo, hi, _ = self.device._draw(self.n_devices, self.seed)  # the devices' own ranges, as programmed
         prog.fault[idx] = st.astype(np.int8)
         prog.g[idx] = np.where(st == 1, hi[idx], lo[idx])

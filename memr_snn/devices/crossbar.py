@@ -48,7 +48,13 @@ from typing import Any
 import numpy as np
 
 from .._protocols import SynapticStorage
-from .._validation import check_finite, check_index_array, check_int_at_least, check_nonnegative, check_positive
+from .._validation import (
+    check_finite,
+    check_int_at_least,
+    check_nonnegative,
+    check_positive,
+    check_stuck_request,
+)
 from ..kernel.device import DV_DOWN, DV_GMAX, DV_GMIN, DV_HIDDEN, DV_LIFE, DV_SHOWN, DV_UP, DV_WEAR, N_DV
 from .array import ArraySpec, Tiling, tile_projection, wire_model
 from .compensation import DriftCompensation, ones_read
@@ -624,16 +630,7 @@ class CrossbarState:
         Refused before any device is touched: indices out of range or repeated, devices already stuck,
         states other than +1 / -1.
         """
-        idx = check_index_array("devices", devices, self.n_devices)
-        if np.unique(idx).size != idx.size:
-            raise ValueError("devices must not repeat an index")
-        st = np.broadcast_to(np.asarray(state), idx.shape) if np.ndim(state) == 0 else np.asarray(state)
-        if st.shape != idx.shape or not np.all(np.isin(st, (1, -1))):
-            raise ValueError(f"state must be +1 (stuck ON) or -1 (stuck OFF), one value or one per device "
-                             f"({idx.size}), got {state!r}")
-        already = idx[np.asarray(self.fault)[idx] != 0]
-        if already.size:
-            raise ValueError(f"devices {already[:10].tolist()} are already stuck")
+        idx, st = check_stuck_request(devices, state, self.n_devices, self.fault)
         st = st.astype(np.int8)
         self.fault[idx] = st
         self.g[idx] = np.where(st == 1, self.g_max_dev[idx], self.g_min_dev[idx])

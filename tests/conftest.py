@@ -22,7 +22,6 @@ from hypothesis import HealthCheck, settings
 import memr_snn.kernel
 
 
-
 def pytest_configure(config: pytest.Config) -> None:
     """numba caches each kernel keyed on its own file, but the kernels inline their siblings: drop the compiled
     cache when any kernel source changed (importing memr_snn.kernel only warns, it never deletes).  Done once,

@@ -249,10 +249,17 @@ class DaskExecutor:
         if "MALLOC_TRIM_THRESHOLD_" not in self.env:
             pre.pop("MALLOC_TRIM_THRESHOLD_", None)
         pre.update(self.env)
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": pre}):
-            self.cluster = distributed.LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.ERROR, env=self.env)
+        # The nanny writes pre-spawn-environ into this process's os.environ (and leaves it there): without
+        # the restore the client would keep NUMBA_NUM_THREADS=1 etc., and numba, which rereads its
+        # environment at every compilation, refuses a threaded run after the sweep.
+        self._environ = {k: os.environ.get(k) for k in pre}
+        try:
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": pre}):
+                self.cluster = distributed.LocalCluster(
+                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                    silence_logs=logging.ERROR, env=self.env)
+        finally:
+            self._restore_environ()
         self.client = distributed.Client(self.cluster, set_as_default=False)
 
     def __exit__(self, *exc) -> None:
@@ -263,7 +270,16 @@ class DaskExecutor:
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+            self._restore_environ()  # a nanny that restarted a lost worker wrote it again
         self.client = self.cluster = None
+
+    def _restore_environ(self) -> None:
+        """Put back the client's environment variables that the nanny's pre-spawn environment overwrote."""
+        for k, v in getattr(self, "_environ", {}).items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
     def describe(self) -> str:
         if self.client is None:

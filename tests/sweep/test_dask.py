@@ -1,5 +1,6 @@
 """Sweeps on dask.distributed: the embedded LocalCluster, an existing scheduler, and refusals."""
 
+import os
 import socket
 
 import pytest
@@ -21,6 +22,7 @@ SPEC = SweepSpec(Q, grid=(("x", (0.0, 0.5, 1.0, 1.5)),), fixed=(("fail_at", 1.5)
 
 def test_local_cluster_gives_the_serial_table_and_pins_blas(tmp_path, monkeypatch):
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")  # the workers must not inherit it
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
     run_sweep(SPEC, tmp_path / "serial", progress=False)
     with DaskExecutor(workers=2) as ex:
         summary = run_sweep(SPEC, tmp_path / "dask", ex, progress=False)
@@ -28,6 +30,10 @@ def test_local_cluster_gives_the_serial_table_and_pins_blas(tmp_path, monkeypatc
                         progress=False)
         assert len(ex.client.scheduler_info(n_workers=-1)["workers"]) == 2
         assert {w["nthreads"] for w in ex.client.scheduler_info(n_workers=-1)["workers"].values()} == {1}
+        # the client keeps its own environment (numba rereads it at each compilation: a leaked
+        # NUMBA_NUM_THREADS=1 made a later threaded run of the same process fail)
+        assert os.environ.get("OPENBLAS_NUM_THREADS") == "4" and "NUMBA_NUM_THREADS" not in os.environ
+    assert os.environ.get("OPENBLAS_NUM_THREADS") == "4" and "NUMBA_NUM_THREADS" not in os.environ
     assert (summary.executor, summary.ok, summary.failed, env.ok) == ("dask", 9, 3, 2)
     serial, dask = read_results(tmp_path / "serial"), read_results(tmp_path / "dask")
     assert comparable(dask) == comparable(serial)

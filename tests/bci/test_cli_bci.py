@@ -67,3 +67,14 @@ def test_unit_loss_rows_count_the_adaptation_pulses():
     assert _pulses([{"seed": 0}]) == "-"
     md = _markdown({"quick": True, "seeds": [0], "unit_loss": [row]})
     assert f"| {p['input']:.3g} / {p['readout']:.3g} |" in md
+
+
+def test_decode_step_time_reports_wall_and_cpu_time():
+    from memr_snn.bci.experiments import decode_step_time
+
+    t = decode_step_time("sskf", n_units=16, n_bins=200, safety=True)
+    assert set(t) == {"median", "p99", "cpu_median", "cpu_p99"}
+    assert all(0.0 < v < 1.0 for v in t.values())
+    assert t["median"] <= t["p99"] and t["cpu_median"] <= t["cpu_p99"]
+    with pytest.raises(ValueError, match="decoder must be one of"):
+        decode_step_time("nope")

@@ -21,6 +21,11 @@ from hypothesis import HealthCheck, settings
 
 import memr_snn.kernel
 
+# One compiled loop for every network of the suite (every neuron model in it) instead of one per set of
+# models (each 10-40 s of compilation on a cold cache); subprocesses the tests start inherit it.  The
+# per-network loops users get are checked against it bit for bit in tests/kernel/test_model_selector.py.
+os.environ.setdefault("MEMR_SNN_KERNEL_MODELS", "all")
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """numba caches each kernel keyed on its own file, but the kernels inline their siblings: drop the compiled

@@ -40,8 +40,14 @@ over the used models only: the others' kernels are never typed nor compiled (a C
 the LIF kernels alone).  Each set of models is its own compiled (and cached) specialisation of the
 loop.  A group whose model is not in the selector is not integrated (as spike sources' groups), so
 the selector must be built from the network's own ``gi`` (``selector(gi[:, I_TYPE])``).
+With the environment variable ``MEMR_SNN_KERNEL_MODELS=all`` the selector enables every registered
+model whatever the network uses: one loop serves every network (one compilation instead of one per set
+of models, for a process that runs many kinds of networks: a test suite, a sweep over neuron models);
+results are the same bit for bit (``tests/kernel/test_model_selector.py``).
 Without numba (``NUMBA_DISABLE_JIT=1``) the same functions run as plain Python.
 """
+
+import os
 
 import numpy as np
 from numba import njit, types
@@ -50,7 +56,7 @@ from numba.extending import overload
 from ..layout import I_TYPE
 from . import alif, cond, lif, tsm
 
-__all__ = ["MODELS", "BY_NAME", "BY_TYPE", "LAZY_TYPES", "model_named", "selector", "step_fire_one",
+__all__ = ["MODELS", "MODELS_ENV", "BY_NAME", "BY_TYPE", "LAZY_TYPES", "model_named", "selector", "step_fire_one",
            "step_fire_scalar", "step_fire_range", "advance", "can_idle"]
 
 #: the registry: every neuron model the kernels integrate
@@ -77,11 +83,19 @@ def model_named(names):
 
 
 
+#: environment variable choosing the models compiled into a loop: ``used`` (default) or ``all``
+MODELS_ENV = "MEMR_SNN_KERNEL_MODELS"
+
+
 def selector(type_codes) -> tuple:
     """The model selector of a network whose groups have the type codes ``type_codes`` (``gi[:, I_TYPE]``):
-    per registered model, in ``MODELS`` order, its type code if it is among them, else None."""
+    per registered model, in ``MODELS`` order, its type code if it is among them, else None; every type code
+    when the environment variable ``MEMR_SNN_KERNEL_MODELS`` is ``all`` (module docstring)."""
+    how = os.environ.get(MODELS_ENV, "used").strip().lower() or "used"
+    if how not in ("used", "all"):
+        raise ValueError(f"{MODELS_ENV} must be 'used' or 'all', got {os.environ[MODELS_ENV]!r}")
     used = {int(t) for t in type_codes}
-    return tuple(m.TYPE if m.TYPE in used else None for m in MODELS)
+    return tuple(m.TYPE if how == "all" or m.TYPE in used else None for m in MODELS)
 
 
 def _chosen(models, typ):

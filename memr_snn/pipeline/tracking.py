@@ -75,7 +75,8 @@ class HybridConfig:
     kp 80, ki 1000, kd 1, ``full_scale`` 16 and ``max_rate`` 2000)."""
     kp: float = 250.0
     """Proportional gain of the hybrid pipeline's motor PID [1/s] (:func:`tune_pid` with ``pipeline="hybrid"``
-    on seeds 100-102, kp 150 / 250 / 400, ki 1000 / 3000 / 10000, kd 3 / 5 / 10: 0.377 pixels there)."""
+    on seeds 100-102, kp 150 / 250 / 400, ki 1000 / 3000 / 10000, kd 3 / 5 / 10: 0.377 pixels there, with the
+    decoder at 5 ms; with it at 8 ms, on seeds 100-104, kp 200, ki 6000 and kd 7 were no better)."""
     ki: float = 3000.0
     """Its integral gain [1/s^2]."""
     kd: float = 5.0
@@ -375,6 +376,11 @@ def hybrid_pipeline(cfg: HybridConfig = HybridConfig(), seed: int = 0, env_param
 
     p = TrackingParams(**(env_params or {}))
     T = p.dt
+    n_win = round((cfg.decode_phase - 2 * MS) / MS)  # the 1 ms windows since the estimate was updated
+    if n_win < 1 or cfg.decode_phase + 1 * MS > T + 1e-12:
+        raise ValueError(f"HybridConfig.decode_phase = {cfg.decode_phase!r} must be in [3 ms, T - 1 ms = "
+                         f"{(T - 1 * MS) * 1e3:g} ms]: the count starts with the estimate (2 ms) and the command "
+                         "must be visible before the plant's next firing")
     plant = _plant(env_params, T)
     if cfg.estimator == "template_fit":
         from .fitstages import EventReferenceStage, FitTracker, TemplateFitStage, chord_model
@@ -398,11 +404,6 @@ def hybrid_pipeline(cfg: HybridConfig = HybridConfig(), seed: int = 0, env_param
     snn = SpikingStage("snn", net, "estimate", input_population="in", input_mode="current", output_population="out",
                        readout="counts", period=1 * MS, latency=1 * MS, input_gain=gain)
     k = cfg.n_per
-    n_win = round((cfg.decode_phase - 2 * MS) / MS)  # the 1 ms windows since the estimate was updated
-    if n_win < 1 or cfg.decode_phase + 1 * MS > T + 1e-12:
-        raise ValueError(f"HybridConfig.decode_phase = {cfg.decode_phase!r} must be in [3 ms, T - 1 ms = "
-                         f"{(T - 1 * MS) * 1e3:g} ms]: the count starts with the estimate (2 ms) and the command "
-                         "must be visible before the plant's next firing")
     window = WindowSumStage("counts", "snn", (4 * k,), n_win, period=1 * MS)
     dec = DecodeStage("decode", "counts", n_per=k, window=n_win * MS, drives=RELAY_DRIVES,
                       rates=relay_curve(cfg, seed), full_scale=cfg.full_scale, period=T, phase=cfg.decode_phase)

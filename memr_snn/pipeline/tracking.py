@@ -8,7 +8,7 @@ default ``estimator="template_fit"`` (:mod:`.fitstages`):
     :mod:`.envs`' tracking task; output: the step's DVS events ``(2, H, W)``.
 ``reference`` (readout, period T, phase 1 ms)
     :class:`~memr_snn.pipeline.fitstages.EventReferenceStage`: the predictor advanced under the command that
-    drove the eye's step (the motor's output, visible since the previous step's 6 ms), the events added to the
+    drove the eye's step (the motor's output, visible since the previous step's 9 ms), the events added to the
     reference image :math:`R`; output: the residual :math:`R - L(d^-)` at the prediction :math:`d^-`.
 ``features`` (aimc, period T, phase 1 ms, latency 1 ms)
     one analog linear layer on crossbar tiles (:func:`~memr_snn.pipeline.fitstages.chord_model`, device
@@ -75,7 +75,8 @@ class HybridConfig:
     kp 80, ki 1000, kd 1, ``full_scale`` 16 and ``max_rate`` 2000)."""
     kp: float = 250.0
     """Proportional gain of the hybrid pipeline's motor PID [1/s] (:func:`tune_pid` with ``pipeline="hybrid"``
-    on seeds 100-102, kp 150 / 250 / 400, ki 1000 / 3000 / 10000, kd 3 / 5 / 10: 0.377 pixels there)."""
+    on seeds 100-102, kp 150 / 250 / 400, ki 1000 / 3000 / 10000, kd 3 / 5 / 10: 0.377 pixels there, with the
+    decoder at 5 ms; with it at 8 ms, on seeds 100-104, kp 200, ki 6000 and kd 7 were no better)."""
     ki: float = 3000.0
     """Its integral gain [1/s^2]."""
     kd: float = 5.0
@@ -106,21 +107,27 @@ class HybridConfig:
     max_rate: float = 2000.0
     """Input-neuron rate at an offset of ``full_scale`` pixels [Hz] (<= 1 / network dt)."""
     full_scale: float = 4.0
-    """Offset that drives the input neurons at ``max_rate`` [pixels]: with 3 windows of 1 ms a channel counts
-    ``n_per max_rate 3 ms / full_scale`` = 192 spikes per pixel.  The counts' noise, not that step, limits the
-    resolution: a neuron's count in a window is off by up to one spike depending on its phase, about
-    ``sqrt(n_per) / 2`` spikes over a channel (0.04 pixel rms measured against the estimate).  An input neuron
-    gains ``max_rate snn_dt offset / full_scale`` thresholds per kernel step and resets to zero, so its rate is
-    below proportional (by up to that gain); :func:`relay_curve` measures the response and the decoder inverts
-    it.  Larger offsets saturate the drive; the PID's command saturates before (``kp`` x 4 px > ``u_max``)."""
+    """Offset that drives the input neurons at ``max_rate`` [pixels]: with 6 windows of 1 ms (``decode_phase``) a
+    channel counts ``n_per max_rate 6 ms / full_scale`` = 384 spikes per pixel.  The counts' noise, not that
+    step, limits the resolution: a neuron's count over the windows is off by up to one spike depending on its
+    phase, about ``sqrt(n_per) / 2`` spikes over a channel whatever the count's length (measured against the
+    estimate: 0.05 pixel rms with 3 windows, 0.03 with 6).  An input neuron gains ``max_rate snn_dt offset /
+    full_scale`` thresholds per kernel step and resets to zero, so its rate is below proportional (by up to that
+    gain); :func:`relay_curve` measures the response and the decoder inverts it.  Larger offsets saturate the
+    drive; the PID's command saturates before (``kp`` x 4 px > ``u_max``)."""
     min_events: float = 30.0
     """``"centroid"``: events needed to update the offset estimate."""
     lead: float = 0.25
     """``"centroid"``: weight of the ON-minus-OFF centroid in the estimate (:class:`CentroidStage`)."""
     snn_dt: float = 0.25 * MS
     """Time step of the spiking stage [s]."""
-    decode_phase: float = 5 * MS
-    """When, within the control period, the motor command is computed (both pipelines) [s]."""
+    decode_phase: float = 8 * MS
+    """When, within the control period, the motor command is computed (both pipelines) [s]; the hybrid
+    pipeline's decoder counts the spikes of the ``decode_phase - 2 ms`` windows since the estimate changed (2 ms).
+    Any phase from 3 ms to ``T - 1 ms`` gives the plant the command at its next firing, so the baselines do not
+    depend on it; a later phase gives the relay a longer count (a neuron's count is off by up to one spike
+    whatever the window, so the relay's error falls as 1 / window: about 0.05 pixel rms with 3 windows, 0.03
+    with 6).  8 ms, chosen on the tuning seeds 100-104 (5 ms before: 0.390 against 0.381 pixels)."""
     aimc_device: str | None = "hfox_rram"
     """Device preset of the AIMC tiles (None: ideal)."""
     aimc_io: str = "ideal"
@@ -369,6 +376,11 @@ def hybrid_pipeline(cfg: HybridConfig = HybridConfig(), seed: int = 0, env_param
 
     p = TrackingParams(**(env_params or {}))
     T = p.dt
+    n_win = round((cfg.decode_phase - 2 * MS) / MS)  # the 1 ms windows since the estimate was updated
+    if n_win < 1 or cfg.decode_phase + 1 * MS > T + 1e-12:
+        raise ValueError(f"HybridConfig.decode_phase = {cfg.decode_phase!r} must be in [3 ms, T - 1 ms = "
+                         f"{(T - 1 * MS) * 1e3:g} ms]: the count starts with the estimate (2 ms) and the command "
+                         "must be visible before the plant's next firing")
     plant = _plant(env_params, T)
     if cfg.estimator == "template_fit":
         from .fitstages import EventReferenceStage, FitTracker, TemplateFitStage, chord_model
@@ -392,7 +404,6 @@ def hybrid_pipeline(cfg: HybridConfig = HybridConfig(), seed: int = 0, env_param
     snn = SpikingStage("snn", net, "estimate", input_population="in", input_mode="current", output_population="out",
                        readout="counts", period=1 * MS, latency=1 * MS, input_gain=gain)
     k = cfg.n_per
-    n_win = round((cfg.decode_phase - 2 * MS) / MS)  # the 1 ms windows since the estimate was updated
     window = WindowSumStage("counts", "snn", (4 * k,), n_win, period=1 * MS)
     dec = DecodeStage("decode", "counts", n_per=k, window=n_win * MS, drives=RELAY_DRIVES,
                       rates=relay_curve(cfg, seed), full_scale=cfg.full_scale, period=T, phase=cfg.decode_phase)

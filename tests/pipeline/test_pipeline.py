@@ -171,6 +171,22 @@ def test_pid_baseline_tracks():
     assert p.stage("eye").counters()["episodes"] == 1  # truncated after max_steps = 40
 
 
+def test_the_baseline_does_not_depend_on_the_decode_phase():
+    # any motor phase in [3 ms, T - 1 ms] hands the plant the command at its next firing: the same run
+    errs = []
+    for phase in (3e-3, 5e-3, 8e-3, 9e-3):
+        p = pid_pipeline(HybridConfig(decode_phase=phase), seed=1, env_params=SMALL)
+        p.run(400)
+        errs.append(p.stage("eye").records["error"])
+    assert all(e == errs[0] for e in errs[1:])
+
+
+@pytest.mark.parametrize("phase", [2e-3, 9.5e-3, 10e-3])
+def test_hybrid_refuses_a_decode_phase_outside_the_control_step(phase):
+    with pytest.raises(ValueError, match="decode_phase"):
+        hybrid_pipeline(HybridConfig(decode_phase=phase), seed=0, env_params=SMALL)
+
+
 def test_checkpoint_refuses_another_pipeline(tmp_path):
     a = Pipeline([FunctionStage("a", lambda ins: np.zeros(1), period=MS)], dt=MS)
     a.run(2)

@@ -135,7 +135,8 @@ class FaultParams:
     stuck-device alarm is raised."""
     max_stuck_weight: float = 0.05
     """Weight change of the verified synapses with a newly stuck device, as a fraction of the verified
-    synapses' programmed weight (sums of absolute values), above which the stuck-device alarm is raised."""
+    synapses' share of the crossbar's programmed weight (their number times its mean programmed weight
+    magnitude; sums of absolute values), above which the stuck-device alarm is raised."""
     drift_budget: float = 0.5
     """Relative RMS weight error from drift and relaxation (verified synapses without a stuck device) above
     which the drift alarm is raised.  The spiking decoder's ``hfox_rram`` weights (192 units, 64 hidden) reach

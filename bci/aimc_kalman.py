@@ -89,10 +89,11 @@ class AIMCKalmanDecoder(SteadyStateKalmanFilter):
                                 for i in range(len(m.matrix.tiles)))
         self._verify = {"reads": 0, "rows": 0, "energy": 0.0}
 
-    def device_health(self) -> HealthReport:
-        """Read-verify the next rows of every tile in its present snapshot against its programming
-        (:class:`~memr_snn.bci.health.TileVerifier`); the reads are counted for :meth:`energy` (``verify_J``)."""
-        rep = HealthReport(tuple(v.poll() for v in self._verifiers))
+    def device_health(self, full: bool = False) -> HealthReport:
+        """Read-verify the next rows (with ``full``: every row) of every tile in its present snapshot against its
+        programming (:class:`~memr_snn.bci.health.TileVerifier`); the reads are counted for :meth:`energy`
+        (``verify_J``)."""
+        rep = HealthReport(tuple(v.poll(full=full) for v in self._verifiers))
         self._verify["reads"] += rep.checked
         self._verify["rows"] += rep.rows
         self._verify["energy"] += rep.read_energy

@@ -248,8 +248,11 @@ def device_fault_fallback(seed: int, fault: str = "stuck_on", amount: float = 0.
     a switch, negative for a switch before the fault: a false alarm).
 
     Returns the success of the intact and the faulty block, the safety layer's bin counts, switches, detection
-    bounds, the number of devices made stuck, the last health poll of the block (the one that raised the alarm,
-    if any: the switch is latched) and the energy per bin of the block, total and of the verify reads.
+    bounds, the number of devices made stuck, the whole crossbars' health right after the fault (``whole``: every
+    device read against its programming, outside the decoder and its energy: the truth the monitor's sampled
+    polls estimate; ``beyond`` whether it exceeds a threshold of the safety layer), the last health poll of the
+    block (the one that raised the alarm, if any: the switch is latched), the polls and confirmation reads, and
+    the energy per bin of the block, total and of the verify reads.
     """
     import copy
 
@@ -273,7 +276,7 @@ def device_fault_fallback(seed: int, fault: str = "stuck_on", amount: float = 0.
         raise ValueError(f"decoder {res.config.decoder!r} under the safety layer has no device health check")
     rng = np.random.default_rng([seed, 0xDE7F, int(round(amount * 1e6)) if fault != "pause" else 0])
     onset = int(rng.integers(20, 60))
-    stuck = []
+    stuck, whole = [], []
 
     def apply() -> None:
         for cb in (prim.proj_in_.crossbar, prim.proj_out_.crossbar):
@@ -291,6 +294,7 @@ def device_fault_fallback(seed: int, fault: str = "stuck_on", amount: float = 0.
                     state = 1 if fault == "stuck_on" else -1
                 cb.inject_stuck(idx, state)
                 stuck.append(n)
+        whole.append(_whole_health(prim))
 
     dec.rearm()
     prim.reset_counters()
@@ -299,10 +303,15 @@ def device_fault_fallback(seed: int, fault: str = "stuck_on", amount: float = 0.
     e = prim.energy()
     first = dec.switches[0].bin if dec.switches else None
     polls = max(dec.health_polls_, 1)
+    fp = dec.params_
+    truth = _health_dict(whole[0]) if whole else {}
+    beyond = bool(whole) and any(c.stuck_fraction > fp.max_stuck_fraction or c.weight_error > fp.drift_budget
+                                 or c.stuck_weight_fraction > fp.max_stuck_weight for c in whole[0].crossbars)
     return {"seed": seed, "decoder": res.config.decoder, "fault": fault, "amount": amount, "onset": onset,
             "stuck_devices": int(sum(stuck)), "intact": _score(session.closed_loop()[0]), "faulty": _score(blk),
             "bins": dec.counts, "detection_bound": dec.detection_bound_,
             "device_detection_bound": dec.device_detection_bound_, "health_polls": dec.health_polls_,
+            "whole": truth, "beyond": beyond, "health_confirms": dec.health_confirms_,
             "last_health": _health_dict(dec.health_), "verify_energy_per_poll": e["verify"] / polls,
             "decode_energy_per_bin": (e["total"] - e["verify"]) / max(e["count_bins"], 1),
             "switches": [{"bin": s.bin, "source": s.source, "reason": s.reason} for s in dec.switches],
@@ -325,10 +334,27 @@ class _FaultAt:
         return self.decoder.step(x)
 
 
+def _whole_health(prim):
+    """Every device of the primary's crossbars read against its last programming, as its verifiers would on a full
+    read, without touching them or the energy counters (the truth of :func:`device_fault_fallback`)."""
+    from .health import HealthReport, assess
+
+    t = prim.network_.t
+    out = []
+    for v in prim._verifiers:
+        cb = v.crossbar
+        G = cb.read_conductances(t)
+        out.append(assess(v.name, G, v.g0, v.fault0, float(cb.device.g_min), float(cb.device.g_max),
+                          v.params.stuck_tolerance, pairs=cb.differential, k=float(cb.scale) * float(cb.polarity),
+                          g_ref=float(cb.g_ref), w0_means=v.w0_means, full=True))
+    return HealthReport(tuple(out))
+
+
 def _health_dict(rep) -> dict:
     if rep is None:
         return {}
     return {"stuck": rep.stuck, "checked": rep.checked, "stuck_fraction": rep.stuck_fraction,
-            "stuck_weight_fraction": rep.stuck_weight_fraction, "weight_error": rep.weight_error,
+            "stuck_weight_fraction": rep.stuck_weight_fraction, "weight_error": rep.weight_error, "full": rep.full,
             "crossbars": {c.name: {"weight_error": c.weight_error, "stuck_fraction": c.stuck_fraction,
+                                   "stuck_weight_fraction": c.stuck_weight_fraction,
                                    "drift_factor": c.drift_factor} for c in rep.crossbars}}

@@ -42,17 +42,29 @@ memristive devices, the devices' health (stuck devices, drift), in this order:
    :class:`~memr_snn.bci.health.HealthReport`.  A **stuck-device alarm** is raised when on any crossbar
    the fraction of the verified devices newly stuck since the last programming exceeds
    ``max_stuck_fraction``, or the weight change of the synapses they belong to exceeds
-   ``max_stuck_weight`` of the verified synapses' weight; a **drift alarm** when the relative RMS weight
-   error of the other verified synapses (drift, relaxation) exceeds ``drift_budget``.  A device fault
-   present from bin ``b`` is seen by the poll of bin ``b`` or one of the next ``health_period - 1``
-   (:attr:`SafeDecoder.device_detection_bound_` = ``health_period`` bins, default 5), provided the fault
-   shows in that poll's sample: a fault spread over the array shows in every sample (in proportion,
-   up to sampling noise); one confined to a few rows only when the rotating sweep reaches them, within
-   ``health_period`` times the primary's ``health_sweep_polls`` bins.
+   ``max_stuck_weight`` of their share of the crossbar's weight; a **drift alarm** when the relative RMS weight
+   error of the other verified synapses (drift, relaxation) exceeds ``drift_budget``.  The routine poll is a
+   sample; it only decides to read more: when on some crossbar it sees any newly stuck device or a weight error
+   above ``confirm_drift`` times the budget (and did not read every device already; newly stuck devices that an
+   earlier full read found do not count: the verifier keeps their map), the primary reads all its
+   devices in the same bin (``device_health(full=True)``, a **confirmation read**, counted in
+   :attr:`SafeDecoder.health_confirms_` and in the primary's verify energy) and the alarms are judged on that
+   full read, which is exact: no alarm unless the whole crossbar is beyond a threshold, and an alarm whenever it
+   is.  The one poll in bins ``b .. b + health_period - 1`` therefore catches a device fault present from bin
+   ``b`` (:attr:`SafeDecoder.device_detection_bound_` = ``health_period`` bins, default 5) unless its sample
+   misses the fault entirely: with a fraction :math:`f` of a crossbar's devices newly stuck (beyond the stuck
+   tolerance) and :math:`n` of its devices in the sample, at most :math:`(1 - f)^n` (0 for a crossbar read
+   whole at every poll, such as the spiking decoder's readout; :math:`(1 - 0.005)^{1024}` = 0.6 % at the
+   0.5 % threshold, below :math:`10^{-6}` from :math:`f` = 1.35 %); for drift, the probability that the
+   sampled weight error falls ``1 - confirm_drift`` of the budget below the whole crossbar's (0.1 at the
+   defaults, over five standard deviations of the spiking decoder's input-crossbar sample).  A fault confined
+   to a few rows is seen when the rotating sweep reaches them, within ``health_period`` times the primary's
+   ``health_sweep_polls`` bins.  Primaries whose ``device_health`` takes no ``full`` argument are judged on
+   their routine polls.
 
 On any fault the bin's output comes from the fallback (the switch happens in the bin the fault is
 detected), so a fault present from bin ``b`` is handled by bin ``b + detection_bound - 1`` at the
-latest (:attr:`SafeDecoder.detection_bound_`; for device faults, with the sampling caveat of item 6).
+latest (:attr:`SafeDecoder.detection_bound_`; for device faults, with the miss probability of item 6).
 Lost channels are dropped from the fallback, which becomes the exact Kalman filter of the remaining
 channels (:meth:`KalmanFilter.with_channels`); with no channel left it outputs zero velocity (``"stop"``).
 The switch is latched until :meth:`rearm`.
@@ -111,15 +123,20 @@ class FaultParams:
     the intention, so the nominal tail is far from the false-alarm probability per bin)."""
     health_period: int = 5
     """Bins between two polls of the primary's device health (primaries with ``device_health()`` only); the
-    detection bound of device faults spread over the array [bins].  Each poll of the spiking decoder reads
-    1280 devices, about 10 nJ with a conversion per device, three times its decode energy per bin: every
+    detection bound of device faults spread over the array [bins].  Each routine poll of the spiking decoder
+    reads 1280 devices, about 10 nJ with a conversion per device, three times its decode energy per bin: every
     5 bins it adds about 60 % (docs/bci.md)."""
+    confirm_drift: float = 0.8
+    """Fraction of ``drift_budget`` above which a routine poll's weight error makes the primary read all its
+    devices before the alarms are judged (a confirmation read; any newly stuck device in the sample does too).
+    1 or more: drift is judged on the routine sample alone."""
     max_stuck_fraction: float = 0.005
     """Fraction of a crossbar's verified devices newly stuck since its last programming above which the
     stuck-device alarm is raised."""
     max_stuck_weight: float = 0.05
     """Weight change of the verified synapses with a newly stuck device, as a fraction of the verified
-    synapses' programmed weight (sums of absolute values), above which the stuck-device alarm is raised."""
+    synapses' share of the crossbar's programmed weight (their number times its mean programmed weight
+    magnitude; sums of absolute values), above which the stuck-device alarm is raised."""
     drift_budget: float = 0.5
     """Relative RMS weight error from drift and relaxation (verified synapses without a stuck device) above
     which the drift alarm is raised.  The spiking decoder's ``hfox_rram`` weights (192 units, 64 hidden) reach
@@ -147,6 +164,7 @@ class FaultParams:
             raise ValueError(f"max_stuck_fraction must lie in [0, 1), got {self.max_stuck_fraction!r}")
         check_positive("max_stuck_weight", self.max_stuck_weight)
         check_positive("drift_budget", self.drift_budget)
+        check_positive("confirm_drift", self.confirm_drift)
 
 
 @dataclass(frozen=True)
@@ -189,6 +207,16 @@ def scan_threshold(p0, window: int, alpha: float) -> int:
     tail = poisson_binomial_tail(np.asarray(p0, dtype=np.float64) ** window)
     ok = np.flatnonzero(tail <= alpha)
     return int(ok[0]) if ok.size else int(tail.size)
+
+
+def _takes_full(hook) -> bool:
+    """Whether a ``device_health`` hook accepts ``full`` (a confirmation read of every device)."""
+    import inspect
+
+    try:
+        return "full" in inspect.signature(hook).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _longest_zero_run(X: np.ndarray) -> np.ndarray:
@@ -258,6 +286,7 @@ class SafeDecoder(Decoder):
         self.silence_bins_ = np.where(k <= p.max_silence_bins, k, np.inf)
         hook = getattr(self.primary, "device_health", None)
         self._health_hook = hook if callable(hook) else None
+        self._health_full = self._health_hook is not None and _takes_full(self._health_hook)
         self.device_detection_bound_ = p.health_period if self._health_hook is not None else None
         self.detection_bound_ = int(max(np.max(self.silence_bins_[self.monitored_], initial=1),
                                         p.saturation_bins, p.confidence_window, self.device_detection_bound_ or 1))
@@ -286,6 +315,7 @@ class SafeDecoder(Decoder):
         self._active: KalmanFilter | None = self.fallback_
         self.health_: HealthReport | None = None
         self.health_polls_ = 0
+        self.health_confirms_ = 0
         self._set_scan()
         self.reset()
 
@@ -362,22 +392,31 @@ class SafeDecoder(Decoder):
         target = "fallback" if self._active is not None else "stop"
         self._switch(target, f"{why}: channels {newly.tolist()}")
 
+    def _suspicious(self, rep: HealthReport) -> bool:
+        """Whether a routine poll calls for a confirmation read: a newly stuck device no earlier full read found,
+        or a weight error above ``confirm_drift`` of the budget, on a crossbar not read whole."""
+        p = self.params_
+        return any(not c.full and (c.unconfirmed > 0 or c.weight_error > p.confirm_drift * p.drift_budget)
+                   for c in rep.crossbars)
+
     def _device_alarm(self, rep: HealthReport) -> str | None:
         """The reasons of the drift and stuck-device alarms a health report raises (module docstring), drift
         first (far beyond the budget, relaxation also spreads healthy devices past the stuck tolerance), or None."""
         p = self.params_
         why = []
-        for c in rep.crossbars:
+        # with confirmation reads, a sample only asks for one; the alarms are judged on whole crossbars
+        judged = [c for c in rep.crossbars if c.full or not self._health_full]
+        for c in judged:
             if c.weight_error > p.drift_budget:
                 why.append(f"device drift (weight error {c.weight_error:.3f} on crossbar {c.name!r} > budget "
                            f"{p.drift_budget}; drift factor {c.drift_factor:.3f})")
-        for c in rep.crossbars:
+        for c in judged:
             if c.stuck_fraction > p.max_stuck_fraction:
                 why.append(f"device fault (newly stuck devices: {c.stuck} of {c.checked} verified on crossbar "
                            f"{c.name!r}, {100 * c.stuck_fraction:.2f} % > {100 * p.max_stuck_fraction:.2f} %)")
             elif c.stuck_weight_fraction > p.max_stuck_weight:
                 why.append(f"device fault (newly stuck devices: {c.stuck} of {c.checked} verified on crossbar "
-                           f"{c.name!r} change {100 * c.stuck_weight_fraction:.1f} % of the verified weight > "
+                           f"{c.name!r} change {100 * c.stuck_weight_fraction:.1f} % of their share of the weight > "
                            f"{100 * p.max_stuck_weight:.1f} %)")
         return "; ".join(why) or None
 
@@ -408,6 +447,9 @@ class SafeDecoder(Decoder):
         if self.source == "primary" and self._health_hook is not None and (self.n_in - 1) % p.health_period == 0:
             self.health_ = self._health_hook()
             self.health_polls_ += 1
+            if self._health_full and self._suspicious(self.health_):
+                self.health_ = self._health_hook(full=True)
+                self.health_confirms_ += 1
             why = self._device_alarm(self.health_)
             if why is not None:
                 self._switch("fallback", why)

@@ -78,11 +78,11 @@ lifetime projects the wear of the simulated schedule with the endurance model);
 device can still take.
 
 **Health** (:meth:`~SpikingCrossbarDecoder.device_health`): each call read-verifies the next rows of both
-crossbars against their last programming (:class:`~memr_snn.bci.health.CrossbarVerifier`, ``verify``
-settings): devices newly stuck since then and the weight error of drift and relaxation, in a
-:class:`~memr_snn.bci.health.HealthReport`; :class:`~memr_snn.bci.safety.SafeDecoder` polls it.  The
-verify reads are counted in the decode counters and priced in :meth:`~SpikingCrossbarDecoder.energy`
-(``verify``).
+crossbars (or, with ``full=True``, every row: the safety layer's confirmation read) against their last
+programming (:class:`~memr_snn.bci.health.CrossbarVerifier`, ``verify`` settings): devices newly stuck since
+then and the weight error of drift and relaxation, in a :class:`~memr_snn.bci.health.HealthReport`;
+:class:`~memr_snn.bci.safety.SafeDecoder` polls it.  The verify reads are counted in the decode counters and
+priced in :meth:`~SpikingCrossbarDecoder.energy` (``verify``).
 
 **Energy** (:meth:`~SpikingCrossbarDecoder.energy`): every :meth:`~SpikingCrossbarDecoder.step` counts the
 rows it drives and the bins in which each crossbar is active; with the device layer's read energy they
@@ -602,13 +602,14 @@ class SpikingCrossbarDecoder(Decoder):
         return net.get_state(self.readout_, "i_e") / _I_SCALE + self.bias_
 
     # -- health ---------------------------------------------------------------------------------
-    def device_health(self) -> HealthReport:
-        """Read-verify the next rows of both crossbars at the present time against their last programming
-        (:class:`~memr_snn.bci.health.CrossbarVerifier`); the reads, rows and read energy go into the decode
-        counters (:meth:`energy`'s ``verify`` term).  Returns the poll's :class:`~memr_snn.bci.health.HealthReport`."""
+    def device_health(self, full: bool = False) -> HealthReport:
+        """Read-verify the next rows of both crossbars (with ``full``: every row) at the present time against their
+        last programming (:class:`~memr_snn.bci.health.CrossbarVerifier`); the reads, rows and read energy go into
+        the decode counters (:meth:`energy`'s ``verify`` term).  Returns the poll's
+        :class:`~memr_snn.bci.health.HealthReport`."""
         self._check_fitted()
         t = self.network_.t
-        rep = HealthReport(tuple(v.poll(t) for v in self._verifiers))
+        rep = HealthReport(tuple(v.poll(t, full=full) for v in self._verifiers))
         c = self._counters
         c["verify_reads"] += rep.checked
         c["verify_rows"] += rep.rows

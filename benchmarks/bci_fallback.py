@@ -16,8 +16,10 @@ crossbar decoder (``snn``, ``hfox_rram``) under ``FaultParams()`` (device health
 ``health_period`` = 5 bins); per seed one fitted session, then one block per device fault of
 :func:`memr_snn.bci.experiments.device_fault_fallback` (devices newly stuck in both crossbars at a random bin
 20-59 of the block, or every device aged by a pause), and fault-free closed-loop blocks of about
-``--device-hours`` hours per seed, re-armed after each block: every switch there is a false alarm.  Prints
-markdown tables.
+``--device-hours`` hours per seed, re-armed after each block: every switch there is a false alarm.  Each fault's
+run also reads every device right after the fault, outside the decoder and its energy (the whole crossbars'
+health: whether the fault is beyond a threshold of the monitor); ``--runs`` prints every run.  Prints markdown
+tables.
 """
 
 from __future__ import annotations
@@ -85,66 +87,91 @@ def _label(fault: str, amount: float) -> str:
     return f"{100 * amount:g} % {fault.replace('_', ' ')}"
 
 
-def device_faults(seeds, hours: float, rows: bool = True) -> None:
+def device_faults(seeds, hours: float, rows: bool = True, runs: bool = False) -> None:
     fp = FaultParams()
     sessions = {s: run_session(replace(SessionConfig(), decoder="snn", safety=fp, closed_loop_blocks=1), seed=s)
                 for s in seeds}
     if rows:
-        device_rows(seeds, sessions)
+        device_rows(seeds, sessions, runs)
     device_false_alarms(seeds, sessions, hours)
 
 
-def device_rows(seeds, sessions) -> None:
-    print("| device fault | devices stuck | bins to fallback (per seed) | max | lost bins | first reason | "
-          "weight error at the alarm or the block's end | success of the block |")
-    print("|---|---|---|---|---|---|---|---|")
-    energy = []
+def device_rows(seeds, sessions, runs: bool = False) -> None:
+    print("| device fault | devices stuck | beyond a threshold (whole crossbars, runs) | bins to fallback (per seed) "
+          "| max where beyond | alarms where not beyond | lost bins | first reason | confirmation reads | "
+          "weight error, whole crossbars | success of the block |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    energy, detail = [], []
     for fault, amount in DEVICE_ROWS:
-        bins, lost, reasons, werr, succ, stuck = [], 0, [], [], [], []
+        bins, lost, reasons, werr, succ, stuck, beyond, conf = [], 0, [], [], [], [], [], []
         for s in seeds:
             r = device_fault_fallback(s, fault, amount, session=sessions[s])
             bins.append(r["bins_to_fallback"])
+            beyond.append(r["beyond"])
+            conf.append(r["health_confirms"])
             lost += r["bins"]["n_in"] - r["bins"]["n_out"]
             reasons.append(r["switches"][0]["reason"].split(" (")[0] if r["switches"] else "-")
-            werr.append(r["last_health"].get("weight_error", float("nan")))
+            werr.append(r["whole"].get("weight_error", float("nan")))
             succ.append(r["faulty"]["success_rate"])
             stuck.append(r["stuck_devices"])
-            energy.append((r["verify_energy_per_poll"], r["decode_energy_per_bin"]))
+            energy.append((r["verify_energy_per_poll"], r["decode_energy_per_bin"], r["health_confirms"]))
+            w = r["whole"]["crossbars"]
+            detail.append(f"| {_label(fault, amount)} | {s} | {r['onset']} | {r['onset'] % 5} | "
+                          + " / ".join(f"{100 * c['stuck_fraction']:.3f} %, {100 * c['stuck_weight_fraction']:.1f} %, "
+                                       f"{c['weight_error']:.3f}" for c in w.values())
+                          + f" | {'yes' if r['beyond'] else 'no'} | {r['bins_to_fallback']} | {r['health_confirms']} "
+                          f"| {reasons[-1]} |")
         shown = ", ".join("none" if b is None else str(b) for b in bins)
-        top = max((b for b in bins if b is not None), default=None)
-        print(f"| {_label(fault, amount)} | {int(np.mean(stuck))} | {shown} | {top if top is not None else '-'} "
-              f"| {lost} | {', '.join(sorted(set(reasons)))} | {np.nanmin(werr):.2f}-{np.nanmax(werr):.2f} "
-              f"| {np.mean(succ):.2f} |", flush=True)
-    ev = np.array([e for e in energy if np.isfinite(e[1]) and e[1] > 0])
-    print(f"\nverify energy per poll {np.median(ev[:, 0]) * 1e9:.2f} nJ (median); decode energy per bin "
-          f"{np.median(ev[:, 1]) * 1e9:.2f} nJ (median of the blocks that decoded on the primary)")
+        hit = [b for b, z in zip(bins, beyond, strict=True) if z]
+        missed = sum(1 for b in hit if b is None)
+        top = "-" if not hit else (f"{missed} missed" if missed else str(max(hit)))
+        dev = sum(1 for b, z, rs in zip(bins, beyond, reasons, strict=True) if not z and rs.startswith("device"))
+        print(f"| {_label(fault, amount)} | {int(np.mean(stuck))} | {sum(beyond)} of {len(seeds)} | {shown} | {top} "
+              f"| {dev} | {lost} | {', '.join(sorted(set(reasons)))} | {sum(conf)} "
+              f"| {np.nanmin(werr):.2f}-{np.nanmax(werr):.2f} | {np.mean(succ):.2f} |", flush=True)
+    ev = np.array([e for e in energy if np.isfinite(e[1]) and e[1] > 0 and e[2] == 0])
+    print(f"\nverify energy per routine poll {np.median(ev[:, 0]) * 1e9:.2f} nJ (median of the blocks without a "
+          f"confirmation read); decode energy per bin {np.median(ev[:, 1]) * 1e9:.2f} nJ (median of the blocks that "
+          f"decoded on the primary)")
+    if runs:
+        print("\n| device fault | seed | onset bin | onset phase (bin mod 5) | whole in / out: stuck, stuck weight, "
+              "weight error | beyond | bins to fallback | confirmation reads | first reason |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        print("\n".join(detail))
 
 
 def device_false_alarms(seeds, sessions, hours: float) -> None:
     print("\n| seed | hours | hours polled | switches (device fault / device drift / lost channels / other) | "
-          "false alarms per hour | device alarms per polled hour | largest weight error at a block's last poll |")
-    print("|---|---|---|---|---|---|---|")
-    tot_h, tot_p, tot_n, tot_d = 0.0, 0.0, 0, 0
+          "false alarms per hour | device alarms per polled hour | confirmation reads | verify energy per polled bin "
+          "| largest weight error at a block's last poll |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    tot_h, tot_p, tot_n, tot_d, tot_c, ver = 0.0, 0.0, 0, 0, 0, []
     for s in seeds:
         res = sessions[s]
         dec, rng = res.decoder, np.random.default_rng([s, 0xDEF0])
-        bins, polled, kinds = 0, 0, {"device fault": 0, "device drift": 0, "lost channels": 0, "other": 0}
+        bins, polled, conf, kinds = 0, 0, 0, {"device fault": 0, "device drift": 0, "lost channels": 0, "other": 0}
         werr = 0.0
+        dec.primary.reset_counters()
         while bins * res.config.task.bin_width < hours * 3600:
             dec.rearm()
             blk = run_block(res.cortex, res.task, res.user, target_sequence(res.config.task, 32, rng), dec)
             bins += len(blk.counts)
             polled += min(dec.health_polls_ * dec.params_.health_period, dec.counts["primary"])
+            conf += dec.health_confirms_
             assert dec.counts["n_in"] == dec.counts["n_out"] == len(blk.counts)
             werr = max(werr, dec.health_.weight_error if dec.health_ is not None else 0.0)
             for ev_ in dec.switches:
                 kinds[next((k for k in kinds if ev_.reason.startswith(k)), "other")] += 1
+        e = dec.primary.energy()
+        ver.append(e["verify"] / max(polled, 1))
         h, hp = (x * res.config.task.bin_width / 3600 for x in (bins, polled))
         n, d = sum(kinds.values()), kinds["device fault"] + kinds["device drift"]
-        tot_h, tot_p, tot_n, tot_d = tot_h + h, tot_p + hp, tot_n + n, tot_d + d
+        tot_h, tot_p, tot_n, tot_d, tot_c = tot_h + h, tot_p + hp, tot_n + n, tot_d + d, tot_c + conf
         print(f"| {s} | {h:.2f} | {hp:.2f} | {kinds['device fault']} / {kinds['device drift']} / "
-              f"{kinds['lost channels']} / {kinds['other']} | {n / h:.2f} | {d / hp:.2f} | {werr:.2f} |", flush=True)
-    print(f"| all | {tot_h:.2f} | {tot_p:.2f} | {tot_n} | {tot_n / tot_h:.2f} | {tot_d / tot_p:.2f} | |")
+              f"{kinds['lost channels']} / {kinds['other']} | {n / h:.2f} | {d / hp:.2f} | {conf} "
+              f"| {ver[-1] * 1e9:.2f} nJ | {werr:.2f} |", flush=True)
+    print(f"| all | {tot_h:.2f} | {tot_p:.2f} | {tot_n} | {tot_n / tot_h:.2f} | {tot_d / tot_p:.2f} | {tot_c} "
+          f"| {np.median(ver) * 1e9:.2f} nJ (median) | |")
 
 
 def main() -> None:
@@ -161,6 +188,8 @@ def main() -> None:
     ap.add_argument("--device-hours", type=float, default=0.1,
                     help="fault-free closed-loop time per seed of part 3 [h]")
     ap.add_argument("--skip-device-faults", action="store_true", help="part 3 without the device-fault rows")
+    ap.add_argument("--runs", action="store_true", help="part 3: also a table of every device-fault run (onset, "
+                    "whole-crossbar health, bins to fallback)")
     a = ap.parse_args()
     fp = FaultParams(scan_bins=(5, 10, 15), scan_tail=a.scan_tail)
     if not a.skip_latency and not a.devices_only:
@@ -168,7 +197,7 @@ def main() -> None:
     if not a.skip_false_alarms and not a.devices_only:
         false_alarms(a.seeds, a.hours, fp)
     if a.devices or a.devices_only:
-        device_faults(a.seeds, a.device_hours, rows=not a.skip_device_faults)
+        device_faults(a.seeds, a.device_hours, rows=not a.skip_device_faults, runs=a.runs)
 
 
 if __name__ == "__main__":

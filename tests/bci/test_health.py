@@ -1,6 +1,7 @@
 """Device health of the spiking crossbar decoder (read-verify of rotating rows) and the safety layer's stuck-device
 and drift alarms; mid-session fault injection and ageing in the device layer."""
 
+import copy
 import dataclasses
 import logging
 import math
@@ -52,7 +53,7 @@ def _hand(cb, t, g0, fault0, tol):
     hit = newly[0::2] | newly[1::2]
     return {"checked": G.size, "stuck": int(newly.sum()), "stuck_fraction": newly.sum() / G.size,
             "stuck_weight_fraction": np.abs(w - w0)[hit].sum() / np.abs(w0).sum(),
-            "weight_error": math.sqrt(np.sum((w - w0)[~hit] ** 2) / np.sum(w0[~hit] ** 2)),
+            "weight_error": math.sqrt(np.mean((w - w0)[~hit] ** 2) / np.mean(w0 ** 2)),
             "drift_factor": alpha, "read_energy": cb.v_read ** 2 * cb.t_read * G.sum()}, newly
 
 
@@ -149,9 +150,10 @@ def test_injection_and_ageing_refuse_bad_input():
         cb.read_conductances(devices=(5, 2))
 
 
-def _safe_spiking(params=None, preset="hfox_rram", seed=0, n_units=24, n_hidden=5):
+def _safe_spiking(params=None, preset="hfox_rram", seed=0, n_units=24, n_hidden=5, verify=None):
     cortex, X, y = _data(n_units, 400, seed)
-    prim = SpikingCrossbarDecoder(SpikingDecoderParams(preset=preset, **{**_SMALL, "n_hidden": n_hidden}))
+    prim = SpikingCrossbarDecoder(SpikingDecoderParams(preset=preset, verify=verify or VerifyParams(),
+                                                       **{**_SMALL, "n_hidden": n_hidden}))
     return cortex, SafeDecoder(prim, params=params).fit(X, y)
 
 
@@ -218,6 +220,70 @@ def test_drift_alarm_only_beyond_the_budget():
     assert dec.switches and dec.switches[0].reason.startswith("device drift")
 
 
+def _one_visible_per_row(cb):
+    """In every row of a crossbar, the healthy device programmed lowest (a stuck ON there is beyond the tolerance)."""
+    g, f = np.asarray(cb.g), np.asarray(cb.fault)
+    rng_ = cb.device.g_max - cb.device.g_min
+    pick = []
+    for lo, hi in zip(np.r_[0, np.cumsum(np.bincount(cb.tiling.pre, minlength=cb.n_pre))[:-1]] * cb.per,
+                      np.cumsum(np.bincount(cb.tiling.pre, minlength=cb.n_pre)) * cb.per, strict=True):
+        ok = np.flatnonzero(f[lo:hi] == 0)
+        j = lo + ok[np.argmin(g[lo:hi][ok])]
+        assert g[j] < cb.device.g_min + 0.5 * rng_
+        pick.append(j)
+    return np.array(pick)
+
+
+def test_a_fault_at_every_phase_of_the_poll_cycle_falls_back_within_the_bound():
+    """The bound by construction: the routine poll reads 2 of the input crossbar's 72 rows (a sweep every 36 polls),
+    the fault (one device stuck ON in every row, about 10 % of the devices; all but at most one row's beyond the
+    stuck tolerance) shows in every sample, so the one poll in
+    bins onset .. onset + 4 asks for a confirmation read of every device, which sees the whole fault: at each of
+    the 5 phases of the poll cycle the switch comes within health_period bins, after exactly one confirmation, no
+    bin lost; the same run without the fault polls without an alarm or a confirmation read."""
+    fp = FaultParams(max_silence_bins=10 ** 6)
+    cortex, base = _safe_spiking(fp, verify=VerifyParams(devices_per_poll=20))
+    prim = base.primary
+    assert prim._verifiers[0].rows_per_poll == 2 and prim.health_sweep_polls == 36
+    counts = cortex.sample(_velocity(40, 8), 0.02).astype(float)
+    clean = copy.deepcopy(base)
+    for z in counts:
+        clean.step(z)
+    assert clean.switches == [] and clean.health_confirms_ == 0 and clean.health_polls_ == 8
+    for phase in range(fp.health_period):
+        dec = copy.deepcopy(base)
+        onset = 20 + phase
+        for i, z in enumerate(counts):
+            if i == onset:
+                cb = dec.primary.proj_in_.crossbar
+                cb.inject_stuck(_one_visible_per_row(cb), 1)
+            dec.step(z)
+        _check_accounting(dec, len(counts))
+        first = dec.switches[0]
+        assert onset <= first.bin <= onset + fp.health_period - 1, phase
+        assert first.reason.startswith("device fault (newly stuck devices: ")
+        assert " of 720 verified on crossbar 'in'" in first.reason  # judged on the whole input crossbar
+        assert dec.health_confirms_ == 1 and dec.health_.full
+
+
+def test_a_confirmation_read_decides_on_the_whole_crossbar_and_is_priced():
+    """One device stuck ON (1 of 720): a routine poll that samples its row sees 1 of 20 (5 %, above the 0.5 %
+    threshold), asks for a confirmation read, and the whole crossbar (0.14 %) raises no alarm; the verifier keeps
+    the device on its map, so the next sweep does not ask again; every read is priced (routine and full)."""
+    fp = FaultParams(max_silence_bins=10 ** 6, health_period=1)
+    cortex, dec = _safe_spiking(fp, verify=VerifyParams(devices_per_poll=20))
+    prim = dec.primary
+    cb = prim.proj_in_.crossbar
+    cb.inject_stuck(_one_visible_per_row(cb)[:1], 1)
+    prim.reset_counters()
+    for z in cortex.sample(_velocity(72, 9), 0.02).astype(float):  # two sweeps
+        dec.step(z)
+    assert dec.switches == [] and dec.health_polls_ == 72 and dec.health_confirms_ == 1
+    n_out = prim.proj_out_.crossbar.n_devices
+    e = prim.energy()
+    assert e["count_verify_reads"] == 72 * (20 + n_out) + cb.n_devices + n_out
+
+
 def test_digital_primary_is_not_polled():
     cortex, X, y = _data(12, 400, 3)
     dec = SafeDecoder(KalmanFilter(), params=FaultParams(health_period=2)).fit(X, y)
@@ -230,7 +296,8 @@ def test_digital_primary_is_not_polled():
 @pytest.mark.parametrize("field, value, exc", [
     ("health_period", 0, ValueError), ("health_period", 1.5, TypeError), ("max_stuck_fraction", -0.1, ValueError),
     ("max_stuck_fraction", 1.0, ValueError), ("max_stuck_weight", 0.0, ValueError),
-    ("drift_budget", float("nan"), ValueError), ("drift_budget", -1.0, ValueError)])
+    ("drift_budget", float("nan"), ValueError), ("drift_budget", -1.0, ValueError),
+    ("confirm_drift", 0.0, ValueError)])
 def test_bad_fault_params_name_the_parameter(field, value, exc):
     with pytest.raises(exc, match=field):
         FaultParams(**{field: value})

@@ -5,7 +5,7 @@ Each neuron model is a plug-in module of :mod:`memr_snn.kernel.models` (``lif``,
 run loop reaches them through the registry's dispatchers.  This module re-exports the kernels
 that tests and other modules import by their names: the current-based (A)LIF step, range
 step, k-step closed form (:func:`lif_advance`; its equations are in :mod:`memr_snn.kernel.models.lif`)
-and idle test; the conductance-based step with its polynomial ``exp``; the TSM step.
+and idle test; the conductance-based step with its plain-arithmetic ``exp`` (Padé and polynomial); the TSM step.
 """
 
 from .models.cond import EXP_NEG_MIN, cond_decay, cond_step_one, cond_step_range, exp_neg

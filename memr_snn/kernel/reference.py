@@ -19,6 +19,7 @@ __all__ = [
     "uniform01_ref",
     "lif_step_ref",
     "cond_step_ref",
+    "relax_ref",
     "tsm_step_ref",
     "exp_neg_ref",
     "lif_advance_ref",
@@ -81,12 +82,28 @@ def exp_neg_ref(x: np.ndarray) -> np.ndarray:
     return np.where(x < -8.0, np.exp(x), p)
 
 
+def relax_ref(v, num, x, k2):
+    """Twin of :func:`memr_snn.kernel.models.cond.relax`: the [6/6] Padé form of the exponential-Euler update."""
+    x2 = x * x
+    e = ((x2 * (1.0 / 665280.0) + 1.0 / 792.0) * x2 + 5.0 / 44.0) * x2 + 1.0
+    o = (x2 * (1.0 / 15840.0) + 1.0 / 66.0) * x2 + 0.5
+    xo = x * o
+    return (v * (e + xo) - (k2 * num) * o) / (e - xo)
+
+
 def cond_step_ref(c, v, ge, gi, a, ib, ref):
-    """Vectorised exponential-Euler step of conductance-based LIF neurons."""
+    """Vectorised exponential-Euler step of conductance-based LIF neurons (twin of
+    :func:`memr_snn.kernel.models.cond.cond_step_scalar`: Padé form for ``|x| <= 1``, else ``exp_neg``)."""
     free = ref <= 0
     gtot = c[:, L.C_GL] + ge + gi
-    vinf = (c[:, L.C_GL] * c[:, L.C_VREST] + ge * c[:, L.C_EE] + gi * c[:, L.C_EI] + ib) / gtot
-    v_new = np.where(free, vinf + (v - vinf) * exp_neg_ref(gtot * (-c[:, L.C_DT] / c[:, L.C_CM])), v)
+    k = -c[:, L.C_DT] / c[:, L.C_CM]
+    x = gtot * k
+    num = c[:, L.C_GL] * c[:, L.C_VREST] + ge * c[:, L.C_EE] + gi * c[:, L.C_EI] + ib
+    vinf = num / gtot
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        exact = vinf + (v - vinf) * exp_neg_ref(x)
+        pade = relax_ref(v, num, x, 2.0 * k)
+    v_new = np.where(free, np.where(np.abs(x) > 1.0, exact, pade), v)
     return v_new, ge * c[:, L.C_PE], gi * c[:, L.C_PI], a * c[:, L.C_PA], np.where(free, ref, ref - 1)
 
 

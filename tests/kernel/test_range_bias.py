@@ -9,12 +9,12 @@ bias-reading loop: ``v_rest + R * -0.0`` equals ``v_rest + R * 0.0`` for ``v_res
 
 import numpy as np
 import pytest
+from memr_snn.networks import cuba, cuba_alif
 
 from memr_snn.kernel import layout as L
 from memr_snn.kernel.layout import I_TYPE, N_ICOEF, T_ALIF, T_COND, T_LIF
 from memr_snn.kernel.loop import flag_bias
 from memr_snn.kernel.models.lif import lif_step_range
-from memr_snn.networks import cuba, cuba_alif
 
 
 def _flags_ref(dense_ranges, gi, ib):

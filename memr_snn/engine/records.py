@@ -6,6 +6,8 @@ arrays replaced since (a checkpoint restore, new monitors) are the ones the kern
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..kernel import records as R
 from ..kernel.layout import I_TYPE
 from ..kernel.models import selector
@@ -43,5 +45,5 @@ def run_records(sim, pop_counts, mon_out, mon_ooff, mon_nsamp) -> tuple:
     ring = R.Ring(sim.buf, sim.touched, sim.tcount, sim.pending)
     record = R.Record(sim.rec_flag, sim.n_rec_max, sim.spk_step, sim.spk_id, sim.spk_n, pop_counts, sim.mon_every,
                       sim.mon_eptr, sim.mon_gid, sim.mon_var, mon_out, mon_ooff, mon_nsamp)
-    scratch = R.Scratch(sim.spikes, sim.fired, sim.scratch)
+    scratch = R.Scratch(sim.spikes, sim.fired, sim.scratch, np.ones(sim.dense_ranges.shape[0], dtype=np.uint8))
     return neurons(sim), inputs, synapses, crossbars, plastic, ring, record, scratch

@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit
 
 from .crossbar import prefetch, prefetch_row, read_row_cached, read_row_qs
-from .layout import V_A, V_IB, V_SE, V_SI, V_V
+from .layout import I_TYPE, T_ALIF, T_LIF, V_A, V_IB, V_SE, V_SI, V_V
 from .models import advance, can_idle, step_fire_one, step_fire_range, step_fire_scalar
 from .plasticity import (
     PI_ELIG,
@@ -229,6 +229,28 @@ def _push(dense, doff, slot, n_slots, delay, rec, posts, weights, syn_delay, d0,
 
 
 @njit(cache=True, error_model="numpy")
+def flag_bias(dense_ranges, gi, ib, range_bias):
+    """``range_bias[r] = 0`` where dense range ``r`` is a homogeneous (A)LIF range whose neurons all have the
+    bias current ``+0.0``, else 1.
+
+    Run once per compiled call (the bias changes only between calls): the range step of such a range
+    (:func:`memr_snn.kernel.models.lif.lif_step_range`, given an empty bias array) then does not read the
+    bias at every step.  ``-0.0`` counts as a bias (``v_rest + R * -0.0`` may differ from ``v_rest + R * 0.0``
+    in its sign), so the result is the same bit for bit.
+    """
+    for r in range(dense_ranges.shape[0]):
+        lo, hi, g = dense_ranges[r, 0], dense_ranges[r, 1], dense_ranges[r, 2]
+        flag = 1
+        if g >= 0 and (gi[g, I_TYPE] == T_LIF or gi[g, I_TYPE] == T_ALIF):
+            flag = 0
+            for j in range(lo, hi):
+                if ib[j] != 0.0 or math.copysign(1.0, ib[j]) < 0.0:
+                    flag = 1
+                    break
+        range_bias[r] = flag
+
+
+@njit(cache=True, error_model="numpy")
 def _integrate_ranges(dr, models, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, be, bi, spikes, nspk):
     """Dense path: deliver the due slot (``be``, ``bi``) and integrate every neuron.
 
@@ -260,6 +282,31 @@ def _prefetch_spike(g, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo,
         if proj_xb[pr] >= 0 and (proj_xc[pr] == 0 or proj_xc[pr] == 2):
             row = proj_ipo[pr] + g - proj_pre_lo[pr]
             prefetch_row(proj_xb[pr], syn_indptr[row], syn_indptr[row + 1], xi, xg, xnu)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _prefetch_rows(spikes, nspk, syn):
+    """Prefetch the synapse rows (targets and float weights) of every spike of the step, before any is pushed.
+
+    A step's rows lie scattered over the CSR arrays (megabytes at 16 000 neurons), so pushing them one
+    after the other waits for memory at the start of each row; asked for together, their cache lines
+    arrive in parallel.  One prefetch per 64-byte line: 16 targets (int32), 8 weights (float64).
+    """
+    pop_of, pop_out_ptr, pop_out_proj = syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj
+    syn_indptr, syn_post, syn_w = syn.syn_indptr, syn.syn_post, syn.syn_w
+    for q in range(nspk):
+        g = spikes[q]
+        pop = pop_of[g]
+        for e in range(pop_out_ptr[pop], pop_out_ptr[pop + 1]):
+            pr = pop_out_proj[e]
+            row = syn.proj_ipo[pr] + g - syn.proj_pre_lo[pr]
+            so = syn.proj_so[pr]
+            lo_k = so + syn_indptr[row]
+            hi_k = so + syn_indptr[row + 1]
+            for k in range(lo_k, hi_k, 16):
+                prefetch(syn_post, k)
+            for k in range(lo_k, hi_k, 8):
+                prefetch(syn_w, k)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -414,8 +461,10 @@ def phase_integrate(slot, dense, nspk, nrn, syn, xbr, ring, scr):
         dense_ranges, buf = nrn.dense_ranges, ring.buf
         for r in range(dense_ranges.shape[0]):
             n0 = nspk
+            # a range without bias currents gets an empty bias array (flag_bias): its loop skips the reads
             nspk = _integrate_ranges(
-                dense_ranges[r:r + 1], nrn.models, gc, gi, group, v, se, si, a, ib, ref, scr.fired, scr.scratch,
+                dense_ranges[r:r + 1], nrn.models, gc, gi, group, v, se, si, a,
+                ib if scr.range_bias[r] != 0 else ib[:0], ref, scr.fired, scr.scratch,
                 buf[slot, 0], buf[slot, 1], spikes, nspk,
             )
             if xbr is not None:
@@ -492,6 +541,8 @@ def phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr):
     proj_pre_lo, proj_ipo, proj_so = syn.proj_pre_lo, syn.proj_ipo, syn.proj_so
     syn_indptr, syn_post, syn_w, syn_delay = syn.syn_indptr, syn.syn_post, syn.syn_w, syn.syn_delay
     buf, pending, touched, tcount = ring.buf, ring.pending, ring.touched, ring.tcount
+    if xbr is None:  # float storage only: every row of the step asked for at once (crossbar rows: below)
+        _prefetch_rows(spikes, nspk, syn)
     for q in range(nspk):
         g = spikes[q]
         pop = pop_of[g]
@@ -689,6 +740,8 @@ def run_chunk(t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, ring, rec, scr):
     """
     n_slots = ring.buf.shape[0]
     spk_cap = rec.spk_step.shape[0]
+    if dense:
+        flag_bias(nrn.dense_ranges, nrn.gi, nrn.ib, scr.range_bias)
     for s in range(n_steps):
         t = t0 + s
         if rec.spk_n[0] + rec.n_rec_max > spk_cap:

@@ -60,5 +60,6 @@ Record = namedtuple("Record", [
     "mon_every", "mon_eptr", "mon_gid", "mon_var", "mon_out", "mon_ooff", "mon_nsamp",
 ])
 
-#: per-step scratch: the step's spikes, dense-mode spike flags, a float scratch row
-Scratch = namedtuple("Scratch", ["spikes", "fired", "scratch"])
+#: per-step scratch: the step's spikes, dense-mode spike flags, a float scratch row; ``range_bias`` (uint8, one per
+#: dense range): whether a range's neurons have bias currents (set at the start of each call, ``loop.flag_bias``)
+Scratch = namedtuple("Scratch", ["spikes", "fired", "scratch", "range_bias"])

@@ -176,6 +176,12 @@ def lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, ref_steps, a_jum
     to the synaptic state first and cleared (delivery fused into the update).
     Same arithmetic, in the same order, as delivery, :func:`lif_step_one` and
     the threshold test.
+
+    An empty ``ib`` (``ib.shape[0] == 0``) says that every neuron of the range has the bias
+    current ``+0.0`` (the caller checked, :func:`memr_snn.kernel.loop.flag_bias`): ``v_inf`` is then
+    the same ``v_rest + R * 0.0`` for all of them, computed once, and the loop does not read the
+    bias array (8 of its about 90 bytes of memory traffic per neuron); the result is the same, bit
+    for bit.
     """
     vrest, r, pm = gc[g, C_VREST], gc[g, C_R], gc[g, C_PM]
     ce, ci = gc[g, C_CE1], gc[g, C_CI1]
@@ -183,11 +189,35 @@ def lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, ref_steps, a_jum
     vth, beta, vreset = gc[g, C_VTH], gc[g, C_BETA], gc[g, C_VRESET]
     rnew = ref_steps - 1 if ref_steps > 1 else 0
     count = 0
+    no_bias = ib.shape[0] == 0
+    vinf0 = vrest + r * 0.0  # v_inf of a neuron with bias +0.0 (as the loops below compute it)
+    if no_bias:
+        ib = v  # any array of the range's length: not read below
     # Work on views starting at 0: numba then proves indices non-negative and
     # drops its wraparound checks, which is what lets the loop vectorise.
     v_, se_, si_, a_, ib_ = v[lo:hi], se[lo:hi], si[lo:hi], a[lo:hi], ib[lo:hi]
     ref_, fired_, be_, bi_ = ref[lo:hi], fired[lo:hi], be[lo:hi], bi[lo:hi]
-    if a_jump == 0.0 and pa == 1.0 and beta == 0.0:
+    plain = a_jump == 0.0 and pa == 1.0 and beta == 0.0
+    if plain and no_bias:
+        # the common case (CUBA): the loop below with v_inf hoisted
+        for j in range(hi - lo):
+            sej = se_[j] + be_[j]
+            sij = si_[j] + bi_[j]
+            be_[j] = 0.0
+            bi_[j] = 0.0
+            vn = vinf0 + (v_[j] - vinf0) * pm + sej * ce + sij * ci
+            rj = ref_[j]
+            vn = vn if rj <= 0 else v_[j]
+            rj = rj - 1 if rj > 0 else rj
+            se_[j] = sej * pe
+            si_[j] = sij * pi
+            f = vn > vth
+            v_[j] = vreset if f else vn
+            ref_[j] = rnew if f else rj
+            fired_[j] = f
+            count += f
+        return count
+    if plain:
         # plain LIF: the adaptation arithmetic would be exact no-ops; skip its memory traffic
         for j in range(hi - lo):
             sej = se_[j] + be_[j]
@@ -204,6 +234,27 @@ def lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, ref_steps, a_jum
             f = vn > vth
             v_[j] = vreset if f else vn
             ref_[j] = rnew if f else rj
+            fired_[j] = f
+            count += f
+        return count
+    if no_bias:
+        # ALIF (the adaptation below) with v_inf hoisted
+        for j in range(hi - lo):
+            sej = se_[j] + be_[j]
+            sij = si_[j] + bi_[j]
+            be_[j] = 0.0
+            bi_[j] = 0.0
+            vn = vinf0 + (v_[j] - vinf0) * pm + sej * ce + sij * ci
+            rj = ref_[j]
+            vn = vn if rj <= 0 else v_[j]
+            rj = rj - 1 if rj > 0 else rj
+            se_[j] = sej * pe
+            si_[j] = sij * pi
+            aj = a_[j] * pa
+            f = vn > vth + beta * aj
+            v_[j] = vreset if f else vn
+            ref_[j] = rnew if f else rj
+            a_[j] = aj + a_jump if f else aj
             fired_[j] = f
             count += f
         return count

@@ -14,7 +14,9 @@ conductance-free LIF neurons (``SMA_NEURON``), all to all, pair STDP, in the eve
     a differential pair of nonlinear devices with cycle-to-cycle noise per synapse: every change
     becomes a stochastically rounded pulse count and runs through the device law;
 ``reward``
-    reward-modulated STDP (multiplicative dependence) on the ``pulsed`` crossbar, reward 1.
+    reward-modulated STDP (multiplicative dependence) on the ``pulsed`` crossbar, reward 1 (not
+    in the default set: every step sends every synapse's eligibility to its devices, about 20 CPU
+    seconds per simulated second at the default size).
 
 Each measurement is a fresh process (``OPENBLAS_NUM_THREADS=1``) that reports CPU time
 (``time.process_time``):
@@ -94,7 +96,7 @@ def measure(python: str, storage: str, n_in: int, n_out: int, duration: float, s
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pythons", nargs="+", default=[sys.executable], help="interpreters to compare (alternated)")
-    ap.add_argument("--storages", nargs="+", default=["float", "ideal", "pulsed", "reward"])
+    ap.add_argument("--storages", nargs="+", default=["float", "ideal", "pulsed"])
     ap.add_argument("--n-in", type=int, default=1000)
     ap.add_argument("--n-out", type=int, default=20)
     ap.add_argument("--duration", type=float, default=2.0)

@@ -21,9 +21,14 @@ from hypothesis import HealthCheck, settings
 
 import memr_snn.kernel
 
-# numba caches each kernel keyed on its own file, but the kernels inline their siblings: drop the compiled
-# cache when any kernel source changed (importing memr_snn.kernel only warns, it never deletes).
-memr_snn.kernel.clear_stale_cache()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """numba caches each kernel keyed on its own file, but the kernels inline their siblings: drop the compiled
+    cache when any kernel source changed (importing memr_snn.kernel only warns, it never deletes).  Done once,
+    by the controlling process, before pytest-xdist's workers start compiling into the same cache."""
+    if not hasattr(config, "workerinput"):
+        memr_snn.kernel.clear_stale_cache()
 
 settings.register_profile(
     "ci",

@@ -525,10 +525,12 @@ def phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr):
                 if pl >= 0:  # presynaptic plasticity events, after delivery with the old weights
                     if xb < 0:
                         stdp_pre_row(FloatStorage(syn_w, so), pl, pls.pf, pls.pi, g - proj_pre_lo[pr], t,
-                                     syn_post[so + lo_k:so + hi_k], lo_k, pls.elig, pls.tr1, pls.tr2, pls.trl)
+                                     syn_post[so + lo_k:so + hi_k], lo_k, pls.elig, pls.tr1, pls.tr2, pls.trl,
+                                     pls.ch_syn, pls.ch_row, pls.ch_dw)
                     elif xbr is not None:
                         stdp_pre_row(_crossbar_storage(xb, dt, xbr), pl, pls.pf, pls.pi, g - proj_pre_lo[pr], t,
-                                     syn_post[so + lo_k:so + hi_k], lo_k, pls.elig, pls.tr1, pls.tr2, pls.trl)
+                                     syn_post[so + lo_k:so + hi_k], lo_k, pls.elig, pls.tr1, pls.tr2, pls.trl,
+                                     pls.ch_syn, pls.ch_row, pls.ch_dw)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -573,10 +575,11 @@ def phase_plasticity(t, dt, nspk, syn, xbr, pls, scr):
             if xb < 0:
                 stdp_post_column(FloatStorage(syn.syn_w, proj_so[pi[pl, PI_PROJ]]), pl, pls.pf, pi,
                                  g - pi[pl, PI_POSTLO], t, pls.csc_ptr, pls.csc_syn, pls.csc_pre, pls.elig, pls.tr1,
-                                 pls.tr2, pls.trl)
+                                 pls.tr2, pls.trl, pls.ch_syn, pls.ch_row, pls.ch_dw)
             elif xbr is not None:
                 stdp_post_column(_crossbar_storage(xb, dt, xbr), pl, pls.pf, pi, g - pi[pl, PI_POSTLO], t,
-                                 pls.csc_ptr, pls.csc_syn, pls.csc_pre, pls.elig, pls.tr1, pls.tr2, pls.trl)
+                                 pls.csc_ptr, pls.csc_syn, pls.csc_pre, pls.elig, pls.tr1, pls.tr2, pls.trl,
+                                 pls.ch_syn, pls.ch_row, pls.ch_dw)
     for pl in range(pi.shape[0]):
         if pi[pl, PI_REWARD] != 0:
             pr = pi[pl, PI_PROJ]
@@ -586,9 +589,11 @@ def phase_plasticity(t, dt, nspk, syn, xbr, pls, scr):
             if xbr is not None:
                 xb = xbr.proj_xb[pr]
             if xb < 0:
-                reward_step(FloatStorage(syn.syn_w, proj_so[pr]), pl, pls.pf, pi, pls.reward, t, dt, indptr, pls.elig)
+                reward_step(FloatStorage(syn.syn_w, proj_so[pr]), pl, pls.pf, pi, pls.reward, t, dt, indptr, pls.elig,
+                            pls.ch_syn, pls.ch_row, pls.ch_dw)
             elif xbr is not None:
-                reward_step(_crossbar_storage(xb, dt, xbr), pl, pls.pf, pi, pls.reward, t, dt, indptr, pls.elig)
+                reward_step(_crossbar_storage(xb, dt, xbr), pl, pls.pf, pi, pls.reward, t, dt, indptr, pls.elig,
+                            pls.ch_syn, pls.ch_row, pls.ch_dw)
 
 
 @njit(cache=True, error_model="numpy", inline=PHASE_INLINE)

@@ -67,7 +67,7 @@ __all__ = [
     "PI_PROJ", "PI_MULT", "PI_NEAREST", "PI_PRE", "PI_POST", "PI_POSTLO", "PI_CSC", "PI_REWARD", "PI_ELIG", "PI_NSYN",
     "N_PI",
     "trace_at", "stdp_pre_row", "stdp_post_column", "reward_step", "FloatStorage", "CrossbarStorage",
-    "float_apply", "crossbar_apply", "STORAGES", "storage_apply", "storage_uses_row",
+    "float_apply", "crossbar_apply", "STORAGES", "storage_apply", "storage_uses_row", "change_buffer",
 ]
 
 # float columns
@@ -121,6 +121,16 @@ def _dependence(dw, w, wmin, wmax, mult, potentiate):
     return dw
 
 
+def change_buffer(csc_ptr: np.ndarray, row_ptrs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The change buffer ``(ch_syn, ch_row, ch_dw)`` the rules fill for one event, zeroed.
+
+    As long as the longest column (``csc_ptr``, the plastic projections' column pointers)
+    or row (``row_ptrs``, their CSR row pointers) of a plastic projection, at least 1.
+    """
+    cap = max([1, int(np.diff(csc_ptr).max(initial=0))] + [int(np.diff(p).max(initial=0)) for p in row_ptrs])
+    return np.zeros(cap, dtype=np.int64), np.zeros(cap, dtype=np.int64), np.zeros(cap)
+
+
 # --- storages: a record (named tuple of the arrays it owns) and the function that applies a change ----------
 
 class FloatStorage(NamedTuple):
@@ -149,61 +159,69 @@ class CrossbarStorage(NamedTuple):
     acc: np.ndarray
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def float_apply(st, s, row, dw, wmin, wmax, mult, potentiate, t):
-    """Apply change ``dw`` to float synapse ``s``: weight dependence, ``w += dw``, clip to ``[w_min, w_max]``.
+@njit(cache=True, error_model="numpy")
+def float_apply(st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t):
+    """Apply the changes ``dws[:n]`` to float synapses ``syn[:n]``: weight dependence, ``w += dw``, clip.
 
-    ``row`` (the presynaptic neuron) and ``t`` (the step) are unused: float weights have no clock.
+    The clip is to ``[w_min, w_max]``; ``rows`` (the presynaptic neurons) and ``t`` (the step)
+    are unused: float weights have no clock.
     """
-    k = st.so + s
-    w = st.w
-    wk = w[k] + _dependence(dw, w[k], wmin, wmax, mult, potentiate)
-    w[k] = min(max(wk, wmin), wmax)
+    w, so = st.w, st.so
+    for k in range(n):
+        j = so + syn[k]
+        wk = w[j] + _dependence(dws[k], w[j], wmin, wmax, mult, potentiate)
+        w[j] = min(max(wk, wmin), wmax)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def crossbar_apply(st, s, row, dw, wmin, wmax, mult, potentiate, t):
-    """Apply change ``dw`` to synapse ``s`` (presynaptic row ``row``) of a crossbar at step ``t``.
+@njit(cache=True, error_model="numpy")
+def crossbar_apply(st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t):
+    """Apply the changes ``dws[:n]`` to synapses ``syn[:n]`` (presynaptic rows ``rows[:n]``) of a crossbar.
 
-    The weight dependence reads the synapse's noiseless device weight; the change goes to
-    :func:`memr_snn.kernel.crossbar.device_update` (pulses through the device model).
+    In order, at step ``t``: the weight dependence reads the synapse's noiseless device
+    weight, then :func:`memr_snn.kernel.crossbar.device_update` turns the change into pulses
+    through the device model.  The record's arrays are unpacked once per call, not per
+    synapse.
     """
     x, dt, xf, xi, xp, g, counts, dv, fault, tp, rtp, tf, rft, acc = st
-    if mult:
-        dw = _dependence(dw, device_weight(x, s, xf, xi, g), wmin, wmax, True, potentiate)
-    device_update(x, s, row, dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, dv, fault, tp, rtp, tf, rft, acc)
+    for k in range(n):
+        s = syn[k]
+        dw = dws[k]
+        if mult:
+            dw = _dependence(dw, device_weight(x, s, xf, xi, g), wmin, wmax, True, potentiate)
+        device_update(x, s, rows[k], dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, dv, fault, tp, rtp, tf, rft, acc)
 
 
 #: per storage record class: its apply function, and whether that function uses the row argument
 STORAGES = {FloatStorage: (float_apply, False), CrossbarStorage: (crossbar_apply, True)}
 
 
-def storage_apply(st, s, row, dw, wmin, wmax, mult, potentiate, t):
-    """Apply a rule's change ``dw`` to synapse ``s`` (presynaptic row ``row``) of storage ``st`` at step ``t``.
+def storage_apply(st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t):
+    """Apply a rule's ``n`` changes ``dws[:n]`` to synapses ``syn[:n]`` (presynaptic rows ``rows[:n]``) of ``st``.
 
-    The apply function is the one :data:`STORAGES` lists for the record's class; in compiled
-    code the choice is made when the rule is compiled for that record type (one
-    specialisation per storage, the apply inlined), here (pure Python) at the call.
-    ``mult`` asks for multiplicative weight dependence, ``potentiate`` tells which bound it
-    approaches.
+    The changes of one event (a row, a column, a block of a reward step), in the order the
+    rule computed them, at step ``t``; each synapse appears once.  The apply function is the
+    one :data:`STORAGES` lists for the record's class; in compiled code the choice is made
+    when the rule is compiled for that record type (one specialisation per storage, no
+    function value at run time), here (pure Python) at the call.  ``mult`` asks for
+    multiplicative weight dependence, ``potentiate`` tells which bound it approaches.
     """
-    STORAGES[type(st)][0](st, s, row, dw, wmin, wmax, mult, potentiate, t)
+    STORAGES[type(st)][0](st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t)
 
 
 def storage_uses_row(st):
-    """Whether storage ``st``'s apply reads its ``row`` argument (a constant of the record type when compiled)."""
+    """Whether storage ``st``'s apply reads its ``rows`` argument (a constant of the record type when compiled)."""
     return STORAGES[type(st)][1]
 
 
 @overload(storage_apply, inline="always", jit_options={"error_model": "numpy"})
-def _storage_apply_compiled(st, s, row, dw, wmin, wmax, mult, potentiate, t):
+def _storage_apply_compiled(st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t):
     entry = STORAGES.get(getattr(st, "instance_class", None))
     if entry is None:
         return None
     apply = entry[0]
 
-    def impl(st, s, row, dw, wmin, wmax, mult, potentiate, t):
-        apply(st, s, row, dw, wmin, wmax, mult, potentiate, t)
+    def impl(st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t):
+        apply(st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t)
 
     return impl
 
@@ -221,13 +239,15 @@ def _storage_uses_row_compiled(st):
 # --- rules: one kernel per event kind, for every storage ----------------------------------------------------
 
 @njit(cache=True, error_model="numpy")
-def stdp_pre_row(st, p, pf, pi, i, t, posts, lo, elig, tr1, tr2, trl):
+def stdp_pre_row(st, p, pf, pi, i, t, posts, lo, elig, tr1, tr2, trl, ch_syn, ch_row, ch_dw):
     """Presynaptic spike of local neuron ``i`` at step ``t``: depress its row, then bump its traces.
 
     ``posts`` are the row's global postsynaptic indices; its synapses are the projection's
-    ``lo .. lo + len(posts) - 1``.  Changes go to the storage ``st`` (a
-    :class:`FloatStorage` or :class:`CrossbarStorage`, through :func:`storage_apply`), or,
-    for reward rules, to the eligibilities ``elig[PI_ELIG + s]``.
+    ``lo .. lo + len(posts) - 1``.  The row's changes are collected in the change buffer
+    ``ch_syn, ch_row, ch_dw`` (synapse, presynaptic neuron, change; at least a row long) and
+    handed to the storage ``st`` (a :class:`FloatStorage` or :class:`CrossbarStorage`)
+    once, through :func:`storage_apply`; for reward rules they go to the eligibilities
+    ``elig[PI_ELIG + s]`` instead.
     """
     ldm, ldx = pf[p, PF_LDM], pf[p, PF_LDX]
     a2m, a3m = pf[p, PF_A2M], pf[p, PF_A3M]
@@ -238,6 +258,7 @@ def stdp_pre_row(st, p, pf, pi, i, t, posts, lo, elig, tr1, tr2, trl):
     post0 = pi[p, PI_POST] - pi[p, PI_POSTLO]
     ip = pi[p, PI_PRE] + i
     r2 = trace_at(tr2[ip], trl[ip], t, ldx)  # before this spike (t - epsilon)
+    n = 0
     for k in range(posts.shape[0]):
         jp = post0 + posts[k]
         o1 = trace_at(tr1[jp], trl[jp], t, ldm)
@@ -247,7 +268,10 @@ def stdp_pre_row(st, p, pf, pi, i, t, posts, lo, elig, tr1, tr2, trl):
         if reward:
             elig[e0 + k] += dw
         else:
-            storage_apply(st, lo + k, i, dw, wmin, wmax, mult, False, t)
+            ch_syn[n], ch_row[n], ch_dw[n] = lo + k, i, dw
+            n += 1
+    if n > 0:
+        storage_apply(st, ch_syn, ch_row, ch_dw, n, wmin, wmax, mult, False, t)
     nearest = pi[p, PI_NEAREST] != 0
     tr1[ip] = _bump(tr1[ip], trl[ip], t, pf[p, PF_LDP], nearest)
     tr2[ip] = 1.0 if nearest else r2 + 1.0
@@ -255,11 +279,12 @@ def stdp_pre_row(st, p, pf, pi, i, t, posts, lo, elig, tr1, tr2, trl):
 
 
 @njit(cache=True, error_model="numpy")
-def stdp_post_column(st, p, pf, pi, j, t, csc_ptr, csc_syn, csc_pre, elig, tr1, tr2, trl):
+def stdp_post_column(st, p, pf, pi, j, t, csc_ptr, csc_syn, csc_pre, elig, tr1, tr2, trl, ch_syn, ch_row, ch_dw):
     """Postsynaptic spike of local neuron ``j`` at step ``t``: potentiate its column, then bump its traces.
 
     The column's synapses come from the projection's CSC arrays (``csc_syn``: synapse,
-    ``csc_pre``: local presynaptic neuron); changes go as in :func:`stdp_pre_row`.
+    ``csc_pre``: local presynaptic neuron); changes go as in :func:`stdp_pre_row` (the change
+    buffer at least a column long).
     """
     ldp, ldy = pf[p, PF_LDP], pf[p, PF_LDY]
     a2p, a3p = pf[p, PF_A2P], pf[p, PF_A3P]
@@ -271,6 +296,7 @@ def stdp_post_column(st, p, pf, pi, j, t, csc_ptr, csc_syn, csc_pre, elig, tr1, 
     o2 = trace_at(tr2[jp], trl[jp], t, ldy)  # before this spike (t - epsilon)
     c0 = pi[p, PI_CSC]
     e0 = pi[p, PI_ELIG]
+    n = 0
     for c in range(csc_ptr[c0 + j], csc_ptr[c0 + j + 1]):
         s = csc_syn[c]
         i = csc_pre[c]
@@ -282,7 +308,10 @@ def stdp_post_column(st, p, pf, pi, j, t, csc_ptr, csc_syn, csc_pre, elig, tr1, 
         if reward:
             elig[e0 + s] += dw
         else:
-            storage_apply(st, s, i, dw, wmin, wmax, mult, True, t)
+            ch_syn[n], ch_row[n], ch_dw[n] = s, i, dw
+            n += 1
+    if n > 0:
+        storage_apply(st, ch_syn, ch_row, ch_dw, n, wmin, wmax, mult, True, t)
     nearest = pi[p, PI_NEAREST] != 0
     tr1[jp] = _bump(tr1[jp], trl[jp], t, pf[p, PF_LDM], nearest)
     tr2[jp] = 1.0 if nearest else o2 + 1.0
@@ -290,13 +319,13 @@ def stdp_post_column(st, p, pf, pi, j, t, csc_ptr, csc_syn, csc_pre, elig, tr1, 
 
 
 @njit(cache=True, error_model="numpy")
-def reward_step(st, p, pf, pi, reward, t, dt, indptr, elig):
+def reward_step(st, p, pf, pi, reward, t, dt, indptr, elig, ch_syn, ch_row, ch_dw):
     """One step of a reward-modulated projection: ``lr R e dt`` to every synapse, then ``e`` decays.
 
     ``indptr`` is the projection's CSR row pointer (rows are presynaptic neurons); the
     changes go to the storage ``st`` as in :func:`stdp_pre_row`, additively (a reward rule
-    has no weight dependence: ``e`` holds the plain STDP changes); synapses with zero
-    eligibility are not touched.
+    has no weight dependence: ``e`` holds the plain STDP changes), one change buffer full
+    at a time, in synapse order; synapses with zero eligibility are not touched.
     """
     r = reward[p]
     decay = math.exp(pf[p, PF_LDE])
@@ -308,6 +337,8 @@ def reward_step(st, p, pf, pi, reward, t, dt, indptr, elig):
         return
     wmin, wmax = pf[p, PF_WMIN], pf[p, PF_WMAX]
     gain = pf[p, PF_LR] * r * dt
+    cap = ch_dw.shape[0]
+    n = 0
     i = 0  # the row of synapse s, followed only for storages that use it (a compile-time constant)
     for s in range(s0, s1):
         e = elig[e0 + s]
@@ -315,5 +346,11 @@ def reward_step(st, p, pf, pi, reward, t, dt, indptr, elig):
             if storage_uses_row(st):
                 while indptr[i + 1] <= s:
                     i += 1
-            storage_apply(st, s, i, gain * e, wmin, wmax, False, True, t)
+            if n == cap:
+                storage_apply(st, ch_syn, ch_row, ch_dw, n, wmin, wmax, False, True, t)
+                n = 0
+            ch_syn[n], ch_row[n], ch_dw[n] = s, i, gain * e
+            n += 1
             elig[e0 + s] = e * decay
+    if n > 0:
+        storage_apply(st, ch_syn, ch_row, ch_dw, n, wmin, wmax, False, True, t)

@@ -67,7 +67,8 @@ __all__ = [
     "PI_PROJ", "PI_MULT", "PI_NEAREST", "PI_PRE", "PI_POST", "PI_POSTLO", "PI_CSC", "PI_REWARD", "PI_ELIG", "PI_NSYN",
     "N_PI",
     "trace_at", "stdp_pre_row", "stdp_post_column", "reward_step", "FloatStorage", "CrossbarStorage",
-    "float_apply", "crossbar_apply", "STORAGES", "storage_apply", "storage_uses_row", "change_buffer",
+    "float_apply", "crossbar_apply", "STORAGES", "storage_apply", "storage_apply_one", "storage_per_event",
+    "storage_uses_row", "change_buffer",
 ]
 
 # float columns
@@ -159,28 +160,27 @@ class CrossbarStorage(NamedTuple):
     acc: np.ndarray
 
 
-@njit(cache=True, error_model="numpy")
-def float_apply(st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t):
-    """Apply the changes ``dws[:n]`` to float synapses ``syn[:n]``: weight dependence, ``w += dw``, clip.
+@njit(cache=True, error_model="numpy", inline="always")
+def float_apply(st, s, row, dw, wmin, wmax, mult, potentiate, t):
+    """Apply change ``dw`` to float synapse ``s``: weight dependence, ``w += dw``, clip to ``[w_min, w_max]``.
 
-    The clip is to ``[w_min, w_max]``; ``rows`` (the presynaptic neurons) and ``t`` (the step)
-    are unused: float weights have no clock.
+    A per-change apply (a few loads and stores, inlined into the rule's loop); ``row`` (the
+    presynaptic neuron) and ``t`` (the step) are unused: float weights have no clock.
     """
-    w, so = st.w, st.so
-    for k in range(n):
-        j = so + syn[k]
-        wk = w[j] + _dependence(dws[k], w[j], wmin, wmax, mult, potentiate)
-        w[j] = min(max(wk, wmin), wmax)
+    k = st.so + s
+    w = st.w
+    wk = w[k] + _dependence(dw, w[k], wmin, wmax, mult, potentiate)
+    w[k] = min(max(wk, wmin), wmax)
 
 
 @njit(cache=True, error_model="numpy")
 def crossbar_apply(st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t):
     """Apply the changes ``dws[:n]`` to synapses ``syn[:n]`` (presynaptic rows ``rows[:n]``) of a crossbar.
 
-    In order, at step ``t``: the weight dependence reads the synapse's noiseless device
-    weight, then :func:`memr_snn.kernel.crossbar.device_update` turns the change into pulses
-    through the device model.  The record's arrays are unpacked once per call, not per
-    synapse.
+    A per-event apply: in order, at step ``t``, the weight dependence reads the synapse's
+    noiseless device weight, then :func:`memr_snn.kernel.crossbar.device_update` turns the
+    change into pulses through the device model.  The record's arrays are unpacked once per
+    call, not per synapse.
     """
     x, dt, xf, xi, xp, g, counts, dv, fault, tp, rtp, tf, rft, acc = st
     for k in range(n):
@@ -191,8 +191,10 @@ def crossbar_apply(st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t):
         device_update(x, s, rows[k], dw, wmin, wmax, t, dt, xf, xi, xp, g, counts, dv, fault, tp, rtp, tf, rft, acc)
 
 
-#: per storage record class: its apply function, and whether that function uses the row argument
-STORAGES = {FloatStorage: (float_apply, False), CrossbarStorage: (crossbar_apply, True)}
+#: per storage record class: ``(apply, per_event, uses_row)``: its apply function, whether that takes a whole
+#: event's changes (``apply(st, syn, rows, dws, n, ...)``) or one change (``apply(st, s, row, dw, ...)``), and
+#: whether it reads the presynaptic rows
+STORAGES = {FloatStorage: (float_apply, False, False), CrossbarStorage: (crossbar_apply, True, True)}
 
 
 def storage_apply(st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t):
@@ -200,38 +202,100 @@ def storage_apply(st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t):
 
     The changes of one event (a row, a column, a block of a reward step), in the order the
     rule computed them, at step ``t``; each synapse appears once.  The apply function is the
-    one :data:`STORAGES` lists for the record's class; in compiled code the choice is made
-    when the rule is compiled for that record type (one specialisation per storage, no
-    function value at run time), here (pure Python) at the call.  ``mult`` asks for
-    multiplicative weight dependence, ``potentiate`` tells which bound it approaches.
+    one :data:`STORAGES` lists for the record's class (a per-change apply is called for each
+    change in order); in compiled code the choice is made when the rule is compiled for that
+    record type (one specialisation per storage, no function value at run time), here (pure
+    Python) at the call.  ``mult`` asks for multiplicative weight dependence, ``potentiate``
+    tells which bound it approaches.
     """
-    STORAGES[type(st)][0](st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t)
+    apply, per_event, _ = STORAGES[type(st)]
+    if per_event:
+        apply(st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t)
+    else:
+        for k in range(n):
+            apply(st, syn[k], rows[k], dws[k], wmin, wmax, mult, potentiate, t)
+
+
+def storage_apply_one(st, s, row, dw, wmin, wmax, mult, potentiate, t):
+    """Apply one change ``dw`` to synapse ``s`` (row ``row``) of storage ``st`` at step ``t``.
+
+    What the rules call, as each change is computed, for storages with a per-change apply; a
+    per-event apply gets the change as an event of one (the rules do not take this path for
+    such storages: they collect the event's changes and call :func:`storage_apply`).
+    """
+    apply, per_event, _ = STORAGES[type(st)]
+    if per_event:
+        apply(st, np.array([s]), np.array([row]), np.array([dw]), 1, wmin, wmax, mult, potentiate, t)
+    else:
+        apply(st, s, row, dw, wmin, wmax, mult, potentiate, t)
+
+
+def storage_per_event(st):
+    """Whether storage ``st`` takes a whole event's changes at once (a constant of the record type when compiled).
+
+    Rules collect the changes of such a storage in the change buffer and call
+    :func:`storage_apply` once per event; the others get each change as it is computed
+    (:func:`storage_apply_one`).
+    """
+    return STORAGES[type(st)][1]
 
 
 def storage_uses_row(st):
     """Whether storage ``st``'s apply reads its ``rows`` argument (a constant of the record type when compiled)."""
-    return STORAGES[type(st)][1]
+    return STORAGES[type(st)][2]
+
+
+def _entry(st):
+    return STORAGES.get(getattr(st, "instance_class", None))
 
 
 @overload(storage_apply, inline="always", jit_options={"error_model": "numpy"})
 def _storage_apply_compiled(st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t):
-    entry = STORAGES.get(getattr(st, "instance_class", None))
+    entry = _entry(st)
     if entry is None:
         return None
     apply = entry[0]
-
-    def impl(st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t):
-        apply(st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t)
-
+    if entry[1]:
+        def impl(st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t):
+            apply(st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t)
+    else:
+        def impl(st, syn, rows, dws, n, wmin, wmax, mult, potentiate, t):
+            for k in range(n):
+                apply(st, syn[k], rows[k], dws[k], wmin, wmax, mult, potentiate, t)
     return impl
+
+
+@overload(storage_apply_one, inline="always", jit_options={"error_model": "numpy"})
+def _storage_apply_one_compiled(st, s, row, dw, wmin, wmax, mult, potentiate, t):
+    entry = _entry(st)
+    if entry is None:
+        return None
+    apply = entry[0]
+    if entry[1]:
+        def impl(st, s, row, dw, wmin, wmax, mult, potentiate, t):
+            apply(st, np.array([s]), np.array([row]), np.array([dw]), 1, wmin, wmax, mult, potentiate, t)
+    else:
+        def impl(st, s, row, dw, wmin, wmax, mult, potentiate, t):
+            apply(st, s, row, dw, wmin, wmax, mult, potentiate, t)
+    return impl
+
+
+@overload(storage_per_event, inline="always")
+def _storage_per_event_compiled(st):
+    entry = _entry(st)
+    if entry is None:
+        return None
+    if entry[1]:
+        return lambda st: True
+    return lambda st: False
 
 
 @overload(storage_uses_row, inline="always")
 def _storage_uses_row_compiled(st):
-    entry = STORAGES.get(getattr(st, "instance_class", None))
+    entry = _entry(st)
     if entry is None:
         return None
-    if entry[1]:
+    if entry[2]:
         return lambda st: True
     return lambda st: False
 
@@ -267,9 +331,11 @@ def stdp_pre_row(st, p, pf, pi, i, t, posts, lo, elig, tr1, tr2, trl, ch_syn, ch
         dw = -o1 * (a2m + a3m * r2)
         if reward:
             elig[e0 + k] += dw
-        else:
+        elif storage_per_event(st):
             ch_syn[n], ch_row[n], ch_dw[n] = lo + k, i, dw
             n += 1
+        else:
+            storage_apply_one(st, lo + k, i, dw, wmin, wmax, mult, False, t)
     if n > 0:
         storage_apply(st, ch_syn, ch_row, ch_dw, n, wmin, wmax, mult, False, t)
     nearest = pi[p, PI_NEAREST] != 0
@@ -307,9 +373,11 @@ def stdp_post_column(st, p, pf, pi, j, t, csc_ptr, csc_syn, csc_pre, elig, tr1, 
         dw = r1 * (a2p + a3p * o2)
         if reward:
             elig[e0 + s] += dw
-        else:
+        elif storage_per_event(st):
             ch_syn[n], ch_row[n], ch_dw[n] = s, i, dw
             n += 1
+        else:
+            storage_apply_one(st, s, i, dw, wmin, wmax, mult, True, t)
     if n > 0:
         storage_apply(st, ch_syn, ch_row, ch_dw, n, wmin, wmax, mult, True, t)
     nearest = pi[p, PI_NEAREST] != 0
@@ -346,11 +414,14 @@ def reward_step(st, p, pf, pi, reward, t, dt, indptr, elig, ch_syn, ch_row, ch_d
             if storage_uses_row(st):
                 while indptr[i + 1] <= s:
                     i += 1
-            if n == cap:
-                storage_apply(st, ch_syn, ch_row, ch_dw, n, wmin, wmax, False, True, t)
-                n = 0
-            ch_syn[n], ch_row[n], ch_dw[n] = s, i, gain * e
-            n += 1
+            if not storage_per_event(st):
+                storage_apply_one(st, s, i, gain * e, wmin, wmax, False, True, t)
+            else:
+                if n == cap:
+                    storage_apply(st, ch_syn, ch_row, ch_dw, n, wmin, wmax, False, True, t)
+                    n = 0
+                ch_syn[n], ch_row[n], ch_dw[n] = s, i, gain * e
+                n += 1
             elig[e0 + s] = e * decay
     if n > 0:
         storage_apply(st, ch_syn, ch_row, ch_dw, n, wmin, wmax, False, True, t)

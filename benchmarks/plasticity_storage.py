@@ -28,7 +28,8 @@ Each measurement is a fresh process (``OPENBLAS_NUM_THREADS=1``) that reports CP
 
 ``--pythons`` names the interpreters to compare (each with its own memr_snn installed, e.g. the
 virtual environments of two checkouts; default: this one); they alternate within each repeat, and
-the report gives medians over repeats and each interpreter's ratio to the first.
+the report gives medians over repeats and each interpreter's ratio to the first.  ``--repeat 0`` measures
+cold start only; each measurement is also printed to stderr as it is taken.
 
     python benchmarks/plasticity_storage.py --pythons .venv/bin/python ../other/.venv/bin/python --cold 3
 """
@@ -114,14 +115,16 @@ def main() -> None:
                 for py in pys:
                     steady[py, s].append(measure(py, s, args.n_in, args.n_out, args.duration, args.steady,
                                                  caches[py])["steady"])
+                    print(f"repeat {r} {s} {py}: steady {steady[py, s][-1]:.4f} s", file=sys.stderr, flush=True)
             for py in pys if r < args.cold else []:
                 cold[py].append(measure(py, "pulsed", args.n_in, args.n_out, 0.0, 0, None)["cold_total"])
+                print(f"repeat {r} cold {py}: {cold[py][-1]:.1f} s", file=sys.stderr, flush=True)
     finally:
         for c in caches.values():
             shutil.rmtree(c, ignore_errors=True)
     med = statistics.median
     report: dict = {"args": vars(args), "steady_s": {}, "steady_ratio": {}, "cold_total_s": {}, "cold_ratio": {}}
-    for s in args.storages:
+    for s in args.storages if args.repeat else []:
         for py in pys:
             report["steady_s"][f"{py} {s}"] = med(steady[py, s])
             report["steady_ratio"][f"{py} {s}"] = med(steady[py, s]) / med(steady[pys[0], s])

@@ -34,16 +34,24 @@ Each rule is written once: a kernel per event kind (:func:`stdp_pre_row`,
 :func:`stdp_post_column`, :func:`reward_step`) computes the change ``dw`` of every
 synapse it touches and hands it, with the synapse, to a *storage*: a record (a named
 tuple of the arrays the storage owns) whose class :data:`STORAGES` maps to its
-``apply`` function.  The rule calls :func:`storage_apply`, which numba resolves from
-the record's type when it compiles the rule, so there is one specialisation of the
-rule per storage with the ``apply`` inlined, and no function value at run time:
+``apply`` function, either per change or per event:
 
-* float weights (:class:`FloatStorage`, :func:`float_apply`): weight dependence from
-  the stored weight, then ``w += dw`` clipped to ``[w_min, w_max]``;
-* crossbar devices (:class:`CrossbarStorage`, :func:`crossbar_apply`): weight
-  dependence from the device's noiseless weight, then
-  :func:`memr_snn.kernel.crossbar.device_update` turns the change into device
-  pulses (or, for ideal single devices, the exact conductance change).
+* float weights (:class:`FloatStorage`, :func:`float_apply`, per change): weight
+  dependence from the stored weight, then ``w += dw`` clipped to ``[w_min, w_max]``;
+  the rule calls :func:`storage_apply_one` as it computes each change, and the apply
+  (a few loads and stores) is inlined into its loop;
+* crossbar devices (:class:`CrossbarStorage`, :func:`crossbar_apply`, per event): the
+  rule collects one event's changes (a row, a column, a buffer-full of a reward step)
+  in the change buffer ``ch_syn, ch_row, ch_dw`` and calls :func:`storage_apply` once;
+  for each change in order, weight dependence from the device's noiseless weight, then
+  :func:`memr_snn.kernel.crossbar.device_update` turns it into device pulses (or, for
+  ideal single devices, the exact conductance change).  The record's arrays are read
+  once per event: read per synapse, numba's reference counting of each of them around
+  every ``device_update`` call made crossbar STDP up to 1.7x slower.
+
+numba resolves :func:`storage_apply`, :func:`storage_apply_one` and
+:func:`storage_per_event` from the record's type when it compiles the rule, so there is
+one specialisation of the rule per storage and no function value at run time.
 
 A reward-modulated rule adds the change to the eligibility instead (it belongs to the
 rule, not to the storage), and :func:`reward_step` sends ``lr R e dt`` to the storage

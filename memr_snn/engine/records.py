@@ -41,7 +41,8 @@ def run_records(sim, pop_counts, mon_out, mon_ooff, mon_nsamp) -> tuple:
                                 sim.xp, sim.xcount, sim.xdv, sim.xfault)
     if sim.pi.shape[0] > 0:
         plastic = R.Plastic(sim.proj_pl, sim.pf, sim.pi, sim.pop_pin_ptr, sim.pop_pin, sim.csc_ptr, sim.csc_syn,
-                            sim.csc_pre, sim.tr1, sim.tr2, sim.trl, sim.elig, sim.reward)
+                            sim.csc_pre, sim.tr1, sim.tr2, sim.trl, sim.elig, sim.reward, sim.ch_syn, sim.ch_row,
+                            sim.ch_dw)
     ring = R.Ring(sim.buf, sim.touched, sim.tcount, sim.pending)
     record = R.Record(sim.rec_flag, sim.n_rec_max, sim.spk_step, sim.spk_id, sim.spk_n, pop_counts, sim.mon_every,
                       sim.mon_eptr, sim.mon_gid, sim.mon_var, mon_out, mon_ooff, mon_nsamp)

@@ -285,6 +285,7 @@ class Simulator:
         self.csc_ptr = np.concatenate(csc_ptr) if csc_ptr else np.zeros(1, dtype=np.int64)
         self.csc_syn = np.concatenate(csc_syn) if csc_syn else np.zeros(1, dtype=np.int64)
         self.csc_pre = np.concatenate(csc_pre) if csc_pre else np.zeros(1, dtype=np.int64)
+        self.ch_syn, self.ch_row, self.ch_dw = K.change_buffer(self.csc_ptr, [projs[k].indptr for k in plastic])
         self.pop_pin_ptr = np.zeros(len(self.pops) + 1, dtype=np.int64)
         for q, lst in enumerate(in_lists):
             self.pop_pin_ptr[q + 1] = self.pop_pin_ptr[q] + len(lst)

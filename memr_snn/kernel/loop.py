@@ -37,19 +37,16 @@ from .crossbar import prefetch, prefetch_row, read_row_cached, read_row_qs
 from .layout import I_TYPE, T_ALIF, T_LIF, V_A, V_IB, V_SE, V_SI, V_V
 from .models import advance, can_idle, step_fire_one, step_fire_range, step_fire_scalar
 from .plasticity import (
-    PI_ELIG,
-    PI_NSYN,
     PI_POST,
     PI_POSTLO,
     PI_PRE,
     PI_PROJ,
     PI_REWARD,
+    CrossbarStorage,
+    FloatStorage,
     reward_step,
-    reward_step_xb,
     stdp_post_column,
-    stdp_post_column_xb,
     stdp_pre_row,
-    stdp_pre_row_xb,
 )
 from .rng import uniform01
 
@@ -526,6 +523,13 @@ def _sort_spikes(spikes, nspk):
             heap_sort(spikes, nspk)
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _crossbar_storage(x, dt, xbr):
+    """The storage record of crossbar ``x``'s devices, for the plasticity rules (references, no copies)."""
+    return CrossbarStorage(x, dt, xbr.xf, xbr.xi, xbr.xp, xbr.xg, xbr.xcount, xbr.xdv, xbr.xfault, xbr.xtp, xbr.xrtp,
+                           xbr.xtf, xbr.xrft, xbr.xacc)
+
+
 @njit(cache=True, error_model="numpy", inline=OPTIONAL_INLINE)
 def phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr):
     """Step 5: push every spike of the step (sorted by global index) into the ring buffer at ``t + delay``.
@@ -571,14 +575,13 @@ def phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr):
                 pl = pls.proj_pl[pr]
                 if pl >= 0:  # presynaptic plasticity events, after delivery with the old weights
                     if xb < 0:
-                        stdp_pre_row(pl, pls.pf, pls.pi, g - proj_pre_lo[pr], t, syn_post[so + lo_k:so + hi_k],
-                                     syn_w[so + lo_k:so + hi_k], pls.elig, pls.pi[pl, PI_ELIG] + lo_k, pls.tr1,
-                                     pls.tr2, pls.trl)
+                        stdp_pre_row(FloatStorage(syn_w, so), pl, pls.pf, pls.pi, g - proj_pre_lo[pr], t,
+                                     syn_post[so + lo_k:so + hi_k], lo_k, pls.elig, pls.tr1, pls.tr2, pls.trl,
+                                     pls.ch_syn, pls.ch_row, pls.ch_dw)
                     elif xbr is not None:
-                        stdp_pre_row_xb(pl, pls.pf, pls.pi, g - proj_pre_lo[pr], t, dt, syn_post[so + lo_k:so + hi_k],
-                                        lo_k, xb, xbr.xf, xbr.xi, xbr.xp, xbr.xg, xbr.xcount, xbr.xdv, xbr.xfault,
-                                        xbr.xtp, xbr.xrtp, xbr.xtf, xbr.xrft, xbr.xacc, pls.elig, pls.tr1, pls.tr2,
-                                        pls.trl)
+                        stdp_pre_row(_crossbar_storage(xb, dt, xbr), pl, pls.pf, pls.pi, g - proj_pre_lo[pr], t,
+                                     syn_post[so + lo_k:so + hi_k], lo_k, pls.elig, pls.tr1, pls.tr2, pls.trl,
+                                     pls.ch_syn, pls.ch_row, pls.ch_dw)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -621,28 +624,27 @@ def phase_plasticity(t, dt, nspk, syn, xbr, pls, scr):
             if xbr is not None:
                 xb = xbr.proj_xb[pi[pl, PI_PROJ]]
             if xb < 0:
-                stdp_post_column(pl, pls.pf, pi, g - pi[pl, PI_POSTLO], t, pls.csc_ptr, pls.csc_syn, pls.csc_pre,
-                                 syn.syn_w, proj_so[pi[pl, PI_PROJ]], pls.elig, pls.tr1, pls.tr2, pls.trl)
+                stdp_post_column(FloatStorage(syn.syn_w, proj_so[pi[pl, PI_PROJ]]), pl, pls.pf, pi,
+                                 g - pi[pl, PI_POSTLO], t, pls.csc_ptr, pls.csc_syn, pls.csc_pre, pls.elig, pls.tr1,
+                                 pls.tr2, pls.trl, pls.ch_syn, pls.ch_row, pls.ch_dw)
             elif xbr is not None:
-                stdp_post_column_xb(pl, pls.pf, pi, g - pi[pl, PI_POSTLO], t, dt, pls.csc_ptr, pls.csc_syn,
-                                    pls.csc_pre, xb, xbr.xf, xbr.xi, xbr.xp, xbr.xg, xbr.xcount, xbr.xdv, xbr.xfault,
-                                    xbr.xtp, xbr.xrtp, xbr.xtf, xbr.xrft, xbr.xacc, pls.elig, pls.tr1, pls.tr2,
-                                    pls.trl)
+                stdp_post_column(_crossbar_storage(xb, dt, xbr), pl, pls.pf, pi, g - pi[pl, PI_POSTLO], t,
+                                 pls.csc_ptr, pls.csc_syn, pls.csc_pre, pls.elig, pls.tr1, pls.tr2, pls.trl,
+                                 pls.ch_syn, pls.ch_row, pls.ch_dw)
     for pl in range(pi.shape[0]):
         if pi[pl, PI_REWARD] != 0:
             pr = pi[pl, PI_PROJ]
+            ip0 = syn.proj_ipo[pr]
+            indptr = syn.syn_indptr[ip0:ip0 + pi[pl, PI_POST] - pi[pl, PI_PRE] + 1]
             xb = -1
             if xbr is not None:
                 xb = xbr.proj_xb[pr]
             if xb < 0:
-                reward_step(pl, pls.pf, pls.reward, dt, syn.syn_w, proj_so[pr], pi[pl, PI_NSYN], pls.elig,
-                            pi[pl, PI_ELIG])
+                reward_step(FloatStorage(syn.syn_w, proj_so[pr]), pl, pls.pf, pi, pls.reward, t, dt, indptr, pls.elig,
+                            pls.ch_syn, pls.ch_row, pls.ch_dw)
             elif xbr is not None:
-                ip0 = syn.proj_ipo[pr]
-                n_pre = pi[pl, PI_POST] - pi[pl, PI_PRE]
-                reward_step_xb(pl, pls.pf, pls.reward, t, dt, syn.syn_indptr[ip0:ip0 + n_pre + 1],
-                               pls.elig, pi[pl, PI_ELIG], xb, xbr.xf, xbr.xi, xbr.xp, xbr.xg, xbr.xcount,
-                               xbr.xdv, xbr.xfault, xbr.xtp, xbr.xrtp, xbr.xtf, xbr.xrft, xbr.xacc)
+                reward_step(_crossbar_storage(xb, dt, xbr), pl, pls.pf, pi, pls.reward, t, dt, indptr, pls.elig,
+                            pls.ch_syn, pls.ch_row, pls.ch_dw)
 
 
 @njit(cache=True, error_model="numpy", inline=PHASE_INLINE)

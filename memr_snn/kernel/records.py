@@ -45,10 +45,12 @@ Crossbars = namedtuple("Crossbars", [
     "proj_xc", "xw", "xwtot", "xqs", "xp", "xcount", "xdv", "xfault",
 ])
 
-#: plasticity (``proj_pl[pr]`` = plastic index or -1; :mod:`memr_snn.kernel.plasticity`); None without plasticity
+#: plasticity (``proj_pl[pr]`` = plastic index or -1; :mod:`memr_snn.kernel.plasticity`); None without plasticity;
+#: ``ch_syn, ch_row, ch_dw``: the change buffer a rule fills for one event and hands to the storage (synapse,
+#: presynaptic neuron, change; as long as the longest row or column of a plastic projection)
 Plastic = namedtuple("Plastic", [
     "proj_pl", "pf", "pi", "pop_pin_ptr", "pop_pin", "csc_ptr", "csc_syn", "csc_pre", "tr1", "tr2", "trl", "elig",
-    "reward",
+    "reward", "ch_syn", "ch_row", "ch_dw",
 ])
 
 #: the ring buffer ``buf[slot, receptor, neuron]`` with its per-slot touched lists (event mode)

@@ -122,8 +122,10 @@ def test_stdp_on_a_real_preset_learns_and_wears_devices():
     assert np.isfinite(rep.lifetime) and rep.run_pulses == up + down
 
 
-def test_reward_stdp_on_an_ideal_device_is_float_learning_bit_for_bit():
-    rule = RewardSTDP(stdp=RULE, tau_e=0.2, learning_rate=50.0)
+@pytest.mark.parametrize("dependence", ["additive", "multiplicative"])
+def test_reward_stdp_on_an_ideal_device_is_float_learning_bit_for_bit(dependence):
+    # the eligibility holds the plain STDP changes on either storage (no weight dependence in it)
+    rule = RewardSTDP(stdp=dataclasses.replace(RULE, dependence=dependence), tau_e=0.2, learning_rate=50.0)
     dev = LinearStepDevice(g_min=0.0, g_max=1e-4, dg_up=1e-7, dg_down=1e-7)
     nets = []
     for device in (None, Crossbar(device=dev, encoding="single")):

@@ -108,8 +108,8 @@ def _sorted_spikes(indices: np.ndarray, times: np.ndarray) -> dict:
 # memr_snn
 # --------------------------------------------------------------------------------------
 def _memr_network(model: str, n: int, seed: int, dt: float, threads: int = 1):
-    """Build one benchmark network on ``threads`` threads (explicit: the default would take every CPU from
-    20000 neurons); returns (network, spike monitors)."""
+    """Build one benchmark network on ``threads`` threads (set explicitly, whatever the default); returns
+    (network, spike monitors)."""
     from memr_snn import SpikeMonitor
     from memr_snn.bench.networks import alif_network
     from memr_snn.networks import coba, cuba

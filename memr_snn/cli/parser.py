@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=int, default=None, metavar="T",
                      help="threads of the simulation loop, from 1 to the CPUs numba may use; results are the "
                           "same for every count (default: the network's; built-in networks and networks saved "
-                          "without a count use every CPU from 20000 neurons, one thread below)")
+                          "without a count use one thread)")
     run.add_argument("--weight-dtype", choices=("float64", "float32"), default="float64",
                      help="synaptic weight storage of built-in networks: 12 or 8 bytes per synapse (default float64)")
     run.add_argument("--out", type=Path, default=Path("output"), help="output folder (default ./output)")

@@ -1,11 +1,11 @@
 """How many threads a run uses, and the threaded run of a chunk (:mod:`memr_snn.kernel.threads`).
 
-``Network.threads`` is the user's choice: an integer, or None for the machine's default.  None means
-the CPUs this process may use (:func:`memr_snn.info.machine_threads`) for networks of at least
-:data:`AUTO_MIN_NEURONS` integrated neurons, and one thread below that: on small networks the two
-parallel regions per step cost more than they save, and a one-thread run never compiles the
-parallel kernels (``parallel=True`` compiles slowly), so the cold start of small networks does not
-grow.  An explicit number is used as given.  Either way the results are those of one thread.
+``Network.threads`` is the user's choice: an integer, or None (the default) for one thread.  Threads
+are opt-in: on the 2-core reference machine, quiet, two threads ran the 64 000-neuron benchmark
+networks at 0.73-0.90x the speed of one (the threads meet at least twice per 0.1 ms step, and the
+single-thread loop has the row prefetch and bias-free ranges the threaded one lacks; docs/benchmarks.md,
+"Two threads").  A one-thread run never compiles the parallel kernels (``parallel=True`` compiles
+slowly).  An explicit number is used as given.  Either way the results are those of one thread.
 
 The threads meet twice per simulated step or more, so they must not spin while they wait: on a
 machine shared with other work, a spinning thread holds its core while the thread it waits for is
@@ -22,21 +22,15 @@ import os
 
 import numpy as np
 
-from ..info import machine_threads
-
-__all__ = ["AUTO_MIN_NEURONS", "threads_for", "ThreadedChunks"]
-
-#: ``threads=None`` runs networks with fewer integrated neurons than this on one thread
-AUTO_MIN_NEURONS = 20000
+__all__ = ["threads_for", "ThreadedChunks"]
 
 
 def threads_for(requested: int | None, n_neurons: int) -> int:
-    """The number of threads a run of a network with ``n_neurons`` integrated neurons uses."""
+    """The number of threads a run of a network with ``n_neurons`` integrated neurons uses: ``requested``, or
+    one thread for None (module docstring; ``n_neurons`` is kept for a size-dependent default)."""
     if requested is not None:
         return int(requested)
-    if n_neurons < AUTO_MIN_NEURONS:
-        return 1
-    return machine_threads()
+    return 1
 
 
 class ThreadedChunks:

@@ -104,8 +104,8 @@ class Network:
     threads : int, optional
         Threads of the compiled run loop (integration and delivery split over
         blocks of neurons; results identical to one thread, spike for spike).
-        ``None`` (default): the CPUs this process may use for networks of at
-        least 20 000 neurons, one thread for smaller ones.  Assignable;
+        ``None`` (default): one thread (on the 2-core reference machine two
+        threads were slower than one, docs/benchmarks.md).  Assignable;
         checkpoints save it.
 
     Notes

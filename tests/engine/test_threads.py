@@ -24,8 +24,8 @@ from memr_snn import (
 )
 from memr_snn.devices import Crossbar
 from memr_snn.engine import simulator as S
-from memr_snn.engine.threads import AUTO_MIN_NEURONS, ThreadedChunks, threads_for
-from memr_snn.info import machine_threads, max_threads
+from memr_snn.engine.threads import ThreadedChunks, threads_for
+from memr_snn.info import max_threads
 from memr_snn.learning import STDP
 from memr_snn.units import ms, pA
 
@@ -173,8 +173,7 @@ def test_threads_validated_and_defaulted():
     assert net.threads == 2
     with pytest.raises(ValueError, match="threads"):
         net.threads = 0
-    assert threads_for(None, AUTO_MIN_NEURONS - 1) == 1
-    assert threads_for(None, AUTO_MIN_NEURONS) == machine_threads()
+    assert threads_for(None, 100) == 1 and threads_for(None, 10**6) == 1  # threads are opt-in
     assert threads_for(3, 10) == 3
 
 

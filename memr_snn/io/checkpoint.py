@@ -174,7 +174,7 @@ def save_network(net: Network, path: str | Path) -> Path:
         "name": net.name,  # optional label (None when unset)
         "engine": net.engine,
         "weight_dtype": net.weight_dtype,
-        "threads": net.threads,  # None: the loading machine's default; results do not depend on it
+        "threads": net.threads,  # None: the default (one thread); results do not depend on it
         "populations": pops,
         "projections": projs,
         "monitors": mons,

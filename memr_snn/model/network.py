@@ -189,7 +189,7 @@ class Network:
 
     @property
     def threads(self) -> int | None:
-        """Threads of the run loop: an integer in ``[1, NUMBA_NUM_THREADS]``, or None for the machine's default."""
+        """Threads of the run loop: an integer in ``[1, NUMBA_NUM_THREADS]``, or None for the default (one thread)."""
         return self._threads
 
     @threads.setter

@@ -82,3 +82,14 @@ def _check_cache() -> None:
 
 
 _check_cache()
+
+# numba's pedantic IR check flags the per-change loop that ``kernel.plasticity.storage_apply`` inlines for
+# float weights (a path compiled for typing but never taken: float weights take each change as the rule
+# computes it); the compiled code is correct (tests/learning), so this one message is not shown to users.
+try:
+    from numba.core.errors import NumbaIRAssumptionWarning
+
+    warnings.filterwarnings("ignore", message=r"variable '_storage_apply_compiled__locals__.*' is not in scope",
+                            category=NumbaIRAssumptionWarning)
+except ImportError:  # an older numba without the check
+    pass

@@ -288,24 +288,20 @@ def _storage_apply_one_compiled(st, s, row, dw, wmin, wmax, mult, potentiate, t)
     return impl
 
 
-@overload(storage_per_event, inline="always")
-def _storage_per_event_compiled(st):
-    entry = _entry(st)
-    if entry is None:
-        return None
-    if entry[1]:
-        return lambda st: True
-    return lambda st: False
+def _flag_of_storage(index):
+    """The compiled form of a storage's flag ``STORAGES[...][index]``: a constant of the record type."""
+    def compiled(st):
+        entry = _entry(st)
+        if entry is None:
+            return None
+        if entry[index]:
+            return lambda st: True
+        return lambda st: False
+    return compiled
 
 
-@overload(storage_uses_row, inline="always")
-def _storage_uses_row_compiled(st):
-    entry = _entry(st)
-    if entry is None:
-        return None
-    if entry[2]:
-        return lambda st: True
-    return lambda st: False
+overload(storage_per_event, inline="always")(_flag_of_storage(1))
+overload(storage_uses_row, inline="always")(_flag_of_storage(2))
 
 
 # --- rules: one kernel per event kind, for every storage ----------------------------------------------------

@@ -214,6 +214,7 @@ class DaskExecutor:
         self.client = None
         self.cluster = None
         self._depth = 0
+        self._environ: dict[str, str | None] = {}  # the client's variables the nanny overwrites (_start)
 
     def __enter__(self) -> DaskExecutor:
         self._depth += 1
@@ -275,7 +276,7 @@ class DaskExecutor:
 
     def _restore_environ(self) -> None:
         """Put back the client's environment variables that the nanny's pre-spawn environment overwrote."""
-        for k, v in getattr(self, "_environ", {}).items():
+        for k, v in self._environ.items():
             if v is None:
                 os.environ.pop(k, None)
             else:

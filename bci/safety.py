@@ -23,13 +23,12 @@ memristive devices, the devices' health (stuck devices, drift), in this order:
    :math:`m` (for slow modulation: a unit driven silent through a whole movement).  A false alarm
    only moves control to the fallback without that channel.  Channels with :math:`k_i >` ``max_silence_bins``
    are too quiet to judge within the bound and are not monitored.  With ``silence_model="rate"`` (the default)
-   the run must also be improbable given the movement: :math:`e^{-\\sum_t \\hat\\lambda_i(t)}` at most
-   ``silence_probability``, with :math:`\\hat\\lambda_i` the count predicted from the standby filter's prior
-   velocity by the rate model of item 3, or it must reach ``silence_cap`` times :math:`k_i` bins
-   (``silence_limit_``, which enters ``detection_bound_``).  In closed loop the user intends faster movements than
-   the calibration's, which drive units tuned against them to zero for longer than any calibration run: the
-   counts-only rule (``silence_model="counts"``) raised 31 false alarms per hour with the spiking primary
-   (docs/bci.md);
+   the run must also be improbable given the movement, :math:`e^{-\\sum_t \\hat\\lambda_i(t)}` at most
+   ``silence_probability`` (:math:`\\hat\\lambda_i` the count predicted from the standby filter's prior velocity
+   by a model of item 3's form fitted on that prior over the training data, ``silence_coef_``), or reach
+   ``silence_cap`` times :math:`k_i` bins (``silence_limit_``, in ``detection_bound_``).  Closed-loop intentions,
+   faster than the calibration's, drive units to zero for longer than any calibration run: the counts-only rule
+   (``silence_model="counts"``) raised 31 false alarms per hour with the spiking primary (docs/bci.md);
 3. **population silence** (opt-in: ``scan_bins`` empty by default) -- many channels falling silent at
    once (a connector, a headstage, a bank of the array): for each window :math:`w` of ``scan_bins``,
    the number :math:`S_w` of good
@@ -123,22 +122,17 @@ class FaultParams:
     max_silence_bins: int = 100
     """Longest silence run the monitor waits for; quieter channels are not monitored."""
     silence_model: str = "rate"
-    """``"rate"`` (default): a run of :math:`k_i` empty bins makes a channel lost only if it is also improbable
-    given the rates the decoded movement predicts (its probability :math:`e^{-\\sum \\hat\\lambda}` at most
-    ``silence_probability``), or once it reaches ``silence_cap`` times :math:`k_i`; ``"counts"``: the run of
-    :math:`k_i` bins alone (the rule before; closed-loop intentions faster than the calibration's drive units
-    silent for longer, docs/bci.md)."""
+    """``"rate"``: a silent run must also be improbable given the predicted rates, or reach ``silence_cap`` times
+    :math:`k_i` (module docstring, item 2); ``"counts"``: the run of :math:`k_i` bins alone (the rule before)."""
     silence_cap: float = 2.0
-    """With ``silence_model="rate"``: a run of ``ceil(silence_cap * k_i)`` empty bins makes a channel lost
-    whatever the predicted rates (keeps a detection bound), at least 1."""
+    """``silence_model="rate"``: ``ceil(silence_cap * k_i)`` empty bins make a channel lost whatever the rates."""
     signal_low: float = 0.7
     """Channel-signal rule: a channel whose broadband RMS falls below this fraction of its reference is flat
     (disconnected, a broken wire, a failed amplifier); only with a signal stream (``fit(..., signal=...)``)."""
     signal_high: float = 3.0
     """Channel-signal rule: a broadband RMS above this multiple of the reference is railed or noisy."""
     signal_bins: int = 1
-    """Bins in a row beyond a signal threshold that make a channel lost (a fault starting inside a bin may
-    need one more)."""
+    """Bins in a row beyond a signal threshold that make a channel lost (one more for a fault inside a bin)."""
     signal_floor: float = 2.4
     """What a flat channel reads [uV] (the amplifier's own noise): channels whose reference times
     ``signal_low`` is not clear of it by five of their calibration spreads are not judged flat."""
@@ -154,9 +148,8 @@ class FaultParams:
     confidence_window: int = 10
     """Bins averaged by the confidence check."""
     scan_bins: tuple[int, ...] = ()
-    """Windows of the population silence scan [bins]; empty (the default): no scan.  ``(5, 10, 15)`` is
-    the measured setting (docs/bci.md): it catches many units falling silent together sooner, but it drops
-    every channel in a long empty run when it fires, healthy quiet ones included, so it is opt-in."""
+    """Windows of the population silence scan [bins]; empty (the default): no scan.  ``(5, 10, 15)`` is the measured
+    setting (docs/bci.md); it drops every channel in a long empty run, healthy quiet ones too: opt-in."""
     scan_tail: float = 1e-20
     """Null tail probability at or below which the population scan alarms (calibrated on fault-free
     closed-loop sessions, docs/bci.md: the null is conditional on the decoded velocity, which lags
@@ -339,6 +332,15 @@ class SafeDecoder(Decoder):
         # speed term the Kalman filter's linear model lacks)
         design = np.column_stack([np.ones(len(y)), y, np.hypot(y[:, 0], y[:, 1])])
         self.rate_coef_ = np.linalg.lstsq(design, X, rcond=None)[0]  # (4, n_units)
+        # the silence rule's rate model, on the standby's own prior velocity (what it is evaluated at): fitted on
+        # the labels it would under-predict how far a fast movement drives a unit down (decoded speeds are smaller)
+        self.fallback_.reset()
+        vp = np.empty_like(y)
+        for t, x in enumerate(X):
+            vp[t] = self.fallback_.A_ @ self.fallback_.state_
+            self.fallback_.step(x)
+        design = np.column_stack([np.ones(len(y)), vp, np.hypot(vp[:, 0], vp[:, 1])])
+        self.silence_coef_ = np.linalg.lstsq(design, X, rcond=None)[0]
         self.monitored_ = np.flatnonzero(k <= p.max_silence_bins)
         self.silence_bins_ = np.where(k <= p.max_silence_bins, k, np.inf)
         self.silence_limit_ = (self.silence_bins_ if p.silence_model == "counts"
@@ -553,7 +555,7 @@ class SafeDecoder(Decoder):
         if p.silence_model == "counts":
             due = self._silent >= self.silence_bins_
         else:  # the run must also be improbable given the rates the decoded movement predicts (or reach the cap)
-            lam = np.maximum(np.array([1.0, v_prior[0], v_prior[1], math.hypot(*v_prior)]) @ self.rate_coef_, 0.0)
+            lam = np.maximum(np.array([1.0, v_prior[0], v_prior[1], math.hypot(*v_prior)]) @ self.silence_coef_, 0.0)
             self._mass = np.where(silent, self._mass + lam, 0.0)
             due = (self._silent >= self.silence_bins_) & (self._mass >= -math.log(p.silence_probability))
             due |= self._silent >= self.silence_limit_

@@ -190,8 +190,8 @@ def test_rate_silence_rule_waits_for_an_improbable_run_or_the_cap():
         ch = int(dec.monitored_[0])
         k, cap = int(dec.silence_bins_[ch]), int(dec.silence_limit_[ch])
         assert cap == (k if model == "counts" else int(np.ceil(2.0 * k)))
-        dec.rate_coef_[:, ch] = 0.0  # the movement is expected to silence this channel
-        z = np.maximum(1.0, np.round(dec.rate_coef_[0]))
+        dec.silence_coef_[:, ch] = 0.0  # the movement is expected to silence this channel
+        z = np.maximum(1.0, np.round(dec.silence_coef_[0]))
         z[ch] = 0.0
         for _ in range(cap):
             dec.step(z)
@@ -201,8 +201,8 @@ def test_rate_silence_rule_waits_for_an_improbable_run_or_the_cap():
     # a constant expected rate: the run must reach k_i and carry -ln p expected spikes (k_i + 3 bins here)
     dec = SafeDecoder(SteadyStateKalmanFilter()).fit(cx.sample(v, BW), v)
     k = int(dec.silence_bins_[ch])
-    dec.rate_coef_[:, ch] = [-np.log(1e-6) / (k + 2.5), 0.0, 0.0, 0.0]
-    z = np.maximum(1.0, np.round(dec.rate_coef_[0]))
+    dec.silence_coef_[:, ch] = [-np.log(1e-6) / (k + 2.5), 0.0, 0.0, 0.0]
+    z = np.maximum(1.0, np.round(dec.silence_coef_[0]))
     z[ch] = 0.0
     for _ in range(k + 5):
         dec.step(z)

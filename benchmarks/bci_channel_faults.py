@@ -8,6 +8,7 @@ Usage::
     python benchmarks/bci_channel_faults.py false-alarms --primary snn --hours 0.1 [--seeds 0 1 2 3 4]
     python benchmarks/bci_channel_faults.py silence [--seeds 0 1 2 3 4]
     python benchmarks/bci_channel_faults.py diagnose --seeds 1 --hours 0.1
+    python benchmarks/bci_channel_faults.py step-time
 
 ``faults``: :func:`memr_snn.bci.experiments.channel_fault_fallback` (KF primary, default task, 192 channels,
 ``SignalParams()``, ``FaultParams()``) with 1, 5 and 20 channels disconnected or railed and 20 channels in a noise
@@ -19,7 +20,9 @@ block, neuron-level: the broadband signal intact, no signal stream) under each s
 counts-only silence rule raises false alarms in closed loop: fault-free blocks under ``silence_model="counts"`` for
 the KF and the spiking primary; the intended speeds of the observation and closed-loop blocks, the fraction of bins
 in which a monitored unit's true rate is below 0.5 Hz, the longest empty run of each monitored channel over its
-``k_i``, and for every false alarm the spikes the true rates expected over the run.  Prints markdown tables.
+``k_i``, and for every false alarm the spikes the true rates expected over the run.  ``step-time``: thread CPU time
+of ``SafeDecoder(KalmanFilter()).step`` on 192 channels with the counts rule, the rate rule, and the rate rule with
+the signal stream (1500 bins each, 3 alternated repeats).  Prints markdown tables.
 """
 
 from __future__ import annotations
@@ -139,9 +142,36 @@ def diagnose(seeds, hours: float) -> None:
                   f"{'; '.join(alarms) or '-'} |", flush=True)
 
 
+def step_time() -> None:
+    from memr_snn.bci import CortexParams, KalmanFilter, MotorCortex, SafeDecoder
+    from memr_snn.bci.channels import FrontEnd
+
+    rng = np.random.default_rng(0)
+    v = np.zeros((3000, 2))
+    for t in range(1, 3000):
+        v[t] = 0.95 * v[t - 1] + rng.normal(scale=0.03, size=2)
+    fe = FrontEnd(SignalParams(), 192, seed=1)
+    X, R = fe.record(MotorCortex(CortexParams(), seed=0).sample(v, 0.02), 0.02)
+    decs = {"counts rule, no signal": (FaultParams(silence_model="counts"), None),
+            "rate rule, no signal": (FaultParams(), None), "rate rule + signal stream": (FaultParams(), R[:1500])}
+    decs = {k: (SafeDecoder(KalmanFilter(), params=p).fit(X[:1500], v[:1500], signal=r), r is not None)
+            for k, (p, r) in decs.items()}
+    times: dict[str, list[float]] = {k: [] for k in decs}
+    for _ in range(3):
+        for k, (d, sig) in decs.items():
+            d.rearm()
+            for z, q in zip(X[1500:], R[1500:], strict=True):
+                t0 = time.thread_time()
+                d.step(z, signal=q) if sig else d.step(z)
+                times[k].append(time.thread_time() - t0)
+    print("\n| SafeDecoder(KalmanFilter()), 192 channels | median [us] | p99 [us] (thread CPU time) |\n|---|---|---|")
+    for k, t in times.items():
+        print(f"| {k} | {np.median(t) * 1e6:.0f} | {np.percentile(t, 99) * 1e6:.0f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("part", choices=("faults", "false-alarms", "silence", "diagnose"))
+    ap.add_argument("part", choices=("faults", "false-alarms", "silence", "diagnose", "step-time"))
     ap.add_argument("--seeds", type=int, nargs="+", default=None)
     ap.add_argument("--primary", default="kf")
     ap.add_argument("--hours", type=float, default=0.3)
@@ -153,6 +183,8 @@ def main() -> None:
         faults(a.seeds if a.seeds is not None else list(range(10)))
     elif a.part == "false-alarms":
         false_alarms(a.seeds if a.seeds is not None else list(range(5)), a.primary, a.hours, a.models)
+    elif a.part == "step-time":
+        step_time()
     elif a.part == "diagnose":
         diagnose(a.seeds if a.seeds is not None else [1], a.hours)
     else:

@@ -4,7 +4,8 @@ A synthetic motor cortex (:mod:`.cortex`) encodes the velocity a simulated user 
 intends while it watches a decoded cursor in a centre-out or random-target task (:mod:`.task`).
 Decoders share one scikit-learn-style interface (:mod:`.decoders`, :mod:`.kalman`); a safety layer
 hands control to a digital Kalman fallback on faults (:mod:`.safety`), stuck devices and drift included
-(:mod:`.health`); :mod:`.spiking` is a spiking decoder run by the memr_snn kernel on memristive
+(:mod:`.health`), lost channels from the recording's broadband signal too (:mod:`.channels`);
+:mod:`.spiking` is a spiking decoder run by the memr_snn kernel on memristive
 crossbars; :mod:`.protocol` runs observation, fit, closed-loop and refit blocks over days; :mod:`.metrics` scores them;
 :mod:`.nwb` writes sessions to and reads recordings from NWB files (the ``nwb`` extra).
 All pure numpy/scipy, all seeded.  Guide: ``docs/bci.md``.
@@ -21,6 +22,7 @@ from memr_snn._tree import check_same_tree as _check_same_tree
 
 from .aimc_kalman import AIMCKalmanDecoder
 from .binning import bin_spike_times
+from .channels import CHANNEL_FAULTS, FrontEnd, SignalParams
 from .cortex import CortexParams, DriftParams, MotorCortex, Tuning, drift_tuning, make_tuning
 from .decoders import Decoder, NotFittedError, WienerFilter
 from .health import CrossbarHealth, CrossbarVerifier, HealthReport, VerifyParams
@@ -51,7 +53,7 @@ from .user import SimulatedUser, UserParams
 _check_same_tree(__file__, "bci")
 
 __all__ = [
-    "bin_spike_times", "AIMCKalmanDecoder",
+    "bin_spike_times", "AIMCKalmanDecoder", "CHANNEL_FAULTS", "FrontEnd", "SignalParams",
     "CortexParams", "DriftParams", "MotorCortex", "Tuning", "drift_tuning", "make_tuning",
     "Decoder", "NotFittedError", "WienerFilter",
     "KalmanFilter", "ReFITKalmanFilter", "SteadyStateKalmanFilter", "reestimate_intention", "rescale_speed",

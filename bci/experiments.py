@@ -22,7 +22,8 @@ from .safety import FaultParams
 from .task import TaskParams
 
 __all__ = ["compare_decoders", "decode_step_time", "unit_loss_recovery", "drift_over_days", "fault_fallback",
-           "device_fault_fallback", "DEVICE_FAULTS", "hard_config", "HARD_CORTEX", "HARD_TASK"]
+           "device_fault_fallback", "DEVICE_FAULTS", "channel_fault_fallback", "hard_config", "HARD_CORTEX",
+           "HARD_TASK"]
 
 
 def compare_decoders(seeds: Sequence[int], config: SessionConfig | None = None,
@@ -222,6 +223,69 @@ def fault_fallback(seed: int, decoder: str = "snn", n_lost: int = 20, config: Se
             "faulty": _score(blk), "bins": dec.counts, "detection_bound": dec.detection_bound_,
             "switches": [{"bin": s.bin, "source": s.source, "reason": s.reason} for s in dec.switches],
             "first_switch_bin": dec.switches[0].bin if dec.switches else None}
+
+
+def channel_fault_fallback(seed: int, fault: str = "disconnect", n_channels: int = 1, decoder: str = "kf",
+                           config: SessionConfig | None = None, safety: FaultParams | None = None,
+                           burst_rms: float = 100.0, burst_duration: float = 0.5, session=None) -> dict:
+    """A decoder under the safety layer with a signal stream, before and after a channel-level fault.
+
+    The session (observation block through a :class:`~memr_snn.bci.channels.FrontEnd` with ``config.signal``,
+    default :class:`~memr_snn.bci.channels.SignalParams`, fit with the signal stream, one closed-loop block) is
+    run, or ``session`` is copied.  The monitor is re-armed and the next block is run; at a 1 ms step drawn
+    uniformly in bins [20, 60) of it (seeded: every bin and every phase inside a bin) ``n_channels`` random
+    channels are disconnected (``"disconnect"``), railed (``"rail"``) or get a noise burst of ``burst_rms`` [uV]
+    for ``burst_duration`` [s] (``"burst"``).  ``bins_to_fallback`` counts the onset's bin (``first_switch_bin -
+    onset_bin + 1``; None without a switch, <= 0 for a switch before the fault: a false alarm); ``dropped`` are the
+    channels the signal rule dropped and ``exact`` whether they are exactly the faulted ones; ``not_judged_flat``
+    the faulted channels the rule cannot judge flat (their reference too close to the amplifier floor).
+    """
+    import copy
+
+    from .channels import CHANNEL_FAULTS, SignalParams
+    from .protocol import run_block
+    from .task import target_sequence
+
+    if fault not in CHANNEL_FAULTS:
+        raise ValueError(f"fault must be one of {sorted(CHANNEL_FAULTS)}, got {fault!r}")
+    config = config if config is not None else SessionConfig()
+    check_int_at_least("n_channels", n_channels, 1)
+    if n_channels > config.cortex.n_units:
+        raise ValueError(f"n_channels must be at most {config.cortex.n_units}, got {n_channels}")
+    if session is None:
+        session = run_session(replace(config, decoder=decoder, closed_loop_blocks=1,
+                                      safety=safety if safety is not None else FaultParams(),
+                                      signal=config.signal if config.signal is not None else SignalParams()),
+                              seed=seed)
+    res = copy.deepcopy(session)
+    dec, fe = res.decoder, res.front_end
+    bw = res.config.task.bin_width
+    rng = np.random.default_rng([seed, 0xC4A7, n_channels, sorted(CHANNEL_FAULTS).index(fault)])
+    chans = np.sort(rng.choice(fe.n_channels, size=n_channels, replace=False))
+    steps = int(round(bw / 1e-3))
+    onset_step = int(rng.integers(20 * steps, 60 * steps))
+    at = fe.time + onset_step * 1e-3
+    if fault == "disconnect":
+        fe.disconnect(chans, at=at)
+    elif fault == "rail":
+        fe.rail(chans, at=at)
+    else:
+        fe.noise_burst(chans, burst_duration, burst_rms, at=at)
+    dec.rearm()
+    blk = run_block(res.cortex, res.task, res.user, target_sequence(res.config.task, res.config.trials_per_block, rng),
+                    dec, front_end=fe)
+    onset = onset_step // steps
+    first = dec.switches[0].bin if dec.switches else None
+    dropped = sorted(int(c) for ev in dec.switches if ev.reason.startswith("channel signal")
+                     for c in ev.reason.rsplit("channels [", 1)[1].rstrip("]").split(","))
+    return {"seed": seed, "decoder": res.config.decoder, "fault": fault, "n_channels": n_channels,
+            "channels": chans.tolist(), "onset": onset, "onset_phase_ms": onset_step % steps,
+            "faulty": _score(blk), "bins": dec.counts, "signal_detection_bound": dec.signal_detection_bound_,
+            "flat_monitored": int(dec.signal_flat_monitored_.size), "dropped": dropped,
+            "not_judged_flat": np.setdiff1d(chans, dec.signal_flat_monitored_).tolist(),
+            "exact": dropped == chans.tolist(),
+            "switches": [{"bin": s.bin, "source": s.source, "reason": s.reason} for s in dec.switches],
+            "first_switch_bin": first, "bins_to_fallback": None if first is None else first - onset + 1}
 
 
 #: device faults of :func:`device_fault_fallback`: what ``amount`` means for each

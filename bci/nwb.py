@@ -13,6 +13,9 @@ laid end to end in time (bin ``k`` of the session spans ``[k, k+1) * bin_width``
   ``cursor_velocity``, ``intended_velocity`` and ``decoded_velocity`` [m/s] and ``target`` [m]
   (``TimeSeries``, one row per bin, timestamps at the bin starts); ``decoded_velocity`` is zero in
   observation blocks, whose cursor moves by itself (``cursor_velocity``);
+* ``processing/ecephys/broadband_rms`` -- when the session was recorded through a
+  :class:`~memr_snn.bci.channels.FrontEnd`: each channel's broadband RMS per bin (stored in uV,
+  ``conversion`` 1e-6 to volts);
 * the trials table -- ``start_time``, ``stop_time``, ``target_x``, ``target_y`` [m], ``success``,
   ``block``, ``block_kind``.
 
@@ -88,6 +91,11 @@ def write_session(path, result, *, seed: int = 0, description: str = "memr_snn s
                              ("decoded_velocity", decoded, "m/s"),
                              ("target", np.vstack([b.target for b in blocks]), "m")):
         beh.add(pynwb.TimeSeries(name=name, data=data, timestamps=t0, unit=unit))
+    if all(b.signal is not None for b in blocks):  # recorded through a front end: the broadband RMS per bin
+        eph = nwb.create_processing_module("ecephys", "broadband signal quality of each channel")
+        eph.add(pynwb.TimeSeries(name="broadband_rms", data=np.vstack([b.signal for b in blocks]), timestamps=t0,
+                                 unit="volts", conversion=1e-6,
+                                 description="RMS of each channel's band-passed signal per bin [uV]"))
     for col, desc in (("target_x", "target x [m]"), ("target_y", "target y [m]"), ("success", "acquired"),
                       ("block", "block index"), ("block_kind", "observation or closed_loop")):
         nwb.add_trial_column(name=col, description=desc)

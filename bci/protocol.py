@@ -31,6 +31,7 @@ import numpy as np
 from memr_snn._validation import check_int_at_least, check_positive
 
 from .aimc_kalman import AIMCKalmanDecoder
+from .channels import FrontEnd, SignalParams
 from .cortex import CortexParams, DriftParams, MotorCortex
 from .decoders import Decoder, WienerFilter
 from .kalman import KalmanFilter, ReFITKalmanFilter, SteadyStateKalmanFilter
@@ -89,6 +90,9 @@ class SessionConfig:
     """Run an observation block and a fresh fit every day (else only on the first day)."""
     observation_movement_time: float = 1.0
     """Duration of the automatic cursor movements of observation blocks [s]."""
+    signal: SignalParams | None = None
+    """Record each channel's broadband RMS through a :class:`~memr_snn.bci.channels.FrontEnd` with these
+    parameters (None: no signal stream, the counts as the cortex emits them)."""
 
     def __post_init__(self) -> None:
         for name, kind in (("cortex", CortexParams), ("task", TaskParams), ("user", UserParams),
@@ -97,6 +101,8 @@ class SessionConfig:
                 raise TypeError(f"{name} must be a {kind.__name__}, got {type(getattr(self, name)).__name__}")
         if self.decoder not in DECODERS:
             raise ValueError(f"decoder must be one of {sorted(DECODERS)}, got {self.decoder!r}")
+        if self.signal is not None and not isinstance(self.signal, SignalParams):
+            raise TypeError(f"signal must be a SignalParams or None, got {type(self.signal).__name__}")
         if self.safety is not None and not isinstance(self.safety, FaultParams):
             raise TypeError(f"safety must be a FaultParams or None, got {type(self.safety).__name__}")
         check_int_at_least("observation_trials", self.observation_trials, 1)
@@ -134,6 +140,8 @@ class BlockResult:
     """(n_bins,) wall-clock decode time per bin [s] (zeros in observation blocks)."""
     records: list
     metrics: dict
+    signal: np.ndarray | None = None
+    """(n_bins, n_units) broadband RMS per bin [uV] when the block was recorded through a front end."""
 
     @property
     def n_bins(self) -> int:
@@ -151,6 +159,8 @@ class SessionResult:
     """The cortex, task and user at the end of the session, to continue it (e.g. after a unit loss)."""
     task: CursorTask
     user: SimulatedUser
+    front_end: FrontEnd | None = None
+    """The recording front end (``config.signal`` given), to inject channel faults."""
 
     def closed_loop(self, day: int | None = None) -> list[BlockResult]:
         """The closed-loop blocks (of one day if given)."""
@@ -158,12 +168,19 @@ class SessionResult:
 
 
 def run_block(cortex: MotorCortex, task: CursorTask, user: SimulatedUser, targets: np.ndarray,
-              decoder: Decoder | None, day: int = 0, movement_time: float = 1.0) -> BlockResult:
+              decoder: Decoder | None, day: int = 0, movement_time: float = 1.0,
+              front_end: FrontEnd | None = None) -> BlockResult:
     """Run one block of trials toward ``targets`` ``(n_trials, 2)`` [m].
 
     ``decoder=None`` runs an observation block whose cursor moves on a minimum-jerk path of
-    ``movement_time`` [s] to each target.
+    ``movement_time`` [s] to each target.  With ``front_end`` the counts are recorded through it (channel
+    faults) and each bin's broadband RMS goes to the decoder's ``step(z, signal=...)`` when it is a
+    :class:`SafeDecoder` fitted with a signal stream.
     """
+    if front_end is not None and not isinstance(front_end, FrontEnd):
+        raise TypeError(f"front_end must be a FrontEnd or None, got {type(front_end).__name__}")
+    give = front_end is not None and getattr(decoder, "signal_ref_", None) is not None
+    signal = []
     p = task.params
     rows: dict[str, list] = {k: [] for k in ("counts", "intended", "velocity", "cursor", "target", "in_target",
                                              "trial", "latency")}
@@ -184,19 +201,23 @@ def run_block(cortex: MotorCortex, task: CursorTask, user: SimulatedUser, target
             else:
                 c = user.intend(pos, target)
             z = cortex.sample(c[None], p.bin_width)[0]
+            if front_end is not None:
+                zz, q = front_end.record(z[None], p.bin_width)
+                z = zz[0]
+                signal.append(q[0])
             n += 1
             if decoder is None:
                 lat = 0.0
             else:
                 t0 = time.perf_counter()
-                v = decoder.step(z)
+                v = decoder.step(z, signal=signal[-1]) if give else decoder.step(z)
                 lat = time.perf_counter() - t0
             done = task.advance(v)
             for k, val in zip(rows, (z, c, v, pos, target, inside, i, lat), strict=True):
                 rows[k].append(val)
     arrays = {k: np.array(v) for k, v in rows.items()}
     return BlockResult(kind="observation" if decoder is None else "closed_loop", day=day, **arrays,
-                       records=list(task.records),
+                       records=list(task.records), signal=np.array(signal) if front_end is not None else None,
                        metrics={**summarize(task.records, p.target_radius),
                                 **{f"latency_{k}": v for k, v in latency_summary(arrays["latency"]).items()}})
 
@@ -219,20 +240,29 @@ def run_session(config: SessionConfig, seed: int | np.random.SeedSequence = 0) -
     task = CursorTask(config.task, np.random.default_rng(s_task))
     user = SimulatedUser(config.user, config.task.bin_width, np.random.default_rng(s_user))
     rng_targets = np.random.default_rng(s_targets)
+    # a fifth child after the four: a session without a front end draws exactly what it drew before
+    front = (FrontEnd(config.signal, config.cortex.n_units, np.random.default_rng(ss.spawn(1)[0]))
+             if config.signal is not None else None)
     decoder = make_decoder(config.decoder, config.safety)
     blocks: list[BlockResult] = []
     for day in range(config.days):
         if day:
             cortex.new_day(config.drift)
+            if front is not None:
+                front.new_day()
         if day == 0 or config.recalibrate_daily:
             obs = run_block(cortex, task, user, target_sequence(config.task, config.observation_trials, rng_targets),
-                            None, day, config.observation_movement_time)
+                            None, day, config.observation_movement_time, front)
             blocks.append(obs)
-            decoder = make_decoder(config.decoder, config.safety).fit(obs.counts, obs.velocity)
+            decoder = make_decoder(config.decoder, config.safety)
+            if isinstance(decoder, SafeDecoder):
+                decoder.fit(obs.counts, obs.velocity, signal=obs.signal)
+            else:
+                decoder.fit(obs.counts, obs.velocity)
         for b in range(config.closed_loop_blocks):
             block = run_block(cortex, task, user, target_sequence(config.task, config.trials_per_block, rng_targets),
-                              decoder, day)
+                              decoder, day, front_end=front)
             blocks.append(block)
             if b < config.closed_loop_blocks - 1 or day < config.days - 1:
                 _refit(decoder, block)
-    return SessionResult(config, blocks, decoder, cortex, task, user)
+    return SessionResult(config, blocks, decoder, cortex, task, user, front)

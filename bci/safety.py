@@ -6,14 +6,29 @@ that runs every bin as a hot standby, so a switch costs no bin and needs no warm
 monitor checks the input, the population, the primary's output and confidence and, for a primary on
 memristive devices, the devices' health (stuck devices, drift), in this order:
 
-1. **NaN input** -- channels whose count is NaN are lost at once (same bin);
+1. **NaN input** -- channels whose count is NaN are lost at once (same bin); then the **channel signal** rule
+   (only when :meth:`SafeDecoder.fit` was given a signal stream, the broadband RMS per bin and
+   channel of :class:`~memr_snn.bci.channels.FrontEnd`, and :meth:`SafeDecoder.step` gets the bin's) -- a channel
+   whose RMS falls below ``signal_low`` times its reference (flat: disconnected, a broken wire, a failed
+   amplifier) or rises above ``signal_high`` times it (railed, or an artefact) for ``signal_bins`` bins in a row is
+   lost (``signal_detection_bound_`` = ``signal_bins`` bins from the first bin wholly in the fault, one more for a
+   fault that starts inside a bin).  The references are the calibration's median RMS, then follow each channel's
+   RMS in unflagged bins with time constant ``signal_tau`` bins; channels whose reference times ``signal_low`` is
+   not clear of ``signal_floor`` (the amplifier's noise) by five calibration spreads are not judged flat
+   (``signal_flat_monitored_``).  A unit that dies leaves the electrode's RMS intact: that is rule 2's;
 2. **lost channels** -- a channel that stays silent for :math:`k_i` bins is declared lost, with
    :math:`k_i = \\max(\\lceil \\ln p / \\ln p_{0,i} \\rceil, \\lceil m\\, r_i \\rceil)`, :math:`p_{0,i}` its fraction of
    empty training bins (the run's probability is below ``silence_probability`` for independent
    bins) and :math:`r_i` its longest empty run in the training data times ``silence_margin``
    :math:`m` (for slow modulation: a unit driven silent through a whole movement).  A false alarm
    only moves control to the fallback without that channel.  Channels with :math:`k_i >` ``max_silence_bins``
-   are too quiet to judge within the bound and are not monitored;
+   are too quiet to judge within the bound and are not monitored.  With ``silence_model="rate"`` (the default)
+   the run must also be improbable given the movement, :math:`e^{-\\sum_t \\hat\\lambda_i(t)}` at most
+   ``silence_probability`` (:math:`\\hat\\lambda_i` the count predicted from the standby filter's prior velocity
+   by a model of item 3's form fitted on that prior over the training data, ``silence_coef_``), or reach
+   ``silence_cap`` times :math:`k_i` bins (``silence_limit_``, in ``detection_bound_``).  Closed-loop intentions,
+   faster than the calibration's, drive units to zero for longer than any calibration run: the counts-only rule
+   (``silence_model="counts"``) raised 31 false alarms per hour with the spiking primary (docs/bci.md);
 3. **population silence** (opt-in: ``scan_bins`` empty by default) -- many channels falling silent at
    once (a connector, a headstage, a bank of the array): for each window :math:`w` of ``scan_bins``,
    the number :math:`S_w` of good
@@ -81,9 +96,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memr_snn._validation import check_int_at_least, check_positive, check_probability
+from memr_snn._validation import check_int_at_least, check_nonnegative, check_positive, check_probability
 
 from ._checks import as_counts, check_pair
+from .channels import check_signal
 from .decoders import Decoder
 from .health import HealthReport
 from .kalman import KalmanFilter
@@ -105,6 +121,24 @@ class FaultParams:
     """Factor on the longest empty run of each channel in the training data (slow modulation margin)."""
     max_silence_bins: int = 100
     """Longest silence run the monitor waits for; quieter channels are not monitored."""
+    silence_model: str = "rate"
+    """``"rate"``: a silent run must also be improbable given the predicted rates, or reach ``silence_cap`` times
+    :math:`k_i` (module docstring, item 2); ``"counts"``: the run of :math:`k_i` bins alone (the rule before)."""
+    silence_cap: float = 2.0
+    """``silence_model="rate"``: ``ceil(silence_cap * k_i)`` empty bins make a channel lost whatever the rates."""
+    signal_low: float = 0.7
+    """Channel-signal rule: a channel whose broadband RMS falls below this fraction of its reference is flat
+    (disconnected, a broken wire, a failed amplifier); only with a signal stream (``fit(..., signal=...)``)."""
+    signal_high: float = 3.0
+    """Channel-signal rule: a broadband RMS above this multiple of the reference is railed or noisy."""
+    signal_bins: int = 1
+    """Bins in a row beyond a signal threshold that make a channel lost (one more for a fault inside a bin)."""
+    signal_floor: float = 2.4
+    """What a flat channel reads [uV] (the amplifier's own noise): channels whose reference times
+    ``signal_low`` is not clear of it by five of their calibration spreads are not judged flat."""
+    signal_tau: float = 3000.0
+    """Time constant [bins] with which each channel's reference follows its RMS in unflagged bins (slow
+    variation within and across days); 0: fixed at the calibration's median."""
     saturation_speed: float = 1.0
     """Decoded speed counted as saturated [m/s]."""
     saturation_bins: int = 5
@@ -114,9 +148,8 @@ class FaultParams:
     confidence_window: int = 10
     """Bins averaged by the confidence check."""
     scan_bins: tuple[int, ...] = ()
-    """Windows of the population silence scan [bins]; empty (the default): no scan.  ``(5, 10, 15)`` is
-    the measured setting (docs/bci.md): it catches many units falling silent together sooner, but it drops
-    every channel in a long empty run when it fires, healthy quiet ones included, so it is opt-in."""
+    """Windows of the population silence scan [bins]; empty (the default): no scan.  ``(5, 10, 15)`` is the measured
+    setting (docs/bci.md); it drops every channel in a long empty run, healthy quiet ones too: opt-in."""
     scan_tail: float = 1e-20
     """Null tail probability at or below which the population scan alarms (calibrated on fault-free
     closed-loop sessions, docs/bci.md: the null is conditional on the decoded velocity, which lags
@@ -149,6 +182,17 @@ class FaultParams:
             raise ValueError(f"silence_probability must lie in (0, 1), got {self.silence_probability!r}")
         check_int_at_least("max_silence_bins", self.max_silence_bins, 1)
         check_positive("silence_margin", self.silence_margin)
+        if self.silence_model not in ("rate", "counts"):
+            raise ValueError(f"silence_model must be 'rate' or 'counts', got {self.silence_model!r}")
+        if not (isinstance(self.silence_cap, (int, float)) and self.silence_cap >= 1.0):
+            raise ValueError(f"silence_cap must be a number >= 1, got {self.silence_cap!r}")
+        if not (isinstance(self.signal_low, (int, float)) and 0.0 < self.signal_low < 1.0):
+            raise ValueError(f"signal_low must lie in (0, 1), got {self.signal_low!r}")
+        if not (isinstance(self.signal_high, (int, float)) and self.signal_high > 1.0):
+            raise ValueError(f"signal_high must be a number > 1, got {self.signal_high!r}")
+        check_int_at_least("signal_bins", self.signal_bins, 1)
+        check_positive("signal_floor", self.signal_floor, "uV")
+        check_nonnegative("signal_tau", self.signal_tau, "bins")
         check_positive("saturation_speed", self.saturation_speed, "m/s")
         check_int_at_least("saturation_bins", self.saturation_bins, 1)
         check_positive("nis_threshold", self.nis_threshold)
@@ -263,12 +307,18 @@ class SafeDecoder(Decoder):
         self.fallback = fallback
         self.params = params
 
-    def fit(self, X, y) -> SafeDecoder:
-        """Fit primary and fallback on the same data and calibrate the monitor; returns self."""
+    def fit(self, X, y, signal=None) -> SafeDecoder:
+        """Fit primary and fallback on the same data and calibrate the monitor; returns self.
+
+        ``signal`` (optional, the shape of ``X``): each bin's broadband RMS per channel [uV]
+        (:class:`~memr_snn.bci.channels.FrontEnd`); it calibrates the channel-signal rule, which then judges
+        the RMS given to :meth:`step`.  Without it the rule is off.
+        """
         p = self.params if self.params is not None else FaultParams()
         if not isinstance(p, FaultParams):
             raise TypeError(f"params must be a FaultParams, got {type(p).__name__}")
         X, y = check_pair(X, y)
+        sig = None if signal is None else check_signal("signal", signal, X.shape[1], X)
         fb = self.fallback if self.fallback is not None else KalmanFilter(track_innovation=True)
         if not isinstance(fb, KalmanFilter) or not fb.track_innovation:
             raise ValueError("fallback must be a KalmanFilter with track_innovation=True "
@@ -282,16 +332,49 @@ class SafeDecoder(Decoder):
         # speed term the Kalman filter's linear model lacks)
         design = np.column_stack([np.ones(len(y)), y, np.hypot(y[:, 0], y[:, 1])])
         self.rate_coef_ = np.linalg.lstsq(design, X, rcond=None)[0]  # (4, n_units)
+        # the silence rule's rate model, on the standby's own prior velocity (what it is evaluated at): fitted on
+        # the labels it would under-predict how far a fast movement drives a unit down (decoded speeds are smaller)
+        self.fallback_.reset()
+        vp = np.empty_like(y)
+        for t, x in enumerate(X):
+            vp[t] = self.fallback_.A_ @ self.fallback_.state_
+            self.fallback_.step(x)
+        design = np.column_stack([np.ones(len(y)), vp, np.hypot(vp[:, 0], vp[:, 1])])
+        self.silence_coef_ = np.linalg.lstsq(design, X, rcond=None)[0]
         self.monitored_ = np.flatnonzero(k <= p.max_silence_bins)
         self.silence_bins_ = np.where(k <= p.max_silence_bins, k, np.inf)
+        self.silence_limit_ = (self.silence_bins_ if p.silence_model == "counts"
+                               else np.ceil(p.silence_cap * self.silence_bins_))
+        self._calibrate_signal(sig)
         hook = getattr(self.primary, "device_health", None)
         self._health_hook = hook if callable(hook) else None
         self._health_full = self._health_hook is not None and _takes_full(self._health_hook)
         self.device_detection_bound_ = p.health_period if self._health_hook is not None else None
-        self.detection_bound_ = int(max(np.max(self.silence_bins_[self.monitored_], initial=1),
+        self.detection_bound_ = int(max(np.max(self.silence_limit_[self.monitored_], initial=1),
                                         p.saturation_bins, p.confidence_window, self.device_detection_bound_ or 1))
         self.rearm()
         return self
+
+    def _calibrate_signal(self, sig: np.ndarray | None) -> None:
+        """Per-channel reference RMS (median), its calibration spread (MAD of log RMS) and which channels can be
+        judged flat; ``signal_detection_bound_`` is None without a signal stream."""
+        p = self.params_
+        if sig is None:
+            self.signal_ref_ = None
+            self.signal_detection_bound_ = None
+            return
+        logs = np.log(np.maximum(sig, 1e-12))
+        logs = np.where(np.isnan(sig), np.nan, logs)
+        ref = np.nanmedian(logs, axis=0)
+        spread = 1.4826 * np.nanmedian(np.abs(logs - ref), axis=0)
+        if not np.all(np.isfinite(ref)):
+            raise ValueError("signal must hold at least one RMS value per channel where the count is not NaN")
+        self.signal_ref_ = np.exp(ref)
+        self.signal_spread_ = spread
+        self.signal_flat_monitored_ = np.flatnonzero(math.log(p.signal_low) + ref - math.log(p.signal_floor)
+                                                     > 5.0 * spread)
+        self.signal_detection_bound_ = p.signal_bins
+        self._logref = ref.copy()
 
     def partial_fit(self, X, y) -> SafeDecoder:
         """Update primary and fallback with new data (the fallback keeps its current channels)."""
@@ -354,15 +437,17 @@ class SafeDecoder(Decoder):
         if self._active is not None:
             self._active.reset()
         self._silent = np.zeros(self.n_units_)
+        self._mass = np.zeros(self.n_units_)
+        self._beyond = np.zeros(self.n_units_)
         self._saturated = 0
         self._nis: deque[float] = deque(maxlen=self.params_.confidence_window)
 
     def _get_state(self):
         return (self.primary._get_state(), None if self._active is None else self._active._get_state(),
-                self._silent.copy(), self._saturated, deque(self._nis))
+                self._silent.copy(), self._saturated, deque(self._nis), self._mass.copy(), self._beyond.copy())
 
     def _set_state(self, state) -> None:
-        prim, act, self._silent, self._saturated, self._nis = state
+        prim, act, self._silent, self._saturated, self._nis, self._mass, self._beyond = state
         self.primary._set_state(prim)
         if self._active is not None and act is not None:
             self._active._set_state(act)
@@ -420,11 +505,42 @@ class SafeDecoder(Decoder):
                            f"{100 * p.max_stuck_weight:.1f} %)")
         return "; ".join(why) or None
 
-    def step(self, x) -> np.ndarray:
-        """Decode one bin ``(n_units,)`` (NaN allowed); returns the velocity ``(2,)`` [m/s]."""
+    def _signal_rule(self, z: np.ndarray, rms: np.ndarray) -> None:
+        """Channel-signal rule of one bin: flat or high broadband RMS against each channel's reference."""
+        p = self.params_
+        ok = ~np.isnan(z) & ~self._lost
+        ratio = np.where(ok, rms, 1.0) / self.signal_ref_
+        flat = np.zeros(self.n_units_, dtype=bool)
+        flat[self.signal_flat_monitored_] = ratio[self.signal_flat_monitored_] < p.signal_low
+        high = ratio > p.signal_high
+        self._beyond = np.where(ok & (flat | high), self._beyond + 1, 0)
+        if p.signal_tau > 0:  # the references follow the slow variation in unflagged bins
+            upd = ok & (self._beyond == 0)
+            self._logref[upd] += (np.log(np.maximum(rms[upd], 1e-12)) - self._logref[upd]) / p.signal_tau
+            self.signal_ref_ = np.exp(self._logref)
+        due = self._beyond >= p.signal_bins
+        for mask, what in ((due & flat, f"flat: RMS < {p.signal_low:g} x reference"),
+                           (due & high, f"high: RMS > {p.signal_high:g} x reference, railed or noisy")):
+            newly = np.flatnonzero(mask & ~self._lost)
+            if newly.size:
+                self._drop_channels(newly, f"channel signal {what}")
+
+    def step(self, x, signal=None) -> np.ndarray:
+        """Decode one bin ``(n_units,)`` (NaN allowed); returns the velocity ``(2,)`` [m/s].
+
+        ``signal`` (optional): the bin's broadband RMS per channel [uV], judged by the channel-signal rule when
+        :meth:`fit` was given a signal stream (finite and >= 0 where the count is not NaN).
+        """
         self._check_fitted()
         z = as_counts("x (one bin of counts)", np.asarray(x, dtype=np.float64)[None], self.n_units_,
                       allow_nan=True)[0]
+        rms = None
+        if signal is not None:
+            if self.signal_ref_ is None:
+                raise ValueError("signal given to step, but the monitor was fitted without a signal stream "
+                                 "(fit(X, y, signal=...))")
+            rms = check_signal("signal (one bin of RMS values)", np.asarray(signal, dtype=np.float64)[None],
+                               self.n_units_, z[None])[0]
         self.n_in += 1
         p = self.params_
         nan = np.isnan(z)
@@ -433,7 +549,17 @@ class SafeDecoder(Decoder):
         newly = np.flatnonzero(nan & ~self._lost)
         if newly.size:
             self._drop_channels(newly, "NaN input")
-        newly = np.flatnonzero((self._silent >= self.silence_bins_) & ~self._lost)
+        if rms is not None:
+            self._signal_rule(z, rms)
+        v_prior = self._active.A_ @ self._active.state_ if self._active is not None else np.zeros(2)
+        if p.silence_model == "counts":
+            due = self._silent >= self.silence_bins_
+        else:  # the run must also be improbable given the rates the decoded movement predicts (or reach the cap)
+            lam = np.maximum(np.array([1.0, v_prior[0], v_prior[1], math.hypot(*v_prior)]) @ self.silence_coef_, 0.0)
+            self._mass = np.where(silent, self._mass + lam, 0.0)
+            due = (self._silent >= self.silence_bins_) & (self._mass >= -math.log(p.silence_probability))
+            due |= self._silent >= self.silence_limit_
+        newly = np.flatnonzero(due & ~self._lost)
         if newly.size:
             self._drop_channels(newly, "lost channels (silent)")
         if self._active is not None:

@@ -86,3 +86,16 @@ def test_missing_extra_error(monkeypatch, session, tmp_path):
         write_session(tmp_path / "x.nwb", session)
     with pytest.raises(MissingExtraError, match="pynwb"):
         read_recording(tmp_path / "x.nwb")
+
+
+def test_signal_stream_written(tmp_path):
+    from memr_snn.bci import SignalParams
+
+    res = run_session(SessionConfig(observation_trials=4, closed_loop_blocks=1, trials_per_block=3,
+                                    signal=SignalParams()), seed=0)
+    path = write_session(tmp_path / "q.nwb", res, seed=1)
+    with pynwb.NWBHDF5IO(str(path), "r") as io:
+        ts = io.read().processing["ecephys"]["broadband_rms"]
+        np.testing.assert_allclose(ts.data[:], np.vstack([b.signal for b in res.blocks]))
+        assert ts.conversion == 1e-6
+    np.testing.assert_array_equal(read_recording(path, 0.02).counts, np.vstack([b.counts for b in res.blocks]))

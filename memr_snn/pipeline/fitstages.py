@@ -32,9 +32,11 @@ an AIMC stage (:func:`chord_model`)
     estimates :math:`(\hat d_{k-1} + \hat d_k)/2`) and corrects the tracker by
     :math:`\delta = g\,(c - \bar d)` with the gain of a Kalman filter on a random-walk bias,
     :math:`g = P / (P + \sigma_e^2 / N)`, :math:`P \leftarrow P + q^2 K T` before and :math:`(1 - g) P` after
-    (:meth:`FitTracker.anchor`): the estimate, the predictor's target position and the reference image (moved
-    as the template moves, :math:`R \mathrel{+}= L(\hat d + \delta) - L(\hat d)`) all shift by
-    :math:`\delta`.  :math:`P = 0` at reset: the task starts centred.
+    (:meth:`FitTracker.anchor`): with ``anchor_mode="state"`` (the default) the estimate, the predictor's
+    target position and the reference image (moved as the template moves, :math:`R \mathrel{+}= L(\hat d +
+    \delta) - L(\hat d)`) all shift by :math:`\delta`; with ``"offset"`` the fit runs on unchanged and the
+    corrections add up to a bias :math:`\hat b` added to its output (:math:`\delta = g\,(c - \bar d -
+    \hat b)`).  :math:`P = 0` at reset: the task starts centred.
 
 The tracker's state lives in the ``reference`` stage (its :meth:`~EventReferenceStage.state` is the whole
 tracker; the ``fit`` stage's holds only what it adds), so a checkpoint of the pipeline holds it once.  When the
@@ -54,6 +56,9 @@ __all__ = ["FitTracker", "EventReferenceStage", "TemplateFitStage", "AnchorStage
 #: the estimator's settings (``fit_posterior_lead`` of ``benchmarks/tracking_estimators.py``, chosen on the
 #: tuning seeds 100-102): interval fit from the prediction, 5 iterations, prior 0.03, thresholds learnt with
 #: ridge 1000, posterior mean with edges 0.03 ln units and a prior of 0.2 pixels
+#: how :meth:`FitTracker.anchor` applies its correction
+ANCHOR_MODES = ("offset", "state")
+
 FIT_SETTINGS = dict(interval=True, iterations=5, prior=0.03, calibration=1000.0, posterior=0.03, prior_sigma=0.2)
 
 
@@ -74,6 +79,9 @@ class FitTracker:
     anchor_q : float
         Drift rate :math:`q` of the fit's bias assumed by the anchor's Kalman gain [pixels / sqrt(s)] (>= 0; 0:
         the anchor never corrects).
+    anchor_mode : str
+        ``"offset"``: the anchor's corrections add up to a bias :math:`\\hat b` added to the output (the fit runs
+        on unchanged); ``"state"``: each correction shifts the fit's state (estimate, predictor, reference image).
     anchor_sigma : float
         Spread :math:`\\sigma_e` of one event's position about the spot's centre, per axis [pixels] (> 0).
     **fit
@@ -81,7 +89,10 @@ class FitTracker:
     """
 
     def __init__(self, params, *, lead: float = 0.5, beta: float = 0.8, anchor_window: int = 10,
-                 anchor_q: float = 0.1, anchor_sigma: float = 2.5, **fit) -> None:
+                 anchor_q: float = 0.06, anchor_sigma: float = 2.5, anchor_mode: str = "state", **fit) -> None:
+        if anchor_mode not in ANCHOR_MODES:
+            raise ValueError(f"FitTracker.anchor_mode = {anchor_mode!r} must be one of {ANCHOR_MODES}")
+        self.anchor_mode = anchor_mode
         if isinstance(lead, bool) or not (isinstance(lead, (int, float)) and np.isfinite(lead) and lead >= 0):
             raise ValueError(f"FitTracker.lead = {lead!r} must be a finite number >= 0")
         k = anchor_window
@@ -109,6 +120,8 @@ class FitTracker:
         """Mid-step estimates :math:`(\\hat d_{k-1} + \\hat d_k)/2` of the last ``anchor_window`` steps (a ring)."""
         self.steps = 0
         """Steps fitted since reset."""
+        self.bias = np.zeros(2)
+        """``anchor_mode="offset"``: the anchor's bias estimate, added to the output [pixels]."""
         self.variance = 0.0
         """The anchor filter's variance :math:`P` of the bias per axis [pixels^2] (0 at reset: the task starts
         centred)."""
@@ -135,7 +148,7 @@ class FitTracker:
         self.history[self.steps % self.anchor_window] = 0.5 * (prev + d)
         self.steps += 1
         self.predictor.correct(d)
-        self.output = d + self.lead * self.dt * self.predictor.relative_velocity()
+        self.output = d + self.bias + self.lead * self.dt * self.predictor.relative_velocity()
         return self.output.copy()
 
     def anchor(self, moments, steps: int | None = None) -> np.ndarray:
@@ -153,7 +166,10 @@ class FitTracker:
         idx = (self.steps - 1 - np.arange(k)) % self.anchor_window
         gain = self.variance / (self.variance + self.anchor_sigma**2 / m[0])
         self.variance *= 1.0 - gain
-        delta = gain * (m[1:] / m[0] - self.history[idx].mean(axis=0))
+        delta = gain * (m[1:] / m[0] - self.history[idx].mean(axis=0) - self.bias)
+        if self.anchor_mode == "offset":
+            self.bias = self.bias + delta
+            return delta
         est, d = self.estimator, self.estimator.estimate
         tpl = est.template
         est.reference = est.reference + tpl.render(d + delta, est._xs, est._ys) - tpl.render(d, est._xs, est._ys)
@@ -166,7 +182,7 @@ class FitTracker:
         """Everything :meth:`set_state` needs to continue bit for bit."""
         return {"estimator": self.estimator.get_state(), "predictor": self.predictor.get_state(),
                 "prediction": self.prediction.copy(), "output": self.output.copy(), "history": self.history.copy(),
-                "steps": self.steps, "variance": self.variance}
+                "steps": self.steps, "variance": self.variance, "bias": self.bias.copy()}
 
     def set_state(self, state: dict) -> None:
         """Restore :meth:`get_state`."""
@@ -176,6 +192,7 @@ class FitTracker:
         self.output = np.asarray(state["output"], dtype=np.float64).reshape(2).copy()
         self.history = np.asarray(state["history"], dtype=np.float64).reshape(self.anchor_window, 2).copy()
         self.steps, self.variance = int(state["steps"]), float(state["variance"])
+        self.bias = np.asarray(state["bias"], dtype=np.float64).reshape(2).copy()
 
 
 def chord_model(template: SpotTemplate, *, device: str | None = "hfox_rram", io: str = "ideal", seed: int = 0):

@@ -139,9 +139,12 @@ class HybridConfig:
     stages)."""
     anchor_window: int = 10
     """Control steps per anchor (the ``anchor`` stage's period in control steps)."""
-    anchor_q: float = 0.1
+    anchor_q: float = 0.06
     """Drift rate of the fit's bias assumed by the anchor's Kalman gain [pixels / sqrt(s)]."""
     anchor_sigma: float = 2.5
+    anchor_mode: str = "state"
+    """How the anchor corrects the fit: ``"offset"`` (a bias added to its output) or ``"state"`` (its state
+    shifted); :class:`~memr_snn.pipeline.fitstages.FitTracker`."""
     """Spread of one event's position about the spot's centre per axis [pixels] (the anchor's noise)."""
     anchor_radius: float = 6.0
     """Radius of the disk around the sensor's centre whose events the anchor's moments count [pixels]."""
@@ -397,7 +400,8 @@ def hybrid_pipeline(cfg: HybridConfig = HybridConfig(), seed: int = 0, env_param
         from .fitstages import EventReferenceStage, FitTracker, TemplateFitStage, chord_model
 
         tracker = FitTracker(p, lead=cfg.fit_lead, beta=cfg.fit_beta, anchor_window=cfg.anchor_window,
-                             anchor_q=cfg.anchor_q, anchor_sigma=cfg.anchor_sigma)
+                             anchor_q=cfg.anchor_q, anchor_sigma=cfg.anchor_sigma,
+                             anchor_mode=cfg.anchor_mode)
         ref = EventReferenceStage("reference", tracker, plant, "motor", period=T, phase=1 * MS)
         model = chord_model(tracker.template, device=cfg.aimc_device, io=cfg.aimc_io, seed=seed)
         features = AIMCStage("features", model, "reference", ref.out_shape, period=T, latency=1 * MS, phase=1 * MS)

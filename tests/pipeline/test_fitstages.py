@@ -189,47 +189,60 @@ def test_the_anchor_moments_by_hand():
         anchor_weights(tpl, -1.0)
 
 
-def test_the_tracker_anchor_is_a_kalman_step_on_the_bias():
+@pytest.mark.parametrize("mode", ["offset", "state"])
+def test_the_tracker_anchor_is_a_kalman_step_on_the_bias(mode):
     p = TrackingParams(**SMALL)
-    tr = FitTracker(p, anchor_window=4, anchor_q=0.3, anchor_sigma=2.0)
+    tr = FitTracker(p, anchor_window=4, anchor_q=0.3, anchor_sigma=2.0, anchor_mode=mode)
     assert np.array_equal(tr.anchor([10.0, 1.0, 1.0]), np.zeros(2))  # nothing fitted yet: no correction
     tr.reset()
     tr.steps, tr.history = 6, np.array([[0.1, 0.0], [0.3, -0.2], [0.5, 0.2], [0.3, 0.0]])
     d = np.array([0.4, 0.1])
     tr.estimator.estimate = d.copy()
     tr.predictor.position = np.array([1.0, 2.0])
+    tr.bias = np.array([0.05, -0.1]) if mode == "offset" else np.zeros(2)
+    bias = tr.bias.copy()
     ref = tr.estimator.reference.copy()
     delta = tr.anchor([20.0, 20.0 * 0.8, 20.0 * -0.5])
     var = 0.3**2 * 4 * p.dt
     g = var / (var + 2.0**2 / 20.0)
-    np.testing.assert_allclose(delta, g * (np.array([0.8, -0.5]) - [0.3, 0.0]), atol=1e-15)
+    np.testing.assert_allclose(delta, g * (np.array([0.8, -0.5]) - [0.3, 0.0] - bias), atol=1e-15)
     assert tr.variance == pytest.approx(var * (1 - g))
-    np.testing.assert_allclose(tr.estimator.estimate, d + delta, atol=1e-15)
-    np.testing.assert_allclose(tr.predictor.position, [1.0, 2.0] + delta, atol=1e-15)
-    tpl = tr.template
-    np.testing.assert_allclose(tr.estimator.reference, ref + tpl.render(d + delta) - tpl.render(d), atol=1e-12)
+    if mode == "offset":  # the fit's state is left alone; the output carries the bias
+        np.testing.assert_allclose(tr.bias, bias + delta, atol=1e-15)
+        assert np.array_equal(tr.estimator.estimate, d) and np.array_equal(tr.estimator.reference, ref)
+        assert np.array_equal(tr.predictor.position, [1.0, 2.0])
+    else:
+        np.testing.assert_allclose(tr.estimator.estimate, d + delta, atol=1e-15)
+        np.testing.assert_allclose(tr.predictor.position, [1.0, 2.0] + delta, atol=1e-15)
+        tpl = tr.template
+        np.testing.assert_allclose(tr.estimator.reference, ref + tpl.render(d + delta) - tpl.render(d), atol=1e-12)
     assert np.array_equal(tr.anchor([0.5, 0.0, 0.0]), np.zeros(2))  # under one event: no correction
     with pytest.raises(ValueError, match="anchor_window"):
         FitTracker(p, anchor_window=0)
     with pytest.raises(ValueError, match="anchor_q"):
         FitTracker(p, anchor_q=-0.1)
+    with pytest.raises(ValueError, match="anchor_mode"):
+        FitTracker(p, anchor_mode="both")
 
 
-def test_the_anchor_stages_see_the_window_of_the_steps_the_tracker_fitted():
+@pytest.mark.parametrize("mode", ["offset", "state"])
+def test_the_anchor_stages_see_the_window_of_the_steps_the_tracker_fitted(mode):
     """The schedule: the window sums the eye's last K outputs; the anchor fires once per K control steps after the
     K-th step's events are visible; the fuse fires after that step's fit and corrects by the Kalman step on the
     mean mid-step estimate of the same K steps (ideal tiles, run by hand)."""
     K, q, s = 3, 0.5, 2.5
-    pipe = _pipe(seed=2, anchor_window=K, anchor_q=q, anchor_sigma=s)
+    pipe = _pipe(seed=2, anchor_window=K, anchor_q=q, anchor_sigma=s, anchor_mode=mode)
     table = pipe.schedule.table(70)
     fired = {n: [r["step"] for r in table if r["stage"] == n] for n in ("anchor", "fuse")}
     assert fired == {"anchor": [21, 51], "fuse": [23, 53]}
     tr = pipe.stage("reference").tracker
     w = anchor_weights(tr.template, 6.0)
-    events, mids, prev, var, deltas = [], [], np.zeros(2), 0.0, []
+    events, mids, prev, var, deltas, bias = [], [], np.zeros(2), 0.0, [], np.zeros(2)
     for i in range(12):
         pipe.run(3)  # the control step's eye (0 ms), reference and tiles (1 ms), fit (2 ms)
         d = tr.estimator.estimate.copy()
+        lead = 0.5 * 0.01 * tr.predictor.relative_velocity()
+        np.testing.assert_allclose(tr.output, d + bias + lead, atol=1e-12)  # offset: the bias is in the output
         events.append(pipe.output("eye").ravel())
         mids.append(0.5 * (prev + d))
         pipe.run(7)
@@ -239,11 +252,16 @@ def test_the_anchor_stages_see_the_window_of_the_steps_the_tracker_fitted():
             var += q * q * K * 0.01
             g = var / (var + s * s / m[0])
             var *= 1 - g
-            delta = g * (m[1:] / m[0] - np.mean(mids[-K:], axis=0))
+            delta = g * (m[1:] / m[0] - np.mean(mids[-K:], axis=0) - bias)
             np.testing.assert_allclose(pipe.output("fuse"), delta, atol=1e-9)
-            np.testing.assert_allclose(tr.estimator.estimate, d + delta, atol=1e-12)
-            mids = [x + delta for x in mids]
-            d = d + delta
+            if mode == "offset":
+                bias = bias + delta
+                np.testing.assert_allclose(tr.bias, bias, atol=1e-12)
+                assert np.array_equal(tr.estimator.estimate, d)
+            else:
+                np.testing.assert_allclose(tr.estimator.estimate, d + delta, atol=1e-12)
+                mids = [x + delta for x in mids]
+                d = d + delta
             deltas.append(delta)
         else:
             assert np.array_equal(tr.estimator.estimate, d)

@@ -20,6 +20,24 @@ an AIMC stage (:func:`chord_model`)
     :math:`\gamma`, :math:`\dot{\hat d}` the predicted relative velocity), rectified into ``4 n_per`` drives
     in [0, 1] as :class:`~memr_snn.pipeline.tracking.CentroidStage` does.
 
+``anchor`` (an AIMC stage, :func:`anchor_model`, on its own slower period ``K T``) and ``fuse`` (:class:`AnchorStage`)
+    the absolute anchor: the fit integrates event-based changes, so nothing ties its absolute position to the
+    target after the first frame and its error drifts slowly (a random walk of about 0.1 pixel per square-root
+    second).  The anchor stage reads the events of the last ``K`` control steps summed
+    (:class:`~memr_snn.pipeline.stages.WindowSumStage`) and computes on crossbar tiles their moments within a
+    disk around the sensor's centre, :math:`(N, S_x, S_y)`; the events of a moving spot lie on a ring
+    symmetric about it, so :math:`c = (S_x, S_y) / N` measures the spot's mean position over the window on the
+    sensor, without memory (its error does not accumulate), but noisy (about 2.5 pixels per event and axis).
+    The ``fuse`` stage compares it with the tracker's mean estimate over the same steps (the mid-step
+    estimates :math:`(\hat d_{k-1} + \hat d_k)/2`) and corrects the tracker by
+    :math:`\delta = g\,(c - \bar d)` with the gain of a Kalman filter on a random-walk bias,
+    :math:`g = P / (P + \sigma_e^2 / N)`, :math:`P \leftarrow P + q^2 K T` before and :math:`(1 - g) P` after
+    (:meth:`FitTracker.anchor`): with ``anchor_mode="state"`` (the default) the estimate, the predictor's
+    target position and the reference image (moved as the template moves, :math:`R \mathrel{+}= L(\hat d +
+    \delta) - L(\hat d)`) all shift by :math:`\delta`; with ``"offset"`` the fit runs on unchanged and the
+    corrections add up to a bias :math:`\hat b` added to its output (:math:`\delta = g\,(c - \bar d -
+    \hat b)`).  :math:`P = 0` at reset: the task starts centred.
+
 The tracker's state lives in the ``reference`` stage (its :meth:`~EventReferenceStage.state` is the whole
 tracker; the ``fit`` stage's holds only what it adds), so a checkpoint of the pipeline holds it once.  When the
 plant starts a new episode (its ``episodes`` counter moved), the tracker starts again from the centred target.
@@ -32,11 +50,15 @@ import numpy as np
 from .estimators import OffsetPredictor, SpotTemplate, TemplateFitEstimator
 from .stage import StageBase
 
-__all__ = ["FitTracker", "EventReferenceStage", "TemplateFitStage", "chord_model", "FIT_SETTINGS"]
+__all__ = ["FitTracker", "EventReferenceStage", "TemplateFitStage", "AnchorStage", "chord_model", "anchor_model",
+           "anchor_weights", "FIT_SETTINGS"]
 
 #: the estimator's settings (``fit_posterior_lead`` of ``benchmarks/tracking_estimators.py``, chosen on the
 #: tuning seeds 100-102): interval fit from the prediction, 5 iterations, prior 0.03, thresholds learnt with
 #: ridge 1000, posterior mean with edges 0.03 ln units and a prior of 0.2 pixels
+#: how :meth:`FitTracker.anchor` applies its correction
+ANCHOR_MODES = ("offset", "state")
+
 FIT_SETTINGS = dict(interval=True, iterations=5, prior=0.03, calibration=1000.0, posterior=0.03, prior_sigma=0.2)
 
 
@@ -51,13 +73,36 @@ class FitTracker:
         :math:`\\gamma` of the output :math:`\\hat d + \\gamma\\,T\\,\\dot{\\hat d}` (>= 0; 0: no lead).
     beta : float
         The predictor's alpha-beta filter gain on the target's world velocity (:class:`OffsetPredictor`).
+    anchor_window : int
+        Control steps :math:`K` of one absolute anchor (:meth:`anchor`; the length of the history of mid-step
+        estimates kept), >= 1.
+    anchor_q : float
+        Drift rate :math:`q` of the fit's bias assumed by the anchor's Kalman gain [pixels / sqrt(s)] (>= 0; 0:
+        the anchor never corrects).
+    anchor_mode : str
+        ``"offset"``: the anchor's corrections add up to a bias :math:`\\hat b` added to the output (the fit runs
+        on unchanged); ``"state"``: each correction shifts the fit's state (estimate, predictor, reference image).
+    anchor_sigma : float
+        Spread :math:`\\sigma_e` of one event's position about the spot's centre, per axis [pixels] (> 0).
     **fit
         Settings of :class:`~memr_snn.pipeline.estimators.TemplateFitParams` (default :data:`FIT_SETTINGS`).
     """
 
-    def __init__(self, params, *, lead: float = 0.5, beta: float = 0.8, **fit) -> None:
+    def __init__(self, params, *, lead: float = 0.5, beta: float = 0.8, anchor_window: int = 10,
+                 anchor_q: float = 0.06, anchor_sigma: float = 2.5, anchor_mode: str = "state", **fit) -> None:
+        if anchor_mode not in ANCHOR_MODES:
+            raise ValueError(f"FitTracker.anchor_mode = {anchor_mode!r} must be one of {ANCHOR_MODES}")
+        self.anchor_mode = anchor_mode
         if isinstance(lead, bool) or not (isinstance(lead, (int, float)) and np.isfinite(lead) and lead >= 0):
             raise ValueError(f"FitTracker.lead = {lead!r} must be a finite number >= 0")
+        k = anchor_window
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= 10000:
+            raise ValueError(f"FitTracker.anchor_window = {k!r} must be an integer in [1, 10000]")
+        for name, v, lo in (("anchor_q", anchor_q, 0.0), ("anchor_sigma", anchor_sigma, None)):
+            ok = not isinstance(v, bool) and isinstance(v, (int, float)) and np.isfinite(v)
+            if not ok or (v < 0 if lo == 0.0 else v <= 0):
+                raise ValueError(f"FitTracker.{name} = {v!r} must be a finite number {'>= 0' if lo == 0.0 else '> 0'}")
+        self.anchor_window, self.anchor_q, self.anchor_sigma = int(k), float(anchor_q), float(anchor_sigma)
         self.template = SpotTemplate.from_tracking(params)
         self.estimator = TemplateFitEstimator(self.template, **(fit or FIT_SETTINGS))
         self.predictor = OffsetPredictor.from_tracking(params, beta=beta)
@@ -71,6 +116,15 @@ class FitTracker:
         self.predictor.reset()
         self.prediction = np.zeros(2)
         self.output = np.zeros(2)
+        self.history = np.zeros((self.anchor_window, 2))
+        """Mid-step estimates :math:`(\\hat d_{k-1} + \\hat d_k)/2` of the last ``anchor_window`` steps (a ring)."""
+        self.steps = 0
+        """Steps fitted since reset."""
+        self.bias = np.zeros(2)
+        """``anchor_mode="offset"``: the anchor's bias estimate, added to the output [pixels]."""
+        self.variance = 0.0
+        """The anchor filter's variance :math:`P` of the bias per axis [pixels^2] (0 at reset: the task starts
+        centred)."""
 
     def begin(self, events, u) -> np.ndarray:
         """The ``reference`` half: predict under the command ``u`` ``(2,)``, integrate the step's events
@@ -89,15 +143,46 @@ class FitTracker:
         n, cap = float(np.hypot(c[0], c[1])), self.estimator.params.max_step
         if n > cap:
             c = c * (cap / n)
+        prev = self.estimator.estimate.copy()
         d = self.estimator.finish(prediction=self.prediction, start=self.prediction + c)
+        self.history[self.steps % self.anchor_window] = 0.5 * (prev + d)
+        self.steps += 1
         self.predictor.correct(d)
-        self.output = d + self.lead * self.dt * self.predictor.relative_velocity()
+        self.output = d + self.bias + self.lead * self.dt * self.predictor.relative_velocity()
         return self.output.copy()
+
+    def anchor(self, moments, steps: int | None = None) -> np.ndarray:
+        """Correct the tracker towards an absolute measurement (module docstring): ``moments`` ``(3,)`` are
+        :math:`(N, S_x, S_y)` of the events of the last ``steps`` (default ``anchor_window``, at most that)
+        fitted steps; returns the correction :math:`\\delta` ``(2,)`` applied (zeros when fewer steps were fitted
+        since reset, with fewer than one event, or with ``anchor_q`` 0)."""
+        m = np.asarray(moments, dtype=np.float64).reshape(3)
+        k = self.anchor_window if steps is None else int(steps)
+        if not 1 <= k <= self.anchor_window:
+            raise ValueError(f"steps = {steps!r} must be in [1, anchor_window = {self.anchor_window}]")
+        self.variance += self.anchor_q**2 * k * self.dt
+        if self.steps < k or not np.all(np.isfinite(m)) or m[0] < 1.0 or self.anchor_q == 0.0:
+            return np.zeros(2)
+        idx = (self.steps - 1 - np.arange(k)) % self.anchor_window
+        gain = self.variance / (self.variance + self.anchor_sigma**2 / m[0])
+        self.variance *= 1.0 - gain
+        delta = gain * (m[1:] / m[0] - self.history[idx].mean(axis=0) - self.bias)
+        if self.anchor_mode == "offset":
+            self.bias = self.bias + delta
+            return delta
+        est, d = self.estimator, self.estimator.estimate
+        tpl = est.template
+        est.reference = est.reference + tpl.render(d + delta, est._xs, est._ys) - tpl.render(d, est._xs, est._ys)
+        est.estimate = d + delta
+        self.predictor.position = self.predictor.position + delta
+        self.history = self.history + delta
+        return delta
 
     def get_state(self) -> dict:
         """Everything :meth:`set_state` needs to continue bit for bit."""
         return {"estimator": self.estimator.get_state(), "predictor": self.predictor.get_state(),
-                "prediction": self.prediction.copy(), "output": self.output.copy()}
+                "prediction": self.prediction.copy(), "output": self.output.copy(), "history": self.history.copy(),
+                "steps": self.steps, "variance": self.variance, "bias": self.bias.copy()}
 
     def set_state(self, state: dict) -> None:
         """Restore :meth:`get_state`."""
@@ -105,6 +190,9 @@ class FitTracker:
         self.predictor.set_state(state["predictor"])
         self.prediction = np.asarray(state["prediction"], dtype=np.float64).reshape(2).copy()
         self.output = np.asarray(state["output"], dtype=np.float64).reshape(2).copy()
+        self.history = np.asarray(state["history"], dtype=np.float64).reshape(self.anchor_window, 2).copy()
+        self.steps, self.variance = int(state["steps"]), float(state["variance"])
+        self.bias = np.asarray(state["bias"], dtype=np.float64).reshape(2).copy()
 
 
 def chord_model(template: SpotTemplate, *, device: str | None = "hfox_rram", io: str = "ideal", seed: int = 0):
@@ -113,6 +201,59 @@ def chord_model(template: SpotTemplate, *, device: str | None = "hfox_rram", io:
     from .. import aimc
 
     return aimc.compile([{"type": "linear", "weight": template.chord_matrix()}], device=device, io=io, seed=seed)
+
+
+def anchor_weights(template: SpotTemplate, radius: float = 6.0) -> np.ndarray:
+    """The anchor's moments as a matrix ``(3, 2 H W)`` over the flat events ``(2, H, W)`` (ON and OFF alike): the
+    rows :math:`w_i`, :math:`w_i x_i`, :math:`w_i y_i` with :math:`w_i = 1` within ``radius`` pixels of the
+    sensor's centre, else 0 (pixel coordinates from the centre)."""
+    if isinstance(radius, bool) or not (isinstance(radius, (int, float)) and np.isfinite(radius) and radius > 0):
+        raise ValueError(f"radius = {radius!r} must be a finite number > 0")
+    xs, ys = template.coordinates()
+    w = (xs * xs + ys * ys < radius * radius).astype(np.float64)
+    return np.tile(np.stack([w, w * xs, w * ys]), (1, 2))
+
+
+def anchor_model(template: SpotTemplate, radius: float = 6.0, *, device: str | None = "hfox_rram",
+                 io: str = "ideal", seed: int = 0):
+    """:func:`anchor_weights` compiled onto AIMC tiles (one linear layer); its output is the moments
+    :math:`(N, S_x, S_y)` of a flat event-count image ``(2 H W,)``."""
+    from .. import aimc
+
+    return aimc.compile([{"type": "linear", "weight": anchor_weights(template, radius)}], device=device, io=io,
+                        seed=seed)
+
+
+class AnchorStage(StageBase):
+    """The ``fuse`` stage of the absolute anchor (module docstring): reads the anchor's moments ``(3,)`` and
+    corrects the shared tracker (:meth:`FitTracker.anchor`); output: the correction ``(2,)`` [pixels].
+
+    Fire it once per anchor output, after the output is visible and after the fit of the window's last step:
+    the tracker's last ``anchor_window`` mid-step estimates must be those of the steps the anchor's events
+    came from (:func:`~memr_snn.pipeline.tracking.hybrid_pipeline` sets the phases so).
+
+    Parameters
+    ----------
+    name : str
+    reference : EventReferenceStage
+        The stage that holds the tracker.
+    source : str
+        The stage whose output ``(3,)`` is the moments.
+    period, latency, phase : float
+        As :class:`~memr_snn.pipeline.stage.StageBase`.
+    """
+
+    def __init__(self, name: str, reference: EventReferenceStage, source: str, *, period: float,
+                 latency: float = 0.0, phase: float = 0.0) -> None:
+        if not isinstance(reference, EventReferenceStage):
+            raise TypeError(f"stage {name!r}: reference must be an EventReferenceStage, "
+                            f"got {type(reference).__name__}")
+        super().__init__(name, "readout", period=period, latency=latency, phase=phase, inputs={source: (3,)},
+                         out_shape=(2,))
+        self.reference, self.source = reference, source
+
+    def step(self, inputs):
+        return self.reference.tracker.anchor(inputs[self.source])
 
 
 class EventReferenceStage(StageBase):

@@ -134,6 +134,20 @@ class HybridConfig:
     """DAC/ADC preset of the AIMC tiles."""
     snn_device: str | None = "hfox_rram"
     """Device preset of the spiking stage's synapses (None: float weights)."""
+    anchor: bool = True
+    """``"template_fit"``: add the absolute anchor (:mod:`.fitstages`: the ``window``, ``anchor`` and ``fuse``
+    stages)."""
+    anchor_window: int = 10
+    """Control steps per anchor (the ``anchor`` stage's period in control steps)."""
+    anchor_q: float = 0.06
+    """Drift rate of the fit's bias assumed by the anchor's Kalman gain [pixels / sqrt(s)]."""
+    anchor_sigma: float = 2.5
+    anchor_mode: str = "state"
+    """How the anchor corrects the fit: ``"offset"`` (a bias added to its output) or ``"state"`` (its state
+    shifted); :class:`~memr_snn.pipeline.fitstages.FitTracker`."""
+    """Spread of one event's position about the spot's centre per axis [pixels] (the anchor's noise)."""
+    anchor_radius: float = 6.0
+    """Radius of the disk around the sensor's centre whose events the anchor's moments count [pixels]."""
 
     def __post_init__(self):
         if self.estimator not in ESTIMATORS:
@@ -385,13 +399,27 @@ def hybrid_pipeline(cfg: HybridConfig = HybridConfig(), seed: int = 0, env_param
     if cfg.estimator == "template_fit":
         from .fitstages import EventReferenceStage, FitTracker, TemplateFitStage, chord_model
 
-        tracker = FitTracker(p, lead=cfg.fit_lead, beta=cfg.fit_beta)
+        tracker = FitTracker(p, lead=cfg.fit_lead, beta=cfg.fit_beta, anchor_window=cfg.anchor_window,
+                             anchor_q=cfg.anchor_q, anchor_sigma=cfg.anchor_sigma,
+                             anchor_mode=cfg.anchor_mode)
         ref = EventReferenceStage("reference", tracker, plant, "motor", period=T, phase=1 * MS)
         model = chord_model(tracker.template, device=cfg.aimc_device, io=cfg.aimc_io, seed=seed)
         features = AIMCStage("features", model, "reference", ref.out_shape, period=T, latency=1 * MS, phase=1 * MS)
         estimate = TemplateFitStage("estimate", ref, "features", n_per=cfg.n_per, full_scale=cfg.full_scale,
                                     period=T, phase=2 * MS)
         perception = [ref, features, estimate]
+        if cfg.anchor:  # the events of the last K steps -> their moments on tiles (after the K-th step's events are
+            # visible) -> the tracker corrected after the K-th step's fit (docs/pipeline.md, "The absolute anchor")
+            from .fitstages import AnchorStage, anchor_model
+
+            K = cfg.anchor_window
+            win = WindowSumStage("window", "eye", tracker.shape, K, period=T, phase=1 * MS)
+            a_model = anchor_model(tracker.template, cfg.anchor_radius, device=cfg.aimc_device, io=cfg.aimc_io,
+                                   seed=seed + 1)
+            anchor = AIMCStage("anchor", a_model, "window", tracker.shape, period=K * T, latency=1 * MS,
+                               phase=(K - 1) * T + 1 * MS, transform=lambda x: x.reshape(-1))
+            fuse = AnchorStage("fuse", ref, "anchor", period=K * T, phase=(K - 1) * T + 3 * MS)
+            perception += [win, anchor, fuse]
     else:
         model, half = _feature_model(p.width, p.height, cfg, seed)
         features = AIMCStage("features", model, "eye", (2, p.height, p.width), period=T, latency=1 * MS,

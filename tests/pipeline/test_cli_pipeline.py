@@ -37,7 +37,9 @@ def test_pipeline_run_table_and_plot(tmp_path, capsys):
 def test_pipeline_schedule(capsys):
     assert main(["pipeline", "schedule", "hybrid-tracking", "--steps", "6", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["hyperperiod"] == 10 and doc["stages"]["features"]["phase_steps"] == 1
+    # the hyperperiod is the absolute anchor's period, 10 control steps of 10 ms
+    assert doc["hyperperiod"] == 100 and doc["stages"]["features"]["phase_steps"] == 1
+    assert doc["stages"]["anchor"]["period_steps"] == 100 and doc["stages"]["anchor"]["phase_steps"] == 91
     steps = {r["step"] for r in doc["table"]}
     assert steps == set(range(6))
 

@@ -14,7 +14,7 @@ from memr_snn.pipeline.estimators import OffsetPredictor, SpotTemplate, Template
 pytest.importorskip("gymnasium", reason="the control extra is not installed (pip install 'memr_snn[control]')")
 
 from memr_snn.pipeline.envs import TrackingParams  # noqa: E402
-from memr_snn.pipeline.fitstages import FIT_SETTINGS  # noqa: E402
+from memr_snn.pipeline.fitstages import FIT_SETTINGS, FitTracker, anchor_model, anchor_weights  # noqa: E402
 from memr_snn.pipeline.tracking import (  # noqa: E402
     RELAY_DRIVES,
     DecodeStage,
@@ -36,7 +36,7 @@ def _pipe(seed=0, env=SMALL, **kw):
 def test_the_fit_stage_is_the_estimator_run_by_hand_on_the_same_events():
     """Ideal tiles: the pipeline's estimate equals TemplateFitEstimator + OffsetPredictor run by hand on the events
     the eye emitted and the commands the motor gave, with the chord product M (R - L(d_pred)) as the fit's start."""
-    pipe = _pipe(seed=2)
+    pipe = _pipe(seed=2, anchor=False)
     p = TrackingParams(**SMALL)
     est = TemplateFitEstimator(SpotTemplate.from_tracking(p), **FIT_SETTINGS)
     pred = OffsetPredictor.from_tracking(p, beta=0.8)
@@ -169,3 +169,101 @@ def test_the_second_baseline_is_the_true_offset_through_the_predictor_and_lead()
         np.testing.assert_allclose(pipe.output("truth"), d + 0.5 * p.dt * pred.relative_velocity(), atol=1e-12)
         u = pipe.output("motor")
     assert np.any(pred.relative_velocity() != 0)
+
+
+def test_the_anchor_moments_by_hand():
+    """anchor_weights: (N, S_x, S_y) of the events within the radius, ON and OFF alike; on ideal tiles the AIMC
+    model computes the same product."""
+    tpl = SpotTemplate(width=8, height=8, sigma=1.2)
+    ev = np.zeros((2, 8, 8))
+    ev[0, 3, 4] = 2.0  # x = 0.5, y = -0.5
+    ev[1, 4, 1] = 1.0  # x = -2.5, y = 0.5
+    ev[0, 0, 0] = 5.0  # x = y = -3.5: 4.95 pixels from the centre, outside a radius of 3
+    w = anchor_weights(tpl, 3.0)
+    assert w.shape == (3, 128)
+    np.testing.assert_allclose(w @ ev.ravel(), [3.0, 2 * 0.5 - 2.5, 2 * -0.5 + 0.5], atol=1e-12)
+    np.testing.assert_allclose(anchor_weights(tpl, 6.0) @ ev.ravel(), [8.0, 1 - 2.5 - 17.5, -1 + 0.5 - 17.5])
+    model = anchor_model(tpl, 3.0, device=None)
+    np.testing.assert_allclose(model.forward(ev.reshape(1, -1))[0], w @ ev.ravel(), atol=1e-9)
+    with pytest.raises(ValueError, match="radius"):
+        anchor_weights(tpl, -1.0)
+
+
+@pytest.mark.parametrize("mode", ["offset", "state"])
+def test_the_tracker_anchor_is_a_kalman_step_on_the_bias(mode):
+    p = TrackingParams(**SMALL)
+    tr = FitTracker(p, anchor_window=4, anchor_q=0.3, anchor_sigma=2.0, anchor_mode=mode)
+    assert np.array_equal(tr.anchor([10.0, 1.0, 1.0]), np.zeros(2))  # nothing fitted yet: no correction
+    tr.reset()
+    tr.steps, tr.history = 6, np.array([[0.1, 0.0], [0.3, -0.2], [0.5, 0.2], [0.3, 0.0]])
+    d = np.array([0.4, 0.1])
+    tr.estimator.estimate = d.copy()
+    tr.predictor.position = np.array([1.0, 2.0])
+    tr.bias = np.array([0.05, -0.1]) if mode == "offset" else np.zeros(2)
+    bias = tr.bias.copy()
+    ref = tr.estimator.reference.copy()
+    delta = tr.anchor([20.0, 20.0 * 0.8, 20.0 * -0.5])
+    var = 0.3**2 * 4 * p.dt
+    g = var / (var + 2.0**2 / 20.0)
+    np.testing.assert_allclose(delta, g * (np.array([0.8, -0.5]) - [0.3, 0.0] - bias), atol=1e-15)
+    assert tr.variance == pytest.approx(var * (1 - g))
+    if mode == "offset":  # the fit's state is left alone; the output carries the bias
+        np.testing.assert_allclose(tr.bias, bias + delta, atol=1e-15)
+        assert np.array_equal(tr.estimator.estimate, d) and np.array_equal(tr.estimator.reference, ref)
+        assert np.array_equal(tr.predictor.position, [1.0, 2.0])
+    else:
+        np.testing.assert_allclose(tr.estimator.estimate, d + delta, atol=1e-15)
+        np.testing.assert_allclose(tr.predictor.position, [1.0, 2.0] + delta, atol=1e-15)
+        tpl = tr.template
+        np.testing.assert_allclose(tr.estimator.reference, ref + tpl.render(d + delta) - tpl.render(d), atol=1e-12)
+    assert np.array_equal(tr.anchor([0.5, 0.0, 0.0]), np.zeros(2))  # under one event: no correction
+    with pytest.raises(ValueError, match="anchor_window"):
+        FitTracker(p, anchor_window=0)
+    with pytest.raises(ValueError, match="anchor_q"):
+        FitTracker(p, anchor_q=-0.1)
+    with pytest.raises(ValueError, match="anchor_mode"):
+        FitTracker(p, anchor_mode="both")
+
+
+@pytest.mark.parametrize("mode", ["offset", "state"])
+def test_the_anchor_stages_see_the_window_of_the_steps_the_tracker_fitted(mode):
+    """The schedule: the window sums the eye's last K outputs; the anchor fires once per K control steps after the
+    K-th step's events are visible; the fuse fires after that step's fit and corrects by the Kalman step on the
+    mean mid-step estimate of the same K steps (ideal tiles, run by hand)."""
+    K, q, s = 3, 0.5, 2.5
+    pipe = _pipe(seed=2, anchor_window=K, anchor_q=q, anchor_sigma=s, anchor_mode=mode)
+    table = pipe.schedule.table(70)
+    fired = {n: [r["step"] for r in table if r["stage"] == n] for n in ("anchor", "fuse")}
+    assert fired == {"anchor": [21, 51], "fuse": [23, 53]}
+    tr = pipe.stage("reference").tracker
+    w = anchor_weights(tr.template, 6.0)
+    events, mids, prev, var, deltas, bias = [], [], np.zeros(2), 0.0, [], np.zeros(2)
+    for i in range(12):
+        pipe.run(3)  # the control step's eye (0 ms), reference and tiles (1 ms), fit (2 ms)
+        d = tr.estimator.estimate.copy()
+        lead = 0.5 * 0.01 * tr.predictor.relative_velocity()
+        np.testing.assert_allclose(tr.output, d + bias + lead, atol=1e-12)  # offset: the bias is in the output
+        events.append(pipe.output("eye").ravel())
+        mids.append(0.5 * (prev + d))
+        pipe.run(7)
+        if i % K == K - 1:
+            m = w @ np.sum(events[-K:], axis=0)
+            np.testing.assert_allclose(pipe.output("anchor"), m, rtol=1e-9, atol=1e-9)
+            var += q * q * K * 0.01
+            g = var / (var + s * s / m[0])
+            var *= 1 - g
+            delta = g * (m[1:] / m[0] - np.mean(mids[-K:], axis=0) - bias)
+            np.testing.assert_allclose(pipe.output("fuse"), delta, atol=1e-9)
+            if mode == "offset":
+                bias = bias + delta
+                np.testing.assert_allclose(tr.bias, bias, atol=1e-12)
+                assert np.array_equal(tr.estimator.estimate, d)
+            else:
+                np.testing.assert_allclose(tr.estimator.estimate, d + delta, atol=1e-12)
+                mids = [x + delta for x in mids]
+                d = d + delta
+            deltas.append(delta)
+        else:
+            assert np.array_equal(tr.estimator.estimate, d)
+        prev = d
+    assert len(deltas) == 4 and np.all(np.abs(deltas) > 0)

@@ -7,7 +7,12 @@ kernels loaded by a warm-up run of a small network of the same kind, their engin
 script prints (and with ``--json`` writes) the medians of wall time (``time.perf_counter``) and CPU
 time (``time.process_time``, all threads of the process), the speed-up of each thread count over one
 thread in wall time, whether every run produced the same spikes as one thread, and the load average
-before and after (the machine may be shared: read the speed-ups against it).
+before and after (the machine may be shared: read the speed-ups against it).  Threaded dense runs (the
+block loop, :func:`memr_snn.kernel.threads.run_block`) also print each thread's CPU time
+(``time.thread_time``), its barriers, waits and sleeps, and the shares of its cycle-counter ticks spent
+integrating, waiting, pushing and in serial work.  ``--region-loop`` runs the threaded runs on the former
+parallel-region loop instead; ``MEMR_SNN_SPIN=<ticks>`` sets how long a waiting block thread spins before it
+sleeps (0: at once, so that its CPU time holds no spinning).
 
 ``--cold`` measures instead the first-ever run of each thread count: a fresh process with an empty
 ``NUMBA_CACHE_DIR`` (every kernel compiled) builds the network and runs it once; wall time of the

@@ -29,10 +29,12 @@ __all__ = ["SYNC_STRIDE", "SPIN_TICKS", "new_sync", "atomic_add", "atomic_load",
 
 #: int64 entries between two counters of ``sync`` (64 bytes: one cache line each)
 SYNC_STRIDE = 8
-#: cycle-counter ticks a waiting thread spins by default before it starts yielding its core (about 8 us at
-#: 2.6 GHz; the ``spin`` argument of :func:`barrier`).  Counted in ticks, not ``pause`` instructions: a
-#: ``pause`` took 85 ns in the reference virtual machine (220 ticks) against a few ns on bare metal
-SPIN_TICKS = 20000
+#: cycle-counter ticks a waiting thread spins by default before it sleeps (about 20 us at 2.6 GHz, a
+#: third of a step's work per thread at 64 000 neurons: a thread that arrives later than that has usually
+#: been descheduled; the ``spin`` argument of :func:`barrier`, ``MEMR_SNN_SPIN`` in the engine).  Counted in
+#: ticks, not ``pause`` instructions: a ``pause`` took 85 ns in the reference virtual machine (220 ticks)
+#: against a few ns on bare metal
+SPIN_TICKS = 50000
 #: slots of ``sync``: arrival count, generation, threads asleep on the generation
 _ARRIVED, _GEN, _ASLEEP = 0, SYNC_STRIDE, 2 * SYNC_STRIDE
 #: the futex system call's number (Linux on x86-64 and on 64-bit ARM, both little-endian: the futex word is

@@ -206,9 +206,11 @@ def _deliver_block(b0, b1, spikes, nspk, slot, pop_of, pop_out_ptr, pop_out_proj
             hi_k = so + syn_indptr[row + 1]
             doff = proj_doff[pr]
             rc = proj_rec[pr]
-            if proj_sorted[pr] != 0:
-                lo_k = _first_at_least(syn_post, lo_k, hi_k, b0)
-                hi_k = _first_at_least(syn_post, lo_k, hi_k, b1)
+            if proj_sorted[pr] != 0:  # bisect only at a block boundary inside the row
+                if lo_k < hi_k and syn_post[lo_k] < b0:
+                    lo_k = _first_at_least(syn_post, lo_k, hi_k, b0)
+                if lo_k < hi_k and syn_post[hi_k - 1] >= b1:
+                    hi_k = _first_at_least(syn_post, lo_k, hi_k, b1)
                 if doff < 0:  # uniform delay: one slot for the row
                     sl = slot + proj_delay[pr]
                     if sl >= n_slots:

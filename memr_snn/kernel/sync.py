@@ -25,7 +25,7 @@ import time
 import numpy as np
 from numba import config, njit
 
-__all__ = ["SYNC_STRIDE", "SPIN_TICKS", "new_sync", "atomic_add", "atomic_load", "barrier", "cycles"]
+__all__ = ["SYNC_STRIDE", "SPIN_TICKS", "SPIN_NOW", "new_sync", "atomic_add", "atomic_load", "barrier", "cycles"]
 
 #: int64 entries between two counters of ``sync`` (64 bytes: one cache line each)
 SYNC_STRIDE = 8
@@ -164,14 +164,22 @@ else:
         return types.int64(), codegen
 
 
+#: the entry of a thread's ``stats`` row where :func:`barrier` keeps how far its current spin is below ``spin``
+SPIN_NOW = 8
+
+
 @njit(cache=True, nogil=True)
 def barrier(sync, n_threads, gen, stats, spin):
     """Wait until ``n_threads`` threads have called this for generation ``gen``; returns ``gen + 1``.
 
     Every thread passes its own count of barriers passed (``gen``, the same in all threads). ``stats``
-    (int64, at least 2 entries, the caller's own) counts the barriers at which this thread waited
-    (``stats[0]``) and the times it went to sleep or yielded its core while waiting (``stats[1]``).  A
-    waiting thread spins (``pause``) for ``spin`` ticks of the cycle counter, then sleeps (module docstring).
+    (int64, at least ``SPIN_NOW + 1`` entries, the caller's own) counts the barriers at which this thread
+    waited (``stats[0]``) and the times it went to sleep or yielded its core while waiting (``stats[1]``).
+
+    A waiting thread spins (``pause``) for up to ``spin`` ticks of the cycle counter, then sleeps (module
+    docstring).  The spin adapts (``spin - stats[SPIN_NOW]``): a wait shorter than ``spin`` doubles it (up to
+    ``spin``: spinning would have caught the other thread), a longer one halves it (the other thread was
+    descheduled, as on a machine with more runnable threads than cores, where spinning only burns a core).
 
     No wake-up is lost: a sleeper announces itself (``_ASLEEP``) before it checks the generation one last
     time and sleeps only while the generation word is still ``gen`` (the kernel checks it atomically); the
@@ -183,9 +191,12 @@ def barrier(sync, n_threads, gen, stats, spin):
             _futex(sync, _GEN, _FUTEX_WAKE, 2147483647)
         return gen + 1
     stats[0] += 1
+    now = spin - stats[SPIN_NOW]  # kept as the deficit, so that a fresh (zero) row starts at the full spin
+    if now < 0 or now > spin:
+        now = spin
     c0 = cycles()
     while atomic_load(sync, _GEN) == gen:
-        if cycles() - c0 < spin:
+        if cycles() - c0 < now:
             _pause()
         elif _FUTEX:
             stats[1] += 1
@@ -196,4 +207,9 @@ def barrier(sync, n_threads, gen, stats, spin):
         else:
             stats[1] += 1
             _yield()
+    if cycles() - c0 < spin:
+        now = min(spin, 2 * now + 1024)
+    else:
+        now >>= 1
+    stats[SPIN_NOW] = spin - now
     return gen + 1

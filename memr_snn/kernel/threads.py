@@ -86,7 +86,7 @@ Threads = namedtuple("Threads", ["blocks", "ranges", "ranges_ptr", "pspk", "pcnt
 #: which the thread waited, times it slept (or yielded its core) while waiting, barriers passed, then
 #: cycle-counter ticks spent integrating its block, waiting at barriers, merging, sorting and pushing the
 #: step's spikes onto its block, and (thread 0) in serial work (inputs, delivery and sampling at monitor
-#: steps, recording)
+#: steps, recording); entry ``sync.SPIN_NOW`` (8) is the barrier's adaptive spin
 STATS = ("waits", "sleeps", "barriers", "integrate", "wait", "push", "serial")
 
 #: block boundaries are multiples of this many neurons (64 float64 = 8 cache lines; 64 uint8 flags = 1 line)

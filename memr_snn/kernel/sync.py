@@ -35,8 +35,9 @@ SYNC_STRIDE = 8
 #: ticks, not ``pause`` instructions: a ``pause`` took 85 ns in the reference virtual machine (220 ticks)
 #: against a few ns on bare metal
 SPIN_TICKS = 50000
-#: slots of ``sync``: arrival count, generation, threads asleep on the generation
-_ARRIVED, _GEN, _ASLEEP = 0, SYNC_STRIDE, 2 * SYNC_STRIDE
+#: slots of ``sync``: arrival count, generation, threads asleep on the generation, the cycle counter when the
+#: last thread arrived
+_ARRIVED, _GEN, _ASLEEP, _STAMP = 0, SYNC_STRIDE, 2 * SYNC_STRIDE, 3 * SYNC_STRIDE
 #: the futex system call's number (Linux on x86-64 and on 64-bit ARM, both little-endian: the futex word is
 #: the low half of the int64 generation); None elsewhere, where waiting threads yield instead
 _SYS_FUTEX = {"x86_64": 202, "amd64": 202, "aarch64": 98, "arm64": 98}.get(platform.machine().lower()) \
@@ -48,7 +49,7 @@ _FUTEX_WAIT, _FUTEX_WAKE = 128, 129  # FUTEX_WAIT_PRIVATE, FUTEX_WAKE_PRIVATE
 
 def new_sync() -> np.ndarray:
     """A fresh barrier state (all counters zero)."""
-    return np.zeros(3 * SYNC_STRIDE, dtype=np.int64)
+    return np.zeros(4 * SYNC_STRIDE, dtype=np.int64)
 
 
 if config.DISABLE_JIT:  # plain Python: the GIL and a lock stand in for the atomics
@@ -177,14 +178,18 @@ def barrier(sync, n_threads, gen, stats, spin):
     waited (``stats[0]``) and the times it went to sleep or yielded its core while waiting (``stats[1]``).
 
     A waiting thread spins (``pause``) for up to ``spin`` ticks of the cycle counter, then sleeps (module
-    docstring).  The spin adapts (``spin - stats[SPIN_NOW]``): a wait shorter than ``spin`` doubles it (up to
-    ``spin``: spinning would have caught the other thread), a longer one halves it (the other thread was
-    descheduled, as on a machine with more runnable threads than cores, where spinning only burns a core).
+    docstring).  The spin adapts (``spin - stats[SPIN_NOW]``): when the last thread arrived less than ``spin``
+    ticks after this one it doubles (up to ``spin``: spinning catches it), else it halves (the other thread
+    was descheduled, as on a machine with more runnable threads than cores, where spinning only burns a
+    core).  The lateness is the last thread's stamp (``_STAMP``) against this one's arrival, not the time
+    this thread waited, which includes its own wake-up after a sleep (so the spin recovers once the
+    threads arrive close together again).
 
     No wake-up is lost: a sleeper announces itself (``_ASLEEP``) before it checks the generation one last
     time and sleeps only while the generation word is still ``gen`` (the kernel checks it atomically); the
     last thread bumps the generation before it reads the announcements (both sequentially consistent)."""
     if atomic_add(sync, _ARRIVED, 1) == n_threads - 1:  # the last to arrive releases the others
+        sync[_STAMP] = cycles()  # published by the generation's atomic add below
         atomic_add(sync, _ARRIVED, -n_threads)
         atomic_add(sync, _GEN, 1)
         if _FUTEX and atomic_load(sync, _ASLEEP) > 0:
@@ -207,7 +212,7 @@ def barrier(sync, n_threads, gen, stats, spin):
         else:
             stats[1] += 1
             _yield()
-    if cycles() - c0 < spin:
+    if sync[_STAMP] - c0 < spin:  # how late the last thread arrived (not how long this one slept)
         now = min(spin, 2 * now + 1024)
     else:
         now >>= 1

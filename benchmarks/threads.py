@@ -7,7 +7,12 @@ kernels loaded by a warm-up run of a small network of the same kind, their engin
 script prints (and with ``--json`` writes) the medians of wall time (``time.perf_counter``) and CPU
 time (``time.process_time``, all threads of the process), the speed-up of each thread count over one
 thread in wall time, whether every run produced the same spikes as one thread, and the load average
-before and after (the machine may be shared: read the speed-ups against it).
+before and after (the machine may be shared: read the speed-ups against it).  Threaded dense runs (the
+block loop, :func:`memr_snn.kernel.threads.run_block`) also print each thread's CPU time
+(``time.thread_time``), its barriers, waits and sleeps, and the shares of its cycle-counter ticks spent
+integrating, waiting, pushing and in serial work.  ``--region-loop`` runs the threaded runs on the former
+parallel-region loop instead; ``MEMR_SNN_SPIN=<ticks>`` sets how long a waiting block thread spins before it
+sleeps (0: at once, so that its CPU time holds no spinning).
 
 ``--cold`` measures instead the first-ever run of each thread count: a fresh process with an empty
 ``NUMBA_CACHE_DIR`` (every kernel compiled) builds the network and runs it once; wall time of the
@@ -33,17 +38,33 @@ from memr_snn.networks import BUILTIN
 
 
 def timed_run(model: str, n: int, threads: int, duration: float, seed: int = 1):
-    """One steady run: (wall [s], CPU [s], spike digest)."""
+    """One steady run: (wall [s], CPU [s], spike digest, block-loop statistics or None).
+
+    The statistics (threaded dense runs, :func:`memr_snn.kernel.threads.run_block`): per thread its CPU
+    time [s] in the block loop, the barriers it passed and waited at, the times it slept while waiting,
+    and the shares of its cycle-counter ticks integrating, waiting, pushing and in serial work."""
     va = BUILTIN[model](n=n, seed=seed)
     va.net.threads = threads
     va.net.run_steps(0)  # engine arrays built, not timed
+    sim = va.net._sim
+    thr = sim._threaded() if threads > 1 else None
+    if thr is not None:
+        thr.record.stats[:] = 0
+        thr.record.cpu_ns[:] = 0
     gc.collect()
     w0, c0 = time.perf_counter(), time.process_time()
     va.net.run(duration)
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
     digest = (int(va.spikes_exc.num_spikes), int(va.spikes_inh.num_spikes),
               hash(va.spikes_exc.i.tobytes()) ^ hash(va.spikes_exc.t.tobytes()))
-    return wall, cpu, digest
+    stats = None
+    if thr is not None and thr.record.stats[:, 2].sum() > 0:
+        st = thr.record.stats
+        ticks = np.maximum(st[:, 3:7].sum(axis=1), 1)
+        stats = {"thread_cpu_s": (thr.record.cpu_ns / 1e9).tolist(), "barriers": st[:, 2].tolist(),
+                 "waits": st[:, 0].tolist(), "sleeps": st[:, 1].tolist(),
+                 "shares_integrate_wait_push_serial": np.round(st[:, 3:7] / ticks[:, None], 3).tolist()}
+    return wall, cpu, digest, stats
 
 
 _COLD_CHILD = """
@@ -105,9 +126,16 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--cold", action="store_true", help="first-ever runs (empty numba cache) instead of steady runs")
+    ap.add_argument("--region-loop", action="store_true",
+                    help="threaded runs on the parallel-region loop (one prange region per step) instead of the "
+                         "block loop, for comparison")
     args = ap.parse_args(argv)
     if args.cold:
         return main_cold(args)
+    if args.region_loop:
+        from memr_snn.engine.threads import ThreadedChunks
+
+        ThreadedChunks.block_loop = False
     load_before = os.getloadavg()
     rows = []
     for model in args.models:
@@ -126,10 +154,19 @@ def main(argv=None) -> int:
                 row = {"model": model, "n": n, "threads": th, "wall_s": wall, "cpu_s": cpu,
                        "speedup_wall": wall1 / wall, "walls": [r[0] for r in runs[th]],
                        "same_spikes": all(r[2] == ref for r in runs[th])}
+                stats = [r[3] for r in runs[th] if r[3] is not None]
+                if stats:
+                    row["stats"] = stats
+                    row["thread_cpu_s"] = [statistics.median(x["thread_cpu_s"][k] for x in stats) for k in range(th)]
                 rows.append(row)
                 print(f"{model:5s} N={n:6d} threads={th}: wall {wall:.3f} s  CPU {cpu:.3f} s  "
                       f"speed-up {row['speedup_wall']:.2f}x  same spikes: {row['same_spikes']}  "
                       f"(walls {', '.join(f'{w:.2f}' for w in row['walls'])})", flush=True)
+                if stats:
+                    x = stats[len(stats) // 2]
+                    print(f"      per thread: CPU {', '.join(f'{c:.3f}' for c in row['thread_cpu_s'])} s (medians); "
+                          f"barriers {x['barriers']}, waited at {x['waits']}, slept {x['sleeps']}; ticks integrate/"
+                          f"wait/push/serial {x['shares_integrate_wait_push_serial']}", flush=True)
     load_after = os.getloadavg()
     print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
           f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; CPUs {os.cpu_count()}")

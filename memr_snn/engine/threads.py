@@ -2,18 +2,21 @@
 
 ``Network.threads`` is the user's choice: an integer, or None (the default) for one thread.  Threads
 are opt-in: on the 2-core reference machine, quiet, two threads ran the 64 000-neuron benchmark
-networks at 0.73-0.90x the speed of one (the threads meet at least twice per 0.1 ms step, and the
-single-thread loop has the row prefetch and bias-free ranges the threaded one lacks; docs/benchmarks.md,
-"Two threads").  A one-thread run never compiles the parallel kernels (``parallel=True`` compiles
-slowly).  An explicit number is used as given.  Either way the results are those of one thread.
+networks at 0.73-0.90x the speed of one on the parallel-region loop (a ``prange`` region per step,
+docs/benchmarks.md, "Two threads"); the block loop that now runs them (one compiled call per thread and
+one meeting per step) has not yet been timed on a quiet machine.  A one-thread run never compiles the
+threaded kernels.  An explicit number is used as given.  Either way the results are those of one thread.
 
-The threads meet twice per simulated step or more, so they must not spin while they wait: on a
-machine shared with other work, a spinning thread holds its core while the thread it waits for is
-not scheduled, and each step then costs a scheduler time slice (measured: CUBA 16 000 neurons at a
-load average of 7 on 2 cores, 19x slower than one thread with GNU OpenMP's default spinning, 1.6-1.9x
-with passive waiting).  The first threaded run therefore sets ``OMP_WAIT_POLICY=PASSIVE`` unless the
-environment already sets it (``OMP_WAIT_POLICY=ACTIVE`` suits a machine dedicated to the run); the
-variable is read when numba first starts its threads, so it has no effect after that.
+Dense chunks with float weights and no plasticity run on the block loop, whose barrier spins a few
+microseconds and then sleeps (:mod:`memr_snn.kernel.sync`; ``MEMR_SNN_SPIN`` sets the spin in
+cycle-counter ticks).  The others run on the parallel-region loop, whose threads meet at least once per
+simulated step, so they must not spin while they wait: on a machine shared with other work, a spinning
+thread holds its core while the thread it waits for is not scheduled, and each step then costs a
+scheduler time slice (measured: CUBA 16 000 neurons at a load average of 7 on 2 cores, 19x slower than
+one thread with GNU OpenMP's default spinning, 1.6-1.9x with passive waiting).  The first threaded run
+therefore sets ``OMP_WAIT_POLICY=PASSIVE`` unless the environment already sets it
+(``OMP_WAIT_POLICY=ACTIVE`` suits a machine dedicated to the run); the variable is read when numba first
+starts its threads, so it has no effect after that.
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ class ThreadedChunks:
     #: event mode: least active neurons per thread to integrate the active list on the threads (None: the
     #: kernel's ``EVENT_MIN_PER_THREAD``); the tests lower it to exercise that path on small networks
     event_min: int | None = None
+    #: run dense chunks with float weights and no plasticity on the block loop (``kernel.threads.run_block``:
+    #: one compiled call per thread, one meeting per step); False: the parallel-region loop for every chunk
+    #: (``run_chunk_threads``; kept for comparison: benchmarks/threads.py ``--region-loop``, the tests)
+    block_loop: bool = True
 
     def __init__(self, sim, n_threads: int):
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before numba starts its OpenMP threads (docstring)
@@ -50,15 +57,21 @@ class ThreadedChunks:
 
         self.n_threads = n_threads
         self._kernel = KT.run_chunk_threads
+        self._blocks, self._blocks_apply = KT.run_chunk_blocks, KT.blocks_apply
         event_min = KT.EVENT_MIN_PER_THREAD if self.event_min is None else self.event_min
         n_pre = np.array([pr.pre.n for pr in sim.net.projections], dtype=np.int64)
         proj_sorted = KT.rows_sorted(sim.proj_ipo, sim.proj_so, n_pre, sim.syn_indptr, sim.syn_post)
-        self.record = KT.make_threads(sim.dense_ranges, sim.n_total, n_threads, proj_sorted, event_min)
+        spin = int(os.environ.get("MEMR_SNN_SPIN", KT.SPIN_TICKS))
+        self.record = KT.make_threads(sim.dense_ranges, sim.n_total, n_threads, proj_sorted, event_min, spin)
 
     def run(self, t0: int, n_steps: int, dense: bool, dt: float, records: tuple) -> int:
-        """``run_chunk_threads`` with numba set to ``n_threads`` threads (restored afterwards)."""
+        """The block loop (``run_chunk_blocks``) for dense chunks with float weights and no plasticity, else
+        ``run_chunk_threads`` with numba set to ``n_threads`` threads (restored afterwards)."""
         import numba
 
+        nrn, inp, syn, xbr, pls, ring, rec, scr = records
+        if self.block_loop and self._blocks_apply(dense, xbr, pls):  # a compiled loop per thread, one meeting a step
+            return self._blocks(t0, n_steps, dt, nrn, inp, syn, ring, rec, scr, self.record)
         before = numba.get_num_threads()
         numba.set_num_threads(self.n_threads)
         try:

@@ -1,5 +1,13 @@
 """The run loop on several threads: integration and delivery split over blocks of neurons.
 
+Two loops.  The **block loop** (:func:`run_chunk_blocks`, :func:`run_block`) runs dense chunks with float
+weights and no plasticity (the benchmark networks): each thread runs one compiled call for the whole chunk,
+on its own block, and the threads meet once per step at a barrier (:mod:`memr_snn.kernel.sync`), after
+integration: a spike of step ``t`` reaches its targets at ``t + 1`` at the earliest, so each thread can
+push the step's spikes onto its own block and integrate its block again without waiting for the others.
+The **parallel-region loop** (:func:`run_chunk_threads`, below) runs every other chunk (event mode,
+crossbars, plasticity) with a ``prange`` region per step.  Both give the single thread's results.
+
 :func:`run_chunk_threads` runs the same schedule as :func:`memr_snn.kernel.loop.run_chunk` with the
 same results, spike for spike and bit for bit, on ``T`` threads.  The neurons are cut into ``T``
 contiguous **blocks** of global indices (``Threads.blocks``, boundaries on 64-neuron lines so that
@@ -30,6 +38,8 @@ iterations and runs with ``numba.set_num_threads(T)``, so numba's static schedul
 thread.  :func:`deliver_reference` is the numpy twin of the partitioned delivery (used by the tests).
 """
 
+import threading
+import time
 from collections import namedtuple
 
 import numpy as np
@@ -37,8 +47,10 @@ from numba import njit, prange
 
 from .loop import (
     _integrate_ranges,
+    _prefetch_rows,
     _prefetch_spike,
     _sort_spikes,
+    flag_bias,
     phase_deliver,
     phase_idle,
     phase_inputs,
@@ -49,18 +61,33 @@ from .loop import (
     phase_step_idle,
 )
 from .models import step_fire_one
+from .sync import SPIN_TICKS, SYNC_STRIDE, barrier, cycles, new_sync
 
-__all__ = ["Threads", "BLOCK_ALIGN", "EVENT_MIN_PER_THREAD", "block_bounds", "block_ranges", "rows_sorted",
-           "make_threads", "run_chunk_threads", "deliver_reference"]
+__all__ = ["Threads", "BLOCK_ALIGN", "EVENT_MIN_PER_THREAD", "STATS", "block_bounds", "block_ranges", "rows_sorted",
+           "make_threads", "run_chunk_threads", "run_block", "run_chunk_blocks", "blocks_apply", "deliver_reference"]
 
 #: the per-thread tables: ``blocks`` (T + 1 boundaries of the neuron blocks), ``ranges`` / ``ranges_ptr`` (the
 #: network's dense ranges cut at the block boundaries, per block), ``pspk`` (each block's spikes, at its own
 #: offset), ``pcnt`` (their number per block), ``prev`` (a step's spikes pushed in the next step's region),
 #: ``proj_sorted`` (1 for a projection whose rows list their targets in ascending order), ``event_min``
 #: (event mode: the least active neurons per thread for the active list to be integrated on the threads;
-#: fewer run on the calling thread)
+#: fewer run on the calling thread).  The block loop (:func:`run_block`) uses the rest: ``bspk`` (2, N: each
+#: block's spikes at its own offset, one row per step parity), ``counts`` (2, (T + 1) * SYNC_STRIDE: per
+#: parity, block ``k``'s spike count at ``k * SYNC_STRIDE``, the spike sources' at ``T * SYNC_STRIDE``), ``src``
+#: (2, N: the sources' spikes per parity), ``lists`` (T, N: each thread's merged spike list of the step),
+#: ``range_bias`` (per cut range, :func:`memr_snn.kernel.loop.flag_bias`), ``sync`` (the barrier,
+#: :mod:`memr_snn.kernel.sync`), ``stats`` (T, STATS: per thread, see :data:`STATS`), ``spin`` (the barrier's
+#: ``pause`` count before it yields), ``cpu_ns`` (T: each thread's CPU time in :func:`run_chunk_blocks`, ns)
 Threads = namedtuple("Threads", ["blocks", "ranges", "ranges_ptr", "pspk", "pcnt", "prev", "proj_sorted",
-                                 "event_min"])
+                                 "event_min", "bspk", "counts", "src", "lists", "range_bias", "sync", "stats",
+                                 "spin", "cpu_ns"])
+
+#: the columns of ``Threads.stats``, per thread, accumulated over every :func:`run_block` call: barriers at
+#: which the thread waited, times it slept (or yielded its core) while waiting, barriers passed, then
+#: cycle-counter ticks spent integrating its block, waiting at barriers, merging, sorting and pushing the
+#: step's spikes onto its block, and (thread 0) in serial work (inputs, delivery and sampling at monitor
+#: steps, recording); entry ``sync.SPIN_NOW`` (8) is the barrier's adaptive spin
+STATS = ("waits", "sleeps", "barriers", "integrate", "wait", "push", "serial")
 
 #: block boundaries are multiples of this many neurons (64 float64 = 8 cache lines; 64 uint8 flags = 1 line)
 BLOCK_ALIGN = 64
@@ -111,14 +138,19 @@ def rows_sorted(proj_ipo, proj_so, n_pre, syn_indptr, syn_post) -> np.ndarray:
 
 
 def make_threads(dense_ranges: np.ndarray, n_total: int, n_threads: int, proj_sorted: np.ndarray,
-                 event_min: int = EVENT_MIN_PER_THREAD) -> Threads:
+                 event_min: int = EVENT_MIN_PER_THREAD, spin: int = SPIN_TICKS) -> Threads:
     """The :class:`Threads` record of a network with ``n_total`` neurons on ``n_threads`` threads
     (``proj_sorted``: :func:`rows_sorted`)."""
     bounds = block_bounds(dense_ranges, n_total, n_threads)
     ranges, ptr = block_ranges(dense_ranges, bounds)
     n = max(int(n_total), 1)
     return Threads(bounds, ranges, ptr, np.zeros(n, dtype=np.int64), np.zeros(n_threads, dtype=np.int64),
-                   np.zeros(n, dtype=np.int64), np.ascontiguousarray(proj_sorted, dtype=np.int64), np.int64(event_min))
+                   np.zeros(n, dtype=np.int64), np.ascontiguousarray(proj_sorted, dtype=np.int64), np.int64(event_min),
+                   np.zeros((2, n), dtype=np.int64), np.zeros((2, (n_threads + 1) * SYNC_STRIDE), dtype=np.int64),
+                   np.zeros((2, n), dtype=np.int64), np.zeros((n_threads, n), dtype=np.int64),
+                   np.ones(ranges.shape[0], dtype=np.int64), new_sync(),
+                   np.zeros((n_threads, 2 * SYNC_STRIDE), dtype=np.int64), np.int64(spin),
+                   np.zeros(n_threads, dtype=np.int64))
 
 
 def deliver_reference(spikes, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo, proj_so, proj_rec,
@@ -174,9 +206,11 @@ def _deliver_block(b0, b1, spikes, nspk, slot, pop_of, pop_out_ptr, pop_out_proj
             hi_k = so + syn_indptr[row + 1]
             doff = proj_doff[pr]
             rc = proj_rec[pr]
-            if proj_sorted[pr] != 0:
-                lo_k = _first_at_least(syn_post, lo_k, hi_k, b0)
-                hi_k = _first_at_least(syn_post, lo_k, hi_k, b1)
+            if proj_sorted[pr] != 0:  # bisect only at a block boundary inside the row
+                if lo_k < hi_k and syn_post[lo_k] < b0:
+                    lo_k = _first_at_least(syn_post, lo_k, hi_k, b0)
+                if lo_k < hi_k and syn_post[hi_k - 1] >= b1:
+                    hi_k = _first_at_least(syn_post, lo_k, hi_k, b1)
                 if doff < 0:  # uniform delay: one slot for the row
                     sl = slot + proj_delay[pr]
                     if sl >= n_slots:
@@ -357,3 +391,140 @@ def run_chunk_threads(t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, ring, rec
         if idle_after:
             phase_idle(t, nrn)                                                 # 6. event mode: idle out
     return n_steps
+
+
+# ------------------------------------------------------------------------------ the block loop
+def blocks_apply(dense: bool, xbr, pls) -> bool:
+    """Whether :func:`run_chunk_blocks` runs a chunk (dense mode, float weights, no plasticity); otherwise
+    :func:`run_chunk_threads` does."""
+    return bool(dense) and xbr is None and pls is None
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
+    """Thread ``k``'s part of :func:`memr_snn.kernel.loop.run_chunk` in dense mode with float weights and no
+    plasticity, for the whole chunk; every thread of ``thr`` runs it at once (:func:`run_chunk_blocks`), and
+    together they give the single thread's results, bit for bit.  Returns the number of steps done (the same
+    in every thread).  ``spk_n0`` is ``rec.spk_n[0]`` at the call.
+
+    Per step ``t`` the threads meet once, after integration, because every synaptic delay is at least one
+    step: thread ``k`` integrates block ``k`` (due slot delivered, fused), lists its spikes in
+    ``thr.bspk[t % 2]`` and waits at the barrier; then each thread merges the spike sources' and every
+    block's spikes of ``t`` into its own list, sorts it, and pushes it onto its own block's targets
+    (:func:`_deliver_block`), which only its own integration of ``t + 1`` reads.  The spike lists of a step
+    are written to the row of its parity, so a thread still reading step ``t``'s lists is never overwritten
+    by a thread already at ``t + 1`` (no thread passes ``t + 2``'s barrier before every thread is done with
+    ``t``).  Thread 0 also runs the spike sources (before integrating), the record of the step (after
+    pushing) and, at a step where a state monitor samples, the delivery and the sampling between two more
+    barriers (every push of the step before done; no neuron integrated yet).  Each thread counts the recorded
+    spikes itself, so every thread stops at the same step when the spike record might overflow."""
+    n_thr = thr.blocks.shape[0] - 1
+    b0, b1 = thr.blocks[k], thr.blocks[k + 1]
+    r0, r1 = thr.ranges_ptr[k], thr.ranges_ptr[k + 1]
+    gc, gi, group, v, se, si, a, ib, ref = nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.se, nrn.si, nrn.a, nrn.ib, nrn.ref
+    buf, counts, bspk, blocks, rec_flag = ring.buf, thr.counts, thr.bspk, thr.blocks, rec.rec_flag
+    n_slots = buf.shape[0]
+    spk_cap = rec.spk_step.shape[0]
+    st = thr.stats[k]
+    sync, spin = thr.sync, thr.spin
+    src_at = n_thr * SYNC_STRIDE
+    flag_bias(thr.ranges[r0:r1], gi, ib, thr.range_bias[r0:r1])  # this thread's cut ranges only
+    lst = scr.spikes if k == 0 else thr.lists[k]
+    nrec = spk_n0
+    nin = np.int64(0)
+    gen = np.int64(0)
+    for s in range(n_steps):
+        t = t0 + s
+        if nrec + rec.n_rec_max > spk_cap:
+            return s
+        par = s & 1
+        slot = t % n_slots
+        c0 = cycles()
+        if k == 0:                                                   # 1. the spike sources
+            nin = phase_inputs(t, dt, inp, scr)
+            for q in range(nin):
+                thr.src[par, q] = scr.spikes[q]
+            counts[par, src_at] = nin
+        if _samples(t, rec):  # every thread tests the same: all pushes of t - 1 done, then deliver and sample
+            c1 = cycles()
+            gen = barrier(sync, n_thr, gen, st, spin)
+            if k == 0:
+                phase_deliver(t, slot, True, nrn, ring, rec)         # 2. the whole due slot
+                phase_sample(t, nrn, rec)                            # 3. state monitors
+            gen = barrier(sync, n_thr, gen, st, spin)
+            st[2] += 2
+            c2 = cycles()
+            st[4] += c2 - c1
+            c0 += c2 - c1
+        c1 = cycles()
+        st[6] += c1 - c0
+        out = bspk[par, b0:b1]                                       # 4. integrate block k
+        c = np.int64(0)
+        for r in range(r0, r1):
+            c = _integrate_ranges(thr.ranges[r:r + 1], nrn.models, gc, gi, group, v, se, si, a,
+                                  ib if thr.range_bias[r] != 0 else ib[:0], ref, scr.fired, scr.scratch,
+                                  buf[slot, 0], buf[slot, 1], out, c)
+        counts[par, k * SYNC_STRIDE] = c
+        c2 = cycles()
+        gen = barrier(sync, n_thr, gen, st, spin)                   # every block's spikes of t listed
+        st[2] += 1
+        c3 = cycles()
+        n = np.int64(0)                                              # 5. merge, sort, push onto block k
+        if k == 0:
+            n = nin  # the sources' spikes are already at the start of scr.spikes
+        else:
+            for q in range(counts[par, src_at]):
+                lst[n] = thr.src[par, q]
+                n += 1
+        for j in range(n_thr):
+            o = blocks[j]
+            for q in range(counts[par, j * SYNC_STRIDE]):
+                lst[n] = bspk[par, o + q]
+                n += 1
+        _sort_spikes(lst, n)
+        _prefetch_rows(lst, n, syn)
+        _deliver_block(b0, b1, lst, n, slot, syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj, syn.proj_pre_lo,
+                       syn.proj_ipo, syn.proj_so, syn.proj_rec, syn.proj_delay, syn.proj_doff, thr.proj_sorted,
+                       syn.syn_indptr, syn.syn_post, syn.syn_w, syn.syn_delay, buf)
+        c4 = cycles()
+        for q in range(n):
+            if rec_flag[lst[q]]:
+                nrec += 1
+        if k == 0:
+            phase_record(t, s, n, syn, rec, scr)                     # 5c. count and record
+        c5 = cycles()
+        st[3] += c2 - c1
+        st[4] += c3 - c2
+        st[5] += c4 - c3
+        st[6] += c5 - c4
+    return n_steps
+
+
+def run_chunk_blocks(t0, n_steps, dt, nrn, inp, syn, ring, rec, scr, thr) -> int:
+    """:func:`memr_snn.kernel.loop.run_chunk` in dense mode (float weights, no plasticity: :func:`blocks_apply`)
+    on the ``T`` threads of ``thr``: the calling thread runs :func:`run_block` for block 0, ``T - 1`` Python
+    threads the other blocks (the compiled loop releases the GIL).  Same results and return value."""
+    n_thr = thr.blocks.size - 1
+    thr.sync[:] = 0
+    spk_n0 = int(rec.spk_n[0])
+    done = [0] * n_thr
+    errors = []
+
+    def work(k):
+        c0 = time.thread_time()
+        try:
+            done[k] = run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr)
+        except BaseException as exc:  # pragma: no cover - the compiled loop raises nothing
+            errors.append(exc)
+        thr.cpu_ns[k] += int((time.thread_time() - c0) * 1e9)
+
+    workers = [threading.Thread(target=work, args=(k,), name=f"memr_snn-block-{k}", daemon=True)
+               for k in range(1, n_thr)]
+    for w in workers:
+        w.start()
+    work(0)
+    for w in workers:
+        w.join()
+    if errors:
+        raise errors[0]
+    return done[0]

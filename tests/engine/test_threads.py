@@ -93,10 +93,33 @@ def test_mixed_network_event_and_dense(monkeypatch):
     assert sum(m.num_spikes for m in nets[0][0].monitors if isinstance(m, SpikeMonitor)) > 50
 
 
-def test_chunk_boundaries_and_spike_record_overflow(monkeypatch):
-    """Deferred pushes never cross a chunk or an early return: tiny chunks and a tiny spike record."""
+@pytest.mark.parametrize("block_loop", [True, False], ids=["blocks", "regions"])
+def test_chunk_boundaries_and_spike_record_overflow(monkeypatch, block_loop):
+    """Deferred pushes never cross a chunk or an early return: tiny chunks and a tiny spike record; on the
+    block loop and on the parallel-region loop (which dense float networks otherwise no longer take)."""
     monkeypatch.setattr(S, "CHUNK_STEPS", 7)
+    monkeypatch.setattr(ThreadedChunks, "block_loop", block_loop)
     a, b = _pair(lambda: cuba(n=600, seed=4).net, 0.03)
+    assert_same(a, b)
+
+
+def _busy_network():
+    """2000 neurons driven to fire every few steps (biases spread, no refractory period), recurrent inhibition,
+    Poisson input: about 10^5 recorded spikes per 2000-step chunk, more than the spike record's 65 536."""
+    net = Network(dt=0.1 * ms, seed=5, engine="dense")
+    inp = net.add(PoissonSource(100, 200.0, name="inp"))
+    pop = net.add(Population(2000, LIFParams(i_bias=np.linspace(2000, 6000, 2000) * pA, t_ref=0.0), name="pop"))
+    net.add(Projection(inp, pop, FixedProbability(0.1), weights=50 * pA))
+    net.add(Projection(pop, pop, FixedProbability(0.01), weights=-20 * pA, receptor="inh", delays=2))
+    net.add(SpikeMonitor(pop))
+    return net
+
+
+def test_spike_record_overflow_stops_every_thread_at_one_step():
+    """The spike record fills within a chunk: every block thread stops at the same step and the next call
+    goes on from there (the single thread's chunking may differ; the results may not)."""
+    a, b = _pair(_busy_network, 0.4)
+    assert a.monitors[0].num_spikes > 1 << 17
     assert_same(a, b)
 
 

@@ -8,13 +8,17 @@ import textwrap
 
 SCRIPT = textwrap.dedent("""
     import json
+    import os
     import numpy as np
     from memr_snn import (ALIFParams, FixedProbability, LIFCondParams, LIFParams, Network, PoissonSource,
                           Population, Projection, SpikeMonitor, SpikeSource, StateMonitor)
     from memr_snn.units import ms, nS, pA
     out = {}
-    for engine in ("dense", "event"):
-        net = Network(dt=0.1 * ms, seed=5, engine=engine)
+    runs = [("dense", 1), ("event", 1)]
+    if os.environ["NUMBA_DISABLE_JIT"] == "1":  # the threads' block loop and barrier as plain Python too
+        runs.append(("dense", 2))
+    for engine, threads in runs:
+        net = Network(dt=0.1 * ms, seed=5, engine=engine, threads=threads)
         inp = net.add(PoissonSource(20, rates=np.linspace(20, 80, 20)))
         src = net.add(SpikeSource(2, [0.001, 0.003], [0, 1]))
         a = net.add(Population(12, LIFParams(i_bias=np.linspace(0, 400, 12) * pA)))
@@ -28,7 +32,8 @@ SCRIPT = textwrap.dedent("""
         mons = [net.add(SpikeMonitor(p)) for p in (inp, src, a, b, c)]
         sm = net.add(StateMonitor(a, "v", indices=[0, 11], interval=1 * ms))
         net.run(0.05)
-        out[engine] = {"spikes": [[m.steps.tolist(), m.i.tolist()] for m in mons], "v": sm.v.tolist()}
+        key = engine + ("" if threads == 1 else str(threads))
+        out[key] = {"spikes": [[m.steps.tolist(), m.i.tolist()] for m in mons], "v": sm.v.tolist()}
     print(json.dumps(out))
 """)
 
@@ -47,3 +52,4 @@ def test_pure_python_kernels_match_compiled():
     assert jit["dense"]["spikes"] == jit["event"]["spikes"]
     assert sum(len(s[0]) for s in jit["dense"]["spikes"]) > 50
     assert jit["dense"]["v"] == nojit["dense"]["v"]
+    assert nojit["dense2"] == jit["dense"]  # two threads (block loop, Python threads), state monitor sampling

@@ -16,8 +16,9 @@ compiled version for the network's records, in memory or in numba's on-disk cach
    reaped after that, and always by the end of the ``with`` block), then numba loads the callee from the
    cache instead of compiling it.
 
-A cached callee keeps its LLVM module for inlining, so ``run_chunk``'s machine code, and every result,
-is the same as without this (``tests/engine/test_compile_ahead.py``).  Whatever goes wrong in the
+A cached callee keeps its LLVM module for inlining, so ``run_chunk``'s machine code is the same as without
+this (up to the order of a few reference-count increments, docs/engine.md), and so is every result
+(``tests/engine/test_compile_ahead.py``).  Whatever goes wrong in the
 background (it fails, is killed, writes nothing, the signatures below no longer match what
 ``run_chunk``'s typing asks for) only costs time: numba then compiles the callee here.
 
@@ -152,8 +153,9 @@ def ahead(run_chunk, args: tuple, first: bool = True):
     the background process (numba then compiles what is missing); the background process never outlives
     the block.
     """
-    child, held = _prepare(run_chunk, args) if first else (None, [])
+    child, held, here = _prepare(run_chunk, args) if first else (None, [], [])
     try:
+        _compile_here(here)
         yield
     finally:
         for dispatcher in held:
@@ -164,25 +166,27 @@ def ahead(run_chunk, args: tuple, first: bool = True):
 
 
 def _prepare(run_chunk, args: tuple) -> tuple:
-    """Start the background process, compile the ``here`` share, hold the background share's dispatchers.
+    """Start the background process and hold the background share's dispatchers if ``run_chunk`` would compile.
 
-    Returns (the background process or None, the dispatchers whose ``compile`` waits for it).
+    Returns (the background process or None, the dispatchers whose ``compile`` waits for it, the ``here``
+    share of :func:`plan`).
     """
+    nothing = (None, [], [])
     if not enabled() or not hasattr(run_chunk, "overloads"):
-        return None, []
+        return nothing
     try:
         sig = tuple(run_chunk.typeof_pyval(a) for a in args)
     except Exception:  # noqa: BLE001 - an argument numba cannot type: run_chunk reports it
-        return None, []
+        return nothing
     if sig in _SEEN:
-        return None, []
+        return nothing
     _SEEN.add(sig)
     try:
         if not _needs_compile(run_chunk, sig):
-            return None, []
+            return nothing
         jobs = plan(args)
     except Exception:  # noqa: BLE001 - numba internals changed: compile as before
-        return None, []
+        return nothing
     LAST.clear()
     LAST.update(cpu_at_start=time.process_time())
     t_start = time.perf_counter()
@@ -207,14 +211,21 @@ def _prepare(run_chunk, args: tuple) -> tuple:
 
         for name, _ in jobs["background"]:
             held.append(_hold(getattr(loop, name), wait_once))
+    return child, held, jobs["here"]
+
+
+def _compile_here(jobs: list) -> None:
+    """Compile the ``here`` share (a failure is left to ``run_chunk``'s own compilation to report)."""
+    if not jobs:
+        return
+    loop = importlib.import_module(LOOP)
     c0, w1 = time.process_time(), time.perf_counter()
-    for name, callee_sig in jobs["here"]:
+    for name, callee_sig in jobs:
         try:
             getattr(loop, name).compile(callee_sig)
         except Exception:  # noqa: BLE001 - run_chunk's own compilation reports real errors
             pass
     LAST.update(here_cpu=time.process_time() - c0, here_wall=time.perf_counter() - w1)
-    return child, held
 
 
 def _hold(dispatcher, wait):

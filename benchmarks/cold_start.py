@@ -11,8 +11,9 @@ Two parts, each in fresh processes:
 2. **Compare** (``--repeats`` rounds, contenders alternated, each a fresh process; medians of wall
    and CPU time, the CPU time of the process and of the children it waited for, e.g. ``make``):
    ``api-cold`` (the API run above with an empty cache; its first run compiles on two cores,
-   :mod:`memr_snn.engine.compile_ahead`), ``api-cold-1core`` (the same with compiling ahead off,
-   ``MEMR_SNN_COMPILE_AHEAD=0``: everything compiled in the one process, as before), ``cli-cold``
+   :mod:`memr_snn.engine.compile_ahead`, when the machine has an idle core), ``api-cold-1core`` (the same
+   with compiling ahead off, ``MEMR_SNN_COMPILE_AHEAD=0``: everything compiled in the one process, as
+   before), ``cli-cold``
    (``memr-snn run cuba --n 4000 --duration 1 --no-plots`` with an empty cache), ``api-warm`` (the API run
    with the cache warm) and ``brian2-cpp`` (Brian2 ``cpp_standalone``'s whole process: import, build,
    code generation, ``make``, running the binary; the benchmark suite's worker).  The CPU time of a
@@ -165,7 +166,8 @@ def compare(repeats: int, save=None) -> dict[str, list[dict]]:
                 cold_cache = tempfile.mkdtemp(prefix="cold_", dir=tmp)
                 if c in ("api-cold", "api-cold-1core"):
                     env = _env(cold_cache)
-                    env["MEMR_SNN_COMPILE_AHEAD"] = "1" if c == "api-cold" else "0"
+                    if c == "api-cold-1core":
+                        env["MEMR_SNN_COMPILE_AHEAD"] = "0"  # api-cold: the default (on when a core is idle)
                     r = _timed([sys.executable, "-c", _API_CHILD], env, tmp)
                     r.update(json.loads(r.pop("stdout").strip().splitlines()[-1]))
                 elif c == "cli-cold":

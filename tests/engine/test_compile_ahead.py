@@ -69,11 +69,21 @@ def test_plan_sends_plasticity_to_the_background(monkeypatch):
     assert [n for n, _ in ca.plan(args)["background"]] == ["phase_integrate", "phase_plasticity"]
 
 
-def test_switched_off_by_the_environment(monkeypatch):
+def test_switched_by_the_environment_and_the_load(monkeypatch):
+    two = len(os.sched_getaffinity(0)) >= 2
     monkeypatch.setenv(ca.ENV, "0")
     assert not ca.enabled()
     monkeypatch.setenv(ca.ENV, "1")
-    assert ca.enabled() == (len(os.sched_getaffinity(0)) >= 2)
+    monkeypatch.setattr(ca.os, "getloadavg", lambda: (50.0, 50.0, 50.0))
+    assert ca.enabled() == two  # forced on: the load does not matter
+    for value in ("auto", ""):
+        monkeypatch.setenv(ca.ENV, value)
+        assert not ca.enabled()  # no idle core
+        monkeypatch.setattr(ca.os, "getloadavg", lambda: (0.9, 0.5, 0.5))
+        assert ca.enabled() == two  # this process alone
+        monkeypatch.setattr(ca.os, "getloadavg", lambda: (50.0, 50.0, 50.0))
+    monkeypatch.delenv(ca.ENV)
+    assert not ca.enabled()
 
 
 def test_nothing_happens_when_run_chunk_is_compiled(monkeypatch):

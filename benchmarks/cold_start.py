@@ -11,7 +11,7 @@ Two parts, each in fresh processes:
 2. **Compare** (``--repeats`` rounds, contenders alternated, each a fresh process; medians of wall
    and CPU time, the CPU time of the process and of the children it waited for, e.g. ``make``):
    ``api-cold`` (the API run above with an empty cache; its first run compiles on two cores,
-   :mod:`memr_snn.engine.compile_ahead`, when the machine has an idle core), ``api-cold-1core`` (the same
+   :mod:`memr_snn.engine.compile_ahead`, when two cores are idle), ``api-cold-1core`` (the same
    with compiling ahead off, ``MEMR_SNN_COMPILE_AHEAD=0``: everything compiled in the one process, as
    before), ``cli-cold``
    (``memr-snn run cuba --n 4000 --duration 1 --no-plots`` with an empty cache), ``api-warm`` (the API run
@@ -167,7 +167,7 @@ def compare(repeats: int, save=None) -> dict[str, list[dict]]:
                 if c in ("api-cold", "api-cold-1core"):
                     env = _env(cold_cache)
                     if c == "api-cold-1core":
-                        env["MEMR_SNN_COMPILE_AHEAD"] = "0"  # api-cold: the default (on when a core is idle)
+                        env["MEMR_SNN_COMPILE_AHEAD"] = "0"  # api-cold: the default (on when two cores are idle)
                     r = _timed([sys.executable, "-c", _API_CHILD], env, tmp)
                     r.update(json.loads(r.pop("stdout").strip().splitlines()[-1]))
                 elif c == "cli-cold":

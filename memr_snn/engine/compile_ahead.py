@@ -27,9 +27,9 @@ and the slot are ``int64``, ``dense`` a boolean, the spike count ``int64``, the 
 dispatcher types them); ``tests/engine/test_compile_ahead.py`` checks that a cold run compiles each of
 them exactly once.
 
-Off with the environment variable ``MEMR_SNN_COMPILE_AHEAD=0``, by default on a machine without an idle
-core (:func:`enabled`), without numba's JIT, with one usable CPU, or when numba's cache directory is not
-writable (the background would compile for nothing).
+Off with the environment variable ``MEMR_SNN_COMPILE_AHEAD=0``, by default when the machine does not have
+two idle cores (:func:`_cores_idle`), without numba's JIT, with one usable CPU, or when numba's cache
+directory is not writable (the background would compile for nothing).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from pathlib import Path
 __all__ = ["ENV", "WAIT_S", "ahead", "enabled", "plan"]
 
 #: environment variable: ``0`` / ``off`` / ``false`` turns compiling ahead off, ``1`` / ``on`` / ``true`` on; unset or
-#: ``auto`` (the default): on unless the machine has no idle core (:func:`enabled`)
+#: ``auto`` (the default): on when the machine has two idle cores (:func:`_cores_idle`)
 ENV = "MEMR_SNN_COMPILE_AHEAD"
 #: longest wait for the background process [s]; after it the process is killed and numba compiles here
 WAIT_S = 120.0
@@ -65,16 +65,12 @@ LAST: dict = {}
 
 
 def enabled() -> bool:
-    """Whether :func:`ahead` may start a background compilation.
+    """Whether :func:`ahead` may start a background compilation, before looking at the machine's load.
 
-    Never without numba's JIT or with one usable CPU; never with ``MEMR_SNN_COMPILE_AHEAD=0``; always
-    otherwise with ``MEMR_SNN_COMPILE_AHEAD=1``; by default (``auto``) only if the machine has an idle core:
-    the 1-minute load average (which counts this process) is below the number of usable CPUs minus a half.
-    On a machine without an idle core the background process only competes with this one (measured: the
-    first run 5-16 % slower at load 8-10 on two CPUs), e.g. under ``pytest -n 2``.
+    Never without numba's JIT or with one usable CPU, nor with ``MEMR_SNN_COMPILE_AHEAD=0``.  By default
+    (``auto``) :func:`ahead` then also asks :func:`_cores_idle` (``MEMR_SNN_COMPILE_AHEAD=1`` skips that).
     """
-    how = os.environ.get(ENV, "auto").strip().lower() or "auto"
-    if how in ("0", "off", "false", "no"):
+    if _setting() == "off":
         return False
     try:
         from numba.core import config
@@ -86,14 +82,40 @@ def enabled() -> bool:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
         cpus = os.cpu_count() or 1
-    if cpus < 2:
-        return False
-    if how in ("1", "on", "true", "yes"):
-        return True
+    return cpus >= 2
+
+
+def _setting() -> str:
+    """``MEMR_SNN_COMPILE_AHEAD`` as ``off``, ``on`` or ``auto``."""
+    how = os.environ.get(ENV, "auto").strip().lower()
+    if how in ("0", "off", "false", "no"):
+        return "off"
+    return "on" if how in ("1", "on", "true", "yes") else "auto"
+
+
+def _cores_idle(sample_s: float = 0.1) -> bool:
+    """Whether the machine has two idle cores now (one for this process, one for the background process).
+
+    Measured over ``sample_s`` seconds from ``/proc/stat`` (idle and I/O-wait time of all CPUs; this process
+    sleeps meanwhile); elsewhere from the 1-minute load average (below the CPU count minus 1.5).  On a machine
+    without them the background process only competes with this one (measured on the shared 2-core machine
+    at load 8-10: the first run 5-16 % slower), e.g. under ``pytest -n 2``.
+    """
+    def idle_total():
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        return fields[3] + fields[4], sum(fields[:8])
+
     try:
-        return os.getloadavg()[0] < cpus - 0.5
-    except (AttributeError, OSError):  # pragma: no cover - no load average on this system
-        return True
+        i0, t0 = idle_total()
+        time.sleep(sample_s)
+        i1, t1 = idle_total()
+        return t1 > t0 and (i1 - i0) / (t1 - t0) * (os.cpu_count() or 1) >= 1.5
+    except (OSError, ValueError, IndexError):
+        try:
+            return os.getloadavg()[0] < (os.cpu_count() or 1) - 1.5
+        except (AttributeError, OSError):  # pragma: no cover - no load average on this system
+            return True
 
 
 def plan(args: tuple) -> dict[str, list[tuple[str, tuple]]]:
@@ -203,6 +225,8 @@ def _prepare(run_chunk, args: tuple) -> tuple:
             return nothing
         jobs = plan(args)
     except Exception:  # noqa: BLE001 - numba internals changed: compile as before
+        return nothing
+    if _setting() == "auto" and not _cores_idle():
         return nothing
     LAST.clear()
     LAST.update(cpu_at_start=time.process_time())

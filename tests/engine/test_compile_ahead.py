@@ -69,21 +69,47 @@ def test_plan_sends_plasticity_to_the_background(monkeypatch):
     assert [n for n, _ in ca.plan(args)["background"]] == ["phase_integrate", "phase_plasticity"]
 
 
-def test_switched_by_the_environment_and_the_load(monkeypatch):
+def test_switched_by_the_environment(monkeypatch):
     two = len(os.sched_getaffinity(0)) >= 2
     monkeypatch.setenv(ca.ENV, "0")
-    assert not ca.enabled()
+    assert not ca.enabled() and ca._setting() == "off"
     monkeypatch.setenv(ca.ENV, "1")
-    monkeypatch.setattr(ca.os, "getloadavg", lambda: (50.0, 50.0, 50.0))
-    assert ca.enabled() == two  # forced on: the load does not matter
+    assert ca.enabled() == two and ca._setting() == "on"
     for value in ("auto", ""):
         monkeypatch.setenv(ca.ENV, value)
-        assert not ca.enabled()  # no idle core
-        monkeypatch.setattr(ca.os, "getloadavg", lambda: (0.9, 0.5, 0.5))
-        assert ca.enabled() == two  # this process alone
-        monkeypatch.setattr(ca.os, "getloadavg", lambda: (50.0, 50.0, 50.0))
+        assert ca.enabled() == two and ca._setting() == "auto"
     monkeypatch.delenv(ca.ENV)
-    assert not ca.enabled()
+    assert ca._setting() == "auto"
+
+
+def test_idle_cores_from_proc_stat(monkeypatch, tmp_path):
+    """Two CPUs: both idle over the sample -> yes; one busy -> no."""
+    samples = []
+
+    def fake_open(path, *a, **k):
+        assert path == "/proc/stat"
+        return open(samples.pop(0), *a, **k)
+
+    for idle_delta in (200, 100):  # idle jiffies of the 200 that passed on the two CPUs together
+        first, second = tmp_path / f"a{idle_delta}", tmp_path / f"b{idle_delta}"
+        first.write_text("cpu  100 0 100 1000 0 0 0 0 0 0\n")
+        busy = 200 - idle_delta
+        second.write_text(f"cpu  {100 + busy} 0 100 {1000 + idle_delta} 0 0 0 0 0 0\n")
+        samples[:] = [str(first), str(second)]
+        with monkeypatch.context() as m:
+            m.setattr(ca, "open", fake_open, raising=False)  # the module's name lookup finds it before the builtin
+            m.setattr(ca.os, "cpu_count", lambda: 2)
+            assert ca._cores_idle(0.0) == (idle_delta == 200)
+
+
+def test_no_background_without_idle_cores(monkeypatch):
+    args, _ = _first_chunk_args(monkeypatch)
+    _forced(monkeypatch, "import sys; sys.exit(0)")
+    monkeypatch.setenv(ca.ENV, "auto")
+    monkeypatch.setattr(ca, "_cores_idle", lambda: False)
+    monkeypatch.setattr(ca, "_start", lambda jobs: pytest.fail("started a background process"))
+    with ca.ahead(loop.run_chunk, args):
+        assert "compile" not in loop.phase_integrate.__dict__
 
 
 def test_nothing_happens_when_run_chunk_is_compiled(monkeypatch):

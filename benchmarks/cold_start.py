@@ -6,13 +6,19 @@ Two parts, each in fresh processes:
    CUBA N = 4000 for 1 s through the API, timing ``import memr_snn``, building the network and the
    first ``run``; every numba dispatcher's ``compile`` is wrapped so that each kernel function's
    own compile time (exclusive of the functions it pulls in), or its cache-load time with the
-   warm cache, is listed.
+   warm cache, is listed (with compiling ahead off, ``MEMR_SNN_COMPILE_AHEAD=0``, so that every function
+   is compiled in the one profiled process).
 2. **Compare** (``--repeats`` rounds, contenders alternated, each a fresh process; medians of wall
    and CPU time, the CPU time of the process and of the children it waited for, e.g. ``make``):
-   ``api-cold`` (the API run above with an empty cache), ``cli-cold`` (``memr-snn run cuba --n 4000
-   --duration 1 --no-plots`` with an empty cache), ``api-warm`` (the API run with the cache warm)
-   and ``brian2-cpp`` (Brian2 ``cpp_standalone``'s whole process: import, build, code generation,
-   ``make``, running the binary; the benchmark suite's worker).
+   ``api-cold`` (the API run above with an empty cache; its first run compiles on two cores,
+   :mod:`memr_snn.engine.compile_ahead`, when two cores are idle), ``api-cold-1core`` (the same
+   with compiling ahead off, ``MEMR_SNN_COMPILE_AHEAD=0``: everything compiled in the one process, as
+   before), ``cli-cold``
+   (``memr-snn run cuba --n 4000 --duration 1 --no-plots`` with an empty cache), ``api-warm`` (the API run
+   with the cache warm) and ``brian2-cpp`` (Brian2 ``cpp_standalone``'s whole process: import, build,
+   code generation, ``make``, running the binary; the benchmark suite's worker).  The CPU time of a
+   process includes the children it waited for (``make`` and its compilers; memr_snn's background
+   compilation).
 
 Prints markdown tables.  Brian2 is optional (skipped when not importable).
 """
@@ -75,11 +81,13 @@ print(json.dumps({"import": t_import, "import_cpu": c_import, "build": t_build, 
 """
 
 _API_CHILD = r"""
+import json
 import memr_snn, memr_snn.networks
+from memr_snn.engine import compile_ahead
 va = memr_snn.networks.cuba(n=4000, seed=1, dt=1e-4, record=False)
 mon = va.net.add(memr_snn.SpikeMonitor(va.exc))
 va.net.run(1.0)
-print(int(mon.num_spikes))
+print(json.dumps({"spikes": int(mon.num_spikes), "ahead": compile_ahead.LAST}))
 """
 
 
@@ -109,8 +117,9 @@ def profile() -> tuple[dict, dict]:
     """One cold and one warm profiling process sharing one numba cache folder."""
     with tempfile.TemporaryDirectory(prefix="msnn_cold_") as tmp:
         cache = os.path.join(tmp, "numba")
-        cold = _timed([sys.executable, "-c", _PROFILE_CHILD], _env(cache), tmp)
-        warm = _timed([sys.executable, "-c", _PROFILE_CHILD], _env(cache), tmp)
+        env = dict(_env(cache), MEMR_SNN_COMPILE_AHEAD="0")  # every function compiled (and timed) in this process
+        cold = _timed([sys.executable, "-c", _PROFILE_CHILD], env, tmp)
+        warm = _timed([sys.executable, "-c", _PROFILE_CHILD], env, tmp)
     return ({**cold, **json.loads(cold.pop("stdout"))}, {**warm, **json.loads(warm.pop("stdout"))})
 
 
@@ -140,7 +149,7 @@ def compare(repeats: int, save=None) -> dict[str, list[dict]]:
     called after every run)."""
     exe = Path(sys.executable)
     cli = exe.with_name("memr-snn")
-    contenders = ["api-cold", "cli-cold", "api-warm"]
+    contenders = ["api-cold", "api-cold-1core", "cli-cold", "api-warm"]
     try:
         import brian2  # noqa: F401
 
@@ -155,8 +164,12 @@ def compare(repeats: int, save=None) -> dict[str, list[dict]]:
             order = contenders[rep % len(contenders):] + contenders[:rep % len(contenders)]
             for c in order:
                 cold_cache = tempfile.mkdtemp(prefix="cold_", dir=tmp)
-                if c == "api-cold":
-                    r = _timed([sys.executable, "-c", _API_CHILD], _env(cold_cache), tmp)
+                if c in ("api-cold", "api-cold-1core"):
+                    env = _env(cold_cache)
+                    if c == "api-cold-1core":
+                        env["MEMR_SNN_COMPILE_AHEAD"] = "0"  # api-cold: the default (on when two cores are idle)
+                    r = _timed([sys.executable, "-c", _API_CHILD], env, tmp)
+                    r.update(json.loads(r.pop("stdout").strip().splitlines()[-1]))
                 elif c == "cli-cold":
                     out = os.path.join(tmp, "cli_out")
                     r = _timed([str(cli), "run", "cuba", "--n", "4000", "--duration", "1", "--no-plots",
@@ -167,11 +180,12 @@ def compare(repeats: int, save=None) -> dict[str, list[dict]]:
                     r = _brian2_cpp(tmp)
                 shutil.rmtree(cold_cache, ignore_errors=True)
                 r.pop("stdout", None)
+                r["load"] = os.getloadavg()[0]
                 runs[c].append(r)
                 if save is not None:
                     save(runs)
-                print(f"[cold_start] repeat {rep + 1}/{repeats} {c}: {r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU",
-                      file=sys.stderr, flush=True)
+                print(f"[cold_start] repeat {rep + 1}/{repeats} {c}: {r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU, "
+                      f"load {r['load']:.1f}", file=sys.stderr, flush=True)
     return runs
 
 
@@ -198,6 +212,16 @@ def _compare_table(runs: dict[str, list[dict]]) -> list[str]:
         rc = f"{cpu / ref_cpu:.2f}" if ref_cpu else "–"
         lines.append(f"| {c} | {len(rs)} | {w:.2f} ({min(walls):.2f}–{max(walls):.2f}) | {cpu:.2f} | "
                      f"{max(r['peak_rss_mib'] for r in rs):.0f} | {rw} | {rc} |")
+    loads = [r["load"] for rs in runs.values() for r in rs if "load" in r]
+    if loads:
+        lines += ["", (f"Load average (1 min) after each run: {min(loads):.1f}–{max(loads):.1f} on "
+                       f"{os.cpu_count()} CPUs.")]
+    ahead = [r["ahead"] for r in runs.get("api-cold", []) if r.get("ahead", {}).get("child_cpu") is not None]
+    if ahead:
+        med = {k: statistics.median(a[k] for a in ahead) for k in ("here_cpu", "cpu_at_wait", "wait_wall", "child_cpu")}
+        lines += ["", (f"api-cold's background compilation (medians of {len(ahead)}): {med['child_cpu']:.2f} s CPU in "
+                       f"the background process, {med['here_cpu']:.2f} s CPU compiling its share in the main process, "
+                       f"which then waited {med['wait_wall']:.2f} s (at {med['cpu_at_wait']:.2f} s of its CPU time).")]
     return lines
 
 

@@ -18,7 +18,7 @@ from ..kernel.loop import activate_many, peek_many, rebuild_touched, run_chunk, 
 from ..model.monitors import RateMonitor, SpikeMonitor, StateMonitor
 from ..model.population import PoissonSource, Population, SpikeSource
 from ..model.projection import check_weight_range
-from . import records
+from . import compile_ahead, records
 from .checks import check_model_arrays, check_monitor_arrays
 from .coefficients import group_tables, input_tables, plasticity_row
 from .threads import ThreadedChunks, threads_for
@@ -514,8 +514,9 @@ class Simulator:
             mon_out = np.zeros(int((widths * nsamp_max).sum()))
             mon_nsamp = np.zeros(len(self._state_mons), dtype=np.int64)
             recs = records.run_records(self, pop_counts, mon_out, mon_ooff, mon_nsamp)
-            if threaded is None:
-                done = run_chunk(t0, chunk, dense, self.dt, *recs)
+            if threaded is None:  # a first-ever run's first chunk compiles on two cores (compile_ahead)
+                with compile_ahead.ahead(run_chunk, (t0, chunk, dense, self.dt, *recs), first=done_total == 0):
+                    done = run_chunk(t0, chunk, dense, self.dt, *recs)
             else:  # the same steps, integration and delivery on several threads (kernel.threads)
                 done = threaded.run(t0, chunk, dense, self.dt, recs)
             self._drain(t0, done, pop_counts, mon_out, mon_ooff, mon_nsamp)

@@ -8,8 +8,6 @@ which also holds the equations these numbers implement).
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from ..kernel import layout as L
@@ -75,10 +73,9 @@ def group_tables(params: NeuronParams, n: int, dt: float):
     group : (n,) int64 ndarray
         Group index (into ``gc``/``gi``) of each neuron.
     """
-    fields = [f.name for f in dataclasses.fields(params)]
     cols = params.broadcast(n)
-    # distinct parameter rows -> groups (i_bias is state, not a group parameter)
-    keys = [f for f in fields if f != "i_bias"]
+    # distinct parameter rows -> groups (i_bias is state, not a group parameter; options are the population's)
+    keys = [f for f in params.numeric_names() if f != "i_bias"]
     per_neuron = [f for f in keys if isinstance(getattr(params, f), np.ndarray)]
     if not per_neuron:  # homogeneous population: one group, no sorting
         uniq = np.array([[cols[f][0] for f in keys]])
@@ -88,6 +85,7 @@ def group_tables(params: NeuronParams, n: int, dt: float):
         uniq, group = np.unique(mat, axis=0, return_inverse=True)
     group = np.asarray(group, dtype=np.int64).ravel()
     p = {f: uniq[:, k] for k, f in enumerate(keys)}
+    p.update({f: getattr(params, f) for f in params.option_names()})  # options: one string for every group
     g = uniq.shape[0]
     model = kernel_model(params)
     gc = np.zeros((g, L.N_COEF))

@@ -11,7 +11,7 @@ __all__ = [
     "C_PM", "C_PE", "C_PI", "C_PA", "C_LPM", "C_LPE", "C_LPI", "C_LPA",
     "C_R", "C_VREST", "C_VRESET", "C_VTH", "C_BETA", "C_CE1", "C_CI1",
     "C_DE", "C_DI", "C_DTTM", "C_KE", "C_KI", "C_GL", "C_EE", "C_EI", "C_CM", "C_DT",
-    "C_PM_ON", "C_CE1_ON", "C_CI1_ON", "C_R_ON", "C_VHOLD",
+    "C_PM_ON", "C_CE1_ON", "C_CI1_ON", "C_R_ON", "C_VHOLD", "C_EULER",
     "N_COEF", "I_TYPE", "I_REF", "N_ICOEF",
     "V_V", "V_SE", "V_SI", "V_A", "V_IB",
     "IDLE_MARGIN",
@@ -58,7 +58,10 @@ C_CE1_ON = 26  # one-step coupling i_e -> v in the ON phase [Ohm]
 C_CI1_ON = 27  # one-step coupling i_i -> v in the ON phase [Ohm]
 C_R_ON = 28   # r_on [Ohm]
 C_VHOLD = 29  # hold voltage: the device turns OFF when v falls below it [V]
-N_COEF = 30
+# T_COND only: the integration method, 0.0 exponential Euler, 1.0 forward Euler (then C_PE, C_PI
+# hold the forward-Euler decay factors 1 - dt/tau_syn instead of exp(-dt/tau_syn))
+C_EULER = 30
+N_COEF = 31
 
 # integer coefficient columns
 I_TYPE = 0    # one of T_*

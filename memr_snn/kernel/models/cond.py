@@ -1,4 +1,9 @@
-"""The conductance-based LIF neuron: exponential-Euler step (clock-driven, never idle).
+"""The conductance-based LIF neuron: exponential-Euler or forward-Euler step (clock-driven, never idle).
+
+The method is the group's ``integration`` (:class:`memr_snn.LIFCondParams`), column ``C_EULER`` of
+its coefficient row: 0 for exponential Euler (below), 1 for forward Euler (:func:`euler_v`, the
+method of Brian2's COBA example: every equation advanced by ``dt`` times its derivative at the step
+start; the conductances' decay factors ``1 - dt/tau_syn`` are the row's ``C_PE``/``C_PI``).
 
 ``v`` relaxes exactly towards the momentary equilibrium with the conductances of the step
 start; the conductances then decay exactly.  The relaxation factor ``exp(x)``,
@@ -21,11 +26,27 @@ import math
 import numpy as np
 from numba import njit
 
-from ..layout import C_CM, C_DT, C_EE, C_EI, C_GL, C_PA, C_PE, C_PI, C_VRESET, C_VREST, C_VTH, I_REF, T_COND
+from ..layout import (
+    C_CM,
+    C_DT,
+    C_EE,
+    C_EI,
+    C_EULER,
+    C_GL,
+    C_PA,
+    C_PE,
+    C_PI,
+    C_VRESET,
+    C_VREST,
+    C_VTH,
+    I_REF,
+    T_COND,
+)
 from .lif import fire, fire_scalar, pack_linear
 
 __all__ = [
-    "TYPE", "NAME", "LAZY", "pack", "exp_neg", "cond_decay", "EXP_NEG_MIN", "PADE_MAX", "relax", "cond_step_scalar",
+    "TYPE", "NAME", "LAZY", "METHODS", "pack", "exp_neg",
+    "euler_v", "cond_decay", "EXP_NEG_MIN", "PADE_MAX", "relax", "cond_step_scalar",
     "cond_step_one",
     "cond_step_range", "step_fire_one", "step_fire_scalar", "step_fire_range", "advance", "can_idle",
 ]
@@ -36,11 +57,29 @@ NAME = "lif_cond"
 LAZY = False
 
 
+#: the integration methods (``LIFCondParams.integration``) and their ``C_EULER`` codes
+METHODS = {"exp_euler": 0.0, "euler": 1.0}
+
+
 def pack(gc: np.ndarray, p: dict, dt: float) -> None:
-    """Coefficient rows of conductance-based LIF groups: the LIF columns plus the reversal potentials."""
+    """Coefficient rows of conductance-based LIF groups: the LIF columns plus the reversal potentials and
+    the method (``p["integration"]``, default exponential Euler); forward Euler takes the conductances'
+    decay factors ``1 - dt/tau_syn`` and refuses ``dt`` not below every time constant."""
+    method = p.get("integration", "exp_euler")
+    if method not in METHODS:
+        raise ValueError(f"integration must be one of {sorted(METHODS)}, got {method!r}")
     pack_linear(gc, p, dt)
     gc[:, C_EE] = p["e_rev_e"]
     gc[:, C_EI] = p["e_rev_i"]
+    gc[:, C_EULER] = METHODS[method]
+    if method == "euler":
+        for name in ("tau_mem", "tau_syn_e", "tau_syn_i"):
+            tau = np.asarray(p[name], dtype=np.float64)
+            if np.any(tau <= dt):
+                raise ValueError(f"LIFCondParams(integration='euler'): {name} = {float(tau.min())!r} s must be "
+                                 f"> dt = {dt!r} s (forward Euler's decay factor 1 - dt/{name} must lie in (0, 1))")
+        gc[:, C_PE] = 1.0 - dt / np.asarray(p["tau_syn_e"], dtype=np.float64)
+        gc[:, C_PI] = 1.0 - dt / np.asarray(p["tau_syn_i"], dtype=np.float64)
 
 
 #: 1/k! for k = 11..1 (Horner order), the Taylor series of exp on |y| <= 1/4
@@ -113,15 +152,25 @@ def relax(v, num, x, k2):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def cond_step_scalar(gc, g, v, ge, gi, a, ib, ref):
-    """One exponential-Euler step of a conductance-based LIF neuron on scalars: (v, ge, gi, a, ref).
+def euler_v(v, ge, gi, gl, vrest, ee, ei, ib, dtc):
+    """The forward-Euler membrane update: ``v + dt/C (g_L (v_rest - v) + g_e (E_e - v) + g_i (E_i - v) + i_b)``
+    (``dtc = dt / C``)."""
+    return v + dtc * (gl * (vrest - v) + ge * (ee - v) + gi * (ei - v) + ib)
 
-    ``v`` relaxes exactly towards the momentary equilibrium with the
+
+@njit(cache=True, error_model="numpy", inline="always")
+def cond_step_scalar(gc, g, v, ge, gi, a, ib, ref):
+    """One step of a conductance-based LIF neuron on scalars: (v, ge, gi, a, ref).
+
+    Exponential Euler: ``v`` relaxes exactly towards the momentary equilibrium with the
     conductances of the step start (:func:`relax`, or :func:`cond_decay` for ``|x| > PADE_MAX``);
-    the conductances then decay exactly.
+    the conductances then decay exactly.  Forward Euler (``C_EULER``): :func:`euler_v`, then the
+    conductances decay by ``C_PE``/``C_PI`` (``1 - dt/tau_syn``).
     """
     if ref > 0:
         ref -= 1
+    elif gc[g, C_EULER] != 0.0:
+        v = euler_v(v, ge, gi, gc[g, C_GL], gc[g, C_VREST], gc[g, C_EE], gc[g, C_EI], ib, gc[g, C_DT] / gc[g, C_CM])
     else:
         gtot = gc[g, C_GL] + ge + gi
         k = -gc[g, C_DT] / gc[g, C_CM]
@@ -164,6 +213,25 @@ def cond_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref, fired, ref_steps, scra
     n_far = 0
     v_, ge_, gi_, ib_ = v[lo:hi], ge[lo:hi], gi[lo:hi], ib[lo:hi]
     ref_, fired_, be_, bi_ = ref[lo:hi], fired[lo:hi], be[lo:hi], bi[lo:hi]
+    if gc[g, C_EULER] != 0.0:  # forward Euler: the arithmetic of cond_step_scalar's, no far case
+        dtc = gc[g, C_DT] / gc[g, C_CM]
+        for j in range(hi - lo):
+            e = ge_[j] + be_[j]
+            i = gi_[j] + bi_[j]
+            be_[j] = 0.0
+            bi_[j] = 0.0
+            vj = v_[j]
+            rj = ref_[j]
+            vn = euler_v(vj, e, i, gl, vrest, ee, ei, ib_[j], dtc)
+            vn = vn if rj <= 0 else vj
+            f = vn > vth
+            v_[j] = vreset if f else vn
+            ge_[j] = e * pe
+            gi_[j] = i * pi
+            ref_[j] = rnew if f else (rj - 1 if rj > 0 else rj)
+            fired_[j] = f
+            count += f
+        return count
     # Conductance-based neurons have no adaptation (p_a = 1, beta = 0): ``a`` is
     # left untouched and the threshold is v_threshold.
     for j in range(hi - lo):

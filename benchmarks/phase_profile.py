@@ -50,7 +50,7 @@ def run_chunk_profiled(acc, t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, rin
     n_slots = ring.buf.shape[0]
     spk_cap = rec.spk_step.shape[0]
     if dense:
-        L.flag_bias(nrn.dense_ranges, nrn.gc, nrn.gi, nrn.ib, scr.range_bias)
+        L.flag_bias(nrn.dense_ranges, nrn.gi, nrn.ib, scr.range_bias)
     for s in range(n_steps):
         t = t0 + s
         if rec.spk_n[0] + rec.n_rec_max > spk_cap:

@@ -31,8 +31,12 @@ def kernel_model(params: NeuronParams):
 
 
 def neuron_type(params: NeuronParams) -> int:
-    """The kernel type code (``gi[g, I_TYPE]``) of ``params``'s model."""
-    return kernel_model(params).TYPE
+    """The kernel type code (``gi[g, I_TYPE]``) of ``params``'s model (with its options: forward-Euler
+    ``LIFCondParams`` are ``T_COND_EULER``)."""
+    model = kernel_model(params)
+    if hasattr(model, "variant"):
+        model = model.variant({f: getattr(params, f) for f in params.option_names()})
+    return model.TYPE
 
 
 #: Largest refractory period in steps: the per-neuron counter is int32 and TSM neurons use -1 for ON.
@@ -88,6 +92,8 @@ def group_tables(params: NeuronParams, n: int, dt: float):
     p.update({f: getattr(params, f) for f in params.option_names()})  # options: one string for every group
     g = uniq.shape[0]
     model = kernel_model(params)
+    if hasattr(model, "variant"):  # a model integrated by another plug-in for some options (cond: forward Euler)
+        model = model.variant(p)
     gc = np.zeros((g, L.N_COEF))
     gi = np.zeros((g, L.N_ICOEF), dtype=np.int64)
     model.pack(gc, p, dt)

@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit
 
 from .crossbar import prefetch, prefetch_row, read_row_cached, read_row_qs
-from .layout import C_EULER, I_TYPE, T_ALIF, T_COND, T_LIF, V_A, V_IB, V_SE, V_SI, V_V
+from .layout import I_TYPE, T_ALIF, T_LIF, V_A, V_IB, V_SE, V_SI, V_V
 from .models import advance, can_idle, step_fire_one, step_fire_range, step_fire_scalar
 from .plasticity import (
     PI_POST,
@@ -228,21 +228,19 @@ def _push(dense, doff, slot, n_slots, delay, rec, posts, weights, syn_delay, d0,
 
 
 @njit(cache=True, error_model="numpy")
-def flag_bias(dense_ranges, gc, gi, ib, range_bias):
-    """``range_bias[r] = 0`` where dense range ``r`` is a homogeneous (A)LIF or forward-Euler conductance-based
-    LIF range whose neurons all have the bias current ``+0.0``, else 1.
+def flag_bias(dense_ranges, gi, ib, range_bias):
+    """``range_bias[r] = 0`` where dense range ``r`` is a homogeneous (A)LIF range whose neurons all have the
+    bias current ``+0.0``, else 1.
 
     Run once per compiled call (the bias changes only between calls): the range step of such a range
-    (:func:`memr_snn.kernel.models.lif.lif_step_range`, :func:`memr_snn.kernel.models.cond.cond_step_range`,
-    given an empty bias array) then does not read the bias at every step.  ``-0.0`` counts as a bias
-    (``v_rest + R * -0.0`` may differ from ``v_rest + R * 0.0`` in its sign), so the result is the same bit
-    for bit.
+    (:func:`memr_snn.kernel.models.lif.lif_step_range`, given an empty bias array) then does not read the
+    bias at every step.  ``-0.0`` counts as a bias (``v_rest + R * -0.0`` may differ from ``v_rest + R * 0.0``
+    in its sign), so the result is the same bit for bit.
     """
     for r in range(dense_ranges.shape[0]):
         lo, hi, g = dense_ranges[r, 0], dense_ranges[r, 1], dense_ranges[r, 2]
         flag = 1
-        if g >= 0 and (gi[g, I_TYPE] == T_LIF or gi[g, I_TYPE] == T_ALIF
-                       or (gi[g, I_TYPE] == T_COND and gc[g, C_EULER] != 0.0)):
+        if g >= 0 and (gi[g, I_TYPE] == T_LIF or gi[g, I_TYPE] == T_ALIF):
             flag = 0
             for j in range(lo, hi):
                 if ib[j] != 0.0 or math.copysign(1.0, ib[j]) < 0.0:
@@ -747,7 +745,7 @@ def run_chunk(t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, ring, rec, scr):
     n_slots = ring.buf.shape[0]
     spk_cap = rec.spk_step.shape[0]
     if dense:
-        flag_bias(nrn.dense_ranges, nrn.gc, nrn.gi, nrn.ib, scr.range_bias)
+        flag_bias(nrn.dense_ranges, nrn.gi, nrn.ib, scr.range_bias)
     for s in range(n_steps):
         t = t0 + s
         if rec.spk_n[0] + rec.n_rec_max > spk_cap:

@@ -163,7 +163,7 @@ def run_reference(sim, n_steps: int):
     n_slots = sim.buf.shape[0]
     buf = sim.buf.copy()
     is_lin = (typ == L.T_LIF) | (typ == L.T_ALIF)
-    is_cond = typ == L.T_COND
+    is_cond = (typ == L.T_COND) | (typ == L.T_COND_EULER)
     is_alif = typ == L.T_ALIF
     is_tsm = typ == L.T_TSM
     # per projection: its CSR rows, delays, receptor and crossbar (if any)

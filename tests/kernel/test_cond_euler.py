@@ -24,7 +24,7 @@ from memr_snn.networks.vogels_abbott import COBA_PARAMS
 from memr_snn import LIFCondParams, Network, Population
 from memr_snn.engine.coefficients import group_tables
 from memr_snn.kernel import layout as L
-from memr_snn.kernel.models import cond
+from memr_snn.kernel.models import cond, cond_euler
 from memr_snn.neurons import load_params, save_params
 
 DT = 1e-4
@@ -64,7 +64,8 @@ def _brian2_euler(p: LIFCondParams, dt, v, ge, gi, ib, refractory):
 def test_one_step_is_brian2_forward_euler(params):
     gc, gi, _ = group_tables(params, 1, DT)
     s = _states(gc, np.random.default_rng(1))
-    got = [cond.cond_step_scalar(gc, 0, s["v"][j], s["ge"][j], s["gi"][j], 0.0, s["ib"][j], s["ref"][j])
+    assert gi[0, L.I_TYPE] == L.T_COND_EULER  # its own plug-in: a network compiles only the method it uses
+    got = [cond.euler_step_scalar(gc, 0, s["v"][j], s["ge"][j], s["gi"][j], 0.0, s["ib"][j], s["ref"][j])
            for j in range(N)]
     v, ge, gi_ = (np.array([g[k] for g in got]) for k in range(3))
     want_v, want_ge, want_gi = _brian2_euler(params, DT, s["v"], s["ge"], s["gi"], s["ib"], s["ref"] > 0)
@@ -90,11 +91,11 @@ def test_range_step_is_the_scalar_step_bit_for_bit():
     s = _states(gc, rng)
     be = np.where(rng.random(N) < 0.3, rng.uniform(0, 60e-9, N), 0.0)
     bi = np.where(rng.random(N) < 0.3, rng.uniform(0, 600e-9, N), 0.0)
-    want = [cond.step_fire_scalar(gc, gi, 0, s["v"][j], s["ge"][j] + be[j], s["gi"][j] + bi[j], 0.0, s["ib"][j],
+    want = [cond_euler.step_fire_scalar(gc, gi, 0, s["v"][j], s["ge"][j] + be[j], s["gi"][j] + bi[j], 0.0, s["ib"][j],
                                   s["ref"][j]) for j in range(N)]
     st = {"v": s["v"].copy(), "se": s["ge"].copy(), "si": s["gi"].copy(), "ref": s["ref"].copy(),
           "fired": np.zeros(N, np.uint8)}
-    count = cond.step_fire_range(gc, gi, 0, 0, N, st["v"], st["se"], st["si"], np.zeros(N), s["ib"], st["ref"],
+    count = cond_euler.step_fire_range(gc, gi, 0, 0, N, st["v"], st["se"], st["si"], np.zeros(N), s["ib"], st["ref"],
                                  st["fired"], np.zeros(N), be, bi)
     for k, label in ((0, "v"), (1, "se"), (2, "si"), (4, "ref"), (5, "fired")):
         np.testing.assert_array_equal(st[label], np.array([w[k] for w in want]).astype(st[label].dtype),

@@ -1,8 +1,7 @@
-"""The bias-free range step: ``loop.flag_bias`` and ``lif_step_range`` / ``cond_step_range`` with an empty
-bias array.
+"""The bias-free range step: ``loop.flag_bias`` and ``lif_step_range`` with an empty bias array.
 
-A homogeneous (A)LIF or conductance-based range whose neurons all have ``i_bias = +0.0`` is integrated without
-reading the bias (``v_inf`` hoisted); the result must be the bias-reading loop's, bit for bit.  The reference for
+A homogeneous (A)LIF range whose neurons all have ``i_bias = +0.0`` is integrated without reading the
+bias (``v_inf`` hoisted); the result must be the bias-reading loop's, bit for bit.  The reference for
 the flags is the definition written in numpy; for the step, the same loop reading an explicit zero
 bias, and for whole runs, the same network with the bias ``-0.0`` (which the flags send down the
 bias-reading loop: ``v_rest + R * -0.0`` equals ``v_rest + R * 0.0`` for ``v_rest != 0``).
@@ -20,12 +19,11 @@ from memr_snn.kernel.loop import flag_bias
 from memr_snn.kernel.models.lif import lif_step_range
 
 
-def _flags_ref(dense_ranges, gc, gi, ib):
-    """The definition: 0 for a homogeneous LIF/ALIF/forward-Euler conductance-based range whose biases are all
-    +0.0, else 1."""
+def _flags_ref(dense_ranges, gi, ib):
+    """The definition: 0 for a homogeneous LIF/ALIF range whose biases are all +0.0, else 1."""
     out = []
     for lo, hi, g in dense_ranges:
-        linear = g >= 0 and (gi[g, I_TYPE] in (T_LIF, T_ALIF) or (gi[g, I_TYPE] == T_COND and gc[g, L.C_EULER] != 0))
+        linear = g >= 0 and gi[g, I_TYPE] in (T_LIF, T_ALIF)
         plus_zero = bool(np.all((ib[lo:hi] == 0.0) & ~np.signbit(ib[lo:hi])))
         out.append(0 if linear and plus_zero else 1)
     return np.array(out, dtype=np.uint8)
@@ -39,17 +37,9 @@ def test_flag_bias_matches_its_definition():
     ib[25] = -0.0  # range 2: a negative zero counts as a bias
     ranges = np.array([[0, 10, 0], [10, 20, 1], [20, 30, 0], [30, 40, 2], [40, 50, -1], [50, 60, 1]],
                       dtype=np.int64)
-    gc = np.zeros((3, L.N_COEF))
     out = np.full(ranges.shape[0], 7, dtype=np.uint8)
-    flag_bias(ranges, gc, gi, ib, out)
-    np.testing.assert_array_equal(out, _flags_ref(ranges, gc, gi, ib))
-    np.testing.assert_array_equal(out, [0, 1, 1, 1, 1, 0])  # exponential Euler reads the bias
-    gc[2, L.C_EULER] = 1.0
-    flag_bias(ranges, gc, gi, ib, out)
-    np.testing.assert_array_equal(out, _flags_ref(ranges, gc, gi, ib))
-    np.testing.assert_array_equal(out, [0, 1, 1, 0, 1, 0])
-    gi[2, I_TYPE] = L.T_TSM  # other models always read the bias
-    flag_bias(ranges, gc, gi, ib, out)
+    flag_bias(ranges, gi, ib, out)
+    np.testing.assert_array_equal(out, _flags_ref(ranges, gi, ib))
     np.testing.assert_array_equal(out, [0, 1, 1, 1, 1, 0])
 
 
@@ -74,39 +64,6 @@ def test_range_step_without_bias_equals_the_bias_reading_step(a_jump):
         fired = np.zeros(n, dtype=np.uint8)
         counts = [lif_step_range(gc, 0, lo, hi, s["v"], s["se"], s["si"], s["a"], ib, s["ref"], fired, 20, a_jump,
                                  s["be"], s["bi"]) for _ in range(50)]
-        runs.append((s, fired, counts))
-    (s0, f0, c0), (s1, f1, c1) = runs
-    assert sum(c0) > 0 and c0 == c1
-    np.testing.assert_array_equal(f0, f1)
-    for k in s0:
-        assert s0[k].tobytes() == s1[k].tobytes(), k
-
-
-@pytest.mark.parametrize("integration", ["exp_euler", "euler"])
-def test_cond_range_step_without_bias_equals_the_bias_reading_step(integration):
-    """Padé lanes, lanes with huge conductances (the scalar pass) and forward Euler."""
-    from memr_snn.engine.coefficients import group_tables
-    from memr_snn.kernel.models.cond import cond_step_range
-    from memr_snn.neurons import LIFCondParams
-
-    rng = np.random.default_rng(4)
-    n, lo, hi = 300, 17, 283
-    gc, gi, _ = group_tables(LIFCondParams(integration=integration), 1, 1e-4)
-    g_far = gc[0, L.C_CM] / gc[0, L.C_DT]
-    state = {
-        "v": gc[0, L.C_VTH] + rng.normal(0, 0.004, n), "se": rng.uniform(0, 0.3 * g_far, n),
-        "si": rng.uniform(0, 0.3 * g_far, n), "ref": rng.integers(0, 4, n).astype(np.int32),
-        "be": np.where(rng.random(n) < 0.05, rng.uniform(0, 3 * g_far, n), 0.0),
-        "bi": np.where(rng.random(n) < 0.2, rng.uniform(0, 0.2 * g_far, n), 0.0),
-    }
-    if integration == "euler":
-        state["be"] = np.minimum(state["be"], 0.2 * g_far)
-    runs = []
-    for ib in (np.zeros(n), np.zeros(0)):
-        s = {k: x.copy() for k, x in state.items()}
-        fired = np.zeros(n, dtype=np.uint8)
-        counts = [cond_step_range(gc, 0, lo, hi, s["v"], s["se"], s["si"], np.zeros(n), ib, s["ref"], fired, 20,
-                                  None, s["be"], s["bi"]) for _ in range(50)]
         runs.append((s, fired, counts))
     (s0, f0, c0), (s1, f1, c1) = runs
     assert sum(c0) > 0 and c0 == c1

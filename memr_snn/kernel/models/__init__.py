@@ -54,13 +54,13 @@ from numba import njit, types
 from numba.extending import overload
 
 from ..layout import I_TYPE
-from . import alif, cond, lif, tsm
+from . import alif, cond, cond_euler, lif, tsm
 
 __all__ = ["MODELS", "MODELS_ENV", "BY_NAME", "BY_TYPE", "LAZY_TYPES", "model_named", "selector", "step_fire_one",
            "step_fire_scalar", "step_fire_range", "advance", "can_idle"]
 
 #: the registry: every neuron model the kernels integrate
-MODELS = (lif, alif, cond, tsm)
+MODELS = (lif, alif, cond, tsm, cond_euler)
 #: model name (``NeuronParams.model``) -> module
 BY_NAME = {m.NAME: m for m in MODELS}
 #: type code -> module

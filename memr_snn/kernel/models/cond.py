@@ -1,27 +1,17 @@
 """The conductance-based LIF neuron: exponential-Euler or forward-Euler step (clock-driven, never idle).
 
-The method is the group's ``integration`` (:class:`memr_snn.LIFCondParams`), column ``C_EULER`` of
-its coefficient row: 0 for exponential Euler (below), 1 for forward Euler (:func:`euler_v`, the
-method of Brian2's COBA example: every equation advanced by ``dt`` times its derivative at the step
-start; the conductances' decay factors ``1 - dt/tau_syn`` are the row's ``C_PE``/``C_PI``).
+The method is the group's ``integration`` (:class:`memr_snn.LIFCondParams`): exponential Euler (below;
+the plug-in interface of this module, type code ``T_COND``) or forward Euler (:func:`euler_step_scalar`,
+:func:`euler_step_range`, the method of Brian2's COBA example: every equation advanced by ``dt`` times
+its derivative at the step start), which is a plug-in of its own (:mod:`.cond_euler`, type code
+``T_COND_EULER``, chosen by :func:`variant` when the network is built) so that a network compiles only
+the method it uses.  The column ``C_EULER`` records the method for the numpy twin; forward Euler's
+conductance decay factors ``1 - dt/tau_syn`` are the row's ``C_PE``/``C_PI``.
 
-``v`` relaxes exactly towards the momentary equilibrium with the conductances of the step
-start; the conductances then decay exactly.  The relaxation factor ``exp(x)``,
-``x = -g_tot dt / C``, is evaluated with plain arithmetic so that the range loop vectorises:
-
-* for ``|x| <= PADE_MAX`` (= 1, i.e. a total conductance up to ``C / dt``: every step of the
-  benchmark networks) by its [6/6] Padé approximant ``P(x) / Q(x)`` (relative error below
-  2e-13, checked against ``math.exp`` in the tests), and the whole update is one rational
-  expression with a single division (:func:`relax`);
-* otherwise by :func:`cond_decay` (:func:`exp_neg`, a polynomial ``exp`` with relative error below
-  1e-14 on ``[-8, 0]``, and ``math.exp`` below), in a rare scalar pass after the vectorised one.
-
-Both are the exponential-Euler step up to rounding; its own error (the conductances held at their
-step-start values) is ``~dt / (2 tau_syn)`` of the conductance's effect, orders of magnitude larger.
-A neuron-model plug-in (:mod:`memr_snn.kernel.models`).
 """
 
 import math
+import sys
 
 import numpy as np
 from numba import njit
@@ -46,7 +36,8 @@ from .lif import fire, fire_scalar, pack_linear
 
 __all__ = [
     "TYPE", "NAME", "LAZY", "METHODS", "pack", "exp_neg",
-    "euler_v", "cond_decay", "EXP_NEG_MIN", "PADE_MAX", "relax", "cond_step_scalar",
+    "euler_v", "euler_step_scalar", "euler_step_range", "variant",
+    "cond_decay", "EXP_NEG_MIN", "PADE_MAX", "relax", "cond_step_scalar",
     "cond_step_one",
     "cond_step_range", "step_fire_one", "step_fire_scalar", "step_fire_range", "advance", "can_idle",
 ]
@@ -160,17 +151,14 @@ def euler_v(v, ge, gi, gl, vrest, ee, ei, ib, dtc):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def cond_step_scalar(gc, g, v, ge, gi, a, ib, ref):
-    """One step of a conductance-based LIF neuron on scalars: (v, ge, gi, a, ref).
+    """One exponential-Euler step of a conductance-based LIF neuron on scalars: (v, ge, gi, a, ref).
 
-    Exponential Euler: ``v`` relaxes exactly towards the momentary equilibrium with the
+    ``v`` relaxes exactly towards the momentary equilibrium with the
     conductances of the step start (:func:`relax`, or :func:`cond_decay` for ``|x| > PADE_MAX``);
-    the conductances then decay exactly.  Forward Euler (``C_EULER``): :func:`euler_v`, then the
-    conductances decay by ``C_PE``/``C_PI`` (``1 - dt/tau_syn``).
+    the conductances then decay exactly.
     """
     if ref > 0:
         ref -= 1
-    elif gc[g, C_EULER] != 0.0:
-        v = euler_v(v, ge, gi, gc[g, C_GL], gc[g, C_VREST], gc[g, C_EE], gc[g, C_EI], ib, gc[g, C_DT] / gc[g, C_CM])
     else:
         gtot = gc[g, C_GL] + ge + gi
         k = -gc[g, C_DT] / gc[g, C_CM]
@@ -201,12 +189,6 @@ def cond_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref, fired, ref_steps, scra
     as ``-1 - r`` (the counts of conductance-based neurons are >= 0: the kernel keeps them so and
     checkpoints are validated), and is stepped by :func:`cond_step_scalar` in a second pass that runs
     only if there is one.  ``scratch`` is not used.
-
-    An empty ``ib`` says that every neuron of the range has the bias current ``+0.0``
-    (:func:`memr_snn.kernel.loop.flag_bias`, for forward-Euler ranges): the forward-Euler loop then adds
-    the constant ``0.0`` instead of reading the bias array (the same arithmetic, bit for bit; 8 bytes less
-    memory traffic per neuron).  A separate loop: one loop reading either the bias or an alias of another
-    array would fail LLVM's run-time overlap check and run unvectorised.
     """
     gl, vrest, ee, ei = gc[g, C_GL], gc[g, C_VREST], gc[g, C_EE], gc[g, C_EI]
     k = -gc[g, C_DT] / gc[g, C_CM]
@@ -217,50 +199,8 @@ def cond_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref, fired, ref_steps, scra
     rnew = ref_steps - 1 if ref_steps > 1 else 0
     count = 0
     n_far = 0
-    no_bias = ib.shape[0] == 0
-    euler = gc[g, C_EULER] != 0.0
-    if no_bias and not euler:
-        ib = np.zeros(hi)  # the exponential-Euler loop always reads the bias (the engine flags only Euler ranges)
     v_, ge_, gi_, ib_ = v[lo:hi], ge[lo:hi], gi[lo:hi], ib[lo:hi]
     ref_, fired_, be_, bi_ = ref[lo:hi], fired[lo:hi], be[lo:hi], bi[lo:hi]
-    if euler and no_bias:  # forward Euler, every bias +0.0: the loop below adding the constant 0.0
-        dtc = gc[g, C_DT] / gc[g, C_CM]
-        for j in range(hi - lo):
-            e = ge_[j] + be_[j]
-            i = gi_[j] + bi_[j]
-            be_[j] = 0.0
-            bi_[j] = 0.0
-            vj = v_[j]
-            rj = ref_[j]
-            vn = euler_v(vj, e, i, gl, vrest, ee, ei, 0.0, dtc)
-            vn = vn if rj <= 0 else vj
-            f = vn > vth
-            v_[j] = vreset if f else vn
-            ge_[j] = e * pe
-            gi_[j] = i * pi
-            ref_[j] = rnew if f else (rj - 1 if rj > 0 else rj)
-            fired_[j] = f
-            count += f
-        return count
-    if euler:  # forward Euler: the arithmetic of cond_step_scalar's, no far case
-        dtc = gc[g, C_DT] / gc[g, C_CM]
-        for j in range(hi - lo):
-            e = ge_[j] + be_[j]
-            i = gi_[j] + bi_[j]
-            be_[j] = 0.0
-            bi_[j] = 0.0
-            vj = v_[j]
-            rj = ref_[j]
-            vn = euler_v(vj, e, i, gl, vrest, ee, ei, ib_[j], dtc)
-            vn = vn if rj <= 0 else vj
-            f = vn > vth
-            v_[j] = vreset if f else vn
-            ge_[j] = e * pe
-            gi_[j] = i * pi
-            ref_[j] = rnew if f else (rj - 1 if rj > 0 else rj)
-            fired_[j] = f
-            count += f
-        return count
     # Conductance-based neurons have no adaptation (p_a = 1, beta = 0): ``a`` is
     # left untouched and the threshold is v_threshold.
     for j in range(hi - lo):
@@ -292,6 +232,61 @@ def cond_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref, fired, ref_steps, scra
                 ref_[j] = rnew if f else rj
                 fired_[j] = f
                 count += f
+    return count
+
+
+# ------------------------------------------------------------------------------ forward Euler
+# Integrated as a model of its own (type code T_COND_EULER, plug-in :mod:`.cond_euler`), so that a network
+# compiles only the method it uses.
+
+def variant(p: dict):
+    """The plug-in integrating the groups ``p`` (``p["integration"]``): this module, or :mod:`.cond_euler`."""
+    if p.get("integration", "exp_euler") == "euler":
+        from . import cond_euler
+
+        return cond_euler
+    return sys.modules[__name__]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def euler_step_scalar(gc, g, v, ge, gi, a, ib, ref):
+    """One forward-Euler step on scalars: (v, ge, gi, a, ref): :func:`euler_v` (``v`` held while
+    refractory), then the conductances decay by ``C_PE``/``C_PI`` (``1 - dt/tau_syn``)."""
+    if ref > 0:
+        ref -= 1
+    else:
+        v = euler_v(v, ge, gi, gc[g, C_GL], gc[g, C_VREST], gc[g, C_EE], gc[g, C_EI], ib, gc[g, C_DT] / gc[g, C_CM])
+    return v, ge * gc[g, C_PE], gi * gc[g, C_PI], a * gc[g, C_PA], np.int64(ref)
+
+
+@njit(cache=True, error_model="numpy")
+def euler_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref, fired, ref_steps, be, bi):
+    """:func:`euler_step_scalar` plus threshold and reset for neurons ``lo..hi-1`` of group ``g``, delivery of
+    ``be``/``bi`` fused (the contract of :func:`cond_step_range`); one vectorised pass, the same arithmetic."""
+    gl, vrest, ee, ei = gc[g, C_GL], gc[g, C_VREST], gc[g, C_EE], gc[g, C_EI]
+    dtc = gc[g, C_DT] / gc[g, C_CM]
+    pe, pi = gc[g, C_PE], gc[g, C_PI]
+    vth, vreset = gc[g, C_VTH], gc[g, C_VRESET]
+    rnew = ref_steps - 1 if ref_steps > 1 else 0
+    count = 0
+    v_, ge_, gi_, ib_ = v[lo:hi], ge[lo:hi], gi[lo:hi], ib[lo:hi]
+    ref_, fired_, be_, bi_ = ref[lo:hi], fired[lo:hi], be[lo:hi], bi[lo:hi]
+    for j in range(hi - lo):
+        e = ge_[j] + be_[j]
+        i = gi_[j] + bi_[j]
+        be_[j] = 0.0
+        bi_[j] = 0.0
+        vj = v_[j]
+        rj = ref_[j]
+        vn = euler_v(vj, e, i, gl, vrest, ee, ei, ib_[j], dtc)
+        vn = vn if rj <= 0 else vj
+        f = vn > vth
+        v_[j] = vreset if f else vn
+        ge_[j] = e * pe
+        gi_[j] = i * pi
+        ref_[j] = rnew if f else (rj - 1 if rj > 0 else rj)
+        fired_[j] = f
+        count += f
     return count
 
 

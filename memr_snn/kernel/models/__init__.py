@@ -34,7 +34,7 @@ calls only these.  Adding a model: write its module, give it a new type code, ad
 **Compile only the models a network uses.**  The selector (:func:`selector`, the ``models`` field of
 :class:`memr_snn.kernel.records.Neurons`) is a tuple with one entry per registered model, in
 ``MODELS`` order: the model's type code if some group of the network uses it, else ``None``.  Its
-numba type (e.g. ``Tuple(int64, none, none, none)`` for a LIF-only network) says which models are in
+numba type (e.g. ``Tuple(int64, none, none, none, none)`` for a LIF-only network) says which models are in
 use, so the dispatchers are numba overloads that, when a caller is compiled, build a dispatch chain
 over the used models only: the others' kernels are never typed nor compiled (a CUBA network compiles
 the LIF kernels alone).  Each set of models is its own compiled (and cached) specialisation of the

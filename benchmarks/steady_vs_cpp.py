@@ -8,7 +8,8 @@ COBA rows name the integration method of each side, ``coba[MEMR:BRIAN2]``: memr_
 method of its COBA example, or ``exponential_euler``); ``--coba-methods`` lists the pairs (default:
 the same method on both sides, ``euler:euler``, and memr_snn's default against Brian2's example,
 ``exp_euler:euler``).  Within one pair both contenders run the same network; the Brian2 run of a
-method is shared by the pairs that use it.
+method is shared by the pairs that use it.  A ``--tree`` contender runs COBA with its default method only
+(it may predate the option).
 
 The contenders and the steady-run definition are those of ``memr-snn bench`` (:mod:`memr_snn.bench.suite`):
 every run is a fresh process through the suite's workers; memr_snn's steady run is ``run(1 s)`` of the
@@ -113,13 +114,16 @@ def main() -> None:
         rows = _rows(args.models, args.coba_methods)
         for name, tree in trees.items():  # fill each tree's numba cache (unmeasured)
             for model, memr, _ in rows:
-                run_memr(model, 1000, tree, caches[name], memr)
+                if name == "memr_snn" or memr in (None, "exp_euler"):
+                    run_memr(model, 1000, tree, caches[name], memr)
         runs: dict = {}  # (model, n, contender, method) -> CPU times; the method is memr_snn's or Brian2's
         for n in args.sizes:
             for rep in range(args.repeats):
                 for model in dict.fromkeys(m for m, _, _ in rows):
                     # this model's runs at this size: every memr_snn method per tree, every Brian2 method once
-                    mine = [(c, memr) for m, memr, _ in rows if m == model for c in trees]
+                    # another tree (--tree) runs COBA with its default method only: it may predate the option
+                    mine = [(c, memr) for m, memr, _ in rows if m == model for c in trees
+                            if c == "memr_snn" or memr in (None, "exp_euler")]
                     peers = [("brian2-cpp", b) for b in dict.fromkeys(b for m, _, b in rows if m == model)]
                     plan = list(dict.fromkeys(mine)) + peers
                     k = rep % len(plan)
@@ -140,7 +144,9 @@ def main() -> None:
         for n in args.sizes:
             peer = statistics.median(runs[(model, n, "brian2-cpp", brian2)])
             for c in [*trees, "brian2-cpp"]:
-                v = runs[(model, n, c, brian2 if c == "brian2-cpp" else memr)]
+                v = runs.get((model, n, c, brian2 if c == "brian2-cpp" else memr))
+                if v is None:  # another tree, a method it does not run
+                    continue
                 med = statistics.median(v)
                 ratio = "" if c == "brian2-cpp" else f"{med / peer:.2f}"
                 print(f"| {_label(model, memr, brian2)} | {n} | {c} | {med:.4f} ({min(v):.4f}–{max(v):.4f}) | "

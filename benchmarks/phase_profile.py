@@ -1,5 +1,8 @@
-"""Where a steady dense step's time goes, phase by phase: ``python benchmarks/phase_profile.py [--models cuba alif]
-[--sizes 16000] [--repeats 3]``.
+"""Where a steady dense step's time goes, phase by phase: ``python benchmarks/phase_profile.py [--models cuba alif
+coba coba-euler] [--sizes 16000] [--repeats 3]``.
+
+``coba`` is the COBA network with memr_snn's default method (exponential Euler), ``coba-euler`` with forward
+Euler (``LIFCondParams(integration="euler")``, the method of Brian2's COBA example).
 
 A copy of :func:`memr_snn.kernel.loop.run_chunk` that calls the same phase functions and reads the CPU's
 cycle counter (``llvm.readcyclecounter``) between them, accumulating the cycles of each phase; the engine
@@ -15,6 +18,7 @@ length, so the shares stay about right).  The plasticity phase is left out: thes
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import time
 
@@ -79,16 +83,17 @@ def run_chunk_profiled(acc, t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, rin
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", nargs="+", default=["cuba", "alif"], choices=["cuba", "alif"])
+    ap.add_argument("--models", nargs="+", default=["cuba", "alif"], choices=["cuba", "alif", "coba", "coba-euler"])
     ap.add_argument("--sizes", type=int, nargs="+", default=[16000])
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     acc = np.zeros(6, dtype=np.uint64)
     simulator.run_chunk = lambda *a: run_chunk_profiled(acc, *a)
-    build = {"cuba": networks.cuba, "alif": networks.cuba_alif}
+    build = {"cuba": networks.cuba, "alif": networks.cuba_alif, "coba": networks.coba,
+             "coba-euler": functools.partial(networks.coba, integration="euler")}
     print("| model | N | steady CPU [s] | " + " | ".join(PHASES) + " | integration per neuron-step [ns] | "
-          "push per spike [µs] |")
-    print("|---|---|---|" + "---|" * len(PHASES) + "---|---|")
+          "push per spike [µs] | spikes |")
+    print("|---|---|---|" + "---|" * len(PHASES) + "---|---|---|")
     for model in args.models:
         build[model](n=1000, seed=1, record=True).net.run(0.01)  # compile
         for n in args.sizes:
@@ -108,7 +113,7 @@ def main() -> None:
             steps = round(1.0 / net.dt)
             cells = " | ".join(f"{p:.3f} ({p / cpu:.0%})" for p in part)
             print(f"| {model} | {n} | {cpu:.3f} | {cells} | {part[1] / (n * steps) * 1e9:.2f} | "
-                  f"{part[3] / max(int(a[5]), 1) * 1e6:.2f} |")
+                  f"{part[3] / max(int(a[5]), 1) * 1e6:.2f} | {int(a[5])} |")
 
 
 if __name__ == "__main__":

@@ -205,10 +205,15 @@ def cuba(
 
 def coba(
     n: int = 4000, seed: int = 1, dt: float = 0.1 * ms, engine: str = "auto", record: bool = True,
-    weight_dtype: str = "float64", device=None,
+    weight_dtype: str = "float64", device=None, integration: str = "exp_euler",
 ) -> VogelsAbbott:
-    """The conductance-based (COBA) Vogels–Abbott network of ``n`` neurons."""
-    return _build("coba", n, seed, dt, engine, record, COBA_PARAMS, COBA_WE, COBA_WI, _coba_initial, weight_dtype,
+    """The conductance-based (COBA) Vogels–Abbott network of ``n`` neurons.
+
+    ``integration`` is the neurons' method (:attr:`memr_snn.LIFCondParams.integration`):
+    ``"exp_euler"`` (the default) or ``"euler"``, the forward Euler of Brian2's COBA example.
+    """
+    params = COBA_PARAMS if integration == "exp_euler" else dataclasses.replace(COBA_PARAMS, integration=integration)
+    return _build("coba", n, seed, dt, engine, record, params, COBA_WE, COBA_WI, _coba_initial, weight_dtype,
                   device)
 
 

@@ -107,15 +107,16 @@ def _sorted_spikes(indices: np.ndarray, times: np.ndarray) -> dict:
 # --------------------------------------------------------------------------------------
 # memr_snn
 # --------------------------------------------------------------------------------------
-def _memr_network(model: str, n: int, seed: int, dt: float, threads: int = 1):
+def _memr_network(model: str, n: int, seed: int, dt: float, threads: int = 1, integration: str | None = None):
     """Build one benchmark network on ``threads`` threads (set explicitly, whatever the default); returns
-    (network, spike monitors)."""
+    (network, spike monitors).  ``integration``: the COBA neurons' method (None: the default)."""
     from memr_snn import SpikeMonitor
     from memr_snn.bench.networks import alif_network
     from memr_snn.networks import coba, cuba
 
     builders = {"cuba": cuba, "coba": coba, "alif": alif_network}
-    va = builders[model](n=n, seed=seed, dt=dt, record=False)
+    extra = {} if integration is None else {"integration": integration}
+    va = builders[model](n=n, seed=seed, dt=dt, record=False, **extra)
     va.net.threads = threads
     mons = [va.net.add(SpikeMonitor(va.exc)), va.net.add(SpikeMonitor(va.inh))]
     return va.net, mons
@@ -137,9 +138,10 @@ def _run_memr(cfg: dict) -> tuple[dict, dict]:
     model, n, seed, dt = cfg["model"], int(cfg["n_neurons"]), int(cfg["seed"]), float(cfg["dt"])
     duration = float(cfg["duration"])
     threads = int(cfg.get("threads", 1))
+    integration = cfg.get("integration")
 
     t0 = time.perf_counter()
-    net, mons = _memr_network(model, n, seed, dt, threads)
+    net, mons = _memr_network(model, n, seed, dt, threads, integration)
     build_time = time.perf_counter() - t0
     n_exc = mons[0].population.n
     t0 = time.perf_counter()
@@ -154,6 +156,7 @@ def _run_memr(cfg: dict) -> tuple[dict, dict]:
         "first_result_wall": first_result_wall,
         "engine": net._sim.mode,
         "threads": threads,
+        "integration": integration,
         "n_synapses": int(net.n_synapses),
         "synapse_bytes": int(net.synapse_bytes()),
         "version": str(memr_snn.__version__),
@@ -164,7 +167,7 @@ def _run_memr(cfg: dict) -> tuple[dict, dict]:
     gc.collect()
 
     t0 = time.perf_counter()
-    net, mons = _memr_network(model, n, seed, dt, threads)
+    net, mons = _memr_network(model, n, seed, dt, threads, integration)
     meta["rebuild_time"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     net.run_steps(0)  # engine arrays (the Simulator) built outside the timed run
@@ -333,8 +336,9 @@ def _brian2_group(b2, cfg: dict):
         dge/dt = -ge/taue : 1
         dgi/dt = -gi/taui : 1
         """
-        group = b2.NeuronGroup(n, eqs, threshold="v>Vt", reset="v = Vr", refractory=refractory, method="euler",
-                               namespace=ns)
+        # Brian2's COBA example integrates with forward Euler; ``method`` may ask for another one
+        group = b2.NeuronGroup(n, eqs, threshold="v>Vt", reset="v = Vr", refractory=refractory,
+                               method=cfg.get("method", "euler"), namespace=ns)
         group.v = "El + (randn()*5 - 5)*mV"
         group.ge = "randn()*1.5 + 4"
         group.gi = "randn()*12 + 20"

@@ -8,8 +8,6 @@ which also holds the equations these numbers implement).
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from ..kernel import layout as L
@@ -33,8 +31,12 @@ def kernel_model(params: NeuronParams):
 
 
 def neuron_type(params: NeuronParams) -> int:
-    """The kernel type code (``gi[g, I_TYPE]``) of ``params``'s model."""
-    return kernel_model(params).TYPE
+    """The kernel type code (``gi[g, I_TYPE]``) of ``params``'s model (with its options: forward-Euler
+    ``LIFCondParams`` are ``T_COND_EULER``)."""
+    model = kernel_model(params)
+    if hasattr(model, "variant"):
+        model = model.variant({f: getattr(params, f) for f in params.option_names()})
+    return model.TYPE
 
 
 #: Largest refractory period in steps: the per-neuron counter is int32 and TSM neurons use -1 for ON.
@@ -75,10 +77,9 @@ def group_tables(params: NeuronParams, n: int, dt: float):
     group : (n,) int64 ndarray
         Group index (into ``gc``/``gi``) of each neuron.
     """
-    fields = [f.name for f in dataclasses.fields(params)]
     cols = params.broadcast(n)
-    # distinct parameter rows -> groups (i_bias is state, not a group parameter)
-    keys = [f for f in fields if f != "i_bias"]
+    # distinct parameter rows -> groups (i_bias is state, not a group parameter; options are the population's)
+    keys = [f for f in params.numeric_names() if f != "i_bias"]
     per_neuron = [f for f in keys if isinstance(getattr(params, f), np.ndarray)]
     if not per_neuron:  # homogeneous population: one group, no sorting
         uniq = np.array([[cols[f][0] for f in keys]])
@@ -88,8 +89,11 @@ def group_tables(params: NeuronParams, n: int, dt: float):
         uniq, group = np.unique(mat, axis=0, return_inverse=True)
     group = np.asarray(group, dtype=np.int64).ravel()
     p = {f: uniq[:, k] for k, f in enumerate(keys)}
+    p.update({f: getattr(params, f) for f in params.option_names()})  # options: one string for every group
     g = uniq.shape[0]
     model = kernel_model(params)
+    if hasattr(model, "variant"):  # a model integrated by another plug-in for some options (cond: forward Euler)
+        model = model.variant(p)
     gc = np.zeros((g, L.N_COEF))
     gi = np.zeros((g, L.N_ICOEF), dtype=np.int64)
     model.pack(gc, p, dt)

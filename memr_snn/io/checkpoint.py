@@ -71,6 +71,8 @@ def _params_meta(pop: Population, key: str, arrays: dict) -> dict:
             name = f"{key}/param/{f.name}"
             arrays[name] = value
             params[f.name] = {"array": name}
+        elif "choices" in f.metadata:  # an option (a string from a fixed set): kept as is
+            params[f.name] = value
         else:
             params[f.name] = float(value)
     return {"model": pop.neuron.model, "params": params}

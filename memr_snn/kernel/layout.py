@@ -7,11 +7,11 @@ columns are listed here once.  Kernels read only these literals as globals.
 """
 
 __all__ = [
-    "T_LIF", "T_ALIF", "T_COND", "T_INPUT", "T_TSM",
+    "T_LIF", "T_ALIF", "T_COND", "T_INPUT", "T_TSM", "T_COND_EULER",
     "C_PM", "C_PE", "C_PI", "C_PA", "C_LPM", "C_LPE", "C_LPI", "C_LPA",
     "C_R", "C_VREST", "C_VRESET", "C_VTH", "C_BETA", "C_CE1", "C_CI1",
     "C_DE", "C_DI", "C_DTTM", "C_KE", "C_KI", "C_GL", "C_EE", "C_EI", "C_CM", "C_DT",
-    "C_PM_ON", "C_CE1_ON", "C_CI1_ON", "C_R_ON", "C_VHOLD",
+    "C_PM_ON", "C_CE1_ON", "C_CI1_ON", "C_R_ON", "C_VHOLD", "C_EULER",
     "N_COEF", "I_TYPE", "I_REF", "N_ICOEF",
     "V_V", "V_SE", "V_SI", "V_A", "V_IB",
     "IDLE_MARGIN",
@@ -23,6 +23,7 @@ T_ALIF = 1    # LIF + threshold adaptation (linear: exact, lazy-capable)
 T_COND = 2    # LIF, conductance-based synapses (clock-driven only)
 T_INPUT = 3   # spike generator: never integrated
 T_TSM = 4     # threshold-switching-memristor neuron: two linear phases (clock-driven only)
+T_COND_EULER = 5  # T_COND integrated with forward Euler (LIFCondParams(integration="euler"); clock-driven only)
 
 # float coefficient columns
 C_PM = 0      # exp(-dt/tau_mem)
@@ -58,7 +59,11 @@ C_CE1_ON = 26  # one-step coupling i_e -> v in the ON phase [Ohm]
 C_CI1_ON = 27  # one-step coupling i_i -> v in the ON phase [Ohm]
 C_R_ON = 28   # r_on [Ohm]
 C_VHOLD = 29  # hold voltage: the device turns OFF when v falls below it [V]
-N_COEF = 30
+# T_COND / T_COND_EULER: the integration method, 0.0 exponential Euler, 1.0 forward Euler (then C_PE,
+# C_PI hold the forward-Euler decay factors 1 - dt/tau_syn instead of exp(-dt/tau_syn)); read by the
+# numpy twin (the kernels are selected by the type code)
+C_EULER = 30
+N_COEF = 31
 
 # integer coefficient columns
 I_TYPE = 0    # one of T_*

@@ -19,6 +19,7 @@ __all__ = [
     "uniform01_ref",
     "lif_step_ref",
     "cond_step_ref",
+    "cond_euler_v_ref",
     "relax_ref",
     "tsm_step_ref",
     "exp_neg_ref",
@@ -91,9 +92,17 @@ def relax_ref(v, num, x, k2):
     return (v * (e + xo) - (k2 * num) * o) / (e - xo)
 
 
+def cond_euler_v_ref(c, v, ge, gi, ib):
+    """Twin of :func:`memr_snn.kernel.models.cond.euler_v`: the forward-Euler membrane update."""
+    dtc = c[:, L.C_DT] / c[:, L.C_CM]
+    return v + dtc * (c[:, L.C_GL] * (c[:, L.C_VREST] - v) + ge * (c[:, L.C_EE] - v) + gi * (c[:, L.C_EI] - v) + ib)
+
+
 def cond_step_ref(c, v, ge, gi, a, ib, ref):
-    """Vectorised exponential-Euler step of conductance-based LIF neurons (twin of
-    :func:`memr_snn.kernel.models.cond.cond_step_scalar`: Padé form for ``|x| <= 1``, else ``exp_neg``)."""
+    """Vectorised step of conductance-based LIF neurons (twin of
+    :func:`memr_snn.kernel.models.cond.cond_step_scalar`): exponential Euler (Padé form for ``|x| <= 1``,
+    else ``exp_neg``) or, where ``c[:, C_EULER]`` is set, forward Euler; the conductances decay by
+    ``C_PE``/``C_PI`` (exact or forward-Euler factors, as packed)."""
     free = ref <= 0
     gtot = c[:, L.C_GL] + ge + gi
     k = -c[:, L.C_DT] / c[:, L.C_CM]
@@ -103,7 +112,8 @@ def cond_step_ref(c, v, ge, gi, a, ib, ref):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         exact = vinf + (v - vinf) * exp_neg_ref(x)
         pade = relax_ref(v, num, x, 2.0 * k)
-    v_new = np.where(free, np.where(np.abs(x) > 1.0, exact, pade), v)
+    v_exp = np.where(np.abs(x) > 1.0, exact, pade)
+    v_new = np.where(free, np.where(c[:, L.C_EULER] != 0.0, cond_euler_v_ref(c, v, ge, gi, ib), v_exp), v)
     return v_new, ge * c[:, L.C_PE], gi * c[:, L.C_PI], a * c[:, L.C_PA], np.where(free, ref, ref - 1)
 
 
@@ -153,7 +163,7 @@ def run_reference(sim, n_steps: int):
     n_slots = sim.buf.shape[0]
     buf = sim.buf.copy()
     is_lin = (typ == L.T_LIF) | (typ == L.T_ALIF)
-    is_cond = typ == L.T_COND
+    is_cond = (typ == L.T_COND) | (typ == L.T_COND_EULER)
     is_alif = typ == L.T_ALIF
     is_tsm = typ == L.T_TSM
     # per projection: its CSR rows, delays, receptor and crossbar (if any)

@@ -4,6 +4,11 @@ A neuron model is a small frozen dataclass of parameters in SI units.  Each
 field may be a scalar (shared by the population) or a 1-D per-neuron array.
 Parameter sets are data: :meth:`NeuronParams.to_dict` / :meth:`from_dict` give a
 JSON-ready form, and :func:`save_params` / :func:`load_params` write and read it.
+
+A field may also be an *option*: a string chosen from a fixed set, shared by the whole population
+(e.g. :attr:`memr_snn.LIFCondParams.integration`).  It is declared with :func:`option_field`, its
+``choices`` in the field's metadata; it is validated, kept as a string (in files and checkpoints too)
+and left out of :meth:`NeuronParams.broadcast`.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from .._json_files import parse_json
 from .._validation import as_param_array
 from ._units import check_plausible, to_si
 
-__all__ = ["NeuronParams", "save_params", "load_params", "NEURON_MODELS", "register_neuron_model"]
+__all__ = ["NeuronParams", "save_params", "load_params", "NEURON_MODELS", "register_neuron_model", "option_field"]
 
 _REGISTRY: dict[str, type[NeuronParams]] = {}
 
@@ -44,6 +49,20 @@ def register_neuron_model(klass: type[NeuronParams]) -> type[NeuronParams]:
     return klass
 
 
+def option_field(default: str, choices: tuple[str, ...], doc: str = ""):
+    """A dataclass field holding one of ``choices`` (a string shared by the population), default ``default``."""
+    if default not in choices:
+        raise ValueError(f"option default {default!r} is not one of {choices}")
+    return dataclasses.field(default=default, metadata={"choices": tuple(choices), "doc": doc})
+
+
+def _check_option(owner: str, f: dataclasses.Field, value) -> str:
+    choices = f.metadata["choices"]
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{owner}.{f.name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class NeuronParams:
     """Base class of neuron parameter sets.
@@ -63,6 +82,9 @@ class NeuronParams:
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
+            if "choices" in f.metadata:  # an option: a string from a fixed set
+                _check_option(type(self).__name__, f, getattr(self, f.name))
+                continue
             value = to_si(type(self).__name__, f.name, getattr(self, f.name))  # a Brian2 quantity -> SI
             object.__setattr__(self, f.name, as_param_array(f.name, value))
         self._validate()
@@ -70,6 +92,16 @@ class NeuronParams:
 
     def _validate(self) -> None:
         """Check the parameters; subclasses extend it (the base has nothing to check)."""
+
+    @classmethod
+    def option_names(cls) -> tuple[str, ...]:
+        """Names of the option fields (strings from a fixed set, see :func:`option_field`)."""
+        return tuple(f.name for f in dataclasses.fields(cls) if "choices" in f.metadata)
+
+    @classmethod
+    def numeric_names(cls) -> tuple[str, ...]:
+        """Names of the numeric fields (scalars or per-neuron arrays), in declaration order."""
+        return tuple(f.name for f in dataclasses.fields(cls) if "choices" not in f.metadata)
 
     # -- per-neuron arrays -------------------------------------------------
     def size(self) -> int | None:
@@ -84,9 +116,11 @@ class NeuronParams:
         return sizes.pop() if sizes else None
 
     def broadcast(self, n: int) -> dict[str, np.ndarray]:
-        """Every field as a float64 array of length ``n``."""
+        """Every numeric field as a float64 array of length ``n`` (options are left out)."""
         out = {}
         for f in dataclasses.fields(self):
+            if "choices" in f.metadata:
+                continue
             value = getattr(self, f.name)
             arr = np.asarray(value, dtype=np.float64)
             if arr.ndim == 1 and arr.size != n:
@@ -102,7 +136,10 @@ class NeuronParams:
         params = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            params[f.name] = v.tolist() if isinstance(v, np.ndarray) else float(v)
+            if "choices" in f.metadata:
+                params[f.name] = v
+            else:
+                params[f.name] = v.tolist() if isinstance(v, np.ndarray) else float(v)
         return {"model": self.model, "params": params}
 
     @classmethod

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._validation import check_finite, check_nonnegative, check_positive
 from ..units import ms, mV, pF
-from .base import NeuronParams, register_neuron_model
+from .base import NeuronParams, option_field, register_neuron_model
 
 __all__ = ["LIFParams", "LIFCondParams"]
 
@@ -99,10 +99,21 @@ class LIFCondParams(NeuronParams):
         \frac{dg_e}{dt} = -\frac{g_e}{\tau_{syn,e}}, \qquad
         \frac{dg_i}{dt} = -\frac{g_i}{\tau_{syn,i}}
 
-    Conductances decay exactly; :math:`v` is advanced by the exponential-Euler
-    step with the conductances of the step start (Brian2's ``exponential_euler``).
-    Weights are conductance increments [S] and must be >= 0 for physical
-    meaning (not enforced: the sign is the user's).  The dynamics are not
+    ``integration`` selects the numerical method:
+
+    * ``"exp_euler"`` (the default): conductances decay exactly; :math:`v` is advanced by the
+      exponential-Euler step with the conductances of the step start (Brian2's
+      ``exponential_euler``);
+    * ``"euler"``: forward Euler on all three equations (Brian2's ``euler``, the method of its
+      published COBA example): :math:`v \leftarrow v + \frac{dt}{C}(g_L (v_{rest} - v) + g_e (E_e - v)
+      + g_i (E_i - v) + i_{bias})`, :math:`g \leftarrow g (1 - dt/\tau_{syn})`.  Less accurate (its
+      relaxation factor :math:`1 + x` is off by about :math:`x^2/2`, :math:`x = -g_{tot} dt / C`) and
+      stable only for :math:`g_{tot} dt / C < 2`; it needs ``dt`` below every time constant (checked
+      when the network is built).
+
+    During the refractory period :math:`v` is held (Brian2's ``(unless refractory)``) and the
+    conductances keep decaying, with either method.  Weights are conductance increments [S] and
+    must be >= 0 for physical meaning (not enforced: the sign is the user's).  The dynamics are not
     linear in closed form, so these neurons always take the clock-driven update.
     """
 
@@ -132,6 +143,8 @@ class LIFCondParams(NeuronParams):
     """Inhibitory reversal potential [V]."""
     i_bias: float | np.ndarray = 0.0
     """Constant bias current [A]; writable during a run."""
+    integration: str = option_field("exp_euler", ("exp_euler", "euler"), "numerical method")
+    """Numerical method: ``"exp_euler"`` (exponential Euler, the default) or ``"euler"`` (forward Euler)."""
 
     def _validate(self) -> None:
         _check_lif_common(self)

@@ -75,6 +75,8 @@ def idle_network_specs(draw):
             params["beta_adapt"] = float(rng.uniform(0, 3)) * mV
         if draw(st.booleans()):
             params["v_threshold"] = (-55 * mV + rng.uniform(-2, 2, n) * mV).tolist()
+        if kind == "cond" and draw(st.booleans()):
+            params["integration"] = "euler"
         pops.append({"kind": kind, "n": n, "params": params,
                      "initial": {"v": rng.uniform(-72 * mV, -58 * mV, n).tolist()}})
     inputs = []

@@ -107,6 +107,8 @@ def _neuron_params(rng, kind, n, hetero):
             p["beta_adapt"] = (rng.uniform(0, 4, n) * mV).tolist()
     th = np.asarray(p["v_threshold"], dtype=float)
     v0 = rng.uniform(th - 8 * mV, th - 0.2 * mV, n) if np.ndim(th) == 0 else rng.uniform(th - 8 * mV, th - 0.2 * mV)
+    if kind == "cond" and rng.random() < 0.5:  # drawn last: the other parameters keep their streams
+        p["integration"] = "euler"
     return p, {"v": np.broadcast_to(v0, (n,)).tolist()}
 
 

@@ -17,14 +17,15 @@ from memr_snn.kernel.models import MODELS, MODELS_ENV, selector
 
 
 def test_selector_enables_the_used_models_or_all(monkeypatch):
-    lif, alif, cond, tsm = (m.TYPE for m in MODELS)
+    lif, alif, cond, tsm, cond_euler = (m.TYPE for m in MODELS)
     monkeypatch.setenv(MODELS_ENV, "used")
-    assert selector([lif, lif, -1]) == (lif, None, None, None)  # -1: a spike source's group
-    assert selector([cond, tsm]) == (None, None, cond, tsm)
+    assert selector([lif, lif, -1]) == (lif, None, None, None, None)  # -1: a spike source's group
+    assert selector([cond, tsm]) == (None, None, cond, tsm, None)
+    assert selector([cond_euler]) == (None, None, None, None, cond_euler)  # one COBA method, not both
     monkeypatch.setenv(MODELS_ENV, "all")
-    assert selector([lif]) == (lif, alif, cond, tsm)
+    assert selector([lif]) == (lif, alif, cond, tsm, cond_euler)
     monkeypatch.delenv(MODELS_ENV)
-    assert selector([alif]) == (None, alif, None, None)
+    assert selector([alif]) == (None, alif, None, None, None)
     monkeypatch.setenv(MODELS_ENV, "every")
     with pytest.raises(ValueError, match="MEMR_SNN_KERNEL_MODELS must be 'used' or 'all', got 'every'"):
         selector([lif])

@@ -7,9 +7,11 @@ bias, and for whole runs, the same network with the bias ``-0.0`` (which the fla
 bias-reading loop: ``v_rest + R * -0.0`` equals ``v_rest + R * 0.0`` for ``v_rest != 0``).
 """
 
+import functools
+
 import numpy as np
 import pytest
-from memr_snn.networks import cuba, cuba_alif
+from memr_snn.networks import coba, cuba, cuba_alif
 
 from memr_snn.kernel import layout as L
 from memr_snn.kernel.layout import I_TYPE, N_ICOEF, T_ALIF, T_COND, T_LIF
@@ -70,7 +72,7 @@ def test_range_step_without_bias_equals_the_bias_reading_step(a_jump):
         assert s0[k].tobytes() == s1[k].tobytes(), k
 
 
-@pytest.mark.parametrize("build", [cuba, cuba_alif])
+@pytest.mark.parametrize("build", [cuba, cuba_alif, coba, functools.partial(coba, integration="euler")])
 def test_network_without_bias_equals_negative_zero_bias(build):
     nets = []
     for bias in (0.0, -0.0):

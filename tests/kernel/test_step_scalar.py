@@ -25,6 +25,7 @@ MODELS = {
     "lif": LIFParams(),
     "alif": ALIFParams(beta_adapt=1.5 * mV),
     "cond": LIFCondParams(),
+    "cond_euler": LIFCondParams(integration="euler"),
     "tsm": TSMNeuronParams(),
 }
 
@@ -32,14 +33,15 @@ MODELS = {
 def _states(name: str, gc: np.ndarray, rng: np.random.Generator) -> dict:
     """Random states around threshold: refractory and free neurons, both current signs (TSM: ON and OFF)."""
     vth = gc[0, L.C_VTH]
-    scale = nS if name == "cond" else nA
+    cond = name.startswith("cond")
+    scale = nS if cond else nA
     ref = rng.integers(0, 4, N).astype(np.int32)
     if name == "tsm":
         ref[rng.random(N) < 0.3] = -1  # ON phase
     return {
         "v": vth + rng.normal(0.0, 3 * mV, N),
-        "se": np.abs(rng.normal(0.0, 2 * scale, N)) if name == "cond" else rng.normal(0.0, 2 * scale, N),
-        "si": np.abs(rng.normal(0.0, 2 * scale, N)) if name == "cond" else rng.normal(0.0, 2 * scale, N),
+        "se": np.abs(rng.normal(0.0, 2 * scale, N)) if cond else rng.normal(0.0, 2 * scale, N),
+        "si": np.abs(rng.normal(0.0, 2 * scale, N)) if cond else rng.normal(0.0, 2 * scale, N),
         "a": np.abs(rng.normal(0.0, 1.0, N)) if name in ("alif", "tsm") else np.zeros(N),
         "ib": rng.normal(0.0, 0.2 * nA, N),
         "ref": ref,
@@ -52,7 +54,7 @@ def _reference(name: str, gc: np.ndarray, gi: np.ndarray, s: dict):
     if name == "tsm":
         v, se, si, ref, fired = tsm_step_ref(c, s["v"], s["se"], s["si"], s["a"], s["ib"], s["ref"], ref_steps)
         return v, se, si, s["a"].copy(), ref.astype(np.int64), fired
-    step = cond_step_ref if name == "cond" else lif_step_ref
+    step = cond_step_ref if name.startswith("cond") else lif_step_ref
     v, se, si, a, ref = step(c, s["v"], s["se"], s["si"], s["a"], s["ib"], s["ref"].astype(np.int64))
     fired = v > c[:, L.C_VTH] + c[:, L.C_BETA] * a
     v = np.where(fired, c[:, L.C_VRESET], v)

@@ -34,7 +34,7 @@ calls only these.  Adding a model: write its module, give it a new type code, ad
 **Compile only the models a network uses.**  The selector (:func:`selector`, the ``models`` field of
 :class:`memr_snn.kernel.records.Neurons`) is a tuple with one entry per registered model, in
 ``MODELS`` order: the model's type code if some group of the network uses it, else ``None``.  Its
-numba type (e.g. ``Tuple(int64, none, none, none)`` for a LIF-only network) says which models are in
+numba type (e.g. ``Tuple(int64, none, none, none, none)`` for a LIF-only network) says which models are in
 use, so the dispatchers are numba overloads that, when a caller is compiled, build a dispatch chain
 over the used models only: the others' kernels are never typed nor compiled (a CUBA network compiles
 the LIF kernels alone).  Each set of models is its own compiled (and cached) specialisation of the
@@ -54,13 +54,13 @@ from numba import njit, types
 from numba.extending import overload
 
 from ..layout import I_TYPE
-from . import alif, cond, lif, tsm
+from . import alif, cond, cond_euler, lif, tsm
 
 __all__ = ["MODELS", "MODELS_ENV", "BY_NAME", "BY_TYPE", "LAZY_TYPES", "model_named", "selector", "step_fire_one",
            "step_fire_scalar", "step_fire_range", "advance", "can_idle"]
 
 #: the registry: every neuron model the kernels integrate
-MODELS = (lif, alif, cond, tsm)
+MODELS = (lif, alif, cond, tsm, cond_euler)
 #: model name (``NeuronParams.model``) -> module
 BY_NAME = {m.NAME: m for m in MODELS}
 #: type code -> module

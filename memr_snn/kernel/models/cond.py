@@ -1,31 +1,43 @@
-"""The conductance-based LIF neuron: exponential-Euler step (clock-driven, never idle).
+"""The conductance-based LIF neuron: exponential-Euler or forward-Euler step (clock-driven, never idle).
 
-``v`` relaxes exactly towards the momentary equilibrium with the conductances of the step
-start; the conductances then decay exactly.  The relaxation factor ``exp(x)``,
-``x = -g_tot dt / C``, is evaluated with plain arithmetic so that the range loop vectorises:
+The method is the group's ``integration`` (:class:`memr_snn.LIFCondParams`): exponential Euler (below;
+the plug-in interface of this module, type code ``T_COND``) or forward Euler (:func:`euler_step_scalar`,
+:func:`euler_step_range`, the method of Brian2's COBA example: every equation advanced by ``dt`` times
+its derivative at the step start), which is a plug-in of its own (:mod:`.cond_euler`, type code
+``T_COND_EULER``, chosen by :func:`variant` when the network is built) so that a network compiles only
+the method it uses.  The column ``C_EULER`` records the method for the numpy twin; forward Euler's
+conductance decay factors ``1 - dt/tau_syn`` are the row's ``C_PE``/``C_PI``.
 
-* for ``|x| <= PADE_MAX`` (= 1, i.e. a total conductance up to ``C / dt``: every step of the
-  benchmark networks) by its [6/6] Padé approximant ``P(x) / Q(x)`` (relative error below
-  2e-13, checked against ``math.exp`` in the tests), and the whole update is one rational
-  expression with a single division (:func:`relax`);
-* otherwise by :func:`cond_decay` (:func:`exp_neg`, a polynomial ``exp`` with relative error below
-  1e-14 on ``[-8, 0]``, and ``math.exp`` below), in a rare scalar pass after the vectorised one.
-
-Both are the exponential-Euler step up to rounding; its own error (the conductances held at their
-step-start values) is ``~dt / (2 tau_syn)`` of the conductance's effect, orders of magnitude larger.
-A neuron-model plug-in (:mod:`memr_snn.kernel.models`).
 """
 
 import math
+import sys
 
 import numpy as np
 from numba import njit
 
-from ..layout import C_CM, C_DT, C_EE, C_EI, C_GL, C_PA, C_PE, C_PI, C_VRESET, C_VREST, C_VTH, I_REF, T_COND
+from ..layout import (
+    C_CM,
+    C_DT,
+    C_EE,
+    C_EI,
+    C_EULER,
+    C_GL,
+    C_PA,
+    C_PE,
+    C_PI,
+    C_VRESET,
+    C_VREST,
+    C_VTH,
+    I_REF,
+    T_COND,
+)
 from .lif import fire, fire_scalar, pack_linear
 
 __all__ = [
-    "TYPE", "NAME", "LAZY", "pack", "exp_neg", "cond_decay", "EXP_NEG_MIN", "PADE_MAX", "relax", "cond_step_scalar",
+    "TYPE", "NAME", "LAZY", "METHODS", "pack", "exp_neg",
+    "euler_v", "euler_step_scalar", "euler_step_range", "variant",
+    "cond_decay", "EXP_NEG_MIN", "PADE_MAX", "relax", "cond_step_scalar",
     "cond_step_one",
     "cond_step_range", "step_fire_one", "step_fire_scalar", "step_fire_range", "advance", "can_idle",
 ]
@@ -36,11 +48,29 @@ NAME = "lif_cond"
 LAZY = False
 
 
+#: the integration methods (``LIFCondParams.integration``) and their ``C_EULER`` codes
+METHODS = {"exp_euler": 0.0, "euler": 1.0}
+
+
 def pack(gc: np.ndarray, p: dict, dt: float) -> None:
-    """Coefficient rows of conductance-based LIF groups: the LIF columns plus the reversal potentials."""
+    """Coefficient rows of conductance-based LIF groups: the LIF columns plus the reversal potentials and
+    the method (``p["integration"]``, default exponential Euler); forward Euler takes the conductances'
+    decay factors ``1 - dt/tau_syn`` and refuses ``dt`` not below every time constant."""
+    method = p.get("integration", "exp_euler")
+    if method not in METHODS:
+        raise ValueError(f"integration must be one of {sorted(METHODS)}, got {method!r}")
     pack_linear(gc, p, dt)
     gc[:, C_EE] = p["e_rev_e"]
     gc[:, C_EI] = p["e_rev_i"]
+    gc[:, C_EULER] = METHODS[method]
+    if method == "euler":
+        for name in ("tau_mem", "tau_syn_e", "tau_syn_i"):
+            tau = np.asarray(p[name], dtype=np.float64)
+            if np.any(tau <= dt):
+                raise ValueError(f"LIFCondParams(integration='euler'): {name} = {float(tau.min())!r} s must be "
+                                 f"> dt = {dt!r} s (forward Euler's decay factor 1 - dt/{name} must lie in (0, 1))")
+        gc[:, C_PE] = 1.0 - dt / np.asarray(p["tau_syn_e"], dtype=np.float64)
+        gc[:, C_PI] = 1.0 - dt / np.asarray(p["tau_syn_i"], dtype=np.float64)
 
 
 #: 1/k! for k = 11..1 (Horner order), the Taylor series of exp on |y| <= 1/4
@@ -110,6 +140,13 @@ def relax(v, num, x, k2):
     o = (x2 * _PADE_O[0] + _PADE_O[1]) * x2 + 0.5
     xo = x * o
     return (v * (e + xo) - (k2 * num) * o) / (e - xo)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def euler_v(v, ge, gi, gl, vrest, ee, ei, ib, dtc):
+    """The forward-Euler membrane update: ``v + dt/C (g_L (v_rest - v) + g_e (E_e - v) + g_i (E_i - v) + i_b)``
+    (``dtc = dt / C``)."""
+    return v + dtc * (gl * (vrest - v) + ge * (ee - v) + gi * (ei - v) + ib)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -195,6 +232,61 @@ def cond_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref, fired, ref_steps, scra
                 ref_[j] = rnew if f else rj
                 fired_[j] = f
                 count += f
+    return count
+
+
+# ------------------------------------------------------------------------------ forward Euler
+# Integrated as a model of its own (type code T_COND_EULER, plug-in :mod:`.cond_euler`), so that a network
+# compiles only the method it uses.
+
+def variant(p: dict):
+    """The plug-in integrating the groups ``p`` (``p["integration"]``): this module, or :mod:`.cond_euler`."""
+    if p.get("integration", "exp_euler") == "euler":
+        from . import cond_euler
+
+        return cond_euler
+    return sys.modules[__name__]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def euler_step_scalar(gc, g, v, ge, gi, a, ib, ref):
+    """One forward-Euler step on scalars: (v, ge, gi, a, ref): :func:`euler_v` (``v`` held while
+    refractory), then the conductances decay by ``C_PE``/``C_PI`` (``1 - dt/tau_syn``)."""
+    if ref > 0:
+        ref -= 1
+    else:
+        v = euler_v(v, ge, gi, gc[g, C_GL], gc[g, C_VREST], gc[g, C_EE], gc[g, C_EI], ib, gc[g, C_DT] / gc[g, C_CM])
+    return v, ge * gc[g, C_PE], gi * gc[g, C_PI], a * gc[g, C_PA], np.int64(ref)
+
+
+@njit(cache=True, error_model="numpy")
+def euler_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref, fired, ref_steps, be, bi):
+    """:func:`euler_step_scalar` plus threshold and reset for neurons ``lo..hi-1`` of group ``g``, delivery of
+    ``be``/``bi`` fused (the contract of :func:`cond_step_range`); one vectorised pass, the same arithmetic."""
+    gl, vrest, ee, ei = gc[g, C_GL], gc[g, C_VREST], gc[g, C_EE], gc[g, C_EI]
+    dtc = gc[g, C_DT] / gc[g, C_CM]
+    pe, pi = gc[g, C_PE], gc[g, C_PI]
+    vth, vreset = gc[g, C_VTH], gc[g, C_VRESET]
+    rnew = ref_steps - 1 if ref_steps > 1 else 0
+    count = 0
+    v_, ge_, gi_, ib_ = v[lo:hi], ge[lo:hi], gi[lo:hi], ib[lo:hi]
+    ref_, fired_, be_, bi_ = ref[lo:hi], fired[lo:hi], be[lo:hi], bi[lo:hi]
+    for j in range(hi - lo):
+        e = ge_[j] + be_[j]
+        i = gi_[j] + bi_[j]
+        be_[j] = 0.0
+        bi_[j] = 0.0
+        vj = v_[j]
+        rj = ref_[j]
+        vn = euler_v(vj, e, i, gl, vrest, ee, ei, ib_[j], dtc)
+        vn = vn if rj <= 0 else vj
+        f = vn > vth
+        v_[j] = vreset if f else vn
+        ge_[j] = e * pe
+        gi_[j] = i * pi
+        ref_[j] = rnew if f else (rj - 1 if rj > 0 else rj)
+        fired_[j] = f
+        count += f
     return count
 
 

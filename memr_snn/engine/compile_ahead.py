@@ -41,6 +41,7 @@ import pickle
 import subprocess
 import sys
 import time
+import weakref
 from pathlib import Path
 
 __all__ = ["ENV", "WAIT_S", "ahead", "enabled", "plan"]
@@ -62,6 +63,9 @@ _SEEN: set = set()
 #: code, CPU time and lifetime (``child_rc``, ``child_cpu``, ``child_wall``; its CPU time is None if it did not
 #: report it)
 LAST: dict = {}
+#: the simulators whose first run has been looked at: later runs skip even typing the arguments (3 ms a call,
+#: which a closed loop that calls ``run_steps`` once per bin would otherwise pay every bin)
+_OWNERS: weakref.WeakSet = weakref.WeakSet()
 
 
 def enabled() -> bool:
@@ -184,14 +188,21 @@ def _needs_compile(run_chunk, sig) -> bool:
 
 
 @contextlib.contextmanager
-def ahead(run_chunk, args: tuple, first: bool = True):
+def ahead(run_chunk, args: tuple, first: bool = True, owner: object = None):
     """Around the first ``run_chunk(*args)``: if it compiles, compile its callees on two cores (module docstring).
 
-    Nothing is done unless ``first`` (the first chunk of a run).  Cheap when ``run_chunk`` is compiled or
+    Nothing is done unless ``first`` (the first chunk of a run), nor for an ``owner`` (the simulator) seen
+    before: its later runs reuse the loop its first run compiled or loaded.  Cheap when ``run_chunk`` is compiled or
     cached (one look at numba's cache index per new signature in a process).  Never raises for a failure of
     the background process (numba then compiles what is missing); the background process never outlives
     the block.
     """
+    if first and owner is not None:
+        try:
+            first = owner not in _OWNERS
+            _OWNERS.add(owner)
+        except TypeError:  # not weakly referenceable: judge by the signature as before
+            pass
     child, held, here = _prepare(run_chunk, args) if first else (None, [], [])
     try:
         _compile_here(here)

@@ -515,7 +515,7 @@ class Simulator:
             mon_nsamp = np.zeros(len(self._state_mons), dtype=np.int64)
             recs = records.run_records(self, pop_counts, mon_out, mon_ooff, mon_nsamp)
             if threaded is None:  # a first-ever run's first chunk compiles on two cores (compile_ahead)
-                with compile_ahead.ahead(run_chunk, (t0, chunk, dense, self.dt, *recs), first=done_total == 0):
+                with compile_ahead.ahead(run_chunk, (t0, chunk, dense, self.dt, *recs), done_total == 0, self):
                     done = run_chunk(t0, chunk, dense, self.dt, *recs)
             else:  # the same steps, integration and delivery on several threads (kernel.threads)
                 done = threaded.run(t0, chunk, dense, self.dt, recs)

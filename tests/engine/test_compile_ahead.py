@@ -38,10 +38,10 @@ def _first_chunk_args(monkeypatch, plastic: bool = False):
     seen = []
     real = ca.ahead
 
-    def spy(run_chunk, args, first=True):
+    def spy(run_chunk, args, first=True, owner=None):
         if first:
             seen.append(args)
-        return real(run_chunk, args, first)
+        return real(run_chunk, args, first, owner)
 
     monkeypatch.setattr(ca, "ahead", spy)
     net, mon = _network(plastic)
@@ -127,6 +127,20 @@ def test_only_the_first_chunk_of_a_run(monkeypatch):
     monkeypatch.setattr(ca, "_start", lambda jobs: pytest.fail("started a background process"))
     with ca.ahead(loop.run_chunk, args, first=False):
         assert "compile" not in loop.phase_integrate.__dict__
+
+
+def test_a_simulator_types_its_arguments_once(monkeypatch):
+    """A closed loop calls run_steps once per bin: only the simulator's first run may type the arguments."""
+    calls = []
+    real = ca._prepare
+    monkeypatch.setattr(ca, "_prepare", lambda run_chunk, args: calls.append(1) or real(run_chunk, args))
+    net, _ = _network()
+    for _ in range(5):
+        net.run_steps(10)
+    assert len(calls) == 1
+    other, _ = _network()
+    other.run_steps(10)
+    assert len(calls) == 2  # a new simulator is looked at once
 
 
 def test_read_only_cache_directory_is_not_used(monkeypatch):

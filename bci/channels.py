@@ -78,9 +78,9 @@ class SignalParams:
     """Dead time after a threshold crossing [s] (at most one crossing per dead time)."""
 
     def __post_init__(self) -> None:
-        for name in ("background_rms", "amplifier_noise", "full_scale", "bandwidth", "slow_tau", "threshold_rms",
-                     "dead_time"):
-            check_positive(name, getattr(self, name), "uV" if "rms" in name or "noise" in name else "")
+        for name, unit in (("background_rms", "uV"), ("amplifier_noise", "uV"), ("full_scale", "uV"),
+                           ("bandwidth", "Hz"), ("slow_tau", "s"), ("threshold_rms", ""), ("dead_time", "s")):
+            check_positive(name, getattr(self, name), unit)
         for name in ("background_spread", "slow_std", "day_std"):
             check_nonnegative(name, getattr(self, name))
         if self.full_scale <= self.amplifier_noise:

@@ -9,7 +9,7 @@ sends here when ``integration`` is ``"euler"``.  The kernels are in :mod:`.cond`
 from numba import njit
 
 from ..layout import I_REF, T_COND_EULER
-from .cond import euler_step_range, euler_step_scalar
+from .cond import advance, can_idle, euler_step_range, euler_step_scalar  # never idle, as exponential Euler
 from .cond import pack as _cond_pack
 from .lif import fire, fire_scalar
 
@@ -47,14 +47,3 @@ def step_fire_range(gc, gi, g, lo, hi, v, se, si, a, ib, ref, fired, scratch, be
     """Neurons ``lo..hi-1`` of group ``g``, delivery of ``be``/``bi`` fused; flags in ``fired``, returns the count."""
     return euler_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, gi[g, I_REF], be, bi)
 
-
-@njit(cache=True, error_model="numpy", inline="always")
-def advance(gc, g, k, v, se, si, a, ib, ref):
-    """Never idle: the state is always current, nothing to advance."""
-    return v, se, si, a, ref
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def can_idle(gc, g, v, se, si, ib):
-    """Never idle."""
-    return False

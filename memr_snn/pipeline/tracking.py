@@ -135,17 +135,17 @@ class HybridConfig:
     snn_device: str | None = "hfox_rram"
     """Device preset of the spiking stage's synapses (None: float weights)."""
     anchor: bool = True
-    """``"template_fit"``: add the absolute anchor (:mod:`.fitstages`: the ``window``, ``anchor`` and ``fuse``
-    stages)."""
+    """With the ``"template_fit"`` estimator: add the absolute anchor (:mod:`.fitstages`: the ``window``,
+    ``anchor`` and ``fuse`` stages)."""
     anchor_window: int = 10
     """Control steps per anchor (the ``anchor`` stage's period in control steps)."""
     anchor_q: float = 0.06
     """Drift rate of the fit's bias assumed by the anchor's Kalman gain [pixels / sqrt(s)]."""
     anchor_sigma: float = 2.5
+    """Spread of one event's position about the spot's centre per axis [pixels] (the anchor's noise)."""
     anchor_mode: str = "state"
     """How the anchor corrects the fit: ``"offset"`` (a bias added to its output) or ``"state"`` (its state
     shifted); :class:`~memr_snn.pipeline.fitstages.FitTracker`."""
-    """Spread of one event's position about the spot's centre per axis [pixels] (the anchor's noise)."""
     anchor_radius: float = 6.0
     """Radius of the disk around the sensor's centre whose events the anchor's moments count [pixels]."""
 

@@ -376,7 +376,7 @@ def _run_brian2(cfg: dict) -> tuple[dict, dict]:
         net = b2.Network(group, syn_exc, syn_inh, monitor)
         build_time = time.perf_counter() - t0
 
-        meta: dict = {"import_time": t_import, "build_time": build_time}
+        meta: dict = {"import_time": t_import, "build_time": build_time, "threads": int(cfg.get("threads", 1))}
         duration = float(cfg["duration"]) * second
         if target == "cpp_standalone":
             t0 = time.perf_counter()

@@ -20,6 +20,16 @@ _EPILOG = (
 )
 
 
+def _threads_arg(text: str) -> int | str:
+    """``--threads``: ``auto`` or an integer (its range is checked by ``Network.threads``)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or an integer >= 1, got {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="memr-snn",
@@ -54,10 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dt", type=float, default=1e-4, help="time step in seconds for built-in networks (default 1e-4)")
     run.add_argument("--engine", choices=("auto", "event", "dense"), default=None,
                      help="event-driven or clock-driven update (default: the network's, auto)")
-    run.add_argument("--threads", type=int, default=None, metavar="T",
-                     help="threads of the simulation loop, from 1 to the CPUs numba may use; results are the "
-                          "same for every count (default: the network's; built-in networks and networks saved "
-                          "without a count use one thread)")
+    run.add_argument("--threads", type=_threads_arg, default=None, metavar="T",
+                     help="threads of the simulation loop, from 1 to the CPUs numba may use, or 'auto'; results "
+                          "are the same for every count (default: the network's; built-in networks and networks "
+                          "saved without a count: auto, i.e. two threads or more only for large dense networks on "
+                          "idle cores; --threads 1 or MEMR_SNN_THREADS=1 forces one)")
     run.add_argument("--weight-dtype", choices=("float64", "float32"), default="float64",
                      help="synaptic weight storage of built-in networks: 12 or 8 bytes per synapse (default float64)")
     run.add_argument("--out", type=Path, default=Path("output"), help="output folder (default ./output)")

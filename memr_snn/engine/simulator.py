@@ -531,7 +531,7 @@ class Simulator:
 
     def _threaded(self):
         """The threaded runner for this run (None: one thread); kept while the thread count stays the same."""
-        self.threads_used = n = threads_for(getattr(self.net, "threads", 1), int(self.neuron_ids.size))
+        self.threads_used = n = threads_for(getattr(self.net, "threads", 1), int(self.neuron_ids.size), sim=self)
         if n <= 1:
             return None
         if getattr(self, "_threads", None) is None or self._threads.n_threads != n:

@@ -1,11 +1,20 @@
 """How many threads a run uses, and the threaded run of a chunk (:mod:`memr_snn.kernel.threads`).
 
-``Network.threads`` is the user's choice: an integer, or None (the default) for one thread.  Threads
-are opt-in: on the 2-core reference machine, quiet, two threads ran the 64 000-neuron benchmark
-networks at 0.73-0.90x the speed of one on the parallel-region loop (a ``prange`` region per step,
-docs/benchmarks.md, "Two threads"); the block loop that now runs them (one compiled call per thread and
-one meeting per step) has not yet been timed on a quiet machine.  A one-thread run never compiles the
-threaded kernels.  An explicit number is used as given.  Either way the results are those of one thread.
+``Network.threads`` is the user's choice: an integer, or None / ``"auto"`` (the default) for a count
+decided at each run from the network and the machine (:func:`threads_for`).  Results are those of one
+thread whatever the count, so the default only changes the speed.  An explicit number is used as given.
+A one-thread run never compiles the threaded kernels.
+
+**The automatic count** (:func:`auto_threads`): more than one thread only where it paid on the 2-core
+reference machine, i.e. when the run's chunks go to the block loop (dense mode, float weights, no
+plasticity, no crossbars: the parallel-region loop ran the benchmark networks at 0.73-0.90x one thread's
+speed, docs/benchmarks.md "Two threads"), with at least :data:`AUTO_MIN_PER_THREAD` integrated neurons
+per thread (below that the per-step meeting of the threads costs more than the split saves), on at most
+the CPUs this process may run on (``os.sched_getaffinity``, at most ``NUMBA_NUM_THREADS``) and the CPUs
+left idle by other processes (:func:`idle_cpus`; on a machine loaded by other work two threads ran slower
+than one).  ``MEMR_SNN_THREADS=<T>`` in the environment replaces the automatic count (``1``: always one
+thread; ``auto``: the rule above); ``Network(threads=1)`` and ``memr-snn run --threads 1`` force one thread
+for one network.
 
 Dense chunks with float weights and no plasticity run on the block loop, whose barrier spins a few
 microseconds and then sleeps (:mod:`memr_snn.kernel.sync`; ``MEMR_SNN_SPIN`` sets the spin in
@@ -22,18 +31,110 @@ starts its threads, so it has no effect after that.
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 
-__all__ = ["threads_for", "ThreadedChunks"]
+__all__ = ["AUTO_MIN_PER_THREAD", "ENV", "threads_for", "auto_threads", "idle_cpus", "ThreadedChunks"]
+
+#: integrated neurons per thread from which the automatic count uses more than one thread (module docstring;
+#: measured on the 2-core reference machine: docs/benchmarks.md, "Two threads", the automatic count)
+AUTO_MIN_PER_THREAD = 16000
+#: the environment variable that replaces the automatic count (an integer, or ``auto``)
+ENV = "MEMR_SNN_THREADS"
+#: an idle-CPU reading older than this many seconds is renewed at the next run (:func:`idle_cpus`)
+_IDLE_EVERY_S = 0.2
+#: the last reading of :func:`idle_cpus`: ``(wall [s], process CPU [s], /proc/stat idle and total jiffies, idle CPUs)``
+_IDLE: dict = {}
 
 
-def threads_for(requested: int | None, n_neurons: int) -> int:
+def _proc_stat() -> tuple[int, int]:
+    """Idle (idle + I/O wait) and total jiffies of all CPUs since boot (``/proc/stat``)."""
+    with open("/proc/stat", encoding="ascii") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    return fields[3] + fields[4], sum(fields[:8])
+
+
+def idle_cpus(cpus: int) -> float:
+    """About how many of the machine's CPUs other processes leave idle (at most ``cpus``, this process's).
+
+    On Linux from ``/proc/stat`` since the previous reading, less this process's own CPU time over that
+    interval (so a run of this process on two threads does not count as load against the next one); the
+    reading is renewed when it is older than 0.2 s, else reused.  The first reading in a process takes the
+    1-minute load average instead (no waiting: ``cpus`` minus the load, where this process has not run
+    long).  Without either: ``cpus``."""
+    now = time.monotonic()
+    last = _IDLE.get("reading")
+    if last is not None and now - last[0] < _IDLE_EVERY_S:
+        return min(last[4], cpus)
+    own = time.process_time()
+    try:
+        jiff_idle, jiff_total = _proc_stat()
+    except (OSError, ValueError, IndexError):
+        jiff_idle = jiff_total = None
+    n_cpu = os.cpu_count() or 1
+    if last is not None and jiff_total is not None and last[3] is not None and jiff_total > last[3]:
+        busy_frac = 1.0 - (jiff_idle - last[2]) / (jiff_total - last[3])  # all CPUs, this process included
+        others = busy_frac * n_cpu - (own - last[1]) / (now - last[0])
+        idle = n_cpu - max(others, 0.0)
+    else:
+        try:
+            idle = n_cpu - os.getloadavg()[0]
+        except (AttributeError, OSError):  # pragma: no cover - no load average on this system
+            idle = float(n_cpu)
+    idle = float(min(max(idle, 0.0), cpus))
+    _IDLE["reading"] = (now, own, jiff_idle, jiff_total, idle)
+    return idle
+
+
+def auto_threads(n_neurons: int, block_loop: bool) -> int:
+    """The automatic thread count (module docstring) of a run of ``n_neurons`` integrated neurons whose chunks
+    go to the block loop if ``block_loop``: 1 unless the loop is the block loop and there are at least
+    :data:`AUTO_MIN_PER_THREAD` neurons per thread, CPUs for this process and idle CPUs (each thread needs
+    half an idle CPU or more, rounded)."""
+    from ..info import machine_threads
+
+    if not block_loop or n_neurons < 2 * AUTO_MIN_PER_THREAD:
+        return 1
+    from numba import config
+
+    if config.DISABLE_JIT:  # Python threads under the GIL: slower
+        return 1
+    cpus = machine_threads()
+    n = min(cpus, n_neurons // AUTO_MIN_PER_THREAD)
+    if n < 2:
+        return 1
+    return max(1, min(n, int(idle_cpus(cpus) + 0.5)))
+
+
+def threads_for(requested: int | None, n_neurons: int, block_loop: bool = True, sim=None) -> int:
     """The number of threads a run of a network with ``n_neurons`` integrated neurons uses: ``requested``, or
-    one thread for None (module docstring; ``n_neurons`` is kept for a size-dependent default)."""
+    for None the count ``MEMR_SNN_THREADS`` sets, else :func:`auto_threads` (``block_loop``: whether the run's
+    chunks go to the block loop; with the simulator ``sim``, taken from its mode, crossbars and plasticity).
+
+    Raises
+    ------
+    ValueError
+        ``MEMR_SNN_THREADS`` is neither ``auto`` nor an integer in ``[1, NUMBA_NUM_THREADS]``.
+    """
     if requested is not None:
         return int(requested)
-    return 1
+    env = os.environ.get(ENV, "auto").strip().lower()
+    if env in ("", "auto"):
+        if sim is not None:  # kernel.threads.blocks_apply: dense, float weights, no plasticity
+            block_loop = sim.mode == "dense" and not sim._crossbars and sim.pi.shape[0] == 0
+        return auto_threads(n_neurons, block_loop)
+    from ..info import max_threads
+
+    hi = max_threads()
+    try:
+        value = int(env)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= hi:
+        raise ValueError(f"{ENV} must be 'auto' or an integer in [1, {hi}] (NUMBA_NUM_THREADS of this machine), "
+                         f"got {os.environ[ENV]!r}")
+    return value
 
 
 class ThreadedChunks:
@@ -60,9 +161,9 @@ class ThreadedChunks:
         self._blocks, self._blocks_apply = KT.run_chunk_blocks, KT.blocks_apply
         event_min = KT.EVENT_MIN_PER_THREAD if self.event_min is None else self.event_min
         n_pre = np.array([pr.pre.n for pr in sim.net.projections], dtype=np.int64)
-        proj_sorted = KT.rows_sorted(sim.proj_ipo, sim.proj_so, n_pre, sim.syn_indptr, sim.syn_post)
         spin = int(os.environ.get("MEMR_SNN_SPIN", KT.SPIN_TICKS))
-        self.record = KT.make_threads(sim.dense_ranges, sim.n_total, n_threads, proj_sorted, event_min, spin)
+        self.record = KT.make_threads(sim.dense_ranges, sim.n_total, n_threads, sim.proj_ipo, sim.proj_so, n_pre,
+                                      sim.syn_indptr, sim.syn_post, event_min, spin)
 
     def run(self, t0: int, n_steps: int, dense: bool, dt: float, records: tuple) -> int:
         """The block loop (``run_chunk_blocks``) for dense chunks with float weights and no plasticity, else

@@ -40,14 +40,13 @@ thread.  :func:`deliver_reference` is the numpy twin of the partitioned delivery
 
 import threading
 import time
-from collections import namedtuple
 
 import numpy as np
 from numba import njit, prange
 
+from .crossbar import prefetch
 from .loop import (
     _integrate_ranges,
-    _prefetch_rows,
     _prefetch_spike,
     _sort_spikes,
     flag_bias,
@@ -61,139 +60,73 @@ from .loop import (
     phase_step_idle,
 )
 from .models import step_fire_one
-from .sync import SPIN_TICKS, SYNC_STRIDE, barrier, cycles, new_sync
+from .sync import SPIN_TICKS, SYNC_STRIDE, barrier, cycles
+from .thread_layout import (
+    BLOCK_ALIGN,
+    EVENT_MIN_PER_THREAD,
+    STATS,
+    Threads,
+    block_bounds,
+    block_ranges,
+    deliver_reference,
+    make_threads,
+    row_splits,
+    rows_sorted,
+)
 
-__all__ = ["Threads", "BLOCK_ALIGN", "EVENT_MIN_PER_THREAD", "STATS", "block_bounds", "block_ranges", "rows_sorted",
-           "make_threads", "run_chunk_threads", "run_block", "run_chunk_blocks", "blocks_apply", "deliver_reference"]
-
-#: the per-thread tables: ``blocks`` (T + 1 boundaries of the neuron blocks), ``ranges`` / ``ranges_ptr`` (the
-#: network's dense ranges cut at the block boundaries, per block), ``pspk`` (each block's spikes, at its own
-#: offset), ``pcnt`` (their number per block), ``prev`` (a step's spikes pushed in the next step's region),
-#: ``proj_sorted`` (1 for a projection whose rows list their targets in ascending order), ``event_min``
-#: (event mode: the least active neurons per thread for the active list to be integrated on the threads;
-#: fewer run on the calling thread).  The block loop (:func:`run_block`) uses the rest: ``bspk`` (2, N: each
-#: block's spikes at its own offset, one row per step parity), ``counts`` (2, (T + 1) * SYNC_STRIDE: per
-#: parity, block ``k``'s spike count at ``k * SYNC_STRIDE``, the spike sources' at ``T * SYNC_STRIDE``), ``src``
-#: (2, N: the sources' spikes per parity), ``lists`` (T, N: each thread's merged spike list of the step),
-#: ``range_bias`` (per cut range, :func:`memr_snn.kernel.loop.flag_bias`), ``sync`` (the barrier,
-#: :mod:`memr_snn.kernel.sync`), ``stats`` (T, STATS: per thread, see :data:`STATS`), ``spin`` (the barrier's
-#: ``pause`` count before it yields), ``cpu_ns`` (T: each thread's CPU time in :func:`run_chunk_blocks`, ns)
-Threads = namedtuple("Threads", ["blocks", "ranges", "ranges_ptr", "pspk", "pcnt", "prev", "proj_sorted",
-                                 "event_min", "bspk", "counts", "src", "lists", "range_bias", "sync", "stats",
-                                 "spin", "cpu_ns"])
-
-#: the columns of ``Threads.stats``, per thread, accumulated over every :func:`run_block` call: barriers at
-#: which the thread waited, times it slept (or yielded its core) while waiting, barriers passed, then
-#: cycle-counter ticks spent integrating its block, waiting at barriers, merging, sorting and pushing the
-#: step's spikes onto its block, and (thread 0) in serial work (inputs, delivery and sampling at monitor
-#: steps, recording); entry ``sync.SPIN_NOW`` (8) is the barrier's adaptive spin
-STATS = ("waits", "sleeps", "barriers", "integrate", "wait", "push", "serial")
-
-#: block boundaries are multiples of this many neurons (64 float64 = 8 cache lines; 64 uint8 flags = 1 line)
-BLOCK_ALIGN = 64
-#: event mode integrates the active list on several threads only when it has this many neurons per thread
-EVENT_MIN_PER_THREAD = 4096
-
-
-def block_bounds(dense_ranges: np.ndarray, n_total: int, n_threads: int) -> np.ndarray:
-    """Boundaries ``b[0] = 0 <= b[1] <= ... <= b[T] = n_total`` of ``T`` blocks with about equal numbers of
-    integrated neurons (those in ``dense_ranges``; spike sources are not integrated), on multiples of
-    :data:`BLOCK_ALIGN` (numpy, run when the engine is built)."""
-    n_total = int(n_total)
-    ids = np.concatenate([np.arange(lo, hi, dtype=np.int64) for lo, hi, _ in dense_ranges] or
-                         [np.zeros(0, dtype=np.int64)])
-    bounds = np.zeros(n_threads + 1, dtype=np.int64)
-    bounds[-1] = n_total
-    for k in range(1, n_threads):
-        cut = int(ids[(k * ids.size) // n_threads]) if ids.size else 0
-        cut = min(n_total, (cut + BLOCK_ALIGN // 2) // BLOCK_ALIGN * BLOCK_ALIGN)
-        bounds[k] = max(cut, bounds[k - 1])
-    return bounds
-
-
-def block_ranges(dense_ranges: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The dense ranges ``(lo, hi, group)`` cut at the block boundaries: ``(ranges, ptr)``, block ``k``'s in
-    ``ranges[ptr[k]:ptr[k + 1]]``, in the original order (numpy)."""
-    rows, ptr = [], [0]
-    for k in range(bounds.size - 1):
-        b0, b1 = int(bounds[k]), int(bounds[k + 1])
-        for lo, hi, g in dense_ranges:
-            lo_, hi_ = max(int(lo), b0), min(int(hi), b1)
-            if lo_ < hi_:
-                rows.append((lo_, hi_, int(g)))
-        ptr.append(len(rows))
-    return np.array(rows, dtype=np.int64).reshape(-1, 3), np.array(ptr, dtype=np.int64)
-
-
-def rows_sorted(proj_ipo, proj_so, n_pre, syn_indptr, syn_post) -> np.ndarray:
-    """Per projection: 1 if every row lists its targets in ascending order, else 0 (numpy).  ``n_pre[pr]`` is
-    projection ``pr``'s number of rows; its row pointers are ``syn_indptr[proj_ipo[pr]:][:n_pre[pr] + 1]``."""
-    out = np.zeros(proj_ipo.size, dtype=np.int64)
-    for pr in range(proj_ipo.size):
-        ptr = syn_indptr[proj_ipo[pr]:proj_ipo[pr] + n_pre[pr] + 1]
-        posts = syn_post[proj_so[pr] + ptr[0]:proj_so[pr] + ptr[-1]].astype(np.int64)
-        down = np.flatnonzero(np.diff(posts) < 0) + 1  # positions k where posts[k] < posts[k - 1]
-        out[pr] = int(np.all(np.isin(down + ptr[0], ptr)))  # only where a row starts
-    return out
-
-
-def make_threads(dense_ranges: np.ndarray, n_total: int, n_threads: int, proj_sorted: np.ndarray,
-                 event_min: int = EVENT_MIN_PER_THREAD, spin: int = SPIN_TICKS) -> Threads:
-    """The :class:`Threads` record of a network with ``n_total`` neurons on ``n_threads`` threads
-    (``proj_sorted``: :func:`rows_sorted`)."""
-    bounds = block_bounds(dense_ranges, n_total, n_threads)
-    ranges, ptr = block_ranges(dense_ranges, bounds)
-    n = max(int(n_total), 1)
-    return Threads(bounds, ranges, ptr, np.zeros(n, dtype=np.int64), np.zeros(n_threads, dtype=np.int64),
-                   np.zeros(n, dtype=np.int64), np.ascontiguousarray(proj_sorted, dtype=np.int64), np.int64(event_min),
-                   np.zeros((2, n), dtype=np.int64), np.zeros((2, (n_threads + 1) * SYNC_STRIDE), dtype=np.int64),
-                   np.zeros((2, n), dtype=np.int64), np.zeros((n_threads, n), dtype=np.int64),
-                   np.ones(ranges.shape[0], dtype=np.int64), new_sync(),
-                   np.zeros((n_threads, 2 * SYNC_STRIDE), dtype=np.int64), np.int64(spin),
-                   np.zeros(n_threads, dtype=np.int64))
-
-
-def deliver_reference(spikes, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo, proj_so, proj_rec,
-                      proj_delay, proj_doff, syn_indptr, syn_post, syn_w, syn_delay, buf, slot, bounds):
-    """numpy twin of the threaded dense delivery: block by block, each adds the weights onto its own targets
-    in spike, projection and synapse order (the result equals one pass over all targets)."""
-    n_slots = buf.shape[0]
-    for k in range(bounds.size - 1):
-        b0, b1 = bounds[k], bounds[k + 1]
-        for g in spikes:
-            pop = pop_of[g]
-            for e in range(pop_out_ptr[pop], pop_out_ptr[pop + 1]):
-                pr = pop_out_proj[e]
-                row = proj_ipo[pr] + g - proj_pre_lo[pr]
-                so = proj_so[pr]
-                for kk in range(syn_indptr[row], syn_indptr[row + 1]):
-                    post = syn_post[so + kk]
-                    if b0 <= post < b1:
-                        d = proj_delay[pr] if proj_doff[pr] < 0 else syn_delay[proj_doff[pr] + kk]
-                        buf[(slot + d) % n_slots, proj_rec[pr], post] += syn_w[so + kk]
+__all__ = ["Threads", "BLOCK_ALIGN", "EVENT_MIN_PER_THREAD", "STATS", "SPIN_TICKS", "block_bounds", "block_ranges",
+           "rows_sorted", "row_splits", "make_threads", "run_chunk_threads", "run_block", "run_chunk_blocks",
+           "blocks_apply", "deliver_reference"]
 
 
 # ------------------------------------------------------------------------------ parallel regions
 @njit(cache=True, error_model="numpy", inline="always")
-def _first_at_least(posts, lo, hi, value):
-    """The first index in ``lo..hi`` whose ``posts`` entry is >= ``value`` (``posts[lo:hi]`` ascending)."""
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if posts[mid] < value:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+def _row_part(k, split, row, lo_k, hi_k):
+    """Thread ``k``'s part ``[lo, hi)`` of a sorted row ``row`` spanning ``[lo_k, hi_k)`` (``split``:
+    :func:`memr_snn.kernel.thread_layout.row_splits`, ``T - 1`` columns)."""
+    lo, hi = lo_k, hi_k
+    if k > 0:
+        lo = lo_k + split[row, k - 1]
+    if k < split.shape[1]:
+        hi = lo_k + split[row, k]
+    return lo, hi
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _deliver_block(b0, b1, spikes, nspk, slot, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo, proj_so,
-                   proj_rec, proj_delay, proj_doff, proj_sorted, syn_indptr, syn_post, syn_w, syn_delay, buf):
+def _prefetch_block_rows(k, split, spikes, nspk, proj_sorted, syn):
+    """:func:`memr_snn.kernel.loop._prefetch_rows` for thread ``k``: only its own part of each sorted row (the
+    whole row of an unsorted projection), one prefetch per 64-byte line of targets and of weights."""
+    pop_of, pop_out_ptr, pop_out_proj = syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj
+    syn_indptr, syn_post, syn_w = syn.syn_indptr, syn.syn_post, syn.syn_w
+    for q in range(nspk):
+        g = spikes[q]
+        pop = pop_of[g]
+        for e in range(pop_out_ptr[pop], pop_out_ptr[pop + 1]):
+            pr = pop_out_proj[e]
+            row = syn.proj_ipo[pr] + g - syn.proj_pre_lo[pr]
+            so = syn.proj_so[pr]
+            lo_k = so + syn_indptr[row]
+            hi_k = so + syn_indptr[row + 1]
+            if proj_sorted[pr] != 0:
+                lo_k, hi_k = _row_part(k, split, row, lo_k, hi_k)
+            if lo_k < hi_k:  # every line from the part's first entry to its last (not on a line boundary)
+                for kk in range(lo_k, hi_k, 16):
+                    prefetch(syn_post, kk)
+                prefetch(syn_post, hi_k - 1)
+                for kk in range(lo_k, hi_k, 8):
+                    prefetch(syn_w, kk)
+                prefetch(syn_w, hi_k - 1)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _deliver_block(b0, b1, k, split, spikes, nspk, slot, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo,
+                   proj_so, proj_rec, proj_delay, proj_doff, proj_sorted, syn_indptr, syn_post, syn_w, syn_delay, buf):
     """Push ``spikes[:nspk]`` of the step of ring slot ``slot`` (float weights), only the synapses whose
-    target is in ``[b0, b1)``, in the single thread's spike, projection and synapse order.
+    target is in block ``k`` = ``[b0, b1)``, in the single thread's spike, projection and synapse order.
 
     A projection whose rows list their targets in ascending order (``proj_sorted``; every projection
-    ``Network.add`` generates) finds the block's part of a row by bisection; the others test every target."""
+    ``Network.add`` generates) takes the block's part of a row from ``split``
+    (:func:`memr_snn.kernel.thread_layout.row_splits`); the others test every target."""
     n_slots = buf.shape[0]
     for q in range(nspk):
         g = spikes[q]
@@ -206,11 +139,8 @@ def _deliver_block(b0, b1, spikes, nspk, slot, pop_of, pop_out_ptr, pop_out_proj
             hi_k = so + syn_indptr[row + 1]
             doff = proj_doff[pr]
             rc = proj_rec[pr]
-            if proj_sorted[pr] != 0:  # bisect only at a block boundary inside the row
-                if lo_k < hi_k and syn_post[lo_k] < b0:
-                    lo_k = _first_at_least(syn_post, lo_k, hi_k, b0)
-                if lo_k < hi_k and syn_post[hi_k - 1] >= b1:
-                    hi_k = _first_at_least(syn_post, lo_k, hi_k, b1)
+            if proj_sorted[pr] != 0:  # the block's part of the row, from the table
+                lo_k, hi_k = _row_part(k, split, row, lo_k, hi_k)
                 if doff < 0:  # uniform delay: one slot for the row
                     sl = slot + proj_delay[pr]
                     if sl >= n_slots:
@@ -248,16 +178,17 @@ def _deliver_block(b0, b1, spikes, nspk, slot, pop_of, pop_out_ptr, pop_out_proj
 @njit(cache=True, error_model="numpy", parallel=True)
 def _blocks(integrate, push, push_slot, slot, spikes, nspk, blocks, ranges, ranges_ptr, pspk, pcnt, models, gc, gi,
             group, v, se, si, a, ib, ref, fired, scratch, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo,
-            proj_so, proj_rec, proj_delay, proj_doff, proj_sorted, syn_indptr, syn_post, syn_w, syn_delay, buf):
+            proj_so, proj_rec, proj_delay, proj_doff, proj_sorted, split, syn_indptr, syn_post, syn_w, syn_delay,
+            buf):
     """One parallel region, thread ``k`` on block ``k``: first push ``spikes[:nspk]`` (a step's spikes, ring slot
     ``push_slot``) onto the block's targets if ``push``, then, if ``integrate``, integrate the block one step with
     the due slot ``slot`` delivered (fused), its spikes to ``pspk[blocks[k]:]`` and their number to ``pcnt[k]``."""
     for k in prange(blocks.shape[0] - 1):
         b0, b1 = blocks[k], blocks[k + 1]
         if push:
-            _deliver_block(b0, b1, spikes, nspk, push_slot, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo,
-                           proj_so, proj_rec, proj_delay, proj_doff, proj_sorted, syn_indptr, syn_post, syn_w,
-                           syn_delay, buf)
+            _deliver_block(b0, b1, k, split, spikes, nspk, push_slot, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo,
+                           proj_ipo, proj_so, proj_rec, proj_delay, proj_doff, proj_sorted, syn_indptr, syn_post,
+                           syn_w, syn_delay, buf)
         if integrate:
             pcnt[k] = _integrate_ranges(ranges[ranges_ptr[k]:ranges_ptr[k + 1]], models, gc, gi, group, v, se, si, a,
                                         ib, ref, fired, scratch, buf[slot, 0], buf[slot, 1], pspk[b0:b1], np.int64(0))
@@ -285,8 +216,8 @@ def _run_blocks(integrate, push, push_slot, slot, spikes, nspk, nrn, syn, ring, 
             thr.pcnt, nrn.models, nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.se, nrn.si, nrn.a, nrn.ib, nrn.ref, scr.fired,
             scr.scratch,
             syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj, syn.proj_pre_lo, syn.proj_ipo, syn.proj_so, syn.proj_rec,
-            syn.proj_delay, syn.proj_doff, thr.proj_sorted, syn.syn_indptr, syn.syn_post, syn.syn_w, syn.syn_delay,
-            ring.buf)
+            syn.proj_delay, syn.proj_doff, thr.proj_sorted, thr.split, syn.syn_indptr, syn.syn_post, syn.syn_w,
+            syn.syn_delay, ring.buf)
 
 
 # ------------------------------------------------------------------------------ the threaded phases
@@ -482,10 +413,10 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
                 lst[n] = bspk[par, o + q]
                 n += 1
         _sort_spikes(lst, n)
-        _prefetch_rows(lst, n, syn)
-        _deliver_block(b0, b1, lst, n, slot, syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj, syn.proj_pre_lo,
-                       syn.proj_ipo, syn.proj_so, syn.proj_rec, syn.proj_delay, syn.proj_doff, thr.proj_sorted,
-                       syn.syn_indptr, syn.syn_post, syn.syn_w, syn.syn_delay, buf)
+        _prefetch_block_rows(k, thr.split, lst, n, thr.proj_sorted, syn)
+        _deliver_block(b0, b1, k, thr.split, lst, n, slot, syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj,
+                       syn.proj_pre_lo, syn.proj_ipo, syn.proj_so, syn.proj_rec, syn.proj_delay, syn.proj_doff,
+                       thr.proj_sorted, syn.syn_indptr, syn.syn_post, syn.syn_w, syn.syn_delay, buf)
         c4 = cycles()
         for q in range(n):
             if rec_flag[lst[q]]:

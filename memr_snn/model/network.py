@@ -101,12 +101,12 @@ class Network:
     name : str, optional
         A label (1 to 200 characters) used by reports and the command line;
         checkpoints save and restore it.
-    threads : int, optional
+    threads : int or "auto", optional
         Threads of the compiled run loop (integration and delivery split over
         blocks of neurons; results identical to one thread, spike for spike).
-        ``None`` (default): one thread (on the 2-core reference machine two
-        threads were slower than one, docs/benchmarks.md).  Assignable;
-        checkpoints save it.
+        ``None`` or ``"auto"`` (default): decided at each run from the network
+        and the machine (``memr_snn.engine.threads``; ``MEMR_SNN_THREADS=1``:
+        one thread).  Assignable; checkpoints save it.
 
     Notes
     -----
@@ -138,7 +138,7 @@ class Network:
     """
 
     def __init__(self, dt: float, seed: int | None = None, engine: str = "auto", weight_dtype: str = "float64",
-                 name: str | None = None, threads: int | None = None):
+                 name: str | None = None, threads: int | str | None = None):
         if isinstance(dt, bool) or not isinstance(dt, (int, float, np.floating, np.integer)):
             raise TypeError(f"dt must be a number of seconds, got {dt!r}")
         if not (math.isfinite(dt) and dt > 0):
@@ -189,18 +189,18 @@ class Network:
 
     @property
     def threads(self) -> int | None:
-        """Threads of the run loop: an integer in ``[1, NUMBA_NUM_THREADS]``, or None for the default (one thread)."""
+        """Threads of the run loop: an integer in ``[1, NUMBA_NUM_THREADS]``, or None: the automatic count."""
         return self._threads
 
     @threads.setter
-    def threads(self, value: int | None) -> None:
+    def threads(self, value: int | str | None) -> None:
+        value = None if isinstance(value, str) and value == "auto" else value  # the automatic count
         if value is not None:
             from ..info import max_threads
-
             hi = max_threads()
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not 1 <= value <= hi:
-                raise ValueError(f"threads must be None or an integer in [1, {hi}] (NUMBA_NUM_THREADS of this "
-                                 f"machine), got {value!r}")
+                raise ValueError(f"threads must be None, 'auto' or an integer in [1, {hi}] (NUMBA_NUM_THREADS of "
+                                 f"this machine), got {value!r}")
             value = int(value)
         self._threads = value
 

@@ -21,9 +21,11 @@ from memr_snn import (
     Population,
     Projection,
     SpikeMonitor,
+    info,
 )
 from memr_snn.devices import Crossbar
 from memr_snn.engine import simulator as S
+from memr_snn.engine import threads as ET
 from memr_snn.engine.threads import ThreadedChunks, threads_for
 from memr_snn.info import max_threads
 from memr_snn.learning import STDP
@@ -185,19 +187,71 @@ def test_checkpoint_resume_with_threads(tmp_path):
         assert_same(whole, resumed)
 
 
-def test_threads_validated_and_defaulted():
+def test_threads_validated_and_defaulted(monkeypatch):
     assert Network(dt=1e-4).threads is None
     assert Network(dt=1e-4, threads=1).threads == 1
-    for bad in (0, -1, max_threads() + 1, 1.5, True, "2"):
-        with pytest.raises(ValueError, match=r"threads must be None or an integer in \[1, \d+\].*got"):
+    assert Network(dt=1e-4, threads="auto").threads is None
+    for bad in (0, -1, max_threads() + 1, 1.5, True, "2", "Auto"):
+        with pytest.raises(ValueError, match=r"threads must be None, 'auto' or an integer in \[1, \d+\].*got"):
             Network(dt=1e-4, threads=bad)
     net = Network(dt=1e-4)
     net.threads = 2
     assert net.threads == 2
     with pytest.raises(ValueError, match="threads"):
         net.threads = 0
-    assert threads_for(None, 100) == 1 and threads_for(None, 10**6) == 1  # threads are opt-in
+    net.threads = "auto"
+    assert net.threads is None
     assert threads_for(3, 10) == 3
+    monkeypatch.setenv(ET.ENV, "1")
+    assert threads_for(None, 10**6) == 1
+    monkeypatch.setenv(ET.ENV, "2")
+    assert threads_for(None, 10) == 2 and threads_for(1, 10**6) == 1  # an explicit count wins
+    for bad in ("0", "x", str(max_threads() + 1)):
+        monkeypatch.setenv(ET.ENV, bad)
+        with pytest.raises(ValueError, match=r"MEMR_SNN_THREADS must be 'auto' or an integer in \[1, \d+\]"):
+            threads_for(None, 10)
+
+
+def test_auto_threads_rule(monkeypatch):
+    """The automatic count: more than one thread only for the block loop, with enough neurons per thread, CPUs
+    for this process and idle CPUs."""
+    monkeypatch.setenv(ET.ENV, "auto")
+    monkeypatch.setattr(ET, "idle_cpus", lambda cpus: float(cpus))
+    monkeypatch.setattr(info, "machine_threads", lambda: 2)
+    big = 2 * ET.AUTO_MIN_PER_THREAD
+    assert threads_for(None, big) == 2 and threads_for(None, 10**7) == 2  # two CPUs
+    assert threads_for(None, big - 1) == 1  # too few neurons per thread
+    assert threads_for(None, 10**7, block_loop=False) == 1  # the parallel-region loop does not pay
+    monkeypatch.setattr(info, "machine_threads", lambda: 8)
+    assert threads_for(None, 3 * ET.AUTO_MIN_PER_THREAD) == 3 and threads_for(None, 10**7) == 8
+    monkeypatch.setattr(ET, "idle_cpus", lambda cpus: 1.4)  # other work on the cores
+    assert threads_for(None, 10**7) == 1
+    monkeypatch.setattr(ET, "idle_cpus", lambda cpus: 1.6)
+    assert threads_for(None, 10**7) == 2
+    monkeypatch.setattr(info, "machine_threads", lambda: 1)
+    assert threads_for(None, 10**7) == 1
+
+
+def test_idle_cpus_reading(monkeypatch):
+    """/proc/stat since the last reading, less this process's own CPU time; reused within 0.2 s."""
+    monkeypatch.setattr(ET, "_IDLE", {})
+    readings = iter([(0, 0), (300, 400)])  # jiffies idle, total: 2 CPUs, 1/4 busy over the interval
+    monkeypatch.setattr(ET, "_proc_stat", lambda: next(readings))
+    monkeypatch.setattr(ET.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(ET.os, "getloadavg", lambda: (1.5, 1.0, 1.0))
+    clock = iter([10.0, 10.1, 11.0])
+    monkeypatch.setattr(ET.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(ET.time, "process_time", lambda: 5.0)  # this process used no CPU in between
+    assert ET.idle_cpus(2) == pytest.approx(0.5)  # first reading: the load average
+    assert ET.idle_cpus(2) == pytest.approx(0.5)  # 0.1 s later: reused
+    assert ET.idle_cpus(2) == pytest.approx(1.5)  # 2 CPUs, 0.5 busy with other work
+    monkeypatch.setattr(ET, "_IDLE", {"reading": (0.0, 0.0, 0, 0, 2.0)})
+    monkeypatch.setattr(ET, "_proc_stat", lambda: (0, 400))  # all busy over 1 s, 1.5 s of it this process's
+    monkeypatch.setattr(ET.time, "monotonic", lambda: 1.0)
+    monkeypatch.setattr(ET.time, "process_time", lambda: 1.5)
+    assert ET.idle_cpus(2) == pytest.approx(1.5)
+    monkeypatch.setattr(ET, "_IDLE", {"reading": (0.0, 0.0, 0, 0, 2.0)})
+    assert ET.idle_cpus(1) == pytest.approx(1.0)  # at most this process's CPUs
 
 
 def test_small_network_default_stays_on_one_thread():

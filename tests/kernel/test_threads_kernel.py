@@ -4,6 +4,7 @@ the partitioned delivery against one sequential pass (``np.add.at`` adds in inde
 import numpy as np
 import pytest
 
+from memr_snn.kernel import thread_layout
 from memr_snn.kernel import threads as KT
 from memr_snn.kernel.models import selector
 
@@ -65,14 +66,46 @@ def test_partitioned_delivery_is_one_sequential_pass(delays, sort, n_threads):
     ref = np.zeros_like(expected)
     KT.deliver_reference(spikes, *proj.values(), indptr, post, w, d, ref, slot, bounds)
     np.testing.assert_array_equal(ref, expected)
-    buf = np.zeros_like(expected)
     sorted_flag = KT.rows_sorted(zero, zero, np.array([n_pre]), indptr, post)
     assert sorted_flag[0] == int(sort)
+    split = KT.row_splits(zero, zero, np.array([n_pre]), indptr, post, sorted_flag, bounds)
+    assert split.shape == (indptr.size, n_threads - 1) and split.dtype == np.int32
+    if sort:  # each sorted row cut where its targets cross each block boundary
+        for g in range(n_pre):
+            row = post[indptr[g]:indptr[g + 1]]
+            assert split[g].tolist() == [int(np.sum(row < b)) for b in bounds[1:-1]]
+    else:
+        assert not split.any()
+    ref = np.zeros_like(expected)
+    KT.deliver_reference(spikes, *proj.values(), indptr, post, w, d, ref, slot, bounds, split, sorted_flag)
+    np.testing.assert_array_equal(ref, expected)
+    buf = np.zeros_like(expected)
     n = n_post
     KT._blocks(False, True, slot, slot, spikes, spikes.size, bounds, np.zeros((0, 3), np.int64),
                np.zeros(n_threads + 1, np.int64), np.zeros(n, np.int64), np.zeros(n_threads, np.int64),
                selector([0]), np.zeros((1, 30)), np.zeros((1, 3), np.int64), np.zeros(n, np.int64), np.zeros(n),
                np.zeros(n),
                np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, np.int32), np.zeros(n, np.uint8), np.zeros(n),
-               *proj.values(), sorted_flag, indptr, post, w, d, buf)
+               *proj.values(), sorted_flag, split, indptr, post, w, d, buf)
     np.testing.assert_array_equal(buf, expected)
+
+
+def test_row_splits_rows_in_chunks_and_checked(monkeypatch):
+    # rows counted a few at a time give the same table; an unsorted row flagged as sorted is refused
+    rng = np.random.default_rng(11)
+    indptr, post, _, _ = _network(rng, n_pre=50, n_post=3000, per_row=40)
+    indptr = np.concatenate([[0, 0], indptr]).astype(np.int64)  # two empty rows first
+    n_pre = np.array([indptr.size - 1])
+    zero = np.zeros(1, dtype=np.int64)
+    bounds = KT.block_bounds(np.array([[0, 3000, 0]]), 3000, 3)
+    whole = KT.row_splits(zero, zero, n_pre, indptr, post, np.ones(1, np.int64), bounds)
+    assert whole[:2].tolist() == [[0, 0], [0, 0]]
+    assert whole[n_pre[0] - 1].tolist() == [np.sum(post[-40:] < b) for b in bounds[1:-1]]
+    monkeypatch.setattr(thread_layout, "ROW_CHUNK", 100)
+    np.testing.assert_array_equal(KT.row_splits(zero, zero, n_pre, indptr, post, np.ones(1, np.int64), bounds), whole)
+    assert KT.row_splits(zero, zero, n_pre, indptr, post, np.zeros(1, np.int64), bounds).sum() == 0
+    assert KT.row_splits(zero, zero, n_pre, indptr, post, np.ones(1, np.int64), bounds[[0, -1]]).shape == (53, 0)
+    bad = post.copy()
+    bad[40:80] = bad[40:80][::-1]  # row 1 descending
+    with pytest.raises(ValueError, match="row_splits: projection 0, row 3"):
+        KT.row_splits(zero, zero, n_pre, indptr, bad, np.ones(1, np.int64), bounds)

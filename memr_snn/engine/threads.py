@@ -11,8 +11,9 @@ plasticity, no crossbars: the parallel-region loop ran the benchmark networks at
 speed, docs/benchmarks.md "Two threads"), with at least :data:`AUTO_MIN_PER_THREAD` integrated neurons
 per thread (below that the per-step meeting of the threads costs more than the split saves), on at most
 the CPUs this process may run on (``os.sched_getaffinity``, at most ``NUMBA_NUM_THREADS``) and the CPUs
-left idle by other processes (:func:`idle_cpus`; on a machine loaded by other work two threads ran slower
-than one).  ``MEMR_SNN_THREADS=<T>`` in the environment replaces the automatic count (``1``: always one
+left idle by other processes (:func:`idle_cpus`, from ``/proc/stat`` since the previous reading or since
+memr_snn was imported, less this process's own CPU time; on a machine loaded by other work two threads ran
+slower than one).  ``MEMR_SNN_THREADS=<T>`` in the environment replaces the automatic count (``1``: always one
 thread; ``auto``: the rule above); ``Network(threads=1)`` and ``memr-snn run --threads 1`` force one thread
 for one network.
 
@@ -44,8 +45,8 @@ AUTO_MIN_PER_THREAD = 16000
 ENV = "MEMR_SNN_THREADS"
 #: an idle-CPU reading older than this many seconds is renewed at the next run (:func:`idle_cpus`)
 _IDLE_EVERY_S = 0.2
-#: the last reading of :func:`idle_cpus`: ``(wall [s], process CPU [s], /proc/stat idle and total jiffies, idle CPUs)``
-_IDLE: dict = {}
+#: the shortest interval :func:`idle_cpus` measures over (10 ms jiffies: a few per CPU)
+_IDLE_MIN_S = 0.05
 
 
 def _proc_stat() -> tuple[int, int]:
@@ -55,35 +56,50 @@ def _proc_stat() -> tuple[int, int]:
     return fields[3] + fields[4], sum(fields[:8])
 
 
-def idle_cpus(cpus: int) -> float:
-    """About how many of the machine's CPUs other processes leave idle (at most ``cpus``, this process's).
-
-    On Linux from ``/proc/stat`` since the previous reading, less this process's own CPU time over that
-    interval (so a run of this process on two threads does not count as load against the next one); the
-    reading is renewed when it is older than 0.2 s, else reused.  The first reading in a process takes the
-    1-minute load average instead (no waiting: ``cpus`` minus the load, where this process has not run
-    long).  Without either: ``cpus``."""
-    now = time.monotonic()
-    last = _IDLE.get("reading")
-    if last is not None and now - last[0] < _IDLE_EVERY_S:
-        return min(last[4], cpus)
-    own = time.process_time()
+def _reading(idle: float | None) -> tuple:
+    """``(wall [s], this process's CPU [s], idle jiffies, total jiffies, idle CPUs)`` now (jiffies None without
+    ``/proc/stat``)."""
     try:
-        jiff_idle, jiff_total = _proc_stat()
+        jiffies = _proc_stat()
     except (OSError, ValueError, IndexError):
-        jiff_idle = jiff_total = None
+        jiffies = (None, None)
+    return (time.monotonic(), time.process_time(), *jiffies, idle)
+
+
+#: the last reading of :func:`idle_cpus`; the first is taken when this module is imported (with memr_snn)
+_IDLE: dict = {"reading": _reading(None)}
+
+
+def idle_cpus(cpus: int) -> float:
+    """About how many CPUs other processes leave idle (at most ``cpus``, this process's).
+
+    On Linux from ``/proc/stat`` since the previous reading (the first: when memr_snn was imported), less this
+    process's own CPU time over that interval, so neither building the network nor a previous run on two
+    threads counts as load.  A reading younger than 0.2 s is reused; an interval shorter than 50 ms is first
+    waited out.  Without ``/proc/stat``: ``cpus`` minus the 1-minute load average."""
+    last = _IDLE["reading"]
+    age = time.monotonic() - last[0]
+    if last[4] is not None and age < _IDLE_EVERY_S:
+        return min(last[4], cpus)
     n_cpu = os.cpu_count() or 1
-    if last is not None and jiff_total is not None and last[3] is not None and jiff_total > last[3]:
-        busy_frac = 1.0 - (jiff_idle - last[2]) / (jiff_total - last[3])  # all CPUs, this process included
-        others = busy_frac * n_cpu - (own - last[1]) / (now - last[0])
-        idle = n_cpu - max(others, 0.0)
-    else:
+    if last[3] is None:
         try:
             idle = n_cpu - os.getloadavg()[0]
         except (AttributeError, OSError):  # pragma: no cover - no load average on this system
             idle = float(n_cpu)
+        now = _reading(None)
+    else:
+        if age < _IDLE_MIN_S:
+            time.sleep(_IDLE_MIN_S - age)
+        now = _reading(None)
+        if now[3] is None or now[3] <= last[3]:  # no jiffy counted in between: keep the last estimate
+            idle = float(cpus) if last[4] is None else last[4]
+        else:
+            busy_frac = 1.0 - (now[2] - last[2]) / (now[3] - last[3])  # all CPUs, this process included
+            others = busy_frac * n_cpu - (now[1] - last[1]) / max(now[0] - last[0], 1e-9)
+            idle = n_cpu - max(others, 0.0)
     idle = float(min(max(idle, 0.0), cpus))
-    _IDLE["reading"] = (now, own, jiff_idle, jiff_total, idle)
+    _IDLE["reading"] = (*now[:4], idle)
     return idle
 
 

@@ -233,25 +233,39 @@ def test_auto_threads_rule(monkeypatch):
 
 
 def test_idle_cpus_reading(monkeypatch):
-    """/proc/stat since the last reading, less this process's own CPU time; reused within 0.2 s."""
-    monkeypatch.setattr(ET, "_IDLE", {})
-    readings = iter([(0, 0), (300, 400)])  # jiffies idle, total: 2 CPUs, 1/4 busy over the interval
-    monkeypatch.setattr(ET, "_proc_stat", lambda: next(readings))
+    """/proc/stat since the last reading (the first: at import), less this process's own CPU time; a reading
+    younger than 0.2 s is reused; without /proc/stat the load average."""
     monkeypatch.setattr(ET.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(ET.os, "getloadavg", lambda: (1.5, 1.0, 1.0))
-    clock = iter([10.0, 10.1, 11.0])
-    monkeypatch.setattr(ET.time, "monotonic", lambda: next(clock))
-    monkeypatch.setattr(ET.time, "process_time", lambda: 5.0)  # this process used no CPU in between
-    assert ET.idle_cpus(2) == pytest.approx(0.5)  # first reading: the load average
-    assert ET.idle_cpus(2) == pytest.approx(0.5)  # 0.1 s later: reused
-    assert ET.idle_cpus(2) == pytest.approx(1.5)  # 2 CPUs, 0.5 busy with other work
-    monkeypatch.setattr(ET, "_IDLE", {"reading": (0.0, 0.0, 0, 0, 2.0)})
-    monkeypatch.setattr(ET, "_proc_stat", lambda: (0, 400))  # all busy over 1 s, 1.5 s of it this process's
-    monkeypatch.setattr(ET.time, "monotonic", lambda: 1.0)
-    monkeypatch.setattr(ET.time, "process_time", lambda: 1.5)
+    wall, cpu, stat = [10.0], [5.0], [(0, 0)]
+    monkeypatch.setattr(ET.time, "monotonic", lambda: wall[0])
+    monkeypatch.setattr(ET.time, "process_time", lambda: cpu[0])
+    monkeypatch.setattr(ET, "_proc_stat", lambda: stat[0])
+    monkeypatch.setattr(ET, "_IDLE", {"reading": ET._reading(None)})
+    wall[0], stat[0] = 11.0, (150, 200)  # 1 s, 2 CPUs: a quarter busy, none of it this process's
     assert ET.idle_cpus(2) == pytest.approx(1.5)
-    monkeypatch.setattr(ET, "_IDLE", {"reading": (0.0, 0.0, 0, 0, 2.0)})
+    wall[0], stat[0] = 11.1, (150, 220)  # 0.1 s later: reused
+    assert ET.idle_cpus(2) == pytest.approx(1.5)
+    wall[0], cpu[0], stat[0] = 12.0, 6.5, (150, 400)  # all busy, 1.5 CPU-seconds of it this process's
+    assert ET.idle_cpus(2) == pytest.approx(1.5)
+    wall[0], stat[0] = 13.0, (250, 600)
     assert ET.idle_cpus(1) == pytest.approx(1.0)  # at most this process's CPUs
+    wall[0] = 14.0  # no jiffy counted in between: the last estimate
+    assert ET.idle_cpus(2) == pytest.approx(1.0)
+    slept = []
+    monkeypatch.setattr(ET.time, "sleep", slept.append)
+    monkeypatch.setattr(ET, "_IDLE", {"reading": (14.0, 6.5, 250, 600, None)})
+    wall[0], stat[0] = 14.01, (350, 800)  # 10 ms after the last reading: waits until 50 ms have passed
+    ET.idle_cpus(2)
+    assert slept == [pytest.approx(0.04)]
+
+    def no_stat():
+        raise OSError("no /proc/stat")
+
+    monkeypatch.setattr(ET, "_proc_stat", no_stat)
+    monkeypatch.setattr(ET.os, "getloadavg", lambda: (1.5, 1.0, 1.0))
+    monkeypatch.setattr(ET, "_IDLE", {"reading": ET._reading(None)})
+    wall[0] = 20.0
+    assert ET.idle_cpus(2) == pytest.approx(0.5)
 
 
 def test_small_network_default_stays_on_one_thread():

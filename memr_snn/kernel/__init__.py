@@ -23,6 +23,9 @@ calls per range and row, which cost more than the work at a few thousand neurons
 CUBA step at 4000 neurons).  They are compiled with numba's ``_nrt=False``: no reference counting at all.
 That is safe for a function that allocates nothing and returns no array (its caller holds the references;
 numba refuses to compile an allocation without its runtime), which is what these kernels are: keep them so.
+numba compiles the functions such a kernel calls without reference counting as well, so it must call
+nothing that allocates (``run_chunk`` and ``phase_push`` reach the plasticity storages, which do: they stay
+reference-counted).
 """
 
 import hashlib

@@ -12,7 +12,7 @@ from ..kernel import records as R
 from ..kernel.layout import I_TYPE
 from ..kernel.models import selector
 
-__all__ = ["neurons", "run_records"]
+__all__ = ["neurons", "run_records", "refresh_uniform"]
 
 
 def neurons(sim) -> R.Neurons:
@@ -33,7 +33,7 @@ def run_records(sim, pop_counts, mon_out, mon_ooff, mon_nsamp) -> tuple:
                       sim.sq_steps, sim.sq_gids)
     synapses = R.Synapses(sim.pop_of, sim.pop_out_ptr, sim.pop_out_proj, sim.proj_pre_lo, sim.proj_ipo, sim.proj_so,
                           sim.proj_rec, sim.proj_delay, sim.proj_doff, sim.syn_indptr, sim.syn_post, sim.syn_w,
-                          sim.syn_delay)
+                          sim.syn_delay, sim.proj_wu, sim.proj_wc)
     crossbars = plastic = None
     if sim._crossbars:
         crossbars = R.Crossbars(sim.proj_xb, sim.xf, sim.xi, sim.xg, sim.xnu, sim.xtp, sim.xrtp, sim.xtf, sim.xrft,
@@ -48,3 +48,26 @@ def run_records(sim, pop_counts, mon_out, mon_ooff, mon_nsamp) -> tuple:
                       sim.mon_eptr, sim.mon_gid, sim.mon_var, mon_out, mon_ooff, mon_nsamp)
     scratch = R.Scratch(sim.spikes, sim.fired, sim.scratch, np.ones(sim.dense_ranges.shape[0], dtype=np.uint8))
     return neurons(sim), inputs, synapses, crossbars, plastic, ring, record, scratch
+
+
+def refresh_uniform(sim, projections=None) -> None:
+    """Set ``sim.proj_wu[k]`` / ``sim.proj_wc[k]`` for the projections ``k`` (all if None): 1 and the weight where
+    projection ``k`` has float weights (no crossbar) and no plasticity and all its weights are equal bit for bit,
+    else 0 and 0.0.
+
+    The dense push then adds the constant instead of reading every synapse's weight
+    (:mod:`memr_snn.kernel.push`; the same additions, so the same results).  The engine calls it when it builds
+    the synapses and whenever weights are assigned (``Simulator.set_weights``): the only writers of ``syn_w``
+    apart from the plasticity kernels, whose projections are never uniform.
+    """
+    n_proj = sim.proj_so.shape[0]
+    if getattr(sim, "proj_wu", None) is None or sim.proj_wu.shape[0] != n_proj:
+        sim.proj_wu = np.zeros(n_proj, dtype=np.uint8)
+        sim.proj_wc = np.zeros(n_proj)
+    ends = np.append(sim.proj_so[1:], sim.syn_w.shape[0])
+    for k in range(n_proj) if projections is None else projections:
+        w = sim.syn_w[sim.proj_so[k]:ends[k]]
+        bits = w.view(np.dtype(f"u{w.dtype.itemsize}"))
+        uniform = w.size > 0 and sim.proj_xb[k] < 0 and sim.proj_pl[k] < 0 and bool(np.all(bits == bits[0]))
+        sim.proj_wu[k] = 1 if uniform else 0
+        sim.proj_wc[k] = float(w[0]) if uniform else 0.0

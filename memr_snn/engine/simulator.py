@@ -59,8 +59,7 @@ class Simulator:
         self.net = net
         self.dt = net.dt
         self.step = 0
-        pops = net.populations
-        self.pops = pops
+        self.pops = pops = net.populations
         self.pop_lo = np.concatenate([[0], np.cumsum([p.n for p in pops], dtype=np.int64)]).astype(np.int64)
         self.n_total = n = int(self.pop_lo[-1])
         check_model_arrays(net)
@@ -69,7 +68,7 @@ class Simulator:
         self._build_synapses()
         self._build_buffers()
         self.spikes = np.zeros(max(n, 1), dtype=np.int64)
-        self.fired = np.zeros(max(n, 1), dtype=np.uint8)
+        self.fired = np.zeros(-(-max(n, 1) // 8) * 8, dtype=np.uint8)  # whole 64-bit words (loop._collect)
         self.scratch = np.zeros(max(n, 1))
         self.mode = None  # "dense" or "event", chosen per run
         self.rebuild_recording()
@@ -234,6 +233,7 @@ class Simulator:
         self.max_delay = max([pr.max_delay for pr in projs], default=1)
         self._build_crossbars()
         self._build_plasticity()
+        records.refresh_uniform(self)  # projections whose weights are all equal (the dense push adds a constant)
 
     def _build_plasticity(self):
         """Tables of the plastic projections: rule rows, trace offsets, column (CSC) indices, eligibilities."""
@@ -547,8 +547,7 @@ class Simulator:
 
     def weights(self, proj) -> np.ndarray:
         """The simulated weights of ``proj`` (CSR order): a writable view into the engine's storage."""
-        k = self._proj_index(proj)
-        so = int(self.proj_so[k])
+        so = int(self.proj_so[self._proj_index(proj)])
         return self.syn_w[so:so + proj.n_synapses]
 
     def set_weights(self, proj, values: np.ndarray) -> None:
@@ -557,6 +556,7 @@ class Simulator:
         if proj.crossbar is not None:  # validate and map before anything changes
             proj.crossbar.program(values)
         view[...] = values
+        records.refresh_uniform(self, [self._proj_index(proj)])
 
     def set_reward(self, proj, reward: float) -> None:
         """Set the reward signal of the plastic projection ``proj`` (a rule with a reward input)."""

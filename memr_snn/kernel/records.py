@@ -32,10 +32,11 @@ Inputs = namedtuple("Inputs", [
     "pq_dirty", "sq_lo", "sq_hi", "sq_cursor", "sq_steps", "sq_gids",
 ])
 
-#: synapses: outgoing projections per population, per-projection offsets, global CSR arrays
+#: synapses: outgoing projections per population, per-projection offsets, global CSR arrays; ``proj_wu[pr]`` (uint8)
+#: is 1 where projection ``pr`` has float weights that are all ``proj_wc[pr]`` (bit for bit) and no plasticity
 Synapses = namedtuple("Synapses", [
     "pop_of", "pop_out_ptr", "pop_out_proj", "proj_pre_lo", "proj_ipo", "proj_so", "proj_rec", "proj_delay",
-    "proj_doff", "syn_indptr", "syn_post", "syn_w", "syn_delay",
+    "proj_doff", "syn_indptr", "syn_post", "syn_w", "syn_delay", "proj_wu", "proj_wc",
 ])
 
 #: crossbar storage (``proj_xb[pr]`` = crossbar index or -1; :mod:`memr_snn.kernel.crossbar`; None without), its read

@@ -178,7 +178,7 @@ def cond_step_one(gc, g, j, v, ge, gi, a, ib, ref):
     v[j], ge[j], gi[j], a[j], ref[j] = cond_step_scalar(gc, g, v[j], ge[j], gi[j], a[j], ib[j], ref[j])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)  # no reference counting: see kernel/__init__.py
 def cond_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref, fired, ref_steps, scratch, be, bi):
     """:func:`cond_step_one` plus threshold and reset for neurons ``lo..hi-1`` of group ``g``.
 
@@ -259,7 +259,7 @@ def euler_step_scalar(gc, g, v, ge, gi, a, ib, ref):
     return v, ge * gc[g, C_PE], gi * gc[g, C_PI], a * gc[g, C_PA], np.int64(ref)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)  # no reference counting: see kernel/__init__.py
 def euler_step_range(gc, g, lo, hi, v, ge, gi, a, ib, ref, fired, ref_steps, be, bi):
     """:func:`euler_step_scalar` plus threshold and reset for neurons ``lo..hi-1`` of group ``g``, delivery of
     ``be``/``bi`` fused (the contract of :func:`cond_step_range`); one vectorised pass, the same arithmetic."""

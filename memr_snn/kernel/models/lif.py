@@ -163,7 +163,7 @@ def lif_step_one(gc, g, j, v, se, si, a, ib, ref):
     v[j], se[j], si[j], a[j], ref[j] = lif_step_scalar(gc, g, v[j], se[j], si[j], a[j], ib[j], ref[j])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)  # no reference counting: see kernel/__init__.py
 def lif_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, ref_steps, a_jump, be, bi):
     """:func:`lif_step_one` plus threshold and reset for neurons ``lo..hi-1`` of group ``g``.
 

@@ -133,7 +133,7 @@ def tsm_step_one(gc, g, j, v, se, si, a, ib, ref, ref_steps):
     return on
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)  # no reference counting: see kernel/__init__.py
 def tsm_step_range(gc, g, lo, hi, v, se, si, a, ib, ref, fired, ref_steps, be, bi):
     """:func:`tsm_step_one` for neurons ``lo..hi-1`` of group ``g``, delivery of ``be``/``bi`` fused.
 

@@ -1,0 +1,96 @@
+"""Dense-mode delivery of a step's spikes along float-weight synapses: the push phase of every benchmark network.
+
+:func:`memr_snn.kernel.loop.phase_push` hands a step to :func:`push_float_dense` when the network has no
+crossbars and no plasticity and the step is dense; every other case (event mode's touched lists, crossbar
+reads, presynaptic plasticity events) stays in ``phase_push``.  Each ring-buffer entry receives the same
+additions in the same order as there (spikes ascending, projections in ``pop_out_proj`` order, synapses in
+row order), so the results are the same bit for bit.
+
+What makes it cheaper than the general path (measured on CUBA/COBA, docs/engine.md):
+
+* **no reference counting** (``_nrt=False``): it allocates nothing, and numba otherwise takes and drops a
+  reference (two atomic operations) for every row view and array argument, several per spike and row;
+* **no views, unsigned indices**: rows are walked by index; targets are read as ``uint32`` and synapse
+  indices as ``uint64``, so numba emits no wraparound test for negative indices in the scatter loop;
+* **uniform weights** (``proj_wu[pr] == 1``): a projection whose weights are all the same float
+  (bit for bit; kept up to date by the engine, :func:`memr_snn.engine.records.refresh_uniform`) adds its
+  constant ``proj_wc[pr]`` and does not read ``syn_w``: a row then costs 4 bytes per synapse instead of 12,
+  which is what the push waits for once the rows no longer fit the caches;
+* the rows of the whole step are prefetched before the first is pushed (targets, and the weights of
+  non-uniform projections), so their cache misses overlap.
+"""
+
+import numpy as np
+from numba import njit
+
+from .crossbar import prefetch
+
+__all__ = ["push_float_dense", "prefetch_push_rows"]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def prefetch_push_rows(spikes, nspk, syn):
+    """Prefetch the rows :func:`push_float_dense` will read for the step's spikes: one ``llvm.prefetch`` per
+    64-byte line of targets (16 int32) and, for projections with non-uniform weights, of weights (8 float64)."""
+    pop_of, pop_out_ptr, pop_out_proj = syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj
+    syn_indptr, syn_post, syn_w, proj_wu = syn.syn_indptr, syn.syn_post, syn.syn_w, syn.proj_wu
+    for q in range(nspk):
+        g = spikes[q]
+        pop = pop_of[g]
+        for e in range(pop_out_ptr[pop], pop_out_ptr[pop + 1]):
+            pr = pop_out_proj[e]
+            row = syn.proj_ipo[pr] + g - syn.proj_pre_lo[pr]
+            so = syn.proj_so[pr]
+            lo_k = so + syn_indptr[row]
+            hi_k = so + syn_indptr[row + 1]
+            for k in range(lo_k, hi_k, 16):
+                prefetch(syn_post, k)
+            if proj_wu[pr] == 0:
+                for k in range(lo_k, hi_k, 8):
+                    prefetch(syn_w, k)
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def push_float_dense(slot, spikes, nspk, syn, buf):
+    """Push the step's ``nspk`` spikes (``spikes``, ascending) along their float-weight rows into the ring buffer
+    ``buf[slot', receptor, neuron]`` at ``slot' = slot + delay`` (mod the slot count); dense mode, no touched lists.
+
+    Same additions, in the same order, as :func:`memr_snn.kernel.loop.phase_push` (module docstring).
+    """
+    n_slots = buf.shape[0]
+    pop_of, pop_out_ptr, pop_out_proj = syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj
+    proj_pre_lo, proj_ipo, proj_so, proj_rec = syn.proj_pre_lo, syn.proj_ipo, syn.proj_so, syn.proj_rec
+    proj_delay, proj_doff, proj_wu, proj_wc = syn.proj_delay, syn.proj_doff, syn.proj_wu, syn.proj_wc
+    syn_indptr, syn_post, syn_w, syn_delay = syn.syn_indptr, syn.syn_post, syn.syn_w, syn.syn_delay
+    prefetch_push_rows(spikes, nspk, syn)
+    for q in range(nspk):
+        g = spikes[q]
+        pop = pop_of[g]
+        for e in range(pop_out_ptr[pop], pop_out_ptr[pop + 1]):
+            pr = pop_out_proj[e]
+            row = proj_ipo[pr] + g - proj_pre_lo[pr]
+            so = proj_so[pr]
+            lo_k = so + syn_indptr[row]
+            hi_k = so + syn_indptr[row + 1]
+            rec = proj_rec[pr]
+            doff = proj_doff[pr]
+            if doff < 0:  # uniform delay: one ring-buffer row for the whole row of synapses
+                sl = slot + proj_delay[pr]
+                if sl >= n_slots:
+                    sl -= n_slots
+                brow = buf[sl, rec]
+                if proj_wu[pr] != 0:
+                    w = proj_wc[pr]
+                    for k in range(lo_k, hi_k):
+                        brow[np.uint32(syn_post[np.uint64(k)])] += w
+                else:
+                    for k in range(lo_k, hi_k):
+                        ku = np.uint64(k)
+                        brow[np.uint32(syn_post[ku])] += syn_w[ku]
+            else:  # a delay per synapse (delays < n_slots: one subtraction wraps)
+                d0 = doff - so  # synapse k's delay: syn_delay[doff + (k - so)]
+                for k in range(lo_k, hi_k):
+                    sl = slot + syn_delay[d0 + k]
+                    if sl >= n_slots:
+                        sl -= n_slots
+                    buf[sl, rec, syn_post[k]] += syn_w[k]

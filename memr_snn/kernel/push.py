@@ -25,7 +25,39 @@ from numba import njit
 
 from .crossbar import prefetch
 
-__all__ = ["push_float_dense", "prefetch_push_rows"]
+__all__ = ["push_float_dense", "prefetch_push_rows", "push_row", "push_row_delays"]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def push_row(brow, syn_post, syn_w, lo, hi, wu, wc):
+    """Add synapses ``[lo, hi)`` of a row with one delay to the ring-buffer row ``brow`` (one slot, one receptor):
+    ``brow[syn_post[k]] += syn_w[k]`` in synapse order, or ``+= wc`` if ``wu`` (uniform weights: every
+    ``syn_w[k] == wc``, bit for bit, so the sums are the same).  Unsigned indices: no wraparound tests.
+    The inner loop of :func:`push_float_dense` and of the threads' block push
+    (:func:`memr_snn.kernel.threads._deliver_block`)."""
+    if wu != 0:
+        for k in range(lo, hi):
+            brow[np.uint32(syn_post[np.uint64(k)])] += wc
+    else:
+        for k in range(lo, hi):
+            ku = np.uint64(k)
+            brow[np.uint32(syn_post[ku])] += syn_w[ku]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def push_row_delays(buf, rec, slot, syn_post, syn_w, syn_delay, d0, lo, hi, wu, wc):
+    """:func:`push_row` for a row with a delay per synapse: synapse ``k`` adds to ``buf[slot + syn_delay[d0 + k]
+    (mod the slot count), rec, syn_post[k]]`` (delays below the slot count: one subtraction wraps)."""
+    n_slots = buf.shape[0]
+    for k in range(lo, hi):
+        ku = np.uint64(k)
+        sl = slot + syn_delay[np.uint64(d0 + k)]
+        if sl >= n_slots:
+            sl -= n_slots
+        if wu != 0:
+            buf[sl, rec, np.uint32(syn_post[ku])] += wc
+        else:
+            buf[sl, rec, np.uint32(syn_post[ku])] += syn_w[ku]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -78,19 +110,7 @@ def push_float_dense(slot, spikes, nspk, syn, buf):
                 sl = slot + proj_delay[pr]
                 if sl >= n_slots:
                     sl -= n_slots
-                brow = buf[sl, rec]
-                if proj_wu[pr] != 0:
-                    w = proj_wc[pr]
-                    for k in range(lo_k, hi_k):
-                        brow[np.uint32(syn_post[np.uint64(k)])] += w
-                else:
-                    for k in range(lo_k, hi_k):
-                        ku = np.uint64(k)
-                        brow[np.uint32(syn_post[ku])] += syn_w[ku]
+                push_row(buf[sl, rec], syn_post, syn_w, lo_k, hi_k, proj_wu[pr], proj_wc[pr])
             else:  # a delay per synapse (delays < n_slots: one subtraction wraps)
-                d0 = doff - so  # synapse k's delay: syn_delay[doff + (k - so)]
-                for k in range(lo_k, hi_k):
-                    sl = slot + syn_delay[d0 + k]
-                    if sl >= n_slots:
-                        sl -= n_slots
-                    buf[sl, rec, syn_post[k]] += syn_w[k]
+                push_row_delays(buf, rec, slot, syn_post, syn_w, syn_delay, doff - so, lo_k, hi_k, proj_wu[pr],
+                                proj_wc[pr])

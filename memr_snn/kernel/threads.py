@@ -60,6 +60,7 @@ from .loop import (
     phase_step_idle,
 )
 from .models import step_fire_one
+from .push import push_row, push_row_delays
 from .sync import SPIN_TICKS, SYNC_STRIDE, barrier, cycles
 from .thread_layout import (
     BLOCK_ALIGN,
@@ -94,10 +95,11 @@ def _row_part(k, split, row, lo_k, hi_k):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _prefetch_block_rows(k, split, spikes, nspk, proj_sorted, syn):
-    """:func:`memr_snn.kernel.loop._prefetch_rows` for thread ``k``: only its own part of each sorted row (the
-    whole row of an unsorted projection), one prefetch per 64-byte line of targets and of weights."""
+    """:func:`memr_snn.kernel.push.prefetch_push_rows` for thread ``k``: only its own part of each sorted row (the
+    whole row of an unsorted projection), one prefetch per 64-byte line of targets and, for projections with
+    non-uniform weights, of weights."""
     pop_of, pop_out_ptr, pop_out_proj = syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj
-    syn_indptr, syn_post, syn_w = syn.syn_indptr, syn.syn_post, syn.syn_w
+    syn_indptr, syn_post, syn_w, proj_wu = syn.syn_indptr, syn.syn_post, syn.syn_w, syn.proj_wu
     for q in range(nspk):
         g = spikes[q]
         pop = pop_of[g]
@@ -113,20 +115,25 @@ def _prefetch_block_rows(k, split, spikes, nspk, proj_sorted, syn):
                 for kk in range(lo_k, hi_k, 16):
                     prefetch(syn_post, kk)
                 prefetch(syn_post, hi_k - 1)
-                for kk in range(lo_k, hi_k, 8):
-                    prefetch(syn_w, kk)
-                prefetch(syn_w, hi_k - 1)
+                if proj_wu[pr] == 0:
+                    for kk in range(lo_k, hi_k, 8):
+                        prefetch(syn_w, kk)
+                    prefetch(syn_w, hi_k - 1)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _deliver_block(b0, b1, k, split, spikes, nspk, slot, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo,
-                   proj_so, proj_rec, proj_delay, proj_doff, proj_sorted, syn_indptr, syn_post, syn_w, syn_delay, buf):
+                   proj_so, proj_rec, proj_delay, proj_doff, proj_wu, proj_wc, proj_sorted, syn_indptr, syn_post,
+                   syn_w, syn_delay, buf):
     """Push ``spikes[:nspk]`` of the step of ring slot ``slot`` (float weights), only the synapses whose
     target is in block ``k`` = ``[b0, b1)``, in the single thread's spike, projection and synapse order.
 
     A projection whose rows list their targets in ascending order (``proj_sorted``; every projection
     ``Network.add`` generates) takes the block's part of a row from ``split``
-    (:func:`memr_snn.kernel.thread_layout.row_splits`); the others test every target."""
+    (:func:`memr_snn.kernel.thread_layout.row_splits`) and pushes it with the single thread's row loops
+    (:func:`memr_snn.kernel.push.push_row`, :func:`memr_snn.kernel.push.push_row_delays`: a projection with
+    uniform weights, ``proj_wu``, adds its constant ``proj_wc`` and reads no weights); the others test every
+    target."""
     n_slots = buf.shape[0]
     for q in range(nspk):
         g = spikes[q]
@@ -139,47 +146,67 @@ def _deliver_block(b0, b1, k, split, spikes, nspk, slot, pop_of, pop_out_ptr, po
             hi_k = so + syn_indptr[row + 1]
             doff = proj_doff[pr]
             rc = proj_rec[pr]
+            wu, wc = proj_wu[pr], proj_wc[pr]
             if proj_sorted[pr] != 0:  # the block's part of the row, from the table
                 lo_k, hi_k = _row_part(k, split, row, lo_k, hi_k)
                 if doff < 0:  # uniform delay: one slot for the row
                     sl = slot + proj_delay[pr]
                     if sl >= n_slots:
                         sl -= n_slots
-                    brow = buf[sl, rc]
-                    for kk in range(lo_k, hi_k):
-                        brow[syn_post[kk]] += syn_w[kk]
+                    push_row(buf[sl, rc], syn_post, syn_w, lo_k, hi_k, wu, wc)
                 else:
-                    d0 = doff - so
-                    for kk in range(lo_k, hi_k):
-                        sl = slot + syn_delay[d0 + kk]
-                        if sl >= n_slots:
-                            sl -= n_slots
-                        buf[sl, rc, syn_post[kk]] += syn_w[kk]
+                    push_row_delays(buf, rc, slot, syn_post, syn_w, syn_delay, doff - so, lo_k, hi_k, wu, wc)
             elif doff < 0:
                 sl = slot + proj_delay[pr]
                 if sl >= n_slots:
                     sl -= n_slots
                 brow = buf[sl, rc]
                 for kk in range(lo_k, hi_k):
-                    post = syn_post[kk]
+                    ku = np.uint64(kk)
+                    post = syn_post[ku]
                     if post >= b0 and post < b1:
-                        brow[post] += syn_w[kk]
+                        brow[np.uint32(post)] += wc if wu != 0 else syn_w[ku]
             else:
                 d0 = doff - so
                 for kk in range(lo_k, hi_k):
-                    post = syn_post[kk]
+                    ku = np.uint64(kk)
+                    post = syn_post[ku]
                     if post >= b0 and post < b1:
-                        sl = slot + syn_delay[d0 + kk]
+                        sl = slot + syn_delay[np.uint64(d0 + kk)]
                         if sl >= n_slots:
                             sl -= n_slots
-                        buf[sl, rc, post] += syn_w[kk]
+                        buf[sl, rc, np.uint32(post)] += wc if wu != 0 else syn_w[ku]
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)  # allocates nothing: no reference counts (kernel/__init__.py)
+def _push_block(k, b0, b1, split, proj_sorted, spikes, nspk, slot, syn, buf):
+    """The block loop's push of a step: prefetch block ``k``'s parts of the rows (:func:`_prefetch_block_rows`),
+    then push them (:func:`_deliver_block`)."""
+    _prefetch_block_rows(k, split, spikes, nspk, proj_sorted, syn)
+    _deliver_block(b0, b1, k, split, spikes, nspk, slot, syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj,
+                   syn.proj_pre_lo, syn.proj_ipo, syn.proj_so, syn.proj_rec, syn.proj_delay, syn.proj_doff,
+                   syn.proj_wu, syn.proj_wc, proj_sorted, syn.syn_indptr, syn.syn_post, syn.syn_w, syn.syn_delay,
+                   buf)
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)  # allocates nothing: no reference counts (kernel/__init__.py)
+def _integrate_block(r0, r1, ranges, range_bias, models, gc, gi, group, v, se, si, a, ib, ref, fired, scratch, be,
+                     bi, out):
+    """The block loop's integration of a step: ranges ``r0:r1`` of ``ranges`` (a thread's cut ranges; those with
+    ``range_bias[r] == 0`` read no bias current) with the due slot ``be``, ``bi`` delivered (fused), their spikes
+    to ``out``; returns their number."""
+    c = np.int64(0)
+    for r in range(r0, r1):
+        c = _integrate_ranges(ranges[r:r + 1], models, gc, gi, group, v, se, si, a,
+                              ib if range_bias[r] != 0 else ib[:0], ref, fired, scratch, be, bi, out, c)
+    return c
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
 def _blocks(integrate, push, push_slot, slot, spikes, nspk, blocks, ranges, ranges_ptr, pspk, pcnt, models, gc, gi,
             group, v, se, si, a, ib, ref, fired, scratch, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo,
-            proj_so, proj_rec, proj_delay, proj_doff, proj_sorted, split, syn_indptr, syn_post, syn_w, syn_delay,
-            buf):
+            proj_so, proj_rec, proj_delay, proj_doff, proj_wu, proj_wc, proj_sorted, split, syn_indptr, syn_post, syn_w,
+            syn_delay, buf):
     """One parallel region, thread ``k`` on block ``k``: first push ``spikes[:nspk]`` (a step's spikes, ring slot
     ``push_slot``) onto the block's targets if ``push``, then, if ``integrate``, integrate the block one step with
     the due slot ``slot`` delivered (fused), its spikes to ``pspk[blocks[k]:]`` and their number to ``pcnt[k]``."""
@@ -187,8 +214,8 @@ def _blocks(integrate, push, push_slot, slot, spikes, nspk, blocks, ranges, rang
         b0, b1 = blocks[k], blocks[k + 1]
         if push:
             _deliver_block(b0, b1, k, split, spikes, nspk, push_slot, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo,
-                           proj_ipo, proj_so, proj_rec, proj_delay, proj_doff, proj_sorted, syn_indptr, syn_post,
-                           syn_w, syn_delay, buf)
+                           proj_ipo, proj_so, proj_rec, proj_delay, proj_doff, proj_wu, proj_wc, proj_sorted,
+                           syn_indptr, syn_post, syn_w, syn_delay, buf)
         if integrate:
             pcnt[k] = _integrate_ranges(ranges[ranges_ptr[k]:ranges_ptr[k + 1]], models, gc, gi, group, v, se, si, a,
                                         ib, ref, fired, scratch, buf[slot, 0], buf[slot, 1], pspk[b0:b1], np.int64(0))
@@ -216,8 +243,8 @@ def _run_blocks(integrate, push, push_slot, slot, spikes, nspk, nrn, syn, ring, 
             thr.pcnt, nrn.models, nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.se, nrn.si, nrn.a, nrn.ib, nrn.ref, scr.fired,
             scr.scratch,
             syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj, syn.proj_pre_lo, syn.proj_ipo, syn.proj_so, syn.proj_rec,
-            syn.proj_delay, syn.proj_doff, thr.proj_sorted, thr.split, syn.syn_indptr, syn.syn_post, syn.syn_w,
-            syn.syn_delay, ring.buf)
+            syn.proj_delay, syn.proj_doff, syn.proj_wu, syn.proj_wc, thr.proj_sorted, thr.split, syn.syn_indptr,
+            syn.syn_post, syn.syn_w, syn.syn_delay, ring.buf)
 
 
 # ------------------------------------------------------------------------------ the threaded phases
@@ -389,12 +416,8 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
             c0 += c2 - c1
         c1 = cycles()
         st[6] += c1 - c0
-        out = bspk[par, b0:b1]                                       # 4. integrate block k
-        c = np.int64(0)
-        for r in range(r0, r1):
-            c = _integrate_ranges(thr.ranges[r:r + 1], nrn.models, gc, gi, group, v, se, si, a,
-                                  ib if thr.range_bias[r] != 0 else ib[:0], ref, scr.fired, scr.scratch,
-                                  buf[slot, 0], buf[slot, 1], out, c)
+        c = _integrate_block(r0, r1, thr.ranges, thr.range_bias, nrn.models, gc, gi, group, v, se, si, a, ib, ref,
+                             scr.fired, scr.scratch, buf[slot, 0], buf[slot, 1], bspk[par, b0:b1])  # 4. block k
         counts[par, k * SYNC_STRIDE] = c
         c2 = cycles()
         gen = barrier(sync, n_thr, gen, st, spin)                   # every block's spikes of t listed
@@ -413,10 +436,7 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
                 lst[n] = bspk[par, o + q]
                 n += 1
         _sort_spikes(lst, n)
-        _prefetch_block_rows(k, thr.split, lst, n, thr.proj_sorted, syn)
-        _deliver_block(b0, b1, k, thr.split, lst, n, slot, syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj,
-                       syn.proj_pre_lo, syn.proj_ipo, syn.proj_so, syn.proj_rec, syn.proj_delay, syn.proj_doff,
-                       thr.proj_sorted, syn.syn_indptr, syn.syn_post, syn.syn_w, syn.syn_delay, buf)
+        _push_block(k, b0, b1, thr.split, thr.proj_sorted, lst, n, slot, syn, buf)
         c4 = cycles()
         for q in range(n):
             if rec_flag[lst[q]]:

@@ -42,13 +42,16 @@ def _network(rng, n_pre=300, n_post=2000, per_row=60, delays=False, sort=True):
     return indptr, post, w, d
 
 
+@pytest.mark.parametrize("uniform", [False, True])
 @pytest.mark.parametrize("delays", [False, True])
 @pytest.mark.parametrize("sort", [True, False])
 @pytest.mark.parametrize("n_threads", [2, 3])
-def test_partitioned_delivery_is_one_sequential_pass(delays, sort, n_threads):
+def test_partitioned_delivery_is_one_sequential_pass(uniform, delays, sort, n_threads):
     rng = np.random.default_rng([5, int(delays), int(sort), n_threads])
     n_post, n_slots, slot = 2000, 5, 3
     indptr, post, w, d = _network(rng, delays=delays, sort=sort)
+    if uniform:  # one weight for the projection: the kernel adds proj_wc and must not read syn_w
+        w = np.full(w.size, 0.1)  # a sum of 0.1s rounds: the order of the additions shows
     n_pre = indptr.size - 1
     spikes = np.sort(rng.choice(n_pre, 120, replace=False)).astype(np.int64)
     # one population of sources (0..n_pre-1) projecting to the targets (offset n_pre), projection 0, receptor 1
@@ -86,7 +89,8 @@ def test_partitioned_delivery_is_one_sequential_pass(delays, sort, n_threads):
                selector([0]), np.zeros((1, 30)), np.zeros((1, 3), np.int64), np.zeros(n, np.int64), np.zeros(n),
                np.zeros(n),
                np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, np.int32), np.zeros(n, np.uint8), np.zeros(n),
-               *proj.values(), sorted_flag, split, indptr, post, w, d, buf)
+               *proj.values(), np.array([int(uniform)], np.uint8), np.array([w[0] if uniform else 0.0]), sorted_flag,
+               split, indptr, post, np.full(w.size, np.nan) if uniform else w, d, buf)
     np.testing.assert_array_equal(buf, expected)
 
 

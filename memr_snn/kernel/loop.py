@@ -48,7 +48,7 @@ from .plasticity import (
     stdp_post_column,
     stdp_pre_row,
 )
-from .push import push_float_dense
+from .push import prefetch_push_rows, push_float_dense
 from .rng import uniform01
 
 __all__ = [
@@ -311,31 +311,6 @@ def _prefetch_spike(g, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo,
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _prefetch_rows(spikes, nspk, syn):
-    """Prefetch the synapse rows (targets and float weights) of every spike of the step, before any is pushed.
-
-    A step's rows lie scattered over the CSR arrays (megabytes at 16 000 neurons), so pushing them one
-    after the other waits for memory at the start of each row; asked for together, their cache lines
-    arrive in parallel.  One prefetch per 64-byte line: 16 targets (int32), 8 weights (float64).
-    """
-    pop_of, pop_out_ptr, pop_out_proj = syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj
-    syn_indptr, syn_post, syn_w = syn.syn_indptr, syn.syn_post, syn.syn_w
-    for q in range(nspk):
-        g = spikes[q]
-        pop = pop_of[g]
-        for e in range(pop_out_ptr[pop], pop_out_ptr[pop + 1]):
-            pr = pop_out_proj[e]
-            row = syn.proj_ipo[pr] + g - syn.proj_pre_lo[pr]
-            so = syn.proj_so[pr]
-            lo_k = so + syn_indptr[row]
-            hi_k = so + syn_indptr[row + 1]
-            for k in range(lo_k, hi_k, 16):
-                prefetch(syn_post, k)
-            for k in range(lo_k, hi_k, 8):
-                prefetch(syn_w, k)
-
-
-@njit(cache=True, error_model="numpy", inline="always")
 def _prefetch_neuron(j, nrn):
     """Prefetch what stepping and idle-testing neuron ``j`` reads (event mode: ``j`` is a scattered index)."""
     prefetch(nrn.v, j)
@@ -577,7 +552,7 @@ def phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr):
     syn_indptr, syn_post, syn_w, syn_delay = syn.syn_indptr, syn.syn_post, syn.syn_w, syn.syn_delay
     buf, pending, touched, tcount = ring.buf, ring.pending, ring.touched, ring.tcount
     if xbr is None:  # float storage only: every row of the step asked for at once (crossbar rows: below)
-        _prefetch_rows(spikes, nspk, syn)
+        prefetch_push_rows(spikes, nspk, syn, True)  # this loop reads every row's weights
     for q in range(nspk):
         g = spikes[q]
         pop = pop_of[g]

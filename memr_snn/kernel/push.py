@@ -25,7 +25,7 @@ from numba import njit
 
 from .crossbar import prefetch
 
-__all__ = ["push_float_dense", "prefetch_push_rows", "push_row", "push_row_delays"]
+__all__ = ["push_float_dense", "prefetch_push_rows", "prefetch_span", "row_span", "push_row", "push_row_delays"]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -61,25 +61,38 @@ def push_row_delays(buf, rec, slot, syn_post, syn_w, syn_delay, d0, lo, hi, wu, 
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def prefetch_push_rows(spikes, nspk, syn):
-    """Prefetch the rows :func:`push_float_dense` will read for the step's spikes: one ``llvm.prefetch`` per
-    64-byte line of targets (16 int32) and, for projections with non-uniform weights, of weights (8 float64)."""
+def row_span(syn, pr, g):
+    """Row of presynaptic neuron ``g`` in projection ``pr`` and its synapses ``[lo, hi)`` in the flat CSR arrays
+    (``syn_post``, ``syn_w``): ``(row, lo, hi)``."""
+    row = syn.proj_ipo[pr] + g - syn.proj_pre_lo[pr]
+    so = syn.proj_so[pr]
+    return row, so + syn.syn_indptr[row], so + syn.syn_indptr[row + 1]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def prefetch_span(syn_post, syn_w, lo, hi, weights):
+    """One ``llvm.prefetch`` per 64-byte line of synapses ``[lo, hi)``: targets (16 int32) and, if ``weights``,
+    weights (8 float64)."""
+    for k in range(lo, hi, 16):
+        prefetch(syn_post, k)
+    if weights:
+        for k in range(lo, hi, 8):
+            prefetch(syn_w, k)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def prefetch_push_rows(spikes, nspk, syn, all_weights):
+    """Prefetch the rows a push will read for the step's spikes, before the first is pushed: targets, and weights
+    (of every projection if ``all_weights``, as :func:`memr_snn.kernel.loop.phase_push`'s general loop reads
+    them; else only of projections with non-uniform weights, the ones :func:`push_float_dense` reads)."""
     pop_of, pop_out_ptr, pop_out_proj = syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj
-    syn_indptr, syn_post, syn_w, proj_wu = syn.syn_indptr, syn.syn_post, syn.syn_w, syn.proj_wu
     for q in range(nspk):
         g = spikes[q]
         pop = pop_of[g]
         for e in range(pop_out_ptr[pop], pop_out_ptr[pop + 1]):
             pr = pop_out_proj[e]
-            row = syn.proj_ipo[pr] + g - syn.proj_pre_lo[pr]
-            so = syn.proj_so[pr]
-            lo_k = so + syn_indptr[row]
-            hi_k = so + syn_indptr[row + 1]
-            for k in range(lo_k, hi_k, 16):
-                prefetch(syn_post, k)
-            if proj_wu[pr] == 0:
-                for k in range(lo_k, hi_k, 8):
-                    prefetch(syn_w, k)
+            _, lo_k, hi_k = row_span(syn, pr, g)
+            prefetch_span(syn.syn_post, syn.syn_w, lo_k, hi_k, all_weights or syn.proj_wu[pr] == 0)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -91,19 +104,17 @@ def push_float_dense(slot, spikes, nspk, syn, buf):
     """
     n_slots = buf.shape[0]
     pop_of, pop_out_ptr, pop_out_proj = syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj
-    proj_pre_lo, proj_ipo, proj_so, proj_rec = syn.proj_pre_lo, syn.proj_ipo, syn.proj_so, syn.proj_rec
+    proj_so, proj_rec = syn.proj_so, syn.proj_rec
     proj_delay, proj_doff, proj_wu, proj_wc = syn.proj_delay, syn.proj_doff, syn.proj_wu, syn.proj_wc
-    syn_indptr, syn_post, syn_w, syn_delay = syn.syn_indptr, syn.syn_post, syn.syn_w, syn.syn_delay
-    prefetch_push_rows(spikes, nspk, syn)
+    syn_post, syn_w, syn_delay = syn.syn_post, syn.syn_w, syn.syn_delay
+    prefetch_push_rows(spikes, nspk, syn, False)
     for q in range(nspk):
         g = spikes[q]
         pop = pop_of[g]
         for e in range(pop_out_ptr[pop], pop_out_ptr[pop + 1]):
             pr = pop_out_proj[e]
-            row = proj_ipo[pr] + g - proj_pre_lo[pr]
+            _, lo_k, hi_k = row_span(syn, pr, g)
             so = proj_so[pr]
-            lo_k = so + syn_indptr[row]
-            hi_k = so + syn_indptr[row + 1]
             rec = proj_rec[pr]
             doff = proj_doff[pr]
             if doff < 0:  # uniform delay: one ring-buffer row for the whole row of synapses

@@ -60,7 +60,7 @@ from .loop import (
     phase_step_idle,
 )
 from .models import step_fire_one
-from .push import push_row, push_row_delays
+from .push import prefetch_span, push_row, push_row_delays, row_span
 from .sync import SPIN_TICKS, SYNC_STRIDE, barrier, cycles
 from .thread_layout import (
     BLOCK_ALIGN,
@@ -99,25 +99,19 @@ def _prefetch_block_rows(k, split, spikes, nspk, proj_sorted, syn):
     whole row of an unsorted projection), one prefetch per 64-byte line of targets and, for projections with
     non-uniform weights, of weights."""
     pop_of, pop_out_ptr, pop_out_proj = syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj
-    syn_indptr, syn_post, syn_w, proj_wu = syn.syn_indptr, syn.syn_post, syn.syn_w, syn.proj_wu
+    syn_post, syn_w, proj_wu = syn.syn_post, syn.syn_w, syn.proj_wu
     for q in range(nspk):
         g = spikes[q]
         pop = pop_of[g]
         for e in range(pop_out_ptr[pop], pop_out_ptr[pop + 1]):
             pr = pop_out_proj[e]
-            row = syn.proj_ipo[pr] + g - syn.proj_pre_lo[pr]
-            so = syn.proj_so[pr]
-            lo_k = so + syn_indptr[row]
-            hi_k = so + syn_indptr[row + 1]
+            row, lo_k, hi_k = row_span(syn, pr, g)
             if proj_sorted[pr] != 0:
                 lo_k, hi_k = _row_part(k, split, row, lo_k, hi_k)
             if lo_k < hi_k:  # every line from the part's first entry to its last (not on a line boundary)
-                for kk in range(lo_k, hi_k, 16):
-                    prefetch(syn_post, kk)
+                prefetch_span(syn_post, syn_w, lo_k, hi_k, proj_wu[pr] == 0)
                 prefetch(syn_post, hi_k - 1)
                 if proj_wu[pr] == 0:
-                    for kk in range(lo_k, hi_k, 8):
-                        prefetch(syn_w, kk)
                     prefetch(syn_w, hi_k - 1)
 
 

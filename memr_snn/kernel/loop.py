@@ -341,15 +341,19 @@ def _prefetch_target(j, nrn, be, bi):
 # numba resolves when it compiles them (dead-branch pruning on the argument's type), so the device
 # and learning kernels are compiled only for networks that use them.  Pruning needs the record to be
 # the phase's own argument, so those phases are compiled as functions of their own (OPTIONAL_INLINE);
-# the others are inlined into run_chunk (PHASE_INLINE).
+# the others are compiled without reference counting (PHASE_NRT: they allocate nothing).  Inlined at the
+# numba IR level into the reference-counted run_chunk, a phase took and dropped a reference to every array of
+# every record it is given, each step (about 1 100 cycles of a 10 000-cycle CUBA step at 4000 neurons).
 
-#: how numba treats the phase functions without optional records: "always" inlines them at the numba IR level
-PHASE_INLINE = "always"
+#: how numba treats the phase functions without optional records: functions of their own, not inlined
+PHASE_INLINE = "never"
+#: ... compiled without reference counting (kernel/__init__.py): they allocate nothing
+PHASE_NRT = False
 #: the phases taking the optional crossbar / plasticity records: separate functions, so that ``is None`` prunes
 OPTIONAL_INLINE = "never"
 
 
-@njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
+@njit(cache=True, error_model="numpy", inline=PHASE_INLINE, _nrt=PHASE_NRT)
 def phase_inputs(t, dt, inp, scr):
     """Step 1: the spike sources' spikes of step ``t`` into ``scr.spikes``; returns their number.
 
@@ -390,7 +394,16 @@ def phase_inputs(t, dt, inp, scr):
     return nspk
 
 
-@njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
+@njit(cache=True, error_model="numpy", inline="always")
+def sampling_due(t, mon_every):
+    """Whether a state monitor (sampling every ``mon_every[m]`` steps) samples at step ``t``."""
+    for m in range(mon_every.shape[0]):
+        if t % mon_every[m] == 0:
+            return True
+    return False
+
+
+@njit(cache=True, error_model="numpy", inline=PHASE_INLINE, _nrt=PHASE_NRT)
 def phase_deliver(t, slot, dense, nrn, ring, rec):
     """Step 2: add the due ring-buffer slot to the synaptic state.
 
@@ -400,11 +413,7 @@ def phase_deliver(t, slot, dense, nrn, ring, rec):
     """
     buf = ring.buf
     if dense:
-        sampling = False
-        for m in range(rec.mon_every.shape[0]):
-            if t % rec.mon_every[m] == 0:
-                sampling = True
-        if sampling:
+        if sampling_due(t, rec.mon_every):
             _deliver_dense(buf[slot, 0], buf[slot, 1], nrn.se, nrn.si)
         return
     se, si, active, act_list, act_n = nrn.se, nrn.si, nrn.active, nrn.act_list, nrn.act_n
@@ -436,7 +445,7 @@ def phase_deliver(t, slot, dense, nrn, ring, rec):
     ring.tcount[slot] = 0
 
 
-@njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
+@njit(cache=True, error_model="numpy", inline=PHASE_INLINE, _nrt=PHASE_NRT)
 def phase_sample(t, nrn, rec):
     """Step 3: the state monitors due at ``t`` sample (state at ``t * dt``, the step's events included)."""
     for m in range(rec.mon_every.shape[0]):
@@ -513,7 +522,7 @@ def heap_sort(x, n):
         _sift_down(x, 0, end)
 
 
-@njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
+@njit(cache=True, error_model="numpy", inline="always")
 def _sort_spikes(spikes, nspk):
     """Sort the step's spikes by global index (they usually already are)."""
     if nspk > 1:
@@ -653,7 +662,7 @@ def phase_plasticity(t, dt, nspk, syn, xbr, pls, scr):
                             pls.ch_syn, pls.ch_row, pls.ch_dw)
 
 
-@njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
+@njit(cache=True, error_model="numpy", inline=PHASE_INLINE, _nrt=PHASE_NRT)
 def phase_record(t, s, nspk, syn, rec, scr):
     """Step 5c: count the step's spikes per population (row ``s`` of ``pop_counts``) and record the monitored ones."""
     spikes, pop_of, rec_flag = scr.spikes, syn.pop_of, rec.rec_flag
@@ -667,7 +676,7 @@ def phase_record(t, s, nspk, syn, rec, scr):
             spk_n[0] += 1
 
 
-@njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
+@njit(cache=True, error_model="numpy", inline=PHASE_INLINE, _nrt=PHASE_NRT)
 def phase_step_idle(t, nspk, nrn, scr):
     """Steps 4 and 6 of event mode in one pass over the active set; returns the new spike count.
 
@@ -711,7 +720,7 @@ def phase_step_idle(t, nspk, nrn, scr):
     return nspk
 
 
-@njit(cache=True, error_model="numpy", inline=PHASE_INLINE)
+@njit(cache=True, error_model="numpy", inline=PHASE_INLINE, _nrt=PHASE_NRT)
 def phase_idle(t, nrn):
     """Step 6 alone, event mode: active neurons that provably cannot fire without new input go idle
     (their state is then valid at the start of ``t + 1``).  :func:`run_chunk` does it inside
@@ -756,14 +765,19 @@ def run_chunk(t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, ring, rec, scr):
             return s
         slot = t % n_slots
         nspk = phase_inputs(t, dt, inp, scr)                                 # 1. inputs
-        phase_deliver(t, slot, dense, nrn, ring, rec)                        # 2. deliver due events
-        phase_sample(t, nrn, rec)                                            # 3. state monitors
+        if not dense or sampling_due(t, rec.mon_every):  # dense: delivery fused into integration, unless sampled
+            phase_deliver(t, slot, dense, nrn, ring, rec)                    # 2. deliver due events
+        if rec.mon_every.shape[0] > 0:
+            phase_sample(t, nrn, rec)                                        # 3. state monitors
         if dense:
             nspk = phase_integrate(slot, dense, nspk, nrn, syn, xbr, ring, scr)  # 4. integrate, threshold, reset
         else:
             nspk = phase_step_idle(t, nspk, nrn, scr)                      # 4. + 6. event mode: also idle out
         _sort_spikes(scr.spikes, nspk)                                       # 5. push (+ presynaptic plasticity)
-        phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr)
+        if xbr is None and pls is None and dense:  # float weights, no plasticity: phase_push's first case, called
+            push_float_dense(slot, scr.spikes, nspk, syn, ring.buf)  # here (a call of phase_push costs ~350 cycles)
+        else:
+            phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr)
         if pls is not None:  # resolved at compile time (pls is an argument): nothing compiled without plasticity
             phase_plasticity(t, dt, nspk, syn, xbr, pls, scr)                # 5b. postsynaptic plasticity
         phase_record(t, s, nspk, syn, rec, scr)                              # 5c. count and record

@@ -1,8 +1,7 @@
 """The engine: flat arrays built from the model, and the chunked run loop.
 
-:class:`Simulator` owns every array the kernels touch.  It is built from a
-:class:`memr_snn.Network` when the network first runs; Python only runs between
-chunks of steps (draining monitors, drawing the progress bar), never per step.
+:class:`Simulator` owns every array the kernels touch.  It is built from a :class:`memr_snn.Network` when
+the network first runs; Python only runs between chunks of steps (draining monitors, the progress bar).
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from ..model.projection import check_weight_range
 from . import compile_ahead, records
 from .checks import check_model_arrays, check_monitor_arrays
 from .coefficients import group_tables, input_tables, plasticity_row
+from .placement import staggered_zeros
 from .threads import ThreadedChunks, threads_for
 
 __all__ = ["Simulator", "VAR_CODES", "STATE_ARRAYS", "check_model_arrays"]
@@ -68,8 +68,8 @@ class Simulator:
         self._build_synapses()
         self._build_buffers()
         self.spikes = np.zeros(max(n, 1), dtype=np.int64)
-        self.fired = np.zeros(-(-max(n, 1) // 8) * 8, dtype=np.uint8)  # whole 64-bit words (loop._collect)
-        self.scratch = np.zeros(max(n, 1))
+        self.fired = staggered_zeros(-(-max(n, 1) // 8) * 8, np.uint8, 6)  # whole 64-bit words (loop._collect)
+        self.scratch = staggered_zeros(max(n, 1), np.float64, 8)
         self.mode = None  # "dense" or "event", chosen per run
         self.rebuild_recording()
 
@@ -89,12 +89,12 @@ class Simulator:
         n = self.n_total
         gcs, gis = [], []
         self.group = np.zeros(n, dtype=np.int64)
-        self.v = np.zeros(n)
-        self.se = np.zeros(n)
-        self.si = np.zeros(n)
-        self.a = np.zeros(n)
-        self.ib = np.zeros(n)
-        self.ref = np.zeros(n, dtype=np.int32)
+        self.v = staggered_zeros(n, np.float64, 0)  # the arrays a dense step streams: apart in the cache (placement)
+        self.se = staggered_zeros(n, np.float64, 1)
+        self.si = staggered_zeros(n, np.float64, 2)
+        self.a = staggered_zeros(n, np.float64, 3)
+        self.ib = staggered_zeros(n, np.float64, 4)
+        self.ref = staggered_zeros(n, np.int32, 5)
         self.last = np.zeros(n, dtype=np.int64)
         self.pop_of = np.zeros(n, dtype=np.int64)
         neuron_ids = []
@@ -392,7 +392,7 @@ class Simulator:
     def _build_buffers(self):
         n_slots = self.max_delay + 1
         n = max(self.n_total, 1)
-        self.buf = np.zeros((n_slots, 2, n))
+        self.buf = staggered_zeros((n_slots, 2, n), np.float64, 7)
         self.touched = np.zeros((n_slots, n), dtype=np.int32)
         self.tcount = np.zeros(n_slots, dtype=np.int64)
         self.pending = np.zeros((n_slots, n), dtype=np.uint8)

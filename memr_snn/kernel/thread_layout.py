@@ -145,10 +145,11 @@ def _check_splits(split, ptr, posts, inner, pr) -> None:
     if inner.size > 1:
         ok[:, 1:] &= np.diff(s, axis=1) >= 0
     for j, b in enumerate(inner):
-        at = start + np.minimum(s[:, j], np.maximum(lens - 1, 0))
+        last = max(posts.size - 1, 0)  # an empty last row starts at posts.size: clip the indices not used there
+        at = np.minimum(start + np.minimum(s[:, j], np.maximum(lens - 1, 0)), last)
         has_before, has_at = s[:, j] > 0, s[:, j] < lens
         if posts.size:
-            ok[:, j] &= ~has_before | (posts[np.maximum(start + s[:, j] - 1, 0)] < b)
+            ok[:, j] &= ~has_before | (posts[np.clip(start + s[:, j] - 1, 0, last)] < b)
             ok[:, j] &= ~has_at | (posts[at] >= b)
     if not ok.all():
         i, j = np.argwhere(~ok)[0]

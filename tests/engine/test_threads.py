@@ -105,6 +105,26 @@ def test_chunk_boundaries_and_spike_record_overflow(monkeypatch, block_loop):
     assert_same(a, b)
 
 
+def test_projection_with_empty_last_row():
+    """A projection whose last presynaptic neuron has no synapse (its CSR row starts at the end of the targets):
+    the threaded tables are built (an IndexError until 2026-12-04) and the run is the single thread's."""
+    from memr_snn.model.connectivity import FromArrays
+
+    def make():
+        net = Network(dt=0.1 * ms, seed=2, engine="dense")
+        inp = net.add(PoissonSource(50, 80.0, name="inp"))
+        pop = net.add(Population(3000, LIFParams(i_bias=300 * pA), name="pop"))
+        rng = np.random.default_rng(0)
+        pre = np.repeat(np.arange(49), 20)  # source 49 connects to nothing
+        net.add(Projection(inp, pop, FromArrays(pre, rng.integers(0, 3000, pre.size)), weights=900 * pA))
+        net.add(SpikeMonitor(pop))
+        return net
+
+    a, b = _pair(make, 0.02)
+    assert a.monitors[0].num_spikes > 0
+    assert_same(a, b)
+
+
 def _busy_network():
     """2000 neurons driven to fire every few steps (biases spread, no refractory period), recurrent inhibition,
     Poisson input: about 10^5 recorded spikes per 2000-step chunk, more than the spike record's 65 536."""

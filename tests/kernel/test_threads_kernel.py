@@ -113,3 +113,24 @@ def test_row_splits_rows_in_chunks_and_checked(monkeypatch):
     bad[40:80] = bad[40:80][::-1]  # row 1 descending
     with pytest.raises(ValueError, match="row_splits: projection 0, row 3"):
         KT.row_splits(zero, zero, n_pre, indptr, bad, np.ones(1, np.int64), bounds)
+
+
+@pytest.mark.parametrize("empty", ["first", "last", "all"])
+def test_row_splits_with_empty_rows(empty):
+    # a projection whose last presynaptic neuron has no synapse: its row starts at the end of the targets
+    # (the check indexed one past them: IndexError when a network with such a projection first ran threaded)
+    rng = np.random.default_rng(3)
+    lens = rng.integers(1, 30, 40)
+    if empty in ("first", "all"):
+        lens[:3] = 0
+    if empty in ("last", "all"):
+        lens[-3:] = 0
+    indptr = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    post = np.concatenate([np.sort(rng.integers(0, 1000, k)) for k in lens]).astype(np.int32)
+    zero = np.zeros(1, dtype=np.int64)
+    for n_threads in (2, 3):
+        bounds = KT.block_bounds(np.array([[0, 1000, 0]]), 1000, n_threads)
+        split = KT.row_splits(zero, zero, np.array([lens.size]), indptr, post, np.ones(1, np.int64), bounds)
+        for g in range(lens.size):
+            row = post[indptr[g]:indptr[g + 1]]
+            assert split[g].tolist() == [int(np.sum(row < b)) for b in bounds[1:-1]]

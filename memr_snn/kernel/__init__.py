@@ -20,7 +20,10 @@ array it receives as an argument or makes as a view, and drops it (an atomic dec
 between the two keeps its pruning from removing them.  The dense step's range kernels, their dispatcher, the
 spike scan, ``loop.phase_integrate`` and the dense push (:mod:`.push`) pass a dozen arrays down three or four
 calls per range and row, which cost more than the work at a few thousand neurons (about 0.8 us of a 4.2 us
-CUBA step at 4000 neurons).  They are compiled with numba's ``_nrt=False``: no reference counting at all.
+CUBA step at 4000 neurons).  They are compiled with numba's ``_nrt=False``: no reference counting at all; so
+are the phases without optional records (``loop.PHASE_NRT``: inputs, delivery, sampling, recording, the event
+mode's step), which inlined into the reference-counted ``run_chunk`` took a reference to every array of their
+records every step.
 That is safe for a function that allocates nothing and returns no array (its caller holds the references;
 numba refuses to compile an allocation without its runtime), which is what these kernels are: keep them so.
 numba compiles the functions such a kernel calls without reference counting as well, so it must call

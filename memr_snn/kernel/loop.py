@@ -48,7 +48,7 @@ from .plasticity import (
     stdp_post_column,
     stdp_pre_row,
 )
-from .push import prefetch_push_rows, push_float_dense
+from .push import prefetch_push_rows, push_float_dense, push_row
 from .rng import uniform01
 
 __all__ = [
@@ -599,22 +599,43 @@ def phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr):
                                      pls.ch_syn, pls.ch_row, pls.ch_dw)
 
 
+@njit(cache=True, error_model="numpy", _nrt=False)  # allocates nothing: no reference counts (kernel/__init__.py)
+def push_crossbar_dense(t, slot, dt, nspk, syn, xbr, ring, scr):
+    """:func:`phase_push` of a dense step of a network with crossbars and without plasticity, compiled without
+    reference counting (its row views and calls took and dropped a reference per array, per spike and row):
+    the same loop (``pls`` None, ``dense`` True), so the same results."""
+    phase_push(t, slot, True, dt, nspk, syn, xbr, None, ring, scr)
+
+
 @njit(cache=True, error_model="numpy", inline="always")
 def _push_crossbar_row(t, dt, g, pr, row, so, lo_k, hi_k, xb, slot, n_slots, dense, syn, xbr, ring):
     """Read presynaptic neuron ``g``'s row of crossbar ``xb`` (projection ``pr``) and push it."""
     syn_post, syn_delay, doff = syn.syn_post, syn.syn_delay, syn.proj_doff[pr]
     buf, pending, touched, tcount = ring.buf, ring.pending, ring.touched, ring.tcount
     xf, xi, xg, xw, wrow = xbr.xf, xbr.xi, xbr.xg, xbr.xw, xbr.wrow
+    one_slot = dense and doff < 0  # dense, one delay for the row: push.push_row's loop (unsigned indices)
+    if one_slot:
+        sl = slot + syn.proj_delay[pr]
+        if sl >= n_slots:
+            sl -= n_slots
     if xbr.proj_xc[pr] == 1:  # ideal read of a crossbar no plasticity writes: cached
         read_row_cached(xb, lo_k, hi_k, xf, xi, xg, xbr.xacc, xw[so + lo_k:so + hi_k], xbr.xwtot, row)
-        _push(dense, doff, slot, n_slots, syn.proj_delay[pr], syn.proj_rec[pr], syn_post[so + lo_k:so + hi_k],
-              xw[so + lo_k:so + hi_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
+        if one_slot:
+            push_row(buf[sl, syn.proj_rec[pr]], syn_post, xw, so + lo_k, so + hi_k, 0, 0.0)
+        else:
+            _push(dense, doff, slot, n_slots, syn.proj_delay[pr], syn.proj_rec[pr], syn_post[so + lo_k:so + hi_k],
+                  xw[so + lo_k:so + hi_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
     else:  # weights are read from the devices now
         read_row_qs(xb, g - syn.proj_pre_lo[pr], lo_k, hi_k, t, dt, xf, xi, xg, xbr.xnu, xbr.xtp, xbr.xrtp, xbr.xtf,
                     xbr.xrft, xbr.xrs, xbr.xgs, xbr.xacc, wrow, xbr.xbuf, xbr.xqs, xbr.xwtot,
                     row if xbr.proj_xc[pr] == 2 else -1)
-        _push(dense, doff, slot, n_slots, syn.proj_delay[pr], syn.proj_rec[pr], syn_post[so + lo_k:so + hi_k],
-              wrow[:hi_k - lo_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
+        if one_slot:
+            brow = buf[sl, syn.proj_rec[pr]]
+            for k in range(hi_k - lo_k):
+                brow[np.uint32(syn_post[np.uint64(so + lo_k + k)])] += wrow[np.uint64(k)]
+        else:
+            _push(dense, doff, slot, n_slots, syn.proj_delay[pr], syn.proj_rec[pr], syn_post[so + lo_k:so + hi_k],
+                  wrow[:hi_k - lo_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
 
 
 @njit(cache=True, error_model="numpy", inline=OPTIONAL_INLINE)
@@ -776,6 +797,8 @@ def run_chunk(t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, ring, rec, scr):
         _sort_spikes(scr.spikes, nspk)                                       # 5. push (+ presynaptic plasticity)
         if xbr is None and pls is None and dense:  # float weights, no plasticity: phase_push's first case, called
             push_float_dense(slot, scr.spikes, nspk, syn, ring.buf)  # here (a call of phase_push costs ~350 cycles)
+        elif pls is None and dense:  # crossbars, no plasticity: phase_push without reference counts
+            push_crossbar_dense(t, slot, dt, nspk, syn, xbr, ring, scr)
         else:
             phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr)
         if pls is not None:  # resolved at compile time (pls is an argument): nothing compiled without plasticity

@@ -5,7 +5,7 @@ due ring-buffer rows side by side, element ``j`` of each at once.  Large arrays 
 about the same offset within a 4096-byte page (the allocator maps whole pages for them), so element ``j`` of
 every one of them falls into the same set of the level-1 cache (and the store-to-load checks compare the
 same low address bits): seven to nine streams then compete for one cache set of 8 ways.  The integration
-loop of CUBA ran 1.4-2x slower per neuron that way than with the arrays' starts 448 or 512 bytes apart
+loop of CUBA ran 1.3-2x slower per neuron that way than with the arrays' starts 448 or 512 bytes apart
 (a LIF range loop on the same data, 4000-64000 neurons, medians of 7; ``docs/engine.md``), and by how much
 depended on where the allocator happened to put each array, so that one block of neurons could integrate
 slower than another in the threaded loop.

@@ -613,29 +613,22 @@ def _push_crossbar_row(t, dt, g, pr, row, so, lo_k, hi_k, xb, slot, n_slots, den
     syn_post, syn_delay, doff = syn.syn_post, syn.syn_delay, syn.proj_doff[pr]
     buf, pending, touched, tcount = ring.buf, ring.pending, ring.touched, ring.tcount
     xf, xi, xg, xw, wrow = xbr.xf, xbr.xi, xbr.xg, xbr.xw, xbr.wrow
-    one_slot = dense and doff < 0  # dense, one delay for the row: push.push_row's loop (unsigned indices)
-    if one_slot:
-        sl = slot + syn.proj_delay[pr]
-        if sl >= n_slots:
-            sl -= n_slots
     if xbr.proj_xc[pr] == 1:  # ideal read of a crossbar no plasticity writes: cached
         read_row_cached(xb, lo_k, hi_k, xf, xi, xg, xbr.xacc, xw[so + lo_k:so + hi_k], xbr.xwtot, row)
-        if one_slot:
-            push_row(buf[sl, syn.proj_rec[pr]], syn_post, xw, so + lo_k, so + hi_k, 0, 0.0)
-        else:
-            _push(dense, doff, slot, n_slots, syn.proj_delay[pr], syn.proj_rec[pr], syn_post[so + lo_k:so + hi_k],
-                  xw[so + lo_k:so + hi_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
+        w = xw[so + lo_k:so + hi_k]
     else:  # weights are read from the devices now
         read_row_qs(xb, g - syn.proj_pre_lo[pr], lo_k, hi_k, t, dt, xf, xi, xg, xbr.xnu, xbr.xtp, xbr.xrtp, xbr.xtf,
                     xbr.xrft, xbr.xrs, xbr.xgs, xbr.xacc, wrow, xbr.xbuf, xbr.xqs, xbr.xwtot,
                     row if xbr.proj_xc[pr] == 2 else -1)
-        if one_slot:
-            brow = buf[sl, syn.proj_rec[pr]]
-            for k in range(hi_k - lo_k):
-                brow[np.uint32(syn_post[np.uint64(so + lo_k + k)])] += wrow[np.uint64(k)]
-        else:
-            _push(dense, doff, slot, n_slots, syn.proj_delay[pr], syn.proj_rec[pr], syn_post[so + lo_k:so + hi_k],
-                  wrow[:hi_k - lo_k], syn_delay, doff + lo_k, buf, pending, touched, tcount)
+        w = wrow[:hi_k - lo_k]
+    if dense and doff < 0:  # one delay for the row: push.push_row's loop (unsigned indices)
+        sl = slot + syn.proj_delay[pr]
+        if sl >= n_slots:
+            sl -= n_slots
+        push_row(buf[sl, syn.proj_rec[pr]], syn_post[so + lo_k:so + hi_k], w, 0, hi_k - lo_k, 0, 0.0)
+    else:
+        _push(dense, doff, slot, n_slots, syn.proj_delay[pr], syn.proj_rec[pr], syn_post[so + lo_k:so + hi_k], w,
+              syn_delay, doff + lo_k, buf, pending, touched, tcount)
 
 
 @njit(cache=True, error_model="numpy", inline=OPTIONAL_INLINE)

@@ -58,6 +58,7 @@ from .loop import (
     phase_record,
     phase_sample,
     phase_step_idle,
+    sampling_due,
 )
 from .models import step_fire_one
 from .push import prefetch_span, push_row, push_row_delays, row_span
@@ -300,15 +301,6 @@ def phase_push_threads(t, slot, dense, dt, nspk, nrn, syn, xbr, pls, ring, scr, 
     return 0
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def _samples(t, rec):
-    """Whether a state monitor samples at step ``t``."""
-    for m in range(rec.mon_every.shape[0]):
-        if t % rec.mon_every[m] == 0:
-            return True
-    return False
-
-
 @njit(cache=True, error_model="numpy")
 def run_chunk_threads(t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, ring, rec, scr, thr):
     """:func:`memr_snn.kernel.loop.run_chunk` with integration and delivery on the threads of ``thr``
@@ -335,7 +327,7 @@ def run_chunk_threads(t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, ring, rec
         nspk = phase_integrate_threads(t, slot, dense, nspk, nrn, syn, xbr, ring, scr, thr, nprev,
                                        prev_slot, idle_after)                  # 4. (+ last step's push)
         _sort_spikes(scr.spikes, nspk)                                         # 5. push
-        later = dense and s + 1 < n_steps and not _samples(t + 1, rec)
+        later = dense and s + 1 < n_steps and not sampling_due(t + 1, rec.mon_every)
         nprev = phase_push_threads(t, slot, dense, dt, nspk, nrn, syn, xbr, pls, ring, scr, thr, later)
         prev_slot = slot
         phase_plasticity(t, dt, nspk, syn, xbr, pls, scr)                      # 5b. postsynaptic plasticity
@@ -397,7 +389,7 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
             for q in range(nin):
                 thr.src[par, q] = scr.spikes[q]
             counts[par, src_at] = nin
-        if _samples(t, rec):  # every thread tests the same: all pushes of t - 1 done, then deliver and sample
+        if sampling_due(t, rec.mon_every):  # every thread tests the same: pushes of t - 1 done, deliver, sample
             c1 = cycles()
             gen = barrier(sync, n_thr, gen, st, spin)
             if k == 0:

@@ -95,6 +95,17 @@ def test_mixed_network_event_and_dense(monkeypatch):
     assert sum(m.num_spikes for m in nets[0][0].monitors if isinstance(m, SpikeMonitor)) > 50
 
 
+def test_blocks_larger_than_two_zones():
+    """Blocks of 10 000 neurons: each thread integrates its last ZONE neurons first and its first ZONE last (three
+    zones, two ranges in the second block): the same spikes and state bits as one thread."""
+    from memr_snn.kernel.threads import ZONE
+
+    a, b = _pair(lambda: cuba(n=20000, seed=8).net, 0.02)
+    thr = b._sim._threaded().record
+    assert np.diff(thr.blocks).min() > 2 * ZONE and a.monitors[0].num_spikes > 100
+    assert_same(a, b)
+
+
 @pytest.mark.parametrize("block_loop", [True, False], ids=["blocks", "regions"])
 def test_chunk_boundaries_and_spike_record_overflow(monkeypatch, block_loop):
     """Deferred pushes never cross a chunk or an early return: tiny chunks and a tiny spike record; on the

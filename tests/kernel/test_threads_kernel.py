@@ -23,6 +23,18 @@ def test_block_bounds_balance_integrated_neurons():
     assert b[0] == 0 and b[-1] == 5 and np.all(np.diff(b) >= 0)
 
 
+def test_block_zones():
+    """Head (not for block 0), middle and tail (not for the last block) of each block, ZONE neurons at most."""
+    z = KT.ZONE
+    blocks = np.array([0, 3 * z, 3 * z + 100, 7 * z], dtype=np.int64)
+    assert KT.block_zones(0, blocks) == (0, 0, 2 * z, 3 * z)
+    assert KT.block_zones(1, blocks) == (3 * z, 3 * z + 100, 3 * z + 100, 3 * z + 100)  # shorter than a zone: head
+    assert KT.block_zones(2, blocks) == (3 * z + 100, 4 * z + 100, 7 * z, 7 * z)
+    for k in range(3):
+        b0, h, m, b1 = KT.block_zones(k, blocks)
+        assert blocks[k] == b0 <= h <= m <= b1 == blocks[k + 1] and h - b0 <= z and b1 - m <= z
+
+
 def test_rows_sorted():
     indptr = np.array([0, 3, 5], dtype=np.int64)
     sorted_post = np.array([1, 4, 9, 0, 2], dtype=np.int32)  # each row ascending, a descent at a row start

@@ -20,8 +20,7 @@ __all__ = ["Threads", "STATS", "BLOCK_ALIGN", "EVENT_MIN_PER_THREAD", "ROW_CHUNK
 #: (event mode: the least active neurons per thread for the active list to be integrated on the threads;
 #: fewer run on the calling thread).  The block loop (:func:`run_block`) uses the rest: ``bspk`` (2, N: each
 #: block's spikes at its own offset, one row per step parity), ``counts`` (2, (T + 1) * SYNC_STRIDE: per
-#: parity, the spike counts of block ``k``'s three zones at ``k * SYNC_STRIDE + 0, 1, 2``, the spike sources' at
-#: ``T * SYNC_STRIDE``), ``src``
+#: parity, block ``k``'s spike count at ``k * SYNC_STRIDE``, the spike sources' at ``T * SYNC_STRIDE``), ``src``
 #: (2, N: the sources' spikes per parity), ``lists`` (T, N: each thread's merged spike list of the step),
 #: ``range_bias`` (per cut range, :func:`memr_snn.kernel.loop.flag_bias`), ``sync`` (the barrier,
 #: :mod:`memr_snn.kernel.sync`), ``stats`` (T, STATS: per thread, see :data:`STATS`), ``spin`` (the barrier's

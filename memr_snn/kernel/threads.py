@@ -379,10 +379,11 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
     step: thread ``k`` integrates block ``k`` (due slot delivered, fused) in three zones (:func:`block_zones`):
     its last :data:`ZONE` neurons first, then the middle, then its first ``ZONE`` neurons, so that what the
     prefetchers fetch past one block's end is fetched at the start of the step and touched by the next block's
-    thread only at its end; each zone's spikes go to ``thr.bspk[t % 2]`` at the zone's first neuron and their
-    number to ``thr.counts``.  It then waits at the barrier; then each thread merges the spike sources' and
-    every block's spikes of ``t`` (zone by zone: ascending) into its own list, sorts it, and pushes it onto its
-    own block's targets
+    thread only at its end; each zone's spikes are listed in ``thr.bspk[t % 2]`` at the zone's first neuron,
+    then moved down into one ascending list at the block's start (the other threads read one list of a few
+    cache lines), their number to ``thr.counts``.  It then waits at the barrier; then each thread merges the
+    spike sources' and every block's spikes of ``t`` into its own list, sorts it, and pushes it onto its own
+    block's targets
     (:func:`_deliver_block`), which only its own integration of ``t + 1`` reads.  The spike lists of a step
     are written to the row of its parity, so a thread still reading step ``t``'s lists is never overwritten
     by a thread already at ``t + 1`` (no thread passes ``t + 2``'s barrier before every thread is done with
@@ -431,11 +432,18 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
         c1 = cycles()
         st[6] += c1 - c0
         be, bi, out = buf[slot, 0], buf[slot, 1], bspk[par]          # 4. block k: tail, middle, head
-        for zi in (2, 1, 0):
-            zlo, zhi = (b0, h) if zi == 0 else (h, z) if zi == 1 else (z, b1)
-            counts[par, k * SYNC_STRIDE + zi] = _integrate_zone(zlo, zhi, r0, r1, thr.ranges, thr.range_bias,
-                                                                nrn.models, gc, gi, group, v, se, si, a, ib, ref,
-                                                                scr.fired, scr.scratch, be, bi, out)
+        ct = _integrate_zone(z, b1, r0, r1, thr.ranges, thr.range_bias, nrn.models, gc, gi, group, v, se, si, a,
+                             ib, ref, scr.fired, scr.scratch, be, bi, out)
+        cm = _integrate_zone(h, z, r0, r1, thr.ranges, thr.range_bias, nrn.models, gc, gi, group, v, se, si, a,
+                             ib, ref, scr.fired, scr.scratch, be, bi, out)
+        c = _integrate_zone(b0, h, r0, r1, thr.ranges, thr.range_bias, nrn.models, gc, gi, group, v, se, si, a,
+                            ib, ref, scr.fired, scr.scratch, be, bi, out)
+        for q in range(cm):  # the zones' lists made one ascending list at the block's start (moved down only)
+            out[b0 + c + q] = out[h + q]
+        c += cm
+        for q in range(ct):
+            out[b0 + c + q] = out[z + q]
+        counts[par, k * SYNC_STRIDE] = c + ct
         c2 = cycles()
         gen = barrier(sync, n_thr, gen, st, spin)                   # every block's spikes of t listed
         st[2] += 1
@@ -448,12 +456,10 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
                 lst[n] = thr.src[par, q]
                 n += 1
         for j in range(n_thr):
-            j0, jh, jz, j1 = block_zones(j, blocks)
-            for zi in range(3):
-                o = j0 if zi == 0 else jh if zi == 1 else jz
-                for q in range(counts[par, j * SYNC_STRIDE + zi]):
-                    lst[n] = out[o + q]
-                    n += 1
+            o = blocks[j]
+            for q in range(counts[par, j * SYNC_STRIDE]):
+                lst[n] = out[o + q]
+                n += 1
         _sort_spikes(lst, n)
         _push_block(k, b0, b1, thr.split, thr.proj_sorted, lst, n, slot, syn, buf)
         c4 = cycles()

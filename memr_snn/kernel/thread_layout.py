@@ -10,8 +10,8 @@ import numpy as np
 
 from .sync import SPIN_TICKS, SYNC_STRIDE, new_sync
 
-__all__ = ["Threads", "STATS", "BLOCK_ALIGN", "SEAM", "EVENT_MIN_PER_THREAD", "ROW_CHUNK", "block_bounds",
-           "block_ranges", "rows_sorted", "row_splits", "make_threads", "deliver_reference"]
+__all__ = ["Threads", "STATS", "BLOCK_ALIGN", "EVENT_MIN_PER_THREAD", "ROW_CHUNK", "block_bounds", "block_ranges",
+           "rows_sorted", "row_splits", "make_threads", "deliver_reference"]
 
 #: the per-thread tables: ``blocks`` (T + 1 boundaries of the neuron blocks), ``ranges`` / ``ranges_ptr`` (the
 #: network's dense ranges cut at the block boundaries, per block), ``pspk`` (each block's spikes, at its own
@@ -37,32 +37,23 @@ Threads = namedtuple("Threads", ["blocks", "ranges", "ranges_ptr", "pspk", "pcnt
 #: steps, recording); entry ``sync.SPIN_NOW`` (8) is the barrier's adaptive spin
 STATS = ("waits", "sleeps", "barriers", "integrate", "wait", "push", "serial")
 
-#: block 0 gets this many integrated neurons more than each other block (:func:`block_bounds`): every other
-#: block's first neurons are also the end of the block before it, whose streaming has the CPU's prefetchers
-#: fetch them into the other core (:data:`memr_snn.kernel.threads.ZONE`), which costs the block's thread about
-#: 2500-3000 cycle-counter ticks a step, what 1300-1900 CUBA neurons take (CUBA 64 000 on two threads: blocks
-#: of 32 640 and 31 360 neurons integrated in 0.060-0.062 s each, 32 000 and 32 000 in 0.060 and 0.066 s per
-#: 0.3 s simulated)
-SEAM = 1280
 #: block boundaries are multiples of this many neurons (64 float64 = 8 cache lines; 64 uint8 flags = 1 line)
 BLOCK_ALIGN = 64
 #: event mode integrates the active list on several threads only when it has this many neurons per thread
 EVENT_MIN_PER_THREAD = 4096
 
 
-def block_bounds(dense_ranges: np.ndarray, n_total: int, n_threads: int, seam: int = SEAM) -> np.ndarray:
+def block_bounds(dense_ranges: np.ndarray, n_total: int, n_threads: int) -> np.ndarray:
     """Boundaries ``b[0] = 0 <= b[1] <= ... <= b[T] = n_total`` of ``T`` blocks with about equal numbers of
-    integrated neurons (those in ``dense_ranges``; spike sources are not integrated), block 0 ``seam`` more
-    than each of the others (:data:`SEAM`), on multiples of :data:`BLOCK_ALIGN` (numpy, run when the engine is
-    built)."""
+    integrated neurons (those in ``dense_ranges``; spike sources are not integrated), on multiples of
+    :data:`BLOCK_ALIGN` (numpy, run when the engine is built)."""
     n_total = int(n_total)
     ids = np.concatenate([np.arange(lo, hi, dtype=np.int64) for lo, hi, _ in dense_ranges] or
                          [np.zeros(0, dtype=np.int64)])
     bounds = np.zeros(n_threads + 1, dtype=np.int64)
     bounds[-1] = n_total
-    seam = min(int(seam), ids.size // (8 * n_threads)) if n_threads > 1 else 0  # at most 1/8 of a block's share
     for k in range(1, n_threads):
-        cut = int(ids[(k * (ids.size - seam)) // n_threads + seam]) if ids.size else 0
+        cut = int(ids[(k * ids.size) // n_threads]) if ids.size else 0
         cut = min(n_total, (cut + BLOCK_ALIGN // 2) // BLOCK_ALIGN * BLOCK_ALIGN)
         bounds[k] = max(cut, bounds[k - 1])
     return bounds

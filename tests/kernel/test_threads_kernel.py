@@ -12,13 +12,9 @@ from memr_snn.kernel.models import selector
 def test_block_bounds_balance_integrated_neurons():
     # 100 spike sources (not integrated) first, then 10 000 neurons in two ranges
     ranges = np.array([[100, 6100, 0], [6100, 10100, 1]], dtype=np.int64)
-    b = KT.block_bounds(ranges, 10100, 2, seam=0)
+    b = KT.block_bounds(ranges, 10100, 2)
     assert b[0] == 0 and b[-1] == 10100 and b[1] % KT.BLOCK_ALIGN == 0
     assert abs((b[1] - 100) - (10100 - b[1])) <= KT.BLOCK_ALIGN
-    # block 0 takes `seam` neurons more (at most 1/8 of a block's share: 625 of 10 000 on 2 threads)
-    for seam, extra in ((KT.SEAM, min(KT.SEAM, 10000 // 16)), (300, 300)):
-        b = KT.block_bounds(ranges, 10100, 2, seam=seam)
-        assert abs((b[1] - 100) - (10100 - b[1]) - extra) <= KT.BLOCK_ALIGN
     cut, ptr = KT.block_ranges(ranges, b)
     assert ptr.tolist() == [0, 1, 3]
     assert cut[:, :2].tolist() == [[100, b[1]], [b[1], 6100], [6100, 10100]]

@@ -87,7 +87,8 @@ __all__ = ["Threads", "BLOCK_ALIGN", "EVENT_MIN_PER_THREAD", "STATS", "SPIN_TICK
 #: of their 4096-byte page, i.e. the next block's first neurons (at most 512 of a float64 array, 4096 of the uint8
 #: spike flags); integrated at the same time by the next block's thread, those lines went back and forth between
 #: the two cores every step (about 4600 cycle-counter ticks a step, the next block's first 4096 neurons at
-#: 2.7-3.2 ticks each against 1.56 for the others; CUBA, 64 000 neurons, 2 threads).  A multiple of BLOCK_ALIGN
+#: 2.7-3.2 ticks each against 1.56 for the others; CUBA, 64 000 neurons, 2 threads; now 2.2-2.3).  A multiple of
+#: BLOCK_ALIGN.
 ZONE = 4096
 
 

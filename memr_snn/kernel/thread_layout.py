@@ -144,8 +144,8 @@ def _check_splits(split, ptr, posts, inner, pr) -> None:
     ok = (s >= 0) & (s <= lens[:, None])
     if inner.size > 1:
         ok[:, 1:] &= np.diff(s, axis=1) >= 0
+    last = max(posts.size - 1, 0)  # an empty last row starts at posts.size: clip the indices not used there
     for j, b in enumerate(inner):
-        last = max(posts.size - 1, 0)  # an empty last row starts at posts.size: clip the indices not used there
         at = np.minimum(start + np.minimum(s[:, j], np.maximum(lens - 1, 0)), last)
         has_before, has_at = s[:, j] > 0, s[:, j] < lens
         if posts.size:

@@ -207,18 +207,19 @@ def block_zones(k, blocks):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)  # allocates nothing: no reference counts (kernel/__init__.py)
-def _integrate_zone(zlo, zhi, r0, r1, ranges, range_bias, models, gc, gi, group, v, se, si, a, ib, ref, fired,
-                    scratch, be, bi, out):
+def _integrate_zone(zlo, zhi, r0, r1, nrn, scr, thr, be, bi, out):
     """The block loop's integration of the neurons ``[zlo, zhi)`` of a block for a step: the parts of ranges
-    ``r0:r1`` of ``ranges`` (a thread's cut ranges; those with ``range_bias[r] == 0`` read no bias current)
-    inside it, with the due slot ``be``, ``bi`` delivered (fused); their spikes to ``out[zlo:]``.  Returns their
-    number."""
+    ``r0:r1`` of ``thr.ranges`` (a thread's cut ranges; those with ``thr.range_bias[r] == 0`` read no bias
+    current) inside it, with the due slot ``be``, ``bi`` delivered (fused); their spikes to ``out[zlo:]``.
+    Returns their number."""
+    ranges, range_bias, ib = thr.ranges, thr.range_bias, nrn.ib
     c = zlo
     for r in range(r0, r1):
         lo, hi = max(ranges[r, 0], zlo), min(ranges[r, 1], zhi)
         if lo < hi:
-            c = _integrate_range(lo, hi, ranges[r, 2], models, gc, gi, group, v, se, si, a,
-                                 ib if range_bias[r] != 0 else ib[:0], ref, fired, scratch, be, bi, out, c)
+            c = _integrate_range(lo, hi, ranges[r, 2], nrn.models, nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.se, nrn.si,
+                                 nrn.a, ib if range_bias[r] != 0 else ib[:0], nrn.ref, scr.fired, scr.scratch, be, bi,
+                                 out, c)
     return c - zlo
 
 
@@ -395,14 +396,13 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
     n_thr = thr.blocks.shape[0] - 1
     b0, h, z, b1 = block_zones(k, thr.blocks)
     r0, r1 = thr.ranges_ptr[k], thr.ranges_ptr[k + 1]
-    gc, gi, group, v, se, si, a, ib, ref = nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.se, nrn.si, nrn.a, nrn.ib, nrn.ref
     buf, counts, bspk, blocks, rec_flag = ring.buf, thr.counts, thr.bspk, thr.blocks, rec.rec_flag
     n_slots = buf.shape[0]
     spk_cap = rec.spk_step.shape[0]
     st = thr.stats[k]
     sync, spin = thr.sync, thr.spin
     src_at = n_thr * SYNC_STRIDE
-    flag_bias(thr.ranges[r0:r1], gi, ib, thr.range_bias[r0:r1])  # this thread's cut ranges only
+    flag_bias(thr.ranges[r0:r1], nrn.gi, nrn.ib, thr.range_bias[r0:r1])  # this thread's cut ranges only
     lst = scr.spikes if k == 0 else thr.lists[k]
     nrec = spk_n0
     nin = np.int64(0)
@@ -433,12 +433,9 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
         c1 = cycles()
         st[6] += c1 - c0
         be, bi, out = buf[slot, 0], buf[slot, 1], bspk[par]          # 4. block k: tail, middle, head
-        ct = _integrate_zone(z, b1, r0, r1, thr.ranges, thr.range_bias, nrn.models, gc, gi, group, v, se, si, a,
-                             ib, ref, scr.fired, scr.scratch, be, bi, out)
-        cm = _integrate_zone(h, z, r0, r1, thr.ranges, thr.range_bias, nrn.models, gc, gi, group, v, se, si, a,
-                             ib, ref, scr.fired, scr.scratch, be, bi, out)
-        c = _integrate_zone(b0, h, r0, r1, thr.ranges, thr.range_bias, nrn.models, gc, gi, group, v, se, si, a,
-                            ib, ref, scr.fired, scr.scratch, be, bi, out)
+        ct = _integrate_zone(z, b1, r0, r1, nrn, scr, thr, be, bi, out)
+        cm = _integrate_zone(h, z, r0, r1, nrn, scr, thr, be, bi, out)
+        c = _integrate_zone(b0, h, r0, r1, nrn, scr, thr, be, bi, out)
         for q in range(cm):  # the zones' lists made one ascending list at the block's start (moved down only)
             out[b0 + c + q] = out[h + q]
         c += cm

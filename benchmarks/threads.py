@@ -10,7 +10,9 @@ thread in wall time, whether every run produced the same spikes as one thread, a
 before and after (the machine may be shared: read the speed-ups against it).  Threaded dense runs (the
 block loop, :func:`memr_snn.kernel.threads.run_block`) also print each thread's CPU time
 (``time.thread_time``), its barriers, waits and sleeps, and the shares of its cycle-counter ticks spent
-integrating, waiting, pushing and in serial work.  ``--region-loop`` runs the threaded runs on the former
+integrating, waiting, pushing and in serial work, and how far the inner boundaries between the blocks had
+moved at the end (the balancing, :func:`memr_snn.kernel.threads._rebalance`; ``--static-blocks`` keeps them where
+the blocks have equal numbers of neurons).  ``--region-loop`` runs the threaded runs on the former
 parallel-region loop instead; ``MEMR_SNN_SPIN=<ticks>`` sets how long a waiting block thread spins before it
 sleeps (0: at once, so that its CPU time holds no spinning).
 
@@ -63,7 +65,8 @@ def timed_run(model: str, n: int, threads: int, duration: float, seed: int = 1):
         ticks = np.maximum(st[:, 3:7].sum(axis=1), 1)
         stats = {"thread_cpu_s": (thr.record.cpu_ns / 1e9).tolist(), "barriers": st[:, 2].tolist(),
                  "waits": st[:, 0].tolist(), "sleeps": st[:, 1].tolist(),
-                 "shares_integrate_wait_push_serial": np.round(st[:, 3:7] / ticks[:, None], 3).tolist()}
+                 "shares_integrate_wait_push_serial": np.round(st[:, 3:7] / ticks[:, None], 3).tolist(),
+                 "moved": (thr.record.bnd[0, 1:threads] - thr.record.blocks[1:threads]).tolist()}
     return wall, cpu, digest, stats
 
 
@@ -126,6 +129,9 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--cold", action="store_true", help="first-ever runs (empty numba cache) instead of steady runs")
+    ap.add_argument("--static-blocks", action="store_true",
+                    help="the block loop's boundaries stay where the blocks have equal numbers of neurons instead of "
+                         "following the threads' busy times, for comparison")
     ap.add_argument("--region-loop", action="store_true",
                     help="threaded runs on the parallel-region loop (one prange region per step) instead of the "
                          "block loop, for comparison")
@@ -136,6 +142,10 @@ def main(argv=None) -> int:
         from memr_snn.engine.threads import ThreadedChunks
 
         ThreadedChunks.block_loop = False
+    if args.static_blocks:
+        from memr_snn.engine.threads import ThreadedChunks
+
+        ThreadedChunks.balance = 0
     load_before = os.getloadavg()
     rows = []
     for model in args.models:
@@ -166,7 +176,8 @@ def main(argv=None) -> int:
                     x = stats[len(stats) // 2]
                     print(f"      per thread: CPU {', '.join(f'{c:.3f}' for c in row['thread_cpu_s'])} s (medians); "
                           f"barriers {x['barriers']}, waited at {x['waits']}, slept {x['sleeps']}; ticks integrate/"
-                          f"wait/push/serial {x['shares_integrate_wait_push_serial']}", flush=True)
+                          f"wait/push/serial {x['shares_integrate_wait_push_serial']}; inner boundaries moved by "
+                          f"{x['moved']} neurons at the end", flush=True)
     load_after = os.getloadavg()
     print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
           f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; CPUs {os.cpu_count()}")

@@ -167,6 +167,10 @@ class ThreadedChunks:
     #: one compiled call per thread, one meeting per step); False: the parallel-region loop for every chunk
     #: (``run_chunk_threads``; kept for comparison: benchmarks/threads.py ``--region-loop``, the tests)
     block_loop: bool = True
+    #: the block loop's boundaries between the threads' blocks (``kernel.threads._rebalance``): 1 they follow the
+    #: threads' busy times (a thread whose core is slower gets fewer neurons), 0 they stay where the blocks have
+    #: equal numbers of neurons (benchmarks/threads.py ``--static-blocks``), -1 they jump every 32 steps (the tests)
+    balance: int = 1
 
     def __init__(self, sim, n_threads: int):
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before numba starts its OpenMP threads (docstring)
@@ -179,7 +183,7 @@ class ThreadedChunks:
         n_pre = np.array([pr.pre.n for pr in sim.net.projections], dtype=np.int64)
         spin = int(os.environ.get("MEMR_SNN_SPIN", KT.SPIN_TICKS))
         self.record = KT.make_threads(sim.dense_ranges, sim.n_total, n_threads, sim.proj_ipo, sim.proj_so, n_pre,
-                                      sim.syn_indptr, sim.syn_post, event_min, spin)
+                                      sim.syn_indptr, sim.syn_post, event_min, spin, self.balance)
 
     def run(self, t0: int, n_steps: int, dense: bool, dt: float, records: tuple) -> int:
         """The block loop (``run_chunk_blocks``) for dense chunks with float weights and no plasticity, else

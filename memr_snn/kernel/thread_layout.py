@@ -25,10 +25,15 @@ __all__ = ["Threads", "STATS", "BLOCK_ALIGN", "EVENT_MIN_PER_THREAD", "ROW_CHUNK
 #: ``range_bias`` (per cut range, :func:`memr_snn.kernel.loop.flag_bias`), ``sync`` (the barrier,
 #: :mod:`memr_snn.kernel.sync`), ``stats`` (T, STATS: per thread, see :data:`STATS`), ``spin`` (the barrier's
 #: ``pause`` count before it yields), ``cpu_ns`` (T: each thread's CPU time in :func:`run_chunk_blocks`, ns),
-#: ``split`` (int32, one row per CSR row, ``T - 1`` columns: :func:`row_splits`, both loops)
+#: ``split`` (int32, one row per CSR row, ``T - 1`` columns: :func:`row_splits`, both loops).  The block loop's
+#: balancing (:func:`memr_snn.kernel.threads.run_block`): ``bnd`` (T, stride: row ``k`` is thread ``k``'s copy
+#: of the ``T + 1`` boundaries in force; row 0 is where the next call starts), ``bacc`` (T, stride: each
+#: thread's copy of the window's busy ticks per block, the steps in the window at ``T`` and the windows done at
+#: ``T + 1``), ``balance`` (1: the boundaries follow the threads' busy times, 0: they stay at ``blocks``, -1:
+#: they jump to pseudo-random places every window, the tests' check that results do not depend on them)
 Threads = namedtuple("Threads", ["blocks", "ranges", "ranges_ptr", "pspk", "pcnt", "prev", "proj_sorted",
                                  "event_min", "bspk", "counts", "src", "lists", "range_bias", "sync", "stats",
-                                 "spin", "cpu_ns", "split"])
+                                 "spin", "cpu_ns", "split", "bnd", "bacc", "balance"])
 
 #: the columns of ``Threads.stats``, per thread, accumulated over every :func:`run_block` call: barriers at
 #: which the thread waited, times it slept (or yielded its core) while waiting, barriers passed, then
@@ -158,22 +163,35 @@ def _check_splits(split, ptr, posts, inner, pr) -> None:
 
 
 def make_threads(dense_ranges: np.ndarray, n_total: int, n_threads: int, proj_ipo, proj_so, n_pre, syn_indptr,
-                 syn_post, event_min: int = EVENT_MIN_PER_THREAD, spin: int = SPIN_TICKS) -> Threads:
+                 syn_post, event_min: int = EVENT_MIN_PER_THREAD, spin: int = SPIN_TICKS,
+                 balance: int = 1) -> Threads:
     """The :class:`Threads` record of a network with ``n_total`` neurons on ``n_threads`` threads, whose
     synapses are the CSR rows ``syn_indptr`` / ``syn_post`` (projection ``pr``'s ``n_pre[pr]`` rows from
-    ``proj_ipo[pr]``, its targets from ``proj_so[pr]``): :func:`rows_sorted` and :func:`row_splits` run here."""
+    ``proj_ipo[pr]``, its targets from ``proj_so[pr]``): :func:`rows_sorted` and :func:`row_splits` run here.
+    ``balance``: the block loop's boundaries (1 adaptive, 0 static, -1 shuffled; :class:`Threads`)."""
+    if balance not in (-1, 0, 1):
+        raise ValueError(f"make_threads: balance={balance!r}, allowed -1 (shuffled), 0 (static) or 1 (adaptive)")
     bounds = block_bounds(dense_ranges, n_total, n_threads)
     ranges, ptr = block_ranges(dense_ranges, bounds)
     proj_sorted = rows_sorted(proj_ipo, proj_so, n_pre, syn_indptr, syn_post)
     split = row_splits(proj_ipo, proj_so, n_pre, syn_indptr, syn_post, proj_sorted, bounds)
     n = max(int(n_total), 1)
+    stride = -(-(n_threads + 2) // SYNC_STRIDE) * SYNC_STRIDE  # rows of whole cache lines: no sharing
     return Threads(bounds, ranges, ptr, np.zeros(n, dtype=np.int64), np.zeros(n_threads, dtype=np.int64),
                    np.zeros(n, dtype=np.int64), np.ascontiguousarray(proj_sorted, dtype=np.int64), np.int64(event_min),
                    np.zeros((2, n), dtype=np.int64), np.zeros((2, (n_threads + 1) * SYNC_STRIDE), dtype=np.int64),
                    np.zeros((2, n), dtype=np.int64), np.zeros((n_threads, n), dtype=np.int64),
                    np.ones(ranges.shape[0], dtype=np.int64), new_sync(),
                    np.zeros((n_threads, 2 * SYNC_STRIDE), dtype=np.int64), np.int64(spin),
-                   np.zeros(n_threads, dtype=np.int64), split)
+                   np.zeros(n_threads, dtype=np.int64), split, np.repeat(_padded(bounds, stride)[None], n_threads, 0),
+                   np.zeros((n_threads, stride), dtype=np.int64), np.int64(balance))
+
+
+def _padded(a, size):
+    """``a`` (int64) followed by zeros to ``size`` entries."""
+    out = np.zeros(size, dtype=np.int64)
+    out[:a.size] = a
+    return out
 
 
 def deliver_reference(spikes, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo, proj_so, proj_rec,

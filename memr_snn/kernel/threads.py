@@ -91,24 +91,52 @@ __all__ = ["Threads", "BLOCK_ALIGN", "EVENT_MIN_PER_THREAD", "STATS", "SPIN_TICK
 #: BLOCK_ALIGN.
 ZONE = 4096
 
+#: the block loop's balancing (``Threads.balance = 1``): every this many steps each boundary between two blocks
+#: moves half-way to where the window's busy ticks per neuron of the threads (integration, merge and push, serial
+#: work; not their waits) would have made their busy times equal ...
+BALANCE_WINDOW = 32
+#: ... by at most this many neurons per window (a multiple of BLOCK_ALIGN) ...
+BALANCE_STEP = 256
+#: ... and stays within a third of the smaller neighbouring static block from its static place (so that a row's cut
+#: moves over a few targets, :func:`_row_cut`, and every block keeps a third of its neurons)
+BALANCE_REACH = 3
+
 
 # ------------------------------------------------------------------------------ parallel regions
 @njit(cache=True, error_model="numpy", inline="always")
-def _row_part(k, split, row, lo_k, hi_k):
-    """Thread ``k``'s part ``[lo, hi)`` of a sorted row ``row`` spanning ``[lo_k, hi_k)`` (``split``:
-    :func:`memr_snn.kernel.thread_layout.row_splits`, ``T - 1`` columns)."""
+def _row_cut(j, split, row, lo_r, hi_r, sb, bk, syn_post):
+    """Where the sorted row ``row`` (synapses ``[lo_r, hi_r)``) crosses inner boundary ``j + 1`` in force,
+    ``bk[j + 1]``: the table's place for the static boundary ``sb[j + 1]`` (``split``,
+    :func:`memr_snn.kernel.thread_layout.row_splits`), moved over the targets between the two (none when the
+    boundary is at its static place; a few when the block loop has moved it, :data:`BALANCE_REACH`)."""
+    c = lo_r + split[row, j]
+    b, b_s = bk[j + 1], sb[j + 1]
+    if b < b_s:
+        while c > lo_r and syn_post[np.uint64(c - 1)] >= b:
+            c -= 1
+    elif b > b_s:
+        while c < hi_r and syn_post[np.uint64(c)] < b:
+            c += 1
+    return c
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _row_part(k, split, row, lo_k, hi_k, sb, bk, syn_post):
+    """Thread ``k``'s part ``[lo, hi)`` of a sorted row ``row`` spanning ``[lo_k, hi_k)`` for the boundaries
+    ``bk`` in force (:func:`_row_cut`; ``sb``: the static ones of ``split``, ``T - 1`` columns)."""
     lo, hi = lo_k, hi_k
     if k > 0:
-        lo = lo_k + split[row, k - 1]
+        lo = _row_cut(k - 1, split, row, lo_k, hi_k, sb, bk, syn_post)
     if k < split.shape[1]:
-        hi = lo_k + split[row, k]
+        hi = _row_cut(k, split, row, lo_k, hi_k, sb, bk, syn_post)
     return lo, hi
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _prefetch_block_rows(k, split, spikes, nspk, proj_sorted, syn):
+def _prefetch_block_rows(k, sb, split, spikes, nspk, proj_sorted, syn):
     """:func:`memr_snn.kernel.push.prefetch_push_rows` for thread ``k``: only its own part of each sorted row (the
-    whole row of an unsorted projection), one prefetch per 64-byte line of targets and, for projections with
+    whole row of an unsorted projection) for the static boundaries ``sb`` (a hint: the part for the boundaries in
+    force differs by a few targets), one prefetch per 64-byte line of targets and, for projections with
     non-uniform weights, of weights."""
     pop_of, pop_out_ptr, pop_out_proj = syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj
     syn_post, syn_w, proj_wu = syn.syn_post, syn.syn_w, syn.proj_wu
@@ -119,7 +147,7 @@ def _prefetch_block_rows(k, split, spikes, nspk, proj_sorted, syn):
             pr = pop_out_proj[e]
             row, lo_k, hi_k = row_span(syn, pr, g)
             if proj_sorted[pr] != 0:
-                lo_k, hi_k = _row_part(k, split, row, lo_k, hi_k)
+                lo_k, hi_k = _row_part(k, split, row, lo_k, hi_k, sb, sb, syn_post)
             if lo_k < hi_k:  # every line from the part's first entry to its last (not on a line boundary)
                 prefetch_span(syn_post, syn_w, lo_k, hi_k, proj_wu[pr] == 0)
                 prefetch(syn_post, hi_k - 1)
@@ -128,11 +156,12 @@ def _prefetch_block_rows(k, split, spikes, nspk, proj_sorted, syn):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _deliver_block(b0, b1, k, split, spikes, nspk, slot, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo,
+def _deliver_block(sb, bk, k, split, spikes, nspk, slot, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo,
                    proj_so, proj_rec, proj_delay, proj_doff, proj_wu, proj_wc, proj_sorted, syn_indptr, syn_post,
                    syn_w, syn_delay, buf):
     """Push ``spikes[:nspk]`` of the step of ring slot ``slot`` (float weights), only the synapses whose
-    target is in block ``k`` = ``[b0, b1)``, in the single thread's spike, projection and synapse order.
+    target is in block ``k`` = ``[bk[k], bk[k + 1])`` (``bk``: the boundaries in force, ``sb``: the static ones
+    of ``split``), in the single thread's spike, projection and synapse order.
 
     A projection whose rows list their targets in ascending order (``proj_sorted``; every projection
     ``Network.add`` generates) takes the block's part of a row from ``split``
@@ -141,6 +170,7 @@ def _deliver_block(b0, b1, k, split, spikes, nspk, slot, pop_of, pop_out_ptr, po
     uniform weights, ``proj_wu``, adds its constant ``proj_wc`` and reads no weights); the others test every
     target."""
     n_slots = buf.shape[0]
+    b0, b1 = bk[k], bk[k + 1]
     for q in range(nspk):
         g = spikes[q]
         pop = pop_of[g]
@@ -154,7 +184,7 @@ def _deliver_block(b0, b1, k, split, spikes, nspk, slot, pop_of, pop_out_ptr, po
             rc = proj_rec[pr]
             wu, wc = proj_wu[pr], proj_wc[pr]
             if proj_sorted[pr] != 0:  # the block's part of the row, from the table
-                lo_k, hi_k = _row_part(k, split, row, lo_k, hi_k)
+                lo_k, hi_k = _row_part(k, split, row, lo_k, hi_k, sb, bk, syn_post)
                 if doff < 0:  # uniform delay: one slot for the row
                     sl = slot + proj_delay[pr]
                     if sl >= n_slots:
@@ -185,11 +215,11 @@ def _deliver_block(b0, b1, k, split, spikes, nspk, slot, pop_of, pop_out_ptr, po
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)  # allocates nothing: no reference counts (kernel/__init__.py)
-def _push_block(k, b0, b1, split, proj_sorted, spikes, nspk, slot, syn, buf):
+def _push_block(k, sb, bk, split, proj_sorted, spikes, nspk, slot, syn, buf):
     """The block loop's push of a step: prefetch block ``k``'s parts of the rows (:func:`_prefetch_block_rows`),
-    then push them (:func:`_deliver_block`)."""
-    _prefetch_block_rows(k, split, spikes, nspk, proj_sorted, syn)
-    _deliver_block(b0, b1, k, split, spikes, nspk, slot, syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj,
+    then push them onto its targets for the boundaries in force ``bk`` (:func:`_deliver_block`)."""
+    _prefetch_block_rows(k, sb, split, spikes, nspk, proj_sorted, syn)
+    _deliver_block(sb, bk, k, split, spikes, nspk, slot, syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj,
                    syn.proj_pre_lo, syn.proj_ipo, syn.proj_so, syn.proj_rec, syn.proj_delay, syn.proj_doff,
                    syn.proj_wu, syn.proj_wc, proj_sorted, syn.syn_indptr, syn.syn_post, syn.syn_w, syn.syn_delay,
                    buf)
@@ -223,6 +253,53 @@ def _integrate_zone(zlo, zhi, r0, r1, nrn, scr, thr, be, bi, out):
     return c - zlo
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _rebalance(counts, par, sb, bk, acc, mode):
+    """The block loop's balancing, run by every thread after each step's meeting with the same inputs and so
+    with the same result: adds the step's busy ticks of each thread (``counts[par, j * SYNC_STRIDE + 1]``,
+    written before the meeting) to the window's ``acc[:T]``; at the end of a window of :data:`BALANCE_WINDOW`
+    steps moves the inner boundaries in force ``bk`` (in place; ``sb``: the static ones).
+
+    ``mode`` 1: block ``j`` would have taken ``acc[j] / size_j`` ticks per neuron; each boundary moves half-way
+    to where the blocks' busy times would have been equal, by at most :data:`BALANCE_STEP` neurons, on
+    multiples of BLOCK_ALIGN, and stays within a third of the smaller neighbouring static block
+    (:data:`BALANCE_REACH`) of its static place (so the boundaries stay in order).  ``mode`` -1: each boundary
+    jumps to a pseudo-random place in that reach every window (the tests' check that the results do not
+    depend on the boundaries).  ``acc[T]`` counts the window's steps, ``acc[T + 1]`` the windows done."""
+    n_thr = sb.shape[0] - 1
+    for j in range(n_thr):
+        acc[j] += counts[par, j * SYNC_STRIDE + 1]
+    acc[n_thr] += 1
+    if acc[n_thr] < BALANCE_WINDOW:
+        return
+    acc[n_thr + 1] += 1
+    inv = 0.0  # sum over blocks of neurons per busy tick
+    ok = True
+    for j in range(n_thr):
+        if acc[j] <= 0 or bk[j + 1] <= bk[j]:
+            ok = False
+        else:
+            inv += (bk[j + 1] - bk[j]) / acc[j]
+    if ok or mode < 0:
+        span = float(bk[n_thr] - bk[0])
+        cum = float(bk[0])
+        old_prev = bk[0]
+        for j in range(1, n_thr):
+            old = bk[j]
+            reach = min(sb[j] - sb[j - 1], sb[j + 1] - sb[j]) // BALANCE_REACH // BLOCK_ALIGN
+            if mode > 0:
+                cum += span * ((old - old_prev) / acc[j - 1]) / inv  # where boundary j would equalise
+                mv = (np.int64(cum) - old) // 2
+                mv = (mv + BLOCK_ALIGN // 2) // BLOCK_ALIGN * BLOCK_ALIGN
+                new = old + max(-BALANCE_STEP, min(BALANCE_STEP, mv))
+            else:
+                new = sb[j] + ((acc[n_thr + 1] * 40503 + j * 9973) % (2 * reach + 1) - reach) * BLOCK_ALIGN
+            old_prev = old
+            bk[j] = max(sb[j] - reach * BLOCK_ALIGN, min(sb[j] + reach * BLOCK_ALIGN, new))
+    for j in range(n_thr + 1):
+        acc[j] = 0
+
+
 @njit(cache=True, error_model="numpy", parallel=True)
 def _blocks(integrate, push, push_slot, slot, spikes, nspk, blocks, ranges, ranges_ptr, pspk, pcnt, models, gc, gi,
             group, v, se, si, a, ib, ref, fired, scratch, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo,
@@ -234,9 +311,9 @@ def _blocks(integrate, push, push_slot, slot, spikes, nspk, blocks, ranges, rang
     for k in prange(blocks.shape[0] - 1):
         b0, b1 = blocks[k], blocks[k + 1]
         if push:
-            _deliver_block(b0, b1, k, split, spikes, nspk, push_slot, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo,
-                           proj_ipo, proj_so, proj_rec, proj_delay, proj_doff, proj_wu, proj_wc, proj_sorted,
-                           syn_indptr, syn_post, syn_w, syn_delay, buf)
+            _deliver_block(blocks, blocks, k, split, spikes, nspk, push_slot, pop_of, pop_out_ptr, pop_out_proj,
+                           proj_pre_lo, proj_ipo, proj_so, proj_rec, proj_delay, proj_doff, proj_wu, proj_wc,
+                           proj_sorted, syn_indptr, syn_post, syn_w, syn_delay, buf)
         if integrate:
             pcnt[k] = _integrate_ranges(ranges[ranges_ptr[k]:ranges_ptr[k + 1]], models, gc, gi, group, v, se, si, a,
                                         ib, ref, fired, scratch, buf[slot, 0], buf[slot, 1], pspk[b0:b1], np.int64(0))
@@ -392,21 +469,30 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
     ``t``).  Thread 0 also runs the spike sources (before integrating), the record of the step (after
     pushing) and, at a step where a state monitor samples, the delivery and the sampling between two more
     barriers (every push of the step before done; no neuron integrated yet).  Each thread counts the recorded
-    spikes itself, so every thread stops at the same step when the spike record might overflow."""
+    spikes itself, so every thread stops at the same step when the spike record might overflow.
+
+    The blocks' boundaries in force (``thr.bnd[k]``, each thread's own copy) move while the loop runs
+    (``thr.balance``, :func:`_rebalance`): each thread writes its busy ticks of the step (all but its waits)
+    next to its spike count before the meeting, and after it every thread runs the same balancing on the same
+    numbers, so all move the boundaries at the same step to the same places, after merging the step's lists
+    (at the old boundaries) and before pushing (new ones).  A neuron's arithmetic and the order of the
+    additions to each ring-buffer entry do not depend on which thread does them, so the results do not
+    depend on the boundaries; a neuron's state and ring-buffer entries that change hands are handed over at
+    the meeting."""
     n_thr = thr.blocks.shape[0] - 1
-    b0, h, z, b1 = block_zones(k, thr.blocks)
-    r0, r1 = thr.ranges_ptr[k], thr.ranges_ptr[k + 1]
-    buf, counts, bspk, blocks, rec_flag = ring.buf, thr.counts, thr.bspk, thr.blocks, rec.rec_flag
+    n_rng = thr.ranges.shape[0]
+    sb, bk, acc = thr.blocks, thr.bnd[k, :n_thr + 1], thr.bacc[k]  # static boundaries, those in force, the window
+    buf, counts, bspk, rec_flag = ring.buf, thr.counts, thr.bspk, rec.rec_flag
     n_slots = buf.shape[0]
     spk_cap = rec.spk_step.shape[0]
     st = thr.stats[k]
     sync, spin = thr.sync, thr.spin
     src_at = n_thr * SYNC_STRIDE
-    flag_bias(thr.ranges[r0:r1], nrn.gi, nrn.ib, thr.range_bias[r0:r1])  # this thread's cut ranges only
     lst = scr.spikes if k == 0 else thr.lists[k]
     nrec = spk_n0
     nin = np.int64(0)
     gen = np.int64(0)
+    last_push = np.int64(0)
     for s in range(n_steps):
         t = t0 + s
         if nrec + rec.n_rec_max > spk_cap:
@@ -433,9 +519,10 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
         c1 = cycles()
         st[6] += c1 - c0
         be, bi, out = buf[slot, 0], buf[slot, 1], bspk[par]          # 4. block k: tail, middle, head
-        ct = _integrate_zone(z, b1, r0, r1, nrn, scr, thr, be, bi, out)
-        cm = _integrate_zone(h, z, r0, r1, nrn, scr, thr, be, bi, out)
-        c = _integrate_zone(b0, h, r0, r1, nrn, scr, thr, be, bi, out)
+        b0, h, z, b1 = block_zones(k, bk)
+        ct = _integrate_zone(z, b1, 0, n_rng, nrn, scr, thr, be, bi, out)
+        cm = _integrate_zone(h, z, 0, n_rng, nrn, scr, thr, be, bi, out)
+        c = _integrate_zone(b0, h, 0, n_rng, nrn, scr, thr, be, bi, out)
         for q in range(cm):  # the zones' lists made one ascending list at the block's start (moved down only)
             out[b0 + c + q] = out[h + q]
         c += cm
@@ -443,6 +530,7 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
             out[b0 + c + q] = out[z + q]
         counts[par, k * SYNC_STRIDE] = c + ct
         c2 = cycles()
+        counts[par, k * SYNC_STRIDE + 1] = c2 - c0 + last_push  # busy ticks (the balancing)
         gen = barrier(sync, n_thr, gen, st, spin)                   # every block's spikes of t listed
         st[2] += 1
         c3 = cycles()
@@ -454,12 +542,14 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
                 lst[n] = thr.src[par, q]
                 n += 1
         for j in range(n_thr):
-            o = blocks[j]
+            o = bk[j]
             for q in range(counts[par, j * SYNC_STRIDE]):
                 lst[n] = out[o + q]
                 n += 1
+        if thr.balance != 0:  # the boundaries of this push and of the next integration: the same in every thread
+            _rebalance(counts, par, sb, bk, acc, thr.balance)
         _sort_spikes(lst, n)
-        _push_block(k, b0, b1, thr.split, thr.proj_sorted, lst, n, slot, syn, buf)
+        _push_block(k, sb, bk, thr.split, thr.proj_sorted, lst, n, slot, syn, buf)
         c4 = cycles()
         for q in range(n):
             if rec_flag[lst[q]]:
@@ -467,6 +557,7 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
         if k == 0:
             phase_record(t, s, n, syn, rec, scr)                     # 5c. count and record
         c5 = cycles()
+        last_push = c5 - c3
         st[3] += c2 - c1
         st[4] += c3 - c2
         st[5] += c4 - c3
@@ -480,6 +571,11 @@ def run_chunk_blocks(t0, n_steps, dt, nrn, inp, syn, ring, rec, scr, thr) -> int
     threads the other blocks (the compiled loop releases the GIL).  Same results and return value."""
     n_thr = thr.blocks.size - 1
     thr.sync[:] = 0
+    if thr.balance == 0:
+        thr.bnd[:, :n_thr + 1] = thr.blocks
+    thr.bnd[1:] = thr.bnd[0]  # every thread starts from the boundaries the last call ended with, ...
+    thr.bacc[1:] = thr.bacc[0]  # ... and the same window
+    flag_bias(thr.ranges, nrn.gi, nrn.ib, thr.range_bias)  # every cut range: a block may reach into its neighbour's
     spk_n0 = int(rec.spk_n[0])
     done = [0] * n_thr
     errors = []

@@ -106,6 +106,78 @@ def test_blocks_larger_than_two_zones():
     assert_same(a, b)
 
 
+def _multapse_network():
+    """3000 LIF neurons over two populations, Poisson input; recurrent rows with repeated targets (sorted), weights
+    that differ per synapse, a delay per synapse, and an inhibitory projection whose rows are not sorted."""
+    from memr_snn.model.connectivity import FromArrays
+
+    net = Network(dt=0.1 * ms, seed=6, engine="dense")
+    inp = net.add(PoissonSource(100, 150.0, name="inp"))
+    exc = net.add(Population(2400, LIFParams(i_bias=np.linspace(100, 380, 2400) * pA), name="exc"))
+    inh = net.add(Population(600, LIFParams(i_bias=200 * pA, tau_syn_i=8 * ms), name="inh"))
+    rng = np.random.default_rng(1)
+    pre = np.repeat(np.arange(2400), 12)
+    post = np.sort(rng.integers(0, 2400, (2400, 12)) // 3 * 3, axis=1).ravel()  # repeated targets in a row
+    net.add(Projection(inp, exc, FixedProbability(0.1), weights=lambda r, k: r.uniform(100, 500, k) * pA))
+    net.add(Projection(exc, exc, FromArrays(pre, post), weights=lambda r, k: r.uniform(10, 90, k) * pA,
+                       delays=lambda r, k: r.integers(1, 5, k)))
+    net.add(Projection(exc, inh, FixedProbability(0.02), weights=60 * pA, delays=3))
+    pre_i = np.repeat(np.arange(600), 30)
+    post_i = rng.integers(0, 2400, pre_i.size)  # rows in random order
+    net.add(Projection(inh, exc, FromArrays(pre_i, post_i), weights=lambda r, k: -r.uniform(20, 80, k) * pA,
+                       receptor="inh"))
+    net.add(SpikeMonitor(exc))
+    net.add(SpikeMonitor(inh))
+    return net
+
+
+@pytest.mark.parametrize("make", [lambda: cuba(n=20000, seed=8).net, _multapse_network], ids=["cuba", "multapses"])
+def test_moving_block_boundaries(monkeypatch, make):
+    """The block loop's boundaries jump to pseudo-random places every window (``ThreadedChunks.balance = -1``),
+    in runs of several chunks, the boundaries kept from one run to the next: every spike and state bit as one
+    thread (the rows' cuts follow the boundaries over repeated targets; unsorted rows test each target)."""
+    from memr_snn.kernel.threads import BALANCE_WINDOW
+
+    monkeypatch.setattr(ThreadedChunks, "balance", -1)
+    monkeypatch.setattr(S, "CHUNK_STEPS", 3 * BALANCE_WINDOW + 5)
+    nets = []
+    for threads in (1, 2):
+        net = make()
+        net.threads = threads
+        seen = set()
+        for _ in range(4):
+            net.run(10 * ms)
+            if threads == 2:
+                thr = net._sim._threaded().record
+                seen.add(int(thr.bnd[0, 1]))
+        nets.append(net)
+    assert_same(*nets)
+    assert len(seen) >= 3 and thr.bacc[0, 3] >= 10  # the boundary did move; windows done
+    assert sum(m.num_spikes for m in nets[0].monitors if isinstance(m, SpikeMonitor)) > 300
+
+
+def test_balancing_keeps_results():
+    """The default balancing (boundaries following the threads' busy times) on a network of two populations
+    whose neurons cost differently (conductance-based and current-based LIF): the single thread's results."""
+    from memr_snn import LIFCondParams
+    from memr_snn.units import nS
+
+    def make():
+        net = Network(dt=0.1 * ms, seed=9, engine="dense")
+        cob = net.add(Population(6000, LIFCondParams(i_bias=np.linspace(150, 400, 6000) * pA), name="cob"))
+        lif = net.add(Population(6000, LIFParams(i_bias=np.linspace(150, 400, 6000) * pA), name="lif"))
+        net.add(Projection(cob, lif, FixedProbability(0.005), weights=20 * pA))
+        net.add(Projection(lif, cob, FixedProbability(0.005), weights=0.5 * nS))
+        net.add(SpikeMonitor(cob))
+        net.add(SpikeMonitor(lif))
+        return net
+
+    assert ThreadedChunks.balance == 1
+    a, b = _pair(make, 0.05)
+    assert_same(a, b)
+    assert sum(m.num_spikes for m in a.monitors) > 1000
+
+
 @pytest.mark.parametrize("block_loop", [True, False], ids=["blocks", "regions"])
 def test_chunk_boundaries_and_spike_record_overflow(monkeypatch, block_loop):
     """Deferred pushes never cross a chunk or an early return: tiny chunks and a tiny spike record; on the

@@ -35,6 +35,55 @@ def test_block_zones():
         assert blocks[k] == b0 <= h <= m <= b1 == blocks[k + 1] and h - b0 <= z and b1 - m <= z
 
 
+def _balance(sb, cost, windows, mode=1):
+    """The boundaries after each of ``windows`` windows of :func:`KT._rebalance`, a block's busy ticks per step
+    being its neurons times ``cost[block]``."""
+    from memr_snn.kernel.sync import SYNC_STRIDE
+
+    sb = np.asarray(sb, dtype=np.int64)
+    n_thr = sb.size - 1
+    bk, acc = sb.copy(), np.zeros(n_thr + 2, dtype=np.int64)
+    counts = np.zeros((2, (n_thr + 1) * SYNC_STRIDE), dtype=np.int64)
+    out = []
+    for _ in range(windows):
+        for s in range(KT.BALANCE_WINDOW):
+            for j in range(n_thr):
+                counts[s & 1, j * SYNC_STRIDE + 1] = int((bk[j + 1] - bk[j]) * cost[j])
+            KT._rebalance(counts, s & 1, sb, bk, acc, mode)
+        out.append(bk.copy())
+    assert acc[n_thr + 1] == windows and acc[:n_thr + 1].tolist() == [0] * (n_thr + 1)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("sb, cost, equal", [
+    ([0, 8192, 16384], (10, 12), [8937]),  # 16384 * (1/10) / (1/10 + 1/12)
+    ([0, 4096, 8192, 12288], (1, 2, 1), [4915, 7373]),  # sizes 2 : 1 : 2
+])
+def test_rebalance_equalises_busy_times(sb, cost, equal):
+    """Boundaries move half-way to where the blocks' busy times are equal, at most BALANCE_STEP neurons a window,
+    on multiples of BLOCK_ALIGN, and settle there (within one or two lines of 64 neurons)."""
+    hist = _balance(sb, cost, 40)
+    steps = np.abs(np.diff(np.vstack([np.asarray(sb)[None], hist]), axis=0))
+    assert steps.max() <= KT.BALANCE_STEP and (hist % KT.BLOCK_ALIGN == 0)[:, 1:-1].all()
+    assert np.abs(hist[-1, 1:-1] - equal).max() <= 2 * KT.BLOCK_ALIGN
+    assert (hist[-1] == hist[-5]).all()  # settled
+    assert hist[0, 1] != sb[1]
+
+
+def test_rebalance_reach_and_shuffle():
+    """A boundary stays within a third of the smaller neighbouring static block of its static place however
+    uneven the costs; mode -1 jumps within that reach every window; no busy ticks: no move."""
+    sb = [0, 8192, 16384]
+    reach = 8192 // KT.BALANCE_REACH // KT.BLOCK_ALIGN * KT.BLOCK_ALIGN
+    hist = _balance(sb, (1, 10), 60)
+    assert hist[-1, 1] == 8192 + reach and hist[:, 1].max() == 8192 + reach
+    assert _balance(sb, (10, 1), 60)[-1, 1] == 8192 - reach
+    assert (_balance(sb, (0, 0), 3) == sb).all()
+    shuf = _balance(sb, (0, 0), 30, mode=-1)[:, 1]
+    assert np.abs(shuf - 8192).max() <= reach and (shuf % KT.BLOCK_ALIGN == 0).all()
+    assert len(set(shuf.tolist())) >= 15 and (np.diff(shuf) != 0).sum() >= 25
+
+
 def test_rows_sorted():
     indptr = np.array([0, 3, 5], dtype=np.int64)
     sorted_post = np.array([1, 4, 9, 0, 2], dtype=np.int32)  # each row ascending, a descent at a row start

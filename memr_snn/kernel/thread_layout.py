@@ -11,7 +11,7 @@ import numpy as np
 from .sync import SPIN_TICKS, SYNC_STRIDE, new_sync
 
 __all__ = ["Threads", "STATS", "BLOCK_ALIGN", "EVENT_MIN_PER_THREAD", "ROW_CHUNK", "block_bounds", "block_ranges",
-           "rows_sorted", "row_splits", "make_threads", "deliver_reference"]
+           "rows_sorted", "row_splits", "proj_spans", "make_threads", "deliver_reference"]
 
 #: the per-thread tables: ``blocks`` (T + 1 boundaries of the neuron blocks), ``ranges`` / ``ranges_ptr`` (the
 #: network's dense ranges cut at the block boundaries, per block), ``pspk`` (each block's spikes, at its own
@@ -30,10 +30,12 @@ __all__ = ["Threads", "STATS", "BLOCK_ALIGN", "EVENT_MIN_PER_THREAD", "ROW_CHUNK
 #: of the ``T + 1`` boundaries in force; row 0 is where the next call starts), ``bacc`` (T, stride: each
 #: thread's copy of the window's busy ticks per block, the steps in the window at ``T`` and the windows done at
 #: ``T + 1``), ``balance`` (1: the boundaries follow the threads' busy times, 0: they stay at ``blocks``, -1:
-#: they jump to pseudo-random places every window, the tests' check that results do not depend on them)
+#: they jump to pseudo-random places every window, the tests' check that results do not depend on them).
+#: ``proj_span`` (P, 2): per projection its targets' least and one past the greatest (0, 0 without synapses;
+#: :func:`proj_spans`): a thread skips a projection with no target in its block without reading the row
 Threads = namedtuple("Threads", ["blocks", "ranges", "ranges_ptr", "pspk", "pcnt", "prev", "proj_sorted",
                                  "event_min", "bspk", "counts", "src", "lists", "range_bias", "sync", "stats",
-                                 "spin", "cpu_ns", "split", "bnd", "bacc", "balance"])
+                                 "spin", "cpu_ns", "split", "bnd", "bacc", "balance", "proj_span"])
 
 #: the columns of ``Threads.stats``, per thread, accumulated over every :func:`run_block` call: barriers at
 #: which the thread waited, times it slept (or yielded its core) while waiting, barriers passed, then
@@ -175,6 +177,7 @@ def make_threads(dense_ranges: np.ndarray, n_total: int, n_threads: int, proj_ip
     ranges, ptr = block_ranges(dense_ranges, bounds)
     proj_sorted = rows_sorted(proj_ipo, proj_so, n_pre, syn_indptr, syn_post)
     split = row_splits(proj_ipo, proj_so, n_pre, syn_indptr, syn_post, proj_sorted, bounds)
+    span = proj_spans(proj_ipo, proj_so, n_pre, syn_indptr, syn_post)
     n = max(int(n_total), 1)
     stride = -(-(n_threads + 2) // SYNC_STRIDE) * SYNC_STRIDE  # rows of whole cache lines: no sharing
     return Threads(bounds, ranges, ptr, np.zeros(n, dtype=np.int64), np.zeros(n_threads, dtype=np.int64),
@@ -184,7 +187,20 @@ def make_threads(dense_ranges: np.ndarray, n_total: int, n_threads: int, proj_ip
                    np.ones(ranges.shape[0], dtype=np.int64), new_sync(),
                    np.zeros((n_threads, 2 * SYNC_STRIDE), dtype=np.int64), np.int64(spin),
                    np.zeros(n_threads, dtype=np.int64), split, np.repeat(_padded(bounds, stride)[None], n_threads, 0),
-                   np.zeros((n_threads, stride), dtype=np.int64), np.int64(balance))
+                   np.zeros((n_threads, stride), dtype=np.int64), np.int64(balance), span)
+
+
+def proj_spans(proj_ipo, proj_so, n_pre, syn_indptr, syn_post) -> np.ndarray:
+    """Per projection ``(least target, greatest target + 1)``, ``(0, 0)`` for one without synapses (numpy; int64,
+    ``(P, 2)``)."""
+    span = np.zeros((len(proj_ipo), 2), dtype=np.int64)
+    for pr in range(len(proj_ipo)):
+        ip0 = int(proj_ipo[pr])
+        lo, hi = int(syn_indptr[ip0]), int(syn_indptr[ip0 + int(n_pre[pr])])
+        if hi > lo:
+            posts = syn_post[int(proj_so[pr]) + lo:int(proj_so[pr]) + hi]
+            span[pr] = int(posts.min()), int(posts.max()) + 1
+    return span
 
 
 def _padded(a, size):

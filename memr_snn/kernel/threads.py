@@ -73,13 +73,15 @@ from .thread_layout import (
     block_ranges,
     deliver_reference,
     make_threads,
+    proj_spans,
     row_splits,
     rows_sorted,
 )
 
-__all__ = ["Threads", "BLOCK_ALIGN", "EVENT_MIN_PER_THREAD", "STATS", "SPIN_TICKS", "ZONE", "block_bounds",
-           "block_ranges", "block_zones", "rows_sorted", "row_splits", "make_threads", "run_chunk_threads", "run_block",
-           "run_chunk_blocks", "blocks_apply", "deliver_reference"]
+__all__ = ["Threads", "BLOCK_ALIGN", "EVENT_MIN_PER_THREAD", "STATS", "SPIN_TICKS", "ZONE", "BALANCE_WINDOW",
+           "BALANCE_STEP", "BALANCE_REACH", "block_bounds", "block_ranges", "block_zones", "rows_sorted", "row_splits",
+           "proj_spans", "make_threads", "run_chunk_threads", "run_block", "run_chunk_blocks", "blocks_apply",
+           "deliver_reference"]
 
 
 #: the block loop integrates a block's last this many neurons first and its first this many last (:func:`run_block`):
@@ -133,18 +135,21 @@ def _row_part(k, split, row, lo_k, hi_k, sb, bk, syn_post):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _prefetch_block_rows(k, sb, split, spikes, nspk, proj_sorted, syn):
+def _prefetch_block_rows(k, sb, bk, split, spikes, nspk, proj_sorted, proj_span, syn):
     """:func:`memr_snn.kernel.push.prefetch_push_rows` for thread ``k``: only its own part of each sorted row (the
     whole row of an unsorted projection) for the static boundaries ``sb`` (a hint: the part for the boundaries in
-    force differs by a few targets), one prefetch per 64-byte line of targets and, for projections with
-    non-uniform weights, of weights."""
+    force ``bk`` differs by a few targets), one prefetch per 64-byte line of targets and, for projections with
+    non-uniform weights, of weights; none for a projection with no target in the block (``proj_span``)."""
     pop_of, pop_out_ptr, pop_out_proj = syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj
     syn_post, syn_w, proj_wu = syn.syn_post, syn.syn_w, syn.proj_wu
+    b0, b1 = bk[k], bk[k + 1]
     for q in range(nspk):
         g = spikes[q]
         pop = pop_of[g]
         for e in range(pop_out_ptr[pop], pop_out_ptr[pop + 1]):
             pr = pop_out_proj[e]
+            if proj_span[pr, 1] <= b0 or proj_span[pr, 0] >= b1:
+                continue
             row, lo_k, hi_k = row_span(syn, pr, g)
             if proj_sorted[pr] != 0:
                 lo_k, hi_k = _row_part(k, split, row, lo_k, hi_k, sb, sb, syn_post)
@@ -157,8 +162,8 @@ def _prefetch_block_rows(k, sb, split, spikes, nspk, proj_sorted, syn):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _deliver_block(sb, bk, k, split, spikes, nspk, slot, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo,
-                   proj_so, proj_rec, proj_delay, proj_doff, proj_wu, proj_wc, proj_sorted, syn_indptr, syn_post,
-                   syn_w, syn_delay, buf):
+                   proj_so, proj_rec, proj_delay, proj_doff, proj_wu, proj_wc, proj_sorted, proj_span, syn_indptr,
+                   syn_post, syn_w, syn_delay, buf):
     """Push ``spikes[:nspk]`` of the step of ring slot ``slot`` (float weights), only the synapses whose
     target is in block ``k`` = ``[bk[k], bk[k + 1])`` (``bk``: the boundaries in force, ``sb``: the static ones
     of ``split``), in the single thread's spike, projection and synapse order.
@@ -168,7 +173,8 @@ def _deliver_block(sb, bk, k, split, spikes, nspk, slot, pop_of, pop_out_ptr, po
     (:func:`memr_snn.kernel.thread_layout.row_splits`) and pushes it with the single thread's row loops
     (:func:`memr_snn.kernel.push.push_row`, :func:`memr_snn.kernel.push.push_row_delays`: a projection with
     uniform weights, ``proj_wu``, adds its constant ``proj_wc`` and reads no weights); the others test every
-    target."""
+    target.  A projection with no target in the block (``proj_span``: its targets' least and one past the
+    greatest) is skipped without reading its row."""
     n_slots = buf.shape[0]
     b0, b1 = bk[k], bk[k + 1]
     for q in range(nspk):
@@ -176,6 +182,8 @@ def _deliver_block(sb, bk, k, split, spikes, nspk, slot, pop_of, pop_out_ptr, po
         pop = pop_of[g]
         for e in range(pop_out_ptr[pop], pop_out_ptr[pop + 1]):
             pr = pop_out_proj[e]
+            if proj_span[pr, 1] <= b0 or proj_span[pr, 0] >= b1:
+                continue
             row = proj_ipo[pr] + g - proj_pre_lo[pr]
             so = proj_so[pr]
             lo_k = so + syn_indptr[row]
@@ -215,14 +223,14 @@ def _deliver_block(sb, bk, k, split, spikes, nspk, slot, pop_of, pop_out_ptr, po
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)  # allocates nothing: no reference counts (kernel/__init__.py)
-def _push_block(k, sb, bk, split, proj_sorted, spikes, nspk, slot, syn, buf):
+def _push_block(k, sb, bk, split, proj_sorted, proj_span, spikes, nspk, slot, syn, buf):
     """The block loop's push of a step: prefetch block ``k``'s parts of the rows (:func:`_prefetch_block_rows`),
     then push them onto its targets for the boundaries in force ``bk`` (:func:`_deliver_block`)."""
-    _prefetch_block_rows(k, sb, split, spikes, nspk, proj_sorted, syn)
+    _prefetch_block_rows(k, sb, bk, split, spikes, nspk, proj_sorted, proj_span, syn)
     _deliver_block(sb, bk, k, split, spikes, nspk, slot, syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj,
                    syn.proj_pre_lo, syn.proj_ipo, syn.proj_so, syn.proj_rec, syn.proj_delay, syn.proj_doff,
-                   syn.proj_wu, syn.proj_wc, proj_sorted, syn.syn_indptr, syn.syn_post, syn.syn_w, syn.syn_delay,
-                   buf)
+                   syn.proj_wu, syn.proj_wc, proj_sorted, proj_span, syn.syn_indptr, syn.syn_post, syn.syn_w,
+                   syn.syn_delay, buf)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -303,8 +311,8 @@ def _rebalance(counts, par, sb, bk, acc, mode):
 @njit(cache=True, error_model="numpy", parallel=True)
 def _blocks(integrate, push, push_slot, slot, spikes, nspk, blocks, ranges, ranges_ptr, pspk, pcnt, models, gc, gi,
             group, v, se, si, a, ib, ref, fired, scratch, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo,
-            proj_so, proj_rec, proj_delay, proj_doff, proj_wu, proj_wc, proj_sorted, split, syn_indptr, syn_post, syn_w,
-            syn_delay, buf):
+            proj_so, proj_rec, proj_delay, proj_doff, proj_wu, proj_wc, proj_sorted, proj_span, split, syn_indptr,
+            syn_post, syn_w, syn_delay, buf):
     """One parallel region, thread ``k`` on block ``k``: first push ``spikes[:nspk]`` (a step's spikes, ring slot
     ``push_slot``) onto the block's targets if ``push``, then, if ``integrate``, integrate the block one step with
     the due slot ``slot`` delivered (fused), its spikes to ``pspk[blocks[k]:]`` and their number to ``pcnt[k]``."""
@@ -313,7 +321,7 @@ def _blocks(integrate, push, push_slot, slot, spikes, nspk, blocks, ranges, rang
         if push:
             _deliver_block(blocks, blocks, k, split, spikes, nspk, push_slot, pop_of, pop_out_ptr, pop_out_proj,
                            proj_pre_lo, proj_ipo, proj_so, proj_rec, proj_delay, proj_doff, proj_wu, proj_wc,
-                           proj_sorted, syn_indptr, syn_post, syn_w, syn_delay, buf)
+                           proj_sorted, proj_span, syn_indptr, syn_post, syn_w, syn_delay, buf)
         if integrate:
             pcnt[k] = _integrate_ranges(ranges[ranges_ptr[k]:ranges_ptr[k + 1]], models, gc, gi, group, v, se, si, a,
                                         ib, ref, fired, scratch, buf[slot, 0], buf[slot, 1], pspk[b0:b1], np.int64(0))
@@ -341,7 +349,8 @@ def _run_blocks(integrate, push, push_slot, slot, spikes, nspk, nrn, syn, ring, 
             thr.pcnt, nrn.models, nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.se, nrn.si, nrn.a, nrn.ib, nrn.ref, scr.fired,
             scr.scratch,
             syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj, syn.proj_pre_lo, syn.proj_ipo, syn.proj_so, syn.proj_rec,
-            syn.proj_delay, syn.proj_doff, syn.proj_wu, syn.proj_wc, thr.proj_sorted, thr.split, syn.syn_indptr,
+            syn.proj_delay, syn.proj_doff, syn.proj_wu, syn.proj_wc, thr.proj_sorted, thr.proj_span, thr.split,
+            syn.syn_indptr,
             syn.syn_post, syn.syn_w, syn.syn_delay, ring.buf)
 
 
@@ -549,7 +558,7 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
         if thr.balance != 0:  # the boundaries of this push and of the next integration: the same in every thread
             _rebalance(counts, par, sb, bk, acc, thr.balance)
         _sort_spikes(lst, n)
-        _push_block(k, sb, bk, thr.split, thr.proj_sorted, lst, n, slot, syn, buf)
+        _push_block(k, sb, bk, thr.split, thr.proj_sorted, thr.proj_span, lst, n, slot, syn, buf)
         c4 = cycles()
         for q in range(n):
             if rec_flag[lst[q]]:

@@ -84,6 +84,14 @@ def test_rebalance_reach_and_shuffle():
     assert len(set(shuf.tolist())) >= 15 and (np.diff(shuf) != 0).sum() >= 25
 
 
+def test_proj_spans():
+    """Each projection's least target and one past its greatest; (0, 0) without synapses."""
+    indptr = np.array([0, 2, 5, 5, 5], dtype=np.int64)  # projection 0: rows 0-1, projection 1: rows 2-3, empty
+    post = np.array([7, 3, 9, 12, 4], dtype=np.int32)
+    span = KT.proj_spans(np.array([0, 2]), np.zeros(2, np.int64), np.array([2, 2]), indptr, post)
+    assert span.tolist() == [[3, 13], [0, 0]]
+
+
 def test_rows_sorted():
     indptr = np.array([0, 3, 5], dtype=np.int64)
     sorted_post = np.array([1, 4, 9, 0, 2], dtype=np.int32)  # each row ascending, a descent at a row start
@@ -151,7 +159,8 @@ def test_partitioned_delivery_is_one_sequential_pass(uniform, delays, sort, n_th
                np.zeros(n),
                np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, np.int32), np.zeros(n, np.uint8), np.zeros(n),
                *proj.values(), np.array([int(uniform)], np.uint8), np.array([w[0] if uniform else 0.0]), sorted_flag,
-               split, indptr, post, np.full(w.size, np.nan) if uniform else w, d, buf)
+               KT.proj_spans(zero, zero, np.array([n_pre]), indptr, post), split, indptr, post,
+               np.full(w.size, np.nan) if uniform else w, d, buf)
     np.testing.assert_array_equal(buf, expected)
 
 

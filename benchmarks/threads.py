@@ -1,10 +1,10 @@
 """Threaded against single-thread steady runs: ``python benchmarks/threads.py [--models cuba] [--sizes 64000]``.
 
 The benchmark networks (:mod:`memr_snn.networks`: CUBA, COBA, ALIF, both populations under a
-``SpikeMonitor``, as in ``memr-snn bench``) are built from the same seed for every thread count, their
-kernels loaded by a warm-up run of a small network of the same kind, their engine arrays prepared
-(``run_steps(0)``), then one timed ``run(T)``.  Thread counts alternate within each repeat; the
-script prints (and with ``--json`` writes) the medians of wall time (``time.perf_counter``) and CPU
+``SpikeMonitor``, as in ``memr-snn bench``; ``mixed``: half COBA and half LIF neurons, :func:`mixed`) are built
+from the same seed for every thread count, their kernels loaded by a warm-up run of a small network of the same
+kind, their engine arrays prepared (``run_steps(0)``), then one timed ``run(T)``.  Thread counts alternate within
+each repeat; the script prints (and with ``--json`` writes) the medians of wall time (``time.perf_counter``) and CPU
 time (``time.process_time``, all threads of the process), the speed-up of each thread count over one
 thread in wall time, whether every run produced the same spikes as one thread, and the load average
 before and after (the machine may be shared: read the speed-ups against it).  Threaded dense runs (the
@@ -34,9 +34,32 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 from memr_snn.networks import BUILTIN
+
+
+def mixed(n: int = 64000, seed: int = 1) -> SimpleNamespace:
+    """``--models mixed``: ``n / 2`` conductance-based LIF neurons (exponential Euler) then ``n / 2`` current-based
+    ones, biases spread over 150-400 pA, each neuron projecting to about 40 of the other population and the
+    LIF ones to about 40 LIF neurons (inhibitory): blocks of equal numbers of neurons cost unequally (the
+    block loop's balancing; ``--static-blocks`` without it).  ``.net``, ``.spikes_exc`` (COBA), ``.spikes_inh``
+    (LIF)."""
+    from memr_snn import FixedProbability, LIFCondParams, LIFParams, Network, Population, Projection, SpikeMonitor
+    from memr_snn.units import ms, nS, pA
+
+    half = n // 2
+    net = Network(dt=0.1 * ms, seed=seed, engine="dense")
+    cob = net.add(Population(half, LIFCondParams(i_bias=np.linspace(150, 400, half) * pA), name="cob"))
+    lif = net.add(Population(n - half, LIFParams(i_bias=np.linspace(150, 400, n - half) * pA), name="lif"))
+    net.add(Projection(cob, lif, FixedProbability(40 / (n - half)), weights=20 * pA))
+    net.add(Projection(lif, cob, FixedProbability(40 / half), weights=0.5 * nS))
+    net.add(Projection(lif, lif, FixedProbability(40 / (n - half)), weights=-20 * pA, receptor="inh"))
+    return SimpleNamespace(net=net, spikes_exc=net.add(SpikeMonitor(cob)), spikes_inh=net.add(SpikeMonitor(lif)))
+
+
+MODELS = {**BUILTIN, "mixed": mixed}
 
 
 def timed_run(model: str, n: int, threads: int, duration: float, seed: int = 1):
@@ -45,7 +68,7 @@ def timed_run(model: str, n: int, threads: int, duration: float, seed: int = 1):
     The statistics (threaded dense runs, :func:`memr_snn.kernel.threads.run_block`): per thread its CPU
     time [s] in the block loop, the barriers it passed and waited at, the times it slept while waiting,
     and the shares of its cycle-counter ticks integrating, waiting, pushing and in serial work."""
-    va = BUILTIN[model](n=n, seed=seed)
+    va = MODELS[model](n=n, seed=seed)
     va.net.threads = threads
     va.net.run_steps(0)  # engine arrays built, not timed
     sim = va.net._sim
@@ -122,7 +145,7 @@ def main_cold(args) -> int:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", nargs="+", default=["cuba"], choices=sorted(BUILTIN))
+    ap.add_argument("--models", nargs="+", default=["cuba"], choices=sorted(MODELS))
     ap.add_argument("--sizes", nargs="+", type=int, default=[64000])
     ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     ap.add_argument("--duration", type=float, default=1.0, help="simulated time per run [s]")
@@ -137,6 +160,8 @@ def main(argv=None) -> int:
                          "block loop, for comparison")
     args = ap.parse_args(argv)
     if args.cold:
+        if "mixed" in args.models:
+            ap.error("--cold runs the built-in networks only (memr_snn.networks), not 'mixed'")
         return main_cold(args)
     if args.region_loop:
         from memr_snn.engine.threads import ThreadedChunks

@@ -180,14 +180,16 @@ def make_threads(dense_ranges: np.ndarray, n_total: int, n_threads: int, proj_ip
     span = proj_spans(proj_ipo, proj_so, n_pre, syn_indptr, syn_post)
     n = max(int(n_total), 1)
     stride = -(-(n_threads + 2) // SYNC_STRIDE) * SYNC_STRIDE  # rows of whole cache lines: no sharing
+    bnd = np.zeros((n_threads, stride), dtype=np.int64)
+    bnd[:, :bounds.size] = bounds
     return Threads(bounds, ranges, ptr, np.zeros(n, dtype=np.int64), np.zeros(n_threads, dtype=np.int64),
                    np.zeros(n, dtype=np.int64), np.ascontiguousarray(proj_sorted, dtype=np.int64), np.int64(event_min),
                    np.zeros((2, n), dtype=np.int64), np.zeros((2, (n_threads + 1) * SYNC_STRIDE), dtype=np.int64),
                    np.zeros((2, n), dtype=np.int64), np.zeros((n_threads, n), dtype=np.int64),
                    np.ones(ranges.shape[0], dtype=np.int64), new_sync(),
                    np.zeros((n_threads, 2 * SYNC_STRIDE), dtype=np.int64), np.int64(spin),
-                   np.zeros(n_threads, dtype=np.int64), split, np.repeat(_padded(bounds, stride)[None], n_threads, 0),
-                   np.zeros((n_threads, stride), dtype=np.int64), np.int64(balance), span)
+                   np.zeros(n_threads, dtype=np.int64), split, bnd, np.zeros((n_threads, stride), dtype=np.int64),
+                   np.int64(balance), span)
 
 
 def proj_spans(proj_ipo, proj_so, n_pre, syn_indptr, syn_post) -> np.ndarray:
@@ -201,13 +203,6 @@ def proj_spans(proj_ipo, proj_so, n_pre, syn_indptr, syn_post) -> np.ndarray:
             posts = syn_post[int(proj_so[pr]) + lo:int(proj_so[pr]) + hi]
             span[pr] = int(posts.min()), int(posts.max()) + 1
     return span
-
-
-def _padded(a, size):
-    """``a`` (int64) followed by zeros to ``size`` entries."""
-    out = np.zeros(size, dtype=np.int64)
-    out[:a.size] = a
-    return out
 
 
 def deliver_reference(spikes, pop_of, pop_out_ptr, pop_out_proj, proj_pre_lo, proj_ipo, proj_so, proj_rec,

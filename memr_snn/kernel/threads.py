@@ -245,14 +245,14 @@ def block_zones(k, blocks):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)  # allocates nothing: no reference counts (kernel/__init__.py)
-def _integrate_zone(zlo, zhi, r0, r1, nrn, scr, thr, be, bi, out):
-    """The block loop's integration of the neurons ``[zlo, zhi)`` of a block for a step: the parts of ranges
-    ``r0:r1`` of ``thr.ranges`` (a thread's cut ranges; those with ``thr.range_bias[r] == 0`` read no bias
-    current) inside it, with the due slot ``be``, ``bi`` delivered (fused); their spikes to ``out[zlo:]``.
-    Returns their number."""
+def _integrate_zone(zlo, zhi, nrn, scr, thr, be, bi, out):
+    """The block loop's integration of the neurons ``[zlo, zhi)`` of a block for a step: the parts of the cut
+    ranges ``thr.ranges`` inside it (a block in force may reach into a neighbouring static block's ranges; those
+    with ``thr.range_bias[r] == 0`` read no bias current), with the due slot ``be``, ``bi`` delivered (fused);
+    their spikes to ``out[zlo:]``.  Returns their number."""
     ranges, range_bias, ib = thr.ranges, thr.range_bias, nrn.ib
     c = zlo
-    for r in range(r0, r1):
+    for r in range(ranges.shape[0]):
         lo, hi = max(ranges[r, 0], zlo), min(ranges[r, 1], zhi)
         if lo < hi:
             c = _integrate_range(lo, hi, ranges[r, 2], nrn.models, nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.se, nrn.si,
@@ -489,7 +489,6 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
     depend on the boundaries; a neuron's state and ring-buffer entries that change hands are handed over at
     the meeting."""
     n_thr = thr.blocks.shape[0] - 1
-    n_rng = thr.ranges.shape[0]
     sb, bk, acc = thr.blocks, thr.bnd[k, :n_thr + 1], thr.bacc[k]  # static boundaries, those in force, the window
     buf, counts, bspk, rec_flag = ring.buf, thr.counts, thr.bspk, rec.rec_flag
     n_slots = buf.shape[0]
@@ -529,9 +528,9 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
         st[6] += c1 - c0
         be, bi, out = buf[slot, 0], buf[slot, 1], bspk[par]          # 4. block k: tail, middle, head
         b0, h, z, b1 = block_zones(k, bk)
-        ct = _integrate_zone(z, b1, 0, n_rng, nrn, scr, thr, be, bi, out)
-        cm = _integrate_zone(h, z, 0, n_rng, nrn, scr, thr, be, bi, out)
-        c = _integrate_zone(b0, h, 0, n_rng, nrn, scr, thr, be, bi, out)
+        ct = _integrate_zone(z, b1, nrn, scr, thr, be, bi, out)
+        cm = _integrate_zone(h, z, nrn, scr, thr, be, bi, out)
+        c = _integrate_zone(b0, h, nrn, scr, thr, be, bi, out)
         for q in range(cm):  # the zones' lists made one ascending list at the block's start (moved down only)
             out[b0 + c + q] = out[h + q]
         c += cm
@@ -580,8 +579,6 @@ def run_chunk_blocks(t0, n_steps, dt, nrn, inp, syn, ring, rec, scr, thr) -> int
     threads the other blocks (the compiled loop releases the GIL).  Same results and return value."""
     n_thr = thr.blocks.size - 1
     thr.sync[:] = 0
-    if thr.balance == 0:
-        thr.bnd[:, :n_thr + 1] = thr.blocks
     thr.bnd[1:] = thr.bnd[0]  # every thread starts from the boundaries the last call ended with, ...
     thr.bacc[1:] = thr.bacc[0]  # ... and the same window
     flag_bias(thr.ranges, nrn.gi, nrn.ib, thr.range_bias)  # every cut range: a block may reach into its neighbour's

@@ -16,6 +16,12 @@ the blocks have equal numbers of neurons).  ``--region-loop`` runs the threaded 
 parallel-region loop instead; ``MEMR_SNN_SPIN=<ticks>`` sets how long a waiting block thread spins before it
 sleeps (0: at once, so that its CPU time holds no spinning).
 
+``--rounds R`` measures instead in one process: one network per thread count (same seed), each first run for
+``--piece`` simulated seconds (past the start from rest, not timed), then ``R`` rounds in which every network runs
+``--piece`` seconds more in turn; it prints each round's walls and speed-ups and the medians over the rounds.
+Pieces of a fraction of a second, alternated, show whether a slow two-thread spell is a state of the machine
+(every network slow at once, rounds in a row) or of one network (docs/engine.md, "The slow spells").
+
 ``--cold`` measures instead the first-ever run of each thread count: a fresh process with an empty
 ``NUMBA_CACHE_DIR`` (every kernel compiled) builds the network and runs it once; wall time of the
 process and its CPU time (``RUSAGE_CHILDREN``), thread counts alternated, medians.
@@ -143,6 +149,41 @@ def main_cold(args) -> int:
     return 0
 
 
+def main_rounds(args) -> int:
+    """``--rounds``: the networks of every thread count run in turn, ``--piece`` seconds a round (module docstring)."""
+    for model in args.models:
+        for th in args.threads:
+            timed_run(model, 500, th, 0.01)
+        for n in args.sizes:
+            nets = {}
+            for th in args.threads:
+                va = MODELS[model](n=n, seed=1)
+                va.net.threads = th
+                va.net.run(args.piece)
+                nets[th] = va
+            walls = {th: [] for th in args.threads}
+            th1 = args.threads[0]
+            for r in range(args.rounds):
+                for th in args.threads:
+                    gc.collect()
+                    w0 = time.perf_counter()
+                    nets[th].net.run(args.piece)
+                    walls[th].append(time.perf_counter() - w0)
+                print(f"{model:5s} N={n:6d} round {r:3d}: " + "  ".join(
+                    f"threads={th} {walls[th][-1]:.3f} s ({walls[th1][-1] / walls[th][-1]:.2f}x)"
+                    for th in args.threads), flush=True)
+            digests = {th: (int(va.spikes_exc.num_spikes), int(va.spikes_inh.num_spikes),
+                            hash(va.spikes_exc.i.tobytes()) ^ hash(va.spikes_exc.t.tobytes()))
+                       for th, va in nets.items()}
+            for th in args.threads:
+                ratios = [a / b for a, b in zip(walls[th1], walls[th], strict=True)]
+                print(f"{model:5s} N={n:6d} threads={th}: median wall {statistics.median(walls[th]):.3f} s per "
+                      f"{args.piece:g} s, speed-up median {statistics.median(ratios):.2f}x "
+                      f"(range {min(ratios):.2f}-{max(ratios):.2f}x over {args.rounds} rounds), "
+                      f"same spikes: {digests[th] == digests[th1]}", flush=True)
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", nargs="+", default=["cuba"], choices=sorted(MODELS))
@@ -151,6 +192,10 @@ def main(argv=None) -> int:
     ap.add_argument("--duration", type=float, default=1.0, help="simulated time per run [s]")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--rounds", type=int, default=0,
+                    help="instead of fresh runs: one network per thread count, run in turn for this many rounds "
+                         "of --piece seconds each, in one process")
+    ap.add_argument("--piece", type=float, default=0.2, help="simulated time per network and round with --rounds [s]")
     ap.add_argument("--cold", action="store_true", help="first-ever runs (empty numba cache) instead of steady runs")
     ap.add_argument("--static-blocks", action="store_true",
                     help="the block loop's boundaries stay where the blocks have equal numbers of neurons instead of "
@@ -159,6 +204,10 @@ def main(argv=None) -> int:
                     help="threaded runs on the parallel-region loop (one prange region per step) instead of the "
                          "block loop, for comparison")
     args = ap.parse_args(argv)
+    if args.rounds < 0 or args.piece <= 0:
+        ap.error(f"--rounds must be >= 0 and --piece > 0, got {args.rounds} and {args.piece}")
+    if args.rounds and args.cold:
+        ap.error("--rounds measures steady runs in one process; --cold measures first-ever runs: choose one")
     if args.cold:
         if "mixed" in args.models:
             ap.error("--cold runs the built-in networks only (memr_snn.networks), not 'mixed'")
@@ -171,6 +220,8 @@ def main(argv=None) -> int:
         from memr_snn.engine.threads import ThreadedChunks
 
         ThreadedChunks.balance = 0
+    if args.rounds:
+        return main_rounds(args)
     load_before = os.getloadavg()
     rows = []
     for model in args.models:

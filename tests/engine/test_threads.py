@@ -156,9 +156,12 @@ def test_moving_block_boundaries(monkeypatch, make):
     assert sum(m.num_spikes for m in nets[0].monitors if isinstance(m, SpikeMonitor)) > 300
 
 
-def test_balancing_keeps_results():
-    """The default balancing (boundaries following the threads' busy times) on a network of two populations
-    whose neurons cost differently (conductance-based and current-based LIF): the single thread's results."""
+@pytest.mark.parametrize("balance", [1, 0], ids=["balanced", "static"])
+def test_balancing_keeps_results(monkeypatch, balance):
+    """The default balancing (boundaries following the threads' busy times) and static blocks
+    (``balance = 0``, the benchmark's ``--static-blocks``: the boundaries never leave their places) on a
+    network of two populations whose neurons cost differently (conductance-based and current-based LIF):
+    the single thread's results."""
     from memr_snn import LIFCondParams
     from memr_snn.units import nS
 
@@ -173,9 +176,17 @@ def test_balancing_keeps_results():
         return net
 
     assert ThreadedChunks.balance == 1
+    monkeypatch.setattr(ThreadedChunks, "balance", balance)
     a, b = _pair(make, 0.05)
     assert_same(a, b)
     assert sum(m.num_spikes for m in a.monitors) > 1000
+    thr = b._sim._threaded().record
+    assert int(thr.balance) == balance
+    if balance == 0:  # no window counted, the boundaries where the blocks have equal numbers of neurons
+        assert not thr.bacc.any()
+        np.testing.assert_array_equal(thr.bnd[:, :thr.blocks.size], np.tile(thr.blocks, (2, 1)))
+    else:
+        assert int(thr.bacc[0, 3]) >= 10  # 500 steps: 15 windows of 32
 
 
 @pytest.mark.parametrize("block_loop", [True, False], ids=["blocks", "regions"])

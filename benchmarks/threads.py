@@ -20,7 +20,10 @@ sleeps (0: at once, so that its CPU time holds no spinning).
 ``--piece`` simulated seconds (past the start from rest, not timed), then ``R`` rounds in which every network runs
 ``--piece`` seconds more in turn; it prints each round's walls and speed-ups and the medians over the rounds.
 Pieces of a fraction of a second, alternated, show whether a slow two-thread spell is a state of the machine
-(every network slow at once, rounds in a row) or of one network (docs/engine.md, "The slow spells").
+(every network slow at once, rounds in a row) or of one network (docs/engine.md, "The slow spells").  Every
+round, and each plain run before and after, also measures the round trip of a cache line between two threads
+(:func:`core_round_trip`): a few tens of ns where the two CPUs share their last-level cache, several hundred
+where they do not, which is what a virtual machine's host changes under a run.
 
 ``--cold`` measures instead the first-ever run of each thread count: a fresh process with an empty
 ``NUMBA_CACHE_DIR`` (every kernel compiled) builds the network and runs it once; wall time of the
@@ -149,6 +152,44 @@ def main_cold(args) -> int:
     return 0
 
 
+_BOUNCE = None
+
+
+def core_round_trip(n: int = 100_000) -> float:
+    """Nanoseconds per round trip of one cache line between two threads (median of three bounces of ``n``):
+    each thread waits for its turn on an ``int64`` (:func:`memr_snn.kernel.sync.atomic_load`) and passes it on
+    (:func:`memr_snn.kernel.sync.atomic_add`), in compiled code without the GIL.  What every meeting of the
+    block loop's threads pays several times: about 50-100 ns between two cores that share their last-level
+    cache, several hundred between two that do not (docs/engine.md, "The slow spells")."""
+    import threading
+
+    global _BOUNCE
+    if _BOUNCE is None:
+        from numba import njit
+
+        from memr_snn.kernel.sync import atomic_add, atomic_load
+
+        @njit(nogil=True)
+        def bounce(word, me, n):
+            for i in range(n):
+                while atomic_load(word, 0) != 2 * i + me:
+                    pass
+                atomic_add(word, 0, 1)
+
+        _BOUNCE = bounce
+        _BOUNCE(np.zeros(8, dtype=np.int64), 0, 1)  # compiled outside the timing
+    times = []
+    for _ in range(3):
+        word = np.zeros(8, dtype=np.int64)
+        other = threading.Thread(target=_BOUNCE, args=(word, 1, n))
+        other.start()
+        w0 = time.perf_counter()
+        _BOUNCE(word, 0, n)
+        other.join()
+        times.append((time.perf_counter() - w0) / n * 1e9)
+    return statistics.median(times)
+
+
 def main_rounds(args) -> int:
     """``--rounds``: the networks of every thread count run in turn, ``--piece`` seconds a round (module docstring)."""
     for model in args.models:
@@ -162,6 +203,7 @@ def main_rounds(args) -> int:
                 va.net.run(args.piece)
                 nets[th] = va
             walls = {th: [] for th in args.threads}
+            trips = []
             th1 = args.threads[0]
             for r in range(args.rounds):
                 for th in args.threads:
@@ -169,9 +211,11 @@ def main_rounds(args) -> int:
                     w0 = time.perf_counter()
                     nets[th].net.run(args.piece)
                     walls[th].append(time.perf_counter() - w0)
+                rt = core_round_trip() if os.cpu_count() > 1 else float("nan")
+                trips.append(rt)
                 print(f"{model:5s} N={n:6d} round {r:3d}: " + "  ".join(
                     f"threads={th} {walls[th][-1]:.3f} s ({walls[th1][-1] / walls[th][-1]:.2f}x)"
-                    for th in args.threads), flush=True)
+                    for th in args.threads) + f"  core-to-core round trip {rt:.0f} ns", flush=True)
             digests = {th: (int(va.spikes_exc.num_spikes), int(va.spikes_inh.num_spikes),
                             hash(va.spikes_exc.i.tobytes()) ^ hash(va.spikes_exc.t.tobytes()))
                        for th, va in nets.items()}
@@ -181,6 +225,8 @@ def main_rounds(args) -> int:
                       f"{args.piece:g} s, speed-up median {statistics.median(ratios):.2f}x "
                       f"(range {min(ratios):.2f}-{max(ratios):.2f}x over {args.rounds} rounds), "
                       f"same spikes: {digests[th] == digests[th1]}", flush=True)
+            print(f"      core-to-core round trip {statistics.median(trips):.0f} ns (median; "
+                  f"{min(trips):.0f}-{max(trips):.0f} ns)", flush=True)
     return 0
 
 
@@ -223,6 +269,7 @@ def main(argv=None) -> int:
     if args.rounds:
         return main_rounds(args)
     load_before = os.getloadavg()
+    trip_before = core_round_trip() if os.cpu_count() > 1 else float("nan")
     rows = []
     for model in args.models:
         for th in args.threads:  # kernels loaded (or compiled) outside the timing
@@ -255,10 +302,13 @@ def main(argv=None) -> int:
                           f"wait/push/serial {x['shares_integrate_wait_push_serial']}; inner boundaries moved by "
                           f"{x['moved']} neurons at the end", flush=True)
     load_after = os.getloadavg()
+    trip_after = core_round_trip() if os.cpu_count() > 1 else float("nan")
     print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
-          f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; CPUs {os.cpu_count()}")
+          f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; CPUs {os.cpu_count()}; "
+          f"core-to-core round trip before {trip_before:.0f} ns, after {trip_after:.0f} ns")
     if args.json is not None:
         args.json.write_text(json.dumps({"rows": rows, "load_before": load_before, "load_after": load_after,
+                                         "round_trip_ns_before": trip_before, "round_trip_ns_after": trip_after,
                                          "duration_s": args.duration, "numpy": np.__version__}, indent=2))
     return 0
 

@@ -23,7 +23,8 @@ Pieces of a fraction of a second, alternated, show whether a slow two-thread spe
 (every network slow at once, rounds in a row) or of one network (docs/engine.md, "The slow spells").  Every
 round, and each plain run before and after, also measures the round trip of a cache line between two threads
 (:func:`core_round_trip`): a few tens of ns where the two CPUs share their last-level cache, several hundred
-where they do not, which is what a virtual machine's host changes under a run.
+where they do not, which is what a virtual machine's host changes under a run; and the block loop's
+cycle-counter ticks per neuron-step in each block's tail, middle and head zones (:func:`zone_costs`).
 
 ``--cold`` measures instead the first-ever run of each thread count: a fresh process with an empty
 ``NUMBA_CACHE_DIR`` (every kernel compiled) builds the network and runs it once; wall time of the
@@ -71,6 +72,17 @@ def mixed(n: int = 64000, seed: int = 1) -> SimpleNamespace:
 MODELS = {**BUILTIN, "mixed": mixed}
 
 
+def zone_costs(stats: np.ndarray) -> list:
+    """Per thread the cycle-counter ticks per neuron-step of its block's tail, middle and head zones
+    (``kernel.thread_layout.ZONE_STATS``; None for an empty zone): a zone dearer than the middle pays for the
+    blocks' seam (docs/engine.md)."""
+    from memr_snn.kernel.thread_layout import ZONE_STATS
+
+    z = stats[:, ZONE_STATS:ZONE_STATS + 6].astype(float)
+    return [[round(float(z[k, i] / z[k, i + 3]), 2) if z[k, i + 3] > 0 else None for i in range(3)]
+            for k in range(stats.shape[0])]
+
+
 def timed_run(model: str, n: int, threads: int, duration: float, seed: int = 1):
     """One steady run: (wall [s], CPU [s], spike digest, block-loop statistics or None).
 
@@ -98,6 +110,7 @@ def timed_run(model: str, n: int, threads: int, duration: float, seed: int = 1):
         stats = {"thread_cpu_s": (thr.record.cpu_ns / 1e9).tolist(), "barriers": st[:, 2].tolist(),
                  "waits": st[:, 0].tolist(), "sleeps": st[:, 1].tolist(),
                  "shares_integrate_wait_push_serial": np.round(st[:, 3:7] / ticks[:, None], 3).tolist(),
+                 "zone_ticks_per_neuron": zone_costs(st),
                  "moved": (thr.record.bnd[0, 1:threads] - thr.record.blocks[1:threads]).tolist()}
     return wall, cpu, digest, stats
 
@@ -206,16 +219,22 @@ def main_rounds(args) -> int:
             trips = []
             th1 = args.threads[0]
             for r in range(args.rounds):
+                zones = ""
                 for th in args.threads:
+                    thr = nets[th].net._sim._threaded() if th > 1 else None
+                    if thr is not None:
+                        thr.record.stats[:] = 0
                     gc.collect()
                     w0 = time.perf_counter()
                     nets[th].net.run(args.piece)
                     walls[th].append(time.perf_counter() - w0)
+                    if thr is not None and thr.record.stats[:, 2].sum() > 0:
+                        zones += f"  zones {th} threads {zone_costs(thr.record.stats)}"
                 rt = core_round_trip() if os.cpu_count() > 1 else float("nan")
                 trips.append(rt)
                 print(f"{model:5s} N={n:6d} round {r:3d}: " + "  ".join(
                     f"threads={th} {walls[th][-1]:.3f} s ({walls[th1][-1] / walls[th][-1]:.2f}x)"
-                    for th in args.threads) + f"  core-to-core round trip {rt:.0f} ns", flush=True)
+                    for th in args.threads) + f"  core-to-core round trip {rt:.0f} ns" + zones, flush=True)
             digests = {th: (int(va.spikes_exc.num_spikes), int(va.spikes_inh.num_spikes),
                             hash(va.spikes_exc.i.tobytes()) ^ hash(va.spikes_exc.t.tobytes()))
                        for th, va in nets.items()}
@@ -299,7 +318,8 @@ def main(argv=None) -> int:
                     x = stats[len(stats) // 2]
                     print(f"      per thread: CPU {', '.join(f'{c:.3f}' for c in row['thread_cpu_s'])} s (medians); "
                           f"barriers {x['barriers']}, waited at {x['waits']}, slept {x['sleeps']}; ticks integrate/"
-                          f"wait/push/serial {x['shares_integrate_wait_push_serial']}; inner boundaries moved by "
+                          f"wait/push/serial {x['shares_integrate_wait_push_serial']}; ticks per neuron-step in the "
+                          f"tail/middle/head zones {x['zone_ticks_per_neuron']}; inner boundaries moved by "
                           f"{x['moved']} neurons at the end", flush=True)
     load_after = os.getloadavg()
     trip_after = core_round_trip() if os.cpu_count() > 1 else float("nan")

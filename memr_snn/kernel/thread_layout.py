@@ -10,8 +10,8 @@ import numpy as np
 
 from .sync import SPIN_TICKS, SYNC_STRIDE, new_sync
 
-__all__ = ["Threads", "STATS", "BLOCK_ALIGN", "EVENT_MIN_PER_THREAD", "ROW_CHUNK", "block_bounds", "block_ranges",
-           "rows_sorted", "row_splits", "proj_spans", "make_threads", "deliver_reference"]
+__all__ = ["Threads", "STATS", "ZONE_STATS", "BLOCK_ALIGN", "EVENT_MIN_PER_THREAD", "ROW_CHUNK", "block_bounds",
+           "block_ranges", "rows_sorted", "row_splits", "proj_spans", "make_threads", "deliver_reference"]
 
 #: the per-thread tables: ``blocks`` (T + 1 boundaries of the neuron blocks), ``ranges`` / ``ranges_ptr`` (the
 #: network's dense ranges cut at the block boundaries, per block), ``pspk`` (each block's spikes, at its own
@@ -43,6 +43,11 @@ Threads = namedtuple("Threads", ["blocks", "ranges", "ranges_ptr", "pspk", "pcnt
 #: step's spikes onto its block, and (thread 0) in serial work (inputs, delivery and sampling at monitor
 #: steps, recording); entry ``sync.SPIN_NOW`` (8) is the barrier's adaptive spin
 STATS = ("waits", "sleeps", "barriers", "integrate", "wait", "push", "serial")
+#: ``Threads.stats`` columns from this one on (after the barrier's spin, ``sync.SPIN_NOW``): per thread the
+#: cycle-counter ticks spent integrating its block's tail, middle and head zones
+#: (:func:`memr_snn.kernel.threads.block_zones`), then the neuron-steps integrated in each (their ratio is the
+#: cost of a neuron-step per zone; a head or tail dearer than the middle is the blocks' seam, docs/engine.md)
+ZONE_STATS = 9
 
 #: block boundaries are multiples of this many neurons (64 float64 = 8 cache lines; 64 uint8 flags = 1 line)
 BLOCK_ALIGN = 64

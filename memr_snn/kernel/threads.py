@@ -68,6 +68,7 @@ from .thread_layout import (
     BLOCK_ALIGN,
     EVENT_MIN_PER_THREAD,
     STATS,
+    ZONE_STATS,
     Threads,
     block_bounds,
     block_ranges,
@@ -529,8 +530,17 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
         be, bi, out = buf[slot, 0], buf[slot, 1], bspk[par]          # 4. block k: tail, middle, head
         b0, h, z, b1 = block_zones(k, bk)
         ct = _integrate_zone(z, b1, nrn, scr, thr, be, bi, out)
+        cz1 = cycles()
         cm = _integrate_zone(h, z, nrn, scr, thr, be, bi, out)
+        cz2 = cycles()
         c = _integrate_zone(b0, h, nrn, scr, thr, be, bi, out)
+        cz3 = cycles()
+        st[ZONE_STATS] += cz1 - c1                                   # the zones' ticks and neuron-steps
+        st[ZONE_STATS + 1] += cz2 - cz1
+        st[ZONE_STATS + 2] += cz3 - cz2
+        st[ZONE_STATS + 3] += b1 - z
+        st[ZONE_STATS + 4] += z - h
+        st[ZONE_STATS + 5] += h - b0
         for q in range(cm):  # the zones' lists made one ascending list at the block's start (moved down only)
             out[b0 + c + q] = out[h + q]
         c += cm

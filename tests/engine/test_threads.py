@@ -182,6 +182,10 @@ def test_balancing_keeps_results(monkeypatch, balance):
     assert sum(m.num_spikes for m in a.monitors) > 1000
     thr = b._sim._threaded().record
     assert int(thr.balance) == balance
+    from memr_snn.kernel.thread_layout import ZONE_STATS
+
+    zones = thr.stats[:, ZONE_STATS:ZONE_STATS + 6]  # each neuron-step integrated in one zone of one thread
+    assert zones[:, 3:].sum() == 12000 * 500 and (zones[:, :3][zones[:, 3:] > 0] > 0).all()
     if balance == 0:  # no window counted, the boundaries where the blocks have equal numbers of neurons
         assert not thr.bacc.any()
         np.testing.assert_array_equal(thr.bnd[:, :thr.blocks.size], np.tile(thr.blocks, (2, 1)))

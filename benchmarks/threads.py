@@ -83,6 +83,13 @@ def zone_costs(stats: np.ndarray) -> list:
             for k in range(stats.shape[0])]
 
 
+def spike_digest(va) -> tuple:
+    """What two runs of one network must share to have produced the same spikes: both monitors' spike counts
+    and a hash of the excitatory monitor's indices and times."""
+    return (int(va.spikes_exc.num_spikes), int(va.spikes_inh.num_spikes),
+            hash(va.spikes_exc.i.tobytes()) ^ hash(va.spikes_exc.t.tobytes()))
+
+
 def timed_run(model: str, n: int, threads: int, duration: float, seed: int = 1):
     """One steady run: (wall [s], CPU [s], spike digest, block-loop statistics or None).
 
@@ -101,8 +108,7 @@ def timed_run(model: str, n: int, threads: int, duration: float, seed: int = 1):
     w0, c0 = time.perf_counter(), time.process_time()
     va.net.run(duration)
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-    digest = (int(va.spikes_exc.num_spikes), int(va.spikes_inh.num_spikes),
-              hash(va.spikes_exc.i.tobytes()) ^ hash(va.spikes_exc.t.tobytes()))
+    digest = spike_digest(va)
     stats = None
     if thr is not None and thr.record.stats[:, 2].sum() > 0:
         st = thr.record.stats
@@ -235,9 +241,7 @@ def main_rounds(args) -> int:
                 print(f"{model:5s} N={n:6d} round {r:3d}: " + "  ".join(
                     f"threads={th} {walls[th][-1]:.3f} s ({walls[th1][-1] / walls[th][-1]:.2f}x)"
                     for th in args.threads) + f"  core-to-core round trip {rt:.0f} ns" + zones, flush=True)
-            digests = {th: (int(va.spikes_exc.num_spikes), int(va.spikes_inh.num_spikes),
-                            hash(va.spikes_exc.i.tobytes()) ^ hash(va.spikes_exc.t.tobytes()))
-                       for th, va in nets.items()}
+            digests = {th: spike_digest(va) for th, va in nets.items()}
             for th in args.threads:
                 ratios = [a / b for a, b in zip(walls[th1], walls[th], strict=True)]
                 print(f"{model:5s} N={n:6d} threads={th}: median wall {statistics.median(walls[th]):.3f} s per "

@@ -45,11 +45,11 @@ def cycles(typingctx):
 
 
 @njit
-def run_chunk_profiled(acc, t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, ring, rec, scr):
+def run_chunk_profiled(acc, t0, n_steps, event, dt, nrn, inp, syn, xbr, pls, ring, rec, scr):
     """:func:`memr_snn.kernel.loop.run_chunk` (no plasticity) with the cycles of each phase added to ``acc``."""
     n_slots = ring.buf.shape[0]
     spk_cap = rec.spk_step.shape[0]
-    if dense:
+    if event is None:
         L.flag_bias(nrn.dense_ranges, nrn.gi, nrn.ib, scr.range_bias)
     for s in range(n_steps):
         t = t0 + s
@@ -57,18 +57,20 @@ def run_chunk_profiled(acc, t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, rin
             return s
         slot = t % n_slots
         c0 = cycles()
-        nspk = L.phase_inputs(t, dt, inp, scr)
-        L.phase_deliver(t, slot, dense, nrn, ring, rec)
+        nspk = np.int64(0)
+        if inp is not None:
+            nspk = L.phase_inputs(t, dt, inp, scr)
+        L.phase_deliver(t, slot, event is None, nrn, ring, rec)
         L.phase_sample(t, nrn, rec)
         c1 = cycles()
-        if dense:
-            nspk = L.phase_integrate(slot, dense, nspk, nrn, syn, xbr, ring, scr)
+        if event is None:
+            nspk = L.phase_integrate(slot, nspk, nrn, syn, xbr, ring, scr)
         else:
             nspk = L.phase_step_idle(t, nspk, nrn, scr)
         c2 = cycles()
         L._sort_spikes(scr.spikes, nspk)
         c3 = cycles()
-        L.phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr)
+        L.phase_push(t, slot, event is None, dt, nspk, syn, xbr, pls, ring, scr)
         c4 = cycles()
         L.phase_record(t, s, nspk, syn, rec, scr)
         c5 = cycles()

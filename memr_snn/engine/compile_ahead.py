@@ -23,7 +23,7 @@ background (it fails, is killed, writes nothing, the signatures below no longer 
 ``run_chunk``'s typing asks for) only costs time: numba then compiles the callee here.
 
 The callee signatures :func:`plan` writes down mirror how ``run_chunk`` calls its phases (the step ``t``
-and the slot are ``int64``, ``dense`` a boolean, the spike count ``int64``, the records typed as the
+and the slot are ``int64``, the mode flag a boolean, the spike count ``int64``, the records typed as the
 dispatcher types them); ``tests/engine/test_compile_ahead.py`` checks that a cold run compiles each of
 them exactly once.
 
@@ -126,9 +126,11 @@ def plan(args: tuple) -> dict[str, list[tuple[str, tuple]]]:
     """The callees of ``run_chunk(*args)`` to compile ahead, with the signatures its typing gives them.
 
     Returns ``{"background": [(name, signature), ...], "here": [...]}``, names of functions of
-    :mod:`memr_snn.kernel.loop` and tuples of numba types.  The split balances the two processes for a
-    plain network (integrate phase: about 4 s CPU; the others together about 3 s, plus the background
-    process's start).
+    :mod:`memr_snn.kernel.loop` and tuples of numba types.  Only the callees ``run_chunk`` compiles for these
+    records are named (its mode and the records that are None prune the others).  The split balances the two
+    processes for a plain network: the background process takes the integrate phase (dense mode: about 3 s
+    CPU with the neuron models' range steps; event mode: the step-and-idle phase) and the plasticity phase,
+    this one the push, the state peek, the sort and the inputs (about 2 s), then ``run_chunk`` itself.
     """
     from numba import types
 
@@ -136,7 +138,7 @@ def plan(args: tuple) -> dict[str, list[tuple[str, tuple]]]:
 
     if len(args) != 12:
         raise ValueError(f"plan: run_chunk takes 12 arguments, got {len(args)}")
-    _t0, _n, _dense, _dt, nrn, _inp, syn, xbr, pls, ring, rec, scr = args
+    _t0, _n, event, _dt, nrn, inp, syn, xbr, pls, ring, rec, scr = args
     ty = loop.run_chunk.typeof_pyval
     i64, f64, b = types.int64, types.float64, types.boolean
     n_t, s_t, x_t, p_t, r_t, c_t = ty(nrn), ty(syn), ty(xbr), ty(pls), ty(ring), ty(scr)
@@ -144,17 +146,27 @@ def plan(args: tuple) -> dict[str, list[tuple[str, tuple]]]:
     def elem(a):
         return ty(a).dtype
 
-    background = [("phase_integrate", (i64, b, i64, n_t, s_t, x_t, r_t, c_t))]
+    here = []
+    if event is None:  # dense mode
+        background = [("phase_integrate", (i64, i64, n_t, s_t, x_t, r_t, c_t))]
+        if xbr is None and pls is None:
+            here.append(("push_float_dense", (i64, ty(scr.spikes), i64, s_t, ty(ring.buf))))
+        elif pls is None:
+            here.append(("push_crossbar_dense", (i64, i64, f64, i64, s_t, x_t, r_t, c_t)))
+        else:
+            here.append(("phase_push", (i64, i64, b, f64, i64, s_t, x_t, p_t, r_t, c_t)))
+        here.append(("flag_bias", (ty(nrn.dense_ranges), ty(nrn.gi), ty(nrn.ib), ty(scr.range_bias))))
+    else:  # event mode (numba prunes nothing on a boolean: the dense phases are compiled too, the integrate
+        background = [("phase_step_idle", (i64, i64, n_t, c_t)),  # phase in the background)
+                      ("phase_integrate", (i64, i64, n_t, s_t, x_t, r_t, c_t))]
+        here.append(("phase_push", (i64, i64, b, f64, i64, s_t, x_t, p_t, r_t, c_t)))
+        here.append(("phase_deliver", (i64, i64, b, n_t, r_t, ty(rec))))
     if pls is not None:
         background.append(("phase_plasticity", (i64, f64, i64, s_t, x_t, p_t, c_t)))
-    here = [
-        ("phase_push", (i64, i64, b, f64, i64, s_t, x_t, p_t, r_t, c_t)),
-        ("peek_state", (elem(rec.mon_gid), elem(rec.mon_var), i64, n_t)),  # phase_sample
-        ("sync_neuron", (i64, i64, n_t)),  # the idle neuron's advance of phase_deliver
-        ("flag_bias", (ty(nrn.dense_ranges), ty(nrn.gi), ty(nrn.ib), ty(scr.range_bias))),
-        ("heap_sort", (ty(scr.spikes), i64)),  # _sort_spikes
-    ]
-
+    here.append(("peek_state", (elem(rec.mon_gid), elem(rec.mon_var), i64, n_t)))  # phase_sample
+    here.append(("heap_sort", (ty(scr.spikes), i64)))  # _sort_spikes
+    if inp is not None:
+        here.append(("phase_inputs", (i64, f64, ty(inp), c_t)))
     return {"background": background, "here": here}
 
 

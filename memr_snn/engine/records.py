@@ -22,15 +22,18 @@ def neurons(sim) -> R.Neurons:
 
 
 def run_records(sim, pop_counts, mon_out, mon_ooff, mon_nsamp) -> tuple:
-    """The records ``run_chunk`` takes after ``(t0, n_steps, dense, dt)``, in its order.
+    """The records ``run_chunk`` takes after ``(t0, n_steps, event, dt)``, in its order.
 
     ``pop_counts``, ``mon_out``, ``mon_ooff`` and ``mon_nsamp`` are the chunk's recording arrays.  The
-    crossbar record is None for a network without crossbars, the plasticity record None for one without
-    plasticity: the kernels are then compiled without the device and learning code.
+    inputs record is None for a network without spike sources, the crossbar record None for one without
+    crossbars, the plasticity record None for one without plasticity: the kernels are then compiled without
+    the input, device and learning code.
     """
-    inputs = R.Inputs(sim.pq_lo, sim.pq_hi, sim.pq_seed, sim.pq_rate_off, sim.pq_rows, sim.pq_row_steps,
-                      sim.pq_rates, sim.pq_next, sim.pq_cnt, sim.pq_dirty, sim.sq_lo, sim.sq_hi, sim.sq_cursor,
-                      sim.sq_steps, sim.sq_gids)
+    inputs = None  # no spike sources
+    if sim.pq_lo.shape[0] > 0 or sim.sq_lo.shape[0] > 0:
+        inputs = R.Inputs(sim.pq_lo, sim.pq_hi, sim.pq_seed, sim.pq_rate_off, sim.pq_rows, sim.pq_row_steps,
+                          sim.pq_rates, sim.pq_next, sim.pq_cnt, sim.pq_dirty, sim.sq_lo, sim.sq_hi, sim.sq_cursor,
+                          sim.sq_steps, sim.sq_gids)
     synapses = R.Synapses(sim.pop_of, sim.pop_out_ptr, sim.pop_out_proj, sim.proj_pre_lo, sim.proj_ipo, sim.proj_so,
                           sim.proj_rec, sim.proj_delay, sim.proj_doff, sim.syn_indptr, sim.syn_post, sim.syn_w,
                           sim.syn_delay, sim.proj_wu, sim.proj_wc)

@@ -13,7 +13,7 @@ import numpy as np
 from .._validation import read_only
 from ..kernel import layout as L
 from ..kernel import models as KM
-from ..kernel.loop import activate_many, peek_many, rebuild_touched, run_chunk, sync_all
+from ..kernel.loop import activate_many, mode_arg, peek_many, rebuild_touched, run_chunk, sync_all
 from ..model.monitors import RateMonitor, SpikeMonitor, StateMonitor
 from ..model.population import PoissonSource, Population, SpikeSource
 from ..model.projection import check_weight_range
@@ -505,9 +505,7 @@ class Simulator:
             t0 = self.step
             pop_counts = np.zeros((chunk, n_pops), dtype=np.int64)
             widths = np.diff(self.mon_eptr)
-            nsamp_max = np.array(
-                [len(range(-(-t0 // e) * e, t0 + chunk, e)) for e in self.mon_every], dtype=np.int64
-            )
+            nsamp_max = np.array([len(range(-(-t0 // e) * e, t0 + chunk, e)) for e in self.mon_every], dtype=np.int64)
             mon_ooff = np.zeros(len(self._state_mons), dtype=np.int64)
             if mon_ooff.size:
                 mon_ooff[1:] = np.cumsum(widths * nsamp_max)[:-1]
@@ -515,8 +513,9 @@ class Simulator:
             mon_nsamp = np.zeros(len(self._state_mons), dtype=np.int64)
             recs = records.run_records(self, pop_counts, mon_out, mon_ooff, mon_nsamp)
             if threaded is None:  # a first-ever run's first chunk compiles on two cores (compile_ahead)
-                with compile_ahead.ahead(run_chunk, (t0, chunk, dense, self.dt, *recs), done_total == 0, self):
-                    done = run_chunk(t0, chunk, dense, self.dt, *recs)
+                args = (t0, chunk, mode_arg(dense), self.dt, *recs)
+                with compile_ahead.ahead(run_chunk, args, done_total == 0, self):
+                    done = run_chunk(*args)
             else:  # the same steps, integration and delivery on several threads (kernel.threads)
                 done = threaded.run(t0, chunk, dense, self.dt, recs)
             self._drain(t0, done, pop_counts, mon_out, mon_ooff, mon_nsamp)

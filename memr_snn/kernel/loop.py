@@ -458,33 +458,26 @@ def phase_sample(t, nrn, rec):
 
 
 @njit(cache=True, error_model="numpy", inline=OPTIONAL_INLINE, _nrt=False)  # allocates nothing: no reference counts
-def phase_integrate(slot, dense, nspk, nrn, syn, xbr, ring, scr):
-    """Step 4: integrate one step, threshold and reset; appends the spikes to ``scr.spikes``, returns the count.
-
-    Dense: every neuron, range by range (delivery of the due slot fused), and each range's spikes
+def phase_integrate(slot, nspk, nrn, syn, xbr, ring, scr):
+    """Step 4, dense mode: integrate every neuron one step, range by range (delivery of the due slot fused),
+    threshold and reset; appends the spikes to ``scr.spikes``, returns the count.  Each range's spikes
     prefetch the device rows they will read while the next range integrates (with crossbars: ``xbr`` is
-    not None).  Event: the active set.
+    not None).  Event mode integrates its active set in :func:`phase_step_idle`.
     """
     gc, gi, group, v, se, si, a, ib, ref = nrn.gc, nrn.gi, nrn.group, nrn.v, nrn.se, nrn.si, nrn.a, nrn.ib, nrn.ref
     spikes = scr.spikes
-    if dense:
-        dr, range_bias = nrn.dense_ranges, scr.range_bias
-        be, bi, ib0 = ring.buf[slot, 0], ring.buf[slot, 1], ib[:0]  # the due slot's rows, made once per step
-        for r in range(dr.shape[0]):
-            n0 = nspk
-            # a range without bias currents gets an empty bias array (flag_bias): its loop skips the reads
-            nspk = _integrate_range(dr[r, 0], dr[r, 1], dr[r, 2], nrn.models, gc, gi, group, v, se, si, a,
-                                    ib if range_bias[r] != 0 else ib0, ref, scr.fired, scr.scratch, be, bi, spikes,
-                                    nspk)
-            if xbr is not None:
-                for q in range(n0, nspk):
-                    _prefetch_spike(spikes[q], syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj, syn.proj_pre_lo,
-                                    syn.proj_ipo, syn.syn_indptr, xbr.proj_xb, xbr.proj_xc, xbr.xi, xbr.xg, xbr.xnu)
-    else:
-        act_list = nrn.act_list
-        for q in range(nrn.act_n[0]):
-            j = act_list[q]
-            nspk = step_fire_one(nrn.models, gc, gi, group[j], j, v, se, si, a, ib, ref, spikes, nspk)
+    dr, range_bias = nrn.dense_ranges, scr.range_bias
+    be, bi, ib0 = ring.buf[slot, 0], ring.buf[slot, 1], ib[:0]  # the due slot's rows, made once per step
+    for r in range(dr.shape[0]):
+        n0 = nspk
+        # a range without bias currents gets an empty bias array (flag_bias): its loop skips the reads
+        nspk = _integrate_range(dr[r, 0], dr[r, 1], dr[r, 2], nrn.models, gc, gi, group, v, se, si, a,
+                                ib if range_bias[r] != 0 else ib0, ref, scr.fired, scr.scratch, be, bi, spikes,
+                                nspk)
+        if xbr is not None:
+            for q in range(n0, nspk):
+                _prefetch_spike(spikes[q], syn.pop_of, syn.pop_out_ptr, syn.pop_out_proj, syn.proj_pre_lo,
+                                syn.proj_ipo, syn.syn_indptr, xbr.proj_xb, xbr.proj_xc, xbr.xi, xbr.xg, xbr.xnu)
     return nspk
 
 
@@ -760,44 +753,56 @@ def phase_idle(t, nrn):
 
 
 @njit(cache=True, error_model="numpy")
-def run_chunk(t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, ring, rec, scr):
+def run_chunk(t0, n_steps, event, dt, nrn, inp, syn, xbr, pls, ring, rec, scr):
     """Simulate steps ``t0 .. t0 + n_steps - 1``; return the number of steps done.
 
-    ``dense`` selects the dense or the event mode; ``dt`` is the step [s]; the other arguments are
-    the records of :mod:`memr_snn.kernel.records` (neurons, inputs, synapses, crossbars, plasticity,
-    ring buffer, recording, scratch); ``xbr`` is None without crossbars, ``pls`` None without plasticity
-    (their kernels are then not compiled).  Returns early (at a step boundary) when the spike record might
-    overflow; the caller drains it and calls again.
+    ``event`` is None for the dense mode and True for the event mode (:func:`mode_arg`); ``dt`` is the step
+    [s]; the other arguments are the records of :mod:`memr_snn.kernel.records` (neurons, inputs, synapses,
+    crossbars, plasticity, ring buffer, recording, scratch); ``xbr`` is None without crossbars, ``pls`` None
+    without plasticity, ``inp`` None without spike sources.  Whatever is None is resolved when numba compiles
+    the loop (dead-branch pruning on the argument's type), so only the kernels of the run's mode and of the
+    network's parts are compiled (numba resolves ``is None`` only for an argument that is None: an event-mode
+    loop also compiles the dense phases).  Returns early (at a step boundary) when the spike record might overflow;
+    the caller drains it and calls again.
     """
     n_slots = ring.buf.shape[0]
     spk_cap = rec.spk_step.shape[0]
-    if dense:
+    if event is None:
         flag_bias(nrn.dense_ranges, nrn.gi, nrn.ib, scr.range_bias)
     for s in range(n_steps):
         t = t0 + s
         if rec.spk_n[0] + rec.n_rec_max > spk_cap:
             return s
         slot = t % n_slots
-        nspk = phase_inputs(t, dt, inp, scr)                                 # 1. inputs
-        if not dense or sampling_due(t, rec.mon_every):  # dense: delivery fused into integration, unless sampled
-            phase_deliver(t, slot, dense, nrn, ring, rec)                    # 2. deliver due events
+        nspk = np.int64(0)
+        if inp is not None:
+            nspk = phase_inputs(t, dt, inp, scr)                             # 1. inputs
+        if event is not None:
+            phase_deliver(t, slot, event is None, nrn, ring, rec)            # 2. deliver due events
+        elif sampling_due(t, rec.mon_every):  # dense: delivery fused into integration, unless sampled
+            _deliver_dense(ring.buf[slot, 0], ring.buf[slot, 1], nrn.se, nrn.si)
         if rec.mon_every.shape[0] > 0:
             phase_sample(t, nrn, rec)                                        # 3. state monitors
-        if dense:
-            nspk = phase_integrate(slot, dense, nspk, nrn, syn, xbr, ring, scr)  # 4. integrate, threshold, reset
+        if event is None:
+            nspk = phase_integrate(slot, nspk, nrn, syn, xbr, ring, scr)     # 4. integrate, threshold, reset
         else:
-            nspk = phase_step_idle(t, nspk, nrn, scr)                      # 4. + 6. event mode: also idle out
+            nspk = phase_step_idle(t, nspk, nrn, scr)                        # 4. + 6. event mode: also idle out
         _sort_spikes(scr.spikes, nspk)                                       # 5. push (+ presynaptic plasticity)
-        if xbr is None and pls is None and dense:  # float weights, no plasticity: phase_push's first case, called
-            push_float_dense(slot, scr.spikes, nspk, syn, ring.buf)  # here (a call of phase_push costs ~350 cycles)
-        elif pls is None and dense:  # crossbars, no plasticity: phase_push without reference counts
-            push_crossbar_dense(t, slot, dt, nspk, syn, xbr, ring, scr)
+        if event is None and xbr is None and pls is None:  # float weights, no plasticity: phase_push's first
+            push_float_dense(slot, scr.spikes, nspk, syn, ring.buf)  # case, here (a phase_push call: ~350 cycles)
+        elif event is None and xbr is not None and pls is None:  # crossbars, no plasticity: phase_push without
+            push_crossbar_dense(t, slot, dt, nspk, syn, xbr, ring, scr)  # reference counts
         else:
-            phase_push(t, slot, dense, dt, nspk, syn, xbr, pls, ring, scr)
+            phase_push(t, slot, event is None, dt, nspk, syn, xbr, pls, ring, scr)
         if pls is not None:  # resolved at compile time (pls is an argument): nothing compiled without plasticity
             phase_plasticity(t, dt, nspk, syn, xbr, pls, scr)                # 5b. postsynaptic plasticity
         phase_record(t, s, nspk, syn, rec, scr)                              # 5c. count and record
     return n_steps
+
+
+def mode_arg(dense: bool):
+    """:func:`run_chunk`'s ``event`` argument for a run in dense (None) or event mode (True)."""
+    return None if dense else True
 
 
 @njit(cache=True, error_model="numpy")

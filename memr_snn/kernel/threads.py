@@ -433,7 +433,9 @@ def run_chunk_threads(t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, ring, rec
                 _run_blocks(False, True, prev_slot, prev_slot, thr.prev, nprev, nrn, syn, ring, scr, thr)
             return s
         slot = t % n_slots
-        nspk = phase_inputs(t, dt, inp, scr)                                   # 1. inputs
+        nspk = np.int64(0)
+        if inp is not None:
+            nspk = phase_inputs(t, dt, inp, scr)                               # 1. inputs
         phase_deliver(t, slot, dense, nrn, ring, rec)                          # 2. deliver due events
         phase_sample(t, nrn, rec)                                              # 3. state monitors
         idle_after = not dense and nrn.act_n[0] >= thr.event_min * thr.pcnt.shape[0]
@@ -510,7 +512,8 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
         slot = t % n_slots
         c0 = cycles()
         if k == 0:                                                   # 1. the spike sources
-            nin = phase_inputs(t, dt, inp, scr)
+            if inp is not None:
+                nin = phase_inputs(t, dt, inp, scr)
             for q in range(nin):
                 thr.src[par, q] = scr.spikes[q]
             counts[par, src_at] = nin

@@ -33,7 +33,7 @@ def _network(plastic: bool = False):
     return net, mon
 
 
-def _first_chunk_args(monkeypatch, plastic: bool = False):
+def _first_chunk_args(monkeypatch, plastic: bool = False, engine: str | None = None):
     """Run a small network and return the arguments of its first run_chunk call (as ``ahead`` saw them)."""
     seen = []
     real = ca.ahead
@@ -45,7 +45,7 @@ def _first_chunk_args(monkeypatch, plastic: bool = False):
 
     monkeypatch.setattr(ca, "ahead", spy)
     net, mon = _network(plastic)
-    net.run(0.02)
+    net.run(0.02, engine=engine)
     monkeypatch.setattr(ca, "ahead", real)
     assert seen, "the simulator did not pass its first run_chunk call through compile_ahead.ahead"
     return seen[0], mon
@@ -53,9 +53,15 @@ def _first_chunk_args(monkeypatch, plastic: bool = False):
 
 def test_plan_names_loop_functions_with_signatures(monkeypatch):
     args, _ = _first_chunk_args(monkeypatch)
+    assert args[2] is True  # the network runs in event mode (no autonomous neuron)
     jobs = ca.plan(args)
-    assert [n for n, _ in jobs["background"]] == ["phase_integrate"]
-    assert {n for n, _ in jobs["here"]} >= {"phase_push", "peek_state", "sync_neuron", "flag_bias", "heap_sort"}
+    assert [n for n, _ in jobs["background"]] == ["phase_step_idle", "phase_integrate"]
+    assert {n for n, _ in jobs["here"]} == {"phase_push", "phase_deliver", "peek_state", "heap_sort", "phase_inputs"}
+    dense = ca.plan((args[0], args[1], None) + tuple(args[3:]))
+    assert [n for n, _ in dense["background"]] == ["phase_integrate"]
+    assert {n for n, _ in dense["here"]} == {"push_float_dense", "flag_bias", "peek_state", "heap_sort", "phase_inputs"}
+    no_inputs = ca.plan(tuple(args[:5]) + (None,) + tuple(args[6:]))
+    assert "phase_inputs" not in {n for n, _ in no_inputs["here"]}
     for name, sig in jobs["background"] + jobs["here"]:
         assert hasattr(getattr(loop, name), "compile"), name
         assert isinstance(sig, tuple) and sig, name
@@ -66,7 +72,7 @@ def test_plan_names_loop_functions_with_signatures(monkeypatch):
 def test_plan_sends_plasticity_to_the_background(monkeypatch):
     args, _ = _first_chunk_args(monkeypatch, plastic=True)
     assert args[8] is not None  # the plasticity record
-    assert [n for n, _ in ca.plan(args)["background"]] == ["phase_integrate", "phase_plasticity"]
+    assert [n for n, _ in ca.plan(args)["background"]] == ["phase_step_idle", "phase_integrate", "phase_plasticity"]
 
 
 def test_switched_by_the_environment(monkeypatch):
@@ -166,7 +172,7 @@ def test_a_failing_background_process_changes_nothing(monkeypatch, child_code):
     net.run(0.02)  # goes through ahead(): the background "fails"; numba has everything in memory already
     np.testing.assert_array_equal(mon.i, mon_ref.i)
     np.testing.assert_array_equal(mon.steps, mon_ref.steps)
-    assert "compile" not in loop.phase_integrate.__dict__
+    assert all("compile" not in getattr(loop, n).__dict__ for n, _ in ca.plan(args)["background"])
     assert ca.LAST["child_rc"] is not None  # reaped
     assert ca.LAST["child_cpu"] is None
 
@@ -174,13 +180,14 @@ def test_a_failing_background_process_changes_nothing(monkeypatch, child_code):
 def test_the_held_callee_waits_for_the_background_process(monkeypatch):
     args, _ = _first_chunk_args(monkeypatch)
     _forced(monkeypatch, "import time; time.sleep(0.3); print(time.process_time())")
-    sig = ca.plan(args)["background"][0][1]
+    name, sig = ca.plan(args)["background"][0]
+    held = getattr(loop, name)
     with ca.ahead(loop.run_chunk, args):
-        assert "compile" in loop.phase_integrate.__dict__
+        assert "compile" in held.__dict__
         t0 = time.perf_counter()
-        loop.phase_integrate.compile(sig)
+        held.compile(sig)
         assert time.perf_counter() - t0 >= 0.2  # waited for the background process
-    assert "compile" not in loop.phase_integrate.__dict__
+    assert "compile" not in held.__dict__
     assert ca.LAST["child_rc"] == 0 and ca.LAST["child_cpu"] >= 0.0 and ca.LAST["wait_wall"] >= 0.2
 
 
@@ -188,10 +195,10 @@ def test_a_hanging_background_process_is_killed(monkeypatch):
     args, _ = _first_chunk_args(monkeypatch)
     _forced(monkeypatch, "import time; time.sleep(60)")
     monkeypatch.setattr(ca, "WAIT_S", 0.3)
-    sig = ca.plan(args)["background"][0][1]
+    name, sig = ca.plan(args)["background"][0]
     t0 = time.perf_counter()
     with ca.ahead(loop.run_chunk, args):
-        loop.phase_integrate.compile(sig)
+        getattr(loop, name).compile(sig)
     assert time.perf_counter() - t0 < 20.0
     assert ca.LAST["child_rc"] is not None and ca.LAST["child_rc"] < 0  # killed, and reaped
 
@@ -202,11 +209,12 @@ def test_the_background_process_is_reaped_when_the_run_fails(monkeypatch):
     with pytest.raises(KeyError), ca.ahead(loop.run_chunk, args):
         raise KeyError("the run failed")
     assert ca.LAST["child_rc"] is not None and ca.LAST["child_rc"] < 0
-    assert "compile" not in loop.phase_integrate.__dict__
+    assert all("compile" not in getattr(loop, n).__dict__ for n, _ in ca.plan(args)["background"])
 
 
 _COLD = r"""
 import json
+import sys
 from memr_snn import FixedProbability, LIFParams, Network, PoissonSource, Population, Projection, SpikeMonitor
 from memr_snn.engine import compile_ahead as ca
 from memr_snn.kernel import loop
@@ -218,12 +226,12 @@ net.add(Projection(src, exc, FixedProbability(0.5), weights=900 * pA))
 mon = net.add(SpikeMonitor(exc))
 seen = []
 real = ca.ahead
-def spy(run_chunk, args, first=True):
+def spy(run_chunk, args, first=True, owner=None):
     if first:
         seen.append(args)
-    return real(run_chunk, args, first)
+    return real(run_chunk, args, first, owner)
 ca.ahead = spy
-net.run(0.02)
+net.run(0.02, engine=sys.argv[1])
 jobs = ca.plan(seen[0])
 names = [n for n, _ in jobs["background"] + jobs["here"]]
 print(json.dumps({"i": mon.i.tolist(), "steps": mon.steps.tolist(), "last": {k: v for k, v in ca.LAST.items()},
@@ -236,17 +244,20 @@ print(json.dumps({"i": mon.i.tolist(), "steps": mon.steps.tolist(), "last": {k: 
 
 @pytest.mark.slow
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="compiling ahead needs two CPUs")
-def test_cold_run_compiles_each_callee_once_and_gives_the_same_spikes(tmp_path, monkeypatch):
-    """A fresh process with an empty numba cache: the background compiles the integrate phase, run_chunk's
-    typing loads it (a cache hit) and asks every planned callee for exactly the planned signature."""
-    _, mon_ref = _first_chunk_args(monkeypatch)
+@pytest.mark.parametrize("engine, held", [("auto", {"phase_step_idle": 1, "phase_integrate": 1}),
+                                          ("dense", {"phase_integrate": 1})])
+def test_cold_run_compiles_each_callee_once_and_gives_the_same_spikes(tmp_path, monkeypatch, engine, held):
+    """A fresh process with an empty numba cache: the background compiles the integrate phase (and, in event
+    mode, which this network runs in by default, the step-and-idle phase), run_chunk's typing loads them (cache
+    hits) and asks every planned callee for exactly the planned signature."""
+    _, mon_ref = _first_chunk_args(monkeypatch, engine=engine)
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"), OPENBLAS_NUM_THREADS="1")
     env[ca.ENV] = "1"
-    out = subprocess.run([sys.executable, "-c", _COLD], env=env, capture_output=True, text=True, timeout=900,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", _COLD, engine], env=env, capture_output=True, text=True,
+                         timeout=900, check=True)
     doc = json.loads(out.stdout.strip().splitlines()[-1])
     assert doc["last"]["child_rc"] == 0, doc["last"]
-    assert doc["hits"]["phase_integrate"] == 1, doc
+    assert doc["hits"] == held, doc
     assert all(n == 1 for n in doc["signatures"].values()), (doc["planned"], doc["compiled"])
     np.testing.assert_array_equal(doc["i"], mon_ref.i)
     np.testing.assert_array_equal(doc["steps"], mon_ref.steps)

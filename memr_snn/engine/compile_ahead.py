@@ -1,16 +1,16 @@
 """Compile a first-ever run's kernels on two cores: a background process fills numba's cache.
 
 The first run of a network compiles :func:`memr_snn.kernel.loop.run_chunk` for the network's records
-(about 14 s of CPU for CUBA 4000, all on one core: numba compiles one function at a time).  Most of that
+(about 7 s of CPU for CUBA 4000, all on one core: numba compiles one function at a time).  Most of that
 time goes to the functions ``run_chunk`` calls, compiled (and cached on disk, ``cache=True``) while
 ``run_chunk`` is typed.  Those callees are independent of each other, so when ``run_chunk`` has no
 compiled version for the network's records, in memory or in numba's on-disk cache, :func:`ahead`
 
-1. starts a background Python process that compiles a share of the callees
-   (:func:`plan`'s ``background`` list: the integrate phase with the neuron models' range steps, and the
-   plasticity phase) into numba's on-disk cache;
-2. meanwhile compiles the other callees here (``here``: the push phase, the state peek, the idle
-   neuron's advance, ...);
+1. starts a background Python process that compiles a share of the callees (:func:`plan`'s ``background``
+   list; dense mode: the push, the sampling, the record, the sort, the inputs and the plasticity phase)
+   into numba's on-disk cache;
+2. meanwhile compiles the other callees here (``here``; dense mode: the integrate phase with the neuron
+   models' range steps);
 3. holds the background share's dispatchers: when ``run_chunk``'s typing reaches one of them, its
    ``compile`` first waits for the background process (at most :data:`WAIT_S` seconds; it is killed and
    reaped after that, and always by the end of the ``with`` block), then numba loads the callee from the
@@ -128,9 +128,12 @@ def plan(args: tuple) -> dict[str, list[tuple[str, tuple]]]:
     Returns ``{"background": [(name, signature), ...], "here": [...]}``, names of functions of
     :mod:`memr_snn.kernel.loop` and tuples of numba types.  Only the callees ``run_chunk`` compiles for these
     records are named (its mode and the records that are None prune the others).  The split balances the two
-    processes for a plain network: the background process takes the integrate phase (dense mode: about 3 s
-    CPU with the neuron models' range steps; event mode: the step-and-idle phase) and the plasticity phase,
-    this one the push, the state peek, the sort and the inputs (about 2 s), then ``run_chunk`` itself.
+    processes for a plain network.  Dense mode: this process compiles the integrate phase (about 3 s CPU with
+    the neuron models' range steps), the background process (which first spends about 0.8 s starting) the
+    push, the state monitors' sampling, the record, the sort, the inputs and the plasticity phase (about 2 s
+    without plasticity); ``run_chunk`` itself (about 1.5 s) follows here.  Event mode: the step-and-idle and
+    the integrate phases and the plasticity phase in the background, the push, the delivery, the state peek,
+    the sort and the inputs here.
     """
     from numba import types
 
@@ -146,25 +149,31 @@ def plan(args: tuple) -> dict[str, list[tuple[str, tuple]]]:
     def elem(a):
         return ty(a).dtype
 
-    here = []
-    if event is None:  # dense mode
-        background = [("phase_integrate", (i64, i64, n_t, s_t, x_t, r_t, c_t))]
+    if event is None:  # dense mode: the integrate phase here, the rest in the background
+        here = [("phase_integrate", (i64, i64, n_t, s_t, x_t, r_t, c_t))]
         if xbr is None and pls is None:
-            here.append(("push_float_dense", (i64, ty(scr.spikes), i64, s_t, ty(ring.buf))))
+            background = [("push_float_dense", (i64, ty(scr.spikes), i64, s_t, ty(ring.buf)))]
         elif pls is None:
-            here.append(("push_crossbar_dense", (i64, i64, f64, i64, s_t, x_t, r_t, c_t)))
+            background = [("push_crossbar_dense", (i64, i64, f64, i64, s_t, x_t, r_t, c_t))]
         else:
-            here.append(("phase_push", (i64, i64, b, f64, i64, s_t, x_t, p_t, r_t, c_t)))
-        here.append(("flag_bias", (ty(nrn.dense_ranges), ty(nrn.gi), ty(nrn.ib), ty(scr.range_bias))))
-    else:  # event mode (numba prunes nothing on a boolean: the dense phases are compiled too, the integrate
-        background = [("phase_step_idle", (i64, i64, n_t, c_t)),  # phase in the background)
-                      ("phase_integrate", (i64, i64, n_t, s_t, x_t, r_t, c_t))]
-        here.append(("phase_push", (i64, i64, b, f64, i64, s_t, x_t, p_t, r_t, c_t)))
-        here.append(("phase_deliver", (i64, i64, b, n_t, r_t, ty(rec))))
+            background = [("phase_push", (i64, i64, b, f64, i64, s_t, x_t, p_t, r_t, c_t))]
+        background += [("flag_bias", (ty(nrn.dense_ranges), ty(nrn.gi), ty(nrn.ib), ty(scr.range_bias))),
+                       ("phase_sample", (i64, n_t, ty(rec))), ("phase_record", (i64, i64, i64, s_t, ty(rec), c_t)),
+                       ("heap_sort", (ty(scr.spikes), i64))]  # _sort_spikes
+        if inp is not None:
+            background.append(("phase_inputs", (i64, f64, ty(inp), c_t)))
+        if pls is not None:
+            background.append(("phase_plasticity", (i64, f64, i64, s_t, x_t, p_t, c_t)))
+        return {"background": background, "here": here}
+    # event mode (numba prunes nothing on a boolean: the dense phases are compiled too): the integrate phases
+    # in the background, the rest here
+    background = [("phase_step_idle", (i64, i64, n_t, c_t)), ("phase_integrate", (i64, i64, n_t, s_t, x_t, r_t, c_t))]
+    here = [("phase_push", (i64, i64, b, f64, i64, s_t, x_t, p_t, r_t, c_t)),
+            ("phase_deliver", (i64, i64, b, n_t, r_t, ty(rec))),
+            ("peek_state", (elem(rec.mon_gid), elem(rec.mon_var), i64, n_t)),  # phase_sample
+            ("heap_sort", (ty(scr.spikes), i64))]  # _sort_spikes
     if pls is not None:
         background.append(("phase_plasticity", (i64, f64, i64, s_t, x_t, p_t, c_t)))
-    here.append(("peek_state", (elem(rec.mon_gid), elem(rec.mon_var), i64, n_t)))  # phase_sample
-    here.append(("heap_sort", (ty(scr.spikes), i64)))  # _sort_spikes
     if inp is not None:
         here.append(("phase_inputs", (i64, f64, ty(inp), c_t)))
     return {"background": background, "here": here}

@@ -58,10 +58,11 @@ def test_plan_names_loop_functions_with_signatures(monkeypatch):
     assert [n for n, _ in jobs["background"]] == ["phase_step_idle", "phase_integrate"]
     assert {n for n, _ in jobs["here"]} == {"phase_push", "phase_deliver", "peek_state", "heap_sort", "phase_inputs"}
     dense = ca.plan((args[0], args[1], None) + tuple(args[3:]))
-    assert [n for n, _ in dense["background"]] == ["phase_integrate"]
-    assert {n for n, _ in dense["here"]} == {"push_float_dense", "flag_bias", "peek_state", "heap_sort", "phase_inputs"}
+    assert [n for n, _ in dense["here"]] == ["phase_integrate"]
+    assert {n for n, _ in dense["background"]} == {"push_float_dense", "flag_bias", "phase_sample", "phase_record",
+                                                   "heap_sort", "phase_inputs"}
     no_inputs = ca.plan(tuple(args[:5]) + (None,) + tuple(args[6:]))
-    assert "phase_inputs" not in {n for n, _ in no_inputs["here"]}
+    assert "phase_inputs" not in {n for n, _ in no_inputs["here"] + no_inputs["background"]}
     for name, sig in jobs["background"] + jobs["here"]:
         assert hasattr(getattr(loop, name), "compile"), name
         assert isinstance(sig, tuple) and sig, name
@@ -245,11 +246,13 @@ print(json.dumps({"i": mon.i.tolist(), "steps": mon.steps.tolist(), "last": {k: 
 @pytest.mark.slow
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="compiling ahead needs two CPUs")
 @pytest.mark.parametrize("engine, held", [("auto", {"phase_step_idle": 1, "phase_integrate": 1}),
-                                          ("dense", {"phase_integrate": 1})])
+                                          ("dense", {"push_float_dense": 1, "flag_bias": 1, "phase_sample": 1,
+                                                     "phase_record": 1, "heap_sort": 1, "phase_inputs": 1})])
 def test_cold_run_compiles_each_callee_once_and_gives_the_same_spikes(tmp_path, monkeypatch, engine, held):
-    """A fresh process with an empty numba cache: the background compiles the integrate phase (and, in event
-    mode, which this network runs in by default, the step-and-idle phase), run_chunk's typing loads them (cache
-    hits) and asks every planned callee for exactly the planned signature."""
+    """A fresh process with an empty numba cache: the background compiles its share (event mode, which this
+    network runs in by default: the step-and-idle and integrate phases; dense: all but the integrate phase),
+    run_chunk's typing loads them (cache hits) and asks every planned callee for exactly the planned
+    signature."""
     _, mon_ref = _first_chunk_args(monkeypatch, engine=engine)
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"), OPENBLAS_NUM_THREADS="1")
     env[ca.ENV] = "1"

@@ -61,7 +61,7 @@ def run_chunk_profiled(acc, t0, n_steps, event, dt, nrn, inp, syn, xbr, pls, rin
         if inp is not None:
             nspk = L.phase_inputs(t, dt, inp, scr)
         L.phase_deliver(t, slot, event is None, nrn, ring, rec)
-        L.phase_sample(t, nrn, rec)
+        L.phase_sample(t, nrn, rec.mon)
         c1 = cycles()
         if event is None:
             nspk = L.phase_integrate(slot, nspk, nrn, syn, xbr, ring, scr)

@@ -158,7 +158,7 @@ def plan(args: tuple) -> dict[str, list[tuple[str, tuple]]]:
         else:
             background = [("phase_push", (i64, i64, b, f64, i64, s_t, x_t, p_t, r_t, c_t))]
         background += [("flag_bias", (ty(nrn.dense_ranges), ty(nrn.gi), ty(nrn.ib), ty(scr.range_bias))),
-                       ("phase_sample", (i64, n_t, ty(rec))), ("phase_record", (i64, i64, i64, s_t, ty(rec), c_t)),
+                       ("phase_sample", (i64, n_t, ty(rec.mon))), ("phase_record", (i64, i64, i64, s_t, ty(rec), c_t)),
                        ("heap_sort", (ty(scr.spikes), i64))]  # _sort_spikes
         if inp is not None:
             background.append(("phase_inputs", (i64, f64, ty(inp), c_t)))
@@ -170,8 +170,9 @@ def plan(args: tuple) -> dict[str, list[tuple[str, tuple]]]:
     background = [("phase_step_idle", (i64, i64, n_t, c_t)), ("phase_integrate", (i64, i64, n_t, s_t, x_t, r_t, c_t))]
     here = [("phase_push", (i64, i64, b, f64, i64, s_t, x_t, p_t, r_t, c_t)),
             ("phase_deliver", (i64, i64, b, n_t, r_t, ty(rec))),
-            ("peek_state", (elem(rec.mon_gid), elem(rec.mon_var), i64, n_t)),  # phase_sample
             ("heap_sort", (ty(scr.spikes), i64))]  # _sort_spikes
+    if rec.mon is not None:  # phase_sample's
+        here.append(("peek_state", (elem(rec.mon.gid), elem(rec.mon.var), i64, n_t)))
     if pls is not None:
         background.append(("phase_plasticity", (i64, f64, i64, s_t, x_t, p_t, c_t)))
     if inp is not None:

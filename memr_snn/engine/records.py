@@ -26,8 +26,9 @@ def run_records(sim, pop_counts, mon_out, mon_ooff, mon_nsamp) -> tuple:
 
     ``pop_counts``, ``mon_out``, ``mon_ooff`` and ``mon_nsamp`` are the chunk's recording arrays.  The
     inputs record is None for a network without spike sources, the crossbar record None for one without
-    crossbars, the plasticity record None for one without plasticity: the kernels are then compiled without
-    the input, device and learning code.
+    crossbars, the plasticity record None for one without plasticity, the recording's state monitors
+    (``Record.mon``) None without state monitors: the kernels are then compiled without the input, device,
+    learning and sampling code.
     """
     inputs = None  # no spike sources
     if sim.pq_lo.shape[0] > 0 or sim.sq_lo.shape[0] > 0:
@@ -47,8 +48,10 @@ def run_records(sim, pop_counts, mon_out, mon_ooff, mon_nsamp) -> tuple:
                             sim.csc_pre, sim.tr1, sim.tr2, sim.trl, sim.elig, sim.reward, sim.ch_syn, sim.ch_row,
                             sim.ch_dw)
     ring = R.Ring(sim.buf, sim.touched, sim.tcount, sim.pending)
-    record = R.Record(sim.rec_flag, sim.n_rec_max, sim.spk_step, sim.spk_id, sim.spk_n, pop_counts, sim.mon_every,
-                      sim.mon_eptr, sim.mon_gid, sim.mon_var, mon_out, mon_ooff, mon_nsamp)
+    monitors = None  # no state monitors
+    if sim.mon_every.shape[0] > 0:
+        monitors = R.Monitors(sim.mon_every, sim.mon_eptr, sim.mon_gid, sim.mon_var, mon_out, mon_ooff, mon_nsamp)
+    record = R.Record(sim.rec_flag, sim.n_rec_max, sim.spk_step, sim.spk_id, sim.spk_n, pop_counts, monitors)
     scratch = R.Scratch(sim.spikes, sim.fired, sim.scratch, np.ones(sim.dense_ranges.shape[0], dtype=np.uint8))
     return neurons(sim), inputs, synapses, crossbars, plastic, ring, record, scratch
 

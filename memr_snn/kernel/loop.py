@@ -394,11 +394,14 @@ def phase_inputs(t, dt, inp, scr):
     return nspk
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def sampling_due(t, mon_every):
-    """Whether a state monitor (sampling every ``mon_every[m]`` steps) samples at step ``t``."""
-    for m in range(mon_every.shape[0]):
-        if t % mon_every[m] == 0:
+@njit(cache=True, error_model="numpy", _nrt=False)  # a function of its own: ``mon is None`` prunes
+def sampling_due(t, mon):
+    """Whether a state monitor of ``mon`` (:data:`~memr_snn.kernel.records.Monitors`, sampling every
+    ``mon.every[m]`` steps; None: there are none) samples at step ``t``."""
+    if mon is None:
+        return False
+    for m in range(mon.every.shape[0]):
+        if t % mon.every[m] == 0:
             return True
     return False
 
@@ -413,7 +416,7 @@ def phase_deliver(t, slot, dense, nrn, ring, rec):
     """
     buf = ring.buf
     if dense:
-        if sampling_due(t, rec.mon_every):
+        if sampling_due(t, rec.mon):
             _deliver_dense(buf[slot, 0], buf[slot, 1], nrn.se, nrn.si)
         return
     se, si, active, act_list, act_n = nrn.se, nrn.si, nrn.active, nrn.act_list, nrn.act_n
@@ -446,15 +449,18 @@ def phase_deliver(t, slot, dense, nrn, ring, rec):
 
 
 @njit(cache=True, error_model="numpy", inline=PHASE_INLINE, _nrt=PHASE_NRT)
-def phase_sample(t, nrn, rec):
-    """Step 3: the state monitors due at ``t`` sample (state at ``t * dt``, the step's events included)."""
-    for m in range(rec.mon_every.shape[0]):
-        if t % rec.mon_every[m] == 0:
-            e0, e1 = rec.mon_eptr[m], rec.mon_eptr[m + 1]
-            row0 = rec.mon_ooff[m] + rec.mon_nsamp[m] * (e1 - e0)
+def phase_sample(t, nrn, mon):
+    """Step 3: the state monitors of ``mon`` (``rec.mon``; None: nothing, compiled as nothing) due at ``t``
+    sample (state at ``t * dt``, the step's events included)."""
+    if mon is None:
+        return
+    for m in range(mon.every.shape[0]):
+        if t % mon.every[m] == 0:
+            e0, e1 = mon.eptr[m], mon.eptr[m + 1]
+            row0 = mon.ooff[m] + mon.nsamp[m] * (e1 - e0)
             for e in range(e0, e1):
-                rec.mon_out[row0 + e - e0] = peek_state(rec.mon_gid[e], rec.mon_var[e], t, nrn)
-            rec.mon_nsamp[m] += 1
+                mon.out[row0 + e - e0] = peek_state(mon.gid[e], mon.var[e], t, nrn)
+            mon.nsamp[m] += 1
 
 
 @njit(cache=True, error_model="numpy", inline=OPTIONAL_INLINE, _nrt=False)  # allocates nothing: no reference counts
@@ -779,10 +785,9 @@ def run_chunk(t0, n_steps, event, dt, nrn, inp, syn, xbr, pls, ring, rec, scr):
             nspk = phase_inputs(t, dt, inp, scr)                             # 1. inputs
         if event is not None:
             phase_deliver(t, slot, event is None, nrn, ring, rec)            # 2. deliver due events
-        elif sampling_due(t, rec.mon_every):  # dense: delivery fused into integration, unless sampled
+        elif sampling_due(t, rec.mon):  # dense: delivery fused into integration, unless sampled
             _deliver_dense(ring.buf[slot, 0], ring.buf[slot, 1], nrn.se, nrn.si)
-        if rec.mon_every.shape[0] > 0:
-            phase_sample(t, nrn, rec)                                        # 3. state monitors
+        phase_sample(t, nrn, rec.mon)                                        # 3. state monitors
         if event is None:
             nspk = phase_integrate(slot, nspk, nrn, syn, xbr, ring, scr)     # 4. integrate, threshold, reset
         else:

@@ -57,11 +57,13 @@ Plastic = namedtuple("Plastic", [
 #: the ring buffer ``buf[slot, receptor, neuron]`` with its per-slot touched lists (event mode)
 Ring = namedtuple("Ring", ["buf", "touched", "tcount", "pending"])
 
-#: recording: spike record (``rec_flag``, ``n_rec_max``, ``spk_*``), population counts per step, state monitors
-Record = namedtuple("Record", [
-    "rec_flag", "n_rec_max", "spk_step", "spk_id", "spk_n", "pop_counts",
-    "mon_every", "mon_eptr", "mon_gid", "mon_var", "mon_out", "mon_ooff", "mon_nsamp",
-])
+#: recording: spike record (``rec_flag``, ``n_rec_max``, ``spk_*``), population counts per step, the state monitors
+#: (``mon``: a :data:`Monitors` record, None without state monitors: their kernels are then not compiled)
+Record = namedtuple("Record", ["rec_flag", "n_rec_max", "spk_step", "spk_id", "spk_n", "pop_counts", "mon"])
+
+#: state monitors: sampling period per monitor (``every``, steps), each monitor's entries (``eptr``) of neuron
+#: ``gid`` and variable ``var``; the chunk's output ``out``, each monitor's offset in it and samples taken
+Monitors = namedtuple("Monitors", ["every", "eptr", "gid", "var", "out", "ooff", "nsamp"])
 
 #: per-step scratch: the step's spikes, dense-mode spike flags, a float scratch row; ``range_bias`` (uint8, one per
 #: dense range): whether a range's neurons have bias currents (set at the start of each call, ``loop.flag_bias``)

@@ -437,12 +437,12 @@ def run_chunk_threads(t0, n_steps, dense, dt, nrn, inp, syn, xbr, pls, ring, rec
         if inp is not None:
             nspk = phase_inputs(t, dt, inp, scr)                               # 1. inputs
         phase_deliver(t, slot, dense, nrn, ring, rec)                          # 2. deliver due events
-        phase_sample(t, nrn, rec)                                              # 3. state monitors
+        phase_sample(t, nrn, rec.mon)                                          # 3. state monitors
         idle_after = not dense and nrn.act_n[0] >= thr.event_min * thr.pcnt.shape[0]
         nspk = phase_integrate_threads(t, slot, dense, nspk, nrn, syn, xbr, ring, scr, thr, nprev,
                                        prev_slot, idle_after)                  # 4. (+ last step's push)
         _sort_spikes(scr.spikes, nspk)                                         # 5. push
-        later = dense and s + 1 < n_steps and not sampling_due(t + 1, rec.mon_every)
+        later = dense and s + 1 < n_steps and not sampling_due(t + 1, rec.mon)
         nprev = phase_push_threads(t, slot, dense, dt, nspk, nrn, syn, xbr, pls, ring, scr, thr, later)
         prev_slot = slot
         phase_plasticity(t, dt, nspk, syn, xbr, pls, scr)                      # 5b. postsynaptic plasticity
@@ -517,12 +517,12 @@ def run_block(k, t0, n_steps, dt, spk_n0, nrn, inp, syn, ring, rec, scr, thr):
             for q in range(nin):
                 thr.src[par, q] = scr.spikes[q]
             counts[par, src_at] = nin
-        if sampling_due(t, rec.mon_every):  # every thread tests the same: pushes of t - 1 done, deliver, sample
+        if sampling_due(t, rec.mon):  # every thread tests the same: pushes of t - 1 done, deliver, sample
             c1 = cycles()
             gen = barrier(sync, n_thr, gen, st, spin)
             if k == 0:
                 phase_deliver(t, slot, True, nrn, ring, rec)         # 2. the whole due slot
-                phase_sample(t, nrn, rec)                            # 3. state monitors
+                phase_sample(t, nrn, rec.mon)                        # 3. state monitors
             gen = barrier(sync, n_thr, gen, st, spin)
             st[2] += 2
             c2 = cycles()

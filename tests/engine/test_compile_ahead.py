@@ -56,7 +56,8 @@ def test_plan_names_loop_functions_with_signatures(monkeypatch):
     assert args[2] is True  # the network runs in event mode (no autonomous neuron)
     jobs = ca.plan(args)
     assert [n for n, _ in jobs["background"]] == ["phase_step_idle", "phase_integrate"]
-    assert {n for n, _ in jobs["here"]} == {"phase_push", "phase_deliver", "peek_state", "heap_sort", "phase_inputs"}
+    assert args[10].mon is None  # no state monitor: no peek_state
+    assert {n for n, _ in jobs["here"]} == {"phase_push", "phase_deliver", "heap_sort", "phase_inputs"}
     dense = ca.plan((args[0], args[1], None) + tuple(args[3:]))
     assert [n for n, _ in dense["here"]] == ["phase_integrate"]
     assert {n for n, _ in dense["background"]} == {"push_float_dense", "flag_bias", "phase_sample", "phase_record",
@@ -239,20 +240,27 @@ print(json.dumps({"i": mon.i.tolist(), "steps": mon.steps.tolist(), "last": {k: 
                   "signatures": {n: len(getattr(loop, n).signatures) for n in names},
                   "planned": {n: [str(t) for t in s] for n, s in jobs["background"] + jobs["here"]},
                   "compiled": {n: [[str(t) for t in s] for s in getattr(loop, n).signatures] for n in names},
-                  "hits": {n: sum(getattr(loop, n)._cache_hits.values()) for n, _ in jobs["background"]}}))
+                  "hits": {n: sum(getattr(loop, n)._cache_hits.values()) for n, _ in jobs["background"]},
+                  "others": {n: len(getattr(loop, n).signatures) for n in ("phase_push", "phase_step_idle",
+                                                                          "phase_deliver", "peek_state")}}))
 """
+
+
+_DENSE_HELD = {"push_float_dense": 1, "flag_bias": 1, "phase_sample": 1, "phase_record": 1, "heap_sort": 1,
+               "phase_inputs": 1}
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="compiling ahead needs two CPUs")
-@pytest.mark.parametrize("engine, held", [("auto", {"phase_step_idle": 1, "phase_integrate": 1}),
-                                          ("dense", {"push_float_dense": 1, "flag_bias": 1, "phase_sample": 1,
-                                                     "phase_record": 1, "heap_sort": 1, "phase_inputs": 1})])
-def test_cold_run_compiles_each_callee_once_and_gives_the_same_spikes(tmp_path, monkeypatch, engine, held):
+@pytest.mark.parametrize("engine, held, pruned", [
+    ("auto", {"phase_step_idle": 1, "phase_integrate": 1}, ["peek_state"]),
+    ("dense", _DENSE_HELD, ["phase_push", "phase_step_idle", "phase_deliver", "peek_state"]),
+])
+def test_cold_run_compiles_each_callee_once_and_gives_the_same_spikes(tmp_path, monkeypatch, engine, held, pruned):
     """A fresh process with an empty numba cache: the background compiles its share (event mode, which this
     network runs in by default: the step-and-idle and integrate phases; dense: all but the integrate phase),
     run_chunk's typing loads them (cache hits) and asks every planned callee for exactly the planned
-    signature."""
+    signature; what neither the mode nor the network uses (no state monitor here) is not compiled at all."""
     _, mon_ref = _first_chunk_args(monkeypatch, engine=engine)
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"), OPENBLAS_NUM_THREADS="1")
     env[ca.ENV] = "1"
@@ -261,6 +269,7 @@ def test_cold_run_compiles_each_callee_once_and_gives_the_same_spikes(tmp_path, 
     doc = json.loads(out.stdout.strip().splitlines()[-1])
     assert doc["last"]["child_rc"] == 0, doc["last"]
     assert doc["hits"] == held, doc
+    assert all(doc["others"][n] == 0 for n in pruned), doc["others"]  # not compiled: another mode's, no monitors
     assert all(n == 1 for n in doc["signatures"].values()), (doc["planned"], doc["compiled"])
     np.testing.assert_array_equal(doc["i"], mon_ref.i)
     np.testing.assert_array_equal(doc["steps"], mon_ref.steps)

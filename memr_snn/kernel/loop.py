@@ -783,11 +783,13 @@ def run_chunk(t0, n_steps, event, dt, nrn, inp, syn, xbr, pls, ring, rec, scr):
         nspk = np.int64(0)
         if inp is not None:
             nspk = phase_inputs(t, dt, inp, scr)                             # 1. inputs
+        due = sampling_due(t, rec.mon)  # a state monitor samples (never without state monitors)
         if event is not None:
             phase_deliver(t, slot, event is None, nrn, ring, rec)            # 2. deliver due events
-        elif sampling_due(t, rec.mon):  # dense: delivery fused into integration, unless sampled
+        elif due:  # dense: delivery fused into integration, unless sampled
             _deliver_dense(ring.buf[slot, 0], ring.buf[slot, 1], nrn.se, nrn.si)
-        phase_sample(t, nrn, rec.mon)                                        # 3. state monitors
+        if due:
+            phase_sample(t, nrn, rec.mon)                                    # 3. state monitors
         if event is None:
             nspk = phase_integrate(slot, nspk, nrn, syn, xbr, ring, scr)     # 4. integrate, threshold, reset
         else:

@@ -14,7 +14,7 @@ Field meanings are those of :mod:`memr_snn.kernel.loop` and :mod:`memr_snn.engin
 
 from collections import namedtuple
 
-__all__ = ["Neurons", "Inputs", "Synapses", "Crossbars", "Plastic", "Ring", "Record", "Scratch"]
+__all__ = ["Neurons", "Inputs", "Synapses", "Crossbars", "Plastic", "Ring", "Record", "Monitors", "Scratch"]
 
 #: neuron tables and state: coefficient tables ``gc``/``gi`` and each neuron's ``group``; state
 #: ``v, se, si, a, ib, ref``; ``last`` (step an idle neuron's state refers to); ``auto`` (never idles);

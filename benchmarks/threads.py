@@ -22,9 +22,9 @@ sleeps (0: at once, so that its CPU time holds no spinning).
 Pieces of a fraction of a second, alternated, show whether a slow two-thread spell is a state of the machine
 (every network slow at once, rounds in a row) or of one network (docs/engine.md, "The slow spells").  Every
 round, and each plain run before and after, also measures the round trip of a cache line between two threads
-(:func:`memr_snn.bench.probe.core_round_trip`): a few tens of ns where the two CPUs share their last-level
-cache, several hundred where they do not, which is what a virtual machine's host changes under a run; and the
-block loop's cycle-counter ticks per neuron-step in each block's tail, middle and head zones (:func:`zone_costs`).
+(:func:`core_round_trip`): a few tens of ns where the two CPUs share their last-level cache, several hundred
+where they do not, which is what a virtual machine's host changes under a run; and the block loop's
+cycle-counter ticks per neuron-step in each block's tail, middle and head zones (:func:`zone_costs`).
 
 ``--cold`` measures instead the first-ever run of each thread count: a fresh process with an empty
 ``NUMBA_CACHE_DIR`` (every kernel compiled) builds the network and runs it once; wall time of the
@@ -48,8 +48,6 @@ from types import SimpleNamespace
 
 import numpy as np
 from memr_snn.networks import BUILTIN
-
-from memr_snn.bench.probe import core_round_trip
 
 
 def mixed(n: int = 64000, seed: int = 1) -> SimpleNamespace:
@@ -171,6 +169,44 @@ def main_cold(args) -> int:
         args.json.write_text(json.dumps({"cold": rows, "load_before": load_before, "load_after": load_after},
                                         indent=2))
     return 0
+
+
+_BOUNCE = None
+
+
+def core_round_trip(n: int = 100_000) -> float:
+    """Nanoseconds per round trip of one cache line between two threads (median of three bounces of ``n``):
+    each thread waits for its turn on an ``int64`` (:func:`memr_snn.kernel.sync.atomic_load`) and passes it on
+    (:func:`memr_snn.kernel.sync.atomic_add`), in compiled code without the GIL.  What every meeting of the
+    block loop's threads pays several times: about 50-100 ns between two cores that share their last-level
+    cache, several hundred between two that do not (docs/engine.md, "The slow spells")."""
+    import threading
+
+    global _BOUNCE
+    if _BOUNCE is None:
+        from numba import njit
+
+        from memr_snn.kernel.sync import atomic_add, atomic_load
+
+        @njit(nogil=True)
+        def bounce(word, me, n):
+            for i in range(n):
+                while atomic_load(word, 0) != 2 * i + me:
+                    pass
+                atomic_add(word, 0, 1)
+
+        _BOUNCE = bounce
+        _BOUNCE(np.zeros(8, dtype=np.int64), 0, 1)  # compiled outside the timing
+    times = []
+    for _ in range(3):
+        word = np.zeros(8, dtype=np.int64)
+        other = threading.Thread(target=_BOUNCE, args=(word, 1, n))
+        other.start()
+        w0 = time.perf_counter()
+        _BOUNCE(word, 0, n)
+        other.join()
+        times.append((time.perf_counter() - w0) / n * 1e9)
+    return statistics.median(times)
 
 
 def main_rounds(args) -> int:

@@ -172,15 +172,9 @@ def _run_memr(cfg: dict) -> tuple[dict, dict]:
     t0 = time.perf_counter()
     net.run_steps(0)  # engine arrays (the Simulator) built outside the timed run
     meta["prepare_time"] = time.perf_counter() - t0
-    if threads > 1:  # how close the CPUs are right before and after the timed run (memr_snn.bench.probe)
-        from memr_snn.bench.probe import core_round_trip
-
-        meta["round_trip_ns"] = [core_round_trip()]
     t0, c0 = time.perf_counter(), time.process_time()
     net.run(duration)
     meta["run_time"], meta["run_cpu"] = time.perf_counter() - t0, time.process_time() - c0
-    if threads > 1:
-        meta["round_trip_ns"].append(core_round_trip())
     second = _memr_spikes(mons, n_exc)
     meta["n_spikes"] = int(second[0].size)
     meta["repeat_identical"] = bool(np.array_equal(first[0], second[0]) and np.array_equal(first[1], second[1]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from .plan import SCALING_GROWTH_TARGET, TARGETS
-from .stats import THREADED_SUFFIX, ratio
+from .stats import ratio
 
 __all__ = ["format_markdown"]
 
@@ -128,21 +128,14 @@ def _threads_table(cases: list[dict]) -> list[str]:
     rows = [c for c in cases if c["ratios"].get("two_threads_speedup") is not None]
     if not rows:
         return []
-    lines = [("| model | N | T [s] | memr_snn: 1 thread ÷ 2 threads (≥ 1.6) | memr_snn-2t ÷ peer-2t (< 1) | "
-              "CPUs' round trip [ns] |"),
-             "|---|---|---|---|---|---|"]
+    lines = ["| model | N | T [s] | memr_snn: 1 thread ÷ 2 threads (≥ 1.6) | memr_snn-2t ÷ peer-2t (< 1) |",
+             "|---|---|---|---|---|"]
     for case in rows:
         r = case["ratios"]
         vs = ", ".join(f"{c}: {_mark(v, 1.0)}" for c, v in sorted(r.get("two_threads_vs", {}).items())) or "–"
         speedup = r["two_threads_speedup"]
-        trip = case.get("summary", {}).get("memr_snn" + THREADED_SUFFIX, {}).get("round_trip_ns", {})
-        trip_text = f"{trip['min']:.0f}–{trip['max']:.0f}" if trip.get("n") else "–"
         lines.append(f"| {case['model']} | {case['n_neurons']} | {case['duration']:g} | "
-                     f"{speedup:.2f} {'✓' if speedup >= 1.6 else '✗'} | {vs} | {trip_text} |")
-    lines += ["", ("CPUs' round trip: a cache line's round trip between two threads right before and after each "
-                   "two-thread timed run (`memr_snn.bench.probe`): 50-100 ns where the two CPUs share a last-level "
-                   "cache; several hundred where a virtual machine's host has put them apart, which costs two "
-                   "threads 20-30 % of their speed (docs/engine.md, \"The slow spells\").")]
+                     f"{speedup:.2f} {'✓' if speedup >= 1.6 else '✗'} | {vs} |")
     return lines
 
 

@@ -48,9 +48,6 @@ def _summaries(samples: list[dict]) -> dict:
         summ["version"] = mine[0]["version"]
         summ["n_synapses"] = mine[0]["n_synapses"]
         summ["first_result_exact"] = all(s["first_result_exact"] for s in mine)
-        trips = [t for s in mine for t in (s.get("extra") or {}).get("round_trip_ns", [])]
-        if trips:  # memr_snn on two threads: the CPUs' cache-line round trips around its timed runs
-            summ["round_trip_ns"] = summarize(trips)
         if c == "memr_snn":
             summ["bytes_per_synapse"] = mine[0]["extra"]["bytes_per_synapse"]
             summ["engine"] = mine[0]["extra"]["engine"]

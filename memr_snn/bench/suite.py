@@ -55,8 +55,6 @@ def _run_memr(case: Case, rep: int, cfg: BenchConfig, cold: bool = False, thread
     extra["bytes_per_synapse"] = meta["synapse_bytes"] / max(meta["n_synapses"], 1)
     extra["cold_cache"] = cold
     extra["threads"] = threads
-    if "round_trip_ns" in meta:  # two threads: the CPUs' cache-line round trip before and after the timed run
-        extra["round_trip_ns"] = meta["round_trip_ns"]
     name = "memr_snn" if threads == 1 else "memr_snn" + THREADED_SUFFIX
     return _sample(name, case, rep, version=meta["version"], build_time=meta["build_time"],
                    first_run_time=meta["first_run_time"], run_time=meta["run_time"], run_cpu=meta.get("run_cpu"),

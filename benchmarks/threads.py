@@ -179,8 +179,11 @@ def core_round_trip(n: int = 100_000) -> float:
     each thread waits for its turn on an ``int64`` (:func:`memr_snn.kernel.sync.atomic_load`) and passes it on
     (:func:`memr_snn.kernel.sync.atomic_add`), in compiled code without the GIL.  What every meeting of the
     block loop's threads pays several times: about 50-100 ns between two cores that share their last-level
-    cache, several hundred between two that do not (docs/engine.md, "The slow spells")."""
+    cache, several hundred between two that do not (docs/engine.md, "The slow spells").  NaN with one CPU."""
     import threading
+
+    if (os.cpu_count() or 1) < 2:
+        return float("nan")
 
     global _BOUNCE
     if _BOUNCE is None:
@@ -236,7 +239,7 @@ def main_rounds(args) -> int:
                     walls[th].append(time.perf_counter() - w0)
                     if thr is not None and thr.record.stats[:, 2].sum() > 0:
                         zones += f"  zones {th} threads {zone_costs(thr.record.stats)}"
-                rt = core_round_trip() if os.cpu_count() > 1 else float("nan")
+                rt = core_round_trip()
                 trips.append(rt)
                 print(f"{model:5s} N={n:6d} round {r:3d}: " + "  ".join(
                     f"threads={th} {walls[th][-1]:.3f} s ({walls[th1][-1] / walls[th][-1]:.2f}x)"
@@ -292,7 +295,7 @@ def main(argv=None) -> int:
     if args.rounds:
         return main_rounds(args)
     load_before = os.getloadavg()
-    trip_before = core_round_trip() if os.cpu_count() > 1 else float("nan")
+    trip_before = core_round_trip()
     rows = []
     for model in args.models:
         for th in args.threads:  # kernels loaded (or compiled) outside the timing
@@ -326,7 +329,7 @@ def main(argv=None) -> int:
                           f"tail/middle/head zones {x['zone_ticks_per_neuron']}; inner boundaries moved by "
                           f"{x['moved']} neurons at the end", flush=True)
     load_after = os.getloadavg()
-    trip_after = core_round_trip() if os.cpu_count() > 1 else float("nan")
+    trip_after = core_round_trip()
     print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
           f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; CPUs {os.cpu_count()}; "
           f"core-to-core round trip before {trip_before:.0f} ns, after {trip_after:.0f} ns")
